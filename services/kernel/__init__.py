@@ -1,0 +1,1 @@
+"""Event-sourcing kernel: envelope, codec, store, relay, projection runner and settings."""

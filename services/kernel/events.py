@@ -1,0 +1,202 @@
+"""Event registry and envelope: stable wire names, one orjson codec, CloudEvents attributes."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+import orjson
+from pydantic import TypeAdapter
+
+SPEC_VERSION = "1.0"
+CONTENT_TYPE = "application/json"
+
+E = TypeVar("E")
+
+
+def _default(value: Any) -> Any:
+    # Money and other exact numbers cross the wire as strings, never floats.
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def encode(value: Any) -> bytes:
+    """The one JSON codec: orjson, dataclasses/enums/dates/UUIDs native, Decimal as string."""
+    return orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS)
+
+
+def decode(data: bytes | str) -> Any:
+    return orjson.loads(data)
+
+
+class UnknownEventType(LookupError):
+    """A stored or received event names a wire type this registry does not know."""
+
+
+class EventRegistry(Generic[E]):
+    """Explicit map of stable wire names (``gb.<service>.<event>.v<n>``) to event dataclasses.
+
+    Wire names are chosen by hand and never derived from Python import paths, so a class can be
+    renamed or moved without rewriting history.
+    """
+
+    def __init__(self, *, source: str, events: Mapping[str, type[E]]) -> None:
+        self.source = source
+        self._by_name: dict[str, type[E]] = dict(events)
+        self._by_class: dict[type[E], str] = {cls: name for name, cls in events.items()}
+        if len(self._by_class) != len(self._by_name):
+            raise ValueError("each event class must have exactly one wire name")
+        for name, cls in events.items():
+            if not is_dataclass(cls):
+                raise TypeError(f"{name}: events are dataclasses")
+            if not name.startswith("gb.") or ".v" not in name:
+                raise ValueError(f"{name}: wire names look like gb.<service>.<event>.v<n>")
+        self._adapters: dict[str, TypeAdapter[Any]] = {n: TypeAdapter(c) for n, c in events.items()}
+
+    def wire_name(self, event: E) -> str:
+        try:
+            return self._by_class[type(event)]
+        except KeyError:
+            raise UnknownEventType(f"{type(event).__name__} is not registered") from None
+
+    def encode(self, event: E) -> bytes:
+        return encode(event)
+
+    def decode(self, wire_name: str, data: bytes | str) -> E:
+        adapter = self._adapters.get(wire_name)
+        if adapter is None:
+            raise UnknownEventType(wire_name)
+        result: E = adapter.validate_json(data)
+        return result
+
+    def names(self) -> list[str]:
+        return sorted(self._by_name)
+
+    def json_schemas(self) -> dict[str, dict[str, Any]]:
+        """JSON Schema of every event payload, generated from the one dataclass definition."""
+        return {name: adapter.json_schema() for name, adapter in sorted(self._adapters.items())}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Envelope:
+    """A stored event: CloudEvents 1.0 attributes plus the stream and tracing metadata.
+
+    ``id`` is assigned once, when the event is stored; ``source`` + ``id`` identify it everywhere.
+    """
+
+    id: UUID
+    source: str
+    type: str
+    time: datetime
+    subject: str
+    stream_id: str
+    stream_type: str
+    stream_version: int
+    actor: str
+    correlation_id: str
+    causation_id: str | None
+    data: bytes
+    prev_hash: bytes | None
+    hash: bytes
+    position: int | None = None
+    recorded_at: datetime | None = None
+    specversion: str = SPEC_VERSION
+    datacontenttype: str = CONTENT_TYPE
+
+    def cloudevent(self) -> dict[str, Any]:
+        """Structured-mode CloudEvent (the partner-feed and audit form)."""
+        return {
+            "specversion": self.specversion,
+            "id": str(self.id),
+            "source": self.source,
+            "type": self.type,
+            "time": self.time.isoformat(),
+            "subject": self.subject,
+            "datacontenttype": self.datacontenttype,
+            **{k: str(v) for k, v in self.extensions().items()},
+            "data": decode(self.data),
+        }
+
+    def extensions(self) -> dict[str, str]:
+        """CloudEvents extension attributes (lower-case alphanumerics, as the spec requires)."""
+        ext = {
+            "streamid": self.stream_id,
+            "streamtype": self.stream_type,
+            "streamversion": str(self.stream_version),
+            "actor": self.actor,
+            "correlationid": self.correlation_id,
+            "chainhash": self.hash.hex(),
+        }
+        if self.position is not None:
+            ext["position"] = str(self.position)
+        if self.causation_id:
+            ext["causationid"] = self.causation_id
+        return ext
+
+    def kafka_headers(self) -> list[tuple[str, bytes]]:
+        """CloudEvents Kafka binding, binary mode: ``ce_*`` headers, the payload is the value."""
+        attrs = {
+            "ce_specversion": self.specversion,
+            "ce_id": str(self.id),
+            "ce_source": self.source,
+            "ce_type": self.type,
+            "ce_time": self.time.isoformat(),
+            "ce_subject": self.subject,
+            **{f"ce_{k}": v for k, v in self.extensions().items()},
+        }
+        return [("content-type", self.datacontenttype.encode()), *((k, v.encode()) for k, v in attrs.items())]
+
+    @classmethod
+    def from_kafka(cls, headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], value: bytes) -> Envelope:
+        h = {k: v.decode() for k, v in headers}
+        return cls(
+            id=UUID(h["ce_id"]),
+            source=h["ce_source"],
+            type=h["ce_type"],
+            time=datetime.fromisoformat(h["ce_time"]),
+            subject=h["ce_subject"],
+            stream_id=h["ce_streamid"],
+            stream_type=h["ce_streamtype"],
+            stream_version=int(h["ce_streamversion"]),
+            actor=h["ce_actor"],
+            correlation_id=h["ce_correlationid"],
+            causation_id=h.get("ce_causationid"),
+            data=value,
+            prev_hash=None,
+            hash=bytes.fromhex(h["ce_chainhash"]),
+            position=int(h["ce_position"]) if "ce_position" in h else None,
+        )
+
+
+def chain_hash(
+    prev_hash: bytes | None,
+    *,
+    event_id: UUID,
+    stream_id: str,
+    version: int,
+    type: str,
+    time: datetime,
+    actor: str,
+    data: bytes,
+) -> bytes:
+    """Link of the per-stream hash chain: SHA-256 over the previous link and this event's content.
+
+    Editing any stored event (or deleting one in the middle) breaks every later link of its stream.
+    """
+    h = hashlib.sha256()
+    h.update(prev_hash or b"\0" * 32)
+    h.update(encode([str(event_id), stream_id, version, type, time.astimezone(timezone.utc).isoformat(), actor]))
+    h.update(data)
+    return h.digest()
+
+
+def field_names(cls: type) -> list[str]:
+    return [f.name for f in fields(cls)]

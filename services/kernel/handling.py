@@ -1,0 +1,48 @@
+"""The one piece of command glue: check idempotency, load, fold, decide, append."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
+
+from services.kernel.store import AppendResult, CommandMeta, EventStore, Stream
+
+S = TypeVar("S")
+C = TypeVar("C")
+E = TypeVar("E")
+
+
+def fold(evolve: Callable[[S, E], S], initial: S, events: Iterable[E]) -> S:
+    state = initial
+    for event in events:
+        state = evolve(state, event)
+    return state
+
+
+def state_of(stream: Stream[E], evolve: Callable[[S, E], S], initial: S) -> S:
+    return fold(evolve, initial, (r.event for r in stream.events))
+
+
+async def execute(
+    store: EventStore[E],
+    *,
+    stream_id: str,
+    stream_type: str,
+    decide: Callable[[S, C], Sequence[E]],
+    evolve: Callable[[S, E], S],
+    initial: S,
+    command: C,
+    meta: CommandMeta,
+) -> AppendResult:
+    """Run one command against one stream.
+
+    A retried command (same idempotency key) returns its first result before anything is
+    decided, so a retry never fails on rules its own first attempt made true.
+    """
+    if meta.idempotency_key:
+        earlier = await store.lookup_idempotency(meta.idempotency_key, meta.fingerprint)
+        if earlier is not None:
+            return earlier
+    stream = await store.load(stream_id)
+    events = decide(state_of(stream, evolve, initial), command)
+    return await store.append(stream, stream_type, events, meta)

@@ -1,0 +1,76 @@
+"""Process settings read from the environment: one place for every address, port and secret."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+#: Services that own an event store (one PostgreSQL database each) and publish to Kafka.
+EVENT_SOURCED_SERVICES: tuple[str, ...] = ("membership",)
+#: The gateway owns only read models, in a database of its own.
+READ_MODEL_DATABASE = "gateway"
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything a process needs to find its peers; built from GB_* environment variables."""
+
+    data_dir: Path = field(default_factory=lambda: Path(_env("GB_DATA_DIR", str(REPO_ROOT / ".data" / "run"))))
+    # A full DSN to an existing PostgreSQL server; when empty the project runs its own cluster.
+    pg_dsn: str = field(default_factory=lambda: _env("GB_PG_DSN", ""))
+    pg_port: int = field(default_factory=lambda: int(_env("GB_PG_PORT", "55432")))
+    kafka_port: int = field(default_factory=lambda: int(_env("GB_KAFKA_PORT", "9092")))
+    kafka_controller_port: int = field(default_factory=lambda: int(_env("GB_KAFKA_CONTROLLER_PORT", "9093")))
+    kafka_bootstrap: str = field(default_factory=lambda: _env("GB_KAFKA_BOOTSTRAP", ""))
+    gateway_port: int = field(default_factory=lambda: int(_env("GB_GATEWAY_PORT", "8000")))
+    membership_port: int = field(default_factory=lambda: int(_env("GB_MEMBERSHIP_PORT", "8101")))
+    membership_url: str = field(default_factory=lambda: _env("GB_MEMBERSHIP_URL", ""))
+    # The development administrator's bearer token; fix it with GB_ADMIN_TOKEN.
+    admin_token: str = field(default_factory=lambda: _env("GB_ADMIN_TOKEN", "dev-admin-token"))
+    # Secret that signs tokens issued by the gateway (HS256).
+    token_secret: str = field(default_factory=lambda: _env("GB_TOKEN_SECRET", "dev-token-secret-change-me"))
+    environment: str = field(default_factory=lambda: _env("GB_ENV", "development"))
+
+    def __post_init__(self) -> None:
+        if self.environment != "development":
+            for name, value, default in (
+                ("GB_ADMIN_TOKEN", self.admin_token, "dev-admin-token"),
+                ("GB_TOKEN_SECRET", self.token_secret, "dev-token-secret-change-me"),
+            ):
+                if value == default:
+                    raise ValueError(f"{name} must be set to a secret value outside development")
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
+
+    def dsn(self, database: str) -> str:
+        """DSN of one service's own database (gb_<service>) on the configured server."""
+        name = f"gb_{database}"
+        if self.pg_dsn:
+            base, _, _ = self.pg_dsn.rpartition("/")
+            return f"{base}/{name}"
+        return f"postgresql://postgres@127.0.0.1:{self.pg_port}/{name}"
+
+    @property
+    def admin_dsn(self) -> str:
+        """DSN of the server's maintenance database, used only to create service databases."""
+        if self.pg_dsn:
+            return self.pg_dsn
+        return f"postgresql://postgres@127.0.0.1:{self.pg_port}/postgres"
+
+    @property
+    def membership_base_url(self) -> str:
+        return self.membership_url or f"http://127.0.0.1:{self.membership_port}"
+
+
+def load_settings() -> Settings:
+    return Settings()

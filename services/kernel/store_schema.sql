@@ -1,0 +1,129 @@
+-- Event store of one service (each service has its own database; nobody else reads it).
+
+CREATE TABLE IF NOT EXISTS events (
+    -- Global position: assigned while the append holds the store's advisory lock, so positions
+    -- become visible in commit order (see gb_append_batch).
+    position        bigserial PRIMARY KEY,
+    event_id        uuid        NOT NULL UNIQUE,
+    stream_id       text        NOT NULL,
+    stream_type     text        NOT NULL,
+    version         integer     NOT NULL CHECK (version > 0),
+    type            text        NOT NULL,
+    -- json (not jsonb) keeps the exact bytes that were hashed and published.
+    data            json        NOT NULL,
+    occurred_at     timestamptz NOT NULL,
+    recorded_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    actor           text        NOT NULL,
+    correlation_id  text        NOT NULL,
+    causation_id    text,
+    prev_hash       bytea,
+    hash            bytea       NOT NULL,
+    -- The optimistic-concurrency guarantee: two writers can never both add version n.
+    UNIQUE (stream_id, version)
+);
+
+-- Rows waiting for the relay. Column names follow Debezium's outbox router (id, aggregatetype,
+-- aggregateid, type) so a larger deployment can swap the relay for Debezium.
+CREATE TABLE IF NOT EXISTS outbox (
+    id             bigint PRIMARY KEY,  -- = events.position
+    aggregatetype  text NOT NULL,
+    aggregateid    text NOT NULL,
+    type           text NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    key             text PRIMARY KEY,
+    fingerprint     text NOT NULL,
+    stream_id       text NOT NULL,
+    first_position  bigint NOT NULL,
+    last_position   bigint NOT NULL,
+    stream_version  integer NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT now()
+);
+
+-- Appends a batch of independent commands' events in ONE transaction (group commit).
+-- Each item is checked on its own: a stale expected version makes that item 'conflict' and
+-- leaves the others untouched; a known idempotency key makes it 'replayed' with its first result.
+-- The advisory lock serialises appends of this store, which is what lets positions be read in
+-- commit order and a row never "commits late" behind a higher position.
+CREATE OR REPLACE FUNCTION gb_append_batch(
+    p_item int[], p_event_id uuid[], p_stream_type text[], p_version int[], p_type text[],
+    p_data text[], p_occurred timestamptz[], p_actor text[], p_correlation text[],
+    p_causation text[], p_prev_hash bytea[], p_hash bytea[],
+    p_item_stream text[], p_item_expected int[], p_item_count int[], p_item_key text[],
+    p_item_fingerprint text[]
+) RETURNS TABLE (item int, status text, first_position bigint, last_position bigint,
+                 stream_version int, fingerprint text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    n int := coalesce(array_length(p_item_stream, 1), 0);
+    heads jsonb := '{}'::jsonb;
+    claimed jsonb := '{}'::jsonb;
+    accepted boolean[] := array_fill(false, ARRAY[greatest(n, 1)]);
+    cur int;
+    rec record;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('gb_event_store_append'));
+    FOR i IN 1..n LOOP
+        IF p_item_key[i] IS NOT NULL THEN
+            SELECT k.first_position, k.last_position, k.stream_version, k.fingerprint INTO rec
+              FROM idempotency_keys k WHERE k.key = p_item_key[i];
+            IF FOUND THEN
+                RETURN QUERY SELECT i, 'replayed'::text, rec.first_position, rec.last_position,
+                                    rec.stream_version, rec.fingerprint;
+                CONTINUE;
+            END IF;
+            IF claimed ? p_item_key[i] THEN
+                -- Same key twice in one batch: the caller retries it and then sees 'replayed'.
+                RETURN QUERY SELECT i, 'retry'::text, NULL::bigint, NULL::bigint, NULL::int, NULL::text;
+                CONTINUE;
+            END IF;
+        END IF;
+        IF heads ? p_item_stream[i] THEN
+            cur := (heads ->> p_item_stream[i])::int;
+        ELSE
+            SELECT coalesce(max(e.version), 0) INTO cur FROM events e WHERE e.stream_id = p_item_stream[i];
+        END IF;
+        IF cur <> p_item_expected[i] THEN
+            RETURN QUERY SELECT i, 'conflict'::text, NULL::bigint, NULL::bigint, cur, NULL::text;
+            CONTINUE;
+        END IF;
+        heads := heads || jsonb_build_object(p_item_stream[i], cur + p_item_count[i]);
+        IF p_item_key[i] IS NOT NULL THEN
+            claimed := claimed || jsonb_build_object(p_item_key[i], true);
+        END IF;
+        accepted[i] := true;
+    END LOOP;
+
+    PERFORM pg_notify('gb_outbox', '');
+
+    RETURN QUERY
+    WITH src AS (
+        SELECT u.it, u.eid, u.st, u.ver, u.ty, u.d, u.occ, u.act, u.cor, u.cau, u.ph, u.h, u.ord
+          FROM unnest(p_item, p_event_id, p_stream_type, p_version, p_type, p_data, p_occurred,
+                      p_actor, p_correlation, p_causation, p_prev_hash, p_hash)
+               WITH ORDINALITY AS u(it, eid, st, ver, ty, d, occ, act, cor, cau, ph, h, ord)
+         WHERE accepted[u.it]
+    ), ins AS (
+        INSERT INTO events (event_id, stream_id, stream_type, version, type, data, occurred_at,
+                            actor, correlation_id, causation_id, prev_hash, hash)
+        SELECT s.eid, p_item_stream[s.it], s.st, s.ver, s.ty, s.d::json, s.occ, s.act, s.cor,
+               s.cau, s.ph, s.h
+          FROM src s ORDER BY s.ord
+        RETURNING events.position, events.event_id, events.stream_id, events.stream_type,
+                  events.version, events.type
+    ), ob AS (
+        INSERT INTO outbox (id, aggregatetype, aggregateid, type)
+        SELECT ins.position, ins.stream_type, ins.stream_id, ins.type FROM ins
+    ), per_item AS (
+        SELECT s.it, min(ins.position) AS fp, max(ins.position) AS lp, max(ins.version) AS v
+          FROM ins JOIN src s ON s.eid = ins.event_id GROUP BY s.it
+    ), idem AS (
+        INSERT INTO idempotency_keys (key, fingerprint, stream_id, first_position, last_position,
+                                      stream_version)
+        SELECT p_item_key[p.it], p_item_fingerprint[p.it], p_item_stream[p.it], p.fp, p.lp, p.v
+          FROM per_item p WHERE p_item_key[p.it] IS NOT NULL
+    )
+    SELECT p.it, 'ok'::text, p.fp, p.lp, p.v, p_item_fingerprint[p.it] FROM per_item p;
+END;
+$$;

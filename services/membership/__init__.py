@@ -1,0 +1,1 @@
+"""Membership service: organisations, outstation branches, members and their mobility."""

@@ -1,0 +1,1 @@
+"""Pure membership domain: decide/evolve per aggregate, no I/O, no clocks, no randomness."""

@@ -1,0 +1,42 @@
+"""Membership command handlers: load, fold, decide, append — nothing else."""
+
+from __future__ import annotations
+
+from services.kernel.handling import execute, state_of
+from services.kernel.store import AppendResult, CommandMeta, EventStore
+from services.membership.commands import EstablishBranch, RegisterMember, RegisterOutflow
+from services.membership.domain import branches, members
+from services.membership.events import MembershipEvent
+
+Store = EventStore[MembershipEvent]
+
+
+def branch_stream(branch_id: str) -> str:
+    return f"branch-{branch_id}"
+
+
+def member_stream(member_id: str) -> str:
+    return f"member-{member_id}"
+
+
+async def establish_branch(store: Store, cmd: EstablishBranch, meta: CommandMeta) -> AppendResult:
+    return await execute(
+        store, stream_id=branch_stream(cmd.branch_id), stream_type="branch",
+        decide=branches.decide, evolve=branches.evolve, initial=branches.INITIAL, command=cmd, meta=meta,
+    )
+
+
+async def register_member(store: Store, cmd: RegisterMember, meta: CommandMeta) -> AppendResult:
+    org = state_of(await store.load(branch_stream(cmd.formal_org_id)), branches.evolve, branches.INITIAL)
+    return await execute(
+        store, stream_id=member_stream(cmd.member_id), stream_type="member",
+        decide=lambda s, c: members.decide(s, c, formal_org=org), evolve=members.evolve,
+        initial=members.INITIAL, command=cmd, meta=meta,
+    )
+
+
+async def register_outflow(store: Store, cmd: RegisterOutflow, meta: CommandMeta) -> AppendResult:
+    return await execute(
+        store, stream_id=member_stream(cmd.member_id), stream_type="member",
+        decide=members.decide, evolve=members.evolve, initial=members.INITIAL, command=cmd, meta=meta,
+    )
