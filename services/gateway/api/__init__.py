@@ -1,0 +1,1 @@
+"""Public /v1 routers, one per resource."""

@@ -1,0 +1,49 @@
+"""Liveness and readiness: PostgreSQL, Kafka and how far the read models lag behind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from services.kernel.projection import lag
+from services.kernel.settings import EVENT_SOURCED_SERVICES
+from services.kernel.topics import event_topic
+
+router = APIRouter(tags=["health"])
+
+#: Events not yet projected above which the gateway reports itself not ready.
+MAX_READY_LAG = 10_000
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", responses={503: {"description": "A dependency is down or the read models lag"}})
+async def readyz(request: Request) -> JSONResponse:
+    """Ready when PostgreSQL and Kafka answer and the read models lag by at most 10,000 events."""
+    checks: dict[str, Any] = {}
+    ok = True
+    pool = request.app.state.read_pool
+    try:
+        await pool.fetchval("SELECT 1")
+        checks["postgresql"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        checks["postgresql"] = f"failed: {exc}"
+        ok = False
+    consumer = request.app.state.kafka
+    try:
+        await consumer._client.force_metadata_update()  # noqa: SLF001 - a cheap round trip to the broker
+        checks["kafka"] = "ok"
+        behind = await lag(pool, consumer, [event_topic(s) for s in EVENT_SOURCED_SERVICES])
+        checks["projection_lag_events"] = behind
+        if behind > MAX_READY_LAG:
+            ok = False
+    except Exception as exc:  # noqa: BLE001
+        checks["kafka"] = f"failed: {exc}"
+        ok = False
+    return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)

@@ -1,0 +1,67 @@
+"""Gateway process: the one public HTTP API; wires pools and clients inside the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+import httpx
+import orjson
+from fastapi import FastAPI
+
+from services.gateway.api import branches, health, members, tokens
+from services.kernel.http import BodySizeLimit, install_problem_handlers
+from services.kernel.kafka import event_consumer
+from services.kernel.settings import READ_MODEL_DATABASE, load_settings
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+DESCRIPTION = """
+The one HTTP API of **Golden Bridge** (金橋工程): outstation Party branches, mobile members and
+their outflows, for department staff, branch secretaries and partner systems.
+
+* **Authentication** — `Authorization: Bearer <token>`. In development the administrator token is
+  `GB_ADMIN_TOKEN` (default `dev-admin-token`); administrators issue other tokens at `POST /v1/tokens`.
+* **Commands** (POST) answer at once with the `position` of their last event. Send an
+  `Idempotency-Key` header: a retry with the same key returns the first answer and writes nothing.
+* **Queries** (GET) read projections that follow the events within milliseconds; pass
+  `min_position=<position>` to wait until your own write is visible.
+* **Errors** are `application/problem+json` (RFC 9457); `detail` says what to fix.
+"""
+
+
+async def _init_read_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads,
+                              schema="pg_catalog")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = load_settings()
+    app.state.settings = settings
+    app.state.read_pool = await asyncpg.create_pool(settings.dsn(READ_MODEL_DATABASE), min_size=2, max_size=20,
+                                                    init=_init_read_connection)
+    app.state.membership = httpx.AsyncClient(base_url=settings.membership_base_url, timeout=30.0,
+                                             limits=httpx.Limits(max_connections=100))
+    app.state.kafka = event_consumer(settings, "gb-gateway-health")
+    await app.state.kafka.start()
+    try:
+        yield
+    finally:
+        await app.state.kafka.stop()
+        await app.state.membership.aclose()
+        await app.state.read_pool.close()
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="Golden Bridge API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    install_problem_handlers(app)
+    for module in (branches, members, tokens, health):
+        app.include_router(module.router)
+    app.add_middleware(BodySizeLimit)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,83 @@
+"""Branch and member read models, projected from gb.membership.events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from services.kernel.events import Envelope, encode
+from services.kernel.projection import Projection
+from services.membership.events import REGISTRY, BranchEstablished, MemberRegistered, OutflowRegistered
+
+DDL = """
+CREATE TABLE IF NOT EXISTS {schema}.branches_view (
+    branch_id text PRIMARY KEY,
+    name text NOT NULL,
+    founding_basis text NOT NULL,
+    build_mode text NOT NULL,
+    home_org_id text NOT NULL,
+    host_guidance_org text NOT NULL,
+    destination text NOT NULL,
+    industry text NOT NULL,
+    established_on date NOT NULL,
+    covered_units jsonb NOT NULL,
+    members int NOT NULL DEFAULT 0,
+    members_away int NOT NULL DEFAULT 0,
+    position bigint NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {schema}.members_view (
+    member_id text PRIMARY KEY,
+    name text NOT NULL,
+    national_id text NOT NULL,
+    formal_org_id text NOT NULL,
+    status text NOT NULL,
+    dues_category text NOT NULL,
+    contact jsonb NOT NULL,
+    joined_on date,
+    away boolean NOT NULL DEFAULT false,
+    outflow jsonb,
+    position bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS members_view_org ON {schema}.members_view (formal_org_id);
+"""
+
+
+async def apply(conn: asyncpg.Connection, q: str, env: Envelope, event: Any) -> None:
+    pos = env.position or 0
+    match event:
+        case BranchEstablished():
+            await conn.execute(
+                f"INSERT INTO {q}.branches_view (branch_id, name, founding_basis, build_mode, home_org_id,"
+                " host_guidance_org, destination, industry, established_on, covered_units, position)"
+                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10::jsonb,$11)",
+                event.branch_id, event.name, event.founding_basis.value, event.build_mode.value, event.home_org_id,
+                event.host_guidance_org, event.destination, event.industry, event.established_on,
+                encode(list(event.covered_units)).decode(), pos,
+            )
+        case MemberRegistered():
+            await conn.execute(
+                f"INSERT INTO {q}.members_view (member_id, name, national_id, formal_org_id, status, dues_category,"
+                " contact, joined_on, position) VALUES ($1,$2,$3,$4,$5,$6,$7::jsonb,$8,$9)",
+                event.member_id, event.name, event.national_id, event.formal_org_id, event.status.value,
+                event.dues_category.value, encode(event.contact).decode(), event.joined_on, pos,
+            )
+            await conn.execute(
+                f"UPDATE {q}.branches_view SET members = members + 1, position = greatest(position, $2)"
+                " WHERE branch_id = $1",
+                event.formal_org_id, pos,
+            )
+        case OutflowRegistered():
+            org = await conn.fetchval(
+                f"UPDATE {q}.members_view SET away = true, outflow = $2::jsonb, position = $3 WHERE member_id = $1"
+                " RETURNING formal_org_id",
+                event.member_id, encode(event).decode(), pos,
+            )
+            await conn.execute(
+                f"UPDATE {q}.branches_view SET members_away = members_away + 1 WHERE branch_id = $1", org
+            )
+        case _:
+            pass  # events this read model does not need
+
+
+PROJECTION = Projection(name="membership", ddl=DDL, registries=[REGISTRY], apply=apply)

@@ -1,0 +1,76 @@
+"""Projector process: keeps the gateway's read models up to date from the services' event topics."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+
+import asyncpg
+
+from services.gateway.projections.membership import PROJECTION
+from services.kernel.kafka import event_consumer
+from services.kernel.projection import ProjectionRunner
+from services.kernel.settings import READ_MODEL_DATABASE, EVENT_SOURCED_SERVICES, Settings, load_settings
+from services.kernel.topics import event_topic
+
+log = logging.getLogger("projector")
+
+
+async def run(settings: Settings, schema: str, stop: asyncio.Event, *, until_caught_up: bool = False) -> int:
+    """Project until stopped (or, with ``until_caught_up``, until no events are left); return events applied."""
+    pool = await asyncpg.create_pool(settings.dsn(READ_MODEL_DATABASE), min_size=1, max_size=4)
+    consumer = event_consumer(settings, f"gb-projector-{schema}")
+    runner = ProjectionRunner(pool, consumer, PROJECTION, [event_topic(s) for s in EVENT_SOURCED_SERVICES],
+                              schema=schema)
+    try:
+        await runner.start()
+        idle = 0
+        while not stop.is_set():
+            n = await runner.poll_once()
+            if until_caught_up:
+                idle = idle + 1 if n == 0 else 0
+                if idle >= 3:
+                    break
+        return runner.applied
+    finally:
+        await runner.stop()
+        await pool.close()
+
+
+async def main(schema: str, until_caught_up: bool) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    while not stop.is_set():
+        try:
+            applied = await run(load_settings(), schema, stop, until_caught_up=until_caught_up)
+            log.info("projected %d events into schema %s", applied, schema)
+            if until_caught_up:
+                return
+        except Exception:
+            log.exception("projector failed; restarting in 1 s")
+            try:
+                await asyncio.wait_for(stop.wait(), 1.0)
+            except TimeoutError:
+                pass
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Project service events into the gateway's read models.")
+    parser.add_argument("--schema", default="public", help="PostgreSQL schema of the read models")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="drop the schema's read models first and project again from offset 0, then exit")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.rebuild:
+        async def rebuild() -> None:
+            conn = await asyncpg.connect(load_settings().dsn(READ_MODEL_DATABASE))
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{args.schema}" CASCADE')
+            await conn.close()
+            await main(args.schema, until_caught_up=True)
+        asyncio.run(rebuild())
+    else:
+        asyncio.run(main(args.schema, until_caught_up=False))

@@ -1,0 +1,186 @@
+"""Projection runner: applies Kafka events to PostgreSQL read models, exactly once in effect.
+
+Each batch of one partition is applied in ONE database transaction together with
+ - the partition's checkpoint (next offset), so a crash either keeps both or neither, and
+ - the per-stream version each event brings the read model to, so an event delivered twice (the
+   relay publishes at least once) or out of turn is recognised and skipped.
+On start the runner assigns itself every partition and seeks to the stored checkpoints — Kafka's
+own committed offsets are never trusted for correctness. A read model is rebuilt by projecting into
+a fresh schema from offset 0.
+
+Why aiokafka and not faust-streaming here: see docs/decisions/projector-runtime.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+from services.kernel.events import Envelope, EventRegistry, UnknownEventType
+
+log = logging.getLogger("projection")
+
+Apply = Callable[[asyncpg.Connection, str, Envelope, Any], Awaitable[None]]
+
+RUNNER_TABLES = """
+CREATE TABLE IF NOT EXISTS {schema}.projection_checkpoints (
+    topic text NOT NULL, partition int NOT NULL, next_offset bigint NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (topic, partition)
+);
+CREATE TABLE IF NOT EXISTS {schema}.projected_streams (
+    source text NOT NULL, stream_id text NOT NULL, version int NOT NULL, position bigint NOT NULL,
+    PRIMARY KEY (source, stream_id)
+);
+-- One row per applied event: answers "has the event at position P been applied?" (read-your-writes).
+CREATE TABLE IF NOT EXISTS {schema}.applied_events (
+    source text NOT NULL, position bigint NOT NULL, PRIMARY KEY (source, position)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A named read model: its DDL (with a {schema} placeholder) and how each event changes it."""
+
+    name: str
+    ddl: str
+    registries: Sequence[EventRegistry[Any]]
+    apply: Apply
+
+
+async def install(conn: asyncpg.Connection, projection: Projection, schema: str) -> None:
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('gb_projection_schema'))")
+        await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        await conn.execute(RUNNER_TABLES.format(schema=f'"{schema}"'))
+        await conn.execute(projection.ddl.format(schema=f'"{schema}"'))
+
+
+class ProjectionRunner:
+    def __init__(
+        self, pool: asyncpg.Pool, consumer: AIOKafkaConsumer, projection: Projection, topics: Sequence[str],
+        *, schema: str = "public",
+    ) -> None:
+        self.pool = pool
+        self.consumer = consumer
+        self.projection = projection
+        self.topics = list(topics)
+        self.schema = schema
+        self.q = f'"{schema}"'
+        self.applied = 0
+        self.skipped = 0
+        self._registry = {r.source: r for r in projection.registries}
+
+    async def start(self) -> None:
+        async with self.pool.acquire() as conn:
+            await install(conn, self.projection, self.schema)
+        await self.consumer.start()
+        partitions: list[TopicPartition] = []
+        for topic in self.topics:
+            ids = self.consumer.partitions_for_topic(topic)
+            if not ids:
+                ids = await self._await_partitions(topic)
+            partitions.extend(TopicPartition(topic, p) for p in sorted(ids))
+        self.consumer.assign(partitions)
+        stored = {
+            (r["topic"], r["partition"]): r["next_offset"]
+            for r in await self.pool.fetch(f"SELECT * FROM {self.q}.projection_checkpoints")
+        }
+        for tp in partitions:
+            offset = stored.get((tp.topic, tp.partition))
+            if offset is None:
+                await self.consumer.seek_to_beginning(tp)
+            else:
+                self.consumer.seek(tp, offset)
+        log.info("projection %s into schema %s: %d partitions", self.projection.name, self.schema, len(partitions))
+
+    async def _await_partitions(self, topic: str) -> set[int]:
+        for _ in range(100):
+            await self.consumer._client.force_metadata_update()  # noqa: SLF001 - no public API for this
+            ids = self.consumer.partitions_for_topic(topic)
+            if ids:
+                return set(ids)
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"topic {topic} does not exist; create topics first (python -m infra.topics)")
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self.poll_once()
+
+    async def poll_once(self, timeout_ms: int = 200) -> int:
+        batches = await self.consumer.getmany(timeout_ms=timeout_ms, max_records=5000)
+        count = 0
+        for tp, records in batches.items():
+            if records:
+                await self._apply_batch(tp, records)
+                count += len(records)
+        return count
+
+    async def _apply_batch(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            for record in records:
+                await self._apply_one(conn, record)
+            await conn.execute(
+                f"INSERT INTO {self.q}.projection_checkpoints (topic, partition, next_offset) VALUES ($1, $2, $3)"
+                " ON CONFLICT (topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()",
+                tp.topic, tp.partition, records[-1].offset + 1,
+            )
+
+    async def _apply_one(self, conn: asyncpg.Connection, record: ConsumerRecord[bytes, bytes]) -> None:
+        env = Envelope.from_kafka(record.headers, record.value or b"")
+        current = await conn.fetchval(
+            f"SELECT version FROM {self.q}.projected_streams WHERE source = $1 AND stream_id = $2 FOR UPDATE",
+            env.source, env.stream_id,
+        )
+        current = current or 0
+        if env.stream_version != current + 1:
+            # <= current: a duplicate from an at-least-once relay. > current + 1: an event whose
+            # predecessor failed to publish; the relay re-sends it after the predecessor.
+            self.skipped += 1
+            if env.stream_version > current + 1:
+                log.warning("%s v%d arrived before v%d; waiting for the relay to resend it",
+                            env.stream_id, env.stream_version, current + 1)
+            return
+        registry = self._registry.get(env.source)
+        event: Any = None
+        if registry is not None:
+            try:
+                event = registry.decode(env.type, env.data)
+            except UnknownEventType:
+                log.warning("unknown event type %s from %s: recorded, not projected", env.type, env.source)
+        if event is not None:
+            await self.projection.apply(conn, self.q, env, event)
+        await conn.execute(
+            f"INSERT INTO {self.q}.projected_streams (source, stream_id, version, position) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (source, stream_id) DO UPDATE SET version = EXCLUDED.version, position = EXCLUDED.position",
+            env.source, env.stream_id, env.stream_version, env.position or 0,
+        )
+        await conn.execute(
+            f"INSERT INTO {self.q}.applied_events (source, position) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            env.source, env.position or 0,
+        )
+        self.applied += 1
+
+
+async def lag(pool: asyncpg.Pool, consumer: AIOKafkaConsumer, topics: Sequence[str], schema: str = "public") -> int:
+    """Events on Kafka not yet applied to the read models (end offsets minus checkpoints)."""
+    partitions = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or set())]
+    if not partitions:
+        return 0
+    ends = await consumer.end_offsets(partitions)
+    stored = {
+        (r["topic"], r["partition"]): r["next_offset"]
+        for r in await pool.fetch(f'SELECT * FROM "{schema}".projection_checkpoints')
+    }
+    return sum(max(0, end - stored.get((tp.topic, tp.partition), 0)) for tp, end in ends.items())
