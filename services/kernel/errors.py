@@ -38,6 +38,14 @@ class DomainError(Problem):
     title = "A rule of the Golden Bridge Project refuses this command"
 
 
+class StateConflict(DomainError):
+    """The command contradicts the record's current state (e.g. already away, already received)."""
+
+    status = 409
+    slug = "state-conflict"
+    title = "The record's current state does not allow this"
+
+
 class NotFound(Problem):
     status = 404
     slug = "not-found"

@@ -286,7 +286,7 @@ class EventStore(Generic[E]):
                 " send a new key for a new request"
             )
         return AppendResult(
-            stream_id=row.get("stream_id") or stream_id,
+            stream_id=row["stream_id"],
             stream_version=row["stream_version"],
             first_position=row["first_position"],
             last_position=row["last_position"],

@@ -46,13 +46,15 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 -- leaves the others untouched; a known idempotency key makes it 'replayed' with its first result.
 -- The advisory lock serialises appends of this store, which is what lets positions be read in
 -- commit order and a row never "commits late" behind a higher position.
-CREATE OR REPLACE FUNCTION gb_append_batch(
+DROP FUNCTION IF EXISTS gb_append_batch(int[], uuid[], text[], int[], text[], text[], timestamptz[], text[],
+    text[], text[], bytea[], bytea[], text[], int[], int[], text[], text[]);
+CREATE FUNCTION gb_append_batch(
     p_item int[], p_event_id uuid[], p_stream_type text[], p_version int[], p_type text[],
     p_data text[], p_occurred timestamptz[], p_actor text[], p_correlation text[],
     p_causation text[], p_prev_hash bytea[], p_hash bytea[],
     p_item_stream text[], p_item_expected int[], p_item_count int[], p_item_key text[],
     p_item_fingerprint text[]
-) RETURNS TABLE (item int, status text, first_position bigint, last_position bigint,
+) RETURNS TABLE (item int, status text, stream_id text, first_position bigint, last_position bigint,
                  stream_version int, fingerprint text)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -66,16 +68,16 @@ BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('gb_event_store_append'));
     FOR i IN 1..n LOOP
         IF p_item_key[i] IS NOT NULL THEN
-            SELECT k.first_position, k.last_position, k.stream_version, k.fingerprint INTO rec
+            SELECT k.stream_id, k.first_position, k.last_position, k.stream_version, k.fingerprint INTO rec
               FROM idempotency_keys k WHERE k.key = p_item_key[i];
             IF FOUND THEN
-                RETURN QUERY SELECT i, 'replayed'::text, rec.first_position, rec.last_position,
+                RETURN QUERY SELECT i, 'replayed'::text, rec.stream_id, rec.first_position, rec.last_position,
                                     rec.stream_version, rec.fingerprint;
                 CONTINUE;
             END IF;
             IF claimed ? p_item_key[i] THEN
                 -- Same key twice in one batch: the caller retries it and then sees 'replayed'.
-                RETURN QUERY SELECT i, 'retry'::text, NULL::bigint, NULL::bigint, NULL::int, NULL::text;
+                RETURN QUERY SELECT i, 'retry'::text, NULL::text, NULL::bigint, NULL::bigint, NULL::int, NULL::text;
                 CONTINUE;
             END IF;
         END IF;
@@ -85,7 +87,7 @@ BEGIN
             SELECT coalesce(max(e.version), 0) INTO cur FROM events e WHERE e.stream_id = p_item_stream[i];
         END IF;
         IF cur <> p_item_expected[i] THEN
-            RETURN QUERY SELECT i, 'conflict'::text, NULL::bigint, NULL::bigint, cur, NULL::text;
+            RETURN QUERY SELECT i, 'conflict'::text, p_item_stream[i], NULL::bigint, NULL::bigint, cur, NULL::text;
             CONTINUE;
         END IF;
         heads := heads || jsonb_build_object(p_item_stream[i], cur + p_item_count[i]);
@@ -124,6 +126,6 @@ BEGIN
         SELECT p_item_key[p.it], p_item_fingerprint[p.it], p_item_stream[p.it], p.fp, p.lp, p.v
           FROM per_item p WHERE p_item_key[p.it] IS NOT NULL
     )
-    SELECT p.it, 'ok'::text, p.fp, p.lp, p.v, p_item_fingerprint[p.it] FROM per_item p;
+    SELECT p.it, 'ok'::text, p_item_stream[p.it], p.fp, p.lp, p.v, p_item_fingerprint[p.it] FROM per_item p;
 END;
 $$;

@@ -75,7 +75,7 @@ async def establish_branch(body: EstablishBranchBody, actor: ActorDep, meta: Met
         established_on=body.established_on, covered_units=tuple(body.covered_units),
     )
     result = await handlers.establish_branch(store, cmd, meta)
-    return _accepted(result.stream_id.removeprefix("branch-"), result)
+    return _accepted(result.stream_id, result)
 
 
 @router.post("/members", status_code=201)
@@ -86,7 +86,7 @@ async def register_member(body: RegisterMemberBody, actor: ActorDep, meta: MetaD
         dues_category=body.dues_category, contact=_contact(body.contact), joined_on=body.joined_on,
     )
     result = await handlers.register_member(store, cmd, meta)
-    return _accepted(result.stream_id.removeprefix("member-"), result)
+    return _accepted(result.stream_id, result)
 
 
 @router.post("/members/{member_id}/outflows", status_code=201)

@@ -11,12 +11,13 @@ from services.membership.events import MembershipEvent
 Store = EventStore[MembershipEvent]
 
 
+# A record's stream id is its own id, so Kafka keys and CloudEvents subjects are the record ids.
 def branch_stream(branch_id: str) -> str:
-    return f"branch-{branch_id}"
+    return branch_id
 
 
 def member_stream(member_id: str) -> str:
-    return f"member-{member_id}"
+    return member_id
 
 
 async def establish_branch(store: Store, cmd: EstablishBranch, meta: CommandMeta) -> AppendResult:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import assert_never
 
-from services.kernel.errors import AlreadyExists, DomainError, NotFound
+from services.kernel.errors import AlreadyExists, DomainError, NotFound, StateConflict
 from services.membership.commands import RegisterMember, RegisterOutflow
 from services.membership.domain.branches import Branch
 from services.membership.domain.rules import age_on, birth_date_from_national_id, require_org_scope
@@ -98,7 +98,7 @@ def _register_outflow(state: Member, cmd: RegisterOutflow) -> list[MemberEvent]:
     if state.status in (MemberStatus.REMOVED,):
         raise DomainError("a removed member's outflow is not registered")
     if state.away_since is not None:
-        raise DomainError(
+        raise StateConflict(
             f"member is already registered as away in {state.destination} since {state.away_since}; "
             "register their return first"
         )

@@ -1,0 +1,117 @@
+"""The whole system as separate processes on the real Kafka and PostgreSQL started by `./gb test`."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any, TypeVar
+
+import asyncpg
+import httpx
+import pytest
+
+from infra import supervisor
+from infra.processes import app_processes
+from services.kernel.identity import Actor, Role
+from services.kernel.settings import Settings
+from services.gateway.auth import issue_token
+
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="session")
+def system(settings: Settings) -> Iterator[Settings]:
+    """Start membership, its relay, the projector and the gateway; stop them after the session."""
+    started = []
+    try:
+        for process in app_processes(settings):
+            supervisor.start_app(process, settings)
+            started.append(process.name)
+        yield settings
+    finally:
+        for name in reversed(started):
+            supervisor.stop_app(settings, name)
+
+
+@pytest.fixture(scope="session")
+async def gateway(system: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{system.gateway_port}", timeout=30.0) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def admin_headers(system: Settings) -> dict[str, str]:
+    return {"Authorization": f"Bearer {system.admin_token}"}
+
+
+def bearer(settings: Settings, role: Role, org_id: str | None = None) -> dict[str, str]:
+    token = issue_token(settings, Actor(subject=f"user-{uuid.uuid4().hex[:8]}", role=role, org_id=org_id))
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="session")
+async def membership_db(system: Settings) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(system.dsn("membership"), min_size=1, max_size=4)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+async def read_db(system: Settings) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(system.dsn("gateway"), min_size=1, max_size=4)
+    yield pool
+    await pool.close()
+
+
+async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 30.0, what: str = "condition") -> T:
+    """Poll ``check`` until it returns a truthy value; fail with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.05)
+    pytest.fail(f"{what} did not happen within {timeout} s (last value: {last!r})")
+
+
+def branch_body(**overrides: Any) -> dict[str, Any]:
+    body = {
+        "name": f"Shenzhen Branch {uuid.uuid4().hex[:6]}",
+        "founding_basis": "locality",
+        "build_mode": "standalone",
+        "home_org_id": "township-qiaotou",
+        "host_guidance_org": "Longhua street Party committee",
+        "destination": "Shenzhen, Guangdong",
+        "industry": "construction",
+        "established_on": "2026-03-01",
+    }
+    body.update(overrides)
+    return body
+
+
+def member_body(branch_id: str, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "name": "Li Wei",
+        "national_id": "440305199005171230",
+        "formal_org_id": branch_id,
+        "status": "full",
+        "dues_category": "wage_earner",
+        "contact": {"phone": "+86 138 0000 0000"},
+    }
+    body.update(overrides)
+    return body
+
+
+def outflow_body(**overrides: Any) -> dict[str, Any]:
+    body = {
+        "destination": "Dongguan, Guangdong",
+        "employer": "Xin Da Electronics",
+        "contact": {"phone": "+86 139 0000 0000"},
+        "left_on": "2026-10-01",
+        "expected_months": 8,
+    }
+    body.update(overrides)
+    return body

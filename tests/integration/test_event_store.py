@@ -1,0 +1,134 @@
+"""The event store against the real PostgreSQL: versions, idempotency, hash chain, history."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+
+from services.kernel.errors import ConcurrencyConflict, IdempotencyKeyReused
+from services.kernel.events import EventRegistry
+from services.kernel.store import CommandMeta, EventStore, verify_stream
+
+
+@dataclass(frozen=True, kw_only=True)
+class Noted:
+    text: str
+
+
+REGISTRY: EventRegistry[Noted] = EventRegistry(source="/golden-bridge/kernel-test",
+                                               events={"gb.test.noted.v1": Noted})
+
+
+@pytest.fixture(scope="module")
+async def store(kernel_pool: asyncpg.Pool) -> AsyncIterator[EventStore[Noted]]:
+    s = EventStore(kernel_pool, REGISTRY)
+    await s.start()
+    yield s
+    await s.stop()
+
+
+def meta(key: str | None = None, fingerprint: str = "f") -> CommandMeta:
+    return CommandMeta(actor="tester", occurred_at=datetime.now(UTC), correlation_id=str(uuid.uuid4()),
+                       idempotency_key=key, fingerprint=fingerprint)
+
+
+def sid() -> str:
+    return f"note-{uuid.uuid4()}"
+
+
+async def test_appended_events_load_back_in_order_with_positions(store: EventStore[Noted]) -> None:
+    stream_id = sid()
+    r1 = await store.append(await store.load(stream_id), "note", [Noted(text="a"), Noted(text="b")], meta())
+    r2 = await store.append(await store.load(stream_id), "note", [Noted(text="c")], meta())
+    loaded = await store.load(stream_id)
+    assert [e.event.text for e in loaded.events] == ["a", "b", "c"]
+    assert loaded.version == 3 and r2.stream_version == 3
+    assert r1.first_position < r1.last_position < r2.last_position
+
+
+async def test_a_stale_expected_version_is_a_conflict_and_writes_nothing(store: EventStore[Noted]) -> None:
+    stream_id = sid()
+    empty = await store.load(stream_id)
+    await store.append(empty, "note", [Noted(text="first")], meta())
+    with pytest.raises(ConcurrencyConflict):
+        await store.append(empty, "note", [Noted(text="second")], meta())
+    assert [e.event.text for e in (await store.load(stream_id)).events] == ["first"]
+
+
+async def test_of_many_concurrent_writers_on_one_version_exactly_one_wins(store: EventStore[Noted]) -> None:
+    stream_id = sid()
+    empty = await store.load(stream_id)
+    results = await asyncio.gather(
+        *(store.append(empty, "note", [Noted(text=str(i))], meta()) for i in range(20)), return_exceptions=True
+    )
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    assert all(isinstance(r, ConcurrencyConflict) for r in results if isinstance(r, Exception))
+    assert (await store.load(stream_id)).version == 1
+
+
+async def test_a_retried_idempotency_key_returns_the_first_result_and_writes_nothing(
+    store: EventStore[Noted], kernel_pool: asyncpg.Pool
+) -> None:
+    key = f"k-{uuid.uuid4()}"
+    stream_id = sid()
+    first = await store.append(await store.load(stream_id), "note", [Noted(text="x")], meta(key))
+    before = await kernel_pool.fetchval("SELECT count(*) FROM events")
+    again = await store.append(await store.load(sid()), "note", [Noted(text="x")], meta(key))
+    assert again.replayed and (again.stream_id, again.last_position) == (first.stream_id, first.last_position)
+    assert await kernel_pool.fetchval("SELECT count(*) FROM events") == before
+    assert await store.lookup_idempotency(key, "f") == again
+
+
+async def test_concurrent_retries_with_one_key_write_once(store: EventStore[Noted], kernel_pool: asyncpg.Pool) -> None:
+    key = f"k-{uuid.uuid4()}"
+    streams = [await store.load(sid()) for _ in range(10)]
+    results = await asyncio.gather(*(store.append(s, "note", [Noted(text="y")], meta(key)) for s in streams))
+    assert len({r.last_position for r in results}) == 1
+    assert sum(not r.replayed for r in results) == 1
+
+
+async def test_an_idempotency_key_reused_for_another_request_is_refused(store: EventStore[Noted]) -> None:
+    key = f"k-{uuid.uuid4()}"
+    await store.append(await store.load(sid()), "note", [Noted(text="x")], meta(key, "body-1"))
+    with pytest.raises(IdempotencyKeyReused):
+        await store.append(await store.load(sid()), "note", [Noted(text="z")], meta(key, "body-2"))
+
+
+async def test_every_event_gets_an_outbox_row_in_the_same_transaction(
+    store: EventStore[Noted], kernel_pool: asyncpg.Pool
+) -> None:
+    result = await store.append(await store.load(sid()), "note", [Noted(text="o1"), Noted(text="o2")], meta())
+    ids = await kernel_pool.fetch("SELECT id FROM outbox WHERE id BETWEEN $1 AND $2", result.first_position,
+                                  result.last_position)
+    assert len(ids) == 2
+
+
+async def test_the_hash_chain_verifies_and_detects_an_edited_event(
+    store: EventStore[Noted], kernel_pool: asyncpg.Pool
+) -> None:
+    stream_id = sid()
+    for text in ("one", "two", "three"):
+        await store.append(await store.load(stream_id), "note", [Noted(text=text)], meta())
+    assert await verify_stream(store, stream_id) == []
+    await kernel_pool.execute(
+        "UPDATE events SET data = '{\"text\":\"TWO\"}' WHERE stream_id = $1 AND version = 2", stream_id
+    )
+    problems = await verify_stream(store, stream_id)
+    assert problems == ["version 2: content does not match its hash"]
+
+
+async def test_a_stream_loads_up_to_a_version_and_as_of_a_time(store: EventStore[Noted]) -> None:
+    stream_id = sid()
+    await store.append(await store.load(stream_id), "note", [Noted(text="early")], meta())
+    between = datetime.now(UTC)
+    await asyncio.sleep(0.01)
+    await store.append(await store.load(stream_id), "note", [Noted(text="late")], meta())
+    assert [e.event.text for e in (await store.load(stream_id, up_to_version=1)).events] == ["early"]
+    assert [e.event.text for e in (await store.load(stream_id, as_of=between)).events] == ["early"]
+    assert (await store.load(stream_id)).version == 2
