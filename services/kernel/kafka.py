@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+import asyncio
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from services.kernel.settings import Settings
 
@@ -37,3 +38,17 @@ def event_consumer(settings: Settings, client_id: str, **overrides: Any) -> AIOK
     }
     options.update(overrides)
     return AIOKafkaConsumer(**options)
+
+
+async def topic_partitions(consumer: AIOKafkaConsumer, topic: str, timeout: float = 10.0) -> list[TopicPartition]:
+    """Partitions of ``topic``; a group-less consumer knows none until it asks the broker."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        ids = consumer.partitions_for_topic(topic)
+        if ids:
+            return [TopicPartition(topic, p) for p in sorted(ids)]
+        if loop.time() > deadline:
+            raise RuntimeError(f"topic {topic} does not exist; create topics first (python -m infra.topics)")
+        await consumer._client.force_metadata_update()  # noqa: SLF001 - aiokafka has no public call for this
+        await asyncio.sleep(0.05)

@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from services.kernel.events import Envelope, EventRegistry, UnknownEventType
+from services.kernel.kafka import topic_partitions
 
 log = logging.getLogger("projection")
 
@@ -85,10 +86,7 @@ class ProjectionRunner:
         await self.consumer.start()
         partitions: list[TopicPartition] = []
         for topic in self.topics:
-            ids = self.consumer.partitions_for_topic(topic)
-            if not ids:
-                ids = await self._await_partitions(topic)
-            partitions.extend(TopicPartition(topic, p) for p in sorted(ids))
+            partitions.extend(await topic_partitions(self.consumer, topic))
         self.consumer.assign(partitions)
         stored = {
             (r["topic"], r["partition"]): r["next_offset"]
@@ -101,15 +99,6 @@ class ProjectionRunner:
             else:
                 self.consumer.seek(tp, offset)
         log.info("projection %s into schema %s: %d partitions", self.projection.name, self.schema, len(partitions))
-
-    async def _await_partitions(self, topic: str) -> set[int]:
-        for _ in range(100):
-            await self.consumer._client.force_metadata_update()  # noqa: SLF001 - no public API for this
-            ids = self.consumer.partitions_for_topic(topic)
-            if ids:
-                return set(ids)
-            await asyncio.sleep(0.1)
-        raise RuntimeError(f"topic {topic} does not exist; create topics first (python -m infra.topics)")
 
     async def stop(self) -> None:
         await self.consumer.stop()
@@ -175,9 +164,7 @@ class ProjectionRunner:
 
 async def lag(pool: asyncpg.Pool, consumer: AIOKafkaConsumer, topics: Sequence[str], schema: str = "public") -> int:
     """Events on Kafka not yet applied to the read models (end offsets minus checkpoints)."""
-    partitions = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or set())]
-    if not partitions:
-        return 0
+    partitions = [tp for t in topics for tp in await topic_partitions(consumer, t)]
     ends = await consumer.end_offsets(partitions)
     stored = {
         (r["topic"], r["partition"]): r["next_offset"]

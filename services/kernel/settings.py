@@ -36,14 +36,14 @@ class Settings:
     # The development administrator's bearer token; fix it with GB_ADMIN_TOKEN.
     admin_token: str = field(default_factory=lambda: _env("GB_ADMIN_TOKEN", "dev-admin-token"))
     # Secret that signs tokens issued by the gateway (HS256).
-    token_secret: str = field(default_factory=lambda: _env("GB_TOKEN_SECRET", "dev-token-secret-change-me"))
+    token_secret: str = field(default_factory=lambda: _env("GB_TOKEN_SECRET", "dev-token-secret-change-me-outside-development"))
     environment: str = field(default_factory=lambda: _env("GB_ENV", "development"))
 
     def __post_init__(self) -> None:
         if self.environment != "development":
             for name, value, default in (
                 ("GB_ADMIN_TOKEN", self.admin_token, "dev-admin-token"),
-                ("GB_TOKEN_SECRET", self.token_secret, "dev-token-secret-change-me"),
+                ("GB_TOKEN_SECRET", self.token_secret, "dev-token-secret-change-me-outside-development"),
             ):
                 if value == default:
                     raise ValueError(f"{name} must be set to a secret value outside development")

@@ -1,0 +1,149 @@
+"""docker-compose.yml describes the same system as the local runner (infra/*.py).
+
+No Docker needed: the compose file is read as YAML and compared with the runner's own data
+(infra/processes.py, infra/kafka.py NODE_PROPERTIES, infra/topics.py, infra/postgres.py).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+import infra.topics
+from infra import kafka, postgres
+from infra.processes import app_processes
+from services.kernel import topics as kernel_topics
+from services.kernel.settings import REPO_ROOT, Settings
+
+COMPOSE: dict[str, Any] = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
+SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+INFRA_SERVICES = {"kafka", "postgres", "topics"}
+PROCESS_NAMES = [p.name for p in app_processes(Settings())]
+#: Properties that name addresses, which necessarily differ between the host and containers.
+ADDRESS_PROPERTIES = {"listeners", "advertised.listeners", "controller.quorum.voters", "log.dirs"}
+
+
+def compose_settings(service: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The Settings a process sees inside the compose service (its GB_* environment only)."""
+    for name in list(os.environ):
+        if name.startswith("GB_"):
+            monkeypatch.delenv(name)
+    for name, value in (SERVICES[service].get("environment") or {}).items():
+        monkeypatch.setenv(name, str(value))
+    return Settings()
+
+
+def depends_on(service: str) -> set[str]:
+    deps = SERVICES[service].get("depends_on") or {}
+    return set(deps)
+
+
+def test_compose_has_the_infrastructure_services() -> None:
+    assert INFRA_SERVICES <= set(SERVICES)
+
+
+def test_app_services_are_exactly_the_runner_processes() -> None:
+    assert set(SERVICES) - INFRA_SERVICES == set(PROCESS_NAMES)
+
+
+def test_app_services_start_in_the_runner_order() -> None:
+    for before, after in zip(PROCESS_NAMES, PROCESS_NAMES[1:]):
+        assert before in depends_on(after), f"{after} must depend on {before} (start order of infra/processes.py)"
+    for name in PROCESS_NAMES:
+        assert {"postgres", "topics"} <= depends_on(name)
+        assert SERVICES[name]["depends_on"]["topics"]["condition"] == "service_completed_successfully"
+
+
+@pytest.mark.parametrize("name", PROCESS_NAMES)
+def test_app_command_is_the_runner_argv(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = compose_settings(name, monkeypatch)
+    (process,) = [p for p in app_processes(settings, host="0.0.0.0", python="python") if p.name == name]
+    assert SERVICES[name]["command"] == list(process.argv)
+
+
+@pytest.mark.parametrize("name", PROCESS_NAMES)
+def test_app_ports_env_and_healthchecks_agree(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = compose_settings(name, monkeypatch)
+    (process,) = [p for p in app_processes(settings) if p.name == name]
+    service = SERVICES[name]
+    env = service.get("environment") or {}
+    # Extra settings the runner hands this process are set in compose too.
+    assert set(process.env) <= set(env)
+    if "--port" in process.argv:
+        port = process.argv[process.argv.index("--port") + 1]
+        assert process.ready_url is not None
+        assert f":{port}/" in process.ready_url
+        health = " ".join(service["healthcheck"]["test"])
+        assert process.ready_url in health, "compose healthcheck must probe the runner's readiness URL"
+    else:
+        assert process.ready_url is None
+        assert "ports" not in service
+
+
+def test_gateway_port_is_published(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = compose_settings("gateway", monkeypatch)
+    assert f"{settings.gateway_port}:{settings.gateway_port}" in SERVICES["gateway"]["ports"]
+    assert settings.gateway_port == 8000
+
+
+def test_apps_reach_the_compose_infrastructure(monkeypatch: pytest.MonkeyPatch) -> None:
+    pg_password = SERVICES["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    advertised = SERVICES["kafka"]["environment"]["KAFKA_ADVERTISED_LISTENERS"]
+    for name in PROCESS_NAMES:
+        settings = compose_settings(name, monkeypatch)
+        assert f"PLAINTEXT://{settings.bootstrap_servers}" == advertised
+        dsn = urlsplit(settings.dsn("membership"))
+        assert (dsn.hostname, dsn.port, dsn.password) == ("postgres", 5432, pg_password)
+        assert settings.membership_base_url == f"http://membership:{settings.membership_port}"
+
+
+def test_topics_service_runs_the_runner_topic_module() -> None:
+    topics = SERVICES["topics"]
+    assert topics["command"] == ["python", "-m", "infra.topics"]
+    assert topics["depends_on"]["kafka"]["condition"] == "service_healthy"
+    # infra.topics creates exactly the specs of services/kernel/topics.py, and is runnable.
+    assert infra.topics.all_topics is kernel_topics.all_topics
+    assert callable(infra.topics.main)
+    source = (REPO_ROOT / "infra" / "topics.py").read_text()
+    assert 'if __name__ == "__main__":' in source
+
+
+def test_kafka_node_settings_match_the_runner() -> None:
+    kafka_service = SERVICES["kafka"]
+    env = {k: str(v) for k, v in kafka_service["environment"].items()}
+    assert kafka_service["image"] == f"apache/kafka:{kafka.KAFKA_VERSION}"
+    for prop, value in kafka.NODE_PROPERTIES.items():
+        assert env.get(kafka.compose_env_name(prop)) == value, prop
+    # Nothing set in compose that the runner does not set, and vice versa.
+    runner_props = set(kafka.server_properties(Settings()))
+    assert runner_props == set(kafka.NODE_PROPERTIES) | ADDRESS_PROPERTIES
+    compose_props = {kafka.compose_env_name(p) for p in runner_props}
+    assert {k for k in env if k.startswith("KAFKA_") and k != "KAFKA_HEAP_OPTS"} == compose_props
+    # Static single-voter quorum on the controller listener, as in the runner.
+    controller_port = re.search(r"CONTROLLER://[^,:]*:(\d+)", env["KAFKA_LISTENERS"]).group(1)  # type: ignore[union-attr]
+    assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == f"{kafka.NODE_ID}@kafka:{controller_port}"
+    assert f"-Xmx{kafka.HEAP}" in env["KAFKA_HEAP_OPTS"].split()
+    assert env["CLUSTER_ID"]
+
+
+def test_postgres_init_creates_the_runner_databases(monkeypatch: pytest.MonkeyPatch) -> None:
+    init = REPO_ROOT / "infra" / "postgres" / "init.sql"
+    mount = f"./{init.relative_to(REPO_ROOT)}:/docker-entrypoint-initdb.d/"
+    assert any(str(v).startswith(mount) for v in SERVICES["postgres"]["volumes"])
+    created = set(re.findall(r"(?im)^\s*CREATE\s+DATABASE\s+\"?(\w+)\"?\s*;", init.read_text()))
+    settings = compose_settings(PROCESS_NAMES[0], monkeypatch)
+    assert created == set(postgres.database_names(settings).values())
+
+
+def test_postgres_server_settings_match_the_runner() -> None:
+    command = SERVICES["postgres"]["command"]
+    assert SERVICES["postgres"]["image"] == "postgres:15"
+    settings = dict(command[i + 1].split("=", 1) for i, arg in enumerate(command) if arg == "-c")
+    for key, value in settings.items():
+        assert postgres.SERVER_SETTINGS[key].strip("'") == value, key
+    assert {"max_connections", "shared_buffers"} <= set(settings)
