@@ -12,7 +12,7 @@ import asyncpg
 from services.gateway.projections.membership import PROJECTION
 from services.kernel.kafka import event_consumer
 from services.kernel.projection import ProjectionRunner
-from services.kernel.settings import READ_MODEL_DATABASE, EVENT_SOURCED_SERVICES, Settings, load_settings
+from services.kernel.settings import EVENT_SOURCED_SERVICES, READ_MODEL_DATABASE, Settings, load_settings
 from services.kernel.topics import event_topic
 
 log = logging.getLogger("projector")

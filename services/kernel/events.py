@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, is_dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -193,7 +193,7 @@ def chain_hash(
     """
     h = hashlib.sha256()
     h.update(prev_hash or b"\0" * 32)
-    h.update(encode([str(event_id), stream_id, version, type, time.astimezone(timezone.utc).isoformat(), actor]))
+    h.update(encode([str(event_id), stream_id, version, type, time.astimezone(UTC).isoformat(), actor]))
     h.update(data)
     return h.digest()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -35,11 +36,11 @@ class Actor:
 
     @classmethod
     def from_headers(cls, headers: dict[str, str] | object) -> Actor | None:
-        get = getattr(headers, "get")
+        get = headers.get
         subject, role = get("x-gb-actor"), get("x-gb-role")
         if not subject or not role:
             return None
-        return cls(subject=subject, role=Role(role), org_id=get("x-gb-org") or None)
+        return cls(subject=subject, role=Role(role), org_id=headers.get("x-gb-org") or None)
 
     def may_see_national_id(self) -> bool:
         return self.role in (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)

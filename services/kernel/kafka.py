@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
 import asyncio
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
@@ -50,5 +50,5 @@ async def topic_partitions(consumer: AIOKafkaConsumer, topic: str, timeout: floa
             return [TopicPartition(topic, p) for p in sorted(ids)]
         if loop.time() > deadline:
             raise RuntimeError(f"topic {topic} does not exist; create topics first (python -m infra.topics)")
-        await consumer._client.force_metadata_update()  # noqa: SLF001 - aiokafka has no public call for this
+        await consumer._client.force_metadata_update()
         await asyncio.sleep(0.05)

@@ -23,7 +23,9 @@ def _env(name: str, default: str) -> str:
 class Settings:
     """Everything a process needs to find its peers; built from GB_* environment variables."""
 
-    data_dir: Path = field(default_factory=lambda: Path(_env("GB_DATA_DIR", str(REPO_ROOT / ".data" / "run"))))
+    data_dir: Path = field(
+        default_factory=lambda: Path(_env("GB_DATA_DIR", str(REPO_ROOT / ".data" / "run")))
+    )
     # A full DSN to an existing PostgreSQL server; when empty the project runs its own cluster.
     pg_dsn: str = field(default_factory=lambda: _env("GB_PG_DSN", ""))
     pg_port: int = field(default_factory=lambda: int(_env("GB_PG_PORT", "55432")))

@@ -40,7 +40,9 @@ class EstablishBranchBody(Body):
 
 class RegisterMemberBody(Body):
     name: Text
-    national_id: Annotated[StrictStr, Field(min_length=18, max_length=18, description="Resident ID; stored, shown masked.")]
+    national_id: Annotated[
+        StrictStr, Field(min_length=18, max_length=18, description="Resident ID; stored, shown masked.")
+    ]
     formal_org_id: Text = Field(description="The one organisation holding the member's formal relationship.")
     status: MemberStatus
     dues_category: DuesCategory
@@ -54,7 +56,9 @@ class RegisterOutflowBody(Body):
     contact: ContactBody
     left_on: date
     expected_months: StrictInt = Field(ge=1, le=600, description="How long the member expects to stay away.")
-    fixed_place: StrictBool = Field(True, description="Working at a relatively fixed place (decides transfer vs certificate).")
+    fixed_place: StrictBool = Field(
+        True, description="Working at a relatively fixed place (decides transfer vs certificate)."
+    )
 
 
 class Accepted(BaseModel):
