@@ -35,9 +35,8 @@ class Actor:
         return h
 
     @classmethod
-    def from_headers(cls, headers: dict[str, str] | object) -> Actor | None:
-        get = headers.get
-        subject, role = get("x-gb-actor"), get("x-gb-role")
+    def from_headers(cls, headers: Mapping[str, str]) -> Actor | None:
+        subject, role = headers.get("x-gb-actor"), headers.get("x-gb-role")
         if not subject or not role:
             return None
         return cls(subject=subject, role=Role(role), org_id=headers.get("x-gb-org") or None)

@@ -12,6 +12,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 EVENT_SOURCED_SERVICES: tuple[str, ...] = ("membership",)
 #: The gateway owns only read models, in a database of its own.
 READ_MODEL_DATABASE = "gateway"
+#: Development-only signing secret; refused when GB_ENV is not "development".
+DEV_TOKEN_SECRET = "dev-token-secret-change-me-outside-development"
 
 
 def _env(name: str, default: str) -> str:
@@ -38,14 +40,14 @@ class Settings:
     # The development administrator's bearer token; fix it with GB_ADMIN_TOKEN.
     admin_token: str = field(default_factory=lambda: _env("GB_ADMIN_TOKEN", "dev-admin-token"))
     # Secret that signs tokens issued by the gateway (HS256).
-    token_secret: str = field(default_factory=lambda: _env("GB_TOKEN_SECRET", "dev-token-secret-change-me-outside-development"))
+    token_secret: str = field(default_factory=lambda: _env("GB_TOKEN_SECRET", DEV_TOKEN_SECRET))
     environment: str = field(default_factory=lambda: _env("GB_ENV", "development"))
 
     def __post_init__(self) -> None:
         if self.environment != "development":
             for name, value, default in (
                 ("GB_ADMIN_TOKEN", self.admin_token, "dev-admin-token"),
-                ("GB_TOKEN_SECRET", self.token_secret, "dev-token-secret-change-me-outside-development"),
+                ("GB_TOKEN_SECRET", self.token_secret, DEV_TOKEN_SECRET),
             ):
                 if value == default:
                     raise ValueError(f"{name} must be set to a secret value outside development")
