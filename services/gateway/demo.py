@@ -29,8 +29,8 @@ DESTINATIONS = (
     ("Guangzhou, Guangdong", "Baiyun district Party committee", "construction"),
 )
 BASES = ("enterprise", "locality", "industry", "village", "township", "native_private_enterprise")
-SURNAMES = tuple("Li Wang Zhang Liu Chen Yang Huang Zhao Wu Zhou Xu Sun Ma Zhu Hu Guo He Lin Luo Gao".split())
-GIVEN = tuple("Wei Fang Min Jing Lei Qiang Yan Jun Hua Ping Gang Hui Xia Tao Ming Chao Yun Bo Hong".split())
+SURNAMES = tuple("Li Wang Zhang Liu Chen Yang Huang Zhao Wu Zhou Xu Sun Ma Zhu Hu Guo He Lin Luo Gao".split())  # noqa: SIM905
+GIVEN = tuple("Wei Fang Min Jing Lei Qiang Yan Jun Hua Ping Gang Hui Xia Tao Ming Chao Yun Bo Hong".split())  # noqa: SIM905
 CATEGORIES = ("wage_earner", "wage_earner", "wage_earner", "self_employed", "farmer", "retiree", "annual_salary")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
