@@ -124,7 +124,7 @@ def registry_for(service: str) -> EventRegistry[object]:
     if service == "membership":
         from services.membership.events import REGISTRY
 
-        return REGISTRY  # type: ignore[return-value]
+        return REGISTRY
     raise SystemExit(f"unknown service {service!r}")
 
 

@@ -1,4 +1,4 @@
-"""Membership commands: imperative, with ids, time and the acting person passed in from outside."""
+"""Commands on members: registration and mobility."""
 
 from __future__ import annotations
 
@@ -6,23 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.kernel.identity import Actor
-from services.membership.events import BuildMode, Contact, DuesCategory, FoundingBasis, MemberStatus
-
-
-@dataclass(frozen=True, kw_only=True)
-class EstablishBranch:
-    actor: Actor
-    today: date
-    branch_id: str
-    name: str
-    founding_basis: FoundingBasis
-    build_mode: BuildMode
-    home_org_id: str
-    host_guidance_org: str
-    destination: str
-    industry: str
-    established_on: date
-    covered_units: tuple[str, ...] = ()
+from services.membership.events.common import Contact, DuesCategory, MemberStatus
 
 
 @dataclass(frozen=True, kw_only=True)
