@@ -1,4 +1,8 @@
-"""Membership policy: effective-dated numbers that the rules read, never constants in the code."""
+"""Membership policy: effective-dated numbers that the rules read, never constants in the code.
+
+Each area keeps its numbers in a dataclass of its own module in this package; MembershipPolicy
+joins them, and every decision records the ``version`` it applied.
+"""
 
 from __future__ import annotations
 
