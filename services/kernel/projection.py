@@ -40,6 +40,13 @@ CREATE TABLE IF NOT EXISTS {schema}.projected_streams (
     source text NOT NULL, stream_id text NOT NULL, version int NOT NULL, position bigint NOT NULL,
     PRIMARY KEY (source, stream_id)
 );
+-- Messages that are not valid CloudEvents of ours: kept for inspection, never allowed to stall the
+-- projection (a poison message would otherwise be retried forever).
+CREATE TABLE IF NOT EXISTS {schema}.dead_letters (
+    topic text NOT NULL, partition int NOT NULL, "offset" bigint NOT NULL, reason text NOT NULL,
+    key bytea, value bytea, recorded_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (topic, partition, "offset")
+);
 -- One row per applied event: answers "has the event at position P been applied?" (read-your-writes).
 CREATE TABLE IF NOT EXISTS {schema}.applied_events (
     source text NOT NULL, position bigint NOT NULL, PRIMARY KEY (source, position)
@@ -117,30 +124,68 @@ class ProjectionRunner:
         return count
 
     async def _apply_batch(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        envelopes: list[Envelope] = []
+        poison: list[tuple[ConsumerRecord[bytes, bytes], str]] = []
+        for record in records:
+            try:
+                envelopes.append(Envelope.from_kafka(record.headers, record.value or b""))
+            except (KeyError, ValueError, UnicodeDecodeError) as exc:
+                poison.append((record, f"not a Golden Bridge CloudEvent: {exc!r}"))
         async with self.pool.acquire() as conn, conn.transaction():
-            for record in records:
-                await self._apply_one(conn, record)
+            for record, reason in poison:
+                log.error("dead letter %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
+                await conn.execute(
+                    f'INSERT INTO {self.q}.dead_letters (topic, partition, "offset", reason, key, value)'
+                    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                    record.topic, record.partition, record.offset, reason, record.key, record.value,
+                )
+            # One read and two bulk writes per batch for the runner's own bookkeeping; only the
+            # read model's own statements run per event.
+            keys = sorted({(e.source, e.stream_id) for e in envelopes})
+            rows = await conn.fetch(
+                f"SELECT source, stream_id, version FROM {self.q}.projected_streams"
+                " WHERE (source, stream_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
+                " ORDER BY source, stream_id FOR UPDATE",
+                [k[0] for k in keys], [k[1] for k in keys],
+            )
+            versions = {(r["source"], r["stream_id"]): r["version"] for r in rows}
+            applied: list[Envelope] = []
+            for env in envelopes:
+                key = (env.source, env.stream_id)
+                current = versions.get(key, 0)
+                if env.stream_version != current + 1:
+                    # <= current: a duplicate from the at-least-once relay. > current + 1: its
+                    # predecessor failed to publish; the relay re-sends both, in order.
+                    self.skipped += 1
+                    if env.stream_version > current + 1:
+                        log.warning("%s v%d arrived before v%d; waiting for the relay to resend it",
+                                    env.stream_id, env.stream_version, current + 1)
+                    continue
+                await self._apply_one(conn, env)
+                versions[key] = env.stream_version
+                applied.append(env)
+            if applied:
+                last = {(e.source, e.stream_id): e for e in applied}
+                await conn.execute(
+                    f"INSERT INTO {self.q}.projected_streams (source, stream_id, version, position)"
+                    " SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[])"
+                    " ON CONFLICT (source, stream_id) DO UPDATE"
+                    " SET version = EXCLUDED.version, position = EXCLUDED.position",
+                    [k[0] for k in last], [k[1] for k in last], [e.stream_version for e in last.values()],
+                    [e.position or 0 for e in last.values()],
+                )
+                await conn.execute(
+                    f"INSERT INTO {self.q}.applied_events (source, position)"
+                    " SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING",
+                    [e.source for e in applied], [e.position or 0 for e in applied],
+                )
             await conn.execute(
                 f"INSERT INTO {self.q}.projection_checkpoints (topic, partition, next_offset) VALUES ($1, $2, $3)"
                 " ON CONFLICT (topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()",
                 tp.topic, tp.partition, records[-1].offset + 1,
             )
 
-    async def _apply_one(self, conn: asyncpg.Connection, record: ConsumerRecord[bytes, bytes]) -> None:
-        env = Envelope.from_kafka(record.headers, record.value or b"")
-        current = await conn.fetchval(
-            f"SELECT version FROM {self.q}.projected_streams WHERE source = $1 AND stream_id = $2 FOR UPDATE",
-            env.source, env.stream_id,
-        )
-        current = current or 0
-        if env.stream_version != current + 1:
-            # <= current: a duplicate from an at-least-once relay. > current + 1: an event whose
-            # predecessor failed to publish; the relay re-sends it after the predecessor.
-            self.skipped += 1
-            if env.stream_version > current + 1:
-                log.warning("%s v%d arrived before v%d; waiting for the relay to resend it",
-                            env.stream_id, env.stream_version, current + 1)
-            return
+    async def _apply_one(self, conn: asyncpg.Connection, env: Envelope) -> None:
         registry = self._registry.get(env.source)
         event: Any = None
         if registry is not None:
@@ -150,15 +195,6 @@ class ProjectionRunner:
                 log.warning("unknown event type %s from %s: recorded, not projected", env.type, env.source)
         if event is not None:
             await self.projection.apply(conn, self.q, env, event)
-        await conn.execute(
-            f"INSERT INTO {self.q}.projected_streams (source, stream_id, version, position) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT (source, stream_id) DO UPDATE SET version = EXCLUDED.version, position = EXCLUDED.position",
-            env.source, env.stream_id, env.stream_version, env.position or 0,
-        )
-        await conn.execute(
-            f"INSERT INTO {self.q}.applied_events (source, position) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            env.source, env.position or 0,
-        )
         self.applied += 1
 
 

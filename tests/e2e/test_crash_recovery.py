@@ -66,7 +66,9 @@ async def test_killing_relay_and_projector_mid_flight_loses_and_doubles_nothing(
     assert len(stored) == COMMANDS and all(r["n"] == 1 for r in stored), "every command's event stored once"
 
     await eventually(
-        lambda: read_db.fetchval("SELECT members = $2 FROM branches_view WHERE branch_id = $1", branch_id, COMMANDS),
+        lambda: read_db.fetchval(
+            "SELECT members = $2 FROM branches_with_counts WHERE branch_id = $1", branch_id, COMMANDS
+        ),
         timeout=120, what="the read model counting every member",
     )
     in_view = await read_db.fetchval("SELECT count(*) FROM members_view WHERE formal_org_id = $1", branch_id)

@@ -144,3 +144,22 @@ async def test_a_member_and_their_outflow_show_in_the_read_models(
     assert [m["member_id"] for m in listed.json()["items"]] == [member["id"]]
     counts = (await gateway.get(f"/v1/branches/{branch_id}", headers=secretary)).json()
     assert (counts["members"], counts["members_away"]) == (1, 1)
+
+
+async def test_a_message_that_is_not_our_cloudevent_is_set_aside_and_never_stalls_the_projector(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str], read_db: asyncpg.Pool
+) -> None:
+    from services.kernel.kafka import event_producer
+
+    producer = event_producer(system, "test-poison")
+    await producer.start()
+    try:
+        await producer.send_and_wait(event_topic("membership"), value=b"not json", key=b"poison")
+    finally:
+        await producer.stop()
+    await eventually(lambda: read_db.fetchval("SELECT count(*) FROM dead_letters WHERE key = 'poison'"),
+                     what="the poison message recorded as a dead letter")
+    accepted = await _establish(gateway, admin_headers)
+    after = await gateway.get(f"/v1/branches/{accepted['id']}", params={"min_position": accepted["position"]},
+                              headers=admin_headers)
+    assert after.status_code == 200

@@ -40,7 +40,7 @@ async def get_branch(branch_id: str, actor: CurrentActor, pool: ReadPool,
                      min_position: MinPosition = None) -> dict[str, Any]:
     """One branch with its member counts (how many are registered, how many are away)."""
     await wait_for_position(pool, SOURCE, min_position)
-    row = await pool.fetchrow("SELECT * FROM branches_view WHERE branch_id = $1", branch_id)
+    row = await pool.fetchrow("SELECT * FROM branches_with_counts WHERE branch_id = $1", branch_id)
     if row is None:
         raise NotFound(f"no branch {branch_id}; if you just created it, pass min_position")
     return dict(row)
@@ -56,7 +56,7 @@ async def list_branches(
     """Branches, ordered by id, filtered by destination, founding basis, build mode or home organisation."""
     await wait_for_position(pool, SOURCE, min_position)
     rows = await pool.fetch(
-        "SELECT * FROM branches_view WHERE ($1::text IS NULL OR branch_id > $1)"
+        "SELECT * FROM branches_with_counts WHERE ($1::text IS NULL OR branch_id > $1)"
         " AND ($2::text IS NULL OR destination = $2) AND ($3::text IS NULL OR founding_basis = $3)"
         " AND ($4::text IS NULL OR build_mode = $4) AND ($5::text IS NULL OR home_org_id = $5)"
         " ORDER BY branch_id LIMIT $6",

@@ -22,8 +22,6 @@ CREATE TABLE IF NOT EXISTS {schema}.branches_view (
     industry text NOT NULL,
     established_on date NOT NULL,
     covered_units jsonb NOT NULL,
-    members int NOT NULL DEFAULT 0,
-    members_away int NOT NULL DEFAULT 0,
     position bigint NOT NULL
 );
 CREATE TABLE IF NOT EXISTS {schema}.members_view (
@@ -40,6 +38,15 @@ CREATE TABLE IF NOT EXISTS {schema}.members_view (
     position bigint NOT NULL
 );
 CREATE INDEX IF NOT EXISTS members_view_org ON {schema}.members_view (formal_org_id);
+-- Counts are derived when read, never kept as counters: a member's events and their branch's
+-- events sit on different partitions, so a counter would depend on the order they are applied.
+CREATE OR REPLACE VIEW {schema}.branches_with_counts AS
+SELECT b.*,
+       coalesce(c.members, 0) AS members,
+       coalesce(c.members_away, 0) AS members_away
+  FROM {schema}.branches_view b
+  LEFT JOIN (SELECT formal_org_id, count(*) AS members, count(*) FILTER (WHERE away) AS members_away
+               FROM {schema}.members_view GROUP BY formal_org_id) c ON c.formal_org_id = b.branch_id;
 """
 
 
@@ -62,19 +69,10 @@ async def apply(conn: asyncpg.Connection, q: str, env: Envelope, event: Any) -> 
                 event.member_id, event.name, event.national_id, event.formal_org_id, event.status.value,
                 event.dues_category.value, encode(event.contact).decode(), event.joined_on, pos,
             )
-            await conn.execute(
-                f"UPDATE {q}.branches_view SET members = members + 1, position = greatest(position, $2)"
-                " WHERE branch_id = $1",
-                event.formal_org_id, pos,
-            )
         case OutflowRegistered():
-            org = await conn.fetchval(
-                f"UPDATE {q}.members_view SET away = true, outflow = $2::jsonb, position = $3 WHERE member_id = $1"
-                " RETURNING formal_org_id",
-                event.member_id, encode(event).decode(), pos,
-            )
             await conn.execute(
-                f"UPDATE {q}.branches_view SET members_away = members_away + 1 WHERE branch_id = $1", org
+                f"UPDATE {q}.members_view SET away = true, outflow = $2::jsonb, position = $3 WHERE member_id = $1",
+                event.member_id, encode(event).decode(), pos,
             )
         case _:
             pass  # events this read model does not need

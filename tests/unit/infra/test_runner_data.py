@@ -1,0 +1,74 @@
+"""The runner's pure parts: settings → child environment, processes, Kafka properties. No I/O."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra import kafka, supervisor
+from infra.processes import app_processes
+from services.kernel.settings import Settings
+
+
+def test_every_setting_has_its_environment_variable() -> None:
+    names = supervisor.settings_env_names()
+    assert set(names) == {f.name for f in dataclasses.fields(Settings)}
+    assert all(var.startswith("GB_") for var in names.values())
+
+
+def test_child_environment_reproduces_the_runner_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    custom = Settings(
+        data_dir=Path("/tmp/gb-elsewhere"),
+        pg_port=50001,
+        kafka_port=50002,
+        kafka_controller_port=50003,
+        gateway_port=50004,
+        membership_port=50005,
+        admin_token="t0ken",
+    )
+    env = supervisor.child_env(custom, {"EXTRA": "1"})
+    for name in list(os.environ):
+        if name.startswith("GB_"):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        if name.startswith("GB_"):
+            monkeypatch.setenv(name, value)
+    assert Settings() == custom
+    assert env["EXTRA"] == "1"
+
+
+def test_processes_start_in_order_with_their_ports() -> None:
+    settings = Settings(gateway_port=18000, membership_port=18101)
+    processes = app_processes(settings)
+    assert [p.name for p in processes] == ["membership", "membership-relay", "projector", "gateway"]
+    assert all(p.argv[0] == sys.executable for p in processes)
+    by_name = {p.name: p for p in processes}
+    assert by_name["membership"].ready_url == "http://127.0.0.1:18101/healthz"
+    assert by_name["gateway"].ready_url == "http://127.0.0.1:18000/healthz"
+    assert by_name["gateway"].argv[-2:] == ("--port", "18000")
+    assert by_name["membership-relay"].ready_url is None
+
+
+def test_server_properties_single_combined_node(tmp_path: Path) -> None:
+    props = kafka.server_properties(Settings(data_dir=tmp_path, kafka_port=19092, kafka_controller_port=19093))
+    assert props["process.roles"] == "broker,controller"
+    assert props["controller.quorum.voters"] == "1@127.0.0.1:19093"
+    assert props["listeners"] == "PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"
+    assert props["log.dirs"] == str(tmp_path / "kafka" / "data")
+    assert props["auto.create.topics.enable"] == "false"
+    assert all(props[k] == "1" for k in props if k.endswith(("replication.factor", "min.isr")))
+
+
+def test_cluster_id_has_kafka_uuid_form() -> None:
+    for _ in range(200):
+        cid = kafka.new_cluster_id()
+        assert len(cid) == 22 and not cid.startswith("-") and "=" not in cid
+
+
+def test_compose_env_names_follow_the_apache_kafka_image() -> None:
+    assert kafka.compose_env_name("node.id") == "KAFKA_NODE_ID"
+    assert kafka.compose_env_name("a_b-c.d") == "KAFKA_A__B___C_D"
