@@ -1,0 +1,331 @@
+"""PostgreSQL: the project's own 15 cluster under <data_dir>/postgres, or an external server.
+
+With GB_PG_DSN set, that server is used and only checked. Otherwise a cluster is initialised
+once (trust for the ``postgres`` role over 127.0.0.1 and the socket, which lives inside the data
+directory), started with ``pg_ctl -w`` and stopped with ``pg_ctl -m fast``. As root, initdb and
+the server run as the ``postgres`` OS user (initdb refuses root). Durability settings (fsync,
+synchronous_commit, full_page_writes) stay on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pwd
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from infra import supervisor
+from infra.aio import run_sync
+from services.kernel.settings import EVENT_SOURCED_SERVICES, READ_MODEL_DATABASE, Settings
+
+log = logging.getLogger("infra")
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+OS_USER = "postgres"
+START_TIMEOUT = 60
+#: An external server (GB_PG_DSN) should already be up: do not wait long for it.
+EXTERNAL_TIMEOUT = 20
+#: Linux limits a unix socket path to 107 bytes.
+MAX_SOCKET_PATH = 107
+
+#: Server settings for a 2-core, 24 GiB development machine. Durability stays on.
+SERVER_SETTINGS: dict[str, str] = {
+    "max_connections": "200",
+    "shared_buffers": "'256MB'",
+    "effective_cache_size": "'4GB'",
+    "work_mem": "'8MB'",
+    "maintenance_work_mem": "'128MB'",
+    "max_wal_size": "'1GB'",
+    "random_page_cost": "1.1",
+    "fsync": "on",
+    "synchronous_commit": "on",
+    "full_page_writes": "on",
+    "timezone": "'UTC'",
+    "log_timezone": "'UTC'",
+    "log_line_prefix": "'%m [%p] %q%u@%d '",
+}
+
+
+class PostgresError(RuntimeError):
+    pass
+
+
+# --------------------------------------------------------------------------- paths and users
+
+
+def pgdata(settings: Settings) -> Path:
+    return settings.data_dir / "postgres"
+
+
+def log_path(settings: Settings) -> Path:
+    return supervisor.log_file(settings, "postgres")
+
+
+def database_names(settings: Settings) -> dict[str, str]:
+    """service → database name, read from Settings.dsn() (gb_<service>)."""
+    services = (*EVENT_SOURCED_SERVICES, READ_MODEL_DATABASE)
+    return {s: urlsplit(settings.dsn(s)).path.lstrip("/") for s in services}
+
+
+def _is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def _as_owner() -> list[str]:
+    """Command prefix running as the cluster's owner: `postgres` when we are root, else us."""
+    return ["runuser", "-u", OS_USER, "--"] if _is_root() else []
+
+
+def _give_to_owner(path: Path) -> None:
+    if _is_root():
+        shutil.chown(path, OS_USER, OS_USER)
+
+
+def _run(argv: list[str], cwd: Path | None = None, check_msg: str | None = None) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(argv, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if check_msg and result.returncode != 0:
+        raise PostgresError(f"{check_msg} (exit {result.returncode}):\n{result.stdout}{result.stderr}".rstrip())
+    return result
+
+
+# --------------------------------------------------------------------------- install and init
+
+
+def ensure_installed() -> None:
+    if (PG_BIN / "initdb").exists():
+        return
+    started = time.monotonic()
+    log.info("installing PostgreSQL 15 with apt-get (first run only)…")
+    sudo = [] if _is_root() else ["sudo"]
+    install = [*sudo, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "postgresql"]
+    if _run(install).returncode != 0:
+        _run([*sudo, "apt-get", "update"])
+        _run(install, check_msg="apt-get install -y postgresql failed")
+    if not (PG_BIN / "initdb").exists():
+        raise PostgresError(f"{PG_BIN / 'initdb'} is still missing after installing postgresql")
+    log.info("installed PostgreSQL in %.1f s", time.monotonic() - started)
+
+
+def _check_owner_can_reach(path: Path) -> None:
+    if not _is_root():
+        return
+    try:
+        pwd.getpwnam(OS_USER)
+    except KeyError as exc:
+        raise PostgresError(f"OS user {OS_USER!r} is missing (it comes with Debian's postgresql package)") from exc
+    if _run([*_as_owner(), "test", "-w", str(path)]).returncode != 0:
+        raise PostgresError(
+            f"the {OS_USER} OS user cannot write {path}: every parent directory must be searchable "
+            f"by it (chmod o+x), or set GB_DATA_DIR elsewhere"
+        )
+
+
+def init_cluster(settings: Settings) -> bool:
+    """initdb once; False when the cluster already exists."""
+    data = pgdata(settings)
+    if (data / "PG_VERSION").exists():
+        return False
+    started = time.monotonic()
+    data.mkdir(parents=True, exist_ok=True)
+    data.chmod(0o700)
+    _give_to_owner(data)
+    _check_owner_can_reach(data)
+    _run(
+        [
+            *_as_owner(),
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth-local=trust",
+            "--auth-host=trust",
+            "--encoding=UTF8",
+            "--no-locale",
+        ],
+        cwd=data,
+        check_msg="initdb failed",
+    )
+    hba = data / "pg_hba.conf"
+    hba.write_text(
+        "# Written by infra/postgres.py. The server listens on 127.0.0.1 only.\n"
+        "# TYPE  DATABASE  USER      ADDRESS        METHOD\n"
+        "local   all       postgres                 trust\n"
+        "host    all       postgres  127.0.0.1/32   trust\n"
+        "host    all       all       127.0.0.1/32   scram-sha-256\n"
+    )
+    _give_to_owner(hba)
+    with open(data / "postgresql.conf", "a") as conf:
+        conf.write("\n# Golden Bridge settings, rewritten on every start by infra/postgres.py\n")
+        conf.write("include_if_exists = 'golden_bridge.conf'\n")
+    log.info("initialised PostgreSQL cluster in %s (%.1f s)", data, time.monotonic() - started)
+    return True
+
+
+def write_server_conf(settings: Settings) -> None:
+    data = pgdata(settings)
+    socket_path = f"{data}/.s.PGSQL.{settings.pg_port}"
+    if len(socket_path) > MAX_SOCKET_PATH:
+        raise PostgresError(f"socket path {socket_path} is too long for Linux; use a shorter GB_DATA_DIR")
+    conf = {
+        "listen_addresses": "'127.0.0.1'",
+        "port": str(settings.pg_port),
+        "unix_socket_directories": f"'{data}'",
+        **SERVER_SETTINGS,
+    }
+    path = data / "golden_bridge.conf"
+    path.write_text("".join(f"{key} = {value}\n" for key, value in conf.items()))
+    _give_to_owner(path)
+
+
+# --------------------------------------------------------------------------- run
+
+
+def is_running(settings: Settings) -> bool:
+    data = pgdata(settings)
+    if not (data / "PG_VERSION").exists():
+        return False
+    return _run([*_as_owner(), str(PG_BIN / "pg_ctl"), "-D", str(data), "status"], cwd=data).returncode == 0
+
+
+def postmaster_pid(settings: Settings) -> int | None:
+    try:
+        pid = int((pgdata(settings) / "postmaster.pid").read_text().split()[0])
+    except (FileNotFoundError, ValueError, IndexError):
+        return None
+    return pid if supervisor.is_alive(pid) else None
+
+
+async def _answers(dsn: str) -> str | None:
+    """None when the server answers ``SELECT 1``, else why not."""
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect(dsn, timeout=3)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    try:
+        return None if await conn.fetchval("SELECT 1") == 1 else "SELECT 1 did not return 1"
+    finally:
+        await conn.close()
+
+
+def wait_answers(dsn: str, label: str, timeout: float = START_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while (error := run_sync(_answers(dsn))) is not None:
+        if time.monotonic() >= deadline:
+            raise PostgresError(f"PostgreSQL at {label} did not answer within {timeout:.0f} s ({error})")
+        time.sleep(0.3)
+
+
+def start(settings: Settings) -> None:
+    """Start (initialising once) the project's cluster, or check the external GB_PG_DSN server."""
+    started = time.monotonic()
+    if settings.pg_dsn:
+        host = urlsplit(settings.pg_dsn).hostname or "?"
+        wait_answers(settings.admin_dsn, f"GB_PG_DSN (host {host})", EXTERNAL_TIMEOUT)
+        log.info("using external PostgreSQL at host %s (%.1f s)", host, time.monotonic() - started)
+        return
+    ensure_installed()
+    init_cluster(settings)
+    write_server_conf(settings)
+    data = pgdata(settings)
+    if not is_running(settings):
+        if supervisor.port_in_use(settings.pg_port):
+            raise PostgresError(
+                f"port {settings.pg_port} is already in use by another process; set GB_PG_PORT to another port"
+            )
+        logfile = log_path(settings)
+        logfile.parent.mkdir(parents=True, exist_ok=True)
+        logfile.touch()
+        _give_to_owner(logfile)
+        result = _run(
+            [
+                *_as_owner(),
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(logfile),
+                "-w",
+                "-t",
+                str(START_TIMEOUT),
+                "start",
+            ],
+            cwd=data,
+        )
+        if result.returncode != 0:
+            raise PostgresError(
+                f"pg_ctl start failed (exit {result.returncode}); last lines of {logfile}:\n{supervisor.tail(logfile)}"
+            )
+    wait_answers(settings.admin_dsn, f"127.0.0.1:{settings.pg_port} (log: {log_path(settings)})")
+    log.info("PostgreSQL ready on 127.0.0.1:%d (%.1f s)", settings.pg_port, time.monotonic() - started)
+
+
+def stop(settings: Settings) -> bool:
+    """pg_ctl stop -m fast; False when not running (or external)."""
+    if settings.pg_dsn or not is_running(settings):
+        return False
+    started = time.monotonic()
+    data = pgdata(settings)
+    _run(
+        [*_as_owner(), str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "-t", "60", "stop"],
+        cwd=data,
+        check_msg="pg_ctl stop failed",
+    )
+    log.info("PostgreSQL stopped in %.1f s", time.monotonic() - started)
+    return True
+
+
+def kill(settings: Settings) -> bool:
+    """SIGKILL the postmaster and its backends (fault tests); the next start runs crash recovery."""
+    if settings.pg_dsn:
+        return False
+    pid = postmaster_pid(settings)
+    if pid is None:
+        return False
+    supervisor.kill_pid(pid)  # pg_ctl starts the postmaster as a session leader: the group goes
+    # pg_ctl (and so start()) sees a killed postmaster as running until init has reaped it.
+    deadline = time.monotonic() + 10
+    while is_running(settings) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    log.info("PostgreSQL killed (postmaster pid %d, SIGKILL)", pid)
+    return True
+
+
+# --------------------------------------------------------------------------- databases
+
+
+async def ensure_databases_async(settings: Settings) -> list[str]:
+    """Create gb_<service> for every service database that is missing; return those created."""
+    import asyncpg
+
+    created: list[str] = []
+    conn = await asyncpg.connect(settings.admin_dsn, timeout=10)
+    try:
+        for name in database_names(settings).values():
+            if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                continue
+            quoted = '"' + name.replace('"', '""') + '"'
+            try:
+                await conn.execute(f"CREATE DATABASE {quoted}")
+            except asyncpg.DuplicateDatabaseError:
+                continue  # created concurrently
+            created.append(name)
+    finally:
+        await conn.close()
+    for service, name in database_names(settings).items():
+        if (error := await _answers(settings.dsn(service))) is not None:
+            raise PostgresError(f"cannot connect to the {service} database {name}: {error}")
+    return created
+
+
+def ensure_databases(settings: Settings) -> list[str]:
+    created = run_sync(ensure_databases_async(settings))
+    names = ", ".join(database_names(settings).values())
+    log.info("databases ready: %s%s", names, f" (created {', '.join(created)})" if created else "")
+    return created

@@ -1,0 +1,73 @@
+"""The application processes, as data, in start order.
+
+The same list drives the local runner (infra/local.py) and is mirrored service by service in
+docker-compose.yml (tests/integration/test_compose_matches_runner.py keeps the two equal).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+from services.kernel.settings import Settings, load_settings
+
+#: Where HTTP services listen locally; inside a container it is "0.0.0.0".
+LOCAL_HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class AppProcess:
+    name: str
+    #: The full command; argv[0] is the Python interpreter.
+    argv: tuple[str, ...]
+    #: Extra environment (GB_* settings names → values) on top of the runner's GB_* settings.
+    env: dict[str, str] = field(default_factory=dict)
+    #: GET this URL until it answers 200 to call the process ready; None: ready once running.
+    ready_url: str | None = None
+
+
+def _healthz(port: int) -> str:
+    return f"http://{LOCAL_HOST}:{port}/healthz"
+
+
+def _uvicorn(app: str, host: str, port: int, python: str) -> tuple[str, ...]:
+    return (python, "-m", "uvicorn", app, "--host", host, "--port", str(port))
+
+
+def app_processes(
+    settings: Settings | None = None, *, host: str = LOCAL_HOST, python: str = sys.executable
+) -> list[AppProcess]:
+    """Every application process in start order (``host``/``python`` differ only in containers)."""
+    s = settings or load_settings()
+    return [
+        AppProcess(
+            name="membership",
+            argv=_uvicorn("services.membership.app:app", host, s.membership_port, python),
+            ready_url=_healthz(s.membership_port),
+        ),
+        AppProcess(
+            name="membership-relay",
+            argv=(python, "-m", "services.kernel.relay", "--service", "membership"),
+        ),
+        AppProcess(
+            name="projector",
+            argv=(python, "-m", "services.gateway.projector"),
+        ),
+        AppProcess(
+            name="gateway",
+            argv=_uvicorn("services.gateway.app:app", host, s.gateway_port, python),
+            env={"GB_MEMBERSHIP_URL": s.membership_base_url},
+            ready_url=_healthz(s.gateway_port),
+        ),
+    ]
+
+
+def process_names() -> list[str]:
+    return [p.name for p in app_processes()]
+
+
+def get_process(name: str, settings: Settings | None = None) -> AppProcess:
+    for process in app_processes(settings):
+        if process.name == name:
+            return process
+    raise KeyError(f"unknown process {name!r}; known: {', '.join(process_names())}")
