@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from services.kernel.errors import Unauthorized
 from services.kernel.http import command_meta
@@ -57,46 +61,75 @@ def _accepted(record_id: str, result: AppendResult) -> Accepted:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class CommandContext:
+    """What the API adds to a body to make a command: who, when, new ids and the path parameters."""
+
+    actor: Actor
+    today: date
+    params: dict[str, str]
+
+    @staticmethod
+    def new_id() -> str:
+        return str(uuid.uuid4())
+
+
+B = TypeVar("B", bound=BaseModel)
+C = TypeVar("C")
+
+
+def command_endpoint(
+    path: str,
+    body: type[B],
+    build: Callable[[B, CommandContext], C],
+    handle: Callable[[handlers.Store, C, CommandMeta], Awaitable[AppendResult]],
+) -> None:
+    """Register ``POST path``: body → command (``build``) → handler → 201 with the record's position."""
+
+    async def endpoint(request: Request, actor: ActorDep, meta: MetaDep, store: StoreDep) -> Accepted:
+        try:
+            payload = body.model_validate_json(await request.body())
+        except ValidationError as exc:
+            raise RequestValidationError(exc.errors()) from None
+        ctx = CommandContext(actor=actor, today=meta.occurred_at.date(),
+                             params={k: str(v) for k, v in request.path_params.items()})
+        result = await handle(store, build(payload, ctx), meta)
+        return _accepted(result.stream_id, result)
+
+    router.add_api_route(path, endpoint, methods=["POST"], status_code=201, response_model=Accepted,
+                         openapi_extra={"requestBody": {"content": {"application/json": {"schema": {
+                             "$ref": f"#/components/schemas/{body.__name__}"}}}}})
+
+
 def _contact(body: ContactBody) -> Contact:
     return Contact(phone=body.phone, address=body.address, wechat=body.wechat)
 
 
-def _today() -> datetime:
-    return datetime.now(UTC)
-
-
-@router.post("/branches", status_code=201)
-async def establish_branch(body: EstablishBranchBody, actor: ActorDep, meta: MetaDep, store: StoreDep) -> Accepted:
-    branch_id = str(uuid.uuid4())
-    cmd = EstablishBranch(
-        actor=actor, today=meta.occurred_at.date(), branch_id=branch_id, name=body.name,
-        founding_basis=body.founding_basis, build_mode=body.build_mode, home_org_id=body.home_org_id,
-        host_guidance_org=body.host_guidance_org, destination=body.destination, industry=body.industry,
-        established_on=body.established_on, covered_units=tuple(body.covered_units),
-    )
-    result = await handlers.establish_branch(store, cmd, meta)
-    return _accepted(result.stream_id, result)
-
-
-@router.post("/members", status_code=201)
-async def register_member(body: RegisterMemberBody, actor: ActorDep, meta: MetaDep, store: StoreDep) -> Accepted:
-    cmd = RegisterMember(
-        actor=actor, today=meta.occurred_at.date(), member_id=str(uuid.uuid4()), name=body.name,
-        national_id=body.national_id, formal_org_id=body.formal_org_id, status=body.status,
-        dues_category=body.dues_category, contact=_contact(body.contact), joined_on=body.joined_on,
-    )
-    result = await handlers.register_member(store, cmd, meta)
-    return _accepted(result.stream_id, result)
-
-
-@router.post("/members/{member_id}/outflows", status_code=201)
-async def register_outflow(
-    member_id: str, body: RegisterOutflowBody, actor: ActorDep, meta: MetaDep, store: StoreDep
-) -> Accepted:
-    cmd = RegisterOutflow(
-        actor=actor, today=meta.occurred_at.date(), member_id=member_id, destination=body.destination,
-        employer=body.employer, contact=_contact(body.contact), left_on=body.left_on,
-        expected_months=body.expected_months, fixed_place=body.fixed_place,
-    )
-    result = await handlers.register_outflow(store, cmd, meta)
-    return _accepted(member_id, result)
+command_endpoint(
+    "/branches", EstablishBranchBody,
+    lambda b, c: EstablishBranch(
+        actor=c.actor, today=c.today, branch_id=c.new_id(), name=b.name, founding_basis=b.founding_basis,
+        build_mode=b.build_mode, home_org_id=b.home_org_id, host_guidance_org=b.host_guidance_org,
+        destination=b.destination, industry=b.industry, established_on=b.established_on,
+        covered_units=tuple(b.covered_units),
+    ),
+    handlers.establish_branch,
+)
+command_endpoint(
+    "/members", RegisterMemberBody,
+    lambda b, c: RegisterMember(
+        actor=c.actor, today=c.today, member_id=c.new_id(), name=b.name, national_id=b.national_id,
+        formal_org_id=b.formal_org_id, status=b.status, dues_category=b.dues_category, contact=_contact(b.contact),
+        joined_on=b.joined_on,
+    ),
+    handlers.register_member,
+)
+command_endpoint(
+    "/members/{member_id}/outflows", RegisterOutflowBody,
+    lambda b, c: RegisterOutflow(
+        actor=c.actor, today=c.today, member_id=c.params["member_id"], destination=b.destination,
+        employer=b.employer, contact=_contact(b.contact), left_on=b.left_on, expected_months=b.expected_months,
+        fixed_place=b.fixed_place,
+    ),
+    handlers.register_outflow,
+)

@@ -4,35 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Query
 
-from services.gateway.api.deps import Cursor, Limit, Membership, MinPosition, ReadPool
-from services.gateway.auth import CurrentActor, require
+from services.gateway.api.deps import Cursor, Limit, MinPosition, ReadPool
+from services.gateway.auth import CurrentActor
+from services.gateway.commands import command_route
 from services.gateway.readmodels import page, wait_for_position
-from services.gateway.upstream import forward, relay_response
 from services.kernel.errors import NotFound
 from services.kernel.identity import Role
 from services.membership.events import REGISTRY, BuildMode, FoundingBasis
-from services.membership.schemas import Accepted, EstablishBranchBody
+from services.membership.schemas import EstablishBranchBody
 
 router = APIRouter(prefix="/v1/branches", tags=["branches"])
 SOURCE = REGISTRY.source
 
 
-@router.post("", status_code=201, response_model=Accepted,
-             responses={409: {"description": "Conflict"}, 422: {"description": "A rule refuses it"}})
-async def establish_branch(body: EstablishBranchBody, request: Request, actor: CurrentActor,
-                           membership: Membership) -> Response:
-    """Establish an outstation Party branch (駐外黨支部).
+command_route(
+    router, "", EstablishBranchBody, roles=(Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE),
+    action="establish branches", location=lambda created, _: f"/v1/branches/{created['id']}",
+    doc="""Establish an outstation Party branch (駐外黨支部).
 
     County administrators and township committees only; a township committee establishes branches
     it manages itself. Send an `Idempotency-Key` header to make retries safe.
-    """
-    require(actor, "establish branches", Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
-    upstream = await forward(membership, request, actor, "/branches")
-    location = f"/v1/branches/{upstream.json().get('id')}" if upstream.status_code == 201 else None
-    return relay_response(upstream, location)
+    """,
+)
 
 
 @router.get("/{branch_id}")

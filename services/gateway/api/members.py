@@ -5,18 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Query
 
-from services.gateway.api.deps import Cursor, Limit, Membership, MinPosition, ReadPool
+from services.gateway.api.deps import Cursor, Limit, MinPosition, ReadPool
 from services.gateway.auth import CurrentActor, require
+from services.gateway.commands import command_route
 from services.gateway.readmodels import page, wait_for_position
-from services.gateway.upstream import forward, relay_response
 from services.kernel.errors import Forbidden, NotFound
 from services.kernel.identity import Actor, Role
 from services.membership.domain.rules import mask_national_id
 from services.membership.events import REGISTRY
-from services.membership.schemas import Accepted, RegisterMemberBody, RegisterOutflowBody
+from services.membership.schemas import RegisterMemberBody, RegisterOutflowBody
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 SOURCE = REGISTRY.source
@@ -33,30 +32,23 @@ def _shown(row: Any, actor: Actor) -> dict[str, Any]:
     return item
 
 
-@router.post("", status_code=201, response_model=Accepted)
-async def register_member(body: RegisterMemberBody, request: Request, actor: CurrentActor,
-                          membership: Membership) -> Response:
-    """Register a member with their one formal organisation and dues category.
+command_route(
+    router, "", RegisterMemberBody, roles=_WRITERS, action="register members",
+    location=lambda created, _: f"/v1/members/{created['id']}",
+    doc="""Register a member with their one formal organisation and dues category.
 
     A branch secretary registers members only into their own branch.
-    """
-    require(actor, "register members", *_WRITERS)
-    upstream = await forward(membership, request, actor, "/members")
-    location = f"/v1/members/{upstream.json().get('id')}" if upstream.status_code == 201 else None
-    return relay_response(upstream, location)
+    """,
+)
+command_route(
+    router, "/{member_id}/outflows", RegisterOutflowBody, roles=_WRITERS, action="register outflows",
+    location=lambda _, p: f"/v1/members/{p['member_id']}",
+    doc="""Register that a member has gone out to work: destination, employer, contact, expected stay.
 
-
-@router.post("/{member_id}/outflows", status_code=201, response_model=Accepted)
-async def register_outflow(member_id: str, body: RegisterOutflowBody, request: Request, actor: CurrentActor,
-                           membership: Membership) -> Response:
-    """Register that a member has gone out to work: destination, employer, contact, expected stay.
-
-    The answer's event records whether the stay calls for a transfer of the organisational
-    relationship (six months or more at a fixed place) or an activity certificate.
-    """
-    require(actor, "register outflows", *_WRITERS)
-    upstream = await forward(membership, request, actor, f"/members/{member_id}/outflows")
-    return relay_response(upstream, f"/v1/members/{member_id}")
+    The event records whether the stay calls for a transfer of the organisational relationship
+    (six months or more at a fixed place) or an activity certificate.
+    """,
+)
 
 
 @router.get("/{member_id}")

@@ -1,0 +1,71 @@
+"""Declares a public command route: validate the body, check the role, forward to the owning service.
+
+Each command is one declaration, so the OpenAPI page documents every body while the forwarding,
+the role pre-check and the problem+json pass-through are written once.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from services.gateway.api.deps import Membership
+from services.gateway.auth import CurrentActor, require
+from services.gateway.upstream import forward, relay_response
+from services.kernel.identity import Actor, Role
+from services.membership.schemas import Accepted
+
+_PARAM = re.compile(r"{(\w+)}")
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or invalid bearer token"},
+    403: {"description": "Your role or organisation may not do this"},
+    404: {"description": "A record named in the path or body does not exist"},
+    409: {"description": "The record changed or is in a state that does not allow this; reload and retry"},
+    413: {"description": "Body too large"},
+    422: {"description": "Invalid body, or a rule of the Golden Bridge Project refuses the command"},
+}
+
+
+def command_route(
+    router: APIRouter,
+    path: str,
+    body: type[BaseModel],
+    *,
+    roles: tuple[Role, ...],
+    action: str,
+    doc: str,
+    location: Callable[[dict[str, Any], dict[str, str]], str] | None = None,
+    upstream_path: str | None = None,
+) -> None:
+    """Register ``POST {router.prefix}{path}`` forwarding to the service at ``upstream_path``.
+
+    ``location`` builds the Location header from the 201 body and the path parameters.
+    """
+    full = f"{router.prefix}{path}"
+    target = upstream_path or full.removeprefix("/v1")
+
+    async def endpoint(request: Request, actor: Actor, membership: Any, **_: Any) -> Response:
+        require(actor, action, *roles)
+        params = {k: str(v) for k, v in request.path_params.items()}
+        upstream = await forward(membership, request, actor, target.format(**params))
+        where = location(upstream.json(), params) if location and upstream.status_code == 201 else None
+        return relay_response(upstream, where)
+
+    parameters = [
+        inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+        inspect.Parameter("actor", inspect.Parameter.KEYWORD_ONLY, annotation=CurrentActor),
+        inspect.Parameter("membership", inspect.Parameter.KEYWORD_ONLY, annotation=Membership),
+        inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=body),
+        *(inspect.Parameter(p, inspect.Parameter.KEYWORD_ONLY, annotation=str) for p in _PARAM.findall(path)),
+    ]
+    endpoint.__signature__ = inspect.Signature(parameters, return_annotation=Response)  # type: ignore[attr-defined]
+    endpoint.__doc__ = doc
+    endpoint.__name__ = re.sub(r"\W+", "_", action).strip("_")
+    router.add_api_route(path, endpoint, methods=["POST"], status_code=201, response_model=Accepted,
+                         responses=ERRORS, summary=doc.strip().splitlines()[0].rstrip("."))
