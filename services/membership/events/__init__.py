@@ -8,19 +8,21 @@ from __future__ import annotations
 from typing import Any
 
 from services.kernel.events import EventRegistry
-from services.membership.events import branches, members
+from services.membership.events import branches, deadlines, members
 from services.membership.events.branches import BranchEstablished
 from services.membership.events.common import BuildMode, Contact, DuesCategory, FoundingBasis, Instrument, MemberStatus
+from services.membership.events.deadlines import DeadlineRaised
 from services.membership.events.members import MemberRegistered, OutflowRegistered
 
-MembershipEvent = BranchEstablished | MemberRegistered | OutflowRegistered
+MembershipEvent = BranchEstablished | MemberRegistered | OutflowRegistered | DeadlineRaised
 
 REGISTRY: EventRegistry[Any] = EventRegistry(
     source="/golden-bridge/membership",
-    events={**branches.EVENTS, **members.EVENTS},
+    events={**branches.EVENTS, **members.EVENTS, **deadlines.EVENTS},
 )
 
 __all__ = [
-    "REGISTRY", "BranchEstablished", "BuildMode", "Contact", "DuesCategory", "FoundingBasis", "Instrument",
+    "REGISTRY", "BranchEstablished", "BuildMode", "Contact", "DeadlineRaised", "DuesCategory", "FoundingBasis",
+    "Instrument",
     "MemberRegistered", "MemberStatus", "MembershipEvent", "OutflowRegistered",
 ]
