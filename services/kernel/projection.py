@@ -94,17 +94,23 @@ class ProjectionRunner:
         partitions: list[TopicPartition] = []
         for topic in self.topics:
             partitions.extend(await topic_partitions(self.consumer, topic))
-        self.consumer.assign(partitions)
         stored = {
             (r["topic"], r["partition"]): r["next_offset"]
             for r in await self.pool.fetch(f"SELECT * FROM {self.q}.projection_checkpoints")
         }
+        # All plain seeks happen before the next await: a fetch started in between would read a
+        # partition from its default position and move the checkpoint backwards (measured, see
+        # docs/decisions/projector-runtime.md).
+        self.consumer.assign(partitions)
+        fresh = []
         for tp in partitions:
             offset = stored.get((tp.topic, tp.partition))
             if offset is None:
-                await self.consumer.seek_to_beginning(tp)
+                fresh.append(tp)
             else:
                 self.consumer.seek(tp, offset)
+        if fresh:
+            await self.consumer.seek_to_beginning(*fresh)
         log.info("projection %s into schema %s: %d partitions", self.projection.name, self.schema, len(partitions))
 
     async def stop(self) -> None:
@@ -132,6 +138,13 @@ class ProjectionRunner:
             except (KeyError, ValueError, UnicodeDecodeError) as exc:
                 poison.append((record, f"not a Golden Bridge CloudEvent: {exc!r}"))
         async with self.pool.acquire() as conn, conn.transaction():
+            # Guard: the checkpoint never moves backwards, whatever the consumer hands us.
+            stored = await conn.fetchval(
+                f"SELECT next_offset FROM {self.q}.projection_checkpoints WHERE topic = $1 AND partition = $2"
+                " FOR UPDATE", tp.topic, tp.partition,
+            )
+            if stored is not None and records[-1].offset < stored:
+                return
             for record, reason in poison:
                 log.error("dead letter %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
                 await conn.execute(
