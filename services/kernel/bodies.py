@@ -1,0 +1,72 @@
+"""HTTP bodies generated from command dataclasses: one definition per command, never two.
+
+A command's fields, minus what the API fills in itself (actor, today, ids from the path or newly
+made), become the request body. Unknown fields are refused, and numbers, strings and booleans are
+strict, so ``"8"`` is not taken for ``8``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Iterable
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, create_model
+
+_STRICT: dict[Any, Any] = {int: StrictInt, str: StrictStr, bool: StrictBool}
+_cache: dict[tuple[type, frozenset[str]], type[BaseModel]] = {}
+
+
+def _strict(tp: Any) -> Any:
+    if tp in _STRICT:
+        return _STRICT[tp]
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = tuple(_strict(a) for a in get_args(tp))
+        return Union[args]  # noqa: UP007 - built from a runtime tuple
+    if origin is tuple and get_args(tp)[-1:] == (Ellipsis,):
+        return tuple[_strict(get_args(tp)[0]), ...]  # type: ignore[misc]
+    if origin is frozenset:
+        return frozenset[_strict(get_args(tp)[0])]  # type: ignore[misc]
+    return tp
+
+
+def body_model(command: type, exclude: Iterable[str] = ()) -> type[BaseModel]:
+    """The request body of ``command`` without the ``exclude``d fields (plus actor and today)."""
+    skip = frozenset(exclude) | {"actor", "today"}
+    key = (command, skip)
+    if key in _cache:
+        return _cache[key]
+    hints = get_type_hints(command)
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(command):
+        if f.name in skip:
+            continue
+        default: Any = ...
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = Field(default_factory=f.default_factory)
+        fields[f.name] = (_strict(hints[f.name]), default)
+    model = create_model(  # type: ignore[call-overload]
+        f"{command.__name__}Body",
+        __config__=ConfigDict(extra="forbid"),
+        __doc__=_own_doc(command),
+        **fields,
+    )
+    _cache[key] = model
+    return typing.cast(type[BaseModel], model)
+
+
+def _own_doc(command: type) -> str | None:
+    doc = command.__doc__ or ""
+    # dataclasses invent a docstring from the signature when a class has none.
+    return None if doc.startswith(f"{command.__name__}(") else doc
+
+
+def to_command(command: type, body: BaseModel, **filled: Any) -> Any:
+    """Build the command from a validated body and the fields the API fills in."""
+    values = {name: getattr(body, name) for name in type(body).model_fields}
+    return command(**values, **filled)
