@@ -50,7 +50,7 @@ def body_model(command: type, exclude: Iterable[str] = ()) -> type[BaseModel]:
         elif f.default_factory is not dataclasses.MISSING:
             default = Field(default_factory=f.default_factory)
         fields[f.name] = (_strict(hints[f.name]), default)
-    model = create_model(  # type: ignore[call-overload]
+    model = create_model(
         f"{command.__name__}Body",
         __config__=ConfigDict(extra="forbid"),
         __doc__=_own_doc(command),
