@@ -1,0 +1,1 @@
+"""Golden Bridge benchmark (run with ``./gb bench``; see bench/README.md)."""

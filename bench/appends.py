@@ -1,0 +1,268 @@
+"""Append throughput on one PostgreSQL server: our kernel EventStore, raw asyncpg, `eventsourcing`.
+
+All three write one event of ~150 bytes of JSON per append, for a fixed time, and count committed
+events (checked against the table afterwards). Each timed run starts on an empty table after a
+CHECKPOINT, like the reference scripts in /work/shared/bench.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import asyncpg
+
+from bench.common import checkpoint, say
+from services.kernel.events import EventRegistry
+from services.kernel.store import CommandMeta, EventStore, Stream
+
+NOTE = "payload of roughly one hundred and fifty bytes ......"
+
+
+def _cpu_seconds() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
+# --------------------------------------------------------------------------- our kernel EventStore
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoneyDeposited:
+    """The reference payload (asyncpg_bench.py) as an event: ~140 bytes of JSON."""
+
+    account_id: int
+    owner: str
+    currency: str
+    amount: int
+    note: str
+
+
+REGISTRY: EventRegistry[MoneyDeposited] = EventRegistry(
+    source="/golden-bridge/bench", events={"gb.bench.money_deposited.v1": MoneyDeposited}
+)
+
+
+def _event(n: int) -> MoneyDeposited:
+    return MoneyDeposited(account_id=12345, owner="benchmark-owner-name", currency="EUR", amount=n, note=NOTE)
+
+
+async def _kernel_writer(store: EventStore[MoneyDeposited], deadline: float) -> int:
+    n = 0
+    while time.perf_counter() < deadline:
+        # A new stream each time (version 0 → 1), one event, no idempotency key.
+        meta = CommandMeta(actor="bench", occurred_at=datetime.now(UTC), correlation_id=str(uuid.uuid4()))
+        await store.append(Stream(stream_id=str(uuid.uuid4())), "account", [_event(n)], meta)
+        n += 1
+    return n
+
+
+class KernelBench:
+    """One EventStore on a scratch database; ``run(writers, seconds)`` may be called repeatedly."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.pool: asyncpg.Pool | None = None
+        self.store: EventStore[MoneyDeposited] | None = None
+        self.batches = 0
+        self.batched_commands = 0
+
+    async def __aenter__(self) -> KernelBench:
+        self.pool = await asyncpg.create_pool(self.dsn, min_size=2, max_size=4)
+        self.store = EventStore(self.pool, REGISTRY)
+        await self.store.start()
+        # Count group-commit transactions (read-only instrumentation of the writer task).
+        write_batch = self.store._write_batch
+
+        async def counted(batch: list[Any]) -> list[Any]:
+            self.batches += 1
+            self.batched_commands += len(batch)
+            return await write_batch(batch)
+
+        self.store._write_batch = counted  # type: ignore[method-assign]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.store:
+            await self.store.stop()
+        if self.pool:
+            await self.pool.close()
+
+    async def run(self, writers: int, seconds: float) -> dict[str, Any]:
+        assert self.pool and self.store
+        await self.pool.execute("TRUNCATE events, outbox, idempotency_keys RESTART IDENTITY")
+        async with self.pool.acquire() as conn:
+            await checkpoint(conn)
+        self.batches = self.batched_commands = 0
+        cpu0 = _cpu_seconds()
+        t0 = time.perf_counter()
+        counts = await asyncio.gather(*(_kernel_writer(self.store, t0 + seconds) for _ in range(writers)))
+        elapsed = time.perf_counter() - t0
+        cpu = _cpu_seconds() - cpu0
+        total = sum(counts)
+        rows = await self.pool.fetchval("SELECT count(*) FROM events")
+        outbox = await self.pool.fetchval("SELECT count(*) FROM outbox")
+        if rows != total or outbox != total:
+            raise AssertionError(f"kernel: {total} appends acknowledged but {rows} events, {outbox} outbox rows")
+        avg_bytes = await self.pool.fetchval("SELECT avg(octet_length(data::text))::int FROM events")
+        result = {
+            "writers": writers, "events": total, "seconds": round(elapsed, 3), "events_per_s": total / elapsed,
+            "transactions": self.batches, "events_per_transaction": round(total / max(1, self.batches), 2),
+            "client_cpu_s": round(cpu, 2), "payload_bytes": avg_bytes,
+        }
+        say(f"kernel EventStore.append, {writers} writer(s): {result['events_per_s']:,.0f} events/s "
+            f"({result['events_per_transaction']} events per transaction)")
+        return result
+
+
+# --------------------------------------------------------------------------- raw asyncpg (the ceiling)
+
+RAW_SCHEMA = """
+SET client_min_messages = warning;
+DROP TABLE IF EXISTS raw_events;
+CREATE TABLE raw_events (
+    stream_id uuid  NOT NULL,
+    version   int   NOT NULL,
+    type      text  NOT NULL,
+    data      jsonb NOT NULL,
+    UNIQUE (stream_id, version)
+);
+"""
+RAW_INSERT = "INSERT INTO raw_events (stream_id, version, type, data) VALUES ($1, $2, $3, $4)"
+
+
+def _raw_payload(n: int) -> str:
+    return json.dumps({"account_id": 12345, "owner": "benchmark-owner-name", "currency": "EUR",
+                       "amount": n, "note": NOTE})
+
+
+async def _raw_worker(conn: asyncpg.Connection, deadline: float) -> int:
+    # As asyncpg_bench.py --mode single: 100 streams per worker round-robin, autocommit INSERT each.
+    streams = [uuid.uuid4() for _ in range(100)]
+    versions = [0] * 100
+    n = 0
+    while time.perf_counter() < deadline:
+        k = n % 100
+        versions[k] += 1
+        await conn.execute(RAW_INSERT, streams[k], versions[k], "MoneyDeposited", _raw_payload(n))
+        n += 1
+    return n
+
+
+async def raw_asyncpg(dsn: str, conns: int, seconds: float) -> dict[str, Any]:
+    admin = await asyncpg.connect(dsn)
+    try:
+        await admin.execute(RAW_SCHEMA)
+        await checkpoint(admin)
+        workers = [await asyncpg.connect(dsn) for _ in range(conns)]
+        try:
+            cpu0 = _cpu_seconds()
+            t0 = time.perf_counter()
+            counts = await asyncio.gather(*(_raw_worker(c, t0 + seconds) for c in workers))
+            elapsed = time.perf_counter() - t0
+            cpu = _cpu_seconds() - cpu0
+        finally:
+            for c in workers:
+                await c.close()
+        total = sum(counts)
+        rows = await admin.fetchval("SELECT count(*) FROM raw_events")
+        if rows != total:
+            raise AssertionError(f"asyncpg: {total} inserts acknowledged but {rows} rows")
+        await admin.execute("DROP TABLE raw_events")
+    finally:
+        await admin.close()
+    result = {"connections": conns, "events": total, "seconds": round(elapsed, 3), "events_per_s": total / elapsed,
+              "client_cpu_s": round(cpu, 2)}
+    say(f"asyncpg autocommit INSERT, {conns} connection(s): {result['events_per_s']:,.0f} events/s")
+    return result
+
+
+# --------------------------------------------------------------------------- the `eventsourcing` library
+
+
+def eventsourcing_available() -> str | None:
+    """None when the library and psycopg can be used, else why not."""
+    try:
+        import eventsourcing.postgres  # noqa: F401
+        import psycopg  # noqa: F401
+    except ImportError as exc:
+        return f"{exc} (pip install -r bench/requirements.txt)"
+    return None
+
+
+def eventsourcing_create(admin_dsn: str, database: str, threads: int, seconds: float) -> dict[str, Any]:
+    """As es_bench.py ``create --threads N``: new aggregates, one app.save(agg) each (one event)."""
+    import psycopg
+    from eventsourcing.application import Application
+
+    from bench.es_model import Account
+
+    parts = urlsplit(admin_dsn)
+    host, port = parts.hostname or "127.0.0.1", str(parts.port or 5432)
+    user = unquote(parts.username or "postgres")
+    # The library insists on a password; the local cluster trusts 127.0.0.1, so any will do.
+    password = unquote(parts.password or "bench")
+    conninfo = f"host={host} port={port} dbname={database} user={user} password={password}"
+    prefix = f"esb_create_{threads}"
+    with psycopg.connect(conninfo, autocommit=True) as c:
+        c.execute("SET client_min_messages = warning")
+        c.execute(f"DROP TABLE IF EXISTS {prefix}_events CASCADE")
+        c.execute("CHECKPOINT")
+    env = {
+        "CREATE_TABLE": "y", "PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": database,
+        "POSTGRES_HOST": host, "POSTGRES_PORT": port, "POSTGRES_USER": user, "POSTGRES_PASSWORD": password,
+        "POSTGRES_POOL_SIZE": str(threads),
+    }
+    app_class = type(prefix, (Application,), {"name": prefix})
+    app = app_class(env=env)
+
+    def count() -> int:
+        with psycopg.connect(conninfo) as c:
+            row = c.execute(f"SELECT count(*) FROM {prefix}_events").fetchone()
+            return int(row[0]) if row else 0
+
+    counts = [0] * threads
+    barrier = threading.Barrier(threads + 1)
+    start = [0.0]
+
+    def loop(idx: int) -> None:
+        barrier.wait()
+        deadline = start[0] + seconds
+        n = 0
+        i = idx
+        while time.perf_counter() < deadline:
+            app.save(Account(account_id=i, owner="benchmark-owner-name", currency="EUR", amount=100, note=NOTE))
+            n += 1
+            i += threads
+        counts[idx] = n
+
+    try:
+        before = count()
+        workers = [threading.Thread(target=loop, args=(k,)) for k in range(threads)]
+        for w in workers:
+            w.start()
+        cpu0 = _cpu_seconds()
+        start[0] = time.perf_counter()
+        barrier.wait()
+        for w in workers:
+            w.join()
+        elapsed = time.perf_counter() - start[0]
+        cpu = _cpu_seconds() - cpu0
+        total = sum(counts)
+        after = count()
+        if after - before != total:
+            raise AssertionError(f"eventsourcing: {total} saves but {after - before} new rows")
+    finally:
+        app.close()
+    result = {"threads": threads, "events": total, "seconds": round(elapsed, 3), "events_per_s": total / elapsed,
+              "client_cpu_s": round(cpu, 2), "psycopg_impl": psycopg.pq.__impl__}
+    say(f"eventsourcing create aggregate, {threads} thread(s): {result['events_per_s']:,.0f} events/s")
+    return result

@@ -1,0 +1,172 @@
+"""Results as a Markdown table (bench/results/latest.md) and one JSON line (bench/results/results.jsonl)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+#: Reference figures from /work/shared/bench/README.md (medians of 3, taken 2026-11-24).
+REFERENCE: dict[str, Any] = {
+    "source": "/work/shared/bench/README.md",
+    "taken": "2026-11-24",
+    "machine": "2 vCPU (Intel Xeon), 24 GiB, PostgreSQL 15.18 with Debian's stock config, synchronous_commit on, "
+               "Python 3.11.7, asyncpg 0.32.0, eventsourcing 9.5.6 + psycopg-binary 3.3.9",
+    "pgbench_insert_tps": {"1": 5842, "8": 19226, "32": 27257},
+    "asyncpg_autocommit_insert": {"1": 3480, "16": 14338},
+    "asyncpg_tx_per_event": {"1": 2173, "16": 9290},
+    "asyncpg_executemany_100_per_tx": {"1": 64015, "16": 116902},
+    "eventsourcing_create": {"1": 993, "8": 1162, "procs4": 1810},
+    "eventsourcing_create_db_functions": {"1": 1701, "procs4": 2895},
+    "eventsourcing_replay_raw": 310028,
+    "eventsourcing_replay_domain_objects": 168700,
+}
+
+TARGETS = {"kernel_appends_16": 10_000, "rebuild_events_per_s": 100_000}
+
+
+def _n(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a and b else None
+
+
+def _x(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}×"
+
+
+def ratios(results: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+    appends = results.get("appends", {})
+    kernel = appends.get("kernel", {})
+    raw = appends.get("asyncpg", {})
+    es = appends.get("eventsourcing", {})
+    out: dict[str, dict[str, float | None]] = {"kernel_vs_asyncpg_raw": {}, "kernel_vs_eventsourcing": {},
+                                               "asyncpg_raw_vs_reference": {}}
+    for w in kernel.keys() | raw.keys() | (es.keys() - {"skipped"}):
+        ours = kernel.get(w, {}).get("events_per_s")
+        out["kernel_vs_asyncpg_raw"][w] = _ratio(ours, raw.get(w, {}).get("events_per_s"))
+        out["kernel_vs_eventsourcing"][w] = _ratio(ours, es.get(w, {}).get("events_per_s"))
+        out["asyncpg_raw_vs_reference"][w] = _ratio(raw.get(w, {}).get("events_per_s"),
+                                                    REFERENCE["asyncpg_autocommit_insert"].get(w))
+    return out
+
+
+def _lat(summary: dict[str, Any] | None) -> str:
+    if not summary or not summary.get("n"):
+        return "—"
+    return f"{_n(summary['p50_ms'], 1)} / {_n(summary['p99_ms'], 1)} / {_n(summary['max_ms'], 1)}"
+
+
+def markdown(record: dict[str, Any]) -> str:
+    r = record["results"]
+    m = record["machine"]
+    rat = record["ratios"]
+    appends = r.get("appends", {})
+    kernel, raw, es = appends.get("kernel", {}), appends.get("asyncpg", {}), appends.get("eventsourcing", {})
+    ref = REFERENCE
+    rows: list[tuple[str, str, str, str, str]] = []
+
+    def rate(d: dict[str, Any], key: str) -> str:
+        return _n(d.get(key, {}).get("events_per_s"))
+
+    for w in record["config"]["writers"]:
+        w = str(w)
+        k = kernel.get(w, {})
+        note = f"{_n(k.get('events_per_transaction'), 1)} events per transaction" if k else ""
+        target = f"target ≥ {_n(TARGETS['kernel_appends_16'])}; " if w == "16" else ""
+        rows.append((f"1. Kernel `EventStore.append`, {w} writer(s), new stream + 1 event each", rate(kernel, w),
+                     "events/s", "—", f"{target}{note}"))
+    for w in record["config"]["writers"]:
+        w = str(w)
+        rows.append((f"2. asyncpg, one autocommit INSERT per event, {w} connection(s) — the ceiling",
+                     rate(raw, w), "events/s", _n(ref["asyncpg_autocommit_insert"].get(w)),
+                     f"this run / reference = {_x(rat['asyncpg_raw_vs_reference'].get(w))}"))
+    for w in record["config"]["writers"]:
+        w = str(w)
+        ref_es = ref["eventsourcing_create"].get(w)
+        ref_text = _n(ref_es) if ref_es else f"{_n(ref['eventsourcing_create']['8'])} (8 threads)"
+        value = f"skipped: {es['skipped']}" if "skipped" in es else rate(es, w)
+        rows.append((f"2. `eventsourcing` 9.5.6, create aggregate (1 event), {w} thread(s)", value, "events/s",
+                     ref_text, ""))
+    for w in record["config"]["writers"]:
+        w = str(w)
+        rows.append((f"2. Ratio ours / asyncpg raw, {w} writer(s)", _x(rat["kernel_vs_asyncpg_raw"].get(w)), "",
+                     "", ""))
+        rows.append((f"2. Ratio ours / `eventsourcing`, {w} writer(s)", _x(rat["kernel_vs_eventsourcing"].get(w)),
+                     "", "", ""))
+    c = r.get("commands")
+    if c:
+        rows.append((f"3. Commands through the gateway, POST /v1/branches, {c['clients']} clients",
+                     _n(c["commands_per_s"]), "commands/s", "—",
+                     f"statuses {c['statuses']}; projector lag at the end {c['projector_lag_at_end']} events, "
+                     f"caught up {_n(c.get('catch_up_after', {}).get('caught_up_s'), 1)} s later"))
+        rows.append(("3. POST latency under that load, p50 / p99 / max", _lat(c["post_latency"]), "ms", "—", ""))
+    for key, label in (("latency_min_position", "GET …?min_position= answers 200"),
+                       ("latency_polling", "GET without min_position stops answering 404")):
+        v = r.get(key)
+        if v:
+            extra = f"; {v['gets_per_command']} GETs per command" if "gets_per_command" in v else ""
+            rows.append((f"3. Command → read model, POST until {label}, {v['visible'].get('n', 0)} sequential "
+                         "commands, p50 / p99 / max", _lat(v["visible"]), "ms", "—",
+                         f"POST alone p50 {_n(v['post'].get('p50_ms'), 1)} ms; failures {v['failures'] or 'none'}"
+                         f"{extra}"))
+    rb = r.get("rebuild")
+    if rb:
+        rows.append(("4. Rebuild (`projector --rebuild`), events applied / wall time", _n(rb["events_per_s"]),
+                     "events/s", f"{_n(ref['eventsourcing_replay_domain_objects'])} (`eventsourcing` read-back "
+                     "as domain objects, no writes)", f"target ≥ {_n(TARGETS['rebuild_events_per_s'])}"))
+        rows.append(("4. Rebuild, between the projector's own start and done log lines",
+                     _n(rb.get("events_per_s_projecting")), "events/s", "—",
+                     f"{_n(rb.get('projecting_seconds'), 1)} s of {_n(rb['wall_seconds'], 1)} s wall"))
+        rows.append(("4. Events applied by the rebuild / events on the topic",
+                     f"{_n(rb['events_applied'])} / {_n(rb['events_in_topic'])}", "events", "—", ""))
+    load = r.get("load")
+    if load and load.get("events"):
+        rows.append(("4. Extra events loaded for the rebuild (kernel store → relay → Kafka)", _n(load["events"]),
+                     "events", "—", f"appended at {_n(load['events_per_s'])} events/s; relay had them all on "
+                     f"Kafka {_n(load['relay_done_s'], 1)} s later, live projector {_n(load['caught_up_s'], 1)} s later"
+                     ))
+
+    out = [
+        "# Golden Bridge benchmark — latest run",
+        "",
+        f"Date: {record['date']}  ",
+        f"Rerun: `{record['command']}` (took {_n(record.get('total_seconds'))} s)  ",
+        f"Git: {m['git'].get('commit')}{' (with uncommitted changes)' if m['git'].get('uncommitted_changes') else ''}"
+        f"{'  ' if record['partial'] else ''}",
+    ]
+    if record["partial"]:
+        out.append(f"**Partial run** (`--only {','.join(record['config']['only'])}`).")
+    out += [
+        "",
+        "| What | This run | Unit | Reference (2026-11-24) | Ratio / target / notes |",
+        "|---|---:|---|---:|---|",
+        *(f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows),
+        "",
+        "Machine",
+        "",
+        f"- {m['nproc']} CPUs ({m['cpu']}), {m['memory']} memory, {m['kernel']}",
+        f"- PostgreSQL {m['postgresql']}; " + ", ".join(f"{k}={v}" for k, v in m["postgresql_settings"].items()),
+        f"- Python {m['python']}; " + ", ".join(f"{k} {v}" for k, v in m["packages"].items()),
+        f"- Kafka {m['kafka']}",
+        f"- Reference machine: {ref['machine']} (from {ref['source']})",
+        "",
+        "Notes",
+        "",
+        *(f"- {note}" for note in record["notes"]),
+        "",
+    ]
+    return "\n".join(out)
+
+
+def write(record: dict[str, Any], results_dir: Path) -> Path:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    latest = results_dir / "latest.md"
+    latest.write_text(markdown(record))
+    with open(results_dir / "results.jsonl", "a") as out:
+        out.write(json.dumps(record, sort_keys=True, default=str) + "\n")
+    return latest
