@@ -210,22 +210,34 @@ class EventStore(Generic[E]):
         return await future
 
     async def _write_loop(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self.max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            try:
-                retry = await self._write_batch(batch)
-            except Exception as exc:  # the whole batch failed: tell every waiting command
-                log.exception("append batch of %d failed", len(batch))
-                for p in batch:
-                    if not p.future.done():
-                        p.future.set_exception(exc)
-                continue
-            for p in retry:
-                self._queue.put_nowait(p)
+        conn: asyncpg.Connection | None = None
+        try:
+            while True:
+                batch = [await self._queue.get()]
+                while len(batch) < self.max_batch and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                try:
+                    # The writer keeps one connection: a pool would run its reset query after
+                    # every batch, a round trip each commit waits for (measured in bench/).
+                    if conn is None or conn.is_closed():
+                        conn = await self.pool.acquire()
+                    retry = await self._write_batch(conn, batch)
+                except Exception as exc:  # the whole batch failed: tell every waiting command
+                    log.exception("append batch of %d failed", len(batch))
+                    for p in batch:
+                        if not p.future.done():
+                            p.future.set_exception(exc)
+                    if conn is not None:
+                        await self.pool.release(conn)
+                        conn = None
+                    continue
+                for p in retry:
+                    self._queue.put_nowait(p)
+        finally:
+            if conn is not None:
+                await self.pool.release(conn)
 
-    async def _write_batch(self, batch: list[_Pending]) -> list[_Pending]:
+    async def _write_batch(self, conn: asyncpg.Connection, batch: list[_Pending]) -> list[_Pending]:
         cols: dict[str, list[Any]] = {k: [] for k in (
             "item", "event_id", "stream_type", "version", "type", "data", "occurred", "actor",
             "correlation", "causation", "prev_hash", "hash")}
@@ -238,7 +250,7 @@ class EventStore(Generic[E]):
                     ("causation", env.causation_id), ("prev_hash", env.prev_hash), ("hash", env.hash),
                 ):
                     cols[key].append(value)
-        rows = await self.pool.fetch(
+        rows = await conn.fetch(
             "SELECT * FROM gb_append_batch($1::int[], $2::uuid[], $3::text[], $4::int[], $5::text[],"
             " $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::bytea[], $12::bytea[],"
             " $13::text[], $14::int[], $15::int[], $16::text[], $17::text[])",
