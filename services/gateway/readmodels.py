@@ -29,7 +29,7 @@ async def wait_for_position(pool: asyncpg.Pool, source: str, position: int | Non
     if not position:
         return
     deadline = time.monotonic() + timeout
-    delay = 0.002
+    delay = 0.001
     while True:
         if await pool.fetchval(
             "SELECT EXISTS (SELECT 1 FROM applied_events WHERE source = $1 AND position = $2)", source, position
@@ -41,7 +41,7 @@ async def wait_for_position(pool: asyncpg.Pool, source: str, position: int | Non
                 retry_after_seconds=1,
             )
         await asyncio.sleep(delay)
-        delay = min(delay * 2, 0.05)
+        delay = min(delay * 2, 0.005)
 
 
 def page(rows: list[asyncpg.Record], limit: int, key: str) -> tuple[list[dict[str, Any]], str | None]:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
-
 from services.kernel.events import Envelope, encode
-from services.kernel.projection import Projection
+from services.kernel.projection import Op, Projection
 from services.membership.events import REGISTRY, BranchEstablished, MemberRegistered, OutflowRegistered
 
 DDL = """
@@ -50,32 +48,32 @@ SELECT b.*,
 """
 
 
-async def apply(conn: asyncpg.Connection, q: str, env: Envelope, event: Any) -> None:
+def apply(q: str, env: Envelope, event: Any) -> list[Op]:
     pos = env.position or 0
     match event:
         case BranchEstablished():
-            await conn.execute(
+            return [(
                 f"INSERT INTO {q}.branches_view (branch_id, name, founding_basis, build_mode, home_org_id,"
                 " host_guidance_org, destination, industry, established_on, covered_units, position)"
                 " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10::jsonb,$11)",
-                event.branch_id, event.name, event.founding_basis.value, event.build_mode.value, event.home_org_id,
-                event.host_guidance_org, event.destination, event.industry, event.established_on,
-                encode(list(event.covered_units)).decode(), pos,
-            )
+                (event.branch_id, event.name, event.founding_basis.value, event.build_mode.value, event.home_org_id,
+                 event.host_guidance_org, event.destination, event.industry, event.established_on,
+                 encode(list(event.covered_units)).decode(), pos),
+            )]
         case MemberRegistered():
-            await conn.execute(
+            return [(
                 f"INSERT INTO {q}.members_view (member_id, name, national_id, formal_org_id, status, dues_category,"
                 " contact, joined_on, position) VALUES ($1,$2,$3,$4,$5,$6,$7::jsonb,$8,$9)",
-                event.member_id, event.name, event.national_id, event.formal_org_id, event.status.value,
-                event.dues_category.value, encode(event.contact).decode(), event.joined_on, pos,
-            )
+                (event.member_id, event.name, event.national_id, event.formal_org_id, event.status.value,
+                 event.dues_category.value, encode(event.contact).decode(), event.joined_on, pos),
+            )]
         case OutflowRegistered():
-            await conn.execute(
+            return [(
                 f"UPDATE {q}.members_view SET away = true, outflow = $2::jsonb, position = $3 WHERE member_id = $1",
-                event.member_id, encode(event).decode(), pos,
-            )
+                (event.member_id, encode(event).decode(), pos),
+            )]
         case _:
-            pass  # events this read model does not need
+            return []  # events this read model does not need
 
 
 PROJECTION = Projection(name="membership", ddl=DDL, registries=[REGISTRY], apply=apply)
