@@ -82,10 +82,10 @@ class KernelBench:
         # Count group-commit transactions (read-only instrumentation of the writer task).
         write_batch = self.store._write_batch
 
-        async def counted(batch: list[Any]) -> list[Any]:
+        async def counted(conn: Any, batch: list[Any]) -> list[Any]:
             self.batches += 1
             self.batched_commands += len(batch)
-            return await write_batch(batch)
+            return await write_batch(conn, batch)
 
         self.store._write_batch = counted  # type: ignore[method-assign]
         return self

@@ -127,14 +127,19 @@ class ProjectionRunner:
         while not stop.is_set():
             await self.poll_once()
 
-    async def poll_once(self, timeout_ms: int = 200) -> int:
-        batches = await self.consumer.getmany(timeout_ms=timeout_ms, max_records=5000)
-        count = 0
+    async def poll_once(self, timeout_ms: int = 200, batch: int = 5000) -> int:
+        """Apply what Kafka has, up to ``batch`` records; larger batches mean fewer transactions."""
+        batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]] = {}
+        fetched = await self.consumer.getmany(timeout_ms=timeout_ms, max_records=batch)
+        while fetched:
+            for tp, records in fetched.items():
+                batches.setdefault(tp, []).extend(records)
+            room = batch - sum(len(r) for r in batches.values())
+            # Top up with what is already buffered; never wait for more.
+            fetched = await self.consumer.getmany(timeout_ms=0, max_records=room) if room > 0 else {}
         for tp, records in batches.items():
-            if records:
-                await self._apply_batch(tp, records)
-                count += len(records)
-        return count
+            await self._apply_batch(tp, records)
+        return sum(len(r) for r in batches.values())
 
     async def _apply_batch(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         envelopes: list[Envelope] = []

@@ -42,6 +42,8 @@ class Settings:
     # Secret that signs tokens issued by the gateway (HS256).
     token_secret: str = field(default_factory=lambda: _env("GB_TOKEN_SECRET", DEV_TOKEN_SECRET))
     environment: str = field(default_factory=lambda: _env("GB_ENV", "development"))
+    # How often the deadline engine runs (it raises each due item once, so more often is harmless).
+    deadline_interval_seconds: float = field(default_factory=lambda: float(_env("GB_DEADLINE_INTERVAL", "3600")))
 
     def __post_init__(self) -> None:
         if self.environment != "development":

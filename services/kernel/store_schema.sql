@@ -22,6 +22,9 @@ CREATE TABLE IF NOT EXISTS events (
     UNIQUE (stream_id, version)
 );
 
+-- Timers and audits list the records of one kind.
+CREATE INDEX IF NOT EXISTS events_stream_type ON events (stream_type, stream_id);
+
 -- Rows waiting for the relay. Column names follow Debezium's outbox router (id, aggregatetype,
 -- aggregateid, type) so a larger deployment can swap the relay for Debezium.
 CREATE TABLE IF NOT EXISTS outbox (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from services.kernel.http import BodySizeLimit, install_problem_handlers
 from services.kernel.settings import load_settings
 from services.kernel.store import EventStore
 from services.membership.api import router
+from services.membership.deadlines import run_daily
 from services.membership.events import REGISTRY
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -25,9 +27,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     store = EventStore(pool, REGISTRY)
     await store.start()
     app.state.store = store
+    stop = asyncio.Event()
+    timer = asyncio.create_task(run_daily(store, stop, settings.deadline_interval_seconds), name="deadlines")
     try:
         yield
     finally:
+        stop.set()
+        await timer
         await store.stop()
         await pool.close()
 

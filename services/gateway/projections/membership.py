@@ -6,7 +6,13 @@ from typing import Any
 
 from services.kernel.events import Envelope, encode
 from services.kernel.projection import Op, Projection
-from services.membership.events import REGISTRY, BranchEstablished, MemberRegistered, OutflowRegistered
+from services.membership.events import (
+    REGISTRY,
+    BranchEstablished,
+    DeadlineRaised,
+    MemberRegistered,
+    OutflowRegistered,
+)
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.branches_view (
@@ -36,6 +42,18 @@ CREATE TABLE IF NOT EXISTS {schema}.members_view (
     position bigint NOT NULL
 );
 CREATE INDEX IF NOT EXISTS members_view_org ON {schema}.members_view (formal_org_id);
+CREATE TABLE IF NOT EXISTS {schema}.due_items_view (
+    subject_id text NOT NULL,
+    subject_type text NOT NULL,
+    org_id text NOT NULL,
+    kind text NOT NULL,
+    due_on date NOT NULL,
+    raised_on date NOT NULL,
+    overdue boolean NOT NULL,
+    position bigint NOT NULL,
+    PRIMARY KEY (subject_id, kind, due_on)
+);
+CREATE INDEX IF NOT EXISTS due_items_view_org ON {schema}.due_items_view (org_id, due_on);
 -- Counts are derived when read, never kept as counters: a member's events and their branch's
 -- events sit on different partitions, so a counter would depend on the order they are applied.
 CREATE OR REPLACE VIEW {schema}.branches_with_counts AS
@@ -71,6 +89,16 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
             return [(
                 f"UPDATE {q}.members_view SET away = true, outflow = $2::jsonb, position = $3 WHERE member_id = $1",
                 (event.member_id, encode(event).decode(), pos),
+            )]
+        case DeadlineRaised():
+            # Raised once when due and once more when overdue: the later raise wins.
+            return [(
+                f"INSERT INTO {q}.due_items_view (subject_id, subject_type, org_id, kind, due_on, raised_on, overdue,"
+                " position) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (subject_id, kind, due_on) DO UPDATE"
+                " SET overdue = EXCLUDED.overdue OR {q}.due_items_view.overdue, raised_on = EXCLUDED.raised_on,"
+                " position = EXCLUDED.position".replace("{q}", q),
+                (event.subject_id, event.subject_type, event.org_id, event.kind, event.due_on, event.raised_on,
+                 event.overdue, pos),
             )]
         case _:
             return []  # events this read model does not need

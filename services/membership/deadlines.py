@@ -1,0 +1,117 @@
+"""Deadline scheduler: once a day, asks every record's rules what is due and raises it as events.
+
+The rules are pure (each aggregate's ``due_items``); this module is the I/O around them: it lists
+the records, loads and folds them, and appends ``DeadlineRaised`` events through the deadline
+aggregate, which raises each item once. "Today" is read here, at the edge, in the county's time
+zone — or given on the command line to replay a day (``--on 2026-12-01``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from services.kernel.handling import state_of
+from services.kernel.store import CommandMeta, EventStore
+from services.membership.domain import deadlines
+from services.membership.domain.deadlines import DueItem, RaiseDueItems
+
+log = logging.getLogger("deadlines")
+
+COUNTY_TIME_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A kind of record whose rules produce due items."""
+
+    stream_type: str
+    initial: Any
+    evolve: Callable[[Any, Any], Any]
+    due_items: Callable[[Any, date], list[DueItem]]
+    org_of: Callable[[Any], str]
+
+
+def subjects() -> list[Subject]:
+    """Every kind of record with deadlines; each aggregate contributes its ``due_items``."""
+    return []
+
+
+def deadline_stream(record_id: str) -> str:
+    return f"deadlines-{record_id}"
+
+
+async def run_once(store: EventStore[Any], today: date, kinds: list[Subject] | None = None) -> int:
+    """Raise what is due on ``today`` for every record; return how many events were appended."""
+    raised = 0
+    meta = CommandMeta(actor="system:deadline-engine", occurred_at=datetime.now(UTC),
+                       correlation_id=f"deadlines-{today.isoformat()}-{uuid.uuid4().hex[:8]}")
+    for subject in kinds if kinds is not None else subjects():
+        ids = await store.pool.fetch("SELECT DISTINCT stream_id FROM events WHERE stream_type = $1",
+                                     subject.stream_type)
+        for row in ids:
+            record = state_of(await store.load(row["stream_id"]), subject.evolve, subject.initial)
+            items = tuple(subject.due_items(record, today))
+            if not items:
+                continue
+            stream = await store.load(deadline_stream(row["stream_id"]))
+            events = deadlines.decide(
+                state_of(stream, deadlines.evolve, deadlines.INITIAL),
+                RaiseDueItems(subject_id=row["stream_id"], subject_type=subject.stream_type,
+                              org_id=subject.org_of(record), today=today, items=items),
+            )
+            if events:
+                await store.append(stream, "deadlines", events, meta)
+                raised += len(events)
+    log.info("deadline run for %s raised %d items", today, raised)
+    return raised
+
+
+def county_today() -> date:
+    return datetime.now(COUNTY_TIME_ZONE).date()
+
+
+async def run_daily(store: EventStore[Any], stop: asyncio.Event, every_seconds: float = 3600.0) -> None:
+    """Run the engine now and then every ``every_seconds``; only one membership process runs it."""
+    async with store.pool.acquire() as conn:
+        while not stop.is_set():
+            if await conn.fetchval("SELECT pg_try_advisory_lock(hashtext('gb_deadline_scheduler'))"):
+                try:
+                    await run_once(store, county_today())
+                except (asyncpg.PostgresError, OSError):
+                    log.exception("deadline run failed; next try in %.0f s", every_seconds)
+            try:
+                await asyncio.wait_for(stop.wait(), every_seconds)
+            except TimeoutError:
+                pass
+
+
+async def _main(on: date) -> None:
+    from services.kernel.settings import load_settings
+    from services.membership.events import REGISTRY
+
+    pool = await asyncpg.create_pool(load_settings().dsn("membership"), min_size=1, max_size=4)
+    store: EventStore[Any] = EventStore(pool, REGISTRY)
+    await store.start()
+    try:
+        await run_once(store, on)
+    finally:
+        await store.stop()
+        await pool.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Raise the due items of every record for one day.")
+    parser.add_argument("--on", type=date.fromisoformat, default=None, help="the day (default: today in the county)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(_main(args.on or county_today()))
