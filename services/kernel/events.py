@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -60,6 +60,17 @@ class EventRegistry(Generic[E]):
             if not name.startswith("gb.") or ".v" not in name:
                 raise ValueError(f"{name}: wire names look like gb.<service>.<event>.v<n>")
         self._adapters: dict[str, TypeAdapter[Any]] = {n: TypeAdapter(c) for n, c in events.items()}
+
+    @classmethod
+    def join(cls, *, source: str, parts: Iterable[Mapping[str, type[E]]]) -> EventRegistry[E]:
+        """One registry from several modules' event maps; a wire name defined twice is an error."""
+        events: dict[str, type[E]] = {}
+        for part in parts:
+            for name, event in part.items():
+                if name in events:
+                    raise ValueError(f"{name} is defined by {events[name].__qualname__} and {event.__qualname__}")
+                events[name] = event
+        return cls(source=source, events=events)
 
     def wire_name(self, event: E) -> str:
         try:

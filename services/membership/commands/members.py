@@ -1,4 +1,4 @@
-"""Commands on members: registration and mobility."""
+"""Commands on members: registration, outflow and standing (suspension, removal, restoration, death)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import date
 
 from services.kernel.identity import Actor
 from services.membership.events.common import Contact, DuesCategory, MemberStatus
+from services.membership.events.members import RemovalGround
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,3 +35,70 @@ class RegisterOutflow:
     left_on: date
     expected_months: int
     fixed_place: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class SuspendMembership:
+    """Suspend (停止黨籍) a member unreachable for 6 months or more; the township or county committee approves."""
+
+    actor: Actor
+    today: date
+    member_id: str
+    suspended_on: date
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemoveAsLapsed:
+    """Record the branch meeting's decision to remove a member (自行脫黨 or 除名); the higher committee approves."""
+
+    actor: Actor
+    today: date
+    member_id: str
+    decided_on: date
+    ground: RemovalGround
+    reason: str
+    #: Where the meeting's minutes are kept.
+    minutes_ref: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApproveRemoval:
+    """The township or county committee approves the branch's removal decision: the member is removed."""
+
+    actor: Actor
+    today: date
+    member_id: str
+    approved_on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class RejectRemoval:
+    """The township or county committee refuses the branch's removal decision."""
+
+    actor: Actor
+    today: date
+    member_id: str
+    rejected_on: date
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RestoreMembership:
+    """Restore a suspended member once contact is regained; the township or county committee approves."""
+
+    actor: Actor
+    today: date
+    member_id: str
+    restored_on: date
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordDeath:
+    """Record a member's death."""
+
+    actor: Actor
+    today: date
+    member_id: str
+    died_on: date

@@ -1,61 +1,218 @@
-"""Outstation branch aggregate: establishing a branch under the county decision's rules."""
+"""Organisation aggregate: the Party tree, outstation branches, committees, secretaries and terms.
+
+One stream per organisation. ``Branch`` is kept as another name of the state (older code uses it).
+Establishing rules live here; election, approval and term rules in ``committees``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import assert_never
 
-from services.kernel.errors import AlreadyExists, DomainError
-from services.kernel.identity import Role
-from services.membership.commands import EstablishBranch
+from services.kernel.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
+from services.kernel.identity import Actor, Role
+from services.membership.commands.branches import (
+    AdvanceElection,
+    ApproveSecretary,
+    ElectCommittee,
+    ElectSecretary,
+    EstablishBranch,
+    EstablishOrganisation,
+    LinkFriendlyCommittee,
+    PostponeElection,
+)
+from services.membership.domain import committees
+from services.membership.domain.deadlines import DueItem
 from services.membership.domain.rules import require_roles
-from services.membership.events import BranchEstablished, BuildMode, FoundingBasis
-from services.membership.policy import policy_on
+from services.membership.events.branches import (
+    BranchEstablished,
+    CommitteeElected,
+    CommitteeSeat,
+    ElectionAdvanced,
+    ElectionPostponed,
+    FriendlyCommitteeLinked,
+    OrganisationEstablished,
+    OrgKind,
+    SecretaryApproved,
+    SecretaryElected,
+)
+from services.membership.events.common import BuildMode, FoundingBasis
+from services.membership.policy.organisation import DEFAULT_ORGANISATION_POLICY, OrganisationPolicy
 
 
 @dataclass(frozen=True, kw_only=True)
-class Branch:
+class Organisation:
     exists: bool = False
-    branch_id: str = ""
+    org_id: str = ""
     name: str = ""
-    founding_basis: FoundingBasis | None = None
-    build_mode: BuildMode | None = None
-    home_org_id: str = ""
+    kind: OrgKind | None = None
+    parent_id: str | None = None
+    approval_authority: bool = False
     established_on: date | None = None
+    village_or_community: bool = False
+    build_mode: BuildMode | None = None
+    covered_units: tuple[str, ...] = ()
+    # Outstation branches (駐外黨支部) only.
+    is_outstation: bool = False
+    founding_basis: FoundingBasis | None = None
+    home_org_id: str = ""
+    host_guidance_org: str = ""
+    friendly_committee: str | None = None
+    # Leadership and term.
+    committee: tuple[CommitteeSeat, ...] = ()
+    secretary_id: str | None = None
+    deputy_secretary_id: str | None = None
+    secretary_approved: bool = False
+    elected_on: date | None = None
+    #: start + term years; ``due_on`` is where postponements and advances moved it.
+    regular_due_on: date | None = None
+    due_on: date | None = None
+
+    @property
+    def branch_id(self) -> str:
+        return self.org_id
+
+    @property
+    def higher_org_id(self) -> str | None:
+        """The organisation that manages this one: the home organisation of an outstation branch."""
+        return self.home_org_id or self.parent_id
 
 
-INITIAL = Branch()
+Branch = Organisation
+INITIAL = Organisation()
 
-BranchCommand = EstablishBranch
-BranchEvent = BranchEstablished
+OrganisationCommand = (
+    EstablishBranch | EstablishOrganisation | LinkFriendlyCommittee | ElectCommittee | ElectSecretary
+    | ApproveSecretary | PostponeElection | AdvanceElection
+)
+OrganisationEvent = (
+    BranchEstablished | OrganisationEstablished | FriendlyCommitteeLinked | CommitteeElected | SecretaryElected
+    | SecretaryApproved | ElectionPostponed | ElectionAdvanced
+)
+BranchCommand = OrganisationCommand
+BranchEvent = OrganisationEvent
+
+_COMMITTEES = frozenset({OrgKind.COUNTY_COMMITTEE, OrgKind.TOWNSHIP_COMMITTEE})
+#: Which kinds each kind may sit under (D1: the tree).
+ALLOWED_PARENTS: dict[OrgKind, frozenset[OrgKind]] = {
+    OrgKind.COUNTY_COMMITTEE: frozenset(),
+    OrgKind.TOWNSHIP_COMMITTEE: frozenset({OrgKind.COUNTY_COMMITTEE}),
+    OrgKind.GENERAL_BRANCH: _COMMITTEES,
+    OrgKind.BRANCH: _COMMITTEES | {OrgKind.GENERAL_BRANCH},
+    # B1: a temporary branch is approved by the base committee.
+    OrgKind.TEMPORARY_BRANCH: _COMMITTEES,
+    OrgKind.PARTY_GROUP: frozenset({OrgKind.BRANCH, OrgKind.TEMPORARY_BRANCH}),
+}
+_OUTSTATION_KINDS = frozenset({OrgKind.BRANCH, OrgKind.GENERAL_BRANCH})
 
 
-def decide(state: Branch, command: BranchCommand) -> list[BranchEvent]:
+def decide(
+    state: Organisation,
+    command: OrganisationCommand,
+    *,
+    home_org_kind: OrgKind | None = None,
+    parent: Organisation | None = None,
+    full_member_ids: frozenset[str] | None = None,
+    full_members: int | None = None,
+    members: int | None = None,
+    policy: OrganisationPolicy = DEFAULT_ORGANISATION_POLICY,
+) -> list[OrganisationEvent]:
+    """Context: ``home_org_kind`` (EstablishBranch), ``parent`` (EstablishOrganisation: the parent's state),
+    ``full_member_ids``/``full_members``/``members`` (elections: the organisation's roster)."""
     match command:
         case EstablishBranch():
-            return _establish(state, command)
+            return [_establish_branch(state, command, home_org_kind, policy)]
+        case EstablishOrganisation():
+            return [_establish_organisation(state, command, parent, policy)]
+        case LinkFriendlyCommittee():
+            return [_link_friendly_committee(state, command)]
+        case ElectCommittee():
+            return [committees.elect_committee(state, command, _roster(full_member_ids, full_members), members,
+                                               policy)]
+        case ElectSecretary():
+            return [committees.elect_secretary(state, command, _roster(full_member_ids, full_members), members,
+                                               policy)]
+        case ApproveSecretary():
+            return [committees.approve_secretary(state, command)]
+        case PostponeElection() | AdvanceElection():
+            return [committees.move_election(state, command, policy)]
         case _:
             assert_never(command)
 
 
-def evolve(state: Branch, event: BranchEvent) -> Branch:
+def evolve(state: Organisation, event: OrganisationEvent) -> Organisation:
     match event:
         case BranchEstablished():
-            return Branch(
-                exists=True,
-                branch_id=event.branch_id,
-                name=event.name,
-                founding_basis=event.founding_basis,
-                build_mode=event.build_mode,
-                home_org_id=event.home_org_id,
-                established_on=event.established_on,
+            return Organisation(
+                exists=True, org_id=event.branch_id, name=event.name, kind=event.kind,
+                parent_id=event.parent_id or event.home_org_id, established_on=event.established_on,
+                village_or_community=event.village_or_community, build_mode=event.build_mode,
+                covered_units=event.covered_units, is_outstation=True, founding_basis=event.founding_basis,
+                home_org_id=event.home_org_id, host_guidance_org=event.host_guidance_org,
             )
+        case OrganisationEstablished():
+            return Organisation(
+                exists=True, org_id=event.org_id, name=event.name, kind=event.kind, parent_id=event.parent_id,
+                approval_authority=event.approval_authority, established_on=event.established_on,
+                village_or_community=event.village_or_community, build_mode=event.build_mode,
+                covered_units=event.covered_units,
+            )
+        case FriendlyCommitteeLinked():
+            return replace(state, friendly_committee=event.host_committee)
+        case CommitteeElected():
+            return replace(
+                state, committee=event.seats, secretary_id=event.secretary_id,
+                deputy_secretary_id=event.deputy_secretary_id, secretary_approved=False,
+                elected_on=event.elected_on, regular_due_on=event.term_due_on, due_on=event.term_due_on,
+            )
+        case SecretaryElected():
+            return replace(
+                state, committee=(), secretary_id=event.secretary_id, deputy_secretary_id=event.deputy_secretary_id,
+                secretary_approved=False, elected_on=event.elected_on, regular_due_on=event.term_due_on,
+                due_on=event.term_due_on,
+            )
+        case SecretaryApproved():
+            return replace(state, secretary_approved=True)
+        case ElectionPostponed() | ElectionAdvanced():
+            return replace(state, due_on=event.new_due_on)
         case _:
             assert_never(event)
 
 
-def _establish(state: Branch, cmd: EstablishBranch) -> list[BranchEvent]:
+def may_admit(state: Organisation) -> bool:
+    """Whether the organisation may take in new members: B1 — a temporary branch never admits (nor does a
+    Party group); its people are admitted through the base committee instead."""
+    return state.exists and state.kind not in (OrgKind.TEMPORARY_BRANCH, OrgKind.PARTY_GROUP, None)
+
+
+def may_approve_admission(state: Organisation) -> bool:
+    """D3: only an organisation with approval authority approves admissions and conversions."""
+    return state.exists and state.approval_authority
+
+
+def due_items(
+    state: Organisation, on: date, policy: OrganisationPolicy = DEFAULT_ORGANISATION_POLICY
+) -> list[DueItem]:
+    """The next election, raised ``election_reminder_days`` before it is due and again once overdue."""
+    if not state.exists or state.due_on is None:
+        return []
+    if on < state.due_on - timedelta(days=policy.election_reminder_days):
+        return []
+    return [DueItem(kind="election_due", due_on=state.due_on, subject_id=state.org_id, overdue=on > state.due_on)]
+
+
+def _roster(full_member_ids: frozenset[str] | None, full_members: int | None) -> frozenset[str]:
+    if full_member_ids is None:
+        raise TypeError("elections need the organisation's full_member_ids from the roster")
+    if full_members is not None and full_members != len(full_member_ids):
+        raise ValueError(f"full_members={full_members} but {len(full_member_ids)} full_member_ids were passed")
+    return full_member_ids
+
+
+def _establish_branch(
+    state: Organisation, cmd: EstablishBranch, home_org_kind: OrgKind | None, policy: OrganisationPolicy
+) -> BranchEstablished:
     # Branches are set up by the home organisation's committees (D6), never by a branch itself.
     require_roles(cmd.actor, "establish an outstation branch", Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
     if cmd.actor.role is Role.TOWNSHIP_COMMITTEE and cmd.actor.org_id != cmd.home_org_id:
@@ -64,16 +221,145 @@ def _establish(state: Branch, cmd: EstablishBranch) -> list[BranchEvent]:
         )
     if state.exists:
         raise AlreadyExists(f"branch {cmd.branch_id} was already established on {state.established_on}")
-    if not cmd.name.strip():
+    if cmd.kind not in _OUTSTATION_KINDS:
+        raise DomainError(
+            f"an outstation branch is a branch or general branch, not a {cmd.kind.value}; "
+            "set up temporary branches and Party groups with EstablishOrganisation"
+        )
+    _require_name_and_date(cmd.name, cmd.established_on, cmd.today)
+    if home_org_kind is None and cmd.actor.role is Role.TOWNSHIP_COMMITTEE:
+        home_org_kind = OrgKind.TOWNSHIP_COMMITTEE  # the actor is the home organisation (checked above)
+    if cmd.founding_basis is FoundingBasis.VILLAGE and home_org_kind is not OrgKind.TOWNSHIP_COMMITTEE:
+        found = home_org_kind.value if home_org_kind else "not known"
+        raise DomainError(
+            "a village-based outstation branch belongs to the township committee (隸屬黨委管理): "
+            f"home_org_id must be a township committee; the kind of {cmd.home_org_id} is {found}"
+        )
+    if home_org_kind is not None and home_org_kind not in ALLOWED_PARENTS[cmd.kind]:
+        raise DomainError(f"a {cmd.kind.value} cannot be managed by a {home_org_kind.value}; choose a committee")
+    units = _covered_units(cmd.build_mode, cmd.covered_units, cmd.kind, policy)
+    _require_founding_full_members(cmd.founding_full_members, policy)
+    village = cmd.village_or_community
+    return BranchEstablished(
+        branch_id=cmd.branch_id, name=cmd.name.strip(), founding_basis=cmd.founding_basis,
+        build_mode=cmd.build_mode, home_org_id=cmd.home_org_id, host_guidance_org=cmd.host_guidance_org,
+        destination=cmd.destination, industry=cmd.industry, established_on=cmd.established_on,
+        covered_units=units, kind=cmd.kind, parent_id=cmd.parent_id or cmd.home_org_id,
+        village_or_community=cmd.founding_basis is FoundingBasis.VILLAGE if village is None else village,
+        founding_full_members=cmd.founding_full_members, actor=cmd.actor.label, policy_version=policy.version,
+    )
+
+
+def _establish_organisation(
+    state: Organisation, cmd: EstablishOrganisation, parent: Organisation | None, policy: OrganisationPolicy
+) -> OrganisationEstablished:
+    _require_may_establish(cmd.actor, cmd.kind, cmd.parent_id, parent)
+    if state.exists:
+        raise AlreadyExists(f"organisation {cmd.org_id} was already established on {state.established_on}")
+    _require_name_and_date(cmd.name, cmd.established_on, cmd.today)
+    allowed = ALLOWED_PARENTS[cmd.kind]
+    if not allowed and cmd.parent_id is not None:
+        raise DomainError(f"a {cmd.kind.value} is the root of the tree: leave parent_id empty")
+    if allowed:
+        if cmd.parent_id is None:
+            kinds = " or ".join(sorted(k.value for k in allowed))
+            raise DomainError(f"a {cmd.kind.value} needs a parent_id: the {kinds} above it")
+        if parent is None or not parent.exists:
+            raise NotFound(f"parent organisation {cmd.parent_id} does not exist; establish it first")
+        if parent.kind not in allowed:
+            kinds = " or ".join(sorted(k.value for k in allowed))
+            raise DomainError(f"a {cmd.kind.value} sits under a {kinds}, not under a {parent.kind}")
+    if cmd.approval_authority and cmd.kind not in _COMMITTEES:
+        raise DomainError(
+            "only county and township (base) committees hold approval authority; "
+            f"a {cmd.kind.value} sends admissions to its committee"
+        )
+    units = _covered_units(cmd.build_mode, cmd.covered_units, cmd.kind, policy)
+    if cmd.kind is OrgKind.TEMPORARY_BRANCH:
+        minimum = policy.temporary_branch_min_members
+        if cmd.founding_members is None or cmd.founding_members < minimum:
+            raise DomainError(
+                f"a temporary branch needs at least {minimum} members; give founding_members "
+                f"(got {cmd.founding_members})"
+            )
+    elif cmd.kind is OrgKind.BRANCH:
+        _require_founding_full_members(cmd.founding_members, policy)
+    return OrganisationEstablished(
+        org_id=cmd.org_id, name=cmd.name.strip(), kind=cmd.kind, parent_id=cmd.parent_id,
+        approval_authority=cmd.approval_authority, established_on=cmd.established_on, actor=cmd.actor.label,
+        approving_org_id=cmd.parent_id, policy_version=policy.version, build_mode=cmd.build_mode,
+        covered_units=units, village_or_community=cmd.village_or_community, founding_members=cmd.founding_members,
+    )
+
+
+def _require_may_establish(actor: Actor, kind: OrgKind, parent_id: str | None, parent: Organisation | None) -> None:
+    """County staff set up anything; a township committee what sits under it; a secretary a Party group
+    of their own branch."""
+    if actor.role is Role.COUNTY_ADMIN:
+        return
+    if kind in _COMMITTEES:
+        raise Forbidden(f"only county_admin may establish a {kind.value}; you are {actor.role.value}")
+    if actor.role is Role.TOWNSHIP_COMMITTEE:
+        managers = {parent_id} | ({parent.parent_id, parent.home_org_id} if parent else set())
+        if actor.org_id in managers:
+            return
+        raise Forbidden(f"the township committee {actor.org_id} cannot establish organisations under {parent_id}")
+    if kind is OrgKind.PARTY_GROUP and actor.role is Role.BRANCH_SECRETARY and actor.org_id == parent_id:
+        return
+    raise Forbidden(f"the role {actor.role.value} cannot establish a {kind.value} under {parent_id}")
+
+
+def _link_friendly_committee(state: Organisation, cmd: LinkFriendlyCommittee) -> FriendlyCommitteeLinked:
+    if not state.exists:
+        raise NotFound(f"organisation {cmd.org_id} does not exist")
+    require_roles(cmd.actor, "link a friendly Party committee", Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
+    if cmd.actor.role is Role.TOWNSHIP_COMMITTEE and cmd.actor.org_id != state.home_org_id:
+        raise Forbidden(f"only the home organisation {state.home_org_id or state.parent_id} links this branch")
+    if not state.is_outstation or state.founding_basis is not FoundingBasis.TOWNSHIP:
+        raise DomainError(
+            "a friendly Party committee (友好黨委) is co-built by township- or institution-based outstation "
+            "branches only (founding basis 'township')"
+        )
+    host = cmd.host_committee.strip()
+    if not host:
+        raise DomainError("host_committee must name the host's Party committee")
+    if state.friendly_committee is not None:
+        raise StateConflict(f"the branch is already linked with {state.friendly_committee}")
+    if cmd.linked_on > cmd.today:
+        raise DomainError(f"linked_on {cmd.linked_on} is in the future; use a date up to {cmd.today}")
+    if state.established_on and cmd.linked_on < state.established_on:
+        raise DomainError(f"linked_on {cmd.linked_on} is before the branch was established ({state.established_on})")
+    return FriendlyCommitteeLinked(
+        org_id=state.org_id, host_committee=host, linked_on=cmd.linked_on, actor=cmd.actor.label,
+        approving_org_id=cmd.actor.org_id or state.home_org_id,
+    )
+
+
+def _require_name_and_date(name: str, established_on: date, today: date) -> None:
+    if not name.strip():
         raise DomainError("name must not be empty")
-    if cmd.established_on > cmd.today:
-        raise DomainError(f"established_on {cmd.established_on} is in the future; use a date up to {cmd.today}")
-    policy = policy_on(cmd.established_on)
-    units = tuple(u.strip() for u in cmd.covered_units)
+    if established_on > today:
+        raise DomainError(f"established_on {established_on} is in the future; use a date up to {today}")
+
+
+def _require_founding_full_members(count: int | None, policy: OrganisationPolicy) -> None:
+    if count is not None and count < policy.branch_min_full_members:
+        raise DomainError(
+            f"a branch needs at least {policy.branch_min_full_members} full members ({count} given); "
+            f"with fewer, join with other units in a joint branch of up to {policy.joint_branch_max_units} units"
+        )
+
+
+def _covered_units(
+    mode: BuildMode, covered: tuple[str, ...], kind: OrgKind, policy: OrganisationPolicy
+) -> tuple[str, ...]:
+    units = tuple(u.strip() for u in covered)
     if any(not u for u in units) or len(set(units)) != len(units):
         raise DomainError("covered_units must be distinct, non-empty unit names")
-    if cmd.build_mode is BuildMode.JOINT:
-        if len(units) < 2:
+    if mode is BuildMode.JOINT:
+        if kind is not OrgKind.BRANCH:
+            raise DomainError(f"only a branch is built jointly, not a {kind.value}")
+        if len(units) < policy.joint_branch_min_units:
             raise DomainError("a joint branch covers at least two units: list them in covered_units")
         if len(units) > policy.joint_branch_max_units:
             raise DomainError(
@@ -81,18 +367,5 @@ def _establish(state: Branch, cmd: EstablishBranch) -> list[BranchEvent]:
                 f"{len(units)} were given — split them over two branches"
             )
     elif len(units) > 1:
-        raise DomainError(f"a {cmd.build_mode.value} branch covers one unit; use build_mode 'joint' for several")
-    return [
-        BranchEstablished(
-            branch_id=cmd.branch_id,
-            name=cmd.name.strip(),
-            founding_basis=cmd.founding_basis,
-            build_mode=cmd.build_mode,
-            home_org_id=cmd.home_org_id,
-            host_guidance_org=cmd.host_guidance_org,
-            destination=cmd.destination,
-            industry=cmd.industry,
-            established_on=cmd.established_on,
-            covered_units=units,
-        )
-    ]
+        raise DomainError(f"a {mode.value} branch covers one unit; use build_mode 'joint' for several")
+    return units

@@ -47,4 +47,6 @@ def age_on(born: date, day: date) -> int:
 
 def mask_national_id(national_id: str) -> str:
     """Keep region and check digit only: enough to tell two people apart, not to identify one."""
+    if not national_id:
+        return ""
     return national_id[:3] + "*" * 14 + national_id[-1:]

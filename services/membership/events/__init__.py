@@ -8,17 +8,38 @@ from __future__ import annotations
 from typing import Any
 
 from services.kernel.events import EventRegistry
-from services.membership.events import branches, deadlines, members
-from services.membership.events.branches import BranchEstablished
+from services.membership.events import branches, deadlines, development, meetings, members, mobility, transfers
+from services.membership.events.branches import (
+    BranchEstablished,
+    CommitteeElected,
+    ElectionAdvanced,
+    ElectionPostponed,
+    FriendlyCommitteeLinked,
+    OrganisationEstablished,
+    SecretaryApproved,
+    SecretaryElected,
+)
 from services.membership.events.common import BuildMode, Contact, DuesCategory, FoundingBasis, Instrument, MemberStatus
 from services.membership.events.deadlines import DeadlineRaised
-from services.membership.events.members import MemberRegistered, OutflowRegistered
+from services.membership.events.development import DevelopmentEvent
+from services.membership.events.meetings import MeetingRecorded, TrainingRecorded
+from services.membership.events.members import MemberEvent, MemberRegistered, OutflowRegistered
+from services.membership.events.mobility import MobilityEvent
+from services.membership.events.transfers import TransferEvent
 
-MembershipEvent = BranchEstablished | MemberRegistered | OutflowRegistered | DeadlineRaised
+OrganisationEvent = (
+    BranchEstablished | OrganisationEstablished | FriendlyCommitteeLinked | CommitteeElected | SecretaryElected
+    | SecretaryApproved | ElectionPostponed | ElectionAdvanced
+)
+MembershipEvent = (
+    OrganisationEvent | MemberEvent | MobilityEvent | TransferEvent | DeadlineRaised | DevelopmentEvent
+    | MeetingRecorded | TrainingRecorded
+)
 
-REGISTRY: EventRegistry[Any] = EventRegistry(
+REGISTRY: EventRegistry[Any] = EventRegistry.join(
     source="/golden-bridge/membership",
-    events={**branches.EVENTS, **members.EVENTS, **deadlines.EVENTS},
+    parts=[branches.EVENTS, members.EVENTS, mobility.EVENTS, transfers.EVENTS, development.EVENTS, meetings.EVENTS,
+           deadlines.EVENTS],
 )
 
 __all__ = [

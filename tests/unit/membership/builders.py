@@ -61,3 +61,262 @@ def an_established_branch() -> branches.Branch:
 def a_registered_member() -> members.Member:
     (event,) = members.decide(members.INITIAL, register(), formal_org=an_established_branch())
     return members.evolve(members.INITIAL, event)
+
+
+# --- Organisations, committees and organisational life (三會一課) -----------------------------------
+from decimal import Decimal  # noqa: E402
+
+from services.membership.commands.branches import ElectCommittee, ElectSecretary, EstablishOrganisation  # noqa: E402
+from services.membership.commands.meetings import RecordMeeting, RecordTraining  # noqa: E402
+from services.membership.events.branches import CommitteeDuty, CommitteeSeat, OrgKind  # noqa: E402
+from services.membership.events.meetings import MeetingKind  # noqa: E402
+
+COUNTY_ID = "county"
+TOWNSHIP_ID = "township-a"
+TOWNSHIP = Actor(subject="t", role=Role.TOWNSHIP_COMMITTEE, org_id=TOWNSHIP_ID)
+
+
+def establish_org(**overrides: Any) -> EstablishOrganisation:
+    cmd = EstablishOrganisation(
+        actor=ADMIN, today=TODAY, org_id="org-1", name="Qiaotou Township Organs Branch", kind=OrgKind.BRANCH,
+        parent_id=TOWNSHIP_ID, established_on=date(2026, 1, 5),
+    )
+    return replace(cmd, **overrides)
+
+
+def roster(n: int) -> frozenset[str]:
+    """``n`` full members: m-1 … m-n."""
+    return frozenset(f"m-{i}" for i in range(1, n + 1))
+
+
+def committee_seats(n: int) -> tuple[CommitteeSeat, ...]:
+    """``n`` seats of m-1 … m-n: secretary, organisation and discipline, propaganda, then plain members."""
+    duties: list[tuple[CommitteeDuty, ...]] = [
+        (CommitteeDuty.SECRETARY,), (CommitteeDuty.ORGANISATION, CommitteeDuty.DISCIPLINE), (CommitteeDuty.PROPAGANDA,),
+    ]
+    return tuple(CommitteeSeat(member_id=f"m-{i + 1}", duties=duties[i] if i < 3 else ()) for i in range(n))
+
+
+def elect_committee(**overrides: Any) -> ElectCommittee:
+    cmd = ElectCommittee(actor=SECRETARY, today=TODAY, org_id=BRANCH_ID, elected_on=date(2026, 4, 1),
+                         seats=committee_seats(3))
+    return replace(cmd, **overrides)
+
+
+def elect_secretary(**overrides: Any) -> ElectSecretary:
+    cmd = ElectSecretary(actor=SECRETARY, today=TODAY, org_id=BRANCH_ID, elected_on=date(2026, 4, 1),
+                         secretary_id="m-1")
+    return replace(cmd, **overrides)
+
+
+def record_meeting(**overrides: Any) -> RecordMeeting:
+    cmd = RecordMeeting(actor=SECRETARY, today=TODAY, meeting_id="mtg-1", org_id=BRANCH_ID,
+                        kind=MeetingKind.GENERAL_MEETING, held_on=date(2026, 5, 10), present_ids=("m-1", "m-2"),
+                        absent_ids=("m-3",), minutes_ref="minutes/2026-05-10.pdf")
+    return replace(cmd, **overrides)
+
+
+def record_training(**overrides: Any) -> RecordTraining:
+    cmd = RecordTraining(actor=SECRETARY, today=TODAY, member_id="m-1", org_id=BRANCH_ID, record_id="tr-1",
+                         course="Party constitution", hours=Decimal(8), trained_on=date(2026, 6, 1))
+    return replace(cmd, **overrides)
+
+
+# --- The member stream: standing, mobility and transfers ---------------------------------------------
+from services.membership.commands.members import (  # noqa: E402
+    ApproveRemoval,
+    RecordDeath,
+    RejectRemoval,
+    RemoveAsLapsed,
+    RestoreMembership,
+    SuspendMembership,
+)
+from services.membership.commands.mobility import (  # noqa: E402
+    IssueActivityCertificate,
+    RecordContact,
+    RegisterInflow,
+    RegisterReturn,
+    ReportToHomeOrganisation,
+    ReportToHost,
+    ReturnCertificate,
+    ReviewCertificate,
+)
+from services.membership.commands.transfers import (  # noqa: E402
+    ApproveTransferOut,
+    CancelTransfer,
+    ExpireLetter,
+    ReceiveTransfer,
+    ReissueLetter,
+    RequestTransfer,
+    ReturnReceipt,
+)
+from services.membership.events.members import RemovalGround  # noqa: E402
+from services.membership.events.mobility import ContactChannel  # noqa: E402
+from services.membership.events.transfers import ExternalOrganisation, TransferChannel  # noqa: E402
+
+RECEIVING_ID = "b-2"
+RECEIVING_SECRETARY = Actor(subject="sec2", role=Role.BRANCH_SECRETARY, org_id=RECEIVING_ID)
+MEMBER_SELF = Actor(subject="m-1", role=Role.MEMBER)
+EXTERNAL = ExternalOrganisation(org_id="ext-dg-1", name="Chang'an Town Committee, Dongguan",
+                                address="1 Zhen'an Road, Chang'an, Dongguan, Guangdong")
+EXTERNAL_HOST = Actor(subject="ext-clerk", role=Role.HOST_ORGANISATION, org_id=EXTERNAL.org_id)
+#: The default transfer: requested and issued on ISSUED_ON, so the letter is valid until ISSUED_ON + 90 days.
+ISSUED_ON = date(2026, 12, 1)
+
+
+def run(state: members.Member, *commands: Any, **context: Any) -> members.Member:
+    """Decide and evolve each command in turn on the member stream."""
+    for cmd in commands:
+        for event in members.decide(state, cmd, **context):
+            state = members.evolve(state, event)
+    return state
+
+
+def a_receiving_branch() -> branches.Branch:
+    (event,) = branches.decide(branches.INITIAL, establish(branch_id=RECEIVING_ID, name="Dongguan Chang'an Branch",
+                                                          destination="Dongguan"))
+    return branches.evolve(branches.INITIAL, event)
+
+
+def suspend(**overrides: Any) -> SuspendMembership:
+    cmd = SuspendMembership(actor=TOWNSHIP, today=date(2027, 6, 1), member_id="m-1", suspended_on=date(2027, 6, 1),
+                            reason="unreachable by phone, WeChat and family since November")
+    return replace(cmd, **overrides)
+
+
+def remove_as_lapsed(**overrides: Any) -> RemoveAsLapsed:
+    cmd = RemoveAsLapsed(actor=SECRETARY, today=date(2029, 6, 1), member_id="m-1", decided_on=date(2029, 6, 1),
+                         ground=RemovalGround.LOST_CONTACT, reason="still unreachable two years after suspension",
+                         minutes_ref="minutes/2029-06-01.pdf")
+    return replace(cmd, **overrides)
+
+
+def approve_removal(**overrides: Any) -> ApproveRemoval:
+    cmd = ApproveRemoval(actor=TOWNSHIP, today=date(2029, 6, 15), member_id="m-1", approved_on=date(2029, 6, 15))
+    return replace(cmd, **overrides)
+
+
+def reject_removal(**overrides: Any) -> RejectRemoval:
+    cmd = RejectRemoval(actor=TOWNSHIP, today=date(2029, 6, 15), member_id="m-1", rejected_on=date(2029, 6, 15),
+                        reason="the family reports he is ill in hospital")
+    return replace(cmd, **overrides)
+
+
+def restore(**overrides: Any) -> RestoreMembership:
+    cmd = RestoreMembership(actor=TOWNSHIP, today=date(2027, 9, 1), member_id="m-1", restored_on=date(2027, 9, 1),
+                            reason="contact regained; explained the absence")
+    return replace(cmd, **overrides)
+
+
+def record_death(**overrides: Any) -> RecordDeath:
+    cmd = RecordDeath(actor=SECRETARY, today=date(2027, 3, 1), member_id="m-1", died_on=date(2027, 2, 20))
+    return replace(cmd, **overrides)
+
+
+def record_contact(**overrides: Any) -> RecordContact:
+    cmd = RecordContact(actor=SECRETARY, today=date(2027, 1, 10), member_id="m-1", contacted_on=date(2027, 1, 10),
+                        channel=ContactChannel.PHONE)
+    return replace(cmd, **overrides)
+
+
+def register_inflow(**overrides: Any) -> RegisterInflow:
+    cmd = RegisterInflow(
+        actor=SECRETARY, today=TODAY, member_id="m-9", name="Chen Jun", national_id=national_id(date(1985, 3, 2)),
+        status=MemberStatus.FULL, dues_category=DuesCategory.WAGE_EARNER, contact=CONTACT, home_org=EXTERNAL,
+        host_org_id=BRANCH_ID, arrived_on=TODAY, certificate_number="GD-2026-0042",
+        certificate_issued_on=date(2026, 11, 1), certificate_valid_until=date(2027, 5, 1),
+        certificate_issuer="Chang'an Town Committee",
+    )
+    return replace(cmd, **overrides)
+
+
+def report_to_host(**overrides: Any) -> ReportToHost:
+    cmd = ReportToHost(actor=MEMBER_SELF, today=TODAY, member_id="m-1", host_org_id="host-dg",
+                       reported_on=TODAY)
+    return replace(cmd, **overrides)
+
+
+def issue_certificate(**overrides: Any) -> IssueActivityCertificate:
+    cmd = IssueActivityCertificate(actor=TOWNSHIP, today=TODAY, member_id="m-1", certificate_number="LD-2026-007",
+                                   issued_on=TODAY, reason="seasonal factory work", destination="Dongguan",
+                                   period_months=3)
+    return replace(cmd, **overrides)
+
+
+def review_certificate(**overrides: Any) -> ReviewCertificate:
+    cmd = ReviewCertificate(actor=TOWNSHIP, today=date(2027, 1, 5), member_id="m-1",
+                            certificate_number="LD-2026-007", reviewed_on=date(2027, 1, 5))
+    return replace(cmd, **overrides)
+
+
+def return_certificate(**overrides: Any) -> ReturnCertificate:
+    cmd = ReturnCertificate(actor=SECRETARY, today=date(2027, 2, 24), member_id="m-1",
+                            certificate_number="LD-2026-007", returned_on=date(2027, 2, 24))
+    return replace(cmd, **overrides)
+
+
+def register_return(**overrides: Any) -> RegisterReturn:
+    cmd = RegisterReturn(actor=SECRETARY, today=date(2027, 2, 10), member_id="m-1", returned_on=date(2027, 2, 10))
+    return replace(cmd, **overrides)
+
+
+def report_home(**overrides: Any) -> ReportToHomeOrganisation:
+    cmd = ReportToHomeOrganisation(actor=MEMBER_SELF, today=date(2027, 9, 1), member_id="m-1",
+                                   reported_on=date(2027, 9, 1), channel=ContactChannel.WECHAT,
+                                   summary="working at Xin Da, attending the host branch's theme days")
+    return replace(cmd, **overrides)
+
+
+def request_transfer(**overrides: Any) -> RequestTransfer:
+    cmd = RequestTransfer(actor=MEMBER_SELF, today=ISSUED_ON, member_id="m-1", transfer_id="tr-1",
+                          to_org_id=RECEIVING_ID, reason="settled in Dongguan with a long-term contract")
+    return replace(cmd, **overrides)
+
+
+def approve_transfer(**overrides: Any) -> ApproveTransferOut:
+    cmd = ApproveTransferOut(actor=TOWNSHIP, today=ISSUED_ON, member_id="m-1", transfer_id="tr-1",
+                             letter_number="ZZ-2026-0101", channel=TransferChannel.NATIONAL_ONLINE,
+                             issued_on=ISSUED_ON, dues_paid_up_to="2026-12")
+    return replace(cmd, **overrides)
+
+
+def receive_transfer(**overrides: Any) -> ReceiveTransfer:
+    cmd = ReceiveTransfer(actor=RECEIVING_SECRETARY, today=date(2026, 12, 10), member_id="m-1", transfer_id="tr-1",
+                          letter_number="ZZ-2026-0101", received_on=date(2026, 12, 10))
+    return replace(cmd, **overrides)
+
+
+def return_receipt(**overrides: Any) -> ReturnReceipt:
+    cmd = ReturnReceipt(actor=TOWNSHIP, today=date(2026, 12, 12), member_id="m-1", transfer_id="tr-1",
+                        returned_on=date(2026, 12, 12))
+    return replace(cmd, **overrides)
+
+
+def reissue_letter(**overrides: Any) -> ReissueLetter:
+    cmd = ReissueLetter(actor=TOWNSHIP, today=date(2027, 1, 5), member_id="m-1", transfer_id="tr-1",
+                        letter_number="ZZ-2027-0003", issued_on=date(2027, 1, 5), dues_paid_up_to="2026-12",
+                        reason="the member lost the paper letter on the train")
+    return replace(cmd, **overrides)
+
+
+def expire_letter(**overrides: Any) -> ExpireLetter:
+    cmd = ExpireLetter(actor=ADMIN, today=date(2027, 3, 2), member_id="m-1", transfer_id="tr-1",
+                       letter_number="ZZ-2026-0101")
+    return replace(cmd, **overrides)
+
+
+def cancel_transfer(**overrides: Any) -> CancelTransfer:
+    cmd = CancelTransfer(actor=MEMBER_SELF, today=date(2026, 12, 5), member_id="m-1", transfer_id="tr-1",
+                         cancelled_on=date(2026, 12, 5), reason="the contract fell through")
+    return replace(cmd, **overrides)
+
+
+def a_member_with_a_letter_out(**approve_overrides: Any) -> members.Member:
+    """m-1 of b-1, transfer tr-1 to b-2 requested and approved on ISSUED_ON (letter valid 90 days)."""
+    return run(a_registered_member(), request_transfer(), approve_transfer(**approve_overrides),
+               receiving_org=a_receiving_branch())
+
+
+def a_member_away(**outflow_overrides: Any) -> members.Member:
+    """m-1 of b-1, gone out to Dongguan on 2026-10-01 for 3 months (registered on TODAY)."""
+    return run(a_registered_member(), outflow(**outflow_overrides))

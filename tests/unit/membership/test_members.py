@@ -3,24 +3,44 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.kernel.errors import AlreadyExists, DomainError, Forbidden, NotFound
+from services.kernel.errors import AlreadyExists, DomainError, Forbidden, NotFound, Problem
 from services.kernel.identity import Actor, Role
+from services.membership.commands.members import RegisterOutflow
+from services.membership.commands.mobility import RecordContact, RegisterReturn
+from services.membership.commands.transfers import (
+    ApproveTransferOut,
+    CancelTransfer,
+    ExpireLetter,
+    ReceiveTransfer,
+    ReissueLetter,
+    RequestTransfer,
+    ReturnReceipt,
+)
 from services.membership.domain import branches, members
 from services.membership.domain.rules import birth_date_from_national_id, mask_national_id
 from services.membership.events import Instrument, MemberRegistered, MemberStatus, OutflowRegistered
+from services.membership.events.mobility import ContactChannel
+from services.membership.events.transfers import ExternalOrganisation, TransferChannel, TransferReceived
 from tests.unit.membership.builders import (
+    ADMIN,
+    CONTACT,
     SECRETARY,
     TODAY,
+    a_receiving_branch,
     a_registered_member,
     an_established_branch,
+    approve_transfer,
     national_id,
     outflow,
     register,
+    request_transfer,
+    run,
 )
 
 
@@ -103,7 +123,7 @@ def test_an_outflow_of_under_six_months_calls_for_an_activity_certificate() -> N
     (event,) = members.decide(a_registered_member(), outflow(expected_months=5))
     assert isinstance(event, OutflowRegistered)
     assert event.instrument_advised is Instrument.ACTIVITY_CERTIFICATE
-    assert event.policy_version == "membership-2026.1"
+    assert event.policy_version == "mobility-2026.1"
 
 
 def test_six_months_or_more_at_a_fixed_place_calls_for_a_transfer() -> None:
@@ -146,3 +166,107 @@ def test_expected_months_must_be_within_policy_bounds(months: int) -> None:
 def test_an_outflow_cannot_be_registered_before_the_member_leaves() -> None:
     with pytest.raises(DomainError, match="future"):
         members.decide(a_registered_member(), outflow(left_on=TODAY + timedelta(days=1)))
+
+
+def test_registration_records_the_day_as_the_first_contact() -> None:
+    (event,) = members.decide(members.INITIAL, register(), formal_org=an_established_branch())
+    assert isinstance(event, MemberRegistered) and event.registered_on == TODAY
+    assert members.evolve(members.INITIAL, event).last_contact_on == TODAY
+
+
+# --- The one member stream: exactly one formal organisation, changed only by TransferReceived -------------
+
+_ORGS = ("b-1", "b-2", "b-3", "ext-1")
+_EXTERNAL = ExternalOrganisation(org_id="ext-1", name="Kunshan Development Zone Committee", address="Kunshan, Jiangsu")
+_KINDS = ("request", "approve", "receive", "receipt", "cancel", "reissue", "expire", "outflow", "return", "contact")
+
+
+def _command(kind: str, state: members.Member, org: str, day: date, n: int, current: bool) -> Any:
+    transfer = state.transfer
+    transfer_id = transfer.transfer_id if transfer and current else f"tr-{n}"
+    letter = transfer.letter.number if transfer and transfer.letter and current else f"L-{n % 3}"
+    common: dict[str, Any] = {"actor": ADMIN, "today": day, "member_id": "m-1"}
+    match kind:
+        case "request":
+            target = {"to_external": _EXTERNAL} if org == "ext-1" else {"to_org_id": org}
+            return RequestTransfer(**common, transfer_id=f"tr-{n}", reason="moving", **target)
+        case "approve":
+            return ApproveTransferOut(**common, transfer_id=transfer_id, letter_number=f"L-{n}",
+                                      channel=TransferChannel.PAPER, issued_on=day, dues_paid_up_to="2026-12")
+        case "receive":
+            return ReceiveTransfer(**common, transfer_id=transfer_id, letter_number=letter, received_on=day)
+        case "receipt":
+            last = state.last_received.transfer_id if state.last_received and current else f"tr-{n}"
+            return ReturnReceipt(**common, transfer_id=last, returned_on=day)
+        case "cancel":
+            return CancelTransfer(**common, transfer_id=transfer_id, cancelled_on=day, reason="changed plans")
+        case "reissue":
+            return ReissueLetter(**common, transfer_id=transfer_id, letter_number=f"L-{n}", issued_on=day,
+                                 dues_paid_up_to="2026-12", reason="lost")
+        case "expire":
+            return ExpireLetter(**common, transfer_id=transfer_id, letter_number=letter)
+        case "outflow":
+            return RegisterOutflow(**common, destination=org, employer="a factory", contact=CONTACT, left_on=day,
+                                   expected_months=3)
+        case "return":
+            return RegisterReturn(**common, returned_on=day)
+        case _:
+            return RecordContact(**common, contacted_on=day, channel=ContactChannel.PHONE)
+
+
+# The transfer flow is weighted up, and commands mostly name the transfer and letter in progress, so that
+# runs reach letters, receipts and re-issues rather than being refused for naming the wrong transfer.
+_steps = st.lists(
+    st.tuples(st.sampled_from(_KINDS[:3] * 3 + _KINDS), st.sampled_from(_ORGS), st.integers(0, 45),
+              st.sampled_from((True, True, True, True, False))),
+    min_size=5, max_size=60,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_steps)
+def test_a_member_always_has_exactly_one_formal_organisation_changed_only_by_a_received_transfer(
+    steps: list[tuple[str, str, int, bool]],
+) -> None:
+    orgs = {"b-1": an_established_branch(), "b-2": a_receiving_branch(), "b-3": branches.INITIAL}
+    state, day, history = a_registered_member(), TODAY, []
+    for n, (kind, org, advance, current) in enumerate(steps):
+        day += timedelta(days=advance)
+        command = _command(kind, state, org, day, n, current)
+        try:
+            events = members.decide(state, command, receiving_org=orgs.get(org, branches.INITIAL))
+        except Problem:
+            continue
+        for event in events:
+            before = state.formal_org_id
+            state = members.evolve(state, event)
+            history.append(event)
+            if isinstance(event, TransferReceived):
+                assert (event.from_org_id, event.to_org_id) == (before, state.formal_org_id)
+                assert before != event.to_org_id
+            else:
+                assert state.formal_org_id == before
+            assert state.exists and state.formal_org_id in _ORGS
+            # Never two: an external organisation, when set, is the formal one.
+            assert state.external_org is None or state.external_org.org_id == state.formal_org_id
+            assert state.in_county == (state.formal_org_id != "ext-1")
+            # One transfer at a time, always from where the member is now.
+            assert state.transfer is None or state.transfer.from_org_id == state.formal_org_id
+    replayed = members.evolve(members.INITIAL, members.decide(members.INITIAL, register(),
+                                                              formal_org=an_established_branch())[0])
+    for event in history:
+        replayed = members.evolve(replayed, event)
+    assert replayed == state
+
+
+def test_the_member_stream_lists_the_due_items_of_standing_mobility_and_transfers_together() -> None:
+    state = run(a_registered_member(), outflow(), request_transfer(), approve_transfer(),
+                receiving_org=a_receiving_branch())
+    items = members.due_items(state, date(2027, 6, 1))
+    # Registered (last contact) 2026-11-24; letter issued 2026-12-01, valid 90 days; sorted by due date.
+    assert [(i.kind, i.due_on, i.overdue) for i in items] == [
+        ("transfer_letter_expiring", date(2027, 3, 1), True),
+        ("suspension_review", date(2027, 5, 24), True),
+        ("transfer_lapse_review", date(2027, 6, 1), False),
+    ]
+    assert {i.subject_id for i in items} == {"m-1"}

@@ -1,0 +1,67 @@
+"""Events of organisational life (三會一課): meetings with their attendance, and members' training hours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+
+class MeetingKind(StrEnum):
+    """B5: the meetings of 三會一課 and the other regular forms of organisational life."""
+
+    GENERAL_MEETING = "general_meeting"
+    COMMITTEE = "committee"
+    PARTY_GROUP = "party_group"
+    THEME_DAY = "theme_day"
+    ORGANISATIONAL_LIFE_MEETING = "organisational_life_meeting"
+    DEMOCRATIC_APPRAISAL = "democratic_appraisal"
+    PARTY_LECTURE = "party_lecture"
+    TALK = "talk"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeetingRecorded:
+    """A meeting was held; the minutes are kept elsewhere (``minutes_ref``)."""
+
+    meeting_id: str
+    org_id: str
+    kind: MeetingKind
+    held_on: date
+    #: Members of the organisation present (formal members, voting or not).
+    present_ids: tuple[str, ...]
+    #: Activity-certificate holders present: they take part but never vote here (D3).
+    certificate_holders_present: tuple[str, ...]
+    absent_ids: tuple[str, ...]
+    minutes_ref: str
+    #: Those entitled to vote (應到) and those of them present (實到); counted for every meeting.
+    entitled_voters: int
+    voters_present: int
+    #: B5: committee and general meetings need more than half of those entitled; None where no quorum applies.
+    quorum_met: bool | None
+    actor: str
+    policy_version: str
+    topic: str = ""
+    lecturer_id: str | None = None
+    lecturer_is_secretary: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingRecorded:
+    """B5: hours of training a member completed; the yearly total is checked against 32/56 hours."""
+
+    member_id: str
+    org_id: str
+    year: int
+    record_id: str
+    course: str
+    hours: Decimal
+    trained_on: date
+    actor: str
+
+
+EVENTS: dict[str, type] = {
+    "gb.membership.meeting_recorded.v1": MeetingRecorded,
+    "gb.membership.training_recorded.v1": TrainingRecorded,
+}
