@@ -11,7 +11,16 @@ import httpx
 import orjson
 from fastapi import FastAPI
 
-from services.gateway.api import branches, health, members, organisations, tokens
+from services.gateway.api import (
+    branches,
+    development,
+    health,
+    members,
+    organisations,
+    reports,
+    tokens,
+    transfers,
+)
 from services.kernel.http import BodySizeLimit, install_problem_handlers
 from services.kernel.kafka import event_consumer
 from services.kernel.settings import READ_MODEL_DATABASE, load_settings
@@ -58,8 +67,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     app = FastAPI(title="Golden Bridge API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     install_problem_handlers(app)
-    for module in (branches, members, organisations, tokens, health):
+    for module in (branches, members, transfers, development, organisations, reports, tokens, health):
         app.include_router(module.router)
+    app.include_router(organisations.commands)
+    app.include_router(members.member_commands)
     app.add_middleware(BodySizeLimit)
     return app
 

@@ -9,7 +9,7 @@ import signal
 
 import asyncpg
 
-from services.gateway.projections.membership import PROJECTION
+from services.gateway.projections import PROJECTION
 from services.kernel.kafka import event_consumer
 from services.kernel.projection import ProjectionRunner
 from services.kernel.settings import EVENT_SOURCED_SERVICES, READ_MODEL_DATABASE, Settings, load_settings

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from services.kernel.store import AppendResult, CommandMeta, EventStore, Stream
 
@@ -28,21 +28,25 @@ async def execute(
     *,
     stream_id: str,
     stream_type: str,
-    decide: Callable[[S, C], Sequence[E]],
+    decide: Callable[..., Sequence[E]],
     evolve: Callable[[S, E], S],
     initial: S,
     command: C,
     meta: CommandMeta,
+    context: Callable[[S], Awaitable[dict[str, Any]]] | None = None,
 ) -> AppendResult:
     """Run one command against one stream.
 
     A retried command (same idempotency key) returns its first result before anything is
-    decided, so a retry never fails on rules its own first attempt made true.
+    decided, so a retry never fails on rules its own first attempt made true. ``context`` reads the
+    facts about other records that the rules need, once the record's own state is known.
     """
     if meta.idempotency_key:
         earlier = await store.lookup_idempotency(meta.idempotency_key, meta.fingerprint)
         if earlier is not None:
             return earlier
     stream = await store.load(stream_id)
-    events = decide(state_of(stream, evolve, initial), command)
+    state = state_of(stream, evolve, initial)
+    facts = await context(state) if context else {}
+    events = decide(state, command, **facts)
     return await store.append(stream, stream_type, events, meta)

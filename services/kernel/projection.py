@@ -58,6 +58,12 @@ CREATE TABLE IF NOT EXISTS {schema}.applied_events (
 """
 
 
+def update(q: str, table: str, key: str, key_value: Any, position: int, **columns: Any) -> Op:
+    """``UPDATE <table> SET position, <columns> WHERE <key> = <key_value>`` as an Op."""
+    sets = ", ".join(f"{name} = ${i + 3}" for i, name in enumerate(columns))
+    return (f"UPDATE {q}.{table} SET position = $2, {sets} WHERE {key} = $1", (key_value, position, *columns.values()))
+
+
 @dataclass(frozen=True)
 class Projection:
     """A named read model: its DDL (with a {schema} placeholder) and the statements each event needs.
@@ -69,6 +75,15 @@ class Projection:
     ddl: str
     registries: Sequence[EventRegistry[Any]]
     apply: Apply
+
+    @staticmethod
+    def combine(name: str, registries: Sequence[EventRegistry[Any]], parts: Sequence[tuple[str, Apply]]) -> Projection:
+        """One projection (one checkpoint, one transaction per batch) made of several read models."""
+
+        def apply(q: str, env: Envelope, event: Any) -> list[Op]:
+            return [op for _, part in parts for op in part(q, env, event)]
+
+        return Projection(name=name, ddl="\n".join(ddl for ddl, _ in parts), registries=registries, apply=apply)
 
 
 async def install(conn: asyncpg.Connection, projection: Projection, schema: str) -> None:
@@ -222,6 +237,15 @@ class ProjectionRunner:
         except UnknownEventType:
             log.warning("unknown event type %s from %s: recorded, not projected", env.type, env.source)
             return []
+        except ValueError as exc:  # pydantic's ValidationError: the payload does not fit its schema
+            log.error("event %s (%s v%d) does not fit its schema: set aside", env.id, env.stream_id,
+                      env.stream_version)
+            return [(
+                f'INSERT INTO {self.q}.dead_letters (topic, partition, "offset", reason, key, value)'
+                " VALUES ('event', 0, $1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                (env.position or 0, f"{env.type} does not fit its schema: {exc}"[:2000], env.stream_id.encode(),
+                 env.data),
+            )]
         return self.projection.apply(self.q, env, event)
 
 

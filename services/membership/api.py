@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import operator
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
+from services.kernel.bodies import body_model, to_command
 from services.kernel.errors import Unauthorized
 from services.kernel.http import command_meta
 from services.kernel.identity import Actor
@@ -19,6 +21,7 @@ from services.kernel.store import AppendResult, CommandMeta
 from services.membership import handlers
 from services.membership.commands import EstablishBranch, RegisterMember, RegisterOutflow
 from services.membership.events import Contact
+from services.membership.routes import ROUTES, Route
 from services.membership.schemas import (
     Accepted,
     ContactBody,
@@ -83,6 +86,7 @@ def command_endpoint(
     body: type[B],
     build: Callable[[B, CommandContext], C],
     handle: Callable[[handlers.Store, C, CommandMeta], Awaitable[AppendResult]],
+    created: Callable[[C], str] | None = None,
 ) -> None:
     """Register ``POST path``: body → command (``build``) → handler → 201 with the record's position."""
 
@@ -93,8 +97,10 @@ def command_endpoint(
             raise RequestValidationError(exc.errors()) from None
         ctx = CommandContext(actor=actor, today=meta.occurred_at.date(),
                              params={k: str(v) for k, v in request.path_params.items()})
-        result = await handle(store, build(payload, ctx), meta)
-        return _accepted(result.stream_id, result)
+        command = build(payload, ctx)
+        result = await handle(store, command, meta)
+        # The answer names the record the command created (a transfer, a meeting), else its stream.
+        return _accepted(created(command) if created else result.stream_id, result)
 
     router.add_api_route(path, endpoint, methods=["POST"], status_code=201, response_model=Accepted,
                          openapi_extra={"requestBody": {"content": {"application/json": {"schema": {
@@ -133,3 +139,19 @@ command_endpoint(
     ),
     handlers.register_outflow,
 )
+
+
+def _builder(route: Route) -> Callable[[BaseModel, CommandContext], Any]:
+    def build(body: BaseModel, ctx: CommandContext) -> Any:
+        filled = {name: ctx.params[name] for name in route.from_path}
+        if route.new_id:
+            filled[route.new_id] = ctx.new_id()
+        return to_command(route.command, body, actor=ctx.actor, today=ctx.today, **filled)
+
+    return build
+
+
+for _route in ROUTES:
+    command_endpoint(_route.path, body_model(_route.command, _route.body_excludes), _builder(_route),
+                     getattr(handlers, _route.handler),
+                     created=operator.attrgetter(_route.new_id) if _route.new_id else None)

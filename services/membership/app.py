@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from services.kernel.http import BodySizeLimit, install_problem_handlers
 from services.kernel.settings import load_settings
 from services.kernel.store import EventStore
+from services.membership import directory
 from services.membership.api import router
 from services.membership.deadlines import run_daily
 from services.membership.events import REGISTRY
@@ -26,6 +27,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     pool = await asyncpg.create_pool(settings.dsn("membership"), min_size=2, max_size=20)
     store = EventStore(pool, REGISTRY)
     await store.start()
+    await directory.install(pool)
     app.state.store = store
     stop = asyncio.Event()
     timer = asyncio.create_task(run_daily(store, stop, settings.deadline_interval_seconds), name="deadlines")

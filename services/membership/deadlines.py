@@ -43,7 +43,14 @@ class Subject:
 
 def subjects() -> list[Subject]:
     """Every kind of record with deadlines; each aggregate contributes its ``due_items``."""
-    return []
+    from services.membership.domain import branches, person
+
+    return [
+        Subject(stream_type="member", initial=person.INITIAL, evolve=person.evolve, due_items=person.due_items,
+                org_of=lambda p: p.org_id),
+        Subject(stream_type="branch", initial=branches.INITIAL, evolve=branches.evolve,
+                due_items=branches.due_items, org_of=lambda o: o.org_id),
+    ]
 
 
 def deadline_stream(record_id: str) -> str:

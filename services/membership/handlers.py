@@ -6,9 +6,17 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from services.kernel.handling import execute, state_of
+from services.kernel.identity import Role
 from services.kernel.store import AppendResult, CommandMeta, EventStore
+from services.membership import directory
 from services.membership.commands import EstablishBranch, RegisterMember, RegisterOutflow
-from services.membership.domain import branches, members
+from services.membership.commands.branches import ElectCommittee, ElectSecretary, EstablishOrganisation
+from services.membership.commands.meetings import RecordMeeting
+from services.membership.commands.meetings import RecordTraining as TrainingCommand
+from services.membership.commands.members import RemoveAsLapsed
+from services.membership.commands.mobility import RegisterInflow
+from services.membership.commands.transfers import RequestTransfer
+from services.membership.domain import branches, meetings, members, person, training
 from services.membership.events import MembershipEvent
 
 Store = EventStore[MembershipEvent]
@@ -28,10 +36,58 @@ def member_stream(member_id: str) -> str:
     return member_id
 
 
+async def _organisation(store: Store, org_id: str | None) -> branches.Organisation:
+    if not org_id:
+        return branches.INITIAL
+    return state_of(await store.load(branch_stream(org_id)), _evolve_branch, branches.INITIAL)
+
+
 async def establish_branch(store: Store, cmd: EstablishBranch, meta: CommandMeta) -> AppendResult:
+    home = await _organisation(store, cmd.home_org_id)
     return await execute(
         store, stream_id=branch_stream(cmd.branch_id), stream_type="branch",
-        decide=branches.decide, evolve=_evolve_branch, initial=branches.INITIAL, command=cmd, meta=meta,
+        decide=lambda s, c: branches.decide(s, c, home_org_kind=home.kind if home.exists else None),
+        evolve=_evolve_branch, initial=branches.INITIAL, command=cmd, meta=meta,
+    )
+
+
+async def organisation_command(store: Store, cmd: Any, meta: CommandMeta) -> AppendResult:
+    """Any other command on an organisation: establishing it in the tree, elections, twinning."""
+
+    async def facts(state: branches.Organisation) -> dict[str, Any]:
+        if isinstance(cmd, EstablishOrganisation):
+            return {"parent": await _organisation(store, cmd.parent_id)}
+        if isinstance(cmd, ElectCommittee | ElectSecretary):
+            return {"full_member_ids": await directory.full_member_ids(store.pool, cmd.org_id),
+                    "members": len(await directory.member_ids(store.pool, cmd.org_id))}
+        return {}
+
+    return await execute(
+        store, stream_id=branch_stream(cmd.org_id), stream_type="branch", decide=branches.decide,
+        evolve=_evolve_branch, initial=branches.INITIAL, command=cmd, meta=meta, context=facts,
+    )
+
+
+async def record_meeting(store: Store, cmd: RecordMeeting, meta: CommandMeta) -> AppendResult:
+    org = await _organisation(store, cmd.org_id)
+    roster = await directory.member_ids(store.pool, cmd.org_id)
+    full = await directory.full_member_ids(store.pool, cmd.org_id)
+    return await execute(
+        store, stream_id=cmd.meeting_id, stream_type="meeting",
+        decide=lambda s, c: meetings.decide(s, c, organisation=org, formal_member_ids=roster,
+                                            probationary_ids=roster - full),
+        evolve=cast(Callable[[meetings.Meeting, Any], meetings.Meeting], meetings.evolve),
+        initial=meetings.INITIAL, command=cmd, meta=meta,
+    )
+
+
+async def record_training(store: Store, cmd: TrainingCommand, meta: CommandMeta) -> AppendResult:
+    formal = await directory.formal_org_of(store.pool, cmd.member_id)
+    return await execute(
+        store, stream_id=f"training-{cmd.member_id}-{cmd.trained_on.year}", stream_type="training",
+        decide=lambda s, c: training.decide(s, c, member_org_ids=frozenset({formal} if formal else set())),
+        evolve=cast(Callable[[training.Training, Any], training.Training], training.evolve),
+        initial=training.INITIAL, command=cmd, meta=meta,
     )
 
 
@@ -45,7 +101,43 @@ async def register_member(store: Store, cmd: RegisterMember, meta: CommandMeta) 
 
 
 async def register_outflow(store: Store, cmd: RegisterOutflow, meta: CommandMeta) -> AppendResult:
+    return await person_command(store, cmd, meta)
+
+
+async def person_command(store: Store, cmd: Any, meta: CommandMeta) -> AppendResult:
+    """Any command on a person's stream: their development case or their membership."""
+
+    async def facts(state: person.Person) -> dict[str, Any]:
+        if not person.is_development(cmd):
+            return await _member_facts(store, cmd)
+        org_id = state.case.org_id if state.case.exists else getattr(cmd, "org_id", "")
+        full = await directory.full_member_ids(store.pool, org_id)
+        org = state_of(await store.load(branch_stream(org_id)), _evolve_branch, branches.INITIAL)
+        return {
+            "full_member_ids": full,
+            "entitled_full_members": len(full),
+            # Approval authority sits with the county committee and the township (base) committees.
+            "approver_has_authority": cmd.actor.role in (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE),
+            # A temporary branch (or a Party group) never admits members (B1).
+            "org_is_temporary": org.exists and not branches.may_admit(org),
+        }
+
     return await execute(
-        store, stream_id=member_stream(cmd.member_id), stream_type="member",
-        decide=members.decide, evolve=_evolve_member, initial=members.INITIAL, command=cmd, meta=meta,
+        store, stream_id=member_stream(getattr(cmd, "person_id", None) or cmd.member_id), stream_type="member",
+        decide=person.decide, evolve=person.evolve,
+        initial=person.INITIAL, command=cmd, meta=meta, context=facts,
     )
+
+
+async def _member_facts(store: Store, cmd: Any) -> dict[str, Any]:
+    """Facts about other records that member-stream rules need (see members.decide)."""
+    if isinstance(cmd, RegisterInflow):
+        return {"host_org": await _organisation(store, cmd.host_org_id)}
+    if isinstance(cmd, RequestTransfer) and cmd.to_org_id:
+        return {"receiving_org": await _organisation(store, cmd.to_org_id)}
+    if isinstance(cmd, RemoveAsLapsed):
+        # Dues records arrive with the dues capability; until then the ground counts months without
+        # organisational life: since the last meeting the member attended, else since they joined.
+        return {"months_without_dues_or_life": await directory.months_without_life(store.pool, cmd.member_id,
+                                                                                   cmd.decided_on)}
+    return {}

@@ -82,7 +82,7 @@ def branch_body(**overrides: Any) -> dict[str, Any]:
         "name": f"Shenzhen Branch {uuid.uuid4().hex[:6]}",
         "founding_basis": "locality",
         "build_mode": "standalone",
-        "home_org_id": "township-qiaotou",
+        "home_org_id": "township-test",
         "host_guidance_org": "Longhua street Party committee",
         "destination": "Shenzhen, Guangdong",
         "industry": "construction",

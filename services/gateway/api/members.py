@@ -11,13 +11,18 @@ from services.gateway.api.deps import Cursor, Limit, MinPosition, ReadPool
 from services.gateway.auth import CurrentActor, require
 from services.gateway.commands import command_route
 from services.gateway.readmodels import page, wait_for_position
+from services.kernel.bodies import body_model
 from services.kernel.errors import Forbidden, NotFound
 from services.kernel.identity import Actor, Role
+from services.membership.commands import members as standing
+from services.membership.commands import mobility, transfers
 from services.membership.domain.rules import mask_national_id
 from services.membership.events import REGISTRY
+from services.membership.routes import MEMBER_STEPS
 from services.membership.schemas import RegisterMemberBody, RegisterOutflowBody
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
+member_commands = APIRouter(prefix="/v1", tags=["members"])
 SOURCE = REGISTRY.source
 _WRITERS = (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE, Role.BRANCH_SECRETARY)
 
@@ -90,3 +95,42 @@ async def list_members(
     )
     items, next_cursor = page(rows, limit, "member_id")
     return {"items": [_shown(i, actor) for i in items], "next_cursor": next_cursor}
+
+
+_STAFF = (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
+_SELF = (*_WRITERS, Role.MEMBER)
+_HOST = (*_WRITERS, Role.HOST_ORGANISATION)
+
+#: Who may send each member-stream command (the service checks scope again) and what it does.
+MEMBER_ROLES: dict[type, tuple[tuple[Role, ...], str]] = {
+    standing.SuspendMembership: (_STAFF, "Suspend (停止黨籍) after six months without contact (higher committee)."),
+    standing.RemoveAsLapsed: (_WRITERS, "Record the branch meeting's decision to remove a lapsed member (step 1)."),
+    standing.ApproveRemoval: (_STAFF, "Approve the removal (step 2, the higher organisation)."),
+    standing.RejectRemoval: (_STAFF, "Reject the branch's removal decision."),
+    standing.RestoreMembership: (_STAFF, "Restore a suspended member once contact is regained."),
+    standing.RecordDeath: (_WRITERS, "Record a member's death."),
+    mobility.RegisterInflow: (_HOST, "Register a member from elsewhere arriving at a host organisation here."),
+    mobility.ReportToHost: ((*_HOST, Role.MEMBER), "Record that a mobile member reported to the host organisation."),
+    mobility.IssueActivityCertificate: (_STAFF, "Issue an activity certificate (流動黨員活動證; township committee). "
+                                                "Six months or more at a fixed place calls for a transfer instead."),
+    mobility.ReviewCertificate: (_STAFF, "Record the yearly review of a certificate."),
+    mobility.ReturnCertificate: (_WRITERS, "Record the certificate returned and inspected."),
+    mobility.RegisterReturn: (_WRITERS, "Register that a mobile member came home (the certificate is inspected)."),
+    mobility.RecordContact: (_SELF, "Record a contact with a mobile member (it resets the six-month clock)."),
+    mobility.ReportToHomeOrganisation: (_SELF, "Record the member's yearly report to the home organisation."),
+    transfers.RequestTransfer: (_SELF, "Ask to transfer the organisational relationship, to an organisation here or "
+                                       "one outside the county (name and address)."),
+    transfers.ApproveTransferOut: ((*_STAFF, Role.HOST_ORGANISATION),
+                                   "Approve the transfer out: the introduction letter (number, channel, dues paid "
+                                   "up to which month; valid 90 days by policy)."),
+    transfers.ReceiveTransfer: (_HOST, "Receive the member: from now on the receiving organisation is their formal "
+                                       "organisation. A letter is accepted up to its last valid day."),
+    transfers.ReturnReceipt: ((*_STAFF, Role.HOST_ORGANISATION), "Return the receipt (回執) to the sender."),
+    transfers.ReissueLetter: ((*_STAFF, Role.HOST_ORGANISATION), "Re-issue a lost letter (the old one becomes void)."),
+    transfers.CancelTransfer: (_SELF, "Cancel a transfer that has not been received."),
+}
+
+for _route in MEMBER_STEPS:
+    _roles, _doc = MEMBER_ROLES[_route.command]
+    command_route(member_commands, _route.path, body_model(_route.command, _route.body_excludes), roles=_roles,
+                  action=_route.command.__name__, doc=_doc)

@@ -9,10 +9,15 @@ from fastapi import APIRouter, Query
 
 from services.gateway.api.deps import Limit, MinPosition, ReadPool
 from services.gateway.auth import CurrentActor
+from services.gateway.commands import command_route
 from services.gateway.readmodels import wait_for_position
+from services.kernel.bodies import body_model
 from services.kernel.errors import Forbidden
 from services.kernel.identity import Role
+from services.membership.commands import branches as org
+from services.membership.commands import meetings
 from services.membership.events import REGISTRY
+from services.membership.routes import ORGANISATION_STEPS
 
 router = APIRouter(prefix="/v1/organisations", tags=["organisations"])
 
@@ -40,3 +45,31 @@ async def due_items(
     )
     items = [dict(r) for r in rows[:limit]]
     return {"items": items, "next_after": str(items[-1]["due_on"]) if len(rows) > limit else None}
+
+
+commands = APIRouter(prefix="/v1", tags=["organisations"])
+_STAFF = (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
+_BRANCH = (*_STAFF, Role.BRANCH_SECRETARY)
+
+#: Who may send each command (the service checks scope again) and what it does.
+ORG_ROLES: dict[type, tuple[tuple[Role, ...], str]] = {
+    org.EstablishOrganisation: (_STAFF, "Add an organisation to the tree: county or township committee, general "
+                                        "branch, branch, temporary branch or Party group. Its id is yours to choose."),
+    org.LinkFriendlyCommittee: (_BRANCH, "Twin a township- or institution-based outstation branch with a host "
+                                         "Party committee (友好黨委)."),
+    org.ElectCommittee: (_BRANCH, "Record the election of a committee (≥7 full members: 3–5 seats, at most 7)."),
+    org.ElectSecretary: (_BRANCH, "Record the election of a secretary (and a deputy) where there are under 7 full "
+                                  "members; a member-entrepreneur may stand."),
+    org.ApproveSecretary: (_STAFF, "Approve the elected secretary (the higher organisation)."),
+    org.PostponeElection: (_STAFF, "Postpone the next election by at most a year (approval recorded)."),
+    org.AdvanceElection: (_STAFF, "Advance the next election by at most a year (approval recorded)."),
+    meetings.RecordMeeting: (_BRANCH, "Record a meeting of organisational life (三會一課) with its attendance; "
+                                      "certificate holders attend without a vote."),
+    meetings.RecordTraining: (_BRANCH, "Record a member's training hours (32 a year; 56 for secretaries and "
+                                       "committee members)."),
+}
+
+for _route in ORGANISATION_STEPS:
+    _roles, _doc = ORG_ROLES[_route.command]
+    command_route(commands, _route.path, body_model(_route.command, _route.body_excludes), roles=_roles,
+                  action=_route.command.__name__, doc=_doc)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from services.kernel.events import Envelope, encode
-from services.kernel.projection import Op, Projection
+from services.kernel.projection import Op
 from services.membership.events import (
-    REGISTRY,
     BranchEstablished,
     DeadlineRaised,
     MemberRegistered,
@@ -34,7 +33,7 @@ CREATE TABLE IF NOT EXISTS {schema}.members_view (
     national_id text NOT NULL,
     formal_org_id text NOT NULL,
     status text NOT NULL,
-    dues_category text NOT NULL,
+    dues_category text,
     contact jsonb NOT NULL,
     joined_on date,
     away boolean NOT NULL DEFAULT false,
@@ -104,4 +103,4 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
             return []  # events this read model does not need
 
 
-PROJECTION = Projection(name="membership", ddl=DDL, registries=[REGISTRY], apply=apply)
+PART = (DDL, apply)

@@ -1,0 +1,60 @@
+"""Reports: the Golden Bridge targets per township and per outstation branch, for any year."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from services.gateway.api.deps import MinPosition, ReadPool
+from services.gateway.auth import CurrentActor, require
+from services.gateway.readmodels import wait_for_position
+from services.kernel.errors import Forbidden
+from services.kernel.identity import Role
+from services.membership.domain.targets import OutstationBranchFacts, targets
+from services.membership.events import REGISTRY
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+
+@router.get("/targets")
+async def targets_report(
+    actor: CurrentActor, pool: ReadPool, year: Annotated[int, Query(ge=2000, le=2100)],
+    as_of: Annotated[date | None, Query(description="Count facts up to this day (default: 31 December).")] = None,
+    township: Annotated[str | None, Query(description="One township committee's id.")] = None,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    """Golden Bridge targets: each township ≥1 outstation branch established by 30 June; each outstation
+    branch ≥2 activists cultivated and ≥1 member admitted in the year. Statuses are met, open or missed."""
+    require(actor, "read the targets report", Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
+    if actor.role is Role.TOWNSHIP_COMMITTEE:
+        if township not in (None, actor.org_id):
+            raise Forbidden("a township committee reads its own township's targets")
+        township = actor.org_id
+    await wait_for_position(pool, REGISTRY.source, min_position)
+    branches = await pool.fetch(
+        "SELECT branch_id, home_org_id, established_on FROM branches_view WHERE ($1::text IS NULL OR home_org_id = $1)",
+        township,
+    )
+    activists: dict[str, list[date]] = defaultdict(list)
+    admissions: dict[str, list[date]] = defaultdict(list)
+    for row in await pool.fetch(
+        "SELECT activist_org_id, activist_on, admitting_org_id, admitted_on FROM development_view"
+        " WHERE extract(year FROM activist_on) = $1 OR extract(year FROM admitted_on) = $1", year,
+    ):
+        if row["activist_on"] and row["activist_on"].year == year:
+            activists[row["activist_org_id"]].append(row["activist_on"])
+        if row["admitted_on"] and row["admitted_on"].year == year:
+            admissions[row["admitting_org_id"]].append(row["admitted_on"])
+    facts = [
+        OutstationBranchFacts(branch_id=b["branch_id"], township_id=b["home_org_id"],
+                              established_on=b["established_on"],
+                              activists_designated=tuple(activists[b["branch_id"]]),
+                              admissions_approved=tuple(admissions[b["branch_id"]]))
+        for b in branches
+    ]
+    report = targets(facts, year, as_of or date(year, 12, 31), townships=[township] if township else [])
+    return asdict(report)

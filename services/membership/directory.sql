@@ -1,0 +1,72 @@
+-- Member directory: who belongs to which organisation with which standing, kept by the events
+-- themselves. The trigger runs inside the append transaction, so the directory is exactly as
+-- current as the store, and handlers can read the facts that rules about other records need
+-- (how many full members may vote, who may introduce). It is derived: rebuilt from the events by
+-- gb_member_directory_rebuild().
+
+CREATE TABLE IF NOT EXISTS member_directory (
+    member_id      text PRIMARY KEY,
+    formal_org_id  text NOT NULL,
+    status         text NOT NULL,
+    position       bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS member_directory_org ON member_directory (formal_org_id, status);
+
+CREATE OR REPLACE FUNCTION gb_member_directory_apply(p_type text, p_data json, p_position bigint)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    d jsonb := p_data::jsonb;
+BEGIN
+    CASE p_type
+        WHEN 'gb.membership.member_registered.v1' THEN
+            INSERT INTO member_directory VALUES (d->>'member_id', d->>'formal_org_id', d->>'status', p_position)
+            ON CONFLICT (member_id) DO UPDATE SET formal_org_id = EXCLUDED.formal_org_id,
+                status = EXCLUDED.status, position = EXCLUDED.position;
+        WHEN 'gb.membership.probationary_admitted.v1' THEN
+            INSERT INTO member_directory VALUES (d->>'person_id', d->>'org_id', 'probationary', p_position)
+            ON CONFLICT (member_id) DO UPDATE SET formal_org_id = EXCLUDED.formal_org_id,
+                status = EXCLUDED.status, position = EXCLUDED.position;
+        WHEN 'gb.membership.converted.v1' THEN
+            UPDATE member_directory SET status = 'full', position = p_position WHERE member_id = d->>'person_id';
+        WHEN 'gb.membership.probation_cancelled.v1' THEN
+            UPDATE member_directory SET status = 'removed', position = p_position WHERE member_id = d->>'person_id';
+        WHEN 'gb.membership.transfer_received.v1' THEN
+            UPDATE member_directory SET formal_org_id = d->>'to_org_id', position = p_position
+             WHERE member_id = d->>'member_id';
+        WHEN 'gb.membership.membership_suspended.v1' THEN
+            UPDATE member_directory SET status = 'suspended', position = p_position WHERE member_id = d->>'member_id';
+        WHEN 'gb.membership.membership_restored.v1' THEN
+            UPDATE member_directory SET status = d->>'status', position = p_position WHERE member_id = d->>'member_id';
+        WHEN 'gb.membership.membership_removed.v1' THEN
+            UPDATE member_directory SET status = 'removed', position = p_position WHERE member_id = d->>'member_id';
+        WHEN 'gb.membership.member_died.v1' THEN
+            UPDATE member_directory SET status = 'deceased', position = p_position WHERE member_id = d->>'member_id';
+        ELSE
+            NULL;
+    END CASE;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION gb_member_directory_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM gb_member_directory_apply(NEW.type, NEW.data, NEW.position);
+    RETURN NULL;
+END;
+$$;
+
+CREATE OR REPLACE TRIGGER member_directory AFTER INSERT ON events
+    FOR EACH ROW EXECUTE FUNCTION gb_member_directory_trigger();
+
+CREATE OR REPLACE FUNCTION gb_member_directory_rebuild() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    e record;
+    n bigint := 0;
+BEGIN
+    TRUNCATE member_directory;
+    FOR e IN SELECT type, data, position FROM events ORDER BY position LOOP
+        PERFORM gb_member_directory_apply(e.type, e.data, e.position);
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END;
+$$;
