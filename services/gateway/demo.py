@@ -1,4 +1,11 @@
-"""Demo data for the run command: a county's outstation branches, members and outflows, via the API.
+"""Demo data for the run command: a county's year 2026 of the Golden Bridge Project, via the API.
+
+The county committee and five township committees; 13 outstation branches (branch n on 10 January +
+17n days, townships in turn; Heping's only branch on 15 August); 20–30 members each, most of them
+away at work; and member development: in every even-numbered branch one migrant worker who applied
+in 2024 is admitted in 2026, and branch n designates n % 3 new activists in 2026. So, hand-checkably:
+four townships meet the 30 June target and Heping misses it; 12 activists and 7 admissions in 2026;
+branches #3 and #9 (n = 2 and 8) are the two that meet the branch target.
 
 Everything goes through the public gateway, like a real client, with idempotency keys derived from
 the demo's own names — loading twice changes nothing.
@@ -10,6 +17,7 @@ import asyncio
 import logging
 import random
 import sys
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,7 +27,10 @@ from services.kernel.settings import load_settings
 
 log = logging.getLogger("demo")
 
+COUNTY = "county-committee"
 TOWNSHIPS = ("township-qiaotou", "township-shuikou", "township-longtan", "township-baishi")
+LATE_TOWNSHIP = "township-heping"
+BRANCHES = 13
 DESTINATIONS = (
     ("Shenzhen, Guangdong", "Longhua street Party committee", "electronics"),
     ("Dongguan, Guangdong", "Chang'an town Party committee", "manufacturing"),
@@ -41,12 +52,16 @@ def national_id(rng: random.Random) -> str:
     return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True)) % 11]
 
 
+def established_on(n: int) -> date:
+    return date(2026, 1, 10) + timedelta(days=17 * n) if n < 12 else date(2026, 8, 15)
+
+
 def plan(seed: int = 2026) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
-    """The demo county: 12 branches (3 per township) and 20–30 members each, deterministic."""
+    """The demo county's branches and members, deterministic."""
     rng = random.Random(seed)
     branches, members = [], []
-    for n in range(12):
-        township = TOWNSHIPS[n % len(TOWNSHIPS)]
+    for n in range(BRANCHES):
+        township = TOWNSHIPS[n % len(TOWNSHIPS)] if n < 12 else LATE_TOWNSHIP
         dest, host, industry = DESTINATIONS[n % len(DESTINATIONS)]
         joint = n % 4 == 3
         branches.append({
@@ -54,7 +69,7 @@ def plan(seed: int = 2026) -> tuple[list[dict[str, Any]], list[list[dict[str, An
             "founding_basis": BASES[n % len(BASES)],
             "build_mode": "joint" if joint else ("affiliated" if n % 5 == 4 else "standalone"),
             "home_org_id": township, "host_guidance_org": host, "destination": dest, "industry": industry,
-            "established_on": str(date(2026, 1, 10) + timedelta(days=17 * n)),
+            "established_on": str(established_on(n)),
             "covered_units": [f"{industry} unit {k + 1}" for k in range(3)] if joint else [],
         })
         people = []
@@ -70,28 +85,86 @@ def plan(seed: int = 2026) -> tuple[list[dict[str, Any]], list[list[dict[str, An
     return branches, members
 
 
+def admission_steps(n: int, full: list[str], entitled: int) -> list[tuple[str, dict[str, Any], bool]]:
+    """A migrant worker who applied in 2024 and is admitted in 2026 (path, body, needs a township token)."""
+    est = established_on(n)
+    township = TOWNSHIPS[n % len(TOWNSHIPS)] if n < 12 else LATE_TOWNSHIP
+
+    def later(days: int) -> str:
+        return str(est + timedelta(days=days))
+
+    return [
+        ("interview", {"interviewer": full[0], "interviewed_on": "2024-10-20"}, False),
+        ("activist", {"nomination": "members", "decided_by": "general_meeting", "designated_on": "2024-12-01",
+                      "filed_with_org_id": township}, False),
+        ("contacts", {"contact_member_ids": full[:2], "assigned_on": "2024-12-05"}, False),
+        ("assessments", {"assessed_on": "2025-05-30", "summary": "steady progress"}, False),
+        ("assessments", {"assessed_on": "2025-11-20", "summary": "ready to be a target"}, False),
+        ("target", {"decided_by": "general_meeting", "designated_on": "2025-12-02", "filed_with_org_id": township},
+         False),
+        ("introducers", {"introducer_member_ids": full[1:3], "assigned_on": "2025-12-05"}, False),
+        ("political-review", {"reviewed_on": "2025-12-10", "qualified": True, "hukou_place_org": f"{township} village",
+                              "residence_org": "host street committee"}, False),
+        ("training", {"course": "Party basics", "completed_on": "2025-12-15", "hours": "24", "days": 3}, False),
+        ("pre-review", {"reviewed_on": later(2), "approved": True}, True),
+        ("admission-vote", {"held_on": later(10), "present": entitled, "yes": entitled, "no": 0, "abstain": 0},
+         False),
+        ("admission-approval", {"talked_on": later(20), "approved_on": later(25)}, True),
+    ]
+
+
+def activist_steps(n: int, k: int, full: list[str]) -> list[tuple[str, dict[str, Any], bool]]:
+    est = established_on(n)
+    township = TOWNSHIPS[n % len(TOWNSHIPS)]
+    return [
+        ("interview", {"interviewer": full[0], "interviewed_on": str(est + timedelta(days=5 + k))}, False),
+        ("activist", {"nomination": "members", "decided_by": "general_meeting",
+                      "designated_on": str(est + timedelta(days=30 + k)), "filed_with_org_id": township}, False),
+    ]
+
+
 async def load(base_url: str, token: str) -> dict[str, int]:
     headers = {"Authorization": f"Bearer {token}"}
     branches, members = plan()
-    counts = {"branches": 0, "members": 0, "outflows": 0}
+    counts = {"organisations": 0, "branches": 0, "members": 0, "outflows": 0, "applications": 0, "admissions": 0}
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as client:
 
-        async def post(path: str, key: str, body: dict[str, Any]) -> dict[str, Any]:
-            r = await client.post(path, json=body, headers={"Idempotency-Key": f"demo-{key}"})
+        async def post(path: str, key: str, body: dict[str, Any], as_township: str | None = None) -> dict[str, Any]:
+            extra = {"Idempotency-Key": f"demo-{key}"}
+            if as_township:
+                extra["Authorization"] = f"Bearer {township_tokens[as_township]}"
+            r = await client.post(path, json=body, headers=extra)
             if r.status_code not in (200, 201):
                 raise RuntimeError(f"{path} answered {r.status_code}: {r.text}")
             return dict(r.json())
 
+        await post("/v1/organisations", "county", {
+            "org_id": COUNTY, "name": "County Party committee", "kind": "county_committee", "parent_id": None,
+            "approval_authority": True, "established_on": "2001-07-01"})
+        township_tokens: dict[str, str] = {}
+        for township in (*TOWNSHIPS, LATE_TOWNSHIP):
+            await post("/v1/organisations", township, {
+                "org_id": township, "name": f"{township.split('-')[1].title()} township Party committee",
+                "kind": "township_committee", "parent_id": COUNTY, "approval_authority": True,
+                "established_on": "2001-07-01"})
+            issued = await post("/v1/tokens", f"token-{township}-{uuid.uuid4()}",
+                                {"subject": f"{township}-office", "role": "township_committee", "org_id": township})
+            township_tokens[township] = issued["token"]
+            counts["organisations"] += 1
+
         for b, (branch, people) in enumerate(zip(branches, members, strict=True)):
             branch_id = (await post("/v1/branches", f"branch-{b}", branch))["id"]
             counts["branches"] += 1
+            full: list[str] = []
 
             async def one(m: int, person: dict[str, Any], branch_id: str = branch_id, b: int = b,
-                          dest: str = branch["destination"]) -> None:
+                          dest: str = branch["destination"], full: list[str] = full) -> None:
                 body = {k: v for k, v in person.items() if k not in ("away", "months")}
                 registered = await post("/v1/members", f"member-{b}-{m}", {**body, "formal_org_id": branch_id})
                 member_id = registered["id"]
                 counts["members"] += 1
+                if person["status"] == "full":
+                    full.append(member_id)
                 if person["away"]:
                     await post(f"/v1/members/{member_id}/outflows", f"outflow-{b}-{m}", {
                         "destination": dest, "employer": f"Employer {m % 7 + 1}", "contact": person["contact"],
@@ -100,6 +173,23 @@ async def load(base_url: str, token: str) -> dict[str, int]:
                     counts["outflows"] += 1
 
             await asyncio.gather(*(one(m, p) for m, p in enumerate(people)))
+            full.sort()
+            township = str(branch["home_org_id"])
+            cases: list[tuple[str, list[tuple[str, dict[str, Any], bool]]]] = []
+            if b % 2 == 0:
+                cases.append(("2024-10-10", admission_steps(b, full, len(full))))
+            cases += [(str(established_on(b) + timedelta(days=1 + k)), activist_steps(b, k, full))
+                      for k in range(b % 3)]
+            for c, (applied_on, steps) in enumerate(cases):
+                person_id = (await post("/v1/development/cases", f"case-{b}-{c}", {
+                    "name": f"Candidate {b + 1}.{c + 1}", "birth_date": "1995-06-01",
+                    "contact": {"phone": f"+86 150 {b:04d} {c:04d}"}, "org_id": branch_id,
+                    "route": "mobile_member_organisation", "is_mobile": True, "applied_on": applied_on}))["id"]
+                counts["applications"] += 1
+                for s, (step, body, needs_township) in enumerate(steps):
+                    await post(f"/v1/development/cases/{person_id}/{step}", f"case-{b}-{c}-{s}", body,
+                               township if needs_township else None)
+                counts["admissions"] += steps[-1][0] == "admission-approval"
             log.info("demo data: branch %d/%d loaded (%d members so far)", b + 1, len(branches), counts["members"])
     return counts
 
@@ -109,7 +199,8 @@ def main() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = load_settings()
     counts = asyncio.run(load(f"http://127.0.0.1:{settings.gateway_port}", settings.admin_token))
-    log.info("demo data ready: %(branches)d branches, %(members)d members, %(outflows)d outflows", counts)
+    log.info("demo data ready: %(organisations)d township committees, %(branches)d branches, %(members)d members, "
+             "%(outflows)d outflows, %(applications)d development cases, %(admissions)d admissions", counts)
 
 
 if __name__ == "__main__":

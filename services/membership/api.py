@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import operator
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -86,7 +85,7 @@ def command_endpoint(
     body: type[B],
     build: Callable[[B, CommandContext], C],
     handle: Callable[[handlers.Store, C, CommandMeta], Awaitable[AppendResult]],
-    created: Callable[[C], str] | None = None,
+    new_id: str | None = None,
 ) -> None:
     """Register ``POST path``: body → command (``build``) → handler → 201 with the record's position."""
 
@@ -99,12 +98,25 @@ def command_endpoint(
                              params={k: str(v) for k, v in request.path_params.items()})
         command = build(payload, ctx)
         result = await handle(store, command, meta)
-        # The answer names the record the command created (a transfer, a meeting), else its stream.
-        return _accepted(created(command) if created else result.stream_id, result)
+        return _accepted(await _record_id(store, command, result, new_id), result)
 
     router.add_api_route(path, endpoint, methods=["POST"], status_code=201, response_model=Accepted,
                          openapi_extra={"requestBody": {"content": {"application/json": {"schema": {
                              "$ref": f"#/components/schemas/{body.__name__}"}}}}})
+
+
+async def _record_id(store: handlers.Store, command: Any, result: AppendResult, new_id: str | None) -> str:
+    """The id of the record a command created (a transfer, a meeting), else its stream's id.
+
+    A replayed command answers with the id its first run created — read back from its first event,
+    never the id this retry made up.
+    """
+    if not new_id:
+        return result.stream_id
+    if not result.replayed:
+        return str(getattr(command, new_id))
+    [first] = await store.read_all(after_position=result.first_position - 1, limit=1)
+    return str(getattr(first.event, new_id, result.stream_id))
 
 
 def _contact(body: ContactBody) -> Contact:
@@ -154,4 +166,4 @@ def _builder(route: Route) -> Callable[[BaseModel, CommandContext], Any]:
 for _route in ROUTES:
     command_endpoint(_route.path, body_model(_route.command, _route.body_excludes), _builder(_route),
                      getattr(handlers, _route.handler),
-                     created=operator.attrgetter(_route.new_id) if _route.new_id else None)
+                     new_id=_route.new_id)

@@ -207,3 +207,16 @@ async def test_a_member_is_transferred_to_another_branch_and_received_once(
     assert moved.json()["formal_org_id"] == host
     done = await gateway.get("/v1/transfers", params={"org_id": home, "state": "completed"}, headers=admin_headers)
     assert [t["transfer_id"] for t in done.json()["items"]] == [transfer]
+
+
+async def test_a_retried_application_answers_with_the_case_its_first_run_created(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    branch = (await gateway.post("/v1/branches", json=branch_body(), headers=admin_headers)).json()["id"]
+    headers = {**admin_headers, "Idempotency-Key": str(uuid.uuid4())}
+    body = {"name": "Gao Yun", "birth_date": "1990-01-01", "contact": {"phone": "+86 137 0000 4444"},
+            "org_id": branch, "route": "residence", "applied_on": "2026-03-01"}
+    first = await gateway.post("/v1/development/cases", json=body, headers=headers)
+    again = await gateway.post("/v1/development/cases", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"] and again.json()["replayed"] is True
