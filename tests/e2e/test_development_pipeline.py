@@ -13,9 +13,7 @@ import httpx
 from infra import supervisor
 from services.kernel.identity import Role
 from services.kernel.settings import Settings
-from tests.e2e.conftest import bearer, branch_body, eventually, member_body
-
-NATIONAL_IDS = ("440305198001011233", "440305198502021230", "440305199003031239")
+from tests.e2e.conftest import bearer, branch_body, eventually, member_body, national_id
 
 
 class Case:
@@ -37,11 +35,6 @@ class Case:
         return dict(response.json())
 
 
-def _check_digit(body: str) -> str:
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
-
-
 async def test_a_migrant_worker_goes_from_application_to_full_member(
     system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
@@ -50,8 +43,7 @@ async def test_a_migrant_worker_goes_from_application_to_full_member(
     township = bearer(system, Role.TOWNSHIP_COMMITTEE, "township-test")
     full = []
     for n in range(3):
-        number = _check_digit(f"4403051980{n + 1:02d}0{n + 1}12{n}")
-        r = await gateway.post("/v1/members", json=member_body(branch, name=f"Member {n}", national_id=number),
+        r = await gateway.post("/v1/members", json=member_body(branch, name=f"Member {n}", national_id=national_id(n)),
                                headers=secretary)
         assert r.status_code == 201, r.text
         full.append(r.json()["id"])
@@ -113,6 +105,25 @@ async def test_a_migrant_worker_goes_from_application_to_full_member(
     funnel = (await gateway.get("/v1/development/funnel", params={"org_id": branch, "as_of": "2026-06-01"},
                                 headers=secretary)).json()
     assert {s["stage"]: s["cases"] for s in funnel["stages"]}["full"] == 1
+
+    # The new full member moves to work elsewhere: transfer to another outstation branch, letter received.
+    other = (await gateway.post("/v1/branches", json=branch_body(), headers=admin_headers)).json()["id"]
+    transfer = await _transfer(gateway, case.person_id, "", {"to_org_id": other, "reason": "new job"}, secretary)
+    assert transfer.status_code == 201, transfer.text
+    today = datetime.now(UTC).date()
+    letter = {"letter_number": "QT-2026-0099", "channel": "national_online", "issued_on": str(today),
+              "dues_paid_up_to": "2026-10"}
+    issued = await _transfer(gateway, case.person_id, f"/{transfer.json()['id']}/approval", letter, township)
+    assert issued.status_code == 201, issued.text
+    received = await _transfer(gateway, case.person_id, f"/{transfer.json()['id']}/reception",
+                               {"letter_number": "QT-2026-0099", "received_on": str(today)},
+                               bearer(system, Role.BRANCH_SECRETARY, other))
+    assert received.status_code == 201, received.text
+    moved = await gateway.get(f"/v1/members/{case.person_id}", params={"min_position": received.json()["position"]},
+                              headers=admin_headers)
+    assert (moved.json()["formal_org_id"], moved.json()["status"]) == (other, "full")
+    [row] = (await gateway.get("/v1/transfers", params={"org_id": other}, headers=admin_headers)).json()["items"]
+    assert (row["state"], row["received_on"], row["dues_paid_up_to"]) == ("received", str(today), "2026-10")
 
 
 async def test_an_admission_vote_on_someone_who_is_not_a_development_target_is_refused(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
@@ -16,7 +17,10 @@ from services.kernel.errors import Forbidden
 from services.kernel.identity import Role
 from services.membership.commands import branches as org
 from services.membership.commands import meetings
+from services.membership.domain.meetings import HeldMeeting
+from services.membership.domain.meetings import meeting_compliance as compliance
 from services.membership.events import REGISTRY
+from services.membership.events.meetings import MeetingKind
 from services.membership.routes import ORGANISATION_STEPS
 
 router = APIRouter(prefix="/v1/organisations", tags=["organisations"])
@@ -45,6 +49,29 @@ async def due_items(
     )
     items = [dict(r) for r in rows[:limit]]
     return {"items": items, "next_after": str(items[-1]["due_on"]) if len(rows) > limit else None}
+
+
+@router.get("/{org_id}/meeting-compliance")
+async def meeting_compliance(
+    org_id: str, actor: CurrentActor, pool: ReadPool, year: Annotated[int, Query(ge=2000, le=2100)],
+    as_of: Annotated[date | None, Query(description="Judge periods ended by this day (default today).")] = None,
+    has_committee: Annotated[bool, Query(description="The organisation has a committee (monthly meetings).")]
+    = False,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    """三會一課 for one organisation and year: per requirement, periods ended, meetings held, periods missed."""
+    if actor.role is Role.BRANCH_SECRETARY and actor.org_id != org_id:
+        raise Forbidden("a branch secretary sees the meetings of their own branch only")
+    if actor.role is Role.MEMBER:
+        raise Forbidden("members see their own record, not an organisation's meetings")
+    await wait_for_position(pool, REGISTRY.source, min_position)
+    rows = await pool.fetch(
+        "SELECT kind, held_on, by_secretary FROM meetings_view WHERE org_id = $1 AND extract(year FROM held_on) = $2",
+        org_id, year,
+    )
+    held = [HeldMeeting(MeetingKind(r["kind"]), r["held_on"], r["by_secretary"]) for r in rows]
+    report = compliance(held, year, as_of or date.today(), has_committee=has_committee)
+    return {"org_id": org_id, "year": year, "requirements": [asdict(line) for line in report]}
 
 
 commands = APIRouter(prefix="/v1", tags=["organisations"])

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from services.gateway.projections import development, membership, mobility
+from services.gateway.projections import development, meetings, membership, mobility
 from services.kernel.projection import Projection
 from services.membership.events import REGISTRY as MEMBERSHIP
 
 PROJECTION = Projection.combine(
     "gateway",
     registries=[MEMBERSHIP],
-    parts=[membership.PART, (development.DDL, development.apply), (mobility.DDL, mobility.apply)],
+    parts=[membership.PART, (development.DDL, development.apply), (mobility.DDL, mobility.apply),
+           (meetings.DDL, meetings.apply)],
 )
