@@ -20,10 +20,15 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from services.kernel.errors import Problem
 from services.kernel.handling import state_of
+from services.kernel.identity import Actor, Role
 from services.kernel.store import CommandMeta, EventStore
+from services.membership import handlers
+from services.membership.commands.transfers import ExpireLetter
 from services.membership.domain import deadlines
 from services.membership.domain.deadlines import DueItem, RaiseDueItems
+from services.membership.domain.person import Person
 
 log = logging.getLogger("deadlines")
 
@@ -39,6 +44,8 @@ class Subject:
     evolve: Callable[[Any, Any], Any]
     due_items: Callable[[Any, date], list[DueItem]]
     org_of: Callable[[Any], str]
+    #: Commands the engine itself sends when a deadline passes (e.g. expire a letter), if any.
+    commands: Callable[[Any, date], list[Any]] | None = None
 
 
 def subjects() -> list[Subject]:
@@ -47,10 +54,23 @@ def subjects() -> list[Subject]:
 
     return [
         Subject(stream_type="member", initial=person.INITIAL, evolve=person.evolve, due_items=person.due_items,
-                org_of=lambda p: p.org_id),
+                org_of=lambda p: p.org_id, commands=_expire_letters),
         Subject(stream_type="branch", initial=branches.INITIAL, evolve=branches.evolve,
                 due_items=branches.due_items, org_of=lambda o: o.org_id),
     ]
+
+
+ENGINE = Actor(subject="deadline-engine", role=Role.COUNTY_ADMIN)
+
+
+def _expire_letters(state: Person, today: date) -> list[Any]:
+    """A letter still not received the day after its last valid day is expired (B3; 90 days by policy)."""
+    transfer = state.member.transfer if state.member.exists else None
+    letter = transfer.letter if transfer else None
+    if transfer is None or letter is None or letter.expired_on is not None or today <= letter.valid_until:
+        return []
+    return [ExpireLetter(actor=ENGINE, today=today, member_id=state.member.member_id,
+                         transfer_id=transfer.transfer_id, letter_number=letter.number)]
 
 
 def deadline_stream(record_id: str) -> str:
@@ -67,6 +87,12 @@ async def run_once(store: EventStore[Any], today: date, kinds: list[Subject] | N
                                      subject.stream_type)
         for row in ids:
             record = state_of(await store.load(row["stream_id"]), subject.evolve, subject.initial)
+            for command in subject.commands(record, today) if subject.commands else []:
+                try:
+                    await handlers.person_command(store, command, meta)
+                    raised += 1
+                except Problem as exc:  # refused (e.g. received meanwhile): nothing to do
+                    log.info("deadline engine: %s refused: %s", type(command).__name__, exc.detail)
             items = tuple(subject.due_items(record, today))
             if not items:
                 continue

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import httpx
 
+from infra import supervisor
 from services.kernel.identity import Role
 from services.kernel.settings import Settings
-from tests.e2e.conftest import bearer, branch_body, member_body, national_id
+from tests.e2e.conftest import bearer, branch_body, eventually, member_body, national_id
 
 
 async def _refused(gateway: httpx.AsyncClient, db: asyncpg.Pool, path: str, body: dict[str, Any],
@@ -108,3 +111,37 @@ async def test_meetings_show_in_the_branch_compliance_report(
     general = lines["general_meeting"]
     assert (general["expected_to_date"], general["held"], general["periods_covered"]) == (2, 1, 1)
     assert len(general["overdue"]) == 1  # the second quarter passed without a general meeting
+
+
+async def test_the_deadline_engine_expires_a_letter_the_day_after_its_last_valid_day(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    home = (await gateway.post("/v1/branches", json=branch_body(), headers=admin_headers)).json()["id"]
+    host = (await gateway.post("/v1/branches", json=branch_body(), headers=admin_headers)).json()["id"]
+    member = (await gateway.post("/v1/members", json=member_body(home, national_id=national_id(7)),
+                                 headers=admin_headers)).json()["id"]
+    transfer = (await gateway.post(f"/v1/members/{member}/transfers", headers=admin_headers,
+                                   json={"to_org_id": host, "reason": "moved"})).json()["id"]
+    today = datetime.now(UTC).date()
+    await gateway.post(f"/v1/members/{member}/transfers/{transfer}/approval", headers=admin_headers,
+                       json={"letter_number": "L-EXP", "channel": "paper", "issued_on": str(today),
+                             "dues_paid_up_to": "2026-10"})
+
+    def run_engine(day: date) -> None:
+        run = subprocess.run([sys.executable, "-m", "services.membership.deadlines", "--on", str(day)],
+                             env=supervisor.child_env(system), capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-2000:]
+
+    async def state() -> str:
+        rows = (await gateway.get("/v1/transfers", params={"org_id": host}, headers=admin_headers)).json()["items"]
+        return str(rows[0]["state"]) if rows else ""
+
+    run_engine(today + timedelta(days=90))  # the last valid day: still valid
+    await eventually(lambda: state(), what="the transfer in the read model")
+    assert await state() == "letter_issued"
+    run_engine(today + timedelta(days=91))
+    await eventually(lambda: _is(state, "expired"), what="the letter expired by the engine")
+
+
+async def _is(read: Any, expected: str) -> bool:
+    return bool(await read() == expected)
