@@ -57,3 +57,11 @@ async def months_without_life(pool: asyncpg.Pool, member_id: str, on: date) -> i
         return 0
     months = (on.year - since.year) * 12 + on.month - since.month - (on.day < since.day)
     return max(0, int(months))
+
+
+async def certificate_holders_at(pool: asyncpg.Pool, host_org_id: str) -> frozenset[str]:
+    """Activity-certificate holders taking part in organisational life at ``host_org_id``."""
+    rows = await pool.fetch(
+        "SELECT member_id FROM member_directory WHERE host_org_id = $1 AND certificate_holder", host_org_id
+    )
+    return frozenset(r["member_id"] for r in rows)

@@ -11,6 +11,10 @@ CREATE TABLE IF NOT EXISTS member_directory (
     position       bigint NOT NULL
 );
 CREATE INDEX IF NOT EXISTS member_directory_org ON member_directory (formal_org_id, status);
+-- Where a mobile member takes part in organisational life away from home, and whether they hold an
+-- activity certificate (holders attend there but never vote).
+ALTER TABLE member_directory ADD COLUMN IF NOT EXISTS host_org_id text;
+ALTER TABLE member_directory ADD COLUMN IF NOT EXISTS certificate_holder boolean NOT NULL DEFAULT false;
 
 CREATE OR REPLACE FUNCTION gb_member_directory_apply(p_type text, p_data json, p_position bigint)
 RETURNS void LANGUAGE plpgsql AS $$
@@ -30,6 +34,20 @@ BEGIN
             UPDATE member_directory SET status = 'full', position = p_position WHERE member_id = d->>'person_id';
         WHEN 'gb.membership.probation_cancelled.v1' THEN
             UPDATE member_directory SET status = 'removed', position = p_position WHERE member_id = d->>'person_id';
+        WHEN 'gb.membership.reported_to_host.v1' THEN
+            UPDATE member_directory SET host_org_id = d->>'host_org_id', position = p_position
+             WHERE member_id = d->>'member_id';
+        WHEN 'gb.membership.inflow_registered.v1' THEN
+            -- A member of an organisation elsewhere, here with that organisation's certificate.
+            INSERT INTO member_directory (member_id, formal_org_id, status, position, host_org_id, certificate_holder)
+            VALUES (d->>'member_id', d->'home_org'->>'org_id', d->>'status', p_position, d->>'host_org_id', true)
+            ON CONFLICT (member_id) DO NOTHING;
+        WHEN 'gb.membership.certificate_issued.v1' THEN
+            UPDATE member_directory SET certificate_holder = true, position = p_position
+             WHERE member_id = d->>'member_id';
+        WHEN 'gb.membership.certificate_inspected.v1' THEN
+            UPDATE member_directory SET certificate_holder = false, position = p_position
+             WHERE member_id = d->>'member_id';
         WHEN 'gb.membership.transfer_received.v1' THEN
             UPDATE member_directory SET formal_org_id = d->>'to_org_id', position = p_position
              WHERE member_id = d->>'member_id';

@@ -72,10 +72,11 @@ async def record_meeting(store: Store, cmd: RecordMeeting, meta: CommandMeta) ->
     org = await _organisation(store, cmd.org_id)
     roster = await directory.member_ids(store.pool, cmd.org_id)
     full = await directory.full_member_ids(store.pool, cmd.org_id)
+    holders = await directory.certificate_holders_at(store.pool, cmd.org_id)
     return await execute(
         store, stream_id=cmd.meeting_id, stream_type="meeting",
         decide=lambda s, c: meetings.decide(s, c, organisation=org, formal_member_ids=roster,
-                                            probationary_ids=roster - full),
+                                            probationary_ids=roster - full, certificate_holder_ids=holders),
         evolve=cast(Callable[[meetings.Meeting, Any], meetings.Meeting], meetings.evolve),
         initial=meetings.INITIAL, command=cmd, meta=meta,
     )

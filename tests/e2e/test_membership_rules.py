@@ -145,3 +145,27 @@ async def test_the_deadline_engine_expires_a_letter_the_day_after_its_last_valid
 
 async def _is(read: Any, expected: str) -> bool:
     return bool(await read() == expected)
+
+
+async def test_three_members_going_to_one_place_are_flagged_for_a_branch_and_two_are_not(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    township = f"township-{uuid.uuid4().hex[:6]}"
+    branch = (await gateway.post("/v1/branches", json=branch_body(home_org_id=township),
+                                 headers=admin_headers)).json()["id"]
+    crowded, quiet = f"Kunshan {uuid.uuid4().hex[:4]}", f"Wuxi {uuid.uuid4().hex[:4]}"
+    position = 0
+    for n, place in enumerate((crowded, crowded, crowded, quiet, quiet)):
+        member = (await gateway.post("/v1/members", json=member_body(branch, national_id=national_id(100 + n)),
+                                     headers=admin_headers)).json()["id"]
+        out = await gateway.post(f"/v1/members/{member}/outflows", headers=admin_headers, json={
+            "destination": place, "employer": "Factory", "contact": {"phone": "+86 139 0000 0000"},
+            "left_on": "2026-09-01", "expected_months": 3})
+        assert out.status_code == 201, out.text
+        position = max(position, out.json()["position"])
+    report = await gateway.get("/v1/reports/destinations", params={"home_org_id": township,
+                                                                   "min_position": position}, headers=admin_headers)
+    assert report.json()["items"] == [
+        {"destination": crowded, "members_away": 3, "branch_advised": True},
+        {"destination": quiet, "members_away": 2, "branch_advised": False},
+    ]

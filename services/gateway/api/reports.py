@@ -14,8 +14,10 @@ from services.gateway.auth import CurrentActor, require
 from services.gateway.readmodels import wait_for_position
 from services.kernel.errors import Forbidden
 from services.kernel.identity import Role
+from services.membership.domain.mobility import branch_needed
 from services.membership.domain.targets import OutstationBranchFacts, targets
 from services.membership.events import REGISTRY
+from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -58,3 +60,29 @@ async def targets_report(
     ]
     report = targets(facts, year, as_of or date(year, 12, 31), townships=[township] if township else [])
     return asdict(report)
+
+
+@router.get("/destinations")
+async def destinations(
+    actor: CurrentActor, pool: ReadPool, home_org_id: str | None = None, min_position: MinPosition = None,
+) -> dict[str, Any]:
+    """Where members away from home are, by destination — and where three or more go, a branch (or a
+    temporary branch or Party group) should be set up there (B4)."""
+    require(actor, "read where members are", Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
+    await wait_for_position(pool, REGISTRY.source, min_position)
+    rows = await pool.fetch(
+        "SELECT m.member_id, m.outflow->>'destination' AS destination FROM members_view m"
+        " LEFT JOIN branches_view b ON b.branch_id = m.formal_org_id"
+        " WHERE m.away AND m.status IN ('probationary', 'full') AND ($1::text IS NULL OR b.home_org_id = $1)",
+        home_org_id,
+    )
+    counts: dict[str, int] = defaultdict(int)
+    for row in rows:
+        counts[row["destination"]] += 1
+    flagged = set(branch_needed((r["member_id"], r["destination"]) for r in rows))
+    return {
+        "threshold": DEFAULT_MOBILITY_POLICY.cluster_branch_threshold,
+        "policy_version": DEFAULT_MOBILITY_POLICY.version,
+        "items": [{"destination": d, "members_away": n, "branch_advised": d in flagged}
+                  for d, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))],
+    }
