@@ -65,3 +65,10 @@ async def certificate_holders_at(pool: asyncpg.Pool, host_org_id: str) -> frozen
         "SELECT member_id FROM member_directory WHERE host_org_id = $1 AND certificate_holder", host_org_id
     )
     return frozenset(r["member_id"] for r in rows)
+
+
+async def member_with_national_id(pool: asyncpg.Pool, national_id: str) -> str | None:
+    """The member already registered with this resident ID, if any (removed and deceased members included)."""
+    found: str | None = await pool.fetchval(
+        "SELECT member_id FROM member_directory WHERE national_id = $1 LIMIT 1", national_id.upper())
+    return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
+from services.kernel.errors import AlreadyExists
 from services.kernel.handling import execute, state_of
 from services.kernel.identity import Role
 from services.kernel.store import AppendResult, CommandMeta, EventStore
@@ -17,6 +18,7 @@ from services.membership.commands.members import RemoveAsLapsed
 from services.membership.commands.mobility import RegisterInflow
 from services.membership.commands.transfers import RequestTransfer
 from services.membership.domain import branches, meetings, members, person, training
+from services.membership.domain.rules import require_org_scope
 from services.membership.events import MembershipEvent
 
 Store = EventStore[MembershipEvent]
@@ -93,6 +95,16 @@ async def record_training(store: Store, cmd: TrainingCommand, meta: CommandMeta)
 
 
 async def register_member(store: Store, cmd: RegisterMember, meta: CommandMeta) -> AppendResult:
+    if meta.idempotency_key and (earlier := await store.lookup_idempotency(meta.idempotency_key, meta.fingerprint)):
+        return earlier
+    # Scope first, so nobody learns from the answer whether an ID is registered where they may not look.
+    require_org_scope(cmd.actor, cmd.formal_org_id, "register members")
+    # One person, one member record. Checked against the directory, which is as current as the store;
+    # two registrations of one ID racing in the same instant are not caught (a reservation stream would be).
+    existing = await directory.member_with_national_id(store.pool, cmd.national_id)
+    if existing:
+        raise AlreadyExists(f"a member with this national ID is already registered as {existing}; "
+                            "register an inflow or a transfer instead of a second record", member_id=existing)
     org = state_of(await store.load(branch_stream(cmd.formal_org_id)), _evolve_branch, branches.INITIAL)
     return await execute(
         store, stream_id=member_stream(cmd.member_id), stream_type="member",

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 import asyncpg
@@ -95,7 +98,7 @@ def branch_body(**overrides: Any) -> dict[str, Any]:
 def member_body(branch_id: str, **overrides: Any) -> dict[str, Any]:
     body = {
         "name": "Li Wei",
-        "national_id": "440305199005171230",
+        "national_id": national_id(),
         "formal_org_id": branch_id,
         "status": "full",
         "dues_category": "wage_earner",
@@ -117,8 +120,16 @@ def outflow_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def national_id(serial: int, born: str = "19850615") -> str:
-    """A valid 18-character resident ID (GB 11643 check digit) for test member ``serial``."""
-    body = f"440305{born}{serial % 1000:03d}"
+_NEXT_ID = itertools.count(random.randrange(0, 10_000_000))
+
+
+def national_id(*_: object) -> str:
+    """A valid, never-repeated 18-character resident ID (GB 11643 check digit).
+
+    One person, one member record: every registration in a test needs an ID of its own.
+    """
+    n = next(_NEXT_ID)
+    born = date(1960, 1, 1) + timedelta(days=(n // 1000) % 14_600)
+    body = f"440305{born:%Y%m%d}{n % 1000:03d}"
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]

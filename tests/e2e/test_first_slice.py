@@ -15,7 +15,7 @@ from services.kernel.identity import Role
 from services.kernel.kafka import event_consumer, topic_partitions
 from services.kernel.settings import Settings
 from services.kernel.topics import event_topic
-from tests.e2e.conftest import bearer, branch_body, eventually, member_body, outflow_body
+from tests.e2e.conftest import bearer, branch_body, eventually, member_body, national_id, outflow_body
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,9 @@ async def test_a_member_and_their_outflow_show_in_the_read_models(
     branch = await _establish(gateway, admin_headers)
     branch_id = str(branch["id"])
     secretary = bearer(system, Role.BRANCH_SECRETARY, branch_id)
-    member = (await gateway.post("/v1/members", json=member_body(branch_id), headers=secretary)).json()
+    number = national_id()
+    member = (await gateway.post("/v1/members", json=member_body(branch_id, national_id=number),
+                                 headers=secretary)).json()
     out = await gateway.post(f"/v1/members/{member['id']}/outflows", json=outflow_body(), headers=secretary)
     assert out.status_code == 201, out.text
 
@@ -135,10 +137,13 @@ async def test_a_member_and_their_outflow_show_in_the_read_models(
     assert seen_by_secretary.status_code == 200
     record = seen_by_secretary.json()
     assert record["away"] is True and record["outflow"]["instrument_advised"] == "transfer"
-    assert record["national_id"] == "440**************0"
+    assert record["national_id"] == f"440{'*' * 14}{number[-1]}"
 
     seen_by_admin = await gateway.get(f"/v1/members/{member['id']}", headers=admin_headers)
-    assert seen_by_admin.json()["national_id"] == "440305199005171230"
+    assert seen_by_admin.json()["national_id"] == number
+
+    duplicate = await gateway.post("/v1/members", json=member_body(branch_id, national_id=number), headers=secretary)
+    assert duplicate.status_code == 409 and duplicate.json()["member_id"] == member["id"], duplicate.text
 
     listed = await gateway.get("/v1/members", params={"destination": "Dongguan, Guangdong"}, headers=secretary)
     assert [m["member_id"] for m in listed.json()["items"]] == [member["id"]]
