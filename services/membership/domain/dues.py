@@ -1,0 +1,152 @@
+"""Dues account aggregate (黨費, B2): one stream per member, ``dues-<member_id>``.
+
+The account knows the member's category and base over time, approved relief, every assessed month
+(with base, bracket, rate and scale version, so each amount explains itself) and every payment's
+share of each month. The rules live in ``dues_account`` (opening, income, assessment, relief,
+reasons, transfers), ``dues_payments`` and ``dues_arrears`` (ageing, letter month, deadlines); the
+scale arithmetic in ``dues_scale``; the scale's own stream in ``dues_policy``; the branch ledger,
+remittances and statements in ``dues_ledger``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import assert_never
+
+from services.membership.commands.dues import (
+    ApproveExemption,
+    ApproveReduction,
+    AssessMonth,
+    ContinueAfterTransfer,
+    DeclareIncome,
+    DuesAccountCommand,
+    OpenAccount,
+    RecordPayment,
+    RecordValidReason,
+)
+from services.membership.domain import dues_account as account
+from services.membership.domain.dues_arrears import Ageing, ageing, due_items, dues_paid_up_to
+from services.membership.domain.dues_payments import record_payment
+from services.membership.domain.dues_state import (
+    INITIAL,
+    ZERO,
+    DuesAccount,
+    IncomeEntry,
+    PaidPart,
+    Relief,
+    ValidReason,
+)
+from services.membership.events.dues import (
+    Adjustment,
+    DuesAccountEvent,
+    DuesAccountOpened,
+    DuesContinuedAfterTransfer,
+    DuesPaid,
+    ExemptionApproved,
+    IncomeDeclared,
+    MonthAssessed,
+    ReductionApproved,
+    ValidReasonRecorded,
+)
+from services.membership.policy.dues import DEFAULT_DUES_POLICY, DuesPolicy
+
+__all__ = ["INITIAL", "Ageing", "DuesAccount", "ageing", "decide", "due_items", "dues_paid_up_to", "evolve",
+           "stream_id"]
+
+
+def stream_id(member_id: str) -> str:
+    return f"dues-{member_id}"
+
+
+def decide(
+    state: DuesAccount,
+    command: DuesAccountCommand,
+    *,
+    policy: DuesPolicy = DEFAULT_DUES_POLICY,
+    next_higher_org_id: str | None = None,
+    certificate_host_org_id: str | None = None,
+) -> list[DuesAccountEvent]:
+    """Decide one command on a member's dues account; facts from other aggregates come in as context.
+
+    - ``policy``: the state of the ``dues-policy`` stream (every published scale);
+    - ``next_higher_org_id``: the committee above the member's branch (ApproveReduction, ApproveExemption
+      by a township committee);
+    - ``certificate_host_org_id``: the host organisation of the member's valid activity certificate, or
+      ``None`` (RecordPayment by a host organisation).
+    """
+    match command:
+        case OpenAccount():
+            return [account.open_account(state, command, policy)]
+        case DeclareIncome():
+            return [account.declare_income(state, command, policy)]
+        case AssessMonth():
+            return [account.assess(state, command, policy)]
+        case ApproveReduction() | ApproveExemption():
+            return [account.approve_relief(state, command, next_higher_org_id)]
+        case RecordPayment():
+            return record_payment(state, command, policy, certificate_host_org_id)
+        case RecordValidReason():
+            return [account.record_reason(state, command)]
+        case ContinueAfterTransfer():
+            return [account.continue_after_transfer(state, command, policy)]
+        case _:
+            assert_never(command)
+
+
+def evolve(state: DuesAccount, event: DuesAccountEvent) -> DuesAccount:
+    match event:
+        case DuesAccountOpened():
+            income = IncomeEntry(applies_from=event.owed_from, category=event.category, base=event.base,
+                                 flat_amount=event.flat_amount)
+            return DuesAccount(exists=True, member_id=event.member_id, org_id=event.org_id, owed_from=event.owed_from,
+                               incomes=(income,))
+        case IncomeDeclared():
+            income = IncomeEntry(applies_from=event.applies_from, category=event.category, base=event.base,
+                                 flat_amount=event.flat_amount)
+            return replace(state, incomes=(*state.incomes, income))
+        case MonthAssessed():
+            return replace(state, assessed={**state.assessed, event.month: event})
+        case ReductionApproved() | ExemptionApproved():
+            return replace(state, approval_ids=state.approval_ids | {event.approval_id},
+                           reliefs=(*state.reliefs, _relief(event)))
+        case DuesPaid():
+            return _paid(state, event)
+        case ValidReasonRecorded():
+            reason = ValidReason(from_month=event.from_month, until_month=event.until_month, reason=event.reason)
+            return replace(state, valid_reasons=(*state.valid_reasons, reason))
+        case DuesContinuedAfterTransfer():
+            if event.opened:
+                income = IncomeEntry(applies_from=event.continues_from, category=event.category, base=event.base,
+                                     flat_amount=event.flat_amount)
+                return DuesAccount(exists=True, member_id=event.member_id, org_id=event.to_org_id,
+                                   owed_from=event.continues_from, carried_paid_up_to=event.paid_up_to,
+                                   incomes=(income,), letter_numbers=frozenset({event.letter_number}))
+            return replace(state, org_id=event.to_org_id, previous_org_ids=(*state.previous_org_ids, state.org_id),
+                           letter_numbers=state.letter_numbers | {event.letter_number})
+        case _:
+            assert_never(event)
+
+
+def _relief(event: ReductionApproved | ExemptionApproved) -> Relief:
+    if isinstance(event, ReductionApproved):
+        return Relief(approval_id=event.approval_id, kind=Adjustment.REDUCTION, from_month=event.from_month,
+                      until_month=event.until_month, monthly_amount=event.monthly_amount,
+                      approving_org_id=event.approving_org_id)
+    return Relief(approval_id=event.approval_id, kind=Adjustment.EXEMPTION, from_month=event.from_month,
+                  until_month=event.until_month, monthly_amount=ZERO, approving_org_id=event.approving_org_id)
+
+
+def _paid(state: DuesAccount, event: DuesPaid) -> DuesAccount:
+    paid: dict[str, tuple[PaidPart, ...]] = dict(state.paid)
+    for a in event.allocations:
+        part = PaidPart(payment_id=event.payment_id, amount=a.amount, kind=a.kind, paid_on=event.paid_on,
+                        payer_kind=event.payer_kind, payer_name=event.payer_name,
+                        receiving_org_id=event.receiving_org_id)
+        paid[a.month] = (*paid.get(a.month, ()), part)
+    allocated = sum((a.amount for a in event.allocations), state.total_allocated)
+    central = state.central_committee + (event.extra if event.to_central_committee else 0)
+    frozen: Mapping[str, tuple[PaidPart, ...]] = paid
+    return replace(state, paid=frozen, payment_ids=state.payment_ids | {event.payment_id},
+                   total_paid=state.total_paid + event.amount, total_allocated=allocated,
+                   total_extra=state.total_extra + event.extra, central_committee=central)

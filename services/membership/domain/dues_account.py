@@ -1,0 +1,224 @@
+"""Dues account decisions other than payments: opening, income, assessment, hardship relief, reasons, transfers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+from services.kernel.errors import AlreadyExists, DomainError, Forbidden, StateConflict
+from services.kernel.identity import Actor, Role
+from services.membership.commands.dues import (
+    ApproveExemption,
+    ApproveReduction,
+    AssessMonth,
+    ContinueAfterTransfer,
+    DeclareIncome,
+    OpenAccount,
+    RecordValidReason,
+)
+from services.membership.domain.dues_arrears import dues_paid_up_to
+from services.membership.domain.dues_scale import check_money, scale_in
+from services.membership.domain.dues_state import (
+    DuesAccount,
+    assessment,
+    existing,
+    income_on,
+    month,
+    month_of,
+    not_blank,
+    require_self_or_scope,
+    shift,
+    within,
+)
+from services.membership.domain.rules import require_org_scope
+from services.membership.events.common import DuesCategory
+from services.membership.events.dues import (
+    BaseKind,
+    DuesAccountOpened,
+    DuesContinuedAfterTransfer,
+    DuesScale,
+    ExemptionApproved,
+    IncomeChangeRule,
+    IncomeDeclared,
+    MonthAssessed,
+    ReductionApproved,
+    ValidReasonRecorded,
+)
+from services.membership.policy.dues import DuesPolicy
+
+
+def _income(
+    scale: DuesScale, category: DuesCategory, base: Decimal | None, flat_amount: Decimal | None
+) -> tuple[Decimal | None, Decimal | None]:
+    """Check a category's base (bracket categories) or chosen flat amount (farmers) against ``scale``."""
+    rule = scale.rule_for(category)
+    if base is not None:
+        base = check_money(base, "base")
+    if rule.base_kind is not BaseKind.FLAT and base is None:
+        raise DomainError(f"a {category.value} member needs a base: {rule.base_kind.value.replace('_', ' ')}")
+    if flat_amount is None:
+        return base, None
+    flat_amount = check_money(flat_amount, "flat_amount")
+    if rule.base_kind is not BaseKind.FLAT or rule.flat_min is None or rule.flat_max is None:
+        raise DomainError(f"{category.value} members do not choose their amount under {scale.version}; "
+                          "leave flat_amount empty")
+    if not rule.flat_min <= flat_amount <= rule.flat_max:
+        raise DomainError(f"a {category.value} member pays {rule.flat_min}–{rule.flat_max} yuan a month under "
+                          f"{scale.version}, not {flat_amount}")
+    return base, flat_amount
+
+
+def open_account(state: DuesAccount, cmd: OpenAccount, policy: DuesPolicy) -> DuesAccountOpened:
+    require_org_scope(cmd.actor, cmd.org_id, "open dues accounts")
+    if state.exists:
+        raise AlreadyExists(f"{cmd.member_id} already has a dues account, owed from {state.owed_from}")
+    owed_from = month(cmd.owed_from, "owed_from")
+    if cmd.admitted_on is not None and month_of(cmd.admitted_on) != owed_from:
+        raise DomainError(f"a probationary member owes dues from the month of admission ({month_of(cmd.admitted_on)}),"
+                          f" not {owed_from}")
+    if owed_from > month_of(cmd.today):
+        raise DomainError(f"owed_from {owed_from} is in the future; open the account in or after that month")
+    scale = scale_in(policy, owed_from)
+    base, flat = _income(scale, cmd.category, cmd.base, cmd.flat_amount)
+    return DuesAccountOpened(
+        member_id=cmd.member_id, org_id=cmd.org_id, category=cmd.category, base=base, flat_amount=flat,
+        owed_from=owed_from, admitted_on=cmd.admitted_on, opened_on=cmd.today, actor=cmd.actor.label,
+        policy_version=scale.version,
+    )
+
+
+def declare_income(state: DuesAccount, cmd: DeclareIncome, policy: DuesPolicy) -> IncomeDeclared:
+    """B2 art. 10 (default): a new base applies from the month it is paid; the yearly practice from next January."""
+    existing(state, cmd.member_id)
+    require_self_or_scope(cmd.actor, state, "declare income for dues")
+    from_month = month(cmd.from_month, "from_month")
+    if from_month < state.owed_from:
+        raise DomainError(f"from_month {from_month} is before the account's first owed month {state.owed_from}")
+    scale = scale_in(policy, from_month)
+    rule = scale.income_change_rule
+    applies_from = from_month
+    if rule is IncomeChangeRule.NEXT_YEARLY_ASSESSMENT and not from_month.endswith("-01"):
+        applies_from = f"{int(from_month[:4]) + 1:04d}-01"
+    assessed = sorted(m for m in state.assessed if m >= applies_from)
+    if assessed:
+        raise StateConflict(f"{assessed[0]} is already assessed and keeps its amount; declare the new income from "
+                            f"{shift(assessed[-1], 1)} or later")
+    previous = income_on(state, applies_from)
+    category = cmd.category or previous.category
+    flat = cmd.flat_amount if cmd.flat_amount is not None or cmd.category else previous.flat_amount
+    base, flat = _income(scale_in(policy, applies_from), category, cmd.base, flat)
+    return IncomeDeclared(
+        member_id=state.member_id, from_month=from_month, applies_from=applies_from, base=base, category=category,
+        flat_amount=flat, rule=rule, declared_on=cmd.today, actor=cmd.actor.label, policy_version=scale.version,
+    )
+
+
+def assess(state: DuesAccount, cmd: AssessMonth, policy: DuesPolicy) -> MonthAssessed:
+    existing(state, cmd.member_id)
+    require_org_scope(cmd.actor, state.org_id, "assess dues")
+    m = month(cmd.month, "month")
+    if m < state.owed_from:
+        raise DomainError(f"{state.member_id} owes dues from {state.owed_from}, not {m}")
+    if m > month_of(cmd.today):
+        raise DomainError(f"{m} has not begun; a month is assessed in or after it (pay ahead with a prepayment)")
+    if m in state.assessed:
+        done = state.assessed[m]
+        raise StateConflict(f"{m} is already assessed at {done.amount} under {done.policy_version}; an amount is "
+                            "assessed once and never changes")
+    return assessment(state, m, policy, cmd.today)
+
+
+def _approving_org(actor: Actor, next_higher_org_id: str | None, action: str) -> str:
+    """B2: hardship relief is approved by the next-higher committee (or the county), never the branch itself."""
+    if actor.role is Role.COUNTY_ADMIN:
+        return actor.org_id or "county"
+    if actor.role is not Role.TOWNSHIP_COMMITTEE:
+        raise Forbidden(f"only the next-higher committee may {action}; a {actor.role.value} may propose it after "
+                        "branch study")
+    if next_higher_org_id is None:
+        raise TypeError(f"{action} needs the context parameter next_higher_org_id=")
+    if actor.org_id != next_higher_org_id:
+        raise Forbidden(f"{actor.org_id} is not the committee above this member's branch; {next_higher_org_id} is")
+    return next_higher_org_id
+
+
+def approve_relief(
+    state: DuesAccount, cmd: ApproveReduction | ApproveExemption, next_higher_org_id: str | None
+) -> ReductionApproved | ExemptionApproved:
+    existing(state, cmd.member_id)
+    org = _approving_org(cmd.actor, next_higher_org_id, "approve reduced or zero dues")
+    if cmd.approval_id in state.approval_ids:
+        raise AlreadyExists(f"approval {cmd.approval_id} is already recorded for {state.member_id}")
+    start = month(cmd.from_month, "from_month")
+    until = month(cmd.until_month, "until_month") if cmd.until_month is not None else None
+    if until is not None and until < start:
+        raise DomainError(f"until_month {until} is before from_month {start}")
+    if start < state.owed_from:
+        raise DomainError(f"{state.member_id} owes dues from {state.owed_from}; relief cannot start at {start}")
+    if cmd.branch_studied_on > cmd.today:
+        raise DomainError(f"branch_studied_on {cmd.branch_studied_on} is in the future; the branch studies it first")
+    clash = sorted(m for m in state.assessed if within(m, start, until))
+    if clash:
+        raise StateConflict(f"{clash[0]} is already assessed and keeps its amount; start the relief from "
+                            f"{shift(clash[-1], 1)}")
+    reason = not_blank(cmd.reason, "reason")
+    if isinstance(cmd, ApproveReduction):
+        return ReductionApproved(
+            member_id=state.member_id, approval_id=cmd.approval_id, from_month=start, until_month=until,
+            monthly_amount=check_money(cmd.monthly_amount, "monthly_amount"), reason=reason,
+            branch_studied_on=cmd.branch_studied_on, approved_on=cmd.today, actor=cmd.actor.label, approving_org_id=org,
+        )
+    return ExemptionApproved(
+        member_id=state.member_id, approval_id=cmd.approval_id, from_month=start, until_month=until, reason=reason,
+        branch_studied_on=cmd.branch_studied_on, approved_on=cmd.today, actor=cmd.actor.label, approving_org_id=org,
+    )
+
+
+def record_reason(state: DuesAccount, cmd: RecordValidReason) -> ValidReasonRecorded:
+    existing(state, cmd.member_id)
+    require_org_scope(cmd.actor, state.org_id, "record a valid reason for unpaid dues")
+    start = month(cmd.from_month, "from_month")
+    until = month(cmd.until_month, "until_month") if cmd.until_month is not None else None
+    if until is not None and until < start:
+        raise DomainError(f"until_month {until} is before from_month {start}")
+    return ValidReasonRecorded(member_id=state.member_id, from_month=start, until_month=until,
+                               reason=not_blank(cmd.reason, "reason"), recorded_on=cmd.today, actor=cmd.actor.label)
+
+
+def continue_after_transfer(
+    state: DuesAccount, cmd: ContinueAfterTransfer, policy: DuesPolicy
+) -> DuesContinuedAfterTransfer:
+    """The receiving organisation continues from the month after the letter's: no gap, no double charge (B3)."""
+    require_org_scope(cmd.actor, cmd.to_org_id, "receive a member's dues")
+    paid_up_to = month(cmd.paid_up_to, "paid_up_to")
+    letter = not_blank(cmd.letter_number, "letter_number")
+    if cmd.received_on > cmd.today:
+        raise DomainError(f"received_on {cmd.received_on} is in the future")
+    continues_from = shift(paid_up_to, 1)
+    event = DuesContinuedAfterTransfer(
+        member_id=cmd.member_id, from_org_id=None, to_org_id=cmd.to_org_id, letter_number=letter,
+        paid_up_to=paid_up_to, continues_from=continues_from, moved_months=(), opened=True,
+        category=cmd.category or DuesCategory.WAGE_EARNER, base=None, flat_amount=None, received_on=cmd.received_on,
+        actor=cmd.actor.label,
+    )
+    if not state.exists:
+        if cmd.category is None:
+            raise DomainError("a member new to this system needs a dues category (and base) to continue the dues")
+        base, flat = _income(scale_in(policy, continues_from), cmd.category, cmd.base, cmd.flat_amount)
+        return replace(event, category=cmd.category, base=base, flat_amount=flat)
+    if cmd.category is not None or cmd.base is not None or cmd.flat_amount is not None:
+        raise DomainError("the account already exists here; declare a changed income separately, not on the transfer")
+    if letter in state.letter_numbers:
+        raise AlreadyExists(f"letter {letter} was already received for {state.member_id}'s dues")
+    if cmd.to_org_id == state.org_id:
+        raise StateConflict(f"{state.member_id}'s dues are already kept by {state.org_id}")
+    recorded = dues_paid_up_to(state, cmd.received_on, policy)
+    if paid_up_to > recorded:
+        raise StateConflict(f"the letter says dues are paid up to {paid_up_to} but the account shows {recorded}; ask "
+                            "the sending organisation to correct the letter or record the missing payment")
+    income = income_on(state, continues_from)
+    return replace(
+        event, from_org_id=state.org_id, opened=False, category=income.category, base=income.base,
+        flat_amount=income.flat_amount,
+        moved_months=tuple(sorted(m for m in state.assessed if m >= continues_from and m not in state.paid)),
+    )

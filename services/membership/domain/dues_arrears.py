@@ -1,0 +1,112 @@
+"""Arrears of one account: the ageing view, the month a transfer letter states, and the dues deadlines.
+
+A month counts as unpaid once it is over (the dues of a month are paid within it) and nothing
+settled it. Six consecutive unpaid months without a recorded valid reason put a lapse review on the
+member's standing (B2 自行脫黨, D4): this only raises a due item; the branch meeting and the higher
+organisation decide, and nothing here removes anyone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from services.membership.domain.deadlines import DueItem
+from services.membership.domain.dues_state import (
+    ZERO,
+    DuesAccount,
+    amount_for,
+    first_day,
+    first_unsettled,
+    month_of,
+    months_from,
+    settled,
+    shift,
+    shortfall,
+    within,
+)
+from services.membership.policy.dues import DEFAULT_DUES_POLICY, DuesPolicy
+
+REMINDER = "dues_reminder"
+LAPSE_REVIEW = "lapse_review"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ageing:
+    """Arrears of one member on a day: which months are unpaid and for how long."""
+
+    member_id: str
+    org_id: str
+    on: date
+    unpaid_months: tuple[str, ...]
+    #: Unpaid months in a row up to the last month that is over.
+    consecutive_unpaid: int
+    #: The same run, counting only months without a recorded valid reason (what leads to a lapse review).
+    consecutive_without_reason: int
+    oldest_unpaid: str | None
+    #: Unpaid months' amounts plus increases still owed on prepaid months.
+    amount_owed: Decimal
+
+
+def dues_paid_up_to(state: DuesAccount, on: date, policy: DuesPolicy = DEFAULT_DUES_POLICY) -> str:
+    """The month a transfer letter states (B3): the last of the consecutive settled months from the start.
+
+    When nothing is settled it is the month before the first owed month, so the receiving organisation
+    continuing "from the next month" always starts at the first month still owed.
+    """
+    return shift(first_unsettled(state, policy, limit=month_of(on)), -1)
+
+
+def ageing(state: DuesAccount, on: date, policy: DuesPolicy = DEFAULT_DUES_POLICY) -> Ageing:
+    last_over = shift(month_of(on), -1)
+    owed = months_from(state.owed_from, last_over) if state.exists else []
+    unpaid = [m for m in owed if not settled(state, m, policy)]
+    run = _trailing_run(unpaid, last_over)
+    without_reason = _trailing_run([m for m in run if not _has_reason(state, m)], last_over)
+    owed_amount = sum((amount_for(state, m, policy) for m in unpaid), ZERO)
+    owed_amount += sum((shortfall(state, m) for m in state.paid), ZERO)
+    return Ageing(
+        member_id=state.member_id, org_id=state.org_id, on=on, unpaid_months=tuple(unpaid),
+        consecutive_unpaid=len(run), consecutive_without_reason=len(without_reason),
+        oldest_unpaid=unpaid[0] if unpaid else None, amount_owed=owed_amount,
+    )
+
+
+def due_items(state: DuesAccount, on: date, policy: DuesPolicy = DEFAULT_DUES_POLICY) -> list[DueItem]:
+    """``dues_reminder`` once a run of unpaid months reaches each of the policy's reminder months, and
+    ``lapse_review`` once it reaches the lapse months without a valid reason (D4). Each is listed from
+    its due day (the first day after the run's n-th month) while the run lasts; a payment ends the run
+    and a later run gives new due days. Neither is ever "overdue": they call for action, not a deadline.
+    """
+    if not state.exists:
+        return []
+    scale = policy.scale_on(on)
+    last_over = shift(month_of(on), -1)
+    owed = months_from(state.owed_from, last_over)
+    run = _trailing_run([m for m in owed if not settled(state, m, policy)], last_over)
+    lapse_run = _trailing_run([m for m in run if not _has_reason(state, m)], last_over)
+    items = [
+        DueItem(kind=REMINDER, due_on=first_day(shift(run[0], n)), subject_id=state.member_id)
+        for n in sorted(set(scale.reminder_months)) if len(run) >= n
+    ]
+    if len(lapse_run) >= scale.lapse_months:
+        due = first_day(shift(lapse_run[0], scale.lapse_months))
+        items.append(DueItem(kind=LAPSE_REVIEW, due_on=due, subject_id=state.member_id))
+    return items
+
+
+def _trailing_run(months: list[str], last: str) -> list[str]:
+    """The consecutive months of ``months`` (ascending) that end at ``last``."""
+    run: list[str] = []
+    expected = last
+    for m in reversed(months):
+        if m != expected:
+            break
+        run.append(m)
+        expected = shift(m, -1)
+    return run[::-1]
+
+
+def _has_reason(state: DuesAccount, m: str) -> bool:
+    return any(within(m, r.from_month, r.until_month) for r in state.valid_reasons)

@@ -1,0 +1,218 @@
+"""State of a member's dues account (stream ``dues-<member_id>``) and the month arithmetic the rules share.
+
+A month is owed from ``owed_from`` on. It is *settled* when a payment covered it, or when nothing is
+due for it (exempt, or assessed at zero). Payments go oldest month first, so the unsettled months
+are always the newest ones: the month before the first unsettled one is what a transfer letter
+states as "dues paid up to" (B3).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from services.kernel.errors import DomainError, Forbidden, NotFound
+from services.kernel.identity import Actor, Role
+from services.membership.domain.dues_scale import compute, scale_in
+from services.membership.domain.rules import require_org_scope
+from services.membership.events.common import DuesCategory
+from services.membership.events.dues import Adjustment, AllocationKind, MonthAssessed, PayerKind
+from services.membership.policy.dues import DuesPolicy
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+ZERO = Decimal(0)
+
+
+# --- months ------------------------------------------------------------------------------------------
+
+def month(value: str, what: str) -> str:
+    """A "YYYY-MM" month from a command, refused with the expected form."""
+    if not isinstance(value, str) or not _MONTH.match(value.strip()):
+        raise DomainError(f"{what} must be a year and month like 2026-07, not {value!r}")
+    return value.strip()
+
+
+def month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def first_day(m: str) -> date:
+    return date(int(m[:4]), int(m[5:7]), 1)
+
+
+def shift(m: str, months: int) -> str:
+    years, index = divmod(int(m[:4]) * 12 + int(m[5:7]) - 1 + months, 12)
+    return f"{years:04d}-{index + 1:02d}"
+
+
+def months_from(start: str, end: str) -> list[str]:
+    """Every month from ``start`` to ``end`` inclusive (empty when ``end`` is before ``start``)."""
+    out: list[str] = []
+    m = start
+    while m <= end:
+        out.append(m)
+        m = shift(m, 1)
+    return out
+
+
+def within(m: str, start: str, until: str | None) -> bool:
+    return start <= m and (until is None or m <= until)
+
+
+# --- state -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class IncomeEntry:
+    """Category and base that apply from ``applies_from`` until a later entry."""
+
+    applies_from: str
+    category: DuesCategory
+    base: Decimal | None
+    flat_amount: Decimal | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Relief:
+    """An approved reduction (``monthly_amount``) or exemption (zero) for a range of months."""
+
+    approval_id: str
+    kind: Adjustment
+    from_month: str
+    until_month: str | None
+    monthly_amount: Decimal
+    approving_org_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaidPart:
+    """One payment's share of one month: what the statement shows as paid on, by whom, where."""
+
+    payment_id: str
+    amount: Decimal
+    kind: AllocationKind
+    paid_on: date
+    payer_kind: PayerKind
+    payer_name: str | None
+    receiving_org_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ValidReason:
+    from_month: str
+    until_month: str | None
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DuesAccount:
+    exists: bool = False
+    member_id: str = ""
+    org_id: str = ""
+    previous_org_ids: tuple[str, ...] = ()
+    owed_from: str = ""
+    #: The month up to which dues were paid elsewhere, for an account opened from a transfer letter.
+    carried_paid_up_to: str | None = None
+    incomes: tuple[IncomeEntry, ...] = ()
+    reliefs: tuple[Relief, ...] = ()
+    assessed: Mapping[str, MonthAssessed] = field(default_factory=dict)
+    paid: Mapping[str, tuple[PaidPart, ...]] = field(default_factory=dict)
+    payment_ids: frozenset[str] = frozenset()
+    approval_ids: frozenset[str] = frozenset()
+    letter_numbers: frozenset[str] = frozenset()
+    valid_reasons: tuple[ValidReason, ...] = ()
+    total_paid: Decimal = ZERO
+    total_allocated: Decimal = ZERO
+    total_extra: Decimal = ZERO
+    central_committee: Decimal = ZERO
+
+
+INITIAL = DuesAccount()
+
+
+def existing(state: DuesAccount, member_id: str) -> DuesAccount:
+    if not state.exists:
+        raise NotFound(f"no dues account for {member_id}; open one (or continue it after a transfer) first")
+    return state
+
+
+def income_on(state: DuesAccount, m: str) -> IncomeEntry:
+    """The category and base for month ``m``: the latest entry applying from ``m`` or before (later wins ties)."""
+    best: IncomeEntry | None = None
+    for entry in state.incomes:
+        if entry.applies_from <= m and (best is None or entry.applies_from >= best.applies_from):
+            best = entry
+    return best if best is not None else state.incomes[0]
+
+
+def relief_on(state: DuesAccount, m: str) -> Relief | None:
+    found = [r for r in state.reliefs if within(m, r.from_month, r.until_month)]
+    return found[-1] if found else None
+
+
+def paid_in(state: DuesAccount, m: str) -> Decimal:
+    return sum((p.amount for p in state.paid.get(m, ())), ZERO)
+
+
+def assessment(state: DuesAccount, m: str, policy: DuesPolicy, today: date) -> MonthAssessed:
+    """Month ``m``'s amount under the scale in force in ``m``, after any approved reduction or exemption."""
+    income = income_on(state, m)
+    c = compute(scale_in(policy, m), income.category, income.base, income.flat_amount)
+    relief, amount, adjustment = relief_on(state, m), c.amount, Adjustment.NONE
+    if relief is not None:
+        adjustment = relief.kind
+        amount = ZERO if relief.kind is Adjustment.EXEMPTION else min(relief.monthly_amount, c.amount)
+    return MonthAssessed(
+        member_id=state.member_id, org_id=state.org_id, month=m, category=c.category, base_kind=c.base_kind,
+        base=c.base, bracket=c.bracket, bracket_up_to=c.bracket_up_to, rate=c.rate, standard_amount=c.amount,
+        amount=amount, adjustment=adjustment, assessed_on=today, policy_version=c.policy_version,
+    )
+
+
+def amount_for(state: DuesAccount, m: str, policy: DuesPolicy) -> Decimal:
+    """The assessed amount of ``m``, or what it would be assessed at with what is known now."""
+    found = state.assessed.get(m)
+    if found is not None:
+        return found.amount
+    return assessment(state, m, policy, first_day(m)).amount
+
+
+def settled(state: DuesAccount, m: str, policy: DuesPolicy) -> bool:
+    """A payment covered ``m``, or nothing is due for it."""
+    return m in state.paid or amount_for(state, m, policy) == 0
+
+
+def first_unsettled(state: DuesAccount, policy: DuesPolicy, *, limit: str) -> str:
+    """The oldest owed month not settled, looking no further than ``limit`` past the last covered month."""
+    last = max([*state.paid.keys(), limit])
+    m = state.owed_from
+    while m <= last and settled(state, m, policy):
+        m = shift(m, 1)
+    return m
+
+
+def shortfall(state: DuesAccount, m: str) -> Decimal:
+    """A prepaid month later assessed higher owes the difference (B2: settled at the next payment)."""
+    found = state.assessed.get(m)
+    if found is None or m not in state.paid:
+        return ZERO
+    return max(found.amount - paid_in(state, m), ZERO)
+
+
+# --- who may act -------------------------------------------------------------------------------------
+
+def require_self_or_scope(actor: Actor, state: DuesAccount, action: str) -> None:
+    """The member acts on their own account; otherwise their organisation (or township, county) does."""
+    if actor.role is Role.MEMBER:
+        if actor.subject != state.member_id:
+            raise Forbidden(f"a member may {action} only for themselves, not for {state.member_id}")
+        return
+    require_org_scope(actor, state.org_id, action)
+
+
+def not_blank(value: str | None, what: str) -> str:
+    if value is None or not value.strip():
+        raise DomainError(f"{what} is required")
+    return value.strip()
