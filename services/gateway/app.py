@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from services.gateway.api import (
     branches,
     development,
+    dues,
     health,
     members,
     organisations,
@@ -67,7 +68,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     app = FastAPI(title="Golden Bridge API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     install_problem_handlers(app)
-    for module in (branches, members, transfers, development, organisations, reports, tokens, health):
+    for module in (branches, members, transfers, development, dues, organisations, reports, tokens, health):
         app.include_router(module.router)
     app.include_router(organisations.commands)
     app.include_router(members.member_commands)

@@ -141,6 +141,13 @@ class EventStore(Generic[E]):
         )
         return [self._recorded(r) for r in rows]
 
+    async def read_positions(self, positions: Sequence[int]) -> list[RecordedEvent[E]]:
+        """Events at the given global positions, in position order."""
+        rows = await self.pool.fetch(
+            f"SELECT {_COLUMNS} FROM events WHERE position = ANY($1::bigint[]) ORDER BY position", list(positions)
+        )
+        return [self._recorded(r) for r in rows]
+
     async def lookup_idempotency(self, key: str, fingerprint: str) -> AppendResult | None:
         row = await self.pool.fetchrow("SELECT * FROM idempotency_keys WHERE key = $1", key)
         if row is None:

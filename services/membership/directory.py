@@ -72,3 +72,10 @@ async def member_with_national_id(pool: asyncpg.Pool, national_id: str) -> str |
     found: str | None = await pool.fetchval(
         "SELECT member_id FROM member_directory WHERE national_id = $1 LIMIT 1", national_id.upper())
     return found
+
+
+async def certificate_host_of(pool: asyncpg.Pool, member_id: str) -> str | None:
+    """The host organisation of a member holding an activity certificate (they may pay dues there)."""
+    host: str | None = await pool.fetchval(
+        "SELECT host_org_id FROM member_directory WHERE member_id = $1 AND certificate_holder", member_id)
+    return host

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any, cast
 
 from services.kernel.errors import AlreadyExists
@@ -17,7 +18,7 @@ from services.membership.commands.meetings import RecordTraining as TrainingComm
 from services.membership.commands.members import RemoveAsLapsed
 from services.membership.commands.mobility import RegisterInflow
 from services.membership.commands.transfers import RequestTransfer
-from services.membership.domain import branches, meetings, members, person, training
+from services.membership.domain import branches, dues, dues_ledger, dues_policy, meetings, members, person, training
 from services.membership.domain.rules import require_org_scope
 from services.membership.events import MembershipEvent
 
@@ -154,3 +155,54 @@ async def _member_facts(store: Store, cmd: Any) -> dict[str, Any]:
         return {"months_without_dues_or_life": await directory.months_without_life(store.pool, cmd.member_id,
                                                                                    cmd.decided_on)}
     return {}
+
+
+async def dues_policy_command(store: Store, cmd: Any, meta: CommandMeta) -> AppendResult:
+    """Publishing a dues scale: the county's one dues-policy stream."""
+    return await execute(
+        store, stream_id=dues_policy.STREAM_ID, stream_type="dues-policy", decide=dues_policy.decide,
+        evolve=cast(Callable[[Any, Any], Any], dues_policy.evolve), initial=dues_policy.INITIAL, command=cmd,
+        meta=meta,
+    )
+
+
+async def _dues_policy(store: Store) -> Any:
+    return state_of(await store.load(dues_policy.STREAM_ID), cast(Callable[[Any, Any], Any], dues_policy.evolve),
+                    dues_policy.INITIAL)
+
+
+async def dues_command(store: Store, cmd: Any, meta: CommandMeta) -> AppendResult:
+    """A command on a member's dues account, with the scales in force and the member's organisations."""
+    policy = await _dues_policy(store)
+    member = state_of(await store.load(member_stream(cmd.member_id)), person.evolve, person.INITIAL).member
+    branch = await _organisation(store, member.formal_org_id if member.exists else getattr(cmd, "org_id", None))
+    host = await directory.certificate_host_of(store.pool, cmd.member_id)
+    return await execute(
+        store, stream_id=dues.stream_id(cmd.member_id), stream_type="dues",
+        decide=lambda s, c: dues.decide(s, c, policy=policy, certificate_host_org_id=host,
+                                        next_higher_org_id=branch.parent_id or branch.home_org_id or None),
+        evolve=cast(Callable[[Any, Any], Any], dues.evolve), initial=dues.INITIAL, command=cmd, meta=meta,
+    )
+
+
+async def remit_upward(store: Store, cmd: Any, meta: CommandMeta) -> AppendResult:
+    """Passing collected dues upward: the amount must equal what the branch collected in the period."""
+    policy = await _dues_policy(store)
+    rows = await store.pool.fetch(
+        "SELECT position FROM events WHERE stream_type = 'dues' AND type = 'gb.membership.dues_paid.v1'"
+        " AND (data::jsonb ->> 'org_id' = $1 OR data::jsonb ->> 'receiving_org_id' = $1) ORDER BY position",
+        cmd.org_id,
+    )
+    paid: list[Any] = [r.event for r in await store.read_positions([row["position"] for row in rows])]
+    try:  # the same period bounds the rule will use: the frequency in force on the period's 1 January
+        scale = policy.scale_on(date(int(cmd.period[:4]), 1, 1))
+        start, end = dues_ledger.period_bounds(cmd.period, scale.remittance_frequency)
+    except (ValueError, KeyError):
+        start = end = date.min  # a malformed period: the rule refuses it with a message
+    collected = dues_ledger.collections(paid, cmd.org_id, start, end)
+    return await execute(
+        store, stream_id=dues_ledger.ledger_stream_id(cmd.org_id), stream_type="dues-ledger",
+        decide=lambda s, c: dues_ledger.decide_ledger(s, c, collected=collected, policy=policy),
+        evolve=cast(Callable[[Any, Any], Any], dues_ledger.evolve_ledger), initial=dues_ledger.LEDGER_INITIAL,
+        command=cmd, meta=meta,
+    )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from services.membership.commands import branches as org
 from services.membership.commands import development as dev
-from services.membership.commands import meetings, mobility, transfers
+from services.membership.commands import dues, meetings, mobility, transfers
 from services.membership.commands import members as standing
 
 
@@ -109,4 +109,22 @@ MEMBER_STEPS: tuple[Route, ...] = (
     _transfer("/cancellation", transfers.CancelTransfer),
 )
 
-ROUTES: tuple[Route, ...] = DEVELOPMENT_STEPS + ORGANISATION_STEPS + MEMBER_STEPS
+def _dues(suffix: str, command: type, *, new_id: str | None = None) -> Route:
+    return Route(f"/members/{{member_id}}/dues{suffix}", command, "dues_command", from_path=("member_id",),
+                 new_id=new_id)
+
+
+DUES_STEPS: tuple[Route, ...] = (
+    Route("/dues/scales", dues.PublishDuesScale, "dues_policy_command"),
+    _dues("/account", dues.OpenAccount),
+    _dues("/income", dues.DeclareIncome),
+    _dues("/assessments", dues.AssessMonth),
+    _dues("/reductions", dues.ApproveReduction, new_id="approval_id"),
+    _dues("/exemptions", dues.ApproveExemption, new_id="approval_id"),
+    _dues("/payments", dues.RecordPayment, new_id="payment_id"),
+    _dues("/valid-reasons", dues.RecordValidReason),
+    _dues("/continuation", dues.ContinueAfterTransfer),
+    Route("/organisations/{org_id}/dues/remittances", dues.RemitUpward, "remit_upward", from_path=("org_id",)),
+)
+
+ROUTES: tuple[Route, ...] = DEVELOPMENT_STEPS + ORGANISATION_STEPS + MEMBER_STEPS + DUES_STEPS

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.gateway.projections import development, meetings, membership, mobility
+from services.gateway.projections import development, dues, meetings, membership, mobility
 from services.kernel.projection import Projection
 from services.membership.events import REGISTRY as MEMBERSHIP
 
@@ -10,5 +10,5 @@ PROJECTION = Projection.combine(
     "gateway",
     registries=[MEMBERSHIP],
     parts=[membership.PART, (development.DDL, development.apply), (mobility.DDL, mobility.apply),
-           (meetings.DDL, meetings.apply)],
+           (meetings.DDL, meetings.apply), (dues.DDL, dues.apply)],
 )

@@ -3,8 +3,8 @@
 One module per aggregate; this package re-exports them.
 """
 
-from services.membership.commands import development
+from services.membership.commands import development, dues
 from services.membership.commands.branches import EstablishBranch
 from services.membership.commands.members import RegisterMember, RegisterOutflow
 
-__all__ = ["EstablishBranch", "RegisterMember", "RegisterOutflow", "development"]
+__all__ = ["EstablishBranch", "RegisterMember", "RegisterOutflow", "development", "dues"]

@@ -8,7 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from services.kernel.events import EventRegistry
-from services.membership.events import branches, deadlines, development, meetings, members, mobility, transfers
+from services.membership.events import (
+    branches,
+    deadlines,
+    development,
+    dues,
+    meetings,
+    members,
+    mobility,
+    transfers,
+)
 from services.membership.events.branches import (
     BranchEstablished,
     CommitteeElected,
@@ -22,6 +31,7 @@ from services.membership.events.branches import (
 from services.membership.events.common import BuildMode, Contact, DuesCategory, FoundingBasis, Instrument, MemberStatus
 from services.membership.events.deadlines import DeadlineRaised
 from services.membership.events.development import DevelopmentEvent
+from services.membership.events.dues import DuesEvent
 from services.membership.events.meetings import MeetingRecorded, TrainingRecorded
 from services.membership.events.members import MemberEvent, MemberRegistered, OutflowRegistered
 from services.membership.events.mobility import MobilityEvent
@@ -33,13 +43,13 @@ OrganisationEvent = (
 )
 MembershipEvent = (
     OrganisationEvent | MemberEvent | MobilityEvent | TransferEvent | DeadlineRaised | DevelopmentEvent
-    | MeetingRecorded | TrainingRecorded
+    | MeetingRecorded | TrainingRecorded | DuesEvent
 )
 
 REGISTRY: EventRegistry[Any] = EventRegistry.join(
     source="/golden-bridge/membership",
     parts=[branches.EVENTS, members.EVENTS, mobility.EVENTS, transfers.EVENTS, development.EVENTS, meetings.EVENTS,
-           deadlines.EVENTS],
+           dues.EVENTS, deadlines.EVENTS],
 )
 
 __all__ = [

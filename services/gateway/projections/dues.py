@@ -1,0 +1,81 @@
+"""Dues read model: each member's months (assessed amount and how it was computed, paid) and payments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.kernel.events import Envelope
+from services.kernel.projection import Op
+from services.membership.events.dues import DuesPaid, MonthAssessed
+
+DDL = """
+CREATE TABLE IF NOT EXISTS {schema}.dues_months_view (
+    member_id text NOT NULL,
+    month text NOT NULL,
+    org_id text NOT NULL,
+    category text,
+    base numeric,
+    bracket int,
+    bracket_up_to numeric,
+    rate numeric,
+    standard_amount numeric,
+    amount numeric,
+    adjustment text,
+    policy_version text,
+    paid numeric NOT NULL DEFAULT 0,
+    last_paid_on date,
+    position bigint NOT NULL,
+    PRIMARY KEY (member_id, month)
+);
+CREATE INDEX IF NOT EXISTS dues_months_view_org ON {schema}.dues_months_view (org_id, month);
+CREATE TABLE IF NOT EXISTS {schema}.dues_payments_view (
+    payment_id text PRIMARY KEY,
+    member_id text NOT NULL,
+    org_id text NOT NULL,
+    receiving_org_id text NOT NULL,
+    paid_on date NOT NULL,
+    amount numeric NOT NULL,
+    extra numeric NOT NULL,
+    to_central_committee boolean NOT NULL,
+    payer_kind text NOT NULL,
+    months text[] NOT NULL,
+    position bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dues_payments_view_org ON {schema}.dues_payments_view (org_id, paid_on);
+"""
+
+
+def apply(q: str, env: Envelope, event: Any) -> list[Op]:
+    pos = env.position or 0
+    match event:
+        case MonthAssessed():
+            return [(
+                f"INSERT INTO {q}.dues_months_view (member_id, month, org_id, category, base, bracket, bracket_up_to,"
+                " rate, standard_amount, amount, adjustment, policy_version, position)"
+                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT (member_id, month) DO UPDATE SET"
+                " org_id = EXCLUDED.org_id, category = EXCLUDED.category, base = EXCLUDED.base,"
+                " bracket = EXCLUDED.bracket, bracket_up_to = EXCLUDED.bracket_up_to, rate = EXCLUDED.rate,"
+                " standard_amount = EXCLUDED.standard_amount, amount = EXCLUDED.amount,"
+                " adjustment = EXCLUDED.adjustment, policy_version = EXCLUDED.policy_version,"
+                " position = EXCLUDED.position",
+                (event.member_id, event.month, event.org_id, event.category.value, event.base, event.bracket,
+                 event.bracket_up_to, event.rate, event.standard_amount, event.amount, event.adjustment.value,
+                 event.policy_version, pos),
+            )]
+        case DuesPaid():
+            return [
+                (f"INSERT INTO {q}.dues_payments_view (payment_id, member_id, org_id, receiving_org_id, paid_on,"
+                 " amount, extra, to_central_committee, payer_kind, months, position)"
+                 " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
+                 (event.payment_id, event.member_id, event.org_id, event.receiving_org_id, event.paid_on, event.amount,
+                  event.extra, event.to_central_committee, event.payer_kind.value,
+                  [a.month for a in event.allocations], pos)),
+                *((f"INSERT INTO {q}.dues_months_view (member_id, month, org_id, paid, last_paid_on, position)"
+                   " VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (member_id, month) DO UPDATE SET"
+                   f" paid = {q}.dues_months_view.paid + EXCLUDED.paid, last_paid_on = EXCLUDED.last_paid_on,"
+                   " position = EXCLUDED.position",
+                   (event.member_id, a.month, event.org_id, a.amount, event.paid_on, pos))
+                  for a in event.allocations),
+            ]
+        case _:
+            return []
