@@ -50,13 +50,17 @@ class Subject:
 
 def subjects() -> list[Subject]:
     """Every kind of record with deadlines; each aggregate contributes its ``due_items``."""
-    from services.membership.domain import branches, person
+    from services.membership.domain import branches, dues, person
+    from services.membership.domain.dues_arrears import due_items as dues_due_items
 
     return [
         Subject(stream_type="member", initial=person.INITIAL, evolve=person.evolve, due_items=person.due_items,
                 org_of=lambda p: p.org_id, commands=_expire_letters),
         Subject(stream_type="branch", initial=branches.INITIAL, evolve=branches.evolve,
                 due_items=branches.due_items, org_of=lambda o: o.org_id),
+        # Dues reminders and the six-unpaid-months lapse review (B2).
+        Subject(stream_type="dues", initial=dues.INITIAL, evolve=dues.evolve, due_items=dues_due_items,
+                org_of=lambda a: a.org_id),
     ]
 
 

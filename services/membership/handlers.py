@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any, cast
 
@@ -17,8 +18,9 @@ from services.membership.commands.meetings import RecordMeeting
 from services.membership.commands.meetings import RecordTraining as TrainingCommand
 from services.membership.commands.members import RemoveAsLapsed
 from services.membership.commands.mobility import RegisterInflow
-from services.membership.commands.transfers import RequestTransfer
+from services.membership.commands.transfers import ApproveTransferOut, ReissueLetter, RequestTransfer
 from services.membership.domain import branches, dues, dues_ledger, dues_policy, meetings, members, person, training
+from services.membership.domain.dues_arrears import dues_paid_up_to
 from services.membership.domain.rules import require_org_scope
 from services.membership.events import MembershipEvent
 
@@ -120,6 +122,8 @@ async def register_outflow(store: Store, cmd: RegisterOutflow, meta: CommandMeta
 
 async def person_command(store: Store, cmd: Any, meta: CommandMeta) -> AppendResult:
     """Any command on a person's stream: their development case or their membership."""
+    if isinstance(cmd, ApproveTransferOut | ReissueLetter):
+        cmd = await _with_dues_paid_up_to(store, cmd)
 
     async def facts(state: person.Person) -> dict[str, Any]:
         if not person.is_development(cmd):
@@ -206,3 +210,13 @@ async def remit_upward(store: Store, cmd: Any, meta: CommandMeta) -> AppendResul
         evolve=cast(Callable[[Any, Any], Any], dues_ledger.evolve_ledger), initial=dues_ledger.LEDGER_INITIAL,
         command=cmd, meta=meta,
     )
+
+
+async def _with_dues_paid_up_to(store: Store, cmd: Any) -> Any:
+    """The letter states the month up to which dues are paid (B3): taken from the member's dues account
+    when there is one, so the receiving organisation continues from the next month without a gap."""
+    account = state_of(await store.load(dues.stream_id(cmd.member_id)), cast(Callable[[Any, Any], Any], dues.evolve),
+                       dues.INITIAL)
+    if not getattr(account, "exists", False):
+        return cmd
+    return replace(cmd, dues_paid_up_to=dues_paid_up_to(account, cmd.issued_on, await _dues_policy(store)))

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import httpx
 
+from infra import supervisor
 from services.kernel.identity import Role
 from services.kernel.settings import Settings
-from tests.e2e.conftest import bearer, branch_body, member_body
+from tests.e2e.conftest import bearer, branch_body, eventually, member_body
 
 
 async def _refused(gateway: httpx.AsyncClient, db: asyncpg.Pool, path: str, body: dict[str, Any],
@@ -63,3 +66,40 @@ async def test_a_member_pays_three_months_and_the_statement_explains_each_amount
     rows = {m["month"]: m for m in ledger.json()["months"]}
     assert (rows["2026-01"]["expected"], rows["2026-01"]["paid"]) == ("40.00", "40.00")
     assert ledger.json()["payments"]["received"] == "120.00"
+
+
+async def test_the_monthly_run_assesses_every_account_and_a_letter_states_the_dues_paid_up_to(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    home = (await gateway.post("/v1/branches", json=branch_body(), headers=admin_headers)).json()["id"]
+    host = (await gateway.post("/v1/branches", json=branch_body(), headers=admin_headers)).json()["id"]
+    secretary = bearer(system, Role.BRANCH_SECRETARY, home)
+    member = (await gateway.post("/v1/members", json=member_body(home), headers=secretary)).json()["id"]
+    await gateway.post(f"/v1/members/{member}/dues/account", headers=secretary, json={
+        "org_id": home, "category": "retiree", "base": "5000.01", "owed_from": "2026-01"})
+    today = str(datetime.now(UTC).date())
+    paid = await gateway.post(f"/v1/members/{member}/dues/payments", headers=secretary, json={
+        "months": ["2026-01", "2026-02"], "amount": "100.00", "paid_on": today, "branch_consent": True})
+    assert paid.status_code == 201, paid.text  # a retiree above 5000: 1 % of 5000.01 = 50.00 a month
+
+    run = subprocess.run([sys.executable, "-m", "services.membership.dues_run", "--month", "2026-03"],
+                         env=supervisor.child_env(system), capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+
+    async def march() -> dict[str, Any] | None:
+        r = await gateway.get(f"/v1/members/{member}/dues", params={"year": 2026}, headers=secretary)
+        months = {m["month"]: m for m in r.json()["months"]}
+        return months.get("2026-03") if months.get("2026-03", {}).get("amount") else None
+
+    assessed = await eventually(march, what="March assessed by the monthly run")
+    assert (assessed["amount"], assessed["paid"], assessed["policy_version"]) == ("50.00", "0", "dues-2008")
+
+    transfer = (await gateway.post(f"/v1/members/{member}/transfers", headers=secretary,
+                                   json={"to_org_id": host, "reason": "moved"})).json()["id"]
+    letter = await gateway.post(f"/v1/members/{member}/transfers/{transfer}/approval", headers=admin_headers,
+                                json={"letter_number": "D-1", "channel": "paper", "issued_on": today,
+                                      "dues_paid_up_to": "2030-12"})
+    assert letter.status_code == 201, letter.text
+    rows = (await gateway.get("/v1/transfers", params={"org_id": host, "min_position": letter.json()["position"]},
+                              headers=admin_headers)).json()["items"]
+    assert rows[0]["dues_paid_up_to"] == "2026-02"  # from the account, whatever the request said
