@@ -131,6 +131,12 @@ def markdown(record: dict[str, Any]) -> str:
                      f"Kafka {_n(load['relay_done_s'], 1)} s later, live projector {_n(load['caught_up_s'], 1)} s later"
                      ))
 
+    dues = r.get("dues")
+    if dues:
+        rows.append((f"5. Monthly dues assessment run, {dues['accounts']:,} accounts", _n(dues["events_per_s"]),
+                     "events/s", "—", f"wall {_n(dues['seconds'], 1)} s; {dues['assessed']:,} assessed, "
+                     f"{dues['skipped']:,} skipped"))
+
     out = [
         "# Golden Bridge benchmark — latest run",
         "",

@@ -30,12 +30,12 @@ import traceback  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 
-from bench import appends, report, system  # noqa: E402
+from bench import appends, dues, report, system  # noqa: E402
 from bench.common import RESULTS_DIR, drop_database, recreate_database, say  # noqa: E402
 from bench.machine import describe  # noqa: E402
 from services.kernel.settings import Settings, load_settings  # noqa: E402
 
-PARTS = ("kernel", "asyncpg", "eventsourcing", "commands", "latency", "rebuild")
+PARTS = ("kernel", "asyncpg", "eventsourcing", "commands", "latency", "rebuild", "dues")
 KERNEL_DB, ES_DB = "gb_bench_kernel", "gb_bench_es"
 
 
@@ -53,6 +53,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="top the event topic up to at least this many events before the rebuild (default 100000)")
     p.add_argument("--system-running", action="store_true",
                    help="the app processes are already running: do not start or stop them")
+    p.add_argument("--dues-accounts", type=int, default=100_000, help="dues accounts for the monthly run")
     p.add_argument("--only", default=",".join(PARTS),
                    help=f"comma-separated parts to run (default all: {','.join(PARTS)})")
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where latest.md and results.jsonl go")
@@ -163,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         "config": {"seconds": args.seconds, "writers": args.writers, "command_seconds": args.command_seconds,
                    "clients": args.clients, "latency_commands": args.latency_commands,
                    "rebuild_events": args.rebuild_events, "system_running": args.system_running,
+                   "dues_accounts": args.dues_accounts,
                    "only": args.only},
         "partial": set(args.only) != set(PARTS),
         "reference": report.REFERENCE,
@@ -183,6 +185,12 @@ def main(argv: list[str] | None = None) -> int:
                 asyncio.run(appends_phase(settings, args, results, notes, errors))
             except Exception as exc:
                 errors.append(f"append benchmarks failed: {exc!r}")
+                traceback.print_exc()
+        if "dues" in parts:
+            try:
+                asyncio.run(dues.dues_phase(settings, args.dues_accounts, results, notes, say))
+            except Exception as exc:
+                errors.append(f"dues benchmark failed: {exc!r}")
                 traceback.print_exc()
         if parts & {"commands", "latency", "rebuild"}:
             started: list[str] = []

@@ -47,16 +47,17 @@ async def run_month(store: EventStore[Any], month: str, today: date, *, concurre
         queue.put_nowait(member_id)
     counts = {"assessed": 0, "skipped": 0}
     correlation = f"dues-run-{month}-{uuid.uuid4().hex[:8]}"
+    policy = await handlers.dues_policy_state(store)  # the published scales, read once for the whole run
     step = max(1, len(ids) // 20)
 
     async def worker() -> None:
         while not queue.empty():
             member_id = queue.get_nowait()
-            meta = CommandMeta(actor=ENGINE.label, occurred_at=datetime.now(UTC), correlation_id=correlation,
-                               idempotency_key=f"{correlation}:{member_id}")
+            # No idempotency key: assessing a month twice is refused by the rule itself (StateConflict).
+            meta = CommandMeta(actor=ENGINE.label, occurred_at=datetime.now(UTC), correlation_id=correlation)
             try:
                 await handlers.dues_command(store, AssessMonth(actor=ENGINE, today=today, member_id=member_id,
-                                                               month=month), meta)
+                                                               month=month), meta, policy=policy)
                 counts["assessed"] += 1
             except Problem:  # already assessed, not owed yet, or closed: nothing to do for this account
                 counts["skipped"] += 1

@@ -14,6 +14,7 @@ from services.kernel.store import AppendResult, CommandMeta, EventStore
 from services.membership import directory
 from services.membership.commands import EstablishBranch, RegisterMember, RegisterOutflow
 from services.membership.commands.branches import ElectCommittee, ElectSecretary, EstablishOrganisation
+from services.membership.commands.dues import AssessMonth
 from services.membership.commands.meetings import RecordMeeting
 from services.membership.commands.meetings import RecordTraining as TrainingCommand
 from services.membership.commands.members import RemoveAsLapsed
@@ -170,28 +171,34 @@ async def dues_policy_command(store: Store, cmd: Any, meta: CommandMeta) -> Appe
     )
 
 
-async def _dues_policy(store: Store) -> Any:
+async def dues_policy_state(store: Store) -> Any:
     return state_of(await store.load(dues_policy.STREAM_ID), cast(Callable[[Any, Any], Any], dues_policy.evolve),
                     dues_policy.INITIAL)
 
 
-async def dues_command(store: Store, cmd: Any, meta: CommandMeta) -> AppendResult:
-    """A command on a member's dues account, with the scales in force and the member's organisations."""
-    policy = await _dues_policy(store)
-    member = state_of(await store.load(member_stream(cmd.member_id)), person.evolve, person.INITIAL).member
-    branch = await _organisation(store, member.formal_org_id if member.exists else getattr(cmd, "org_id", None))
-    host = await directory.certificate_host_of(store.pool, cmd.member_id)
+async def dues_command(store: Store, cmd: Any, meta: CommandMeta, *, policy: Any = None) -> AppendResult:
+    """A command on a member's dues account, with the scales in force and the member's organisations.
+
+    ``policy`` lets a run over many accounts read the published scales once.
+    """
+    policy = policy if policy is not None else await dues_policy_state(store)
+    if isinstance(cmd, AssessMonth):  # an assessment needs no facts about other records
+        facts: dict[str, Any] = {}
+    else:
+        member = state_of(await store.load(member_stream(cmd.member_id)), person.evolve, person.INITIAL).member
+        branch = await _organisation(store, member.formal_org_id if member.exists else getattr(cmd, "org_id", None))
+        facts = {"certificate_host_org_id": await directory.certificate_host_of(store.pool, cmd.member_id),
+                 "next_higher_org_id": branch.parent_id or branch.home_org_id or None}
     return await execute(
         store, stream_id=dues.stream_id(cmd.member_id), stream_type="dues",
-        decide=lambda s, c: dues.decide(s, c, policy=policy, certificate_host_org_id=host,
-                                        next_higher_org_id=branch.parent_id or branch.home_org_id or None),
+        decide=lambda s, c: dues.decide(s, c, policy=policy, **facts),
         evolve=cast(Callable[[Any, Any], Any], dues.evolve), initial=dues.INITIAL, command=cmd, meta=meta,
     )
 
 
 async def remit_upward(store: Store, cmd: Any, meta: CommandMeta) -> AppendResult:
     """Passing collected dues upward: the amount must equal what the branch collected in the period."""
-    policy = await _dues_policy(store)
+    policy = await dues_policy_state(store)
     rows = await store.pool.fetch(
         "SELECT position FROM events WHERE stream_type = 'dues' AND type = 'gb.membership.dues_paid.v1'"
         " AND (data::jsonb ->> 'org_id' = $1 OR data::jsonb ->> 'receiving_org_id' = $1) ORDER BY position",
@@ -219,4 +226,4 @@ async def _with_dues_paid_up_to(store: Store, cmd: Any) -> Any:
                        dues.INITIAL)
     if not getattr(account, "exists", False):
         return cmd
-    return replace(cmd, dues_paid_up_to=dues_paid_up_to(account, cmd.issued_on, await _dues_policy(store)))
+    return replace(cmd, dues_paid_up_to=dues_paid_up_to(account, cmd.issued_on, await dues_policy_state(store)))
