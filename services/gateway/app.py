@@ -12,6 +12,7 @@ import orjson
 from fastapi import FastAPI
 
 from services.gateway.api import (
+    audit,
     branches,
     development,
     dues,
@@ -68,7 +69,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     app = FastAPI(title="Golden Bridge API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     install_problem_handlers(app)
-    for module in (branches, members, transfers, development, dues, organisations, reports, tokens, health):
+    for module in (branches, members, transfers, development, dues, organisations, reports, audit, tokens, health):
         app.include_router(module.router)
     app.include_router(organisations.commands)
     app.include_router(members.member_commands)

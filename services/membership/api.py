@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
@@ -13,10 +13,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from services.kernel.bodies import body_model, to_command
-from services.kernel.errors import Unauthorized
+from services.kernel.errors import Forbidden, Unauthorized
 from services.kernel.http import command_meta
-from services.kernel.identity import Actor
-from services.kernel.store import AppendResult, CommandMeta
+from services.kernel.identity import Actor, Role
+from services.kernel.store import AppendResult, CommandMeta, verify_stream
 from services.membership import handlers
 from services.membership.commands import EstablishBranch, RegisterMember, RegisterOutflow
 from services.membership.events import Contact
@@ -167,3 +167,19 @@ for _route in ROUTES:
     command_endpoint(_route.path, body_model(_route.command, _route.body_excludes), _builder(_route),
                      getattr(handlers, _route.handler),
                      new_id=_route.new_id)
+
+
+@router.get("/audit/streams/{stream_id}")
+async def audit_stream(stream_id: str, actor: ActorDep, store: StoreDep, up_to_version: int | None = None,
+                       as_of: datetime | None = None) -> dict[str, Any]:
+    """A record's history as CloudEvents (whole, up to a version, or as recorded at a time), with its
+    hash chain verified."""
+    if actor.role is not Role.COUNTY_ADMIN:
+        raise Forbidden("only the county organisation department audits history")
+    stream = await store.load(stream_id, up_to_version=up_to_version, as_of=as_of)
+    problems = await verify_stream(store, stream_id)
+    return {
+        "stream_id": stream_id, "version": stream.version,
+        "verified": not problems, "problems": problems,
+        "events": [r.envelope.cloudevent() for r in stream.events],
+    }

@@ -1,0 +1,38 @@
+"""Auditors read a record's history as CloudEvents, as of a time or a version, with the hash chain verified."""
+
+from __future__ import annotations
+
+import asyncpg
+import httpx
+
+from services.kernel.identity import Role
+from services.kernel.settings import Settings
+from tests.e2e.conftest import bearer, branch_body, member_body, outflow_body
+
+
+async def test_an_auditor_sees_a_members_history_and_an_edited_event_breaks_the_chain(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str], membership_db: asyncpg.Pool
+) -> None:
+    branch = (await gateway.post("/v1/branches", json=branch_body(), headers=admin_headers)).json()["id"]
+    member = (await gateway.post("/v1/members", json=member_body(branch), headers=admin_headers)).json()["id"]
+    out = await gateway.post(f"/v1/members/{member}/outflows", json=outflow_body(), headers=admin_headers)
+    assert out.status_code == 201, out.text
+
+    history = (await gateway.get(f"/v1/audit/streams/{member}", headers=admin_headers)).json()
+    assert history["verified"] is True and history["version"] == 2
+    assert [e["type"] for e in history["events"]] == ["gb.membership.member_registered.v1",
+                                                      "gb.membership.outflow_registered.v1"]
+    assert history["events"][0]["specversion"] == "1.0" and history["events"][0]["subject"] == member
+    first = (await gateway.get(f"/v1/audit/streams/{member}", params={"up_to_version": 1},
+                               headers=admin_headers)).json()
+    assert [e["streamversion"] for e in first["events"]] == ["1"]
+
+    secretary = bearer(system, Role.BRANCH_SECRETARY, branch)
+    assert (await gateway.get(f"/v1/audit/streams/{member}", headers=secretary)).status_code == 403
+
+    await membership_db.execute(
+        "UPDATE events SET data = replace(data::text, 'Dongguan', 'Elsewhere')::json WHERE stream_id = $1"
+        " AND version = 2", member)
+    tampered = (await gateway.get(f"/v1/audit/streams/{member}", headers=admin_headers)).json()
+    assert tampered["verified"] is False
+    assert tampered["problems"] == ["version 2: content does not match its hash"]
