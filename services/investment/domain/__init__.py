@@ -1,0 +1,1 @@
+"""Pure domain of the investment service: leads (``leads``), matching (``matching``) and rewards (``rewards``)."""

@@ -1,0 +1,84 @@
+"""Investment lead policy: stall period, referral reward tiers and the claim window (domain.md B8, D7).
+
+B8: the county decision gives no reward numbers; local schemes pay the first referrer only, one
+reward per project, a per-mille of the actual fixed-asset investment (1.5–3 ‰, or 3–4 ‰ by tier),
+claimed within 1 year of completion; a lead stalled 1 month goes elsewhere. D7 lists this county's
+reward rates as not found, so every number here is a county setting with a stated default, and
+decisions record the ``version`` they applied. The major-contribution threshold that opens a
+commendation belongs to the secondment policy, not here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from itertools import pairwise
+
+
+@dataclass(frozen=True, kw_only=True)
+class RewardTier:
+    """The part of the base from ``from_amount`` (yuan, inclusive) up to the next tier earns ``rate_per_mille``."""
+
+    from_amount: Decimal
+    rate_per_mille: Decimal
+
+
+#: County setting, not found nationally (D7). Defaults within B8's local 1.5–3 ‰ range, the rate
+#: falling as the project grows: 3 ‰ of the first 10 million yuan, 2 ‰ of the part from 10 to
+#: 50 million, 1.5 ‰ of the part above 50 million.
+DEFAULT_REWARD_TIERS: tuple[RewardTier, ...] = (
+    RewardTier(from_amount=Decimal(0), rate_per_mille=Decimal(3)),
+    RewardTier(from_amount=Decimal(10_000_000), rate_per_mille=Decimal(2)),
+    RewardTier(from_amount=Decimal(50_000_000), rate_per_mille=Decimal("1.5")),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvestmentPolicy:
+    version: str
+    effective_from: date
+    #: B8 (local practice): a lead without progress for 1 month is stalled; counted in days, default 30.
+    stalled_after_days: int = 30
+    #: B8/D7: reward tiers (county setting, see DEFAULT_REWARD_TIERS). Tiers are marginal, like tax
+    #: brackets: each rate applies only to the part of the base inside its tier, so a larger project
+    #: never earns a smaller reward and the amount has no jump at a boundary.
+    reward_tiers: tuple[RewardTier, ...] = DEFAULT_REWARD_TIERS
+    #: County setting, not found nationally: the smallest actual fixed investment that earns a reward
+    #: (local schemes often have one). Default 0: every landed project qualifies.
+    reward_minimum_base: Decimal = Decimal(0)
+    #: Rounding of the reward total (not found nationally): half up to this quantum, default one fen.
+    reward_quantum: Decimal = Decimal("0.01")
+    #: B8 (local practice): a reward is claimed within 1 year of completion — the claim is accepted up
+    #: to and including the same calendar day 12 months later (29 Feb → 28 Feb).
+    claim_window_months: int = 12
+
+    def __post_init__(self) -> None:
+        tiers = self.reward_tiers
+        if not tiers or tiers[0].from_amount != 0:
+            raise ValueError("the first reward tier starts at 0 yuan")
+        if any(b.from_amount <= a.from_amount for a, b in pairwise(tiers)):
+            raise ValueError("reward tiers must start at strictly increasing amounts")
+        if any(t.rate_per_mille < 0 for t in tiers):
+            raise ValueError("a reward rate cannot be negative")
+        if self.stalled_after_days < 1 or self.claim_window_months < 0:
+            raise ValueError("the stall period is at least one day and the claim window not negative")
+
+
+DEFAULT_INVESTMENT_POLICY = InvestmentPolicy(version="investment-2026.1", effective_from=date(2000, 1, 1))
+
+DEFAULT_INVESTMENT_POLICIES: tuple[InvestmentPolicy, ...] = (DEFAULT_INVESTMENT_POLICY,)
+
+
+def investment_policy_on(
+    day: date, policies: tuple[InvestmentPolicy, ...] = DEFAULT_INVESTMENT_POLICIES
+) -> InvestmentPolicy:
+    """The investment policy in force on ``day``: the latest whose effective date is not after it.
+
+    Handlers pass the policy in force on the completion date to ``ConfirmLanded`` and ``ClaimReward``
+    (the reward rules known when the project landed) and the one in force on the day to ``due_items``.
+    """
+    in_force = [p for p in policies if p.effective_from <= day]
+    if not in_force:
+        raise LookupError(f"no investment policy in force on {day}")
+    return max(in_force, key=lambda p: p.effective_from)
