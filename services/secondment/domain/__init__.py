@@ -1,0 +1,1 @@
+"""Pure decisions of the secondment service: units, cadres, secondments and the township 5 % target."""

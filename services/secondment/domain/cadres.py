@@ -1,0 +1,111 @@
+"""Cadres of township organs and stations: post, rank, pay grade and relations — what a secondment snapshots.
+
+One stream per cadre. While the cadre is away (on secondment, or on 停薪留職 with the post kept) the
+post, rank and pay stay unchanged (A): a change is refused; the handler says whether the cadre is away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import assert_never
+
+from services.kernel.errors import AlreadyExists, DomainError, NotFound, StateConflict
+from services.secondment.commands import CadreCommand, ChangePost, RegisterCadre
+from services.secondment.domain.common import check_date, needed, require_sending_unit, require_text
+from services.secondment.domain.units import Unit
+from services.secondment.events import CadreEvent, CadrePostChanged, CadreRegistered, PostSnapshot
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cadre:
+    exists: bool = False
+    cadre_id: str = ""
+    name: str = ""
+    unit_id: str = ""
+    township_id: str = ""
+    post: str = ""
+    rank: str = ""
+    pay_grade: str = ""
+    administrative_relation_org_id: str = ""
+    party_relation_org_id: str = ""
+    registered_on: date | None = None
+    last_changed_on: date | None = None
+
+    def snapshot(self) -> PostSnapshot:
+        """What stays unchanged while away (A) and what the cadre returns to."""
+        return PostSnapshot(
+            unit_id=self.unit_id, post=self.post, rank=self.rank, pay_grade=self.pay_grade,
+            administrative_relation_org_id=self.administrative_relation_org_id,
+            party_relation_org_id=self.party_relation_org_id,
+        )
+
+
+INITIAL = Cadre()
+
+
+def decide(
+    state: Cadre, command: CadreCommand, *, unit: Unit | None = None, away: bool | None = None
+) -> list[CadreEvent]:
+    """Decide one command; facts from other aggregates come in as context.
+
+    - ``unit``: the cadre's unit (registration: it must exist; its township scopes the sending unit);
+    - ``away``: the cadre is on secondment or on 停薪留職 with the post kept (post changes).
+    """
+    name = type(command).__name__
+    match command:
+        case RegisterCadre():
+            if state.exists:
+                raise AlreadyExists(f"cadre {command.cadre_id} is already registered")
+            the_unit = needed(unit, "unit", name)
+            if not the_unit.exists or the_unit.unit_id != command.unit_id:
+                raise NotFound(f"no unit {command.unit_id}; register the unit before its cadres")
+            require_sending_unit(command.actor, the_unit.township_id, the_unit.unit_id, "register a cadre")
+            for value, what in ((command.name, "the cadre's name"), (command.post, "the post"),
+                                (command.rank, "the rank")):
+                require_text(value, what)
+            check_date(command.registered_on, command.today, "the registration date")
+            return [CadreRegistered(
+                cadre_id=command.cadre_id, name=command.name, unit_id=the_unit.unit_id,
+                township_id=the_unit.township_id, post=command.post, rank=command.rank, pay_grade=command.pay_grade,
+                administrative_relation_org_id=command.administrative_relation_org_id,
+                party_relation_org_id=command.party_relation_org_id, registered_on=command.registered_on,
+                actor=command.actor.label,
+            )]
+        case ChangePost():
+            if not state.exists:
+                raise NotFound(f"no cadre {command.cadre_id}; register the cadre first")
+            require_sending_unit(command.actor, state.township_id, state.unit_id, "change a cadre's post")
+            if needed(away, "away", name):
+                raise StateConflict(
+                    f"cadre {state.cadre_id} is away on secondment: post, rank and pay stay unchanged until the "
+                    "cadre returns (Golden Bridge decision) — record the change after the return"
+                )
+            require_text(command.post, "the post")
+            check_date(command.changed_on, command.today, "the change date",
+                       not_before=state.last_changed_on, earlier="the last change")
+            if (command.post, command.rank, command.pay_grade) == (state.post, state.rank, state.pay_grade):
+                raise DomainError(f"cadre {state.cadre_id} already has this post, rank and pay grade")
+            return [CadrePostChanged(
+                cadre_id=state.cadre_id, post=command.post, rank=command.rank, pay_grade=command.pay_grade,
+                changed_on=command.changed_on, actor=command.actor.label,
+            )]
+        case _:
+            assert_never(command)
+
+
+def evolve(state: Cadre, event: CadreEvent) -> Cadre:
+    match event:
+        case CadreRegistered():
+            return Cadre(
+                exists=True, cadre_id=event.cadre_id, name=event.name, unit_id=event.unit_id,
+                township_id=event.township_id, post=event.post, rank=event.rank, pay_grade=event.pay_grade,
+                administrative_relation_org_id=event.administrative_relation_org_id,
+                party_relation_org_id=event.party_relation_org_id, registered_on=event.registered_on,
+                last_changed_on=event.registered_on,
+            )
+        case CadrePostChanged():
+            return replace(state, post=event.post, rank=event.rank, pay_grade=event.pay_grade,
+                           last_changed_on=event.changed_on)
+        case _:
+            assert_never(event)

@@ -1,0 +1,377 @@
+"""Secondment events: each one frozen dataclass with one stable wire name ``gb.secondment.<event>.v1``.
+
+Three aggregates write them — units (headcount over time), cadres and secondments. Expenses and
+income of a cadre on secondment are the cadre's own (A): no event here records county money.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from services.kernel.events import EventRegistry
+
+
+class UnitKind(StrEnum):
+    """A: the 5 % target counts the staff of township organs (機關) and stations (站所)."""
+
+    ORGAN = "organ"
+    STATION = "station"
+
+
+class Route(StrEnum):
+    """A: mostly self-found work (自謀職業為主), organisational posting second."""
+
+    SELF_FOUND = "self_found"
+    ORGANISATIONAL = "organisational"
+
+
+class HostKind(StrEnum):
+    ENTERPRISE = "enterprise"
+    LOCALITY = "locality"
+
+
+class ContributionKind(StrEnum):
+    """A/issue 5: what a cadre brings back for the county."""
+
+    CAPITAL = "capital"
+    PROJECT = "project"
+    TALENT = "talent"
+    TECHNOLOGY = "technology"
+    MARKET_INFORMATION = "market_information"
+
+
+class EndOutcome(StrEnum):
+    """A: at term end the cadre returns to the original post or stays out on 停薪留職."""
+
+    RETURN_TO_POST = "return_to_post"
+    UNPAID_LEAVE = "unpaid_leave"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Placement:
+    """Where the cadre works while away; optionally also serving in an outstation branch (A)."""
+
+    host_kind: HostKind
+    host_name: str
+    locality: str
+    outstation_branch_id: str | None = None
+    role_at_host: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostSnapshot:
+    """A: post (職務), rank (職級), pay and administrative and Party relations stay unchanged while away."""
+
+    unit_id: str
+    post: str
+    rank: str
+    pay_grade: str
+    administrative_relation_org_id: str
+    party_relation_org_id: str
+
+
+# --- units ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnitRegistered:
+    unit_id: str
+    township_id: str
+    name: str
+    kind: UnitKind
+    headcount: int
+    effective_from: date
+    actor: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnitHeadcountChanged:
+    """The unit's staff establishment from ``effective_from``; a change on an already recorded date corrects it."""
+
+    unit_id: str
+    township_id: str
+    headcount: int
+    previous_headcount: int
+    effective_from: date
+    reason: str
+    actor: str
+
+
+# --- cadres ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class CadreRegistered:
+    cadre_id: str
+    name: str
+    unit_id: str
+    township_id: str
+    post: str
+    rank: str
+    pay_grade: str
+    administrative_relation_org_id: str
+    party_relation_org_id: str
+    registered_on: date
+    actor: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CadrePostChanged:
+    cadre_id: str
+    post: str
+    rank: str
+    pay_grade: str
+    changed_on: date
+    actor: str
+
+
+# --- secondments ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecondmentNominated:
+    secondment_id: str
+    cadre_id: str
+    unit_id: str
+    township_id: str
+    route: Route
+    placement: Placement
+    nominated_on: date
+    actor: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NominationApproved:
+    secondment_id: str
+    approved_on: date
+    actor: str
+    approving_org_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NominationRejected:
+    secondment_id: str
+    rejected_on: date
+    reason: str
+    actor: str
+    approving_org_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecondmentStarted:
+    """The cadre left; the term's last day is the day before the anniversary of the departure (policy)."""
+
+    secondment_id: str
+    cadre_id: str
+    departed_on: date
+    placement: Placement
+    snapshot: PostSnapshot
+    term_months: int
+    planned_end: date
+    actor: str
+    policy_version: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckInRecorded:
+    """The sending unit's check-in on the cadre's thinking and work (A: tracking led by the sending unit)."""
+
+    secondment_id: str
+    checked_in_on: date
+    thinking: str
+    work: str
+    due_on: date
+    late: bool
+    actor: str
+    policy_version: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContributionRecorded:
+    """Capital, a project, talent, technology or market information brought to the county (yuan, Decimal)."""
+
+    secondment_id: str
+    contribution_id: str
+    kind: ContributionKind
+    description: str
+    amount_yuan: Decimal | None
+    contributed_on: date
+    source_ref: str | None
+    actor: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtensionRequested:
+    secondment_id: str
+    months: int
+    requested_on: date
+    reason: str
+    actor: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecondmentExtended:
+    secondment_id: str
+    months: int
+    previous_end: date
+    new_end: date
+    approved_on: date
+    actor: str
+    approving_org_id: str
+    policy_version: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtensionRefused:
+    secondment_id: str
+    months: int
+    refused_on: date
+    reason: str
+    actor: str
+    approving_org_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EarlyEndRequested:
+    secondment_id: str
+    last_day: date
+    requested_on: date
+    reason: str
+    actor: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecondmentEndedEarly:
+    """The early end was approved; the cadre goes back to the snapshot's post."""
+
+    secondment_id: str
+    cadre_id: str
+    last_day: date
+    planned_end: date
+    returned_to: PostSnapshot
+    approved_on: date
+    actor: str
+    approving_org_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EarlyEndRefused:
+    secondment_id: str
+    last_day: date
+    refused_on: date
+    reason: str
+    actor: str
+    approving_org_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CadreReturned:
+    """Term over: back to the original post — the snapshot's post, rank and pay, never what the command says."""
+
+    secondment_id: str
+    cadre_id: str
+    last_day: date
+    planned_end: date
+    returned_to: PostSnapshot
+    decided_on: date
+    actor: str
+    deciding_org_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnpaidLeaveGranted:
+    """Term over: the cadre stays out on 停薪留職, the post kept; only when the policy switch allows it."""
+
+    secondment_id: str
+    cadre_id: str
+    last_day: date
+    planned_end: date
+    post_kept: PostSnapshot
+    decided_on: date
+    actor: str
+    deciding_org_id: str
+    policy_version: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommendationProposed:
+    """A major contribution (capital at or above the policy threshold) → a commendation proposal (A)."""
+
+    secondment_id: str
+    cadre_id: str
+    proposed_on: date
+    capital_total_yuan: Decimal
+    threshold_yuan: Decimal
+    reason: str
+    actor: str
+    policy_version: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PromotionProposed:
+    """An outstanding cadre proposed for promotion by due procedure (A); the decision is made elsewhere."""
+
+    secondment_id: str
+    cadre_id: str
+    proposed_on: date
+    reason: str
+    actor: str
+    proposing_org_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReserveCadreListed:
+    """A: qualifying staff listed as reserve cadres (後備幹部) by the county organisation department."""
+
+    secondment_id: str
+    cadre_id: str
+    listed_on: date
+    reason: str
+    actor: str
+    approving_org_id: str
+
+
+UnitEvent = UnitRegistered | UnitHeadcountChanged
+CadreEvent = CadreRegistered | CadrePostChanged
+SecondmentEvent = (
+    SecondmentNominated | NominationApproved | NominationRejected | SecondmentStarted | CheckInRecorded
+    | ContributionRecorded | ExtensionRequested | SecondmentExtended | ExtensionRefused | EarlyEndRequested
+    | SecondmentEndedEarly | EarlyEndRefused | CadreReturned | UnpaidLeaveGranted | CommendationProposed
+    | PromotionProposed | ReserveCadreListed
+)
+
+UNIT_EVENTS: dict[str, type] = {
+    "gb.secondment.unit_registered.v1": UnitRegistered,
+    "gb.secondment.unit_headcount_changed.v1": UnitHeadcountChanged,
+}
+CADRE_EVENTS: dict[str, type] = {
+    "gb.secondment.cadre_registered.v1": CadreRegistered,
+    "gb.secondment.cadre_post_changed.v1": CadrePostChanged,
+}
+SECONDMENT_EVENTS: dict[str, type] = {
+    "gb.secondment.secondment_nominated.v1": SecondmentNominated,
+    "gb.secondment.nomination_approved.v1": NominationApproved,
+    "gb.secondment.nomination_rejected.v1": NominationRejected,
+    "gb.secondment.secondment_started.v1": SecondmentStarted,
+    "gb.secondment.check_in_recorded.v1": CheckInRecorded,
+    "gb.secondment.contribution_recorded.v1": ContributionRecorded,
+    "gb.secondment.extension_requested.v1": ExtensionRequested,
+    "gb.secondment.secondment_extended.v1": SecondmentExtended,
+    "gb.secondment.extension_refused.v1": ExtensionRefused,
+    "gb.secondment.early_end_requested.v1": EarlyEndRequested,
+    "gb.secondment.secondment_ended_early.v1": SecondmentEndedEarly,
+    "gb.secondment.early_end_refused.v1": EarlyEndRefused,
+    "gb.secondment.cadre_returned.v1": CadreReturned,
+    "gb.secondment.unpaid_leave_granted.v1": UnpaidLeaveGranted,
+    "gb.secondment.commendation_proposed.v1": CommendationProposed,
+    "gb.secondment.promotion_proposed.v1": PromotionProposed,
+    "gb.secondment.reserve_cadre_listed.v1": ReserveCadreListed,
+}
+
+REGISTRY: EventRegistry[Any] = EventRegistry.join(
+    source="/golden-bridge/secondment", parts=[UNIT_EVENTS, CADRE_EVENTS, SECONDMENT_EVENTS]
+)

@@ -1,0 +1,57 @@
+"""Secondment policy: the numbers of the Golden Bridge decision (A) and the settings it leaves open (D7).
+
+Effective-dated: ``secondment_policy_on(day)`` picks the version in force; decisions take the policy as
+the keyword ``policy=`` and record its ``version`` on the events where a number was applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecondmentPolicy:
+    version: str
+    effective_from: date
+    #: A ("generally 2 years"), D1 ("planned end +2 years"), D4. B7 gives 1–2 years as general practice.
+    #: The term's last day is the day before the anniversary of the departure (see domain/common.py).
+    term_months: int = 24
+    #: D4/D7: check-in frequency NOT FOUND in any source — a setting; default every 3 months.
+    check_in_interval_months: int = 3
+    #: A allows 停薪留職 at term end, but B7/D7 found no current national basis for it for civil
+    #: servants: a legal question for the county. Off until the county confirms it.
+    unpaid_leave_allowed: bool = False
+    #: A/D4: by year end ≥5 % of township organ and station staff out on secondment.
+    #: Rounding (decided, not in the source): required = ceil(headcount × percent / 100) — at exactly
+    #: 5 % the target is met, one person short it is not, and any fraction of a person counts as one.
+    township_target_percent: Decimal = Decimal(5)
+    #: A: "major contribution → commendation" gives no number — a setting. Compared with the total of
+    #: the secondment's CAPITAL contributions (yuan); at or above it a commendation is proposed.
+    commendation_capital_threshold_yuan: Decimal = Decimal(1_000_000)
+    #: B7: extension needs approval; no limit found — a setting: total months over all extensions.
+    max_extension_months: int = 12
+
+    def required_out(self, headcount: int) -> int:
+        """Staff that must be out: ceil(headcount × percent / 100), computed exactly (no floats)."""
+        if headcount < 0:
+            raise ValueError("headcount cannot be negative")
+        share = Fraction(headcount) * Fraction(self.township_target_percent) / 100
+        return -(-share.numerator // share.denominator)
+
+
+DEFAULT_SECONDMENT_POLICY = SecondmentPolicy(version="secondment-2026.1", effective_from=date(2000, 1, 1))
+
+DEFAULT_SECONDMENT_POLICIES: tuple[SecondmentPolicy, ...] = (DEFAULT_SECONDMENT_POLICY,)
+
+
+def secondment_policy_on(
+    day: date, policies: tuple[SecondmentPolicy, ...] = DEFAULT_SECONDMENT_POLICIES
+) -> SecondmentPolicy:
+    """The secondment policy in force on ``day``: the latest whose effective date is not after it."""
+    in_force = [p for p in policies if p.effective_from <= day]
+    if not in_force:
+        raise LookupError(f"no secondment policy in force on {day}")
+    return max(in_force, key=lambda p: p.effective_from)

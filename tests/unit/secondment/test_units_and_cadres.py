@@ -1,0 +1,75 @@
+"""Township organs and stations with effective-dated headcount; cadres whose post stays unchanged while away."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from services.kernel.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
+from services.secondment.commands import ChangeHeadcount, ChangePost
+from services.secondment.domain import cadres, units
+from tests.unit.secondment.builders import OTHER_SENDER, SENDER, TODAY, a_cadre, a_unit, register_cadre, unit
+
+
+def headcount(n: int, on: date = date(2025, 1, 1), **o: object) -> ChangeHeadcount:
+    return replace(ChangeHeadcount(actor=SENDER, today=TODAY, unit_id="u-1", headcount=n, effective_from=on,
+                                   reason="new establishment"), **o)  # type: ignore[arg-type]
+
+
+def test_a_unit_is_registered_by_its_own_township_and_once() -> None:
+    with pytest.raises(Forbidden, match="township-b cannot register a unit"):
+        units.decide(units.INITIAL, unit(actor=OTHER_SENDER))
+    with pytest.raises(AlreadyExists, match="already registered"):
+        units.decide(a_unit(), unit())
+
+
+def test_a_headcount_is_never_negative() -> None:
+    with pytest.raises(DomainError, match="cannot be negative"):
+        units.decide(units.INITIAL, unit(headcount=-1))
+    with pytest.raises(DomainError, match="cannot be negative"):
+        units.decide(a_unit(), headcount(-1))
+
+
+def test_headcount_changes_take_effect_from_their_date_and_a_same_date_change_corrects_it() -> None:
+    state = a_unit(headcount=40)
+    for command in (headcount(50, date(2025, 1, 1)), headcount(45, date(2024, 7, 1)), headcount(48, date(2025, 1, 1))):
+        (event,) = units.decide(state, command)
+        state = units.evolve(state, event)
+    assert [state.headcount_on(d) for d in (date(2023, 12, 31), date(2024, 1, 1), date(2024, 7, 1),
+                                             date(2024, 12, 31), date(2025, 1, 1))] == [0, 40, 45, 45, 48]
+    with pytest.raises(StateConflict, match="already 48"):
+        units.decide(state, headcount(48, date(2025, 1, 1)))
+
+
+def test_a_headcount_cannot_predate_the_registration() -> None:
+    with pytest.raises(DomainError, match="registered from 2024-01-01"):
+        units.decide(a_unit(), headcount(30, date(2023, 12, 31)))
+    with pytest.raises(NotFound, match="register it first"):
+        units.decide(units.INITIAL, headcount(30))
+
+
+def test_a_cadre_belongs_to_a_registered_unit() -> None:
+    with pytest.raises(NotFound, match="register the unit before its cadres"):
+        cadres.decide(cadres.INITIAL, register_cadre(unit_id="u-2"), unit=a_unit())
+    with pytest.raises(TypeError, match="unit="):
+        cadres.decide(cadres.INITIAL, register_cadre())
+    assert a_cadre().township_id == "township-a"
+
+
+def change(**o: object) -> ChangePost:
+    return replace(ChangePost(actor=SENDER, today=TODAY, cadre_id="c-1", post="head of station", rank="deputy chief",
+                              pay_grade="grade 6", changed_on=date(2024, 1, 1)), **o)  # type: ignore[arg-type]
+
+
+def test_a_cadres_post_stays_unchanged_while_away_and_changes_otherwise() -> None:
+    with pytest.raises(StateConflict, match="post, rank and pay stay unchanged"):
+        cadres.decide(a_cadre(), change(), away=True)
+    (event,) = cadres.decide(a_cadre(), change(), away=False)
+    assert cadres.evolve(a_cadre(), event).snapshot().post == "head of station"
+
+
+def test_another_townships_sending_unit_cannot_change_the_post() -> None:
+    with pytest.raises(Forbidden, match="township-b cannot change a cadre's post"):
+        cadres.decide(a_cadre(), change(actor=OTHER_SENDER), away=False)
