@@ -20,7 +20,7 @@ log = logging.getLogger("projector")
 
 async def run(settings: Settings, schema: str, stop: asyncio.Event, *, until_caught_up: bool = False) -> int:
     """Project until stopped (or, with ``until_caught_up``, until no events are left); return events applied."""
-    pool = await asyncpg.create_pool(settings.dsn(READ_MODEL_DATABASE), min_size=1, max_size=4)
+    pool = await asyncpg.create_pool(settings.dsn(READ_MODEL_DATABASE), min_size=1, max_size=8)
     consumer = event_consumer(settings, f"gb-projector-{schema}")
     runner = ProjectionRunner(pool, consumer, PROJECTION, [event_topic(s) for s in EVENT_SOURCED_SERVICES],
                               schema=schema)

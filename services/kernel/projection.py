@@ -152,8 +152,10 @@ class ProjectionRunner:
             room = batch - sum(len(r) for r in batches.values())
             # Top up with what is already buffered; never wait for more.
             fetched = await self.consumer.getmany(timeout_ms=0, max_records=room) if room > 0 else {}
-        for tp, records in batches.items():
-            await self._apply_batch(tp, records)
+        # Partitions are applied concurrently, each in its own transaction on its own connection: while
+        # PostgreSQL works on one, Python decodes the next. They never touch the same rows — a record's
+        # events, and every read-model row they write, live on one partition.
+        await asyncio.gather(*(self._apply_batch(tp, records) for tp, records in batches.items()))
         return sum(len(r) for r in batches.values())
 
     async def _apply_batch(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
