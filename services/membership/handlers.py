@@ -31,6 +31,11 @@ Store = EventStore[MembershipEvent]
 # so each aggregate's evolve is used on the service-wide event type at this one boundary.
 _evolve_branch = cast(Callable[[branches.Branch, Any], branches.Branch], branches.evolve)
 _evolve_member = cast(Callable[[members.Member, Any], members.Member], members.evolve)
+_evolve_meeting = cast(Callable[[meetings.Meeting, Any], meetings.Meeting], meetings.evolve)
+_evolve_training = cast(Callable[[training.Training, Any], training.Training], training.evolve)
+_evolve_dues = cast(Callable[[Any, Any], Any], dues.evolve)
+_evolve_dues_policy = cast(Callable[[Any, Any], Any], dues_policy.evolve)
+_evolve_ledger = cast(Callable[[Any, Any], Any], dues_ledger.evolve_ledger)
 
 
 # A record's stream id is its own id, so Kafka keys and CloudEvents subjects are the record ids.
@@ -83,7 +88,7 @@ async def record_meeting(store: Store, cmd: RecordMeeting, meta: CommandMeta) ->
         store, stream_id=cmd.meeting_id, stream_type="meeting",
         decide=lambda s, c: meetings.decide(s, c, organisation=org, formal_member_ids=roster,
                                             probationary_ids=roster - full, certificate_holder_ids=holders),
-        evolve=cast(Callable[[meetings.Meeting, Any], meetings.Meeting], meetings.evolve),
+        evolve=_evolve_meeting,
         initial=meetings.INITIAL, command=cmd, meta=meta,
     )
 
@@ -93,27 +98,27 @@ async def record_training(store: Store, cmd: TrainingCommand, meta: CommandMeta)
     return await execute(
         store, stream_id=f"training-{cmd.member_id}-{cmd.trained_on.year}", stream_type="training",
         decide=lambda s, c: training.decide(s, c, member_org_ids=frozenset({formal} if formal else set())),
-        evolve=cast(Callable[[training.Training, Any], training.Training], training.evolve),
+        evolve=_evolve_training,
         initial=training.INITIAL, command=cmd, meta=meta,
     )
 
 
 async def register_member(store: Store, cmd: RegisterMember, meta: CommandMeta) -> AppendResult:
-    if meta.idempotency_key and (earlier := await store.lookup_idempotency(meta.idempotency_key, meta.fingerprint)):
-        return earlier
-    # Scope first, so nobody learns from the answer whether an ID is registered where they may not look.
-    require_org_scope(cmd.actor, cmd.formal_org_id, "register members")
-    # One person, one member record. Checked against the directory, which is as current as the store;
-    # two registrations of one ID racing in the same instant are not caught (a reservation stream would be).
-    existing = await directory.member_with_national_id(store.pool, cmd.national_id)
-    if existing:
-        raise AlreadyExists(f"a member with this national ID is already registered as {existing}; "
-                            "register an inflow or a transfer instead of a second record", member_id=existing)
-    org = state_of(await store.load(branch_stream(cmd.formal_org_id)), _evolve_branch, branches.INITIAL)
+    async def facts(_: members.Member) -> dict[str, Any]:
+        # Runs after execute's retry check, so a retried registration answers as it first did.
+        # Scope first, so nobody learns from the answer whether an ID is registered where they may not look.
+        require_org_scope(cmd.actor, cmd.formal_org_id, "register members")
+        # One person, one member record. Checked against the directory, which is as current as the store;
+        # two registrations of one ID racing in the same instant are not caught (a reservation stream would be).
+        existing = await directory.member_with_national_id(store.pool, cmd.national_id)
+        if existing:
+            raise AlreadyExists(f"a member with this national ID is already registered as {existing}; "
+                                "register an inflow or a transfer instead of a second record", member_id=existing)
+        return {"formal_org": await _organisation(store, cmd.formal_org_id)}
+
     return await execute(
-        store, stream_id=member_stream(cmd.member_id), stream_type="member",
-        decide=lambda s, c: members.decide(s, c, formal_org=org), evolve=_evolve_member,
-        initial=members.INITIAL, command=cmd, meta=meta,
+        store, stream_id=member_stream(cmd.member_id), stream_type="member", decide=members.decide,
+        evolve=_evolve_member, initial=members.INITIAL, command=cmd, meta=meta, context=facts,
     )
 
 
@@ -166,13 +171,13 @@ async def dues_policy_command(store: Store, cmd: Any, meta: CommandMeta) -> Appe
     """Publishing a dues scale: the county's one dues-policy stream."""
     return await execute(
         store, stream_id=dues_policy.STREAM_ID, stream_type="dues-policy", decide=dues_policy.decide,
-        evolve=cast(Callable[[Any, Any], Any], dues_policy.evolve), initial=dues_policy.INITIAL, command=cmd,
+        evolve=_evolve_dues_policy, initial=dues_policy.INITIAL, command=cmd,
         meta=meta,
     )
 
 
 async def dues_policy_state(store: Store) -> Any:
-    return state_of(await store.load(dues_policy.STREAM_ID), cast(Callable[[Any, Any], Any], dues_policy.evolve),
+    return state_of(await store.load(dues_policy.STREAM_ID), _evolve_dues_policy,
                     dues_policy.INITIAL)
 
 
@@ -192,7 +197,7 @@ async def dues_command(store: Store, cmd: Any, meta: CommandMeta, *, policy: Any
     return await execute(
         store, stream_id=dues.stream_id(cmd.member_id), stream_type="dues",
         decide=lambda s, c: dues.decide(s, c, policy=policy, **facts),
-        evolve=cast(Callable[[Any, Any], Any], dues.evolve), initial=dues.INITIAL, command=cmd, meta=meta,
+        evolve=_evolve_dues, initial=dues.INITIAL, command=cmd, meta=meta,
     )
 
 
@@ -214,7 +219,7 @@ async def remit_upward(store: Store, cmd: Any, meta: CommandMeta) -> AppendResul
     return await execute(
         store, stream_id=dues_ledger.ledger_stream_id(cmd.org_id), stream_type="dues-ledger",
         decide=lambda s, c: dues_ledger.decide_ledger(s, c, collected=collected, policy=policy),
-        evolve=cast(Callable[[Any, Any], Any], dues_ledger.evolve_ledger), initial=dues_ledger.LEDGER_INITIAL,
+        evolve=_evolve_ledger, initial=dues_ledger.LEDGER_INITIAL,
         command=cmd, meta=meta,
     )
 
@@ -222,7 +227,7 @@ async def remit_upward(store: Store, cmd: Any, meta: CommandMeta) -> AppendResul
 async def _with_dues_paid_up_to(store: Store, cmd: Any) -> Any:
     """The letter states the month up to which dues are paid (B3): taken from the member's dues account
     when there is one, so the receiving organisation continues from the next month without a gap."""
-    account = state_of(await store.load(dues.stream_id(cmd.member_id)), cast(Callable[[Any, Any], Any], dues.evolve),
+    account = state_of(await store.load(dues.stream_id(cmd.member_id)), _evolve_dues,
                        dues.INITIAL)
     if not getattr(account, "exists", False):
         return cmd

@@ -133,3 +133,16 @@ def national_id(*_: object) -> str:
     body = f"440305{born:%Y%m%d}{n % 1000:03d}"
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+
+
+async def assert_refused(gateway: httpx.AsyncClient, db: asyncpg.Pool, path: str, status: int, *,
+                         headers: dict[str, str], **request: Any) -> dict[str, Any]:
+    """POST, expect a ``status`` problem+json that says what is wrong, and check that nothing was written."""
+    before = await db.fetchval("SELECT count(*) FROM events")
+    response = await gateway.post(path, headers=headers, **request)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == status and problem["detail"] and problem["title"]
+    assert await db.fetchval("SELECT count(*) FROM events") == before, "a refused command wrote events"
+    return dict(problem)

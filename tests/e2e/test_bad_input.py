@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import asyncpg
 import httpx
@@ -11,7 +10,7 @@ import pytest
 
 from services.kernel.identity import Role
 from services.kernel.settings import Settings
-from tests.e2e.conftest import bearer, branch_body, member_body, outflow_body
+from tests.e2e.conftest import assert_refused, bearer, branch_body, member_body, outflow_body
 
 
 @pytest.fixture(scope="module")
@@ -22,31 +21,19 @@ async def existing(gateway: httpx.AsyncClient, admin_headers: dict[str, str]) ->
     yield {"branch_a": a, "branch_b": b, "member_b": member_b}
 
 
-async def _refused(gateway: httpx.AsyncClient, db: asyncpg.Pool, path: str, status: int, *,
-                   headers: dict[str, str], **request: Any) -> dict[str, Any]:
-    before = await db.fetchval("SELECT count(*) FROM events")
-    response = await gateway.post(path, headers=headers, **request)
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    problem = response.json()
-    assert problem["status"] == status and problem["detail"] and problem["title"]
-    assert await db.fetchval("SELECT count(*) FROM events") == before, "a refused command wrote events"
-    return dict(problem)
-
-
 async def test_a_field_of_the_wrong_type_is_refused_naming_the_field(
     gateway: httpx.AsyncClient, admin_headers: dict[str, str], membership_db: asyncpg.Pool, existing: dict[str, str]
 ) -> None:
-    problem = await _refused(gateway, membership_db, f"/v1/members/{existing['member_b']}/outflows", 422,
+    problem = await assert_refused(gateway, membership_db, f"/v1/members/{existing['member_b']}/outflows", 422,
                              headers=admin_headers, json=outflow_body(expected_months="eight"))
     assert problem["errors"][0]["field"] == "expected_months"
-    await _refused(gateway, membership_db, "/v1/branches", 422, headers=admin_headers, json=branch_body(name=123))
+    await assert_refused(gateway, membership_db, "/v1/branches", 422, headers=admin_headers, json=branch_body(name=123))
 
 
 async def test_an_unknown_enum_value_is_refused_listing_the_allowed_ones(
     gateway: httpx.AsyncClient, admin_headers: dict[str, str], membership_db: asyncpg.Pool
 ) -> None:
-    problem = await _refused(gateway, membership_db, "/v1/branches", 422, headers=admin_headers,
+    problem = await assert_refused(gateway, membership_db, "/v1/branches", 422, headers=admin_headers,
                              json=branch_body(founding_basis="moon_base"))
     assert "native_private_enterprise" in problem["detail"]
 
@@ -54,16 +41,16 @@ async def test_an_unknown_enum_value_is_refused_listing_the_allowed_ones(
 async def test_missing_fields_are_all_named(
     gateway: httpx.AsyncClient, admin_headers: dict[str, str], membership_db: asyncpg.Pool
 ) -> None:
-    problem = await _refused(gateway, membership_db, "/v1/branches", 422, headers=admin_headers, json={})
+    problem = await assert_refused(gateway, membership_db, "/v1/branches", 422, headers=admin_headers, json={})
     assert {e["field"] for e in problem["errors"]} >= {"name", "founding_basis", "build_mode", "established_on"}
 
 
 async def test_malformed_json_and_unknown_fields_are_refused(
     gateway: httpx.AsyncClient, admin_headers: dict[str, str], membership_db: asyncpg.Pool
 ) -> None:
-    await _refused(gateway, membership_db, "/v1/branches", 422, headers={**admin_headers,
+    await assert_refused(gateway, membership_db, "/v1/branches", 422, headers={**admin_headers,
                    "content-type": "application/json"}, content=b"{not json")
-    problem = await _refused(gateway, membership_db, "/v1/branches", 422, headers=admin_headers,
+    problem = await assert_refused(gateway, membership_db, "/v1/branches", 422, headers=admin_headers,
                              json=branch_body(foundng_basis="typo"))
     assert problem["errors"][0]["field"] == "foundng_basis"
 
@@ -71,15 +58,15 @@ async def test_malformed_json_and_unknown_fields_are_refused(
 async def test_a_two_megabyte_body_is_refused(
     gateway: httpx.AsyncClient, admin_headers: dict[str, str], membership_db: asyncpg.Pool
 ) -> None:
-    await _refused(gateway, membership_db, "/v1/branches", 413, headers=admin_headers,
+    await assert_refused(gateway, membership_db, "/v1/branches", 413, headers=admin_headers,
                    json=branch_body(name="x" * 2_000_000))
 
 
 async def test_no_token_or_a_wrong_token_is_refused(
     gateway: httpx.AsyncClient, membership_db: asyncpg.Pool
 ) -> None:
-    await _refused(gateway, membership_db, "/v1/branches", 401, headers={}, json=branch_body())
-    await _refused(gateway, membership_db, "/v1/branches", 401, headers={"Authorization": "Bearer forged"},
+    await assert_refused(gateway, membership_db, "/v1/branches", 401, headers={}, json=branch_body())
+    await assert_refused(gateway, membership_db, "/v1/branches", 401, headers={"Authorization": "Bearer forged"},
                    json=branch_body())
 
 
@@ -87,19 +74,19 @@ async def test_a_secretary_cannot_write_to_another_branch(
     system: Settings, gateway: httpx.AsyncClient, membership_db: asyncpg.Pool, existing: dict[str, str]
 ) -> None:
     secretary_a = bearer(system, Role.BRANCH_SECRETARY, existing["branch_a"])
-    await _refused(gateway, membership_db, "/v1/members", 403, headers=secretary_a,
+    await assert_refused(gateway, membership_db, "/v1/members", 403, headers=secretary_a,
                    json=member_body(existing["branch_b"]))
-    await _refused(gateway, membership_db, f"/v1/members/{existing['member_b']}/outflows", 403,
+    await assert_refused(gateway, membership_db, f"/v1/members/{existing['member_b']}/outflows", 403,
                    headers=secretary_a, json=outflow_body())
-    await _refused(gateway, membership_db, "/v1/branches", 403, headers=secretary_a, json=branch_body())
+    await assert_refused(gateway, membership_db, "/v1/branches", 403, headers=secretary_a, json=branch_body())
 
 
 async def test_a_rule_violation_is_explained(
     gateway: httpx.AsyncClient, admin_headers: dict[str, str], membership_db: asyncpg.Pool
 ) -> None:
     units = [f"unit {i}" for i in range(6)]
-    problem = await _refused(gateway, membership_db, "/v1/branches", 422, headers=admin_headers,
+    problem = await assert_refused(gateway, membership_db, "/v1/branches", 422, headers=admin_headers,
                              json=branch_body(build_mode="joint", covered_units=units))
     assert "at most 5" in problem["detail"]
-    await _refused(gateway, membership_db, "/v1/members", 404, headers=admin_headers,
+    await assert_refused(gateway, membership_db, "/v1/members", 404, headers=admin_headers,
                    json=member_body("no-such-branch"))

@@ -13,17 +13,7 @@ import httpx
 from infra import supervisor
 from services.kernel.identity import Role
 from services.kernel.settings import Settings
-from tests.e2e.conftest import bearer, branch_body, eventually, member_body
-
-
-async def _refused(gateway: httpx.AsyncClient, db: asyncpg.Pool, path: str, body: dict[str, Any],
-                   headers: dict[str, str], status: int = 422) -> str:
-    before = await db.fetchval("SELECT count(*) FROM events")
-    response = await gateway.post(path, json=body, headers=headers)
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    assert await db.fetchval("SELECT count(*) FROM events") == before, "a refused payment wrote events"
-    return str(response.json()["detail"])
+from tests.e2e.conftest import assert_refused, bearer, branch_body, eventually, member_body
 
 
 async def test_a_member_pays_three_months_and_the_statement_explains_each_amount(
@@ -52,14 +42,15 @@ async def test_a_member_pays_three_months_and_the_statement_explains_each_amount
 
     # Bad payments are refused with problem+json and write nothing.
     seven = [f"2026-{m:02d}" for m in range(4, 11)]
-    assert "6" in await _refused(gateway, membership_db, payments, {
-        "months": seven, "amount": "280.00", "paid_on": today, "branch_consent": True}, secretary)
-    await _refused(gateway, membership_db, payments, {
-        "months": ["2026-04"], "amount": "40.00", "paid_on": today, "payer_kind": "organisation"}, secretary)
-    await _refused(gateway, membership_db, payments, {
-        "months": ["2026-04"], "amount": "40.001", "paid_on": today}, secretary)
-    await _refused(gateway, membership_db, payments, {
-        "months": ["2026-04"], "amount": "-40.00", "paid_on": today}, secretary)
+    problem = await assert_refused(gateway, membership_db, payments, 422, json={
+        "months": seven, "amount": "280.00", "paid_on": today, "branch_consent": True}, headers=secretary)
+    assert "6" in problem["detail"]
+    await assert_refused(gateway, membership_db, payments, 422, json={
+        "months": ["2026-04"], "amount": "40.00", "paid_on": today, "payer_kind": "organisation"}, headers=secretary)
+    await assert_refused(gateway, membership_db, payments, 422, json={
+        "months": ["2026-04"], "amount": "40.001", "paid_on": today}, headers=secretary)
+    await assert_refused(gateway, membership_db, payments, 422, json={
+        "months": ["2026-04"], "amount": "-40.00", "paid_on": today}, headers=secretary)
 
     ledger = await gateway.get(f"/v1/organisations/{branch}/dues/ledger", params={"year": 2026},
                                headers=secretary)

@@ -15,17 +15,7 @@ import httpx
 from infra import supervisor
 from services.kernel.identity import Role
 from services.kernel.settings import Settings
-from tests.e2e.conftest import bearer, branch_body, eventually, member_body, national_id
-
-
-async def _refused(gateway: httpx.AsyncClient, db: asyncpg.Pool, path: str, body: dict[str, Any],
-                   headers: dict[str, str], status: int) -> dict[str, Any]:
-    before = await db.fetchval("SELECT count(*) FROM events")
-    response = await gateway.post(path, json=body, headers=headers)
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    assert await db.fetchval("SELECT count(*) FROM events") == before, "a refused command wrote events"
-    return dict(response.json())
+from tests.e2e.conftest import assert_refused, bearer, branch_body, eventually, member_body, national_id
 
 
 async def _application(gateway: httpx.AsyncClient, org: str, headers: dict[str, str]) -> str:
@@ -42,8 +32,8 @@ async def test_a_secretary_cannot_approve_an_admission(
     branch = (await gateway.post("/v1/branches", json=branch_body(), headers=admin_headers)).json()["id"]
     secretary = bearer(system, Role.BRANCH_SECRETARY, branch)
     person = await _application(gateway, branch, secretary)
-    problem = await _refused(gateway, membership_db, f"/v1/development/cases/{person}/admission-approval",
-                             {"talked_on": "2026-03-01", "approved_on": "2026-03-02"}, secretary, 403)
+    problem = await assert_refused(gateway, membership_db, f"/v1/development/cases/{person}/admission-approval", 403,
+                                   json={"talked_on": "2026-03-01", "approved_on": "2026-03-02"}, headers=secretary)
     assert "approve" in problem["detail"].lower() or "admission" in problem["detail"].lower()
 
 
@@ -61,9 +51,9 @@ async def test_a_temporary_branch_never_admits(
         assert r.status_code == 201, r.text
     secretary = bearer(system, Role.BRANCH_SECRETARY, temporary)
     person = await _application(gateway, temporary, secretary)
-    problem = await _refused(gateway, membership_db, f"/v1/development/cases/{person}/admission-vote",
-                             {"held_on": "2026-03-01", "present": 3, "yes": 3, "no": 0, "abstain": 0},
-                             secretary, 409)
+    problem = await assert_refused(gateway, membership_db, f"/v1/development/cases/{person}/admission-vote", 409,
+                                   json={"held_on": "2026-03-01", "present": 3, "yes": 3, "no": 0, "abstain": 0},
+                                   headers=secretary)
     assert problem["status"] == 409
 
 
