@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
-from services.kernel.settings import Settings, load_settings
+from services.kernel.settings import EVENT_SOURCED_SERVICES, Settings, load_settings
 
 #: Where HTTP services listen locally; inside a container it is "0.0.0.0".
 LOCAL_HOST = "127.0.0.1"
@@ -39,15 +39,26 @@ def app_processes(
 ) -> list[AppProcess]:
     """Every application process in start order (``host``/``python`` differ only in containers)."""
     s = settings or load_settings()
+    processes: list[AppProcess] = []
+    for service in EVENT_SOURCED_SERVICES:
+        port = s.service_port(service)
+        processes += [
+            AppProcess(
+                name=service,
+                argv=_uvicorn(f"services.{service}.app:app", host, port, python),
+                ready_url=_healthz(port),
+            ),
+            AppProcess(
+                name=f"{service}-relay",
+                argv=(python, "-m", "services.kernel.relay", "--service", service),
+            ),
+        ]
     return [
+        *processes,
         AppProcess(
-            name="membership",
-            argv=_uvicorn("services.membership.app:app", host, s.membership_port, python),
-            ready_url=_healthz(s.membership_port),
-        ),
-        AppProcess(
-            name="membership-relay",
-            argv=(python, "-m", "services.kernel.relay", "--service", "membership"),
+            # The cross-service policy: funds arriving on a cadre's lead become a contribution on the secondment.
+            name="funds-credit",
+            argv=(python, "-m", "services.secondment.funds_credit"),
         ),
         AppProcess(
             name="projector",
@@ -56,7 +67,7 @@ def app_processes(
         AppProcess(
             name="gateway",
             argv=_uvicorn("services.gateway.app:app", host, s.gateway_port, python),
-            env={"GB_MEMBERSHIP_URL": s.membership_base_url},
+            env={f"GB_{service.upper()}_URL": s.service_base_url(service) for service in EVENT_SOURCED_SERVICES},
             ready_url=_healthz(s.gateway_port),
         ),
     ]

@@ -77,6 +77,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
     for field_name, var in settings_env_names().items():
         value = getattr(settings, field_name)
         env[var] = str(value)
+    env.update(settings.service_env())
     return env
 
 

@@ -3,4 +3,6 @@
 -- Settings.dsn() names them. The local runner creates the same ones (infra/postgres.py);
 -- tests/integration/test_compose_matches_runner.py checks that the lists agree.
 CREATE DATABASE gb_membership;
+CREATE DATABASE gb_secondment;
+CREATE DATABASE gb_investment;
 CREATE DATABASE gb_gateway;

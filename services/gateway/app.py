@@ -17,15 +17,17 @@ from services.gateway.api import (
     development,
     dues,
     health,
+    lead_commands,
     members,
     organisations,
     reports,
+    secondment_commands,
     tokens,
     transfers,
 )
 from services.kernel.http import BodySizeLimit, install_problem_handlers
 from services.kernel.kafka import event_consumer
-from services.kernel.settings import READ_MODEL_DATABASE, load_settings
+from services.kernel.settings import EVENT_SOURCED_SERVICES, READ_MODEL_DATABASE, load_settings
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
@@ -54,15 +56,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.settings = settings
     app.state.read_pool = await asyncpg.create_pool(settings.dsn(READ_MODEL_DATABASE), min_size=2, max_size=20,
                                                     init=_init_read_connection)
-    app.state.membership = httpx.AsyncClient(base_url=settings.membership_base_url, timeout=30.0,
-                                             limits=httpx.Limits(max_connections=100))
+    app.state.services = {
+        service: httpx.AsyncClient(base_url=settings.service_base_url(service), timeout=30.0,
+                                   limits=httpx.Limits(max_connections=100))
+        for service in EVENT_SOURCED_SERVICES
+    }
     app.state.kafka = event_consumer(settings, "gb-gateway-health")
     await app.state.kafka.start()
     try:
         yield
     finally:
         await app.state.kafka.stop()
-        await app.state.membership.aclose()
+        for client in app.state.services.values():
+            await client.aclose()
         await app.state.read_pool.close()
 
 
@@ -73,6 +79,8 @@ def create_app() -> FastAPI:
         app.include_router(module.router)
     app.include_router(organisations.commands)
     app.include_router(members.member_commands)
+    app.include_router(secondment_commands.router)
+    app.include_router(lead_commands.router)
     app.add_middleware(BodySizeLimit)
     return app
 

@@ -15,11 +15,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from services.gateway.api.deps import Membership
+from services.gateway.api.deps import service_client
 from services.gateway.auth import CurrentActor, require
 from services.gateway.upstream import forward, relay_response
+from services.kernel.command_api import Accepted
 from services.kernel.identity import Actor, Role
-from services.membership.schemas import Accepted
 
 _PARAM = re.compile(r"{(\w+)}")
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -42,25 +42,25 @@ def command_route(
     doc: str,
     location: Callable[[dict[str, Any], dict[str, str]], str] | None = None,
     upstream_path: str | None = None,
+    service: str = "membership",
 ) -> None:
-    """Register ``POST {router.prefix}{path}`` forwarding to the service at ``upstream_path``.
+    """Register ``POST {router.prefix}{path}`` forwarding to ``service`` at ``upstream_path``.
 
     ``location`` builds the Location header from the 201 body and the path parameters.
     """
     full = f"{router.prefix}{path}"
     target = upstream_path or full.removeprefix("/v1")
 
-    async def endpoint(request: Request, actor: Actor, membership: Any, **_: Any) -> Response:
+    async def endpoint(request: Request, actor: Actor, **_: Any) -> Response:
         require(actor, action, *roles)
         params = {k: str(v) for k, v in request.path_params.items()}
-        upstream = await forward(membership, request, actor, target.format(**params))
+        upstream = await forward(service_client(request, service), request, actor, target.format(**params))
         where = location(upstream.json(), params) if location and upstream.status_code == 201 else None
         return relay_response(upstream, where)
 
     parameters = [
         inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
         inspect.Parameter("actor", inspect.Parameter.KEYWORD_ONLY, annotation=CurrentActor),
-        inspect.Parameter("membership", inspect.Parameter.KEYWORD_ONLY, annotation=Membership),
         inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=body),
         *(inspect.Parameter(p, inspect.Parameter.KEYWORD_ONLY, annotation=str) for p in _PARAM.findall(path)),
     ]

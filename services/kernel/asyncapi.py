@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from services.kernel.events import EventRegistry, encode
+from services.kernel.events import EventRegistry, encode, service_registry
 from services.kernel.settings import EVENT_SOURCED_SERVICES
 from services.kernel.topics import EVENT_LOG_CONFIG, EVENT_LOG_PARTITIONS, event_topic
 
@@ -37,10 +37,7 @@ CE_HEADERS = {
 
 
 def registries() -> dict[str, EventRegistry[Any]]:
-    from services.membership.events import REGISTRY as membership
-
-    found: dict[str, EventRegistry[Any]] = {"membership": membership}
-    return {s: found[s] for s in EVENT_SOURCED_SERVICES}
+    return {s: service_registry(s) for s in EVENT_SOURCED_SERVICES}
 
 
 def document() -> dict[str, Any]:

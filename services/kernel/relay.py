@@ -28,7 +28,7 @@ import signal
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from services.kernel.events import EventRegistry
+from services.kernel.events import EventRegistry, service_registry
 from services.kernel.kafka import event_producer
 from services.kernel.settings import Settings, load_settings
 from services.kernel.store import EventStore, install_schema
@@ -120,20 +120,12 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
         pass
 
 
-def registry_for(service: str) -> EventRegistry[object]:
-    if service == "membership":
-        from services.membership.events import REGISTRY
-
-        return REGISTRY
-    raise SystemExit(f"unknown service {service!r}")
-
-
 async def main(service: str) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    relay = Relay(load_settings(), service, registry_for(service))
+    relay = Relay(load_settings(), service, service_registry(service))
     while not stop.is_set():
         try:
             await relay.run(stop)

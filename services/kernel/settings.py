@@ -9,7 +9,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 #: Services that own an event store (one PostgreSQL database each) and publish to Kafka.
-EVENT_SOURCED_SERVICES: tuple[str, ...] = ("membership",)
+EVENT_SOURCED_SERVICES: tuple[str, ...] = ("membership", "secondment", "investment")
+#: Where each service's internal command API listens by default (GB_<SERVICE>_PORT overrides).
+DEFAULT_SERVICE_PORTS: dict[str, int] = {"membership": 8101, "secondment": 8102, "investment": 8103}
 #: The gateway owns only read models, in a database of its own.
 READ_MODEL_DATABASE = "gateway"
 #: Development-only signing secret; refused when GB_ENV is not "development".
@@ -35,8 +37,11 @@ class Settings:
     kafka_controller_port: int = field(default_factory=lambda: int(_env("GB_KAFKA_CONTROLLER_PORT", "9093")))
     kafka_bootstrap: str = field(default_factory=lambda: _env("GB_KAFKA_BOOTSTRAP", ""))
     gateway_port: int = field(default_factory=lambda: int(_env("GB_GATEWAY_PORT", "8000")))
-    membership_port: int = field(default_factory=lambda: int(_env("GB_MEMBERSHIP_PORT", "8101")))
-    membership_url: str = field(default_factory=lambda: _env("GB_MEMBERSHIP_URL", ""))
+    #: Each service's internal command API port and, when it runs elsewhere (containers), its URL.
+    service_ports: dict[str, int] = field(default_factory=lambda: {
+        s: int(_env(f"GB_{s.upper()}_PORT", str(port))) for s, port in DEFAULT_SERVICE_PORTS.items()})
+    service_urls: dict[str, str] = field(default_factory=lambda: {
+        s: url for s in DEFAULT_SERVICE_PORTS if (url := _env(f"GB_{s.upper()}_URL", ""))})
     # The development administrator's bearer token; fix it with GB_ADMIN_TOKEN.
     admin_token: str = field(default_factory=lambda: _env("GB_ADMIN_TOKEN", "dev-admin-token"))
     # Secret that signs tokens issued by the gateway (HS256).
@@ -73,9 +78,19 @@ class Settings:
             return self.pg_dsn
         return f"postgresql://postgres@127.0.0.1:{self.pg_port}/postgres"
 
-    @property
-    def membership_base_url(self) -> str:
-        return self.membership_url or f"http://127.0.0.1:{self.membership_port}"
+    def service_port(self, service: str) -> int:
+        """The port of a service's internal command API (``GB_<SERVICE>_PORT``)."""
+        return self.service_ports[service]
+
+    def service_env(self) -> dict[str, str]:
+        """The GB_<SERVICE>_PORT / _URL variables that reproduce ``service_ports`` and ``service_urls``."""
+        env = {f"GB_{s.upper()}_PORT": str(port) for s, port in self.service_ports.items()}
+        env.update({f"GB_{s.upper()}_URL": url for s, url in self.service_urls.items()})
+        return env
+
+    def service_base_url(self, service: str) -> str:
+        """Where the gateway reaches a service (``GB_<SERVICE>_URL``, else this machine's port)."""
+        return self.service_urls.get(service) or f"http://127.0.0.1:{self.service_port(service)}"
 
 
 def load_settings() -> Settings:

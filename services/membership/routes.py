@@ -1,31 +1,12 @@
-"""Where each membership command is sent over HTTP: one table for the service and the gateway.
-
-The gateway serves each path under /v1 and forwards it unchanged; the service builds the command
-from the body, the path parameters (``from_path``) and, for a new record, a fresh id (``new_id``).
-"""
+"""Where each membership command is sent over HTTP: one table for the service and the gateway."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from services.kernel.routes import Route
 from services.membership.commands import branches as org
 from services.membership.commands import development as dev
 from services.membership.commands import dues, meetings, mobility, transfers
 from services.membership.commands import members as standing
-
-
-@dataclass(frozen=True)
-class Route:
-    path: str
-    command: type
-    #: Name of the handler in services.membership.handlers.
-    handler: str
-    from_path: tuple[str, ...] = ()
-    new_id: str | None = None
-
-    @property
-    def body_excludes(self) -> tuple[str, ...]:
-        return (*self.from_path, *((self.new_id,) if self.new_id else ()))
 
 
 def _case(suffix: str, command: type) -> Route:

@@ -59,16 +59,3 @@ class RegisterOutflowBody(Body):
     fixed_place: StrictBool = Field(
         True, description="Working at a relatively fixed place (decides transfer vs certificate)."
     )
-
-
-class Accepted(BaseModel):
-    """What a command returns: the record it touched and the position of its last event.
-
-    Pass ``position`` as ``min_position`` on a later GET to read your own write.
-    """
-
-    id: str
-    stream_id: str
-    stream_version: int
-    position: int
-    replayed: bool = Field(False, description="True when this is the stored answer to a retried Idempotency-Key.")

@@ -19,7 +19,7 @@ import infra.topics
 from infra import kafka, postgres
 from infra.processes import app_processes
 from services.kernel import topics as kernel_topics
-from services.kernel.settings import REPO_ROOT, Settings
+from services.kernel.settings import EVENT_SOURCED_SERVICES, REPO_ROOT, Settings
 
 COMPOSE: dict[str, Any] = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
@@ -100,7 +100,8 @@ def test_apps_reach_the_compose_infrastructure(monkeypatch: pytest.MonkeyPatch) 
         assert f"PLAINTEXT://{settings.bootstrap_servers}" == advertised
         dsn = urlsplit(settings.dsn("membership"))
         assert (dsn.hostname, dsn.port, dsn.password) == ("postgres", 5432, pg_password)
-        assert settings.membership_base_url == f"http://membership:{settings.membership_port}"
+        for service in EVENT_SOURCED_SERVICES:
+            assert settings.service_base_url(service) == f"http://{service}:{settings.service_port(service)}"
 
 
 def test_topics_service_runs_the_runner_topic_module() -> None:

@@ -3,32 +3,38 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from services.gateway.api.deps import Membership
+from services.gateway.api.deps import service_client
 from services.gateway.auth import CurrentActor, require
 from services.kernel.errors import Unavailable
 from services.kernel.identity import Role
+
+#: The services that own records (services/kernel/settings.py EVENT_SOURCED_SERVICES).
+Service = Literal["membership", "secondment", "investment"]
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
 
 @router.get("/streams/{stream_id}")
 async def stream_history(
-    stream_id: str, request: Request, actor: CurrentActor, membership: Membership,
+    stream_id: str, request: Request, actor: CurrentActor,
+    service: Annotated[Service, Query(description="The service that owns the record.")] = "membership",
     up_to_version: Annotated[int | None, Query(ge=1, description="Only the first N events of the record.")] = None,
     as_of: Annotated[datetime | None, Query(description="The history as it was recorded at this time.")] = None,
 ) -> Response:
-    """Every event of one record (a branch, a person, a dues account…) as CloudEvents, in order, and whether
-    its per-record hash chain verifies (an edited or deleted event breaks it). County administrators only."""
+    """Every event of one record (a branch, a person, a dues account, a secondment, a lead…) as CloudEvents,
+    in order, and whether its per-record hash chain verifies (an edited or deleted event breaks it).
+    County administrators only."""
     require(actor, "audit history", Role.COUNTY_ADMIN)
     params = {k: str(v) for k, v in (("up_to_version", up_to_version), ("as_of", as_of)) if v is not None}
     try:
-        upstream = await membership.get(f"/audit/streams/{stream_id}", params=params, headers=actor.headers())
+        upstream = await service_client(request, service).get(f"/audit/streams/{stream_id}", params=params,
+                                                              headers=actor.headers())
     except Exception as exc:
-        raise Unavailable(f"the membership service did not answer ({exc.__class__.__name__})") from None
+        raise Unavailable(f"the {service} service did not answer ({exc.__class__.__name__})") from None
     return Response(upstream.content, status_code=upstream.status_code,
                     media_type=upstream.headers.get("content-type", "application/json"))

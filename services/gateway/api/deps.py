@@ -16,8 +16,9 @@ def _pool(request: Request) -> asyncpg.Pool:
     return pool
 
 
-def _membership(request: Request) -> httpx.AsyncClient:
-    client: httpx.AsyncClient = request.app.state.membership
+def service_client(request: Request, service: str) -> httpx.AsyncClient:
+    """The HTTP client of one event-sourced service's internal command API."""
+    client: httpx.AsyncClient = request.app.state.services[service]
     return client
 
 
@@ -27,7 +28,6 @@ def _settings(request: Request) -> Settings:
 
 
 ReadPool = Annotated[asyncpg.Pool, Depends(_pool)]
-Membership = Annotated[httpx.AsyncClient, Depends(_membership)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 MinPosition = Annotated[
     int | None,

@@ -27,7 +27,7 @@ def test_child_environment_reproduces_the_runner_settings(monkeypatch: pytest.Mo
         kafka_port=50002,
         kafka_controller_port=50003,
         gateway_port=50004,
-        membership_port=50005,
+        service_ports={"membership": 50005, "secondment": 50006, "investment": 50007},
         admin_token="t0ken",
     )
     env = supervisor.child_env(custom, {"EXTRA": "1"})
@@ -42,12 +42,17 @@ def test_child_environment_reproduces_the_runner_settings(monkeypatch: pytest.Mo
 
 
 def test_processes_start_in_order_with_their_ports() -> None:
-    settings = Settings(gateway_port=18000, membership_port=18101)
+    ports = {"membership": 18101, "secondment": 18102, "investment": 18103}
+    settings = Settings(gateway_port=18000, service_ports=ports)
     processes = app_processes(settings)
-    assert [p.name for p in processes] == ["membership", "membership-relay", "projector", "gateway"]
+    assert [p.name for p in processes] == [
+        "membership", "membership-relay", "secondment", "secondment-relay", "investment", "investment-relay",
+        "funds-credit", "projector", "gateway"]
     assert all(p.argv[0] == sys.executable for p in processes)
     by_name = {p.name: p for p in processes}
     assert by_name["membership"].ready_url == "http://127.0.0.1:18101/healthz"
+    assert by_name["investment"].ready_url == "http://127.0.0.1:18103/healthz"
+    assert by_name["gateway"].env["GB_SECONDMENT_URL"] == "http://127.0.0.1:18102"
     assert by_name["gateway"].ready_url == "http://127.0.0.1:18000/healthz"
     assert by_name["gateway"].argv[-2:] == ("--port", "18000")
     assert by_name["membership-relay"].ready_url is None

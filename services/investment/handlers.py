@@ -1,0 +1,67 @@
+"""Investment command handlers: load, fold, decide, append — and the first-referral index."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+import asyncpg
+
+from services.investment.commands import RegisterLead
+from services.investment.domain import leads, matching
+from services.investment.policy import investment_policy_on
+from services.kernel.handling import execute, fold
+from services.kernel.locks import KeyedLocks
+from services.kernel.store import AppendResult, CommandMeta, EventStore
+
+Store = EventStore[Any]
+
+_evolve_lead = cast(Callable[[leads.Lead, Any], leads.Lead], leads.evolve)
+_evolve_index = cast(Callable[[matching.LeadIndex, Any], matching.LeadIndex], matching.index_evolve)
+
+_registrations = KeyedLocks()
+
+INDEXES = """
+CREATE INDEX IF NOT EXISTS events_lead_match_key ON events ((data::jsonb ->> 'match_key'))
+    WHERE stream_type = 'lead';
+"""
+
+
+async def install(pool: asyncpg.Pool) -> None:
+    await pool.execute(INDEXES)
+
+
+async def earlier_lead(store: Store, key: str) -> str | None:
+    """The open first registration under ``key``: the lead index folded from that key's events."""
+    rows = await store.pool.fetch(
+        "SELECT position FROM events WHERE stream_type = 'lead' AND data::jsonb ->> 'match_key' = $1"
+        " ORDER BY position", key,
+    )
+    events = [r.event for r in await store.read_positions([row["position"] for row in rows])]
+    return matching.index_lookup(fold(_evolve_index, matching.INITIAL_INDEX, events), key)
+
+
+async def register_lead(store: Store, cmd: RegisterLead, meta: CommandMeta) -> AppendResult:
+    """First referral wins: registrations of one investor + project are serialised, so exactly one is first."""
+    key = matching.match_key(cmd.investor, cmd.project)
+
+    async def facts(_: leads.Lead) -> dict[str, Any]:
+        return {"earlier_lead_id": await earlier_lead(store, key)}
+
+    async with _registrations.hold(key):
+        return await execute(
+            store, stream_id=cmd.lead_id, stream_type="lead", decide=leads.decide, evolve=_evolve_lead,
+            initial=leads.INITIAL, command=cmd, meta=meta, context=facts,
+        )
+
+
+async def lead_command(store: Store, cmd: Any, meta: CommandMeta) -> AppendResult:
+    """Any later command on a lead, with the investment policy in force on the command's day."""
+
+    async def facts(_: leads.Lead) -> dict[str, Any]:
+        return {"policy": investment_policy_on(cmd.today)}
+
+    return await execute(
+        store, stream_id=cmd.lead_id, stream_type="lead", decide=leads.decide, evolve=_evolve_lead,
+        initial=leads.INITIAL, command=cmd, meta=meta, context=facts,
+    )

@@ -1,0 +1,64 @@
+"""The process of an event-sourced service: its store, its command API and its background tasks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import asyncpg
+from fastapi import APIRouter, FastAPI
+
+from services.kernel.events import service_registry
+from services.kernel.http import BodySizeLimit, install_problem_handlers
+from services.kernel.settings import Settings, load_settings
+from services.kernel.store import EventStore
+
+#: Extra work a service runs beside its API while it lives (a deadline timer, a directory install).
+Extras = Callable[[EventStore[Any], Settings], AbstractAsyncContextManager[None]]
+
+
+def create_service_app(
+    service: str, router: APIRouter, *, extras: Extras | None = None,
+    on_start: Callable[[asyncpg.Pool], Awaitable[None]] | None = None,
+) -> FastAPI:
+    """A FastAPI app serving ``router`` on the service's own store (database gb_<service>).
+
+    ``on_start`` prepares the database once the store's schema is there (indexes, directories);
+    ``extras`` runs beside the API while it lives (timers)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings = load_settings()
+        pool = await asyncpg.create_pool(settings.dsn(service), min_size=2, max_size=20)
+        store: EventStore[Any] = EventStore(pool, service_registry(service))
+        await store.start()
+        app.state.store = store
+        if on_start is not None:
+            await on_start(pool)
+        try:
+            if extras is None:
+                yield
+            else:
+                async with extras(store, settings):
+                    yield
+        finally:
+            await store.stop()
+            await pool.close()
+
+    app = FastAPI(
+        title=f"Golden Bridge — {service} (internal)",
+        description=f"Command API of the {service} service. Clients use the gateway, which authenticates them.",
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    app.include_router(router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.add_middleware(BodySizeLimit)
+    return app
