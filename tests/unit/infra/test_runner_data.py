@@ -16,8 +16,10 @@ from services.kernel.settings import Settings
 
 def test_every_setting_has_its_environment_variable() -> None:
     names = supervisor.settings_env_names()
-    assert set(names) == {f.name for f in dataclasses.fields(Settings)}
+    # The per-service maps are read from GB_<SERVICE>_PORT / GB_<SERVICE>_URL (Settings.service_env).
+    assert set(names) | {"service_ports", "service_urls"} == {f.name for f in dataclasses.fields(Settings)}
     assert all(var.startswith("GB_") for var in names.values())
+    assert set(Settings().service_env()) >= {"GB_MEMBERSHIP_PORT", "GB_SECONDMENT_PORT", "GB_INVESTMENT_PORT"}
 
 
 def test_child_environment_reproduces_the_runner_settings(monkeypatch: pytest.MonkeyPatch) -> None:
