@@ -18,10 +18,12 @@ from services.gateway.api import (
     dues,
     health,
     lead_commands,
+    leads,
     members,
     organisations,
     reports,
     secondment_commands,
+    secondments,
     tokens,
     transfers,
 )
@@ -81,6 +83,8 @@ def create_app() -> FastAPI:
     app.include_router(members.member_commands)
     app.include_router(secondment_commands.router)
     app.include_router(lead_commands.router)
+    app.include_router(secondments.router)
+    app.include_router(leads.router)
     app.add_middleware(BodySizeLimit)
     return app
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from services.gateway.projections import development, dues, meetings, membership, mobility
+from services.gateway.projections import development, dues, investment, meetings, membership, mobility, secondment
+from services.investment.events import REGISTRY as INVESTMENT
 from services.kernel.projection import Projection
 from services.membership.events import REGISTRY as MEMBERSHIP
+from services.secondment.events import REGISTRY as SECONDMENT
 
 PROJECTION = Projection.combine(
     "gateway",
-    registries=[MEMBERSHIP],
+    registries=[MEMBERSHIP, SECONDMENT, INVESTMENT],
     parts=[membership.PART, (development.DDL, development.apply), (mobility.DDL, mobility.apply),
-           (meetings.DDL, meetings.apply), (dues.DDL, dues.apply)],
+           (meetings.DDL, meetings.apply), (dues.DDL, dues.apply),
+           (secondment.DDL, secondment.apply), (investment.DDL, investment.apply)],
 )

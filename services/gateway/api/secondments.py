@@ -1,0 +1,7 @@
+"""Queries on secondments (being written)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1", tags=["secondments"])
