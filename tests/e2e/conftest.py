@@ -62,6 +62,20 @@ async def membership_db(system: Settings) -> AsyncIterator[asyncpg.Pool]:
 
 
 @pytest.fixture(scope="session")
+async def secondment_db(system: Settings) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(system.dsn("secondment"), min_size=1, max_size=4)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+async def investment_db(system: Settings) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(system.dsn("investment"), min_size=1, max_size=4)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
 async def read_db(system: Settings) -> AsyncIterator[asyncpg.Pool]:
     pool = await asyncpg.create_pool(system.dsn("gateway"), min_size=1, max_size=4)
     yield pool
