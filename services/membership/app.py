@@ -16,8 +16,7 @@ from services.membership.deadlines import run_daily
 
 
 @asynccontextmanager
-async def _directory_and_deadlines(store: EventStore[Any], settings: Settings) -> AsyncIterator[None]:
-    await directory.install(store.pool)
+async def _deadline_timer(store: EventStore[Any], settings: Settings) -> AsyncIterator[None]:
     stop = asyncio.Event()
     timer = asyncio.create_task(run_daily(store, stop, settings.deadline_interval_seconds), name="deadlines")
     try:
@@ -27,4 +26,4 @@ async def _directory_and_deadlines(store: EventStore[Any], settings: Settings) -
         await timer
 
 
-app = create_service_app("membership", router, extras=_directory_and_deadlines)
+app = create_service_app("membership", router, on_start=directory.install, extras=_deadline_timer)
