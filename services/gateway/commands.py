@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,8 +18,10 @@ from pydantic import BaseModel
 from services.gateway.api.deps import service_client
 from services.gateway.auth import CurrentActor, require
 from services.gateway.upstream import forward, relay_response
+from services.kernel.bodies import body_model
 from services.kernel.command_api import Accepted
 from services.kernel.identity import Actor, Role
+from services.kernel.routes import Route
 
 _PARAM = re.compile(r"{(\w+)}")
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -69,3 +71,18 @@ def command_route(
     endpoint.__name__ = re.sub(r"\W+", "_", action).strip("_")
     router.add_api_route(path, endpoint, methods=["POST"], status_code=201, response_model=Accepted,
                          responses=ERRORS, summary=doc.strip().splitlines()[0].rstrip("."))
+
+
+#: Who may send each command (the service checks scope again) and what it does, by command class.
+RoleTable = dict[type, tuple[tuple[Role, ...], str]]
+
+
+def route_table(router: APIRouter, routes: Iterable[Route], roles: RoleTable, *, service: str = "membership",
+                strip: str = "", location: Callable[[dict[str, Any], dict[str, str]], str] | None = None) -> None:
+    """Declare every route of a service's route table, with the roles and the doc from ``roles``.
+
+    ``strip`` removes a prefix the router already has (its path in the table stays the service's)."""
+    for route in routes:
+        allowed, doc = roles[route.command]
+        command_route(router, route.path.removeprefix(strip), body_model(route.command, route.body_excludes),
+                      roles=allowed, action=route.command.__name__, doc=doc, location=location, service=service)

@@ -9,9 +9,8 @@ from fastapi import APIRouter, Query
 
 from services.gateway.api.deps import Cursor, Limit, MinPosition, ReadPool
 from services.gateway.auth import CurrentActor
-from services.gateway.commands import command_route
+from services.gateway.commands import route_table
 from services.gateway.readmodels import page, wait_for_position
-from services.kernel.bodies import body_model
 from services.kernel.errors import Forbidden, NotFound
 from services.kernel.identity import Actor, Role
 from services.membership.commands import development as cmd
@@ -124,9 +123,4 @@ STEP_ROLES: dict[type, tuple[tuple[Role, ...], str]] = {
     cmd.CancelCase: (_BRANCH, "Close a case before admission."),
 }
 
-for _route in DEVELOPMENT_STEPS:
-    _roles, _doc = STEP_ROLES[_route.command]
-    command_route(
-        router, _route.path.removeprefix("/development"), body_model(_route.command, _route.body_excludes),
-        roles=_roles, action=_route.command.__name__, doc=_doc, location=_case_location,
-    )
+route_table(router, DEVELOPMENT_STEPS, STEP_ROLES, strip="/development", location=_case_location)

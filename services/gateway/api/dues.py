@@ -8,9 +8,8 @@ from fastapi import APIRouter, Query
 
 from services.gateway.api.deps import MinPosition, ReadPool
 from services.gateway.auth import CurrentActor
-from services.gateway.commands import command_route
+from services.gateway.commands import route_table
 from services.gateway.readmodels import wait_for_position
-from services.kernel.bodies import body_model
 from services.kernel.errors import Forbidden
 from services.kernel.identity import Role
 from services.membership.commands import dues as cmd
@@ -43,10 +42,7 @@ DUES_ROLES: dict[type, tuple[tuple[Role, ...], str]] = {
     cmd.RemitUpward: (_BRANCH, "Pass a period's collected dues upward (exactly what the branch collected)."),
 }
 
-for _route in DUES_STEPS:
-    _roles, _doc = DUES_ROLES[_route.command]
-    command_route(router, _route.path, body_model(_route.command, _route.body_excludes), roles=_roles,
-                  action=_route.command.__name__, doc=_doc)
+route_table(router, DUES_STEPS, DUES_ROLES)
 
 
 @router.get("/members/{member_id}/dues")

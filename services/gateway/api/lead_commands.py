@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.gateway.commands import command_route
+from services.gateway.commands import route_table
 from services.investment import commands as c
 from services.investment.routes import ROUTES
-from services.kernel.bodies import body_model
 from services.kernel.identity import Role
 
 router = APIRouter(prefix="/v1", tags=["investment"])
@@ -30,7 +29,4 @@ LEAD_ROLES: dict[type, tuple[tuple[Role, ...], str]] = {
                                 "shows each tier's part of the amount."),
 }
 
-for _route in ROUTES:
-    _roles, _doc = LEAD_ROLES[_route.command]
-    command_route(router, _route.path, body_model(_route.command, _route.body_excludes), roles=_roles,
-                  action=_route.command.__name__, doc=_doc, service="investment")
+route_table(router, ROUTES, LEAD_ROLES, service="investment")

@@ -9,9 +9,8 @@ from fastapi import APIRouter, Query
 
 from services.gateway.api.deps import Cursor, Limit, MinPosition, ReadPool
 from services.gateway.auth import CurrentActor, require
-from services.gateway.commands import command_route
+from services.gateway.commands import command_route, route_table
 from services.gateway.readmodels import page, wait_for_position
-from services.kernel.bodies import body_model
 from services.kernel.errors import Forbidden, NotFound
 from services.kernel.identity import Actor, Role
 from services.membership.commands import members as standing
@@ -130,7 +129,4 @@ MEMBER_ROLES: dict[type, tuple[tuple[Role, ...], str]] = {
     transfers.CancelTransfer: (_SELF, "Cancel a transfer that has not been received."),
 }
 
-for _route in MEMBER_STEPS:
-    _roles, _doc = MEMBER_ROLES[_route.command]
-    command_route(member_commands, _route.path, body_model(_route.command, _route.body_excludes), roles=_roles,
-                  action=_route.command.__name__, doc=_doc)
+route_table(member_commands, MEMBER_STEPS, MEMBER_ROLES)

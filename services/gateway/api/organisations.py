@@ -10,9 +10,8 @@ from fastapi import APIRouter, Query
 
 from services.gateway.api.deps import Limit, MinPosition, ReadPool
 from services.gateway.auth import CurrentActor
-from services.gateway.commands import command_route
+from services.gateway.commands import route_table
 from services.gateway.readmodels import wait_for_position
-from services.kernel.bodies import body_model
 from services.kernel.errors import Forbidden
 from services.kernel.identity import Role
 from services.membership.commands import branches as org
@@ -96,7 +95,4 @@ ORG_ROLES: dict[type, tuple[tuple[Role, ...], str]] = {
                                        "committee members)."),
 }
 
-for _route in ORGANISATION_STEPS:
-    _roles, _doc = ORG_ROLES[_route.command]
-    command_route(commands, _route.path, body_model(_route.command, _route.body_excludes), roles=_roles,
-                  action=_route.command.__name__, doc=_doc)
+route_table(commands, ORGANISATION_STEPS, ORG_ROLES)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.gateway.commands import command_route
-from services.kernel.bodies import body_model
+from services.gateway.commands import route_table
 from services.kernel.identity import Role
 from services.secondment import commands as c
 from services.secondment.routes import ROUTES
@@ -42,7 +41,4 @@ SECONDMENT_ROLES: dict[type, tuple[tuple[Role, ...], str]] = {
     c.ListAsReserveCadre: (_COUNTY, "List the cadre as a reserve cadre (county organisation department)."),
 }
 
-for _route in ROUTES:
-    _roles, _doc = SECONDMENT_ROLES[_route.command]
-    command_route(router, _route.path, body_model(_route.command, _route.body_excludes), roles=_roles,
-                  action=_route.command.__name__, doc=_doc, service="secondment")
+route_table(router, ROUTES, SECONDMENT_ROLES, service="secondment")
