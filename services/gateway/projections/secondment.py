@@ -1,14 +1,271 @@
-"""Read models of the secondment service (being written)."""
+"""Secondment read models: units and their headcount history, cadres, the secondment roster,
+contributions and check-ins.
+
+Every row is written by the events of one record only (a unit, a cadre, a secondment), because the
+projector applies partitions concurrently; the 5 % report and the joins are made when read.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import date
 from typing import Any
 
-from services.kernel.events import Envelope
-from services.kernel.projection import Op
+import orjson
 
-DDL = ""
+from services.kernel.events import Envelope
+from services.kernel.projection import Op, update
+from services.secondment.domain.common import add_months
+from services.secondment.events import (
+    CadrePostChanged,
+    CadreRegistered,
+    CadreReturned,
+    CheckInRecorded,
+    CommendationProposed,
+    ContributionKind,
+    ContributionRecorded,
+    EarlyEndRefused,
+    EarlyEndRequested,
+    ExtensionRefused,
+    ExtensionRequested,
+    NominationApproved,
+    NominationRejected,
+    PromotionProposed,
+    ReserveCadreListed,
+    SecondmentEndedEarly,
+    SecondmentExtended,
+    SecondmentNominated,
+    SecondmentStarted,
+    UnitHeadcountChanged,
+    UnitRegistered,
+    UnpaidLeaveGranted,
+)
+from services.secondment.policy import secondment_policy_on
+
+DDL = """
+CREATE TABLE IF NOT EXISTS {schema}.units_view (
+    unit_id text PRIMARY KEY,
+    township_id text NOT NULL,
+    name text NOT NULL,
+    kind text NOT NULL,
+    position bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS units_view_township ON {schema}.units_view (township_id);
+CREATE TABLE IF NOT EXISTS {schema}.unit_headcounts (
+    unit_id text NOT NULL,
+    effective_from date NOT NULL,
+    headcount int NOT NULL,
+    position bigint NOT NULL,
+    PRIMARY KEY (unit_id, effective_from)
+);
+CREATE TABLE IF NOT EXISTS {schema}.cadres_view (
+    cadre_id text PRIMARY KEY,
+    name text NOT NULL,
+    unit_id text NOT NULL,
+    township_id text NOT NULL,
+    post text NOT NULL,
+    rank text NOT NULL,
+    pay_grade text NOT NULL,
+    administrative_relation_org_id text NOT NULL,
+    party_relation_org_id text NOT NULL,
+    registered_on date NOT NULL,
+    position bigint NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {schema}.secondments_view (
+    secondment_id text PRIMARY KEY,
+    cadre_id text NOT NULL,
+    unit_id text NOT NULL,
+    township_id text NOT NULL,
+    route text NOT NULL,
+    stage text NOT NULL,
+    placement jsonb NOT NULL,
+    nominated_on date NOT NULL,
+    approved_on date,
+    rejected_on date,
+    rejection_reason text,
+    departed_on date,
+    term_months int,
+    planned_end date,
+    extension_months int NOT NULL DEFAULT 0,
+    snapshot jsonb,
+    check_ins int NOT NULL DEFAULT 0,
+    last_check_in_on date,
+    next_check_in_due date,
+    contributions int NOT NULL DEFAULT 0,
+    capital_total_yuan numeric NOT NULL DEFAULT 0,
+    pending jsonb,
+    last_day date,
+    outcome text,
+    commendation jsonb,
+    commendation_proposed_on date,
+    promotion_proposed_on date,
+    reserve_listed_on date,
+    position bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS secondments_view_township ON {schema}.secondments_view (township_id, stage);
+CREATE INDEX IF NOT EXISTS secondments_view_cadre ON {schema}.secondments_view (cadre_id);
+CREATE TABLE IF NOT EXISTS {schema}.secondment_contributions (
+    secondment_id text NOT NULL,
+    contribution_id text NOT NULL,
+    kind text NOT NULL,
+    description text NOT NULL,
+    amount_yuan numeric,
+    contributed_on date NOT NULL,
+    source_ref text,
+    position bigint NOT NULL,
+    PRIMARY KEY (secondment_id, contribution_id)
+);
+CREATE TABLE IF NOT EXISTS {schema}.secondment_check_ins (
+    secondment_id text NOT NULL,
+    position bigint NOT NULL,
+    checked_in_on date NOT NULL,
+    due_on date NOT NULL,
+    late boolean NOT NULL,
+    PRIMARY KEY (secondment_id, position)
+);
+"""
+
+
+def _json(value: Any) -> str:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    return orjson.dumps(value, default=str).decode()
+
+
+def next_check_in(last: date) -> date:
+    """The next check-in is due the policy's interval after the last one (or the departure), as in
+    services.secondment.domain.secondments.due_items."""
+    return add_months(last, secondment_policy_on(last).check_in_interval_months)
 
 
 def apply(q: str, env: Envelope, event: Any) -> list[Op]:
-    return []
+    pos = env.position or 0
+    match event:
+        case UnitRegistered() | UnitHeadcountChanged():
+            return _unit(q, event, pos)
+        case CadreRegistered():
+            return [(
+                f"INSERT INTO {q}.cadres_view (cadre_id, name, unit_id, township_id, post, rank, pay_grade,"
+                " administrative_relation_org_id, party_relation_org_id, registered_on, position)"
+                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
+                (event.cadre_id, event.name, event.unit_id, event.township_id, event.post, event.rank,
+                 event.pay_grade, event.administrative_relation_org_id, event.party_relation_org_id,
+                 event.registered_on, pos),
+            )]
+        case CadrePostChanged():
+            return [update(q, "cadres_view", "cadre_id", event.cadre_id, pos, post=event.post, rank=event.rank,
+                           pay_grade=event.pay_grade)]
+        case _:
+            return _secondment(q, event, pos)
+
+
+def _unit(q: str, event: UnitRegistered | UnitHeadcountChanged, pos: int) -> list[Op]:
+    ops: list[Op] = []
+    if isinstance(event, UnitRegistered):
+        ops.append((
+            f"INSERT INTO {q}.units_view (unit_id, township_id, name, kind, position) VALUES ($1,$2,$3,$4,$5)",
+            (event.unit_id, event.township_id, event.name, event.kind.value, pos),
+        ))
+    # A change on a date already recorded corrects that date's figure (domain/units.py).
+    ops.append((
+        f"INSERT INTO {q}.unit_headcounts (unit_id, effective_from, headcount, position) VALUES ($1,$2,$3,$4)"
+        " ON CONFLICT (unit_id, effective_from) DO UPDATE SET headcount = EXCLUDED.headcount,"
+        " position = EXCLUDED.position",
+        (event.unit_id, event.effective_from, event.headcount, pos),
+    ))
+    return ops
+
+
+def _secondment(q: str, event: Any, pos: int) -> list[Op]:
+    table = "secondments_view"
+    match event:
+        case SecondmentNominated():
+            return [(
+                f"INSERT INTO {q}.secondments_view (secondment_id, cadre_id, unit_id, township_id, route, stage,"
+                " placement, nominated_on, position) VALUES ($1,$2,$3,$4,$5,'nominated',$6::jsonb,$7,$8)",
+                (event.secondment_id, event.cadre_id, event.unit_id, event.township_id, event.route.value,
+                 _json(event.placement), event.nominated_on, pos),
+            )]
+        case NominationApproved():
+            return [update(q, table, "secondment_id", event.secondment_id, pos, stage="approved",
+                           approved_on=event.approved_on)]
+        case NominationRejected():
+            return [update(q, table, "secondment_id", event.secondment_id, pos, stage="rejected",
+                           rejected_on=event.rejected_on, rejection_reason=event.reason)]
+        case SecondmentStarted():
+            return [(
+                f"UPDATE {q}.secondments_view SET stage = 'away', departed_on = $2, placement = $3::jsonb,"
+                " snapshot = $4::jsonb, term_months = $5, planned_end = $6, next_check_in_due = $7, position = $8"
+                " WHERE secondment_id = $1",
+                (event.secondment_id, event.departed_on, _json(event.placement), _json(event.snapshot),
+                 event.term_months, event.planned_end, next_check_in(event.departed_on), pos),
+            )]
+        case CheckInRecorded():
+            return [
+                (f"UPDATE {q}.secondments_view SET check_ins = check_ins + 1, last_check_in_on = $2,"
+                 " next_check_in_due = CASE WHEN stage = 'away' THEN $3::date END, position = $4"
+                 " WHERE secondment_id = $1",
+                 (event.secondment_id, event.checked_in_on, next_check_in(event.checked_in_on), pos)),
+                (f"INSERT INTO {q}.secondment_check_ins (secondment_id, position, checked_in_on, due_on, late)"
+                 " VALUES ($1,$2,$3,$4,$5)",
+                 (event.secondment_id, pos, event.checked_in_on, event.due_on, event.late)),
+            ]
+        case ContributionRecorded():
+            capital = event.amount_yuan if event.kind is ContributionKind.CAPITAL and event.amount_yuan else 0
+            return [
+                (f"UPDATE {q}.secondments_view SET contributions = contributions + 1,"
+                 " capital_total_yuan = capital_total_yuan + $2, position = $3 WHERE secondment_id = $1",
+                 (event.secondment_id, capital, pos)),
+                (f"INSERT INTO {q}.secondment_contributions (secondment_id, contribution_id, kind, description,"
+                 " amount_yuan, contributed_on, source_ref, position) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+                 (event.secondment_id, event.contribution_id, event.kind.value, event.description,
+                  event.amount_yuan, event.contributed_on, event.source_ref, pos)),
+            ]
+        case ExtensionRequested():
+            return [_pending(q, event.secondment_id, pos, {"kind": "extension", "months": event.months,
+                                                           "requested_on": event.requested_on,
+                                                           "reason": event.reason})]
+        case EarlyEndRequested():
+            return [_pending(q, event.secondment_id, pos, {"kind": "early_end", "last_day": event.last_day,
+                                                           "requested_on": event.requested_on,
+                                                           "reason": event.reason})]
+        case ExtensionRefused() | EarlyEndRefused():
+            return [_pending(q, event.secondment_id, pos, None)]
+        case SecondmentExtended():
+            return [(
+                f"UPDATE {q}.secondments_view SET planned_end = $2, extension_months = extension_months + $3,"
+                " pending = NULL, position = $4 WHERE secondment_id = $1",
+                (event.secondment_id, event.new_end, event.months, pos),
+            )]
+        case SecondmentEndedEarly() | CadreReturned() | UnpaidLeaveGranted():
+            stage, outcome = {
+                SecondmentEndedEarly: ("ended_early", "return_to_post"),
+                CadreReturned: ("returned", "return_to_post"),
+                UnpaidLeaveGranted: ("unpaid_leave", "unpaid_leave"),
+            }[type(event)]
+            return [(
+                f"UPDATE {q}.secondments_view SET stage = $2, outcome = $3, last_day = $4, pending = NULL,"
+                " next_check_in_due = NULL, position = $5 WHERE secondment_id = $1",
+                (event.secondment_id, stage, outcome, event.last_day, pos),
+            )]
+        case CommendationProposed():
+            return [(
+                f"UPDATE {q}.secondments_view SET commendation_proposed_on = $2, commendation = $3::jsonb,"
+                " position = $4 WHERE secondment_id = $1",
+                (event.secondment_id, event.proposed_on, _json({
+                    "proposed_on": event.proposed_on, "capital_total_yuan": str(event.capital_total_yuan),
+                    "threshold_yuan": str(event.threshold_yuan), "reason": event.reason,
+                    "policy_version": event.policy_version}), pos),
+            )]
+        case PromotionProposed():
+            return [update(q, table, "secondment_id", event.secondment_id, pos,
+                           promotion_proposed_on=event.proposed_on)]
+        case ReserveCadreListed():
+            return [update(q, table, "secondment_id", event.secondment_id, pos, reserve_listed_on=event.listed_on)]
+        case _:
+            return []
+
+
+def _pending(q: str, secondment_id: str, pos: int, pending: dict[str, Any] | None) -> Op:
+    return (f"UPDATE {q}.secondments_view SET pending = $2::jsonb, position = $3 WHERE secondment_id = $1",
+            (secondment_id, None if pending is None else _json(pending), pos))
