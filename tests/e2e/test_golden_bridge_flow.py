@@ -115,8 +115,16 @@ async def test_a_cadres_lead_lands_and_the_credit_reaches_the_secondment(
     assert branch["landed"] == 1
     claims = await get(gateway, "/v1/reward-claims", admin_headers, township=township)
     assert [(c["lead_id"], Decimal(c["amount"])) for c in claims["items"]] == [(lead_id, 34_000)]
+    # The township's 2025 results: the lead landed and its second instalment arrived in 2025; the cadre was out
+    # on 31 December (1 of 20 = exactly 5 %).
     performance = await get(gateway, "/v1/reports/performance", admin_headers, year=2025, township=township)
-    assert performance  # the township's 2025 results: checked in detail by the read-model tests
+    (results,) = performance["townships"]
+    assert results["investment"] == {"leads_registered": 0, "projects_landed": 1, "capital_arrived_yuan": "500000",
+                                     "actual_fixed_investment_yuan": "12000000"}
+    assert (results["secondment_target"]["out"], results["secondment_target"]["status"]) == (1, "met")
+    by_2024 = row(await get(gateway, "/v1/reports/performance", admin_headers, year=2024, township=township),
+                  township)["investment"]
+    assert (by_2024["leads_registered"], Decimal(by_2024["capital_arrived_yuan"])) == (1, 600_000)
 
     # Term over (24 months from 2024-03-01): back to the original post, as snapshotted at departure.
     end = await post(gateway, f"/v1/secondments/{sid}/end",
