@@ -8,7 +8,9 @@ four townships meet the 30 June target and Heping misses it; 12 activists and 7 
 branches #3 and #9 (n = 2 and 8) are the two that meet the branch target.
 
 Everything goes through the public gateway, like a real client, with idempotency keys derived from
-the demo's own names — loading twice changes nothing.
+the demo's own names — loading twice changes nothing. The run command also loads the townships' units,
+cadres and a year of secondments (``demo_secondment``) and investment leads in every stage
+(``demo_investment``); their numbers are written in those modules.
 """
 
 from __future__ import annotations
@@ -85,6 +87,52 @@ def plan(seed: int = 2026) -> tuple[list[dict[str, Any]], list[list[dict[str, An
     return branches, members
 
 
+def member_body(person: dict[str, Any], branch_id: str) -> dict[str, Any]:
+    """The registration body of a planned member (the same bytes on every load, so a replay matches)."""
+    body = {k: v for k, v in person.items() if k not in ("away", "months")}
+    return {**body, "formal_org_id": branch_id}
+
+
+class DemoClient:
+    """Posts demo commands with the admin token and idempotency keys derived from the demo's names.
+
+    ``written`` counts the commands that wrote something (a replayed key writes nothing) and
+    ``position`` is the highest position answered, to pass as ``min_position`` when reading; a
+    lookup (``record=False``: replaying a membership record for its id) counts in neither."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.written = 0
+        self.position = 0
+
+    async def post(self, path: str, key: str, body: dict[str, Any], *, record: bool = True) -> dict[str, Any]:
+        r = await self.client.post(path, json=body, headers={"Idempotency-Key": f"demo-{key}"})
+        if r.status_code not in (200, 201):
+            raise RuntimeError(f"{path} answered {r.status_code}: {r.text}")
+        answer = dict(r.json())
+        if record:
+            self.written += not answer.get("replayed", False)
+            self.position = max(self.position, int(answer.get("position", 0)))
+        return answer
+
+    async def post_id(self, path: str, key: str, body: dict[str, Any], *, record: bool = True) -> str:
+        return str((await self.post(path, key, body, record=record))["id"])
+
+
+async def branch_ids(demo: DemoClient) -> list[str]:
+    """The 13 branches' ids, by replaying their establishment (the same key and body answer the same id)."""
+    branches, _ = plan()
+    return [await demo.post_id("/v1/branches", f"branch-{b}", branch, record=False)
+            for b, branch in enumerate(branches)]
+
+
+async def first_member(demo: DemoClient, b: int, branch_id: str) -> tuple[str, str]:
+    """Branch b's first planned member (id, name), by replaying the registration."""
+    person = plan()[1][b][0]
+    member_id = await demo.post_id("/v1/members", f"member-{b}-0", member_body(person, branch_id), record=False)
+    return member_id, str(person["name"])
+
+
 def admission_steps(n: int, full: list[str], entitled: int) -> list[tuple[str, dict[str, Any], bool]]:
     """A migrant worker who applied in 2024 and is admitted in 2026 (path, body, needs a township token)."""
     est = established_on(n)
@@ -159,8 +207,7 @@ async def load(base_url: str, token: str) -> dict[str, int]:
 
             async def one(m: int, person: dict[str, Any], branch_id: str = branch_id, b: int = b,
                           dest: str = branch["destination"], full: list[str] = full) -> None:
-                body = {k: v for k, v in person.items() if k not in ("away", "months")}
-                registered = await post("/v1/members", f"member-{b}-{m}", {**body, "formal_org_id": branch_id})
+                registered = await post("/v1/members", f"member-{b}-{m}", member_body(person, branch_id))
                 member_id = registered["id"]
                 counts["members"] += 1
                 if person["status"] == "full":
@@ -195,12 +242,19 @@ async def load(base_url: str, token: str) -> dict[str, int]:
 
 
 def main() -> None:
+    # The secondment and investment parts build on this module (its client and branches): imported here.
+    from services.gateway.demo_investment import load_results
+
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = load_settings()
-    counts = asyncio.run(load(f"http://127.0.0.1:{settings.gateway_port}", settings.admin_token))
+    base_url = f"http://127.0.0.1:{settings.gateway_port}"
+    counts = asyncio.run(load(base_url, settings.admin_token))
     log.info("demo data ready: %(organisations)d township committees, %(branches)d branches, %(members)d members, "
              "%(outflows)d outflows, %(applications)d development cases, %(admissions)d admissions", counts)
+    results = asyncio.run(load_results(base_url, settings.admin_token)).counts
+    log.info("demo data ready: %(units)d township units, %(cadres)d cadres, %(departures)d secondments started, "
+             "%(leads)d investment leads (%(landed)d landed)", results)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 
 from services.gateway.api.deps import Cursor, Limit, MinPosition, ReadPool
 from services.gateway.api.reports import targets_report
-from services.gateway.api.secondments import plain, secondment_targets
+from services.gateway.api.secondments import plain, secondment_targets, yuan
 from services.gateway.auth import CurrentActor, require
 from services.gateway.readmodels import page, wait_for_position
 from services.investment.domain.lead_state import OPEN_STAGES, PIPELINE
@@ -145,7 +145,7 @@ def _count(row: dict[str, Any], lead: asyncpg.Record) -> None:
 
 
 def _money(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in row.items()}
+    return {k: (yuan(v) if isinstance(v, Decimal) else v) for k, v in row.items()}
 
 
 @router.get("/reports/landed")

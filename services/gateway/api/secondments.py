@@ -29,7 +29,12 @@ ROUNDING = "required = ceil(headcount × 5 / 100): at exactly 5 % the target is 
 
 def plain(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
     """A row as JSON-ready values: money as decimal strings, never floats."""
-    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in dict(row).items()}
+    return {k: (yuan(v) if isinstance(v, Decimal) else v) for k, v in dict(row).items()}
+
+
+def yuan(amount: Decimal) -> str:
+    """A decimal as plain digits ("1250000", never "1.25E+6")."""
+    return format(amount, "f")
 
 
 async def township_in_scope(pool: asyncpg.Pool, actor: Actor, township: str | None, action: str) -> str | None:
