@@ -74,7 +74,7 @@ async def test_a_lead_is_stalled_after_exactly_the_policy_period_and_readers_see
     member_id = "reader-member"
     mine = await post(gateway, "/v1/leads", lead_body(
         township, registrant_kind="member", registrant_id=member_id, registrant_name="Wu Fang",
-        registered_on="2024-01-01"), token(system, Role.MEMBER, subject=member_id))
+        branch_id="branch-m", registered_on="2024-01-01"), token(system, Role.MEMBER, subject=member_id))
     theirs = await post(gateway, "/v1/leads", lead_body(township, registered_on="2024-01-01"), admin_headers)
 
     async def stalled(as_of: str) -> bool:
