@@ -13,6 +13,7 @@ import httpx
 from infra import supervisor
 from infra.processes import get_process
 from services.kernel.settings import Settings
+from services.membership.events import REGISTRY as MEMBERSHIP
 from tests.e2e.conftest import branch_body, eventually, member_body
 
 COMMANDS = 1000
@@ -76,7 +77,8 @@ async def test_killing_relay_and_projector_mid_flight_loses_and_doubles_nothing(
 
     await eventually(lambda: membership_db.fetchval("SELECT count(*) = 0 FROM outbox"), what="outbox drained")
     total = await membership_db.fetchval("SELECT count(*) FROM events")
-    await eventually(lambda: read_db.fetchval("SELECT count(*) = $1 FROM applied_events", total),
+    await eventually(lambda: read_db.fetchval("SELECT count(*) = $1 FROM applied_events WHERE source = $2", total,
+                                              MEMBERSHIP.source),
                      timeout=120, what="the live read models applying every stored event")
 
     schema = f"rebuild_{uuid.uuid4().hex[:8]}"
