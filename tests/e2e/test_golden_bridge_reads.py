@@ -63,6 +63,10 @@ async def test_sending_units_read_only_their_own_township(
     assert [r["secondment_id"] for r in (await get(gateway, "/v1/secondments", own))["items"]] == [
         mine.secondment_id]
     await get(gateway, "/v1/secondments", token(system, Role.MEMBER), 403)
+    # Departed 2024-03-01 with no check-in yet: one is due three months on; the term ends two years on.
+    due = await get(gateway, "/v1/secondments/due-items", own, on="2024-06-02")
+    assert [(i["kind"], i["due_on"], i["overdue"]) for i in due["items"]] == [
+        ("check_in_due", "2024-06-01", True), ("term_ends", "2026-02-28", False)]
     await get(gateway, "/v1/secondments/no-such-secondment", own, 404)
 
 

@@ -118,6 +118,31 @@ async def roster(
     return {"items": [_roster_row(r, day) for r in rows[:len(items)]], "next_cursor": next_cursor}
 
 
+@router.get("/secondments/due-items")
+async def due_items(
+    actor: CurrentActor, pool: ReadPool, township: str | None = None,
+    on: Annotated[date | None, Query(description="The day to judge (default today).")] = None,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    """What the sending units owe for cadres away, as services.secondment.domain.secondments.due_items lists it:
+    `check_in_due` (the policy's interval after the last check-in or the departure) and `term_ends` (the
+    term's last day: record the return or 停薪留職), each `overdue` once the day has passed."""
+    township = await township_in_scope(pool, actor, township, "read secondment due items")
+    await wait_for_position(pool, SOURCE, min_position)
+    day = on or date.today()
+    rows = await pool.fetch(
+        f"{_ROSTER} WHERE s.stage = 'away' AND ($1::text IS NULL OR s.township_id = $1) ORDER BY s.secondment_id",
+        township)
+    items = [
+        {"kind": kind, "due_on": due, "overdue": day > due, "secondment_id": r["secondment_id"],
+         "cadre_id": r["cadre_id"], "cadre_name": r["cadre_name"], "township_id": r["township_id"],
+         "unit_id": r["unit_id"]}
+        for r in rows for kind, due in (("check_in_due", r["next_check_in_due"]), ("term_ends", r["planned_end"]))
+        if due is not None
+    ]
+    return {"on": day, "items": sorted(items, key=lambda i: (i["due_on"], i["secondment_id"], i["kind"]))}
+
+
 @router.get("/secondments/{secondment_id}")
 async def get_secondment(secondment_id: str, actor: CurrentActor, pool: ReadPool,
                          min_position: MinPosition = None) -> dict[str, Any]:
