@@ -69,6 +69,8 @@ class LeadRegistered:
     homecoming: bool
     registered_on: date
     actor: str
+    #: Added after v1 went out (optional, so older events still decode): who to credit, by name.
+    registrant_name: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

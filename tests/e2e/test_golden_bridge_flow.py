@@ -109,8 +109,8 @@ async def test_a_cadres_lead_lands_and_the_credit_reaches_the_secondment(
     assert Decimal(by_township["arrived_yuan"]) == 1_100_000
     credit = await get(gateway, "/v1/reports/landed", admin_headers, township=township)
     (registrant,) = [r for r in credit["registrants"] if r["registrant_id"] == cadre_id]
-    assert (registrant["registrant_kind"], registrant["landed"], Decimal(registrant["arrived_yuan"])) == (
-        "cadre", 1, 1_100_000)
+    assert (registrant["registrant_kind"], registrant["registrant_name"], registrant["landed"],
+            Decimal(registrant["arrived_yuan"])) == ("cadre", "Chen Gang", 1, 1_100_000)
     (branch,) = [b for b in credit["branches"] if b["branch_id"] == "branch-shenzhen" and b["township_id"] == township]
     assert branch["landed"] == 1
     claims = await get(gateway, "/v1/reward-claims", admin_headers, township=township)

@@ -162,7 +162,7 @@ async def landed_report(actor: CurrentActor, pool: ReadPool, township: str | Non
     branches = await pool.fetch(f"SELECT branch_id, township_id, {sums} FROM leads_view {where}"
                                 " GROUP BY branch_id, township_id ORDER BY township_id, branch_id", township)
     registrants = await pool.fetch(
-        f"SELECT registrant_kind, registrant_id, {sums} FROM leads_view"
+        f"SELECT registrant_kind, registrant_id, max(registrant_name) AS registrant_name, {sums} FROM leads_view"
         f" {where} GROUP BY registrant_kind, registrant_id ORDER BY registrant_kind, registrant_id", township)
     return {"branches": [plain(b) for b in branches], "registrants": [plain(r) for r in registrants]}
 

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS {schema}.leads_view (
     stage text NOT NULL,
     registrant_kind text NOT NULL,
     registrant_id text NOT NULL,
+    registrant_name text,
     branch_id text NOT NULL,
     township_id text NOT NULL,
     investor text NOT NULL,
@@ -88,11 +89,11 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
             return [(
                 f"INSERT INTO {q}.leads_view (lead_id, stage, registrant_kind, registrant_id,"
                 " branch_id, township_id, investor, project, sector, kind, promised_amount, origin_locality,"
-                " homecoming, registered_on, last_progress_on, position)"
-                " VALUES ($1,'registered',$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$13,$14)",
+                " homecoming, registered_on, last_progress_on, position, registrant_name)"
+                " VALUES ($1,'registered',$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$13,$14,$15)",
                 (event.lead_id, event.registrant_kind.value, event.registrant_id, event.branch_id, event.township_id,
                  event.investor, event.project, event.sector, event.kind.value, event.promised_amount,
-                 event.origin_locality, event.homecoming, event.registered_on, pos),
+                 event.origin_locality, event.homecoming, event.registered_on, pos, event.registrant_name),
             )]
         case LeadDuplicateRecorded():
             return [(

@@ -141,7 +141,7 @@ def register(state: Lead, c: RegisterLead, earlier_lead_id: str | None) -> LeadR
         sector=require_text(c.sector, "sector"), kind=c.kind,
         promised_amount=promised,
         origin_locality=require_text(c.origin_locality, "origin_locality"), homecoming=c.homecoming,
-        registered_on=c.registered_on, actor=actor,
+        registered_on=c.registered_on, actor=actor, registrant_name=c.registrant_name.strip() or None,
     )
 
 
