@@ -52,6 +52,12 @@ async def test_a_cadres_lead_lands_and_the_credit_reaches_the_secondment(
                            "work": "sales assistant at the host enterprise"}, sending)
     roster = await get(gateway, f"/v1/secondments/{sid}", sending, min_position=check_in["position"])
     assert roster["next_check_in_due"] == "2024-08-20"
+    # The sending unit's roster and units: who is where, until when; the headcount behind the 5 % target.
+    (listed,) = (await get(gateway, "/v1/secondments", sending, as_of="2024-09-01"))["items"]
+    assert (listed["secondment_id"], listed["cadre_name"], listed["placement"]["host_name"], listed["planned_end"],
+            listed["check_in_overdue"]) == (sid, "Chen Gang", "Pengcheng Electronics Ltd", "2026-02-28", True)
+    (unit,) = (await get(gateway, "/v1/units", sending))["items"]
+    assert (unit["unit_id"], unit["headcount"]) == (seconded.unit_id, 20)
 
     # The 5 % report while the cadre is out: 1 of 20 is exactly 5 %.
     targets = await get(gateway, "/v1/reports/secondment-targets", admin_headers, on="2025-06-01", township=township)
