@@ -114,6 +114,11 @@ def markdown(record: dict[str, Any]) -> str:
                          "commands, p50 / p99 / max", _lat(v["visible"]), "ms", "—",
                          f"POST alone p50 {_n(v['post'].get('p50_ms'), 1)} ms; failures {v['failures'] or 'none'}"
                          f"{extra}"))
+    pol = r.get("policy")
+    if pol:
+        rows.append((f"3. Funds on a cadre's lead → contribution on the secondment (two services, the funds-credit "
+                     f"policy, two relays, the projector), {pol['visible'].get('n', 0)} sequential instalments, "
+                     "p50 / p99 / max", _lat(pol["visible"]), "ms", "—", f"failures {pol['failures'] or 'none'}"))
     rb = r.get("rebuild")
     if rb:
         rows.append(("4. Rebuild (`projector --rebuild`), events applied / wall time", _n(rb["events_per_s"]),

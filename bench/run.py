@@ -30,12 +30,12 @@ import traceback  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 
-from bench import appends, dues, report, system  # noqa: E402
+from bench import appends, dues, policy, report, system  # noqa: E402
 from bench.common import RESULTS_DIR, drop_database, recreate_database, say  # noqa: E402
 from bench.machine import describe  # noqa: E402
 from services.kernel.settings import Settings, load_settings  # noqa: E402
 
-PARTS = ("kernel", "asyncpg", "eventsourcing", "commands", "latency", "rebuild", "dues")
+PARTS = ("kernel", "asyncpg", "eventsourcing", "commands", "latency", "policy", "rebuild", "dues")
 KERNEL_DB, ES_DB = "gb_bench_kernel", "gb_bench_es"
 
 
@@ -124,6 +124,12 @@ async def system_phase(settings: Settings, args: argparse.Namespace, results: di
             except Exception as exc:
                 errors.append(f"latency ({mode}) failed: {exc!r}")
                 traceback.print_exc()
+    if "policy" in parts:
+        try:
+            results["policy"] = await policy.credit_latency(settings, args.latency_commands)
+        except Exception as exc:
+            errors.append(f"policy latency failed: {exc!r}")
+            traceback.print_exc()
     if "rebuild" in parts:
         try:
             before = await system.topic_events(settings)
@@ -192,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:
                 errors.append(f"dues benchmark failed: {exc!r}")
                 traceback.print_exc()
-        if parts & {"commands", "latency", "rebuild"}:
+        if parts & {"commands", "latency", "policy", "rebuild"}:
             started: list[str] = []
             try:
                 if not args.system_running:
@@ -204,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 system.stop_system(settings, started)
             notes.append(
-                "System: membership, its relay, the projector and the gateway run as separate processes "
+                "System: every process of infra/processes.py (three services and their relays, the funds-credit "
+                "policy, the projector, the gateway) runs separately "
                 f"({'already running' if args.system_running else 'started by the benchmark with infra.supervisor'}). "
                 f"Commands/s: {args.clients} concurrent httpx clients POST /v1/branches back to back for "
                 f"{args.command_seconds:g} s after 2 s of warm-up, each with a fresh Idempotency-Key; only 201s "

@@ -120,18 +120,18 @@ async def projection_lag(settings: Settings) -> int:
 
 
 async def wait_caught_up(settings: Settings, what: str, timeout: float = 900.0) -> dict[str, float]:
-    """Wait until the relay's outbox is empty and the live projector has applied everything.
+    """Wait until every relay's outbox is empty and the live projector has applied everything.
 
     Returns the seconds until the outbox was first seen empty (relay done) and until caught up.
     """
     t0 = time.monotonic()
     last_report = t0
     relay_done: float | None = None
-    membership = await asyncpg.connect(settings.dsn("membership"))
+    stores = [await asyncpg.connect(settings.dsn(s)) for s in EVENT_SOURCED_SERVICES]
     try:
         async with LagProbe(settings) as probe:
             while True:
-                outbox = await membership.fetchval("SELECT count(*) FROM outbox")
+                outbox = sum([await store.fetchval("SELECT count(*) FROM outbox") for store in stores])
                 behind = await probe.lag() if outbox == 0 else None
                 if outbox == 0 and relay_done is None:
                     relay_done = time.monotonic() - t0
@@ -146,7 +146,8 @@ async def wait_caught_up(settings: Settings, what: str, timeout: float = 900.0) 
                     last_report = now
                 await asyncio.sleep(0.2)
     finally:
-        await membership.close()
+        for store in stores:
+            await store.close()
 
 
 async def topic_events(settings: Settings) -> int:
