@@ -101,3 +101,10 @@ async def test_a_lead_is_stalled_after_exactly_the_policy_period_and_readers_see
         theirs["id"]]
     await get(gateway, "/v1/leads", secretary, 403, branch_id="branch-y")
     await get(gateway, "/v1/reports/lead-pipeline", secretary, 403)
+
+
+async def test_the_gateway_is_ready_when_every_service_answers(system: Settings, gateway: httpx.AsyncClient) -> None:
+    ready = await gateway.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    checks = ready.json()["checks"]
+    assert {checks[s] for s in ("postgresql", "kafka", "membership", "secondment", "investment")} == {"ok"}

@@ -1,4 +1,4 @@
-"""Liveness and readiness: PostgreSQL, Kafka and how far the read models lag behind."""
+"""Liveness and readiness: PostgreSQL, Kafka, the services and how far the read models lag behind."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "A dependency is down or the read models lag"}})
 async def readyz(request: Request) -> JSONResponse:
-    """Ready when PostgreSQL and Kafka answer and the read models lag by at most 10,000 events."""
+    """Ready when PostgreSQL, Kafka and every service's command API answer and the read models lag by at
+    most 10,000 events."""
     checks: dict[str, Any] = {}
     ok = True
     pool = request.app.state.read_pool
@@ -46,4 +47,11 @@ async def readyz(request: Request) -> JSONResponse:
     except Exception as exc:
         checks["kafka"] = f"failed: {exc}"
         ok = False
+    for service, client in request.app.state.services.items():
+        try:
+            answer = await client.get("/healthz", timeout=2.0)
+            checks[service] = "ok" if answer.status_code == 200 else f"answered {answer.status_code}"
+        except Exception as exc:
+            checks[service] = f"failed: {exc.__class__.__name__}"
+        ok = ok and checks[service] == "ok"
     return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
