@@ -14,6 +14,7 @@ Why aiokafka and not faust-streaming here: see docs/decisions/projector-runtime.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -86,12 +87,37 @@ class Projection:
         return Projection(name=name, ddl="\n".join(ddl for ddl, _ in parts), registries=registries, apply=apply)
 
 
-async def install(conn: asyncpg.Connection, projection: Projection, schema: str) -> None:
+async def install(conn: asyncpg.Connection, projection: Projection, schema: str) -> bool:
+    """Create the read-model tables; returns True when an outdated schema was dropped to be rebuilt.
+
+    Read models are disposable: when the DDL differs from the one the schema was built with (a new
+    column, a new table), the schema is dropped with its checkpoints, and the runner projects every
+    event again from offset 0 — the topics keep every event forever.
+    """
+    fingerprint = hashlib.sha256((RUNNER_TABLES + projection.ddl).encode()).hexdigest()
+    q = f'"{schema}"'
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext('gb_projection_schema'))")
-        await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-        await conn.execute(RUNNER_TABLES.format(schema=f'"{schema}"'))
-        await conn.execute(projection.ddl.format(schema=f'"{schema}"'))
+        built_with = None
+        if await conn.fetchval("SELECT to_regclass($1)", f"{q}.projection_schema") is not None:
+            built_with = await conn.fetchval(f"SELECT fingerprint FROM {q}.projection_schema WHERE name = $1",
+                                             projection.name)
+        has_tables = await conn.fetchval(
+            "SELECT count(*) > 0 FROM information_schema.tables WHERE table_schema = $1", schema)
+        outdated = bool(has_tables) and built_with != fingerprint
+        if outdated:
+            log.warning("read models in schema %s were built with another definition: dropping them to "
+                        "project every event again", schema)
+            await conn.execute(f"DROP SCHEMA {q} CASCADE")
+        await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {q}")
+        await conn.execute(RUNNER_TABLES.format(schema=q))
+        await conn.execute(projection.ddl.format(schema=q))
+        await conn.execute(f"CREATE TABLE IF NOT EXISTS {q}.projection_schema (name text PRIMARY KEY,"
+                           " fingerprint text NOT NULL, built_at timestamptz NOT NULL DEFAULT now())")
+        await conn.execute(f"INSERT INTO {q}.projection_schema (name, fingerprint) VALUES ($1, $2)"
+                           " ON CONFLICT (name) DO UPDATE SET fingerprint = EXCLUDED.fingerprint", projection.name,
+                           fingerprint)
+        return outdated
 
 
 class ProjectionRunner:
