@@ -16,12 +16,8 @@ from typing import Any
 import httpx
 
 from bench.common import latency_summary, say
+from bench.system import _client
 from services.kernel.settings import Settings
-
-
-def _client(settings: Settings) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.gateway_port}", timeout=30.0,
-                             headers={"Authorization": f"Bearer {settings.admin_token}"})
 
 
 async def _post(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:

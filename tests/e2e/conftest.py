@@ -49,8 +49,10 @@ def admin_headers(system: Settings) -> dict[str, str]:
     return {"Authorization": f"Bearer {system.admin_token}"}
 
 
-def bearer(settings: Settings, role: Role, org_id: str | None = None) -> dict[str, str]:
-    token = issue_token(settings, Actor(subject=f"user-{uuid.uuid4().hex[:8]}", role=role, org_id=org_id))
+def bearer(settings: Settings, role: Role, org_id: str | None = None, subject: str | None = None) -> dict[str, str]:
+    """A signed token's header; ``subject`` names the caller (a member's or cadre's own id), else a fresh one."""
+    subject = subject or f"user-{uuid.uuid4().hex[:8]}"
+    token = issue_token(settings, Actor(subject=subject, role=role, org_id=org_id))
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -13,10 +13,9 @@ from typing import Any
 import asyncpg
 import httpx
 
-from services.gateway.auth import issue_token
-from services.kernel.identity import Actor, Role
+from services.kernel.identity import Role
 from services.kernel.settings import Settings
-from tests.e2e.conftest import eventually
+from tests.e2e.conftest import bearer, eventually
 from tests.e2e.secondment_steps import lead_body, post, second_a_cadre
 
 
@@ -24,10 +23,6 @@ async def get(gateway: httpx.AsyncClient, path: str, headers: dict[str, str], **
     response = await gateway.get(path, params=params, headers=headers)
     assert response.status_code == 200, f"{path}: {response.status_code} {response.text}"
     return response.json()
-
-
-def token(settings: Settings, actor: Actor) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(settings, actor)}"}
 
 
 def row(report: dict[str, Any], township_id: str, key: str = "townships") -> dict[str, Any]:
@@ -41,8 +36,8 @@ async def test_a_cadres_lead_lands_and_the_credit_reaches_the_secondment(
     # The sending unit (a township-committee token of the cadre's township) seconds the cadre; the county approves.
     seconded = await second_a_cadre(gateway, admin_headers, departed_on="2024-03-01", headcount=20)
     township, sid, cadre_id = seconded.township_id, seconded.secondment_id, seconded.cadre_id
-    sending = token(system, Actor(subject="sending-unit", role=Role.TOWNSHIP_COMMITTEE, org_id=township))
-    cadre = token(system, Actor(subject=cadre_id, role=Role.MEMBER))  # a cadre refers leads with a member token
+    sending = bearer(system, Role.TOWNSHIP_COMMITTEE, township, subject="sending-unit")
+    cadre = bearer(system, Role.MEMBER, subject=cadre_id)  # a cadre refers leads with a member token
 
     roster = await get(gateway, f"/v1/secondments/{sid}", sending, min_position=seconded.position)
     assert (roster["stage"], roster["departed_on"], roster["planned_end"]) == ("away", "2024-03-01", "2026-02-28")

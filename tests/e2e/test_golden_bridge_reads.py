@@ -6,14 +6,10 @@ from typing import Any
 
 import httpx
 
-from services.gateway.auth import issue_token
-from services.kernel.identity import Actor, Role
+from services.kernel.identity import Role
 from services.kernel.settings import Settings
+from tests.e2e.conftest import bearer
 from tests.e2e.secondment_steps import lead_body, post, second_a_cadre, unique
-
-
-def token(settings: Settings, role: Role, org_id: str | None = None, subject: str = "reader") -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(settings, Actor(subject=subject, role=role, org_id=org_id))}"}
 
 
 async def get(gateway: httpx.AsyncClient, path: str, headers: dict[str, str], status: int = 200, **params: Any) -> Any:
@@ -54,15 +50,15 @@ async def test_sending_units_read_only_their_own_township(
     system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str],
 ) -> None:
     mine = await second_a_cadre(gateway, admin_headers)
-    other = token(system, Role.TOWNSHIP_COMMITTEE, "township-somewhere-else")
-    own = token(system, Role.TOWNSHIP_COMMITTEE, mine.township_id)
+    other = bearer(system, Role.TOWNSHIP_COMMITTEE, "township-somewhere-else")
+    own = bearer(system, Role.TOWNSHIP_COMMITTEE, mine.township_id)
     await get(gateway, f"/v1/secondments/{mine.secondment_id}", other, 403, min_position=mine.position)
     await get(gateway, "/v1/reports/secondment-targets", other, 403, on="2025-01-01", township=mine.township_id)
     roster = await get(gateway, "/v1/secondments", other)
     assert all(r["township_id"] == "township-somewhere-else" for r in roster["items"])
     assert [r["secondment_id"] for r in (await get(gateway, "/v1/secondments", own))["items"]] == [
         mine.secondment_id]
-    await get(gateway, "/v1/secondments", token(system, Role.MEMBER), 403)
+    await get(gateway, "/v1/secondments", bearer(system, Role.MEMBER), 403)
     # Departed 2024-03-01 with no check-in yet: one is due three months on; the term ends two years on.
     due = await get(gateway, "/v1/secondments/due-items", own, on="2024-06-02")
     assert [(i["kind"], i["due_on"], i["overdue"]) for i in due["items"]] == [
@@ -74,11 +70,11 @@ async def test_a_lead_is_stalled_after_exactly_the_policy_period_and_readers_see
     system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str],
 ) -> None:
     township = unique("township")
-    member = token(system, Role.MEMBER, subject=unique("member"))
+    member = bearer(system, Role.MEMBER, subject=unique("member"))
     member_id = "reader-member"
     mine = await post(gateway, "/v1/leads", lead_body(
         township, registrant_kind="member", registrant_id=member_id, registrant_name="Wu Fang",
-        branch_id="branch-m", registered_on="2024-01-01"), token(system, Role.MEMBER, subject=member_id))
+        branch_id="branch-m", registered_on="2024-01-01"), bearer(system, Role.MEMBER, subject=member_id))
     theirs = await post(gateway, "/v1/leads", lead_body(township, registered_on="2024-01-01"), admin_headers)
 
     async def stalled(as_of: str) -> bool:
@@ -92,11 +88,11 @@ async def test_a_lead_is_stalled_after_exactly_the_policy_period_and_readers_see
                          min_position=theirs["position"])
     assert (pipeline["townships"][0]["by_stage"]["registered"], pipeline["townships"][0]["stalled"]) == (2, 2)
 
-    me = token(system, Role.MEMBER, subject=member_id)
+    me = bearer(system, Role.MEMBER, subject=member_id)
     assert [lead["lead_id"] for lead in (await get(gateway, "/v1/leads", me))["items"]] == [mine["id"]]
     await get(gateway, f"/v1/leads/{theirs['id']}", me, 403)
     await get(gateway, f"/v1/leads/{mine['id']}", member, 403)  # another member
-    secretary = token(system, Role.BRANCH_SECRETARY, "branch-x")
+    secretary = bearer(system, Role.BRANCH_SECRETARY, "branch-x")
     assert [lead["lead_id"] for lead in (await get(gateway, "/v1/leads", secretary, township=township))["items"]] == [
         theirs["id"]]
     await get(gateway, "/v1/leads", secretary, 403, branch_id="branch-y")

@@ -9,15 +9,10 @@ import asyncpg
 import httpx
 import pytest
 
-from services.gateway.auth import issue_token
-from services.kernel.identity import Actor, Role
+from services.kernel.identity import Role
 from services.kernel.settings import Settings
-from tests.e2e.conftest import assert_refused
+from tests.e2e.conftest import assert_refused, bearer
 from tests.e2e.secondment_steps import Seconded, cadre_body, lead_body, placement, post, second_a_cadre, signed_lead
-
-
-def token(settings: Settings, role: Role, org_id: str | None = None, subject: str = "someone") -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(settings, Actor(subject=subject, role=role, org_id=org_id))}"}
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +48,7 @@ async def test_secondment_rules_and_roles_refuse_and_write_nothing(
     system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str], secondment_db: asyncpg.Pool,
     seconded: Seconded,
 ) -> None:
-    sid, own = seconded.secondment_id, token(system, Role.TOWNSHIP_COMMITTEE, seconded.township_id)
+    sid, own = seconded.secondment_id, bearer(system, Role.TOWNSHIP_COMMITTEE, seconded.township_id)
     # Post, rank and pay stay unchanged while away.
     problem = await assert_refused(gateway, secondment_db, f"/v1/cadres/{seconded.cadre_id}/post", 409, headers=own,
                                    json={"post": "head", "rank": "deputy section", "pay_grade": "grade 22",
@@ -65,10 +60,10 @@ async def test_secondment_rules_and_roles_refuse_and_write_nothing(
     # Approvals are the county organisation department's; other townships cannot touch this cadre.
     await assert_refused(gateway, secondment_db, f"/v1/secondments/{sid}/extension-decision", 403, headers=own,
                          json={"approved": True, "decided_on": "2025-09-30"})
-    other = token(system, Role.TOWNSHIP_COMMITTEE, "township-elsewhere")
+    other = bearer(system, Role.TOWNSHIP_COMMITTEE, "township-elsewhere")
     await assert_refused(gateway, secondment_db, f"/v1/secondments/{sid}/check-ins", 403, headers=other,
                          json={"checked_in_on": "2025-05-01", "thinking": "fine", "work": "fine"})
-    member = token(system, Role.MEMBER, subject=seconded.cadre_id)
+    member = bearer(system, Role.MEMBER, subject=seconded.cadre_id)
     await assert_refused(gateway, secondment_db, f"/v1/secondments/{sid}/check-ins", 403, headers=member,
                          json={"checked_in_on": "2025-05-01", "thinking": "fine", "work": "fine"})
     # Money is yuan to the fen; a capital contribution needs its amount.
@@ -97,11 +92,11 @@ async def test_lead_commands_with_bad_input_or_no_right_are_refused(
         problem = await assert_refused(gateway, investment_db, "/v1/leads", 422, headers=admin_headers, json=bad)
         assert problem["detail"]
     # A member registers leads under their own name, never as a branch; a secretary only for its branch.
-    member = token(system, Role.MEMBER, subject="member-7")
+    member = bearer(system, Role.MEMBER, subject="member-7")
     await assert_refused(gateway, investment_db, "/v1/leads", 403, headers=member, json=body)
-    secretary = token(system, Role.BRANCH_SECRETARY, "branch-other")
+    secretary = bearer(system, Role.BRANCH_SECRETARY, "branch-other")
     await assert_refused(gateway, investment_db, "/v1/leads", 403, headers=secretary, json=body)
-    await assert_refused(gateway, investment_db, "/v1/leads", 403, headers=token(system, Role.HOST_ORGANISATION, "h"),
+    await assert_refused(gateway, investment_db, "/v1/leads", 403, headers=bearer(system, Role.HOST_ORGANISATION, "h"),
                          json=body)
 
     lead_id = await signed_lead(gateway, admin_headers, lead_body(township))

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 
 from services.gateway.api.deps import Cursor, Limit, MinPosition, ReadPool
 from services.gateway.api.reports import targets_report
-from services.gateway.api.secondments import plain, secondment_targets, yuan
+from services.gateway.api.secondments import plain, secondment_targets
 from services.gateway.auth import CurrentActor, require
 from services.gateway.readmodels import page, wait_for_position
 from services.investment.domain.lead_state import OPEN_STAGES, PIPELINE
@@ -117,15 +117,12 @@ async def lead_pipeline(actor: CurrentActor, pool: ReadPool, township: str | Non
     rows = await pool.fetch(
         f"SELECT * FROM ({_LEADS}) l WHERE ($4::text IS NULL OR township_id = $4) AND registered_on <= $3",
         _OPEN, _stall_days(day), day, township)
-    townships: dict[str, dict[str, Any]] = {}
+    total, townships = _pipeline_row(), dict[str, dict[str, Any]]()
     for r in rows:
-        t = townships.setdefault(r["township_id"], _pipeline_row())
-        _count(t, r)
-    total = _pipeline_row()
-    for r in rows:
-        _count(total, r)
-    return {"as_of": day, "stages": STAGES, "total": _money(total),
-            "townships": [{"township_id": k, **_money(v)} for k, v in sorted(townships.items())]}
+        for counts in (total, townships.setdefault(r["township_id"], _pipeline_row())):
+            _count(counts, r)
+    return {"as_of": day, "stages": STAGES, "total": plain(total),
+            "townships": [{"township_id": k, **plain(v)} for k, v in sorted(townships.items())]}
 
 
 def _pipeline_row() -> dict[str, Any]:
@@ -142,10 +139,6 @@ def _count(row: dict[str, Any], lead: asyncpg.Record) -> None:
     row["homecoming"] += bool(lead["homecoming"])
     row["promised_yuan"] += lead["promised_amount"] or 0
     row["arrived_yuan"] += lead["arrived_total"]
-
-
-def _money(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: (yuan(v) if isinstance(v, Decimal) else v) for k, v in row.items()}
 
 
 @router.get("/reports/landed")
@@ -220,7 +213,7 @@ async def performance(
             "township_id": t,
             "membership_targets": next((m for m in membership["townships"] if m["township_id"] == t), None),
             "secondment_target": next((s for s in secondment["townships"] if s["township_id"] == t), None),
-            "investment": _money(by_township.get(t, {"leads_registered": 0, "projects_landed": 0,
+            "investment": plain(by_township.get(t, {"leads_registered": 0, "projects_landed": 0,
                                                      "capital_arrived_yuan": "0",
                                                      "actual_fixed_investment_yuan": "0"})),
         } for t in sorted(townships)],

@@ -55,21 +55,13 @@ async def list_units(actor: CurrentActor, pool: ReadPool, township: str | None =
     """Township organs and stations with today's headcount and the headcount history (the 5 % denominator)."""
     township = await township_in_scope(pool, actor, township, "read units")
     await wait_for_position(pool, SOURCE, min_position)
-    rows = await pool.fetch(
-        "SELECT u.unit_id, u.township_id, u.name, u.kind, coalesce(json_agg(json_build_object("
-        "'effective_from', h.effective_from, 'headcount', h.headcount) ORDER BY h.effective_from)::jsonb, '[]')"
-        " AS history"
-        " FROM units_view u JOIN unit_headcounts h USING (unit_id)"
-        " WHERE $1::text IS NULL OR u.township_id = $1 GROUP BY u.unit_id ORDER BY u.township_id, u.unit_id",
-        township,
-    )
-    today = date.today().isoformat()
-    items = []
-    for row in rows:
-        history = row["history"]
-        current = [h["headcount"] for h in history if h["effective_from"] <= today]
-        items.append({**dict(row), "history": history, "headcount": current[-1] if current else 0})
-    return {"items": items}
+    today = date.today()
+    return {"items": [
+        {"unit_id": u.unit_id, "township_id": u.township_id, "name": u.name, "kind": u.kind,
+         "headcount": u.headcount_on(today),
+         "history": [{"effective_from": day, "headcount": n} for day, n in u.headcounts]}
+        for u in sorted(await _units(pool, township), key=lambda u: (u.township_id, u.unit_id))
+    ]}
 
 
 @router.get("/cadres/{cadre_id}")
