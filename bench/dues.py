@@ -20,10 +20,10 @@ import asyncpg
 from services.kernel.settings import Settings
 from services.kernel.store import CommandMeta, EventStore, Stream
 from services.membership import directory
+from services.membership.contract.events import REGISTRY
+from services.membership.contract.events.common import DuesCategory
+from services.membership.contract.events.dues import DuesAccountOpened
 from services.membership.dues_run import run_month
-from services.membership.events import REGISTRY
-from services.membership.events.common import DuesCategory
-from services.membership.events.dues import DuesAccountOpened
 
 DATABASE = "bench_dues"
 BASES = (Decimal("2800.00"), Decimal("4200.00"), Decimal("7600.00"), Decimal("12500.00"))

@@ -22,14 +22,14 @@ import httpx
 from bench.common import ROOT, latency_summary, say
 from infra import supervisor
 from infra.processes import app_processes
+from services import system
 from services.kernel.kafka import event_consumer, topic_partitions
 from services.kernel.projection import lag
-from services.kernel.settings import EVENT_SOURCED_SERVICES, READ_MODEL_DATABASE, Settings
+from services.kernel.settings import Settings
 from services.kernel.store import CommandMeta, EventStore, Stream
-from services.kernel.topics import event_topic
-from services.membership.events import REGISTRY, BranchEstablished, BuildMode, FoundingBasis
+from services.membership.contract.events import REGISTRY, BranchEstablished, BuildMode, FoundingBasis
 
-TOPICS = [event_topic(s) for s in EVENT_SOURCED_SERVICES]
+TOPICS = system.topics()
 SOURCE = REGISTRY.source
 REBUILD_SCHEMA = "bench_rebuild"
 
@@ -101,7 +101,7 @@ class LagProbe:
         self.schema = schema
 
     async def __aenter__(self) -> LagProbe:
-        self.pool = await asyncpg.create_pool(self.settings.dsn(READ_MODEL_DATABASE), min_size=1, max_size=1)
+        self.pool = await asyncpg.create_pool(self.settings.dsn(system.READ_MODEL_DATABASE), min_size=1, max_size=1)
         self.consumer = event_consumer(self.settings, "gb-bench-lag")
         await self.consumer.start()
         return self
@@ -127,7 +127,7 @@ async def wait_caught_up(settings: Settings, what: str, timeout: float = 900.0) 
     t0 = time.monotonic()
     last_report = t0
     relay_done: float | None = None
-    stores = [await asyncpg.connect(settings.dsn(s)) for s in EVENT_SOURCED_SERVICES]
+    stores = [await asyncpg.connect(settings.dsn(s)) for s in system.names()]
     try:
         async with LagProbe(settings) as probe:
             while True:
@@ -321,7 +321,7 @@ async def rebuild(settings: Settings) -> dict[str, Any]:
     log_path.write_text(text)
     if proc.returncode != 0:
         raise RuntimeError(f"rebuild exited with {proc.returncode}; last lines:\n{text[-3000:]}")
-    conn = await asyncpg.connect(settings.dsn(READ_MODEL_DATABASE))
+    conn = await asyncpg.connect(settings.dsn(system.READ_MODEL_DATABASE))
     try:
         applied = await conn.fetchval(f'SELECT count(*) FROM "{REBUILD_SCHEMA}".applied_events')
         branches = await conn.fetchval(f'SELECT count(*) FROM "{REBUILD_SCHEMA}".branches_view')

@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 
 from infra import supervisor
 from infra.aio import run_sync
-from services.kernel.settings import EVENT_SOURCED_SERVICES, READ_MODEL_DATABASE, Settings
+from services import system
+from services.kernel.settings import Settings
 
 log = logging.getLogger("infra")
 
@@ -67,7 +68,7 @@ def log_path(settings: Settings) -> Path:
 
 def database_names(settings: Settings) -> dict[str, str]:
     """service → database name, read from Settings.dsn() (gb_<service>)."""
-    services = (*EVENT_SOURCED_SERVICES, READ_MODEL_DATABASE)
+    services = (*system.names(), system.READ_MODEL_DATABASE)
     return {s: urlsplit(settings.dsn(s)).path.lstrip("/") for s in services}
 
 

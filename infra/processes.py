@@ -9,7 +9,8 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
-from services.kernel.settings import EVENT_SOURCED_SERVICES, Settings, load_settings
+from services import system
+from services.kernel.settings import Settings, load_settings
 
 #: Where HTTP services listen locally; inside a container it is "0.0.0.0".
 LOCAL_HOST = "127.0.0.1"
@@ -40,8 +41,8 @@ def app_processes(
     """Every application process in start order (``host``/``python`` differ only in containers)."""
     s = settings or load_settings()
     processes: list[AppProcess] = []
-    for service in EVENT_SOURCED_SERVICES:
-        port = s.service_port(service)
+    for definition in system.SERVICES:
+        service, port = definition.name, definition.port(s)
         processes += [
             AppProcess(
                 name=service,
@@ -50,7 +51,7 @@ def app_processes(
             ),
             AppProcess(
                 name=f"{service}-relay",
-                argv=(python, "-m", "services.kernel.relay", "--service", service),
+                argv=(python, "-m", "services.system", "relay", "--service", service),
             ),
         ]
     return [
@@ -67,7 +68,7 @@ def app_processes(
         AppProcess(
             name="gateway",
             argv=_uvicorn("services.gateway.app:app", host, s.gateway_port, python),
-            env={f"GB_{service.upper()}_URL": s.service_base_url(service) for service in EVENT_SOURCED_SERVICES},
+            env={f"GB_{d.name.upper()}_URL": d.base_url(s) for d in system.SERVICES},
             ready_url=_healthz(s.gateway_port),
         ),
     ]

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from infra.processes import AppProcess
+from services import system
 from services.kernel.settings import REPO_ROOT, Settings
 
 log = logging.getLogger("infra")
@@ -77,7 +78,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
     for field_name, var in settings_env_names().items():
         value = getattr(settings, field_name)
         env[var] = str(value)
-    env.update(settings.service_env())
+    env.update(settings.service_env(system.default_ports()))
     return env
 
 

@@ -22,8 +22,9 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import for_code
 
 from infra.aio import run_sync
+from services import system
 from services.kernel.settings import Settings, load_settings
-from services.kernel.topics import TopicSpec, all_topics
+from services.kernel.topics import TopicSpec, event_log_topics
 
 __all__ = ["TopicMismatchError", "all_topics", "create_topics", "ensure_topics", "main"]
 
@@ -107,6 +108,11 @@ async def ensure_topics(
     finally:
         await admin.close()
 
+
+
+def all_topics() -> list[TopicSpec]:
+    """The event-log topic of every service the system runs."""
+    return event_log_topics(system.names())
 
 def create_topics(settings: Settings | None = None, specs: Sequence[TopicSpec] | None = None) -> list[str]:
     settings = settings or load_settings()

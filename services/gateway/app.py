@@ -11,25 +11,25 @@ import httpx
 import orjson
 from fastapi import FastAPI
 
+from services import system
 from services.gateway.api import (
     audit,
     branches,
     development,
     dues,
     health,
-    lead_commands,
     leads,
     members,
     organisations,
     reports,
-    secondment_commands,
     secondments,
     tokens,
     transfers,
 )
+from services.gateway.commands import command_router
 from services.kernel.http import BodySizeLimit, install_problem_handlers
 from services.kernel.kafka import event_consumer
-from services.kernel.settings import EVENT_SOURCED_SERVICES, READ_MODEL_DATABASE, load_settings
+from services.kernel.settings import load_settings
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
@@ -56,12 +56,12 @@ async def _init_read_connection(conn: asyncpg.Connection) -> None:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = load_settings()
     app.state.settings = settings
-    app.state.read_pool = await asyncpg.create_pool(settings.dsn(READ_MODEL_DATABASE), min_size=2, max_size=20,
+    app.state.read_pool = await asyncpg.create_pool(settings.dsn(system.READ_MODEL_DATABASE), min_size=2, max_size=20,
                                                     init=_init_read_connection)
     app.state.services = {
-        service: httpx.AsyncClient(base_url=settings.service_base_url(service), timeout=30.0,
+        service.name: httpx.AsyncClient(base_url=service.base_url(settings), timeout=30.0,
                                    limits=httpx.Limits(max_connections=100))
-        for service in EVENT_SOURCED_SERVICES
+        for service in system.SERVICES
     }
     app.state.kafka = event_consumer(settings, "gb-gateway-health")
     await app.state.kafka.start()
@@ -79,10 +79,7 @@ def create_app() -> FastAPI:
     install_problem_handlers(app)
     for module in (branches, members, transfers, development, dues, organisations, reports, audit, tokens, health):
         app.include_router(module.router)
-    app.include_router(organisations.commands)
-    app.include_router(members.member_commands)
-    app.include_router(secondment_commands.router)
-    app.include_router(lead_commands.router)
+    app.include_router(command_router(system.SERVICES))
     app.include_router(secondments.router)
     app.include_router(leads.router)
     app.add_middleware(BodySizeLimit)

@@ -10,9 +10,9 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from services.kernel.errors import Forbidden, Unauthorized
-from services.kernel.identity import Actor, Role
 from services.kernel.settings import Settings
+from services.pure.errors import Forbidden, Unauthorized
+from services.pure.identity import Actor, Role
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <token>`")
 ISSUER = "golden-bridge-gateway"

@@ -1,27 +1,27 @@
-"""Declares a public command route: validate the body, check the role, forward to the owning service.
+"""Publishes every service's command route rows under /v1: validate the body, check the role, forward.
 
-Each command is one declaration, so the OpenAPI page documents every body while the forwarding,
-the role pre-check and the problem+json pass-through are written once.
+The rows come from each service's contract, so the OpenAPI page documents every body, role and scope
+while the forwarding, the role pre-check and the problem+json pass-through are written once.
 """
 
 from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
 
 from services.gateway.api.deps import service_client
 from services.gateway.auth import CurrentActor, require
 from services.gateway.upstream import forward, relay_response
 from services.kernel.bodies import body_model
 from services.kernel.command_api import Accepted
-from services.kernel.identity import Actor, Role
-from services.kernel.routes import Route
+from services.kernel.routes import CommandRoute
+from services.kernel.service import ServiceDefinition
+from services.pure.identity import Actor
 
 _PARAM = re.compile(r"{(\w+)}")
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -34,55 +34,51 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def command_route(
-    router: APIRouter,
-    path: str,
-    body: type[BaseModel],
-    *,
-    roles: tuple[Role, ...],
-    action: str,
-    doc: str,
-    location: Callable[[dict[str, Any], dict[str, str]], str] | None = None,
-    upstream_path: str | None = None,
-    service: str = "membership",
-) -> None:
-    """Register ``POST {router.prefix}{path}`` forwarding to ``service`` at ``upstream_path``.
+def publish(router: APIRouter, route: CommandRoute[Any], service: str) -> None:
+    """Register ``POST /v1{route.path}``: check the row's roles, forward to ``service`` unchanged.
 
-    ``location`` builds the Location header from the 201 body and the path parameters.
+    The body model is the one the service validates, so the OpenAPI page documents every field; the
+    owning service checks the row's scope against the record and answers (problem+json included).
     """
-    full = f"{router.prefix}{path}"
-    target = upstream_path or full.removeprefix("/v1")
+    body = route.body or body_model(route.command, route.body_excludes)
+    action = _words(route.command.__name__)
 
     async def endpoint(request: Request, actor: Actor, **_: Any) -> Response:
-        require(actor, action, *roles)
+        require(actor, action, *route.roles)
         params = {k: str(v) for k, v in request.path_params.items()}
-        upstream = await forward(service_client(request, service), request, actor, target.format(**params))
-        where = location(upstream.json(), params) if location and upstream.status_code == 201 else None
+        upstream = await forward(service_client(request, service), request, actor, route.path.format(**params))
+        where = None
+        if route.location and upstream.status_code == 201:
+            where = route.location.format(**params, id=upstream.json()["id"])
         return relay_response(upstream, where)
 
     parameters = [
         inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
         inspect.Parameter("actor", inspect.Parameter.KEYWORD_ONLY, annotation=CurrentActor),
         inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=body),
-        *(inspect.Parameter(p, inspect.Parameter.KEYWORD_ONLY, annotation=str) for p in _PARAM.findall(path)),
+        *(inspect.Parameter(p, inspect.Parameter.KEYWORD_ONLY, annotation=str) for p in _PARAM.findall(route.path)),
     ]
     endpoint.__signature__ = inspect.Signature(parameters, return_annotation=Response)  # type: ignore[attr-defined]
-    endpoint.__doc__ = doc
-    endpoint.__name__ = re.sub(r"\W+", "_", action).strip("_")
-    router.add_api_route(path, endpoint, methods=["POST"], status_code=201, response_model=Accepted,
-                         responses=ERRORS, summary=doc.strip().splitlines()[0].rstrip("."))
+    roles = ", ".join(r.value for r in route.roles)
+    endpoint.__doc__ = f"{route.summary}\n\n**Roles:** {roles}. **Scope:** {route.scope}."
+    endpoint.__name__ = re.sub(r"(?<!^)(?=[A-Z])", "_", route.command.__name__).lower()
+    router.add_api_route(f"/v1{route.path}", endpoint, methods=[route.method], status_code=201,
+                         response_model=Accepted, responses=ERRORS, summary=_first_sentence(route.summary),
+                         tags=[route.path.strip("/").split("/")[0]])
 
 
-#: Who may send each command (the service checks scope again) and what it does, by command class.
-RoleTable = dict[type, tuple[tuple[Role, ...], str]]
+def command_router(services: Iterable[ServiceDefinition]) -> APIRouter:
+    """Every command of every service, each at ``/v1`` + its route row's path."""
+    router = APIRouter()
+    for service in services:
+        for route in service.routes:
+            publish(router, route, service.name)
+    return router
 
 
-def route_table(router: APIRouter, routes: Iterable[Route], roles: RoleTable, *, service: str = "membership",
-                strip: str = "", location: Callable[[dict[str, Any], dict[str, str]], str] | None = None) -> None:
-    """Declare every route of a service's route table, with the roles and the doc from ``roles``.
+def _words(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
 
-    ``strip`` removes a prefix the router already has (its path in the table stays the service's)."""
-    for route in routes:
-        allowed, doc = roles[route.command]
-        command_route(router, route.path.removeprefix(strip), body_model(route.command, route.body_excludes),
-                      roles=allowed, action=route.command.__name__, doc=doc, location=location, service=service)
+
+def _first_sentence(text: str) -> str:
+    return text.split(". ")[0].rstrip(".")

@@ -43,7 +43,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from services.gateway.demo import DemoClient, branch_ids
-from services.secondment.domain.common import add_months
+from services.pure.dates import add_months
 
 log = logging.getLogger("demo")
 

@@ -9,20 +9,20 @@ import signal
 
 import asyncpg
 
+from services import system
 from services.gateway.projections import PROJECTION
 from services.kernel.kafka import event_consumer
 from services.kernel.projection import ProjectionRunner
-from services.kernel.settings import EVENT_SOURCED_SERVICES, READ_MODEL_DATABASE, Settings, load_settings
-from services.kernel.topics import event_topic
+from services.kernel.settings import Settings, load_settings
 
 log = logging.getLogger("projector")
 
 
 async def run(settings: Settings, schema: str, stop: asyncio.Event, *, until_caught_up: bool = False) -> int:
     """Project until stopped (or, with ``until_caught_up``, until no events are left); return events applied."""
-    pool = await asyncpg.create_pool(settings.dsn(READ_MODEL_DATABASE), min_size=1, max_size=8)
+    pool = await asyncpg.create_pool(settings.dsn(system.READ_MODEL_DATABASE), min_size=1, max_size=8)
     consumer = event_consumer(settings, f"gb-projector-{schema}")
-    runner = ProjectionRunner(pool, consumer, PROJECTION, [event_topic(s) for s in EVENT_SOURCED_SERVICES],
+    runner = ProjectionRunner(pool, consumer, PROJECTION, system.topics(),
                               schema=schema)
     try:
         await runner.start()
@@ -67,7 +67,7 @@ if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if args.rebuild:
         async def rebuild() -> None:
-            conn = await asyncpg.connect(load_settings().dsn(READ_MODEL_DATABASE))
+            conn = await asyncpg.connect(load_settings().dsn(system.READ_MODEL_DATABASE))
             await conn.execute(f'DROP SCHEMA IF EXISTS "{args.schema}" CASCADE')
             await conn.close()
             await main(args.schema, until_caught_up=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from services.kernel.errors import Problem
+from services.pure.errors import Problem
 
 MAX_WAIT_SECONDS = 5.0
 

@@ -8,8 +8,8 @@ import httpx
 from fastapi import Request
 from fastapi.responses import Response
 
-from services.kernel.errors import Unavailable
-from services.kernel.identity import Actor
+from services.pure.errors import Unavailable
+from services.pure.identity import Actor
 
 _FORWARDED = ("idempotency-key", "x-correlation-id", "content-type")
 

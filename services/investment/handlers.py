@@ -7,7 +7,7 @@ from typing import Any, cast
 
 import asyncpg
 
-from services.investment.commands import RegisterLead
+from services.investment.contract.commands import RegisterLead
 from services.investment.domain import leads, matching
 from services.investment.policy import investment_policy_on
 from services.kernel.handling import execute, fold

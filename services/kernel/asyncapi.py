@@ -1,15 +1,16 @@
 """Generates the AsyncAPI 3 document for partners from the event registries and topic specs.
 
-`python -m services.kernel.asyncapi > docs/asyncapi.json` — a test keeps the committed file current.
+`python -m services.system asyncapi > docs/asyncapi.json` — a test keeps the committed file current.
 """
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Mapping
 from typing import Any
 
-from services.kernel.events import EventRegistry, encode, service_registry
-from services.kernel.settings import EVENT_SOURCED_SERVICES
+import orjson
+
+from services.kernel.events import EventRegistry, encode
 from services.kernel.topics import EVENT_LOG_CONFIG, EVENT_LOG_PARTITIONS, event_topic
 
 CE_HEADERS = {
@@ -36,15 +37,12 @@ CE_HEADERS = {
 }
 
 
-def registries() -> dict[str, EventRegistry[Any]]:
-    return {s: service_registry(s) for s in EVENT_SOURCED_SERVICES}
-
-
-def document() -> dict[str, Any]:
+def document(registries: Mapping[str, EventRegistry[Any]]) -> dict[str, Any]:
+    """The AsyncAPI 3 document of the given services' event topics (service name → its registry)."""
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
-    for service, registry in registries().items():
+    for service, registry in registries.items():
         names = registry.names()
         channel = f"{service}Events"
         channels[channel] = {
@@ -75,11 +73,6 @@ def document() -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    import orjson
-
-    sys.stdout.write(orjson.dumps(orjson.loads(encode(document())), option=orjson.OPT_INDENT_2).decode() + "\n")
-
-
-if __name__ == "__main__":
-    main()
+def render(registries: Mapping[str, EventRegistry[Any]]) -> str:
+    """The document as the indented JSON committed in docs/asyncapi.json."""
+    return orjson.dumps(orjson.loads(encode(document(registries))), option=orjson.OPT_INDENT_2).decode() + "\n"

@@ -11,11 +11,12 @@ import dataclasses
 import types
 import typing
 from collections.abc import Iterable
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, create_model
 
 _STRICT: dict[Any, Any] = {int: StrictInt, str: StrictStr, bool: StrictBool}
+C = TypeVar("C")
 _cache: dict[tuple[type, frozenset[str]], type[BaseModel]] = {}
 
 
@@ -66,7 +67,23 @@ def _own_doc(command: type) -> str | None:
     return None if doc.startswith(f"{command.__name__}(") else doc
 
 
-def to_command(command: type, body: BaseModel, **filled: Any) -> Any:
-    """Build the command from a validated body and the fields the API fills in."""
-    values = {name: getattr(body, name) for name in type(body).model_fields}
+def to_command(command: type[C], body: BaseModel, **filled: Any) -> C:
+    """Build the command from a validated body and the fields the API fills in.
+
+    A hand-written body may nest models and lists where the command has dataclasses and tuples;
+    they become the command's own types here."""
+    hints = get_type_hints(command)
+    values = {name: _as(hints.get(name), getattr(body, name)) for name in type(body).model_fields}
     return command(**values, **filled)
+
+
+def _as(hint: Any, value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        target = next((t for t in (hint, *get_args(hint)) if isinstance(t, type) and dataclasses.is_dataclass(t)),
+                      None)
+        if target is None:
+            raise TypeError(f"no dataclass in {hint} for {type(value).__name__}")
+        return target(**{k: _as(None, v) for k, v in value})
+    if isinstance(value, list) and tuple in (get_origin(hint), *(get_origin(a) for a in get_args(hint))):
+        return tuple(value)
+    return value

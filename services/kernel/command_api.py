@@ -8,10 +8,8 @@ date, the path parameters and — for a new record — a fresh id, and the servi
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
-from datetime import date, datetime
-from types import ModuleType
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
@@ -19,11 +17,11 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 
 from services.kernel.bodies import body_model, to_command
-from services.kernel.errors import Forbidden, Unauthorized
 from services.kernel.http import command_meta
-from services.kernel.identity import Actor, Role
-from services.kernel.routes import Route
+from services.kernel.routes import CommandRoute
 from services.kernel.store import AppendResult, CommandMeta, EventStore, verify_stream
+from services.pure.errors import Forbidden, Unauthorized
+from services.pure.identity import Actor, Role
 
 
 class Accepted(BaseModel):
@@ -61,70 +59,44 @@ MetaDep = Annotated[CommandMeta, Depends(_meta)]
 StoreDep = Annotated[EventStore[Any], Depends(_store)]
 
 
-@dataclass(frozen=True, kw_only=True)
-class CommandContext:
-    """What the API adds to a body to make a command: who, when, new ids and the path parameters."""
-
-    actor: Actor
-    today: date
-    params: dict[str, str]
-
-    @staticmethod
-    def new_id() -> str:
-        return str(uuid.uuid4())
-
-
-B = TypeVar("B", bound=BaseModel)
 C = TypeVar("C")
-Handler = Callable[[EventStore[Any], Any, CommandMeta], Awaitable[AppendResult]]
 
 
 class CommandApi:
-    """One service's command routes on ``router``; handlers are looked up by name in ``handlers``."""
+    """One service's command routes on ``router``: each row's body becomes its command, its handler runs it."""
 
-    def __init__(self, handlers: ModuleType) -> None:
+    def __init__(self) -> None:
         self.router = APIRouter()
-        self.handlers = handlers
 
     @classmethod
-    def serving(cls, handlers: ModuleType, routes: Iterable[Route]) -> CommandApi:
-        """The API of a service whose commands all come from its route table, with the audit read."""
-        api = cls(handlers)
-        api.routes(routes)
+    def serving(cls, routes: Iterable[CommandRoute[Any]]) -> CommandApi:
+        """The API of a service whose commands all come from its route rows, with the audit read."""
+        api = cls()
+        for route in routes:
+            api.route(route)
         api.audit()
         return api
 
-    def endpoint(
-        self,
-        path: str,
-        body: type[B],
-        build: Callable[[B, CommandContext], C],
-        handle: Callable[[Any, C, CommandMeta], Awaitable[AppendResult]],
-        new_id: str | None = None,
-    ) -> None:
-        """Register ``POST path``: body → command (``build``) → handler → 201 with the record's position."""
+    def route(self, route: CommandRoute[C]) -> None:
+        """Register ``POST route.path``: body → command → ``route.handler`` → 201 with the record's position."""
+        body = route.body or body_model(route.command, route.body_excludes)
 
         async def endpoint(request: Request, actor: ActorDep, meta: MetaDep, store: StoreDep) -> Accepted:
             try:
                 payload = body.model_validate_json(await request.body())
             except ValidationError as exc:
                 raise RequestValidationError(exc.errors()) from None
-            ctx = CommandContext(actor=actor, today=meta.occurred_at.date(),
-                                 params={k: str(v) for k, v in request.path_params.items()})
-            command = build(payload, ctx)
-            result = await handle(store, command, meta)
-            return accepted(await _record_id(store, command, result, new_id), result)
+            filled: dict[str, Any] = {name: str(request.path_params[name]) for name in route.from_path}
+            if route.new_id:
+                filled[route.new_id] = str(uuid.uuid4())
+            command = to_command(route.command, payload, actor=actor, today=meta.occurred_at.date(), **filled)
+            result = await route.handler(store, command, meta)
+            return accepted(await _record_id(store, command, result, route.new_id), result)
 
         self.router.add_api_route(
-            path, endpoint, methods=["POST"], status_code=201, response_model=Accepted,
-            openapi_extra={"requestBody": {"content": {"application/json": {"schema": {
+            route.path, endpoint, methods=[route.method], status_code=201, response_model=Accepted,
+            summary=route.summary, openapi_extra={"requestBody": {"content": {"application/json": {"schema": {
                 "$ref": f"#/components/schemas/{body.__name__}"}}}}})
-
-    def routes(self, routes: Iterable[Route]) -> None:
-        """Register each route of a route table, its body generated from the command dataclass."""
-        for route in routes:
-            self.endpoint(route.path, body_model(route.command, route.body_excludes), _builder(route),
-                          getattr(self.handlers, route.handler), new_id=route.new_id)
 
     def audit(self) -> None:
         """``GET /audit/streams/{stream_id}``: a record's history with its hash chain verified."""
@@ -136,16 +108,6 @@ def accepted(record_id: str, result: AppendResult) -> Accepted:
         id=record_id, stream_id=result.stream_id, stream_version=result.stream_version,
         position=result.last_position, replayed=result.replayed,
     )
-
-
-def _builder(route: Route) -> Callable[[BaseModel, CommandContext], Any]:
-    def build(body: BaseModel, ctx: CommandContext) -> Any:
-        filled = {name: ctx.params[name] for name in route.from_path}
-        if route.new_id:
-            filled[route.new_id] = ctx.new_id()
-        return to_command(route.command, body, actor=ctx.actor, today=ctx.today, **filled)
-
-    return build
 
 
 async def _record_id(store: EventStore[Any], command: Any, result: AppendResult, new_id: str | None) -> str:

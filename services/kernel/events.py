@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, datetime
@@ -212,13 +211,3 @@ def chain_hash(
 
 def field_names(cls: type) -> list[str]:
     return [f.name for f in fields(cls)]
-
-
-def service_registry(service: str) -> EventRegistry[Any]:
-    """The registry a service publishes: ``services.<service>.events.REGISTRY``."""
-    from services.kernel.settings import EVENT_SOURCED_SERVICES
-
-    if service not in EVENT_SOURCED_SERVICES:
-        raise SystemExit(f"unknown service {service!r}; known: {', '.join(EVENT_SOURCED_SERVICES)}")
-    registry: EventRegistry[Any] = importlib.import_module(f"services.{service}.events").REGISTRY
-    return registry

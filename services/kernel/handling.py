@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -28,18 +29,21 @@ async def execute(
     *,
     stream_id: str,
     stream_type: str,
-    decide: Callable[..., Sequence[E]],
     evolve: Callable[[S, E], S],
     initial: S,
-    command: C,
+    decide: Callable[..., Any],
     meta: CommandMeta,
+    command: C | None = None,
     context: Callable[[S], Awaitable[dict[str, Any]]] | None = None,
 ) -> AppendResult:
     """Run one command against one stream.
 
     A retried command (same idempotency key) returns its first result before anything is
-    decided, so a retry never fails on rules its own first attempt made true. ``context`` reads the
-    facts about other records that the rules need, once the record's own state is known.
+    decided, so a retry never fails on rules its own first attempt made true. ``decide`` gets the
+    record's state; it reads the facts about other records its rules need (typed, by the handler)
+    and calls the pure domain.
+
+    (Transitional: with ``command``, ``decide(state, command, **context(state))`` — being removed.)
     """
     if meta.idempotency_key:
         earlier = await store.lookup_idempotency(meta.idempotency_key, meta.fingerprint)
@@ -47,6 +51,11 @@ async def execute(
             return earlier
     stream = await store.load(stream_id)
     state = state_of(stream, evolve, initial)
-    facts = await context(state) if context else {}
-    events = decide(state, command, **facts)
+    events: Sequence[E]
+    if command is None:
+        decided = decide(state)
+        events = await decided if inspect.isawaitable(decided) else decided
+    else:
+        facts = await context(state) if context else {}
+        events = decide(state, command, **facts)
     return await store.append(stream, stream_type, events, meta)

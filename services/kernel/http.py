@@ -14,10 +14,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.kernel.errors import Problem
 from services.kernel.events import encode
-from services.kernel.identity import Actor
 from services.kernel.store import CommandMeta
+from services.pure.errors import Problem
+from services.pure.identity import Actor
 
 log = logging.getLogger(__name__)
 

@@ -20,15 +20,15 @@ for the lock and take over within a second when the active relay's connection di
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import signal
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from services.kernel.events import EventRegistry, service_registry
+from services.kernel.events import EventRegistry
 from services.kernel.kafka import event_producer
 from services.kernel.settings import Settings, load_settings
 from services.kernel.store import EventStore, install_schema
@@ -120,12 +120,13 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
         pass
 
 
-async def main(service: str) -> None:
+async def main(service: str, registry: EventRegistry[Any]) -> None:
+    """Relay ``service``'s outbox until SIGTERM; a lost dependency is retried, never fatal."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    relay = Relay(load_settings(), service, service_registry(service))
+    relay = Relay(load_settings(), service, registry)
     while not stop.is_set():
         try:
             await relay.run(stop)
@@ -135,11 +136,3 @@ async def main(service: str) -> None:
         except Exception:
             log.exception("relay failed; restarting in 1 s")
             await _sleep_or_stop(stop, 1.0)
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="Publish a service's outbox to Kafka.")
-    parser.add_argument("--service", required=True)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(main(args.service))

@@ -8,10 +8,11 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import asyncpg
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
-from services.kernel.events import service_registry
+from services.kernel.command_api import CommandApi
 from services.kernel.http import BodySizeLimit, install_problem_handlers
+from services.kernel.service import ServiceDefinition
 from services.kernel.settings import Settings, load_settings
 from services.kernel.store import EventStore
 
@@ -20,10 +21,10 @@ Extras = Callable[[EventStore[Any], Settings], AbstractAsyncContextManager[None]
 
 
 def create_service_app(
-    service: str, router: APIRouter, *, extras: Extras | None = None,
+    service: ServiceDefinition, *, extras: Extras | None = None,
     on_start: Callable[[asyncpg.Pool], Awaitable[None]] | None = None,
 ) -> FastAPI:
-    """A FastAPI app serving ``router`` on the service's own store (database gb_<service>).
+    """A FastAPI app serving the service's command routes on its own store (database gb_<service>).
 
     ``on_start`` prepares the database once the store's schema is there (indexes, directories);
     ``extras`` runs beside the API while it lives (timers)."""
@@ -32,8 +33,8 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings = load_settings()
-        pool = await asyncpg.create_pool(settings.dsn(service), min_size=2, max_size=20)
-        store: EventStore[Any] = EventStore(pool, service_registry(service))
+        pool = await asyncpg.create_pool(settings.dsn(service.database), min_size=2, max_size=20)
+        store: EventStore[Any] = EventStore(pool, service.registry)
         await store.start()
         app.state.store = store
         if on_start is not None:
@@ -49,12 +50,12 @@ def create_service_app(
             await pool.close()
 
     app = FastAPI(
-        title=f"Golden Bridge — {service} (internal)",
-        description=f"Command API of the {service} service. Clients use the gateway, which authenticates them.",
+        title=f"Golden Bridge — {service.name} (internal)",
+        description=f"Command API of the {service.name} service. Clients use the gateway, which authenticates them.",
         lifespan=lifespan,
     )
     install_problem_handlers(app)
-    app.include_router(router)
+    app.include_router(CommandApi.serving(service.routes).router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-#: Services that own an event store (one PostgreSQL database each) and publish to Kafka.
-EVENT_SOURCED_SERVICES: tuple[str, ...] = ("membership", "secondment", "investment")
-#: Where each service's internal command API listens by default (GB_<SERVICE>_PORT overrides).
-DEFAULT_SERVICE_PORTS: dict[str, int] = {"membership": 8101, "secondment": 8102, "investment": 8103}
-#: The gateway owns only read models, in a database of its own.
-READ_MODEL_DATABASE = "gateway"
 #: Development-only signing secret; refused when GB_ENV is not "development".
 DEV_TOKEN_SECRET = "dev-token-secret-change-me-outside-development"
 
@@ -21,6 +16,22 @@ DEV_TOKEN_SECRET = "dev-token-secret-change-me-outside-development"
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name, "").strip()
     return value or default
+
+
+#: GB_*_PORT / GB_*_URL variables that are settings of their own, not a service's address.
+_OWN_ADDRESSES = frozenset({"PG", "KAFKA", "KAFKA_CONTROLLER", "GATEWAY"})
+
+
+def _service_addresses(suffix: str) -> dict[str, str]:
+    """``GB_<SERVICE><suffix>`` variables by service name. The kernel names no service: whichever
+    services the system runs, their addresses are read the same way."""
+    found: dict[str, str] = {}
+    for name, value in os.environ.items():
+        if name.startswith("GB_") and name.endswith(suffix) and value.strip():
+            service = name[3:-len(suffix)]
+            if service and service not in _OWN_ADDRESSES:
+                found[service.lower()] = value.strip()
+    return found
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,10 +49,10 @@ class Settings:
     kafka_bootstrap: str = field(default_factory=lambda: _env("GB_KAFKA_BOOTSTRAP", ""))
     gateway_port: int = field(default_factory=lambda: int(_env("GB_GATEWAY_PORT", "8000")))
     #: Each service's internal command API port and, when it runs elsewhere (containers), its URL.
+    #: Ports and URLs set for a service here override the service's own default port.
     service_ports: dict[str, int] = field(default_factory=lambda: {
-        s: int(_env(f"GB_{s.upper()}_PORT", str(port))) for s, port in DEFAULT_SERVICE_PORTS.items()})
-    service_urls: dict[str, str] = field(default_factory=lambda: {
-        s: url for s in DEFAULT_SERVICE_PORTS if (url := _env(f"GB_{s.upper()}_URL", ""))})
+        s: int(port) for s, port in _service_addresses("_PORT").items()})
+    service_urls: dict[str, str] = field(default_factory=lambda: _service_addresses("_URL"))
     # The development administrator's bearer token; fix it with GB_ADMIN_TOKEN.
     admin_token: str = field(default_factory=lambda: _env("GB_ADMIN_TOKEN", "dev-admin-token"))
     # Secret that signs tokens issued by the gateway (HS256).
@@ -78,19 +89,19 @@ class Settings:
             return self.pg_dsn
         return f"postgresql://postgres@127.0.0.1:{self.pg_port}/postgres"
 
-    def service_port(self, service: str) -> int:
-        """The port of a service's internal command API (``GB_<SERVICE>_PORT``)."""
-        return self.service_ports[service]
+    def service_port(self, service: str, default: int) -> int:
+        """The port of a service's internal command API (``GB_<SERVICE>_PORT``, else ``default``)."""
+        return self.service_ports.get(service, default)
 
-    def service_env(self) -> dict[str, str]:
-        """The GB_<SERVICE>_PORT / _URL variables that reproduce ``service_ports`` and ``service_urls``."""
-        env = {f"GB_{s.upper()}_PORT": str(port) for s, port in self.service_ports.items()}
+    def service_env(self, default_ports: Mapping[str, int]) -> dict[str, str]:
+        """The GB_<SERVICE>_PORT / _URL variables that give a child process these services' addresses."""
+        env = {f"GB_{s.upper()}_PORT": str(self.service_port(s, port)) for s, port in default_ports.items()}
         env.update({f"GB_{s.upper()}_URL": url for s, url in self.service_urls.items()})
         return env
 
-    def service_base_url(self, service: str) -> str:
+    def service_base_url(self, service: str, default_port: int) -> str:
         """Where the gateway reaches a service (``GB_<SERVICE>_URL``, else this machine's port)."""
-        return self.service_urls.get(service) or f"http://127.0.0.1:{self.service_port(service)}"
+        return self.service_urls.get(service) or f"http://127.0.0.1:{self.service_port(service, default_port)}"
 
 
 def load_settings() -> Settings:

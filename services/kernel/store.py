@@ -13,8 +13,8 @@ from typing import Any, Generic, TypeVar
 
 import asyncpg
 
-from services.kernel.errors import ConcurrencyConflict, IdempotencyKeyReused
 from services.kernel.events import Envelope, EventRegistry, chain_hash
+from services.pure.errors import ConcurrencyConflict, IdempotencyKeyReused
 
 log = logging.getLogger(__name__)
 

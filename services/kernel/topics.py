@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-
-from services.kernel.settings import EVENT_SOURCED_SERVICES
 
 #: Why 6: two cores today, but a topic's partition count can never grow (stream id -> partition
 #: would move), so leave room for six consumers of one group. Order holds per stream id (the key).
@@ -32,8 +31,6 @@ def event_topic(service: str) -> str:
     return f"gb.{service}.events"
 
 
-def all_topics() -> list[TopicSpec]:
-    return [
-        TopicSpec(event_topic(s), EVENT_LOG_PARTITIONS, 1, dict(EVENT_LOG_CONFIG))
-        for s in EVENT_SOURCED_SERVICES
-    ]
+def event_log_topics(services: Iterable[str]) -> list[TopicSpec]:
+    """The event-log topic of each of ``services``."""
+    return [TopicSpec(event_topic(s), EVENT_LOG_PARTITIONS, 1, dict(EVENT_LOG_CONFIG)) for s in services]

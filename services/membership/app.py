@@ -1,4 +1,5 @@
-"""Membership service process: the store, the command API, the member directory and the deadline timer."""
+"""Membership service process: the store, the command API of its route rows, the member directory and the
+deadline timer."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from services.kernel.service_app import create_service_app
 from services.kernel.settings import Settings
 from services.kernel.store import EventStore
 from services.membership import directory
-from services.membership.api import router
+from services.membership.contract.service import SERVICE
 from services.membership.deadlines import run_daily
 
 
@@ -26,4 +27,4 @@ async def _deadline_timer(store: EventStore[Any], settings: Settings) -> AsyncIt
         await timer
 
 
-app = create_service_app("membership", router, on_start=directory.install, extras=_deadline_timer)
+app = create_service_app(SERVICE, on_start=directory.install, extras=_deadline_timer)

@@ -20,15 +20,16 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from services.kernel.errors import Problem
 from services.kernel.handling import state_of
-from services.kernel.identity import Actor, Role
 from services.kernel.store import CommandMeta, EventStore
 from services.membership import handlers
-from services.membership.commands.transfers import ExpireLetter
+from services.membership.contract.commands.transfers import ExpireLetter
 from services.membership.domain import deadlines
-from services.membership.domain.deadlines import DueItem, RaiseDueItems
+from services.membership.domain.deadlines import RaiseDueItems
 from services.membership.domain.person import Person
+from services.pure.due import DueItem
+from services.pure.errors import Problem
+from services.pure.identity import Actor, Role
 
 log = logging.getLogger("deadlines")
 
@@ -134,7 +135,7 @@ async def run_daily(store: EventStore[Any], stop: asyncio.Event, every_seconds: 
 
 async def _main(on: date) -> None:
     from services.kernel.settings import load_settings
-    from services.membership.events import REGISTRY
+    from services.membership.contract.events import REGISTRY
 
     pool = await asyncpg.create_pool(load_settings().dsn("membership"), min_size=1, max_size=4)
     store: EventStore[Any] = EventStore(pool, REGISTRY)

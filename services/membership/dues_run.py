@@ -18,11 +18,11 @@ from typing import Any
 
 import asyncpg
 
-from services.kernel.errors import Problem
-from services.kernel.identity import Actor, Role
 from services.kernel.store import CommandMeta, EventStore
 from services.membership import handlers
-from services.membership.commands.dues import AssessMonth
+from services.membership.contract.commands.dues import AssessMonth
+from services.pure.errors import Problem
+from services.pure.identity import Actor, Role
 
 log = logging.getLogger("dues-run")
 ENGINE = Actor(subject="dues-assessment-run", role=Role.COUNTY_ADMIN)
@@ -75,7 +75,7 @@ async def run_month(store: EventStore[Any], month: str, today: date, *, concurre
 
 async def _main(month: str) -> None:
     from services.kernel.settings import load_settings
-    from services.membership.events import REGISTRY
+    from services.membership.contract.events import REGISTRY
 
     pool = await asyncpg.create_pool(load_settings().dsn("membership"), min_size=2, max_size=40)
     store: EventStore[Any] = EventStore(pool, REGISTRY)

@@ -7,23 +7,23 @@ from dataclasses import replace
 from datetime import date
 from typing import Any, cast
 
-from services.kernel.errors import AlreadyExists
 from services.kernel.handling import execute, state_of
-from services.kernel.identity import Role
 from services.kernel.store import AppendResult, CommandMeta, EventStore
 from services.membership import directory
-from services.membership.commands import EstablishBranch, RegisterMember, RegisterOutflow
-from services.membership.commands.branches import ElectCommittee, ElectSecretary, EstablishOrganisation
-from services.membership.commands.dues import AssessMonth
-from services.membership.commands.meetings import RecordMeeting
-from services.membership.commands.meetings import RecordTraining as TrainingCommand
-from services.membership.commands.members import RemoveAsLapsed
-from services.membership.commands.mobility import RegisterInflow
-from services.membership.commands.transfers import ApproveTransferOut, ReissueLetter, RequestTransfer
+from services.membership.contract.commands import EstablishBranch, RegisterMember, RegisterOutflow
+from services.membership.contract.commands.branches import ElectCommittee, ElectSecretary, EstablishOrganisation
+from services.membership.contract.commands.dues import AssessMonth
+from services.membership.contract.commands.meetings import RecordMeeting
+from services.membership.contract.commands.meetings import RecordTraining as TrainingCommand
+from services.membership.contract.commands.members import RemoveAsLapsed
+from services.membership.contract.commands.mobility import RegisterInflow
+from services.membership.contract.commands.transfers import ApproveTransferOut, ReissueLetter, RequestTransfer
+from services.membership.contract.events import MembershipEvent
 from services.membership.domain import branches, dues, dues_ledger, dues_policy, meetings, members, person, training
 from services.membership.domain.dues_arrears import dues_paid_up_to
 from services.membership.domain.rules import require_org_scope
-from services.membership.events import MembershipEvent
+from services.pure.errors import AlreadyExists
+from services.pure.identity import Role
 
 Store = EventStore[MembershipEvent]
 

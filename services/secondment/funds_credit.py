@@ -25,19 +25,19 @@ from datetime import UTC, datetime
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 
-from services.investment.events import EVENTS, FundsArrived, RegistrantKind
-from services.investment.events import REGISTRY as INVESTMENT
-from services.kernel.errors import DomainError
+from services.investment.contract.events import EVENTS, FundsArrived, RegistrantKind
+from services.investment.contract.events import REGISTRY as INVESTMENT
 from services.kernel.events import Envelope
-from services.kernel.identity import Actor, Role
 from services.kernel.kafka import event_consumer
 from services.kernel.settings import Settings, load_settings
 from services.kernel.store import CommandMeta, EventStore
 from services.kernel.topics import event_topic
+from services.pure.errors import DomainError
+from services.pure.identity import Actor, Role
 from services.secondment import handlers
-from services.secondment.commands import RecordContribution
-from services.secondment.events import REGISTRY as SECONDMENT
-from services.secondment.events import ContributionKind
+from services.secondment.contract.commands import RecordContribution
+from services.secondment.contract.events import REGISTRY as SECONDMENT
+from services.secondment.contract.events import ContributionKind
 
 log = logging.getLogger("funds-credit")
 

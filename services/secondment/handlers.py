@@ -11,7 +11,7 @@ import asyncpg
 from services.kernel.handling import execute, state_of
 from services.kernel.locks import KeyedLocks
 from services.kernel.store import AppendResult, CommandMeta, EventStore
-from services.secondment.commands import ChangePost, NominateCadre, RegisterCadre, StartSecondment
+from services.secondment.contract.commands import ChangePost, NominateCadre, RegisterCadre, StartSecondment
 from services.secondment.domain import cadres, secondments, units
 from services.secondment.domain.secondment_state import Stage
 from services.secondment.policy import secondment_policy_on

@@ -18,8 +18,8 @@ import pytest
 from infra import supervisor
 from infra.processes import app_processes
 from services.gateway.auth import issue_token
-from services.kernel.identity import Actor, Role
 from services.kernel.settings import Settings
+from services.pure.identity import Actor, Role
 
 T = TypeVar("T")
 

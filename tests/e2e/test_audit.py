@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncpg
 import httpx
 
-from services.kernel.identity import Role
 from services.kernel.settings import Settings
+from services.pure.identity import Role
 from tests.e2e.conftest import bearer, branch_body, member_body, outflow_body
 
 

@@ -8,8 +8,8 @@ import asyncpg
 import httpx
 import pytest
 
-from services.kernel.identity import Role
 from services.kernel.settings import Settings
+from services.pure.identity import Role
 from tests.e2e.conftest import assert_refused, bearer, branch_body, member_body, outflow_body
 
 

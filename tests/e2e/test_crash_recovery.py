@@ -13,7 +13,7 @@ import httpx
 from infra import supervisor
 from infra.processes import get_process
 from services.kernel.settings import Settings
-from services.membership.events import REGISTRY as MEMBERSHIP
+from services.membership.contract.events import REGISTRY as MEMBERSHIP
 from tests.e2e.conftest import branch_body, eventually, member_body
 
 COMMANDS = 1000

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 
 from infra import supervisor
-from services.kernel.identity import Role
 from services.kernel.settings import Settings
+from services.pure.identity import Role
 from tests.e2e.conftest import bearer, branch_body, eventually, member_body, national_id
 
 

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 
 from infra import supervisor
-from services.kernel.identity import Role
 from services.kernel.settings import Settings
+from services.pure.identity import Role
 from tests.e2e.conftest import bearer, branch_body, eventually, member_body
 
 JAN_TO_JUN = [f"2026-{m:02d}" for m in range(1, 7)]

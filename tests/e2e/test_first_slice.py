@@ -11,10 +11,10 @@ import asyncpg
 import httpx
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary_event
 
-from services.kernel.identity import Role
 from services.kernel.kafka import event_consumer, topic_partitions
 from services.kernel.settings import Settings
 from services.kernel.topics import event_topic
+from services.pure.identity import Role
 from tests.e2e.conftest import bearer, branch_body, eventually, member_body, national_id, outflow_body
 
 log = logging.getLogger(__name__)

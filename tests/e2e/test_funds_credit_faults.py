@@ -17,7 +17,7 @@ from services.kernel.settings import Settings
 from services.kernel.store import EventStore
 from services.kernel.topics import event_topic
 from services.secondment import funds_credit
-from services.secondment.events import REGISTRY as SECONDMENT
+from services.secondment.contract.events import REGISTRY as SECONDMENT
 from tests.e2e.conftest import eventually
 from tests.e2e.secondment_steps import lead_body, post, second_a_cadre, signed_lead
 

@@ -13,8 +13,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from services.kernel.identity import Role
 from services.kernel.settings import Settings
+from services.pure.identity import Role
 from tests.e2e.conftest import bearer, eventually
 from tests.e2e.secondment_steps import lead_body, post, second_a_cadre
 

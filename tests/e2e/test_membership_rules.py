@@ -13,8 +13,8 @@ import asyncpg
 import httpx
 
 from infra import supervisor
-from services.kernel.identity import Role
 from services.kernel.settings import Settings
+from services.pure.identity import Role
 from tests.e2e.conftest import assert_refused, bearer, branch_body, eventually, member_body, national_id
 
 

@@ -10,8 +10,8 @@ import asyncpg
 import httpx
 
 from infra import supervisor
-from services.kernel.events import service_registry
-from services.kernel.settings import EVENT_SOURCED_SERVICES, Settings
+from services import system as composition
+from services.kernel.settings import Settings
 from tests.e2e.conftest import eventually
 from tests.e2e.secondment_steps import lead_body, post, second_a_cadre, signed_lead
 
@@ -46,7 +46,7 @@ async def test_a_rebuild_from_offset_zero_equals_the_live_read_models(
     await post(gateway, "/v1/leads", lead_body(cadre.township_id, registrant_id="branch-y", branch_id="branch-y",
                                                investor="Other investor", project="Other project"), admin_headers)
 
-    pools = {s: await asyncpg.create_pool(system.dsn(s), min_size=1, max_size=2) for s in EVENT_SOURCED_SERVICES}
+    pools = {s: await asyncpg.create_pool(system.dsn(s), min_size=1, max_size=2) for s in composition.names()}
     try:
         async def caught_up() -> bool:
             for service, pool in pools.items():
@@ -54,7 +54,7 @@ async def test_a_rebuild_from_offset_zero_equals_the_live_read_models(
                     return False
                 stored = await pool.fetchval("SELECT count(*) FROM events")
                 applied = await read_db.fetchval("SELECT count(*) FROM applied_events WHERE source = $1",
-                                                 service_registry(service).source)
+                                                 composition.service(service).registry.source)
                 if applied != stored:
                     return False
             return await pools["secondment"].fetchval(

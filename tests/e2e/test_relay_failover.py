@@ -21,7 +21,7 @@ async def test_a_standby_relay_waits_and_takes_over_when_the_active_relay_is_kil
     log_path = tmp_path / "standby-relay.log"
     with log_path.open("w") as log:
         standby = subprocess.Popen(
-            [sys.executable, "-m", "services.kernel.relay", "--service", "membership"],
+            [sys.executable, "-m", "services.system", "relay", "--service", "membership"],
             env=supervisor.child_env(system), stdout=log, stderr=subprocess.STDOUT,
         )
     try:

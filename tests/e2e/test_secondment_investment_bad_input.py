@@ -9,8 +9,8 @@ import asyncpg
 import httpx
 import pytest
 
-from services.kernel.identity import Role
 from services.kernel.settings import Settings
+from services.pure.identity import Role
 from tests.e2e.conftest import assert_refused, bearer
 from tests.e2e.secondment_steps import Seconded, cadre_body, lead_body, placement, post, second_a_cadre, signed_lead
 

@@ -18,8 +18,8 @@ import yaml
 import infra.topics
 from infra import kafka, postgres
 from infra.processes import app_processes
-from services.kernel import topics as kernel_topics
-from services.kernel.settings import EVENT_SOURCED_SERVICES, REPO_ROOT, Settings
+from services import system
+from services.kernel.settings import REPO_ROOT, Settings
 
 COMPOSE: dict[str, Any] = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
@@ -100,16 +100,16 @@ def test_apps_reach_the_compose_infrastructure(monkeypatch: pytest.MonkeyPatch) 
         assert f"PLAINTEXT://{settings.bootstrap_servers}" == advertised
         dsn = urlsplit(settings.dsn("membership"))
         assert (dsn.hostname, dsn.port, dsn.password) == ("postgres", 5432, pg_password)
-        for service in EVENT_SOURCED_SERVICES:
-            assert settings.service_base_url(service) == f"http://{service}:{settings.service_port(service)}"
+        for service in system.SERVICES:
+            assert service.base_url(settings) == f"http://{service.name}:{service.port(settings)}"
 
 
 def test_topics_service_runs_the_runner_topic_module() -> None:
     topics = SERVICES["topics"]
     assert topics["command"] == ["python", "-m", "infra.topics"]
     assert topics["depends_on"]["kafka"]["condition"] == "service_healthy"
-    # infra.topics creates exactly the specs of services/kernel/topics.py, and is runnable.
-    assert infra.topics.all_topics is kernel_topics.all_topics
+    # infra.topics creates exactly one event-log topic per service, and is runnable.
+    assert [t.name for t in infra.topics.all_topics()] == system.topics()
     assert callable(infra.topics.main)
     source = (REPO_ROOT / "infra" / "topics.py").read_text()
     assert 'if __name__ == "__main__":' in source

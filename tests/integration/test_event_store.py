@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from services.kernel.errors import ConcurrencyConflict, IdempotencyKeyReused
 from services.kernel.events import EventRegistry
 from services.kernel.store import CommandMeta, EventStore, verify_stream
+from services.pure.errors import ConcurrencyConflict, IdempotencyKeyReused
 
 
 @dataclass(frozen=True, kw_only=True)

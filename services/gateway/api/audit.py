@@ -10,8 +10,8 @@ from fastapi.responses import Response
 
 from services.gateway.api.deps import service_client
 from services.gateway.auth import CurrentActor, require
-from services.kernel.errors import Unavailable
-from services.kernel.identity import Role
+from services.pure.errors import Unavailable
+from services.pure.identity import Role
 
 #: The services that own records (services/kernel/settings.py EVENT_SOURCED_SERVICES).
 Service = Literal["membership", "secondment", "investment"]

@@ -8,26 +8,12 @@ from fastapi import APIRouter, Query
 
 from services.gateway.api.deps import Cursor, Limit, MinPosition, ReadPool
 from services.gateway.auth import CurrentActor
-from services.gateway.commands import command_route
 from services.gateway.readmodels import page, wait_for_position
-from services.kernel.errors import NotFound
-from services.kernel.identity import Role
-from services.membership.events import REGISTRY, BuildMode, FoundingBasis
-from services.membership.schemas import EstablishBranchBody
+from services.membership.contract.events import REGISTRY, BuildMode, FoundingBasis
+from services.pure.errors import NotFound
 
 router = APIRouter(prefix="/v1/branches", tags=["branches"])
 SOURCE = REGISTRY.source
-
-
-command_route(
-    router, "", EstablishBranchBody, roles=(Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE),
-    action="establish branches", location=lambda created, _: f"/v1/branches/{created['id']}",
-    doc="""Establish an outstation Party branch (駐外黨支部).
-
-    County administrators and township committees only; a township committee establishes branches
-    it manages itself. Send an `Idempotency-Key` header to make retries safe.
-    """,
-)
 
 
 @router.get("/{branch_id}")

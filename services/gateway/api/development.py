@@ -9,13 +9,10 @@ from fastapi import APIRouter, Query
 
 from services.gateway.api.deps import Cursor, Limit, MinPosition, ReadPool
 from services.gateway.auth import CurrentActor
-from services.gateway.commands import route_table
 from services.gateway.readmodels import page, wait_for_position
-from services.kernel.errors import Forbidden, NotFound
-from services.kernel.identity import Actor, Role
-from services.membership.commands import development as cmd
-from services.membership.events import REGISTRY
-from services.membership.routes import DEVELOPMENT_STEPS
+from services.membership.contract.events import REGISTRY
+from services.pure.errors import Forbidden, NotFound
+from services.pure.identity import Actor, Role
 
 router = APIRouter(prefix="/v1/development", tags=["member development"])
 STAGES = ("applicant", "activist", "development_target", "probationary", "full", "cancelled")
@@ -87,40 +84,3 @@ async def funnel(
         "stages": [{"stage": s, **{k: v for k, v in by_stage.get(s, empty).items() if k != "stage"}}
                    for s in STAGES],
     }
-
-
-_BRANCH = (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE, Role.BRANCH_SECRETARY)
-_APPROVERS = (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
-
-
-def _case_location(created: dict[str, Any], params: dict[str, str]) -> str:
-    return f"/v1/development/cases/{params.get('person_id') or created['id']}"
-
-
-#: Who may send each step (the service checks scope and approval authority again) and what it does.
-STEP_ROLES: dict[type, tuple[tuple[Role, ...], str]] = {
-    cmd.SubmitApplication: (_BRANCH, "Record an application to join (入黨申請). The applicant must be 18; mobile "
-                                     "persons may apply to an outstation branch. The interview is due within a month."),
-    cmd.InterviewApplicant: (_BRANCH, "Record the talk with the applicant."),
-    cmd.DesignateActivist: (_BRANCH, "Designate the applicant as activist (入黨積極分子), filed with the higher "
-                                     "committee."),
-    cmd.AssignCultivationContacts: (_BRANCH, "Assign one or two full members as cultivation contacts."),
-    cmd.RecordAssessment: ((*_BRANCH, Role.MEMBER), "Record the six-monthly assessment (a contact may record it)."),
-    cmd.TransferActivistFile: (_BRANCH, "Move the case to another organisation; cultivation time keeps counting."),
-    cmd.DesignateDevelopmentTarget: (_BRANCH, "Designate a development target (發展對象) after a year as activist."),
-    cmd.AssignIntroducers: (_BRANCH, "Fix the two full-member introducers."),
-    cmd.CompletePoliticalReview: (_BRANCH, "Record the conclusion of the political review (findings stay restricted)."),
-    cmd.RecordTraining: (_BRANCH, "Record training (at least 24 hours or 3 days before the pre-review)."),
-    cmd.PreReview: (_APPROVERS, "Pre-review by the base committee with approval authority."),
-    cmd.HoldAdmissionVote: (_BRANCH, "Record the general meeting's vote: quorum more than half of those entitled; "
-                                     "passed when yes votes are more than half of the entitled full members."),
-    cmd.ApproveAdmission: (_APPROVERS, "Approve the admission (approval authority only): probation starts."),
-    cmd.TakeOath: (_BRANCH, "Record the oath."),
-    cmd.ApplyForConversion: ((*_BRANCH, Role.MEMBER), "Record the application for full membership."),
-    cmd.HoldConversionVote: (_BRANCH, "Record the meeting's resolution: convert, extend (once, 6–12 months) "
-                                      "or cancel."),
-    cmd.ApproveConversion: (_APPROVERS, "Approve the conversion resolution (approval authority only)."),
-    cmd.CancelCase: (_BRANCH, "Close a case before admission."),
-}
-
-route_table(router, DEVELOPMENT_STEPS, STEP_ROLES, strip="/development", location=_case_location)

@@ -8,41 +8,12 @@ from fastapi import APIRouter, Query
 
 from services.gateway.api.deps import MinPosition, ReadPool
 from services.gateway.auth import CurrentActor
-from services.gateway.commands import route_table
 from services.gateway.readmodels import wait_for_position
-from services.kernel.errors import Forbidden
-from services.kernel.identity import Role
-from services.membership.commands import dues as cmd
-from services.membership.events import REGISTRY
-from services.membership.routes import DUES_STEPS
+from services.membership.contract.events import REGISTRY
+from services.pure.errors import Forbidden
+from services.pure.identity import Role
 
 router = APIRouter(prefix="/v1", tags=["dues"])
-_STAFF = (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
-_BRANCH = (*_STAFF, Role.BRANCH_SECRETARY)
-
-DUES_ROLES: dict[type, tuple[tuple[Role, ...], str]] = {
-    cmd.PublishDuesScale: ((Role.COUNTY_ADMIN,), "Publish a dues scale, effective from the first day of a "
-                                                 "month (never retroactive). The 2008 national scale is the default."),
-    cmd.OpenAccount: (_BRANCH, "Open a member's dues account: category, base and the month dues are owed from "
-                               "(probationary members: their admission month)."),
-    cmd.DeclareIncome: ((*_BRANCH, Role.MEMBER), "Declare a new income base from a month (applied as the policy's "
-                                                  "change-of-income rule says)."),
-    cmd.AssessMonth: (_BRANCH, "Assess one month: base, bracket, rate and the policy version are recorded."),
-    cmd.ApproveReduction: (_STAFF, "Approve a reduction (the next-higher committee, after the branch studied it)."),
-    cmd.ApproveExemption: (_STAFF, "Approve an exemption (the next-higher committee, after the branch studied it)."),
-    cmd.RecordPayment: ((*_BRANCH, Role.HOST_ORGANISATION),
-                        "Record a payment by the member or a proxy: consecutive months from the oldest unpaid, at "
-                        "most 6 months of arrears and 6 of prepayment; an organisation never pays for a member; a "
-                        "voluntary payment of 1000 yuan or more goes to the Central Committee. Amounts are strings "
-                        "with at most two decimals."),
-    cmd.RecordValidReason: (_BRANCH, "Record a valid reason for unpaid months (they no longer count for lapse)."),
-    cmd.ContinueAfterTransfer: ((*_BRANCH, Role.HOST_ORGANISATION),
-                                "Continue dues at the receiving organisation from the month after the letter's "
-                                "'paid up to' month: no gap, no double charge."),
-    cmd.RemitUpward: (_BRANCH, "Pass a period's collected dues upward (exactly what the branch collected)."),
-}
-
-route_table(router, DUES_STEPS, DUES_ROLES)
 
 
 @router.get("/members/{member_id}/dues")

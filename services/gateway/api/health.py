@@ -7,9 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from services import system
 from services.kernel.projection import lag
-from services.kernel.settings import EVENT_SOURCED_SERVICES
-from services.kernel.topics import event_topic
 
 router = APIRouter(tags=["health"])
 
@@ -40,7 +39,7 @@ async def readyz(request: Request) -> JSONResponse:
     try:
         await consumer._client.force_metadata_update()
         checks["kafka"] = "ok"
-        behind = await lag(pool, consumer, [event_topic(s) for s in EVENT_SOURCED_SERVICES])
+        behind = await lag(pool, consumer, system.topics())
         checks["projection_lag_events"] = behind
         if behind > MAX_READY_LAG:
             ok = False

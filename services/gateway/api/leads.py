@@ -15,11 +15,10 @@ from services.gateway.api.reports import targets_report
 from services.gateway.api.secondments import plain, secondment_targets
 from services.gateway.auth import CurrentActor, require
 from services.gateway.readmodels import page, wait_for_position
-from services.investment.domain.lead_state import OPEN_STAGES, PIPELINE
-from services.investment.events import REGISTRY, LeadStage
-from services.investment.policy import investment_policy_on
-from services.kernel.errors import Forbidden, NotFound
-from services.kernel.identity import Actor, Role
+from services.investment.contract.events import REGISTRY, LeadStage
+from services.investment.contract.values import OPEN_STAGES, PIPELINE, investment_policy_on
+from services.pure.errors import Forbidden, NotFound
+from services.pure.identity import Actor, Role
 
 router = APIRouter(prefix="/v1", tags=["leads"])
 SOURCE = REGISTRY.source

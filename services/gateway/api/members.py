@@ -9,19 +9,13 @@ from fastapi import APIRouter, Query
 
 from services.gateway.api.deps import Cursor, Limit, MinPosition, ReadPool
 from services.gateway.auth import CurrentActor, require
-from services.gateway.commands import command_route, route_table
 from services.gateway.readmodels import page, wait_for_position
-from services.kernel.errors import Forbidden, NotFound
-from services.kernel.identity import Actor, Role
-from services.membership.commands import members as standing
-from services.membership.commands import mobility, transfers
-from services.membership.domain.rules import mask_national_id
-from services.membership.events import REGISTRY
-from services.membership.routes import MEMBER_STEPS
-from services.membership.schemas import RegisterMemberBody, RegisterOutflowBody
+from services.membership.contract.events import REGISTRY
+from services.membership.contract.values import mask_national_id
+from services.pure.errors import Forbidden, NotFound
+from services.pure.identity import Actor, Role
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
-member_commands = APIRouter(prefix="/v1", tags=["members"])
 SOURCE = REGISTRY.source
 _WRITERS = (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE, Role.BRANCH_SECRETARY)
 
@@ -34,25 +28,6 @@ def _shown(row: Any, actor: Actor) -> dict[str, Any]:
     if not actor.may_see_national_id():
         item["national_id"] = mask_national_id(item["national_id"])
     return item
-
-
-command_route(
-    router, "", RegisterMemberBody, roles=_WRITERS, action="register members",
-    location=lambda created, _: f"/v1/members/{created['id']}",
-    doc="""Register a member with their one formal organisation and dues category.
-
-    A branch secretary registers members only into their own branch.
-    """,
-)
-command_route(
-    router, "/{member_id}/outflows", RegisterOutflowBody, roles=_WRITERS, action="register outflows",
-    location=lambda _, p: f"/v1/members/{p['member_id']}",
-    doc="""Register that a member has gone out to work: destination, employer, contact, expected stay.
-
-    The event records whether the stay calls for a transfer of the organisational relationship
-    (six months or more at a fixed place) or an activity certificate.
-    """,
-)
 
 
 @router.get("/{member_id}")
@@ -94,39 +69,3 @@ async def list_members(
     )
     items, next_cursor = page(rows, limit, "member_id")
     return {"items": [_shown(i, actor) for i in items], "next_cursor": next_cursor}
-
-
-_STAFF = (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
-_SELF = (*_WRITERS, Role.MEMBER)
-_HOST = (*_WRITERS, Role.HOST_ORGANISATION)
-
-#: Who may send each member-stream command (the service checks scope again) and what it does.
-MEMBER_ROLES: dict[type, tuple[tuple[Role, ...], str]] = {
-    standing.SuspendMembership: (_STAFF, "Suspend (停止黨籍) after six months without contact (higher committee)."),
-    standing.RemoveAsLapsed: (_WRITERS, "Record the branch meeting's decision to remove a lapsed member (step 1)."),
-    standing.ApproveRemoval: (_STAFF, "Approve the removal (step 2, the higher organisation)."),
-    standing.RejectRemoval: (_STAFF, "Reject the branch's removal decision."),
-    standing.RestoreMembership: (_STAFF, "Restore a suspended member once contact is regained."),
-    standing.RecordDeath: (_WRITERS, "Record a member's death."),
-    mobility.RegisterInflow: (_HOST, "Register a member from elsewhere arriving at a host organisation here."),
-    mobility.ReportToHost: ((*_HOST, Role.MEMBER), "Record that a mobile member reported to the host organisation."),
-    mobility.IssueActivityCertificate: (_STAFF, "Issue an activity certificate (流動黨員活動證; township committee). "
-                                                "Six months or more at a fixed place calls for a transfer instead."),
-    mobility.ReviewCertificate: (_STAFF, "Record the yearly review of a certificate."),
-    mobility.ReturnCertificate: (_WRITERS, "Record the certificate returned and inspected."),
-    mobility.RegisterReturn: (_WRITERS, "Register that a mobile member came home (the certificate is inspected)."),
-    mobility.RecordContact: (_SELF, "Record a contact with a mobile member (it resets the six-month clock)."),
-    mobility.ReportToHomeOrganisation: (_SELF, "Record the member's yearly report to the home organisation."),
-    transfers.RequestTransfer: (_SELF, "Ask to transfer the organisational relationship, to an organisation here or "
-                                       "one outside the county (name and address)."),
-    transfers.ApproveTransferOut: ((*_STAFF, Role.HOST_ORGANISATION),
-                                   "Approve the transfer out: the introduction letter (number, channel, dues paid "
-                                   "up to which month; valid 90 days by policy)."),
-    transfers.ReceiveTransfer: (_HOST, "Receive the member: from now on the receiving organisation is their formal "
-                                       "organisation. A letter is accepted up to its last valid day."),
-    transfers.ReturnReceipt: ((*_STAFF, Role.HOST_ORGANISATION), "Return the receipt (回執) to the sender."),
-    transfers.ReissueLetter: ((*_STAFF, Role.HOST_ORGANISATION), "Re-issue a lost letter (the old one becomes void)."),
-    transfers.CancelTransfer: (_SELF, "Cancel a transfer that has not been received."),
-}
-
-route_table(member_commands, MEMBER_STEPS, MEMBER_ROLES)

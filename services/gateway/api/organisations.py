@@ -10,17 +10,13 @@ from fastapi import APIRouter, Query
 
 from services.gateway.api.deps import Limit, MinPosition, ReadPool
 from services.gateway.auth import CurrentActor
-from services.gateway.commands import route_table
 from services.gateway.readmodels import wait_for_position
-from services.kernel.errors import Forbidden
-from services.kernel.identity import Role
-from services.membership.commands import branches as org
-from services.membership.commands import meetings
-from services.membership.domain.meetings import HeldMeeting
-from services.membership.domain.meetings import meeting_compliance as compliance
-from services.membership.events import REGISTRY
-from services.membership.events.meetings import MeetingKind
-from services.membership.routes import ORGANISATION_STEPS
+from services.membership.contract.events import REGISTRY
+from services.membership.contract.events.meetings import MeetingKind
+from services.membership.contract.values import HeldMeeting
+from services.membership.contract.values import meeting_compliance as compliance
+from services.pure.errors import Forbidden
+from services.pure.identity import Role
 
 router = APIRouter(prefix="/v1/organisations", tags=["organisations"])
 
@@ -71,28 +67,3 @@ async def meeting_compliance(
     held = [HeldMeeting(MeetingKind(r["kind"]), r["held_on"], r["by_secretary"]) for r in rows]
     report = compliance(held, year, as_of or date.today(), has_committee=has_committee)
     return {"org_id": org_id, "year": year, "requirements": [asdict(line) for line in report]}
-
-
-commands = APIRouter(prefix="/v1", tags=["organisations"])
-_STAFF = (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
-_BRANCH = (*_STAFF, Role.BRANCH_SECRETARY)
-
-#: Who may send each command (the service checks scope again) and what it does.
-ORG_ROLES: dict[type, tuple[tuple[Role, ...], str]] = {
-    org.EstablishOrganisation: (_STAFF, "Add an organisation to the tree: county or township committee, general "
-                                        "branch, branch, temporary branch or Party group. Its id is yours to choose."),
-    org.LinkFriendlyCommittee: (_BRANCH, "Twin a township- or institution-based outstation branch with a host "
-                                         "Party committee (友好黨委)."),
-    org.ElectCommittee: (_BRANCH, "Record the election of a committee (≥7 full members: 3–5 seats, at most 7)."),
-    org.ElectSecretary: (_BRANCH, "Record the election of a secretary (and a deputy) where there are under 7 full "
-                                  "members; a member-entrepreneur may stand."),
-    org.ApproveSecretary: (_STAFF, "Approve the elected secretary (the higher organisation)."),
-    org.PostponeElection: (_STAFF, "Postpone the next election by at most a year (approval recorded)."),
-    org.AdvanceElection: (_STAFF, "Advance the next election by at most a year (approval recorded)."),
-    meetings.RecordMeeting: (_BRANCH, "Record a meeting of organisational life (三會一課) with its attendance; "
-                                      "certificate holders attend without a vote."),
-    meetings.RecordTraining: (_BRANCH, "Record a member's training hours (32 a year; 56 for secretaries and "
-                                       "committee members)."),
-}
-
-route_table(commands, ORGANISATION_STEPS, ORG_ROLES)

@@ -12,12 +12,10 @@ from fastapi import APIRouter, Query
 from services.gateway.api.deps import MinPosition, ReadPool
 from services.gateway.auth import CurrentActor, require
 from services.gateway.readmodels import wait_for_position
-from services.kernel.errors import Forbidden
-from services.kernel.identity import Role
-from services.membership.domain.mobility import branch_needed
-from services.membership.domain.targets import OutstationBranchFacts, targets
-from services.membership.events import REGISTRY
-from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY
+from services.membership.contract.events import REGISTRY
+from services.membership.contract.values import DEFAULT_MOBILITY_POLICY, OutstationBranchFacts, branch_needed, targets
+from services.pure.errors import Forbidden
+from services.pure.identity import Role
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 

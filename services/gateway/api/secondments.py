@@ -13,13 +13,17 @@ from fastapi import APIRouter, Query
 from services.gateway.api.deps import Cursor, Limit, MinPosition, ReadPool
 from services.gateway.auth import CurrentActor, require
 from services.gateway.readmodels import page, wait_for_position
-from services.kernel.errors import DomainError, Forbidden, NotFound
-from services.kernel.identity import Actor, Role
-from services.secondment.domain.secondment_state import Stage
-from services.secondment.domain.targets import SecondmentPeriod, township_targets, year_end_targets
-from services.secondment.domain.units import Unit
-from services.secondment.events import REGISTRY, Route, UnitKind
-from services.secondment.policy import secondment_policy_on
+from services.pure.errors import DomainError, Forbidden, NotFound
+from services.pure.identity import Actor, Role
+from services.secondment.contract.events import REGISTRY, Route, UnitKind
+from services.secondment.contract.values import (
+    SecondmentPeriod,
+    Stage,
+    Unit,
+    secondment_policy_on,
+    township_targets,
+    year_end_targets,
+)
 
 router = APIRouter(prefix="/v1", tags=["secondments"])
 SOURCE = REGISTRY.source

@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 
 from services.gateway.api.deps import SettingsDep
 from services.gateway.auth import CurrentActor, issue_token, require
-from services.kernel.errors import DomainError
-from services.kernel.identity import Actor, Role
+from services.pure.errors import DomainError
+from services.pure.identity import Actor, Role
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query
 from services.gateway.api.deps import Cursor, Limit, MinPosition, ReadPool
 from services.gateway.auth import CurrentActor, require
 from services.gateway.readmodels import page, wait_for_position
-from services.kernel.identity import Role
-from services.membership.events import REGISTRY
+from services.membership.contract.events import REGISTRY
+from services.pure.identity import Role
 
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
 IN_PROGRESS = ("requested", "letter_issued")

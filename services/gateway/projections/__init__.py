@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from services.gateway.projections import development, dues, investment, meetings, membership, mobility, secondment
-from services.investment.events import REGISTRY as INVESTMENT
+from services.investment.contract.events import REGISTRY as INVESTMENT
 from services.kernel.projection import Projection
-from services.membership.events import REGISTRY as MEMBERSHIP
-from services.secondment.events import REGISTRY as SECONDMENT
+from services.membership.contract.events import REGISTRY as MEMBERSHIP
+from services.secondment.contract.events import REGISTRY as SECONDMENT
 
 PROJECTION = Projection.combine(
     "gateway",

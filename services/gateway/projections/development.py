@@ -6,7 +6,7 @@ from typing import Any
 
 from services.kernel.events import Envelope, encode
 from services.kernel.projection import Op, update
-from services.membership.events.development import (
+from services.membership.contract.events.development import (
     ActivistDesignated,
     ActivistFileTransferred,
     AdmissionVoteHeld,

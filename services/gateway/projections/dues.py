@@ -6,7 +6,7 @@ from typing import Any
 
 from services.kernel.events import Envelope
 from services.kernel.projection import Op
-from services.membership.events.dues import DuesPaid, MonthAssessed
+from services.membership.contract.events.dues import DuesPaid, MonthAssessed
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.dues_months_view (

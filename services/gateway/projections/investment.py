@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from services.investment.events import (
+from services.investment.contract.events import (
     FundsArrived,
     LeadAdvanced,
     LeadDropped,

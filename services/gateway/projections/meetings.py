@@ -6,7 +6,7 @@ from typing import Any
 
 from services.kernel.events import Envelope
 from services.kernel.projection import Op
-from services.membership.events.meetings import MeetingRecorded, TrainingRecorded
+from services.membership.contract.events.meetings import MeetingRecorded, TrainingRecorded
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.meetings_view (

@@ -6,7 +6,7 @@ from typing import Any
 
 from services.kernel.events import Envelope, encode
 from services.kernel.projection import Op
-from services.membership.events import (
+from services.membership.contract.events import (
     BranchEstablished,
     DeadlineRaised,
     MemberRegistered,

@@ -6,19 +6,19 @@ from typing import Any
 
 from services.kernel.events import Envelope, encode
 from services.kernel.projection import Op, update
-from services.membership.events.members import (
+from services.membership.contract.events.members import (
     MemberDied,
     MembershipRemoved,
     MembershipRestored,
     MembershipSuspended,
 )
-from services.membership.events.mobility import (
+from services.membership.contract.events.mobility import (
     CertificateInspected,
     CertificateIssued,
     InflowRegistered,
     MemberReturned,
 )
-from services.membership.events.transfers import (
+from services.membership.contract.events.transfers import (
     ReceiptReturned,
     TransferCancelled,
     TransferExpired,

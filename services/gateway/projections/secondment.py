@@ -15,8 +15,8 @@ import orjson
 
 from services.kernel.events import Envelope
 from services.kernel.projection import Op, update
-from services.secondment.domain.common import add_months
-from services.secondment.events import (
+from services.pure.dates import add_months
+from services.secondment.contract.events import (
     CadrePostChanged,
     CadreRegistered,
     CadreReturned,
@@ -40,7 +40,7 @@ from services.secondment.events import (
     UnitRegistered,
     UnpaidLeaveGranted,
 )
-from services.secondment.policy import secondment_policy_on
+from services.secondment.contract.values import secondment_policy_on
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.units_view (

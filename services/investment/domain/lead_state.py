@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from services.investment.events import LeadStage, RegistrantKind
-from services.kernel.errors import DomainError, Forbidden, NotFound, StateConflict
-from services.kernel.identity import Actor, Role
+from services.investment.contract.events import LeadStage, RegistrantKind
+from services.pure.errors import DomainError, Forbidden, NotFound, StateConflict
+from services.pure.identity import Actor, Role
 
 #: The pipeline in order (issue 5); ``dropped`` and ``duplicate`` are outside it.
 PIPELINE: tuple[LeadStage, ...] = (

@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import assert_never
 
-from services.investment.commands import (
+from services.investment.contract.commands import (
     AdvanceLead,
     ClaimReward,
     ConfirmLanded,
@@ -29,6 +29,18 @@ from services.investment.commands import (
     LeadCommand,
     RecordFundsArrived,
     RegisterLead,
+)
+from services.investment.contract.events import (
+    FundsArrived,
+    LeadAdvanced,
+    LeadDropped,
+    LeadDuplicateRecorded,
+    LeadEvent,
+    LeadLanded,
+    LeadRegistered,
+    LeadStage,
+    RegistrantKind,
+    RewardClaimed,
 )
 from services.investment.domain import rewards
 from services.investment.domain.lead_state import (
@@ -47,22 +59,10 @@ from services.investment.domain.lead_state import (
     yuan,
 )
 from services.investment.domain.matching import match_key, normalise_name
-from services.investment.events import (
-    FundsArrived,
-    LeadAdvanced,
-    LeadDropped,
-    LeadDuplicateRecorded,
-    LeadEvent,
-    LeadLanded,
-    LeadRegistered,
-    LeadStage,
-    RegistrantKind,
-    RewardClaimed,
-)
 from services.investment.policy import DEFAULT_INVESTMENT_POLICY, InvestmentPolicy
-from services.kernel.errors import AlreadyExists, DomainError, Forbidden, StateConflict
-from services.kernel.identity import Role
-from services.membership.domain.deadlines import DueItem
+from services.pure.due import DueItem
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
+from services.pure.identity import Role
 
 __all__ = ["INITIAL", "PIPELINE", "DueItem", "Lead", "LeadStage", "decide", "due_items", "evolve"]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import assert_never
 
-from services.investment.events import (
+from services.investment.contract.events import (
     FundsArrived,
     LeadAdvanced,
     LeadDropped,

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from services.investment.commands import ClaimReward
+from services.investment.contract.commands import ClaimReward
+from services.investment.contract.events import LeadStage, RewardClaimed, RewardLine
 from services.investment.domain.lead_state import Lead, existing, not_duplicate, not_future, require_scope
-from services.investment.events import LeadStage, RewardClaimed, RewardLine
 from services.investment.policy import InvestmentPolicy, RewardTier
-from services.kernel.errors import DomainError, Forbidden, StateConflict
+from services.pure.errors import DomainError, Forbidden, StateConflict
 
 PER_MILLE = Decimal(1000)
 

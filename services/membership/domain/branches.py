@@ -10,9 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import assert_never
 
-from services.kernel.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
-from services.kernel.identity import Actor, Role
-from services.membership.commands.branches import (
+from services.membership.contract.commands.branches import (
     AdvanceElection,
     ApproveSecretary,
     ElectCommittee,
@@ -22,10 +20,7 @@ from services.membership.commands.branches import (
     LinkFriendlyCommittee,
     PostponeElection,
 )
-from services.membership.domain import committees
-from services.membership.domain.deadlines import DueItem
-from services.membership.domain.rules import require_roles
-from services.membership.events.branches import (
+from services.membership.contract.events.branches import (
     BranchEstablished,
     CommitteeElected,
     CommitteeSeat,
@@ -37,8 +32,13 @@ from services.membership.events.branches import (
     SecretaryApproved,
     SecretaryElected,
 )
-from services.membership.events.common import BuildMode, FoundingBasis
+from services.membership.contract.events.common import BuildMode, FoundingBasis
+from services.membership.domain import committees
+from services.membership.domain.rules import require_roles
 from services.membership.policy.organisation import DEFAULT_ORGANISATION_POLICY, OrganisationPolicy
+from services.pure.due import DueItem
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
+from services.pure.identity import Actor, Role
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,17 +7,14 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-from services.kernel.errors import DomainError, Forbidden, NotFound, StateConflict
-from services.kernel.identity import Actor, Role
-from services.membership.commands.branches import (
+from services.membership.contract.commands.branches import (
     AdvanceElection,
     ApproveSecretary,
     ElectCommittee,
     ElectSecretary,
     PostponeElection,
 )
-from services.membership.domain.rules import require_org_scope, require_roles
-from services.membership.events.branches import (
+from services.membership.contract.events.branches import (
     CommitteeDuty,
     CommitteeElected,
     CommitteeSeat,
@@ -27,7 +24,10 @@ from services.membership.events.branches import (
     SecretaryApproved,
     SecretaryElected,
 )
+from services.membership.domain.rules import require_org_scope, require_roles
 from services.membership.policy.organisation import OrganisationPolicy
+from services.pure.errors import DomainError, Forbidden, NotFound, StateConflict
+from services.pure.identity import Actor, Role
 
 if TYPE_CHECKING:
     from services.membership.domain.branches import Organisation

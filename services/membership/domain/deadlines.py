@@ -12,17 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from services.membership.events.deadlines import DeadlineRaised
-
-
-@dataclass(frozen=True, kw_only=True)
-class DueItem:
-    """Something a rule says must happen by ``due_on`` for ``subject_id``."""
-
-    kind: str
-    due_on: date
-    subject_id: str
-    overdue: bool = False
+from services.membership.contract.events.deadlines import DeadlineRaised
+from services.pure.due import DueItem
 
 
 @dataclass(frozen=True, kw_only=True)

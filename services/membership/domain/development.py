@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import assert_never
 
-from services.membership.commands.development import (
+from services.membership.contract.commands.development import (
     ApplyForConversion,
     ApproveAdmission,
     ApproveConversion,
@@ -33,12 +33,7 @@ from services.membership.commands.development import (
     TakeOath,
     TransferActivistFile,
 )
-from services.membership.domain import development_admission as admission
-from services.membership.domain import development_cultivation as cultivation
-from services.membership.domain import development_probation as probation
-from services.membership.domain.deadlines import DueItem
-from services.membership.domain.development_state import INITIAL, DevelopmentCase, Stage, add_months, needed
-from services.membership.events.development import (
+from services.membership.contract.events.development import (
     ActivistAssessed,
     ActivistDesignated,
     ActivistFileTransferred,
@@ -61,7 +56,12 @@ from services.membership.events.development import (
     ProbationCancelled,
     ProbationExtended,
 )
+from services.membership.domain import development_admission as admission
+from services.membership.domain import development_cultivation as cultivation
+from services.membership.domain import development_probation as probation
+from services.membership.domain.development_state import INITIAL, DevelopmentCase, Stage, add_months, needed
 from services.membership.policy.development import DEFAULT_DEVELOPMENT_POLICY, DevelopmentPolicy
+from services.pure.due import DueItem
 
 __all__ = ["INITIAL", "DevelopmentCase", "DueItem", "Stage", "decide", "due_items", "evolve"]
 

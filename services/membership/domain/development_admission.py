@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Set
 
-from services.kernel.errors import DomainError, StateConflict
-from services.membership.commands.development import (
+from services.membership.contract.commands.development import (
     ApproveAdmission,
     AssignIntroducers,
     CompletePoliticalReview,
     HoldAdmissionVote,
     PreReview,
     RecordTraining,
+)
+from services.membership.contract.events.development import (
+    AdmissionVoteHeld,
+    DevelopmentTrainingRecorded,
+    IntroducersAssigned,
+    PoliticalReviewCompleted,
+    PreReviewed,
+    ProbationaryAdmitted,
 )
 from services.membership.domain.development_cultivation import distinct_full_members
 from services.membership.domain.development_state import (
@@ -25,15 +32,8 @@ from services.membership.domain.development_state import (
     require_case_scope,
     require_stage,
 )
-from services.membership.events.development import (
-    AdmissionVoteHeld,
-    DevelopmentTrainingRecorded,
-    IntroducersAssigned,
-    PoliticalReviewCompleted,
-    PreReviewed,
-    ProbationaryAdmitted,
-)
 from services.membership.policy.development import DevelopmentPolicy
+from services.pure.errors import DomainError, StateConflict
 
 
 def assign_introducers(

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Set
 from datetime import date, timedelta
 
-from services.kernel.errors import AlreadyExists, DomainError, Forbidden, StateConflict
-from services.kernel.identity import Role
-from services.membership.commands.development import (
+from services.membership.contract.commands.development import (
     AssignCultivationContacts,
     DesignateActivist,
     DesignateDevelopmentTarget,
@@ -15,6 +13,16 @@ from services.membership.commands.development import (
     RecordAssessment,
     SubmitApplication,
     TransferActivistFile,
+)
+from services.membership.contract.events.development import (
+    ActivistAssessed,
+    ActivistDesignated,
+    ActivistFileTransferred,
+    ApplicantInterviewed,
+    ApplicationRoute,
+    ApplicationSubmitted,
+    CultivationContactsAssigned,
+    DevelopmentTargetDesignated,
 )
 from services.membership.domain.development_state import (
     DevelopmentCase,
@@ -27,17 +35,9 @@ from services.membership.domain.development_state import (
     require_stage,
 )
 from services.membership.domain.rules import age_on, birth_date_from_national_id
-from services.membership.events.development import (
-    ActivistAssessed,
-    ActivistDesignated,
-    ActivistFileTransferred,
-    ApplicantInterviewed,
-    ApplicationRoute,
-    ApplicationSubmitted,
-    CultivationContactsAssigned,
-    DevelopmentTargetDesignated,
-)
 from services.membership.policy.development import DevelopmentPolicy
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
+from services.pure.identity import Role
 
 #: 細則 art. 6: only mobile persons may apply where their unit is, to its supervising department or to
 #: a mobile-member organisation such as an outstation branch.

@@ -5,14 +5,22 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import assert_never
 
-from services.kernel.errors import DomainError, StateConflict
-from services.kernel.identity import Role
-from services.membership.commands.development import (
+from services.membership.contract.commands.development import (
     ApplyForConversion,
     ApproveConversion,
     CancelCase,
     HoldConversionVote,
     TakeOath,
+)
+from services.membership.contract.events.development import (
+    ConversionApplied,
+    ConversionOutcome,
+    ConversionVoteHeld,
+    Converted,
+    DevelopmentCaseCancelled,
+    OathTaken,
+    ProbationCancelled,
+    ProbationExtended,
 )
 from services.membership.domain.development_state import (
     DevelopmentCase,
@@ -26,17 +34,9 @@ from services.membership.domain.development_state import (
     require_self_or_scope,
     require_stage,
 )
-from services.membership.events.development import (
-    ConversionApplied,
-    ConversionOutcome,
-    ConversionVoteHeld,
-    Converted,
-    DevelopmentCaseCancelled,
-    OathTaken,
-    ProbationCancelled,
-    ProbationExtended,
-)
 from services.membership.policy.development import DevelopmentPolicy
+from services.pure.errors import DomainError, StateConflict
+from services.pure.identity import Role
 
 
 def take_oath(state: DevelopmentCase, cmd: TakeOath) -> OathTaken:

@@ -9,10 +9,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
 
-from services.kernel.errors import DomainError, Forbidden, NotFound, StateConflict
-from services.kernel.identity import Actor, Role
+from services.membership.contract.events.development import ConversionOutcome
 from services.membership.domain.rules import require_org_scope
-from services.membership.events.development import ConversionOutcome
+from services.pure.errors import DomainError, Forbidden, NotFound, StateConflict
+from services.pure.identity import Actor, Role
 
 T = TypeVar("T")
 

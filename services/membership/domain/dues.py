@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import assert_never
 
-from services.membership.commands.dues import (
+from services.membership.contract.commands.dues import (
     ApproveExemption,
     ApproveReduction,
     AssessMonth,
@@ -24,6 +24,18 @@ from services.membership.commands.dues import (
     OpenAccount,
     RecordPayment,
     RecordValidReason,
+)
+from services.membership.contract.events.dues import (
+    Adjustment,
+    DuesAccountEvent,
+    DuesAccountOpened,
+    DuesContinuedAfterTransfer,
+    DuesPaid,
+    ExemptionApproved,
+    IncomeDeclared,
+    MonthAssessed,
+    ReductionApproved,
+    ValidReasonRecorded,
 )
 from services.membership.domain import dues_account as account
 from services.membership.domain.dues_arrears import Ageing, ageing, due_items, dues_paid_up_to
@@ -36,18 +48,6 @@ from services.membership.domain.dues_state import (
     PaidPart,
     Relief,
     ValidReason,
-)
-from services.membership.events.dues import (
-    Adjustment,
-    DuesAccountEvent,
-    DuesAccountOpened,
-    DuesContinuedAfterTransfer,
-    DuesPaid,
-    ExemptionApproved,
-    IncomeDeclared,
-    MonthAssessed,
-    ReductionApproved,
-    ValidReasonRecorded,
 )
 from services.membership.policy.dues import DEFAULT_DUES_POLICY, DuesPolicy
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
-from services.kernel.errors import AlreadyExists, DomainError, Forbidden, StateConflict
-from services.kernel.identity import Actor, Role
-from services.membership.commands.dues import (
+from services.membership.contract.commands.dues import (
     ApproveExemption,
     ApproveReduction,
     AssessMonth,
@@ -15,6 +13,19 @@ from services.membership.commands.dues import (
     DeclareIncome,
     OpenAccount,
     RecordValidReason,
+)
+from services.membership.contract.events.common import DuesCategory
+from services.membership.contract.events.dues import (
+    BaseKind,
+    DuesAccountOpened,
+    DuesContinuedAfterTransfer,
+    DuesScale,
+    ExemptionApproved,
+    IncomeChangeRule,
+    IncomeDeclared,
+    MonthAssessed,
+    ReductionApproved,
+    ValidReasonRecorded,
 )
 from services.membership.domain.dues_arrears import dues_paid_up_to
 from services.membership.domain.dues_scale import check_money, scale_in
@@ -31,20 +42,9 @@ from services.membership.domain.dues_state import (
     within,
 )
 from services.membership.domain.rules import require_org_scope
-from services.membership.events.common import DuesCategory
-from services.membership.events.dues import (
-    BaseKind,
-    DuesAccountOpened,
-    DuesContinuedAfterTransfer,
-    DuesScale,
-    ExemptionApproved,
-    IncomeChangeRule,
-    IncomeDeclared,
-    MonthAssessed,
-    ReductionApproved,
-    ValidReasonRecorded,
-)
 from services.membership.policy.dues import DuesPolicy
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
+from services.pure.identity import Actor, Role
 
 
 def _income(

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from services.membership.domain.deadlines import DueItem
 from services.membership.domain.dues_state import (
     ZERO,
     DuesAccount,
@@ -27,6 +26,7 @@ from services.membership.domain.dues_state import (
     within,
 )
 from services.membership.policy.dues import DEFAULT_DUES_POLICY, DuesPolicy
+from services.pure.due import DueItem
 
 REMINDER = "dues_reminder"
 LAPSE_REVIEW = "lapse_review"

@@ -17,8 +17,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import assert_never
 
-from services.kernel.errors import DomainError, StateConflict
-from services.membership.commands.dues import RemitUpward
+from services.membership.contract.commands.dues import RemitUpward
+from services.membership.contract.events.dues import (
+    Adjustment,
+    BaseKind,
+    DuesAccountEvent,
+    DuesContinuedAfterTransfer,
+    DuesPaid,
+    DuesRemitted,
+    MonthAssessed,
+    RemittanceFrequency,
+)
 from services.membership.domain.dues_state import (
     ZERO,
     DuesAccount,
@@ -32,17 +41,8 @@ from services.membership.domain.dues_state import (
     shift,
 )
 from services.membership.domain.rules import require_org_scope
-from services.membership.events.dues import (
-    Adjustment,
-    BaseKind,
-    DuesAccountEvent,
-    DuesContinuedAfterTransfer,
-    DuesPaid,
-    DuesRemitted,
-    MonthAssessed,
-    RemittanceFrequency,
-)
 from services.membership.policy.dues import DEFAULT_DUES_POLICY, DuesPolicy
+from services.pure.errors import DomainError, StateConflict
 
 
 def ledger_stream_id(org_id: str) -> str:

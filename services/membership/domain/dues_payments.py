@@ -22,9 +22,15 @@ from __future__ import annotations
 from decimal import Decimal
 from itertools import pairwise
 
-from services.kernel.errors import AlreadyExists, DomainError, Forbidden, StateConflict
-from services.kernel.identity import Actor, Role
-from services.membership.commands.dues import RecordPayment
+from services.membership.contract.commands.dues import RecordPayment
+from services.membership.contract.events.dues import (
+    AllocationKind,
+    DuesAccountEvent,
+    DuesPaid,
+    MonthAllocation,
+    MonthAssessed,
+    PayerKind,
+)
 from services.membership.domain.dues_scale import check_money, scale_in
 from services.membership.domain.dues_state import (
     ZERO,
@@ -39,15 +45,9 @@ from services.membership.domain.dues_state import (
     shift,
     shortfall,
 )
-from services.membership.events.dues import (
-    AllocationKind,
-    DuesAccountEvent,
-    DuesPaid,
-    MonthAllocation,
-    MonthAssessed,
-    PayerKind,
-)
 from services.membership.policy.dues import DuesPolicy
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
+from services.pure.identity import Actor, Role
 
 
 def _receiving_org(actor: Actor, state: DuesAccount, certificate_host_org_id: str | None) -> str:

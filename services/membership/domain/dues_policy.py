@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import assert_never
 
-from services.kernel.errors import AlreadyExists, StateConflict
-from services.kernel.identity import Role
-from services.membership.commands.dues import PublishDuesScale
+from services.membership.contract.commands.dues import PublishDuesScale
+from services.membership.contract.events.dues import DuesScalePublished
 from services.membership.domain.dues_scale import validate_scale
 from services.membership.domain.rules import require_roles
-from services.membership.events.dues import DuesScalePublished
 from services.membership.policy.dues import DEFAULT_DUES_POLICY, DuesPolicy, scale_on
+from services.pure.errors import AlreadyExists, StateConflict
+from services.pure.identity import Role
 
 __all__ = ["INITIAL", "STREAM_ID", "DuesPolicy", "decide", "evolve", "scale_on"]
 

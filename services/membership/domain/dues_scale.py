@@ -12,10 +12,10 @@ from datetime import date
 from decimal import Decimal
 from itertools import pairwise
 
-from services.kernel.errors import DomainError
-from services.membership.events.common import DuesCategory
-from services.membership.events.dues import BaseKind, DuesScale
+from services.membership.contract.events.common import DuesCategory
+from services.membership.contract.events.dues import BaseKind, DuesScale
 from services.membership.policy.dues import DuesPolicy
+from services.pure.errors import DomainError
 
 FEN = Decimal("0.01")
 _QUANTA = (Decimal("0.01"), Decimal("0.1"), Decimal(1))

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from services.kernel.errors import DomainError, Forbidden, NotFound
-from services.kernel.identity import Actor, Role
+from services.membership.contract.events.common import DuesCategory
+from services.membership.contract.events.dues import Adjustment, AllocationKind, MonthAssessed, PayerKind
 from services.membership.domain.dues_scale import compute, scale_in
 from services.membership.domain.rules import require_org_scope
-from services.membership.events.common import DuesCategory
-from services.membership.events.dues import Adjustment, AllocationKind, MonthAssessed, PayerKind
 from services.membership.policy.dues import DuesPolicy
+from services.pure.errors import DomainError, Forbidden, NotFound
+from services.pure.identity import Actor, Role
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 ZERO = Decimal(0)

@@ -10,12 +10,12 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import NamedTuple, assert_never
 
-from services.kernel.errors import AlreadyExists, DomainError, Forbidden, NotFound
-from services.kernel.identity import Actor, Role
-from services.membership.commands.meetings import RecordMeeting
+from services.membership.contract.commands.meetings import RecordMeeting
+from services.membership.contract.events.meetings import MeetingKind, MeetingRecorded
 from services.membership.domain.branches import Organisation
-from services.membership.events.meetings import MeetingKind, MeetingRecorded
 from services.membership.policy.organisation import DEFAULT_ORGANISATION_POLICY, OrganisationPolicy
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound
+from services.pure.identity import Actor, Role
 
 #: B5: these meetings decide by vote and need more than half of those entitled.
 QUORUM_KINDS = frozenset({MeetingKind.GENERAL_MEETING, MeetingKind.COMMITTEE})

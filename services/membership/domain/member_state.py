@@ -12,12 +12,12 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import date
 
-from services.kernel.errors import DomainError, Forbidden, NotFound, StateConflict
-from services.kernel.identity import Actor, Role
+from services.membership.contract.events.common import Instrument, MemberStatus
+from services.membership.contract.events.members import RemovalGround
+from services.membership.contract.events.transfers import ExternalOrganisation, TransferChannel
 from services.membership.domain.rules import require_org_scope
-from services.membership.events.common import Instrument, MemberStatus
-from services.membership.events.members import RemovalGround
-from services.membership.events.transfers import ExternalOrganisation, TransferChannel
+from services.pure.errors import DomainError, Forbidden, NotFound, StateConflict
+from services.pure.identity import Actor, Role
 
 #: Standing in which a member takes part in the county's Party life (suspended members do not).
 ACTIVE = frozenset({MemberStatus.PROBATIONARY, MemberStatus.FULL})

@@ -11,8 +11,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any, assert_never
 
-from services.kernel.errors import AlreadyExists, DomainError, NotFound
-from services.membership.commands.members import (
+from services.membership.contract.commands.members import (
     ApproveRemoval,
     RecordDeath,
     RegisterMember,
@@ -22,7 +21,7 @@ from services.membership.commands.members import (
     RestoreMembership,
     SuspendMembership,
 )
-from services.membership.commands.mobility import (
+from services.membership.contract.commands.mobility import (
     IssueActivityCertificate,
     RecordContact,
     RegisterInflow,
@@ -32,7 +31,7 @@ from services.membership.commands.mobility import (
     ReturnCertificate,
     ReviewCertificate,
 )
-from services.membership.commands.transfers import (
+from services.membership.contract.commands.transfers import (
     ApproveTransferOut,
     CancelTransfer,
     ExpireLetter,
@@ -41,17 +40,9 @@ from services.membership.commands.transfers import (
     RequestTransfer,
     ReturnReceipt,
 )
-from services.membership.domain import mobility, standing, transfers
-from services.membership.domain.branches import Organisation
-from services.membership.domain.deadlines import DueItem
-from services.membership.domain.member_state import INITIAL, Member, latest
-from services.membership.domain.mobility import MobilityCommand, MobilityEvent, branch_needed, may_vote_in
-from services.membership.domain.rules import age_on, birth_date_from_national_id, require_org_scope
-from services.membership.domain.standing import StandingCommand, StandingEvent
-from services.membership.domain.transfers import TransferCommand, TransferEvent
-from services.membership.events.common import MemberStatus
-from services.membership.events.development import Converted, ProbationaryAdmitted, ProbationCancelled
-from services.membership.events.members import (
+from services.membership.contract.events.common import MemberStatus
+from services.membership.contract.events.development import Converted, ProbationaryAdmitted, ProbationCancelled
+from services.membership.contract.events.members import (
     MemberDied,
     MemberRegistered,
     MembershipRemoved,
@@ -61,7 +52,7 @@ from services.membership.events.members import (
     RemovalDecided,
     RemovalRejected,
 )
-from services.membership.events.mobility import (
+from services.membership.contract.events.mobility import (
     CertificateInspected,
     CertificateIssued,
     CertificateReviewed,
@@ -71,7 +62,7 @@ from services.membership.events.mobility import (
     ReportedToHomeOrganisation,
     ReportedToHost,
 )
-from services.membership.events.transfers import (
+from services.membership.contract.events.transfers import (
     ReceiptReturned,
     TransferCancelled,
     TransferExpired,
@@ -80,8 +71,17 @@ from services.membership.events.transfers import (
     TransferReceived,
     TransferRequested,
 )
+from services.membership.domain import mobility, standing, transfers
+from services.membership.domain.branches import Organisation
+from services.membership.domain.member_state import INITIAL, Member, latest
+from services.membership.domain.mobility import MobilityCommand, MobilityEvent, branch_needed, may_vote_in
+from services.membership.domain.rules import age_on, birth_date_from_national_id, require_org_scope
+from services.membership.domain.standing import StandingCommand, StandingEvent
+from services.membership.domain.transfers import TransferCommand, TransferEvent
 from services.membership.policy import policy_on
 from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY, MobilityPolicy
+from services.pure.due import DueItem
+from services.pure.errors import AlreadyExists, DomainError, NotFound
 
 __all__ = [
     "INITIAL", "Member", "MemberCommand", "MemberEvent", "apply_development", "branch_needed", "decide", "due_items",

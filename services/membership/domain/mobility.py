@@ -12,10 +12,8 @@ from dataclasses import replace
 from datetime import date
 from typing import assert_never
 
-from services.kernel.errors import AlreadyExists, DomainError, NotFound, StateConflict
-from services.kernel.identity import Actor
-from services.membership.commands.members import RegisterOutflow
-from services.membership.commands.mobility import (
+from services.membership.contract.commands.members import RegisterOutflow
+from services.membership.contract.commands.mobility import (
     IssueActivityCertificate,
     RecordContact,
     RegisterInflow,
@@ -25,8 +23,19 @@ from services.membership.commands.mobility import (
     ReturnCertificate,
     ReviewCertificate,
 )
+from services.membership.contract.events.common import Instrument, MemberStatus
+from services.membership.contract.events.members import OutflowRegistered
+from services.membership.contract.events.mobility import (
+    CertificateInspected,
+    CertificateIssued,
+    CertificateReviewed,
+    ContactRecorded,
+    InflowRegistered,
+    MemberReturned,
+    ReportedToHomeOrganisation,
+    ReportedToHost,
+)
 from services.membership.domain.branches import Organisation
-from services.membership.domain.deadlines import DueItem
 from services.membership.domain.member_state import (
     ACTIVE,
     Away,
@@ -43,19 +52,10 @@ from services.membership.domain.member_state import (
     self_or_scope,
 )
 from services.membership.domain.rules import birth_date_from_national_id, require_org_scope
-from services.membership.events.common import Instrument, MemberStatus
-from services.membership.events.members import OutflowRegistered
-from services.membership.events.mobility import (
-    CertificateInspected,
-    CertificateIssued,
-    CertificateReviewed,
-    ContactRecorded,
-    InflowRegistered,
-    MemberReturned,
-    ReportedToHomeOrganisation,
-    ReportedToHost,
-)
 from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY, MobilityPolicy
+from services.pure.due import DueItem
+from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
+from services.pure.identity import Actor
 
 MobilityCommand = (
     RegisterOutflow | RegisterInflow | ReportToHost | IssueActivityCertificate | ReviewCertificate

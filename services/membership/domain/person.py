@@ -12,15 +12,15 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from services.kernel.errors import StateConflict
-from services.membership.commands import RegisterMember
-from services.membership.commands.development import DevelopmentCommand
-from services.membership.domain import development, members
-from services.membership.domain.deadlines import DueItem
-from services.membership.domain.development_state import DevelopmentCase
-from services.membership.events.development import (
+from services.membership.contract.commands import RegisterMember
+from services.membership.contract.commands.development import DevelopmentCommand
+from services.membership.contract.events.development import (
     DevelopmentEvent,
 )
+from services.membership.domain import development, members
+from services.membership.domain.development_state import DevelopmentCase
+from services.pure.due import DueItem
+from services.pure.errors import StateConflict
 
 _DEVELOPMENT_COMMANDS = typing.get_args(DevelopmentCommand)
 _DEVELOPMENT_EVENTS = typing.get_args(DevelopmentEvent)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.kernel.errors import DomainError, Forbidden
-from services.kernel.identity import Actor, Role
+from services.pure.errors import DomainError, Forbidden
+from services.pure.identity import Actor, Role
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"

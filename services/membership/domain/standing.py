@@ -11,8 +11,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import assert_never
 
-from services.kernel.errors import DomainError, StateConflict
-from services.membership.commands.members import (
+from services.membership.contract.commands.members import (
     ApproveRemoval,
     RecordDeath,
     RejectRemoval,
@@ -20,7 +19,16 @@ from services.membership.commands.members import (
     RestoreMembership,
     SuspendMembership,
 )
-from services.membership.domain.deadlines import DueItem
+from services.membership.contract.events.common import MemberStatus
+from services.membership.contract.events.members import (
+    MemberDied,
+    MembershipRemoved,
+    MembershipRestored,
+    MembershipSuspended,
+    RemovalDecided,
+    RemovalGround,
+    RemovalRejected,
+)
 from services.membership.domain.member_state import (
     ACTIVE,
     Member,
@@ -35,17 +43,9 @@ from services.membership.domain.member_state import (
     require_standing,
 )
 from services.membership.domain.rules import require_org_scope
-from services.membership.events.common import MemberStatus
-from services.membership.events.members import (
-    MemberDied,
-    MembershipRemoved,
-    MembershipRestored,
-    MembershipSuspended,
-    RemovalDecided,
-    RemovalGround,
-    RemovalRejected,
-)
 from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY, MobilityPolicy
+from services.pure.due import DueItem
+from services.pure.errors import DomainError, StateConflict
 
 StandingCommand = (
     SuspendMembership | RemoveAsLapsed | ApproveRemoval | RejectRemoval | RestoreMembership | RecordDeath

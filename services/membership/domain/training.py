@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import assert_never
 
-from services.kernel.errors import DomainError, StateConflict
-from services.membership.commands.meetings import RecordTraining
+from services.membership.contract.commands.meetings import RecordTraining
+from services.membership.contract.events.meetings import TrainingRecorded
 from services.membership.domain.branches import Organisation
 from services.membership.domain.rules import require_org_scope
-from services.membership.events.meetings import TrainingRecorded
 from services.membership.policy.organisation import DEFAULT_ORGANISATION_POLICY, OrganisationPolicy
+from services.pure.errors import DomainError, StateConflict
 
 
 @dataclass(frozen=True, kw_only=True)

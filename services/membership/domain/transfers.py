@@ -18,9 +18,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import assert_never
 
-from services.kernel.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
-from services.kernel.identity import Actor, Role
-from services.membership.commands.transfers import (
+from services.membership.contract.commands.transfers import (
     ApproveTransferOut,
     CancelTransfer,
     ExpireLetter,
@@ -29,8 +27,16 @@ from services.membership.commands.transfers import (
     RequestTransfer,
     ReturnReceipt,
 )
+from services.membership.contract.events.transfers import (
+    ReceiptReturned,
+    TransferCancelled,
+    TransferExpired,
+    TransferLetterIssued,
+    TransferLetterReissued,
+    TransferReceived,
+    TransferRequested,
+)
 from services.membership.domain.branches import Organisation
-from services.membership.domain.deadlines import DueItem
 from services.membership.domain.member_state import (
     ACTIVE,
     Letter,
@@ -45,16 +51,10 @@ from services.membership.domain.member_state import (
     require_standing,
     self_or_scope,
 )
-from services.membership.events.transfers import (
-    ReceiptReturned,
-    TransferCancelled,
-    TransferExpired,
-    TransferLetterIssued,
-    TransferLetterReissued,
-    TransferReceived,
-    TransferRequested,
-)
 from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY, MobilityPolicy
+from services.pure.due import DueItem
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
+from services.pure.identity import Actor, Role
 
 TransferCommand = (
     RequestTransfer | ApproveTransferOut | ReceiveTransfer | ReturnReceipt | ReissueLetter | ExpireLetter

@@ -1,6 +1,6 @@
 """Dues policy: the shipped 2008 national scale (中組發〔2008〕3號) and the lookup of the scale in force.
 
-The scale is data, not code: ``DuesScale`` (its shape is in ``services.membership.events.dues``,
+The scale is data, not code: ``DuesScale`` (its shape is in ``services.membership.contract.events.dues``,
 because ``DuesScalePublished`` carries it) holds brackets, flat amounts, rounding and every limit.
 An administrator publishes later scales through the dues-policy stream; ``DuesPolicy`` is that
 stream's state and is what dues decisions take as ``policy=``. Every number below cites
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from services.membership.events.common import DuesCategory
-from services.membership.events.dues import BaseKind, Bracket, CategoryRule, DuesScale
+from services.membership.contract.events.common import DuesCategory
+from services.membership.contract.events.dues import BaseKind, Bracket, CategoryRule, DuesScale
 
 #: B2 table: after-tax wage (and annual-salary pay, self-employed quarterly average) brackets, upper
 #: bounds inclusive: ≤3000 0.5 %, ≤5000 1 %, ≤10000 1.5 %, above 2 %.

@@ -10,11 +10,11 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import assert_never
 
-from services.kernel.errors import AlreadyExists, DomainError, NotFound, StateConflict
-from services.secondment.commands import CadreCommand, ChangePost, RegisterCadre
+from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
+from services.secondment.contract.commands import CadreCommand, ChangePost, RegisterCadre
+from services.secondment.contract.events import CadreEvent, CadrePostChanged, CadreRegistered, PostSnapshot
 from services.secondment.domain.common import check_date, needed, require_sending_unit, require_text
 from services.secondment.domain.units import Unit
-from services.secondment.events import CadreEvent, CadrePostChanged, CadreRegistered, PostSnapshot
 
 
 @dataclass(frozen=True, kw_only=True)

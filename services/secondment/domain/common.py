@@ -1,6 +1,6 @@
 """Small rules the secondment aggregates share: term dates, role scopes, dates on commands, context.
 
-Roles: there is no "sending unit" role in services.kernel.identity. The county organisation department
+Roles: there is no "sending unit" role in services.pure.identity. The county organisation department
 acts as ``Role.COUNTY_ADMIN`` (any scope); a township's sending unit acts as ``Role.TOWNSHIP_COMMITTEE``
 with ``org_id`` = the township id or the unit id (A: tracking is led by the sending unit).
 """
@@ -12,8 +12,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
-from services.kernel.errors import DomainError, Forbidden
-from services.kernel.identity import Actor, Role
+from services.pure.errors import DomainError, Forbidden
+from services.pure.identity import Actor, Role
 
 T = TypeVar("T")
 

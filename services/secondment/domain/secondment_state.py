@@ -7,8 +7,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from services.kernel.errors import NotFound, StateConflict
-from services.secondment.events import ContributionRecorded, Placement, PostSnapshot, Route
+from services.pure.errors import NotFound, StateConflict
+from services.secondment.contract.events import ContributionRecorded, Placement, PostSnapshot, Route
 
 
 class Stage(StrEnum):

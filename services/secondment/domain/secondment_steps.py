@@ -8,9 +8,9 @@ reserve-cadre listings.
 
 from __future__ import annotations
 
-from services.kernel.errors import AlreadyExists, DomainError, NotFound, StateConflict
-from services.kernel.identity import Actor
-from services.secondment.commands import (
+from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
+from services.pure.identity import Actor
+from services.secondment.contract.commands import (
     DecideEarlyEnd,
     DecideExtension,
     DecideNomination,
@@ -25,27 +25,7 @@ from services.secondment.commands import (
     RequestExtension,
     StartSecondment,
 )
-from services.secondment.domain.cadres import Cadre
-from services.secondment.domain.common import (
-    add_months,
-    check_date,
-    check_yuan,
-    require_county,
-    require_sending_unit,
-    require_text,
-    term_last_day,
-)
-from services.secondment.domain.secondment_state import (
-    STARTED,
-    RequestKind,
-    Secondment,
-    Stage,
-    away_since,
-    existing,
-    require_no_pending,
-    require_stage,
-)
-from services.secondment.events import (
+from services.secondment.contract.events import (
     CadreReturned,
     CheckInRecorded,
     CommendationProposed,
@@ -66,6 +46,26 @@ from services.secondment.events import (
     SecondmentNominated,
     SecondmentStarted,
     UnpaidLeaveGranted,
+)
+from services.secondment.domain.cadres import Cadre
+from services.secondment.domain.common import (
+    add_months,
+    check_date,
+    check_yuan,
+    require_county,
+    require_sending_unit,
+    require_text,
+    term_last_day,
+)
+from services.secondment.domain.secondment_state import (
+    STARTED,
+    RequestKind,
+    Secondment,
+    Stage,
+    away_since,
+    existing,
+    require_no_pending,
+    require_stage,
 )
 from services.secondment.policy import SecondmentPolicy
 

@@ -11,8 +11,8 @@ from dataclasses import replace
 from datetime import date
 from typing import assert_never
 
-from services.membership.domain.deadlines import DueItem
-from services.secondment.commands import (
+from services.pure.due import DueItem
+from services.secondment.contract.commands import (
     DecideEarlyEnd,
     DecideExtension,
     DecideNomination,
@@ -28,12 +28,7 @@ from services.secondment.commands import (
     SecondmentCommand,
     StartSecondment,
 )
-from services.secondment.domain import secondment_steps as steps
-from services.secondment.domain.cadres import Cadre
-from services.secondment.domain.common import add_months, needed
-from services.secondment.domain.secondment_state import INITIAL, PendingRequest, RequestKind, Secondment, Stage
-from services.secondment.domain.targets import SecondmentPeriod
-from services.secondment.events import (
+from services.secondment.contract.events import (
     CadreReturned,
     CheckInRecorded,
     CommendationProposed,
@@ -54,6 +49,11 @@ from services.secondment.events import (
     SecondmentStarted,
     UnpaidLeaveGranted,
 )
+from services.secondment.domain import secondment_steps as steps
+from services.secondment.domain.cadres import Cadre
+from services.secondment.domain.common import add_months, needed
+from services.secondment.domain.secondment_state import INITIAL, PendingRequest, RequestKind, Secondment, Stage
+from services.secondment.domain.targets import SecondmentPeriod
 from services.secondment.policy import DEFAULT_SECONDMENT_POLICY, SecondmentPolicy
 
 __all__ = ["INITIAL", "DueItem", "Secondment", "Stage", "decide", "due_items", "evolve", "period"]

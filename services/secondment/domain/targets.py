@@ -14,8 +14,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from services.secondment.contract.events import Route
 from services.secondment.domain.units import Unit
-from services.secondment.events import Route
 from services.secondment.policy import DEFAULT_SECONDMENT_POLICY, SecondmentPolicy
 
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import assert_never
 
-from services.kernel.errors import AlreadyExists, DomainError, NotFound, StateConflict
-from services.secondment.commands import ChangeHeadcount, RegisterUnit, UnitCommand
+from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
+from services.secondment.contract.commands import ChangeHeadcount, RegisterUnit, UnitCommand
+from services.secondment.contract.events import UnitEvent, UnitHeadcountChanged, UnitKind, UnitRegistered
 from services.secondment.domain.common import require_sending_unit, require_text
-from services.secondment.events import UnitEvent, UnitHeadcountChanged, UnitKind, UnitRegistered
 
 
 @dataclass(frozen=True, kw_only=True)

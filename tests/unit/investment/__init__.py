@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from services.investment.commands import (
+from services.investment.contract.commands import (
     AdvanceLead,
     ClaimReward,
     ConfirmLanded,
@@ -15,11 +15,11 @@ from services.investment.commands import (
     RecordFundsArrived,
     RegisterLead,
 )
+from services.investment.contract.events import LeadEvent, LeadKind, LeadStage, RegistrantKind
 from services.investment.domain import leads
 from services.investment.domain.leads import Lead
-from services.investment.events import LeadEvent, LeadKind, LeadStage, RegistrantKind
 from services.kernel.handling import fold
-from services.kernel.identity import Actor, Role
+from services.pure.identity import Actor, Role
 
 TODAY = date(2030, 12, 31)
 LEAD = "lead-1"

@@ -9,10 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.investment.commands import DropLead
-from services.investment.domain import leads
-from services.investment.domain.matching import INITIAL_INDEX, index_evolve, index_lookup, match_key
-from services.investment.events import (
+from services.investment.contract.commands import DropLead
+from services.investment.contract.events import (
     REGISTRY,
     FundsArrived,
     LeadAdvanced,
@@ -22,10 +20,12 @@ from services.investment.events import (
     LeadStage,
     RegistrantKind,
 )
+from services.investment.domain import leads
+from services.investment.domain.matching import INITIAL_INDEX, index_evolve, index_lookup, match_key
 from services.investment.policy import DEFAULT_INVESTMENT_POLICY, InvestmentPolicy
-from services.kernel.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.kernel.handling import fold
-from services.kernel.identity import Actor, Role
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
+from services.pure.identity import Actor, Role
 from tests.unit.investment import (
     COUNTY,
     LEAD,

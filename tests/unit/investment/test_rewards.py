@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.investment.contract.events import REGISTRY, RewardClaimed, RewardLine
 from services.investment.domain.rewards import compute_reward
-from services.investment.events import REGISTRY, RewardClaimed, RewardLine
 from services.investment.policy import DEFAULT_INVESTMENT_POLICY, InvestmentPolicy, RewardTier
-from services.kernel.errors import DomainError, Forbidden, StateConflict
-from services.kernel.identity import Actor, Role
+from services.pure.errors import DomainError, Forbidden, StateConflict
+from services.pure.identity import Actor, Role
 from tests.unit.investment import (
     COMPLETED_ON,
     LEAD,

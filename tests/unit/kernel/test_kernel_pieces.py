@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from services.kernel.bodies import body_model, to_command
 from services.kernel.events import Envelope, chain_hash, encode
-from services.kernel.identity import Actor, Role
+from services.pure.identity import Actor, Role
 
 
 def _envelope(**overrides: object) -> Envelope:

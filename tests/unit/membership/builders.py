@@ -6,10 +6,10 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from services.kernel.identity import Actor, Role
-from services.membership.commands import EstablishBranch, RegisterMember, RegisterOutflow
+from services.membership.contract.commands import EstablishBranch, RegisterMember, RegisterOutflow
+from services.membership.contract.events import BuildMode, Contact, DuesCategory, FoundingBasis, MemberStatus
 from services.membership.domain import branches, members
-from services.membership.events import BuildMode, Contact, DuesCategory, FoundingBasis, MemberStatus
+from services.pure.identity import Actor, Role
 
 TODAY = date(2026, 11, 24)
 ADMIN = Actor(subject="admin", role=Role.COUNTY_ADMIN)
@@ -66,10 +66,14 @@ def a_registered_member() -> members.Member:
 # --- Organisations, committees and organisational life (三會一課) -----------------------------------
 from decimal import Decimal  # noqa: E402
 
-from services.membership.commands.branches import ElectCommittee, ElectSecretary, EstablishOrganisation  # noqa: E402
-from services.membership.commands.meetings import RecordMeeting, RecordTraining  # noqa: E402
-from services.membership.events.branches import CommitteeDuty, CommitteeSeat, OrgKind  # noqa: E402
-from services.membership.events.meetings import MeetingKind  # noqa: E402
+from services.membership.contract.commands.branches import (  # noqa: E402
+    ElectCommittee,
+    ElectSecretary,
+    EstablishOrganisation,
+)
+from services.membership.contract.commands.meetings import RecordMeeting, RecordTraining  # noqa: E402
+from services.membership.contract.events.branches import CommitteeDuty, CommitteeSeat, OrgKind  # noqa: E402
+from services.membership.contract.events.meetings import MeetingKind  # noqa: E402
 
 COUNTY_ID = "county"
 TOWNSHIP_ID = "township-a"
@@ -123,7 +127,7 @@ def record_training(**overrides: Any) -> RecordTraining:
 
 
 # --- The member stream: standing, mobility and transfers ---------------------------------------------
-from services.membership.commands.members import (  # noqa: E402
+from services.membership.contract.commands.members import (  # noqa: E402
     ApproveRemoval,
     RecordDeath,
     RejectRemoval,
@@ -131,7 +135,7 @@ from services.membership.commands.members import (  # noqa: E402
     RestoreMembership,
     SuspendMembership,
 )
-from services.membership.commands.mobility import (  # noqa: E402
+from services.membership.contract.commands.mobility import (  # noqa: E402
     IssueActivityCertificate,
     RecordContact,
     RegisterInflow,
@@ -141,7 +145,7 @@ from services.membership.commands.mobility import (  # noqa: E402
     ReturnCertificate,
     ReviewCertificate,
 )
-from services.membership.commands.transfers import (  # noqa: E402
+from services.membership.contract.commands.transfers import (  # noqa: E402
     ApproveTransferOut,
     CancelTransfer,
     ExpireLetter,
@@ -150,9 +154,9 @@ from services.membership.commands.transfers import (  # noqa: E402
     RequestTransfer,
     ReturnReceipt,
 )
-from services.membership.events.members import RemovalGround  # noqa: E402
-from services.membership.events.mobility import ContactChannel  # noqa: E402
-from services.membership.events.transfers import ExternalOrganisation, TransferChannel  # noqa: E402
+from services.membership.contract.events.members import RemovalGround  # noqa: E402
+from services.membership.contract.events.mobility import ContactChannel  # noqa: E402
+from services.membership.contract.events.transfers import ExternalOrganisation, TransferChannel  # noqa: E402
 
 RECEIVING_ID = "b-2"
 RECEIVING_SECRETARY = Actor(subject="sec2", role=Role.BRANCH_SECRETARY, org_id=RECEIVING_ID)

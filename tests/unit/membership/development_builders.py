@@ -8,8 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from services.kernel.handling import fold
-from services.kernel.identity import Actor, Role
-from services.membership.commands.development import (
+from services.membership.contract.commands.development import (
     ApplyForConversion,
     ApproveAdmission,
     ApproveConversion,
@@ -26,15 +25,16 @@ from services.membership.commands.development import (
     SubmitApplication,
     TakeOath,
 )
-from services.membership.domain import development
-from services.membership.domain.development import DevelopmentCase
-from services.membership.events import Contact
-from services.membership.events.development import (
+from services.membership.contract.events import Contact
+from services.membership.contract.events.development import (
     ApplicationRoute,
     ConversionOutcome,
     DecidingBody,
     Nomination,
 )
+from services.membership.domain import development
+from services.membership.domain.development import DevelopmentCase
+from services.pure.identity import Actor, Role
 
 TODAY = date(2030, 12, 31)
 PERSON = "p-1"

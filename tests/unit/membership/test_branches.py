@@ -10,14 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.kernel.errors import AlreadyExists, DomainError, Forbidden, StateConflict
-from services.kernel.identity import Actor, Role
-from services.membership.commands.branches import LinkFriendlyCommittee
+from services.membership.contract.commands.branches import LinkFriendlyCommittee
+from services.membership.contract.events import BranchEstablished, BuildMode, FoundingBasis
+from services.membership.contract.events.branches import FriendlyCommitteeLinked, OrgKind
 from services.membership.domain import branches
 from services.membership.domain.targets import OutstationBranchFacts, TargetStatus, targets
-from services.membership.events import BranchEstablished, BuildMode, FoundingBasis
-from services.membership.events.branches import FriendlyCommitteeLinked, OrgKind
 from services.membership.policy.organisation import OrganisationPolicy
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
+from services.pure.identity import Actor, Role
 from tests.unit.membership.builders import ADMIN, SECRETARY, TODAY, an_established_branch, establish
 
 

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from services.kernel.handling import fold
 from services.membership.domain import deadlines
-from services.membership.domain.deadlines import DueItem, RaiseDueItems
+from services.membership.domain.deadlines import RaiseDueItems
+from services.pure.due import DueItem
 
 
 def run(state: deadlines.Deadlines, today: date, *items: DueItem) -> tuple[deadlines.Deadlines, list[str]]:

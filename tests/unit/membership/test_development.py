@@ -10,21 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.kernel.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.kernel.events import EventRegistry
 from services.kernel.handling import fold
-from services.kernel.identity import Actor, Role
-from services.membership.commands.development import (
+from services.membership.contract.commands.development import (
     ApplyForConversion,
     CancelCase,
     RecordAssessment,
     TakeOath,
     TransferActivistFile,
 )
-from services.membership.domain import deadlines, development
-from services.membership.domain.deadlines import RaiseDueItems
-from services.membership.domain.development import DevelopmentCase, Stage
-from services.membership.events.development import (
+from services.membership.contract.events.development import (
     EVENTS,
     ActivistFileTransferred,
     AdmissionVoteHeld,
@@ -34,7 +29,12 @@ from services.membership.events.development import (
     Converted,
     DevelopmentTargetDesignated,
 )
+from services.membership.domain import deadlines, development
+from services.membership.domain.deadlines import RaiseDueItems
+from services.membership.domain.development import DevelopmentCase, Stage
 from services.membership.policy.development import DEFAULT_DEVELOPMENT_POLICY, DevelopmentPolicy
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
+from services.pure.identity import Actor, Role
 from tests.unit.membership.builders import national_id
 from tests.unit.membership.development_builders import (
     ACTIVIST_ON,

@@ -9,15 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.kernel.errors import DomainError, Forbidden, StateConflict
 from services.kernel.handling import fold
-from services.membership.commands.development import (
+from services.membership.contract.commands.development import (
     ApplyForConversion,
     CancelCase,
 )
-from services.membership.domain import development
-from services.membership.domain.development import Stage
-from services.membership.events.development import (
+from services.membership.contract.events.development import (
     ConversionOutcome,
     Converted,
     DevelopmentCaseCancelled,
@@ -26,7 +23,10 @@ from services.membership.events.development import (
     ProbationCancelled,
     ProbationExtended,
 )
+from services.membership.domain import development
+from services.membership.domain.development import Stage
 from services.membership.policy.development import DEFAULT_DEVELOPMENT_POLICY
+from services.pure.errors import DomainError, Forbidden, StateConflict
 from tests.unit.membership.development_builders import (
     APPLICANT,
     PERSON,

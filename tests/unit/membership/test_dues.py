@@ -14,10 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.kernel.errors import AlreadyExists, DomainError, Forbidden, StateConflict
 from services.kernel.handling import fold
-from services.kernel.identity import Actor, Role
-from services.membership.commands.dues import (
+from services.membership.contract.commands.dues import (
     ApproveExemption,
     ApproveReduction,
     AssessMonth,
@@ -26,11 +24,8 @@ from services.membership.commands.dues import (
     PublishDuesScale,
     RecordPayment,
 )
-from services.membership.domain import dues, dues_policy
-from services.membership.domain.dues import DuesAccount
-from services.membership.domain.dues_scale import compute
-from services.membership.events.common import DuesCategory
-from services.membership.events.dues import (
+from services.membership.contract.events.common import DuesCategory
+from services.membership.contract.events.dues import (
     Adjustment,
     Bracket,
     DuesAccountEvent,
@@ -38,7 +33,12 @@ from services.membership.events.dues import (
     IncomeChangeRule,
     MonthAssessed,
 )
+from services.membership.domain import dues, dues_policy
+from services.membership.domain.dues import DuesAccount
+from services.membership.domain.dues_scale import compute
 from services.membership.policy.dues import DEFAULT_DUES_POLICY, DUES_SCALE_2008, DuesPolicy, scale_on
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
+from services.pure.identity import Actor, Role
 
 # --- builders -----------------------------------------------------------------------------------------
 

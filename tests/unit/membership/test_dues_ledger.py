@@ -12,11 +12,9 @@ import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-from services.kernel.errors import DomainError, StateConflict
 from services.kernel.events import EventRegistry
 from services.kernel.handling import fold
-from services.kernel.identity import Actor, Role
-from services.membership.commands.dues import (
+from services.membership.contract.commands.dues import (
     ApproveExemption,
     ApproveReduction,
     AssessMonth,
@@ -25,6 +23,14 @@ from services.membership.commands.dues import (
     PublishDuesScale,
     RecordValidReason,
     RemitUpward,
+)
+from services.membership.contract.events.dues import (
+    EVENTS,
+    DuesAccountEvent,
+    DuesPaid,
+    MonthAssessed,
+    PayerKind,
+    RemittanceFrequency,
 )
 from services.membership.domain import dues, dues_policy
 from services.membership.domain.dues_ledger import (
@@ -38,15 +44,9 @@ from services.membership.domain.dues_ledger import (
     yearly_disclosure,
 )
 from services.membership.domain.dues_state import amount_for, first_unsettled, shift, shortfall
-from services.membership.events.dues import (
-    EVENTS,
-    DuesAccountEvent,
-    DuesPaid,
-    MonthAssessed,
-    PayerKind,
-    RemittanceFrequency,
-)
 from services.membership.policy.dues import DEFAULT_DUES_POLICY
+from services.pure.errors import DomainError, StateConflict
+from services.pure.identity import Actor, Role
 from tests.unit.membership.test_dues import (
     COUNTY,
     SECRETARY,

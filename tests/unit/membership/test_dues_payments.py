@@ -8,16 +8,22 @@ from decimal import Decimal
 
 import pytest
 
-from services.kernel.errors import AlreadyExists, DomainError, Forbidden, StateConflict
 from services.kernel.handling import fold
-from services.kernel.identity import Actor, Role
-from services.membership.commands.dues import AssessMonth, ContinueAfterTransfer, DeclareIncome, RecordValidReason
+from services.membership.contract.commands.dues import (
+    AssessMonth,
+    ContinueAfterTransfer,
+    DeclareIncome,
+    RecordValidReason,
+)
+from services.membership.contract.events.common import DuesCategory
+from services.membership.contract.events.dues import AllocationKind, DuesContinuedAfterTransfer, DuesPaid, PayerKind
 from services.membership.domain import deadlines
-from services.membership.domain.deadlines import DueItem, RaiseDueItems
+from services.membership.domain.deadlines import RaiseDueItems
 from services.membership.domain.dues_arrears import ageing, due_items, dues_paid_up_to
 from services.membership.domain.dues_ledger import expected_vs_paid
-from services.membership.events.common import DuesCategory
-from services.membership.events.dues import AllocationKind, DuesContinuedAfterTransfer, DuesPaid, PayerKind
+from services.pure.due import DueItem
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
+from services.pure.identity import Actor, Role
 from tests.unit.membership.test_dues import (
     MEMBER,
     SELF,

@@ -10,15 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.kernel.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.kernel.events import EventRegistry
-from services.kernel.identity import Actor, Role
+from services.membership.contract.events import meetings as meeting_events
+from services.membership.contract.events.meetings import MeetingKind, MeetingRecorded, TrainingRecorded
 from services.membership.domain import branches, meetings, training
 from services.membership.domain.branches import Organisation
 from services.membership.domain.meetings import HeldMeeting, Requirement, meeting_compliance
-from services.membership.events import meetings as meeting_events
-from services.membership.events.meetings import MeetingKind, MeetingRecorded, TrainingRecorded
 from services.membership.policy.organisation import DEFAULT_ORGANISATION_POLICY, OrganisationPolicy
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
+from services.pure.identity import Actor, Role
 from tests.unit.membership.builders import (
     SECRETARY,
     an_established_branch,

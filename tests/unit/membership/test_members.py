@@ -9,11 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.kernel.errors import AlreadyExists, DomainError, Forbidden, NotFound, Problem
-from services.kernel.identity import Actor, Role
-from services.membership.commands.members import RegisterOutflow
-from services.membership.commands.mobility import RecordContact, RegisterReturn
-from services.membership.commands.transfers import (
+from services.membership.contract.commands.members import RegisterOutflow
+from services.membership.contract.commands.mobility import RecordContact, RegisterReturn
+from services.membership.contract.commands.transfers import (
     ApproveTransferOut,
     CancelTransfer,
     ExpireLetter,
@@ -22,11 +20,13 @@ from services.membership.commands.transfers import (
     RequestTransfer,
     ReturnReceipt,
 )
+from services.membership.contract.events import Instrument, MemberRegistered, MemberStatus, OutflowRegistered
+from services.membership.contract.events.mobility import ContactChannel
+from services.membership.contract.events.transfers import ExternalOrganisation, TransferChannel, TransferReceived
 from services.membership.domain import branches, members
 from services.membership.domain.rules import birth_date_from_national_id, mask_national_id
-from services.membership.events import Instrument, MemberRegistered, MemberStatus, OutflowRegistered
-from services.membership.events.mobility import ContactChannel
-from services.membership.events.transfers import ExternalOrganisation, TransferChannel, TransferReceived
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, Problem
+from services.pure.identity import Actor, Role
 from tests.unit.membership.builders import (
     ADMIN,
     CONTACT,

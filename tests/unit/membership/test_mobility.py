@@ -9,11 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.kernel.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
-from services.kernel.identity import Actor, Role
-from services.membership.domain import branches, members, mobility
-from services.membership.events.common import MemberStatus
-from services.membership.events.mobility import (
+from services.membership.contract.events.common import MemberStatus
+from services.membership.contract.events.mobility import (
     CertificateInspected,
     CertificateIssued,
     CertificateReviewed,
@@ -22,7 +19,10 @@ from services.membership.events.mobility import (
     MemberReturned,
     ReportedToHost,
 )
+from services.membership.domain import branches, members, mobility
 from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
+from services.pure.identity import Actor, Role
 from tests.unit.membership.builders import (
     BRANCH_ID,
     EXTERNAL,

@@ -11,17 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.kernel.errors import DomainError, Forbidden, NotFound, StateConflict
 from services.kernel.events import EventRegistry
-from services.kernel.identity import Actor, Role
-from services.membership.commands.branches import AdvanceElection, ApproveSecretary, PostponeElection
-from services.membership.domain import branches
-from services.membership.domain.branches import Organisation
-from services.membership.domain.committees import add_months
-from services.membership.domain.deadlines import DueItem
-from services.membership.events import FoundingBasis
-from services.membership.events import branches as branch_events
-from services.membership.events.branches import (
+from services.membership.contract.commands.branches import AdvanceElection, ApproveSecretary, PostponeElection
+from services.membership.contract.events import FoundingBasis
+from services.membership.contract.events import branches as branch_events
+from services.membership.contract.events.branches import (
     CommitteeDuty,
     CommitteeElected,
     CommitteeSeat,
@@ -32,7 +26,13 @@ from services.membership.events.branches import (
     SecretaryApproved,
     SecretaryElected,
 )
+from services.membership.domain import branches
+from services.membership.domain.branches import Organisation
+from services.membership.domain.committees import add_months
 from services.membership.policy.organisation import DEFAULT_ORGANISATION_POLICY
+from services.pure.due import DueItem
+from services.pure.errors import DomainError, Forbidden, NotFound, StateConflict
+from services.pure.identity import Actor, Role
 from tests.unit.membership.builders import (
     SECRETARY,
     TODAY,
@@ -174,7 +174,7 @@ def test_a_temporary_branch_never_admits_members() -> None:
 
 
 def test_a_joint_branch_in_the_tree_covers_two_to_five_units() -> None:
-    from services.membership.events import BuildMode
+    from services.membership.contract.events import BuildMode
 
     five = tuple(f"unit {i}" for i in range(5))
     cmd = establish_org(build_mode=BuildMode.JOINT, covered_units=five)

@@ -7,11 +7,9 @@ from datetime import date
 
 import pytest
 
-from services.kernel.errors import DomainError, Forbidden, StateConflict
-from services.membership.domain import members, standing
-from services.membership.events.common import MemberStatus
-from services.membership.events.development import Converted, ProbationaryAdmitted, ProbationCancelled
-from services.membership.events.members import (
+from services.membership.contract.events.common import MemberStatus
+from services.membership.contract.events.development import Converted, ProbationaryAdmitted, ProbationCancelled
+from services.membership.contract.events.members import (
     MemberDied,
     MembershipRemoved,
     MembershipRestored,
@@ -20,7 +18,9 @@ from services.membership.events.members import (
     RemovalGround,
     RemovalRejected,
 )
+from services.membership.domain import members, standing
 from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY
+from services.pure.errors import DomainError, Forbidden, StateConflict
 from tests.unit.membership.builders import (
     BRANCH_ID,
     SECRETARY,

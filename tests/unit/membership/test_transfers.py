@@ -7,11 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from services.kernel.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
-from services.kernel.identity import Actor, Role
-from services.membership.domain import branches, members, transfers
-from services.membership.events.common import MemberStatus
-from services.membership.events.transfers import (
+from services.membership.contract.events.common import MemberStatus
+from services.membership.contract.events.transfers import (
     ExternalOrganisation,
     ReceiptReturned,
     TransferCancelled,
@@ -21,7 +18,10 @@ from services.membership.events.transfers import (
     TransferReceived,
     TransferRequested,
 )
+from services.membership.domain import branches, members, transfers
 from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
+from services.pure.identity import Actor, Role
 from tests.unit.membership.builders import (
     ADMIN,
     BRANCH_ID,

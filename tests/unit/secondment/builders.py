@@ -7,8 +7,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from services.kernel.identity import Actor, Role
-from services.secondment.commands import (
+from services.pure.identity import Actor, Role
+from services.secondment.contract.commands import (
     DecideNomination,
     NominateCadre,
     RecordContribution,
@@ -16,11 +16,11 @@ from services.secondment.commands import (
     RegisterUnit,
     StartSecondment,
 )
+from services.secondment.contract.events import ContributionKind, HostKind, Placement, Route, UnitKind
 from services.secondment.domain import cadres, secondments, units
 from services.secondment.domain.cadres import Cadre
 from services.secondment.domain.secondments import Secondment
 from services.secondment.domain.units import Unit
-from services.secondment.events import ContributionKind, HostKind, Placement, Route, UnitKind
 
 TODAY = date(2030, 12, 31)
 COUNTY = Actor(subject="org-dept", role=Role.COUNTY_ADMIN, org_id="county")

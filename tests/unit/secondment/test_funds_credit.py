@@ -6,10 +6,10 @@ import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from services.investment.events import REGISTRY as INVESTMENT
-from services.investment.events import FundsArrived, RegistrantKind
+from services.investment.contract.events import REGISTRY as INVESTMENT
+from services.investment.contract.events import FundsArrived, RegistrantKind
 from services.kernel.events import Envelope
-from services.secondment.events import ContributionKind
+from services.secondment.contract.events import ContributionKind
 from services.secondment.funds_credit import FUNDS_ARRIVED, POLICY_ACTOR, contribution_for, meta_for
 
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.kernel.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
-from services.kernel.identity import Actor, Role
-from services.secondment.commands import (
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
+from services.pure.identity import Actor, Role
+from services.secondment.contract.commands import (
     DecideEarlyEnd,
     DecideExtension,
     EndSecondment,
@@ -23,10 +23,7 @@ from services.secondment.commands import (
     RequestEarlyEnd,
     RequestExtension,
 )
-from services.secondment.domain import secondments
-from services.secondment.domain.common import term_last_day
-from services.secondment.domain.secondments import Stage
-from services.secondment.events import (
+from services.secondment.contract.events import (
     REGISTRY,
     CadreReturned,
     CommendationProposed,
@@ -39,6 +36,9 @@ from services.secondment.events import (
     SecondmentStarted,
     UnpaidLeaveGranted,
 )
+from services.secondment.domain import secondments
+from services.secondment.domain.common import term_last_day
+from services.secondment.domain.secondments import Stage
 from services.secondment.policy import DEFAULT_SECONDMENT_POLICY, secondment_policy_on
 from tests.unit.secondment.builders import (
     COUNTY,

@@ -9,11 +9,11 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.secondment.commands import ChangeHeadcount, EndSecondment
+from services.secondment.contract.commands import ChangeHeadcount, EndSecondment
+from services.secondment.contract.events import EndOutcome, Route
 from services.secondment.domain import secondments, units
 from services.secondment.domain.targets import SecondmentPeriod, TargetStatus, township_targets, year_end_targets
 from services.secondment.domain.units import Unit
-from services.secondment.events import EndOutcome, Route
 from services.secondment.policy import DEFAULT_SECONDMENT_POLICY
 from tests.unit.secondment.builders import COUNTY, SENDER, TERM_LAST_DAY, TODAY, a_unit, away, given_, s
 

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from services.kernel.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
-from services.secondment.commands import ChangeHeadcount, ChangePost
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
+from services.secondment.contract.commands import ChangeHeadcount, ChangePost
 from services.secondment.domain import cadres, units
 from tests.unit.secondment.builders import OTHER_SENDER, SENDER, TODAY, a_cadre, a_unit, register_cadre, unit
 

@@ -1,0 +1,61 @@
+"""HTTP request and response bodies of membership commands (reused by the gateway, defined once)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+from services.membership.contract.events import BuildMode, DuesCategory, FoundingBasis, MemberStatus
+
+Text = Annotated[StrictStr, Field(min_length=1, max_length=200)]
+
+
+class Body(BaseModel):
+    # Unknown fields are refused: a misspelt optional field must not be dropped silently.
+    model_config = ConfigDict(extra="forbid")
+
+
+class ContactBody(Body):
+    phone: Annotated[StrictStr, Field(min_length=5, max_length=30, examples=["+86 138 0000 0000"])]
+    address: Annotated[StrictStr, Field(max_length=300)] | None = None
+    wechat: Annotated[StrictStr, Field(max_length=100)] | None = None
+
+
+class EstablishBranchBody(Body):
+    """An outstation Party branch (駐外黨支部) set up where migrant members cluster."""
+
+    name: Text = Field(examples=["Golden Bridge Shenzhen Longhua Branch"])
+    founding_basis: FoundingBasis = Field(description="Which of the decision's six founding bases applies.")
+    build_mode: BuildMode = Field(description="standalone (單獨建), joint (聯合建) or affiliated (掛靠建).")
+    home_org_id: Text = Field(description="The home organisation that sets up and manages the branch.")
+    host_guidance_org: Text = Field(description="The host-locality organisation that guides it.")
+    destination: Text = Field(examples=["Shenzhen, Guangdong"])
+    industry: Text = Field(examples=["construction"])
+    established_on: date
+    covered_units: list[Text] = Field(default_factory=list, max_length=50,
+                                      description="Units covered; a joint branch lists 2 to 5.")
+
+
+class RegisterMemberBody(Body):
+    name: Text
+    national_id: Annotated[
+        StrictStr, Field(min_length=18, max_length=18, description="Resident ID; stored, shown masked.")
+    ]
+    formal_org_id: Text = Field(description="The one organisation holding the member's formal relationship.")
+    status: MemberStatus
+    dues_category: DuesCategory
+    contact: ContactBody
+    joined_on: date | None = None
+
+
+class RegisterOutflowBody(Body):
+    destination: Text
+    employer: Text
+    contact: ContactBody
+    left_on: date
+    expected_months: StrictInt = Field(ge=1, le=600, description="How long the member expects to stay away.")
+    fixed_place: StrictBool = Field(
+        True, description="Working at a relatively fixed place (decides transfer vs certificate)."
+    )

@@ -1,0 +1,131 @@
+"""Commands on Party organisations and outstation branches: the tree, committees, secretaries and terms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from services.membership.contract.events.branches import CommitteeSeat, OrgKind
+from services.membership.contract.events.common import BuildMode, FoundingBasis
+from services.pure.identity import Actor
+
+
+@dataclass(frozen=True, kw_only=True)
+class EstablishBranch:
+    """Set up an outstation branch (駐外黨支部), managed by its home organisation, guided by the host."""
+
+    actor: Actor
+    today: date
+    branch_id: str
+    name: str
+    founding_basis: FoundingBasis
+    build_mode: BuildMode
+    home_org_id: str
+    host_guidance_org: str
+    destination: str
+    industry: str
+    established_on: date
+    covered_units: tuple[str, ...] = ()
+    #: branch (default), general_branch or temporary_branch.
+    kind: OrgKind = OrgKind.BRANCH
+    #: Defaults to the home organisation.
+    parent_id: str | None = None
+    #: A village or community organisation serves 5-year terms; defaults to a village founding basis.
+    village_or_community: bool | None = None
+    #: Full members at founding, when known (a branch needs ≥3).
+    founding_full_members: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EstablishOrganisation:
+    """Add a Party organisation to the tree: a committee, general branch, branch, temporary branch or Party group."""
+
+    actor: Actor
+    today: date
+    org_id: str
+    name: str
+    kind: OrgKind
+    #: The organisation above it; only a county committee has none.
+    parent_id: str | None
+    #: County and township (base) committees with delegated authority approve admissions.
+    approval_authority: bool = False
+    established_on: date
+    build_mode: BuildMode = BuildMode.STANDALONE
+    covered_units: tuple[str, ...] = ()
+    village_or_community: bool = False
+    #: Members at founding: a branch needs ≥3 full members, a temporary branch ≥3 members.
+    founding_members: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkFriendlyCommittee:
+    """Co-build a friendly Party committee (友好黨委) with the host's Party committee."""
+
+    actor: Actor
+    today: date
+    org_id: str
+    host_committee: str
+    linked_on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class ElectCommittee:
+    """Record the election of a committee (≥7 full members): 3–5 seats, at most 7."""
+
+    actor: Actor
+    today: date
+    org_id: str
+    elected_on: date
+    seats: tuple[CommitteeSeat, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ElectSecretary:
+    """Record the election of a secretary (and optionally a deputy) where there are <7 full members."""
+
+    actor: Actor
+    today: date
+    org_id: str
+    elected_on: date
+    secretary_id: str
+    deputy_secretary_id: str | None = None
+    secretary_entrepreneur: bool = False
+    deputy_entrepreneur: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApproveSecretary:
+    """The higher organisation approves the elected secretary."""
+
+    actor: Actor
+    today: date
+    org_id: str
+    secretary_id: str
+    approved_on: date
+    approving_org_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostponeElection:
+    """Move the next election later, at most 1 year after its regular due date, with higher approval."""
+
+    actor: Actor
+    today: date
+    org_id: str
+    new_due_on: date
+    approved_on: date
+    approving_org_id: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdvanceElection:
+    """Bring the next election forward, at most 1 year before its regular due date, with higher approval."""
+
+    actor: Actor
+    today: date
+    org_id: str
+    new_due_on: date
+    approved_on: date
+    approving_org_id: str
+    reason: str

@@ -1,0 +1,104 @@
+"""Commands on members: registration, outflow and standing (suspension, removal, restoration, death)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from services.membership.contract.events.common import Contact, DuesCategory, MemberStatus
+from services.membership.contract.events.members import RemovalGround
+from services.pure.identity import Actor
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterMember:
+    actor: Actor
+    today: date
+    member_id: str
+    name: str
+    national_id: str
+    formal_org_id: str
+    status: MemberStatus
+    dues_category: DuesCategory
+    contact: Contact
+    joined_on: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterOutflow:
+    actor: Actor
+    today: date
+    member_id: str
+    destination: str
+    employer: str
+    contact: Contact
+    left_on: date
+    expected_months: int
+    fixed_place: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class SuspendMembership:
+    """Suspend (停止黨籍) a member unreachable for 6 months or more; the township or county committee approves."""
+
+    actor: Actor
+    today: date
+    member_id: str
+    suspended_on: date
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemoveAsLapsed:
+    """Record the branch meeting's decision to remove a member (自行脫黨 or 除名); the higher committee approves."""
+
+    actor: Actor
+    today: date
+    member_id: str
+    decided_on: date
+    ground: RemovalGround
+    reason: str
+    #: Where the meeting's minutes are kept.
+    minutes_ref: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApproveRemoval:
+    """The township or county committee approves the branch's removal decision: the member is removed."""
+
+    actor: Actor
+    today: date
+    member_id: str
+    approved_on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class RejectRemoval:
+    """The township or county committee refuses the branch's removal decision."""
+
+    actor: Actor
+    today: date
+    member_id: str
+    rejected_on: date
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RestoreMembership:
+    """Restore a suspended member once contact is regained; the township or county committee approves."""
+
+    actor: Actor
+    today: date
+    member_id: str
+    restored_on: date
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordDeath:
+    """Record a member's death."""
+
+    actor: Actor
+    today: date
+    member_id: str
+    died_on: date

@@ -1,0 +1,100 @@
+"""Commands on transfers of organisational relationship (組織關係轉接, B3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from services.membership.contract.events.transfers import ExternalOrganisation, TransferChannel
+from services.pure.identity import Actor
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestTransfer:
+    """Ask to transfer a member's organisational relationship: to an organisation here, or one outside the county."""
+
+    actor: Actor
+    today: date
+    member_id: str
+    transfer_id: str
+    #: The receiving organisation inside the system; or leave it empty and give ``to_external``.
+    to_org_id: str | None = None
+    to_external: ExternalOrganisation | None = None
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApproveTransferOut:
+    """The sending committee approves the transfer out and issues the introduction letter."""
+
+    actor: Actor
+    today: date
+    member_id: str
+    transfer_id: str
+    letter_number: str
+    channel: TransferChannel
+    issued_on: date
+    #: The last month of dues paid, "YYYY-MM".
+    dues_paid_up_to: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceiveTransfer:
+    """The receiving organisation receives the member with the letter: it becomes their formal organisation."""
+
+    actor: Actor
+    today: date
+    member_id: str
+    transfer_id: str
+    letter_number: str
+    received_on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReturnReceipt:
+    """The final receiving committee sends the receipt (回執) back to the sending organisation."""
+
+    actor: Actor
+    today: date
+    member_id: str
+    transfer_id: str
+    returned_on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReissueLetter:
+    """Re-issue a lost letter: a new number and a new validity; the old letter becomes void."""
+
+    actor: Actor
+    today: date
+    member_id: str
+    transfer_id: str
+    letter_number: str
+    issued_on: date
+    dues_paid_up_to: str
+    reason: str
+    #: Defaults to the channel of the lost letter.
+    channel: TransferChannel | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExpireLetter:
+    """Mark a letter expired once its validity has passed (run by the deadline engine)."""
+
+    actor: Actor
+    today: date
+    member_id: str
+    transfer_id: str
+    letter_number: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelTransfer:
+    """Withdraw a transfer not yet received; an issued letter becomes void."""
+
+    actor: Actor
+    today: date
+    member_id: str
+    transfer_id: str
+    cancelled_on: date
+    reason: str

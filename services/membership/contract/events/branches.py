@@ -1,0 +1,180 @@
+"""Events of outstation branches and other Party organisations: the tree, committees, secretaries and terms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from services.membership.contract.events.common import BuildMode, FoundingBasis
+
+
+class OrgKind(StrEnum):
+    """D1: the kinds of Party organisation in the tree."""
+
+    COUNTY_COMMITTEE = "county_committee"
+    TOWNSHIP_COMMITTEE = "township_committee"
+    GENERAL_BRANCH = "general_branch"
+    BRANCH = "branch"
+    TEMPORARY_BRANCH = "temporary_branch"
+    PARTY_GROUP = "party_group"
+
+
+class CommitteeDuty(StrEnum):
+    """B1: the portfolios of a branch committee; a seat may hold several (e.g. organisation and discipline)."""
+
+    SECRETARY = "secretary"
+    DEPUTY_SECRETARY = "deputy_secretary"
+    ORGANISATION = "organisation"
+    PROPAGANDA = "propaganda"
+    DISCIPLINE = "discipline"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommitteeSeat:
+    member_id: str
+    duties: tuple[CommitteeDuty, ...] = ()
+    #: A: a member-entrepreneur (successful native, 能人) elected after due procedure.
+    entrepreneur: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class BranchEstablished:
+    """An outstation branch (駐外黨支部) was set up by its home organisation."""
+
+    branch_id: str
+    name: str
+    founding_basis: FoundingBasis
+    build_mode: BuildMode
+    home_org_id: str
+    host_guidance_org: str
+    destination: str
+    industry: str
+    established_on: date
+    covered_units: tuple[str, ...] = ()
+    # Added later (optional, so older events still read): the place in the tree and the rules applied.
+    kind: OrgKind = OrgKind.BRANCH
+    parent_id: str | None = None
+    village_or_community: bool = False
+    founding_full_members: int | None = None
+    actor: str | None = None
+    policy_version: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrganisationEstablished:
+    """A Party organisation other than an outstation branch joined the tree."""
+
+    org_id: str
+    name: str
+    kind: OrgKind
+    parent_id: str | None
+    approval_authority: bool
+    established_on: date
+    actor: str
+    #: The organisation that approved it: the parent (a base committee for a temporary branch).
+    approving_org_id: str | None
+    policy_version: str
+    build_mode: BuildMode = BuildMode.STANDALONE
+    covered_units: tuple[str, ...] = ()
+    village_or_community: bool = False
+    founding_members: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FriendlyCommitteeLinked:
+    """A: a township- or institution-based branch co-builds a friendly Party committee (友好黨委) with the host."""
+
+    org_id: str
+    host_committee: str
+    linked_on: date
+    actor: str
+    approving_org_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommitteeElected:
+    """B1: an organisation of ≥7 full members elected its committee; the secretary awaits higher approval."""
+
+    org_id: str
+    elected_on: date
+    seats: tuple[CommitteeSeat, ...]
+    secretary_id: str
+    deputy_secretary_id: str | None
+    full_members: int
+    term_started_on: date
+    term_due_on: date
+    actor: str
+    policy_version: str
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecretaryElected:
+    """B1: an organisation of <7 full members elected a secretary (and maybe a deputy), no committee."""
+
+    org_id: str
+    elected_on: date
+    secretary_id: str
+    deputy_secretary_id: str | None
+    secretary_entrepreneur: bool
+    deputy_entrepreneur: bool
+    full_members: int
+    term_started_on: date
+    term_due_on: date
+    actor: str
+    policy_version: str
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecretaryApproved:
+    """B1: the higher organisation approved the elected secretary."""
+
+    org_id: str
+    secretary_id: str
+    approved_on: date
+    approving_org_id: str
+    actor: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ElectionPostponed:
+    """B1: the next election was postponed (≤1 year after the regular due date), with higher approval."""
+
+    org_id: str
+    regular_due_on: date
+    previous_due_on: date
+    new_due_on: date
+    approved_on: date
+    approving_org_id: str
+    reason: str
+    actor: str
+    policy_version: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ElectionAdvanced:
+    """B1: the next election was brought forward (≤1 year before the regular due date), with higher approval."""
+
+    org_id: str
+    regular_due_on: date
+    previous_due_on: date
+    new_due_on: date
+    approved_on: date
+    approving_org_id: str
+    reason: str
+    actor: str
+    policy_version: str
+
+
+EVENTS: dict[str, type] = {
+    "gb.membership.branch_established.v1": BranchEstablished,
+    "gb.membership.organisation_established.v1": OrganisationEstablished,
+    "gb.membership.friendly_committee_linked.v1": FriendlyCommitteeLinked,
+    "gb.membership.committee_elected.v1": CommitteeElected,
+    "gb.membership.secretary_elected.v1": SecretaryElected,
+    "gb.membership.secretary_approved.v1": SecretaryApproved,
+    "gb.membership.election_postponed.v1": ElectionPostponed,
+    "gb.membership.election_advanced.v1": ElectionAdvanced,
+}

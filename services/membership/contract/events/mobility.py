@@ -1,0 +1,150 @@
+"""Events of mobile members (流動黨員): inflow, reports, activity certificates, contact and return (B4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from services.membership.contract.events.common import Contact, DuesCategory, MemberStatus
+from services.membership.contract.events.transfers import ExternalOrganisation
+
+
+class ContactChannel(StrEnum):
+    PHONE = "phone"
+    WECHAT = "wechat"
+    VISIT = "visit"
+    LETTER = "letter"
+    ONLINE = "online"
+    IN_PERSON = "in_person"
+
+
+@dataclass(frozen=True, kw_only=True)
+class InflowRegistered:
+    """A member whose formal organisation is elsewhere arrives at a host organisation here and reports.
+
+    The formal organisation stays outside (``home_org``); the host places them in organisational life
+    but they do not vote there. The host verifies the certificate and never refuses (B4).
+    """
+
+    member_id: str
+    name: str
+    national_id: str
+    status: MemberStatus
+    dues_category: DuesCategory
+    contact: Contact
+    home_org: ExternalOrganisation
+    host_org_id: str
+    arrived_on: date
+    certificate_number: str
+    certificate_issued_on: date
+    certificate_valid_until: date
+    certificate_issuer: str
+    #: The certificate was already out of date on arrival: recorded, never a reason to refuse.
+    certificate_expired: bool
+    actor: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportedToHost:
+    """A member away reports to the host organisation (member duty, B4)."""
+
+    member_id: str
+    host_org_id: str
+    reported_on: date
+    actor: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CertificateIssued:
+    """流動黨員活動證 issued and registered by the base (township) committee (B4)."""
+
+    member_id: str
+    certificate_number: str
+    issued_on: date
+    valid_until: date
+    period_months: int
+    reason: str
+    destination: str
+    #: Longer than the certificate maximum, or a long stay at a fixed place, because a transfer is not yet possible.
+    transfer_impossible: bool
+    transfer_impossible_reason: str | None
+    #: ≥3 members go to this destination: a branch, temporary branch or Party group should be set up (B4).
+    branch_advised: bool
+    actor: str
+    issuing_org_id: str
+    policy_version: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CertificateReviewed:
+    """The annual review of a certificate (a local rule, switched by policy)."""
+
+    member_id: str
+    certificate_number: str
+    reviewed_on: date
+    note: str
+    next_review_due: date | None
+    actor: str
+    reviewing_org_id: str
+    policy_version: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CertificateInspected:
+    """The certificate handed back and inspected (or recorded as not returned); it is closed."""
+
+    member_id: str
+    certificate_number: str
+    inspected_on: date
+    returned: bool
+    findings: str
+    actor: str
+    inspecting_org_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberReturned:
+    """A member away comes back home; the outflow ends."""
+
+    member_id: str
+    returned_on: date
+    actor: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactRecorded:
+    member_id: str
+    contacted_on: date
+    channel: ContactChannel
+    note: str
+    actor: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportedToHomeOrganisation:
+    """A mobile member's report to the outflow (home) organisation, due ≥1 a year (B4)."""
+
+    member_id: str
+    reported_on: date
+    channel: ContactChannel
+    summary: str
+    actor: str
+
+
+EVENTS: dict[str, type] = {
+    "gb.membership.inflow_registered.v1": InflowRegistered,
+    "gb.membership.reported_to_host.v1": ReportedToHost,
+    "gb.membership.certificate_issued.v1": CertificateIssued,
+    "gb.membership.certificate_reviewed.v1": CertificateReviewed,
+    "gb.membership.certificate_inspected.v1": CertificateInspected,
+    "gb.membership.member_returned.v1": MemberReturned,
+    "gb.membership.contact_recorded.v1": ContactRecorded,
+    "gb.membership.reported_to_home_organisation.v1": ReportedToHomeOrganisation,
+}
+
+#: The member stream's mobility events (for the service-wide union).
+MobilityEvent = (
+    InflowRegistered | ReportedToHost | CertificateIssued | CertificateReviewed | CertificateInspected | MemberReturned
+    | ContactRecorded | ReportedToHomeOrganisation
+)

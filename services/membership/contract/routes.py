@@ -1,0 +1,218 @@
+"""Membership's command routes: path, command, handler, who may send it and which records they reach."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.kernel.routes import CommandRoute
+from services.membership import handlers as h
+from services.membership.contract import bodies
+from services.membership.contract.commands import branches as org
+from services.membership.contract.commands import development as dev
+from services.membership.contract.commands import dues, meetings, mobility, transfers
+from services.membership.contract.commands import members as standing
+from services.pure.identity import Role
+
+_COUNTY = (Role.COUNTY_ADMIN,)
+_STAFF = (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
+_BRANCH = (*_STAFF, Role.BRANCH_SECRETARY)
+_SELF = (*_BRANCH, Role.MEMBER)
+_HOST = (*_BRANCH, Role.HOST_ORGANISATION)
+
+ORGANISATION_SCOPE = "county and township staff: any organisation; a branch secretary: their own organisation"
+CASE_SCOPE = ("county and township staff: any case; a branch secretary: the cases of their own branch; "
+              "a member: their own case")
+MEMBER_SCOPE = ("county and township staff: any member; a branch secretary: the members of their own branch; "
+                "a host organisation: the members reported or transferred to it; a member: their own record")
+
+
+def _case(suffix: str, command: type[Any], summary: str, roles: tuple[Role, ...] = _BRANCH) -> CommandRoute[Any]:
+    if not suffix:
+        return CommandRoute(path="/development/cases", command=command, handler=h.person_command, new_id="person_id",
+                            roles=roles, scope=CASE_SCOPE, location="/v1/development/cases/{id}", summary=summary)
+    return CommandRoute(path=f"/development/cases/{{person_id}}{suffix}", command=command, handler=h.person_command,
+                        from_path=("person_id",), roles=roles, scope=CASE_SCOPE,
+                        location="/v1/development/cases/{person_id}", summary=summary)
+
+
+DEVELOPMENT_STEPS: tuple[CommandRoute[Any], ...] = (
+    _case("", dev.SubmitApplication, "Record an application to join (入黨申請). The applicant must be 18; mobile "
+                                     "persons may apply to an outstation branch. The interview is due within a month."),
+    _case("/interview", dev.InterviewApplicant, "Record the talk with the applicant."),
+    _case("/activist", dev.DesignateActivist, "Designate the applicant as activist (入黨積極分子), filed with the "
+                                              "higher committee."),
+    _case("/contacts", dev.AssignCultivationContacts, "Assign one or two full members as cultivation contacts."),
+    _case("/assessments", dev.RecordAssessment, "Record the six-monthly assessment (a contact may record it).",
+          _SELF),
+    _case("/file-transfer", dev.TransferActivistFile, "Move the case to another organisation; cultivation time keeps "
+                                                      "counting."),
+    _case("/target", dev.DesignateDevelopmentTarget, "Designate a development target (發展對象) after a year as "
+                                                     "activist."),
+    _case("/introducers", dev.AssignIntroducers, "Fix the two full-member introducers."),
+    _case("/political-review", dev.CompletePoliticalReview, "Record the conclusion of the political review "
+                                                            "(findings stay restricted)."),
+    _case("/training", dev.RecordTraining, "Record training (at least 24 hours or 3 days before the pre-review)."),
+    _case("/pre-review", dev.PreReview, "Pre-review by the base committee with approval authority.", _STAFF),
+    _case("/admission-vote", dev.HoldAdmissionVote, "Record the general meeting's vote: quorum more than half of "
+                                                    "those entitled; passed when yes votes are more than half of the "
+                                                    "entitled full members."),
+    _case("/admission-approval", dev.ApproveAdmission, "Approve the admission (approval authority only): probation "
+                                                       "starts.", _STAFF),
+    _case("/oath", dev.TakeOath, "Record the oath."),
+    _case("/conversion-application", dev.ApplyForConversion, "Record the application for full membership.", _SELF),
+    _case("/conversion-vote", dev.HoldConversionVote, "Record the meeting's resolution: convert, extend (once, "
+                                                      "6–12 months) or cancel."),
+    _case("/conversion-approval", dev.ApproveConversion, "Approve the conversion resolution (approval authority "
+                                                         "only).", _STAFF),
+    _case("/cancel", dev.CancelCase, "Close a case before admission."),
+)
+
+
+def _org(suffix: str, command: type[Any], summary: str, roles: tuple[Role, ...] = _BRANCH) -> CommandRoute[Any]:
+    return CommandRoute(path=f"/organisations/{{org_id}}{suffix}", command=command, handler=h.organisation_command,
+                        from_path=("org_id",), roles=roles, scope=ORGANISATION_SCOPE,
+                        summary=summary)
+
+
+ORGANISATION_STEPS: tuple[CommandRoute[Any], ...] = (
+    CommandRoute(path="/branches", command=org.EstablishBranch, handler=h.establish_branch, new_id="branch_id",
+                 body=bodies.EstablishBranchBody, roles=_STAFF, scope=ORGANISATION_SCOPE,
+                 location="/v1/branches/{id}",
+                 summary="Establish an outstation Party branch (駐外黨支部). A township committee establishes "
+                         "branches it manages itself. Send an `Idempotency-Key` header to make retries safe."),
+    # The organisation's id is chosen by the client (e.g. its official code), so it is in the body.
+    CommandRoute(path="/organisations", command=org.EstablishOrganisation, handler=h.organisation_command,
+                 roles=_STAFF, scope=ORGANISATION_SCOPE,
+                 summary="Add an organisation to the tree: county or township committee, general branch, branch, "
+                         "temporary branch or Party group. Its id is yours to choose."),
+    _org("/friendly-committee", org.LinkFriendlyCommittee, "Twin a township- or institution-based outstation branch "
+                                                           "with a host Party committee (友好黨委)."),
+    _org("/committee", org.ElectCommittee, "Record the election of a committee (≥7 full members: 3–5 seats, at "
+                                           "most 7)."),
+    _org("/secretary", org.ElectSecretary, "Record the election of a secretary (and a deputy) where there are under "
+                                           "7 full members; a member-entrepreneur may stand."),
+    _org("/secretary-approval", org.ApproveSecretary, "Approve the elected secretary (the higher organisation).",
+         _STAFF),
+    _org("/election-postponement", org.PostponeElection, "Postpone the next election by at most a year (approval "
+                                                         "recorded).", _STAFF),
+    _org("/election-advance", org.AdvanceElection, "Advance the next election by at most a year (approval recorded).",
+         _STAFF),
+    CommandRoute(path="/meetings", command=meetings.RecordMeeting, handler=h.record_meeting, new_id="meeting_id",
+                 roles=_BRANCH, scope=ORGANISATION_SCOPE,
+                 summary="Record a meeting of organisational life (三會一課) with its attendance; certificate holders "
+                         "attend without a vote."),
+    CommandRoute(path="/members/{member_id}/training", command=meetings.RecordTraining, handler=h.record_training,
+                 from_path=("member_id",), new_id="record_id", roles=_BRANCH, scope=MEMBER_SCOPE,
+                 summary="Record a member's training hours (32 a year; 56 for secretaries and committee members)."),
+)
+
+
+def _member(suffix: str, command: type[Any], summary: str, roles: tuple[Role, ...],
+            new_id: str | None = None) -> CommandRoute[Any]:
+    return CommandRoute(path=f"/members/{{member_id}}{suffix}", command=command, handler=h.person_command,
+                        from_path=("member_id",), new_id=new_id, roles=roles, scope=MEMBER_SCOPE,
+                        location="/v1/members/{member_id}", summary=summary)
+
+
+def _transfer(suffix: str, command: type[Any], summary: str, roles: tuple[Role, ...]) -> CommandRoute[Any]:
+    return CommandRoute(path=f"/members/{{member_id}}/transfers/{{transfer_id}}{suffix}", command=command,
+                        handler=h.person_command, from_path=("member_id", "transfer_id"), roles=roles,
+                        scope=MEMBER_SCOPE, location="/v1/members/{member_id}", summary=summary)
+
+
+_STAFF_OR_HOST = (*_STAFF, Role.HOST_ORGANISATION)
+
+MEMBER_STEPS: tuple[CommandRoute[Any], ...] = (
+    CommandRoute(path="/members", command=standing.RegisterMember, handler=h.register_member, new_id="member_id",
+                 body=bodies.RegisterMemberBody, roles=_BRANCH, scope=MEMBER_SCOPE, location="/v1/members/{id}",
+                 summary="Register a member with their one formal organisation and dues category. A branch "
+                         "secretary registers members only into their own branch."),
+    CommandRoute(path="/members/{member_id}/outflows", command=standing.RegisterOutflow, handler=h.register_outflow,
+                 from_path=("member_id",), body=bodies.RegisterOutflowBody, roles=_BRANCH, scope=MEMBER_SCOPE,
+                 location="/v1/members/{member_id}",
+                 summary="Register that a member has gone out to work: destination, employer, contact, expected "
+                         "stay. The event records whether the stay calls for a transfer of the organisational "
+                         "relationship (six months or more at a fixed place) or an activity certificate."),
+    # Standing
+    _member("/suspension", standing.SuspendMembership, "Suspend (停止黨籍) after six months without contact (higher "
+                                                       "committee).", _STAFF),
+    _member("/removal-decision", standing.RemoveAsLapsed, "Record the branch meeting's decision to remove a lapsed "
+                                                          "member (step 1).", _BRANCH),
+    _member("/removal-approval", standing.ApproveRemoval, "Approve the removal (step 2, the higher organisation).",
+            _STAFF),
+    _member("/removal-rejection", standing.RejectRemoval, "Reject the branch's removal decision.", _STAFF),
+    _member("/restoration", standing.RestoreMembership, "Restore a suspended member once contact is regained.",
+            _STAFF),
+    _member("/death", standing.RecordDeath, "Record a member's death.", _BRANCH),
+    # Mobility
+    CommandRoute(path="/inflows", command=mobility.RegisterInflow, handler=h.person_command, new_id="member_id",
+                 roles=_HOST, scope=MEMBER_SCOPE, location="/v1/members/{id}",
+                 summary="Register a member from elsewhere arriving at a host organisation here."),
+    _member("/host-reports", mobility.ReportToHost, "Record that a mobile member reported to the host organisation.",
+            (*_HOST, Role.MEMBER)),
+    _member("/certificates", mobility.IssueActivityCertificate, "Issue an activity certificate (流動黨員活動證; "
+                                                                "township committee). Six months or more at a fixed "
+                                                                "place calls for a transfer instead.", _STAFF),
+    _member("/certificate-reviews", mobility.ReviewCertificate, "Record the yearly review of a certificate.", _STAFF),
+    _member("/certificate-return", mobility.ReturnCertificate, "Record the certificate returned and inspected.",
+            _BRANCH),
+    _member("/return", mobility.RegisterReturn, "Register that a mobile member came home (the certificate is "
+                                                "inspected).", _BRANCH),
+    _member("/contacts", mobility.RecordContact, "Record a contact with a mobile member (it resets the six-month "
+                                                 "clock).", _SELF),
+    _member("/home-reports", mobility.ReportToHomeOrganisation, "Record the member's yearly report to the home "
+                                                                "organisation.", _SELF),
+    # Transfers of the organisational relationship
+    _member("/transfers", transfers.RequestTransfer, "Ask to transfer the organisational relationship, to an "
+                                                     "organisation here or one outside the county (name and "
+                                                     "address).", _SELF, new_id="transfer_id"),
+    _transfer("/approval", transfers.ApproveTransferOut, "Approve the transfer out: the introduction letter (number, "
+                                                         "channel, dues paid up to which month; valid 90 days by "
+                                                         "policy).", _STAFF_OR_HOST),
+    _transfer("/reception", transfers.ReceiveTransfer, "Receive the member: from now on the receiving organisation "
+                                                       "is their formal organisation. A letter is accepted up to its "
+                                                       "last valid day.", _HOST),
+    _transfer("/receipt", transfers.ReturnReceipt, "Return the receipt (回執) to the sender.", _STAFF_OR_HOST),
+    _transfer("/reissue", transfers.ReissueLetter, "Re-issue a lost letter (the old one becomes void).",
+              _STAFF_OR_HOST),
+    _transfer("/cancellation", transfers.CancelTransfer, "Cancel a transfer that has not been received.", _SELF),
+)
+
+
+def _dues(suffix: str, command: type[Any], summary: str, roles: tuple[Role, ...] = _BRANCH,
+          new_id: str | None = None) -> CommandRoute[Any]:
+    return CommandRoute(path=f"/members/{{member_id}}/dues{suffix}", command=command, handler=h.dues_command,
+                        from_path=("member_id",), new_id=new_id, roles=roles, scope=MEMBER_SCOPE,
+                        location="/v1/members/{member_id}/dues", summary=summary)
+
+
+DUES_STEPS: tuple[CommandRoute[Any], ...] = (
+    CommandRoute(path="/dues/scales", command=dues.PublishDuesScale, handler=h.dues_policy_command, roles=_COUNTY,
+                 scope="the county", summary="Publish a dues scale, effective from the first day of a month (never "
+                                             "retroactive). The 2008 national scale is the default."),
+    _dues("/account", dues.OpenAccount, "Open a member's dues account: category, base and the month dues are owed "
+                                        "from (probationary members: their admission month)."),
+    _dues("/income", dues.DeclareIncome, "Declare a new income base from a month (applied as the policy's "
+                                         "change-of-income rule says).", _SELF),
+    _dues("/assessments", dues.AssessMonth, "Assess one month: base, bracket, rate and the policy version are "
+                                            "recorded."),
+    _dues("/reductions", dues.ApproveReduction, "Approve a reduction (the next-higher committee, after the branch "
+                                                "studied it).", _STAFF, new_id="approval_id"),
+    _dues("/exemptions", dues.ApproveExemption, "Approve an exemption (the next-higher committee, after the branch "
+                                                "studied it).", _STAFF, new_id="approval_id"),
+    _dues("/payments", dues.RecordPayment, "Record a payment by the member or a proxy: consecutive months from the "
+                                           "oldest unpaid, at most 6 months of arrears and 6 of prepayment; an "
+                                           "organisation never pays for a member; a voluntary payment of 1000 yuan "
+                                           "or more goes to the Central Committee. Amounts are strings with at most "
+                                           "two decimals.", _HOST, new_id="payment_id"),
+    _dues("/valid-reasons", dues.RecordValidReason, "Record a valid reason for unpaid months (they no longer count "
+                                                    "for lapse)."),
+    _dues("/continuation", dues.ContinueAfterTransfer, "Continue dues at the receiving organisation from the month "
+                                                       "after the letter's 'paid up to' month: no gap, no double "
+                                                       "charge.", _HOST),
+    CommandRoute(path="/organisations/{org_id}/dues/remittances", command=dues.RemitUpward, handler=h.remit_upward,
+                 from_path=("org_id",), roles=_BRANCH, scope=ORGANISATION_SCOPE,
+                 summary="Pass a period's collected dues upward (exactly what the branch collected)."),
+)
+
+ROUTES: tuple[CommandRoute[Any], ...] = DEVELOPMENT_STEPS + ORGANISATION_STEPS + MEMBER_STEPS + DUES_STEPS

@@ -1,0 +1,9 @@
+"""What membership hands the kernel and the system: its name, events, command routes and default port."""
+
+from __future__ import annotations
+
+from services.kernel.service import ServiceDefinition
+from services.membership.contract.events import REGISTRY
+from services.membership.contract.routes import ROUTES
+
+SERVICE = ServiceDefinition(name="membership", registry=REGISTRY, routes=ROUTES, default_port=8101)

@@ -1,0 +1,14 @@
+"""The value types, policies and pure report functions of membership that others may use."""
+
+from __future__ import annotations
+
+from services.membership.domain.meetings import HeldMeeting, meeting_compliance
+from services.membership.domain.mobility import branch_needed
+from services.membership.domain.rules import mask_national_id
+from services.membership.domain.targets import OutstationBranchFacts, targets
+from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY
+
+__all__ = [
+    "DEFAULT_MOBILITY_POLICY", "HeldMeeting", "OutstationBranchFacts", "branch_needed", "mask_national_id",
+    "meeting_compliance", "targets",
+]

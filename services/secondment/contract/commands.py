@@ -1,0 +1,235 @@
+"""Commands of the secondment service: units and their headcount, cadres, and secondments.
+
+Roles (there is no "sending unit" role in services.pure.identity): the county organisation
+department acts as ``Role.COUNTY_ADMIN``; a township's sending unit acts as ``Role.TOWNSHIP_COMMITTEE``
+with ``org_id`` = the township id or the unit id. Dates and the actor come in on the command.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from services.pure.identity import Actor
+from services.secondment.contract.events import ContributionKind, EndOutcome, Placement, Route, UnitKind
+
+# --- units (stream per unit) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterUnit:
+    """Register a township organ or station and its headcount from ``effective_from``."""
+
+    actor: Actor
+    today: date
+    unit_id: str
+    township_id: str
+    name: str
+    kind: UnitKind
+    headcount: int
+    effective_from: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeHeadcount:
+    """Record the unit's headcount from ``effective_from`` (a date already recorded is corrected)."""
+
+    actor: Actor
+    today: date
+    unit_id: str
+    headcount: int
+    effective_from: date
+    reason: str
+
+
+UnitCommand = RegisterUnit | ChangeHeadcount
+
+# --- cadres (stream per cadre) --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterCadre:
+    """Register a cadre of a township organ or station with post, rank, pay grade and relations."""
+
+    actor: Actor
+    today: date
+    cadre_id: str
+    name: str
+    unit_id: str
+    post: str
+    rank: str
+    pay_grade: str
+    administrative_relation_org_id: str
+    party_relation_org_id: str
+    registered_on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangePost:
+    """Change a cadre's post, rank or pay grade — refused while the cadre is on secondment (A)."""
+
+    actor: Actor
+    today: date
+    cadre_id: str
+    post: str
+    rank: str
+    pay_grade: str
+    changed_on: date
+
+
+CadreCommand = RegisterCadre | ChangePost
+
+# --- secondments (stream per secondment) ----------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class NominateCadre:
+    """The sending unit nominates a cadre: a self-found job (first) or an organisational posting (second)."""
+
+    actor: Actor
+    today: date
+    secondment_id: str
+    cadre_id: str
+    route: Route
+    placement: Placement
+    nominated_on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecideNomination:
+    """The county organisation department approves or rejects a nomination (a reason when rejecting)."""
+
+    actor: Actor
+    today: date
+    secondment_id: str
+    approved: bool
+    decided_on: date
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartSecondment:
+    """The cadre departs; the placement is confirmed and post, rank, pay and relations are snapshotted."""
+
+    actor: Actor
+    today: date
+    secondment_id: str
+    departed_on: date
+    placement: Placement
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordCheckIn:
+    """The sending unit's check-in on the cadre's thinking and work."""
+
+    actor: Actor
+    today: date
+    secondment_id: str
+    checked_in_on: date
+    thinking: str
+    work: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordContribution:
+    """Record a contribution; ``contribution_id`` makes it idempotent (a replay of the same one records nothing)."""
+
+    actor: Actor
+    today: date
+    secondment_id: str
+    contribution_id: str
+    kind: ContributionKind
+    description: str
+    contributed_on: date
+    amount_yuan: Decimal | None = None
+    source_ref: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestExtension:
+    actor: Actor
+    today: date
+    secondment_id: str
+    months: int
+    requested_on: date
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecideExtension:
+    actor: Actor
+    today: date
+    secondment_id: str
+    approved: bool
+    decided_on: date
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestEarlyEnd:
+    actor: Actor
+    today: date
+    secondment_id: str
+    last_day: date
+    requested_on: date
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecideEarlyEnd:
+    actor: Actor
+    today: date
+    secondment_id: str
+    approved: bool
+    decided_on: date
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EndSecondment:
+    """End at term: return to the original post, or 停薪留職 when the policy allows it.
+
+    ``last_day`` is the last day away, on or after the term's last day (earlier is an early end that
+    needs approval); it may be decided ahead of that day, and the cadre counts as out through it."""
+
+    actor: Actor
+    today: date
+    secondment_id: str
+    outcome: EndOutcome
+    last_day: date
+    decided_on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProposeCommendation:
+    actor: Actor
+    today: date
+    secondment_id: str
+    proposed_on: date
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProposePromotion:
+    actor: Actor
+    today: date
+    secondment_id: str
+    proposed_on: date
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListAsReserveCadre:
+    actor: Actor
+    today: date
+    secondment_id: str
+    listed_on: date
+    reason: str
+
+
+SecondmentCommand = (
+    NominateCadre | DecideNomination | StartSecondment | RecordCheckIn | RecordContribution | RequestExtension
+    | DecideExtension | RequestEarlyEnd | DecideEarlyEnd | EndSecondment | ProposeCommendation | ProposePromotion
+    | ListAsReserveCadre
+)

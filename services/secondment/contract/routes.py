@@ -1,0 +1,71 @@
+"""Secondment's command routes: path, command, handler, who may send it and which cadres they reach."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.kernel.routes import CommandRoute
+from services.pure.identity import Role
+from services.secondment import handlers as h
+from services.secondment.contract import commands as c
+
+_COUNTY = (Role.COUNTY_ADMIN,)
+#: The sending unit acts with a township-committee token scoped to its township or unit.
+_SENDING = (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
+SENDING_SCOPE = "county: every unit and cadre; a township committee: the units and cadres of its township or unit"
+_SECONDMENT = "/v1/secondments/{secondment_id}"
+
+
+def _step(suffix: str, command: type[Any], summary: str, roles: tuple[Role, ...] = _SENDING,
+          new_id: str | None = None) -> CommandRoute[Any]:
+    return CommandRoute(path=f"/secondments/{{secondment_id}}{suffix}", command=command, handler=h.secondment_command,
+                        from_path=("secondment_id",), new_id=new_id, roles=roles, scope=SENDING_SCOPE,
+                        location=_SECONDMENT, summary=summary)
+
+
+UNIT_AND_CADRE_STEPS: tuple[CommandRoute[Any], ...] = (
+    # A unit's id is chosen by the client (its official code), so it is in the body.
+    CommandRoute(path="/units", command=c.RegisterUnit, handler=h.unit_command, roles=_SENDING, scope=SENDING_SCOPE,
+                 summary="Register a township organ or station with its headcount (the 5 % target's denominator). "
+                         "The unit id is its official code."),
+    CommandRoute(path="/units/{unit_id}/headcount", command=c.ChangeHeadcount, handler=h.unit_command,
+                 from_path=("unit_id",), roles=_SENDING, scope=SENDING_SCOPE,
+                 summary="Record the unit's headcount from a date (a date already recorded is corrected)."),
+    CommandRoute(path="/cadres", command=c.RegisterCadre, handler=h.cadre_command, new_id="cadre_id", roles=_SENDING,
+                 scope=SENDING_SCOPE, location="/v1/cadres/{id}",
+                 summary="Register a cadre with post, rank, pay grade and relations."),
+    CommandRoute(path="/cadres/{cadre_id}/post", command=c.ChangePost, handler=h.cadre_command,
+                 from_path=("cadre_id",), roles=_SENDING, scope=SENDING_SCOPE, location="/v1/cadres/{cadre_id}",
+                 summary="Change a cadre's post, rank or pay grade — refused while the cadre is away."),
+)
+
+SECONDMENT_STEPS: tuple[CommandRoute[Any], ...] = (
+    CommandRoute(path="/secondments", command=c.NominateCadre, handler=h.secondment_command,
+                 new_id="secondment_id", roles=_SENDING, scope=SENDING_SCOPE, location="/v1/secondments/{id}",
+                 summary="Nominate a cadre for a two-year secondment: self-found work first, an organisational "
+                         "posting second."),
+    _step("/nomination-decision", c.DecideNomination,
+          "Approve or reject a nomination (county organisation department).", _COUNTY),
+    _step("/departure", c.StartSecondment,
+          "Record the departure and placement; post, rank, pay and relations are snapshotted and the planned end "
+          "is set by policy (two years)."),
+    _step("/check-ins", c.RecordCheckIn, "Record the sending unit's check-in on the cadre's thinking and work."),
+    _step("/contributions", c.RecordContribution,
+          "Record a contribution (capital, project, talent, technology, market information). Capital reaching the "
+          "policy threshold proposes a commendation.", new_id="contribution_id"),
+    _step("/extension-request", c.RequestExtension, "Ask the county to extend the term by some months."),
+    _step("/extension-decision", c.DecideExtension,
+          "Approve or refuse an extension (county organisation department).", _COUNTY),
+    _step("/early-end-request", c.RequestEarlyEnd, "Ask the county to end the secondment early."),
+    _step("/early-end-decision", c.DecideEarlyEnd,
+          "Approve or refuse an early end; approved, the cadre returns to the original post.", _COUNTY),
+    _step("/end", c.EndSecondment,
+          "End at term: return to the original post (the snapshot's), or 停薪留職 with the job kept when the "
+          "county's policy allows it."),
+    _step("/commendation", c.ProposeCommendation, "Propose a commendation for a major contribution."),
+    _step("/promotion", c.ProposePromotion, "Propose an outstanding cadre for promotion by due procedure."),
+    _step("/reserve-listing", c.ListAsReserveCadre,
+          "List the cadre as a reserve cadre (county organisation department).", _COUNTY),
+)
+
+ROUTES: tuple[CommandRoute[Any], ...] = UNIT_AND_CADRE_STEPS + SECONDMENT_STEPS

@@ -1,0 +1,10 @@
+"""The value types, policies and pure report functions of secondment that others may use."""
+
+from __future__ import annotations
+
+from services.secondment.domain.secondment_state import Stage
+from services.secondment.domain.targets import SecondmentPeriod, township_targets, year_end_targets
+from services.secondment.domain.units import Unit
+from services.secondment.policy import secondment_policy_on
+
+__all__ = ["SecondmentPeriod", "Stage", "Unit", "secondment_policy_on", "township_targets", "year_end_targets"]

@@ -1,0 +1,72 @@
+"""The system's composition: which services run. The one module that names them all.
+
+The kernel knows no service; the gateway, the projector, the runner and the tools get the services
+from here. Adding a service is its package (with a contract that builds its ``SERVICE``), one entry
+below and its compose entries (a test keeps compose and the runner equal).
+
+    python -m services.system relay --service membership   # one service's outbox relay
+    python -m services.system asyncapi > docs/asyncapi.json # the partners' event document
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from typing import Any
+
+from services.investment.contract.service import SERVICE as INVESTMENT
+from services.kernel.events import EventRegistry
+from services.kernel.service import ServiceDefinition
+from services.membership.contract.service import SERVICE as MEMBERSHIP
+from services.secondment.contract.service import SERVICE as SECONDMENT
+
+#: Services that own an event store (one PostgreSQL database each) and publish to Kafka, in start order.
+SERVICES: tuple[ServiceDefinition, ...] = (MEMBERSHIP, SECONDMENT, INVESTMENT)
+#: The gateway owns only read models, in a database of its own.
+READ_MODEL_DATABASE = "gateway"
+
+
+def service(name: str) -> ServiceDefinition:
+    for definition in SERVICES:
+        if definition.name == name:
+            return definition
+    raise SystemExit(f"unknown service {name!r}; known: {', '.join(s.name for s in SERVICES)}")
+
+
+def names() -> tuple[str, ...]:
+    return tuple(s.name for s in SERVICES)
+
+
+def registries() -> dict[str, EventRegistry[Any]]:
+    """Each service's event registry, by service name."""
+    return {s.name: s.registry for s in SERVICES}
+
+
+def default_ports() -> dict[str, int]:
+    return {s.name: s.default_port for s in SERVICES}
+
+
+def topics() -> list[str]:
+    return [s.topic for s in SERVICES]
+
+
+def main() -> None:
+    from services.kernel import asyncapi, relay
+
+    parser = argparse.ArgumentParser(description="Golden Bridge service tools.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("relay", help="publish a service's outbox to Kafka").add_argument("--service", required=True)
+    commands.add_parser("asyncapi", help="print the AsyncAPI document of every event topic")
+    args = parser.parse_args()
+    if args.command == "asyncapi":
+        sys.stdout.write(asyncapi.render(registries()))
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    definition = service(args.service)
+    asyncio.run(relay.main(definition.name, definition.registry))
+
+
+if __name__ == "__main__":
+    main()
