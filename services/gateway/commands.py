@@ -21,7 +21,7 @@ from services.kernel.bodies import body_model
 from services.kernel.command_api import Accepted
 from services.kernel.routes import CommandRoute
 from services.kernel.service import ServiceDefinition
-from services.pure.identity import Actor
+from services.pure.identity import Actor, Role
 
 _PARAM = re.compile(r"{(\w+)}")
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -64,7 +64,13 @@ def publish(router: APIRouter, route: CommandRoute[Any], service: str) -> None:
     endpoint.__name__ = re.sub(r"(?<!^)(?=[A-Z])", "_", route.command.__name__).lower()
     router.add_api_route(f"/v1{route.path}", endpoint, methods=[route.method], status_code=201,
                          response_model=Accepted, responses=ERRORS, summary=_first_sentence(route.summary),
-                         tags=[route.path.strip("/").split("/")[0]])
+                         tags=[route.path.strip("/").split("/")[0]],
+                         openapi_extra=access_extension(route.roles, route.scope))
+
+
+def access_extension(roles: Iterable[Role], scope: str) -> dict[str, Any]:
+    """Who may call an operation, as OpenAPI extension fields (docs/endpoints.md is generated from them)."""
+    return {"x-gb-roles": [r.value for r in roles], "x-gb-scope": scope}
 
 
 def command_router(services: Iterable[ServiceDefinition]) -> APIRouter:
