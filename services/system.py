@@ -6,6 +6,7 @@ below and its compose entries (a test keeps compose and the runner equal).
 
     python -m services.system relay --service membership   # one service's outbox relay
     python -m services.system asyncapi > docs/asyncapi.json # the partners' event document
+    python -m services.system endpoints > docs/endpoints.md # every endpoint with its roles and scope
 """
 
 from __future__ import annotations
@@ -52,6 +53,35 @@ def topics() -> list[str]:
     return [s.topic for s in SERVICES]
 
 
+def endpoint_table() -> str:
+    """docs/endpoints.md: every operation of the public API with who may call it and which records they reach,
+    read from the OpenAPI document (each operation's x-gb-roles and x-gb-scope)."""
+    from services.gateway.app import create_app
+
+    paths: dict[str, dict[str, Any]] = create_app().openapi()["paths"]
+    rows: dict[str, list[str]] = {}
+    for path, operations in paths.items():
+        for method, op in operations.items():
+            roles = ", ".join(f"`{r}`" for r in op.get("x-gb-roles", [])) or "public"
+            scope = op.get("x-gb-scope", "—").replace("|", "\\|")
+            summary = op.get("summary", "").replace("|", "\\|")
+            tag = (op.get("tags") or ["other"])[0]
+            rows.setdefault(tag, []).append(f"| {method.upper()} | `{path}` | {summary} | {roles} | {scope} |")
+    out = [
+        "# Endpoints, roles and scope",
+        "",
+        "Generated from the gateway's OpenAPI document (`python -m services.system endpoints > docs/endpoints.md`);",
+        "`tests/unit/test_endpoints_doc.py` fails when it is out of date. A command's roles and scope come from its",
+        "route row in `services/<service>/contract/routes.py`; a query's from its declaration in",
+        "`services/gateway/api/`. The role is checked by the gateway; the scope by the owning service (commands) or",
+        "the query (reads).",
+        "",
+    ]
+    for tag in sorted(rows):
+        out += [f"## {tag}", "", "| Method | Path | What | Roles | Scope |", "|---|---|---|---|---|", *rows[tag], ""]
+    return "\n".join(out)
+
+
 def main() -> None:
     from services.kernel import asyncapi, relay
 
@@ -59,9 +89,13 @@ def main() -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("relay", help="publish a service's outbox to Kafka").add_argument("--service", required=True)
     commands.add_parser("asyncapi", help="print the AsyncAPI document of every event topic")
+    commands.add_parser("endpoints", help="print the table of every public endpoint with its roles and scope")
     args = parser.parse_args()
     if args.command == "asyncapi":
         sys.stdout.write(asyncapi.render(registries()))
+        return
+    if args.command == "endpoints":
+        sys.stdout.write(endpoint_table())
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     definition = service(args.service)

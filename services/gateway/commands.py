@@ -1,4 +1,5 @@
-"""Publishes every service's command route rows under /v1: validate the body, check the role, forward.
+"""Publishes every service's command route rows under /v1: validate the body, check the role, forward
+to the owning service with the caller's identity and retry key, and pass its answer through.
 
 The rows come from each service's contract, so the OpenAPI page documents every body, role and scope
 while the forwarding, the role pre-check and the problem+json pass-through are written once.
@@ -11,16 +12,17 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.gateway.api.deps import service_client
 from services.gateway.auth import CurrentActor, require
-from services.gateway.upstream import forward, relay_response
 from services.kernel.bodies import body_model
 from services.kernel.command_api import Accepted
 from services.kernel.routes import CommandRoute
 from services.kernel.service import ServiceDefinition
+from services.pure.errors import Unavailable
 from services.pure.identity import Actor, Role
 
 _PARAM = re.compile(r"{(\w+)}")
@@ -80,6 +82,28 @@ def command_router(services: Iterable[ServiceDefinition]) -> APIRouter:
         for route in service.routes:
             publish(router, route, service.name)
     return router
+
+
+_FORWARDED = ("idempotency-key", "x-correlation-id", "content-type")
+
+
+async def forward(client: httpx.AsyncClient, request: Request, actor: Actor, path: str) -> httpx.Response:
+    headers = {k: v for k, v in request.headers.items() if k.lower() in _FORWARDED}
+    headers.update(actor.headers())
+    try:
+        return await client.post(path, content=await request.body(), headers=headers)
+    except httpx.TransportError as exc:
+        raise Unavailable(f"the owning service did not answer ({exc.__class__.__name__}); retry with the same "
+                          "Idempotency-Key — a retry never applies a command twice") from None
+
+
+def relay_response(upstream: httpx.Response, location: str | None = None) -> Response:
+    """Pass the service's answer through unchanged (problem+json included)."""
+    headers: dict[str, Any] = {}
+    if location and upstream.status_code == 201:
+        headers["Location"] = location
+    return Response(upstream.content, status_code=upstream.status_code, headers=headers,
+                    media_type=upstream.headers.get("content-type", "application/json"))
 
 
 def _words(name: str) -> str:
