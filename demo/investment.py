@@ -39,10 +39,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import httpx
-
-from services.gateway.demo import DemoClient, branch_ids, first_member, plan
-from services.gateway.demo_secondment import CADRES, Secondments, d, load_secondments
+from demo.client import DemoClient, gateway_client
+from demo.membership import branch_ids, first_member, plan
+from demo.secondment import CADRES, Secondments, d, load_secondments
 
 log = logging.getLogger("demo")
 
@@ -231,8 +230,7 @@ class Results:
 
 async def load_results(base_url: str, token: str) -> Results:
     """Load the secondments, then the leads (a cadre must be away before funds on their lead can be credited)."""
-    async with httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"},
-                                 timeout=30) as client:
+    async with gateway_client(base_url, token) as client:
         on_secondments = DemoClient(client)
         seconded = await load_secondments(on_secondments)
         on_leads = DemoClient(client)

@@ -1,4 +1,4 @@
-"""Demo data for the run command: a county's year 2026 of the Golden Bridge Project, via the API.
+"""Demo data, part one: a county's year 2026 of the Golden Bridge Project, via the API.
 
 The county committee and five township committees; 13 outstation branches (branch n on 10 January +
 17n days, townships in turn; Heping's only branch on 15 August); 20–30 members each, most of them
@@ -7,10 +7,10 @@ in 2024 is admitted in 2026, and branch n designates n % 3 new activists in 2026
 four townships meet the 30 June target and Heping misses it; 12 activists and 7 admissions in 2026;
 branches #3 and #9 (n = 2 and 8) are the two that meet the branch target.
 
-Everything goes through the public gateway, like a real client, with idempotency keys derived from
-the demo's own names — loading twice changes nothing. The run command also loads the townships' units,
-cadres and a year of secondments (``demo_secondment``) and investment leads in every stage
-(``demo_investment``); their numbers are written in those modules.
+Everything goes through the public gateway, like a real client (``demo.client``), with idempotency
+keys derived from the demo's own names — loading twice changes nothing. The townships' units, cadres
+and a year of secondments (``demo.secondment``) and investment leads in every stage
+(``demo.investment``) build on these branches; their numbers are written in those modules.
 """
 
 from __future__ import annotations
@@ -18,14 +18,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import sys
 import uuid
 from datetime import date, timedelta
 from typing import Any
 
-import httpx
-
-from services.kernel.settings import load_settings
+from demo.client import DemoClient, gateway_client
 
 log = logging.getLogger("demo")
 
@@ -93,32 +90,6 @@ def member_body(person: dict[str, Any], branch_id: str) -> dict[str, Any]:
     return {**body, "formal_org_id": branch_id}
 
 
-class DemoClient:
-    """Posts demo commands with the admin token and idempotency keys derived from the demo's names.
-
-    ``written`` counts the commands that wrote something (a replayed key writes nothing) and
-    ``position`` is the highest position answered, to pass as ``min_position`` when reading; a
-    lookup (``record=False``: replaying a membership record for its id) counts in neither."""
-
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-        self.written = 0
-        self.position = 0
-
-    async def post(self, path: str, key: str, body: dict[str, Any], *, record: bool = True) -> dict[str, Any]:
-        r = await self.client.post(path, json=body, headers={"Idempotency-Key": f"demo-{key}"})
-        if r.status_code not in (200, 201):
-            raise RuntimeError(f"{path} answered {r.status_code}: {r.text}")
-        answer = dict(r.json())
-        if record:
-            self.written += not answer.get("replayed", False)
-            self.position = max(self.position, int(answer.get("position", 0)))
-        return answer
-
-    async def post_id(self, path: str, key: str, body: dict[str, Any], *, record: bool = True) -> str:
-        return str((await self.post(path, key, body, record=record))["id"])
-
-
 async def branch_ids(demo: DemoClient) -> list[str]:
     """The 13 branches' ids, by replaying their establishment (the same key and body answer the same id)."""
     branches, _ = plan()
@@ -172,19 +143,11 @@ def activist_steps(n: int, k: int, full: list[str]) -> list[tuple[str, dict[str,
 
 
 async def load(base_url: str, token: str) -> dict[str, int]:
-    headers = {"Authorization": f"Bearer {token}"}
+    """Load the county, its townships, branches, members and development cases; the counts loaded."""
     branches, members = plan()
     counts = {"organisations": 0, "branches": 0, "members": 0, "outflows": 0, "applications": 0, "admissions": 0}
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as client:
-
-        async def post(path: str, key: str, body: dict[str, Any], as_township: str | None = None) -> dict[str, Any]:
-            extra = {"Idempotency-Key": f"demo-{key}"}
-            if as_township:
-                extra["Authorization"] = f"Bearer {township_tokens[as_township]}"
-            r = await client.post(path, json=body, headers=extra)
-            if r.status_code not in (200, 201):
-                raise RuntimeError(f"{path} answered {r.status_code}: {r.text}")
-            return dict(r.json())
+    async with gateway_client(base_url, token) as client:
+        post = DemoClient(client).post
 
         await post("/v1/organisations", "county", {
             "org_id": COUNTY, "name": "County Party committee", "kind": "county_committee", "parent_id": None,
@@ -195,6 +158,7 @@ async def load(base_url: str, token: str) -> dict[str, int]:
                 "org_id": township, "name": f"{township.split('-')[1].title()} township Party committee",
                 "kind": "township_committee", "parent_id": COUNTY, "approval_authority": True,
                 "established_on": "2001-07-01"})
+            # A township's own token (issued by the gateway's token route) for the steps only it may take.
             issued = await post("/v1/tokens", f"token-{township}-{uuid.uuid4()}",
                                 {"subject": f"{township}-office", "role": "township_committee", "org_id": township})
             township_tokens[township] = issued["token"]
@@ -235,27 +199,7 @@ async def load(base_url: str, token: str) -> dict[str, int]:
                 counts["applications"] += 1
                 for s, (step, body, needs_township) in enumerate(steps):
                     await post(f"/v1/development/cases/{person_id}/{step}", f"case-{b}-{c}-{s}", body,
-                               township if needs_township else None)
+                               token=township_tokens[township] if needs_township else None)
                 counts["admissions"] += steps[-1][0] == "admission-approval"
             log.info("demo data: branch %d/%d loaded (%d members so far)", b + 1, len(branches), counts["members"])
     return counts
-
-
-def main() -> None:
-    # The secondment and investment parts build on this module (its client and branches): imported here.
-    from services.gateway.demo_investment import load_results
-
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    settings = load_settings()
-    base_url = f"http://127.0.0.1:{settings.gateway_port}"
-    counts = asyncio.run(load(base_url, settings.admin_token))
-    log.info("demo data ready: %(organisations)d township committees, %(branches)d branches, %(members)d members, "
-             "%(outflows)d outflows, %(applications)d development cases, %(admissions)d admissions", counts)
-    results = asyncio.run(load_results(base_url, settings.admin_token)).counts
-    log.info("demo data ready: %(units)d township units, %(cadres)d cadres, %(departures)d secondments started, "
-             "%(leads)d investment leads (%(landed)d landed)", results)
-
-
-if __name__ == "__main__":
-    main()

@@ -22,7 +22,7 @@ The secondments (departure → end; self-found unless marked "org."):
 - Qiaotou: Chen Gang 2024-03-01 → at term 2026-02-28 (departure + 24 months − 1 day), returned to
   his post; Zhou Min 2025-06-01 (her leads bring 1,250,000 yuan: the funds-credit policy records
   them as capital and proposes her commendation when they pass 1,000,000 on 2026-05-12 — see
-  ``demo_investment``); Xu Tao 2026-03-16, org., also serving in Qiaotou branch #1; Ma Yun 2026-09-01.
+  ``demo.investment``); Xu Tao 2026-03-16, org., also serving in Qiaotou branch #1; Ma Yun 2026-09-01.
 - Shuikou: Sun Qiang 2025-10-08; Guo Hui 2026-02-02, org.
 - Longtan: Lin Bo 2025-04-01; Huang Li 2025-09-01, early end approved 2026-05-10, last day
   2026-05-31; Luo Jun 2025-11-03, org.; Gao Ping 2026-01-05; He Xia 2026-05-06; Wu Hong 2026-08-03, org.
@@ -42,7 +42,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from services.gateway.demo import DemoClient, branch_ids
+from demo.client import DemoClient
+from demo.membership import branch_ids
 from services.pure.dates import add_months
 
 log = logging.getLogger("demo")

@@ -31,8 +31,14 @@ def _healthz(port: int) -> str:
     return f"http://{LOCAL_HOST}:{port}/healthz"
 
 
+#: uvicorn's fast event loop and HTTP parser, named rather than left to uvicorn's "auto" choice: a
+#: missing uvloop or httptools then stops the process at start instead of silently running slower
+#: (tests/test_dependencies.py holds requirements.txt's uvloop and httptools to these flags).
+UVICORN_SPEED_FLAGS = ("--loop", "uvloop", "--http", "httptools")
+
+
 def _uvicorn(app: str, host: str, port: int, python: str) -> tuple[str, ...]:
-    return (python, "-m", "uvicorn", app, "--host", host, "--port", str(port))
+    return (python, "-m", "uvicorn", app, "--host", host, "--port", str(port), *UVICORN_SPEED_FLAGS)
 
 
 def app_processes(

@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from services.gateway.demo import LATE_TOWNSHIP, TOWNSHIPS, load
-from services.gateway.demo_investment import load_results
+from demo.investment import load_results
+from demo.membership import LATE_TOWNSHIP, TOWNSHIPS, load
 from services.kernel.settings import Settings
 from tests.e2e.conftest import eventually
 

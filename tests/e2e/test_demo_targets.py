@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from services.gateway.demo import BRANCHES, LATE_TOWNSHIP, TOWNSHIPS, load
+from demo.membership import BRANCHES, LATE_TOWNSHIP, TOWNSHIPS, load
 from services.kernel.settings import Settings
 from services.pure.identity import Role
 from tests.e2e.conftest import bearer, eventually

@@ -123,11 +123,22 @@ async def test_the_hash_chain_verifies_and_detects_an_edited_event(
     assert problems == ["version 2: content does not match its hash"]
 
 
-async def test_a_stream_loads_up_to_a_version_and_as_of_a_time(store: EventStore[Noted]) -> None:
+async def clock_passes(pool: asyncpg.Pool, instant: datetime, *, within: float = 5.0) -> None:
+    """Wait until the database clock (which stamps ``recorded_at``) reads later than ``instant``."""
+    async with asyncio.timeout(within):
+        while not await pool.fetchval("SELECT clock_timestamp() > $1", instant):
+            pass  # each query takes time, and the clock moves at microsecond resolution
+
+
+async def test_a_stream_loads_up_to_a_version_and_as_of_a_time(
+    store: EventStore[Noted], kernel_pool: asyncpg.Pool
+) -> None:
     stream_id = sid()
     await store.append(await store.load(stream_id), "note", [Noted(text="early")], meta())
-    between = datetime.now(UTC)
-    await asyncio.sleep(0.01)
+    (early,) = (await store.load(stream_id)).events
+    between = early.envelope.recorded_at
+    assert between is not None
+    await clock_passes(kernel_pool, between)  # so the next event is recorded strictly later
     await store.append(await store.load(stream_id), "note", [Noted(text="late")], meta())
     assert [e.event.text for e in (await store.load(stream_id, up_to_version=1)).events] == ["early"]
     assert [e.event.text for e in (await store.load(stream_id, as_of=between)).events] == ["early"]

@@ -1,0 +1,31 @@
+"""``python -m demo``: load the demo data into the running gateway, with progress on standard error."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from demo.investment import load_results
+from demo.membership import load
+from services.kernel.settings import load_settings
+
+log = logging.getLogger("demo")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    settings = load_settings()
+    base_url = f"http://127.0.0.1:{settings.gateway_port}"
+    counts = asyncio.run(load(base_url, settings.admin_token))
+    log.info("demo data ready: %(organisations)d township committees, %(branches)d branches, %(members)d members, "
+             "%(outflows)d outflows, %(applications)d development cases, %(admissions)d admissions", counts)
+    # The secondments and leads build on the branches and members just loaded.
+    results = asyncio.run(load_results(base_url, settings.admin_token)).counts
+    log.info("demo data ready: %(units)d township units, %(cadres)d cadres, %(departures)d secondments started, "
+             "%(leads)d investment leads (%(landed)d landed)", results)
+
+
+if __name__ == "__main__":
+    main()
