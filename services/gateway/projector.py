@@ -10,7 +10,7 @@ import signal
 import asyncpg
 
 from services import system
-from services.gateway.projections import PROJECTION
+from services.gateway.readmodels import PROJECTION
 from services.kernel.kafka import event_consumer
 from services.kernel.projection import ProjectionRunner
 from services.kernel.settings import Settings, load_settings

@@ -8,8 +8,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from services.gateway.api.access import operation
 from services.gateway.api.deps import service_client
-from services.gateway.auth import CurrentActor, require
+from services.gateway.auth import CurrentActor
 from services.pure.errors import Unavailable
 from services.pure.identity import Role
 
@@ -19,7 +20,8 @@ Service = Literal["membership", "secondment", "investment"]
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
 
-@router.get("/streams/{stream_id}")
+@operation(router, "/streams/{stream_id}", roles=(Role.COUNTY_ADMIN,), action="audit history",
+           scope="any record of any service")
 async def stream_history(
     stream_id: str, request: Request, actor: CurrentActor,
     service: Annotated[Service, Query(description="The service that owns the record.")] = "membership",
@@ -29,7 +31,6 @@ async def stream_history(
     """Every event of one record (a branch, a person, a dues account, a secondment, a lead…) as CloudEvents,
     in order, and whether its per-record hash chain verifies (an edited or deleted event breaks it).
     County administrators only."""
-    require(actor, "audit history", Role.COUNTY_ADMIN)
     params = {k: str(v) for k, v in (("up_to_version", up_to_version), ("as_of", as_of)) if v is not None}
     try:
         upstream = await service_client(request, service).get(f"/audit/streams/{stream_id}", params=params,

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from services import system
+from services.gateway.api.access import public
+from services.gateway.readmodels.waiting import ping
 from services.kernel.projection import lag
 
 router = APIRouter(tags=["health"])
@@ -16,13 +18,13 @@ router = APIRouter(tags=["health"])
 MAX_READY_LAG = 10_000
 
 
-@router.get("/healthz")
+@public(router, "/healthz")
 async def healthz() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "A dependency is down or the read models lag"}})
+@public(router, "/readyz", responses={503: {"description": "A dependency is down or the read models lag"}})
 async def readyz(request: Request) -> JSONResponse:
     """Ready when PostgreSQL, Kafka and every service's command API answer and the read models lag by at
     most 10,000 events."""
@@ -30,7 +32,7 @@ async def readyz(request: Request) -> JSONResponse:
     ok = True
     pool = request.app.state.read_pool
     try:
-        await pool.fetchval("SELECT 1")
+        await ping(pool)
         checks["postgresql"] = "ok"
     except Exception as exc:
         checks["postgresql"] = f"failed: {exc}"

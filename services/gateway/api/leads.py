@@ -10,21 +10,28 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import APIRouter, Query
 
+from services.gateway.api import reports
+from services.gateway.api import secondments as secondment_reports
+from services.gateway.api.access import KEEPERS, STAFF, operation
 from services.gateway.api.deps import Cursor, Limit, MinPosition, ReadPool
-from services.gateway.api.reports import targets_report
-from services.gateway.api.secondments import plain, secondment_targets
-from services.gateway.auth import CurrentActor, require
-from services.gateway.readmodels import page, wait_for_position
+from services.gateway.api.secondments import plain
+from services.gateway.auth import CurrentActor
+from services.gateway.readmodels import leads
+from services.gateway.readmodels.waiting import page, wait_for_position
 from services.investment.contract.events import REGISTRY, LeadStage
-from services.investment.contract.values import OPEN_STAGES, PIPELINE, investment_policy_on
+from services.investment.contract.values import PIPELINE
 from services.pure.errors import Forbidden, NotFound
 from services.pure.identity import Actor, Role
 
 router = APIRouter(prefix="/v1", tags=["leads"])
 SOURCE = REGISTRY.source
 STAGES = [s.value for s in (*PIPELINE, LeadStage.DROPPED)]
-_OPEN = [s.value for s in OPEN_STAGES]
 AsOf = Annotated[date | None, Query(description="Judge stalled leads on this day (default today).")]
+#: Who reads leads, and which.
+READERS = (*KEEPERS, Role.MEMBER)
+SCOPE = ("the county: every lead; a township committee: its township's; a branch secretary: its branch's; "
+         "a member: the leads they registered")
+REPORT_SCOPE = "the county: every township; a township committee: its own township"
 
 
 def lead_scope(actor: Actor) -> tuple[str | None, str | None, str | None]:
@@ -48,15 +55,7 @@ def _narrow(mine: str | None, asked: str | None, what: str) -> str | None:
     return mine if mine is not None else asked
 
 
-def _stall_days(as_of: date) -> int:
-    return investment_policy_on(as_of).stalled_after_days
-
-
-_LEADS = ("SELECT *, (stage = ANY($1::text[]) AND last_progress_on + $2::int <= $3::date) AS stalled"
-          " FROM leads_view")
-
-
-@router.get("/leads")
+@operation(router, "/leads", roles=READERS, scope=SCOPE, action="read leads")
 async def list_leads(
     actor: CurrentActor, pool: ReadPool, township: str | None = None, branch_id: str | None = None,
     stage: LeadStage | None = None, registrant_id: str | None = None,
@@ -68,56 +67,43 @@ async def list_leads(
     township, branch_id = _narrow(my_township, township, "township"), _narrow(my_branch, branch_id, "branch")
     registrant_id = _narrow(me, registrant_id, "registrant")
     await wait_for_position(pool, SOURCE, min_position)
-    day = as_of or date.today()
-    rows = await pool.fetch(
-        f"SELECT * FROM ({_LEADS}) l WHERE ($4::text IS NULL OR township_id = $4) AND ($5::text IS NULL OR"
-        " branch_id = $5) AND ($6::text IS NULL OR stage = $6) AND ($7::text IS NULL OR registrant_id = $7)"
-        " AND ($8::boolean IS NULL OR stalled = $8) AND ($9::text IS NULL OR lead_id > $9) ORDER BY lead_id LIMIT $10",
-        _OPEN, _stall_days(day), day, township, branch_id, stage and stage.value, registrant_id, stalled, cursor,
-        limit + 1,
-    )
+    rows = await leads.leads(pool, as_of or date.today(), township=township, branch_id=branch_id,
+                             stage=stage and stage.value, registrant_id=registrant_id, stalled=stalled,
+                             after=cursor, limit=limit + 1)
     items, next_cursor = page(rows, limit, "lead_id")
     return {"items": [plain(i) for i in items], "next_cursor": next_cursor}
 
 
-@router.get("/leads/{lead_id}")
+@operation(router, "/leads/{lead_id}", roles=READERS, scope=SCOPE, action="read leads")
 async def get_lead(lead_id: str, actor: CurrentActor, pool: ReadPool, as_of: AsOf = None,
                    min_position: MinPosition = None) -> dict[str, Any]:
     """One lead with its instalments and, once claimed, how the referral reward was computed."""
     await wait_for_position(pool, SOURCE, min_position)
-    day = as_of or date.today()
-    row = await pool.fetchrow(f"SELECT * FROM ({_LEADS}) l WHERE lead_id = $4", _OPEN, _stall_days(day), day,
-                              lead_id)
+    row = await leads.lead(pool, lead_id, as_of or date.today())
     if row is None:
         raise NotFound(f"no lead {lead_id}; if you just registered it, pass min_position")
     township, branch, me = lead_scope(actor)
     if (township, branch, me) != (None, None, None) and township != row["township_id"] \
             and branch != row["branch_id"] and me != row["registrant_id"]:
         raise Forbidden(f"{actor.label} cannot read lead {lead_id}: it is not of your township, branch or yours")
-    instalments = await pool.fetch("SELECT instalment, amount, arrived_on, reference FROM lead_instalments"
-                                   " WHERE lead_id = $1 ORDER BY instalment", lead_id)
-    claim = await pool.fetchrow("SELECT * FROM reward_claims_view WHERE lead_id = $1", lead_id)
-    return {**plain(row), "instalments": [plain(i) for i in instalments],
+    claim = await leads.reward_claim(pool, lead_id)
+    return {**plain(row), "instalments": [plain(i) for i in await leads.instalments(pool, lead_id)],
             "reward_claim": plain(claim) if claim else None}
 
 
-async def _report_township(pool: asyncpg.Pool, actor: Actor, township: str | None, action: str) -> str | None:
-    require(actor, action, Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
+def _report_township(actor: Actor, township: str | None) -> str | None:
     return _narrow(actor.org_id if actor.role is Role.TOWNSHIP_COMMITTEE else None, township, "township")
 
 
-@router.get("/reports/lead-pipeline")
+@operation(router, "/reports/lead-pipeline", roles=STAFF, scope=REPORT_SCOPE, action="read the lead pipeline")
 async def lead_pipeline(actor: CurrentActor, pool: ReadPool, township: str | None = None, as_of: AsOf = None,
                         min_position: MinPosition = None) -> dict[str, Any]:
     """Leads by stage and township, with duplicates, stalled leads, promised and arrived yuan."""
-    township = await _report_township(pool, actor, township, "read the lead pipeline")
+    township = _report_township(actor, township)
     await wait_for_position(pool, SOURCE, min_position)
     day = as_of or date.today()
-    rows = await pool.fetch(
-        f"SELECT * FROM ({_LEADS}) l WHERE ($4::text IS NULL OR township_id = $4) AND registered_on <= $3",
-        _OPEN, _stall_days(day), day, township)
     total, townships = _pipeline_row(), dict[str, dict[str, Any]]()
-    for r in rows:
+    for r in await leads.registered_by(pool, day, township):
         for counts in (total, townships.setdefault(r["township_id"], _pipeline_row())):
             _count(counts, r)
     return {"as_of": day, "stages": STAGES, "total": plain(total),
@@ -140,63 +126,45 @@ def _count(row: dict[str, Any], lead: asyncpg.Record) -> None:
     row["arrived_yuan"] += lead["arrived_total"]
 
 
-@router.get("/reports/landed")
+@operation(router, "/reports/landed", roles=STAFF, scope=REPORT_SCOPE, action="read the landed projects")
 async def landed_report(actor: CurrentActor, pool: ReadPool, township: str | None = None,
                         min_position: MinPosition = None) -> dict[str, Any]:
     """Credit where it is due: leads, landed projects and capital arrived by branch and by registrant
     (members, cadres, branches) — duplicates credit the first registrant, so they are not counted."""
-    township = await _report_township(pool, actor, township, "read the landed projects")
+    township = _report_township(actor, township)
     await wait_for_position(pool, SOURCE, min_position)
-    sums = ("count(*) AS leads, count(*) FILTER (WHERE stage = 'landed') AS landed,"
-            " sum(arrived_total) AS arrived_yuan,"
-            " coalesce(sum(actual_fixed_investment), 0) AS actual_fixed_investment_yuan")
-    where = "WHERE stage <> 'duplicate' AND ($1::text IS NULL OR township_id = $1)"
-    branches = await pool.fetch(f"SELECT branch_id, township_id, {sums} FROM leads_view {where}"
-                                " GROUP BY branch_id, township_id ORDER BY township_id, branch_id", township)
-    registrants = await pool.fetch(
-        f"SELECT registrant_kind, registrant_id, max(registrant_name) AS registrant_name, {sums} FROM leads_view"
-        f" {where} GROUP BY registrant_kind, registrant_id ORDER BY registrant_kind, registrant_id", township)
-    return {"branches": [plain(b) for b in branches], "registrants": [plain(r) for r in registrants]}
+    return {"branches": [plain(b) for b in await leads.credit_by_branch(pool, township)],
+            "registrants": [plain(r) for r in await leads.credit_by_registrant(pool, township)]}
 
 
-@router.get("/reward-claims")
+@operation(router, "/reward-claims", roles=READERS, action="read reward claims",
+           scope="the county: every claim; a township committee: its township's; a branch secretary: its "
+                 "branch's; a member: their own")
 async def reward_claims(actor: CurrentActor, pool: ReadPool, township: str | None = None,
                         claimant_id: str | None = None, min_position: MinPosition = None) -> dict[str, Any]:
     """Referral rewards claimed, each with the tiers that make up its amount."""
     my_township, my_branch, me = lead_scope(actor)
     township, claimant_id = _narrow(my_township, township, "township"), _narrow(me, claimant_id, "registrant")
     await wait_for_position(pool, SOURCE, min_position)
-    rows = await pool.fetch(
-        "SELECT c.*, l.township_id, l.branch_id, l.investor, l.project FROM reward_claims_view c JOIN leads_view l"
-        " USING (lead_id) WHERE ($1::text IS NULL OR l.township_id = $1) AND ($2::text IS NULL OR c.claimant_id = $2)"
-        " AND ($3::text IS NULL OR l.branch_id = $3) ORDER BY c.claimed_on, c.lead_id", township, claimant_id,
-        my_branch)
+    rows = await leads.reward_claims(pool, township=township, claimant_id=claimant_id, branch_id=my_branch)
     return {"items": [plain(r) for r in rows]}
 
 
-@router.get("/reports/performance")
+@operation(router, "/reports/performance", roles=STAFF, scope=REPORT_SCOPE, action="read the performance report")
 async def performance(
     actor: CurrentActor, pool: ReadPool, year: Annotated[int, Query(ge=2000, le=2100)],
     township: str | None = None, as_of: Annotated[date | None, Query()] = None, min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """Each township's Golden Bridge results for a year, side by side: the membership targets, the 5 %
     secondment target at year end, and the investment credit (leads, landed projects, capital arrived)."""
-    township = await _report_township(pool, actor, township, "read the performance report")
+    township = _report_township(actor, township)
     await wait_for_position(pool, SOURCE, min_position)
     known = as_of or min(date.today(), date(year, 12, 31))
-    membership = await targets_report(actor, pool, year, known, township, None)
-    secondment = await secondment_targets(actor, pool, year, known, None, township, None)
-    start, end = date(year, 1, 1), date(year, 12, 31)
-    credit = await pool.fetch(
-        "SELECT township_id, branch_id,"
-        " count(*) FILTER (WHERE registered_on BETWEEN $2 AND $3) AS leads_registered,"
-        " count(*) FILTER (WHERE completed_on BETWEEN $2 AND $3) AS projects_landed,"
-        " coalesce(sum(actual_fixed_investment) FILTER (WHERE completed_on BETWEEN $2 AND $3), 0)"
-        "   AS actual_fixed_investment_yuan,"
-        " coalesce(sum((SELECT sum(amount) FROM lead_instalments i WHERE i.lead_id = l.lead_id"
-        "   AND i.arrived_on BETWEEN $2 AND $3)), 0) AS capital_arrived_yuan"
-        " FROM leads_view l WHERE stage <> 'duplicate' AND ($1::text IS NULL OR township_id = $1)"
-        " GROUP BY township_id, branch_id ORDER BY township_id, branch_id", township, start, min(end, known))
+    membership = await reports.membership_targets(pool, year, known, township)
+    secondment = await secondment_reports.targets_on(
+        pool, year=year, as_of=known, on=None,
+        township=await secondment_reports.township_in_scope(pool, actor, township))
+    credit = await leads.credit_in_period(pool, township, date(year, 1, 1), min(date(year, 12, 31), known))
     by_township: dict[str, dict[str, Any]] = {}
     for row in credit:
         t = by_township.setdefault(row["township_id"], {"leads_registered": 0, "projects_landed": 0,
@@ -218,5 +186,3 @@ async def performance(
         } for t in sorted(townships)],
         "branches": [plain(b) for b in credit],
     }
-
-

@@ -1,4 +1,4 @@
-"""Per-organisation views: what is due or overdue there (the deadline engine's output)."""
+"""Per-organisation views: what is due or overdue there (the deadline engine's output) and 三會一課."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from services.gateway.api.access import KEEPERS, operation
 from services.gateway.api.deps import Limit, MinPosition, ReadPool
 from services.gateway.auth import CurrentActor
-from services.gateway.readmodels import wait_for_position
+from services.gateway.readmodels import due_items as due
+from services.gateway.readmodels import meetings
+from services.gateway.readmodels.waiting import wait_for_position
 from services.membership.contract.events import REGISTRY
 from services.membership.contract.events.meetings import MeetingKind
 from services.membership.contract.values import HeldMeeting
@@ -19,9 +22,12 @@ from services.pure.errors import Forbidden
 from services.pure.identity import Role
 
 router = APIRouter(prefix="/v1/organisations", tags=["organisations"])
+_READERS = (*KEEPERS, Role.HOST_ORGANISATION)
+_SCOPE = ("a branch secretary: their own branch; county and township staff and host organisations: "
+          "any organisation")
 
 
-@router.get("/{org_id}/due-items")
+@operation(router, "/{org_id}/due-items", roles=_READERS, scope=_SCOPE, action="read an organisation's due items")
 async def due_items(
     org_id: str, actor: CurrentActor, pool: ReadPool, min_position: MinPosition = None, limit: Limit = 100,
     after: Annotated[date | None, Query(description="Only items due after this date (paging: the last due_on).")]
@@ -33,20 +39,14 @@ async def due_items(
     """Due and overdue items of one organisation, earliest first (interviews, assessments, letters, reports…)."""
     if actor.role is Role.BRANCH_SECRETARY and actor.org_id != org_id:
         raise Forbidden("a branch secretary sees the due items of their own branch only")
-    if actor.role is Role.MEMBER:
-        raise Forbidden("members see their own record, not an organisation's due items")
     await wait_for_position(pool, REGISTRY.source, min_position)
-    rows = await pool.fetch(
-        "SELECT * FROM due_items_view WHERE org_id = $1 AND ($2::date IS NULL OR due_on > $2)"
-        " AND ($3::bool IS NULL OR overdue = $3) AND ($4::text IS NULL OR kind = $4)"
-        " ORDER BY due_on, subject_id, kind LIMIT $5",
-        org_id, after, overdue, kind, limit + 1,
-    )
+    rows = await due.due_items(pool, org_id, after=after, overdue=overdue, kind=kind, limit=limit + 1)
     items = [dict(r) for r in rows[:limit]]
     return {"items": items, "next_after": str(items[-1]["due_on"]) if len(rows) > limit else None}
 
 
-@router.get("/{org_id}/meeting-compliance")
+@operation(router, "/{org_id}/meeting-compliance", roles=_READERS, scope=_SCOPE,
+           action="read an organisation's meetings")
 async def meeting_compliance(
     org_id: str, actor: CurrentActor, pool: ReadPool, year: Annotated[int, Query(ge=2000, le=2100)],
     as_of: Annotated[date | None, Query(description="Judge periods ended by this day (default today).")] = None,
@@ -57,13 +57,8 @@ async def meeting_compliance(
     """三會一課 for one organisation and year: per requirement, periods ended, meetings held, periods missed."""
     if actor.role is Role.BRANCH_SECRETARY and actor.org_id != org_id:
         raise Forbidden("a branch secretary sees the meetings of their own branch only")
-    if actor.role is Role.MEMBER:
-        raise Forbidden("members see their own record, not an organisation's meetings")
     await wait_for_position(pool, REGISTRY.source, min_position)
-    rows = await pool.fetch(
-        "SELECT kind, held_on, by_secretary FROM meetings_view WHERE org_id = $1 AND extract(year FROM held_on) = $2",
-        org_id, year,
-    )
-    held = [HeldMeeting(MeetingKind(r["kind"]), r["held_on"], r["by_secretary"]) for r in rows]
+    held = [HeldMeeting(MeetingKind(r["kind"]), r["held_on"], r["by_secretary"])
+            for r in await meetings.held(pool, org_id, year)]
     report = compliance(held, year, as_of or date.today(), has_committee=has_committee)
     return {"org_id": org_id, "year": year, "requirements": [asdict(line) for line in report]}

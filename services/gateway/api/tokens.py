@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 
+from services.gateway.api.access import operation
 from services.gateway.api.deps import SettingsDep
-from services.gateway.auth import CurrentActor, issue_token, require
+from services.gateway.auth import CurrentActor, issue_token
 from services.pure.errors import DomainError
 from services.pure.identity import Actor, Role
 
@@ -38,10 +39,10 @@ class TokenResponse(BaseModel):
     org_id: str | None
 
 
-@router.post("", status_code=201)
+@operation(router, "", method="POST", status_code=201, roles=(Role.COUNTY_ADMIN,), action="issue tokens",
+           scope="a token for anyone; administrator tokens only by the bootstrap administrator")
 async def issue(body: TokenRequest, actor: CurrentActor, settings: SettingsDep) -> TokenResponse:
     """Issue a signed bearer token (county administrators only)."""
-    require(actor, "issue tokens", Role.COUNTY_ADMIN)
     if body.role is Role.COUNTY_ADMIN and actor.subject != "dev-admin":
         raise DomainError("only the bootstrap administrator issues administrator tokens")
     who = Actor(subject=body.subject, role=body.role, org_id=body.org_id)

@@ -7,17 +7,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from services.gateway.api.access import KEEPERS, operation
 from services.gateway.api.deps import Cursor, Limit, MinPosition, ReadPool
-from services.gateway.auth import CurrentActor, require
-from services.gateway.readmodels import page, wait_for_position
+from services.gateway.auth import CurrentActor
+from services.gateway.readmodels import transfers
+from services.gateway.readmodels.waiting import page, wait_for_position
 from services.membership.contract.events import REGISTRY
 from services.pure.identity import Role
 
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
-IN_PROGRESS = ("requested", "letter_issued")
 
 
-@router.get("")
+@operation(router, "", roles=(*KEEPERS, Role.HOST_ORGANISATION), action="list transfers",
+           scope="county and township staff: every transfer; a branch secretary or host organisation: the "
+                 "transfers from or to their organisation")
 async def list_transfers(
     actor: CurrentActor, pool: ReadPool, min_position: MinPosition = None, limit: Limit = 50, cursor: Cursor = None,
     org_id: Annotated[str | None, Query(description="Sending or receiving organisation.")] = None,
@@ -29,17 +32,11 @@ async def list_transfers(
     """Transfers, newest first by id: in progress (the sender stays responsible), overdue, or closed.
 
     A branch secretary or host organisation sees the transfers from or to their organisation."""
-    require(actor, "list transfers", Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE, Role.BRANCH_SECRETARY,
-            Role.HOST_ORGANISATION)
     if actor.role in (Role.BRANCH_SECRETARY, Role.HOST_ORGANISATION):
         org_id = actor.org_id
     await wait_for_position(pool, REGISTRY.source, min_position)
-    states = list(IN_PROGRESS) if state == "in_progress" else ([state] if state else None)
-    rows = await pool.fetch(
-        "SELECT * FROM transfers_view WHERE ($1::text IS NULL OR transfer_id > $1)"
-        " AND ($2::text IS NULL OR from_org_id = $2 OR to_org_id = $2) AND ($3::text[] IS NULL OR state = ANY($3))"
-        " AND ($4::date IS NULL OR (state = 'letter_issued' AND valid_until < $4)) ORDER BY transfer_id LIMIT $5",
-        cursor, org_id, states, overdue_on, limit + 1,
-    )
+    states = list(transfers.IN_PROGRESS) if state == "in_progress" else ([state] if state else None)
+    rows = await transfers.transfers(pool, after=cursor, org_id=org_id, states=states, overdue_on=overdue_on,
+                                     limit=limit + 1)
     items, next_cursor = page(rows, limit, "transfer_id")
     return {"items": items, "next_cursor": next_cursor}

@@ -1,4 +1,4 @@
-"""Read-model access for the API: read-your-writes waits and keyset pagination."""
+"""What every query shares: the read-your-writes wait (``min_position``) and keyset pagination."""
 
 from __future__ import annotations
 
@@ -48,3 +48,8 @@ def page(rows: list[asyncpg.Record], limit: int, key: str) -> tuple[list[dict[st
     items = [dict(r) for r in rows[:limit]]
     next_cursor = str(items[-1][key]) if len(rows) > limit and items else None
     return items, next_cursor
+
+
+async def ping(pool: asyncpg.Pool) -> None:
+    """Raise unless the read-model database answers (the readiness probe)."""
+    await pool.fetchval("SELECT 1")

@@ -1,12 +1,15 @@
-"""Organisational-life read model: meetings held per organisation, and training hours per member and year."""
+"""Meetings read model (``meetings_view``): the meetings each organisation held (三會一課), who attended
+and whether a quorum was met."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
+
 from services.kernel.events import Envelope
 from services.kernel.projection import Op
-from services.membership.contract.events.meetings import MeetingRecorded, TrainingRecorded
+from services.membership.contract.events.meetings import MeetingRecorded
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.meetings_view (
@@ -24,18 +27,10 @@ CREATE TABLE IF NOT EXISTS {schema}.meetings_view (
     position bigint NOT NULL
 );
 CREATE INDEX IF NOT EXISTS meetings_view_org ON {schema}.meetings_view (org_id, held_on);
-CREATE TABLE IF NOT EXISTS {schema}.training_view (
-    member_id text NOT NULL,
-    year int NOT NULL,
-    hours numeric NOT NULL,
-    position bigint NOT NULL,
-    PRIMARY KEY (member_id, year)
-);
 """
 
 
 def apply(q: str, env: Envelope, event: Any) -> list[Op]:
-    pos = env.position or 0
     match event:
         case MeetingRecorded():
             return [(
@@ -44,14 +39,16 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
                 " minutes_ref, position) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
                 (event.meeting_id, event.org_id, event.kind.value, event.held_on, len(event.present_ids),
                  len(event.certificate_holders_present), event.entitled_voters, event.voters_present,
-                 event.quorum_met, event.lecturer_is_secretary, event.minutes_ref, pos),
-            )]
-        case TrainingRecorded():
-            return [(
-                f"INSERT INTO {q}.training_view (member_id, year, hours, position) VALUES ($1, $2, $3, $4)"
-                f" ON CONFLICT (member_id, year) DO UPDATE SET hours = {q}.training_view.hours + EXCLUDED.hours,"
-                " position = EXCLUDED.position",
-                (event.member_id, event.trained_on.year, event.hours, pos),
+                 event.quorum_met, event.lecturer_is_secretary, event.minutes_ref, env.position or 0),
             )]
         case _:
             return []
+
+
+async def held(pool: asyncpg.Pool, org_id: str, year: int) -> list[asyncpg.Record]:
+    """(kind, held_on, by_secretary) of each meeting one organisation held in ``year``."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        "SELECT kind, held_on, by_secretary FROM meetings_view WHERE org_id = $1 AND extract(year FROM held_on) = $2",
+        org_id, year,
+    )
+    return rows

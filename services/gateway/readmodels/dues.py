@@ -1,8 +1,11 @@
-"""Dues read model: each member's months (assessed amount and how it was computed, paid) and payments."""
+"""Dues read model: each member's months (``dues_months_view``: the assessed amount, how it was computed,
+and what was paid) and the payments themselves (``dues_payments_view``)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+import asyncpg
 
 from services.kernel.events import Envelope
 from services.kernel.projection import Op
@@ -49,6 +52,7 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
     pos = env.position or 0
     match event:
         case MonthAssessed():
+            # A reassessment replaces the month's figures; what was paid stays.
             return [(
                 f"INSERT INTO {q}.dues_months_view (member_id, month, org_id, category, base, bracket, bracket_up_to,"
                 " rate, standard_amount, amount, adjustment, policy_version, position)"
@@ -63,6 +67,8 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
                  event.policy_version, pos),
             )]
         case DuesPaid():
+            # A month may be paid before it is assessed (in advance): then its row starts with what was paid
+            # and the assessment fills in the rest.
             return [
                 (f"INSERT INTO {q}.dues_payments_view (payment_id, member_id, org_id, receiving_org_id, paid_on,"
                  " amount, extra, to_central_committee, payer_kind, months, position)"
@@ -79,3 +85,33 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
             ]
         case _:
             return []
+
+
+async def statement(pool: asyncpg.Pool, member_id: str, year: int | None) -> list[asyncpg.Record]:
+    """A member's months in order, of one year or all."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        "SELECT * FROM dues_months_view WHERE member_id = $1 AND ($2::int IS NULL OR month LIKE $2::text || '-%')"
+        " ORDER BY month", member_id, year,
+    )
+    return rows
+
+
+async def ledger_months(pool: asyncpg.Pool, org_id: str, year: int) -> list[asyncpg.Record]:
+    """Per month of ``year``: expected (assessed) and paid across one organisation's members."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        "SELECT month, sum(coalesce(amount, 0)) AS expected, sum(paid) AS paid, count(*) AS members"
+        " FROM dues_months_view WHERE org_id = $1 AND month LIKE $2 || '-%' GROUP BY month ORDER BY month",
+        org_id, str(year),
+    )
+    return rows
+
+
+async def received(pool: asyncpg.Pool, org_id: str, year: int) -> asyncpg.Record:
+    """What one organisation received in ``year``: in total, as extras, and for other organisations."""
+    row: asyncpg.Record = await pool.fetchrow(
+        "SELECT coalesce(sum(amount), 0) AS received, coalesce(sum(extra), 0) AS extras,"
+        " coalesce(sum(amount) FILTER (WHERE org_id <> $1), 0) AS for_other_organisations"
+        " FROM dues_payments_view WHERE receiving_org_id = $1 AND extract(year FROM paid_on) = $2",
+        org_id, year,
+    )
+    return row

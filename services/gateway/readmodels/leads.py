@@ -1,4 +1,5 @@
-"""Investment read models: leads (one row each, duplicates included), instalments and reward claims.
+"""Leads read model: investment leads (``leads_view``, one row each, duplicates included), their
+instalments (``lead_instalments``) and reward claims (``reward_claims_view``).
 
 Each row is written by one lead's events only (the projector applies partitions concurrently);
 pipelines, credit by branch and by registrant, and stall flags are computed when read.
@@ -7,8 +8,10 @@ pipelines, credit by branch and by registrant, and stall flags are computed when
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from typing import Any
 
+import asyncpg
 import orjson
 
 from services.investment.contract.events import (
@@ -20,6 +23,7 @@ from services.investment.contract.events import (
     LeadRegistered,
     RewardClaimed,
 )
+from services.investment.contract.values import OPEN_STAGES, investment_policy_on
 from services.kernel.events import Envelope
 from services.kernel.projection import Op, update
 
@@ -96,6 +100,7 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
                  event.origin_locality, event.homecoming, event.registered_on, pos, event.registrant_name),
             )]
         case LeadDuplicateRecorded():
+            # Kept as a row of its own so the registrant sees it, but credited to the earlier lead.
             return [(
                 f"INSERT INTO {q}.leads_view (lead_id, stage, registrant_kind, registrant_id, branch_id, township_id,"
                 " investor, project, registered_on, last_progress_on, earlier_lead_id, position)"
@@ -136,3 +141,98 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
             ]
         case _:
             return []
+
+
+#: Leads with ``stalled``: open and without progress for the policy's period on the day judged ($1-$3).
+_LEADS = ("SELECT *, (stage = ANY($1::text[]) AND last_progress_on + $2::int <= $3::date) AS stalled"
+          " FROM leads_view")
+
+
+def _stall(day: date) -> tuple[list[str], int, date]:
+    return [s.value for s in OPEN_STAGES], investment_policy_on(day).stalled_after_days, day
+
+
+async def leads(pool: asyncpg.Pool, day: date, *, township: str | None, branch_id: str | None, stage: str | None,
+                registrant_id: str | None, stalled: bool | None, after: str | None,
+                limit: int) -> list[asyncpg.Record]:
+    """Leads as judged on ``day``, ordered by id after the cursor, ``limit`` rows at most."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        f"SELECT * FROM ({_LEADS}) l WHERE ($4::text IS NULL OR township_id = $4) AND ($5::text IS NULL OR"
+        " branch_id = $5) AND ($6::text IS NULL OR stage = $6) AND ($7::text IS NULL OR registrant_id = $7)"
+        " AND ($8::boolean IS NULL OR stalled = $8) AND ($9::text IS NULL OR lead_id > $9) ORDER BY lead_id LIMIT $10",
+        *_stall(day), township, branch_id, stage, registrant_id, stalled, after, limit,
+    )
+    return rows
+
+
+async def lead(pool: asyncpg.Pool, lead_id: str, day: date) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await pool.fetchrow(f"SELECT * FROM ({_LEADS}) l WHERE lead_id = $4",
+                                                     *_stall(day), lead_id)
+    return row
+
+
+async def registered_by(pool: asyncpg.Pool, day: date, township: str | None) -> list[asyncpg.Record]:
+    """Every lead registered by ``day`` (every township or one), as judged that day."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        f"SELECT * FROM ({_LEADS}) l WHERE ($4::text IS NULL OR township_id = $4) AND registered_on <= $3",
+        *_stall(day), township)
+    return rows
+
+
+async def instalments(pool: asyncpg.Pool, lead_id: str) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await pool.fetch(
+        "SELECT instalment, amount, arrived_on, reference FROM lead_instalments WHERE lead_id = $1 ORDER BY instalment",
+        lead_id)
+    return rows
+
+
+async def reward_claim(pool: asyncpg.Pool, lead_id: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await pool.fetchrow("SELECT * FROM reward_claims_view WHERE lead_id = $1", lead_id)
+    return row
+
+
+async def reward_claims(pool: asyncpg.Pool, *, township: str | None, claimant_id: str | None,
+                        branch_id: str | None) -> list[asyncpg.Record]:
+    """Claims with their lead's township, branch, investor and project, in the order they were claimed."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        "SELECT c.*, l.township_id, l.branch_id, l.investor, l.project FROM reward_claims_view c JOIN leads_view l"
+        " USING (lead_id) WHERE ($1::text IS NULL OR l.township_id = $1) AND ($2::text IS NULL OR c.claimant_id = $2)"
+        " AND ($3::text IS NULL OR l.branch_id = $3) ORDER BY c.claimed_on, c.lead_id", township, claimant_id,
+        branch_id)
+    return rows
+
+
+_CREDIT = ("count(*) AS leads, count(*) FILTER (WHERE stage = 'landed') AS landed, sum(arrived_total) AS arrived_yuan,"
+           " coalesce(sum(actual_fixed_investment), 0) AS actual_fixed_investment_yuan")
+_CREDITED = "WHERE stage <> 'duplicate' AND ($1::text IS NULL OR township_id = $1)"
+
+
+async def credit_by_branch(pool: asyncpg.Pool, township: str | None) -> list[asyncpg.Record]:
+    """Leads, landed projects and capital per branch; duplicates credit the first registrant, so not counted."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        f"SELECT branch_id, township_id, {_CREDIT} FROM leads_view {_CREDITED}"
+        " GROUP BY branch_id, township_id ORDER BY township_id, branch_id", township)
+    return rows
+
+
+async def credit_by_registrant(pool: asyncpg.Pool, township: str | None) -> list[asyncpg.Record]:
+    """The same per registrant (members, cadres, branches)."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        f"SELECT registrant_kind, registrant_id, max(registrant_name) AS registrant_name, {_CREDIT} FROM leads_view"
+        f" {_CREDITED} GROUP BY registrant_kind, registrant_id ORDER BY registrant_kind, registrant_id", township)
+    return rows
+
+
+async def credit_in_period(pool: asyncpg.Pool, township: str | None, start: date, end: date) -> list[asyncpg.Record]:
+    """Per branch: leads registered, projects landed, fixed investment and capital arrived between two days."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        "SELECT township_id, branch_id,"
+        " count(*) FILTER (WHERE registered_on BETWEEN $2 AND $3) AS leads_registered,"
+        " count(*) FILTER (WHERE completed_on BETWEEN $2 AND $3) AS projects_landed,"
+        " coalesce(sum(actual_fixed_investment) FILTER (WHERE completed_on BETWEEN $2 AND $3), 0)"
+        "   AS actual_fixed_investment_yuan,"
+        " coalesce(sum((SELECT sum(amount) FROM lead_instalments i WHERE i.lead_id = l.lead_id"
+        "   AND i.arrived_on BETWEEN $2 AND $3)), 0) AS capital_arrived_yuan"
+        " FROM leads_view l WHERE stage <> 'duplicate' AND ($1::text IS NULL OR township_id = $1)"
+        " GROUP BY township_id, branch_id ORDER BY township_id, branch_id", township, start, end)
+    return rows

@@ -1,8 +1,12 @@
-"""Member development read model: one row per case, the stage and the date of each step (B6)."""
+"""Member development read model (``development_view``): one row per case, its stage and the date of
+each step, from application to full membership (B6)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+
+import asyncpg
 
 from services.kernel.events import Envelope, encode
 from services.kernel.projection import Op, update
@@ -45,6 +49,8 @@ CREATE TABLE IF NOT EXISTS {schema}.development_view (
 CREATE INDEX IF NOT EXISTS development_view_org ON {schema}.development_view (org_id, stage);
 """
 
+STAGES = ("applicant", "activist", "development_target", "probationary", "full", "cancelled")
+
 
 def _set(q: str, person_id: str, pos: int, **columns: Any) -> Op:
     return update(q, "development_view", "person_id", person_id, pos, **columns)
@@ -74,28 +80,60 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
         case AdmissionVoteHeld() if event.passed:
             return [_set(q, event.person_id, pos, vote_on=event.held_on)]
         case ProbationaryAdmitted():
-            # The person becomes a (probationary) member of the admitting branch: same stream, same
-            # partition, so their case row is already here.
-            return [
-                _set(q, event.person_id, pos, stage="probationary", stage_since=event.approved_on,
-                     admitted_on=event.approved_on, admitting_org_id=event.org_id, probation_end=event.probation_end),
-                (f"INSERT INTO {q}.members_view (member_id, name, national_id, formal_org_id, status, contact,"
-                 " joined_on, position) SELECT person_id, name, coalesce(national_id, ''), $2, 'probationary',"
-                 f" contact, $3, $4 FROM {q}.development_view WHERE person_id = $1",
-                 (event.person_id, event.org_id, event.vote_on, pos)),
-            ]
+            # The member's own row is the members read model's (members.py).
+            return [_set(q, event.person_id, pos, stage="probationary", stage_since=event.approved_on,
+                         admitted_on=event.approved_on, admitting_org_id=event.org_id,
+                         probation_end=event.probation_end)]
         case ProbationExtended():
             return [_set(q, event.person_id, pos, probation_end=event.new_end)]
         case Converted():
             return [_set(q, event.person_id, pos, stage="full", stage_since=event.approved_on,
-                         converted_on=event.approved_on),
-                    (f"UPDATE {q}.members_view SET status = 'full', position = $2 WHERE member_id = $1",
-                     (event.person_id, pos))]
+                         converted_on=event.approved_on)]
         case ProbationCancelled():
-            return [_set(q, event.person_id, pos, stage="cancelled", stage_since=event.approved_on),
-                    (f"UPDATE {q}.members_view SET status = 'removed', position = $2 WHERE member_id = $1",
-                     (event.person_id, pos))]
+            return [_set(q, event.person_id, pos, stage="cancelled", stage_since=event.approved_on)]
         case DevelopmentCaseCancelled():
             return [_set(q, event.person_id, pos, stage="cancelled", stage_since=event.cancelled_on)]
         case _:
             return []
+
+
+async def case(pool: asyncpg.Pool, person_id: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await pool.fetchrow("SELECT * FROM development_view WHERE person_id = $1",
+                                                     person_id)
+    return row
+
+
+async def cases(pool: asyncpg.Pool, *, after: str | None, org_id: str | None, stage: str | None,
+                limit: int) -> list[asyncpg.Record]:
+    """Cases ordered by person id after the cursor, ``limit`` rows at most."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        "SELECT * FROM development_view WHERE ($1::text IS NULL OR person_id > $1)"
+        " AND ($2::text IS NULL OR org_id = $2) AND ($3::text IS NULL OR stage = $3)"
+        " ORDER BY person_id LIMIT $4",
+        after, org_id, stage, limit,
+    )
+    return rows
+
+
+async def stages(pool: asyncpg.Pool, org_id: str | None, as_of: date | None) -> list[asyncpg.Record]:
+    """Per stage: cases, days in stage (average, longest) on ``as_of`` (default today), and how many
+    cases have an overdue step in the due-items read model."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        "SELECT d.stage, count(*) AS cases,"
+        " round(avg(coalesce($2::date, current_date) - d.stage_since), 1) AS avg_days_in_stage,"
+        " max(coalesce($2::date, current_date) - d.stage_since) AS max_days_in_stage,"
+        " count(*) FILTER (WHERE EXISTS (SELECT 1 FROM due_items_view u WHERE u.subject_id = d.person_id"
+        "   AND u.overdue)) AS with_overdue_steps"
+        " FROM development_view d WHERE ($1::text IS NULL OR d.org_id = $1) GROUP BY d.stage",
+        org_id, as_of,
+    )
+    return rows
+
+
+async def steps_in_year(pool: asyncpg.Pool, year: int) -> list[asyncpg.Record]:
+    """Cases with an activist designated or an admission approved in ``year``, with those dates and branches."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        "SELECT activist_org_id, activist_on, admitting_org_id, admitted_on FROM development_view"
+        " WHERE extract(year FROM activist_on) = $1 OR extract(year FROM admitted_on) = $1", year,
+    )
+    return rows

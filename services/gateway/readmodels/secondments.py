@@ -1,8 +1,8 @@
-"""Secondment read models: units and their headcount history, cadres, the secondment roster,
-contributions and check-ins.
+"""Secondments read model: the roster (``secondments_view``, one row per secondment from nomination to
+return) with its check-ins (``secondment_check_ins``) and contributions (``secondment_contributions``).
 
-Every row is written by the events of one record only (a unit, a cadre, a secondment), because the
-projector applies partitions concurrently; the 5 % report and the joins are made when read.
+Every row is written by one secondment's events only, because the projector applies partitions
+concurrently; the joins with cadres and the 5 % report are made when read.
 """
 
 from __future__ import annotations
@@ -11,14 +11,13 @@ import dataclasses
 from datetime import date
 from typing import Any
 
+import asyncpg
 import orjson
 
 from services.kernel.events import Envelope
 from services.kernel.projection import Op, update
 from services.pure.dates import add_months
 from services.secondment.contract.events import (
-    CadrePostChanged,
-    CadreRegistered,
     CadreReturned,
     CheckInRecorded,
     CommendationProposed,
@@ -32,45 +31,16 @@ from services.secondment.contract.events import (
     NominationRejected,
     PromotionProposed,
     ReserveCadreListed,
+    Route,
     SecondmentEndedEarly,
     SecondmentExtended,
     SecondmentNominated,
     SecondmentStarted,
-    UnitHeadcountChanged,
-    UnitRegistered,
     UnpaidLeaveGranted,
 )
-from services.secondment.contract.values import secondment_policy_on
+from services.secondment.contract.values import SecondmentPeriod, secondment_policy_on
 
 DDL = """
-CREATE TABLE IF NOT EXISTS {schema}.units_view (
-    unit_id text PRIMARY KEY,
-    township_id text NOT NULL,
-    name text NOT NULL,
-    kind text NOT NULL,
-    position bigint NOT NULL
-);
-CREATE INDEX IF NOT EXISTS units_view_township ON {schema}.units_view (township_id);
-CREATE TABLE IF NOT EXISTS {schema}.unit_headcounts (
-    unit_id text NOT NULL,
-    effective_from date NOT NULL,
-    headcount int NOT NULL,
-    position bigint NOT NULL,
-    PRIMARY KEY (unit_id, effective_from)
-);
-CREATE TABLE IF NOT EXISTS {schema}.cadres_view (
-    cadre_id text PRIMARY KEY,
-    name text NOT NULL,
-    unit_id text NOT NULL,
-    township_id text NOT NULL,
-    post text NOT NULL,
-    rank text NOT NULL,
-    pay_grade text NOT NULL,
-    administrative_relation_org_id text NOT NULL,
-    party_relation_org_id text NOT NULL,
-    registered_on date NOT NULL,
-    position bigint NOT NULL
-);
 CREATE TABLE IF NOT EXISTS {schema}.secondments_view (
     secondment_id text PRIMARY KEY,
     cadre_id text NOT NULL,
@@ -124,6 +94,10 @@ CREATE TABLE IF NOT EXISTS {schema}.secondment_check_ins (
     PRIMARY KEY (secondment_id, position)
 );
 """
+_TABLE = "secondments_view"
+#: How a secondment ends: its stage and outcome.
+_ENDINGS = {SecondmentEndedEarly: ("ended_early", "return_to_post"), CadreReturned: ("returned", "return_to_post"),
+            UnpaidLeaveGranted: ("unpaid_leave", "unpaid_leave")}
 
 
 def _json(value: Any) -> str:
@@ -141,44 +115,6 @@ def next_check_in(last: date) -> date:
 def apply(q: str, env: Envelope, event: Any) -> list[Op]:
     pos = env.position or 0
     match event:
-        case UnitRegistered() | UnitHeadcountChanged():
-            return _unit(q, event, pos)
-        case CadreRegistered():
-            return [(
-                f"INSERT INTO {q}.cadres_view (cadre_id, name, unit_id, township_id, post, rank, pay_grade,"
-                " administrative_relation_org_id, party_relation_org_id, registered_on, position)"
-                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
-                (event.cadre_id, event.name, event.unit_id, event.township_id, event.post, event.rank,
-                 event.pay_grade, event.administrative_relation_org_id, event.party_relation_org_id,
-                 event.registered_on, pos),
-            )]
-        case CadrePostChanged():
-            return [update(q, "cadres_view", "cadre_id", event.cadre_id, pos, post=event.post, rank=event.rank,
-                           pay_grade=event.pay_grade)]
-        case _:
-            return _secondment(q, event, pos)
-
-
-def _unit(q: str, event: UnitRegistered | UnitHeadcountChanged, pos: int) -> list[Op]:
-    ops: list[Op] = []
-    if isinstance(event, UnitRegistered):
-        ops.append((
-            f"INSERT INTO {q}.units_view (unit_id, township_id, name, kind, position) VALUES ($1,$2,$3,$4,$5)",
-            (event.unit_id, event.township_id, event.name, event.kind.value, pos),
-        ))
-    # A change on a date already recorded corrects that date's figure (domain/units.py).
-    ops.append((
-        f"INSERT INTO {q}.unit_headcounts (unit_id, effective_from, headcount, position) VALUES ($1,$2,$3,$4)"
-        " ON CONFLICT (unit_id, effective_from) DO UPDATE SET headcount = EXCLUDED.headcount,"
-        " position = EXCLUDED.position",
-        (event.unit_id, event.effective_from, event.headcount, pos),
-    ))
-    return ops
-
-
-def _secondment(q: str, event: Any, pos: int) -> list[Op]:
-    table = "secondments_view"
-    match event:
         case SecondmentNominated():
             return [(
                 f"INSERT INTO {q}.secondments_view (secondment_id, cadre_id, unit_id, township_id, route, stage,"
@@ -187,10 +123,10 @@ def _secondment(q: str, event: Any, pos: int) -> list[Op]:
                  _json(event.placement), event.nominated_on, pos),
             )]
         case NominationApproved():
-            return [update(q, table, "secondment_id", event.secondment_id, pos, stage="approved",
+            return [update(q, _TABLE, "secondment_id", event.secondment_id, pos, stage="approved",
                            approved_on=event.approved_on)]
         case NominationRejected():
-            return [update(q, table, "secondment_id", event.secondment_id, pos, stage="rejected",
+            return [update(q, _TABLE, "secondment_id", event.secondment_id, pos, stage="rejected",
                            rejected_on=event.rejected_on, rejection_reason=event.reason)]
         case SecondmentStarted():
             return [(
@@ -201,6 +137,7 @@ def _secondment(q: str, event: Any, pos: int) -> list[Op]:
                  event.term_months, event.planned_end, next_check_in(event.departed_on), pos),
             )]
         case CheckInRecorded():
+            # A check-in recorded after the return counts but sets no next due date.
             return [
                 (f"UPDATE {q}.secondments_view SET check_ins = check_ins + 1, last_check_in_on = $2,"
                  " next_check_in_due = CASE WHEN stage = 'away' THEN $3::date END, position = $4"
@@ -238,11 +175,7 @@ def _secondment(q: str, event: Any, pos: int) -> list[Op]:
                 (event.secondment_id, event.new_end, event.months, pos),
             )]
         case SecondmentEndedEarly() | CadreReturned() | UnpaidLeaveGranted():
-            stage, outcome = {
-                SecondmentEndedEarly: ("ended_early", "return_to_post"),
-                CadreReturned: ("returned", "return_to_post"),
-                UnpaidLeaveGranted: ("unpaid_leave", "unpaid_leave"),
-            }[type(event)]
+            stage, outcome = _ENDINGS[type(event)]
             return [(
                 f"UPDATE {q}.secondments_view SET stage = $2, outcome = $3, last_day = $4, pending = NULL,"
                 " next_check_in_due = NULL, position = $5 WHERE secondment_id = $1",
@@ -258,10 +191,10 @@ def _secondment(q: str, event: Any, pos: int) -> list[Op]:
                     "policy_version": event.policy_version}), pos),
             )]
         case PromotionProposed():
-            return [update(q, table, "secondment_id", event.secondment_id, pos,
+            return [update(q, _TABLE, "secondment_id", event.secondment_id, pos,
                            promotion_proposed_on=event.proposed_on)]
         case ReserveCadreListed():
-            return [update(q, table, "secondment_id", event.secondment_id, pos, reserve_listed_on=event.listed_on)]
+            return [update(q, _TABLE, "secondment_id", event.secondment_id, pos, reserve_listed_on=event.listed_on)]
         case _:
             return []
 
@@ -269,3 +202,65 @@ def _secondment(q: str, event: Any, pos: int) -> list[Op]:
 def _pending(q: str, secondment_id: str, pos: int, pending: dict[str, Any] | None) -> Op:
     return (f"UPDATE {q}.secondments_view SET pending = $2::jsonb, position = $3 WHERE secondment_id = $1",
             (secondment_id, None if pending is None else _json(pending), pos))
+
+
+_ROSTER = "SELECT s.*, c.name AS cadre_name FROM secondments_view s LEFT JOIN cadres_view c USING (cadre_id)"
+
+
+async def roster(pool: asyncpg.Pool, *, township: str | None, unit_id: str | None, stage: str | None,
+                 after: str | None, limit: int) -> list[asyncpg.Record]:
+    """Secondments with their cadre's name, ordered by id after the cursor, ``limit`` rows at most."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        f"{_ROSTER} WHERE ($1::text IS NULL OR s.township_id = $1) AND ($2::text IS NULL OR s.unit_id = $2)"
+        " AND ($3::text IS NULL OR s.stage = $3) AND ($4::text IS NULL OR s.secondment_id > $4)"
+        " ORDER BY s.secondment_id LIMIT $5",
+        township, unit_id, stage, after, limit,
+    )
+    return rows
+
+
+async def away(pool: asyncpg.Pool, township: str | None) -> list[asyncpg.Record]:
+    """Secondments of cadres away now (every township or one), with their cadre's name."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        f"{_ROSTER} WHERE s.stage = 'away' AND ($1::text IS NULL OR s.township_id = $1) ORDER BY s.secondment_id",
+        township)
+    return rows
+
+
+async def secondment(pool: asyncpg.Pool, secondment_id: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await pool.fetchrow(f"{_ROSTER} WHERE s.secondment_id = $1", secondment_id)
+    return row
+
+
+async def of_cadre(pool: asyncpg.Pool, cadre_id: str) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await pool.fetch(
+        "SELECT secondment_id, stage, route, departed_on, planned_end, last_day FROM secondments_view"
+        " WHERE cadre_id = $1 ORDER BY nominated_on", cadre_id)
+    return rows
+
+
+async def contributions(pool: asyncpg.Pool, secondment_id: str) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await pool.fetch(
+        "SELECT contribution_id, kind, description, amount_yuan, contributed_on, source_ref"
+        " FROM secondment_contributions WHERE secondment_id = $1 ORDER BY contributed_on, position", secondment_id)
+    return rows
+
+
+async def check_ins(pool: asyncpg.Pool, secondment_id: str) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await pool.fetch(
+        "SELECT checked_in_on, due_on, late FROM secondment_check_ins WHERE secondment_id = $1 ORDER BY position",
+        secondment_id)
+    return rows
+
+
+async def periods(pool: asyncpg.Pool, township: str | None) -> list[SecondmentPeriod]:
+    """Every secondment that has started (every township or one), as the 5 % rules read them."""
+    return [
+        SecondmentPeriod(secondment_id=r["secondment_id"], cadre_id=r["cadre_id"], unit_id=r["unit_id"],
+                         township_id=r["township_id"], route=Route(r["route"]), departed_on=r["departed_on"],
+                         last_day=r["last_day"])
+        for r in await pool.fetch(
+            "SELECT secondment_id, cadre_id, unit_id, township_id, route, departed_on, last_day"
+            " FROM secondments_view WHERE departed_on IS NOT NULL AND ($1::text IS NULL OR township_id = $1)",
+            township)
+    ]

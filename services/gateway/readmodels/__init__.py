@@ -1,0 +1,37 @@
+"""The gateway's read models, one module each: its tables (DDL), its pure projection (``apply`` → Ops)
+and the queries the API runs on it. ``PROJECTION`` applies them together, from every service's topic.
+
+The projector applies partitions concurrently, so no read model keeps a figure that depends on the
+order of two records' events: counts across records are derived when read (``branches_with_counts``).
+"""
+
+from __future__ import annotations
+
+from services.gateway.readmodels import (
+    branches,
+    cadres,
+    development,
+    due_items,
+    dues,
+    leads,
+    meetings,
+    members,
+    secondments,
+    training,
+    transfers,
+    units,
+)
+from services.investment.contract.events import REGISTRY as INVESTMENT
+from services.kernel.projection import Projection
+from services.membership.contract.events import REGISTRY as MEMBERSHIP
+from services.secondment.contract.events import REGISTRY as SECONDMENT
+
+#: In DDL order: branches_with_counts reads members_view, so members come first.
+MODULES = (members, branches, due_items, development, transfers, meetings, training, dues,
+           units, cadres, secondments, leads)
+
+PROJECTION = Projection.combine(
+    "gateway",
+    registries=[MEMBERSHIP, SECONDMENT, INVESTMENT],
+    parts=[(module.DDL, module.apply) for module in MODULES],
+)

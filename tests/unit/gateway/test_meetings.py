@@ -1,0 +1,20 @@
+"""The meetings read model: each meeting held, with attendance counted."""
+
+from __future__ import annotations
+
+from services.gateway.readmodels import meetings
+from services.membership.contract.events.meetings import MeetingRecorded, TrainingRecorded
+from tests.unit.gateway.builders import Q, envelope, event, row, target
+
+
+def test_a_recorded_meeting_counts_who_was_present_and_whether_the_secretary_lectured() -> None:
+    ops = meetings.apply(Q, envelope(), event(MeetingRecorded, meeting_id="mt-1", org_id="b-1",
+                                              present_ids=("a", "b", "c"), certificate_holders_present=("c",),
+                                              lecturer_is_secretary=True))
+    inserted = row(ops[0])
+    assert target(ops[0]) == "meetings_view"
+    assert (inserted["present"], inserted["certificate_holders_present"], inserted["by_secretary"]) == (3, 1, True)
+
+
+def test_training_is_not_a_meeting() -> None:
+    assert meetings.apply(Q, envelope(), event(TrainingRecorded)) == []
