@@ -22,11 +22,13 @@ import asyncpg
 
 from services.kernel.handling import state_of
 from services.kernel.store import CommandMeta, EventStore
-from services.membership import handlers
 from services.membership.contract.commands.transfers import ExpireLetter
 from services.membership.domain import deadlines
 from services.membership.domain.deadlines import RaiseDueItems
 from services.membership.domain.person import Person
+from services.membership.handlers.dues import dues_policy_state
+from services.membership.handlers.transfers import transfer_step
+from services.membership.policy.dues import DuesPolicy
 from services.pure.due import DueItem
 from services.pure.errors import Problem
 from services.pure.identity import Actor, Role
@@ -45,30 +47,31 @@ class Subject:
     evolve: Callable[[Any, Any], Any]
     due_items: Callable[[Any, date], list[DueItem]]
     org_of: Callable[[Any], str]
-    #: Commands the engine itself sends when a deadline passes (e.g. expire a letter), if any.
-    commands: Callable[[Any, date], list[Any]] | None = None
+    #: Letters the engine itself expires once their last valid day has passed, if the record has any.
+    expiring: Callable[[Any, date], list[ExpireLetter]] | None = None
 
 
-def subjects() -> list[Subject]:
-    """Every kind of record with deadlines; each aggregate contributes its ``due_items``."""
+def subjects(dues_policy: DuesPolicy) -> list[Subject]:
+    """Every kind of record with deadlines; each aggregate contributes its ``due_items``, by the policy in force
+    on the day (dues: by the published scales, ``dues_policy``)."""
     from services.membership.domain import branches, dues, person
     from services.membership.domain.dues_arrears import due_items as dues_due_items
 
     return [
         Subject(stream_type="member", initial=person.INITIAL, evolve=person.evolve, due_items=person.due_items,
-                org_of=lambda p: p.org_id, commands=_expire_letters),
+                org_of=lambda p: p.org_id, expiring=_expire_letters),
         Subject(stream_type="branch", initial=branches.INITIAL, evolve=branches.evolve,
                 due_items=branches.due_items, org_of=lambda o: o.org_id),
         # Dues reminders and the six-unpaid-months lapse review (B2).
-        Subject(stream_type="dues", initial=dues.INITIAL, evolve=dues.evolve, due_items=dues_due_items,
-                org_of=lambda a: a.org_id),
+        Subject(stream_type="dues", initial=dues.INITIAL, evolve=dues.evolve,
+                due_items=lambda account, on: dues_due_items(account, on, dues_policy), org_of=lambda a: a.org_id),
     ]
 
 
 ENGINE = Actor(subject="deadline-engine", role=Role.COUNTY_ADMIN)
 
 
-def _expire_letters(state: Person, today: date) -> list[Any]:
+def _expire_letters(state: Person, today: date) -> list[ExpireLetter]:
     """A letter still not received the day after its last valid day is expired (B3; 90 days by policy)."""
     transfer = state.member.transfer if state.member.exists else None
     letter = transfer.letter if transfer else None
@@ -87,14 +90,14 @@ async def run_once(store: EventStore[Any], today: date, kinds: list[Subject] | N
     raised = 0
     meta = CommandMeta(actor="system:deadline-engine", occurred_at=datetime.now(UTC),
                        correlation_id=f"deadlines-{today.isoformat()}-{uuid.uuid4().hex[:8]}")
-    for subject in kinds if kinds is not None else subjects():
+    for subject in kinds if kinds is not None else subjects(await dues_policy_state(store)):
         ids = await store.pool.fetch("SELECT DISTINCT stream_id FROM events WHERE stream_type = $1",
                                      subject.stream_type)
         for row in ids:
             record = state_of(await store.load(row["stream_id"]), subject.evolve, subject.initial)
-            for command in subject.commands(record, today) if subject.commands else []:
+            for command in subject.expiring(record, today) if subject.expiring else []:
                 try:
-                    await handlers.person_command(store, command, meta)
+                    await transfer_step(store, command, meta)
                     raised += 1
                 except Problem as exc:  # refused (e.g. received meanwhile): nothing to do
                     log.info("deadline engine: %s refused: %s", type(command).__name__, exc.detail)

@@ -19,8 +19,8 @@ from typing import Any
 import asyncpg
 
 from services.kernel.store import CommandMeta, EventStore
-from services.membership import handlers
 from services.membership.contract.commands.dues import AssessMonth
+from services.membership.handlers.dues import assess_month, dues_policy_state
 from services.pure.errors import Problem
 from services.pure.identity import Actor, Role
 
@@ -47,7 +47,7 @@ async def run_month(store: EventStore[Any], month: str, today: date, *, concurre
         queue.put_nowait(member_id)
     counts = {"assessed": 0, "skipped": 0}
     correlation = f"dues-run-{month}-{uuid.uuid4().hex[:8]}"
-    policy = await handlers.dues_policy_state(store)  # the published scales, read once for the whole run
+    policy = await dues_policy_state(store)  # the published scales, read once for the whole run
     step = max(1, len(ids) // 20)
 
     async def worker() -> None:
@@ -56,8 +56,8 @@ async def run_month(store: EventStore[Any], month: str, today: date, *, concurre
             # No idempotency key: assessing a month twice is refused by the rule itself (StateConflict).
             meta = CommandMeta(actor=ENGINE.label, occurred_at=datetime.now(UTC), correlation_id=correlation)
             try:
-                await handlers.dues_command(store, AssessMonth(actor=ENGINE, today=today, member_id=member_id,
-                                                               month=month), meta, policy=policy)
+                await assess_month(store, AssessMonth(actor=ENGINE, today=today, member_id=member_id, month=month),
+                                   meta, policy=policy)
                 counts["assessed"] += 1
             except Problem:  # already assessed, not owed yet, or closed: nothing to do for this account
                 counts["skipped"] += 1

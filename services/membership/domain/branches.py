@@ -1,6 +1,6 @@
 """Organisation aggregate: the Party tree, outstation branches, committees, secretaries and terms.
 
-One stream per organisation. ``Branch`` is kept as another name of the state (older code uses it).
+One stream per organisation.
 Establishing rules live here; election, approval and term rules in ``committees``.
 """
 
@@ -35,7 +35,7 @@ from services.membership.contract.events.branches import (
 from services.membership.contract.events.common import BuildMode, FoundingBasis
 from services.membership.domain import committees
 from services.membership.domain.rules import require_roles
-from services.membership.policy.organisation import DEFAULT_ORGANISATION_POLICY, OrganisationPolicy
+from services.membership.policy.organisation import OrganisationPolicy, organisation_policy_on
 from services.pure.due import DueItem
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
@@ -79,7 +79,6 @@ class Organisation:
         return self.home_org_id or self.parent_id
 
 
-Branch = Organisation
 INITIAL = Organisation()
 
 OrganisationCommand = (
@@ -90,8 +89,6 @@ OrganisationEvent = (
     BranchEstablished | OrganisationEstablished | FriendlyCommitteeLinked | CommitteeElected | SecretaryElected
     | SecretaryApproved | ElectionPostponed | ElectionAdvanced
 )
-BranchCommand = OrganisationCommand
-BranchEvent = OrganisationEvent
 
 _COMMITTEES = frozenset({OrgKind.COUNTY_COMMITTEE, OrgKind.TOWNSHIP_COMMITTEE})
 #: Which kinds each kind may sit under (D1: the tree).
@@ -116,10 +113,12 @@ def decide(
     full_member_ids: frozenset[str] | None = None,
     full_members: int | None = None,
     members: int | None = None,
-    policy: OrganisationPolicy = DEFAULT_ORGANISATION_POLICY,
+    policy: OrganisationPolicy | None = None,
 ) -> list[OrganisationEvent]:
     """Context: ``home_org_kind`` (EstablishBranch), ``parent`` (EstablishOrganisation: the parent's state),
-    ``full_member_ids``/``full_members``/``members`` (elections: the organisation's roster)."""
+    ``full_member_ids``/``full_members``/``members`` (elections: the organisation's roster); ``policy``: the one in
+    force on the command's day unless given."""
+    policy = policy or organisation_policy_on(command.today)
     match command:
         case EstablishBranch():
             return [_establish_branch(state, command, home_org_kind, policy)]
@@ -192,9 +191,10 @@ def may_approve_admission(state: Organisation) -> bool:
 
 
 def due_items(
-    state: Organisation, on: date, policy: OrganisationPolicy = DEFAULT_ORGANISATION_POLICY
+    state: Organisation, on: date, policy: OrganisationPolicy | None = None
 ) -> list[DueItem]:
     """The next election, raised ``election_reminder_days`` before it is due and again once overdue."""
+    policy = policy or organisation_policy_on(on)
     if not state.exists or state.due_on is None:
         return []
     if on < state.due_on - timedelta(days=policy.election_reminder_days):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
@@ -26,6 +25,7 @@ from services.membership.contract.events.branches import (
 )
 from services.membership.domain.rules import require_org_scope, require_roles
 from services.membership.policy.organisation import OrganisationPolicy
+from services.pure.dates import add_months
 from services.pure.errors import DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
 
@@ -37,11 +37,6 @@ ELECTING_KINDS = frozenset({OrgKind.BRANCH, OrgKind.GENERAL_BRANCH, OrgKind.TEMP
 _PORTFOLIOS = (CommitteeDuty.ORGANISATION, CommitteeDuty.PROPAGANDA, CommitteeDuty.DISCIPLINE)
 
 
-def add_months(day: date, months: int) -> date:
-    """Calendar months later (or earlier); the end of a shorter month stands in for a missing day."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def elect_committee(

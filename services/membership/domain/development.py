@@ -59,9 +59,15 @@ from services.membership.contract.events.development import (
 from services.membership.domain import development_admission as admission
 from services.membership.domain import development_cultivation as cultivation
 from services.membership.domain import development_probation as probation
-from services.membership.domain.development_state import INITIAL, DevelopmentCase, Stage, add_months, needed
-from services.membership.policy.development import DEFAULT_DEVELOPMENT_POLICY, DevelopmentPolicy
+from services.membership.domain.development_state import (
+    INITIAL,
+    DevelopmentCase,
+    Stage,
+)
+from services.membership.policy.development import DevelopmentPolicy, development_policy_on
+from services.pure.dates import add_months
 from services.pure.due import DueItem
+from services.pure.text import needed
 
 __all__ = ["INITIAL", "DevelopmentCase", "DueItem", "Stage", "decide", "due_items", "evolve"]
 
@@ -70,7 +76,7 @@ def decide(
     state: DevelopmentCase,
     command: DevelopmentCommand,
     *,
-    policy: DevelopmentPolicy = DEFAULT_DEVELOPMENT_POLICY,
+    policy: DevelopmentPolicy | None = None,
     full_member_ids: Set[str] | None = None,
     approver_has_authority: bool | None = None,
     entitled_full_members: int | None = None,
@@ -83,7 +89,10 @@ def decide(
       (pre-review, approvals);
     - ``entitled_full_members``: voting full members of the branch on the meeting day (votes);
     - ``org_is_temporary``: the case's organisation is a temporary branch (votes).
+
+    ``policy``: the one in force on the command's day unless given.
     """
+    policy = policy or development_policy_on(command.today)
     name = type(command).__name__
     match command:
         case SubmitApplication():
@@ -221,7 +230,7 @@ def _at(on: date, state: DevelopmentCase) -> DevelopmentCase:
 
 
 def due_items(
-    state: DevelopmentCase, on: date, policy: DevelopmentPolicy = DEFAULT_DEVELOPMENT_POLICY
+    state: DevelopmentCase, on: date, policy: DevelopmentPolicy | None = None
 ) -> list[DueItem]:
     """What the case owes on ``on`` (D4); ``overdue`` when ``on`` is after the due date.
 
@@ -232,6 +241,7 @@ def due_items(
     while no conversion application follows); ``conversion_meeting_due``; ``conversion_approval_due``.
     Each item is listed from the moment it is owed; a step once done drops its item. Closed cases owe nothing.
     """
+    policy = policy or development_policy_on(on)
     if not state.exists:
         return []
     items: list[tuple[str, date, bool]] = []

@@ -24,8 +24,6 @@ from services.membership.domain.development_cultivation import distinct_full_mem
 from services.membership.domain.development_state import (
     DevelopmentCase,
     Stage,
-    add_months,
-    check_date,
     count_ballot,
     existing,
     require_approval_authority,
@@ -33,6 +31,7 @@ from services.membership.domain.development_state import (
     require_stage,
 )
 from services.membership.policy.development import DevelopmentPolicy
+from services.pure.dates import add_months, check_date
 from services.pure.errors import DomainError, StateConflict
 
 

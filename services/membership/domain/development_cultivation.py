@@ -27,8 +27,6 @@ from services.membership.contract.events.development import (
 from services.membership.domain.development_state import (
     DevelopmentCase,
     Stage,
-    add_months,
-    check_date,
     existing,
     require_case_scope,
     require_self_or_scope,
@@ -36,6 +34,7 @@ from services.membership.domain.development_state import (
 )
 from services.membership.domain.rules import age_on, birth_date_from_national_id
 from services.membership.policy.development import DevelopmentPolicy
+from services.pure.dates import add_months, check_date
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
 from services.pure.identity import Role
 

@@ -25,8 +25,6 @@ from services.membership.contract.events.development import (
 from services.membership.domain.development_state import (
     DevelopmentCase,
     Stage,
-    add_months,
-    check_date,
     count_ballot,
     existing,
     require_approval_authority,
@@ -35,6 +33,7 @@ from services.membership.domain.development_state import (
     require_stage,
 )
 from services.membership.policy.development import DevelopmentPolicy
+from services.pure.dates import add_months, check_date
 from services.pure.errors import DomainError, StateConflict
 from services.pure.identity import Role
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import TypeVar
 
 from services.membership.contract.events.development import ConversionOutcome
 from services.membership.domain.rules import require_org_scope
 from services.pure.errors import DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
-
-T = TypeVar("T")
+from services.pure.text import needed
 
 
 class Stage(StrEnum):
@@ -77,18 +74,8 @@ class DevelopmentCase:
 INITIAL = DevelopmentCase()
 
 
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later; the last day of a shorter month stands in (31 Jan + 1 = 28/29 Feb)."""
-    years, month_index = divmod(day.month - 1 + months, 12)
-    year, month = day.year + years, month_index + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def needed(value: T | None, name: str, step: str) -> T:
-    """A fact from another aggregate the handler must pass in; its absence is a wiring bug."""
-    if value is None:
-        raise TypeError(f"{step} needs the context parameter {name}=")
-    return value
 
 
 def existing(state: DevelopmentCase, person_id: str) -> DevelopmentCase:
@@ -104,12 +91,6 @@ def require_stage(state: DevelopmentCase, action: str, *stages: Stage) -> None:
         raise StateConflict(f"{action} needs a case at stage {allowed}; {state.person_id} is at stage {current}")
 
 
-def check_date(day: date, today: date, what: str, *, not_before: date | None, earlier: str) -> None:
-    """A step is dated on or before today and not before the step it follows."""
-    if day > today:
-        raise DomainError(f"{what} {day} is in the future; record it on or after the day it happens")
-    if not_before is not None and day < not_before:
-        raise DomainError(f"{what} {day} is before {earlier} on {not_before}; check the date")
 
 
 def require_case_scope(actor: Actor, state: DevelopmentCase, action: str) -> None:

@@ -35,14 +35,13 @@ from services.membership.domain.dues_state import (
     existing,
     income_on,
     month,
-    month_of,
     not_blank,
     require_self_or_scope,
-    shift,
     within,
 )
 from services.membership.domain.rules import require_org_scope
 from services.membership.policy.dues import DuesPolicy
+from services.pure.dates import month_of, shift_month
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
 from services.pure.identity import Actor, Role
 
@@ -102,7 +101,7 @@ def declare_income(state: DuesAccount, cmd: DeclareIncome, policy: DuesPolicy) -
     assessed = sorted(m for m in state.assessed if m >= applies_from)
     if assessed:
         raise StateConflict(f"{assessed[0]} is already assessed and keeps its amount; declare the new income from "
-                            f"{shift(assessed[-1], 1)} or later")
+                            f"{shift_month(assessed[-1], 1)} or later")
     previous = income_on(state, applies_from)
     category = cmd.category or previous.category
     flat = cmd.flat_amount if cmd.flat_amount is not None or cmd.category else previous.flat_amount
@@ -160,7 +159,7 @@ def approve_relief(
     clash = sorted(m for m in state.assessed if within(m, start, until))
     if clash:
         raise StateConflict(f"{clash[0]} is already assessed and keeps its amount; start the relief from "
-                            f"{shift(clash[-1], 1)}")
+                            f"{shift_month(clash[-1], 1)}")
     reason = not_blank(cmd.reason, "reason")
     if isinstance(cmd, ApproveReduction):
         return ReductionApproved(
@@ -194,7 +193,7 @@ def continue_after_transfer(
     letter = not_blank(cmd.letter_number, "letter_number")
     if cmd.received_on > cmd.today:
         raise DomainError(f"received_on {cmd.received_on} is in the future")
-    continues_from = shift(paid_up_to, 1)
+    continues_from = shift_month(paid_up_to, 1)
     event = DuesContinuedAfterTransfer(
         member_id=cmd.member_id, from_org_id=None, to_org_id=cmd.to_org_id, letter_number=letter,
         paid_up_to=paid_up_to, continues_from=continues_from, moved_months=(), opened=True,

@@ -16,16 +16,13 @@ from services.membership.domain.dues_state import (
     ZERO,
     DuesAccount,
     amount_for,
-    first_day,
     first_unsettled,
-    month_of,
-    months_from,
     settled,
-    shift,
     shortfall,
     within,
 )
 from services.membership.policy.dues import DEFAULT_DUES_POLICY, DuesPolicy
+from services.pure.dates import first_day, month_of, months_from, shift_month
 from services.pure.due import DueItem
 
 REMINDER = "dues_reminder"
@@ -55,11 +52,11 @@ def dues_paid_up_to(state: DuesAccount, on: date, policy: DuesPolicy = DEFAULT_D
     When nothing is settled it is the month before the first owed month, so the receiving organisation
     continuing "from the next month" always starts at the first month still owed.
     """
-    return shift(first_unsettled(state, policy, limit=month_of(on)), -1)
+    return shift_month(first_unsettled(state, policy, limit=month_of(on)), -1)
 
 
 def ageing(state: DuesAccount, on: date, policy: DuesPolicy = DEFAULT_DUES_POLICY) -> Ageing:
-    last_over = shift(month_of(on), -1)
+    last_over = shift_month(month_of(on), -1)
     owed = months_from(state.owed_from, last_over) if state.exists else []
     unpaid = [m for m in owed if not settled(state, m, policy)]
     run = _trailing_run(unpaid, last_over)
@@ -82,16 +79,16 @@ def due_items(state: DuesAccount, on: date, policy: DuesPolicy = DEFAULT_DUES_PO
     if not state.exists:
         return []
     scale = policy.scale_on(on)
-    last_over = shift(month_of(on), -1)
+    last_over = shift_month(month_of(on), -1)
     owed = months_from(state.owed_from, last_over)
     run = _trailing_run([m for m in owed if not settled(state, m, policy)], last_over)
     lapse_run = _trailing_run([m for m in run if not _has_reason(state, m)], last_over)
     items = [
-        DueItem(kind=REMINDER, due_on=first_day(shift(run[0], n)), subject_id=state.member_id)
+        DueItem(kind=REMINDER, due_on=first_day(shift_month(run[0], n)), subject_id=state.member_id)
         for n in sorted(set(scale.reminder_months)) if len(run) >= n
     ]
     if len(lapse_run) >= scale.lapse_months:
-        due = first_day(shift(lapse_run[0], scale.lapse_months))
+        due = first_day(shift_month(lapse_run[0], scale.lapse_months))
         items.append(DueItem(kind=LAPSE_REVIEW, due_on=due, subject_id=state.member_id))
     return items
 
@@ -104,7 +101,7 @@ def _trailing_run(months: list[str], last: str) -> list[str]:
         if m != expected:
             break
         run.append(m)
-        expected = shift(m, -1)
+        expected = shift_month(m, -1)
     return run[::-1]
 
 

@@ -34,14 +34,11 @@ from services.membership.domain.dues_state import (
     PaidPart,
     amount_for,
     assessment,
-    first_day,
-    month_of,
-    months_from,
     paid_in,
-    shift,
 )
 from services.membership.domain.rules import require_org_scope
 from services.membership.policy.dues import DEFAULT_DUES_POLICY, DuesPolicy
+from services.pure.dates import first_day, month_of, months_from, shift_month
 from services.pure.errors import DomainError, StateConflict
 
 
@@ -88,7 +85,7 @@ def period_bounds(period: str, frequency: RemittanceFrequency) -> tuple[date, da
     if not ok or len(period) > 7:
         example = period_of(date(2026, 1, 1), frequency)
         raise DomainError(f"a {frequency.value} remittance period is written like {example}, not {period!r}")
-    return start, first_day(shift(month_of(start), months)) - timedelta(days=1)
+    return start, first_day(shift_month(month_of(start), months)) - timedelta(days=1)
 
 
 # --- views over accounts' events ---------------------------------------------------------------------

@@ -19,7 +19,6 @@ Decisions, in order of the checks:
 
 from __future__ import annotations
 
-from decimal import Decimal
 from itertools import pairwise
 
 from services.membership.contract.commands.dues import RecordPayment
@@ -38,14 +37,13 @@ from services.membership.domain.dues_state import (
     assessment,
     existing,
     month,
-    month_of,
     not_blank,
     require_self_or_scope,
     settled,
-    shift,
     shortfall,
 )
 from services.membership.policy.dues import DuesPolicy
+from services.pure.dates import month_of, shift_month
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
 from services.pure.identity import Actor, Role
 
@@ -64,19 +62,19 @@ def _months(state: DuesAccount, cmd: RecordPayment, policy: DuesPolicy) -> list[
     months = [month(m, "months") for m in cmd.months]
     if not months:
         return months
-    if any(b != shift(a, 1) for a, b in pairwise(months)):
+    if any(b != shift_month(a, 1) for a, b in pairwise(months)):
         raise DomainError(f"the months of one payment are consecutive and in order, not {', '.join(months)}")
     if months[0] < state.owed_from:
         raise DomainError(f"{state.member_id} owes dues from {state.owed_from}; {months[0]} is not owed here")
     covered = [m for m in months if m in state.paid]
     if covered:
         raise StateConflict(f"{covered[0]} is already paid; no month is charged twice — pay from "
-                            f"{shift(covered[-1], 1)}")
+                            f"{shift_month(covered[-1], 1)}")
     m = state.owed_from
     while m < months[0]:
         if not settled(state, m, policy):
             raise DomainError(f"pay the oldest unpaid month {m} first; payments settle months oldest first")
-        m = shift(m, 1)
+        m = shift_month(m, 1)
     return months
 
 
@@ -146,7 +144,3 @@ def _explain(allocations: list[MonthAllocation]) -> str:
     labels = {AllocationKind.ASSESSED: "", AllocationKind.PREPAID: " in advance", AllocationKind.TOP_UP: " increase"}
     return ", ".join(f"{a.month}{labels[a.kind]} {a.amount}" for a in allocations)
 
-
-def payment_total(allocations: tuple[MonthAllocation, ...], extra: Decimal) -> Decimal:
-    """What a payment with these allocations and extra must amount to (the ledger's balance rule)."""
-    return sum((a.amount for a in allocations), ZERO) + extra

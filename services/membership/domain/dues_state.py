@@ -19,6 +19,7 @@ from services.membership.contract.events.dues import Adjustment, AllocationKind,
 from services.membership.domain.dues_scale import compute, scale_in
 from services.membership.domain.rules import require_org_scope
 from services.membership.policy.dues import DuesPolicy
+from services.pure.dates import first_day, shift_month
 from services.pure.errors import DomainError, Forbidden, NotFound
 from services.pure.identity import Actor, Role
 
@@ -35,27 +36,12 @@ def month(value: str, what: str) -> str:
     return value.strip()
 
 
-def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
 
 
-def first_day(m: str) -> date:
-    return date(int(m[:4]), int(m[5:7]), 1)
 
 
-def shift(m: str, months: int) -> str:
-    years, index = divmod(int(m[:4]) * 12 + int(m[5:7]) - 1 + months, 12)
-    return f"{years:04d}-{index + 1:02d}"
 
 
-def months_from(start: str, end: str) -> list[str]:
-    """Every month from ``start`` to ``end`` inclusive (empty when ``end`` is before ``start``)."""
-    out: list[str] = []
-    m = start
-    while m <= end:
-        out.append(m)
-        m = shift(m, 1)
-    return out
 
 
 def within(m: str, start: str, until: str | None) -> bool:
@@ -189,7 +175,7 @@ def first_unsettled(state: DuesAccount, policy: DuesPolicy, *, limit: str) -> st
     last = max([*state.paid.keys(), limit])
     m = state.owed_from
     while m <= last and settled(state, m, policy):
-        m = shift(m, 1)
+        m = shift_month(m, 1)
     return m
 
 

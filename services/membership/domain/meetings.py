@@ -13,7 +13,7 @@ from typing import NamedTuple, assert_never
 from services.membership.contract.commands.meetings import RecordMeeting
 from services.membership.contract.events.meetings import MeetingKind, MeetingRecorded
 from services.membership.domain.branches import Organisation
-from services.membership.policy.organisation import DEFAULT_ORGANISATION_POLICY, OrganisationPolicy
+from services.membership.policy.organisation import OrganisationPolicy, organisation_policy_on
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound
 from services.pure.identity import Actor, Role
 
@@ -45,10 +45,12 @@ def decide(
     formal_member_ids: frozenset[str],
     certificate_holder_ids: frozenset[str] = frozenset(),
     probationary_ids: frozenset[str] = frozenset(),
-    policy: OrganisationPolicy = DEFAULT_ORGANISATION_POLICY,
+    policy: OrganisationPolicy | None = None,
 ) -> list[MeetingEvent]:
     """Context from the roster: the organisation's state; its formal members (``probationary_ids`` among them
-    attend without a vote); the activity-certificate holders attached to it (attend, never vote)."""
+    attend without a vote); the activity-certificate holders attached to it (attend, never vote). ``policy``: the one
+    in force on the command's day unless given."""
+    policy = policy or organisation_policy_on(command.today)
     match command:
         case RecordMeeting():
             return [_record(state, command, organisation, formal_member_ids, certificate_holder_ids,
@@ -200,14 +202,16 @@ def meeting_compliance(
     meetings: Iterable[HeldMeeting | tuple[MeetingKind, date]],
     year: int,
     as_of: date,
-    policy: OrganisationPolicy = DEFAULT_ORGANISATION_POLICY,
+    policy: OrganisationPolicy | None = None,
     *,
     has_committee: bool = False,
     has_party_groups: bool = False,
 ) -> tuple[RequirementCompliance, ...]:
     """Per requirement: periods over by ``as_of`` (a period ends after its last day), meetings held, and the
     periods that passed without one. Committee and Party-group lines appear only where the organisation has
-    them; ordinary members' lectures only when the county sets a frequency (D7: not found)."""
+    them; ordinary members' lectures only when the county sets a frequency (D7: not found). ``policy``: the one
+    in force on ``as_of`` unless given."""
+    policy = policy or organisation_policy_on(as_of)
     held = [HeldMeeting(*m) for m in meetings]
     lines: list[tuple[Requirement, int | None, MeetingKind, bool]] = [
         (Requirement.GENERAL_MEETING, policy.general_meetings_per_year, MeetingKind.GENERAL_MEETING, False),

@@ -8,7 +8,6 @@ by ``TransferReceived``.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -139,10 +138,6 @@ class Member:
         return self.exists and self.external_org is None
 
     @property
-    def deceased(self) -> bool:
-        return self.deceased_on is not None
-
-    @property
     def standing(self) -> str:
         """The D1 status, DECEASED included."""
         if self.deceased_on is not None:
@@ -153,23 +148,10 @@ class Member:
 INITIAL = Member()
 
 
-def add_months(day: date, months: int) -> date:
-    """Calendar months later; the end of a shorter month stands in for a missing day (31 Aug + 6 = 28/29 Feb)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
-def latest(*days: date | None) -> date | None:
-    known = [d for d in days if d is not None]
-    return max(known) if known else None
 
 
-def check_date(day: date, today: date, name: str, *, not_before: date | None = None, earlier: str = "") -> None:
-    if day > today:
-        raise DomainError(f"{name} {day} is in the future; record it on or after that day")
-    if not_before is not None and day < not_before:
-        raise DomainError(f"{name} {day} is before {earlier} ({not_before})")
 
 
 def existing(state: Member, member_id: str) -> Member:

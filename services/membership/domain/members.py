@@ -1,8 +1,8 @@
-"""Member aggregate: registration, standing, and the one decide/evolve of the member's stream.
+"""Member aggregate: registration and the one evolve of the member's part of a person's stream.
 
-The stream holds registration, standing (here), mobility (mobility.py) and transfers (transfers.py);
-all fold into ``member_state.Member``. Development events (another module's) change the standing
-through ``apply_development``.
+The stream holds registration (here), standing (standing.py), mobility (mobility.py) and transfers
+(transfers.py); each family's handler calls its own decider, and all fold into ``member_state.Member``
+here. Development events (another module's) change the standing through ``apply_development``.
 """
 
 from __future__ import annotations
@@ -11,35 +11,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any, assert_never
 
-from services.membership.contract.commands.members import (
-    ApproveRemoval,
-    RecordDeath,
-    RegisterMember,
-    RegisterOutflow,
-    RejectRemoval,
-    RemoveAsLapsed,
-    RestoreMembership,
-    SuspendMembership,
-)
-from services.membership.contract.commands.mobility import (
-    IssueActivityCertificate,
-    RecordContact,
-    RegisterInflow,
-    RegisterReturn,
-    ReportToHomeOrganisation,
-    ReportToHost,
-    ReturnCertificate,
-    ReviewCertificate,
-)
-from services.membership.contract.commands.transfers import (
-    ApproveTransferOut,
-    CancelTransfer,
-    ExpireLetter,
-    ReceiveTransfer,
-    ReissueLetter,
-    RequestTransfer,
-    ReturnReceipt,
-)
+from services.membership.contract.commands.members import RegisterMember
 from services.membership.contract.events.common import MemberStatus
 from services.membership.contract.events.development import Converted, ProbationaryAdmitted, ProbationCancelled
 from services.membership.contract.events.members import (
@@ -73,54 +45,32 @@ from services.membership.contract.events.transfers import (
 )
 from services.membership.domain import mobility, standing, transfers
 from services.membership.domain.branches import Organisation
-from services.membership.domain.member_state import INITIAL, Member, latest
-from services.membership.domain.mobility import MobilityCommand, MobilityEvent, branch_needed, may_vote_in
+from services.membership.domain.member_state import INITIAL, Member
+from services.membership.domain.mobility import MobilityEvent, may_vote_in
 from services.membership.domain.rules import age_on, birth_date_from_national_id, require_org_scope
-from services.membership.domain.standing import StandingCommand, StandingEvent
-from services.membership.domain.transfers import TransferCommand, TransferEvent
+from services.membership.domain.standing import StandingEvent
+from services.membership.domain.transfers import TransferEvent
 from services.membership.policy import policy_on
-from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY, MobilityPolicy
+from services.membership.policy.mobility import MobilityPolicy, mobility_policy_on
+from services.pure.dates import latest
 from services.pure.due import DueItem
-from services.pure.errors import AlreadyExists, DomainError, NotFound
+from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
 
 __all__ = [
-    "INITIAL", "Member", "MemberCommand", "MemberEvent", "apply_development", "branch_needed", "decide", "due_items",
-    "evolve", "may_vote_in",
+    "INITIAL", "Member", "MemberEvent", "apply_development", "due_items", "evolve", "may_vote_in", "register",
 ]
 
-MemberCommand = RegisterMember | StandingCommand | MobilityCommand | TransferCommand
 MemberEvent = MemberRegistered | StandingEvent | MobilityEvent | TransferEvent
 
 
-def decide(
-    state: Member, command: MemberCommand, *, formal_org: Organisation | None = None,
-    host_org: Organisation | None = None, receiving_org: Organisation | None = None,
-    members_at_destination: int | None = None, months_without_dues_or_life: int | None = None,
-    policy: MobilityPolicy = DEFAULT_MOBILITY_POLICY,
-) -> list[MemberEvent]:
-    """The member stream's one decider. Context from other aggregates, each needed only by some commands:
-
-    ``formal_org`` (RegisterMember: the organisation registered into), ``host_org`` (RegisterInflow),
-    ``receiving_org`` (RequestTransfer to an organisation here), ``members_at_destination``
-    (IssueActivityCertificate, optional: members going to that place, for the cluster rule),
-    ``months_without_dues_or_life`` (RemoveAsLapsed on that ground, from dues and meetings).
-    """
-    match command:
-        case RegisterMember():
-            return [_register(state, command, formal_org or Organisation())]
-        case (SuspendMembership() | RemoveAsLapsed() | ApproveRemoval() | RejectRemoval() | RestoreMembership()
-              | RecordDeath()):
-            return list(standing.decide(state, command, policy=policy,
-                                        months_without_dues_or_life=months_without_dues_or_life))
-        case (RegisterOutflow() | RegisterInflow() | ReportToHost() | IssueActivityCertificate() | ReviewCertificate()
-              | ReturnCertificate() | RegisterReturn() | RecordContact() | ReportToHomeOrganisation()):
-            return list(mobility.decide(state, command, policy=policy, host_org=host_org,
-                                        members_at_destination=members_at_destination))
-        case (RequestTransfer() | ApproveTransferOut() | ReceiveTransfer() | ReturnReceipt() | ReissueLetter()
-              | ExpireLetter() | CancelTransfer()):
-            return list(transfers.decide(state, command, policy=policy, receiving_org=receiving_org))
-        case _:
-            assert_never(command)
+def register(
+    state: Member, command: RegisterMember, *, formal_org: Organisation, has_development_case: bool
+) -> list[MemberRegistered]:
+    """Register a member already in the Party: ``formal_org`` is the organisation registered into;
+    ``has_development_case`` says the person's stream holds a development case (they join through it)."""
+    if has_development_case:
+        raise StateConflict("this person has a development case; they become a member through it")
+    return [_register(state, command, formal_org)]
 
 
 def evolve(state: Member, event: MemberEvent) -> Member:
@@ -169,9 +119,11 @@ def apply_development(state: Member, event: Any) -> Member:
             return state
 
 
-def due_items(state: Member, on: date, policy: MobilityPolicy = DEFAULT_MOBILITY_POLICY) -> list[DueItem]:
+def due_items(state: Member, on: date, policy: MobilityPolicy | None = None) -> list[DueItem]:
     """Everything the member's stream owes on ``on`` (D4): contact reviews (standing), the yearly report and
-    certificate items (mobility), the letter and the lapse review (transfers). Sorted by due date."""
+    certificate items (mobility), the letter and the lapse review (transfers). Sorted by due date. ``policy``:
+    the one in force on ``on`` unless given."""
+    policy = policy or mobility_policy_on(on)
     items = standing.due_items(state, on, policy) + mobility.due_items(state, on, policy) \
         + transfers.due_items(state, on, policy)
     return sorted(items, key=lambda i: (i.due_on, i.kind))

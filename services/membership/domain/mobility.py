@@ -1,8 +1,8 @@
 """Mobile members (流動黨員, B4): outflow and inflow, reports, activity certificates, contact and return.
 
-Deciders and evolvers for the mobility part of the one member stream (see member_state.Member);
-members.decide / members.evolve dispatch here. Certificate holders take part at the host but vote
-only in their formal organisation (``may_vote_in``).
+The decider and evolver of the mobility part of the one member stream (see member_state.Member):
+its handlers call ``decide`` here directly and members.evolve folds its events here. Certificate
+holders take part at the host but vote only in their formal organisation (``may_vote_in``).
 """
 
 from __future__ import annotations
@@ -41,18 +41,16 @@ from services.membership.domain.member_state import (
     Away,
     Certificate,
     Member,
-    add_months,
-    check_date,
     committee,
     existing,
     in_county,
-    latest,
     not_blank,
     require_standing,
     self_or_scope,
 )
 from services.membership.domain.rules import birth_date_from_national_id, require_org_scope
-from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY, MobilityPolicy
+from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY, MobilityPolicy, mobility_policy_on
+from services.pure.dates import add_months, check_date, latest
 from services.pure.due import DueItem
 from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
 from services.pure.identity import Actor
@@ -68,11 +66,13 @@ MobilityEvent = (
 
 
 def decide(
-    state: Member, command: MobilityCommand, *, policy: MobilityPolicy = DEFAULT_MOBILITY_POLICY,
+    state: Member, command: MobilityCommand, *, policy: MobilityPolicy | None = None,
     host_org: Organisation | None = None, members_at_destination: int | None = None,
 ) -> list[MobilityEvent]:
     """``host_org``: the host organisation's state (RegisterInflow). ``members_at_destination``: members
-    (this one included) going out to the certificate's destination, for the cluster rule; None skips it."""
+    (this one included) going out to the certificate's destination, for the cluster rule; None skips it.
+    ``policy``: the one in force on the command's day unless given."""
+    policy = policy or mobility_policy_on(command.today)
     match command:
         case RegisterOutflow():
             return [_register_outflow(state, command, policy)]
@@ -174,12 +174,13 @@ def branch_needed(
     return [spelled[key] for key, ids in going.items() if len(ids) >= policy.cluster_branch_threshold]
 
 
-def due_items(state: Member, on: date, policy: MobilityPolicy = DEFAULT_MOBILITY_POLICY) -> list[DueItem]:
+def due_items(state: Member, on: date, policy: MobilityPolicy | None = None) -> list[DueItem]:
     """``home_report_due`` (a year after leaving or the last report), ``certificate_review_due`` (annual,
     when the policy switch is on) and ``certificate_return_due`` (the certificate's ``valid_until``).
 
     Each item is listed from its due date; ``overdue`` the day after.
     """
+    policy = policy or mobility_policy_on(on)
     if not state.in_county or state.deceased_on is not None or state.status not in ACTIVE:
         return []
     items: list[tuple[str, date]] = []
@@ -236,10 +237,10 @@ def _register_inflow(state: Member, cmd: RegisterInflow, host: Organisation | No
     check_date(cmd.arrived_on, cmd.today, "arrived_on")
     if cmd.certificate_valid_until < cmd.certificate_issued_on:
         raise DomainError("certificate_valid_until is before certificate_issued_on; check the certificate")
-    for name in ("name", "certificate_number", "certificate_issuer"):
-        not_blank(getattr(cmd, name), name)
-    for name in ("org_id", "name", "address"):
-        not_blank(getattr(cmd.home_org, name), f"home_org.{name}")
+    for value, name in ((cmd.name, "name"), (cmd.certificate_number, "certificate_number"),
+                        (cmd.certificate_issuer, "certificate_issuer"), (cmd.home_org.org_id, "home_org.org_id"),
+                        (cmd.home_org.name, "home_org.name"), (cmd.home_org.address, "home_org.address")):
+        not_blank(value, name)
     return InflowRegistered(
         member_id=cmd.member_id, name=cmd.name.strip(), national_id=cmd.national_id.upper(), status=cmd.status,
         dues_category=cmd.dues_category, contact=cmd.contact, home_org=cmd.home_org, host_org_id=cmd.host_org_id,

@@ -2,7 +2,9 @@
 
 Admission and conversion change the case and the membership in the same event, on the same
 stream, so a person never exists twice and never becomes a member without their case saying so.
-Members registered directly (already members when the system started) have no case.
+Members registered directly (already members when the system started) have no case. Each command
+family has its own decider (development, members, standing, mobility, transfers); this module folds
+the stream they all append to.
 """
 
 from __future__ import annotations
@@ -12,17 +14,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from services.membership.contract.commands import RegisterMember
-from services.membership.contract.commands.development import DevelopmentCommand
-from services.membership.contract.events.development import (
-    DevelopmentEvent,
-)
+from services.membership.contract.events.development import DevelopmentEvent
 from services.membership.domain import development, members
 from services.membership.domain.development_state import DevelopmentCase
 from services.pure.due import DueItem
-from services.pure.errors import StateConflict
 
-_DEVELOPMENT_COMMANDS = typing.get_args(DevelopmentCommand)
 _DEVELOPMENT_EVENTS = typing.get_args(DevelopmentEvent)
 
 
@@ -39,18 +35,6 @@ class Person:
 INITIAL = Person()
 
 
-def is_development(command: object) -> bool:
-    return isinstance(command, _DEVELOPMENT_COMMANDS)
-
-
-def decide(state: Person, command: Any, **context: Any) -> list[Any]:
-    if is_development(command):
-        return list(development.decide(state.case, command, **context))
-    if isinstance(command, RegisterMember) and state.case.exists:
-        raise StateConflict("this person has a development case; they become a member through it")
-    return list(members.decide(state.member, command, **context))
-
-
 def evolve(state: Person, event: Any) -> Person:
     if isinstance(event, _DEVELOPMENT_EVENTS):
         return Person(case=development.evolve(state.case, event), member=members.apply_development(state.member, event))
@@ -58,5 +42,6 @@ def evolve(state: Person, event: Any) -> Person:
 
 
 def due_items(state: Person, on: date) -> list[DueItem]:
+    """What the case and the membership owe on ``on``, each by its policy in force that day."""
     case = development.due_items(state.case, on) if state.case.exists else []
     return case + (members.due_items(state.member, on) if state.member.exists else [])

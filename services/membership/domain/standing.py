@@ -1,6 +1,6 @@
 """A member's standing: suspension (停止黨籍), removal (自行脫黨/除名) in two steps, restoration, death.
 
-Part of the one member stream (see member_state.Member); members.decide / members.evolve dispatch
+Part of the one member stream (see member_state.Member); its handlers call ``decide`` here and members.evolve folds
 here. Every step the higher committee approves is taken by the township or county committee and
 records the actor and the approving organisation.
 """
@@ -33,17 +33,15 @@ from services.membership.domain.member_state import (
     ACTIVE,
     Member,
     RemovalDecision,
-    add_months,
-    check_date,
     committee,
     existing,
     in_county,
-    latest,
     not_blank,
     require_standing,
 )
 from services.membership.domain.rules import require_org_scope
-from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY, MobilityPolicy
+from services.membership.policy.mobility import MobilityPolicy, mobility_policy_on
+from services.pure.dates import add_months, check_date, latest
 from services.pure.due import DueItem
 from services.pure.errors import DomainError, StateConflict
 
@@ -56,11 +54,13 @@ StandingEvent = (
 
 
 def decide(
-    state: Member, command: StandingCommand, *, policy: MobilityPolicy = DEFAULT_MOBILITY_POLICY,
+    state: Member, command: StandingCommand, *, policy: MobilityPolicy | None = None,
     months_without_dues_or_life: int | None = None,
 ) -> list[StandingEvent]:
     """``months_without_dues_or_life``: consecutive months without organisational life or dues (from the
-    dues and meetings records), needed only for RemoveAsLapsed on that ground."""
+    dues and meetings records), needed only for RemoveAsLapsed on that ground. ``policy``: the one in force on the
+    command's day unless given."""
+    policy = policy or mobility_policy_on(command.today)
     match command:
         case SuspendMembership():
             return [_suspend(state, command, policy)]
@@ -100,11 +100,12 @@ def evolve(state: Member, event: StandingEvent) -> Member:
             assert_never(event)
 
 
-def due_items(state: Member, on: date, policy: MobilityPolicy = DEFAULT_MOBILITY_POLICY) -> list[DueItem]:
+def due_items(state: Member, on: date, policy: MobilityPolicy | None = None) -> list[DueItem]:
     """Contact reviews (B4, D4): ``suspension_review`` 6 months after the last contact, and
     ``removal_review`` 2 years after the suspension (or, if none was approved, after the suspension
     review) with no contact since. Listed from the due date, overdue the day after. With
     ``contact_reviews_only_when_away`` only members away are reviewed; a suspended member always is."""
+    policy = policy or mobility_policy_on(on)
     if not state.in_county or state.deceased_on is not None or state.last_contact_on is None:
         return []
     last = state.last_contact_on

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from services.membership.policy.organisation import DEFAULT_ORGANISATION_POLICY, OrganisationPolicy
+from services.membership.policy.organisation import OrganisationPolicy, organisation_policy_on
 
 
 class TargetStatus(StrEnum):
@@ -66,11 +66,13 @@ def targets(
     as_of: date,
     *,
     townships: Iterable[str] = (),
-    policy: OrganisationPolicy = DEFAULT_ORGANISATION_POLICY,
+    policy: OrganisationPolicy | None = None,
 ) -> TargetReport:
     """Township: ≥1 outstation branch established by 30 June of ``year`` (inclusive). Branch: ≥2 activists
     designated and ≥1 admission approved in the calendar year. Facts dated after ``as_of`` are not counted;
-    a branch established during the year is held to the full yearly target."""
+    a branch established during the year is held to the full yearly target. ``policy``: the one in force on
+    ``as_of`` unless given."""
+    policy = policy or organisation_policy_on(as_of)
     facts = sorted(branches, key=lambda b: (b.township_id, b.branch_id))
     deadline = policy.township_deadline(year)
     year_end = date(year, 12, 31)

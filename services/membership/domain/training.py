@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import assert_never
 
@@ -11,7 +12,7 @@ from services.membership.contract.commands.meetings import RecordTraining
 from services.membership.contract.events.meetings import TrainingRecorded
 from services.membership.domain.branches import Organisation
 from services.membership.domain.rules import require_org_scope
-from services.membership.policy.organisation import DEFAULT_ORGANISATION_POLICY, OrganisationPolicy
+from services.membership.policy.organisation import OrganisationPolicy, organisation_policy_on
 from services.pure.errors import DomainError, StateConflict
 
 
@@ -96,9 +97,11 @@ def leads(org: Organisation, member_id: str) -> bool:
 
 
 def training_check(
-    total: Decimal, year: int, *, leader: bool, policy: OrganisationPolicy = DEFAULT_ORGANISATION_POLICY
+    total: Decimal, year: int, *, leader: bool, policy: OrganisationPolicy | None = None
 ) -> TrainingCheck:
-    """B5: members ≥32 hours a year; secretaries and committee members (``leader``) ≥56."""
+    """B5: members ≥32 hours a year; secretaries and committee members (``leader``) ≥56. ``policy``: the one
+    in force at the end of ``year`` unless given."""
+    policy = policy or organisation_policy_on(date(year, 12, 31))
     required = policy.training_hours_required(leader)
     return TrainingCheck(year=year, total=total, required=required, shortfall=max(required - total, Decimal(0)),
                          met=total >= required, policy_version=policy.version)

@@ -43,15 +43,13 @@ from services.membership.domain.member_state import (
     Member,
     ReceivedTransfer,
     Transfer,
-    add_months,
-    check_date,
     existing,
-    latest,
     not_blank,
     require_standing,
     self_or_scope,
 )
-from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY, MobilityPolicy
+from services.membership.policy.mobility import MobilityPolicy, mobility_policy_on
+from services.pure.dates import add_months, check_date, latest
 from services.pure.due import DueItem
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
@@ -70,10 +68,12 @@ _COMMITTEES = (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
 
 
 def decide(
-    state: Member, command: TransferCommand, *, policy: MobilityPolicy = DEFAULT_MOBILITY_POLICY,
+    state: Member, command: TransferCommand, *, policy: MobilityPolicy | None = None,
     receiving_org: Organisation | None = None,
 ) -> list[TransferEvent]:
-    """``receiving_org``: the state of the receiving organisation (RequestTransfer to an organisation here)."""
+    """``receiving_org``: the state of the receiving organisation (RequestTransfer to an organisation here).
+    ``policy``: the one in force on the command's day unless given."""
+    policy = policy or mobility_policy_on(command.today)
     match command:
         case RequestTransfer():
             return [_request(state, command, receiving_org)]
@@ -135,10 +135,11 @@ def evolve(state: Member, event: TransferEvent) -> Member:
             assert_never(event)
 
 
-def due_items(state: Member, on: date, policy: MobilityPolicy = DEFAULT_MOBILITY_POLICY) -> list[DueItem]:
+def due_items(state: Member, on: date, policy: MobilityPolicy | None = None) -> list[DueItem]:
     """``transfer_letter_expiring`` (listed ``letter_alarm_days_before`` its ``valid_until``; overdue the day
     after, when the engine may expire it) and ``transfer_lapse_review`` (B3: 6 months after the first letter,
     still not received). Only while a letter is out; the sender is responsible until receipt."""
+    policy = policy or mobility_policy_on(on)
     transfer = state.transfer
     if not state.exists or state.deceased_on is not None or transfer is None or transfer.letter is None:
         return []
@@ -212,8 +213,9 @@ def _request(state: Member, cmd: RequestTransfer, receiving_org: Organisation | 
     if (cmd.to_org_id is None) == (cmd.to_external is None):
         raise DomainError("give either to_org_id (an organisation here) or to_external (one outside the county)")
     if cmd.to_external is not None:
-        for name in ("org_id", "name", "address"):
-            not_blank(getattr(cmd.to_external, name), f"to_external.{name}")
+        external = cmd.to_external
+        for value, name in ((external.org_id, "org_id"), (external.name, "name"), (external.address, "address")):
+            not_blank(value, f"to_external.{name}")
         to_org_id = cmd.to_external.org_id.strip()
     else:
         to_org_id = not_blank(cmd.to_org_id or "", "to_org_id")

@@ -1,7 +1,9 @@
 """Membership policy: effective-dated numbers that the rules read, never constants in the code.
 
-Each area keeps its numbers in a dataclass of its own module in this package; MembershipPolicy
-joins them, and every decision records the ``version`` it applied.
+Each area keeps its numbers in a dataclass of its own module in this package (organisation, mobility,
+development, dues), each chosen by the day a decision concerns (``*_policy_on(day)``); decisions record
+the ``version`` they applied. ``MembershipPolicy`` keeps what belongs to no area: registration's minimum age.
+The branch-size, transfer-threshold and outflow numbers live in the organisation and mobility policies.
 """
 
 from __future__ import annotations
@@ -14,14 +16,8 @@ from datetime import date
 class MembershipPolicy:
     version: str
     effective_from: date
-    #: B3/B4: away this long at a relatively fixed place calls for a transfer, not a certificate.
-    transfer_threshold_months: int = 6
-    #: B1: a joint branch (聯合黨支部) covers at most this many units.
-    joint_branch_max_units: int = 5
-    #: 黨章 art. 1: the minimum age of a Party member.
+    #: 黨章 art. 1: the minimum age of a Party member (checked when a member is registered directly).
     minimum_age: int = 18
-    #: Longest outflow a registration may announce; longer absences are transfers.
-    max_expected_months: int = 120
 
 
 DEFAULT_POLICIES: tuple[MembershipPolicy, ...] = (

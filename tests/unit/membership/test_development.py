@@ -209,15 +209,17 @@ def test_one_year_of_cultivation_is_365_days_so_across_29_february_it_ends_befor
 
 @given(st.dates(date(2000, 1, 1), date(2030, 12, 31)), st.integers(0, 800))
 def test_target_designation_is_allowed_exactly_from_365_days_of_cultivation(start: date, days: int) -> None:
+    # The day count, not the policy's date, is under test: the 2014 policy is applied to every start.
+    policy = DEFAULT_DEVELOPMENT_POLICY
     far = start + timedelta(days=900)
     state = given_(apply(applied_on=start, birth_date=date(1960, 1, 1), today=far), interview(start),
-                   designate(start), contacts(on=start))
+                   designate(start), contacts(on=start), policy=policy)
     cmd = target(start + timedelta(days=days), today=far)
     if days >= 365:
-        assert decide(state, cmd)[0].cultivation_days == days
+        assert decide(state, cmd, policy=policy)[0].cultivation_days == days
     else:
         with pytest.raises(DomainError, match="days of cultivation"):
-            decide(state, cmd)
+            decide(state, cmd, policy=policy)
 
 
 def test_cultivation_time_is_carried_across_a_transfer_of_the_activist_file() -> None:

@@ -43,8 +43,9 @@ from services.membership.domain.dues_ledger import (
     statement,
     yearly_disclosure,
 )
-from services.membership.domain.dues_state import amount_for, first_unsettled, shift, shortfall
+from services.membership.domain.dues_state import amount_for, first_unsettled, shortfall
 from services.membership.policy.dues import DEFAULT_DUES_POLICY
+from services.pure.dates import shift_month as shift
 from services.pure.errors import DomainError, StateConflict
 from services.pure.identity import Actor, Role
 from tests.unit.membership.test_dues import (

@@ -36,6 +36,7 @@ from tests.unit.membership.builders import (
     a_registered_member,
     an_established_branch,
     approve_transfer,
+    decide,
     national_id,
     outflow,
     register,
@@ -45,55 +46,55 @@ from tests.unit.membership.builders import (
 
 
 def test_a_member_is_registered_into_an_existing_branch() -> None:
-    (event,) = members.decide(members.INITIAL, register(), formal_org=an_established_branch())
+    (event,) = decide(members.INITIAL, register(), formal_org=an_established_branch())
     assert isinstance(event, MemberRegistered)
     assert event.formal_org_id == "b-1"
 
 
 def test_a_member_cannot_be_registered_into_an_organisation_that_does_not_exist() -> None:
     with pytest.raises(NotFound):
-        members.decide(members.INITIAL, register(), formal_org=branches.INITIAL)
+        decide(members.INITIAL, register(), formal_org=branches.INITIAL)
 
 
 def test_a_member_is_registered_only_once() -> None:
     with pytest.raises(AlreadyExists):
-        members.decide(a_registered_member(), register(), formal_org=an_established_branch())
+        decide(a_registered_member(), register(), formal_org=an_established_branch())
 
 
 def test_a_secretary_registers_members_only_into_their_own_branch() -> None:
-    assert members.decide(members.INITIAL, register(actor=SECRETARY), formal_org=an_established_branch())
+    assert decide(members.INITIAL, register(actor=SECRETARY), formal_org=an_established_branch())
     other = Actor(subject="s2", role=Role.BRANCH_SECRETARY, org_id="b-2")
     with pytest.raises(Forbidden):
-        members.decide(members.INITIAL, register(actor=other), formal_org=an_established_branch())
+        decide(members.INITIAL, register(actor=other), formal_org=an_established_branch())
 
 
 def test_a_host_organisation_cannot_register_members() -> None:
     host = Actor(subject="h", role=Role.HOST_ORGANISATION, org_id="b-1")
     with pytest.raises(Forbidden):
-        members.decide(members.INITIAL, register(actor=host), formal_org=an_established_branch())
+        decide(members.INITIAL, register(actor=host), formal_org=an_established_branch())
 
 
 @pytest.mark.parametrize("status", [MemberStatus.SUSPENDED, MemberStatus.REMOVED])
 def test_a_member_is_registered_as_probationary_or_full_only(status: MemberStatus) -> None:
     with pytest.raises(DomainError):
-        members.decide(members.INITIAL, register(status=status), formal_org=an_established_branch())
+        decide(members.INITIAL, register(status=status), formal_org=an_established_branch())
 
 
 def test_a_member_must_be_eighteen_on_the_day_of_registration() -> None:
     eighteen_today = date(TODAY.year - 18, TODAY.month, TODAY.day)
-    assert members.decide(members.INITIAL, register(national_id=national_id(eighteen_today)),
+    assert decide(members.INITIAL, register(national_id=national_id(eighteen_today)),
                           formal_org=an_established_branch())
     one_day_short = eighteen_today + timedelta(days=1)
     with pytest.raises(DomainError, match="at least 18"):
-        members.decide(members.INITIAL, register(national_id=national_id(one_day_short)),
+        decide(members.INITIAL, register(national_id=national_id(one_day_short)),
                        formal_org=an_established_branch())
 
 
 def test_a_member_must_have_been_eighteen_when_joining() -> None:
     born = date(1990, 5, 17)
     with pytest.raises(DomainError, match="joining"):
-        members.decide(members.INITIAL, register(joined_on=date(2008, 5, 16)), formal_org=an_established_branch())
-    assert members.decide(members.INITIAL, register(joined_on=date(2008, 5, 17)), formal_org=an_established_branch())
+        decide(members.INITIAL, register(joined_on=date(2008, 5, 16)), formal_org=an_established_branch())
+    assert decide(members.INITIAL, register(joined_on=date(2008, 5, 17)), formal_org=an_established_branch())
     assert born
 
 
@@ -120,56 +121,56 @@ def test_an_identity_number_is_masked_except_region_and_check_digit() -> None:
 
 
 def test_an_outflow_of_under_six_months_calls_for_an_activity_certificate() -> None:
-    (event,) = members.decide(a_registered_member(), outflow(expected_months=5))
+    (event,) = decide(a_registered_member(), outflow(expected_months=5))
     assert isinstance(event, OutflowRegistered)
     assert event.instrument_advised is Instrument.ACTIVITY_CERTIFICATE
     assert event.policy_version == "mobility-2026.1"
 
 
 def test_six_months_or_more_at_a_fixed_place_calls_for_a_transfer() -> None:
-    (event,) = members.decide(a_registered_member(), outflow(expected_months=6))
+    (event,) = decide(a_registered_member(), outflow(expected_months=6))
     assert isinstance(event, OutflowRegistered)
     assert event.instrument_advised is Instrument.TRANSFER
 
 
 def test_a_long_stay_without_a_fixed_place_keeps_the_certificate() -> None:
-    (event,) = members.decide(a_registered_member(), outflow(expected_months=12, fixed_place=False))
+    (event,) = decide(a_registered_member(), outflow(expected_months=12, fixed_place=False))
     assert isinstance(event, OutflowRegistered)
     assert event.instrument_advised is Instrument.ACTIVITY_CERTIFICATE
 
 
 def test_an_outflow_needs_a_registered_member() -> None:
     with pytest.raises(NotFound):
-        members.decide(members.INITIAL, outflow())
+        decide(members.INITIAL, outflow())
 
 
 def test_a_member_already_away_is_not_registered_as_leaving_again() -> None:
-    (event,) = members.decide(a_registered_member(), outflow())
+    (event,) = decide(a_registered_member(), outflow())
     away = members.evolve(a_registered_member(), event)
     with pytest.raises(DomainError, match="already registered as away"):
-        members.decide(away, outflow())
+        decide(away, outflow())
 
 
 def test_a_secretary_registers_outflows_only_for_their_own_members() -> None:
-    assert members.decide(a_registered_member(), outflow(actor=SECRETARY))
+    assert decide(a_registered_member(), outflow(actor=SECRETARY))
     other = Actor(subject="s2", role=Role.BRANCH_SECRETARY, org_id="b-2")
     with pytest.raises(Forbidden):
-        members.decide(a_registered_member(), outflow(actor=other))
+        decide(a_registered_member(), outflow(actor=other))
 
 
 @pytest.mark.parametrize("months", [0, 121])
 def test_expected_months_must_be_within_policy_bounds(months: int) -> None:
     with pytest.raises(DomainError, match="expected_months"):
-        members.decide(a_registered_member(), outflow(expected_months=months))
+        decide(a_registered_member(), outflow(expected_months=months))
 
 
 def test_an_outflow_cannot_be_registered_before_the_member_leaves() -> None:
     with pytest.raises(DomainError, match="future"):
-        members.decide(a_registered_member(), outflow(left_on=TODAY + timedelta(days=1)))
+        decide(a_registered_member(), outflow(left_on=TODAY + timedelta(days=1)))
 
 
 def test_registration_records_the_day_as_the_first_contact() -> None:
-    (event,) = members.decide(members.INITIAL, register(), formal_org=an_established_branch())
+    (event,) = decide(members.INITIAL, register(), formal_org=an_established_branch())
     assert isinstance(event, MemberRegistered) and event.registered_on == TODAY
     assert members.evolve(members.INITIAL, event).last_contact_on == TODAY
 
@@ -234,7 +235,7 @@ def test_a_member_always_has_exactly_one_formal_organisation_changed_only_by_a_r
         day += timedelta(days=advance)
         command = _command(kind, state, org, day, n, current)
         try:
-            events = members.decide(state, command, receiving_org=orgs.get(org, branches.INITIAL))
+            events = decide(state, command, receiving_org=orgs.get(org, branches.INITIAL))
         except Problem:
             continue
         for event in events:
@@ -252,7 +253,7 @@ def test_a_member_always_has_exactly_one_formal_organisation_changed_only_by_a_r
             assert state.in_county == (state.formal_org_id != "ext-1")
             # One transfer at a time, always from where the member is now.
             assert state.transfer is None or state.transfer.from_org_id == state.formal_org_id
-    replayed = members.evolve(members.INITIAL, members.decide(members.INITIAL, register(),
+    replayed = members.evolve(members.INITIAL, decide(members.INITIAL, register(),
                                                               formal_org=an_established_branch())[0])
     for event in history:
         replayed = members.evolve(replayed, event)

@@ -33,6 +33,7 @@ from tests.unit.membership.builders import (
     a_member_away,
     a_registered_member,
     an_established_branch,
+    decide,
     issue_certificate,
     record_contact,
     register_inflow,
@@ -59,7 +60,7 @@ def an_inflow_member() -> members.Member:
 # --- Issuing a certificate ------------------------------------------------------------------------------
 
 def test_the_township_committee_issues_and_registers_a_certificate() -> None:
-    (event,) = members.decide(a_member_away(), issue_certificate())
+    (event,) = decide(a_member_away(), issue_certificate())
     assert isinstance(event, CertificateIssued)
     assert (event.certificate_number, event.issued_on, event.reason, event.destination, event.period_months) == (
         "LD-2026-007", TODAY, "seasonal factory work", "Dongguan", 3)
@@ -71,54 +72,54 @@ def test_the_township_committee_issues_and_registers_a_certificate() -> None:
 @pytest.mark.parametrize("actor", [SECRETARY, MEMBER_SELF, HOST])
 def test_only_the_township_or_county_committee_issues_certificates(actor: Actor) -> None:
     with pytest.raises(Forbidden, match="township or county committee"):
-        members.decide(a_member_away(), issue_certificate(actor=actor))
+        decide(a_member_away(), issue_certificate(actor=actor))
 
 
 def test_a_certificate_follows_the_registered_outflow() -> None:
     with pytest.raises(StateConflict, match="register the outflow first"):
-        members.decide(a_registered_member(), issue_certificate())
+        decide(a_registered_member(), issue_certificate())
 
 
 def test_five_months_at_a_fixed_place_gets_a_certificate() -> None:
-    (event,) = members.decide(a_member_away(expected_months=5), issue_certificate(period_months=5))
+    (event,) = decide(a_member_away(expected_months=5), issue_certificate(period_months=5))
     assert isinstance(event, CertificateIssued) and not event.transfer_impossible
 
 
 def test_six_months_at_a_fixed_place_calls_for_a_transfer_not_a_certificate() -> None:
     with pytest.raises(DomainError, match=r"calls for a transfer.*RequestTransfer"):
-        members.decide(a_member_away(expected_months=6), issue_certificate(period_months=3))
+        decide(a_member_away(expected_months=6), issue_certificate(period_months=3))
     with pytest.raises(DomainError, match="a stay of 6 months"):
-        members.decide(a_member_away(expected_months=3), issue_certificate(period_months=6))
+        decide(a_member_away(expected_months=3), issue_certificate(period_months=6))
 
 
 def test_a_long_stay_gets_a_certificate_when_a_transfer_is_not_yet_possible_and_says_why() -> None:
     impossible = issue_certificate(period_months=6, transfer_impossible=True,
                                    transfer_impossible_reason="the employer has no Party organisation yet")
-    (event,) = members.decide(a_member_away(expected_months=12), impossible)
+    (event,) = decide(a_member_away(expected_months=12), impossible)
     assert isinstance(event, CertificateIssued) and event.transfer_impossible
     assert event.transfer_impossible_reason == "the employer has no Party organisation yet"
     with pytest.raises(DomainError, match="say why"):
-        members.decide(a_member_away(expected_months=12), replace(impossible, transfer_impossible_reason=" "))
+        decide(a_member_away(expected_months=12), replace(impossible, transfer_impossible_reason=" "))
 
 
 def test_without_a_fixed_place_a_certificate_runs_at_most_six_months() -> None:
     roaming = a_member_away(expected_months=12, fixed_place=False)
-    assert members.decide(roaming, issue_certificate(period_months=6))
+    assert decide(roaming, issue_certificate(period_months=6))
     with pytest.raises(DomainError, match="at most 6 months"):
-        members.decide(roaming, issue_certificate(period_months=7))
+        decide(roaming, issue_certificate(period_months=7))
 
 
 def test_a_member_holds_one_certificate_at_a_time_and_numbers_are_not_reused() -> None:
     with pytest.raises(StateConflict, match="already holds certificate LD-2026-007"):
-        members.decide(a_holder(), issue_certificate(certificate_number="LD-2026-008"))
+        decide(a_holder(), issue_certificate(certificate_number="LD-2026-008"))
     inspected = run(a_holder(), return_certificate())
     with pytest.raises(AlreadyExists, match="LD-2026-007 was already used"):
-        members.decide(inspected, issue_certificate(today=date(2027, 2, 25), issued_on=date(2027, 2, 25)))
+        decide(inspected, issue_certificate(today=date(2027, 2, 25), issued_on=date(2027, 2, 25)))
 
 
 def test_three_members_going_to_one_place_flag_a_branch_on_the_certificate() -> None:
-    (three,) = members.decide(a_member_away(), issue_certificate(), members_at_destination=3)
-    (two,) = members.decide(a_member_away(), issue_certificate(), members_at_destination=2)
+    (three,) = decide(a_member_away(), issue_certificate(), members_at_destination=3)
+    (two,) = decide(a_member_away(), issue_certificate(), members_at_destination=2)
     assert isinstance(three, CertificateIssued) and three.branch_advised
     assert isinstance(two, CertificateIssued) and not two.branch_advised
 
@@ -167,28 +168,28 @@ def test_an_inflow_member_takes_part_at_the_host_but_has_no_vote_there() -> None
 # --- Reports and contact --------------------------------------------------------------------------------
 
 def test_a_member_away_reports_to_the_host() -> None:
-    (event,) = members.decide(a_member_away(), report_to_host())
+    (event,) = decide(a_member_away(), report_to_host())
     assert isinstance(event, ReportedToHost) and event.host_org_id == "host-dg"
     assert members.evolve(a_member_away(), event).away.host_org_id == "host-dg"  # type: ignore[union-attr]
     with pytest.raises(StateConflict, match="not registered as away"):
-        members.decide(a_registered_member(), report_to_host())
+        decide(a_registered_member(), report_to_host())
 
 
 def test_contact_is_recorded_by_the_member_their_secretary_or_their_host() -> None:
     hosted = run(a_member_away(), report_to_host())
     for actor in (MEMBER_SELF, SECRETARY, HOST, TOWNSHIP):
-        (event,) = members.decide(hosted, record_contact(actor=actor))
+        (event,) = decide(hosted, record_contact(actor=actor))
         assert isinstance(event, ContactRecorded) and event.channel.value == "phone"
     assert run(hosted, record_contact()).last_contact_on == date(2027, 1, 10)
     with pytest.raises(Forbidden):
-        members.decide(hosted, record_contact(actor=Actor(subject="m-2", role=Role.MEMBER)))
+        decide(hosted, record_contact(actor=Actor(subject="m-2", role=Role.MEMBER)))
     with pytest.raises(Forbidden):
-        members.decide(hosted, record_contact(actor=Actor(subject="h2", role=Role.HOST_ORGANISATION, org_id="x")))
+        decide(hosted, record_contact(actor=Actor(subject="h2", role=Role.HOST_ORGANISATION, org_id="x")))
 
 
 def test_a_contact_cannot_be_recorded_in_the_future() -> None:
     with pytest.raises(DomainError, match="in the future"):
-        members.decide(a_member_away(), record_contact(contacted_on=date(2027, 1, 11)))
+        decide(a_member_away(), record_contact(contacted_on=date(2027, 1, 11)))
 
 
 def _due(state: members.Member, on: date, **policy: object) -> dict[str, bool]:
@@ -207,7 +208,7 @@ def test_the_yearly_report_is_due_a_year_after_leaving_and_again_a_year_after_ea
 
 def test_only_a_member_away_reports_to_the_home_organisation() -> None:
     with pytest.raises(StateConflict, match="only a member away"):
-        members.decide(a_registered_member(), report_home())
+        decide(a_registered_member(), report_home())
 
 
 # --- Certificate review and return ----------------------------------------------------------------------
@@ -220,13 +221,13 @@ def test_the_annual_certificate_review_is_due_a_year_after_issue_when_the_local_
 
 
 def test_a_review_moves_the_next_review_a_year_on() -> None:
-    (event,) = members.decide(a_holder(), review_certificate())
+    (event,) = decide(a_holder(), review_certificate())
     assert isinstance(event, CertificateReviewed) and event.next_review_due == date(2028, 1, 5)
     assert event.reviewing_org_id == "township-a"
     reviewed = members.evolve(a_holder(), event)
     assert "certificate_review_due" not in _due(reviewed, date(2028, 1, 4))
     with pytest.raises(Forbidden):
-        members.decide(a_holder(), review_certificate(actor=SECRETARY))
+        decide(a_holder(), review_certificate(actor=SECRETARY))
 
 
 def test_the_certificate_is_due_back_on_its_last_valid_day() -> None:
@@ -237,17 +238,17 @@ def test_the_certificate_is_due_back_on_its_last_valid_day() -> None:
 
 
 def test_a_returned_certificate_is_inspected_and_closed() -> None:
-    (event,) = members.decide(a_holder(), return_certificate())
+    (event,) = decide(a_holder(), return_certificate())
     assert isinstance(event, CertificateInspected) and event.returned
     assert members.evolve(a_holder(), event).certificate is None
     with pytest.raises(StateConflict, match="not LD-1"):
-        members.decide(a_holder(), return_certificate(certificate_number="LD-1"))
+        decide(a_holder(), return_certificate(certificate_number="LD-1"))
 
 
 # --- Return ---------------------------------------------------------------------------------------------
 
 def test_a_member_coming_back_hands_the_certificate_in_for_inspection() -> None:
-    returned, inspected = members.decide(a_holder(), register_return())
+    returned, inspected = decide(a_holder(), register_return())
     assert isinstance(returned, MemberReturned) and isinstance(inspected, CertificateInspected)
     assert inspected.inspected_on == date(2027, 2, 10) and inspected.returned
     home = run(a_holder(), register_return())
@@ -255,26 +256,26 @@ def test_a_member_coming_back_hands_the_certificate_in_for_inspection() -> None:
 
 
 def test_a_certificate_not_handed_back_is_recorded_as_such() -> None:
-    _, inspected = members.decide(a_holder(), register_return(certificate_returned=False, findings="lost"))
+    _, inspected = decide(a_holder(), register_return(certificate_returned=False, findings="lost"))
     assert isinstance(inspected, CertificateInspected) and not inspected.returned
 
 
 def test_a_member_without_a_certificate_simply_returns() -> None:
-    (event,) = members.decide(a_member_away(), register_return())
+    (event,) = decide(a_member_away(), register_return())
     assert isinstance(event, MemberReturned)
     with pytest.raises(StateConflict, match="no return to register"):
-        members.decide(a_registered_member(), register_return())
+        decide(a_registered_member(), register_return())
 
 
 def test_a_return_cannot_precede_leaving() -> None:
     with pytest.raises(DomainError, match="before leaving"):
-        members.decide(a_member_away(), register_return(returned_on=date(2026, 9, 30)))
+        decide(a_member_away(), register_return(returned_on=date(2026, 9, 30)))
 
 
 # --- Inflow ---------------------------------------------------------------------------------------------
 
 def test_a_member_from_elsewhere_is_registered_at_the_host_with_their_formal_organisation_outside() -> None:
-    (event,) = members.decide(members.INITIAL, register_inflow(), host_org=an_established_branch())
+    (event,) = decide(members.INITIAL, register_inflow(), host_org=an_established_branch())
     assert isinstance(event, InflowRegistered) and not event.certificate_expired
     arrived = members.evolve(members.INITIAL, event)
     assert arrived.formal_org_id == EXTERNAL.org_id and arrived.external_org == EXTERNAL and not arrived.in_county
@@ -283,16 +284,16 @@ def test_a_member_from_elsewhere_is_registered_at_the_host_with_their_formal_org
 
 def test_the_host_never_refuses_an_out_of_date_certificate_but_records_it() -> None:
     stale = register_inflow(certificate_valid_until=date(2026, 11, 23))
-    (event,) = members.decide(members.INITIAL, stale, host_org=an_established_branch())
+    (event,) = decide(members.INITIAL, stale, host_org=an_established_branch())
     assert isinstance(event, InflowRegistered) and event.certificate_expired
 
 
 def test_an_inflow_needs_an_existing_host_in_the_secretary_scope() -> None:
     with pytest.raises(NotFound, match="host organisation b-1"):
-        members.decide(members.INITIAL, register_inflow(), host_org=branches.INITIAL)
+        decide(members.INITIAL, register_inflow(), host_org=branches.INITIAL)
     other = Actor(subject="s2", role=Role.BRANCH_SECRETARY, org_id="b-2")
     with pytest.raises(Forbidden):
-        members.decide(members.INITIAL, register_inflow(actor=other), host_org=an_established_branch())
+        decide(members.INITIAL, register_inflow(actor=other), host_org=an_established_branch())
 
 
 def test_an_inflow_member_going_home_is_recorded_by_the_host() -> None:
@@ -302,5 +303,5 @@ def test_an_inflow_member_going_home_is_recorded_by_the_host() -> None:
 
 def test_the_host_does_not_inspect_a_certificate_issued_elsewhere() -> None:
     with pytest.raises(StateConflict, match="issued by Chang'an Town Committee"):
-        members.decide(an_inflow_member(),
+        decide(an_inflow_member(),
                        return_certificate(member_id="m-9", certificate_number="GD-2026-0042", actor=TOWNSHIP))

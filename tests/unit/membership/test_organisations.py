@@ -28,8 +28,8 @@ from services.membership.contract.events.branches import (
 )
 from services.membership.domain import branches
 from services.membership.domain.branches import Organisation
-from services.membership.domain.committees import add_months
 from services.membership.policy.organisation import DEFAULT_ORGANISATION_POLICY
+from services.pure.dates import add_months
 from services.pure.due import DueItem
 from services.pure.errors import DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role

@@ -30,6 +30,7 @@ from tests.unit.membership.builders import (
     a_receiving_branch,
     a_registered_member,
     approve_removal,
+    decide,
     issue_certificate,
     outflow,
     receive_transfer,
@@ -57,11 +58,11 @@ def a_suspended_member() -> members.Member:
 def test_a_member_is_not_suspended_six_months_minus_one_day_after_the_last_contact() -> None:
     day = date(2027, 5, 23)
     with pytest.raises(DomainError, match="earliest suspension date is 2027-05-24"):
-        members.decide(a_registered_member(), suspend(suspended_on=day, today=day))
+        decide(a_registered_member(), suspend(suspended_on=day, today=day))
 
 
 def test_a_member_is_suspended_exactly_six_months_after_the_last_contact() -> None:
-    (event,) = members.decide(a_registered_member(), suspend(suspended_on=SIX_MONTHS_ON, today=SIX_MONTHS_ON))
+    (event,) = decide(a_registered_member(), suspend(suspended_on=SIX_MONTHS_ON, today=SIX_MONTHS_ON))
     assert isinstance(event, MembershipSuspended)
     assert (event.last_contact_on, event.previous_status) == (TODAY, MemberStatus.FULL)
     assert (event.actor, event.approving_org_id, event.policy_version) == (
@@ -72,39 +73,39 @@ def test_a_member_is_suspended_exactly_six_months_after_the_last_contact() -> No
 def test_a_recorded_contact_moves_the_earliest_suspension_date() -> None:
     contacted = run(a_registered_member(), record_contact())
     with pytest.raises(DomainError, match="earliest suspension date is 2027-07-10"):
-        members.decide(contacted, suspend())
+        decide(contacted, suspend())
 
 
 def test_only_the_township_or_county_committee_suspends() -> None:
     with pytest.raises(Forbidden, match="township or county committee"):
-        members.decide(a_registered_member(), suspend(actor=SECRETARY))
+        decide(a_registered_member(), suspend(actor=SECRETARY))
 
 
 def test_a_member_without_any_recorded_contact_cannot_be_suspended() -> None:
     unknown = replace(a_registered_member(), last_contact_on=None)
     with pytest.raises(DomainError, match="record the last known contact"):
-        members.decide(unknown, suspend())
+        decide(unknown, suspend())
 
 
 def test_a_suspended_member_is_not_suspended_again() -> None:
     with pytest.raises(StateConflict, match="suspended member cannot be suspended"):
-        members.decide(a_suspended_member(), suspend(today=date(2027, 7, 1), suspended_on=date(2027, 7, 1)))
+        decide(a_suspended_member(), suspend(today=date(2027, 7, 1), suspended_on=date(2027, 7, 1)))
 
 
 def test_a_suspended_member_has_no_vote_cannot_transfer_and_gets_no_certificate() -> None:
     suspended = a_suspended_member()
     assert not members.may_vote_in(suspended, BRANCH_ID)
     with pytest.raises(StateConflict, match="suspended member cannot transfer"):
-        members.decide(suspended, request_transfer(today=date(2027, 7, 1)), receiving_org=a_receiving_branch())
+        decide(suspended, request_transfer(today=date(2027, 7, 1)), receiving_org=a_receiving_branch())
     with pytest.raises(StateConflict, match="suspended member cannot receive an activity certificate"):
-        members.decide(suspended, issue_certificate(today=date(2027, 7, 1), issued_on=date(2027, 7, 1)))
+        decide(suspended, issue_certificate(today=date(2027, 7, 1), issued_on=date(2027, 7, 1)))
 
 
 # --- Restoration ----------------------------------------------------------------------------------------
 
 def test_a_suspended_member_is_restored_to_their_former_standing_once_contact_is_regained() -> None:
     regained = run(a_suspended_member(), record_contact(today=date(2027, 8, 20), contacted_on=date(2027, 8, 20)))
-    (event,) = members.decide(regained, restore())
+    (event,) = decide(regained, restore())
     assert isinstance(event, MembershipRestored) and event.status is MemberStatus.FULL
     assert event.approving_org_id == "township-a"
     restored = members.evolve(regained, event)
@@ -114,24 +115,24 @@ def test_a_suspended_member_is_restored_to_their_former_standing_once_contact_is
 
 def test_a_suspended_member_is_not_restored_without_renewed_contact() -> None:
     with pytest.raises(DomainError, match="record the renewed contact first"):
-        members.decide(a_suspended_member(), restore())
+        decide(a_suspended_member(), restore())
 
 
 def test_only_a_suspended_member_is_restored() -> None:
     with pytest.raises(StateConflict, match="only a suspended member"):
-        members.decide(a_registered_member(), restore())
+        decide(a_registered_member(), restore())
 
 
 def test_a_removed_member_rejoins_through_development_not_restoration() -> None:
     removed = replace(a_registered_member(), status=MemberStatus.REMOVED)
     with pytest.raises(DomainError, match="rejoin through development"):
-        members.decide(removed, restore())
+        decide(removed, restore())
 
 
 # --- Removal in two steps -------------------------------------------------------------------------------
 
 def test_a_removal_is_decided_by_the_branch_meeting_and_changes_nothing_until_approved() -> None:
-    (event,) = members.decide(a_suspended_member(), remove_as_lapsed())
+    (event,) = decide(a_suspended_member(), remove_as_lapsed())
     assert isinstance(event, RemovalDecided)
     assert (event.deciding_org_id, event.actor, event.ground) == (BRANCH_ID, "branch_secretary:sec@b-1",
                                                                   RemovalGround.LOST_CONTACT)
@@ -141,7 +142,7 @@ def test_a_removal_is_decided_by_the_branch_meeting_and_changes_nothing_until_ap
 
 def test_the_higher_committee_approves_the_removal() -> None:
     decided = run(a_suspended_member(), remove_as_lapsed())
-    (event,) = members.decide(decided, approve_removal())
+    (event,) = decide(decided, approve_removal())
     assert isinstance(event, MembershipRemoved)
     assert (event.actor, event.approving_org_id, event.deciding_org_id) == (
         "township_committee:t@township-a", "township-a", BRANCH_ID)
@@ -151,23 +152,23 @@ def test_the_higher_committee_approves_the_removal() -> None:
 def test_a_branch_secretary_cannot_approve_the_removal_their_branch_decided() -> None:
     decided = run(a_suspended_member(), remove_as_lapsed())
     with pytest.raises(Forbidden, match="township or county committee"):
-        members.decide(decided, approve_removal(actor=SECRETARY))
+        decide(decided, approve_removal(actor=SECRETARY))
 
 
 def test_a_removal_is_not_approved_without_a_branch_decision() -> None:
     with pytest.raises(StateConflict, match="branch meeting decides first"):
-        members.decide(a_suspended_member(), approve_removal())
+        decide(a_suspended_member(), approve_removal())
 
 
 def test_a_removal_is_not_decided_twice_while_one_awaits_approval() -> None:
     decided = run(a_suspended_member(), remove_as_lapsed())
     with pytest.raises(StateConflict, match="awaits the higher committee"):
-        members.decide(decided, remove_as_lapsed())
+        decide(decided, remove_as_lapsed())
 
 
 def test_a_rejected_removal_leaves_the_member_as_they_were() -> None:
     decided = run(a_suspended_member(), remove_as_lapsed())
-    (event,) = members.decide(decided, reject_removal())
+    (event,) = decide(decided, reject_removal())
     assert isinstance(event, RemovalRejected) and event.approving_org_id == "township-a"
     rejected = members.evolve(decided, event)
     assert rejected.status is MemberStatus.SUSPENDED and rejected.removal_decision is None
@@ -176,19 +177,19 @@ def test_a_rejected_removal_leaves_the_member_as_they_were() -> None:
 def test_removal_for_lost_contact_comes_two_years_after_the_suspension() -> None:
     day = date(2029, 5, 31)
     with pytest.raises(DomainError, match="from 2029-06-01"):
-        members.decide(a_suspended_member(), remove_as_lapsed(decided_on=day, today=day))
-    assert members.decide(a_suspended_member(), remove_as_lapsed())
+        decide(a_suspended_member(), remove_as_lapsed(decided_on=day, today=day))
+    assert decide(a_suspended_member(), remove_as_lapsed())
 
 
 def test_removal_for_lost_contact_follows_a_suspension() -> None:
     with pytest.raises(DomainError, match="suspend the member first"):
-        members.decide(a_registered_member(), remove_as_lapsed())
+        decide(a_registered_member(), remove_as_lapsed())
 
 
 def test_removal_for_lost_contact_is_refused_once_contact_is_regained() -> None:
     regained = run(a_suspended_member(), record_contact(today=date(2027, 8, 20), contacted_on=date(2027, 8, 20)))
     with pytest.raises(DomainError, match="restore the member instead"):
-        members.decide(regained, remove_as_lapsed())
+        decide(regained, remove_as_lapsed())
 
 
 def test_a_transfer_is_late_only_after_more_than_six_months() -> None:
@@ -196,55 +197,55 @@ def test_a_transfer_is_late_only_after_more_than_six_months() -> None:
     late = remove_as_lapsed(ground=RemovalGround.LATE_TRANSFER, reason="not transferred without reason")
     on_the_day = replace(late, decided_on=date(2027, 6, 1), today=date(2027, 6, 1))
     with pytest.raises(DomainError, match="from 2027-06-02"):
-        members.decide(a_member_with_a_letter_out(), on_the_day)
-    (event,) = members.decide(a_member_with_a_letter_out(),
+        decide(a_member_with_a_letter_out(), on_the_day)
+    (event,) = decide(a_member_with_a_letter_out(),
                               replace(late, decided_on=date(2027, 6, 2), today=date(2027, 6, 2)))
     assert isinstance(event, RemovalDecided) and event.ground is RemovalGround.LATE_TRANSFER
 
 
 def test_late_transfer_needs_a_letter_outstanding() -> None:
     with pytest.raises(DomainError, match="no transfer letter is outstanding"):
-        members.decide(a_registered_member(), remove_as_lapsed(ground=RemovalGround.LATE_TRANSFER))
+        decide(a_registered_member(), remove_as_lapsed(ground=RemovalGround.LATE_TRANSFER))
 
 
 def test_six_months_without_dues_or_organisational_life_grounds_a_lapse_and_five_do_not() -> None:
     lapsed = remove_as_lapsed(ground=RemovalGround.NO_DUES_OR_ORGANISATIONAL_LIFE)
     with pytest.raises(DomainError, match="needs 6 consecutive months"):
-        members.decide(a_registered_member(), lapsed, months_without_dues_or_life=5)
-    assert members.decide(a_registered_member(), lapsed, months_without_dues_or_life=6)
+        decide(a_registered_member(), lapsed, months_without_dues_or_life=5)
+    assert decide(a_registered_member(), lapsed, months_without_dues_or_life=6)
     with pytest.raises(TypeError, match="months_without_dues_or_life="):
-        members.decide(a_registered_member(), lapsed)
+        decide(a_registered_member(), lapsed)
 
 
 def test_a_member_is_struck_off_on_the_branch_reasons() -> None:
-    (event,) = members.decide(a_registered_member(), remove_as_lapsed(ground=RemovalGround.STRUCK_OFF,
+    (event,) = decide(a_registered_member(), remove_as_lapsed(ground=RemovalGround.STRUCK_OFF,
                                                                       reason="no longer meets the standard"))
     assert isinstance(event, RemovalDecided)
     with pytest.raises(DomainError, match="reason must not be empty"):
-        members.decide(a_registered_member(), remove_as_lapsed(ground=RemovalGround.STRUCK_OFF, reason=" "))
+        decide(a_registered_member(), remove_as_lapsed(ground=RemovalGround.STRUCK_OFF, reason=" "))
 
 
 def test_a_removal_closes_the_transfer_in_progress() -> None:
     state = run(a_member_with_a_letter_out(), remove_as_lapsed(ground=RemovalGround.STRUCK_OFF, reason="struck off"))
-    (event,) = members.decide(state, approve_removal())
+    (event,) = decide(state, approve_removal())
     assert isinstance(event, MembershipRemoved) and event.transfer_closed == "tr-1"
     removed = members.evolve(state, event)
     assert removed.formal_org_id == BRANCH_ID
     with pytest.raises(StateConflict, match="no transfer in progress"):
-        members.decide(removed, receive_transfer())
+        decide(removed, receive_transfer())
 
 
 # --- Death ----------------------------------------------------------------------------------------------
 
 def test_a_death_is_recorded_once_and_ends_every_duty() -> None:
-    (event,) = members.decide(a_member_away(), record_death())
+    (event,) = decide(a_member_away(), record_death())
     assert isinstance(event, MemberDied) and event.recording_org_id == BRANCH_ID
     dead = members.evolve(a_member_away(), event)
     assert dead.standing == "deceased" and dead.formal_org_id == BRANCH_ID
     assert not members.may_vote_in(dead, BRANCH_ID)
     assert members.due_items(dead, date(2030, 1, 1)) == []
     with pytest.raises(StateConflict, match="died on 2027-02-20"):
-        members.decide(dead, record_death())
+        decide(dead, record_death())
 
 
 # --- Development (another module's events) --------------------------------------------------------------

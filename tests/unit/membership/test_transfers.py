@@ -40,6 +40,7 @@ from tests.unit.membership.builders import (
     an_established_branch,
     approve_transfer,
     cancel_transfer,
+    decide,
     expire_letter,
     issue_certificate,
     receive_transfer,
@@ -64,7 +65,7 @@ def an_external_transfer_with_a_letter() -> members.Member:
 # --- Request -------------------------------------------------------------------------------------------
 
 def test_a_member_requests_a_transfer_from_their_formal_organisation() -> None:
-    (event,) = members.decide(a_registered_member(), request_transfer(), receiving_org=a_receiving_branch())
+    (event,) = decide(a_registered_member(), request_transfer(), receiving_org=a_receiving_branch())
     assert isinstance(event, TransferRequested)
     assert (event.from_org_id, event.to_org_id, event.to_external) == (BRANCH_ID, RECEIVING_ID, None)
     assert event.actor == "member:m-1"
@@ -72,12 +73,12 @@ def test_a_member_requests_a_transfer_from_their_formal_organisation() -> None:
 
 def test_a_transfer_to_an_organisation_that_does_not_exist_is_refused() -> None:
     with pytest.raises(NotFound, match="b-2 does not exist"):
-        members.decide(a_registered_member(), request_transfer(), receiving_org=branches.INITIAL)
+        decide(a_registered_member(), request_transfer(), receiving_org=branches.INITIAL)
 
 
 def test_a_transfer_to_an_organisation_here_needs_the_receiving_organisation_from_the_handler() -> None:
     with pytest.raises(TypeError, match="receiving_org="):
-        members.decide(a_registered_member(), request_transfer())
+        decide(a_registered_member(), request_transfer())
 
 
 @pytest.mark.parametrize("to_org_id, to_external", [(None, None), (RECEIVING_ID, EXTERNAL)])
@@ -85,45 +86,45 @@ def test_a_request_names_either_an_organisation_here_or_one_outside_the_county(
     to_org_id: str | None, to_external: ExternalOrganisation | None
 ) -> None:
     with pytest.raises(DomainError, match="either to_org_id"):
-        members.decide(a_registered_member(), request_transfer(to_org_id=to_org_id, to_external=to_external),
+        decide(a_registered_member(), request_transfer(to_org_id=to_org_id, to_external=to_external),
                        receiving_org=a_receiving_branch())
 
 
 def test_an_external_organisation_needs_a_name_and_an_address() -> None:
     nameless = replace(EXTERNAL, address=" ")
     with pytest.raises(DomainError, match=r"to_external\.address"):
-        members.decide(a_registered_member(), request_transfer(to_org_id=None, to_external=nameless))
+        decide(a_registered_member(), request_transfer(to_org_id=None, to_external=nameless))
 
 
 def test_a_member_cannot_transfer_to_their_own_formal_organisation() -> None:
     with pytest.raises(DomainError, match="already the member's formal organisation"):
-        members.decide(a_registered_member(), request_transfer(to_org_id=BRANCH_ID),
+        decide(a_registered_member(), request_transfer(to_org_id=BRANCH_ID),
                        receiving_org=a_receiving_branch())
 
 
 def test_a_second_concurrent_transfer_request_is_refused() -> None:
     with pytest.raises(StateConflict, match="one transfer at a time"):
-        members.decide(a_member_with_a_request(), request_transfer(transfer_id="tr-2"),
+        decide(a_member_with_a_request(), request_transfer(transfer_id="tr-2"),
                        receiving_org=a_receiving_branch())
 
 
 def test_a_member_requests_only_their_own_transfer() -> None:
     other = Actor(subject="m-2", role=Role.MEMBER)
     with pytest.raises(Forbidden, match="only for themselves"):
-        members.decide(a_registered_member(), request_transfer(actor=other), receiving_org=a_receiving_branch())
+        decide(a_registered_member(), request_transfer(actor=other), receiving_org=a_receiving_branch())
 
 
 def test_a_secretary_requests_transfers_only_for_their_own_branch() -> None:
-    assert members.decide(a_registered_member(), request_transfer(actor=SECRETARY), receiving_org=a_receiving_branch())
+    assert decide(a_registered_member(), request_transfer(actor=SECRETARY), receiving_org=a_receiving_branch())
     with pytest.raises(Forbidden):
-        members.decide(a_registered_member(), request_transfer(actor=RECEIVING_SECRETARY),
+        decide(a_registered_member(), request_transfer(actor=RECEIVING_SECRETARY),
                        receiving_org=a_receiving_branch())
 
 
 # --- Approval and the letter -----------------------------------------------------------------------------
 
 def test_the_sending_committee_issues_a_letter_valid_for_ninety_days_by_default() -> None:
-    (event,) = members.decide(a_member_with_a_request(), approve_transfer())
+    (event,) = decide(a_member_with_a_request(), approve_transfer())
     assert isinstance(event, TransferLetterIssued)
     assert event.valid_until == date(2027, 3, 1) == VALID_UNTIL
     assert (event.letter_number, event.dues_paid_up_to, event.channel.value) == (
@@ -134,7 +135,7 @@ def test_the_sending_committee_issues_a_letter_valid_for_ninety_days_by_default(
 
 def test_the_letter_validity_is_a_policy_setting() -> None:
     thirty = replace(DEFAULT_MOBILITY_POLICY, version="mobility-test", letter_validity_days=30)
-    (event,) = members.decide(a_member_with_a_request(), approve_transfer(), policy=thirty)
+    (event,) = decide(a_member_with_a_request(), approve_transfer(), policy=thirty)
     assert isinstance(event, TransferLetterIssued)
     assert event.valid_until == ISSUED_ON + timedelta(days=30)
     assert event.policy_version == "mobility-test"
@@ -143,28 +144,28 @@ def test_the_letter_validity_is_a_policy_setting() -> None:
 @pytest.mark.parametrize("actor", [SECRETARY, MEMBER_SELF, RECEIVING_SECRETARY])
 def test_only_a_township_or_county_committee_approves_a_transfer_out(actor: Actor) -> None:
     with pytest.raises(Forbidden, match="township or county committee"):
-        members.decide(a_member_with_a_request(), approve_transfer(actor=actor))
+        decide(a_member_with_a_request(), approve_transfer(actor=actor))
 
 
 @pytest.mark.parametrize("month", ["2026-13", "2026/07", "26-07", "July"])
 def test_dues_paid_up_to_is_a_year_and_month(month: str) -> None:
     with pytest.raises(DomainError, match="like 2026-07"):
-        members.decide(a_member_with_a_request(), approve_transfer(dues_paid_up_to=month))
+        decide(a_member_with_a_request(), approve_transfer(dues_paid_up_to=month))
 
 
 def test_a_letter_cannot_be_dated_before_the_request() -> None:
     with pytest.raises(DomainError, match="before the request"):
-        members.decide(a_member_with_a_request(), approve_transfer(issued_on=ISSUED_ON - timedelta(days=1)))
+        decide(a_member_with_a_request(), approve_transfer(issued_on=ISSUED_ON - timedelta(days=1)))
 
 
 def test_a_transfer_gets_one_letter_and_a_lost_one_is_reissued_instead() -> None:
     with pytest.raises(StateConflict, match="re-issue"):
-        members.decide(a_member_with_a_letter_out(), approve_transfer(letter_number="ZZ-2026-0999"))
+        decide(a_member_with_a_letter_out(), approve_transfer(letter_number="ZZ-2026-0999"))
 
 
 def test_a_transfer_not_requested_cannot_be_approved() -> None:
     with pytest.raises(StateConflict, match="no transfer in progress"):
-        members.decide(a_registered_member(), approve_transfer())
+        decide(a_registered_member(), approve_transfer())
 
 
 # --- Receipt -------------------------------------------------------------------------------------------
@@ -174,7 +175,7 @@ def test_the_sender_stays_responsible_until_the_member_is_received() -> None:
     out = a_member_with_a_letter_out()
     assert out.formal_org_id == BRANCH_ID
     assert members.may_vote_in(out, BRANCH_ID) and not members.may_vote_in(out, RECEIVING_ID)
-    (event,) = members.decide(out, receive_transfer())
+    (event,) = decide(out, receive_transfer())
     assert isinstance(event, TransferReceived)
     received = members.evolve(out, event)
     assert received.formal_org_id == RECEIVING_ID and received.transfer is None
@@ -184,48 +185,48 @@ def test_the_sender_stays_responsible_until_the_member_is_received() -> None:
 
 def test_a_letter_received_on_its_last_valid_day_is_accepted() -> None:
     last_day = receive_transfer(received_on=VALID_UNTIL, today=VALID_UNTIL)
-    (event,) = members.decide(a_member_with_a_letter_out(), last_day)
+    (event,) = decide(a_member_with_a_letter_out(), last_day)
     assert isinstance(event, TransferReceived)
 
 
 def test_a_letter_cannot_be_received_the_day_after_it_expires() -> None:
     day_after = VALID_UNTIL + timedelta(days=1)
     with pytest.raises(DomainError, match=r"valid until 2027-03-01.*re-issue"):
-        members.decide(a_member_with_a_letter_out(), receive_transfer(received_on=day_after, today=day_after))
+        decide(a_member_with_a_letter_out(), receive_transfer(received_on=day_after, today=day_after))
 
 
 def test_a_letter_received_in_time_but_recorded_after_the_engine_expired_it_is_accepted() -> None:
     expired = run(a_member_with_a_letter_out(), expire_letter())
     late_record = receive_transfer(received_on=VALID_UNTIL, today=VALID_UNTIL + timedelta(days=3))
-    assert members.decide(expired, late_record)
+    assert decide(expired, late_record)
 
 
 def test_a_letter_cannot_be_received_twice() -> None:
     received = run(a_member_with_a_letter_out(), receive_transfer())
     with pytest.raises(StateConflict, match="already received on 2026-12-10 by b-2"):
-        members.decide(received, receive_transfer())
+        decide(received, receive_transfer())
 
 
 def test_only_the_receiving_organisation_receives_the_member() -> None:
     with pytest.raises(Forbidden, match="only the receiving organisation b-2"):
-        members.decide(a_member_with_a_letter_out(), receive_transfer(actor=SECRETARY))
-    assert members.decide(a_member_with_a_letter_out(), receive_transfer(actor=TOWNSHIP))
+        decide(a_member_with_a_letter_out(), receive_transfer(actor=SECRETARY))
+    assert decide(a_member_with_a_letter_out(), receive_transfer(actor=TOWNSHIP))
 
 
 def test_a_member_cannot_be_received_before_the_letter_is_issued() -> None:
     with pytest.raises(StateConflict, match="no letter has been issued"):
-        members.decide(a_member_with_a_request(), receive_transfer())
+        decide(a_member_with_a_request(), receive_transfer())
 
 
 def test_a_letter_of_another_number_is_not_received() -> None:
     with pytest.raises(StateConflict, match="is ZZ-2026-0101, not XX-1"):
-        members.decide(a_member_with_a_letter_out(), receive_transfer(letter_number="XX-1"))
+        decide(a_member_with_a_letter_out(), receive_transfer(letter_number="XX-1"))
 
 
 def test_receiving_a_member_away_ends_the_outflow_and_closes_the_certificate() -> None:
     holder = run(a_member_away(), issue_certificate())
     state = run(holder, request_transfer(), approve_transfer(), receiving_org=a_receiving_branch())
-    (event,) = members.decide(state, receive_transfer())
+    (event,) = decide(state, receive_transfer())
     assert isinstance(event, TransferReceived) and event.certificate_closed == "LD-2026-007"
     settled = members.evolve(state, event)
     assert settled.away is None and settled.certificate is None
@@ -235,43 +236,43 @@ def test_receiving_a_member_away_ends_the_outflow_and_closes_the_certificate() -
 
 def test_the_final_receiving_committee_returns_the_receipt_once() -> None:
     received = run(a_member_with_a_letter_out(), receive_transfer())
-    (event,) = members.decide(received, return_receipt())
+    (event,) = decide(received, return_receipt())
     assert isinstance(event, ReceiptReturned)
     assert (event.from_org_id, event.to_org_id, event.returning_org_id) == (BRANCH_ID, RECEIVING_ID, "township-a")
     done = members.evolve(received, event)
     with pytest.raises(StateConflict, match="already returned on 2026-12-12"):
-        members.decide(done, return_receipt())
+        decide(done, return_receipt())
 
 
 def test_the_receipt_comes_from_a_committee_not_a_branch_secretary() -> None:
     received = run(a_member_with_a_letter_out(), receive_transfer())
     with pytest.raises(Forbidden, match="return the receipt"):
-        members.decide(received, return_receipt(actor=RECEIVING_SECRETARY))
+        decide(received, return_receipt(actor=RECEIVING_SECRETARY))
 
 
 def test_no_receipt_is_returned_before_the_member_is_received() -> None:
     with pytest.raises(StateConflict, match="has not been received"):
-        members.decide(a_member_with_a_letter_out(), return_receipt())
+        decide(a_member_with_a_letter_out(), return_receipt())
 
 
 # --- Re-issue, expiry and cancellation -------------------------------------------------------------------
 
 def test_a_reissued_letter_has_a_new_number_and_validity_and_voids_the_old_one() -> None:
-    (event,) = members.decide(a_member_with_a_letter_out(), reissue_letter())
+    (event,) = decide(a_member_with_a_letter_out(), reissue_letter())
     assert isinstance(event, TransferLetterReissued)
     assert (event.void_letter_number, event.letter_number) == ("ZZ-2026-0101", "ZZ-2027-0003")
     assert event.valid_until == date(2027, 1, 5) + timedelta(days=90)
     assert event.reissuing_org_id == "township-a"
     reissued = members.evolve(a_member_with_a_letter_out(), event)
     with pytest.raises(StateConflict, match="ZZ-2026-0101 is void; it was re-issued as ZZ-2027-0003"):
-        members.decide(reissued, receive_transfer(today=date(2027, 1, 6), received_on=date(2027, 1, 6)))
-    assert members.decide(reissued, receive_transfer(letter_number="ZZ-2027-0003", today=date(2027, 1, 6),
+        decide(reissued, receive_transfer(today=date(2027, 1, 6), received_on=date(2027, 1, 6)))
+    assert decide(reissued, receive_transfer(letter_number="ZZ-2027-0003", today=date(2027, 1, 6),
                                                      received_on=date(2027, 1, 6)))
 
 
 def test_a_reissued_letter_never_reuses_a_number() -> None:
     with pytest.raises(AlreadyExists, match="ZZ-2026-0101 was already used"):
-        members.decide(a_member_with_a_letter_out(), reissue_letter(letter_number="ZZ-2026-0101"))
+        decide(a_member_with_a_letter_out(), reissue_letter(letter_number="ZZ-2026-0101"))
 
 
 def test_an_expired_letter_is_reissued_and_the_new_one_received() -> None:
@@ -284,8 +285,8 @@ def test_an_expired_letter_is_reissued_and_the_new_one_received() -> None:
 
 def test_a_letter_is_expired_only_from_the_day_after_its_last_valid_day() -> None:
     with pytest.raises(DomainError, match="expires from the day after"):
-        members.decide(a_member_with_a_letter_out(), expire_letter(today=VALID_UNTIL))
-    (event,) = members.decide(a_member_with_a_letter_out(), expire_letter(today=VALID_UNTIL + timedelta(days=1)))
+        decide(a_member_with_a_letter_out(), expire_letter(today=VALID_UNTIL))
+    (event,) = decide(a_member_with_a_letter_out(), expire_letter(today=VALID_UNTIL + timedelta(days=1)))
     assert isinstance(event, TransferExpired) and event.expired_on == date(2027, 3, 2)
 
 
@@ -293,25 +294,25 @@ def test_a_letter_expires_once_and_the_member_stays_with_the_sender() -> None:
     expired = run(a_member_with_a_letter_out(), expire_letter())
     assert expired.formal_org_id == BRANCH_ID and expired.transfer is not None
     with pytest.raises(StateConflict, match="already expired on 2027-03-02"):
-        members.decide(expired, expire_letter(today=date(2027, 3, 5)))
+        decide(expired, expire_letter(today=date(2027, 3, 5)))
 
 
 def test_a_cancelled_request_leaves_the_member_where_they_were_and_allows_a_new_one() -> None:
-    (event,) = members.decide(a_member_with_a_request(), cancel_transfer())
+    (event,) = decide(a_member_with_a_request(), cancel_transfer())
     assert isinstance(event, TransferCancelled) and event.void_letter_number is None
     cancelled = members.evolve(a_member_with_a_request(), event)
     assert cancelled.formal_org_id == BRANCH_ID and cancelled.transfer is None
-    assert members.decide(cancelled, request_transfer(transfer_id="tr-2"), receiving_org=a_receiving_branch())
+    assert decide(cancelled, request_transfer(transfer_id="tr-2"), receiving_org=a_receiving_branch())
 
 
 def test_once_a_letter_is_out_only_the_sending_committee_cancels_and_the_letter_is_void() -> None:
     with pytest.raises(Forbidden, match="township or county committee"):
-        members.decide(a_member_with_a_letter_out(), cancel_transfer())
-    (event,) = members.decide(a_member_with_a_letter_out(), cancel_transfer(actor=TOWNSHIP))
+        decide(a_member_with_a_letter_out(), cancel_transfer())
+    (event,) = decide(a_member_with_a_letter_out(), cancel_transfer(actor=TOWNSHIP))
     assert isinstance(event, TransferCancelled) and event.void_letter_number == "ZZ-2026-0101"
     cancelled = members.evolve(a_member_with_a_letter_out(), event)
     with pytest.raises(StateConflict, match="no transfer in progress"):
-        members.decide(cancelled, receive_transfer())
+        decide(cancelled, receive_transfer())
 
 
 # --- Across the county boundary -------------------------------------------------------------------------
@@ -325,22 +326,22 @@ def test_a_transfer_out_of_the_county_makes_the_external_organisation_formal() -
 def test_an_external_organisation_confirms_only_with_a_token_scoped_to_it() -> None:
     elsewhere = Actor(subject="x", role=Role.HOST_ORGANISATION, org_id="ext-other")
     with pytest.raises(Forbidden):
-        members.decide(an_external_transfer_with_a_letter(), receive_transfer(actor=elsewhere))
+        decide(an_external_transfer_with_a_letter(), receive_transfer(actor=elsewhere))
     with pytest.raises(Forbidden):
-        members.decide(an_external_transfer_with_a_letter(), receive_transfer(actor=RECEIVING_SECRETARY))
-    assert members.decide(an_external_transfer_with_a_letter(), receive_transfer(actor=TOWNSHIP))
+        decide(an_external_transfer_with_a_letter(), receive_transfer(actor=RECEIVING_SECRETARY))
+    assert decide(an_external_transfer_with_a_letter(), receive_transfer(actor=TOWNSHIP))
 
 
 def test_an_external_organisation_returns_its_receipt_through_the_api() -> None:
     state = run(an_external_transfer_with_a_letter(), receive_transfer(actor=EXTERNAL_HOST))
-    (event,) = members.decide(state, return_receipt(actor=EXTERNAL_HOST))
+    (event,) = decide(state, return_receipt(actor=EXTERNAL_HOST))
     assert isinstance(event, ReceiptReturned) and event.returning_org_id == EXTERNAL.org_id
 
 
 def test_a_member_who_left_the_county_is_no_longer_managed_here() -> None:
     gone = run(an_external_transfer_with_a_letter(), receive_transfer(actor=EXTERNAL_HOST))
     with pytest.raises(StateConflict, match="outside the county"):
-        members.decide(gone, issue_certificate())
+        decide(gone, issue_certificate())
 
 
 def test_an_inflow_member_transfers_into_the_county() -> None:
@@ -348,7 +349,7 @@ def test_an_inflow_member_transfers_into_the_county() -> None:
     assert arrived.formal_org_id == EXTERNAL.org_id
     # The sending organisation is the external one: it approves through its scoped token.
     with pytest.raises(Forbidden):
-        members.decide(run(arrived, request_transfer(member_id="m-9", actor=SECRETARY, to_org_id=BRANCH_ID),
+        decide(run(arrived, request_transfer(member_id="m-9", actor=SECRETARY, to_org_id=BRANCH_ID),
                            receiving_org=a_receiving_branch()),
                        approve_transfer(member_id="m-9", actor=SECRETARY))
     state = run(arrived, request_transfer(member_id="m-9", actor=SECRETARY, to_org_id=BRANCH_ID),
@@ -394,7 +395,7 @@ def test_a_received_transfer_owes_nothing() -> None:
 
 
 def test_the_county_deadline_engine_acts_as_county_admin() -> None:
-    assert members.decide(a_member_with_a_letter_out(), expire_letter(actor=ADMIN))
+    assert decide(a_member_with_a_letter_out(), expire_letter(actor=ADMIN))
     with pytest.raises(Forbidden):
-        members.decide(a_member_with_a_letter_out(), expire_letter(actor=SECRETARY))
+        decide(a_member_with_a_letter_out(), expire_letter(actor=SECRETARY))
 

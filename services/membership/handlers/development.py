@@ -1,0 +1,80 @@
+"""Handlers of member development (B6): a person's case, from application to full membership, on their one stream."""
+
+from __future__ import annotations
+
+from services.kernel.store import AppendResult, CommandMeta
+from services.membership import directory
+from services.membership.contract.commands.development import (
+    ApplyForConversion,
+    ApproveAdmission,
+    ApproveConversion,
+    AssignCultivationContacts,
+    AssignIntroducers,
+    CancelCase,
+    CompletePoliticalReview,
+    DesignateActivist,
+    DesignateDevelopmentTarget,
+    HoldAdmissionVote,
+    HoldConversionVote,
+    InterviewApplicant,
+    PreReview,
+    RecordAssessment,
+    RecordTraining,
+    SubmitApplication,
+    TakeOath,
+    TransferActivistFile,
+)
+from services.membership.contract.events.development import DevelopmentEvent
+from services.membership.domain import branches, development
+from services.membership.domain.person import Person
+from services.membership.handlers.records import Store, on_person, organisation
+from services.membership.policy.development import development_policy_on
+from services.pure.identity import Role
+
+#: Steps of a case whose rules need no facts about other records.
+CaseStep = (
+    SubmitApplication | InterviewApplicant | DesignateActivist | RecordAssessment | TransferActivistFile
+    | DesignateDevelopmentTarget | CompletePoliticalReview | RecordTraining | TakeOath | ApplyForConversion
+    | CancelCase
+)
+#: Steps that name full members of the case's organisation (cultivation contacts, introducers).
+NamingStep = AssignCultivationContacts | AssignIntroducers
+#: Steps taken by a committee with approval authority.
+ApprovalStep = PreReview | ApproveAdmission | ApproveConversion
+#: Votes of the case's branch.
+VoteStep = HoldAdmissionVote | HoldConversionVote
+
+
+async def case_step(store: Store, cmd: CaseStep, meta: CommandMeta) -> AppendResult:
+    return await on_person(store, cmd.person_id, meta, lambda person: development.decide(
+        person.case, cmd, policy=development_policy_on(cmd.today)))
+
+
+async def name_members(store: Store, cmd: NamingStep, meta: CommandMeta) -> AppendResult:
+    """Contacts and introducers are full members of the case's organisation."""
+
+    async def decide(person: Person) -> list[DevelopmentEvent]:
+        full = await directory.full_member_ids(store.pool, person.case.org_id)
+        return development.decide(person.case, cmd, full_member_ids=full, policy=development_policy_on(cmd.today))
+
+    return await on_person(store, cmd.person_id, meta, decide)
+
+
+async def approve(store: Store, cmd: ApprovalStep, meta: CommandMeta) -> AppendResult:
+    """Approval authority sits with the county committee and the township (base) committees."""
+    authority = cmd.actor.role in (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
+    return await on_person(store, cmd.person_id, meta, lambda person: development.decide(
+        person.case, cmd, approver_has_authority=authority, policy=development_policy_on(cmd.today)))
+
+
+async def hold_vote(store: Store, cmd: VoteStep, meta: CommandMeta) -> AppendResult:
+    """A vote counts the branch's full members; a temporary branch (or a Party group) never admits (B1)."""
+
+    async def decide(person: Person) -> list[DevelopmentEvent]:
+        full = await directory.full_member_ids(store.pool, person.case.org_id)
+        org = await organisation(store, person.case.org_id)
+        return development.decide(person.case, cmd, entitled_full_members=len(full),
+                                  org_is_temporary=org.exists and not branches.may_admit(org),
+                                  policy=development_policy_on(cmd.today))
+
+    return await on_person(store, cmd.person_id, meta, decide)

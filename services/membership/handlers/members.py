@@ -1,0 +1,60 @@
+"""Handlers of registration and standing (suspension, removal, restoration, death), on the person's one stream."""
+
+from __future__ import annotations
+
+from services.kernel.store import AppendResult, CommandMeta
+from services.membership import directory
+from services.membership.contract.commands.members import (
+    ApproveRemoval,
+    RecordDeath,
+    RegisterMember,
+    RejectRemoval,
+    RemoveAsLapsed,
+    RestoreMembership,
+    SuspendMembership,
+)
+from services.membership.contract.events.members import MemberRegistered
+from services.membership.domain import members, standing
+from services.membership.domain.person import Person
+from services.membership.domain.rules import require_org_scope
+from services.membership.domain.standing import StandingEvent
+from services.membership.handlers.records import Store, on_person, organisation
+from services.membership.policy.mobility import mobility_policy_on
+from services.pure.errors import AlreadyExists
+
+#: Standing steps whose rules need no facts about other records.
+StandingStep = SuspendMembership | ApproveRemoval | RejectRemoval | RestoreMembership | RecordDeath
+
+
+async def register_member(store: Store, cmd: RegisterMember, meta: CommandMeta) -> AppendResult:
+    async def decide(person: Person) -> list[MemberRegistered]:
+        # Runs after execute's retry check, so a retried registration answers as it first did.
+        # Scope first, so nobody learns from the answer whether an ID is registered where they may not look.
+        require_org_scope(cmd.actor, cmd.formal_org_id, "register members")
+        # One person, one member record. Checked against the directory, which is as current as the store;
+        # two registrations of one ID racing in the same instant are not caught (a reservation stream would be).
+        existing = await directory.member_with_national_id(store.pool, cmd.national_id)
+        if existing:
+            raise AlreadyExists(f"a member with this national ID is already registered as {existing}; "
+                                "register an inflow or a transfer instead of a second record", member_id=existing)
+        return members.register(person.member, cmd, formal_org=await organisation(store, cmd.formal_org_id),
+                                has_development_case=person.case.exists)
+
+    return await on_person(store, cmd.member_id, meta, decide)
+
+
+async def remove_as_lapsed(store: Store, cmd: RemoveAsLapsed, meta: CommandMeta) -> AppendResult:
+    """Dues records arrive with the dues capability; until then the ground counts months without
+    organisational life: since the last meeting the member attended, else since they joined."""
+
+    async def decide(person: Person) -> list[StandingEvent]:
+        months = await directory.months_without_life(store.pool, cmd.member_id, cmd.decided_on)
+        return standing.decide(person.member, cmd, months_without_dues_or_life=months,
+                               policy=mobility_policy_on(cmd.today))
+
+    return await on_person(store, cmd.member_id, meta, decide)
+
+
+async def change_standing(store: Store, cmd: StandingStep, meta: CommandMeta) -> AppendResult:
+    return await on_person(store, cmd.member_id, meta,
+                           lambda person: standing.decide(person.member, cmd, policy=mobility_policy_on(cmd.today)))

@@ -1,0 +1,48 @@
+"""Handlers of mobile members (B4): outflow and inflow, reports, certificates, contact and return."""
+
+from __future__ import annotations
+
+from services.kernel.store import AppendResult, CommandMeta
+from services.membership.contract.commands.members import RegisterOutflow
+from services.membership.contract.commands.mobility import (
+    IssueActivityCertificate,
+    RecordContact,
+    RegisterInflow,
+    RegisterReturn,
+    ReportToHomeOrganisation,
+    ReportToHost,
+    ReturnCertificate,
+    ReviewCertificate,
+)
+from services.membership.domain import mobility
+from services.membership.domain.mobility import MobilityEvent
+from services.membership.domain.person import Person
+from services.membership.handlers.records import Store, on_person, organisation
+from services.membership.policy.mobility import mobility_policy_on
+
+#: Mobility steps whose rules need no facts about other records.
+MobilityStep = (
+    ReportToHost | IssueActivityCertificate | ReviewCertificate | ReturnCertificate | RegisterReturn | RecordContact
+    | ReportToHomeOrganisation
+)
+
+
+async def register_outflow(store: Store, cmd: RegisterOutflow, meta: CommandMeta) -> AppendResult:
+    """The stay announced decides between a transfer and a certificate (the policy in force on the day recorded)."""
+    return await on_person(store, cmd.member_id, meta,
+                           lambda person: mobility.decide(person.member, cmd, policy=mobility_policy_on(cmd.today)))
+
+
+async def register_inflow(store: Store, cmd: RegisterInflow, meta: CommandMeta) -> AppendResult:
+    """A member from elsewhere arrives at a host organisation here, which must exist."""
+
+    async def decide(person: Person) -> list[MobilityEvent]:
+        return mobility.decide(person.member, cmd, host_org=await organisation(store, cmd.host_org_id),
+                               policy=mobility_policy_on(cmd.today))
+
+    return await on_person(store, cmd.member_id, meta, decide)
+
+
+async def mobility_step(store: Store, cmd: MobilityStep, meta: CommandMeta) -> AppendResult:
+    return await on_person(store, cmd.member_id, meta,
+                           lambda person: mobility.decide(person.member, cmd, policy=mobility_policy_on(cmd.today)))

@@ -1,0 +1,50 @@
+"""The streams membership's handlers run commands on, and the one read of another record they share."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, cast
+
+from services.kernel.handling import execute, state_of
+from services.kernel.store import AppendResult, CommandMeta, EventStore
+from services.membership.contract.events import MembershipEvent
+from services.membership.domain import branches, person
+
+Store = EventStore[MembershipEvent]
+
+#: The rules of one command on a person's state; an ``async def`` when it reads facts about other records.
+PersonDecision = Callable[[person.Person], Sequence[MembershipEvent] | Awaitable[Sequence[MembershipEvent]]]
+
+# A stream holds only its own aggregate's events (the handler chooses the stream by record id),
+# so each aggregate's evolve is used on the service-wide event type at this one boundary.
+evolve_branch = cast(Callable[[branches.Organisation, Any], branches.Organisation], branches.evolve)
+
+
+# A record's stream id is its own id, so Kafka keys and CloudEvents subjects are the record ids.
+def branch_stream(branch_id: str) -> str:
+    return branch_id
+
+
+def member_stream(member_id: str) -> str:
+    return member_id
+
+
+async def organisation(store: Store, org_id: str | None) -> branches.Organisation:
+    """An organisation's state; the empty organisation (``exists`` False) when there is no id or no record."""
+    if not org_id:
+        return branches.INITIAL
+    return state_of(await store.load(branch_stream(org_id)), evolve_branch, branches.INITIAL)
+
+
+async def on_person(
+    store: Store, person_id: str, meta: CommandMeta, decide: PersonDecision
+) -> AppendResult:
+    """Run ``decide`` on a person's one stream: their development case and their membership.
+
+    Every command about a person — a development step, registration, standing, mobility, a transfer —
+    appends to this stream at its version, so a member is never in zero or two organisations.
+    """
+    return await execute(
+        store, stream_id=member_stream(person_id), stream_type="member", evolve=person.evolve,
+        initial=person.INITIAL, decide=decide, meta=meta,
+    )
