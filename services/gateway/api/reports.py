@@ -16,7 +16,7 @@ from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import branches, development, members
 from services.gateway.readmodels.waiting import wait_for_position
 from services.membership.contract.events import REGISTRY
-from services.membership.contract.values import DEFAULT_MOBILITY_POLICY, OutstationBranchFacts, branch_needed, targets
+from services.membership.contract.values import OutstationBranchFacts, branch_needed, mobility_policy_on, targets
 from services.pure.errors import Forbidden
 from services.pure.identity import Actor, Role
 
@@ -78,10 +78,11 @@ async def destinations(
     counts: dict[str, int] = defaultdict(int)
     for row in rows:
         counts[row["destination"]] += 1
-    flagged = set(branch_needed(((r["member_id"], r["destination"]) for r in rows), DEFAULT_MOBILITY_POLICY))
+    policy = mobility_policy_on(date.today())
+    flagged = set(branch_needed(((r["member_id"], r["destination"]) for r in rows), policy))
     return {
-        "threshold": DEFAULT_MOBILITY_POLICY.cluster_branch_threshold,
-        "policy_version": DEFAULT_MOBILITY_POLICY.version,
+        "threshold": policy.cluster_branch_threshold,
+        "policy_version": policy.version,
         "items": [{"destination": d, "members_away": n, "branch_advised": d in flagged}
                   for d, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))],
     }

@@ -6,9 +6,9 @@ from services.membership.domain.meetings import HeldMeeting, meeting_compliance
 from services.membership.domain.mobility import branch_needed
 from services.membership.domain.rules import mask_national_id
 from services.membership.domain.targets import OutstationBranchFacts, targets
-from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY, MobilityPolicy, mobility_policy_on
+from services.membership.policy.mobility import MobilityPolicy, mobility_policy_on
 
 __all__ = [
-    "DEFAULT_MOBILITY_POLICY", "HeldMeeting", "MobilityPolicy", "OutstationBranchFacts", "branch_needed",
+    "HeldMeeting", "MobilityPolicy", "OutstationBranchFacts", "branch_needed",
     "mask_national_id", "meeting_compliance", "mobility_policy_on", "targets",
 ]
