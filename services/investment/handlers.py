@@ -1,4 +1,4 @@
-"""Investment command handlers: load, fold, decide, append — and the first-referral index."""
+"""Investment command handlers: load, fold, decide, append — and the first-referral index a registration reads."""
 
 from __future__ import annotations
 
@@ -7,7 +7,15 @@ from typing import Any, cast
 
 import asyncpg
 
-from services.investment.contract.commands import RegisterLead
+from services.investment.contract.commands import (
+    AdvanceLead,
+    ClaimReward,
+    ConfirmLanded,
+    DropLead,
+    RecordFundsArrived,
+    RegisterLead,
+)
+from services.investment.contract.events import LeadEvent
 from services.investment.domain import leads, matching
 from services.investment.policy import investment_policy_on
 from services.kernel.handling import execute, fold
@@ -16,6 +24,10 @@ from services.kernel.store import AppendResult, CommandMeta, EventStore
 
 Store = EventStore[Any]
 
+#: The steps on a registered lead: their rules need the lead's own stream and the policy in force.
+LeadStep = AdvanceLead | RecordFundsArrived | ConfirmLanded | DropLead | ClaimReward
+
+# A stream holds only one lead's events, so the lead's evolve is used on the service-wide event type here.
 _evolve_lead = cast(Callable[[leads.Lead, Any], leads.Lead], leads.evolve)
 _evolve_index = cast(Callable[[matching.LeadIndex, Any], matching.LeadIndex], matching.index_evolve)
 
@@ -45,23 +57,19 @@ async def register_lead(store: Store, cmd: RegisterLead, meta: CommandMeta) -> A
     """First referral wins: registrations of one investor + project are serialised, so exactly one is first."""
     key = matching.match_key(cmd.investor, cmd.project)
 
-    async def facts(_: leads.Lead) -> dict[str, Any]:
-        return {"earlier_lead_id": await earlier_lead(store, key)}
+    async def decide(state: leads.Lead) -> list[LeadEvent]:
+        return leads.decide(state, cmd, earlier_lead_id=await earlier_lead(store, key))
 
     async with _registrations.hold(key):
-        return await execute(
-            store, stream_id=cmd.lead_id, stream_type="lead", decide=leads.decide, evolve=_evolve_lead,
-            initial=leads.INITIAL, command=cmd, meta=meta, context=facts,
-        )
+        return await execute(store, stream_id=cmd.lead_id, stream_type="lead", evolve=_evolve_lead,
+                             initial=leads.INITIAL, decide=decide, meta=meta)
 
 
-async def lead_command(store: Store, cmd: Any, meta: CommandMeta) -> AppendResult:
-    """Any later command on a lead, with the investment policy in force on the command's day."""
+async def lead_step(store: Store, cmd: LeadStep, meta: CommandMeta) -> AppendResult:
+    """Any later step on a lead, with the investment policy in force on the command's day."""
 
-    async def facts(_: leads.Lead) -> dict[str, Any]:
-        return {"policy": investment_policy_on(cmd.today)}
+    def decide(state: leads.Lead) -> list[LeadEvent]:
+        return leads.decide(state, cmd, policy=investment_policy_on(cmd.today))
 
-    return await execute(
-        store, stream_id=cmd.lead_id, stream_type="lead", decide=leads.decide, evolve=_evolve_lead,
-        initial=leads.INITIAL, command=cmd, meta=meta, context=facts,
-    )
+    return await execute(store, stream_id=cmd.lead_id, stream_type="lead", evolve=_evolve_lead,
+                         initial=leads.INITIAL, decide=decide, meta=meta)

@@ -10,6 +10,12 @@ Exactly once in effect: the contribution is appended with the idempotency key
 Kafka offsets are committed only after a batch is handled, so a crash redelivers at most the batch
 in flight, and a redelivered (or replayed) event finds its key and writes nothing. The contribution
 id (``funds:<lead>:<instalment>``) makes the domain refuse a second copy as well.
+
+Run without options it is the live policy (group ``gb-policy-funds-credit``), restarting after any
+failure. ``--group NAME --from-beginning --until-caught-up`` replays instead: it reads every partition
+of the topic under its own group, from offset 0, up to the end offsets it saw when it started, logs
+what it did (``caught up (group NAME): {"replayed": …}``) and exits — a replay that writes nothing
+shows the policy is idempotent.
 """
 
 from __future__ import annotations
@@ -17,18 +23,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import json
 import logging
 import signal
-from dataclasses import dataclass
+import sys
+from collections import Counter
 from datetime import UTC, datetime
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.investment.contract.events import EVENTS, FundsArrived, RegistrantKind
 from services.investment.contract.events import REGISTRY as INVESTMENT
 from services.kernel.events import Envelope
-from services.kernel.kafka import event_consumer
+from services.kernel.kafka import event_consumer, topic_partitions
 from services.kernel.settings import Settings, load_settings
 from services.kernel.store import CommandMeta, EventStore
 from services.kernel.topics import event_topic
@@ -38,21 +46,13 @@ from services.secondment import handlers
 from services.secondment.contract.commands import RecordContribution
 from services.secondment.contract.events import REGISTRY as SECONDMENT
 from services.secondment.contract.events import ContributionKind
+from services.secondment.contract.service import FUNDS_CREDIT_GROUP
 
 log = logging.getLogger("funds-credit")
 
-GROUP = "gb-policy-funds-credit"
 FUNDS_ARRIVED = next(name for name, kind in EVENTS.items() if kind is FundsArrived)
 #: The policy acts for the county organisation department, under its own name in the events' actor.
 POLICY_ACTOR = Actor(subject="policy-funds-credit", role=Role.COUNTY_ADMIN, org_id="county")
-
-
-@dataclass(frozen=True, kw_only=True)
-class Outcome:
-    credited: int = 0
-    replayed: int = 0
-    not_seconded: int = 0
-    refused: int = 0
 
 
 def contribution_for(event: FundsArrived, env: Envelope, secondment_id: str) -> RecordContribution:
@@ -83,8 +83,8 @@ async def handle(store: EventStore[object], env: Envelope) -> str:
     if secondment is None:
         return "not_seconded"
     try:
-        result = await handlers.secondment_command(store, contribution_for(event, env, secondment.secondment_id),
-                                                   meta_for(env))
+        result = await handlers.secondment_step(store, contribution_for(event, env, secondment.secondment_id),
+                                                meta_for(env))
     except DomainError as exc:
         # The rules refuse it (e.g. the money arrived before the departure): nothing is written, so a
         # replay refuses it the same way. Logged for the sending unit to record by hand if it is theirs.
@@ -94,39 +94,82 @@ async def handle(store: EventStore[object], env: Envelope) -> str:
 
 
 class FundsCredit:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.counts: dict[str, int] = {}
+    """The policy's consumer loop, under ``group``: live (subscribed, until stopped) or, with
+    ``until_caught_up``, over every partition up to the end offsets seen at the start."""
 
-    async def run(self, stop: asyncio.Event) -> None:
+    def __init__(self, settings: Settings, *, group: str = FUNDS_CREDIT_GROUP, from_beginning: bool = False,
+                 until_caught_up: bool = False) -> None:
+        self.settings = settings
+        self.group = group
+        self.from_beginning = from_beginning
+        self.until_caught_up = until_caught_up
+        self.counts: Counter[str] = Counter()
+
+    async def run(self, stop: asyncio.Event) -> bool:
+        """Handle events until ``stop`` is set (or, catching up, until the end offsets); True once caught up."""
         pool = await asyncpg.create_pool(self.settings.dsn("secondment"), min_size=1, max_size=4)
         store: EventStore[object] = EventStore(pool, SECONDMENT)
-        consumer: AIOKafkaConsumer = event_consumer(self.settings, "gb-funds-credit", group_id=GROUP)
+        consumer: AIOKafkaConsumer = event_consumer(self.settings, "gb-funds-credit", group_id=self.group)
         await store.start()
         await handlers.install(pool)
-        consumer.subscribe([event_topic("investment")])
         await consumer.start()
         try:
+            ends = await self._start_reading(consumer)
+            progress_at = asyncio.get_running_loop().time() + 5
             while not stop.is_set():
+                if ends is not None and await _reached(consumer, ends):
+                    return True
                 batches = await consumer.getmany(timeout_ms=500, max_records=500)
                 for records in batches.values():
                     for record in records:  # one partition's records in order
-                        outcome = await handle(store, Envelope.from_kafka(record.headers, record.value or b""))
-                        self.counts[outcome] = self.counts.get(outcome, 0) + 1
+                        self.counts[await handle(store, Envelope.from_kafka(record.headers, record.value or b""))] += 1
                 if batches:
                     await consumer.commit()  # only after the batch is written: a crash redelivers, never skips
+                if ends is not None and asyncio.get_running_loop().time() > progress_at:
+                    log.info("funds-credit catching up (group %s): %s", self.group, _counts(self.counts))
+                    progress_at += 5
+            return False
         finally:
             await consumer.stop()
             await store.stop()
             await pool.close()
 
+    async def _start_reading(self, consumer: AIOKafkaConsumer) -> dict[TopicPartition, int] | None:
+        """Live: join the group. Catching up: read every partition (from 0 if asked); returns where to stop."""
+        topic = event_topic("investment")
+        if not self.until_caught_up:
+            consumer.subscribe([topic])
+            return None
+        partitions = await topic_partitions(consumer, topic)
+        consumer.assign(partitions)
+        if self.from_beginning:
+            await consumer.seek_to_beginning(*partitions)
+        ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+        log.info("funds-credit catching up on %s (group %s) to %d events", topic, self.group, sum(ends.values()))
+        return ends
 
-async def main() -> None:
+
+async def _reached(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
+    return all([await consumer.position(tp) >= end for tp, end in ends.items()])
+
+
+def _counts(counts: Counter[str]) -> str:
+    return json.dumps(dict(sorted(counts.items())))
+
+
+async def main(args: argparse.Namespace) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    processor = FundsCredit(load_settings())
+    processor = FundsCredit(load_settings(), group=args.group, from_beginning=args.from_beginning,
+                            until_caught_up=args.until_caught_up)
+    if args.until_caught_up:  # a one-off job: a failure ends it with the traceback, not a retry
+        if not await processor.run(stop):
+            log.error("funds-credit stopped before catching up (group %s): %s", args.group, _counts(processor.counts))
+            return 1
+        log.info("funds-credit caught up (group %s): %s", args.group, _counts(processor.counts))
+        return 0
     while not stop.is_set():
         try:
             await processor.run(stop)
@@ -136,10 +179,29 @@ async def main() -> None:
                 await asyncio.wait_for(stop.wait(), 1.0)
             except TimeoutError:
                 pass
-    log.info("funds-credit stopped: %s", processor.counts)
+    log.info("funds-credit stopped: %s", _counts(processor.counts))
+    return 0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--group", default=FUNDS_CREDIT_GROUP,
+                        help="the Kafka consumer group whose offsets are read and committed (default: the live "
+                             "policy's)")
+    parser.add_argument("--from-beginning", action="store_true",
+                        help="start at offset 0 of every partition instead of the group's committed offsets "
+                             "(with --until-caught-up)")
+    parser.add_argument("--until-caught-up", action="store_true",
+                        help="stop at the topic's end offsets as of the start, log the counts and exit")
+    args = parser.parse_args(argv)
+    if args.from_beginning and not args.until_caught_up:
+        parser.error("--from-beginning replays the topic once: use it with --until-caught-up")
+    if args.until_caught_up and args.group == FUNDS_CREDIT_GROUP:
+        parser.error(f"a replay takes its own --group; {FUNDS_CREDIT_GROUP} belongs to the live policy")
+    return args
 
 
 if __name__ == "__main__":
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    arguments = parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(main())
+    sys.exit(asyncio.run(main(arguments)))

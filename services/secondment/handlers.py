@@ -1,23 +1,59 @@
-"""Secondment command handlers: load, fold, decide, append — with the facts other records supply."""
+"""Secondment command handlers: load, fold, decide, append — each reading, typed, the facts its rules need.
+
+One handler per kind of command, bound by reference in the contract's route rows. The facts about
+other records (the cadre's unit, the cadre, the cadre's other secondments) are read inside the
+``decide`` closure, after ``execute`` has answered a retried command from its first result and loaded
+the record's own stream, and go to the pure domain as typed keyword arguments.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import asyncpg
 
 from services.kernel.handling import execute, state_of
 from services.kernel.locks import KeyedLocks
 from services.kernel.store import AppendResult, CommandMeta, EventStore
-from services.secondment.contract.commands import ChangePost, NominateCadre, RegisterCadre, StartSecondment
+from services.secondment.contract.commands import (
+    ChangePost,
+    DecideEarlyEnd,
+    DecideExtension,
+    DecideNomination,
+    EndSecondment,
+    ListAsReserveCadre,
+    NominateCadre,
+    ProposeCommendation,
+    ProposePromotion,
+    RecordCheckIn,
+    RecordContribution,
+    RegisterCadre,
+    RequestEarlyEnd,
+    RequestExtension,
+    StartSecondment,
+    UnitCommand,
+)
+from services.secondment.contract.events import CadreEvent, SecondmentEvent, UnitEvent
 from services.secondment.domain import cadres, secondments, units
 from services.secondment.domain.secondment_state import Stage
 from services.secondment.policy import secondment_policy_on
 
 Store = EventStore[Any]
+S = TypeVar("S")
+E = TypeVar("E")
+#: What ``execute`` runs on a record's state: the pure decision, after reading (awaited) any facts it needs.
+Decide = Callable[[S], list[E] | Awaitable[list[E]]]
 
+#: The steps on a secondment whose rules need nothing but its own stream and the policy in force.
+SecondmentStep = (
+    DecideNomination | RecordCheckIn | RecordContribution | RequestExtension | DecideExtension | RequestEarlyEnd
+    | DecideEarlyEnd | EndSecondment | ProposeCommendation | ProposePromotion | ListAsReserveCadre
+)
+
+# A stream holds only its own aggregate's events (the handler chooses the stream by record id), so
+# each aggregate's evolve is used on the service-wide event type at this one boundary.
 _evolve_unit = cast(Callable[[units.Unit, Any], units.Unit], units.evolve)
 _evolve_cadre = cast(Callable[[cadres.Cadre, Any], cadres.Cadre], cadres.evolve)
 _evolve_secondment = cast(Callable[[secondments.Secondment, Any], secondments.Secondment], secondments.evolve)
@@ -65,47 +101,79 @@ async def secondment_on(store: Store, cadre_id: str, day: date) -> secondments.S
     return None
 
 
-async def unit_command(store: Store, cmd: Any, meta: CommandMeta) -> AppendResult:
-    return await execute(
-        store, stream_id=cmd.unit_id, stream_type="unit", decide=units.decide, evolve=_evolve_unit,
-        initial=units.INITIAL, command=cmd, meta=meta,
-    )
+async def unit_command(store: Store, cmd: UnitCommand, meta: CommandMeta) -> AppendResult:
+    """Register a unit or change its headcount: the unit's own stream is all its rules need."""
+
+    def decide(state: units.Unit) -> list[UnitEvent]:
+        return units.decide(state, cmd)
+
+    return await execute(store, stream_id=cmd.unit_id, stream_type="unit", evolve=_evolve_unit,
+                         initial=units.INITIAL, decide=decide, meta=meta)
 
 
-async def cadre_command(store: Store, cmd: Any, meta: CommandMeta) -> AppendResult:
-    async def facts(_: cadres.Cadre) -> dict[str, Any]:
-        if isinstance(cmd, RegisterCadre):
-            return {"unit": await unit_state(store, cmd.unit_id)}
-        if isinstance(cmd, ChangePost):
-            return {"away": any(s.stage in AWAY_STAGES for s in await secondments_of(store, cmd.cadre_id))}
-        return {}
+async def register_cadre(store: Store, cmd: RegisterCadre, meta: CommandMeta) -> AppendResult:
+    """Register a cadre in a unit that exists; the unit's township scopes the sending unit."""
 
-    return await execute(
-        store, stream_id=cmd.cadre_id, stream_type="cadre", decide=cadres.decide, evolve=_evolve_cadre,
-        initial=cadres.INITIAL, command=cmd, meta=meta, context=facts,
-    )
+    async def decide(state: cadres.Cadre) -> list[CadreEvent]:
+        return cadres.decide(state, cmd, unit=await unit_state(store, cmd.unit_id))
+
+    return await _on_cadre(store, cmd.cadre_id, decide, meta)
 
 
-async def secondment_command(store: Store, cmd: Any, meta: CommandMeta) -> AppendResult:
-    """Any command on a secondment, with the policy in force on the command's day."""
+async def change_post(store: Store, cmd: ChangePost, meta: CommandMeta) -> AppendResult:
+    """Change a cadre's post, rank or pay grade — refused while any of the cadre's secondments is away."""
 
-    async def facts(state: secondments.Secondment) -> dict[str, Any]:
-        found: dict[str, Any] = {"policy": secondment_policy_on(cmd.today)}
-        if isinstance(cmd, NominateCadre):
-            found["cadre"] = await cadre_state(store, cmd.cadre_id)
-            found["open_secondment_id"] = next(
-                (s.secondment_id for s in await secondments_of(store, cmd.cadre_id) if s.stage in OPEN_STAGES), None)
-        elif isinstance(cmd, StartSecondment) and state.exists:
-            found["cadre"] = await cadre_state(store, state.cadre_id)
-        return found
+    async def decide(state: cadres.Cadre) -> list[CadreEvent]:
+        away = any(s.stage in AWAY_STAGES for s in await secondments_of(store, cmd.cadre_id))
+        return cadres.decide(state, cmd, away=away)
 
-    async def run() -> AppendResult:
-        return await execute(
-            store, stream_id=cmd.secondment_id, stream_type="secondment", decide=secondments.decide,
-            evolve=_evolve_secondment, initial=secondments.INITIAL, command=cmd, meta=meta, context=facts,
-        )
+    return await _on_cadre(store, cmd.cadre_id, decide, meta)
 
-    if isinstance(cmd, NominateCadre):  # one open secondment per cadre: a rule over several streams
-        async with _nominations.hold(cmd.cadre_id):
-            return await run()
-    return await run()
+
+async def nominate_cadre(store: Store, cmd: NominateCadre, meta: CommandMeta) -> AppendResult:
+    """Nominate a cadre: one open secondment per cadre is a rule over several streams, so nominations of one
+    cadre are serialised while the facts are read and the nomination appended."""
+
+    async def decide(state: secondments.Secondment) -> list[SecondmentEvent]:
+        cadre = await cadre_state(store, cmd.cadre_id)
+        open_id = next(
+            (s.secondment_id for s in await secondments_of(store, cmd.cadre_id) if s.stage in OPEN_STAGES), None)
+        return secondments.decide(state, cmd, policy=secondment_policy_on(cmd.today), cadre=cadre,
+                                  open_secondment_id=open_id)
+
+    async with _nominations.hold(cmd.cadre_id):
+        return await _on_secondment(store, cmd.secondment_id, decide, meta)
+
+
+async def start_secondment(store: Store, cmd: StartSecondment, meta: CommandMeta) -> AppendResult:
+    """Record the departure with a snapshot of the nominated cadre's post, rank, pay and relations."""
+
+    async def decide(state: secondments.Secondment) -> list[SecondmentEvent]:
+        # No secondment, no cadre to read: the domain answers "no secondment" before it looks at the cadre.
+        cadre = await cadre_state(store, state.cadre_id) if state.exists else cadres.INITIAL
+        return secondments.decide(state, cmd, policy=secondment_policy_on(cmd.today), cadre=cadre)
+
+    return await _on_secondment(store, cmd.secondment_id, decide, meta)
+
+
+async def secondment_step(store: Store, cmd: SecondmentStep, meta: CommandMeta) -> AppendResult:
+    """Any other step on a secondment, with the policy in force on the command's day."""
+
+    def decide(state: secondments.Secondment) -> list[SecondmentEvent]:
+        return secondments.decide(state, cmd, policy=secondment_policy_on(cmd.today))
+
+    return await _on_secondment(store, cmd.secondment_id, decide, meta)
+
+
+async def _on_cadre(
+    store: Store, cadre_id: str, decide: Callable[[cadres.Cadre], Awaitable[list[CadreEvent]]], meta: CommandMeta
+) -> AppendResult:
+    return await execute(store, stream_id=cadre_id, stream_type="cadre", evolve=_evolve_cadre,
+                         initial=cadres.INITIAL, decide=decide, meta=meta)
+
+
+async def _on_secondment(
+    store: Store, secondment_id: str, decide: Decide[secondments.Secondment, SecondmentEvent], meta: CommandMeta
+) -> AppendResult:
+    return await execute(store, stream_id=secondment_id, stream_type="secondment", evolve=_evolve_secondment,
+                         initial=secondments.INITIAL, decide=decide, meta=meta)

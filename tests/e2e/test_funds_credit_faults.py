@@ -1,23 +1,29 @@
-"""SIGKILL the funds-credit policy while funds arrive; every instalment becomes exactly one contribution."""
+"""SIGKILL the funds-credit policy while funds arrive; every instalment becomes exactly one contribution.
+
+Then replay the whole investment topic through the policy process under a fresh consumer group: it
+finds every instalment already credited and writes nothing.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import re
+import subprocess
+import sys
 import uuid
 from decimal import Decimal
 
 import asyncpg
 import httpx
+from aiokafka.admin import AIOKafkaAdminClient
 
 from infra import supervisor
 from infra.processes import get_process
-from services.kernel.events import Envelope
 from services.kernel.kafka import event_consumer, topic_partitions
 from services.kernel.settings import Settings
-from services.kernel.store import EventStore
 from services.kernel.topics import event_topic
-from services.secondment import funds_credit
-from services.secondment.contract.events import REGISTRY as SECONDMENT
+from services.secondment.contract.service import FUNDS_CREDIT_GROUP
 from tests.e2e.conftest import eventually
 from tests.e2e.secondment_steps import lead_body, post, second_a_cadre, signed_lead
 
@@ -61,8 +67,9 @@ async def test_killing_the_policy_mid_flow_records_each_contribution_once(
         rows = await secondment_db.fetch(CONTRIBUTIONS, cadre.secondment_id)
         return rows if len(rows) >= LEADS * INSTALMENTS else None
 
-    rows = await eventually(all_credited, timeout=90, what="every instalment credited to the secondment")
-    await asyncio.sleep(2)  # anything redelivered after the restart has been handled by now
+    await eventually(all_credited, timeout=90, what="every instalment credited to the secondment")
+    # Anything redelivered after the restart is handled once the policy has committed past the last event.
+    await _policy_caught_up(system)
     rows = await secondment_db.fetch(CONTRIBUTIONS, cadre.secondment_id)
     expected = {f"funds:{lead}:{n}" for lead, n in instalments}
     assert sorted(r["id"] for r in rows) == sorted(expected), "a contribution was lost or recorded twice"
@@ -74,32 +81,43 @@ async def test_killing_the_policy_mid_flow_records_each_contribution_once(
 
     # Replaying the whole investment topic through the policy changes nothing either.
     before = await secondment_db.fetchval("SELECT count(*) FROM events")
-    outcomes = await _replay_investment_topic(system, secondment_db)
+    outcomes = _replay_investment_topic(system)
     assert outcomes.get("credited", 0) == 0
     assert outcomes.get("replayed", 0) >= LEADS * INSTALMENTS
     assert await secondment_db.fetchval("SELECT count(*) FROM events") == before
 
 
-async def _replay_investment_topic(settings: Settings, pool: asyncpg.Pool) -> dict[str, int]:
-    store: EventStore[object] = EventStore(pool, SECONDMENT)
-    consumer = event_consumer(settings, f"gb-test-replay-{uuid.uuid4().hex[:6]}")
-    await store.start()
+async def _policy_caught_up(settings: Settings) -> None:
+    """Wait until the live policy's group has committed every investment event on the topic now."""
+    consumer = event_consumer(settings, "gb-test-funds-credit-ends")
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
     await consumer.start()
-    outcomes: dict[str, int] = {}
+    await admin.start()
     try:
         partitions = await topic_partitions(consumer, event_topic("investment"))
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
-        async def behind() -> bool:
-            return any([await consumer.position(tp) < ends[tp] for tp in partitions])
 
-        while await behind():
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for record in records:
-                    outcome = await funds_credit.handle(store, Envelope.from_kafka(record.headers, record.value or b""))
-                    outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        async def committed_to_the_end() -> bool:
+            committed = await admin.list_consumer_group_offsets(FUNDS_CREDIT_GROUP, partitions=partitions)
+            return all(end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items())
+
+        await eventually(committed_to_the_end, timeout=60,
+                         what=f"{FUNDS_CREDIT_GROUP} committed past the last investment event")
     finally:
+        await admin.close()
         await consumer.stop()
-        await store.stop()
-    return outcomes
+
+
+def _replay_investment_topic(settings: Settings) -> dict[str, int]:
+    """Run the policy process over the whole topic under a fresh group until it has caught up; its counts."""
+    group = f"gb-test-replay-{uuid.uuid4().hex[:6]}"
+    run = subprocess.run(
+        [sys.executable, "-m", "services.secondment.funds_credit", "--group", group, "--from-beginning",
+         "--until-caught-up"],
+        env=supervisor.child_env(settings), capture_output=True, text=True, timeout=300,
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, f"the replay failed:\n{output[-4000:]}"
+    counts = re.search(rf"caught up \(group {group}\): (\{{.*\}})", output)
+    assert counts, f"the replay did not report its counts:\n{output[-4000:]}"
+    return {str(k): int(v) for k, v in json.loads(counts.group(1)).items()}

@@ -25,23 +25,23 @@ ROUTES: tuple[CommandRoute[Any], ...] = (
                 "The first registration of an investor's project wins; a later one is recorded as a duplicate of "
                 "it. Investors cannot refer themselves."),
     CommandRoute(
-        path="/leads/{lead_id}/progress", command=c.AdvanceLead, handler=h.lead_command, from_path=("lead_id",),
+        path="/leads/{lead_id}/progress", command=c.AdvanceLead, handler=h.lead_step, from_path=("lead_id",),
         roles=_REFERRERS, scope=LEAD_SCOPE, location=_LEAD,
         summary="Move a lead forward: contacted, visit, negotiating or signed."),
     CommandRoute(
-        path="/leads/{lead_id}/funds", command=c.RecordFundsArrived, handler=h.lead_command, from_path=("lead_id",),
+        path="/leads/{lead_id}/funds", command=c.RecordFundsArrived, handler=h.lead_step, from_path=("lead_id",),
         roles=_REFERRERS, scope=LEAD_SCOPE, location=_LEAD,
         summary="Record one instalment of funds arrived on a signed lead (voucher reference unique per lead)."),
     CommandRoute(
-        path="/leads/{lead_id}/landing", command=c.ConfirmLanded, handler=h.lead_command, from_path=("lead_id",),
+        path="/leads/{lead_id}/landing", command=c.ConfirmLanded, handler=h.lead_step, from_path=("lead_id",),
         roles=_STAFF, scope=LEAD_SCOPE, location=_LEAD,
         summary="Confirm the project landed, with its actual fixed investment (the reward base)."),
     CommandRoute(
-        path="/leads/{lead_id}/drop", command=c.DropLead, handler=h.lead_command, from_path=("lead_id",),
+        path="/leads/{lead_id}/drop", command=c.DropLead, handler=h.lead_step, from_path=("lead_id",),
         roles=_REFERRERS, scope=LEAD_SCOPE, location=_LEAD,
         summary="Drop a lead that will not land, with a reason."),
     CommandRoute(
-        path="/leads/{lead_id}/reward-claims", command=c.ClaimReward, handler=h.lead_command, from_path=("lead_id",),
+        path="/leads/{lead_id}/reward-claims", command=c.ClaimReward, handler=h.lead_step, from_path=("lead_id",),
         roles=_REFERRERS, scope=LEAD_SCOPE, location=_LEAD,
         summary="Claim the first referrer's reward within the claim window; the answer's event shows each tier's "
                 "part of the amount."),

@@ -1,8 +1,7 @@
-"""State of one investment lead and the small rules every step shares (scope, dates, money)."""
+"""State of one investment lead and the small rules every step shares (scope, step order, money)."""
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -87,18 +86,6 @@ def require_scope(actor: Actor, state: Lead, action: str) -> None:
                        registrant_id=state.registrant_id, action=action)
 
 
-def require_text(value: str, what: str) -> str:
-    text = value.strip()
-    if not text:
-        raise DomainError(f"{what} is required")
-    return text
-
-
-def not_future(day: date, today: date, what: str) -> None:
-    if day > today:
-        raise DomainError(f"{what} {day} is in the future (today is {today}); record it when it has happened")
-
-
 def not_before_last_step(state: Lead, day: date, what: str) -> None:
     if state.last_progress_on is not None and day < state.last_progress_on:
         raise DomainError(
@@ -115,10 +102,3 @@ def yuan(value: Decimal, what: str, *, positive: bool = False) -> Decimal:
     if value < 0 or (positive and value == 0):
         raise DomainError(f"{what} must be {'more than 0' if positive else 'at least 0'}, got {value}")
     return value
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later; the last day of a shorter month stands in (29 Feb + 12 → 28 Feb)."""
-    years, month_index = divmod(day.month - 1 + months, 12)
-    year, month = day.year + years, month_index + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -48,23 +48,22 @@ from services.investment.domain.lead_state import (
     OPEN_STAGES,
     PIPELINE,
     Lead,
-    add_months,
     existing,
     not_before_last_step,
     not_duplicate,
-    not_future,
     require_lead_scope,
     require_scope,
-    require_text,
     yuan,
 )
 from services.investment.domain.matching import match_key, normalise_name
 from services.investment.policy import DEFAULT_INVESTMENT_POLICY, InvestmentPolicy
+from services.pure.dates import add_months, not_future
 from services.pure.due import DueItem
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
 from services.pure.identity import Role
+from services.pure.text import require_text
 
-__all__ = ["INITIAL", "PIPELINE", "DueItem", "Lead", "LeadStage", "decide", "due_items", "evolve"]
+__all__ = ["INITIAL", "PIPELINE", "Lead", "LeadStage", "decide", "due_items", "evolve"]
 
 #: Stages ``AdvanceLead`` may move to.
 ADVANCEABLE = frozenset({LeadStage.CONTACTED, LeadStage.VISIT, LeadStage.NEGOTIATING, LeadStage.SIGNED})

@@ -11,8 +11,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from services.investment.contract.commands import ClaimReward
 from services.investment.contract.events import LeadStage, RewardClaimed, RewardLine
-from services.investment.domain.lead_state import Lead, existing, not_duplicate, not_future, require_scope
+from services.investment.domain.lead_state import Lead, existing, not_duplicate, require_scope
 from services.investment.policy import InvestmentPolicy, RewardTier
+from services.pure.dates import not_future
 from services.pure.errors import DomainError, Forbidden, StateConflict
 
 PER_MILLE = Decimal(1000)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from services.kernel.routes import CommandRoute
+from services.kernel.routes import CommandRoute, Handler
 from services.pure.identity import Role
 from services.secondment import handlers as h
 from services.secondment.contract import commands as c
@@ -16,9 +16,12 @@ SENDING_SCOPE = "county: every unit and cadre; a township committee: the units a
 _SECONDMENT = "/v1/secondments/{secondment_id}"
 
 
-def _step(suffix: str, command: type[Any], summary: str, roles: tuple[Role, ...] = _SENDING,
-          new_id: str | None = None) -> CommandRoute[Any]:
-    return CommandRoute(path=f"/secondments/{{secondment_id}}{suffix}", command=command, handler=h.secondment_command,
+C = TypeVar("C")
+
+
+def _step(suffix: str, command: type[C], handler: Handler[C], summary: str, roles: tuple[Role, ...] = _SENDING,
+          new_id: str | None = None) -> CommandRoute[C]:
+    return CommandRoute(path=f"/secondments/{{secondment_id}}{suffix}", command=command, handler=handler,
                         from_path=("secondment_id",), new_id=new_id, roles=roles, scope=SENDING_SCOPE,
                         location=_SECONDMENT, summary=summary)
 
@@ -31,40 +34,44 @@ UNIT_AND_CADRE_STEPS: tuple[CommandRoute[Any], ...] = (
     CommandRoute(path="/units/{unit_id}/headcount", command=c.ChangeHeadcount, handler=h.unit_command,
                  from_path=("unit_id",), roles=_SENDING, scope=SENDING_SCOPE,
                  summary="Record the unit's headcount from a date (a date already recorded is corrected)."),
-    CommandRoute(path="/cadres", command=c.RegisterCadre, handler=h.cadre_command, new_id="cadre_id", roles=_SENDING,
+    CommandRoute(path="/cadres", command=c.RegisterCadre, handler=h.register_cadre, new_id="cadre_id", roles=_SENDING,
                  scope=SENDING_SCOPE, location="/v1/cadres/{id}",
                  summary="Register a cadre with post, rank, pay grade and relations."),
-    CommandRoute(path="/cadres/{cadre_id}/post", command=c.ChangePost, handler=h.cadre_command,
+    CommandRoute(path="/cadres/{cadre_id}/post", command=c.ChangePost, handler=h.change_post,
                  from_path=("cadre_id",), roles=_SENDING, scope=SENDING_SCOPE, location="/v1/cadres/{cadre_id}",
                  summary="Change a cadre's post, rank or pay grade — refused while the cadre is away."),
 )
 
 SECONDMENT_STEPS: tuple[CommandRoute[Any], ...] = (
-    CommandRoute(path="/secondments", command=c.NominateCadre, handler=h.secondment_command,
+    CommandRoute(path="/secondments", command=c.NominateCadre, handler=h.nominate_cadre,
                  new_id="secondment_id", roles=_SENDING, scope=SENDING_SCOPE, location="/v1/secondments/{id}",
                  summary="Nominate a cadre for a two-year secondment: self-found work first, an organisational "
                          "posting second."),
-    _step("/nomination-decision", c.DecideNomination,
+    _step("/nomination-decision", c.DecideNomination, h.secondment_step,
           "Approve or reject a nomination (county organisation department).", _COUNTY),
-    _step("/departure", c.StartSecondment,
+    _step("/departure", c.StartSecondment, h.start_secondment,
           "Record the departure and placement; post, rank, pay and relations are snapshotted and the planned end "
           "is set by policy (two years)."),
-    _step("/check-ins", c.RecordCheckIn, "Record the sending unit's check-in on the cadre's thinking and work."),
-    _step("/contributions", c.RecordContribution,
+    _step("/check-ins", c.RecordCheckIn, h.secondment_step,
+          "Record the sending unit's check-in on the cadre's thinking and work."),
+    _step("/contributions", c.RecordContribution, h.secondment_step,
           "Record a contribution (capital, project, talent, technology, market information). Capital reaching the "
           "policy threshold proposes a commendation.", new_id="contribution_id"),
-    _step("/extension-request", c.RequestExtension, "Ask the county to extend the term by some months."),
-    _step("/extension-decision", c.DecideExtension,
+    _step("/extension-request", c.RequestExtension, h.secondment_step,
+          "Ask the county to extend the term by some months."),
+    _step("/extension-decision", c.DecideExtension, h.secondment_step,
           "Approve or refuse an extension (county organisation department).", _COUNTY),
-    _step("/early-end-request", c.RequestEarlyEnd, "Ask the county to end the secondment early."),
-    _step("/early-end-decision", c.DecideEarlyEnd,
+    _step("/early-end-request", c.RequestEarlyEnd, h.secondment_step, "Ask the county to end the secondment early."),
+    _step("/early-end-decision", c.DecideEarlyEnd, h.secondment_step,
           "Approve or refuse an early end; approved, the cadre returns to the original post.", _COUNTY),
-    _step("/end", c.EndSecondment,
+    _step("/end", c.EndSecondment, h.secondment_step,
           "End at term: return to the original post (the snapshot's), or 停薪留職 with the job kept when the "
           "county's policy allows it."),
-    _step("/commendation", c.ProposeCommendation, "Propose a commendation for a major contribution."),
-    _step("/promotion", c.ProposePromotion, "Propose an outstanding cadre for promotion by due procedure."),
-    _step("/reserve-listing", c.ListAsReserveCadre,
+    _step("/commendation", c.ProposeCommendation, h.secondment_step,
+          "Propose a commendation for a major contribution."),
+    _step("/promotion", c.ProposePromotion, h.secondment_step,
+          "Propose an outstanding cadre for promotion by due procedure."),
+    _step("/reserve-listing", c.ListAsReserveCadre, h.secondment_step,
           "List the cadre as a reserve cadre (county organisation department).", _COUNTY),
 )
 

@@ -1,4 +1,4 @@
-"""What secondment hands the kernel and the system: its name, events, command routes and default port."""
+"""What secondment hands the kernel and the system: name, events, command routes, port, policy consumer group."""
 
 from __future__ import annotations
 
@@ -7,3 +7,7 @@ from services.secondment.contract.events import REGISTRY
 from services.secondment.contract.routes import ROUTES
 
 SERVICE = ServiceDefinition(name="secondment", registry=REGISTRY, routes=ROUTES, default_port=8102)
+
+#: The Kafka consumer group of the funds-credit policy process on the investment topic: operators (and the
+#: fault test) read its committed offsets to see how far the policy has got.
+FUNDS_CREDIT_GROUP = "gb-policy-funds-credit"

@@ -10,10 +10,12 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import assert_never
 
+from services.pure.dates import check_date
 from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
+from services.pure.text import needed, require_text
 from services.secondment.contract.commands import CadreCommand, ChangePost, RegisterCadre
 from services.secondment.contract.events import CadreEvent, CadrePostChanged, CadreRegistered, PostSnapshot
-from services.secondment.domain.common import check_date, needed, require_sending_unit, require_text
+from services.secondment.domain.common import require_sending_unit
 from services.secondment.domain.units import Unit
 
 
@@ -47,7 +49,7 @@ INITIAL = Cadre()
 def decide(
     state: Cadre, command: CadreCommand, *, unit: Unit | None = None, away: bool | None = None
 ) -> list[CadreEvent]:
-    """Decide one command; facts from other aggregates come in as context.
+    """Decide one command; facts about other records come in as keywords, read by the handler.
 
     - ``unit``: the cadre's unit (registration: it must exist; its township scopes the sending unit);
     - ``away``: the cadre is on secondment or on 停薪留職 with the post kept (post changes).

@@ -1,4 +1,4 @@
-"""Small rules the secondment aggregates share: term dates, role scopes, dates on commands, context.
+"""Small rules the secondment aggregates share: the term's last day, role scopes, money.
 
 Roles: there is no "sending unit" role in services.pure.identity. The county organisation department
 acts as ``Role.COUNTY_ADMIN`` (any scope); a township's sending unit acts as ``Role.TOWNSHIP_COMMITTEE``
@@ -10,19 +10,9 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TypeVar
 
 from services.pure.errors import DomainError, Forbidden
 from services.pure.identity import Actor, Role
-
-T = TypeVar("T")
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later; the last day of a shorter month stands in (31 Jan + 1 = 28/29 Feb)."""
-    years, month_index = divmod(day.month - 1 + months, 12)
-    year, month = day.year + years, month_index + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def term_last_day(departed_on: date, months: int) -> date:
@@ -39,26 +29,6 @@ def term_last_day(departed_on: date, months: int) -> date:
     if departed_on.day > month_end:
         return date(year, month, month_end)
     return date(year, month, departed_on.day) - timedelta(days=1)
-
-
-def needed(value: T | None, name: str, step: str) -> T:
-    """A fact from another aggregate the handler must pass in; its absence is a wiring bug."""
-    if value is None:
-        raise TypeError(f"{step} needs the context parameter {name}=")
-    return value
-
-
-def check_date(day: date, today: date, what: str, *, not_before: date | None = None, earlier: str = "") -> None:
-    """A step is dated on or before today and not before the step it follows."""
-    if day > today:
-        raise DomainError(f"{what} {day} is in the future; record it on or after the day it happens")
-    if not_before is not None and day < not_before:
-        raise DomainError(f"{what} {day} is before {earlier} on {not_before}; check the date")
-
-
-def require_text(value: str, what: str) -> None:
-    if not value.strip():
-        raise DomainError(f"{what} is required; write a short explanation")
 
 
 def require_sending_unit(actor: Actor, township_id: str, unit_id: str, action: str) -> str:

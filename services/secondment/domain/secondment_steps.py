@@ -8,8 +8,10 @@ reserve-cadre listings.
 
 from __future__ import annotations
 
+from services.pure.dates import add_months, check_date
 from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
 from services.pure.identity import Actor
+from services.pure.text import require_text
 from services.secondment.contract.commands import (
     DecideEarlyEnd,
     DecideExtension,
@@ -48,15 +50,7 @@ from services.secondment.contract.events import (
     UnpaidLeaveGranted,
 )
 from services.secondment.domain.cadres import Cadre
-from services.secondment.domain.common import (
-    add_months,
-    check_date,
-    check_yuan,
-    require_county,
-    require_sending_unit,
-    require_text,
-    term_last_day,
-)
+from services.secondment.domain.common import check_yuan, require_county, require_sending_unit, term_last_day
 from services.secondment.domain.secondment_state import (
     STARTED,
     RequestKind,
@@ -110,7 +104,7 @@ def start(state: Secondment, c: StartSecondment, cadre: Cadre, policy: Secondmen
     _scope(state, c.actor, "record a departure")
     require_stage(state, "a departure", Stage.APPROVED)
     if not cadre.exists or cadre.cadre_id != state.cadre_id:
-        raise NotFound(f"the context cadre must be {state.cadre_id}, the nominated cadre")
+        raise NotFound(f"the cadre passed in must be {state.cadre_id}, the nominated cadre")
     require_text(c.placement.host_name, "the host enterprise or locality")
     check_date(c.departed_on, c.today, "the departure date", not_before=state.approved_on, earlier="the approval")
     return SecondmentStarted(

@@ -11,7 +11,9 @@ from dataclasses import replace
 from datetime import date
 from typing import assert_never
 
+from services.pure.dates import add_months
 from services.pure.due import DueItem
+from services.pure.text import needed
 from services.secondment.contract.commands import (
     DecideEarlyEnd,
     DecideExtension,
@@ -51,12 +53,11 @@ from services.secondment.contract.events import (
 )
 from services.secondment.domain import secondment_steps as steps
 from services.secondment.domain.cadres import Cadre
-from services.secondment.domain.common import add_months, needed
 from services.secondment.domain.secondment_state import INITIAL, PendingRequest, RequestKind, Secondment, Stage
 from services.secondment.domain.targets import SecondmentPeriod
 from services.secondment.policy import DEFAULT_SECONDMENT_POLICY, SecondmentPolicy
 
-__all__ = ["INITIAL", "DueItem", "Secondment", "Stage", "decide", "due_items", "evolve", "period"]
+__all__ = ["INITIAL", "Secondment", "Stage", "decide", "due_items", "evolve", "period"]
 
 
 def decide(
@@ -67,7 +68,7 @@ def decide(
     cadre: Cadre | None = None,
     open_secondment_id: str | None = None,
 ) -> list[SecondmentEvent]:
-    """Decide one command; facts from other aggregates come in as context.
+    """Decide one command; facts about other records come in as keywords, read by the handler.
 
     - ``cadre``: the cadre's current record (nomination: existence and scope; departure: the snapshot);
     - ``open_secondment_id``: another secondment of the cadre not yet ended or rejected, if any (nomination).

@@ -11,9 +11,10 @@ from datetime import date
 from typing import assert_never
 
 from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
+from services.pure.text import require_text
 from services.secondment.contract.commands import ChangeHeadcount, RegisterUnit, UnitCommand
 from services.secondment.contract.events import UnitEvent, UnitHeadcountChanged, UnitKind, UnitRegistered
-from services.secondment.domain.common import require_sending_unit, require_text
+from services.secondment.domain.common import require_sending_unit
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,4 +1,4 @@
-"""The funds-credit policy's pure parts: what an instalment becomes on the secondment, and its retry key."""
+"""The funds-credit policy's pure parts: what an instalment becomes, its retry key, its command line."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
+
 from services.investment.contract.events import REGISTRY as INVESTMENT
 from services.investment.contract.events import FundsArrived, RegistrantKind
 from services.kernel.events import Envelope
 from services.secondment.contract.events import ContributionKind
-from services.secondment.funds_credit import FUNDS_ARRIVED, POLICY_ACTOR, contribution_for, meta_for
+from services.secondment.contract.service import FUNDS_CREDIT_GROUP
+from services.secondment.funds_credit import FUNDS_ARRIVED, POLICY_ACTOR, contribution_for, meta_for, parse_args
 
 
 def _arrived(instalment: int = 2) -> tuple[FundsArrived, Envelope]:
@@ -48,3 +51,17 @@ def test_the_retry_key_is_the_source_event_so_a_redelivery_is_answered_from_the_
 
 def test_the_policy_listens_for_the_funds_arrived_wire_name() -> None:
     assert INVESTMENT.wire_name(_arrived()[0]) == FUNDS_ARRIVED
+
+
+def test_without_options_the_process_is_the_live_policy() -> None:
+    args = parse_args([])
+    assert (args.group, args.from_beginning, args.until_caught_up) == (FUNDS_CREDIT_GROUP, False, False)
+
+
+def test_a_replay_reads_from_the_beginning_under_its_own_group_and_stops_when_caught_up() -> None:
+    args = parse_args(["--group", "replay-1", "--from-beginning", "--until-caught-up"])
+    assert (args.group, args.from_beginning, args.until_caught_up) == ("replay-1", True, True)
+    with pytest.raises(SystemExit):  # the live policy's offsets are not a replay's to move
+        parse_args(["--from-beginning", "--until-caught-up"])
+    with pytest.raises(SystemExit):  # from the beginning is a one-off replay, not a way to run the live loop
+        parse_args(["--group", "replay-1", "--from-beginning"])

@@ -89,7 +89,7 @@ def test_a_cadre_with_an_open_secondment_cannot_be_nominated_again() -> None:
 
 
 def test_a_nomination_needs_the_cadre_from_context_and_a_registered_cadre() -> None:
-    with pytest.raises(TypeError, match="cadre="):
+    with pytest.raises(TypeError, match="NominateCadre needs the fact cadre"):
         secondments.decide(secondments.INITIAL, nominate())
     with pytest.raises(NotFound, match="no cadre c-2"):
         decide(secondments.INITIAL, nominate(cadre_id="c-2"))

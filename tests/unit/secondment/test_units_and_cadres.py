@@ -53,7 +53,7 @@ def test_a_headcount_cannot_predate_the_registration() -> None:
 def test_a_cadre_belongs_to_a_registered_unit() -> None:
     with pytest.raises(NotFound, match="register the unit before its cadres"):
         cadres.decide(cadres.INITIAL, register_cadre(unit_id="u-2"), unit=a_unit())
-    with pytest.raises(TypeError, match="unit="):
+    with pytest.raises(TypeError, match="RegisterCadre needs the fact unit"):
         cadres.decide(cadres.INITIAL, register_cadre())
     assert a_cadre().township_id == "township-a"
 
