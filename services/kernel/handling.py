@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from services.kernel.store import AppendResult, CommandMeta, EventStore, Stream
 
 S = TypeVar("S")
-C = TypeVar("C")
 E = TypeVar("E")
 
 
@@ -31,19 +30,15 @@ async def execute(
     stream_type: str,
     evolve: Callable[[S, E], S],
     initial: S,
-    decide: Callable[..., Any],
+    decide: Callable[[S], Sequence[E] | Awaitable[Sequence[E]]],
     meta: CommandMeta,
-    command: C | None = None,
-    context: Callable[[S], Awaitable[dict[str, Any]]] | None = None,
 ) -> AppendResult:
-    """Run one command against one stream.
+    """Run one command against one stream: retry check, load, fold, decide, append.
 
     A retried command (same idempotency key) returns its first result before anything is
     decided, so a retry never fails on rules its own first attempt made true. ``decide`` gets the
-    record's state; it reads the facts about other records its rules need (typed, by the handler)
-    and calls the pure domain.
-
-    (Transitional: with ``command``, ``decide(state, command, **context(state))`` — being removed.)
+    record's state; when a rule needs facts about other records, the handler's ``decide`` reads them
+    (typed) here — after the retry check, against the current state — and calls the pure domain.
     """
     if meta.idempotency_key:
         earlier = await store.lookup_idempotency(meta.idempotency_key, meta.fingerprint)
@@ -51,11 +46,6 @@ async def execute(
             return earlier
     stream = await store.load(stream_id)
     state = state_of(stream, evolve, initial)
-    events: Sequence[E]
-    if command is None:
-        decided = decide(state)
-        events = await decided if inspect.isawaitable(decided) else decided
-    else:
-        facts = await context(state) if context else {}
-        events = decide(state, command, **facts)
+    decided = decide(state)
+    events: Sequence[E] = await decided if inspect.isawaitable(decided) else decided
     return await store.append(stream, stream_type, events, meta)

@@ -9,11 +9,11 @@ from services.pure.errors import DomainError
 T = TypeVar("T")
 
 
-def require_text(value: str, what: str) -> str:
-    """A required free-text field: not blank. Returns it without surrounding spaces."""
+def require_text(value: str, what: str, *, hint: str = "") -> str:
+    """A required text field: not blank. Returns it without surrounding spaces; ``hint`` says what to write."""
     text = value.strip()
     if not text:
-        raise DomainError(f"{what} is required; write a short explanation")
+        raise DomainError(f"{what} is required" + (f"; {hint}" if hint else ""))
     return text
 
 

@@ -214,7 +214,7 @@ def landed(state: Lead, c: ConfirmLanded, policy: InvestmentPolicy) -> LeadLande
 def drop(state: Lead, c: DropLead) -> LeadDropped:
     _open(state, c.lead_id, "be dropped")
     require_scope(c.actor, state, "drop this lead")
-    reason = require_text(c.reason, "the reason for dropping the lead")
+    reason = require_text(c.reason, "the reason for dropping the lead", hint="write a short explanation")
     not_future(c.dropped_on, c.today, "the drop date")
     not_before_last_step(state, c.dropped_on, "the drop date")
     return LeadDropped(lead_id=state.lead_id, match_key=state.match_key, from_stage=state.stage,

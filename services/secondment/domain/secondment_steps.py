@@ -94,7 +94,7 @@ def decide_nomination(state: Secondment, c: DecideNomination) -> NominationAppro
     if c.approved:
         return NominationApproved(secondment_id=state.secondment_id, approved_on=c.decided_on,
                                   actor=c.actor.label, approving_org_id=org)
-    require_text(c.reason, "the reason for rejecting the nomination")
+    require_text(c.reason, "the reason for rejecting the nomination", hint="write a short explanation")
     return NominationRejected(secondment_id=state.secondment_id, rejected_on=c.decided_on, reason=c.reason,
                               actor=c.actor.label, approving_org_id=org)
 
@@ -179,7 +179,7 @@ def request_extension(state: Secondment, c: RequestExtension, policy: Secondment
     _scope(state, c.actor, "request an extension")
     require_stage(state, "an extension", Stage.AWAY)
     require_no_pending(state, "request an extension")
-    require_text(c.reason, "the reason for the extension")
+    require_text(c.reason, "the reason for the extension", hint="write a short explanation")
     _check_extension(state, c.months, policy)
     check_date(c.requested_on, c.today, "the request date", not_before=away_since(state), earlier="the departure")
     if state.planned_end is not None and c.requested_on > state.planned_end:
@@ -209,7 +209,7 @@ def decide_extension(
         raise StateConflict(f"no extension of {state.secondment_id} awaits a decision; the sending unit requests it")
     check_date(c.decided_on, c.today, "the decision date", not_before=pending.requested_on, earlier="the request")
     if not c.approved:
-        require_text(c.reason, "the reason for refusing the extension")
+        require_text(c.reason, "the reason for refusing the extension", hint="write a short explanation")
         return ExtensionRefused(secondment_id=state.secondment_id, months=pending.months, refused_on=c.decided_on,
                                 reason=c.reason, actor=c.actor.label, approving_org_id=org)
     _check_extension(state, pending.months, policy)
@@ -227,7 +227,7 @@ def request_early_end(state: Secondment, c: RequestEarlyEnd) -> EarlyEndRequeste
     _scope(state, c.actor, "request an early end")
     require_stage(state, "an early end", Stage.AWAY)
     require_no_pending(state, "request an early end")
-    require_text(c.reason, "the reason for the early end")
+    require_text(c.reason, "the reason for the early end", hint="write a short explanation")
     departed = away_since(state)
     check_date(c.requested_on, c.today, "the request date", not_before=departed, earlier="the departure")
     if c.last_day < departed:
@@ -247,7 +247,7 @@ def decide_early_end(state: Secondment, c: DecideEarlyEnd) -> SecondmentEndedEar
         raise StateConflict(f"no early end of {state.secondment_id} awaits a decision; the sending unit requests it")
     check_date(c.decided_on, c.today, "the decision date", not_before=pending.requested_on, earlier="the request")
     if not c.approved:
-        require_text(c.reason, "the reason for refusing the early end")
+        require_text(c.reason, "the reason for refusing the early end", hint="write a short explanation")
         return EarlyEndRefused(secondment_id=state.secondment_id, last_day=pending.last_day, refused_on=c.decided_on,
                                reason=c.reason, actor=c.actor.label, approving_org_id=org)
     assert state.snapshot is not None and state.planned_end is not None
@@ -295,7 +295,7 @@ def propose_commendation(state: Secondment, c: ProposeCommendation, policy: Seco
     require_stage(state, "a commendation proposal", *STARTED)
     if state.commendation_proposed_on is not None:
         raise StateConflict(f"a commendation of {state.secondment_id} was proposed on {state.commendation_proposed_on}")
-    require_text(c.reason, "the reason for the commendation")
+    require_text(c.reason, "the reason for the commendation", hint="write a short explanation")
     check_date(c.proposed_on, c.today, "the proposal date", not_before=away_since(state), earlier="the departure")
     threshold, total = policy.commendation_capital_threshold_yuan, state.capital_total_yuan
     if total < threshold:
@@ -316,7 +316,7 @@ def propose_promotion(state: Secondment, c: ProposePromotion) -> PromotionPropos
     require_stage(state, "a promotion proposal", *STARTED)
     if state.promotion_proposed_on is not None:
         raise StateConflict(f"a promotion of {state.cadre_id} was proposed on {state.promotion_proposed_on}")
-    require_text(c.reason, "the reason for the promotion (what was outstanding)")
+    require_text(c.reason, "the reason for the promotion (what was outstanding)", hint="write a short explanation")
     check_date(c.proposed_on, c.today, "the proposal date", not_before=away_since(state), earlier="the departure")
     return PromotionProposed(secondment_id=state.secondment_id, cadre_id=state.cadre_id, proposed_on=c.proposed_on,
                              reason=c.reason, actor=c.actor.label, proposing_org_id=org)
@@ -328,7 +328,7 @@ def list_reserve(state: Secondment, c: ListAsReserveCadre) -> ReserveCadreListed
     require_stage(state, "a reserve-cadre listing", *STARTED)
     if state.reserve_listed_on is not None:
         raise StateConflict(f"cadre {state.cadre_id} was listed as a reserve cadre on {state.reserve_listed_on}")
-    require_text(c.reason, "the reason for the listing")
+    require_text(c.reason, "the reason for the listing", hint="write a short explanation")
     check_date(c.listed_on, c.today, "the listing date", not_before=away_since(state), earlier="the departure")
     return ReserveCadreListed(secondment_id=state.secondment_id, cadre_id=state.cadre_id, listed_on=c.listed_on,
                               reason=c.reason, actor=c.actor.label, approving_org_id=org)

@@ -62,7 +62,7 @@ def decide(state: Unit, command: UnitCommand) -> list[UnitEvent]:
             if not state.exists:
                 raise NotFound(f"no unit {command.unit_id}; register it first")
             require_sending_unit(command.actor, state.township_id, state.unit_id, "change a unit's headcount")
-            require_text(command.reason, "the reason for the headcount change")
+            require_text(command.reason, "the reason for the headcount change", hint="write a short explanation")
             _check_headcount(command.headcount)
             first = state.registered_from
             if first is not None and command.effective_from < first:
