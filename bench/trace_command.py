@@ -70,7 +70,7 @@ def _env(repo: Path, slot: int, trace_dir: Path, hook_dir: Path) -> dict[str, st
 
 
 def _pids(repo: Path, slot: int) -> dict[str, int]:
-    run = repo / ".data" / f"trace-{slot}" / "run"
+    run = repo / ".data" / f"trace-{slot}" / "pids"
     found = {}
     for name in ON_PATH:
         pid_file = run / f"{name}.pid"
@@ -120,7 +120,7 @@ def trace(repo: Path, slot: int) -> dict[str, list[str]]:
                 home = _post(c, "/v1/branches", {"name": "Home branch", **branch})["id"]
                 host = _post(c, "/v1/branches", {"name": "Host branch", **branch})["id"]
                 member = _post(c, "/v1/members", {
-                    "name": "Li Wei", "national_id": "44030519800101001X", "formal_org_id": home, "status": "full",
+                    "name": "Li Wei", "national_id": "440305198001010013", "formal_org_id": home, "status": "full",
                     "dues_category": "wage_earner", "contact": {"phone": "+86 138 0000 0000"}})
                 c.get("/v1/transfers", params={"min_position": member["position"]})  # all set up and projected
                 pids = _pids(repo, slot)

@@ -34,6 +34,8 @@ log = logging.getLogger("projection")
 #: a rebuild fast — and so projections are pure functions that unit tests call directly.
 Op = tuple[str, tuple[Any, ...]]
 Apply = Callable[[str, Envelope, Any], list[Op]]
+#: A read model within a combined projection: its DDL, the event types it projects, its ``apply``.
+Part = tuple[str, Sequence[type], Apply]
 
 RUNNER_TABLES = """
 CREATE TABLE IF NOT EXISTS {schema}.projection_checkpoints (
@@ -78,13 +80,20 @@ class Projection:
     apply: Apply
 
     @staticmethod
-    def combine(name: str, registries: Sequence[EventRegistry[Any]], parts: Sequence[tuple[str, Apply]]) -> Projection:
-        """One projection (one checkpoint, one transaction per batch) made of several read models."""
+    def combine(name: str, registries: Sequence[EventRegistry[Any]], parts: Sequence[Part]) -> Projection:
+        """One projection (one checkpoint, one transaction per batch) made of several read models.
+
+        Each part names the event types it projects, so an event reaches only the read models that
+        use it (an event of a transfer is not offered to the dues or lead read models)."""
+        by_type: dict[type, list[Apply]] = {}
+        for _, events, part in parts:
+            for event_type in events:
+                by_type.setdefault(event_type, []).append(part)
 
         def apply(q: str, env: Envelope, event: Any) -> list[Op]:
-            return [op for _, part in parts for op in part(q, env, event)]
+            return [op for part in by_type.get(type(event), ()) for op in part(q, env, event)]
 
-        return Projection(name=name, ddl="\n".join(ddl for ddl, _ in parts), registries=registries, apply=apply)
+        return Projection(name=name, ddl="\n".join(ddl for ddl, _, _ in parts), registries=registries, apply=apply)
 
 
 async def install(conn: asyncpg.Connection, projection: Projection, schema: str) -> bool:

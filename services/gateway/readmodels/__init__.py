@@ -33,5 +33,5 @@ MODULES = (members, branches, due_items, development, transfers, meetings, train
 PROJECTION = Projection.combine(
     "gateway",
     registries=[MEMBERSHIP, SECONDMENT, INVESTMENT],
-    parts=[(module.DDL, module.apply) for module in MODULES],
+    parts=[(module.DDL, module.EVENTS, module.apply) for module in MODULES],
 )

@@ -38,6 +38,10 @@ SELECT b.*,
 """
 
 
+#: The events ``apply`` projects; the projector hands this read model no others.
+EVENTS: tuple[type, ...] = (BranchEstablished,)
+
+
 def apply(q: str, env: Envelope, event: Any) -> list[Op]:
     match event:
         case BranchEstablished():

@@ -27,6 +27,10 @@ CREATE TABLE IF NOT EXISTS {schema}.cadres_view (
 """
 
 
+#: The events ``apply`` projects; the projector hands this read model no others.
+EVENTS: tuple[type, ...] = (CadreRegistered, CadrePostChanged)
+
+
 def apply(q: str, env: Envelope, event: Any) -> list[Op]:
     pos = env.position or 0
     match event:

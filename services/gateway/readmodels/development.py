@@ -56,6 +56,14 @@ def _set(q: str, person_id: str, pos: int, **columns: Any) -> Op:
     return update(q, "development_view", "person_id", person_id, pos, **columns)
 
 
+#: The events ``apply`` projects; the projector hands this read model no others.
+EVENTS: tuple[type, ...] = (
+    ApplicationSubmitted, ApplicantInterviewed, ActivistDesignated, ActivistFileTransferred,
+    DevelopmentTargetDesignated, AdmissionVoteHeld, ProbationaryAdmitted, ProbationExtended, Converted,
+    ProbationCancelled, DevelopmentCaseCancelled,
+)
+
+
 def apply(q: str, env: Envelope, event: Any) -> list[Op]:
     pos = env.position or 0
     match event:

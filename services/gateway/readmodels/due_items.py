@@ -28,6 +28,10 @@ CREATE INDEX IF NOT EXISTS due_items_view_org ON {schema}.due_items_view (org_id
 """
 
 
+#: The events ``apply`` projects; the projector hands this read model no others.
+EVENTS: tuple[type, ...] = (DeadlineRaised,)
+
+
 def apply(q: str, env: Envelope, event: Any) -> list[Op]:
     match event:
         case DeadlineRaised():

@@ -48,6 +48,10 @@ CREATE INDEX IF NOT EXISTS dues_payments_view_org ON {schema}.dues_payments_view
 """
 
 
+#: The events ``apply`` projects; the projector hands this read model no others.
+EVENTS: tuple[type, ...] = (MonthAssessed, DuesPaid)
+
+
 def apply(q: str, env: Envelope, event: Any) -> list[Op]:
     pos = env.position or 0
     match event:

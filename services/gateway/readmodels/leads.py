@@ -86,6 +86,12 @@ CREATE TABLE IF NOT EXISTS {schema}.reward_claims_view (
 _LEAD = "leads_view"
 
 
+#: The events ``apply`` projects; the projector hands this read model no others.
+EVENTS: tuple[type, ...] = (
+    LeadRegistered, LeadDuplicateRecorded, LeadAdvanced, FundsArrived, LeadLanded, LeadDropped, RewardClaimed,
+)
+
+
 def apply(q: str, env: Envelope, event: Any) -> list[Op]:
     pos = env.position or 0
     match event:

@@ -30,6 +30,10 @@ CREATE INDEX IF NOT EXISTS meetings_view_org ON {schema}.meetings_view (org_id, 
 """
 
 
+#: The events ``apply`` projects; the projector hands this read model no others.
+EVENTS: tuple[type, ...] = (MeetingRecorded,)
+
+
 def apply(q: str, env: Envelope, event: Any) -> list[Op]:
     match event:
         case MeetingRecorded():

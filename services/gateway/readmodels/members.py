@@ -58,6 +58,14 @@ def _json(value: Any) -> str | None:
     return None if value is None else encode(value).decode()
 
 
+#: The events ``apply`` projects; the projector hands this read model no others.
+EVENTS: tuple[type, ...] = (
+    MemberRegistered, InflowRegistered, ProbationaryAdmitted, Converted, ProbationCancelled, OutflowRegistered,
+    MembershipSuspended, MembershipRestored, MembershipRemoved, MemberDied, CertificateIssued,
+    CertificateInspected, MemberReturned, TransferReceived,
+)
+
+
 def apply(q: str, env: Envelope, event: Any) -> list[Op]:
     pos = env.position or 0
     match event:

@@ -112,6 +112,15 @@ def next_check_in(last: date) -> date:
     return add_months(last, secondment_policy_on(last).check_in_interval_months)
 
 
+#: The events ``apply`` projects; the projector hands this read model no others.
+EVENTS: tuple[type, ...] = (
+    SecondmentNominated, NominationApproved, NominationRejected, SecondmentStarted, CheckInRecorded,
+    ContributionRecorded, ExtensionRequested, EarlyEndRequested, SecondmentExtended, CommendationProposed,
+    PromotionProposed, ReserveCadreListed, ExtensionRefused, EarlyEndRefused, SecondmentEndedEarly,
+    CadreReturned, UnpaidLeaveGranted,
+)
+
+
 def apply(q: str, env: Envelope, event: Any) -> list[Op]:
     pos = env.position or 0
     match event:

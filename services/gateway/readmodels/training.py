@@ -19,6 +19,10 @@ CREATE TABLE IF NOT EXISTS {schema}.training_view (
 """
 
 
+#: The events ``apply`` projects; the projector hands this read model no others.
+EVENTS: tuple[type, ...] = (TrainingRecorded,)
+
+
 def apply(q: str, env: Envelope, event: Any) -> list[Op]:
     match event:
         case TrainingRecorded():

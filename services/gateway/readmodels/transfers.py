@@ -50,6 +50,13 @@ def _transfer(q: str, transfer_id: str, pos: int, **columns: Any) -> Op:
     return update(q, "transfers_view", "transfer_id", transfer_id, pos, **columns)
 
 
+#: The events ``apply`` projects; the projector hands this read model no others.
+EVENTS: tuple[type, ...] = (
+    TransferRequested, TransferReceived, ReceiptReturned, TransferExpired, TransferCancelled,
+    TransferLetterIssued, TransferLetterReissued,
+)
+
+
 def apply(q: str, env: Envelope, event: Any) -> list[Op]:
     pos = env.position or 0
     match event:

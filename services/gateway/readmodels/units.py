@@ -32,6 +32,10 @@ CREATE TABLE IF NOT EXISTS {schema}.unit_headcounts (
 """
 
 
+#: The events ``apply`` projects; the projector hands this read model no others.
+EVENTS: tuple[type, ...] = (UnitRegistered, UnitHeadcountChanged)
+
+
 def apply(q: str, env: Envelope, event: Any) -> list[Op]:
     pos = env.position or 0
     match event:
