@@ -14,7 +14,7 @@ from services.gateway.auth import CurrentActor
 from services.pure.errors import Unavailable
 from services.pure.identity import Role
 
-#: The services that own records (services/kernel/settings.py EVENT_SOURCED_SERVICES).
+#: The services that own records: those of services/system.py (tests/unit/gateway/test_audit_services.py).
 Service = Literal["membership", "secondment", "investment"]
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
