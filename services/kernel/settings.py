@@ -9,8 +9,12 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-#: Development-only signing secret; refused when GB_ENV is not "development".
+#: Development-only secrets; each is refused when GB_ENV is not "development".
+DEV_ADMIN_TOKEN = "dev-admin-token"
 DEV_TOKEN_SECRET = "dev-token-secret-change-me-outside-development"
+DEV_INTERNAL_SECRET = "dev-internal-secret-change-me-outside-development"
+#: A secret shorter than this (in bytes) is refused outside development.
+MIN_SECRET_BYTES = 32
 
 
 def _env(name: str, default: str) -> str:
@@ -54,9 +58,12 @@ class Settings:
         s: int(port) for s, port in _service_addresses("_PORT").items()})
     service_urls: dict[str, str] = field(default_factory=lambda: _service_addresses("_URL"))
     # The development administrator's bearer token; fix it with GB_ADMIN_TOKEN.
-    admin_token: str = field(default_factory=lambda: _env("GB_ADMIN_TOKEN", "dev-admin-token"))
+    admin_token: str = field(default_factory=lambda: _env("GB_ADMIN_TOKEN", DEV_ADMIN_TOKEN))
     # Secret that signs tokens issued by the gateway (HS256).
     token_secret: str = field(default_factory=lambda: _env("GB_TOKEN_SECRET", DEV_TOKEN_SECRET))
+    # Secret that signs the short-lived credential the gateway hands a service with each call; the
+    # services accept no caller without it.
+    internal_secret: str = field(default_factory=lambda: _env("GB_INTERNAL_SECRET", DEV_INTERNAL_SECRET))
     environment: str = field(default_factory=lambda: _env("GB_ENV", "development"))
     # How often the deadline engine runs (it raises each due item once, so more often is harmless).
     deadline_interval_seconds: float = field(default_factory=lambda: float(_env("GB_DEADLINE_INTERVAL", "3600")))
@@ -64,11 +71,17 @@ class Settings:
     def __post_init__(self) -> None:
         if self.environment != "development":
             for name, value, default in (
-                ("GB_ADMIN_TOKEN", self.admin_token, "dev-admin-token"),
+                ("GB_ADMIN_TOKEN", self.admin_token, DEV_ADMIN_TOKEN),
                 ("GB_TOKEN_SECRET", self.token_secret, DEV_TOKEN_SECRET),
+                ("GB_INTERNAL_SECRET", self.internal_secret, DEV_INTERNAL_SECRET),
             ):
                 if value == default:
-                    raise ValueError(f"{name} must be set to a secret value outside development")
+                    raise ValueError(f"{name} must be set to a secret value outside development (GB_ENV="
+                                     f"{self.environment}); it still has the development default")
+                if len(value.encode()) < MIN_SECRET_BYTES:
+                    raise ValueError(f"{name} is shorter than {MIN_SECRET_BYTES} bytes; outside development use "
+                                     "a random value, e.g. from `python -c 'import secrets; "
+                                     "print(secrets.token_urlsafe(48))'`")
 
     @property
     def bootstrap_servers(self) -> str:
