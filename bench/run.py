@@ -33,7 +33,7 @@ from typing import Any  # noqa: E402
 from bench import appends, dues, policy, report, system  # noqa: E402
 from bench.common import RESULTS_DIR, drop_database, recreate_database, say  # noqa: E402
 from bench.machine import describe  # noqa: E402
-from services.kernel.settings import Settings, load_settings  # noqa: E402
+from services.kernel.settings import Settings, load_settings, redact  # noqa: E402
 
 PARTS = ("kernel", "asyncpg", "eventsourcing", "commands", "latency", "policy", "rebuild", "dues")
 KERNEL_DB, ES_DB = "gb_bench_kernel", "gb_bench_es"
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         "reference": report.REFERENCE,
     }
     t_start = time.monotonic()
-    say(f"PostgreSQL {settings.admin_dsn}, Kafka {settings.bootstrap_servers}, data {settings.data_dir}")
+    say(f"PostgreSQL {redact(settings.admin_dsn)}, Kafka {settings.bootstrap_servers}, data {settings.data_dir}")
     machine = asyncio.run(describe(settings.admin_dsn))
     machine["kafka"] = (f"external at {settings.kafka_bootstrap}" if settings.kafka_bootstrap
                         else f"{machine['kafka']} (single node, KRaft, infra/kafka.py)")

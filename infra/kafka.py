@@ -1,9 +1,25 @@
 """A single-node Apache Kafka 4.3.1 broker (KRaft, combined broker+controller) from Maven jars.
 
 Jars: fetched once with Maven into ``${GB_CACHE_DIR:-~/.cache/golden-bridge}/kafka-4.3.1/libs``.
-Data: ``<data_dir>/kafka/{server.properties,cluster.id,data/}``; logs: ``<data_dir>/logs/kafka/``.
-The node settings live in NODE_PROPERTIES, which docker-compose.yml mirrors (see
-compose_env_name and tests/integration/test_compose_matches_runner.py).
+Data: ``<data_dir>/kafka/{server.properties,cluster.id,data/}`` (folder 0700, properties 0600: they
+hold the broker's password); logs: ``<data_dir>/logs/kafka/``. The node settings live in
+NODE_PROPERTIES, which docker-compose.yml mirrors (see compose_env_name and
+tests/integration/test_compose_matches_runner.py).
+
+Authentication and authorisation
+--------------------------------
+Clients connect to the ``CLIENT`` listener with SASL/SCRAM-SHA-512, each as its own principal
+(infra/acls.py), and the StandardAuthorizer allows only what an ACL grants. SCRAM credentials live
+in KRaft's metadata log, so the first ones must exist before anyone can log in: the storage is
+formatted with ``--add-scram`` for every principal (KIP-900). Principals added later, and a cluster
+formatted before authentication existed, get theirs through ``kafka-configs`` (``add_scram_users``);
+the old cluster is started once more, without authentication and on loopback only, for that.
+
+The controller listener is not PLAINTEXT: with the StandardAuthorizer the controller authorises the
+broker's own registration and heartbeats, and on PLAINTEXT that caller is ``User:ANONYMOUS``, which
+would then have to be a super user — any local process could then create ACLs or users through
+the controller port. SCRAM cannot serve that listener (its credentials are in the very metadata the
+controller serves), so it uses SASL/PLAIN with one static user, ``broker``, on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -19,8 +35,9 @@ import time
 import uuid
 from pathlib import Path
 
-from infra import supervisor
+from infra import acls, secrets, supervisor
 from infra.aio import run_sync
+from services.kernel.kafka import SASL_MECHANISM, SECURITY_PROTOCOL, admin_client
 from services.kernel.settings import Settings
 
 log = logging.getLogger("infra")
@@ -40,8 +57,17 @@ NODE_PROPERTIES: dict[str, str] = {
     "process.roles": "broker,controller",
     "node.id": str(NODE_ID),
     "controller.listener.names": "CONTROLLER",
-    "inter.broker.listener.name": "PLAINTEXT",
-    "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    "inter.broker.listener.name": "CLIENT",
+    "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+    # Clients and the broker itself: SCRAM. The controller listener: PLAIN (see the module docstring).
+    "sasl.enabled.mechanisms": SASL_MECHANISM,
+    "sasl.mechanism.inter.broker.protocol": SASL_MECHANISM,
+    "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+    "sasl.mechanism.controller.protocol": "PLAIN",
+    # Nothing is allowed that an ACL (infra/acls.py) does not grant, except to the super users.
+    "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+    "allow.everyone.if.no.acl.found": "false",
+    "super.users": ";".join(f"User:{p}" for p in acls.SUPER_USERS),
     # One node: every internal topic has one replica.
     "offsets.topic.replication.factor": "1",
     "transaction.state.log.replication.factor": "1",
@@ -55,6 +81,14 @@ NODE_PROPERTIES: dict[str, str] = {
     # Consumer groups form at once instead of waiting 3 s for more members.
     "group.initial.rebalance.delay.ms": "0",
 }
+
+#: Properties that carry the broker's password, written by secret_properties().
+SECRET_PROPERTIES = (
+    "listener.name.client.scram-sha-512.sasl.jaas.config",
+    "listener.name.controller.plain.sasl.jaas.config",
+)
+#: Written once SCRAM credentials exist for every principal listed in it (one per line).
+SCRAM_MARKER = "scram-users"
 
 JVM_OPTIONS: tuple[str, ...] = (
     f"-Xms{HEAP}",
@@ -108,17 +142,44 @@ def pid_file(settings: Settings) -> Path:
 
 
 def server_properties(settings: Settings) -> dict[str, str]:
+    """Every broker property but the secret ones (secret_properties)."""
     props = dict(NODE_PROPERTIES)
     props.update(
         {
             "listeners": (
-                f"PLAINTEXT://127.0.0.1:{settings.kafka_port},CONTROLLER://127.0.0.1:{settings.kafka_controller_port}"
+                f"CLIENT://127.0.0.1:{settings.kafka_port},CONTROLLER://127.0.0.1:{settings.kafka_controller_port}"
             ),
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{settings.kafka_port}",
+            "advertised.listeners": f"CLIENT://127.0.0.1:{settings.kafka_port}",
             "controller.quorum.voters": f"{NODE_ID}@127.0.0.1:{settings.kafka_controller_port}",
             "log.dirs": str(log_dirs(settings)),
         }
     )
+    return props
+
+
+def secret_properties(broker_password: str) -> dict[str, str]:
+    """The broker's own logins: SCRAM on the client listener, PLAIN (one static user) on the controller's."""
+    user, pw = acls.BROKER, broker_password
+    return {
+        "listener.name.client.scram-sha-512.sasl.jaas.config": (
+            f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{user}" password="{pw}";'
+        ),
+        "listener.name.controller.plain.sasl.jaas.config": (
+            "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            f'username="{user}" password="{pw}" user_{user}="{pw}";'
+        ),
+    }
+
+
+def legacy_properties(settings: Settings) -> dict[str, str]:
+    """The properties of a cluster from before authentication: used once, on loopback, to add its users."""
+    props = {k: v for k, v in server_properties(settings).items() if not k.startswith(("sasl.", "listener.name."))}
+    for key in ("authorizer.class.name", "allow.everyone.if.no.acl.found", "super.users"):
+        props.pop(key)
+    props["listeners"] = props["listeners"].replace("CLIENT://", "PLAINTEXT://")
+    props["advertised.listeners"] = props["advertised.listeners"].replace("CLIENT://", "PLAINTEXT://")
+    props["inter.broker.listener.name"] = "PLAINTEXT"
+    props["listener.security.protocol.map"] = "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
     return props
 
 
@@ -127,12 +188,22 @@ def compose_env_name(prop: str) -> str:
     return "KAFKA_" + prop.replace("_", "__").replace("-", "___").replace(".", "_").upper()
 
 
-def write_properties(settings: Settings) -> Path:
-    path = properties_file(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner only (it may hold a password)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+
+
+def write_properties(settings: Settings, props: dict[str, str] | None = None, name: str = "server.properties") -> Path:
+    secrets.restrict_dir(kafka_dir(settings))
+    path = kafka_dir(settings) / name
+    if props is None:
+        props = {**server_properties(settings), **secret_properties(secrets.kafka_password(settings, acls.BROKER))}
     lines = ["# Generated by infra/kafka.py from services/kernel/settings.py; edits are overwritten."]
-    lines += [f"{key}={value}" for key, value in server_properties(settings).items()]
-    path.write_text("\n".join(lines) + "\n")
+    lines += [f"{key}={value}" for key, value in props.items()]
+    _write_private(path, "\n".join(lines) + "\n")
     return path
 
 
@@ -203,21 +274,110 @@ def _java() -> str:
 
 
 def _jvm_logging(settings: Settings) -> list[str]:
-    logs_dir(settings).mkdir(parents=True, exist_ok=True)
+    secrets.restrict_dir(logs_dir(settings))
     return [f"-Dlog4j2.configurationFile={LOG4J_CONFIG}", f"-Dkafka.logs.dir={logs_dir(settings)}"]
 
 
-def format_storage(settings: Settings, libs: Path, props: Path) -> None:
-    """Format the log directory once (skipped without a JVM start when already formatted)."""
+def _marker(settings: Settings) -> Path:
+    return kafka_dir(settings) / SCRAM_MARKER
+
+
+def scram_users(settings: Settings) -> set[str]:
+    """The principals whose SCRAM credentials the cluster holds (as recorded when they were added)."""
+    try:
+        return {line.strip() for line in _marker(settings).read_text().splitlines() if line.strip()}
+    except FileNotFoundError:
+        return set()
+
+
+def _record_scram_users(settings: Settings, users: set[str]) -> None:
+    _write_private(_marker(settings), "".join(f"{u}\n" for u in sorted(users | scram_users(settings))))
+
+
+def _scram(settings: Settings, principal: str) -> str:
+    return f"{SASL_MECHANISM}=[name={principal},password={secrets.kafka_password(settings, principal)}]"
+
+
+def format_storage(settings: Settings, libs: Path, props: Path) -> bool:
+    """Format the log directory once, with a SCRAM credential for every principal (KIP-900).
+
+    Skipped without a JVM start when already formatted; returns True when it formatted."""
     if (log_dirs(settings) / "meta.properties").exists():
-        return
+        return False
     started = time.monotonic()
+    users = acls.principals()
     argv = [_java(), "-Xmx256m", *_jvm_logging(settings), "-cp", f"{libs}/*", "kafka.tools.StorageTool"]
     argv += ["format", "-t", cluster_id(settings), "-c", str(props), "--ignore-formatted"]
+    for user in users:
+        argv += ["--add-scram", _scram(settings, user)]
     result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True)
     if result.returncode != 0:
         raise KafkaError(f"kafka-storage format failed (exit {result.returncode}):\n{result.stdout}{result.stderr}")
-    log.info("formatted Kafka storage in %s (%.1f s)", log_dirs(settings), time.monotonic() - started)
+    secrets.restrict_dir(log_dirs(settings))
+    _record_scram_users(settings, set(users))
+    log.info("formatted Kafka storage in %s with %d SCRAM users (%.1f s)", log_dirs(settings), len(users),
+             time.monotonic() - started)
+    return True
+
+
+def add_scram_users(settings: Settings, libs: Path, users: list[str], *, authenticated: bool = True) -> None:
+    """Add SCRAM credentials at run time with ``kafka-configs`` (kafka.admin.ConfigCommand), as the
+    operator — or, for a cluster from before authentication (``authenticated=False``), over its old
+    PLAINTEXT listener on loopback."""
+    started = time.monotonic()
+    command = kafka_dir(settings) / "operator.properties"
+    if authenticated:
+        jaas = (f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{acls.OPERATOR}" '
+                f'password="{secrets.kafka_password(settings, acls.OPERATOR)}";')
+        _write_private(command, f"security.protocol={SECURITY_PROTOCOL}\nsasl.mechanism={SASL_MECHANISM}\n"
+                                f"sasl.jaas.config={jaas}\n")
+    else:
+        _write_private(command, "security.protocol=PLAINTEXT\n")
+    try:
+        for user in users:
+            config = f"{SASL_MECHANISM}=[password={secrets.kafka_password(settings, user)}]"
+            argv = [_java(), "-Xmx256m", *_jvm_logging(settings), "-cp", f"{libs}/*", "kafka.admin.ConfigCommand",
+                    "--bootstrap-server", f"127.0.0.1:{settings.kafka_port}", "--command-config", str(command),
+                    "--alter", "--add-config", config, "--entity-type", "users", "--entity-name", user]
+            result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+            if result.returncode != 0:
+                raise KafkaError(f"kafka-configs could not add the SCRAM user {user} (exit {result.returncode}):\n"
+                                 f"{result.stdout}{result.stderr}")
+            _record_scram_users(settings, {user})
+    finally:
+        command.unlink(missing_ok=True)
+    log.info("added Kafka SCRAM users %s (%.1f s)", ", ".join(users), time.monotonic() - started)
+
+
+def ensure_scram_users(settings: Settings) -> list[str]:
+    """Add the SCRAM credential of every principal the cluster does not have yet (a new service or
+    partner since the storage was formatted), as the operator; returns those added."""
+    missing = [p for p in acls.principals() if p not in scram_users(settings)]
+    if missing:
+        add_scram_users(settings, ensure_jars(), missing)
+    return missing
+
+
+def migrate_unauthenticated(settings: Settings, libs: Path) -> None:
+    """A cluster formatted before authentication existed: start it once as it was (loopback only),
+    give every principal its SCRAM credential, stop it. Its data stays as it is."""
+    log.warning("Kafka storage in %s predates authentication: adding SCRAM users once (migration)",
+                log_dirs(settings))
+    props = write_properties(settings, legacy_properties(settings), "server-migrate.properties")
+    argv = [_java(), *JVM_OPTIONS, *_jvm_logging(settings), "-cp", f"{libs}/*", "kafka.Kafka", str(props)]
+    pid = supervisor.start_detached(argv, log_path=logs_dir(settings) / "kafka.out", pid_path=pid_file(settings))
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not run_sync(_probe(settings, authenticated=False)):
+            if not supervisor.is_alive(pid) or time.monotonic() > deadline:
+                raise KafkaError(f"the pre-authentication Kafka did not start for its migration; see "
+                                 f"{logs_dir(settings) / 'server.log'}")
+            time.sleep(0.5)
+        add_scram_users(settings, libs, acls.principals(), authenticated=False)
+    finally:
+        supervisor.stop_pid(pid, name="kafka (migration)", timeout=STOP_TIMEOUT)
+        pid_file(settings).unlink(missing_ok=True)
+        props.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- run
@@ -227,13 +387,16 @@ def running_pid(settings: Settings) -> int | None:
     return supervisor.read_pid(pid_file(settings))
 
 
-async def _probe(bootstrap: str) -> bool:
+async def _probe(settings: Settings, *, authenticated: bool = True) -> bool:
     from aiokafka.admin import AIOKafkaAdminClient
 
     quiet = logging.getLogger("aiokafka")
     level = quiet.level
     quiet.setLevel(logging.CRITICAL)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    if authenticated:
+        admin = admin_client(settings, "gb-probe", request_timeout_ms=5000)
+    else:
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=5000)
     try:
         await admin.start()
         cluster = await admin.describe_cluster()
@@ -247,8 +410,8 @@ async def _probe(bootstrap: str) -> bool:
 
 
 def answers(settings: Settings) -> bool:
-    """True when the broker at Settings.bootstrap_servers returns cluster metadata."""
-    return run_sync(_probe(settings.bootstrap_servers))
+    """True when the broker at Settings.bootstrap_servers returns cluster metadata to our principal."""
+    return run_sync(_probe(settings))
 
 
 def wait_ready(settings: Settings, pid: int | None, timeout: float = START_TIMEOUT) -> None:
@@ -287,7 +450,9 @@ def launch(settings: Settings) -> int | None:
             )
     libs = ensure_jars()
     props = write_properties(settings)
-    format_storage(settings, libs, props)
+    formatted = format_storage(settings, libs, props)
+    if not formatted and not scram_users(settings):
+        migrate_unauthenticated(settings, libs)
     argv = [_java(), *JVM_OPTIONS, *_jvm_logging(settings), "-cp", f"{libs}/*", "kafka.Kafka", str(props)]
     pid = supervisor.start_detached(argv, log_path=logs_dir(settings) / "kafka.out", pid_path=pid_file(settings))
     log.info("Kafka %s starting (pid %d), logs in %s", KAFKA_VERSION, pid, logs_dir(settings))

@@ -23,7 +23,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from infra import kafka, postgres, supervisor, topics
+from infra import acls, kafka, postgres, secrets, supervisor, topics
+from infra.aio import run_sync
 from infra.processes import app_processes, get_process, process_names
 from services.kernel.settings import Settings, load_settings
 
@@ -35,7 +36,10 @@ INFRA_COMPONENTS = ("postgres", "kafka")
 @contextlib.contextmanager
 def _locked(settings: Settings) -> Iterator[None]:
     """One runner at a time per data directory (e.g. a test fixture and a terminal)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Data folders: owner only (see secrets.data_dir_mode for root); files inside are 0600.
+    secrets.restrict_dir(settings.data_dir, secrets.data_dir_mode())
+    secrets.restrict_dir(supervisor.log_dir(settings), secrets.data_dir_mode())
+    secrets.restrict_dir(supervisor.pid_dir(settings))
     with open(settings.data_dir / ".runner.lock", "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -46,10 +50,11 @@ def _locked(settings: Settings) -> Iterator[None]:
 
 
 def infra_up(settings: Settings | None = None) -> None:
-    """PostgreSQL, Kafka, the service databases and the topics; idempotent and quick when up."""
-    s = settings or load_settings()
+    """PostgreSQL, Kafka (its users and ACLs), the service databases and the topics; idempotent and quick
+    when up. Secrets are generated on the first run (infra/secrets.py)."""
     started = time.monotonic()
-    with _locked(s):
+    with _locked(settings or load_settings()):
+        s = secrets.local_settings(settings or load_settings())
         kafka_pid = kafka.launch(s)  # the JVM boots while PostgreSQL starts
         postgres.start(s)
         postgres.ensure_databases(s)
@@ -58,12 +63,15 @@ def infra_up(settings: Settings | None = None) -> None:
             log.info("using external Kafka at %s", s.kafka_bootstrap)
         else:
             log.info("Kafka ready on %s (pid %d)", s.bootstrap_servers, kafka_pid)
+            kafka.ensure_scram_users(s)
+        count = run_sync(acls.ensure_acls(s))
+        log.info("Kafka ACLs ready: %d grants for %d principals", count, len(acls.grants()))
         topics.create_topics(s)
     log.info("infrastructure up in %.1f s (data in %s)", time.monotonic() - started, s.data_dir)
 
 
 def up(settings: Settings | None = None) -> None:
-    s = settings or load_settings()
+    s = secrets.local_settings(settings or load_settings())
     started = time.monotonic()
     infra_up(s)
     with _locked(s):
@@ -94,7 +102,7 @@ def down(settings: Settings | None = None) -> None:
 
 
 def start(name: str, settings: Settings | None = None) -> None:
-    s = settings or load_settings()
+    s = secrets.local_settings(settings or load_settings())
     with _locked(s):
         if name == "postgres":
             postgres.start(s)

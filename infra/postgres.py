@@ -1,8 +1,14 @@
 """PostgreSQL: the project's own 15 cluster under <data_dir>/postgres, or an external server.
 
 With GB_PG_DSN set, that server is used and only checked. Otherwise a cluster is initialised
-once (trust for the ``postgres`` role over 127.0.0.1 and the socket, which lives inside the data
-directory), started with ``pg_ctl -w`` and stopped with ``pg_ctl -m fast``. As root, initdb and
+once, started with ``pg_ctl -w`` and stopped with ``pg_ctl -m fast``.
+
+Authentication: over TCP (127.0.0.1 only) every role needs its password, scram-sha-256; the
+``postgres`` role's password is generated into the secrets folder (infra/secrets.py) and set on
+every start. Only the unix socket trusts the ``postgres`` role: the socket lives inside the cluster's
+0700 data folder, so only its owner (and root) can reach it, and the runner needs it to set the
+password the first time — and to re-configure a cluster initialised before passwords existed
+(its pg_hba.conf is rewritten on every start and reloaded). As root, initdb and
 the server run as the ``postgres`` OS user (initdb refuses root). Durability settings (fsync,
 synchronous_commit, full_page_writes) stay on.
 """
@@ -18,10 +24,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from infra import supervisor
+from infra import secrets, supervisor
 from infra.aio import run_sync
 from services import system
-from services.kernel.settings import Settings
+from services.kernel.settings import PG_USER, Settings, redact
 
 log = logging.getLogger("infra")
 
@@ -48,7 +54,16 @@ SERVER_SETTINGS: dict[str, str] = {
     "timezone": "'UTC'",
     "log_timezone": "'UTC'",
     "log_line_prefix": "'%m [%p] %q%u@%d '",
+    "password_encryption": "'scram-sha-256'",
 }
+
+PG_HBA = (
+    "# Written by infra/postgres.py on every start. The server listens on 127.0.0.1 only.\n"
+    "# The socket is inside the 0700 data folder: only its owner reaches it (used to set the password).\n"
+    "# TYPE  DATABASE  USER      ADDRESS        METHOD\n"
+    "local   all       postgres                 trust\n"
+    "host    all       all       127.0.0.1/32   scram-sha-256\n"
+)
 
 
 class PostgresError(RuntimeError):
@@ -144,22 +159,13 @@ def init_cluster(settings: Settings) -> bool:
             "-U",
             "postgres",
             "--auth-local=trust",
-            "--auth-host=trust",
+            "--auth-host=scram-sha-256",
             "--encoding=UTF8",
             "--no-locale",
         ],
         cwd=data,
         check_msg="initdb failed",
     )
-    hba = data / "pg_hba.conf"
-    hba.write_text(
-        "# Written by infra/postgres.py. The server listens on 127.0.0.1 only.\n"
-        "# TYPE  DATABASE  USER      ADDRESS        METHOD\n"
-        "local   all       postgres                 trust\n"
-        "host    all       postgres  127.0.0.1/32   trust\n"
-        "host    all       all       127.0.0.1/32   scram-sha-256\n"
-    )
-    _give_to_owner(hba)
     with open(data / "postgresql.conf", "a") as conf:
         conf.write("\n# Golden Bridge settings, rewritten on every start by infra/postgres.py\n")
         conf.write("include_if_exists = 'golden_bridge.conf'\n")
@@ -181,6 +187,34 @@ def write_server_conf(settings: Settings) -> None:
     path = data / "golden_bridge.conf"
     path.write_text("".join(f"{key} = {value}\n" for key, value in conf.items()))
     _give_to_owner(path)
+
+
+def write_hba(settings: Settings) -> bool:
+    """Write pg_hba.conf (password over TCP); True when it changed (a running server must reload)."""
+    hba = pgdata(settings) / "pg_hba.conf"
+    if hba.exists() and hba.read_text() == PG_HBA:
+        return False
+    hba.write_text(PG_HBA)
+    hba.chmod(0o600)
+    _give_to_owner(hba)
+    return True
+
+
+async def _set_password(settings: Settings, password: str, reload: bool) -> None:
+    """Over the socket (trusted for ``postgres`` only): give the role its password, reload pg_hba.conf."""
+    import asyncpg
+
+    conn = await asyncpg.connect(host=str(pgdata(settings)), port=settings.pg_port, user=PG_USER,
+                                 database="postgres", timeout=10)
+    try:
+        if reload:
+            await conn.execute("SELECT pg_reload_conf()")
+        # ALTER ROLE takes no parameters; the generated password is URL-safe base64, quoted anyway.
+        literal = "'" + password.replace("'", "''") + "'"
+        await conn.execute("SET password_encryption = 'scram-sha-256'")
+        await conn.execute(f"ALTER ROLE {PG_USER} PASSWORD {literal}")
+    finally:
+        await conn.close()
 
 
 # --------------------------------------------------------------------------- run
@@ -231,18 +265,24 @@ def start(settings: Settings) -> None:
         wait_answers(settings.admin_dsn, f"GB_PG_DSN (host {host})", EXTERNAL_TIMEOUT)
         log.info("using external PostgreSQL at host %s (%.1f s)", host, time.monotonic() - started)
         return
+    if not settings.pg_password:
+        raise PostgresError("no PostgreSQL password: set GB_PG_PASSWORD (infra.secrets.local_settings generates "
+                            "one in development)")
     ensure_installed()
     init_cluster(settings)
     write_server_conf(settings)
+    hba_changed = write_hba(settings)
     data = pgdata(settings)
-    if not is_running(settings):
+    running = is_running(settings)
+    if not running:
         if supervisor.port_in_use(settings.pg_port):
             raise PostgresError(
                 f"port {settings.pg_port} is already in use by another process; set GB_PG_PORT to another port"
             )
         logfile = log_path(settings)
-        logfile.parent.mkdir(parents=True, exist_ok=True)
-        logfile.touch()
+        secrets.restrict_dir(logfile.parent, secrets.data_dir_mode())
+        logfile.touch(mode=0o600)
+        logfile.chmod(0o600)
         _give_to_owner(logfile)
         result = _run(
             [
@@ -263,6 +303,9 @@ def start(settings: Settings) -> None:
             raise PostgresError(
                 f"pg_ctl start failed (exit {result.returncode}); last lines of {logfile}:\n{supervisor.tail(logfile)}"
             )
+    run_sync(_set_password(settings, settings.pg_password, reload=running and hba_changed))
+    if running and hba_changed:
+        log.info("PostgreSQL re-configured for password authentication (pg_hba.conf reloaded)")
     wait_answers(settings.admin_dsn, f"127.0.0.1:{settings.pg_port} (log: {log_path(settings)})")
     log.info("PostgreSQL ready on 127.0.0.1:%d (%.1f s)", settings.pg_port, time.monotonic() - started)
 
@@ -321,7 +364,8 @@ async def ensure_databases_async(settings: Settings) -> list[str]:
         await conn.close()
     for service, name in database_names(settings).items():
         if (error := await _answers(settings.dsn(service))) is not None:
-            raise PostgresError(f"cannot connect to the {service} database {name}: {error}")
+            raise PostgresError(f"cannot connect to the {service} database {name} "
+                                f"({redact(settings.dsn(service))}): {error}")
     return created
 
 

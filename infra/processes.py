@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
+from infra import acls
 from services import system
 from services.kernel.settings import Settings, load_settings
 
@@ -25,6 +26,9 @@ class AppProcess:
     env: dict[str, str] = field(default_factory=dict)
     #: GET this URL until it answers 200 to call the process ready; None: ready once running.
     ready_url: str | None = None
+    #: The Kafka principal it runs as (infra/acls.py); None: it opens no Kafka client and gets no
+    #: Kafka credentials at all.
+    kafka_principal: str | None = None
 
 
 def _healthz(port: int) -> str:
@@ -58,6 +62,7 @@ def app_processes(
             AppProcess(
                 name=f"{service}-relay",
                 argv=(python, "-m", "services.system", "relay", "--service", service),
+                kafka_principal=acls.relay_principal(service),
             ),
         ]
     return [
@@ -66,16 +71,19 @@ def app_processes(
             # The cross-service policy: funds arriving on a cadre's lead become a contribution on the secondment.
             name="funds-credit",
             argv=(python, "-m", "services.secondment.funds_credit"),
+            kafka_principal=acls.FUNDS_CREDIT,
         ),
         AppProcess(
             name="projector",
             argv=(python, "-m", "services.gateway.projector"),
+            kafka_principal=acls.PROJECTOR,
         ),
         AppProcess(
             name="gateway",
             argv=_uvicorn("services.gateway.app:app", host, s.gateway_port, python),
             env={f"GB_{d.name.upper()}_URL": d.base_url(s) for d in system.SERVICES},
             ready_url=_healthz(s.gateway_port),
+            kafka_principal=acls.GATEWAY,
         ),
     ]
 

@@ -20,6 +20,7 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from infra import secrets
 from infra.processes import AppProcess
 from services import system
 from services.kernel.settings import REPO_ROOT, Settings
@@ -83,11 +84,22 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 def child_env(settings: Settings, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a child that acts as this process does (its own Kafka principal included:
+    the tools and tests run as the operator); start_app narrows it to an application process's own."""
     env = dict(os.environ)
     env.update(settings_env(settings))
     env.update(extra or {})
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
+
+
+def kafka_credentials_env(settings: Settings, process: AppProcess) -> dict[str, str]:
+    """GB_KAFKA_USERNAME / GB_KAFKA_PASSWORD of ``process``'s own principal — set, and empty for a
+    process without one, so that it never falls back to the operator (services/kernel/settings.py)."""
+    principal = process.kafka_principal
+    if principal is None:
+        return {"GB_KAFKA_USERNAME": "", "GB_KAFKA_PASSWORD": ""}
+    return {"GB_KAFKA_USERNAME": principal, "GB_KAFKA_PASSWORD": secrets.kafka_password(settings, principal)}
 
 
 # --------------------------------------------------------------------------- liveness
@@ -170,7 +182,8 @@ def start_detached(
     """Start ``argv`` in a new session (its own process group), output appended to ``log_path``."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     pid_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as out:
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "ab") as out:
         out.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(argv)}\n".encode())
         out.flush()
         try:
@@ -276,7 +289,7 @@ def start_app(process: AppProcess, settings: Settings, *, ready_timeout: float =
         process.argv,
         log_path=logfile,
         pid_path=pid_file(settings, process.name),
-        env=child_env(settings, process.env),
+        env=child_env(settings, {**kafka_credentials_env(settings, process), **process.env}),
     )
     deadline = time.monotonic() + (ready_timeout if process.ready_url else SETTLE_SECONDS)
     while True:

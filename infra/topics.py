@@ -5,7 +5,8 @@ are left alone, but their partition count must match the spec (a different count
 stream ids between partitions): a mismatch fails loudly. Config drift is reported as a warning.
 
 Runnable: ``python -m infra.topics`` (the docker-compose ``topics`` service) waits up to 90 s for
-the broker at Settings.bootstrap_servers, then creates the topics.
+the broker at Settings.bootstrap_servers, then creates the ACLs of infra/acls.py and the topics, as
+the operator (GB_KAFKA_USERNAME / GB_KAFKA_PASSWORD).
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import for_code
 
+from infra import acls
 from infra.aio import run_sync
 from services import system
+from services.kernel.kafka import admin_client
 from services.kernel.settings import Settings, load_settings
 from services.kernel.topics import TopicSpec, event_log_topics
 
@@ -59,11 +62,12 @@ async def _config_drift(admin: AIOKafkaAdminClient, specs: Sequence[TopicSpec]) 
 
 
 async def ensure_topics(
-    bootstrap_servers: str, specs: Sequence[TopicSpec] | None = None, *, timeout_ms: int = 30000
+    settings: Settings, specs: Sequence[TopicSpec] | None = None, *, timeout_ms: int = 30000
 ) -> list[str]:
-    """Create every missing topic of ``specs`` (default: all_topics()); return the created names."""
+    """Create every missing topic of ``specs`` (default: all_topics()) as the settings' principal (the
+    operator); return the created names."""
     specs = list(all_topics() if specs is None else specs)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=timeout_ms)
+    admin = admin_client(settings, "gb-topics", request_timeout_ms=timeout_ms)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -118,7 +122,7 @@ def create_topics(settings: Settings | None = None, specs: Sequence[TopicSpec] |
     settings = settings or load_settings()
     started = time.monotonic()
     specs = list(all_topics() if specs is None else specs)
-    created = run_sync(ensure_topics(settings.bootstrap_servers, specs))
+    created = run_sync(ensure_topics(settings, specs))
     log.info(
         "topics ready: %s%s (%.1f s)",
         ", ".join(f"{s.name}×{s.partitions}" for s in specs),
@@ -133,7 +137,8 @@ async def _main(timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            await ensure_topics(settings.bootstrap_servers)
+            await acls.ensure_acls(settings)
+            await ensure_topics(settings)
             return
         except TopicMismatchError:
             raise

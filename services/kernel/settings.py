@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -15,6 +16,44 @@ DEV_TOKEN_SECRET = "dev-token-secret-change-me-outside-development"
 DEV_INTERNAL_SECRET = "dev-internal-secret-change-me-outside-development"
 #: A secret shorter than this (in bytes) is refused outside development.
 MIN_SECRET_BYTES = 32
+
+
+#: The Kafka principal of the runner, the tests and the developer's tools (a super user, infra/acls.py).
+KAFKA_OPERATOR = "operator"
+#: The PostgreSQL role every process connects as (its password: GB_PG_PASSWORD).
+PG_USER = "postgres"
+
+
+def secrets_dir(settings: Settings) -> Path:
+    """Where the local runner keeps the secrets it generated (infra/secrets.py); 0700, git-ignored."""
+    return settings.data_dir / "secrets"
+
+
+def _read_secret(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return ""
+
+
+def redact(dsn: str) -> str:
+    """``dsn`` with its password replaced by ``***``, for logs and error messages."""
+    parts = urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    netloc = parts.netloc.rpartition("@")
+    user = (parts.username or "")
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[2]}"))
+
+
+def _with_password(dsn: str, password: str) -> str:
+    """``dsn`` with ``password`` added unless it carries one already (or there is none to add)."""
+    parts = urlsplit(dsn)
+    if not password or parts.password is not None:
+        return dsn
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    user = userinfo if at else PG_USER
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{hostport}"))
 
 
 def _env(name: str, default: str) -> str:
@@ -64,12 +103,22 @@ class Settings:
     # Secret that signs the short-lived credential the gateway hands a service with each call; the
     # services accept no caller without it.
     internal_secret: str = field(default_factory=lambda: _env("GB_INTERNAL_SECRET", DEV_INTERNAL_SECRET))
+    # The password of the PostgreSQL role (scram-sha-256). The local runner generates it into the secrets
+    # folder; in development a process without the variable reads it from there.
+    pg_password: str = field(default_factory=lambda: _env("GB_PG_PASSWORD", ""))
+    # This process's own Kafka principal (SASL/SCRAM-SHA-512) and its password: the runner hands each
+    # process only its own (infra/supervisor.py). In development, a process started without either
+    # variable (the runner, tests, tools) is the operator, read from the secrets folder.
+    kafka_username: str = field(default_factory=lambda: _env("GB_KAFKA_USERNAME", ""))
+    kafka_password: str = field(default_factory=lambda: _env("GB_KAFKA_PASSWORD", ""))
     environment: str = field(default_factory=lambda: _env("GB_ENV", "development"))
     # How often the deadline engine runs (it raises each due item once, so more often is harmless).
     deadline_interval_seconds: float = field(default_factory=lambda: float(_env("GB_DEADLINE_INTERVAL", "3600")))
 
     def __post_init__(self) -> None:
-        if self.environment != "development":
+        if self.environment == "development":
+            self._development_credentials()
+        else:
             for name, value, default in (
                 ("GB_ADMIN_TOKEN", self.admin_token, DEV_ADMIN_TOKEN),
                 ("GB_TOKEN_SECRET", self.token_secret, DEV_TOKEN_SECRET),
@@ -82,6 +131,41 @@ class Settings:
                     raise ValueError(f"{name} is shorter than {MIN_SECRET_BYTES} bytes; outside development use "
                                      "a random value, e.g. from `python -c 'import secrets; "
                                      "print(secrets.token_urlsafe(48))'`")
+            self._refuse_weak_credentials()
+
+    def _development_credentials(self) -> None:
+        """Fill in the operator's credentials from the secrets folder, when nothing was said.
+
+        Only when the variables are absent altogether: the runner sets them (perhaps empty) for every
+        process it starts, so an application process never falls back to the operator."""
+        folder = secrets_dir(self)
+        if not self.kafka_username and not {"GB_KAFKA_USERNAME", "GB_KAFKA_PASSWORD"} & set(os.environ):
+            password = _read_secret(folder / "kafka" / KAFKA_OPERATOR)
+            if password:
+                object.__setattr__(self, "kafka_username", KAFKA_OPERATOR)
+                object.__setattr__(self, "kafka_password", password)
+        if not self.pg_password and not self.pg_dsn and "GB_PG_PASSWORD" not in os.environ:
+            object.__setattr__(self, "pg_password", _read_secret(folder / "postgres"))
+
+    def _refuse_weak_credentials(self) -> None:
+        """Outside development: the database password and a Kafka password given must be real secrets.
+
+        A process without a Kafka principal (a service's command API) needs no Kafka password; one that
+        builds a Kafka client without it is refused there (services/kernel/kafka.py)."""
+        hint = ("outside development use a random value, e.g. "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
+        in_dsn = urlsplit(self.pg_dsn).password if self.pg_dsn else None
+        pg_name, pg_value = ("the password in GB_PG_DSN", in_dsn) if in_dsn else ("GB_PG_PASSWORD", self.pg_password)
+        if not pg_value:
+            raise ValueError(f"GB_PG_PASSWORD must be set outside development (GB_ENV={self.environment}): "
+                             "PostgreSQL is reached with password authentication only")
+        if len(pg_value.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"{pg_name} is shorter than {MIN_SECRET_BYTES} bytes; {hint}")
+        if self.kafka_username and not self.kafka_password:
+            raise ValueError(f"GB_KAFKA_PASSWORD must be set for the Kafka principal {self.kafka_username!r} "
+                             f"outside development (GB_ENV={self.environment})")
+        if self.kafka_password and len(self.kafka_password.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"GB_KAFKA_PASSWORD is shorter than {MIN_SECRET_BYTES} bytes; {hint}")
 
     @property
     def bootstrap_servers(self) -> str:
@@ -92,15 +176,15 @@ class Settings:
         name = f"gb_{database}"
         if self.pg_dsn:
             base, _, _ = self.pg_dsn.rpartition("/")
-            return f"{base}/{name}"
-        return f"postgresql://postgres@127.0.0.1:{self.pg_port}/{name}"
+            return _with_password(f"{base}/{name}", self.pg_password)
+        return _with_password(f"postgresql://{PG_USER}@127.0.0.1:{self.pg_port}/{name}", self.pg_password)
 
     @property
     def admin_dsn(self) -> str:
         """DSN of the server's maintenance database, used only to create service databases."""
         if self.pg_dsn:
-            return self.pg_dsn
-        return f"postgresql://postgres@127.0.0.1:{self.pg_port}/postgres"
+            return _with_password(self.pg_dsn, self.pg_password)
+        return _with_password(f"postgresql://{PG_USER}@127.0.0.1:{self.pg_port}/postgres", self.pg_password)
 
     def service_port(self, service: str, default: int) -> int:
         """The port of a service's internal command API (``GB_<SERVICE>_PORT``, else ``default``)."""

@@ -16,11 +16,10 @@ from decimal import Decimal
 
 import asyncpg
 import httpx
-from aiokafka.admin import AIOKafkaAdminClient
 
 from infra import supervisor
 from infra.processes import get_process
-from services.kernel.kafka import event_consumer, topic_partitions
+from services.kernel.kafka import admin_client, event_consumer, topic_partitions
 from services.kernel.settings import Settings
 from services.kernel.topics import event_topic
 from services.secondment.contract.service import FUNDS_CREDIT_GROUP
@@ -90,7 +89,7 @@ async def test_killing_the_policy_mid_flow_records_each_contribution_once(
 async def _policy_caught_up(settings: Settings) -> None:
     """Wait until the live policy's group has committed every investment event on the topic now."""
     consumer = event_consumer(settings, "gb-test-funds-credit-ends")
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = admin_client(settings, "gb-test-funds-credit-ends")
     await consumer.start()
     await admin.start()
     try:

@@ -1,7 +1,9 @@
 """docker-compose.yml describes the same system as the local runner (infra/*.py).
 
 No Docker needed: the compose file is read as YAML and compared with the runner's own data
-(infra/processes.py, infra/kafka.py NODE_PROPERTIES, infra/topics.py, infra/postgres.py).
+(infra/processes.py, infra/kafka.py NODE_PROPERTIES, infra/acls.py, infra/topics.py, infra/postgres.py).
+Compose's ``${VAR:?…}`` / ``${VAR:-default}`` are interpolated as docker compose would, with a
+distinct 48-character stand-in for every required variable.
 """
 
 from __future__ import annotations
@@ -16,14 +18,36 @@ import pytest
 import yaml
 
 import infra.topics
-from infra import kafka, postgres
+from infra import acls, kafka, postgres
 from infra.processes import app_processes
 from services import system
-from services.kernel.settings import REPO_ROOT, Settings
+from services.kernel.kafka import SASL_MECHANISM
+from services.kernel.settings import KAFKA_OPERATOR, REPO_ROOT, Settings
 
-COMPOSE: dict[str, Any] = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
+COMPOSE_TEXT = (REPO_ROOT / "docker-compose.yml").read_text()
+#: ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}
+VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
+#: Variables that hold a secret, by name.
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN")
+
+
+def stand_in(name: str) -> str:
+    """What a required variable is set to in these tests: distinct per name, over 32 bytes."""
+    return f"{name.lower()}-{'x' * 48}"
+
+
+def interpolate(text: str) -> str:
+    def value(match: re.Match[str]) -> str:
+        op, arg = match["op"], match["arg"]
+        if op and op.endswith("-"):
+            return arg
+        return stand_in(match["name"])
+    return VARIABLE.sub(value, text.replace("$$", "\0")).replace("\0", "$")
+
+
+COMPOSE: dict[str, Any] = yaml.safe_load(interpolate(COMPOSE_TEXT))
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
-INFRA_SERVICES = {"kafka", "postgres", "topics"}
+INFRA_SERVICES = {"kafka-format", "kafka", "postgres", "topics"}
 PROCESS_NAMES = [p.name for p in app_processes(Settings())]
 #: Properties that name addresses, which necessarily differ between the host and containers.
 ADDRESS_PROPERTIES = {"listeners", "advertised.listeners", "controller.quorum.voters", "log.dirs"}
@@ -34,6 +58,8 @@ def compose_settings(service: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
     for name in list(os.environ):
         if name.startswith("GB_"):
             monkeypatch.delenv(name)
+    # Compose sets no GB_KAFKA_* for a process without a principal; the runner sets them empty.
+    monkeypatch.setenv("GB_KAFKA_USERNAME", "")
     for name, value in (SERVICES[service].get("environment") or {}).items():
         monkeypatch.setenv(name, str(value))
     return Settings()
@@ -86,18 +112,72 @@ def test_app_ports_env_and_healthchecks_agree(name: str, monkeypatch: pytest.Mon
         assert "ports" not in service
 
 
-def test_gateway_port_is_published(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gateway_port_is_published_on_loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = compose_settings("gateway", monkeypatch)
-    assert f"{settings.gateway_port}:{settings.gateway_port}" in SERVICES["gateway"]["ports"]
+    assert SERVICES["gateway"]["ports"] == [f"127.0.0.1:{settings.gateway_port}:{settings.gateway_port}"]
     assert settings.gateway_port == 8000
+
+
+def test_no_port_is_published_on_all_interfaces_by_default() -> None:
+    for name, service in SERVICES.items():
+        for port in service.get("ports") or []:
+            spec = port if isinstance(port, str) else f"{port.get('host_ip', '')}:{port.get('published')}:"
+            host = spec.rsplit(":", 2)[0] if spec.count(":") >= 2 else ""
+            assert host == "127.0.0.1", f"{name} publishes {port!r} beyond 127.0.0.1 by default"
+
+
+def test_no_secret_has_a_default() -> None:
+    for match in VARIABLE.finditer(COMPOSE_TEXT):
+        if SECRET_NAME.search(match["name"]):
+            assert match["op"] == ":?", f"${{{match['name']}}} must be required (${{VAR:?message}}), with no default"
+    raw: dict[str, Any] = yaml.safe_load(COMPOSE_TEXT)
+    for name, service in raw["services"].items():
+        for key, value in (service.get("environment") or {}).items():
+            if SECRET_NAME.search(key) or "JAAS" in key:
+                assert "${" in str(value), f"{name}: {key} is written in the file instead of required"
+
+
+def test_every_process_and_the_services_get_the_required_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [*PROCESS_NAMES, "topics"]:
+        env = SERVICES[name]["environment"]
+        for var in ("GB_ADMIN_TOKEN", "GB_TOKEN_SECRET", "GB_INTERNAL_SECRET", "GB_PG_PASSWORD"):
+            assert env.get(var) == stand_in(var), f"{name} must get {var}"
+        assert env["GB_ENV"] == "production"
+        compose_settings(name, monkeypatch)  # accepted: no default and no short secret
+
+
+def test_each_process_gets_only_its_own_kafka_principal(monkeypatch: pytest.MonkeyPatch) -> None:
+    for process in app_processes(Settings()):
+        settings = compose_settings(process.name, monkeypatch)
+        principal = process.kafka_principal
+        assert settings.kafka_username == (principal or "")
+        expected = stand_in(f"GB_KAFKA_{principal.upper().replace('-', '_')}_PASSWORD") if principal else ""
+        assert settings.kafka_password == expected, process.name
+    topics = compose_settings("topics", monkeypatch)
+    assert (topics.kafka_username, topics.kafka_password) == (KAFKA_OPERATOR, stand_in("GB_KAFKA_OPERATOR_PASSWORD"))
+
+
+def test_kafka_is_formatted_with_every_principal() -> None:
+    job = SERVICES["kafka-format"]
+    assert job["image"] == SERVICES["kafka"]["image"]
+    assert job["environment"]["CLUSTER_ID"] == SERVICES["kafka"]["environment"]["CLUSTER_ID"]
+    assert job["environment"]["GB_KAFKA_PRINCIPALS"].split() == acls.principals()
+    for principal in acls.principals():
+        var = f"GB_KAFKA_{principal.upper().replace('-', '_')}_PASSWORD"
+        assert job["environment"][var] == stand_in(var)
+    script = "".join(job["command"])
+    assert "kafka-storage.sh format --ignore-formatted" in script and f"{SASL_MECHANISM}=[name=" in script
+    assert SERVICES["kafka"]["depends_on"]["kafka-format"]["condition"] == "service_completed_successfully"
 
 
 def test_apps_reach_the_compose_infrastructure(monkeypatch: pytest.MonkeyPatch) -> None:
     pg_password = SERVICES["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    assert pg_password == stand_in("GB_PG_PASSWORD")
+    assert SERVICES["postgres"]["environment"]["POSTGRES_HOST_AUTH_METHOD"] == "scram-sha-256"
     advertised = SERVICES["kafka"]["environment"]["KAFKA_ADVERTISED_LISTENERS"]
     for name in PROCESS_NAMES:
         settings = compose_settings(name, monkeypatch)
-        assert f"PLAINTEXT://{settings.bootstrap_servers}" == advertised
+        assert f"CLIENT://{settings.bootstrap_servers}" == advertised
         dsn = urlsplit(settings.dsn("membership"))
         assert (dsn.hostname, dsn.port, dsn.password) == ("postgres", 5432, pg_password)
         for service in system.SERVICES:
@@ -121,9 +201,12 @@ def test_kafka_node_settings_match_the_runner() -> None:
     assert kafka_service["image"] == f"apache/kafka:{kafka.KAFKA_VERSION}"
     for prop, value in kafka.NODE_PROPERTIES.items():
         assert env.get(kafka.compose_env_name(prop)) == value, prop
+    # The broker's own logins, with its password required from the environment.
+    for prop, value in kafka.secret_properties(stand_in("GB_KAFKA_BROKER_PASSWORD")).items():
+        assert env.get(kafka.compose_env_name(prop)) == value, prop
     # Nothing set in compose that the runner does not set, and vice versa.
-    runner_props = set(kafka.server_properties(Settings()))
-    assert runner_props == set(kafka.NODE_PROPERTIES) | ADDRESS_PROPERTIES
+    runner_props = set(kafka.server_properties(Settings())) | set(kafka.SECRET_PROPERTIES)
+    assert runner_props == set(kafka.NODE_PROPERTIES) | ADDRESS_PROPERTIES | set(kafka.SECRET_PROPERTIES)
     compose_props = {kafka.compose_env_name(p) for p in runner_props}
     assert {k for k in env if k.startswith("KAFKA_") and k != "KAFKA_HEAP_OPTS"} == compose_props
     # Static single-voter quorum on the controller listener, as in the runner.
