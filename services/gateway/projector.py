@@ -40,13 +40,14 @@ async def run(settings: Settings, schema: str, stop: asyncio.Event, *, until_cau
 
 
 async def main(schema: str, until_caught_up: bool) -> None:
+    settings = load_settings()  # a missing or default secret is fatal, never retried
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     while not stop.is_set():
         try:
-            applied = await run(load_settings(), schema, stop, until_caught_up=until_caught_up)
+            applied = await run(settings, schema, stop, until_caught_up=until_caught_up)
             log.info("projected %d events into schema %s", applied, schema)
             if until_caught_up:
                 return
