@@ -12,6 +12,7 @@ import orjson
 from fastapi import FastAPI
 
 from services import system
+from services.gateway import throttle
 from services.gateway.api import (
     audit,
     branches,
@@ -27,6 +28,7 @@ from services.gateway.api import (
     transfers,
 )
 from services.gateway.commands import command_router
+from services.gateway.token_registry import token_registry
 from services.kernel.http import BodySizeLimit, install_problem_handlers
 from services.kernel.kafka import event_consumer
 from services.kernel.settings import load_settings
@@ -66,7 +68,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.kafka = event_consumer(settings, "gb-gateway-health")
     await app.state.kafka.start()
     try:
-        yield
+        async with token_registry(settings.dsn(system.READ_MODEL_DATABASE)) as app.state.tokens:
+            yield
     finally:
         await app.state.kafka.stop()
         for client in app.state.services.values():
@@ -77,6 +80,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     app = FastAPI(title="Golden Bridge API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     install_problem_handlers(app)
+    throttle.install(app)
     for module in (branches, members, transfers, development, dues, organisations, reports, audit, tokens, health):
         app.include_router(module.router)
     app.include_router(command_router(system.SERVICES))

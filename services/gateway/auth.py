@@ -1,8 +1,17 @@
-"""Bearer-token authentication: the development admin token and signed tokens for everyone else."""
+"""Bearer-token authentication: the bootstrap administrator token and signed tokens for everyone else.
+
+A signed token (HS256 with ``GB_TOKEN_SECRET``) carries its holder, an expiry (``exp``) and an id
+(``jti``); a token whose id the county revoked is refused (services/gateway/token_registry.py), and a
+client that keeps sending bad tokens is slowed down (services/gateway/throttle.py). The administrator
+token (``GB_ADMIN_TOKEN``) bootstraps the first tokens: its development default is accepted only with
+``GB_ENV=development`` — elsewhere the settings refuse to start without a secret of at least 32 bytes.
+"""
 
 from __future__ import annotations
 
 import hmac
+import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -10,32 +19,65 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from services.gateway.throttle import FailedAuthentications, client_address
+from services.gateway.token_registry import TokenRegistry
 from services.kernel.settings import Settings
 from services.pure.errors import Forbidden, Unauthorized
 from services.pure.identity import Actor, Role
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <token>`")
 ISSUER = "golden-bridge-gateway"
+#: The subject of the bootstrap administrator token.
+BOOTSTRAP_ADMIN = "dev-admin"
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssuedToken:
+    token: str
+    token_id: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class Bearer:
+    """An authenticated caller and the id of the token it showed (None for the bootstrap token)."""
+
+    actor: Actor
+    token_id: str | None
+
+
+def new_token(settings: Settings, actor: Actor, *, days: int = 30) -> IssuedToken:
+    """A signed token for ``actor`` with a fresh id, valid for ``days``."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    token_id = uuid.uuid4().hex
+    expires = now + timedelta(days=days)
+    claims = {
+        "iss": ISSUER, "sub": actor.subject, "role": actor.role.value, "org": actor.org_id,
+        "iat": now, "exp": expires, "jti": token_id,
+    }
+    return IssuedToken(token=jwt.encode(claims, settings.token_secret, algorithm="HS256"), token_id=token_id,
+                       expires_at=expires)
 
 
 def issue_token(settings: Settings, actor: Actor, *, days: int = 30) -> str:
-    now = datetime.now(UTC)
-    claims = {
-        "iss": ISSUER, "sub": actor.subject, "role": actor.role.value, "org": actor.org_id,
-        "iat": now, "exp": now + timedelta(days=days),
-    }
-    return jwt.encode(claims, settings.token_secret, algorithm="HS256")
+    return new_token(settings, actor, days=days).token
+
+
+def read_token(settings: Settings, token: str) -> Bearer:
+    """Who a token names, if its signature, issuer and expiry hold; else :class:`Unauthorized`."""
+    if hmac.compare_digest(token.encode(), settings.admin_token.encode()):
+        return Bearer(actor=Actor(subject=BOOTSTRAP_ADMIN, role=Role.COUNTY_ADMIN), token_id=None)
+    try:
+        claims = jwt.decode(token, settings.token_secret, algorithms=["HS256"], issuer=ISSUER,
+                            options={"require": ["exp", "sub", "role", "jti"]})
+        actor = Actor(subject=claims["sub"], role=Role(claims["role"]), org_id=claims.get("org"))
+        return Bearer(actor=actor, token_id=str(claims["jti"]))
+    except (jwt.PyJWTError, ValueError) as exc:
+        raise Unauthorized(f"the bearer token is not valid ({exc}); ask an administrator for a new one") from None
 
 
 def actor_from_token(settings: Settings, token: str) -> Actor:
-    if hmac.compare_digest(token.encode(), settings.admin_token.encode()):
-        return Actor(subject="dev-admin", role=Role.COUNTY_ADMIN)
-    try:
-        claims = jwt.decode(token, settings.token_secret, algorithms=["HS256"], issuer=ISSUER,
-                            options={"require": ["exp", "sub", "role"]})
-        return Actor(subject=claims["sub"], role=Role(claims["role"]), org_id=claims.get("org"))
-    except (jwt.PyJWTError, ValueError) as exc:
-        raise Unauthorized(f"the bearer token is not valid ({exc}); ask an administrator for a new one") from None
+    return read_token(settings, token).actor
 
 
 async def current_actor(
@@ -44,7 +86,16 @@ async def current_actor(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("send `Authorization: Bearer <token>`; see the README for the development token")
     settings: Settings = request.app.state.settings
-    return actor_from_token(settings, credentials.credentials)
+    tokens: TokenRegistry = request.app.state.tokens
+    try:
+        bearer = read_token(settings, credentials.credentials)
+        if bearer.token_id is not None and tokens.is_revoked(bearer.token_id):
+            raise Unauthorized("this token was revoked; ask an administrator for a new one")
+    except Unauthorized:
+        failures: FailedAuthentications = request.app.state.auth_failures
+        failures.failed(client_address(request))  # 429 instead, once this client has failed too often
+        raise
+    return bearer.actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

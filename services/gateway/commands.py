@@ -1,5 +1,6 @@
 """Publishes every service's command route rows under /v1: validate the body, check the role, forward
-to the owning service with the caller's identity and retry key, and pass its answer through.
+to the owning service with the caller's identity (in a credential signed for that one call) and retry
+key, and pass its answer through.
 
 The rows come from each service's contract, so the OpenAPI page documents every body, role and scope
 while the forwarding, the role pre-check and the problem+json pass-through are written once.
@@ -18,10 +19,12 @@ from fastapi.responses import Response
 
 from services.gateway.api.deps import service_client
 from services.gateway.auth import CurrentActor, require
+from services.kernel import credential
 from services.kernel.bodies import body_model
 from services.kernel.command_api import Accepted
 from services.kernel.routes import CommandRoute
 from services.kernel.service import ServiceDefinition
+from services.kernel.settings import Settings
 from services.pure.errors import Unavailable
 from services.pure.identity import Actor, Role
 
@@ -48,7 +51,7 @@ def publish(router: APIRouter, route: CommandRoute[Any], service: str) -> None:
     async def endpoint(request: Request, actor: Actor, **_: Any) -> Response:
         require(actor, action, *route.roles)
         params = {k: str(v) for k, v in request.path_params.items()}
-        upstream = await forward(service_client(request, service), request, actor, route.path.format(**params))
+        upstream = await forward(request, service, actor, route.path.format(**params))
         where = None
         if route.location and upstream.status_code == 201:
             where = route.location.format(**params, id=upstream.json()["id"])
@@ -87,13 +90,28 @@ def command_router(services: Iterable[ServiceDefinition]) -> APIRouter:
 _FORWARDED = ("idempotency-key", "x-correlation-id", "content-type")
 
 
-async def forward(client: httpx.AsyncClient, request: Request, actor: Actor, path: str) -> httpx.Response:
+async def forward(request: Request, service: str, actor: Actor, path: str) -> httpx.Response:
+    """POST the client's body to ``service`` at ``path`` as ``actor``, with its retry key and correlation id."""
     headers = {k: v for k, v in request.headers.items() if k.lower() in _FORWARDED}
-    headers.update(actor.headers())
+    return await call_service(request, service, actor, "POST", path, content=await request.body(), headers=headers)
+
+
+async def call_service(request: Request, service: str, actor: Actor, method: str, path: str, *,
+                       content: bytes = b"", params: dict[str, str] | None = None,
+                       headers: dict[str, str] | None = None) -> httpx.Response:
+    """Call a service's internal API as ``actor``: the request is built first, then signed for exactly
+    what goes on the wire (method, raw path and query, body) and for that service only."""
+    settings: Settings = request.app.state.settings
+    client = service_client(request, service)
+    outgoing = client.build_request(method, path, content=content, params=params, headers=headers)
+    raw_path, _, query = outgoing.url.raw_path.partition(b"?")
+    outgoing.headers["Authorization"] = "Bearer " + credential.sign(
+        settings.internal_secret, audience=service, actor=actor, method=method,
+        request_target=credential.target(raw_path, query), body=content)
     try:
-        return await client.post(path, content=await request.body(), headers=headers)
+        return await client.send(outgoing)
     except httpx.TransportError as exc:
-        raise Unavailable(f"the owning service did not answer ({exc.__class__.__name__}); retry with the same "
+        raise Unavailable(f"the {service} service did not answer ({exc.__class__.__name__}); retry with the same "
                           "Idempotency-Key — a retry never applies a command twice") from None
 
 

@@ -1,8 +1,10 @@
 """A service's internal command API: forwarded requests → commands → handlers → 201 with the position.
 
 Every event-sourced service builds its API from this one piece: the gateway authenticates callers and
-forwards who they are (``X-GB-*`` headers); here the body becomes a command with the actor, today's
-date, the path parameters and — for a new record — a fresh id, and the service's handler runs it.
+forwards who they are in a credential it signs for this one request (services/kernel/credential.py);
+every route here, the audit read included, refuses a request without one (401). The body becomes a
+command with the actor, today's date, the path parameters and — for a new record — a fresh id, and
+the service's handler runs it.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 
 from services.kernel.bodies import body_model, to_command
+from services.kernel.credential import CredentialCheck, target
 from services.kernel.http import command_meta
 from services.kernel.routes import CommandRoute
 from services.kernel.store import AppendResult, CommandMeta, EventStore, verify_stream
-from services.pure.errors import Forbidden, Unauthorized
+from services.pure.errors import Forbidden
 from services.pure.identity import Actor, Role
 
 
@@ -37,12 +40,13 @@ class Accepted(BaseModel):
     replayed: bool = Field(False, description="True when this is the stored answer to a retried Idempotency-Key.")
 
 
-def _actor(request: Request) -> Actor:
-    # The gateway authenticates callers and forwards who they are; these APIs are internal only.
-    actor = Actor.from_headers(request.headers)
-    if actor is None:
-        raise Unauthorized("missing X-GB-Actor / X-GB-Role: call the service through the gateway")
-    return actor
+async def _actor(request: Request) -> Actor:
+    # Only the gateway's credential, checked against this very request, says who is calling.
+    check: CredentialCheck = request.app.state.credentials
+    return check.actor(request.headers.get("authorization"), method=request.method,
+                       request_target=target(request.scope.get("raw_path") or request.url.path.encode(),
+                                             request.scope.get("query_string", b"")),
+                       body=await request.body())
 
 
 async def _meta(request: Request, actor: Annotated[Actor, Depends(_actor)]) -> CommandMeta:

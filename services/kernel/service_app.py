@@ -11,6 +11,7 @@ import asyncpg
 from fastapi import FastAPI
 
 from services.kernel.command_api import CommandApi
+from services.kernel.credential import CredentialCheck
 from services.kernel.http import BodySizeLimit, install_problem_handlers
 from services.kernel.service import ServiceDefinition
 from services.kernel.settings import Settings, load_settings
@@ -33,6 +34,8 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings = load_settings()
+        # Only calls the gateway signed for this service are served (services/kernel/credential.py).
+        app.state.credentials = CredentialCheck(secret=settings.internal_secret, audience=service.name)
         pool = await asyncpg.create_pool(settings.dsn(service.database), min_size=2, max_size=20)
         store: EventStore[Any] = EventStore(pool, service.registry)
         await store.start()
@@ -51,7 +54,8 @@ def create_service_app(
 
     app = FastAPI(
         title=f"Golden Bridge — {service.name} (internal)",
-        description=f"Command API of the {service.name} service. Clients use the gateway, which authenticates them.",
+        description=f"Command API of the {service.name} service. Clients use the gateway, which authenticates them "
+                    "and signs each call it forwards; any other caller gets 401.",
         lifespan=lifespan,
     )
     install_problem_handlers(app)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from services.gateway.api.access import operation
-from services.gateway.api.deps import service_client
 from services.gateway.auth import CurrentActor
-from services.pure.errors import Unavailable
+from services.gateway.commands import call_service
 from services.pure.identity import Role
 
 #: The services that own records: those of services/system.py (tests/unit/gateway/test_audit_services.py).
@@ -32,10 +32,7 @@ async def stream_history(
     in order, and whether its per-record hash chain verifies (an edited or deleted event breaks it).
     County administrators only."""
     params = {k: str(v) for k, v in (("up_to_version", up_to_version), ("as_of", as_of)) if v is not None}
-    try:
-        upstream = await service_client(request, service).get(f"/audit/streams/{stream_id}", params=params,
-                                                              headers=actor.headers())
-    except Exception as exc:
-        raise Unavailable(f"the {service} service did not answer ({exc.__class__.__name__})") from None
+    upstream = await call_service(request, service, actor, "GET", f"/audit/streams/{quote(stream_id, safe='')}",
+                                  params=params)
     return Response(upstream.content, status_code=upstream.status_code,
                     media_type=upstream.headers.get("content-type", "application/json"))

@@ -1,19 +1,25 @@
-"""Tokens: administrators issue bearer tokens for secretaries, committees, hosts and members."""
+"""Tokens: the county issues bearer tokens, lists who holds which, and revokes them."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 
 from services.gateway.api.access import operation
-from services.gateway.api.deps import SettingsDep
-from services.gateway.auth import CurrentActor, issue_token
-from services.pure.errors import DomainError
+from services.gateway.api.deps import Limit, SettingsDep
+from services.gateway.auth import BOOTSTRAP_ADMIN, CurrentActor, new_token
+from services.gateway.token_registry import TokenIssued, TokenRecord, TokenRegistry, TokenRevoked
+from services.kernel.store import CommandMeta
+from services.pure.errors import DomainError, NotFound
 from services.pure.identity import Actor, Role
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
+_COUNTY = (Role.COUNTY_ADMIN,)
+TokenId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The token's id (`token_id`, its `jti`).")]
 
 
 class TokenRequest(BaseModel):
@@ -33,18 +39,124 @@ class TokenRequest(BaseModel):
 
 
 class TokenResponse(BaseModel):
-    token: str
+    token: str = Field(description="The bearer token. It is shown once: only its id is recorded.")
+    token_id: str = Field(description="The id to revoke the token by.")
+    expires_at: datetime
     subject: str
     role: Role
     org_id: str | None
 
 
-@operation(router, "", method="POST", status_code=201, roles=(Role.COUNTY_ADMIN,), action="issue tokens",
+class RevocationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[StrictStr, Field(min_length=1, max_length=500)] | None = Field(
+        None, description="Why the token is revoked (lost, leaked, holder left the post…).")
+
+
+class TokenView(BaseModel):
+    """One token as recorded: its holder and life, who issued it and when, who revoked it and when."""
+
+    token_id: str
+    subject: str
+    role: str
+    org_id: str | None
+    expires_at: datetime
+    issued_by: str
+    issued_at: datetime
+    revoked_by: str | None = None
+    revoked_at: datetime | None = None
+    reason: str | None = None
+
+
+class TokenEvent(BaseModel):
+    """One issuance or revocation, in the order they were recorded."""
+
+    position: int
+    kind: Literal["issued", "revoked"]
+    token_id: str
+    by: str = Field(description="Who issued or revoked the token.")
+    at: datetime
+    subject: str | None = None
+    role: str | None = None
+    org_id: str | None = None
+    expires_at: datetime | None = None
+    reason: str | None = None
+
+
+class TokenEvents(BaseModel):
+    items: list[TokenEvent]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+
+
+def _registry(request: Request) -> TokenRegistry:
+    tokens: TokenRegistry = request.app.state.tokens
+    return tokens
+
+
+def _meta(request: Request, actor: Actor) -> CommandMeta:
+    return CommandMeta(actor=actor.label, occurred_at=datetime.now(UTC),
+                       correlation_id=request.headers.get("x-correlation-id") or str(uuid.uuid4()))
+
+
+def _view(record: TokenRecord) -> TokenView:
+    return TokenView(**record.__dict__)
+
+
+@operation(router, "", method="POST", status_code=201, roles=_COUNTY, action="issue tokens",
            scope="a token for anyone; administrator tokens only by the bootstrap administrator")
-async def issue(body: TokenRequest, actor: CurrentActor, settings: SettingsDep) -> TokenResponse:
-    """Issue a signed bearer token (county administrators only)."""
-    if body.role is Role.COUNTY_ADMIN and actor.subject != "dev-admin":
+async def issue(body: TokenRequest, actor: CurrentActor, settings: SettingsDep, request: Request) -> TokenResponse:
+    """Issue a signed bearer token with an expiry and an id (county administrators only). The issuance is
+    recorded — who the token is for, until when, by whom — but never the token itself."""
+    if body.role is Role.COUNTY_ADMIN and actor.subject != BOOTSTRAP_ADMIN:
         raise DomainError("only the bootstrap administrator issues administrator tokens")
     who = Actor(subject=body.subject, role=body.role, org_id=body.org_id)
-    return TokenResponse(token=issue_token(settings, who, days=body.days), subject=who.subject, role=who.role,
-                         org_id=who.org_id)
+    issued = new_token(settings, who, days=body.days)
+    await _registry(request).issued(TokenIssued(token_id=issued.token_id, subject=who.subject, role=who.role.value,
+                                                org_id=who.org_id, expires_at=issued.expires_at),
+                                    _meta(request, actor))
+    return TokenResponse(token=issued.token, token_id=issued.token_id, expires_at=issued.expires_at,
+                         subject=who.subject, role=who.role, org_id=who.org_id)
+
+
+@operation(router, "", roles=_COUNTY, action="read the record of tokens", scope="every token issued here",
+           response_model=TokenEvents)
+async def history(
+    actor: CurrentActor, request: Request, limit: Limit = 100,
+    cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,18}$", description="`next_cursor` of the previous page.")]
+    = None,
+) -> TokenEvents:
+    """Every issuance and revocation of a token, oldest first: whose token, until when, by whom and when."""
+    recorded = await _registry(request).history(int(cursor or 0), limit + 1)
+    items = []
+    for r in recorded[:limit]:
+        event: Any = r.event
+        common: dict[str, Any] = {"position": r.envelope.position, "token_id": event.token_id,
+                                  "by": r.envelope.actor, "at": r.envelope.time}
+        if isinstance(event, TokenIssued):
+            items.append(TokenEvent(kind="issued", subject=event.subject, role=event.role, org_id=event.org_id,
+                                    expires_at=event.expires_at, **common))
+        elif isinstance(event, TokenRevoked):
+            items.append(TokenEvent(kind="revoked", reason=event.reason, **common))
+    next_cursor = str(items[-1].position) if len(recorded) > limit and items else None
+    return TokenEvents(items=items, next_cursor=next_cursor)
+
+
+@operation(router, "/{token_id}", roles=_COUNTY, action="read the record of tokens", scope="every token issued here",
+           response_model=TokenView)
+async def get_token(token_id: TokenId, actor: CurrentActor, request: Request) -> TokenView:
+    """One token's record: its holder, expiry, who issued it and when, and its revocation if any."""
+    record = await _registry(request).record(token_id)
+    if record is None:
+        raise NotFound(f"no token {token_id} was issued here")
+    return _view(record)
+
+
+@operation(router, "/{token_id}/revocation", method="POST", roles=_COUNTY, action="revoke tokens",
+           scope="every token issued here", response_model=TokenView)
+async def revoke(token_id: TokenId, actor: CurrentActor, request: Request,
+                 body: RevocationRequest | None = None) -> TokenView:
+    """Revoke a token by its id: from now on it is refused with 401. The revocation is recorded with who
+    made it and when. (The bootstrap administrator token has no id: change `GB_ADMIN_TOKEN` instead.)"""
+    reason = body.reason if body is not None else None
+    return _view(await _registry(request).revoke(token_id, reason, _meta(request, actor)))
