@@ -41,8 +41,14 @@ def _healthz(port: int) -> str:
 UVICORN_SPEED_FLAGS = ("--loop", "uvloop", "--http", "httptools")
 
 
+#: No process sits behind a proxy by default: X-Forwarded-For is not believed, so a client cannot change
+#: the address the gateway slows failed authentication by (behind a real proxy, set --forwarded-allow-ips).
+UVICORN_NO_PROXY = ("--no-proxy-headers",)
+
+
 def _uvicorn(app: str, host: str, port: int, python: str) -> tuple[str, ...]:
-    return (python, "-m", "uvicorn", app, "--host", host, "--port", str(port), *UVICORN_SPEED_FLAGS)
+    return (python, "-m", "uvicorn", app, "--host", host, "--port", str(port), *UVICORN_SPEED_FLAGS,
+            *UVICORN_NO_PROXY)
 
 
 def app_processes(
