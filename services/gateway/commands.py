@@ -17,7 +17,7 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from services.gateway.api.deps import service_client
+from services.gateway.api.deps import PathId, service_client
 from services.gateway.auth import CurrentActor, require
 from services.kernel import credential
 from services.kernel.bodies import body_model
@@ -61,7 +61,7 @@ def publish(router: APIRouter, route: CommandRoute[Any], service: str) -> None:
         inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
         inspect.Parameter("actor", inspect.Parameter.KEYWORD_ONLY, annotation=CurrentActor),
         inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=body),
-        *(inspect.Parameter(p, inspect.Parameter.KEYWORD_ONLY, annotation=str) for p in _PARAM.findall(route.path)),
+        *(inspect.Parameter(p, inspect.Parameter.KEYWORD_ONLY, annotation=PathId) for p in _PARAM.findall(route.path)),
     ]
     endpoint.__signature__ = inspect.Signature(parameters, return_annotation=Response)  # type: ignore[attr-defined]
     roles = ", ".join(r.value for r in route.roles)

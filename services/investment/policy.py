@@ -15,6 +15,8 @@ from datetime import date
 from decimal import Decimal
 from itertools import pairwise
 
+from services.pure.errors import NoPolicyInForce
+
 
 @dataclass(frozen=True, kw_only=True)
 class RewardTier:
@@ -80,5 +82,5 @@ def investment_policy_on(
     """
     in_force = [p for p in policies if p.effective_from <= day]
     if not in_force:
-        raise LookupError(f"no investment policy in force on {day}")
+        raise NoPolicyInForce(f"no investment policy is in force on {day}; check the date")
     return max(in_force, key=lambda p: p.effective_from)

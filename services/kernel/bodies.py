@@ -11,11 +11,16 @@ import dataclasses
 import types
 import typing
 from collections.abc import Iterable
-from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from datetime import date
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, create_model
 
-_STRICT: dict[Any, Any] = {int: StrictInt, str: StrictStr, bool: StrictBool}
+#: Days a command may name: a date outside them is a typo (year 0070, 9999), refused as a 422 before any rule
+#: or policy look-up sees it.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)
+Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
+_STRICT: dict[Any, Any] = {int: StrictInt, str: StrictStr, bool: StrictBool, date: Day}
 C = TypeVar("C")
 _cache: dict[tuple[type, frozenset[str]], type[BaseModel]] = {}
 

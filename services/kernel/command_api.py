@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 
@@ -79,6 +79,7 @@ class CommandApi:
         for route in routes:
             api.route(route)
         api.audit()
+        api.positions()
         return api
 
     def route(self, route: CommandRoute[C]) -> None:
@@ -105,6 +106,10 @@ class CommandApi:
     def audit(self) -> None:
         """``GET /audit/streams/{stream_id}``: a record's history with its hash chain verified."""
         self.router.add_api_route("/audit/streams/{stream_id}", audit_stream, methods=["GET"])
+
+    def positions(self) -> None:
+        """``GET /positions/{position}``: whether this store issued a position (a reader refuses one it never did)."""
+        self.router.add_api_route("/positions/{position}", issued_position, methods=["GET"])
 
 
 def accepted(record_id: str, result: AppendResult) -> Accepted:
@@ -141,3 +146,10 @@ async def audit_stream(stream_id: str, actor: ActorDep, store: StoreDep, up_to_v
         "verified": not problems, "problems": problems,
         "events": [r.envelope.cloudevent() for r in stream.events],
     }
+
+
+async def issued_position(position: Annotated[int, Path(ge=1, le=2**63 - 1)], actor: ActorDep,
+                          store: StoreDep) -> dict[str, Any]:
+    """Whether ``position`` is an event of this store, and the last position issued."""
+    issued, last = await store.issued(position)
+    return {"position": position, "issued": issued, "last_issued": last}

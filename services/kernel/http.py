@@ -1,4 +1,10 @@
-"""HTTP edges shared by every service: problem+json errors, body limits, command metadata."""
+"""HTTP edges shared by every service: problem+json errors, body limits, command metadata.
+
+Whatever goes wrong, a client gets RFC 9457 problem+json, never a text/plain 500: its own mistakes
+are 4xx that say what to fix; an outage of PostgreSQL or Kafka is a 503 with ``Retry-After`` (the
+command can be retried with the same Idempotency-Key); anything else is a 500 that names the
+correlation id to quote and leaks nothing of the internals (the traceback goes to the log).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,15 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import aiokafka.errors
+import asyncpg
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kernel.events import encode
 from services.kernel.store import CommandMeta
@@ -23,6 +33,22 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 MAX_BODY_BYTES = 1_000_000
+#: Seconds a client is asked to wait before retrying after an outage (503).
+RETRY_AFTER_SECONDS = 2
+PROBLEMS = "https://golden-bridge.example/problems"
+
+#: Errors that mean a dependency (PostgreSQL, Kafka, another process) cannot be reached right now.
+OUTAGES: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError,  # connection lost or refused by the server
+    asyncpg.InterfaceError,  # connection closed / released under the caller
+    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, crash shutdown, cannot connect now
+    asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full
+    aiokafka.errors.KafkaConnectionError,
+    aiokafka.errors.KafkaTimeoutError,
+    ConnectionError,
+    TimeoutError,
+    OSError,
+)
 
 
 class ProblemResponse(JSONResponse):
@@ -36,21 +62,113 @@ def problem_response(status: int, body: dict[str, Any], headers: dict[str, str] 
     return ProblemResponse(body, status_code=status, headers=headers)
 
 
+def correlation_id(request: Request) -> str:
+    """The caller's correlation id (forwarded by the gateway), or one made up for this request."""
+    return request.headers.get("x-correlation-id") or str(uuid.uuid4())
+
+
 def _validation_detail(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
     items = []
     for e in errors:
+        if e.get("type") == "json_invalid":
+            items.append(_json_error(e))
+            continue
         loc = [str(p) for p in e.get("loc", ()) if p != "body"]
         items.append({"field": ".".join(loc) or "(body)", "message": e.get("msg", ""), "type": e.get("type", "")})
     summary = "; ".join(f"{i['field']}: {i['message']}" for i in items[:5])
     return f"fix these fields and send again — {summary}", items
 
 
+def _json_error(error: dict[str, Any]) -> dict[str, Any]:
+    """Malformed JSON, reported with where it breaks: FastAPI gives the character offset as the
+    location, pydantic puts line and column in its message."""
+    where = next((p for p in error.get("loc", ()) if isinstance(p, int)), None)
+    why = (error.get("ctx") or {}).get("error") or error.get("msg", "")
+    message = f"not valid JSON: {why}" + (f" (at character {where})" if where is not None else "")
+    item: dict[str, Any] = {"field": "(body)", "message": message, "type": "json_invalid"}
+    if where is not None:
+        item["position"] = where
+    return item
+
+
+def retry_after(status: int, extra: dict[str, Any] | None = None) -> dict[str, str] | None:
+    """``Retry-After`` for answers that are worth retrying later (503, 429)."""
+    if status not in (429, 503):
+        return None
+    return {"Retry-After": str((extra or {}).get("retry_after_seconds") or RETRY_AFTER_SECONDS)}
+
+
+def unavailable_body(request: Request, what: str) -> dict[str, Any]:
+    return {
+        "type": f"{PROBLEMS}/unavailable",
+        "title": "A dependency is unavailable",
+        "status": 503,
+        "detail": f"{what} cannot be reached right now; retry in a moment (a command with the same "
+                  "Idempotency-Key is never applied twice)",
+        "instance": str(request.url.path),
+        "correlation_id": correlation_id(request),
+    }
+
+
+def _outage_of(exc: BaseException) -> str:
+    if isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):
+        return "the database"
+    if isinstance(exc, aiokafka.errors.KafkaError):
+        return "the event broker"
+    return "a service this request needs"
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    """Every error leaves as RFC 9457 problem+json with a detail that says what to fix."""
+    """Every error leaves as RFC 9457 problem+json with a detail that says what to fix.
+
+    Also installs ``PublicProblems`` (the ``instance`` of a problem is the path the client called,
+    every 503 carries ``Retry-After``) and documents the problem responses in the OpenAPI schema.
+    """
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(exc.status, exc.body(str(request.url.path)))
+        return problem_response(exc.status, exc.body(str(request.url.path)), retry_after(exc.status, exc.extra))
+
+    async def _outage(request: Request, exc: Exception) -> JSONResponse:
+        what = _outage_of(exc)
+        log.warning("%s %s: %s unavailable (%s: %s) [correlation %s]", request.method, request.url.path, what,
+                    type(exc).__name__, exc, correlation_id(request))
+        return problem_response(503, unavailable_body(request, what), retry_after(503))
+
+    for outage in OUTAGES:
+        app.add_exception_handler(outage, _outage)
+
+    @app.exception_handler(asyncpg.DataError)
+    async def _out_of_range(request: Request, exc: asyncpg.DataError) -> JSONResponse:
+        # PostgreSQL refused a value the edge let through (a date past its range, a NUL byte):
+        # the request's fault, so a 422 — but say it without the SQL.
+        log.warning("%s %s: value refused by PostgreSQL (%s) [correlation %s]", request.method, request.url.path,
+                    exc.sqlstate, correlation_id(request))
+        body = {
+            "type": f"{PROBLEMS}/invalid-request",
+            "title": "The request is not valid",
+            "status": 422,
+            "detail": "a value in the request is out of the range this system stores (a date, a number or "
+                      "a character); check the parameters and send again",
+            "instance": str(request.url.path),
+        }
+        return problem_response(422, body)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The last resort: never a text/plain 500, never a traceback or SQL to the client.
+        correlation = correlation_id(request)
+        log.error("%s %s failed unexpectedly [correlation %s]", request.method, request.url.path, correlation,
+                  exc_info=exc)
+        body = {
+            "type": f"{PROBLEMS}/internal-error",
+            "title": "Internal error",
+            "status": 500,
+            "detail": f"the request failed on our side; quote correlation id {correlation} when you report it",
+            "instance": str(request.url.path),
+            "correlation_id": correlation,
+        }
+        return problem_response(500, body)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -67,6 +185,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc, BodyTooLarge):
+            return problem_response(413, exc.body(str(request.url.path)))
         body = {
             "type": "about:blank",
             "title": str(exc.detail) if exc.status_code != 404 else "Not found",
@@ -74,7 +194,152 @@ def install_problem_handlers(app: FastAPI) -> None:
             "detail": str(exc.detail),
             "instance": str(request.url.path),
         }
-        return problem_response(exc.status_code, body, headers=getattr(exc, "headers", None))
+        headers = {**(getattr(exc, "headers", None) or {}), **(retry_after(exc.status_code) or {})}
+        return problem_response(exc.status_code, body, headers=headers or None)
+
+    app.add_middleware(PublicProblems)
+    document_problems(app)
+
+
+#: The problem+json schema every error answer follows (RFC 9457 and our extensions).
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 problem details: `detail` says what to fix; `instance` is the path you called.",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "correlation_id": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "field": {"type": "string"}, "message": {"type": "string"}, "type": {"type": "string"},
+            "position": {"type": "integer"}}}},
+    },
+}
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+#: The error answers any operation may give, besides those it declares itself.
+COMMON_PROBLEMS: dict[str, str] = {
+    "422": "A parameter or the body is not valid: `errors` names each field and what is wrong",
+    "500": "An unexpected error on our side: quote the `correlation_id` (nothing internal is shown)",
+    "503": "PostgreSQL, Kafka or a service is unavailable: retry after `Retry-After` seconds",
+}
+AUTHENTICATED_PROBLEMS: dict[str, str] = {
+    "401": "No or invalid bearer token",
+    "403": "Your role or organisation may not do this",
+}
+BODY_PROBLEMS: dict[str, str] = {
+    "400": "The body cannot be read (not UTF-8 JSON)",
+    "413": "Body too large",
+}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Declare in the OpenAPI schema the problem+json answers every operation can give.
+
+    FastAPI documents a 422 of its own shape (``HTTPValidationError``, application/json) that this
+    API never sends; every error here is problem+json, so each operation's error responses are
+    declared with that media type and schema — which lets a fuzzer check the answers against them.
+    """
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                             routes=app.routes, servers=app.servers)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        components["Problem"] = PROBLEM_SCHEMA
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                _declare_problems(operation)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _declare_problems(operation: dict[str, Any]) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    wanted = dict(COMMON_PROBLEMS)
+    if operation.get("security"):
+        wanted.update(AUTHENTICATED_PROBLEMS)
+    if "requestBody" in operation:
+        wanted.update(BODY_PROBLEMS)
+    if any(p.get("in") == "path" for p in operation.get("parameters", [])):
+        wanted["404"] = "A record named in the path does not exist"
+    for status, description in wanted.items():
+        responses.setdefault(status, {"description": description})
+    for status, response in responses.items():
+        if status[0] not in "45":
+            continue
+        if "content" in response and not _is_validation(response):
+            continue  # an operation that documents its own error body (the readiness report)
+        response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
+        if status in ("429", "503"):
+            response["headers"] = {"Retry-After": {"description": "Seconds to wait before retrying",
+                                                   "schema": {"type": "integer"}}}
+
+
+def _is_validation(response: dict[str, Any]) -> bool:
+    return "HTTPValidationError" in orjson.dumps(response).decode()
+
+
+class PublicProblems:
+    """Problem answers name the path the client called, and every 503 says when to retry.
+
+    A service's problem is passed through the gateway as it is, with the service's internal path as
+    its ``instance``; here the gateway puts its own public path in its place. On a service the path
+    is already its own, so nothing changes there. Only problem+json bodies are touched (they are
+    small), and a 503 without ``Retry-After`` gets one.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def rewriting(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers") or [])
+                if headers.get(b"content-type", b"").startswith(PROBLEM_JSON.encode()):
+                    start = message  # hold it until the body is complete
+                    return
+                await send(message)
+            elif message["type"] == "http.response.body" and start is not None:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                await _send_public(start, b"".join(chunks), scope.get("path", ""), send)
+            else:
+                await send(message)
+
+        await self.app(scope, receive, rewriting)
+
+
+async def _send_public(start: Message, body: bytes, path: str, send: Send) -> None:
+    try:
+        problem = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        problem = None
+    if isinstance(problem, dict):
+        problem["instance"] = path
+        body = encode(problem)
+    headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+    headers.append((b"content-length", str(len(body)).encode()))
+    if start["status"] == 503 and not any(k.lower() == b"retry-after" for k, _ in headers):
+        headers.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
+    await send({**start, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class BodySizeLimit:
@@ -101,27 +366,29 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    # A chunked body declares no length: it is counted as it arrives. This is an
+                    # HTTPException so that FastAPI, reading the body, passes it on as it is (it
+                    # turns any other error while reading into a 400).
+                    raise BodyTooLarge(self.max_bytes)
             return message
 
         try:
             await self.app(scope, limited, send)
-        except _TooLarge:
+        except BodyTooLarge:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = {
-            "type": "https://golden-bridge.example/problems/body-too-large",
-            "title": "Request body too large",
-            "status": 413,
-            "detail": f"send at most {self.max_bytes} bytes",
-            "instance": scope.get("path", ""),
-        }
+        body = BodyTooLarge(self.max_bytes).body(scope.get("path", ""))
         await problem_response(413, body)(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class BodyTooLarge(StarletteHTTPException):
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"send at most {max_bytes} bytes")
+
+    def body(self, instance: str) -> dict[str, Any]:
+        return {"type": f"{PROBLEMS}/body-too-large", "title": "Request body too large", "status": 413,
+                "detail": self.detail, "instance": instance}
 
 
 def command_meta(request: Request, actor: Actor, body: bytes) -> CommandMeta:

@@ -14,11 +14,14 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 
 from services.kernel.events import Envelope, EventRegistry, chain_hash
-from services.pure.errors import ConcurrencyConflict, IdempotencyKeyReused
+from services.pure.errors import ConcurrencyConflict, IdempotencyKeyReused, Unavailable
 
 log = logging.getLogger(__name__)
 
 E = TypeVar("E")
+
+#: Seconds the writer waits for a connection (or to give one back) before it fails the batch.
+CONNECT_TIMEOUT = 5.0
 
 _COLUMNS = (
     "position, event_id, stream_id, stream_type, version, type, data, occurred_at, recorded_at, "
@@ -77,6 +80,16 @@ class _Pending:
     future: asyncio.Future[AppendResult]
 
 
+class StoreUnavailable(Unavailable):
+    """The event store cannot take the append now (shutting down); the command can be retried."""
+
+
+def _ended(task: asyncio.Task[None]) -> BaseException | str:
+    if task.cancelled():
+        return "cancelled"
+    return task.exception() or "returned"
+
+
 def schema_sql() -> str:
     return resources.files("services.kernel").joinpath("store_schema.sql").read_text()
 
@@ -104,9 +117,13 @@ class EventStore(Generic[E]):
         self.max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
+        self._conn: asyncpg.Connection | None = None
 
     async def start(self) -> None:
         await install_schema(self.pool)
+        self._start_writer()
+
+    def _start_writer(self) -> None:
         self._writer = asyncio.create_task(self._write_loop(), name="event-store-writer")
 
     async def stop(self) -> None:
@@ -117,6 +134,13 @@ class EventStore(Generic[E]):
             except asyncio.CancelledError:
                 pass
             self._writer = None
+        # Nothing that was queued waits forever: it is refused, and a retry is safe.
+        while not self._queue.empty():
+            self._fail([self._queue.get_nowait()], StoreUnavailable("the event store is shutting down; retry"))
+        try:
+            await self._drop_connection()
+        except Exception:
+            log.exception("could not give the writer's connection back")
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -140,6 +164,20 @@ class EventStore(Generic[E]):
             f"SELECT {_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2", after_position, limit
         )
         return [self._recorded(r) for r in rows]
+
+    async def issued(self, position: int) -> tuple[bool, int]:
+        """Whether ``position`` is an event of this store, and the highest position issued so far.
+
+        Readers use it to refuse a ``min_position`` that no command ever returned, instead of
+        waiting for an event that will never come.
+        """
+        row = await self.pool.fetchrow(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE position = $1) AS issued,"
+            " coalesce((SELECT max(position) FROM events), 0) AS last",
+            position,
+        )
+        assert row is not None
+        return bool(row["issued"]), int(row["last"])
 
     async def read_positions(self, positions: Sequence[int]) -> list[RecordedEvent[E]]:
         """Events at the given global positions, in position order."""
@@ -192,6 +230,11 @@ class EventStore(Generic[E]):
             raise ValueError("nothing to append")
         if self._writer is None:
             raise RuntimeError("EventStore.start() was not called")
+        if self._writer.done():
+            # Cannot happen by design (the loop survives every error); if it ever does, say so
+            # loudly and write on rather than leave this and every later append waiting forever.
+            log.error("the event-store writer had ended (%r); starting it again", _ended(self._writer))
+            self._start_writer()
         envelopes: list[Envelope] = []
         prev = stream.last_hash
         for offset, event in enumerate(events, start=1):
@@ -217,32 +260,64 @@ class EventStore(Generic[E]):
         return await future
 
     async def _write_loop(self) -> None:
-        conn: asyncpg.Connection | None = None
-        try:
-            while True:
-                batch = [await self._queue.get()]
-                while len(batch) < self.max_batch and not self._queue.empty():
-                    batch.append(self._queue.get_nowait())
+        """Write queued appends until cancelled, whatever fails on the way.
+
+        The writer is the only path from ``append`` to the database: if it ended, every later
+        append would wait forever. So nothing ends it but cancellation (``stop``): a failed batch
+        fails its own commands, the connection is dropped (PostgreSQL may be gone), and an error
+        raised while handling that error is logged and survived too. Every command of a batch is
+        answered, one way or the other, before the next batch is taken.
+        """
+        while True:
+            batch = await self._next_batch()
+            try:
+                retry = await self._write_batch(await self._connection(), batch)
+            except asyncio.CancelledError:
+                self._fail(batch, StoreUnavailable("the event store is shutting down; retry"))
+                await self._drop_connection()
+                raise
+            except Exception as exc:  # the whole batch failed: tell every waiting command
                 try:
-                    # The writer keeps one connection: a pool would run its reset query after
-                    # every batch, a round trip each commit waits for (measured in bench/).
-                    if conn is None or conn.is_closed():
-                        conn = await self.pool.acquire()
-                    retry = await self._write_batch(conn, batch)
-                except Exception as exc:  # the whole batch failed: tell every waiting command
-                    log.exception("append batch of %d failed", len(batch))
-                    for p in batch:
-                        if not p.future.done():
-                            p.future.set_exception(exc)
-                    if conn is not None:
-                        await self.pool.release(conn)
-                        conn = None
-                    continue
-                for p in retry:
-                    self._queue.put_nowait(p)
+                    log.exception("append batch of %d failed; dropping the writer's connection", len(batch))
+                    await self._drop_connection()
+                except Exception:
+                    log.exception("the event-store writer's error handling failed too; carrying on")
+                    self._conn = None
+                finally:
+                    self._fail(batch, exc)
+                continue
+            for p in retry:
+                self._queue.put_nowait(p)
+
+    async def _next_batch(self) -> list[_Pending]:
+        batch = [await self._queue.get()]
+        while len(batch) < self.max_batch and not self._queue.empty():
+            batch.append(self._queue.get_nowait())
+        return batch
+
+    async def _connection(self) -> asyncpg.Connection:
+        # The writer keeps one connection: a pool would run its reset query after every batch,
+        # a round trip each commit waits for (measured in bench/).
+        if self._conn is None or self._conn.is_closed():
+            self._conn = await self.pool.acquire(timeout=CONNECT_TIMEOUT)
+        return self._conn
+
+    async def _drop_connection(self) -> None:
+        """Give the writer's connection back broken-or-not: closed first, so the pool never reuses
+        a connection whose transaction state is unknown."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.terminate()
         finally:
-            if conn is not None:
-                await self.pool.release(conn)
+            await asyncio.wait_for(self.pool.release(conn), CONNECT_TIMEOUT)
+
+    @staticmethod
+    def _fail(batch: list[_Pending], exc: BaseException) -> None:
+        for p in batch:
+            if not p.future.done():
+                p.future.set_exception(exc)
 
     async def _write_batch(self, conn: asyncpg.Connection, batch: list[_Pending]) -> list[_Pending]:
         cols: dict[str, list[Any]] = {k: [] for k in (

@@ -46,6 +46,13 @@ class StateConflict(DomainError):
     title = "The record's current state does not allow this"
 
 
+class NoPolicyInForce(DomainError, LookupError):
+    """A command names a day before the first version of a county policy took effect."""
+
+    slug = "no-policy-in-force"
+    title = "No policy of the Golden Bridge Project is in force on that day"
+
+
 class NotFound(Problem):
     status = 404
     slug = "not-found"

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import pytest
@@ -143,3 +144,49 @@ async def test_a_stream_loads_up_to_a_version_and_as_of_a_time(
     assert [e.event.text for e in (await store.load(stream_id, up_to_version=1)).events] == ["early"]
     assert [e.event.text for e in (await store.load(stream_id, as_of=between)).events] == ["early"]
     assert (await store.load(stream_id)).version == 2
+
+
+async def test_the_writer_survives_an_error_raised_inside_its_own_error_handling(kernel_pool: asyncpg.Pool) -> None:
+    """A batch fails, then giving its connection back fails too: those commands get the error,
+    and the writer goes on — later appends complete instead of waiting forever."""
+    store = EventStore(kernel_pool, REGISTRY)
+    await store.start()
+    real_write, real_drop = store._write_batch, store._drop_connection
+    failures = {"write": 1, "drop": 1}
+
+    async def failing_write(conn: asyncpg.Connection, batch: list[Any]) -> list[Any]:
+        if failures["write"]:
+            failures["write"] -= 1
+            raise asyncpg.exceptions.ConnectionDoesNotExistError("injected: the connection was lost")
+        return await real_write(conn, batch)
+
+    async def failing_drop() -> None:
+        if failures["drop"]:
+            failures["drop"] -= 1
+            await real_drop()
+            raise RuntimeError("injected: releasing the connection failed as well")
+        await real_drop()
+
+    store._write_batch = failing_write  # type: ignore[method-assign]
+    store._drop_connection = failing_drop  # type: ignore[method-assign]
+    try:
+        with pytest.raises(asyncpg.exceptions.ConnectionDoesNotExistError):
+            await asyncio.wait_for(store.append(await store.load(sid()), "note", [Noted(text="lost")], meta()), 10)
+        assert failures == {"write": 0, "drop": 0}, "the injected errors did not happen"
+        assert store._writer is not None and not store._writer.done(), "the writer task ended"
+        later = [sid() for _ in range(20)]
+        empties = [await store.load(s) for s in later]
+        results = await asyncio.wait_for(asyncio.gather(
+            *(store.append(e, "note", [Noted(text=e.stream_id)], meta()) for e in empties)), 10)
+        assert [r.stream_version for r in results] == [1] * 20
+        for s in later:
+            assert [e.event.text for e in (await store.load(s)).events] == [s]
+    finally:
+        await store.stop()
+
+
+async def test_a_position_is_known_to_be_issued_or_not(store: EventStore[Noted]) -> None:
+    result = await store.append(await store.load(sid()), "note", [Noted(text="p")], meta())
+    assert await store.issued(result.last_position) == (True, (await store.issued(0))[1])
+    issued, last = await store.issued(result.last_position + 1_000_000)
+    assert not issued and last >= result.last_position

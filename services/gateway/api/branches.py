@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from services.gateway.api.access import ANYONE, operation
-from services.gateway.api.deps import Cursor, Limit, MinPosition, ReadPool
+from services.gateway.api.deps import Cursor, IdQuery, Limit, PathId, ReadPool, TextQuery
+from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import branches
 from services.gateway.readmodels.waiting import page, wait_for_position
@@ -19,7 +20,7 @@ SOURCE = REGISTRY.source
 
 
 @operation(router, "/{branch_id}", roles=ANYONE, scope="any branch", action="read branches")
-async def get_branch(branch_id: str, actor: CurrentActor, pool: ReadPool,
+async def get_branch(branch_id: PathId, actor: CurrentActor, pool: ReadPool,
                      min_position: MinPosition = None) -> dict[str, Any]:
     """One branch with its member counts (how many are registered, how many are away)."""
     await wait_for_position(pool, SOURCE, min_position)
@@ -32,9 +33,9 @@ async def get_branch(branch_id: str, actor: CurrentActor, pool: ReadPool,
 @operation(router, "", roles=ANYONE, scope="every branch", action="list branches")
 async def list_branches(
     actor: CurrentActor, pool: ReadPool, min_position: MinPosition = None, limit: Limit = 50,
-    cursor: Cursor = None, destination: str | None = Query(None, description="Exact destination."),
+    cursor: Cursor = None, destination: Annotated[TextQuery, Query(description="Exact destination.")] = None,
     founding_basis: FoundingBasis | None = None, build_mode: BuildMode | None = None,
-    home_org_id: str | None = None,
+    home_org_id: IdQuery = None,
 ) -> dict[str, Any]:
     """Branches, ordered by id, filtered by destination, founding basis, build mode or home organisation."""
     await wait_for_position(pool, SOURCE, min_position)

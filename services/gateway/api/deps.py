@@ -1,14 +1,32 @@
-"""Request-scoped dependencies of the public API (pools, clients, settings)."""
+"""Request-scoped dependencies of the public API (pools, clients, settings) and the parameter types
+every route shares.
+
+Every path and query parameter is bounded here, once, so that whatever a client sends is a 422
+problem+json naming the parameter — never a value PostgreSQL refuses (a NUL byte, year 0070, a
+number past bigint) and turns into a 500.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import asyncpg
 import httpx
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
+from pydantic import AfterValidator
 
 from services.kernel.settings import Settings
+
+#: Record ids: uuids and slugs such as township-heping, unit-baishi-office or li-chao.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$"
+ID_TEXT = "letters, digits and `_ . : -`, starting with a letter or digit, at most 100 characters"
+#: Free text in a filter (a destination, a name): any printable characters.
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2100, 12, 31)
+#: Event positions are PostgreSQL bigints; 2^53 − 1 keeps them exact in every JSON client.
+MAX_POSITION = 2**53 - 1
 
 
 def _pool(request: Request) -> asyncpg.Pool:
@@ -27,12 +45,31 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
+def _in_range(day: date | None) -> date | None:
+    if day is not None and not EARLIEST <= day <= LATEST:
+        raise ValueError(f"give a day between {EARLIEST} and {LATEST}")
+    return day
+
+
 ReadPool = Annotated[asyncpg.Pool, Depends(_pool)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
-MinPosition = Annotated[
-    int | None,
-    Query(ge=1, description="Wait (up to 5 s) until the event at this position — the `position` a command "
-                            "returned — is in the read model: read your own writes."),
-]
+
+#: A record id in the path.
+PathId = Annotated[str, Path(pattern=ID_PATTERN, min_length=1, max_length=100, description=f"An id: {ID_TEXT}.")]
+#: A record id in a filter.
+IdQuery = Annotated[str | None, Query(pattern=ID_PATTERN, min_length=1, max_length=100,
+                                      description=f"An id: {ID_TEXT}.")]
+#: Free text in a filter.
+TextQuery = Annotated[str | None, Query(pattern=TEXT_PATTERN, max_length=200, description="Exact text.")]
+#: A short keyword in a filter (a state, a stage, a kind).
+Keyword = Annotated[str | None, Query(pattern=r"^[a-z_]{1,40}$")]
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
-Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
+Cursor = Annotated[str | None, Query(pattern=ID_PATTERN, min_length=1, max_length=100,
+                                     description="`next_cursor` of the previous page.")]
+#: A day: 1900-01-01 to 2100-12-31 (a 422 outside; the reports compute with it).
+Day = Annotated[date | None, AfterValidator(_in_range)]
+Position = Annotated[int | None, Query(
+    ge=1, le=MAX_POSITION,
+    description="Wait (up to 5 s) until the event at this position — the `position` a command returned — is in "
+                "the read model: read your own writes. A position the owning service never issued is refused "
+                "at once (422 `position-not-issued`) instead of waited for.")]

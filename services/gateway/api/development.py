@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from services.gateway.api.access import KEEPERS, operation
-from services.gateway.api.deps import Cursor, Limit, MinPosition, ReadPool
+from services.gateway.api.deps import Cursor, Day, IdQuery, Keyword, Limit, PathId, ReadPool
+from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import development
 from services.gateway.readmodels.development import STAGES
@@ -34,7 +34,7 @@ def _scope(actor: Actor, org_id: str | None) -> str | None:
 @operation(router, "/cases", roles=KEEPERS, scope=_SCOPE, action="read development cases")
 async def list_cases(
     actor: CurrentActor, pool: ReadPool, min_position: MinPosition = None, limit: Limit = 50, cursor: Cursor = None,
-    org_id: str | None = None, stage: Annotated[str | None, Query(description=f"One of {', '.join(STAGES)}")] = None,
+    org_id: IdQuery = None, stage: Annotated[Keyword, Query(description=f"One of {', '.join(STAGES)}")] = None,
 ) -> dict[str, Any]:
     """Development cases with their stage and the date of each step, filtered by organisation and stage."""
     org_id = _scope(actor, org_id)
@@ -46,7 +46,7 @@ async def list_cases(
 
 @operation(router, "/cases/{person_id}", roles=(*KEEPERS, Role.MEMBER), action="read development cases",
            scope=f"{_SCOPE}; an applicant (member token): their own case")
-async def get_case(person_id: str, actor: CurrentActor, pool: ReadPool,
+async def get_case(person_id: PathId, actor: CurrentActor, pool: ReadPool,
                    min_position: MinPosition = None) -> dict[str, Any]:
     """One development case."""
     await wait_for_position(pool, REGISTRY.source, min_position)
@@ -61,8 +61,8 @@ async def get_case(person_id: str, actor: CurrentActor, pool: ReadPool,
 
 @operation(router, "/funnel", roles=KEEPERS, scope=_SCOPE, action="read the development funnel")
 async def funnel(
-    actor: CurrentActor, pool: ReadPool, min_position: MinPosition = None, org_id: str | None = None,
-    as_of: Annotated[date | None, Query(description="Day to measure time in stage from (default today).")] = None,
+    actor: CurrentActor, pool: ReadPool, min_position: MinPosition = None, org_id: IdQuery = None,
+    as_of: Annotated[Day, Query(description="Day to measure time in stage from (default today).")] = None,
 ) -> dict[str, Any]:
     """Cases per stage with days in stage (average and longest) and how many have overdue steps."""
     org_id = _scope(actor, org_id)

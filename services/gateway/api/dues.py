@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from services.gateway.api.access import ANYONE, KEEPERS, operation
-from services.gateway.api.deps import MinPosition, ReadPool
+from services.gateway.api.deps import PathId, ReadPool
+from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import dues
 from services.gateway.readmodels.waiting import wait_for_position
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/v1", tags=["dues"])
 @operation(router, "/members/{member_id}/dues", roles=ANYONE, action="read dues statements",
            scope="a member: their own statement; a branch secretary: their own branch's members; county and "
                  "township staff and host organisations: any member")
-async def member_statement(member_id: str, actor: CurrentActor, pool: ReadPool,
+async def member_statement(member_id: PathId, actor: CurrentActor, pool: ReadPool,
                            year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
                            min_position: MinPosition = None) -> dict[str, Any]:
     """A member's statement: each month's amount and how it was computed (base, bracket, rate, policy), and paid."""
@@ -39,7 +40,7 @@ async def member_statement(member_id: str, actor: CurrentActor, pool: ReadPool,
            scope="a branch secretary: their own branch's ledger; county and township staff and host "
                  "organisations: any organisation's")
 async def branch_ledger(
-    org_id: str, actor: CurrentActor, pool: ReadPool, year: Annotated[int, Query(ge=2000, le=2100)],
+    org_id: PathId, actor: CurrentActor, pool: ReadPool, year: Annotated[int, Query(ge=2000, le=2100)],
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """The branch ledger: expected versus paid per month, extras, and what was received for other organisations."""

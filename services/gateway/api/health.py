@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from services import system
 from services.gateway.api.access import public
@@ -24,7 +25,16 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@public(router, "/readyz", responses={503: {"description": "A dependency is down or the read models lag"}})
+class Readiness(BaseModel):
+    status: Literal["ready", "not ready"]
+    checks: dict[str, Any] = Field(description="Each dependency: ok, or why not; and the projection lag in events.")
+
+
+@public(router, "/readyz", response_model=Readiness, responses={503: {
+    "description": "A dependency is down or the read models lag",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Readiness"}}},
+    "headers": {"Retry-After": {"description": "Seconds to wait before asking again", "schema": {"type": "integer"}}},
+}})
 async def readyz(request: Request) -> JSONResponse:
     """Ready when PostgreSQL, Kafka and every service's command API answer and the read models lag by at
     most 10,000 events."""
@@ -55,4 +65,5 @@ async def readyz(request: Request) -> JSONResponse:
         except Exception as exc:
             checks[service] = f"failed: {exc.__class__.__name__}"
         ok = ok and checks[service] == "ok"
-    return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
+    return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503,
+                        headers=None if ok else {"Retry-After": "5"})

@@ -13,7 +13,8 @@ from fastapi import APIRouter, Query
 from services.gateway.api import reports
 from services.gateway.api import secondments as secondment_reports
 from services.gateway.api.access import KEEPERS, STAFF, operation
-from services.gateway.api.deps import Cursor, Limit, MinPosition, ReadPool
+from services.gateway.api.deps import Cursor, Day, IdQuery, Limit, PathId, ReadPool
+from services.gateway.api.positions import MinPosition
 from services.gateway.api.secondments import plain
 from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import leads
@@ -26,7 +27,7 @@ from services.pure.identity import Actor, Role
 router = APIRouter(prefix="/v1", tags=["leads"])
 SOURCE = REGISTRY.source
 STAGES = [s.value for s in (*PIPELINE, LeadStage.DROPPED)]
-AsOf = Annotated[date | None, Query(description="Judge stalled leads on this day (default today).")]
+AsOf = Annotated[Day, Query(description="Judge stalled leads on this day (default today).")]
 #: Who reads leads, and which.
 READERS = (*KEEPERS, Role.MEMBER)
 SCOPE = ("the county: every lead; a township committee: its township's; a branch secretary: its branch's; "
@@ -57,8 +58,8 @@ def _narrow(mine: str | None, asked: str | None, what: str) -> str | None:
 
 @operation(router, "/leads", roles=READERS, scope=SCOPE, action="read leads")
 async def list_leads(
-    actor: CurrentActor, pool: ReadPool, township: str | None = None, branch_id: str | None = None,
-    stage: LeadStage | None = None, registrant_id: str | None = None,
+    actor: CurrentActor, pool: ReadPool, township: IdQuery = None, branch_id: IdQuery = None,
+    stage: LeadStage | None = None, registrant_id: IdQuery = None,
     stalled: Annotated[bool | None, Query(description="Only stalled (true) or not stalled (false) leads.")] = None,
     as_of: AsOf = None, min_position: MinPosition = None, limit: Limit = 100, cursor: Cursor = None,
 ) -> dict[str, Any]:
@@ -75,7 +76,7 @@ async def list_leads(
 
 
 @operation(router, "/leads/{lead_id}", roles=READERS, scope=SCOPE, action="read leads")
-async def get_lead(lead_id: str, actor: CurrentActor, pool: ReadPool, as_of: AsOf = None,
+async def get_lead(lead_id: PathId, actor: CurrentActor, pool: ReadPool, as_of: AsOf = None,
                    min_position: MinPosition = None) -> dict[str, Any]:
     """One lead with its instalments and, once claimed, how the referral reward was computed."""
     await wait_for_position(pool, SOURCE, min_position)
@@ -96,7 +97,7 @@ def _report_township(actor: Actor, township: str | None) -> str | None:
 
 
 @operation(router, "/reports/lead-pipeline", roles=STAFF, scope=REPORT_SCOPE, action="read the lead pipeline")
-async def lead_pipeline(actor: CurrentActor, pool: ReadPool, township: str | None = None, as_of: AsOf = None,
+async def lead_pipeline(actor: CurrentActor, pool: ReadPool, township: IdQuery = None, as_of: AsOf = None,
                         min_position: MinPosition = None) -> dict[str, Any]:
     """Leads by stage and township, with duplicates, stalled leads, promised and arrived yuan."""
     township = _report_township(actor, township)
@@ -127,7 +128,7 @@ def _count(row: dict[str, Any], lead: asyncpg.Record) -> None:
 
 
 @operation(router, "/reports/landed", roles=STAFF, scope=REPORT_SCOPE, action="read the landed projects")
-async def landed_report(actor: CurrentActor, pool: ReadPool, township: str | None = None,
+async def landed_report(actor: CurrentActor, pool: ReadPool, township: IdQuery = None,
                         min_position: MinPosition = None) -> dict[str, Any]:
     """Credit where it is due: leads, landed projects and capital arrived by branch and by registrant
     (members, cadres, branches) — duplicates credit the first registrant, so they are not counted."""
@@ -140,8 +141,8 @@ async def landed_report(actor: CurrentActor, pool: ReadPool, township: str | Non
 @operation(router, "/reward-claims", roles=READERS, action="read reward claims",
            scope="the county: every claim; a township committee: its township's; a branch secretary: its "
                  "branch's; a member: their own")
-async def reward_claims(actor: CurrentActor, pool: ReadPool, township: str | None = None,
-                        claimant_id: str | None = None, min_position: MinPosition = None) -> dict[str, Any]:
+async def reward_claims(actor: CurrentActor, pool: ReadPool, township: IdQuery = None,
+                        claimant_id: IdQuery = None, min_position: MinPosition = None) -> dict[str, Any]:
     """Referral rewards claimed, each with the tiers that make up its amount."""
     my_township, my_branch, me = lead_scope(actor)
     township, claimant_id = _narrow(my_township, township, "township"), _narrow(me, claimant_id, "registrant")
@@ -153,7 +154,7 @@ async def reward_claims(actor: CurrentActor, pool: ReadPool, township: str | Non
 @operation(router, "/reports/performance", roles=STAFF, scope=REPORT_SCOPE, action="read the performance report")
 async def performance(
     actor: CurrentActor, pool: ReadPool, year: Annotated[int, Query(ge=2000, le=2100)],
-    township: str | None = None, as_of: Annotated[date | None, Query()] = None, min_position: MinPosition = None,
+    township: IdQuery = None, as_of: Annotated[Day, Query()] = None, min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """Each township's Golden Bridge results for a year, side by side: the membership targets, the 5 %
     secondment target at year end, and the investment credit (leads, landed projects, capital arrived)."""

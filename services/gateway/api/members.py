@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query
 
 from services.gateway.api.access import KEEPERS, operation
-from services.gateway.api.deps import Cursor, Limit, MinPosition, ReadPool
+from services.gateway.api.deps import Cursor, IdQuery, Limit, PathId, ReadPool, TextQuery
+from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import members
 from services.gateway.readmodels.waiting import page, wait_for_position
@@ -34,7 +35,7 @@ def _shown(row: Any, actor: Actor) -> dict[str, Any]:
 @operation(router, "/{member_id}", roles=(*KEEPERS, Role.MEMBER), action="read member records",
            scope="county and township staff: any member; a branch secretary: the members of their own branch; "
                  "a member: their own record. The national ID number is shown to county and township staff only")
-async def get_member(member_id: str, actor: CurrentActor, pool: ReadPool,
+async def get_member(member_id: PathId, actor: CurrentActor, pool: ReadPool,
                      min_position: MinPosition = None) -> dict[str, Any]:
     """One member. The national ID number is masked except for county and township staff."""
     await wait_for_position(pool, SOURCE, min_position)
@@ -52,9 +53,9 @@ async def get_member(member_id: str, actor: CurrentActor, pool: ReadPool,
            scope="county and township staff: every member; a branch secretary: the members of their own branch")
 async def list_members(
     actor: CurrentActor, pool: ReadPool, min_position: MinPosition = None, limit: Limit = 50,
-    cursor: Cursor = None, formal_org_id: str | None = None,
+    cursor: Cursor = None, formal_org_id: IdQuery = None,
     away: bool | None = Query(None, description="Only members registered as away (true) or at home (false)."),
-    destination: str | None = Query(None, description="Destination of members who are away."),
+    destination: Annotated[TextQuery, Query(description="Destination of members who are away.")] = None,
 ) -> dict[str, Any]:
     """Members by formal organisation, mobility status and destination. Secretaries see their branch only."""
     if actor.role is Role.BRANCH_SECRETARY:

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from services.gateway.api.access import KEEPERS, operation
-from services.gateway.api.deps import Limit, MinPosition, ReadPool
+from services.gateway.api.deps import Day, Keyword, Limit, PathId, ReadPool
+from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import due_items as due
 from services.gateway.readmodels import meetings
@@ -29,12 +30,12 @@ _SCOPE = ("a branch secretary: their own branch; county and township staff and h
 
 @operation(router, "/{org_id}/due-items", roles=_READERS, scope=_SCOPE, action="read an organisation's due items")
 async def due_items(
-    org_id: str, actor: CurrentActor, pool: ReadPool, min_position: MinPosition = None, limit: Limit = 100,
-    after: Annotated[date | None, Query(description="Only items due after this date (paging: the last due_on).")]
+    org_id: PathId, actor: CurrentActor, pool: ReadPool, min_position: MinPosition = None, limit: Limit = 100,
+    after: Annotated[Day, Query(description="Only items due after this date (paging: the last due_on).")]
     = None,
     overdue: Annotated[bool | None, Query(description="Only overdue (true) or not yet overdue (false) items.")]
     = None,
-    kind: Annotated[str | None, Query(description="One kind, e.g. interview_due, letter_expiry.")] = None,
+    kind: Annotated[Keyword, Query(description="One kind, e.g. interview_due, letter_expiry.")] = None,
 ) -> dict[str, Any]:
     """Due and overdue items of one organisation, earliest first (interviews, assessments, letters, reports…)."""
     if actor.role is Role.BRANCH_SECRETARY and actor.org_id != org_id:
@@ -48,8 +49,8 @@ async def due_items(
 @operation(router, "/{org_id}/meeting-compliance", roles=_READERS, scope=_SCOPE,
            action="read an organisation's meetings")
 async def meeting_compliance(
-    org_id: str, actor: CurrentActor, pool: ReadPool, year: Annotated[int, Query(ge=2000, le=2100)],
-    as_of: Annotated[date | None, Query(description="Judge periods ended by this day (default today).")] = None,
+    org_id: PathId, actor: CurrentActor, pool: ReadPool, year: Annotated[int, Query(ge=2000, le=2100)],
+    as_of: Annotated[Day, Query(description="Judge periods ended by this day (default today).")] = None,
     has_committee: Annotated[bool, Query(description="The organisation has a committee (monthly meetings).")]
     = False,
     min_position: MinPosition = None,

@@ -11,7 +11,8 @@ import asyncpg
 from fastapi import APIRouter, Query
 
 from services.gateway.api.access import STAFF, operation
-from services.gateway.api.deps import MinPosition, ReadPool
+from services.gateway.api.deps import Day, IdQuery, ReadPool
+from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import branches, development, members
 from services.gateway.readmodels.waiting import wait_for_position
@@ -55,8 +56,8 @@ async def membership_targets(pool: asyncpg.Pool, year: int, as_of: date, townshi
            scope="the county: every township; a township committee: its own township")
 async def targets_report(
     actor: CurrentActor, pool: ReadPool, year: Annotated[int, Query(ge=2000, le=2100)],
-    as_of: Annotated[date | None, Query(description="Count facts up to this day (default: 31 December).")] = None,
-    township: Annotated[str | None, Query(description="One township committee's id.")] = None,
+    as_of: Annotated[Day, Query(description="Count facts up to this day (default: 31 December).")] = None,
+    township: Annotated[IdQuery, Query(description="One township committee's id.")] = None,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """Golden Bridge targets: each township ≥1 outstation branch established by 30 June; each outstation
@@ -69,7 +70,7 @@ async def targets_report(
 @operation(router, "/destinations", roles=STAFF, action="read where members are",
            scope="the members away of every township (or of one, by home_org_id)")
 async def destinations(
-    actor: CurrentActor, pool: ReadPool, home_org_id: str | None = None, min_position: MinPosition = None,
+    actor: CurrentActor, pool: ReadPool, home_org_id: IdQuery = None, min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """Where members away from home are, by destination — and where three or more go, a branch (or a
     temporary branch or Party group) should be set up there (B4)."""

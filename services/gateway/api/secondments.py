@@ -11,7 +11,8 @@ import asyncpg
 from fastapi import APIRouter, Query
 
 from services.gateway.api.access import STAFF, operation
-from services.gateway.api.deps import Cursor, Limit, MinPosition, ReadPool
+from services.gateway.api.deps import Cursor, Day, IdQuery, Limit, PathId, ReadPool
+from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import cadres, secondments, units
 from services.gateway.readmodels.waiting import page, wait_for_position
@@ -50,7 +51,7 @@ async def township_in_scope(pool: asyncpg.Pool, actor: Actor, township: str | No
 
 
 @operation(router, "/units", roles=STAFF, scope=SCOPE, action="read units")
-async def list_units(actor: CurrentActor, pool: ReadPool, township: str | None = None,
+async def list_units(actor: CurrentActor, pool: ReadPool, township: IdQuery = None,
                      min_position: MinPosition = None) -> dict[str, Any]:
     """Township organs and stations with today's headcount and the headcount history (the 5 % denominator)."""
     township = await township_in_scope(pool, actor, township)
@@ -65,7 +66,7 @@ async def list_units(actor: CurrentActor, pool: ReadPool, township: str | None =
 
 
 @operation(router, "/cadres/{cadre_id}", roles=STAFF, scope=SCOPE, action="read cadres")
-async def get_cadre(cadre_id: str, actor: CurrentActor, pool: ReadPool,
+async def get_cadre(cadre_id: PathId, actor: CurrentActor, pool: ReadPool,
                     min_position: MinPosition = None) -> dict[str, Any]:
     """A cadre: post, rank, pay grade and relations as they stand, and every secondment of theirs."""
     await wait_for_position(pool, SOURCE, min_position)
@@ -85,9 +86,9 @@ def _roster_row(row: asyncpg.Record, as_of: date) -> dict[str, Any]:
 
 @operation(router, "/secondments", roles=STAFF, scope=SCOPE, action="read the secondment roster")
 async def roster(
-    actor: CurrentActor, pool: ReadPool, township: str | None = None, unit_id: str | None = None,
+    actor: CurrentActor, pool: ReadPool, township: IdQuery = None, unit_id: IdQuery = None,
     stage: Stage | None = None,
-    as_of: Annotated[date | None, Query(description="Judge overdue check-ins on this day (default today).")] = None,
+    as_of: Annotated[Day, Query(description="Judge overdue check-ins on this day (default today).")] = None,
     min_position: MinPosition = None, limit: Limit = 100, cursor: Cursor = None,
 ) -> dict[str, Any]:
     """The secondment roster: who is where, until when, and when the next check-in is due."""
@@ -102,8 +103,8 @@ async def roster(
 
 @operation(router, "/secondments/due-items", roles=STAFF, scope=SCOPE, action="read secondment due items")
 async def due_items(
-    actor: CurrentActor, pool: ReadPool, township: str | None = None,
-    on: Annotated[date | None, Query(description="The day to judge (default today).")] = None,
+    actor: CurrentActor, pool: ReadPool, township: IdQuery = None,
+    on: Annotated[Day, Query(description="The day to judge (default today).")] = None,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """What the sending units owe for cadres away, as services.secondment.domain.secondments.due_items lists it:
@@ -124,7 +125,7 @@ async def due_items(
 
 
 @operation(router, "/secondments/{secondment_id}", roles=STAFF, scope=SCOPE, action="read secondments")
-async def get_secondment(secondment_id: str, actor: CurrentActor, pool: ReadPool,
+async def get_secondment(secondment_id: PathId, actor: CurrentActor, pool: ReadPool,
                          min_position: MinPosition = None) -> dict[str, Any]:
     """One secondment with its check-ins, contributions and any commendation proposal."""
     await wait_for_position(pool, SOURCE, min_position)
@@ -161,9 +162,9 @@ async def targets_on(pool: asyncpg.Pool, *, year: int | None, as_of: date | None
 async def secondment_targets(
     actor: CurrentActor, pool: ReadPool,
     year: Annotated[int | None, Query(ge=2000, le=2100, description="The year-end target (31 December).")] = None,
-    as_of: Annotated[date | None, Query(description="With `year`: what is known on this day (default today).")] = None,
-    on: Annotated[date | None, Query(description="Instead of `year`: staff out on this day.")] = None,
-    township: str | None = None, min_position: MinPosition = None,
+    as_of: Annotated[Day, Query(description="With `year`: what is known on this day (default today).")] = None,
+    on: Annotated[Day, Query(description="Instead of `year`: staff out on this day.")] = None,
+    township: IdQuery = None, min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """The 5 % target per township: staff of township organs and stations out on secondment over the
     headcount in force that day. `status` is met, open (the year has not ended) or missed."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from services.gateway.api.access import KEEPERS, operation
-from services.gateway.api.deps import Cursor, Limit, MinPosition, ReadPool
+from services.gateway.api.deps import Cursor, Day, IdQuery, Keyword, Limit, ReadPool
+from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import transfers
 from services.gateway.readmodels.waiting import page, wait_for_position
@@ -23,10 +23,10 @@ router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
                  "transfers from or to their organisation")
 async def list_transfers(
     actor: CurrentActor, pool: ReadPool, min_position: MinPosition = None, limit: Limit = 50, cursor: Cursor = None,
-    org_id: Annotated[str | None, Query(description="Sending or receiving organisation.")] = None,
-    state: Annotated[str | None, Query(description="requested, letter_issued, received, completed, expired, "
+    org_id: Annotated[IdQuery, Query(description="Sending or receiving organisation.")] = None,
+    state: Annotated[Keyword, Query(description="requested, letter_issued, received, completed, expired, "
                                                    "cancelled; or in_progress")] = None,
-    overdue_on: Annotated[date | None, Query(description="Only letters still not received after their last valid "
+    overdue_on: Annotated[Day, Query(description="Only letters still not received after their last valid "
                                                          "day, as of this day.")] = None,
 ) -> dict[str, Any]:
     """Transfers, newest first by id: in progress (the sender stays responsible), overdue, or closed.

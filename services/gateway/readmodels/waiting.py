@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -19,22 +19,54 @@ class NotCaughtUp(Problem):
     title = "The read model has not caught up yet"
 
 
-async def wait_for_position(pool: asyncpg.Pool, source: str, position: int | None,
+class PositionNotIssued(Problem):
+    status = 422
+    slug = "position-not-issued"
+    title = "No command returned this position"
+
+
+class Awaited(Protocol):
+    """A ``min_position`` and a way to ask the store that owns it whether it was ever issued."""
+
+    @property
+    def position(self) -> int | None: ...
+
+    async def issued(self, source: str) -> tuple[bool, int] | None:
+        """(issued, last position issued) by the store of ``source``; None when it cannot say now."""
+
+
+async def wait_for_position(pool: asyncpg.Pool, source: str, wanted: Awaited | int | None,
                             timeout: float = MAX_WAIT_SECONDS) -> None:
-    """Wait until the event at ``position`` of ``source`` is in the read models.
+    """Wait until the event at ``wanted``'s position of ``source`` is in the read models.
 
     Events of one record are applied in order, so once a command's last event is visible every
     change that command made to that record is too.
+
+    A position is waited for only if the owning store issued it: the read models alone cannot tell
+    (positions arrive out of order across partitions, and the sequence has gaps where a transaction
+    rolled back), so when the event is not there yet the owning service is asked once. A position it
+    never issued is refused at once (422) rather than waited for until the timeout; if the service
+    cannot answer, the wait goes on as before and ends in a 503.
     """
+    position = wanted if isinstance(wanted, int) or wanted is None else wanted.position
     if not position:
         return
     deadline = time.monotonic() + timeout
     delay = 0.001
+    asked = isinstance(wanted, int)
     while True:
         if await pool.fetchval(
             "SELECT EXISTS (SELECT 1 FROM applied_events WHERE source = $1 AND position = $2)", source, position
         ):
             return
+        if not asked:
+            asked = True
+            assert not isinstance(wanted, int) and wanted is not None
+            answer = await wanted.issued(source)
+            if answer is not None and not answer[0]:
+                raise PositionNotIssued(
+                    f"position {position} was never issued by the store of {source} (its last is {answer[1]}); "
+                    "pass the `position` a command of that service returned")
         if time.monotonic() >= deadline:
             raise NotCaughtUp(
                 f"position {position} is not in the read models after {timeout:.0f} s; retry in a moment",
