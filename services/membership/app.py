@@ -1,5 +1,5 @@
-"""Membership service process: the store, the command API of its route rows, the member directory and the
-deadline timer."""
+"""Membership service process: the store, the command API of its route rows, the member directory, the
+personal-data keys with their one read in clear, and the deadline timer."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
+
 from services.kernel.service_app import create_service_app
 from services.kernel.settings import Settings
 from services.kernel.store import EventStore
-from services.membership import directory
+from services.membership import directory, personal_query, vault
 from services.membership.contract.service import SERVICE
 from services.membership.deadlines import run_daily
 
@@ -27,4 +29,12 @@ async def _deadline_timer(store: EventStore[Any], settings: Settings) -> AsyncIt
         await timer
 
 
-app = create_service_app(SERVICE, on_start=directory.install, extras=_deadline_timer)
+async def _install(pool: asyncpg.Pool) -> None:
+    # The key table first: without a usable GB_MEMBERSHIP_MASTER_KEY the service refuses to start.
+    await vault.install(pool)
+    await directory.install(pool)
+
+
+app = create_service_app(SERVICE, on_start=_install, extras=_deadline_timer)
+# The one read of personal data in clear (the gateway forwards GET /v1/members/{id}/personal-data).
+app.include_router(personal_query.router)

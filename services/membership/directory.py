@@ -67,13 +67,6 @@ async def certificate_holders_at(pool: asyncpg.Pool, host_org_id: str) -> frozen
     return frozenset(r["member_id"] for r in rows)
 
 
-async def member_with_national_id(pool: asyncpg.Pool, national_id: str) -> str | None:
-    """The member already registered with this resident ID, if any (removed and deceased members included)."""
-    found: str | None = await pool.fetchval(
-        "SELECT member_id FROM member_directory WHERE national_id = $1 LIMIT 1", national_id.upper())
-    return found
-
-
 async def certificate_host_of(pool: asyncpg.Pool, member_id: str) -> str | None:
     """The host organisation of a member holding an activity certificate (they may pay dues there)."""
     host: str | None = await pool.fetchval(

@@ -15,8 +15,10 @@ CREATE INDEX IF NOT EXISTS member_directory_org ON member_directory (formal_org_
 -- activity certificate (holders attend there but never vote).
 ALTER TABLE member_directory ADD COLUMN IF NOT EXISTS host_org_id text;
 ALTER TABLE member_directory ADD COLUMN IF NOT EXISTS certificate_holder boolean NOT NULL DEFAULT false;
-ALTER TABLE member_directory ADD COLUMN IF NOT EXISTS national_id text;
-CREATE INDEX IF NOT EXISTS member_directory_national_id ON member_directory (national_id);
+-- National ID numbers are no longer kept here: uniqueness and look-up use their keyed hash in
+-- national_id_index (personal_data.sql). The column of earlier versions held them in clear.
+DROP INDEX IF EXISTS member_directory_national_id;
+ALTER TABLE member_directory DROP COLUMN IF EXISTS national_id;
 
 CREATE OR REPLACE FUNCTION gb_member_directory_apply(p_type text, p_data json, p_position bigint)
 RETURNS void LANGUAGE plpgsql AS $$
@@ -24,11 +26,11 @@ DECLARE
     d jsonb := p_data::jsonb;
 BEGIN
     CASE p_type
-        WHEN 'gb.membership.member_registered.v1' THEN
-            INSERT INTO member_directory (member_id, formal_org_id, status, position, national_id)
-            VALUES (d->>'member_id', d->>'formal_org_id', d->>'status', p_position, d->>'national_id')
+        WHEN 'gb.membership.member_registered.v1', 'gb.membership.member_registered.v2' THEN
+            INSERT INTO member_directory (member_id, formal_org_id, status, position)
+            VALUES (d->>'member_id', d->>'formal_org_id', d->>'status', p_position)
             ON CONFLICT (member_id) DO UPDATE SET formal_org_id = EXCLUDED.formal_org_id,
-                status = EXCLUDED.status, position = EXCLUDED.position, national_id = EXCLUDED.national_id;
+                status = EXCLUDED.status, position = EXCLUDED.position;
         WHEN 'gb.membership.probationary_admitted.v1' THEN
             INSERT INTO member_directory VALUES (d->>'person_id', d->>'org_id', 'probationary', p_position)
             ON CONFLICT (member_id) DO UPDATE SET formal_org_id = EXCLUDED.formal_org_id,
@@ -40,12 +42,10 @@ BEGIN
         WHEN 'gb.membership.reported_to_host.v1' THEN
             UPDATE member_directory SET host_org_id = d->>'host_org_id', position = p_position
              WHERE member_id = d->>'member_id';
-        WHEN 'gb.membership.inflow_registered.v1' THEN
+        WHEN 'gb.membership.inflow_registered.v1', 'gb.membership.inflow_registered.v2' THEN
             -- A member of an organisation elsewhere, here with that organisation's certificate.
-            INSERT INTO member_directory (member_id, formal_org_id, status, position, host_org_id, certificate_holder,
-                                          national_id)
-            VALUES (d->>'member_id', d->'home_org'->>'org_id', d->>'status', p_position, d->>'host_org_id', true,
-                    d->>'national_id')
+            INSERT INTO member_directory (member_id, formal_org_id, status, position, host_org_id, certificate_holder)
+            VALUES (d->>'member_id', d->'home_org'->>'org_id', d->>'status', p_position, d->>'host_org_id', true)
             ON CONFLICT (member_id) DO NOTHING;
         WHEN 'gb.membership.certificate_issued.v1' THEN
             UPDATE member_directory SET certificate_holder = true, position = p_position

@@ -20,8 +20,8 @@ async def test_an_auditor_sees_a_members_history_and_an_edited_event_breaks_the_
 
     history = (await gateway.get(f"/v1/audit/streams/{member}", headers=admin_headers)).json()
     assert history["verified"] is True and history["version"] == 2
-    assert [e["type"] for e in history["events"]] == ["gb.membership.member_registered.v1",
-                                                      "gb.membership.outflow_registered.v1"]
+    assert [e["type"] for e in history["events"]] == ["gb.membership.member_registered.v2",
+                                                      "gb.membership.outflow_registered.v2"]
     assert history["events"][0]["specversion"] == "1.0" and history["events"][0]["subject"] == member
     first = (await gateway.get(f"/v1/audit/streams/{member}", params={"up_to_version": 1},
                                headers=admin_headers)).json()

@@ -1,6 +1,11 @@
 """Members read model (``members_view``): one row per member, kept current by the events of every family
 that changes a member — registration, standing, mobility, transfers and admission from development.
 
+It holds only what its readers may see: the national ID number masked (region and check digit) and the
+phone's last four digits — the events carry nothing more outside their sealed envelopes, which stay
+out of the view. The numbers in clear are read from membership itself (/v1/members/{id}/personal-data).
+An erased person keeps their row (their membership history stands) with nothing personal left in it.
+
 Every statement here is written by one person's events only (one stream, one partition), so rows
 never depend on the order in which the projector applies partitions.
 """
@@ -20,6 +25,7 @@ from services.membership.contract.events.members import (
     MembershipRemoved,
     MembershipRestored,
     MembershipSuspended,
+    PersonalDataErased,
 )
 from services.membership.contract.events.mobility import (
     CertificateInspected,
@@ -29,7 +35,11 @@ from services.membership.contract.events.mobility import (
 )
 from services.membership.contract.events.transfers import TransferReceived
 
-# certificate and host_org_id come last: the column order is the JSON key order of `SELECT *`.
+#: What an erased person's name becomes in the views.
+ERASED_NAME = "（已删除）"
+
+# certificate, host_org_id and erased_on come last: the column order is the JSON key order of `SELECT *`.
+# national_id holds the masked number only; contact and outflow.contact the masked phone only.
 DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.members_view (
     member_id text PRIMARY KEY,
@@ -44,7 +54,8 @@ CREATE TABLE IF NOT EXISTS {schema}.members_view (
     outflow jsonb,
     position bigint NOT NULL,
     certificate jsonb,
-    host_org_id text
+    host_org_id text,
+    erased_on date
 );
 CREATE INDEX IF NOT EXISTS members_view_org ON {schema}.members_view (formal_org_id);
 """
@@ -62,8 +73,18 @@ def _json(value: Any) -> str | None:
 EVENTS: tuple[type, ...] = (
     MemberRegistered, InflowRegistered, ProbationaryAdmitted, Converted, ProbationCancelled, OutflowRegistered,
     MembershipSuspended, MembershipRestored, MembershipRemoved, MemberDied, CertificateIssued,
-    CertificateInspected, MemberReturned, TransferReceived,
+    CertificateInspected, MemberReturned, TransferReceived, PersonalDataErased,
 )
+
+
+def _outflow(event: OutflowRegistered) -> str:
+    """The outflow as the view keeps it: the masked contact, never the sealed envelope."""
+    return encode({
+        "member_id": event.member_id, "destination": event.destination, "employer": event.employer,
+        "contact": event.contact_masked, "left_on": event.left_on, "expected_months": event.expected_months,
+        "fixed_place": event.fixed_place, "instrument_advised": event.instrument_advised,
+        "policy_version": event.policy_version,
+    }).decode()
 
 
 def apply(q: str, env: Envelope, event: Any) -> list[Op]:
@@ -73,19 +94,20 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
             return [(
                 f"INSERT INTO {q}.members_view (member_id, name, national_id, formal_org_id, status, dues_category,"
                 " contact, joined_on, position) VALUES ($1,$2,$3,$4,$5,$6,$7::jsonb,$8,$9)",
-                (event.member_id, event.name, event.national_id, event.formal_org_id, event.status.value,
-                 event.dues_category.value, encode(event.contact).decode(), event.joined_on, pos),
+                (event.member_id, event.name, event.national_id_masked, event.formal_org_id, event.status.value,
+                 event.dues_category.value, encode(event.contact_masked).decode(), event.joined_on, pos),
             )]
         case InflowRegistered():
             return [(
                 f"INSERT INTO {q}.members_view (member_id, name, national_id, formal_org_id, status, dues_category,"
                 " contact, host_org_id, position) VALUES ($1,$2,$3,$4,$5,$6,$7::jsonb,$8,$9)",
-                (event.member_id, event.name, event.national_id, event.home_org.org_id, event.status.value,
-                 event.dues_category.value, _json(event.contact), event.host_org_id, pos),
+                (event.member_id, event.name, event.national_id_masked, event.home_org.org_id, event.status.value,
+                 event.dues_category.value, _json(event.contact_masked), event.host_org_id, pos),
             )]
         case ProbationaryAdmitted():
             # The applicant becomes a probationary member of the admitting branch. Their development case
-            # is the same stream (same partition), so its row is already there to copy name and contact from.
+            # is the same stream (same partition), so its row is already there to copy name and the masked
+            # number and contact from.
             return [(
                 f"INSERT INTO {q}.members_view (member_id, name, national_id, formal_org_id, status, contact,"
                 " joined_on, position) SELECT person_id, name, coalesce(national_id, ''), $2, 'probationary',"
@@ -101,7 +123,7 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
         case OutflowRegistered():
             return [(
                 f"UPDATE {q}.members_view SET away = true, outflow = $2::jsonb, position = $3 WHERE member_id = $1",
-                (event.member_id, encode(event).decode(), pos),
+                (event.member_id, _outflow(event), pos),
             )]
         case MembershipSuspended():
             return [_member(q, event.member_id, pos, status="suspended")]
@@ -119,6 +141,13 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
             return [_member(q, event.member_id, pos, away=False)]
         case TransferReceived():
             return [_member(q, event.member_id, pos, formal_org_id=event.to_org_id)]
+        case PersonalDataErased():
+            # Nothing personal stays: not the name, nor even the masked number and phone.
+            return [(
+                f"UPDATE {q}.members_view SET name = $2, national_id = '', contact = '{{}}'::jsonb,"
+                " outflow = outflow - 'contact' - 'employer', erased_on = $3, position = $4 WHERE member_id = $1",
+                (event.member_id, ERASED_NAME, event.erased_on, pos),
+            )]
         case _:
             return []
 

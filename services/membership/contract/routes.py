@@ -15,6 +15,7 @@ from services.membership.handlers import dues as hdues
 from services.membership.handlers import members as hmembers
 from services.membership.handlers import mobility as hmobility
 from services.membership.handlers import organisations as horganisations
+from services.membership.handlers import personal as hpersonal
 from services.membership.handlers import transfers as htransfers
 from services.pure.identity import Role
 
@@ -45,7 +46,7 @@ def _case(
 
 
 DEVELOPMENT_STEPS: tuple[CommandRoute[Any], ...] = (
-    _case("", dev.SubmitApplication, hdevelopment.case_step,
+    _case("", dev.SubmitApplication, hdevelopment.submit_application,
           "Record an application to join (入黨申請). The applicant must be 18; mobile persons may apply to an "
           "outstation branch. The interview is due within a month."),
     _case("/interview", dev.InterviewApplicant, hdevelopment.case_step,
@@ -175,6 +176,11 @@ MEMBER_STEPS: tuple[CommandRoute[Any], ...] = (
             "Restore a suspended member once contact is regained.", _STAFF),
     _member("/death", standing.RecordDeath, hmembers.change_standing,
             "Record a member's death.", _BRANCH),
+    # Personal data (PIPL)
+    _member("/erasure", standing.ErasePersonalData, hpersonal.erase_personal_data,
+            "Forget a person (個人信息刪除, PIPL): their data key is destroyed, so their national ID number, phone, "
+            "address and WeChat id — sealed with that key in every event — can never be read again. History and "
+            "its hash chains stay intact; views show the person as erased. County only, and final.", _COUNTY),
     # Mobility
     CommandRoute(path="/inflows", command=mobility.RegisterInflow,
                  handler=hmobility.register_inflow, new_id="member_id",

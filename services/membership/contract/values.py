@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from services.membership.contract.events.personal import mask_national_id, mask_phone
 from services.membership.domain.meetings import HeldMeeting, meeting_compliance
 from services.membership.domain.mobility import branch_needed
-from services.membership.domain.rules import mask_national_id
 from services.membership.domain.targets import OutstationBranchFacts, targets
 from services.membership.policy.mobility import MobilityPolicy, mobility_policy_on
 
 __all__ = [
     "HeldMeeting", "MobilityPolicy", "OutstationBranchFacts", "branch_needed",
-    "mask_national_id", "meeting_compliance", "mobility_policy_on", "targets",
+    "mask_national_id", "mask_phone", "meeting_compliance", "mobility_policy_on", "targets",
 ]

@@ -64,6 +64,7 @@ from services.membership.domain.development_state import (
     DevelopmentCase,
     Stage,
 )
+from services.membership.domain.personal import Protected
 from services.membership.policy.development import DevelopmentPolicy, development_policy_on
 from services.pure.dates import add_months
 from services.pure.due import DueItem
@@ -81,6 +82,7 @@ def decide(
     approver_has_authority: bool | None = None,
     entitled_full_members: int | None = None,
     org_is_temporary: bool | None = None,
+    personal: Protected | None = None,
 ) -> list[DevelopmentEvent]:
     """Decide one command; facts from other aggregates come in as context.
 
@@ -88,7 +90,8 @@ def decide(
     - ``approver_has_authority``: the acting committee holds approval authority over the case
       (pre-review, approvals);
     - ``entitled_full_members``: voting full members of the branch on the meeting day (votes);
-    - ``org_is_temporary``: the case's organisation is a temporary branch (votes).
+    - ``org_is_temporary``: the case's organisation is a temporary branch (votes);
+    - ``personal``: the applicant's national ID number and contact, sealed by the handler (application).
 
     ``policy``: the one in force on the command's day unless given.
     """
@@ -96,7 +99,7 @@ def decide(
     name = type(command).__name__
     match command:
         case SubmitApplication():
-            return [cultivation.submit(state, command, policy)]
+            return [cultivation.submit(state, command, policy, needed(personal, "personal", name))]
         case InterviewApplicant():
             return [cultivation.interview(state, command, policy)]
         case DesignateActivist():

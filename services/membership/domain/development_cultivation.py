@@ -32,7 +32,8 @@ from services.membership.domain.development_state import (
     require_self_or_scope,
     require_stage,
 )
-from services.membership.domain.rules import age_on, birth_date_from_national_id
+from services.membership.domain.personal import Protected
+from services.membership.domain.rules import age_on
 from services.membership.policy.development import DevelopmentPolicy
 from services.pure.dates import add_months, check_date
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
@@ -47,7 +48,9 @@ _MOBILE_ROUTES = frozenset({
 })
 
 
-def submit(state: DevelopmentCase, cmd: SubmitApplication, policy: DevelopmentPolicy) -> ApplicationSubmitted:
+def submit(
+    state: DevelopmentCase, cmd: SubmitApplication, policy: DevelopmentPolicy, personal: Protected
+) -> ApplicationSubmitted:
     require_self_or_scope(cmd.actor, cmd.person_id, cmd.org_id, "submit an application")
     if state.exists and state.stage is not Stage.CANCELLED:
         stage = state.stage.value if state.stage else "unknown"
@@ -60,7 +63,7 @@ def submit(state: DevelopmentCase, cmd: SubmitApplication, policy: DevelopmentPo
             f"only mobile persons may apply via {cmd.route.value}; apply to the work or study unit's organisation, "
             "else the residence's, or set is_mobile"
         )
-    if cmd.national_id is not None and birth_date_from_national_id(cmd.national_id) != cmd.birth_date:
+    if personal.birth_date is not None and personal.birth_date != cmd.birth_date:
         raise DomainError("birth_date does not match the birth date in national_id; check both")
     if age_on(cmd.birth_date, cmd.applied_on) < policy.minimum_age:
         eighteenth = _birthday(cmd.birth_date, policy.minimum_age)
@@ -70,9 +73,9 @@ def submit(state: DevelopmentCase, cmd: SubmitApplication, policy: DevelopmentPo
         )
     return ApplicationSubmitted(
         person_id=cmd.person_id, name=cmd.name.strip(), birth_date=cmd.birth_date,
-        national_id=cmd.national_id.upper() if cmd.national_id else None, contact=cmd.contact,
+        national_id_masked=personal.national_id_masked, contact_masked=personal.contact_masked,
         org_id=cmd.org_id.strip(), route=cmd.route, is_mobile=cmd.is_mobile, applied_on=cmd.applied_on,
-        policy_version=policy.version,
+        policy_version=policy.version, personal=personal.sealed,
     )
 
 

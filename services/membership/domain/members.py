@@ -21,6 +21,7 @@ from services.membership.contract.events.members import (
     MembershipRestored,
     MembershipSuspended,
     OutflowRegistered,
+    PersonalDataErased,
     RemovalDecided,
     RemovalRejected,
 )
@@ -47,7 +48,8 @@ from services.membership.domain import mobility, standing, transfers
 from services.membership.domain.branches import Organisation
 from services.membership.domain.member_state import INITIAL, Member
 from services.membership.domain.mobility import MobilityEvent, may_vote_in
-from services.membership.domain.rules import age_on, birth_date_from_national_id, require_org_scope
+from services.membership.domain.personal import Protected, birth_date_of
+from services.membership.domain.rules import age_on, require_org_scope
 from services.membership.domain.standing import StandingEvent
 from services.membership.domain.transfers import TransferEvent
 from services.membership.policy import policy_on
@@ -64,13 +66,15 @@ MemberEvent = MemberRegistered | StandingEvent | MobilityEvent | TransferEvent
 
 
 def register(
-    state: Member, command: RegisterMember, *, formal_org: Organisation, has_development_case: bool
+    state: Member, command: RegisterMember, *, formal_org: Organisation, has_development_case: bool,
+    personal: Protected,
 ) -> list[MemberRegistered]:
     """Register a member already in the Party: ``formal_org`` is the organisation registered into;
-    ``has_development_case`` says the person's stream holds a development case (they join through it)."""
+    ``has_development_case`` says the person's stream holds a development case (they join through it);
+    ``personal``: their national ID number and contact, sealed (the event carries nothing else of them)."""
     if has_development_case:
         raise StateConflict("this person has a development case; they become a member through it")
-    return [_register(state, command, formal_org)]
+    return [_register(state, command, formal_org, personal)]
 
 
 def evolve(state: Member, event: MemberEvent) -> Member:
@@ -83,6 +87,9 @@ def evolve(state: Member, event: MemberEvent) -> Member:
         case (MembershipSuspended() | RemovalDecided() | RemovalRejected() | MembershipRemoved() | MembershipRestored()
               | MemberDied()):
             return standing.evolve(state, event)
+        case PersonalDataErased():
+            # The person's record (personal.Person) keeps the erasure; the membership itself goes on.
+            return state
         case (OutflowRegistered() | InflowRegistered() | ReportedToHost() | CertificateIssued() | CertificateReviewed()
               | CertificateInspected() | MemberReturned() | ContactRecorded() | ReportedToHomeOrganisation()):
             return mobility.evolve(state, event)
@@ -129,7 +136,7 @@ def due_items(state: Member, on: date, policy: MobilityPolicy | None = None) -> 
     return sorted(items, key=lambda i: (i.due_on, i.kind))
 
 
-def _register(state: Member, cmd: RegisterMember, org: Organisation) -> MemberRegistered:
+def _register(state: Member, cmd: RegisterMember, org: Organisation, personal: Protected) -> MemberRegistered:
     require_org_scope(cmd.actor, cmd.formal_org_id, "register members")
     if state.exists:
         raise AlreadyExists(f"member {cmd.member_id} is already registered")
@@ -140,7 +147,7 @@ def _register(state: Member, cmd: RegisterMember, org: Organisation) -> MemberRe
     if not cmd.name.strip():
         raise DomainError("name must not be empty")
     policy = policy_on(cmd.today)
-    born = birth_date_from_national_id(cmd.national_id)
+    born = birth_date_of(personal)
     if cmd.joined_on is not None:
         if cmd.joined_on > cmd.today:
             raise DomainError(f"joined_on {cmd.joined_on} is in the future")
@@ -149,7 +156,8 @@ def _register(state: Member, cmd: RegisterMember, org: Organisation) -> MemberRe
     elif age_on(born, cmd.today) < policy.minimum_age:
         raise DomainError(f"a member must be at least {policy.minimum_age}; the national_id says otherwise")
     return MemberRegistered(
-        member_id=cmd.member_id, name=cmd.name.strip(), national_id=cmd.national_id.upper(),
-        formal_org_id=cmd.formal_org_id, status=cmd.status, dues_category=cmd.dues_category, contact=cmd.contact,
-        joined_on=cmd.joined_on, registered_on=cmd.today,
+        member_id=cmd.member_id, name=cmd.name.strip(), national_id_masked=personal.national_id_masked or "",
+        formal_org_id=cmd.formal_org_id, status=cmd.status, dues_category=cmd.dues_category,
+        contact_masked=personal.contact_masked, personal=personal.sealed, joined_on=cmd.joined_on,
+        registered_on=cmd.today,
     )

@@ -48,12 +48,14 @@ from services.membership.domain.member_state import (
     require_standing,
     self_or_scope,
 )
-from services.membership.domain.rules import birth_date_from_national_id, require_org_scope
+from services.membership.domain.personal import Protected, birth_date_of
+from services.membership.domain.rules import require_org_scope
 from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY, MobilityPolicy, mobility_policy_on
 from services.pure.dates import add_months, check_date, latest
 from services.pure.due import DueItem
 from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
 from services.pure.identity import Actor
+from services.pure.text import needed
 
 MobilityCommand = (
     RegisterOutflow | RegisterInflow | ReportToHost | IssueActivityCertificate | ReviewCertificate
@@ -68,16 +70,18 @@ MobilityEvent = (
 def decide(
     state: Member, command: MobilityCommand, *, policy: MobilityPolicy | None = None,
     host_org: Organisation | None = None, members_at_destination: int | None = None,
+    personal: Protected | None = None,
 ) -> list[MobilityEvent]:
     """``host_org``: the host organisation's state (RegisterInflow). ``members_at_destination``: members
     (this one included) going out to the certificate's destination, for the cluster rule; None skips it.
+    ``personal``: the person's data sealed by the handler (RegisterOutflow, RegisterInflow).
     ``policy``: the one in force on the command's day unless given."""
     policy = policy or mobility_policy_on(command.today)
     match command:
         case RegisterOutflow():
-            return [_register_outflow(state, command, policy)]
+            return [_register_outflow(state, command, policy, needed(personal, "personal", "RegisterOutflow"))]
         case RegisterInflow():
-            return [_register_inflow(state, command, host_org)]
+            return [_register_inflow(state, command, host_org, needed(personal, "personal", "RegisterInflow"))]
         case ReportToHost():
             return [_report_to_host(state, command)]
         case IssueActivityCertificate():
@@ -197,7 +201,9 @@ def due_items(state: Member, on: date, policy: MobilityPolicy | None = None) -> 
             for kind, due in items if on >= due]
 
 
-def _register_outflow(state: Member, cmd: RegisterOutflow, policy: MobilityPolicy) -> OutflowRegistered:
+def _register_outflow(
+    state: Member, cmd: RegisterOutflow, policy: MobilityPolicy, personal: Protected
+) -> OutflowRegistered:
     existing(state, cmd.member_id)
     require_org_scope(cmd.actor, state.formal_org_id, "register outflows of members")
     in_county(state, "register the member's outflow")
@@ -216,14 +222,16 @@ def _register_outflow(state: Member, cmd: RegisterOutflow, policy: MobilityPolic
     # B3/B4: six months or more at a relatively fixed place calls for a transfer.
     long_stay = cmd.fixed_place and cmd.expected_months >= policy.transfer_threshold_months
     return OutflowRegistered(
-        member_id=cmd.member_id, destination=destination, employer=employer, contact=cmd.contact,
+        member_id=cmd.member_id, destination=destination, employer=employer, contact_masked=personal.contact_masked,
         left_on=cmd.left_on, expected_months=cmd.expected_months, fixed_place=cmd.fixed_place,
         instrument_advised=Instrument.TRANSFER if long_stay else Instrument.ACTIVITY_CERTIFICATE,
-        policy_version=policy.version,
+        policy_version=policy.version, personal=personal.sealed,
     )
 
 
-def _register_inflow(state: Member, cmd: RegisterInflow, host: Organisation | None) -> InflowRegistered:
+def _register_inflow(
+    state: Member, cmd: RegisterInflow, host: Organisation | None, personal: Protected
+) -> InflowRegistered:
     require_org_scope(cmd.actor, cmd.host_org_id, "register members arriving at a host organisation")
     if state.exists:
         raise AlreadyExists(f"member {cmd.member_id} is already registered here")
@@ -233,7 +241,7 @@ def _register_inflow(state: Member, cmd: RegisterInflow, host: Organisation | No
         raise NotFound(f"host organisation {cmd.host_org_id} does not exist")
     if cmd.status not in ACTIVE:
         raise DomainError("an arriving member is probationary or full; other standing is kept at home")
-    birth_date_from_national_id(cmd.national_id)
+    birth_date_of(personal)  # the handler validated the number; one must have been given
     check_date(cmd.arrived_on, cmd.today, "arrived_on")
     if cmd.certificate_valid_until < cmd.certificate_issued_on:
         raise DomainError("certificate_valid_until is before certificate_issued_on; check the certificate")
@@ -242,8 +250,9 @@ def _register_inflow(state: Member, cmd: RegisterInflow, host: Organisation | No
                         (cmd.home_org.name, "home_org.name"), (cmd.home_org.address, "home_org.address")):
         not_blank(value, name)
     return InflowRegistered(
-        member_id=cmd.member_id, name=cmd.name.strip(), national_id=cmd.national_id.upper(), status=cmd.status,
-        dues_category=cmd.dues_category, contact=cmd.contact, home_org=cmd.home_org, host_org_id=cmd.host_org_id,
+        member_id=cmd.member_id, name=cmd.name.strip(), national_id_masked=personal.national_id_masked or "",
+        status=cmd.status, dues_category=cmd.dues_category, contact_masked=personal.contact_masked,
+        personal=personal.sealed, home_org=cmd.home_org, host_org_id=cmd.host_org_id,
         arrived_on=cmd.arrived_on, certificate_number=cmd.certificate_number.strip(),
         certificate_issued_on=cmd.certificate_issued_on, certificate_valid_until=cmd.certificate_valid_until,
         certificate_issuer=cmd.certificate_issuer.strip(),

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from services.membership.contract.events.development import DevelopmentEvent
+from services.membership.contract.events.members import PersonalDataErased
 from services.membership.domain import development, members
 from services.membership.domain.development_state import DevelopmentCase
 from services.pure.due import DueItem
@@ -26,6 +27,8 @@ _DEVELOPMENT_EVENTS = typing.get_args(DevelopmentEvent)
 class Person:
     case: DevelopmentCase = field(default_factory=lambda: development.INITIAL)
     member: members.Member = field(default_factory=lambda: members.INITIAL)
+    #: The day their personal data was erased (PIPL); nothing personal is recorded for them again.
+    erased_on: date | None = None
 
     @property
     def org_id(self) -> str:
@@ -36,8 +39,11 @@ INITIAL = Person()
 
 
 def evolve(state: Person, event: Any) -> Person:
+    if isinstance(event, PersonalDataErased):
+        return replace(state, erased_on=event.erased_on)
     if isinstance(event, _DEVELOPMENT_EVENTS):
-        return Person(case=development.evolve(state.case, event), member=members.apply_development(state.member, event))
+        return replace(state, case=development.evolve(state.case, event),
+                       member=members.apply_development(state.member, event))
     return replace(state, member=members.evolve(state.member, event))
 
 

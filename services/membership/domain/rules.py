@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from services.membership.contract.events.personal import mask_national_id
 from services.pure.errors import DomainError, Forbidden
 from services.pure.identity import Actor, Role
+
+__all__ = ["age_on", "birth_date_from_national_id", "mask_national_id", "require_org_scope", "require_roles"]
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -45,8 +48,3 @@ def age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-def mask_national_id(national_id: str) -> str:
-    """Keep region and check digit only: enough to tell two people apart, not to identify one."""
-    if not national_id:
-        return ""
-    return national_id[:3] + "*" * 14 + national_id[-1:]

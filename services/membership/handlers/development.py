@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from services.kernel.store import AppendResult, CommandMeta
 from services.membership import directory
 from services.membership.contract.commands.development import (
@@ -27,13 +29,14 @@ from services.membership.contract.commands.development import (
 from services.membership.contract.events.development import DevelopmentEvent
 from services.membership.domain import branches, development
 from services.membership.domain.person import Person
+from services.membership.handlers.personal import protect
 from services.membership.handlers.records import Store, on_person, organisation
 from services.membership.policy.development import development_policy_on
 from services.pure.identity import Role
 
 #: Steps of a case whose rules need no facts about other records.
 CaseStep = (
-    SubmitApplication | InterviewApplicant | DesignateActivist | RecordAssessment | TransferActivistFile
+    InterviewApplicant | DesignateActivist | RecordAssessment | TransferActivistFile
     | DesignateDevelopmentTarget | CompletePoliticalReview | RecordTraining | TakeOath | ApplyForConversion
     | CancelCase
 )
@@ -43,6 +46,17 @@ NamingStep = AssignCultivationContacts | AssignIntroducers
 ApprovalStep = PreReview | ApproveAdmission | ApproveConversion
 #: Votes of the case's branch.
 VoteStep = HoldAdmissionVote | HoldConversionVote
+
+
+async def submit_application(store: Store, cmd: SubmitApplication, meta: CommandMeta) -> AppendResult:
+    """The applicant's national ID number (if given) and contact are sealed with their key first."""
+
+    async def decide(person: Person) -> list[DevelopmentEvent]:
+        personal = await protect(store, cmd.person_id, contact=cmd.contact, national_id=cmd.national_id)
+        masked = replace(cmd, national_id=personal.national_id_masked, contact=personal.contact_masked)
+        return development.decide(person.case, masked, personal=personal, policy=development_policy_on(cmd.today))
+
+    return await on_person(store, cmd.person_id, meta, decide)
 
 
 async def case_step(store: Store, cmd: CaseStep, meta: CommandMeta) -> AppendResult:

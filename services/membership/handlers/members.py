@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from services.kernel.store import AppendResult, CommandMeta
 from services.membership import directory
 from services.membership.contract.commands.members import (
@@ -18,8 +20,10 @@ from services.membership.domain import members, standing
 from services.membership.domain.person import Person
 from services.membership.domain.rules import require_org_scope
 from services.membership.domain.standing import StandingEvent
+from services.membership.handlers.personal import protect
 from services.membership.handlers.records import Store, on_person, organisation
 from services.membership.policy.mobility import mobility_policy_on
+from services.membership.vault import vault
 from services.pure.errors import AlreadyExists
 
 #: Standing steps whose rules need no facts about other records.
@@ -31,14 +35,16 @@ async def register_member(store: Store, cmd: RegisterMember, meta: CommandMeta) 
         # Runs after execute's retry check, so a retried registration answers as it first did.
         # Scope first, so nobody learns from the answer whether an ID is registered where they may not look.
         require_org_scope(cmd.actor, cmd.formal_org_id, "register members")
-        # One person, one member record. Checked against the directory, which is as current as the store;
-        # two registrations of one ID racing in the same instant are not caught (a reservation stream would be).
-        existing = await directory.member_with_national_id(store.pool, cmd.national_id)
+        # The number is validated and sealed first; the rules see only the sealed and masked forms.
+        personal = await protect(store, cmd.member_id, contact=cmd.contact, national_id=cmd.national_id)
+        # One person, one member record: the number's keyed hash is claimed (never the number stored).
+        existing = await vault(store.pool).claim_national_id(cmd.national_id, cmd.member_id)
         if existing:
             raise AlreadyExists(f"a member with this national ID is already registered as {existing}; "
                                 "register an inflow or a transfer instead of a second record", member_id=existing)
-        return members.register(person.member, cmd, formal_org=await organisation(store, cmd.formal_org_id),
-                                has_development_case=person.case.exists)
+        masked = replace(cmd, national_id=personal.national_id_masked or "", contact=personal.contact_masked)
+        return members.register(person.member, masked, formal_org=await organisation(store, cmd.formal_org_id),
+                                has_development_case=person.case.exists, personal=personal)
 
     return await on_person(store, cmd.member_id, meta, decide)
 

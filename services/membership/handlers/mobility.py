@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from services.kernel.store import AppendResult, CommandMeta
 from services.membership.contract.commands.members import RegisterOutflow
 from services.membership.contract.commands.mobility import (
@@ -17,8 +19,10 @@ from services.membership.contract.commands.mobility import (
 from services.membership.domain import mobility
 from services.membership.domain.mobility import MobilityEvent
 from services.membership.domain.person import Person
+from services.membership.handlers.personal import protect
 from services.membership.handlers.records import Store, on_person, organisation
 from services.membership.policy.mobility import mobility_policy_on
+from services.membership.vault import vault
 
 #: Mobility steps whose rules need no facts about other records.
 MobilityStep = (
@@ -28,17 +32,29 @@ MobilityStep = (
 
 
 async def register_outflow(store: Store, cmd: RegisterOutflow, meta: CommandMeta) -> AppendResult:
-    """The stay announced decides between a transfer and a certificate (the policy in force on the day recorded)."""
-    return await on_person(store, cmd.member_id, meta,
-                           lambda person: mobility.decide(person.member, cmd, policy=mobility_policy_on(cmd.today)))
+    """The stay announced decides between a transfer and a certificate (the policy in force on the day recorded).
+    The contact where the member can be reached is sealed with their key."""
+
+    async def decide(person: Person) -> list[MobilityEvent]:
+        personal = await protect(store, cmd.member_id, contact=cmd.contact)
+        return mobility.decide(person.member, replace(cmd, contact=personal.contact_masked), personal=personal,
+                               policy=mobility_policy_on(cmd.today))
+
+    return await on_person(store, cmd.member_id, meta, decide)
 
 
 async def register_inflow(store: Store, cmd: RegisterInflow, meta: CommandMeta) -> AppendResult:
-    """A member from elsewhere arrives at a host organisation here, which must exist."""
+    """A member from elsewhere arrives at a host organisation here, which must exist. Their national ID
+    number is indexed by its keyed hash (a later registration of the same person is refused), never refused
+    here: the host records whoever arrives."""
 
     async def decide(person: Person) -> list[MobilityEvent]:
-        return mobility.decide(person.member, cmd, host_org=await organisation(store, cmd.host_org_id),
-                               policy=mobility_policy_on(cmd.today))
+        personal = await protect(store, cmd.member_id, contact=cmd.contact, national_id=cmd.national_id)
+        masked = replace(cmd, national_id=personal.national_id_masked or "", contact=personal.contact_masked)
+        events = mobility.decide(person.member, masked, host_org=await organisation(store, cmd.host_org_id),
+                                 personal=personal, policy=mobility_policy_on(cmd.today))
+        await vault(store.pool).note_national_id(cmd.national_id, cmd.member_id)
+        return events
 
     return await on_person(store, cmd.member_id, meta, decide)
 

@@ -6,14 +6,16 @@ from datetime import date
 
 from services.gateway.readmodels import members
 from services.membership.contract.events import MemberRegistered, OutflowRegistered
+from services.membership.contract.events.common import Contact
 from services.membership.contract.events.development import Converted, ProbationaryAdmitted, ProbationCancelled
-from services.membership.contract.events.members import MemberDied, MembershipSuspended
+from services.membership.contract.events.members import MemberDied, MembershipSuspended, PersonalDataErased
 from services.membership.contract.events.mobility import (
     CertificateInspected,
     CertificateIssued,
     InflowRegistered,
     MemberReturned,
 )
+from services.membership.contract.events.personal import SealedPersonalData
 from services.membership.contract.events.transfers import TransferReceived, TransferRequested
 from tests.unit.gateway.builders import Q, assigned, envelope, event, row, target
 
@@ -84,3 +86,32 @@ def test_conversion_makes_a_full_member_and_cancellation_removes_them() -> None:
     cancelled = members.apply(Q, envelope(), event(ProbationCancelled, person_id="p-1"))
     assert assigned(converted[0])["status"] == "full"
     assert assigned(cancelled[0])["status"] == "removed"
+
+
+SEALED = SealedPersonalData(key_id="k-1", nonce="bm9uY2U", ciphertext="c2VjcmV0LXBob25lLTEzODAwMTM4MDAw")
+
+
+def test_a_registered_member_is_kept_with_the_masked_number_and_phone_and_never_the_envelope() -> None:
+    ops = members.apply(Q, envelope(5), event(
+        MemberRegistered, member_id="m-1", national_id_masked="440**************7",
+        contact_masked=Contact(phone="*******0000"), personal=SEALED))
+    inserted = row(ops[0])
+    assert inserted["national_id"] == "440**************7"
+    assert inserted["contact"] == '{"phone":"*******0000","address":null,"wechat":null}'
+    assert SEALED.ciphertext not in repr(ops)
+
+
+def test_an_outflow_keeps_the_masked_contact_and_not_the_sealed_one() -> None:
+    ops = members.apply(Q, envelope(6), event(OutflowRegistered, member_id="m-1", destination="Shenzhen",
+                                              contact_masked=Contact(phone="*******1234"), personal=SEALED))
+    outflow = assigned(ops[0])["outflow"]
+    assert '"contact":{"phone":"*******1234"' in outflow
+    assert "personal" not in outflow and SEALED.ciphertext not in outflow
+
+
+def test_an_erased_person_keeps_their_row_with_nothing_personal_in_it() -> None:
+    ops = members.apply(Q, envelope(9), event(PersonalDataErased, member_id="m-1", erased_on=date(2026, 12, 1)))
+    [(sql, args)] = ops
+    assert target(ops[0]) == "members_view"
+    assert "national_id = ''" in sql and "contact = '{}'::jsonb" in sql and "outflow - 'contact'" in sql
+    assert args == ("m-1", members.ERASED_NAME, date(2026, 12, 1), 9)

@@ -9,8 +9,13 @@ from datetime import date
 from typing import Any
 
 from services.membership.contract.commands import EstablishBranch, RegisterMember, RegisterOutflow
+from services.membership.contract.commands.development import SubmitApplication
+from services.membership.contract.commands.mobility import RegisterInflow
 from services.membership.contract.events import BuildMode, Contact, DuesCategory, FoundingBasis, MemberStatus
+from services.membership.contract.events.personal import SealedPersonalData, mask_national_id, masked_contact
 from services.membership.domain import branches, members
+from services.membership.domain.personal import Protected
+from services.membership.domain.rules import birth_date_from_national_id
 from services.pure.identity import Actor, Role
 
 TODAY = date(2026, 11, 24)
@@ -55,6 +60,30 @@ def outflow(**overrides: Any) -> RegisterOutflow:
     return replace(cmd, **overrides)
 
 
+def sealed(person_id: str, *, contact: Contact, national_id: str | None = None) -> Protected:
+    """What the handlers' edge (handlers/personal.protect) hands the rules — the number validated, its birth
+    date derived, masked forms — with a stand-in envelope: the rules never open it, so no key is needed."""
+    number = national_id.strip().upper() if national_id is not None else None
+    return Protected(
+        sealed=SealedPersonalData(key_id=f"key-{person_id}", nonce="bm9uY2U", ciphertext="c2VhbGVk"),
+        national_id_masked=mask_national_id(number) if number else None, contact_masked=masked_contact(contact),
+        birth_date=birth_date_from_national_id(number) if number else None,
+    )
+
+
+def personal_of(cmd: Any) -> Protected | None:
+    """The sealed personal data a command's handler passes its decider (None for commands without any)."""
+    match cmd:
+        case RegisterMember() | RegisterInflow():
+            return sealed(cmd.member_id, contact=cmd.contact, national_id=cmd.national_id)
+        case RegisterOutflow():
+            return sealed(cmd.member_id, contact=cmd.contact)
+        case SubmitApplication():
+            return sealed(cmd.person_id, contact=cmd.contact, national_id=cmd.national_id)
+        case _:
+            return None
+
+
 def an_established_branch() -> branches.Organisation:
     (event,) = branches.decide(branches.INITIAL, establish())
     return branches.evolve(branches.INITIAL, event)
@@ -62,7 +91,7 @@ def an_established_branch() -> branches.Organisation:
 
 def a_registered_member() -> members.Member:
     (event,) = members.register(members.INITIAL, register(), formal_org=an_established_branch(),
-                                has_development_case=False)
+                                has_development_case=False, personal=personal_of(register()))
     return members.evolve(members.INITIAL, event)
 
 
@@ -141,7 +170,6 @@ from services.membership.contract.commands.members import (  # noqa: E402
 from services.membership.contract.commands.mobility import (  # noqa: E402
     IssueActivityCertificate,
     RecordContact,
-    RegisterInflow,
     RegisterReturn,
     ReportToHomeOrganisation,
     ReportToHost,
@@ -179,6 +207,9 @@ def decide(state: members.Member, cmd: Any, **facts: Any) -> list[Any]:
     A test convenience only: in the service each route row names a handler that calls one decider.
     """
     rule: Callable[..., Sequence[Any]]
+    personal = personal_of(cmd)
+    if personal is not None:
+        facts = {"personal": personal, **facts}
     match cmd:
         case RegisterMember():
             rule, facts = members.register, {"has_development_case": False, **facts}

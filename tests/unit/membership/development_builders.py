@@ -35,6 +35,7 @@ from services.membership.contract.events.development import (
 from services.membership.domain import development
 from services.membership.domain.development import DevelopmentCase
 from services.pure.identity import Actor, Role
+from tests.unit.membership.builders import personal_of
 
 TODAY = date(2030, 12, 31)
 PERSON = "p-1"
@@ -115,7 +116,8 @@ def approve_conversion(outcome: ConversionOutcome = ConversionOutcome.CONVERT, *
 
 
 def decide(state: DevelopmentCase, cmd: Any, **ctx: Any) -> list[Any]:
-    return development.decide(state, cmd, **{**CONTEXT, **ctx})
+    personal = {"personal": personal_of(cmd)} if isinstance(cmd, SubmitApplication) else {}
+    return development.decide(state, cmd, **{**CONTEXT, **personal, **ctx})
 
 
 def given_(*commands: Any, state: DevelopmentCase = development.INITIAL, **ctx: Any) -> DevelopmentCase:

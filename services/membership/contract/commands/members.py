@@ -102,3 +102,14 @@ class RecordDeath:
     today: date
     member_id: str
     died_on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class ErasePersonalData:
+    """Forget a person (PIPL): their data key is destroyed, so their sealed personal data can never be read again."""
+
+    actor: Actor
+    today: date
+    member_id: str
+    #: Why (the request or decision it answers); recorded, and never itself personal data.
+    reason: str

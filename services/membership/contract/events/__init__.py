@@ -5,6 +5,7 @@ One module per aggregate lists its events in ``EVENTS``; this package joins them
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from services.kernel.events import EventRegistry
@@ -40,8 +41,14 @@ from services.membership.contract.events.deadlines import DeadlineRaised
 from services.membership.contract.events.development import DevelopmentEvent
 from services.membership.contract.events.dues import DuesEvent
 from services.membership.contract.events.meetings import MeetingRecorded, TrainingRecorded
-from services.membership.contract.events.members import MemberEvent, MemberRegistered, OutflowRegistered
+from services.membership.contract.events.members import (
+    MemberEvent,
+    MemberRegistered,
+    OutflowRegistered,
+    PersonalDataErased,
+)
 from services.membership.contract.events.mobility import MobilityEvent
+from services.membership.contract.events.personal import SealedPersonalData
 from services.membership.contract.events.transfers import TransferEvent
 
 OrganisationEvent = (
@@ -53,7 +60,24 @@ MembershipEvent = (
     | MeetingRecorded | TrainingRecorded | DuesEvent
 )
 
-REGISTRY: EventRegistry[Any] = EventRegistry.join(
+#: v1 → v2 of the events that carried personal data in clear: stored v1 events are read as v2.
+UPCASTERS: dict[type, Callable[[Any], Any]] = {**members.UPCASTERS, **mobility.UPCASTERS, **development.UPCASTERS}
+
+
+class UpcastingRegistry(EventRegistry[Any]):
+    """The registry that reads a stored v1 event as its v2 type, so every reader — the handlers' folds, the
+    read models, a rebuild from offset 0 — sees one shape: masked personal data, never the clear v1 values.
+
+    The stored bytes are untouched (the hash chain covers them); only the decoded object is upcast.
+    """
+
+    def decode(self, wire_name: str, data: bytes | str) -> Any:
+        event = super().decode(wire_name, data)
+        upcast = UPCASTERS.get(type(event))
+        return upcast(event) if upcast else event
+
+
+REGISTRY: EventRegistry[Any] = UpcastingRegistry.join(
     source="/golden-bridge/membership",
     parts=[branches.EVENTS, members.EVENTS, mobility.EVENTS, transfers.EVENTS, development.EVENTS, meetings.EVENTS,
            dues.EVENTS, deadlines.EVENTS],
@@ -62,5 +86,6 @@ REGISTRY: EventRegistry[Any] = EventRegistry.join(
 __all__ = [
     "REGISTRY", "BranchEstablished", "BuildMode", "Contact", "DeadlineRaised", "DuesCategory", "FoundingBasis",
     "Instrument",
-    "MemberRegistered", "MemberStatus", "MembershipEvent", "OutflowRegistered",
+    "MemberRegistered", "MemberStatus", "MembershipEvent", "OutflowRegistered", "PersonalDataErased",
+    "SealedPersonalData",
 ]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from services.membership.contract.events.common import Contact
+from services.membership.contract.events.personal import SealedPersonalData, mask_national_id, masked_contact
 
 
 class ApplicationRoute(StrEnum):
@@ -45,7 +48,9 @@ class ConversionOutcome(StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ApplicationSubmitted:
+class ApplicationSubmittedV1:
+    """An application as recorded until the v2 type, personal data in clear (read as ``ApplicationSubmitted``)."""
+
     person_id: str
     name: str
     birth_date: date
@@ -56,6 +61,45 @@ class ApplicationSubmitted:
     is_mobile: bool
     applied_on: date
     policy_version: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApplicationSubmitted:
+    """An application to join; the national ID number (if given) and the contact travel sealed."""
+
+    person_id: str
+    name: str
+    birth_date: date
+    #: Region and check digit only (None when no number was given); the number itself is in ``personal``.
+    national_id_masked: str | None
+    #: The phone's last four digits only; the full contact is in ``personal``.
+    contact_masked: Contact
+    org_id: str
+    route: ApplicationRoute
+    is_mobile: bool
+    applied_on: date
+    policy_version: str
+    #: National ID number and contact, sealed with the person's own key; None only on events upcast from v1.
+    personal: SealedPersonalData | None
+
+    # The v1 field names, for readers written against v1: they give the masked values.
+    @property
+    def national_id(self) -> str | None:
+        return self.national_id_masked
+
+    @property
+    def contact(self) -> Contact:
+        return self.contact_masked
+
+
+def upcast_application_submitted(old: ApplicationSubmittedV1) -> ApplicationSubmitted:
+    """Old applications as v2: masked values; the clear ones stay only in the stored v1 event."""
+    return ApplicationSubmitted(
+        person_id=old.person_id, name=old.name, birth_date=old.birth_date,
+        national_id_masked=mask_national_id(old.national_id) if old.national_id else None,
+        contact_masked=masked_contact(old.contact), org_id=old.org_id, route=old.route, is_mobile=old.is_mobile,
+        applied_on=old.applied_on, policy_version=old.policy_version, personal=None,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -295,7 +339,8 @@ class DevelopmentCaseCancelled:
 
 
 EVENTS: dict[str, type] = {
-    "gb.membership.application_submitted.v1": ApplicationSubmitted,
+    "gb.membership.application_submitted.v1": ApplicationSubmittedV1,
+    "gb.membership.application_submitted.v2": ApplicationSubmitted,
     "gb.membership.applicant_interviewed.v1": ApplicantInterviewed,
     "gb.membership.activist_designated.v1": ActivistDesignated,
     "gb.membership.cultivation_contacts_assigned.v1": CultivationContactsAssigned,
@@ -316,6 +361,9 @@ EVENTS: dict[str, type] = {
     "gb.membership.probation_cancelled.v1": ProbationCancelled,
     "gb.membership.development_case_cancelled.v1": DevelopmentCaseCancelled,
 }
+
+#: Stored v1 events are read as their v2 type.
+UPCASTERS: dict[type, Callable[[Any], Any]] = {ApplicationSubmittedV1: upcast_application_submitted}
 
 DevelopmentEvent = (
     ApplicationSubmitted | ApplicantInterviewed | ActivistDesignated | CultivationContactsAssigned

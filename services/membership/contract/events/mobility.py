@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from services.membership.contract.events.common import Contact, DuesCategory, MemberStatus
+from services.membership.contract.events.personal import SealedPersonalData, mask_national_id, masked_contact
 from services.membership.contract.events.transfers import ExternalOrganisation
 
 
@@ -20,8 +23,10 @@ class ContactChannel(StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True)
-class InflowRegistered:
-    """A member whose formal organisation is elsewhere arrives at a host organisation here and reports.
+class InflowRegisteredV1:
+    """An inflow as recorded until the v2 type, personal data in clear (read as ``InflowRegistered``).
+
+    A member whose formal organisation is elsewhere arrives at a host organisation here and reports.
 
     The formal organisation stays outside (``home_org``); the host places them in organisational life
     but they do not vote there. The host verifies the certificate and never refuses (B4).
@@ -43,6 +48,58 @@ class InflowRegistered:
     #: The certificate was already out of date on arrival: recorded, never a reason to refuse.
     certificate_expired: bool
     actor: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class InflowRegistered:
+    """A member whose formal organisation is elsewhere arrives at a host organisation here and reports.
+
+    The formal organisation stays outside (``home_org``); the host places them in organisational life
+    but they do not vote there. The host verifies the certificate and never refuses (B4). The national
+    ID number and the contact travel sealed with the person's key.
+    """
+
+    member_id: str
+    name: str
+    #: Region and check digit only; the number itself is in ``personal``.
+    national_id_masked: str
+    status: MemberStatus
+    dues_category: DuesCategory
+    #: The phone's last four digits only; the full contact is in ``personal``.
+    contact_masked: Contact
+    home_org: ExternalOrganisation
+    host_org_id: str
+    arrived_on: date
+    certificate_number: str
+    certificate_issued_on: date
+    certificate_valid_until: date
+    certificate_issuer: str
+    #: The certificate was already out of date on arrival: recorded, never a reason to refuse.
+    certificate_expired: bool
+    actor: str
+    #: National ID number and contact, sealed with the person's own key; None only on events upcast from v1.
+    personal: SealedPersonalData | None
+
+    # The v1 field names, for readers written against v1: they give the masked values.
+    @property
+    def national_id(self) -> str:
+        return self.national_id_masked
+
+    @property
+    def contact(self) -> Contact:
+        return self.contact_masked
+
+
+def upcast_inflow_registered(old: InflowRegisteredV1) -> InflowRegistered:
+    """Old inflows as v2: masked values; the clear ones stay only in the stored v1 event."""
+    return InflowRegistered(
+        member_id=old.member_id, name=old.name, national_id_masked=mask_national_id(old.national_id),
+        status=old.status, dues_category=old.dues_category, contact_masked=masked_contact(old.contact),
+        home_org=old.home_org, host_org_id=old.host_org_id, arrived_on=old.arrived_on,
+        certificate_number=old.certificate_number, certificate_issued_on=old.certificate_issued_on,
+        certificate_valid_until=old.certificate_valid_until, certificate_issuer=old.certificate_issuer,
+        certificate_expired=old.certificate_expired, actor=old.actor, personal=None,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,7 +190,8 @@ class ReportedToHomeOrganisation:
 
 
 EVENTS: dict[str, type] = {
-    "gb.membership.inflow_registered.v1": InflowRegistered,
+    "gb.membership.inflow_registered.v1": InflowRegisteredV1,
+    "gb.membership.inflow_registered.v2": InflowRegistered,
     "gb.membership.reported_to_host.v1": ReportedToHost,
     "gb.membership.certificate_issued.v1": CertificateIssued,
     "gb.membership.certificate_reviewed.v1": CertificateReviewed,
@@ -142,6 +200,9 @@ EVENTS: dict[str, type] = {
     "gb.membership.contact_recorded.v1": ContactRecorded,
     "gb.membership.reported_to_home_organisation.v1": ReportedToHomeOrganisation,
 }
+
+#: Stored v1 events are read as their v2 type.
+UPCASTERS: dict[type, Callable[[Any], Any]] = {InflowRegisteredV1: upcast_inflow_registered}
 
 #: The member stream's mobility events (for the service-wide union).
 MobilityEvent = (

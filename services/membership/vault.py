@@ -1,0 +1,111 @@
+"""Membership's key table: each person's data key (wrapped), sealing and opening their data, the ID index.
+
+The keys live in membership's own database (gb_membership) beside its event store and nowhere else;
+services/membership/personal_data.py holds the cryptography and explains the hierarchy.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import asyncpg
+
+from services.membership import personal_data
+from services.membership.contract.events.personal import SealedPersonalData
+from services.membership.personal_data import Erased, Keys
+from services.pure.errors import NotFound
+
+#: Events of the time before sealing, whose national ID numbers are indexed when the service starts.
+LEGACY_REGISTRATIONS = ("gb.membership.member_registered.v1", "gb.membership.inflow_registered.v1")
+
+
+@functools.cache
+def keys() -> Keys:
+    """The keys derived from GB_MEMBERSHIP_MASTER_KEY (read once per process)."""
+    return personal_data.load_keys()
+
+
+async def install(pool: asyncpg.Pool) -> None:
+    """Refuse to start without a usable master key (naming the variable), create the key table and index
+    the national ID numbers of registrations recorded before sealing (their events keep them in clear)."""
+    index_key = keys()
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('gb_membership_person_keys'))")
+        await conn.execute(resources.files("services.membership").joinpath("personal_data.sql").read_text())
+        rows = await conn.fetch(
+            "SELECT e.stream_id, e.data::jsonb ->> 'national_id' AS number FROM events e"
+            " WHERE e.type = ANY($1::text[]) AND NOT EXISTS"
+            " (SELECT 1 FROM person_keys k WHERE k.person_id = e.stream_id AND k.erased_at IS NOT NULL)",
+            list(LEGACY_REGISTRATIONS))
+        await conn.executemany(
+            "INSERT INTO national_id_index (id_hash, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            [(personal_data.national_id_hash(index_key, r["number"]), r["stream_id"]) for r in rows if r["number"]])
+
+
+@dataclass(frozen=True)
+class Vault:
+    pool: asyncpg.Pool
+    keys: Keys
+
+    async def _data_key(self, person_id: str, *, create: bool) -> tuple[str, bytes]:
+        if create:
+            await self.pool.execute(
+                "INSERT INTO person_keys (person_id, key_id, wrapped_key) VALUES ($1, $2, $3)"
+                " ON CONFLICT (person_id) DO NOTHING",
+                person_id, uuid.uuid4(), personal_data.wrap(self.keys, personal_data.new_data_key()))
+        row = await self.pool.fetchrow("SELECT key_id, wrapped_key FROM person_keys WHERE person_id = $1", person_id)
+        if row is None:
+            raise NotFound(f"nothing personal of {person_id} was ever sealed")
+        if row["wrapped_key"] is None:
+            raise Erased(f"the personal data of {person_id} was erased; it cannot be read, and nothing personal "
+                         "is recorded for them again", member_id=person_id)
+        return str(row["key_id"]), personal_data.unwrap(self.keys, row["wrapped_key"])
+
+    async def seal(self, person_id: str, record: Mapping[str, Any]) -> SealedPersonalData:
+        """``record`` sealed with the person's data key (made on their first sealing)."""
+        key_id, key = await self._data_key(person_id, create=True)
+        return personal_data.seal(key, key_id=key_id, person_id=person_id, record=record)
+
+    async def open(self, person_id: str, sealed: SealedPersonalData) -> dict[str, Any]:
+        """The record inside ``sealed``; ``Erased`` (410) once the person's key is destroyed."""
+        _, key = await self._data_key(person_id, create=False)
+        return personal_data.open_sealed(key, person_id=person_id, sealed=sealed)
+
+    async def key_id(self, person_id: str) -> str | None:
+        """The id of the person's data key (None when nothing of theirs was ever sealed)."""
+        found = await self.pool.fetchval("SELECT key_id FROM person_keys WHERE person_id = $1", person_id)
+        return str(found) if found else None
+
+    async def claim_national_id(self, national_id: str, person_id: str) -> str | None:
+        """Claim ``national_id`` (by its keyed hash) for ``person_id``; the member who already holds it, if any.
+
+        A claim left by a registration that was refused (its person has no record) is taken over. Two
+        registrations of one number racing in the same instant may both pass (as before sealing).
+        """
+        id_hash = personal_data.national_id_hash(self.keys, national_id)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("INSERT INTO national_id_index (id_hash, person_id) VALUES ($1, $2)"
+                               " ON CONFLICT DO NOTHING", id_hash, person_id)
+            owner: str = await conn.fetchval(
+                "SELECT person_id FROM national_id_index WHERE id_hash = $1 FOR UPDATE", id_hash)
+            if owner == person_id:
+                return None
+            if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM member_directory WHERE member_id = $1)", owner):
+                return owner
+            await conn.execute("UPDATE national_id_index SET person_id = $2 WHERE id_hash = $1", id_hash, person_id)
+            return None
+
+    async def note_national_id(self, national_id: str, person_id: str) -> None:
+        """Index a number without refusing a holder (an inflow: the host records, it never refuses)."""
+        await self.pool.execute("INSERT INTO national_id_index (id_hash, person_id) VALUES ($1, $2)"
+                                " ON CONFLICT DO NOTHING",
+                                personal_data.national_id_hash(self.keys, national_id), person_id)
+
+
+def vault(pool: asyncpg.Pool) -> Vault:
+    return Vault(pool, keys())

@@ -1,0 +1,75 @@
+"""The gateway's personal-data route: who may ask, and membership's answer (200, 403, 410) passed through."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from starlette.testclient import TestClient
+
+from services.gateway.api import personal_data
+from services.gateway.auth import current_actor
+from services.kernel.http import install_problem_handlers
+from services.kernel.settings import Settings
+from services.pure.identity import Actor, Role
+
+ANSWER = {"member_id": "m-1", "national_id": "440305199005171230", "contact": {"phone": "13800138000"}}
+
+
+def client_as(actor: Actor, answer: httpx.Response) -> tuple[TestClient, list[httpx.Request]]:
+    seen: list[httpx.Request] = []
+
+    def membership(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return answer
+
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.include_router(personal_data.router)
+    app.state.settings = Settings()
+    app.state.services = {"membership": httpx.AsyncClient(transport=httpx.MockTransport(membership),
+                                                          base_url="http://membership")}
+    app.dependency_overrides[current_actor] = lambda: actor
+    return TestClient(app), seen
+
+
+@pytest.mark.parametrize("actor", [Actor(subject="a", role=Role.COUNTY_ADMIN),
+                                   Actor(subject="t", role=Role.TOWNSHIP_COMMITTEE, org_id="township-a"),
+                                   Actor(subject="m-1", role=Role.MEMBER)])
+def test_staff_and_the_member_themself_get_membership_s_answer_forwarded_with_a_signed_credential(
+    actor: Actor
+) -> None:
+    client, seen = client_as(actor, httpx.Response(200, json=ANSWER))
+    response = client.get("/v1/members/m-1/personal-data")
+    assert response.status_code == 200 and response.json() == ANSWER
+    [forwarded] = seen
+    assert forwarded.method == "GET" and forwarded.url.path == "/members/m-1/personal-data"
+    assert forwarded.headers["authorization"].startswith("Bearer ")
+
+
+@pytest.mark.parametrize("actor", [Actor(subject="s", role=Role.BRANCH_SECRETARY, org_id="b-1"),
+                                   Actor(subject="h", role=Role.HOST_ORGANISATION, org_id="b-1"),
+                                   Actor(subject="m-2", role=Role.MEMBER)])
+def test_anyone_else_is_refused_before_membership_is_asked(actor: Actor) -> None:
+    client, seen = client_as(actor, httpx.Response(200, json=ANSWER))
+    response = client.get("/v1/members/m-1/personal-data")
+    assert response.status_code == 403 and response.headers["content-type"] == "application/problem+json"
+    assert seen == []
+
+
+def test_an_erased_person_s_410_is_passed_through() -> None:
+    problem = {"type": "https://golden-bridge.example/problems/personal-data-erased", "status": 410,
+               "title": "This person's personal data was erased", "detail": "erased"}
+    client, _ = client_as(Actor(subject="a", role=Role.COUNTY_ADMIN),
+                          httpx.Response(410, json=problem, headers={"content-type": "application/problem+json"}))
+    response = client.get("/v1/members/m-1/personal-data")
+    assert response.status_code == 410 and response.json()["type"] == problem["type"]
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_the_route_documents_its_roles_and_the_410() -> None:
+    app = FastAPI()
+    app.include_router(personal_data.router)
+    operation = app.openapi()["paths"]["/v1/members/{member_id}/personal-data"]["get"]
+    assert operation["x-gb-roles"] == ["county_admin", "township_committee", "member"]
+    assert "410" in operation["responses"]
