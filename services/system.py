@@ -64,7 +64,7 @@ def endpoint_table() -> str:
         for method, op in operations.items():
             roles = ", ".join(f"`{r}`" for r in op.get("x-gb-roles", [])) or "public"
             scope = op.get("x-gb-scope", "—").replace("|", "\\|")
-            what = (op.get("description") or op.get("summary", "")).strip().split("\n")[0]
+            what = " ".join((op.get("description") or op.get("summary", "")).strip().split("\n\n")[0].split())
             summary = what.split(". ")[0].rstrip(".").replace("|", "\\|")
             tag = (op.get("tags") or ["other"])[0]
             rows.setdefault(tag, []).append(f"| {method.upper()} | `{path}` | {summary} | {roles} | {scope} |")

@@ -22,6 +22,7 @@ from services.gateway.api import (
     leads,
     members,
     organisations,
+    personal_data,
     reports,
     secondments,
     tokens,
@@ -81,7 +82,8 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Golden Bridge API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     install_problem_handlers(app)
     throttle.install(app)
-    for module in (branches, members, transfers, development, dues, organisations, reports, audit, tokens, health):
+    for module in (branches, members, personal_data, transfers, development, dues, organisations, reports, audit,
+                   tokens, health):
         app.include_router(module.router)
     app.include_router(command_router(system.SERVICES))
     app.include_router(secondments.router)

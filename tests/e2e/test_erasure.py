@@ -8,9 +8,7 @@ from datetime import date
 import asyncpg
 import httpx
 
-from services.kernel import credential
 from services.kernel.settings import Settings
-from services.membership.contract.service import SERVICE
 from services.pure.identity import Actor, Role
 from tests.e2e.conftest import bearer, branch_body, eventually, member_body, national_id, outflow_body
 from tests.e2e.test_personal_data_scan import digits_of, distinctive_phone, scan_everything
@@ -21,18 +19,9 @@ ERASED_NAME = "（已删除）"
 
 async def read_personal_data(settings: Settings, gateway: httpx.AsyncClient, member_id: str,
                              actor: Actor) -> httpx.Response:
-    """``GET /v1/members/{id}/personal-data`` through the gateway when it serves the route
-    (services/gateway/api/personal_data.py), else the membership route it forwards to, called exactly as the
-    gateway calls it (its signed credential): the decryption and the 410 are membership's either way."""
-    served = (await gateway.get("/openapi.json")).json()["paths"]
-    if "/v1/members/{member_id}/personal-data" in served:
-        return await gateway.get(f"/v1/members/{member_id}/personal-data",
-                                 headers=bearer(settings, actor.role, actor.org_id, actor.subject))
-    path = f"/members/{member_id}/personal-data"
-    token = credential.sign(settings.internal_secret, audience=SERVICE.name, actor=actor, method="GET",
-                            request_target=path, body=b"")
-    async with httpx.AsyncClient(base_url=SERVICE.base_url(settings), timeout=30.0) as service:
-        return await service.get(path, headers={"Authorization": f"Bearer {token}"})
+    """``GET /v1/members/{id}/personal-data`` through the gateway (membership decrypts, or answers 410)."""
+    return await gateway.get(f"/v1/members/{member_id}/personal-data",
+                             headers=bearer(settings, actor.role, actor.org_id, actor.subject))
 
 
 async def test_a_forgotten_persons_id_number_and_phone_are_nowhere_recoverable_and_the_audit_still_verifies(

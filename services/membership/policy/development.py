@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from services.pure.errors import NoPolicyInForce
+
 
 @dataclass(frozen=True, kw_only=True)
 class DevelopmentPolicy:
@@ -69,5 +71,5 @@ def development_policy_on(
     """The development policy in force on ``day``: the latest whose effective date is not after it."""
     in_force = [p for p in policies if p.effective_from <= day]
     if not in_force:
-        raise LookupError(f"no development policy in force on {day}")
+        raise NoPolicyInForce(f"no development policy in force on {day}; check the date")
     return max(in_force, key=lambda p: p.effective_from)

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from services.membership.contract.events.common import DuesCategory
 from services.membership.contract.events.dues import BaseKind, Bracket, CategoryRule, DuesScale
+from services.pure.errors import NoPolicyInForce
 
 #: B2 table: after-tax wage (and annual-salary pay, self-employed quarterly average) brackets, upper
 #: bounds inclusive: ≤3000 0.5 %, ≤5000 1 %, ≤10000 1.5 %, above 2 %.
@@ -83,5 +84,5 @@ def scale_on(published: Sequence[DuesScale], month: str | date) -> DuesScale:
     day = date.fromisoformat(f"{month}-01") if isinstance(month, str) else month.replace(day=1)
     in_force = [(s.effective_from, i, s) for i, s in enumerate(published) if s.effective_from <= day]
     if not in_force:
-        raise LookupError(f"no dues scale is in force in {day:%Y-%m}; the earliest starts later")
+        raise NoPolicyInForce(f"no dues scale is in force in {day:%Y-%m}; the earliest starts later; check the date")
     return max(in_force, key=lambda t: (t[0], t[1]))[2]

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from services.pure.errors import NoPolicyInForce
+
 
 @dataclass(frozen=True, kw_only=True)
 class MobilityPolicy:
@@ -72,5 +74,5 @@ def mobility_policy_on(day: date, policies: tuple[MobilityPolicy, ...] = DEFAULT
     """The mobility policy in force on ``day``: the latest whose effective date is not after it."""
     in_force = [p for p in policies if p.effective_from <= day]
     if not in_force:
-        raise LookupError(f"no mobility policy in force on {day}")
+        raise NoPolicyInForce(f"no mobility policy in force on {day}; check the date")
     return max(in_force, key=lambda p: p.effective_from)

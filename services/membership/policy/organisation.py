@@ -11,6 +11,8 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+from services.pure.errors import NoPolicyInForce
+
 
 @dataclass(frozen=True, kw_only=True)
 class OrganisationPolicy:
@@ -114,5 +116,5 @@ def organisation_policy_on(
     """The organisation policy in force on ``day``: the latest whose effective date is not after it."""
     in_force = [p for p in policies if p.effective_from <= day]
     if not in_force:
-        raise LookupError(f"no organisation policy in force on {day}")
+        raise NoPolicyInForce(f"no organisation policy in force on {day}; check the date")
     return max(in_force, key=lambda p: p.effective_from)
