@@ -298,7 +298,8 @@ class EventStore(Generic[E]):
     async def _connection(self) -> asyncpg.Connection:
         # The writer keeps one connection: a pool would run its reset query after every batch,
         # a round trip each commit waits for (measured in bench/).
-        if self._conn is None or self._conn.is_closed():
+        if self._conn is None or not _usable(self._conn):
+            self._conn = None
             self._conn = await self.pool.acquire(timeout=CONNECT_TIMEOUT)
         return self._conn
 
@@ -306,8 +307,8 @@ class EventStore(Generic[E]):
         """Give the writer's connection back broken-or-not: closed first, so the pool never reuses
         a connection whose transaction state is unknown."""
         conn, self._conn = self._conn, None
-        if conn is None:
-            return
+        if conn is None or not _usable(conn):
+            return  # the pool already took it back (its server went away): nothing to give back
         try:
             conn.terminate()
         finally:
@@ -406,3 +407,12 @@ async def verify_stream(store: EventStore[Any], stream_id: str) -> list[str]:
             problems.append(f"version {env.stream_version}: content does not match its hash")
         prev = env.hash
     return problems
+
+
+def _usable(conn: asyncpg.Connection) -> bool:
+    """Whether a connection the writer holds can still be used. When PostgreSQL goes away the pool takes
+    its connections back, and every method of the writer's proxy then raises — it is simply gone."""
+    try:
+        return not conn.is_closed()
+    except asyncpg.InterfaceError:
+        return False

@@ -14,7 +14,7 @@ from typing import Annotated
 import asyncpg
 import httpx
 from fastapi import Depends, Path, Query, Request
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from services.kernel.settings import Settings
 
@@ -45,6 +45,14 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
+def _iso_day(value: object) -> object:
+    # pydantic would read "0" or 1700000000 as a Unix time; a day is written YYYY-MM-DD.
+    if value is not None and not isinstance(value, date) and not (
+            isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-"):
+        raise ValueError("write the day as YYYY-MM-DD")
+    return value
+
+
 def _in_range(day: date | None) -> date | None:
     if day is not None and not EARLIEST <= day <= LATEST:
         raise ValueError(f"give a day between {EARLIEST} and {LATEST}")
@@ -67,7 +75,7 @@ Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
 Cursor = Annotated[str | None, Query(pattern=ID_PATTERN, min_length=1, max_length=100,
                                      description="`next_cursor` of the previous page.")]
 #: A day: 1900-01-01 to 2100-12-31 (a 422 outside; the reports compute with it).
-Day = Annotated[date | None, AfterValidator(_in_range)]
+Day = Annotated[date | None, BeforeValidator(_iso_day), AfterValidator(_in_range)]
 Position = Annotated[int | None, Query(
     ge=1, le=MAX_POSITION,
     description="Wait (up to 5 s) until the event at this position — the `position` a command returned — is in "
