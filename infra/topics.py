@@ -61,6 +61,21 @@ async def _config_drift(admin: AIOKafkaAdminClient, specs: Sequence[TopicSpec]) 
     return drift
 
 
+#: A topic just created may be unknown to the broker's metadata for a moment (it answers this code).
+UNKNOWN_TOPIC_OR_PARTITION = 3
+
+
+async def _described_once_known(admin: AIOKafkaAdminClient, names: list[str], timeout: float) -> dict[str, Any]:
+    """Describe the topics, waiting (bounded) while a just-created one is still unknown to the metadata."""
+    deadline = time.monotonic() + timeout
+    while True:
+        described = await _describe(admin, names)
+        unknown = [n for n in names if (described.get(n) or {}).get("error_code") == UNKNOWN_TOPIC_OR_PARTITION]
+        if not unknown or time.monotonic() >= deadline:
+            return described
+        await asyncio.sleep(0.1)
+
+
 async def ensure_topics(
     settings: Settings, specs: Sequence[TopicSpec] | None = None, *, timeout_ms: int = 30000
 ) -> list[str]:
@@ -84,7 +99,7 @@ async def ensure_topics(
                 elif code != TOPIC_ALREADY_EXISTS:
                     message = rest[0] if rest and rest[0] else for_code(code).__name__
                     raise RuntimeError(f"creating topic {topic} failed: {message} (error {code})")
-        described = await _describe(admin, [s.name for s in specs])
+        described = await _described_once_known(admin, [s.name for s in specs], timeout_ms / 1000)
         problems: list[str] = []
         for spec in specs:
             info = described.get(spec.name)
