@@ -119,6 +119,11 @@ def markdown(record: dict[str, Any]) -> str:
         rows.append((f"3. Funds on a cadre's lead → contribution on the secondment (two services, the funds-credit "
                      f"policy, two relays, the projector), {pol['visible'].get('n', 0)} sequential instalments, "
                      "p50 / p99 / max", _lat(pol["visible"]), "ms", "—", f"failures {pol['failures'] or 'none'}"))
+    pd = r.get("personal_data")
+    if pd:
+        rows.append(("3. Sealing personal data, one registration in process: in clear / sealed",
+                     f"{_n(pd['in_clear_us'], 1)} / {_n(pd['sealed_us'], 1)}", "µs", "—",
+                     f"{_n(pd['added_us'], 1)} µs added per command (×{pd['ratio']})"))
     rb = r.get("rebuild")
     if rb:
         rows.append(("4. Rebuild (`projector --rebuild`), events applied / wall time", _n(rb["events_per_s"]),

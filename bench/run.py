@@ -30,12 +30,12 @@ import traceback  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 
-from bench import appends, dues, policy, report, system  # noqa: E402
+from bench import appends, dues, personal_data, policy, report, system  # noqa: E402
 from bench.common import RESULTS_DIR, drop_database, recreate_database, say  # noqa: E402
 from bench.machine import describe  # noqa: E402
 from services.kernel.settings import Settings, load_settings, redact  # noqa: E402
 
-PARTS = ("kernel", "asyncpg", "eventsourcing", "commands", "latency", "policy", "rebuild", "dues")
+PARTS = ("kernel", "asyncpg", "eventsourcing", "commands", "latency", "policy", "rebuild", "dues", "personal_data")
 KERNEL_DB, ES_DB = "gb_bench_kernel", "gb_bench_es"
 
 
@@ -186,6 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     errors: list[str] = []
     parts = set(args.only)
     try:
+        if "personal_data" in parts:
+            results["personal_data"] = personal_data.measure()
+            notes.append("Personal data: one registration's CPU work in process, in clear and sealed (data key made "
+                         "and wrapped, ID number and contact sealed, keyed hash), median of 5 rounds "
+                         "(bench/personal_data.py); the two extra short statements per registration are in commands/s.")
         if parts & {"kernel", "asyncpg", "eventsourcing"}:
             try:
                 asyncio.run(appends_phase(settings, args, results, notes, errors))

@@ -41,6 +41,7 @@ PROBLEMS = "https://golden-bridge.example/problems"
 OUTAGES: tuple[type[Exception], ...] = (
     asyncpg.PostgresConnectionError,  # connection lost or refused by the server
     asyncpg.InterfaceError,  # connection closed / released under the caller
+    asyncpg.exceptions.InternalClientError,  # a pooled connection left mid-operation when its server vanished
     asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, crash shutdown, cannot connect now
     asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full
     aiokafka.errors.KafkaConnectionError,
@@ -111,7 +112,7 @@ def unavailable_body(request: Request, what: str) -> dict[str, Any]:
 
 
 def _outage_of(exc: BaseException) -> str:
-    if isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):
+    if isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError | asyncpg.exceptions.InternalClientError):
         return "the database"
     if isinstance(exc, aiokafka.errors.KafkaError):
         return "the event broker"
