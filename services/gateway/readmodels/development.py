@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from services.gateway.readmodels.members import ERASED_NAME
 from services.kernel.events import Envelope, encode
 from services.kernel.projection import Op, update
 from services.membership.contract.events.development import (
@@ -23,6 +24,7 @@ from services.membership.contract.events.development import (
     ProbationCancelled,
     ProbationExtended,
 )
+from services.membership.contract.events.members import PersonalDataErased
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.development_view (
@@ -60,7 +62,7 @@ def _set(q: str, person_id: str, pos: int, **columns: Any) -> Op:
 EVENTS: tuple[type, ...] = (
     ApplicationSubmitted, ApplicantInterviewed, ActivistDesignated, ActivistFileTransferred,
     DevelopmentTargetDesignated, AdmissionVoteHeld, ProbationaryAdmitted, ProbationExtended, Converted,
-    ProbationCancelled, DevelopmentCaseCancelled,
+    ProbationCancelled, DevelopmentCaseCancelled, PersonalDataErased,
 )
 
 
@@ -101,6 +103,13 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
             return [_set(q, event.person_id, pos, stage="cancelled", stage_since=event.approved_on)]
         case DevelopmentCaseCancelled():
             return [_set(q, event.person_id, pos, stage="cancelled", stage_since=event.cancelled_on)]
+        case PersonalDataErased():
+            # The applicant's case forgets them too: no name, no masked number or phone.
+            return [(
+                f"UPDATE {q}.development_view SET name = $2, national_id = '', contact = '{{}}'::jsonb,"
+                " position = $3 WHERE person_id = $1",
+                (event.member_id, ERASED_NAME, pos),
+            )]
         case _:
             return []
 

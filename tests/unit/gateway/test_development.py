@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from services.gateway.readmodels import development
+from services.gateway.readmodels.members import ERASED_NAME
 from services.membership.contract.events.development import (
     ActivistDesignated,
     AdmissionVoteHeld,
@@ -12,6 +13,7 @@ from services.membership.contract.events.development import (
     Converted,
     ProbationaryAdmitted,
 )
+from services.membership.contract.events.members import PersonalDataErased
 from tests.unit.gateway.builders import Q, assigned, envelope, event, row, target
 
 
@@ -46,3 +48,12 @@ def test_admission_and_conversion_write_only_the_case_row() -> None:
     assert [target(op) for op in admitted + converted] == ["development_view", "development_view"]
     assert (assigned(admitted[0])["stage"], assigned(admitted[0])["admitting_org_id"]) == ("probationary", "b-2")
     assert (assigned(converted[0])["stage"], assigned(converted[0])["converted_on"]) == ("full", date(2026, 3, 20))
+
+
+def test_an_erased_person_leaves_no_name_number_or_phone_on_their_case() -> None:
+    [op] = development.apply(Q, envelope(9), event(PersonalDataErased, member_id="p-1",
+                                                   erased_on=date(2026, 11, 30)))
+    sql, args = op
+    assert target(op) == "development_view"
+    assert "national_id = ''" in sql and "contact = '{}'::jsonb" in sql
+    assert args == ("p-1", ERASED_NAME, 9)
