@@ -54,21 +54,6 @@ class RevocationRequest(BaseModel):
         None, description="Why the token is revoked (lost, leaked, holder left the post…).")
 
 
-class TokenView(BaseModel):
-    """One token as recorded: its holder and life, who issued it and when, who revoked it and when."""
-
-    token_id: str
-    subject: str
-    role: str
-    org_id: str | None
-    expires_at: datetime
-    issued_by: str
-    issued_at: datetime
-    revoked_by: str | None = None
-    revoked_at: datetime | None = None
-    reason: str | None = None
-
-
 class TokenEvent(BaseModel):
     """One issuance or revocation, in the order they were recorded."""
 
@@ -97,10 +82,6 @@ def _registry(request: Request) -> TokenRegistry:
 def _meta(request: Request, actor: Actor) -> CommandMeta:
     return CommandMeta(actor=actor.label, occurred_at=datetime.now(UTC),
                        correlation_id=request.headers.get("x-correlation-id") or str(uuid.uuid4()))
-
-
-def _view(record: TokenRecord) -> TokenView:
-    return TokenView(**record.__dict__)
 
 
 @operation(router, "", method="POST", status_code=201, roles=_COUNTY, action="issue tokens",
@@ -143,20 +124,20 @@ async def history(
 
 
 @operation(router, "/{token_id}", roles=_COUNTY, action="read the record of tokens", scope="every token issued here",
-           response_model=TokenView)
-async def get_token(token_id: TokenId, actor: CurrentActor, request: Request) -> TokenView:
+           response_model=TokenRecord)
+async def get_token(token_id: TokenId, actor: CurrentActor, request: Request) -> TokenRecord:
     """One token's record: its holder, expiry, who issued it and when, and its revocation if any."""
     record = await _registry(request).record(token_id)
     if record is None:
         raise NotFound(f"no token {token_id} was issued here")
-    return _view(record)
+    return record
 
 
 @operation(router, "/{token_id}/revocation", method="POST", roles=_COUNTY, action="revoke tokens",
-           scope="every token issued here", response_model=TokenView)
+           scope="every token issued here", response_model=TokenRecord)
 async def revoke(token_id: TokenId, actor: CurrentActor, request: Request,
-                 body: RevocationRequest | None = None) -> TokenView:
+                 body: RevocationRequest | None = None) -> TokenRecord:
     """Revoke a token by its id: from now on it is refused with 401. The revocation is recorded with who
     made it and when. (The bootstrap administrator token has no id: change `GB_ADMIN_TOKEN` instead.)"""
     reason = body.reason if body is not None else None
-    return _view(await _registry(request).revoke(token_id, reason, _meta(request, actor)))
+    return await _registry(request).revoke(token_id, reason, _meta(request, actor))
