@@ -4,7 +4,10 @@ Every event-sourced service builds its API from this one piece: the gateway auth
 forwards who they are in a credential it signs for this one request (services/kernel/credential.py);
 every route here, the audit read included, refuses a request without one (401). The body becomes a
 command with the actor, today's date, the path parameters and — for a new record — a fresh id, and
-the service's handler runs it.
+the service's handler runs it — once the service's ``authorize`` hook (``ServiceDefinition.authorize``,
+put on ``app.state.authorize``) has said the caller reaches the record the command touches. The hook
+runs for every command, after the command is built and before its handler: one place per service
+decides scope, and a refused command (403) has read nothing and written nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from services.kernel.bodies import body_model, to_command
 from services.kernel.credential import CredentialCheck, target
 from services.kernel.http import command_meta
 from services.kernel.routes import CommandRoute
+from services.kernel.service import Authorize
 from services.kernel.store import AppendResult, CommandMeta, EventStore, verify_stream
 from services.pure.errors import Forbidden
 from services.pure.identity import Actor, Role
@@ -58,9 +62,16 @@ def _store(request: Request) -> EventStore[Any]:
     return store
 
 
+def _authorize(request: Request) -> Authorize | None:
+    # The service's scope decision (ServiceDefinition.authorize), set on the app beside its store.
+    hook: Authorize | None = getattr(request.app.state, "authorize", None)
+    return hook
+
+
 ActorDep = Annotated[Actor, Depends(_actor)]
 MetaDep = Annotated[CommandMeta, Depends(_meta)]
 StoreDep = Annotated[EventStore[Any], Depends(_store)]
+AuthorizeDep = Annotated[Authorize | None, Depends(_authorize)]
 
 
 C = TypeVar("C")
@@ -86,7 +97,8 @@ class CommandApi:
         """Register ``POST route.path``: body → command → ``route.handler`` → 201 with the record's position."""
         body = route.body or body_model(route.command, route.body_excludes)
 
-        async def endpoint(request: Request, actor: ActorDep, meta: MetaDep, store: StoreDep) -> Accepted:
+        async def endpoint(request: Request, actor: ActorDep, meta: MetaDep, store: StoreDep,
+                           authorize: AuthorizeDep) -> Accepted:
             try:
                 payload = body.model_validate_json(await request.body())
             except ValidationError as exc:
@@ -95,6 +107,8 @@ class CommandApi:
             if route.new_id:
                 filled[route.new_id] = str(uuid.uuid4())
             command = to_command(route.command, payload, actor=actor, today=meta.occurred_at.date(), **filled)
+            if authorize is not None:
+                await authorize(store, actor, command)
             result = await route.handler(store, command, meta)
             return accepted(await _record_id(store, command, result, route.new_id), result)
 

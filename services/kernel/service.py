@@ -7,13 +7,20 @@ gateway, the projector — is given the definitions it serves.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from services.kernel.events import EventRegistry
 from services.kernel.routes import CommandRoute
 from services.kernel.settings import Settings
+from services.kernel.store import EventStore
 from services.kernel.topics import event_topic
+from services.pure.identity import Actor
+
+#: Decides whether an actor reaches the record a command touches: returns, or raises ``Forbidden`` (403).
+#: The command API calls it for every command, after the command is built and before its handler runs.
+Authorize = Callable[[EventStore[Any], Actor, Any], Awaitable[None]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,6 +32,9 @@ class ServiceDefinition:
     default_port: int
     #: The tag its routes carry in the public API's documentation.
     tag: str = ""
+    #: The service's one scope decision for every command it serves (the route rows' ``scope`` in code);
+    #: None where the service's deciders check scope themselves.
+    authorize: Authorize | None = None
 
     @property
     def topic(self) -> str:

@@ -58,6 +58,8 @@ def create_service_app(
                     "and signs each call it forwards; any other caller gets 401.",
         lifespan=lifespan,
     )
+    # The service's scope rule, applied to every command before its handler (ServiceDefinition.authorize).
+    app.state.authorize = service.authorize
     install_problem_handlers(app)
     app.include_router(CommandApi.serving(service.routes).router)
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from services.kernel.command_api import ActorDep, StoreDep
 from services.kernel.events import decode
+from services.membership.access import require_member_reach
 from services.membership.contract.events.common import Contact
 from services.membership.contract.events.personal import SealedPersonalData
 from services.membership.personal_data import Erased
@@ -30,7 +31,8 @@ SEALED = frozenset({"gb.membership.member_registered.v2", "gb.membership.inflow_
 CLEAR = frozenset({"gb.membership.member_registered.v1", "gb.membership.inflow_registered.v1",
                    "gb.membership.application_submitted.v1", "gb.membership.outflow_registered.v1"})
 ERASED = "gb.membership.personal_data_erased.v1"
-#: Who may read personal data in clear: county and township staff, and the person themselves.
+#: Who may read personal data in clear: county and township staff, and the person themselves — each within
+#: their scope (a township: its own township's people; services/membership/access.py).
 READERS = (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE, Role.MEMBER)
 
 
@@ -53,6 +55,7 @@ def require_reader(actor: Actor, member_id: str) -> None:
 async def personal_data(member_id: str, actor: ActorDep, store: StoreDep) -> PersonalData:
     """A person's national ID number and latest contact, decrypted; 410 once they were erased."""
     require_reader(actor, member_id)
+    await require_member_reach(store, actor, member_id, "read the personal data of this person")
     rows = await store.pool.fetch(
         "SELECT type, data FROM events WHERE stream_id = $1 AND type = ANY($2::text[]) ORDER BY version",
         member_id, [*SEALED, *CLEAR, ERASED])

@@ -27,11 +27,14 @@ _BRANCH = (*_STAFF, Role.BRANCH_SECRETARY)
 _SELF = (*_BRANCH, Role.MEMBER)
 _HOST = (*_BRANCH, Role.HOST_ORGANISATION)
 
-ORGANISATION_SCOPE = "county and township staff: any organisation; a branch secretary: their own organisation"
-CASE_SCOPE = ("county and township staff: any case; a branch secretary: the cases of their own branch; "
-              "a member: their own case")
-MEMBER_SCOPE = ("county and township staff: any member; a branch secretary: the members of their own branch; "
-                "a host organisation: the members reported or transferred to it; a member: their own record")
+#: Which records each role reaches: decided for every command by services/membership/access.py (the one place).
+ORGANISATION_SCOPE = ("county: any organisation; a township committee: the organisations of its township; a branch "
+                      "secretary: its own organisation")
+CASE_SCOPE = ("county: any case; a township committee: the cases of its township; a branch secretary: the cases of "
+              "its own organisation; a member: their own case")
+MEMBER_SCOPE = ("county: any member; a township committee: the members of its township; a branch secretary: the "
+                "members of its own organisation; a host organisation: the members reported or transferred to it; "
+                "a member: their own record")
 
 
 def _case(
