@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.gateway.api.deps import PathId, service_client
@@ -40,7 +40,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def publish(router: APIRouter, route: CommandRoute[Any], service: str) -> None:
-    """Register ``POST /v1{route.path}``: check the row's roles, forward to ``service`` unchanged.
+    """Register ``POST /v1{route.path}``: check the row's roles (before the body), forward to ``service`` unchanged.
 
     The body model is the one the service validates, so the OpenAPI page documents every field; the
     owning service checks the row's scope against the record and answers (problem+json included).
@@ -49,7 +49,6 @@ def publish(router: APIRouter, route: CommandRoute[Any], service: str) -> None:
     action = _words(route.command.__name__)
 
     async def endpoint(request: Request, actor: Actor, **_: Any) -> Response:
-        require(actor, action, *route.roles)
         params = {k: str(v) for k, v in request.path_params.items()}
         upstream = await forward(request, service, actor, route.path.format(**params))
         where = None
@@ -57,9 +56,10 @@ def publish(router: APIRouter, route: CommandRoute[Any], service: str) -> None:
             where = route.location.format(**params, id=upstream.json()["id"])
         return relay_response(upstream, where)
 
+    caller = Annotated[Actor, Depends(role_check(route.roles, action))]
     parameters = [
         inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
-        inspect.Parameter("actor", inspect.Parameter.KEYWORD_ONLY, annotation=CurrentActor),
+        inspect.Parameter("actor", inspect.Parameter.KEYWORD_ONLY, annotation=caller),
         inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=body),
         *(inspect.Parameter(p, inspect.Parameter.KEYWORD_ONLY, annotation=PathId) for p in _PARAM.findall(route.path)),
     ]
@@ -71,6 +71,20 @@ def publish(router: APIRouter, route: CommandRoute[Any], service: str) -> None:
                          response_model=Accepted, responses=ERRORS, summary=_first_sentence(route.summary),
                          tags=[route.path.strip("/").split("/")[0]],
                          openapi_extra=access_extension(route.roles, route.scope))
+
+
+def role_check(roles: tuple[Role, ...], action: str) -> Callable[[Actor], Awaitable[Actor]]:
+    """The caller, as a dependency that refuses (403) a role the row does not name.
+
+    A dependency runs before FastAPI validates the body, so a caller who may not send the command
+    learns that first — not which fields their (empty or invalid) body lacks.
+    """
+
+    async def caller(actor: CurrentActor) -> Actor:
+        require(actor, action, *roles)
+        return actor
+
+    return caller
 
 
 def access_extension(roles: Iterable[Role], scope: str) -> dict[str, Any]:

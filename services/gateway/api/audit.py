@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from services.gateway.api.access import operation
+from services.gateway.api.access import Scope, operation
 from services.gateway.auth import CurrentActor
 from services.gateway.commands import call_service
 from services.pure.identity import Role
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
 
 @operation(router, "/streams/{stream_id}", roles=(Role.COUNTY_ADMIN,), action="audit history",
-           scope="any record of any service")
+           scope=Scope.COUNTY)
 async def stream_history(
     stream_id: str, request: Request, actor: CurrentActor,
     service: Annotated[Service, Query(description="The service that owns the record.")] = "membership",

@@ -1,4 +1,8 @@
-"""Outstation branches: read one, list them (establishing one is a command of the membership service)."""
+"""Outstation branches: read one, list them (establishing one is a command of the membership service).
+
+The branch directory is public to every role (Scope.DIRECTORY): which branches exist, where, under which
+home organisation and how many members they count is what members away and host organisations look up
+to find their branch; nothing personal is in it."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from services.gateway.api.access import ANYONE, operation
+from services.gateway.api.access import ANYONE, Scope, operation
 from services.gateway.api.deps import Cursor, IdQuery, Limit, PathId, ReadPool, TextQuery
 from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
@@ -19,7 +23,7 @@ router = APIRouter(prefix="/v1/branches", tags=["branches"])
 SOURCE = REGISTRY.source
 
 
-@operation(router, "/{branch_id}", roles=ANYONE, scope="any branch", action="read branches")
+@operation(router, "/{branch_id}", roles=ANYONE, scope=Scope.DIRECTORY, action="read branches")
 async def get_branch(branch_id: PathId, actor: CurrentActor, pool: ReadPool,
                      min_position: MinPosition = None) -> dict[str, Any]:
     """One branch with its member counts (how many are registered, how many are away)."""
@@ -30,7 +34,7 @@ async def get_branch(branch_id: PathId, actor: CurrentActor, pool: ReadPool,
     return dict(row)
 
 
-@operation(router, "", roles=ANYONE, scope="every branch", action="list branches")
+@operation(router, "", roles=ANYONE, scope=Scope.DIRECTORY, action="list branches")
 async def list_branches(
     actor: CurrentActor, pool: ReadPool, min_position: MinPosition = None, limit: Limit = 50,
     cursor: Cursor = None, destination: Annotated[TextQuery, Query(description="Exact destination.")] = None,

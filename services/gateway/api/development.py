@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from services.gateway.api.access import KEEPERS, operation
+from services.gateway.api.access import KEEPERS, Scope, narrow, operation, reachable_orgs
 from services.gateway.api.deps import Cursor, Day, IdQuery, Keyword, Limit, PathId, ReadPool
 from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
@@ -14,38 +14,28 @@ from services.gateway.readmodels import development
 from services.gateway.readmodels.development import STAGES
 from services.gateway.readmodels.waiting import page, wait_for_position
 from services.membership.contract.events import REGISTRY
-from services.pure.errors import Forbidden, NotFound
-from services.pure.identity import Actor, Role
+from services.pure.errors import NotFound
+from services.pure.identity import Role
 
 router = APIRouter(prefix="/v1/development", tags=["member development"])
-_SCOPE = "county and township staff: every organisation's cases; a branch secretary: their own branch's"
+_NOTE = "Lists the cases of the organisations the caller reaches"
 
 
-def _scope(actor: Actor, org_id: str | None) -> str | None:
-    if actor.role is Role.BRANCH_SECRETARY:
-        if org_id not in (None, actor.org_id):
-            raise Forbidden("a branch secretary sees the development cases of their own branch only")
-        return actor.org_id
-    if actor.role in (Role.MEMBER, Role.HOST_ORGANISATION):
-        raise Forbidden("development cases are seen by county, township and branch staff")
-    return org_id
-
-
-@operation(router, "/cases", roles=KEEPERS, scope=_SCOPE, action="read development cases")
+@operation(router, "/cases", roles=KEEPERS, scope=Scope.CASE, note=_NOTE, action="read development cases")
 async def list_cases(
     actor: CurrentActor, pool: ReadPool, min_position: MinPosition = None, limit: Limit = 50, cursor: Cursor = None,
     org_id: IdQuery = None, stage: Annotated[Keyword, Query(description=f"One of {', '.join(STAGES)}")] = None,
 ) -> dict[str, Any]:
     """Development cases with their stage and the date of each step, filtered by organisation and stage."""
-    org_id = _scope(actor, org_id)
     await wait_for_position(pool, REGISTRY.source, min_position)
-    rows = await development.cases(pool, after=cursor, org_id=org_id, stage=stage, limit=limit + 1)
+    orgs = narrow(await reachable_orgs(pool, actor), org_id, actor)
+    rows = await development.cases(pool, after=cursor, org_ids=orgs, stage=stage, limit=limit + 1)
     items, next_cursor = page(rows, limit, "person_id")
     return {"items": items, "next_cursor": next_cursor}
 
 
 @operation(router, "/cases/{person_id}", roles=(*KEEPERS, Role.MEMBER), action="read development cases",
-           scope=f"{_SCOPE}; an applicant (member token): their own case")
+           scope=Scope.CASE)
 async def get_case(person_id: PathId, actor: CurrentActor, pool: ReadPool,
                    min_position: MinPosition = None) -> dict[str, Any]:
     """One development case."""
@@ -53,21 +43,19 @@ async def get_case(person_id: PathId, actor: CurrentActor, pool: ReadPool,
     row = await development.case(pool, person_id)
     if row is None:
         raise NotFound(f"no development case {person_id}; if you just submitted it, pass min_position")
-    if actor.role is Role.MEMBER and actor.subject == person_id:
-        return dict(row)
-    _scope(actor, row["org_id"])
     return dict(row)
 
 
-@operation(router, "/funnel", roles=KEEPERS, scope=_SCOPE, action="read the development funnel")
+@operation(router, "/funnel", roles=KEEPERS, scope=Scope.CASE, action="read the development funnel",
+           note="Counts the cases of the organisations the caller reaches")
 async def funnel(
     actor: CurrentActor, pool: ReadPool, min_position: MinPosition = None, org_id: IdQuery = None,
     as_of: Annotated[Day, Query(description="Day to measure time in stage from (default today).")] = None,
 ) -> dict[str, Any]:
     """Cases per stage with days in stage (average and longest) and how many have overdue steps."""
-    org_id = _scope(actor, org_id)
     await wait_for_position(pool, REGISTRY.source, min_position)
-    by_stage = {r["stage"]: dict(r) for r in await development.stages(pool, org_id, as_of)}
+    orgs = narrow(await reachable_orgs(pool, actor), org_id, actor)
+    by_stage = {r["stage"]: dict(r) for r in await development.stages(pool, orgs, as_of)}
     empty = {"cases": 0, "avg_days_in_stage": None, "max_days_in_stage": None, "with_overdue_steps": 0}
     return {
         "org_id": org_id,

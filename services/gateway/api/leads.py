@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 
 from services.gateway.api import reports
 from services.gateway.api import secondments as secondment_reports
-from services.gateway.api.access import KEEPERS, STAFF, operation
+from services.gateway.api.access import KEEPERS, STAFF, Scope, operation
 from services.gateway.api.deps import Cursor, Day, IdQuery, Limit, PathId, ReadPool
 from services.gateway.api.positions import MinPosition
 from services.gateway.api.secondments import plain
@@ -30,9 +30,8 @@ STAGES = [s.value for s in (*PIPELINE, LeadStage.DROPPED)]
 AsOf = Annotated[Day, Query(description="Judge stalled leads on this day (default today).")]
 #: Who reads leads, and which.
 READERS = (*KEEPERS, Role.MEMBER)
-SCOPE = ("the county: every lead; a township committee: its township's; a branch secretary: its branch's; "
-         "a member: the leads they registered")
-REPORT_SCOPE = "the county: every township; a township committee: its own township"
+SCOPE = Scope.LEAD
+REPORT_SCOPE = Scope.TOWNSHIP
 
 
 def lead_scope(actor: Actor) -> tuple[str | None, str | None, str | None]:
@@ -138,9 +137,8 @@ async def landed_report(actor: CurrentActor, pool: ReadPool, township: IdQuery =
             "registrants": [plain(r) for r in await leads.credit_by_registrant(pool, township)]}
 
 
-@operation(router, "/reward-claims", roles=READERS, action="read reward claims",
-           scope="the county: every claim; a township committee: its township's; a branch secretary: its "
-                 "branch's; a member: their own")
+@operation(router, "/reward-claims", roles=READERS, action="read reward claims", scope=Scope.LEAD,
+           note="Reward claims likewise: the claimant reads their own")
 async def reward_claims(actor: CurrentActor, pool: ReadPool, township: IdQuery = None,
                         claimant_id: IdQuery = None, min_position: MinPosition = None) -> dict[str, Any]:
     """Referral rewards claimed, each with the tiers that make up its amount."""

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from services.gateway.api.access import KEEPERS, operation
+from services.gateway.api.access import KEEPERS, Scope, operation
 from services.gateway.api.deps import Day, Keyword, Limit, PathId, ReadPool
 from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
@@ -19,13 +19,11 @@ from services.membership.contract.events import REGISTRY
 from services.membership.contract.events.meetings import MeetingKind
 from services.membership.contract.values import HeldMeeting
 from services.membership.contract.values import meeting_compliance as compliance
-from services.pure.errors import Forbidden
 from services.pure.identity import Role
 
 router = APIRouter(prefix="/v1/organisations", tags=["organisations"])
 _READERS = (*KEEPERS, Role.HOST_ORGANISATION)
-_SCOPE = ("a branch secretary: their own branch; county and township staff and host organisations: "
-          "any organisation")
+_SCOPE = Scope.ORGANISATION
 
 
 @operation(router, "/{org_id}/due-items", roles=_READERS, scope=_SCOPE, action="read an organisation's due items")
@@ -38,8 +36,6 @@ async def due_items(
     kind: Annotated[Keyword, Query(description="One kind, e.g. interview_due, letter_expiry.")] = None,
 ) -> dict[str, Any]:
     """Due and overdue items of one organisation, earliest first (interviews, assessments, letters, reports…)."""
-    if actor.role is Role.BRANCH_SECRETARY and actor.org_id != org_id:
-        raise Forbidden("a branch secretary sees the due items of their own branch only")
     await wait_for_position(pool, REGISTRY.source, min_position)
     rows = await due.due_items(pool, org_id, after=after, overdue=overdue, kind=kind, limit=limit + 1)
     items = [dict(r) for r in rows[:limit]]
@@ -56,8 +52,6 @@ async def meeting_compliance(
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """三會一課 for one organisation and year: per requirement, periods ended, meetings held, periods missed."""
-    if actor.role is Role.BRANCH_SECRETARY and actor.org_id != org_id:
-        raise Forbidden("a branch secretary sees the meetings of their own branch only")
     await wait_for_position(pool, REGISTRY.source, min_position)
     held = [HeldMeeting(MeetingKind(r["kind"]), r["held_on"], r["by_secretary"])
             for r in await meetings.held(pool, org_id, year)]

@@ -7,7 +7,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from services.gateway.api.access import operation
+from services.gateway.api.access import Scope, operation
 from services.gateway.api.deps import PathId
 from services.gateway.auth import CurrentActor
 from services.gateway.commands import call_service
@@ -20,7 +20,7 @@ READERS = (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE, Role.MEMBER)
 
 
 @operation(router, "/{member_id}/personal-data", roles=READERS, action="read personal data in clear",
-           scope="county and township staff: any member; a member: their own data",
+           scope=Scope.MEMBER, record_checked_by="membership",
            responses={410: {"description": "The person's personal data was erased; it can never be read again"}})
 async def personal_data(member_id: PathId, request: Request, actor: CurrentActor) -> Response:
     """A member's national ID number and latest contact (phone, address, WeChat) in clear, decrypted by

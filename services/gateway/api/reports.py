@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import APIRouter, Query
 
-from services.gateway.api.access import STAFF, operation
+from services.gateway.api.access import STAFF, Scope, operation, own_township
 from services.gateway.api.deps import Day, IdQuery, ReadPool
 from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
@@ -18,19 +18,8 @@ from services.gateway.readmodels import branches, development, members
 from services.gateway.readmodels.waiting import wait_for_position
 from services.membership.contract.events import REGISTRY
 from services.membership.contract.values import OutstationBranchFacts, branch_needed, mobility_policy_on, targets
-from services.pure.errors import Forbidden
-from services.pure.identity import Actor, Role
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
-
-
-def targets_township(actor: Actor, township: str | None) -> str | None:
-    """The township whose targets a caller reads: any (or all) for the county, its own for a committee."""
-    if actor.role is Role.TOWNSHIP_COMMITTEE:
-        if township not in (None, actor.org_id):
-            raise Forbidden("a township committee reads its own township's targets")
-        return actor.org_id
-    return township
 
 
 async def membership_targets(pool: asyncpg.Pool, year: int, as_of: date, township: str | None) -> dict[str, Any]:
@@ -52,8 +41,7 @@ async def membership_targets(pool: asyncpg.Pool, year: int, as_of: date, townshi
     return asdict(targets(facts, year, as_of, townships=[township] if township else []))
 
 
-@operation(router, "/targets", roles=STAFF, action="read the targets report",
-           scope="the county: every township; a township committee: its own township")
+@operation(router, "/targets", roles=STAFF, action="read the targets report", scope=Scope.TOWNSHIP)
 async def targets_report(
     actor: CurrentActor, pool: ReadPool, year: Annotated[int, Query(ge=2000, le=2100)],
     as_of: Annotated[Day, Query(description="Count facts up to this day (default: 31 December).")] = None,
@@ -62,18 +50,19 @@ async def targets_report(
 ) -> dict[str, Any]:
     """Golden Bridge targets: each township ≥1 outstation branch established by 30 June; each outstation
     branch ≥2 activists cultivated and ≥1 member admitted in the year. Statuses are met, open or missed."""
-    township = targets_township(actor, township)
+    township = own_township(actor, township)
     await wait_for_position(pool, REGISTRY.source, min_position)
     return await membership_targets(pool, year, as_of or date(year, 12, 31), township)
 
 
-@operation(router, "/destinations", roles=STAFF, action="read where members are",
-           scope="the members away of every township (or of one, by home_org_id)")
+@operation(router, "/destinations", roles=STAFF, action="read where members are", scope=Scope.TOWNSHIP,
+           note="`home_org_id` names the township")
 async def destinations(
     actor: CurrentActor, pool: ReadPool, home_org_id: IdQuery = None, min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """Where members away from home are, by destination — and where three or more go, a branch (or a
     temporary branch or Party group) should be set up there (B4)."""
+    home_org_id = own_township(actor, home_org_id)
     await wait_for_position(pool, REGISTRY.source, min_position)
     rows = await members.members_away(pool, home_org_id)
     counts: dict[str, int] = defaultdict(int)

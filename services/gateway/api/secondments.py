@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import APIRouter, Query
 
-from services.gateway.api.access import STAFF, operation
+from services.gateway.api.access import STAFF, Scope, operation
 from services.gateway.api.deps import Cursor, Day, IdQuery, Limit, PathId, ReadPool
 from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
@@ -24,9 +24,8 @@ from services.secondment.contract.values import Stage, secondment_policy_on, tow
 router = APIRouter(prefix="/v1", tags=["secondments"])
 SOURCE = REGISTRY.source
 ROUNDING = "required = ceil(headcount × 5 / 100): at exactly 5 % the target is met, one person short it is not"
-#: Every query here reaches the same records: the sending unit's township.
-SCOPE = ("the county: every township; a township committee (sending unit, token scoped to the township or one "
-         "of its units): its own township")
+#: Every query here reaches the same records: the sending unit's township (checked by township_in_scope).
+SCOPE = Scope.SECONDMENT
 
 
 def plain(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 
-from services.gateway.api.access import operation
+from services.gateway.api.access import Scope, operation
 from services.gateway.api.deps import Limit, SettingsDep
 from services.gateway.auth import BOOTSTRAP_ADMIN, CurrentActor, new_token
 from services.gateway.token_registry import TokenIssued, TokenRecord, TokenRegistry, TokenRevoked
@@ -85,7 +85,7 @@ def _meta(request: Request, actor: Actor) -> CommandMeta:
 
 
 @operation(router, "", method="POST", status_code=201, roles=_COUNTY, action="issue tokens",
-           scope="a token for anyone; administrator tokens only by the bootstrap administrator")
+           scope=Scope.COUNTY, note="A token for anyone; administrator tokens only by the bootstrap administrator")
 async def issue(body: TokenRequest, actor: CurrentActor, settings: SettingsDep, request: Request) -> TokenResponse:
     """Issue a signed bearer token with an expiry and an id (county administrators only). The issuance is
     recorded — who the token is for, until when, by whom — but never the token itself."""
@@ -100,7 +100,7 @@ async def issue(body: TokenRequest, actor: CurrentActor, settings: SettingsDep, 
                          subject=who.subject, role=who.role, org_id=who.org_id)
 
 
-@operation(router, "", roles=_COUNTY, action="read the record of tokens", scope="every token issued here",
+@operation(router, "", roles=_COUNTY, action="read the record of tokens", scope=Scope.COUNTY,
            response_model=TokenEvents)
 async def history(
     actor: CurrentActor, request: Request, limit: Limit = 100,
@@ -123,7 +123,7 @@ async def history(
     return TokenEvents(items=items, next_cursor=next_cursor)
 
 
-@operation(router, "/{token_id}", roles=_COUNTY, action="read the record of tokens", scope="every token issued here",
+@operation(router, "/{token_id}", roles=_COUNTY, action="read the record of tokens", scope=Scope.COUNTY,
            response_model=TokenRecord)
 async def get_token(token_id: TokenId, actor: CurrentActor, request: Request) -> TokenRecord:
     """One token's record: its holder, expiry, who issued it and when, and its revocation if any."""
@@ -134,7 +134,7 @@ async def get_token(token_id: TokenId, actor: CurrentActor, request: Request) ->
 
 
 @operation(router, "/{token_id}/revocation", method="POST", roles=_COUNTY, action="revoke tokens",
-           scope="every token issued here", response_model=TokenRecord)
+           scope=Scope.COUNTY, response_model=TokenRecord)
 async def revoke(token_id: TokenId, actor: CurrentActor, request: Request,
                  body: RevocationRequest | None = None) -> TokenRecord:
     """Revoke a token by its id: from now on it is refused with 401. The revocation is recorded with who

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from services.gateway.api.access import KEEPERS, operation
+from services.gateway.api.access import KEEPERS, Scope, narrow, operation, reachable_orgs
 from services.gateway.api.deps import Cursor, Day, IdQuery, Keyword, Limit, ReadPool
 from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
@@ -19,8 +19,7 @@ router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
 
 
 @operation(router, "", roles=(*KEEPERS, Role.HOST_ORGANISATION), action="list transfers",
-           scope="county and township staff: every transfer; a branch secretary or host organisation: the "
-                 "transfers from or to their organisation")
+           scope=Scope.ORGANISATION, note="Lists the transfers from or to an organisation the caller reaches")
 async def list_transfers(
     actor: CurrentActor, pool: ReadPool, min_position: MinPosition = None, limit: Limit = 50, cursor: Cursor = None,
     org_id: Annotated[IdQuery, Query(description="Sending or receiving organisation.")] = None,
@@ -31,12 +30,11 @@ async def list_transfers(
 ) -> dict[str, Any]:
     """Transfers, newest first by id: in progress (the sender stays responsible), overdue, or closed.
 
-    A branch secretary or host organisation sees the transfers from or to their organisation."""
-    if actor.role in (Role.BRANCH_SECRETARY, Role.HOST_ORGANISATION):
-        org_id = actor.org_id
+    Each caller sees the transfers from or to the organisations they reach."""
     await wait_for_position(pool, REGISTRY.source, min_position)
+    orgs = narrow(await reachable_orgs(pool, actor), org_id, actor)
     states = list(transfers.IN_PROGRESS) if state == "in_progress" else ([state] if state else None)
-    rows = await transfers.transfers(pool, after=cursor, org_id=org_id, states=states, overdue_on=overdue_on,
+    rows = await transfers.transfers(pool, after=cursor, org_ids=orgs, states=states, overdue_on=overdue_on,
                                      limit=limit + 1)
     items, next_cursor = page(rows, limit, "transfer_id")
     return {"items": items, "next_cursor": next_cursor}

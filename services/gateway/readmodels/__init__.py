@@ -16,6 +16,7 @@ from services.gateway.readmodels import (
     leads,
     meetings,
     members,
+    organisations,
     secondments,
     training,
     transfers,
@@ -27,7 +28,7 @@ from services.membership.contract.events import REGISTRY as MEMBERSHIP
 from services.secondment.contract.events import REGISTRY as SECONDMENT
 
 #: In DDL order: branches_with_counts reads members_view, so members come first.
-MODULES = (members, branches, due_items, development, transfers, meetings, training, dues,
+MODULES = (members, branches, organisations, due_items, development, transfers, meetings, training, dues,
            units, cadres, secondments, leads)
 
 PROJECTION = Projection.combine(

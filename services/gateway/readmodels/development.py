@@ -120,29 +120,29 @@ async def case(pool: asyncpg.Pool, person_id: str) -> asyncpg.Record | None:
     return row
 
 
-async def cases(pool: asyncpg.Pool, *, after: str | None, org_id: str | None, stage: str | None,
+async def cases(pool: asyncpg.Pool, *, after: str | None, org_ids: list[str] | None, stage: str | None,
                 limit: int) -> list[asyncpg.Record]:
-    """Cases ordered by person id after the cursor, ``limit`` rows at most."""
+    """Cases of ``org_ids`` (None: all) ordered by person id after the cursor, ``limit`` rows at most."""
     rows: list[asyncpg.Record] = await pool.fetch(
         "SELECT * FROM development_view WHERE ($1::text IS NULL OR person_id > $1)"
-        " AND ($2::text IS NULL OR org_id = $2) AND ($3::text IS NULL OR stage = $3)"
+        " AND ($2::text[] IS NULL OR org_id = ANY($2)) AND ($3::text IS NULL OR stage = $3)"
         " ORDER BY person_id LIMIT $4",
-        after, org_id, stage, limit,
+        after, org_ids, stage, limit,
     )
     return rows
 
 
-async def stages(pool: asyncpg.Pool, org_id: str | None, as_of: date | None) -> list[asyncpg.Record]:
-    """Per stage: cases, days in stage (average, longest) on ``as_of`` (default today), and how many
-    cases have an overdue step in the due-items read model."""
+async def stages(pool: asyncpg.Pool, org_ids: list[str] | None, as_of: date | None) -> list[asyncpg.Record]:
+    """Per stage, of ``org_ids``' cases (None: all): cases, days in stage (average, longest) on ``as_of``
+    (default today), and how many cases have an overdue step in the due-items read model."""
     rows: list[asyncpg.Record] = await pool.fetch(
         "SELECT d.stage, count(*) AS cases,"
         " round(avg(coalesce($2::date, current_date) - d.stage_since), 1) AS avg_days_in_stage,"
         " max(coalesce($2::date, current_date) - d.stage_since) AS max_days_in_stage,"
         " count(*) FILTER (WHERE EXISTS (SELECT 1 FROM due_items_view u WHERE u.subject_id = d.person_id"
         "   AND u.overdue)) AS with_overdue_steps"
-        " FROM development_view d WHERE ($1::text IS NULL OR d.org_id = $1) GROUP BY d.stage",
-        org_id, as_of,
+        " FROM development_view d WHERE ($1::text[] IS NULL OR d.org_id = ANY($1)) GROUP BY d.stage",
+        org_ids, as_of,
     )
     return rows
 

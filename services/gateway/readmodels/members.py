@@ -32,6 +32,7 @@ from services.membership.contract.events.mobility import (
     CertificateIssued,
     InflowRegistered,
     MemberReturned,
+    ReportedToHost,
 )
 from services.membership.contract.events.transfers import TransferReceived
 
@@ -73,7 +74,7 @@ def _json(value: Any) -> str | None:
 EVENTS: tuple[type, ...] = (
     MemberRegistered, InflowRegistered, ProbationaryAdmitted, Converted, ProbationCancelled, OutflowRegistered,
     MembershipSuspended, MembershipRestored, MembershipRemoved, MemberDied, CertificateIssued,
-    CertificateInspected, MemberReturned, TransferReceived, PersonalDataErased,
+    CertificateInspected, MemberReturned, TransferReceived, PersonalDataErased, ReportedToHost,
 )
 
 
@@ -139,6 +140,9 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
             return [_member(q, event.member_id, pos, certificate=None)]
         case MemberReturned():
             return [_member(q, event.member_id, pos, away=False)]
+        case ReportedToHost():
+            # The host organisation a member away reported to reaches their record (services/pure/scope.py).
+            return [_member(q, event.member_id, pos, host_org_id=event.host_org_id)]
         case TransferReceived():
             return [_member(q, event.member_id, pos, formal_org_id=event.to_org_id)]
         case PersonalDataErased():
@@ -157,14 +161,15 @@ async def member(pool: asyncpg.Pool, member_id: str) -> asyncpg.Record | None:
     return row
 
 
-async def members(pool: asyncpg.Pool, *, after: str | None, formal_org_id: str | None, away: bool | None,
+async def members(pool: asyncpg.Pool, *, after: str | None, org_ids: list[str] | None, away: bool | None,
                   destination: str | None, limit: int) -> list[asyncpg.Record]:
-    """Members ordered by id after the cursor; ``limit`` rows at most (ask one more to know if a page follows)."""
+    """Members of ``org_ids`` (None: all) ordered by id after the cursor; ``limit`` rows at most (ask one
+    more to know if a page follows)."""
     rows: list[asyncpg.Record] = await pool.fetch(
         "SELECT * FROM members_view WHERE ($1::text IS NULL OR member_id > $1)"
-        " AND ($2::text IS NULL OR formal_org_id = $2) AND ($3::bool IS NULL OR away = $3)"
+        " AND ($2::text[] IS NULL OR formal_org_id = ANY($2)) AND ($3::bool IS NULL OR away = $3)"
         " AND ($4::text IS NULL OR outflow->>'destination' = $4) ORDER BY member_id LIMIT $5",
-        after, formal_org_id, away, destination, limit,
+        after, org_ids, away, destination, limit,
     )
     return rows
 

@@ -85,14 +85,16 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
             return []
 
 
-async def transfers(pool: asyncpg.Pool, *, after: str | None, org_id: str | None, states: list[str] | None,
+async def transfers(pool: asyncpg.Pool, *, after: str | None, org_ids: list[str] | None, states: list[str] | None,
                     overdue_on: date | None, limit: int) -> list[asyncpg.Record]:
-    """Transfers from or to ``org_id`` in one of ``states``; with ``overdue_on``, only letters issued and
-    not received after their last valid day. Ordered by id after the cursor, ``limit`` rows at most."""
+    """Transfers from or to one of ``org_ids`` (None: any) in one of ``states``; with ``overdue_on``, only
+    letters issued and not received after their last valid day. Ordered by id after the cursor, ``limit``
+    rows at most."""
     rows: list[asyncpg.Record] = await pool.fetch(
         "SELECT * FROM transfers_view WHERE ($1::text IS NULL OR transfer_id > $1)"
-        " AND ($2::text IS NULL OR from_org_id = $2 OR to_org_id = $2) AND ($3::text[] IS NULL OR state = ANY($3))"
+        " AND ($2::text[] IS NULL OR from_org_id = ANY($2) OR to_org_id = ANY($2))"
+        " AND ($3::text[] IS NULL OR state = ANY($3))"
         " AND ($4::date IS NULL OR (state = 'letter_issued' AND valid_until < $4)) ORDER BY transfer_id LIMIT $5",
-        after, org_id, states, overdue_on, limit,
+        after, org_ids, states, overdue_on, limit,
     )
     return rows

@@ -14,6 +14,7 @@ from services.membership.contract.events.mobility import (
     CertificateIssued,
     InflowRegistered,
     MemberReturned,
+    ReportedToHost,
 )
 from services.membership.contract.events.personal import SealedPersonalData
 from services.membership.contract.events.transfers import TransferReceived, TransferRequested
@@ -115,3 +116,8 @@ def test_an_erased_person_keeps_their_row_with_nothing_personal_in_it() -> None:
     assert target(ops[0]) == "members_view"
     assert "national_id = ''" in sql and "contact = '{}'::jsonb" in sql and "outflow - 'contact'" in sql
     assert args == ("m-1", members.ERASED_NAME, date(2026, 12, 1), 9)
+
+
+def test_a_member_who_reports_to_a_host_organisation_is_reached_by_it() -> None:
+    ops = members.apply(Q, envelope(8), event(ReportedToHost, member_id="m-1", host_org_id="host-7"))
+    assert assigned(ops[0]) == {"member_id": "m-1", "position": 8, "host_org_id": "host-7"}
