@@ -74,8 +74,9 @@ def endpoint_table() -> str:
         "Generated from the gateway's OpenAPI document (`python -m services.system endpoints > docs/endpoints.md`);",
         "`tests/unit/test_endpoints_doc.py` fails when it is out of date. A command's roles and scope come from its",
         "route row in `services/<service>/contract/routes.py`; a query's from its declaration in",
-        "`services/gateway/api/`. The role is checked by the gateway; the scope by the owning service (commands) or",
-        "the query (reads).",
+        "`services/gateway/api/`. The role is checked by the gateway; the scope by the owning service (commands:",
+        "`services/membership/access.py`, the secondment and investment domains) or by the gateway (reads:",
+        "`services/gateway/api/access.py`), both with the one rule of `services/pure/scope.py`.",
         "",
     ]
     for tag in sorted(rows):

@@ -62,8 +62,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.read_pool = await asyncpg.create_pool(settings.dsn(system.READ_MODEL_DATABASE), min_size=2, max_size=20,
                                                     init=_init_read_connection)
     app.state.services = {
+        # Idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them on its side:
+        # otherwise a call can go out on a connection the service is closing (a reset, a needless 503).
         service.name: httpx.AsyncClient(base_url=service.base_url(settings), timeout=30.0,
-                                   limits=httpx.Limits(max_connections=100))
+                                        limits=httpx.Limits(max_connections=100, keepalive_expiry=2.0))
         for service in system.SERVICES
     }
     app.state.kafka = event_consumer(settings, "gb-gateway-health")
