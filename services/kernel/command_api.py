@@ -21,12 +21,13 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 
+from services.kernel.audit import verify_stream
 from services.kernel.bodies import body_model, to_command
 from services.kernel.credential import CredentialCheck, target
 from services.kernel.http import command_meta
 from services.kernel.routes import CommandRoute
 from services.kernel.service import Authorize
-from services.kernel.store import AppendResult, CommandMeta, EventStore, verify_stream
+from services.kernel.store import AppendResult, CommandMeta, EventStore
 from services.pure.errors import Forbidden
 from services.pure.identity import Actor, Role
 

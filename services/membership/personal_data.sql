@@ -22,6 +22,12 @@ CREATE TABLE IF NOT EXISTS national_id_index (
 );
 CREATE INDEX IF NOT EXISTS national_id_index_person ON national_id_index (person_id);
 
+-- When the registrations recorded before sealing (their numbers in clear) were indexed: once, since no new
+-- one can appear (every registration since is sealed).
+CREATE TABLE IF NOT EXISTS legacy_registrations_indexed (
+    indexed_at  timestamptz NOT NULL DEFAULT now()
+);
+
 -- Erasure destroys the key in the very transaction that appends the PersonalDataErased event: the
 -- event can never be recorded while the key lives on, nor the key be destroyed without the record.
 CREATE OR REPLACE FUNCTION gb_personal_data_erased() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -31,12 +31,15 @@ def keys() -> Keys:
 
 
 async def install(pool: asyncpg.Pool) -> None:
-    """Refuse to start without a usable master key (naming the variable), create the key table and index
-    the national ID numbers of registrations recorded before sealing (their events keep them in clear)."""
+    """Refuse to start without a usable master key (naming the variable), create the key table and, on the
+    first start only, index the national ID numbers of registrations recorded before sealing (their events
+    keep them in clear)."""
     index_key = keys()
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext('gb_membership_person_keys'))")
         await conn.execute(resources.files("services.membership").joinpath("personal_data.sql").read_text())
+        if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM legacy_registrations_indexed)"):
+            return  # done on an earlier start: no registration in clear is ever recorded again
         rows = await conn.fetch(
             "SELECT e.stream_id, e.data::jsonb ->> 'national_id' AS number FROM events e"
             " WHERE e.type = ANY($1::text[]) AND NOT EXISTS"
@@ -45,6 +48,7 @@ async def install(pool: asyncpg.Pool) -> None:
         await conn.executemany(
             "INSERT INTO national_id_index (id_hash, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             [(personal_data.national_id_hash(index_key, r["number"]), r["stream_id"]) for r in rows if r["number"]])
+        await conn.execute("INSERT INTO legacy_registrations_indexed DEFAULT VALUES")
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from typing import Any
 import asyncpg
 import pytest
 
+from services.kernel.audit import verify_stream
 from services.kernel.events import EventRegistry
-from services.kernel.store import CommandMeta, EventStore, verify_stream
+from services.kernel.store import CommandMeta, EventStore
 from services.pure.errors import ConcurrencyConflict, IdempotencyKeyReused
 
 

@@ -16,6 +16,7 @@ import httpx
 from fastapi import Depends, Path, Query, Request
 from pydantic import AfterValidator, BeforeValidator
 
+from services.kernel.bodies import FIRST_DAY, LAST_DAY
 from services.kernel.settings import Settings
 
 #: Record ids: uuids and slugs such as township-heping, unit-baishi-office or li-chao.
@@ -23,8 +24,8 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$"
 ID_TEXT = "letters, digits and `_ . : -`, starting with a letter or digit, at most 100 characters"
 #: Free text in a filter (a destination, a name): any printable characters.
 TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
-EARLIEST = date(1900, 1, 1)
-LATEST = date(2100, 12, 31)
+#: The days a parameter may name: the same bounds as a command's days.
+EARLIEST, LATEST = FIRST_DAY, LAST_DAY
 #: Event positions are PostgreSQL bigints; 2^53 − 1 keeps them exact in every JSON client.
 MAX_POSITION = 2**53 - 1
 
