@@ -14,27 +14,46 @@ refuses everything an ACL does not allow (``allow.everyone.if.no.acl.found=false
 |                     | writes through the secondment service's HTTP API, never to Kafka)             |
 | gateway             | DESCRIBE every event topic (its health check compares end offsets with the    |
 |                     | read models' checkpoints; it reads no record)                                 |
-| partner-<name>      | later: READ topics and groups prefixed ``gb.partner.<name>.`` (partner_grants) |
+| partners            | the partner provisioner: ALTER on the cluster (CreateAcls and                 |
+|                     | AlterUserScramCredentials both require it); CREATE + DESCRIBE on topics and   |
+|                     | DESCRIBE on groups prefixed ``gb.partner.`` (the partners' lag report)         |
+| partners-router     | READ every event topic; WRITE + DESCRIBE on topics prefixed ``gb.partner.``;  |
+|                     | its faust group and ALL on faust's own topics (both ``gb-partners-router``)   |
+| partners-webhooks   | READ + DESCRIBE on topics prefixed ``gb.partner.`` (no group: it keeps its    |
+|                     | cursors in PostgreSQL)                                                        |
+| partner-<id>        | not here: made by services/partners/provisioning.py when the county registers |
+|                     | the partner — READ its own topic and its groups ``gb.partner.<id>.``          |
 
-ACLs are created by the operator with the Admin API's CreateAcls (aiokafka 0.14 has the request but
-no admin method for it); creating one that exists changes nothing, so ``ensure_acls`` is idempotent
-and runs on every ``infra-up`` and in docker-compose's one-shot ``topics`` job.
+ALTER on the cluster is more than provisioning needs: Kafka has no narrower right for CreateAcls or
+AlterUserScramCredentials, so the ``partners`` principal could grant anything to anyone. Only the
+partners service's own process holds it; the router and the deliverer do not.
+
+ACLs are created by the operator with the Admin API's CreateAcls (services/kernel/kafka.py
+``create_acls``, shared with the partner provisioner); creating one that exists changes nothing, so
+``ensure_acls`` is idempotent and runs on every ``infra-up`` and in docker-compose's one-shot
+``topics`` job.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Any
-
-from aiokafka.errors import for_code
-from aiokafka.protocol.admin import CreateAclsRequest
 
 from services import system
-from services.kernel.kafka import admin_client
+from services.kernel.kafka import CLUSTER, AclRow, Grant, acl_rows, admin_client, create_acls
 from services.kernel.settings import KAFKA_OPERATOR, Settings
 from services.kernel.topics import event_topic
+from services.partners.contract.kafka import (
+    PARTNER_PREFIX,
+    PARTNERS_PRINCIPAL,
+    ROUTER_APP_ID,
+    ROUTER_PRINCIPAL,
+    WEBHOOKS_PRINCIPAL,
+)
 from services.secondment.contract.service import FUNDS_CREDIT_GROUP
+
+__all__ = ["BROKER", "FUNDS_CREDIT", "GATEWAY", "OPERATOR", "PARTNERS", "PARTNERS_ROUTER", "PARTNERS_WEBHOOKS",
+           "PROJECTOR", "PROJECTOR_GROUP_PREFIX", "SUPER_USERS", "Grant", "bindings", "ensure_acls", "grants",
+           "partners_grants", "principals", "relay_principal"]
 
 log = logging.getLogger("infra")
 
@@ -43,40 +62,34 @@ OPERATOR = KAFKA_OPERATOR
 PROJECTOR = "projector"
 FUNDS_CREDIT = "funds-credit"
 GATEWAY = "gateway"
+PARTNERS = PARTNERS_PRINCIPAL
+PARTNERS_ROUTER = ROUTER_PRINCIPAL
+PARTNERS_WEBHOOKS = WEBHOOKS_PRINCIPAL
 SUPER_USERS = (BROKER, OPERATOR)
 PROJECTOR_GROUP_PREFIX = "gb-projector"
-
-# The Kafka protocol's enums (org.apache.kafka.common.resource / acl).
-RESOURCE_TYPES = {"topic": 2, "group": 3, "cluster": 4, "transactional_id": 5}
-PATTERN_TYPES = {"literal": 3, "prefixed": 4}
-OPERATIONS = {"ALL": 2, "READ": 3, "WRITE": 4, "CREATE": 5, "DELETE": 6, "ALTER": 7, "DESCRIBE": 8,
-              "CLUSTER_ACTION": 9, "DESCRIBE_CONFIGS": 10, "ALTER_CONFIGS": 11, "IDEMPOTENT_WRITE": 12}
-ALLOW = 3
-ANY_HOST = "*"
-
-
-@dataclass(frozen=True)
-class Grant:
-    """Allow ``operations`` on one resource (or every resource whose name starts with ``name``)."""
-
-    resource: str
-    name: str
-    operations: tuple[str, ...]
-    pattern: str = "literal"
 
 
 def relay_principal(service: str) -> str:
     return f"relay-{service}"
 
 
-def partner_principal(partner: str) -> str:
-    return f"partner-{partner}"
-
-
-def partner_grants(partner: str) -> tuple[Grant, ...]:
-    """What a partner will get: its own topics and groups only, by prefix (no partner exists yet)."""
-    prefix = f"gb.partner.{partner}."
-    return (Grant("topic", prefix, ("READ",), "prefixed"), Grant("group", prefix, ("READ",), "prefixed"))
+def partners_grants() -> dict[str, tuple[Grant, ...]]:
+    """The partners service's three processes. Partner topics and groups are granted by prefix, so a
+    partner registered at run time needs nothing here."""
+    return {
+        PARTNERS: (
+            Grant("cluster", CLUSTER, ("ALTER",)),
+            Grant("topic", PARTNER_PREFIX, ("CREATE", "DESCRIBE"), "prefixed"),
+            Grant("group", PARTNER_PREFIX, ("DESCRIBE",), "prefixed"),
+        ),
+        PARTNERS_ROUTER: (
+            *(Grant("topic", topic, ("READ",)) for topic in system.topics()),
+            Grant("topic", PARTNER_PREFIX, ("WRITE", "DESCRIBE"), "prefixed"),
+            Grant("group", ROUTER_APP_ID, ("READ",), "prefixed"),
+            Grant("topic", f"{ROUTER_APP_ID}-", ("ALL",), "prefixed"),
+        ),
+        PARTNERS_WEBHOOKS: (Grant("topic", PARTNER_PREFIX, ("READ", "DESCRIBE"), "prefixed"),),
+    }
 
 
 def grants() -> dict[str, tuple[Grant, ...]]:
@@ -93,6 +106,7 @@ def grants() -> dict[str, tuple[Grant, ...]]:
         Grant("group", PROJECTOR_GROUP_PREFIX, ("READ",), "prefixed"),
     )
     table[GATEWAY] = tuple(Grant("topic", topic, ("DESCRIBE",)) for topic in system.topics())
+    table.update(partners_grants())
     return table
 
 
@@ -101,15 +115,9 @@ def principals() -> list[str]:
     return [*SUPER_USERS, *grants()]
 
 
-def bindings(table: dict[str, tuple[Grant, ...]] | None = None) -> list[tuple[int, str, int, str, str, int, int]]:
+def bindings(table: dict[str, tuple[Grant, ...]] | None = None) -> list[AclRow]:
     """CreateAcls v1 creations: (resource type, name, pattern type, principal, host, operation, permission)."""
-    rows = []
-    for principal, principal_grants in (grants() if table is None else table).items():
-        for g in principal_grants:
-            for op in g.operations:
-                rows.append((RESOURCE_TYPES[g.resource], g.name, PATTERN_TYPES[g.pattern], f"User:{principal}",
-                             ANY_HOST, OPERATIONS[op], ALLOW))
-    return rows
+    return acl_rows(grants() if table is None else table)
 
 
 async def ensure_acls(settings: Settings, table: dict[str, tuple[Grant, ...]] | None = None) -> int:
@@ -117,12 +125,6 @@ async def ensure_acls(settings: Settings, table: dict[str, tuple[Grant, ...]] | 
     admin = admin_client(settings, "gb-acls", request_timeout_ms=30_000)
     await admin.start()
     try:
-        rows = bindings(table)
-        for row in rows:
-            response: Any = await admin._send_to_controller(CreateAclsRequest(*row))
-            for code, message in response.creation_responses:
-                if code != 0:
-                    raise RuntimeError(f"creating ACL {row} failed: {message or for_code(code).__name__}")
-        return len(rows)
+        return await create_acls(admin, grants() if table is None else table)
     finally:
         await admin.close()

@@ -5,7 +5,7 @@ from here. Adding a service is its package (with a contract that builds its ``SE
 below and its compose entries (a test keeps compose and the runner equal).
 
     python -m services.system relay --service membership   # one service's outbox relay
-    python -m services.system asyncapi > docs/asyncapi.json # the partners' event document
+    python -m services.system asyncapi > docs/asyncapi.json # the partners' AsyncAPI document (outward events)
     python -m services.system endpoints > docs/endpoints.md # every endpoint with its roles and scope
 """
 
@@ -21,10 +21,11 @@ from services.investment.contract.service import SERVICE as INVESTMENT
 from services.kernel.events import EventRegistry
 from services.kernel.service import ServiceDefinition
 from services.membership.contract.service import SERVICE as MEMBERSHIP
+from services.partners.contract.service import SERVICE as PARTNERS
 from services.secondment.contract.service import SERVICE as SECONDMENT
 
 #: Services that own an event store (one PostgreSQL database each) and publish to Kafka, in start order.
-SERVICES: tuple[ServiceDefinition, ...] = (MEMBERSHIP, SECONDMENT, INVESTMENT)
+SERVICES: tuple[ServiceDefinition, ...] = (MEMBERSHIP, SECONDMENT, INVESTMENT, PARTNERS)
 #: The gateway owns only read models, in a database of its own.
 READ_MODEL_DATABASE = "gateway"
 
@@ -85,16 +86,17 @@ def endpoint_table() -> str:
 
 
 def main() -> None:
-    from services.kernel import asyncapi, relay
+    from services.kernel import relay
+    from services.partners.contract import asyncapi
 
     parser = argparse.ArgumentParser(description="Golden Bridge service tools.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("relay", help="publish a service's outbox to Kafka").add_argument("--service", required=True)
-    commands.add_parser("asyncapi", help="print the AsyncAPI document of every event topic")
+    commands.add_parser("asyncapi", help="print the partners' county-wide AsyncAPI document (the outward events)")
     commands.add_parser("endpoints", help="print the table of every public endpoint with its roles and scope")
     args = parser.parse_args()
     if args.command == "asyncapi":
-        sys.stdout.write(asyncapi.render(registries()))
+        sys.stdout.write(asyncapi.render())
         return
     if args.command == "endpoints":
         sys.stdout.write(endpoint_table())

@@ -21,10 +21,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The event-sourced services: each has a contract and is private behind it.
-SERVICES = ("membership", "secondment", "investment")
+SERVICES = ("membership", "secondment", "investment", "partners")
 #: Packages under services/ that are not services.
 PLUMBING = ("kernel", "pure")
-SCANNED = ("services", "infra", "bench", "demo", "tests")
+SCANNED = ("services", "infra", "bench", "demo", "examples", "tests")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from services.gateway.api import (
     leads,
     members,
     organisations,
+    partners,
     personal_data,
     reports,
     secondments,
@@ -90,6 +91,7 @@ def create_app() -> FastAPI:
     app.include_router(command_router(system.SERVICES))
     app.include_router(secondments.router)
     app.include_router(leads.router)
+    app.include_router(partners.router)
     app.add_middleware(BodySizeLimit)
     return app
 

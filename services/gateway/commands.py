@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from services.gateway.api.deps import PathId, service_client
 from services.gateway.auth import CurrentActor, require
@@ -60,7 +61,8 @@ def publish(router: APIRouter, route: CommandRoute[Any], service: str) -> None:
     parameters = [
         inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
         inspect.Parameter("actor", inspect.Parameter.KEYWORD_ONLY, annotation=caller),
-        inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=body),
+        inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=body | None, default=None)
+        if _all_optional(body) else inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=body),
         *(inspect.Parameter(p, inspect.Parameter.KEYWORD_ONLY, annotation=PathId) for p in _PARAM.findall(route.path)),
     ]
     endpoint.__signature__ = inspect.Signature(parameters, return_annotation=Response)  # type: ignore[attr-defined]
@@ -71,6 +73,10 @@ def publish(router: APIRouter, route: CommandRoute[Any], service: str) -> None:
                          response_model=Accepted, responses=ERRORS, summary=_first_sentence(route.summary),
                          tags=[route.path.strip("/").split("/")[0]],
                          openapi_extra=access_extension(route.roles, route.scope))
+
+
+def _all_optional(body: type[BaseModel]) -> bool:
+    return not any(field.is_required() for field in body.model_fields.values())
 
 
 def role_check(roles: tuple[Role, ...], action: str) -> Callable[[Actor], Awaitable[Actor]]:
@@ -105,9 +111,11 @@ _FORWARDED = ("idempotency-key", "x-correlation-id", "content-type")
 
 
 async def forward(request: Request, service: str, actor: Actor, path: str) -> httpx.Response:
-    """POST the client's body to ``service`` at ``path`` as ``actor``, with its retry key and correlation id."""
+    """Send the client's command (its method and body) to ``service`` at ``path`` as ``actor``, with its retry
+    key and correlation id. A command whose body has no required field may come without one (a DELETE)."""
     headers = {k: v for k, v in request.headers.items() if k.lower() in _FORWARDED}
-    return await call_service(request, service, actor, "POST", path, content=await request.body(), headers=headers)
+    content = await request.body() or b"{}"
+    return await call_service(request, service, actor, request.method, path, content=content, headers=headers)
 
 
 async def call_service(request: Request, service: str, actor: Actor, method: str, path: str, *,

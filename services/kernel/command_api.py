@@ -101,7 +101,8 @@ class CommandApi:
         async def endpoint(request: Request, actor: ActorDep, meta: MetaDep, store: StoreDep,
                            authorize: AuthorizeDep) -> Accepted:
             try:
-                payload = body.model_validate_json(await request.body())
+                # A command whose body has no required field may come without one (a DELETE).
+                payload = body.model_validate_json(await request.body() or b"{}")
             except ValidationError as exc:
                 raise RequestValidationError(exc.errors()) from None
             filled: dict[str, Any] = {name: str(request.path_params[name]) for name in route.from_path}

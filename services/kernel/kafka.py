@@ -4,15 +4,28 @@ Every client authenticates with SASL/SCRAM-SHA-512 as the process's own principa
 ``kafka_username`` / ``kafka_password``); the broker refuses unauthenticated clients and authorises each
 principal by its ACLs (infra/acls.py). A client built without credentials is refused here, naming the
 variables, rather than hanging on a broker that will not answer it.
+
+Two administrative requests aiokafka 0.14 has no admin method for live here too, so the runner
+(infra/acls.py) and any service that administers its own part of the cluster send them the same
+way: CreateAcls (``create_acls``, from ``Grant`` rows) and AlterUserScramCredentials
+(``upsert_scram_credential``). Both need ALTER on the cluster.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import for_code
+from aiokafka.protocol.admin import CreateAclsRequest
+from aiokafka.protocol.api import Request, RequestStruct, Response
+from aiokafka.protocol.types import CompactArray, CompactBytes, CompactString, Int8, Int16, Int32, Schema, TaggedFields
 
 from services.kernel.settings import Settings
 
@@ -87,3 +100,149 @@ async def topic_partitions(consumer: AIOKafkaConsumer, topic: str, timeout: floa
             raise RuntimeError(f"topic {topic} does not exist; create topics first (python -m infra.topics)")
         await consumer._client.force_metadata_update()
         await asyncio.sleep(0.05)
+
+
+# --------------------------------------------------------------------------- ACLs (CreateAcls)
+
+# The Kafka protocol's enums (org.apache.kafka.common.resource / acl).
+RESOURCE_TYPES = {"topic": 2, "group": 3, "cluster": 4, "transactional_id": 5}
+PATTERN_TYPES = {"literal": 3, "prefixed": 4}
+OPERATIONS = {"ALL": 2, "READ": 3, "WRITE": 4, "CREATE": 5, "DELETE": 6, "ALTER": 7, "DESCRIBE": 8,
+              "CLUSTER_ACTION": 9, "DESCRIBE_CONFIGS": 10, "ALTER_CONFIGS": 11, "IDEMPOTENT_WRITE": 12}
+ALLOW = 3
+ANY_HOST = "*"
+#: The one name the cluster resource has in an ACL.
+CLUSTER = "kafka-cluster"
+
+#: A CreateAcls v1 creation: (resource type, name, pattern type, principal, host, operation, permission).
+AclRow = tuple[int, str, int, str, str, int, int]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Allow ``operations`` on one resource (or every resource whose name starts with ``name``)."""
+
+    resource: str
+    name: str
+    operations: tuple[str, ...]
+    pattern: str = "literal"
+
+
+def acl_rows(table: Mapping[str, Iterable[Grant]]) -> list[AclRow]:
+    """The CreateAcls creations that allow each principal (``User:<name>``) its grants, from any host."""
+    rows: list[AclRow] = []
+    for principal, grants in table.items():
+        for g in grants:
+            for op in g.operations:
+                rows.append((RESOURCE_TYPES[g.resource], g.name, PATTERN_TYPES[g.pattern], f"User:{principal}",
+                             ANY_HOST, OPERATIONS[op], ALLOW))
+    return rows
+
+
+async def create_acls(admin: AIOKafkaAdminClient, table: Mapping[str, Iterable[Grant]]) -> int:
+    """Create every ACL of ``table`` (principal -> grants); returns how many were sent.
+
+    Creating an ACL that exists changes nothing, so this is idempotent. aiokafka's request carries one
+    creation, hence one round trip per ACL — a few dozen at most."""
+    rows = acl_rows(table)
+    for row in rows:
+        response: Any = await admin._send_to_controller(CreateAclsRequest(*row))
+        for code, message in response.creation_responses:
+            if code != 0:
+                raise RuntimeError(f"creating ACL {row} failed: {message or for_code(code).__name__}")
+    return len(rows)
+
+
+# --------------------------------------------------------------------------- SCRAM (AlterUserScramCredentials)
+# The wire format of clients/src/main/resources/common/message/AlterUserScramCredentials{Request,Response}.json:
+# API key 51, only version 0, flexible from version 0 (compact strings, bytes and arrays, tagged fields).
+# aiokafka ships no type information, so its base classes are Any to mypy (hence the ignores below).
+
+#: org.apache.kafka.clients.admin.ScramMechanism.SCRAM_SHA_512.type()
+SCRAM_SHA_512 = 2
+#: The broker refuses fewer iterations than 4096 and more than 16384 (ScramMechanism, ScramControlManager).
+SCRAM_MIN_ITERATIONS = 4096
+SCRAM_MAX_ITERATIONS = 16384
+
+
+class AlterUserScramCredentialsResponse_v0(Response):  # type: ignore[misc]
+    API_KEY = 51
+    API_VERSION = 0
+    SCHEMA = Schema(
+        ("throttle_time_ms", Int32),
+        ("results", CompactArray(
+            ("user", CompactString("utf-8")),
+            ("error_code", Int16),
+            ("error_message", CompactString("utf-8")),  # nullable: None when the user's change succeeded
+            ("tags", TaggedFields),
+        )),
+        ("tags", TaggedFields),
+    )
+
+
+class AlterUserScramCredentialsRequest_v0(RequestStruct):  # type: ignore[misc]
+    FLEXIBLE_VERSION = True
+    API_KEY = 51
+    API_VERSION = 0
+    RESPONSE_TYPE = AlterUserScramCredentialsResponse_v0
+    SCHEMA = Schema(
+        ("deletions", CompactArray(
+            ("name", CompactString("utf-8")),
+            ("mechanism", Int8),
+            ("tags", TaggedFields),
+        )),
+        ("upsertions", CompactArray(
+            ("name", CompactString("utf-8")),
+            ("mechanism", Int8),
+            ("iterations", Int32),
+            ("salt", CompactBytes),
+            ("salted_password", CompactBytes),
+            ("tags", TaggedFields),
+        )),
+        ("tags", TaggedFields),
+    )
+
+
+#: (name, mechanism, iterations, salt, salted password, tagged fields)
+ScramUpsertion = tuple[str, int, int, bytes, bytes, dict[int, bytes]]
+
+
+class AlterUserScramCredentialsRequest(Request[AlterUserScramCredentialsRequest_v0]):  # type: ignore[misc]
+    API_KEY = 51
+
+    def __init__(self, upsertions: list[ScramUpsertion]) -> None:
+        self._upsertions = upsertions
+
+    def build(
+        self, request_struct_class: type[AlterUserScramCredentialsRequest_v0]
+    ) -> AlterUserScramCredentialsRequest_v0:
+        return request_struct_class([], self._upsertions, {})
+
+
+def scram_salted_password(password: str, salt: bytes, iterations: int) -> bytes:
+    """SCRAM's Hi(password, salt, i) for SHA-512 (RFC 5802): PBKDF2-HMAC-SHA512 with a 64-byte result,
+    the password as UTF-8 without SASLprep — what Kafka's ScramFormatter.saltedPassword computes."""
+    return hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt, iterations)
+
+
+async def upsert_scram_credential(admin: AIOKafkaAdminClient, user: str, password: str,
+                                  iterations: int = SCRAM_MIN_ITERATIONS) -> None:
+    """Create or replace ``user``'s SCRAM-SHA-512 credential so that ``password`` logs in.
+
+    Like Kafka's own admin client, this side picks a random salt and sends the salted password, from
+    which the controller derives and keeps the stored and server keys. The salted password is as good
+    as the password for logging in, so the request is as secret as the password itself. Each call
+    writes a new salt: the credential record changes, the password that opens it does not."""
+    if not SCRAM_MIN_ITERATIONS <= iterations <= SCRAM_MAX_ITERATIONS:
+        raise ValueError(f"SCRAM iterations must be {SCRAM_MIN_ITERATIONS}..{SCRAM_MAX_ITERATIONS}, not {iterations}")
+    salt = secrets.token_bytes(32)
+    upsertion: ScramUpsertion = (user, SCRAM_SHA_512, iterations, salt,
+                                 scram_salted_password(password, salt, iterations), {})
+    response: Any = await admin._send_to_controller(AlterUserScramCredentialsRequest([upsertion]))
+    results = {name: (code, message) for name, code, message, _tags in response.results}
+    if user not in results:
+        raise RuntimeError(f"the broker did not answer for the SCRAM credential of {user}: {response!r}")
+    code, message = results[user]
+    if code != 0:
+        raise RuntimeError(f"setting the SCRAM credential of {user} failed: "
+                           f"{message or for_code(code).__name__} (error {code})")

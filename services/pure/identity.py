@@ -12,6 +12,8 @@ class Role(StrEnum):
     BRANCH_SECRETARY = "branch_secretary"
     HOST_ORGANISATION = "host_organisation"
     MEMBER = "member"
+    #: A partner system (services/partners): ``org_id`` is its partner id; it reaches only its own record.
+    PARTNER = "partner"
 
 
 @dataclass(frozen=True, kw_only=True)

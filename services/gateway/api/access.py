@@ -61,6 +61,7 @@ class Scope(StrEnum):
     TOWNSHIP = "township"
     SECONDMENT = "secondment"
     LEAD = "lead"
+    PARTNER = "partner"
 
 
 RULES: dict[Scope, str] = {
@@ -81,6 +82,8 @@ RULES: dict[Scope, str] = {
                       "township or one of its units): its own township",
     Scope.LEAD: "the county: every lead; a township committee: its township's; a branch secretary: its "
                 "branch's; a member: the leads they registered",
+    Scope.PARTNER: "the county: every partner system and subscription; a partner system: its own record and "
+                   "subscriptions only",
 }
 
 #: The path parameter naming the record a rule places (a route with it in its path is checked here).

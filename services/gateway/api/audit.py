@@ -15,7 +15,7 @@ from services.gateway.commands import call_service
 from services.pure.identity import Role
 
 #: The services that own records: those of services/system.py (tests/unit/gateway/test_audit_services.py).
-Service = Literal["membership", "secondment", "investment"]
+Service = Literal["membership", "secondment", "investment", "partners"]
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 

@@ -28,12 +28,14 @@ class TokenRequest(BaseModel):
     subject: Annotated[StrictStr, Field(min_length=1, max_length=100, description="Who the token is for.")]
     role: Role
     org_id: Annotated[StrictStr, Field(min_length=1, max_length=100)] | None = Field(
-        None, description="The organisation a secretary, committee or host acts for (required for those roles).")
+        None, description="The organisation a secretary, committee or host acts for, or the partner id of a partner "
+                          "system (required for those roles).")
     days: int = Field(30, ge=1, le=366)
 
     @model_validator(mode="after")
     def _scoped(self) -> TokenRequest:
-        if self.role in (Role.BRANCH_SECRETARY, Role.TOWNSHIP_COMMITTEE, Role.HOST_ORGANISATION) and not self.org_id:
+        if self.role in (Role.BRANCH_SECRETARY, Role.TOWNSHIP_COMMITTEE, Role.HOST_ORGANISATION, Role.PARTNER) \
+                and not self.org_id:
             raise ValueError(f"org_id is required for role {self.role.value}")
         return self
 

@@ -17,6 +17,7 @@ from services.gateway.readmodels import (
     meetings,
     members,
     organisations,
+    partners,
     secondments,
     training,
     transfers,
@@ -25,14 +26,15 @@ from services.gateway.readmodels import (
 from services.investment.contract.events import REGISTRY as INVESTMENT
 from services.kernel.projection import Projection
 from services.membership.contract.events import REGISTRY as MEMBERSHIP
+from services.partners.contract.events import REGISTRY as PARTNERS
 from services.secondment.contract.events import REGISTRY as SECONDMENT
 
 #: In DDL order: branches_with_counts reads members_view, so members come first.
 MODULES = (members, branches, organisations, due_items, development, transfers, meetings, training, dues,
-           units, cadres, secondments, leads)
+           units, cadres, secondments, leads, partners)
 
 PROJECTION = Projection.combine(
     "gateway",
-    registries=[MEMBERSHIP, SECONDMENT, INVESTMENT],
+    registries=[MEMBERSHIP, SECONDMENT, INVESTMENT, PARTNERS],
     parts=[(module.DDL, module.EVENTS, module.apply) for module in MODULES],
 )

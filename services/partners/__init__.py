@@ -1,0 +1,1 @@
+"""Partner systems: partners, subscriptions, the outward events and their delivery (docs/partners.md)."""

@@ -1,0 +1,55 @@
+"""Partners' command routes: the county registers partners; a partner or the county manages its subscriptions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.kernel.routes import CommandRoute
+from services.partners import handlers as h
+from services.partners.contract import commands as c
+from services.pure.identity import Role
+
+_COUNTY = (Role.COUNTY_ADMIN,)
+_SUBSCRIBERS = (Role.COUNTY_ADMIN, Role.PARTNER)
+PARTNER_SCOPE = "county: every partner; a partner system: its own record only"
+SUBSCRIPTION_SCOPE = "county: every subscription; a partner system: its own subscriptions only"
+_PARTNER = "/v1/partners/{id}"
+_SUBSCRIPTION = "/v1/subscriptions/{subscription_id}"
+
+ROUTES: tuple[CommandRoute[Any], ...] = (
+    CommandRoute(
+        path="/partners", command=c.RegisterPartner, handler=h.partner_command, roles=_COUNTY, scope=PARTNER_SCOPE,
+        location=_PARTNER,
+        summary="Register a partner system with its scope (outward event types; organisations or townships) and "
+                "its personal-data policy. Its Kafka topic, principal and ACLs are provisioned from this."),
+    CommandRoute(
+        path="/partners/{partner_id}", method="PUT", command=c.ChangePartner, handler=h.partner_command,
+        from_path=("partner_id",), roles=_COUNTY, scope=PARTNER_SCOPE, location=_PARTNER,
+        summary="Change a partner's name, contact, scope or personal-data policy; delivery follows from the next "
+                "event."),
+    CommandRoute(
+        path="/subscriptions", command=c.CreateSubscription, handler=h.subscription_command, new_id="subscription_id",
+        roles=_SUBSCRIBERS, scope=SUBSCRIPTION_SCOPE, location="/v1/subscriptions/{id}",
+        summary="Create a subscription (CloudEvents Subscriptions API): types, filters (exact, prefix, suffix, all, "
+                "any, not), and a sink: the partner's Kafka topic (KAFKA) or a webhook URL (HTTP)."),
+    CommandRoute(
+        path="/subscriptions/{subscription_id}", method="PUT", command=c.UpdateSubscription,
+        handler=h.subscription_command, from_path=("subscription_id",), roles=_SUBSCRIBERS,
+        scope=SUBSCRIPTION_SCOPE, location=_SUBSCRIPTION,
+        summary="Update a subscription's types, filters or sink."),
+    CommandRoute(
+        path="/subscriptions/{subscription_id}", method="DELETE", command=c.DeleteSubscription,
+        handler=h.subscription_command, from_path=("subscription_id",), roles=_SUBSCRIBERS,
+        scope=SUBSCRIPTION_SCOPE, location=_SUBSCRIPTION,
+        summary="Delete a subscription: nothing more is delivered to it."),
+    CommandRoute(
+        path="/subscriptions/{subscription_id}/resumption", command=c.ResumeSubscription,
+        handler=h.subscription_command, from_path=("subscription_id",), roles=_SUBSCRIBERS,
+        scope=SUBSCRIPTION_SCOPE, location=_SUBSCRIPTION,
+        summary="Resume a paused webhook subscription from the first event it did not deliver."),
+    CommandRoute(
+        path="/subscriptions/{subscription_id}/replay", command=c.RequestReplay, handler=h.subscription_command,
+        from_path=("subscription_id",), roles=_SUBSCRIBERS, scope=SUBSCRIPTION_SCOPE, location=_SUBSCRIPTION,
+        summary="Deliver a webhook subscription's events again from a position (the CloudEvent's `position`) or "
+                "a time."),
+)

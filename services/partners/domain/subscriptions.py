@@ -1,0 +1,158 @@
+"""The subscription aggregate: one stream per subscription, made by its partner or the county.
+
+A subscription selects outward types within its partner's scope, passes every filter, and is
+delivered to its partner's Kafka topic (KAFKA) or to a webhook (HTTP). Only the webhook deliverer
+pauses one, and only an HTTP one is replayed by the system (a Kafka consumer seeks for itself).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from services.partners.contract.commands import (
+    CreateSubscription,
+    DeleteSubscription,
+    PauseSubscription,
+    RequestReplay,
+    ResumeSubscription,
+    SubscriptionCommand,
+    UpdateSubscription,
+)
+from services.partners.contract.events import (
+    ReplayRequested,
+    SubscriptionCreated,
+    SubscriptionDeleted,
+    SubscriptionEvent,
+    SubscriptionPaused,
+    SubscriptionResumed,
+    SubscriptionUpdated,
+)
+from services.partners.contract.kafka import partner_topic
+from services.partners.contract.values import DeliveryProtocol, SubscriptionState
+from services.partners.domain import filters
+from services.partners.domain.partners import Partner
+from services.pure.errors import DomainError, NotFound, StateConflict
+
+
+@dataclass(frozen=True, kw_only=True)
+class Subscription:
+    subscription_id: str
+    partner_id: str
+    protocol: DeliveryProtocol
+    sink: str
+    types: tuple[str, ...]
+    filters: tuple[dict[str, Any], ...]
+    state: SubscriptionState
+    created_at: datetime
+
+
+INITIAL: Subscription | None = None
+
+
+def decide(
+    state: Subscription | None, cmd: SubscriptionCommand, *, partner: Partner | None, now: datetime,
+    allow_private_sinks: bool,
+) -> list[SubscriptionEvent]:
+    """``partner`` is the subscription's partner (the command's for a new one); ``allow_private_sinks``
+    lets webhooks reach loopback and private addresses (development only)."""
+    if isinstance(cmd, CreateSubscription):
+        if state is not None:
+            raise StateConflict(f"subscription {cmd.subscription_id} exists")
+        if partner is None:
+            raise NotFound(f"no partner {cmd.partner_id}")
+        types, sink = _selection(partner, cmd.protocol, cmd.types, cmd.filters, cmd.sink, allow_private_sinks)
+        return [SubscriptionCreated(subscription_id=cmd.subscription_id, partner_id=partner.partner_id, types=types,
+                                    filters=cmd.filters, sink=sink, protocol=cmd.protocol, created_at=now,
+                                    actor=cmd.actor.label)]
+    if state is None or state.state is SubscriptionState.DELETED:
+        raise NotFound(f"no subscription {cmd.subscription_id}")
+    assert partner is not None
+    label, sid, pid = cmd.actor.label, state.subscription_id, state.partner_id
+    match cmd:
+        case UpdateSubscription():
+            types, sink = _selection(partner, state.protocol, cmd.types, cmd.filters, cmd.sink, allow_private_sinks)
+            return [SubscriptionUpdated(subscription_id=sid, partner_id=pid, types=types, filters=cmd.filters,
+                                        sink=sink, updated_at=now, actor=label)]
+        case DeleteSubscription():
+            return [SubscriptionDeleted(subscription_id=sid, partner_id=pid, deleted_at=now, actor=label)]
+        case ResumeSubscription():
+            if state.state is not SubscriptionState.PAUSED:
+                raise StateConflict("the subscription is not paused")
+            return [SubscriptionResumed(subscription_id=sid, partner_id=pid, resumed_at=now, actor=label)]
+        case PauseSubscription():
+            if state.state is not SubscriptionState.ACTIVE:
+                raise StateConflict("the subscription is not active")
+            return [SubscriptionPaused(subscription_id=sid, partner_id=pid, reason=cmd.reason[:500],
+                                       failures=cmd.failures, next_position=cmd.next_position, paused_at=now,
+                                       actor=label)]
+        case RequestReplay():
+            if state.protocol is not DeliveryProtocol.HTTP:
+                raise StateConflict("a Kafka subscriber replays by seeking its own consumer; replay is for webhooks")
+            if (cmd.from_position is None) == (cmd.from_time is None):
+                raise DomainError("give exactly one of from_position and from_time")
+            if cmd.from_position is not None and cmd.from_position < 0:
+                raise DomainError("from_position: 0 or more")
+            return [ReplayRequested(subscription_id=sid, partner_id=pid, replay_id=f"{sid}:{now.isoformat()}",
+                                    from_position=cmd.from_position, from_time=cmd.from_time, requested_at=now,
+                                    actor=label)]
+    raise AssertionError(cmd)
+
+
+def evolve(state: Subscription | None, event: SubscriptionEvent) -> Subscription | None:
+    if isinstance(event, SubscriptionCreated):
+        return Subscription(subscription_id=event.subscription_id, partner_id=event.partner_id,
+                            protocol=event.protocol, sink=event.sink, types=event.types, filters=event.filters,
+                            state=SubscriptionState.ACTIVE, created_at=event.created_at)
+    assert state is not None
+    match event:
+        case SubscriptionUpdated():
+            return replace(state, types=event.types, filters=event.filters, sink=event.sink)
+        case SubscriptionDeleted():
+            return replace(state, state=SubscriptionState.DELETED)
+        case SubscriptionPaused():
+            return replace(state, state=SubscriptionState.PAUSED)
+        case SubscriptionResumed():
+            return replace(state, state=SubscriptionState.ACTIVE)
+    return state
+
+
+def _selection(
+    partner: Partner, protocol: DeliveryProtocol, types: tuple[str, ...], chosen: tuple[dict[str, Any], ...],
+    sink: str, allow_private: bool,
+) -> tuple[tuple[str, ...], str]:
+    """The types a subscription selects (within the partner's scope) and its sink, or a 422 saying why not."""
+    outside = sorted(set(types) - set(partner.scope.event_types))
+    if outside:
+        raise DomainError(f"types outside the partner's scope: {', '.join(outside[:5])}")
+    filters.check(chosen)
+    if protocol is DeliveryProtocol.KAFKA:
+        topic = partner_topic(partner.partner_id)
+        if sink not in ("", topic):
+            raise DomainError(f"sink: a Kafka subscription delivers to the partner's own topic {topic}")
+        return types, topic
+    return types, check_webhook_url(sink, allow_private=allow_private)
+
+
+def check_webhook_url(sink: str, *, allow_private: bool) -> str:
+    parts = urlsplit(sink)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(sink) > 2000:
+        raise DomainError("sink: an http(s) URL of at most 2000 characters")
+    if parts.username or parts.password:
+        raise DomainError("sink: no credentials in the URL; webhooks are signed (webhook-signature)")
+    if not allow_private and _private(parts.hostname):
+        raise DomainError("sink: a webhook must reach a public address")
+    return sink
+
+
+def _private(host: str) -> bool:
+    if host in ("localhost",) or host.endswith((".localhost", ".local", ".internal")):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
