@@ -10,13 +10,18 @@ from pydantic import BaseModel, Field
 
 from services import system
 from services.gateway.api.access import public
+from services.gateway.commands import call_service
 from services.gateway.readmodels.waiting import ping
 from services.kernel.projection import lag
+from services.pure.identity import Actor, Role
 
 router = APIRouter(tags=["health"])
 
 #: Events not yet projected above which the gateway reports itself not ready.
 MAX_READY_LAG = 10_000
+#: The probe asks the partners service for delivery health as the county (the answer is summarised: no
+#: partner's name or figures are shown to an unauthenticated caller).
+_PROBE = Actor(subject="readyz", role=Role.COUNTY_ADMIN)
 
 
 @public(router, "/healthz")
@@ -58,6 +63,7 @@ async def readyz(request: Request) -> JSONResponse:
     except Exception as exc:
         checks["kafka"] = f"failed: {exc}"
         ok = False
+    checks["partner_delivery"] = await partner_delivery(request)
     for service, client in request.app.state.services.items():
         try:
             answer = await client.get("/healthz", timeout=2.0)
@@ -67,3 +73,21 @@ async def readyz(request: Request) -> JSONResponse:
         ok = ok and checks[service] == "ok"
     return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503,
                         headers=None if ok else {"Retry-After": "5"})
+
+
+async def partner_delivery(request: Request) -> dict[str, Any] | str:
+    """How far partners' feeds are behind, in sum: their Kafka consumer lag, the webhooks' backlog and the
+    paused webhooks. Per partner: GET /v1/partner-health (county). Informative: it never fails readiness —
+    a partner's own consumer lagging is not this system's fault."""
+    try:
+        answer = await call_service(request, "partners", _PROBE, "GET", "/partners-health")
+    except Exception as exc:  # any failure is reported, never raised from a probe
+        return f"failed: {exc.__class__.__name__}"
+    if answer.status_code != 200:
+        return f"answered {answer.status_code}"
+    partners = answer.json()["partners"].values()
+    hooks = [h for p in partners for h in p["webhooks"].values()]
+    return {"partners": len(partners),
+            "kafka_lag_events": sum(sum(p["kafka_lag"].values()) for p in partners),
+            "webhook_backlog_events": sum(h["backlog"] for h in hooks),
+            "paused_webhooks": sum(1 for h in hooks if h["state"] == "paused")}
