@@ -91,12 +91,6 @@ def missing_flags(argv: list[str], flags: Iterable[str]) -> list[str]:
     return [f"{option} {value}" for option, value in wanted if (option, value) not in given]
 
 
-def check_uvicorn_runs_the_http_services() -> None:
-    commands = uvicorn_commands()
-    assert len(commands) >= 8, "the runner's and compose's HTTP services (4 each) run under uvicorn"
-    assert all(argv[1:3] == ["-m", "uvicorn"] for argv in commands), commands
-
-
 def check_uvicorn_is_told(option: str) -> Callable[[], None]:
     def check() -> None:
         flags = UVICORN_SPEED_FLAGS[UVICORN_SPEED_FLAGS.index(option):][:2]
@@ -123,11 +117,6 @@ def check_code_quality_runs(tool: str) -> Callable[[], None]:
     return check
 
 
-def check_the_partner_router_decision_is_recorded() -> None:
-    decision = (ROOT / "docs" / "decisions" / "projector-runtime.md").read_text()
-    assert "faust-streaming" in decision
-
-
 @dataclass(frozen=True)
 class Implicit:
     reason: str
@@ -136,8 +125,6 @@ class Implicit:
 
 #: Packages no project code imports, by normalised distribution name.
 IMPLICIT: Mapping[str, Implicit] = {
-    "uvicorn": Implicit("serves every HTTP service: `python -m uvicorn` in infra/processes.py and docker-compose.yml",
-                        check_uvicorn_runs_the_http_services),
     "uvloop": Implicit("uvicorn's event loop, named with `--loop uvloop` in every uvicorn command",
                        check_uvicorn_is_told("--loop")),
     "httptools": Implicit("uvicorn's HTTP parser, named with `--http httptools` in every uvicorn command",
@@ -150,11 +137,6 @@ IMPLICIT: Mapping[str, Implicit] = {
                                check_pytest_runs_the_async_tests_itself),
     "ruff": Implicit("run by tests/test_code_quality.py (python -m ruff)", check_code_quality_runs("ruff")),
     "mypy": Implicit("run by tests/test_code_quality.py (python -m mypy)", check_code_quality_runs("mypy")),
-    # Allowed until the partner-router issue: the style guide gives faust its place in the router that
-    # feeds partners from Kafka to Kafka, which is not written yet. If that issue is dropped, drop faust.
-    "faust-streaming": Implicit("the partner router (Kafka → Kafka), still to be written; "
-                                "measured and kept out of projections in docs/decisions/projector-runtime.md",
-                                check_the_partner_router_decision_is_recorded),
 }
 
 
@@ -198,7 +180,8 @@ def test_import_names_are_the_installed_distributions_modules() -> None:
     ("left-pad==1.0\n", set(), ["left-pad"]),
     ("# tools\nleft-pad==1.0  # nobody imports it\nhttpx==0.28.1\n", {"httpx"}, ["left-pad"]),
     ("Left_Pad[fast]>=1 ; python_version < '3.12'\n", {"httpx"}, ["Left_Pad"]),
-    ("PyJWT==2.15.1\nPyYAML==6.0.3\nfaust-streaming==0.15.3\n", {"jwt", "yaml"}, []),
+    ("PyJWT==2.15.1\nPyYAML==6.0.3\nfaust-streaming==0.15.3\n", {"jwt", "yaml", "faust"}, []),
+    ("faust-streaming==0.15.3\n", set(), ["faust-streaming"]),
     ("uvloop==0.23.0\nsniffio==1.3.1\n", set(), []),
     ("left_pad==1.0\n", {"left_pad"}, []),
 ])
