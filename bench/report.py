@@ -147,6 +147,34 @@ def markdown(record: dict[str, Any]) -> str:
                      "events/s", "—", f"wall {_n(dues['seconds'], 1)} s; {dues['assessed']:,} assessed, "
                      f"{dues['skipped']:,} skipped"))
 
+    pa = r.get("partners")
+    if pa and pa.get("latency"):
+        lat = pa["latency"]
+        failures = f"failures {lat['failures'] or 'none'}"
+        rows.append((f"6. Command → partner topic: POST /v1/members until its CloudEvent is read from "
+                     f"gb.partner.<id>.events, {lat['to_partner_topic'].get('n', 0)} sequential commands, "
+                     "p50 / p99 / max", _lat(lat["to_partner_topic"]), "ms", "—",
+                     f"POST alone p50 {_n(lat['post'].get('p50_ms'), 1)} ms; {failures}"))
+        hooks = pa.get("webhook_requests", {})
+        rows.append((f"6. Command → webhook: the same commands until the signed POST arrives (verified) at a "
+                     f"receiver, {lat['to_webhook'].get('n', 0)} commands, p50 / p99 / max", _lat(lat["to_webhook"]),
+                     "ms", "—", f"{hooks.get('received', 0)} requests, {hooks.get('refused_unverified', 0)} "
+                     "refused as unverified"))
+    rt, raw = (pa or {}).get("router"), (pa or {}).get("raw")
+    if rt:
+        rows.append((f"6. Router (faust) throughput, backlog of {_n(rt['events'])} events → partner topic, first to "
+                     "last record", _n(rt["events_per_s"]), "events/s", "—",
+                     f"{_n(rt['first_to_last_s'], 2)} s; first record {_n(rt['start_to_first_s'], 1)} s after "
+                     f"starting the router ({_n(rt['events_per_s_with_startup'])} events/s with start-up); without "
+                     f"the first read ({_n(rt['first_read'])} events) {_n(rt['events_per_s_after_first_read'])} "
+                     f"events/s; {_n(rt['duplicates'])} duplicates"))
+    if raw:
+        rows.append((f"6. Raw aiokafka consume + orjson decode of the same {_n(raw['events'])} records of "
+                     "gb.membership.events", _n(raw["events_per_s"]), "events/s", "—",
+                     f"{_n(raw['seconds'], 2)} s, {raw['partitions']} partitions"))
+    if rt and raw:
+        rows.append(("6. Ratio router / raw consume", _x(pa.get("router_vs_raw")), "", "", ""))
+
     out = [
         "# Golden Bridge benchmark — latest run",
         "",

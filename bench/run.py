@@ -30,12 +30,13 @@ import traceback  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 
-from bench import appends, dues, personal_data, policy, report, system  # noqa: E402
+from bench import appends, dues, partners, personal_data, policy, report, system  # noqa: E402
 from bench.common import RESULTS_DIR, drop_database, recreate_database, say  # noqa: E402
 from bench.machine import describe  # noqa: E402
 from services.kernel.settings import Settings, load_settings, redact  # noqa: E402
 
-PARTS = ("kernel", "asyncpg", "eventsourcing", "commands", "latency", "policy", "rebuild", "dues", "personal_data")
+PARTS = ("kernel", "asyncpg", "eventsourcing", "commands", "latency", "policy", "rebuild", "dues", "personal_data",
+         "partners")
 KERNEL_DB, ES_DB = "gb_bench_kernel", "gb_bench_es"
 
 
@@ -54,6 +55,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--system-running", action="store_true",
                    help="the app processes are already running: do not start or stop them")
     p.add_argument("--dues-accounts", type=int, default=100_000, help="dues accounts for the monthly run")
+    p.add_argument("--partner-commands", type=int, default=200,
+                   help="sequential commands timed to the partner topic and the webhook (default 200)")
+    p.add_argument("--partner-backlog", type=int, default=5_000,
+                   help="events routed from a backlog for the router's throughput (default 5000)")
     p.add_argument("--only", default=",".join(PARTS),
                    help=f"comma-separated parts to run (default all: {','.join(PARTS)})")
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where latest.md and results.jsonl go")
@@ -157,6 +162,13 @@ async def system_phase(settings: Settings, args: argparse.Namespace, results: di
         except Exception as exc:
             errors.append(f"rebuild failed: {exc!r}")
             traceback.print_exc()
+    if "partners" in parts:
+        try:
+            results["partners"] = await partners.measure(settings, args.partner_commands, args.partner_backlog)
+            notes.append(partners.note(results["partners"]))
+        except Exception as exc:
+            errors.append(f"partners failed: {exc!r}")
+            traceback.print_exc()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
                    "clients": args.clients, "latency_commands": args.latency_commands,
                    "rebuild_events": args.rebuild_events, "system_running": args.system_running,
                    "dues_accounts": args.dues_accounts,
+                   "partner_commands": args.partner_commands, "partner_backlog": args.partner_backlog,
                    "only": args.only},
         "partial": set(args.only) != set(PARTS),
         "reference": report.REFERENCE,
@@ -203,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:
                 errors.append(f"dues benchmark failed: {exc!r}")
                 traceback.print_exc()
-        if parts & {"commands", "latency", "policy", "rebuild"}:
+        if parts & {"commands", "latency", "policy", "rebuild", "partners"}:
             started: list[str] = []
             try:
                 if not args.system_running:
@@ -215,8 +228,8 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 system.stop_system(settings, started)
             notes.append(
-                "System: every process of infra/processes.py (three services and their relays, the funds-credit "
-                "policy, the projector, the gateway) runs separately "
+                "System: every process of infra/processes.py (four services and their relays, the funds-credit "
+                "policy, the partner router and webhook deliverer, the projector, the gateway) runs separately "
                 f"({'already running' if args.system_running else 'started by the benchmark with infra.supervisor'}). "
                 f"Commands/s: {args.clients} concurrent httpx clients POST /v1/branches back to back for "
                 f"{args.command_seconds:g} s after 2 s of warm-up, each with a fresh Idempotency-Key; only 201s "

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from infra import acls
 from services import system
 from services.kernel.settings import Settings, load_settings
+from services.partners.contract.kafka import PARTNERS_PRINCIPAL, ROUTER_PRINCIPAL, WEBHOOKS_PRINCIPAL
 
 #: Where HTTP services listen locally; inside a container it is "0.0.0.0".
 LOCAL_HOST = "127.0.0.1"
@@ -64,6 +65,8 @@ def app_processes(
                 name=service,
                 argv=_uvicorn(f"services.{service}.app:app", host, port, python),
                 ready_url=_healthz(port),
+                # The partners service provisions partner topics, principals and ACLs on Kafka.
+                kafka_principal=PARTNERS_PRINCIPAL if service == "partners" else None,
             ),
             AppProcess(
                 name=f"{service}-relay",
@@ -78,6 +81,18 @@ def app_processes(
             name="funds-credit",
             argv=(python, "-m", "services.secondment.funds_credit"),
             kafka_principal=acls.FUNDS_CREDIT,
+        ),
+        AppProcess(
+            # Partner systems' feeds: the internal topics, filtered and masked, to one topic per partner (faust).
+            name="partners-router",
+            argv=(python, "-m", "services.partners.router"),
+            kafka_principal=ROUTER_PRINCIPAL,
+        ),
+        AppProcess(
+            # Partner systems' webhooks: each HTTP subscription's events, signed, in order, retried.
+            name="partners-webhooks",
+            argv=(python, "-m", "services.partners.webhooks"),
+            kafka_principal=WEBHOOKS_PRINCIPAL,
         ),
         AppProcess(
             name="projector",

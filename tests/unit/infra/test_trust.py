@@ -24,9 +24,19 @@ def test_each_relay_writes_its_own_topic_and_nothing_else() -> None:
             "topic", service.topic, ("WRITE",), "literal")
 
 
-def test_only_relays_may_write_and_nobody_but_super_users_administers() -> None:
+def test_only_relays_and_the_partner_router_write_and_only_the_provisioner_administers() -> None:
     for principal, grants in acls.grants().items():
         ops = {op for g in grants for op in g.operations}
+        if principal == acls.PARTNERS:
+            # Provisioning partners: CreateAcls and AlterUserScramCredentials need ALTER on the cluster.
+            assert {(g.resource, g.operations) for g in grants if g.resource == "cluster"} == {("cluster", ("ALTER",))}
+            assert all(g.name.startswith("gb.partner.") for g in grants if g.resource != "cluster")
+            continue
+        if principal == acls.PARTNERS_ROUTER:
+            # Its writes go to partner topics only; ALL only on faust's own topics.
+            assert all(g.name.startswith(("gb.partner.", "gb-partners-router")) for g in grants
+                       if {"WRITE", "ALL"} & set(g.operations))
+            continue
         assert ops <= {"READ", "WRITE", "DESCRIBE"}, principal
         if "WRITE" in ops:
             assert principal.startswith("relay-")
@@ -43,15 +53,11 @@ def test_the_projector_reads_every_event_topic_and_the_policy_only_investment() 
 def test_every_process_that_uses_kafka_has_a_principal_with_grants() -> None:
     principals = {p.name: p.kafka_principal for p in app_processes(Settings())}
     for service in system.names():
-        assert principals[service] is None  # command APIs never touch Kafka
+        # Command APIs never touch Kafka, but the partners service provisions partners on it.
+        assert principals[service] == (acls.PARTNERS if service == "partners" else None)
     used = {p for p in principals.values() if p is not None}
     assert used == set(acls.grants())
     assert acls.principals()[:2] == ["broker", "operator"]
-
-
-def test_partners_get_only_their_own_prefix() -> None:
-    rows = acls.bindings({acls.partner_principal("bank"): acls.partner_grants("bank")})
-    assert {(r[1], r[2], r[3]) for r in rows} == {("gb.partner.bank.", 4, "User:partner-bank")}
 
 
 def test_the_broker_password_is_only_in_the_secret_properties() -> None:

@@ -1,0 +1,206 @@
+"""The partner router under faults: SIGKILLs and an agent exception during a load lose nothing, and a
+duplicate is always the same CloudEvent — checked against the membership store. And the guard is what
+makes the exception harmless: the same exception in a router run the plain faust way loses events.
+
+The router is the system's own process (infra/processes.py ``partners-router``), killed with SIGKILL and
+started again by infra.supervisor; the exception is injected with GB_FAULT_ROUTER_RAISE_AT, the guard
+switched off with GB_ROUTER_UNGUARDED (both development-only switches of services/partners/router.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from infra import supervisor
+from infra.processes import AppProcess, get_process
+from services.kernel.settings import Settings
+from tests.e2e.conftest import eventually, member_body
+from tests.e2e.test_partner_router import (
+    REGISTERED,
+    Places,
+    Tally,
+    establish,
+    provisioned,
+    read_feed,
+    register_partner,
+    registrations_in,
+    tally,
+    township_id,
+    wait_until_published,
+    wait_until_routed,
+)
+
+ROUTER = "partners-router"
+LOAD = 2000
+CLIENTS = 16
+#: Registrations a second: the load lasts ~50 s, long enough for three restarts (each stalls ~10 s).
+RATE = 40.0
+#: The restarted router raises at the n-th event it routes: well inside the redelivered backlog and the load.
+RAISE_AT = 150
+#: Until the router's group has caught up after the load (each SIGKILL stalls the restart ~10 s).
+SETTLE = 240.0
+
+
+def _router(settings: Settings, **env: str) -> AppProcess:
+    process = get_process(ROUTER, settings)
+    return dataclasses.replace(process, env={**process.env, **env})
+
+
+class RouterLog:
+    """The router's log from a moment on (the runner appends every start to one file)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.path: Path = supervisor.log_file(settings, ROUTER)
+        self.start = self.path.stat().st_size if self.path.exists() else 0
+
+    def text(self) -> str:
+        with self.path.open("rb") as f:
+            f.seek(self.start)
+            return f.read().decode(errors="replace")
+
+    async def shows(self, needle: str, what: str, timeout: float = 90.0) -> None:
+        await eventually(lambda: asyncio.sleep(0.2, result=needle in self.text()), timeout=timeout, what=what)
+
+
+async def load(gateway: httpx.AsyncClient, admin: dict[str, str], branches: list[str], count: int,
+               done: list[int], rate: float = RATE) -> None:
+    """``count`` member registrations spread over ``branches`` by CLIENTS concurrent clients, ``rate`` a
+    second at most (so that the router's restarts fall inside the load)."""
+    loop = asyncio.get_running_loop()
+    start, issued = loop.time(), itertools.count()
+    targets = itertools.cycle(branches)
+
+    async def client() -> None:
+        while (n := next(issued)) < count:
+            await asyncio.sleep(max(0.0, start + n / rate - loop.time()))
+            response = await gateway.post("/v1/members", json=member_body(next(targets), name="王小明"),
+                                          headers=admin)
+            assert response.status_code == 201, response.text
+            done[0] += 1
+
+    await asyncio.gather(*(client() for _ in range(CLIENTS)))
+
+
+async def when(done: list[int], at: int, running: asyncio.Task[None]) -> None:
+    await eventually(lambda: asyncio.sleep(0.05, result=done[0] >= at or running.done()), timeout=SETTLE,
+                     what=f"{at} registrations")
+
+
+async def two_partners(gateway: httpx.AsyncClient, admin: dict[str, str], run: str,
+                       letters: tuple[str, str]) -> tuple[dict[str, str], Places]:
+    """One partner per township (policies none and masked), each subscribed to registrations."""
+    partners = {}
+    for letter, policy in zip(letters, ("none", "masked"), strict=True):
+        partner = f"rf-{letter}-{run}"
+        await register_partner(gateway, admin, partner, townships=[township_id(run, letter)],
+                               event_types=[REGISTERED], personal_data=policy, types=[REGISTERED])
+        partners[letter] = partner
+    places = await establish(gateway, admin, run, letters)
+    for partner in partners.values():
+        await provisioned(gateway, admin, partner)
+    return partners, places
+
+
+async def check_feeds(gateway: httpx.AsyncClient, admin: dict[str, str], db: asyncpg.Pool,
+                      partners: dict[str, str], places: Places) -> dict[str, Tally]:
+    results = {}
+    for letter, partner in partners.items():
+        result = tally(await read_feed(gateway, admin, partner), await registrations_in(db, places.branches[letter]))
+        print(f"{partner}: {result.summary()}")
+        if result.duplicates:
+            print(f"  duplicated ids (times delivered): {sorted(result.duplicates.items())}")
+        results[partner] = result
+    return results
+
+
+async def test_sigkills_and_an_agent_exception_during_a_load_lose_nothing_and_duplicate_only_same_ids(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str], membership_db: asyncpg.Pool,
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    partners, places = await two_partners(gateway, admin_headers, run, ("a", "b"))
+    done = [0]
+    branches = [*places.branches["a"], *places.branches["b"]]
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    running = asyncio.create_task(load(gateway, admin_headers, branches, LOAD, done))
+    timeline: list[str] = []
+
+    def restart(process: AppProcess) -> RouterLog:
+        supervisor.kill_app(system, ROUTER)
+        timeline.append(f"{loop.time() - began:5.1f} s  SIGKILL at {done[0]} registrations"
+                        f"{'' if running.done() else ' (load running)'}")
+        log = RouterLog(system)
+        supervisor.start_app(process, system)
+        return log
+
+    as_usual = False
+    try:
+        # 1. SIGKILL mid-load, restart as usual.
+        await when(done, 300, running)
+        log = restart(get_process(ROUTER, system))
+        await log.shows("Worker]: Ready", "the restarted router at work")
+        timeline.append(f"{loop.time() - began:5.1f} s  router ready again")
+        # 2. SIGKILL, restart with an exception injected in the middle of a batch: the guard tries it again.
+        await when(done, 800, running)
+        fault_log = restart(_router(system, GB_FAULT_ROUTER_RAISE_AT=str(RAISE_AT)))
+        await fault_log.shows("failed at attempt 1/", "the injected exception, caught by the guard")
+        timeline.append(f"{loop.time() - began:5.1f} s  injected exception caught at {done[0]} registrations")
+        await fault_log.shows("delivered at attempt 2", "the failed batch delivered when tried again")
+        # 3. SIGKILL again, restart as usual (the router is left as the system runs it).
+        await when(done, 1400, running)
+        restart(get_process(ROUTER, system))
+        as_usual = True
+        await running
+        timeline.append(f"{loop.time() - began:5.1f} s  load done")
+    finally:
+        if not running.done():
+            running.cancel()
+        if not as_usual:
+            supervisor.kill_app(system, ROUTER)
+            supervisor.start_app(get_process(ROUTER, system), system)
+    print("\n".join(["", *timeline]))
+    assert done[0] == LOAD
+    assert "exiting now" not in fault_log.text(), "the guard gave up"
+    assert sum("(load running)" in t for t in timeline) >= 2, "fewer than two SIGKILLs fell inside the load"
+
+    await wait_until_published(membership_db)
+    await wait_until_routed(system, timeout=SETTLE)
+    results = await check_feeds(gateway, admin_headers, membership_db, partners, places)
+    for partner, result in results.items():
+        assert not result.missing, f"{partner}: {len(result.missing)} events in scope never reached the topic"
+        assert not result.unexpected, f"{partner}: out-of-scope events {sorted(result.unexpected)[:5]}"
+        assert not result.inconsistent, f"{partner}: a duplicate differs from its original"
+
+
+async def test_without_the_guard_the_same_agent_exception_loses_events(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str], membership_db: asyncpg.Pool,
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    partners, places = await two_partners(gateway, admin_headers, run, ("c", "d"))
+    supervisor.stop_app(system, ROUTER)
+    log = RouterLog(system)
+    supervisor.start_app(_router(system, GB_ROUTER_UNGUARDED="1", GB_FAULT_ROUTER_RAISE_AT=str(RAISE_AT)), system)
+    try:
+        done = [0]
+        await load(gateway, admin_headers, [*places.branches["c"], *places.branches["d"]], 600, done)
+        await log.shows("InjectedFault", "the injected exception in the unguarded router")
+        await wait_until_published(membership_db)
+        await wait_until_routed(system, timeout=SETTLE)
+    finally:
+        # The usual router, guarded, from the group's committed offsets: what the unguarded one skipped
+        # stays skipped.
+        supervisor.stop_app(system, ROUTER)
+        supervisor.start_app(get_process(ROUTER, system), system)
+    await wait_until_routed(system, timeout=SETTLE)
+    results = await check_feeds(gateway, admin_headers, membership_db, partners, places)
+    lost = sum(len(r.missing) for r in results.values())
+    print(f"without the guard: {lost} of 600 events lost after one exception")
+    assert lost > 0, "the unguarded router lost nothing: the guard would not be needed (see the decision record)"
+    assert not any(r.unexpected or r.inconsistent for r in results.values())
