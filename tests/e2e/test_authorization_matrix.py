@@ -50,6 +50,10 @@ class Township:
             case Role.MEMBER:
                 # A member's own record: the one the path names (a member, or an applicant's case).
                 return bearer(settings, role, subject=path_record or self.ids["member_id"])
+            case Role.PARTNER:
+                # A partner system reaches no membership record; its own partner records are
+                # tests/e2e/test_partner_records.py's.
+                return bearer(settings, role, f"matrix-{self.township}")
         raise AssertionError(role)
 
 

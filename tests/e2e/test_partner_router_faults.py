@@ -1,6 +1,7 @@
-"""The partner router under faults: SIGKILLs and an agent exception during a load lose nothing, and a
-duplicate is always the same CloudEvent — checked against the membership store. And the guard is what
-makes the exception harmless: the same exception in a router run the plain faust way loses events.
+"""The partner router and the webhook deliverer under faults: SIGKILLs of both and an agent exception
+during a load lose nothing, and a duplicate is always the same CloudEvent — checked against the
+membership store, on two partners' Kafka topics and at a third partner's webhook sink. And the guard is
+what makes the exception harmless: the same exception in a router run the plain faust way loses events.
 
 The router is the system's own process (infra/processes.py ``partners-router``), killed with SIGKILL and
 started again by infra.supervisor; the exception is injected with GB_FAULT_ROUTER_RAISE_AT, the guard
@@ -12,7 +13,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
+import threading
 import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import asyncpg
@@ -36,8 +42,10 @@ from tests.e2e.test_partner_router import (
     wait_until_published,
     wait_until_routed,
 )
+from tests.e2e.test_partner_webhooks import Sink, _handler
 
 ROUTER = "partners-router"
+DELIVERER = "partners-webhooks"
 LOAD = 2000
 CLIENTS = 16
 #: Registrations a second: the load lasts ~50 s, long enough for three restarts (each stalls ~10 s).
@@ -120,11 +128,48 @@ async def check_feeds(gateway: httpx.AsyncClient, admin: dict[str, str], db: asy
     return results
 
 
+@contextmanager
+def webhook_sink() -> Iterator[Sink]:
+    """A partner's HTTP server on 127.0.0.1 that verifies every delivery with ``standardwebhooks``."""
+    receiver = Sink()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
+    server.daemon_threads = True
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    threading.Thread(target=server.serve_forever, name="fault-sink", daemon=True).start()
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def webhook_partner(gateway: httpx.AsyncClient, admin: dict[str, str], run: str, township: str,
+                          sink: Sink) -> str:
+    """A third partner, scoped like partner b, receiving registrations by webhook; returns its hook name."""
+    partner = f"rf-w-{run}"
+    await register_partner(gateway, admin, partner, townships=[township], event_types=[REGISTERED],
+                           personal_data="masked", types=[REGISTERED])
+    answer = await gateway.post("/v1/subscriptions", headers=admin, json={
+        "partner_id": partner, "protocol": "HTTP", "sink": f"{sink.url}/{partner}", "types": [REGISTERED]})
+    assert answer.status_code == 201, answer.text
+    secret = await gateway.get(f"/v1/subscriptions/{answer.json()['id']}/secret", headers=admin)
+    assert secret.status_code == 200, secret.text
+    sink.secrets[partner] = secret.json()["secret"]
+    return partner
+
+
 async def test_sigkills_and_an_agent_exception_during_a_load_lose_nothing_and_duplicate_only_same_ids(
     system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str], membership_db: asyncpg.Pool,
 ) -> None:
+    with webhook_sink() as sink:
+        await _faults(system, gateway, admin_headers, membership_db, sink)
+
+
+async def _faults(system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str],
+                  membership_db: asyncpg.Pool, sink: Sink) -> None:
     run = uuid.uuid4().hex[:8]
     partners, places = await two_partners(gateway, admin_headers, run, ("a", "b"))
+    hook = await webhook_partner(gateway, admin_headers, run, township_id(run, "b"), sink)
     done = [0]
     branches = [*places.branches["a"], *places.branches["b"]]
     loop = asyncio.get_running_loop()
@@ -140,6 +185,12 @@ async def test_sigkills_and_an_agent_exception_during_a_load_lose_nothing_and_du
         supervisor.start_app(process, system)
         return log
 
+    def kill_deliverer() -> None:
+        supervisor.kill_app(system, DELIVERER)
+        timeline.append(f"{loop.time() - began:5.1f} s  SIGKILL of the webhook deliverer at {done[0]} registrations"
+                        f"{'' if running.done() else ' (load running)'}")
+        supervisor.start_app(get_process(DELIVERER, system), system)
+
     as_usual = False
     try:
         # 1. SIGKILL mid-load, restart as usual.
@@ -147,12 +198,16 @@ async def test_sigkills_and_an_agent_exception_during_a_load_lose_nothing_and_du
         log = restart(get_process(ROUTER, system))
         await log.shows("Worker]: Ready", "the restarted router at work")
         timeline.append(f"{loop.time() - began:5.1f} s  router ready again")
+        await when(done, 500, running)
+        kill_deliverer()
         # 2. SIGKILL, restart with an exception injected in the middle of a batch: the guard tries it again.
         await when(done, 800, running)
         fault_log = restart(_router(system, GB_FAULT_ROUTER_RAISE_AT=str(RAISE_AT)))
         await fault_log.shows("failed at attempt 1/", "the injected exception, caught by the guard")
         timeline.append(f"{loop.time() - began:5.1f} s  injected exception caught at {done[0]} registrations")
         await fault_log.shows("delivered at attempt 2", "the failed batch delivered when tried again")
+        await when(done, 1100, running)
+        kill_deliverer()
         # 3. SIGKILL again, restart as usual (the router is left as the system runs it).
         await when(done, 1400, running)
         restart(get_process(ROUTER, system))
@@ -168,7 +223,10 @@ async def test_sigkills_and_an_agent_exception_during_a_load_lose_nothing_and_du
     print("\n".join(["", *timeline]))
     assert done[0] == LOAD
     assert "exiting now" not in fault_log.text(), "the guard gave up"
-    assert sum("(load running)" in t for t in timeline) >= 2, "fewer than two SIGKILLs fell inside the load"
+    assert sum("(load running)" in t and "deliverer" not in t for t in timeline) >= 2, \
+        "fewer than two SIGKILLs of the router fell inside the load"
+    assert sum("(load running)" in t and "deliverer" in t for t in timeline) >= 1, \
+        "no SIGKILL of the webhook deliverer fell inside the load"
 
     await wait_until_published(membership_db)
     await wait_until_routed(system, timeout=SETTLE)
@@ -177,6 +235,30 @@ async def test_sigkills_and_an_agent_exception_during_a_load_lose_nothing_and_du
         assert not result.missing, f"{partner}: {len(result.missing)} events in scope never reached the topic"
         assert not result.unexpected, f"{partner}: out-of-scope events {sorted(result.unexpected)[:5]}"
         assert not result.inconsistent, f"{partner}: a duplicate differs from its original"
+    await check_webhooks(sink, hook, await registrations_in(membership_db, places.branches["b"]))
+
+
+async def check_webhooks(sink: Sink, hook: str, expected: set[str]) -> None:
+    """Every in-scope event reached the sink, verified, nothing else did, in order, and a repeat is the same
+    CloudEvent with the same webhook-id."""
+    await eventually(lambda: asyncio.sleep(0.2, result={r.event["id"] for r in sink.delivered(hook)} >= expected),
+                     timeout=SETTLE, what="every in-scope event at the webhook sink")
+    delivered = sink.delivered(hook)
+    ids = [r.event["id"] for r in delivered]
+    repeats = {i: n for i, n in Counter(ids).items() if n > 1}
+    print(f"{hook}: {len(delivered)} deliveries, {len(set(ids))} events, {len(repeats)} delivered more than once")
+    assert all(r.verified for r in sink.received(hook)), "a delivery did not verify with standardwebhooks"
+    assert set(ids) == expected, f"out of scope at the sink: {sorted(set(ids) - expected)[:5]}"
+    assert all(r.webhook_id == r.event["id"] for r in delivered)
+    first: dict[str, dict[str, object]] = {}
+    for r in delivered:
+        # The router may have written the event twice (its SIGKILLs): the copies differ only in their
+        # position in the partner topic; the CloudEvent itself is the same.
+        event = {k: v for k, v in r.event.items() if k != "position"}
+        original = first.setdefault(r.event["id"], {**event, "position": r.event["position"]})
+        assert {k: v for k, v in original.items() if k != "position"} == event, "a repeat differs from its original"
+    positions = [first[i]["position"] for i in dict.fromkeys(ids)]
+    assert positions == sorted(positions, key=int), "first deliveries out of the partner topic's order"
 
 
 async def test_without_the_guard_the_same_agent_exception_loses_events(

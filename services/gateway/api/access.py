@@ -40,8 +40,9 @@ from services.pure.scope import Place, require_reach
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Awaitable[Any]])
 
-#: Every role: the route's scope rule decides what each one sees.
-ANYONE: tuple[Role, ...] = tuple(Role)
+#: Every role of the county's own people: the route's scope rule decides what each one sees. Partner
+#: systems are not among them: they read their own partner records, and receive outward events only.
+ANYONE: tuple[Role, ...] = tuple(r for r in Role if r is not Role.PARTNER)
 #: County and township staff.
 STAFF = (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
 #: Staff and branch secretaries: the people who keep the records.
@@ -66,7 +67,8 @@ class Scope(StrEnum):
 
 RULES: dict[Scope, str] = {
     Scope.PUBLIC: PUBLIC_SCOPE,
-    Scope.DIRECTORY: "public to every role: the branch directory (names, destinations, home organisations and "
+    Scope.DIRECTORY: "public to every role of the county (not partner systems): the branch directory (names, "
+                     "destinations, home organisations and "
                      "member counts) is read by anyone with a token, whatever their organisation",
     Scope.COUNTY: "the county: everything",
     Scope.MEMBER: "a member's records: the county any; a township committee those of its township's "
