@@ -8,6 +8,7 @@ import sys
 
 from demo.investment import load_results
 from demo.membership import load
+from demo.partners import load_partners
 from services.kernel.settings import load_settings
 
 log = logging.getLogger("demo")
@@ -18,6 +19,9 @@ def main() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = load_settings()
     base_url = f"http://127.0.0.1:{settings.gateway_port}"
+    # Partners first: a subscription carries what is recorded from its creation on.
+    partners = asyncio.run(load_partners(base_url, settings.admin_token))
+    log.info("demo data ready: %d partner systems with a Kafka subscription each", partners)
     counts = asyncio.run(load(base_url, settings.admin_token))
     log.info("demo data ready: %(organisations)d township committees, %(branches)d branches, %(members)d members, "
              "%(outflows)d outflows, %(applications)d development cases, %(admissions)d admissions", counts)

@@ -10,7 +10,7 @@ import httpx
 
 from services.kernel.settings import Settings
 from services.pure.identity import Role
-from tests.e2e.conftest import bearer
+from tests.e2e.conftest import bearer, eventually
 
 REGISTERED = "goldenbridge.member.registered.v1"
 ORGANISATION = "goldenbridge.organisation.established.v1"
@@ -107,3 +107,21 @@ async def test_the_outward_schemas_are_public(gateway: httpx.AsyncClient) -> Non
     schema = await gateway.get(f"/v1/schemas/{REGISTERED}.json")
     assert schema.status_code == 200 and schema.json()["properties"]["name"]["x-gb-personal"] is True
     assert (await gateway.get("/v1/schemas/nothing.json")).status_code == 404
+
+
+async def test_the_demo_partners_load_once_and_get_their_feeds(
+        system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str]) -> None:
+    from demo.partners import PARTNERS, load_partners
+
+    base = str(gateway.base_url)
+    assert await load_partners(base, system.admin_token) == len(PARTNERS)
+    assert await load_partners(base, system.admin_token) == len(PARTNERS)  # replayed keys: nothing new
+
+    async def subscriptions(partner_id: str) -> list[dict[str, Any]]:
+        answer = await gateway.get("/v1/subscriptions", params={"partner_id": partner_id}, headers=admin_headers)
+        return list(answer.json()["items"])
+
+    for partner in PARTNERS:
+        pid = partner["partner_id"]
+        mine = await eventually(lambda pid=pid: subscriptions(pid), what=f"{pid}'s subscription in the read model")
+        assert len(mine) == 1 and mine[0]["sink"] == f"gb.partner.{pid}.events"
