@@ -223,8 +223,8 @@ async def router_lag(settings: Settings) -> int:
 
 
 async def wait_until_routed(settings: Settings, timeout: float = ROUTED_WAIT) -> None:
-    """Until the router's group has committed everything on the internal topics (so every batch it acked
-    was delivered), then until the partner topics had time to show it."""
+    """Until the router's group has committed everything on the internal topics: it acks an event only
+    once the broker has acknowledged every record routed from it, so the partner topics then hold them."""
     await eventually(lambda: _lag_is_zero(settings), timeout=timeout, what="the router catching up")
 
 
