@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from services.kernel.audit import verify_stream
 from services.kernel.bodies import body_model, to_command
+from services.kernel.clock import county_day
 from services.kernel.credential import CredentialCheck, target
 from services.kernel.http import command_meta
 from services.kernel.routes import CommandRoute
@@ -108,7 +109,7 @@ class CommandApi:
             filled: dict[str, Any] = {name: str(request.path_params[name]) for name in route.from_path}
             if route.new_id:
                 filled[route.new_id] = str(uuid.uuid4())
-            command = to_command(route.command, payload, actor=actor, today=meta.occurred_at.date(), **filled)
+            command = to_command(route.command, payload, actor=actor, today=county_day(meta.occurred_at), **filled)
             if authorize is not None:
                 await authorize(store, actor, command)
             result = await route.handler(store, command, meta)

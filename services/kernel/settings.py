@@ -114,6 +114,9 @@ class Settings:
     environment: str = field(default_factory=lambda: _env("GB_ENV", "development"))
     # How often the deadline engine runs (it raises each due item once, so more often is harmless).
     deadline_interval_seconds: float = field(default_factory=lambda: float(_env("GB_DEADLINE_INTERVAL", "3600")))
+    # The county's day: commands, the deadline engine and queries all take "today" in this zone
+    # (services/kernel/clock.py). An IANA zone name.
+    county_time_zone: str = field(default_factory=lambda: _env("GB_COUNTY_TIME_ZONE", "Asia/Shanghai"))
 
     def __post_init__(self) -> None:
         if self.environment == "development":

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from services.kernel import clock
 from services.kernel.handling import state_of
 from services.kernel.store import CommandMeta, EventStore
 from services.membership.contract.commands.transfers import ExpireLetter
@@ -35,7 +35,6 @@ from services.pure.identity import Actor, Role
 
 log = logging.getLogger("deadlines")
 
-COUNTY_TIME_ZONE = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -118,7 +117,7 @@ async def run_once(store: EventStore[Any], today: date, kinds: list[Subject] | N
 
 
 def county_today() -> date:
-    return datetime.now(COUNTY_TIME_ZONE).date()
+    return clock.today()
 
 
 async def run_daily(store: EventStore[Any], stop: asyncio.Event, every_seconds: float = 3600.0) -> None:

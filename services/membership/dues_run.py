@@ -18,6 +18,7 @@ from typing import Any
 
 import asyncpg
 
+from services.kernel import clock
 from services.kernel.store import CommandMeta, EventStore
 from services.membership.contract.commands.dues import AssessMonth
 from services.membership.handlers.dues import assess_month, dues_policy_state
@@ -81,7 +82,7 @@ async def _main(month: str) -> None:
     store: EventStore[Any] = EventStore(pool, REGISTRY)
     await store.start()
     try:
-        await run_month(store, month, datetime.now(UTC).date())
+        await run_month(store, month, clock.today())
     finally:
         await store.stop()
         await pool.close()

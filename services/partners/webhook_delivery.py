@@ -24,6 +24,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from services.kernel import clock
 from services.kernel.kafka import event_consumer, topic_partitions
 from services.kernel.settings import Settings
 from services.kernel.store import CommandMeta, EventStore
@@ -227,7 +228,7 @@ class SubscriptionDelivery:
         last = await delivery_log.last_attempt(pool, sid)
         reason = outcome(last.status, last.error) if last else "failed"
         key = f"webhook-pause:{sid}:{last.id if last else 0}"
-        cmd = PauseSubscription(actor=DELIVERER, today=datetime.now(UTC).date(), subscription_id=sid, reason=reason,
+        cmd = PauseSubscription(actor=DELIVERER, today=clock.today(), subscription_id=sid, reason=reason,
                                 failures=cursor.failures, next_position=cursor.next_offset)
         meta = CommandMeta(actor=DELIVERER.label, occurred_at=datetime.now(UTC), correlation_id=str(uuid.uuid4()),
                            idempotency_key=key, fingerprint=hashlib.sha256(key.encode()).hexdigest())

@@ -35,6 +35,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.investment.contract.events import EVENTS, FundsArrived, RegistrantKind
 from services.investment.contract.events import REGISTRY as INVESTMENT
+from services.kernel.clock import county_day
 from services.kernel.events import Envelope
 from services.kernel.kafka import event_consumer, topic_partitions
 from services.kernel.settings import Settings, load_settings
@@ -57,7 +58,7 @@ POLICY_ACTOR = Actor(subject="policy-funds-credit", role=Role.COUNTY_ADMIN, org_
 
 def contribution_for(event: FundsArrived, env: Envelope, secondment_id: str) -> RecordContribution:
     return RecordContribution(
-        actor=POLICY_ACTOR, today=env.time.date(), secondment_id=secondment_id,
+        actor=POLICY_ACTOR, today=county_day(env.time), secondment_id=secondment_id,
         contribution_id=f"funds:{event.lead_id}:{event.instalment}", kind=ContributionKind.CAPITAL,
         description=f"funds arrived on lead {event.lead_id}, instalment {event.instalment} (voucher {event.reference})",
         contributed_on=event.arrived_on, amount_yuan=event.amount, source_ref=f"{env.source}#{env.id}",

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.kernel.clock import today as county_today
 from services.kernel.settings import Settings
 from services.pure.identity import Role
 from tests.e2e.conftest import bearer, branch_body, eventually, member_body
@@ -66,7 +67,7 @@ async def _created(gateway: httpx.AsyncClient, path: str, body: dict[str, Any], 
 async def _township(gateway: httpx.AsyncClient, admin: dict[str, str], county: str, run: str,
                     letter: str) -> Township:
     town = Township(f"township-{letter}-{run}")
-    today = str(datetime.now(UTC).date())
+    today = str(county_today())
     answer = await gateway.post("/v1/organisations", headers=admin, json={
         "org_id": town.township, "name": f"Township {letter} {run}", "kind": "township_committee",
         "parent_id": county, "approval_authority": True, "established_on": "2026-01-05"})
@@ -208,7 +209,7 @@ async def test_township_b_cannot_read_or_write_township_as_member_branch_dues_or
         assert b.township in refused.json()["detail"], refused.json()
         assert (await gateway.get(path, headers=own)).status_code == 200, path
     # Writes on A's branch and member: refused to B by the write side.
-    today = str(datetime.now(UTC).date())
+    today = str(county_today())
     for path, body in ((f"/v1/organisations/{branch}/secretary", {"elected_on": today, "secretary_id": member}),
                        (f"/v1/members/{member}/contacts", {"contacted_on": today, "channel": "phone"})):
         assert (await gateway.post(path, json=body, headers=other)).status_code == 403, path

@@ -5,12 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
 from infra import supervisor
+from services.kernel.clock import today as county_today
 from services.kernel.settings import Settings
 from services.pure.identity import Role
 from tests.e2e.conftest import bearer, branch_body, eventually, member_body, national_id
@@ -110,7 +111,7 @@ async def test_a_migrant_worker_goes_from_application_to_full_member(
     other = (await gateway.post("/v1/branches", json=branch_body(), headers=admin_headers)).json()["id"]
     transfer = await _transfer(gateway, case.person_id, "", {"to_org_id": other, "reason": "new job"}, secretary)
     assert transfer.status_code == 201, transfer.text
-    today = datetime.now(UTC).date()
+    today = county_today()
     letter = {"letter_number": "QT-2026-0099", "channel": "national_online", "issued_on": str(today),
               "dues_paid_up_to": "2026-10"}
     issued = await _transfer(gateway, case.person_id, f"/{transfer.json()['id']}/approval", letter, township)
@@ -188,7 +189,7 @@ async def test_a_member_is_transferred_to_another_branch_and_received_once(
                                 home_secretary)
     assert requested.status_code == 201, requested.text
     transfer = requested.json()["id"]
-    today = datetime.now(UTC).date()  # a request is dated when it is made; the letter follows it
+    today = county_today()  # a request is dated when it is made; the letter follows it
     letter = {"letter_number": "QT-2026-0042", "channel": "paper", "issued_on": str(today),
               "dues_paid_up_to": "2026-09"}
     by_secretary = await _transfer(gateway, member, f"/{transfer}/approval", letter, home_secretary)

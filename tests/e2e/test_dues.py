@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import httpx
 
 from infra import supervisor
+from services.kernel.clock import today as county_today
 from services.kernel.settings import Settings
 from services.pure.identity import Role
 from tests.e2e.conftest import assert_refused, bearer, branch_body, eventually, member_body
@@ -26,7 +26,7 @@ async def test_a_member_pays_three_months_and_the_statement_explains_each_amount
         "org_id": branch, "category": "wage_earner", "base": "4000.00", "owed_from": "2026-01"})
     assert opened.status_code == 201, opened.text
 
-    today = str(datetime.now(UTC).date())
+    today = str(county_today())
     payments = f"/v1/members/{member}/dues/payments"
     paid = await gateway.post(payments, headers=secretary, json={
         "months": ["2026-01", "2026-02", "2026-03"], "amount": "120.00", "paid_on": today, "branch_consent": True})
@@ -68,7 +68,7 @@ async def test_the_monthly_run_assesses_every_account_and_a_letter_states_the_du
     member = (await gateway.post("/v1/members", json=member_body(home), headers=secretary)).json()["id"]
     await gateway.post(f"/v1/members/{member}/dues/account", headers=secretary, json={
         "org_id": home, "category": "retiree", "base": "5000.01", "owed_from": "2026-01"})
-    today = str(datetime.now(UTC).date())
+    today = str(county_today())
     paid = await gateway.post(f"/v1/members/{member}/dues/payments", headers=secretary, json={
         "months": ["2026-01", "2026-02"], "amount": "100.00", "paid_on": today, "branch_consent": True})
     assert paid.status_code == 201, paid.text  # a retiree above 5000: 1 % of 5000.01 = 50.00 a month

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import httpx
 
 from infra import supervisor
+from services.kernel.clock import today as county_today
 from services.kernel.settings import Settings
 from services.pure.identity import Role
 from tests.e2e.conftest import bearer, branch_body, eventually, member_body
@@ -64,7 +64,7 @@ async def test_a_branch_year_of_dues(system: Settings, gateway: httpx.AsyncClien
     # The mover pays January to June at A, is transferred to B, and B continues from July.
     await pay(mover, JAN_TO_JUN, "240.00", "2026-06-30")
     transfer = (await post(f"/v1/members/{mover}/transfers", {"to_org_id": b, "reason": "new job"}))["id"]
-    today = datetime.now(UTC).date()
+    today = county_today()
     await post(f"/v1/members/{mover}/transfers/{transfer}/approval",
                {"letter_number": "Y-7", "channel": "paper", "issued_on": str(today), "dues_paid_up_to": "2026-06"},
                admin_headers)

@@ -3,11 +3,10 @@ recovered (store, Kafka, read models, logs), the person's key is gone, and the a
 
 from __future__ import annotations
 
-from datetime import date
-
 import asyncpg
 import httpx
 
+from services.kernel.clock import today as county_today
 from services.kernel.settings import Settings
 from services.pure.identity import Actor, Role
 from tests.e2e.conftest import bearer, branch_body, eventually, member_body, national_id, outflow_body
@@ -85,7 +84,7 @@ async def test_a_forgotten_persons_id_number_and_phone_are_nowhere_recoverable_a
     assert record["erased_on"] and "contact" not in (record["outflow"] or {})
     # Nothing personal is recorded for them again: a new contact has no key to be sealed with.
     returned = await gateway.post(f"/v1/members/{member_id}/return", headers=secretary,
-                                  json={"returned_on": date.today().isoformat()})
+                                  json={"returned_on": county_today().isoformat()})
     assert returned.status_code == 201, returned.text
     refused = await gateway.post(f"/v1/members/{member_id}/outflows", headers=secretary,
                                  json=outflow_body(contact={"phone": distinctive_phone()}))

@@ -6,13 +6,14 @@ import asyncio
 import subprocess
 import sys
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
 import httpx
 
 from infra import supervisor
+from services.kernel.clock import today as county_today
 from services.kernel.settings import Settings
 from services.pure.identity import Role
 from tests.e2e.conftest import assert_refused, bearer, branch_body, eventually, member_body, national_id
@@ -65,7 +66,7 @@ async def test_two_receiving_organisations_racing_for_one_letter_receive_it_once
     member = (await gateway.post("/v1/members", json=member_body(home), headers=admin_headers)).json()["id"]
     transfer = (await gateway.post(f"/v1/members/{member}/transfers", headers=admin_headers,
                                    json={"to_org_id": host, "reason": "moved"})).json()["id"]
-    today = str(datetime.now(UTC).date())
+    today = str(county_today())
     issued = await gateway.post(f"/v1/members/{member}/transfers/{transfer}/approval", headers=admin_headers,
                                 json={"letter_number": "L-1", "channel": "paper", "issued_on": today,
                                       "dues_paid_up_to": "2026-10"})
@@ -112,7 +113,7 @@ async def test_the_deadline_engine_expires_a_letter_the_day_after_its_last_valid
                                  headers=admin_headers)).json()["id"]
     transfer = (await gateway.post(f"/v1/members/{member}/transfers", headers=admin_headers,
                                    json={"to_org_id": host, "reason": "moved"})).json()["id"]
-    today = datetime.now(UTC).date()
+    today = county_today()
     await gateway.post(f"/v1/members/{member}/transfers/{transfer}/approval", headers=admin_headers,
                        json={"letter_number": "L-EXP", "channel": "paper", "issued_on": str(today),
                              "dues_paid_up_to": "2026-10"})

@@ -27,6 +27,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from infra import supervisor
 from infra.processes import AppProcess, app_processes
+from services.kernel.clock import today as county_today
 from services.kernel.settings import Settings
 from services.pure.identity import Role
 from tests.e2e.conftest import bearer, branch_body, eventually, member_body
@@ -199,7 +200,7 @@ class Hook:
                 "org_id": self.branch, "category": "wage_earner", "base": "4000.00", "owed_from": "2026-01"})
             assert opened.status_code == 201, opened.text
         paid = await self.gateway.post(f"/v1/members/{member}/dues/payments", headers=self.secretary, json={
-            "months": [month], "amount": "40.00", "paid_on": str(datetime.now(UTC).date()), "branch_consent": True})
+            "months": [month], "amount": "40.00", "paid_on": str(county_today()), "branch_consent": True})
         assert paid.status_code == 201, paid.text
 
     async def subscription(self) -> dict[str, Any]:

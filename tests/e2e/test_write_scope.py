@@ -8,12 +8,12 @@ branch is refused too.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import httpx
 
+from services.kernel.clock import today as county_today
 from services.kernel.settings import Settings
 from services.pure.identity import Role
 from tests.e2e.conftest import assert_refused, bearer, branch_body, member_body, national_id, outflow_body
@@ -38,7 +38,7 @@ async def test_a_township_writes_only_to_its_own_townships_records(
     full = [await _created(gateway, "/v1/members", member_body(branch, name=f"Member {n}", national_id=national_id()),
                            secretary) for n in range(3)]
     member = full[0]
-    today = str(datetime.now(UTC).date())
+    today = str(county_today())
     case = await _created(gateway, "/v1/development/cases", {
         "name": "Zhang Min", "birth_date": "1996-04-18", "contact": {"phone": "+86 137 0000 1111"},
         "org_id": branch, "route": "mobile_member_organisation", "is_mobile": True, "applied_on": today}, secretary)

@@ -21,6 +21,7 @@ from services.gateway.readmodels import leads
 from services.gateway.readmodels.waiting import page, wait_for_position
 from services.investment.contract.events import REGISTRY, LeadStage
 from services.investment.contract.values import PIPELINE
+from services.kernel import clock
 from services.pure.errors import Forbidden, NotFound
 from services.pure.identity import Actor, Role
 
@@ -67,7 +68,7 @@ async def list_leads(
     township, branch_id = _narrow(my_township, township, "township"), _narrow(my_branch, branch_id, "branch")
     registrant_id = _narrow(me, registrant_id, "registrant")
     await wait_for_position(pool, SOURCE, min_position)
-    rows = await leads.leads(pool, as_of or date.today(), township=township, branch_id=branch_id,
+    rows = await leads.leads(pool, as_of or clock.today(), township=township, branch_id=branch_id,
                              stage=stage and stage.value, registrant_id=registrant_id, stalled=stalled,
                              after=cursor, limit=limit + 1)
     items, next_cursor = page(rows, limit, "lead_id")
@@ -79,7 +80,7 @@ async def get_lead(lead_id: PathId, actor: CurrentActor, pool: ReadPool, as_of: 
                    min_position: MinPosition = None) -> dict[str, Any]:
     """One lead with its instalments and, once claimed, how the referral reward was computed."""
     await wait_for_position(pool, SOURCE, min_position)
-    row = await leads.lead(pool, lead_id, as_of or date.today())
+    row = await leads.lead(pool, lead_id, as_of or clock.today())
     if row is None:
         raise NotFound(f"no lead {lead_id}; if you just registered it, pass min_position")
     township, branch, me = lead_scope(actor)
@@ -101,7 +102,7 @@ async def lead_pipeline(actor: CurrentActor, pool: ReadPool, township: IdQuery =
     """Leads by stage and township, with duplicates, stalled leads, promised and arrived yuan."""
     township = _report_township(actor, township)
     await wait_for_position(pool, SOURCE, min_position)
-    day = as_of or date.today()
+    day = as_of or clock.today()
     total, townships = _pipeline_row(), dict[str, dict[str, Any]]()
     for r in await leads.registered_by(pool, day, township):
         for counts in (total, townships.setdefault(r["township_id"], _pipeline_row())):
@@ -158,7 +159,7 @@ async def performance(
     secondment target at year end, and the investment credit (leads, landed projects, capital arrived)."""
     township = _report_township(actor, township)
     await wait_for_position(pool, SOURCE, min_position)
-    known = as_of or min(date.today(), date(year, 12, 31))
+    known = as_of or min(clock.today(), date(year, 12, 31))
     membership = await reports.membership_targets(pool, year, known, township)
     secondment = await secondment_reports.targets_on(
         pool, year=year, as_of=known, on=None,

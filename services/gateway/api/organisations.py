@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -15,6 +14,7 @@ from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import due_items as due
 from services.gateway.readmodels import meetings
 from services.gateway.readmodels.waiting import wait_for_position
+from services.kernel import clock
 from services.membership.contract.events import REGISTRY
 from services.membership.contract.events.meetings import MeetingKind
 from services.membership.contract.values import HeldMeeting
@@ -55,5 +55,5 @@ async def meeting_compliance(
     await wait_for_position(pool, REGISTRY.source, min_position)
     held = [HeldMeeting(MeetingKind(r["kind"]), r["held_on"], r["by_secretary"])
             for r in await meetings.held(pool, org_id, year)]
-    report = compliance(held, year, as_of or date.today(), has_committee=has_committee)
+    report = compliance(held, year, as_of or clock.today(), has_committee=has_committee)
     return {"org_id": org_id, "year": year, "requirements": [asdict(line) for line in report]}

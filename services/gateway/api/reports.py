@@ -16,6 +16,7 @@ from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import branches, development, members
 from services.gateway.readmodels.waiting import wait_for_position
+from services.kernel import clock
 from services.membership.contract.events import REGISTRY
 from services.membership.contract.values import OutstationBranchFacts, branch_needed, mobility_policy_on, targets
 
@@ -68,7 +69,7 @@ async def destinations(
     counts: dict[str, int] = defaultdict(int)
     for row in rows:
         counts[row["destination"]] += 1
-    policy = mobility_policy_on(date.today())
+    policy = mobility_policy_on(clock.today())
     flagged = set(branch_needed(((r["member_id"], r["destination"]) for r in rows), policy))
     return {
         "threshold": policy.cluster_branch_threshold,

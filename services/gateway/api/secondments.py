@@ -16,6 +16,7 @@ from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import cadres, secondments, units
 from services.gateway.readmodels.waiting import page, wait_for_position
+from services.kernel import clock
 from services.pure.errors import DomainError, Forbidden, NotFound
 from services.pure.identity import Actor, Role
 from services.secondment.contract.events import REGISTRY
@@ -55,7 +56,7 @@ async def list_units(actor: CurrentActor, pool: ReadPool, township: IdQuery = No
     """Township organs and stations with today's headcount and the headcount history (the 5 % denominator)."""
     township = await township_in_scope(pool, actor, township)
     await wait_for_position(pool, SOURCE, min_position)
-    today = date.today()
+    today = clock.today()
     return {"items": [
         {"unit_id": u.unit_id, "township_id": u.township_id, "name": u.name, "kind": u.kind,
          "headcount": u.headcount_on(today),
@@ -96,7 +97,7 @@ async def roster(
     rows = await secondments.roster(pool, township=township, unit_id=unit_id, stage=stage and stage.value,
                                     after=cursor, limit=limit + 1)
     items, next_cursor = page(rows, limit, "secondment_id")
-    day = as_of or date.today()
+    day = as_of or clock.today()
     return {"items": [_roster_row(r, day) for r in rows[:len(items)]], "next_cursor": next_cursor}
 
 
@@ -111,7 +112,7 @@ async def due_items(
     term's last day: record the return or 停薪留職), each `overdue` once the day has passed."""
     township = await township_in_scope(pool, actor, township)
     await wait_for_position(pool, SOURCE, min_position)
-    day = on or date.today()
+    day = on or clock.today()
     items = [
         {"kind": kind, "due_on": due, "overdue": day > due, "secondment_id": r["secondment_id"],
          "cadre_id": r["cadre_id"], "cadre_name": r["cadre_name"], "township_id": r["township_id"],
@@ -132,7 +133,7 @@ async def get_secondment(secondment_id: PathId, actor: CurrentActor, pool: ReadP
     if row is None:
         raise NotFound(f"no secondment {secondment_id}; if you just nominated the cadre, pass min_position")
     await township_in_scope(pool, actor, row["township_id"])
-    return {**_roster_row(row, date.today()),
+    return {**_roster_row(row, clock.today()),
             "contributions": [plain(c) for c in await secondments.contributions(pool, secondment_id)],
             "check_in_history": [dict(c) for c in await secondments.check_ins(pool, secondment_id)]}
 
@@ -149,7 +150,7 @@ async def targets_on(pool: asyncpg.Pool, *, year: int | None, as_of: date | None
         measured = on
     else:
         assert year is not None
-        known = as_of or date.today()
+        known = as_of or clock.today()
         measured = min(known, date(year, 12, 31))
         policy = secondment_policy_on(measured)
         rows = year_end_targets(found_units, periods, year, known, townships=townships, policy=policy)
