@@ -204,5 +204,24 @@ class Settings:
         return self.service_urls.get(service) or f"http://127.0.0.1:{self.service_port(service, default_port)}"
 
 
+def service_secret(variable: str, dev_value: str, purpose: str,
+                   environ: Mapping[str, str] = os.environ) -> bytes:
+    """A secret one service holds (not every process: so not a Settings field, which would name the service
+    in the kernel). In development, ``dev_value`` unless the variable is set; outside development it must
+    be set, not ``dev_value``, and at least MIN_SECRET_BYTES — ``purpose`` says in the refusal what it
+    protects."""
+    value = environ.get(variable, "").strip()
+    environment = environ.get("GB_ENV", "").strip() or "development"
+    if environment == "development":
+        return (value or dev_value).encode()
+    if not value or value == dev_value:
+        raise ValueError(f"{variable} must be set to a secret value outside development (GB_ENV={environment}): "
+                         f"{purpose}")
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        raise ValueError(f"{variable} is shorter than {MIN_SECRET_BYTES} bytes; use a random value, e.g. from "
+                         "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
+    return value.encode()
+
+
 def load_settings() -> Settings:
     return Settings()

@@ -40,13 +40,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
+from services.kernel.settings import service_secret
 from services.membership.contract.events.personal import SealedPersonalData
 from services.pure.errors import Problem
 
 MASTER_KEY_VARIABLE = "GB_MEMBERSHIP_MASTER_KEY"
 #: Development only; refused whenever GB_ENV is not "development".
 DEV_MASTER_KEY = "dev-membership-master-key-change-me-outside-development"
-MIN_MASTER_KEY_BYTES = 32
 ALG = "A256GCM"
 _AAD_PREFIX = b"gb.membership/personal-data/v1|"
 
@@ -85,17 +85,8 @@ class Keys:
 def master_key(environ: Mapping[str, str] = os.environ) -> bytes:
     """The master key from ``GB_MEMBERSHIP_MASTER_KEY``; outside development it must be set, not the
     development value, and at least 32 bytes."""
-    value = environ.get(MASTER_KEY_VARIABLE, "").strip()
-    environment = environ.get("GB_ENV", "").strip() or "development"
-    if environment == "development":
-        return (value or DEV_MASTER_KEY).encode()
-    if not value or value == DEV_MASTER_KEY:
-        raise ValueError(f"{MASTER_KEY_VARIABLE} must be set to a secret value outside development (GB_ENV="
-                         f"{environment}): it is the master key of every person's personal data")
-    if len(value.encode()) < MIN_MASTER_KEY_BYTES:
-        raise ValueError(f"{MASTER_KEY_VARIABLE} is shorter than {MIN_MASTER_KEY_BYTES} bytes; use a random value, "
-                         "e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
-    return value.encode()
+    return service_secret(MASTER_KEY_VARIABLE, DEV_MASTER_KEY, "it is the master key of every person's personal "
+                          "data", environ)
 
 
 def load_keys(environ: Mapping[str, str] = os.environ) -> Keys:

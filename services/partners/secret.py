@@ -19,12 +19,12 @@ import hmac
 import os
 from collections.abc import Mapping
 
+from services.kernel.settings import service_secret
 from services.partners.contract.kafka import check_partner_id
 
 SECRET_VARIABLE = "GB_PARTNERS_SECRET"
 #: Development only; refused whenever GB_ENV is not "development".
 DEV_SECRET = "dev-partners-secret-change-me-outside-development"
-MIN_SECRET_BYTES = 32
 #: Standard Webhooks' secret prefix (the ``standardwebhooks`` package strips it before decoding).
 WEBHOOK_SECRET_PREFIX = "whsec_"
 
@@ -32,17 +32,8 @@ WEBHOOK_SECRET_PREFIX = "whsec_"
 def partners_secret(environ: Mapping[str, str] = os.environ) -> bytes:
     """The server secret from ``GB_PARTNERS_SECRET``; outside development it must be set, not the
     development value, and at least 32 bytes."""
-    value = environ.get(SECRET_VARIABLE, "").strip()
-    environment = environ.get("GB_ENV", "").strip() or "development"
-    if environment == "development":
-        return (value or DEV_SECRET).encode()
-    if not value or value == DEV_SECRET:
-        raise ValueError(f"{SECRET_VARIABLE} must be set to a secret value outside development (GB_ENV="
-                         f"{environment}): every partner's Kafka password and webhook secret derive from it")
-    if len(value.encode()) < MIN_SECRET_BYTES:
-        raise ValueError(f"{SECRET_VARIABLE} is shorter than {MIN_SECRET_BYTES} bytes; use a random value, "
-                         "e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
-    return value.encode()
+    return service_secret(SECRET_VARIABLE, DEV_SECRET, "every partner's Kafka password and webhook secret derive "
+                          "from it", environ)
 
 
 def _derive(message: bytes, environ: Mapping[str, str]) -> bytes:
