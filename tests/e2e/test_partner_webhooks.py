@@ -244,6 +244,15 @@ def subjects(received: list[Received]) -> list[str]:
     return [r.event["subject"] for r in received]
 
 
+def per_subject(received: list[Received]) -> dict[str, list[str]]:
+    """Each subject's event types in the order they arrived. Only this order is promised: events of two
+    members sit on different partitions of the internal topic, and the router may interleave them."""
+    order: dict[str, list[str]] = {}
+    for r in received:
+        order.setdefault(r.event["subject"], []).append(r.event["type"])
+    return order
+
+
 async def until_delivered(sink: Sink, hook: Hook, count: int, what: str) -> list[Received]:
     async def check() -> list[Received] | None:
         got = sink.delivered(hook.name)
@@ -270,9 +279,8 @@ async def test_every_event_reaches_the_sink_signed_and_in_order_per_subject(sink
 
     got = await until_delivered(sink, hook, 5, "five events delivered to the webhook")
     assert_signed_and_in_order(got)
-    assert [(r.event["subject"], r.event["type"]) for r in got] == [
-        (f"member/{first}", REGISTERED), (f"member/{second}", REGISTERED), (f"member/{first}", DUES_PAID),
-        (f"member/{second}", DUES_PAID), (f"member/{first}", DUES_PAID)]
+    assert per_subject(got) == {f"member/{first}": [REGISTERED, DUES_PAID, DUES_PAID],
+                                f"member/{second}": [REGISTERED, DUES_PAID]}
     assert [r.event["data"]["months"] for r in got
             if r.event["subject"] == f"member/{first}" and r.event["type"] == DUES_PAID] == [["2026-01"], ["2026-02"]]
     assert all(r.event["specversion"] == "1.0" and r.event["partner"] == hook.partner_id for r in got)
@@ -291,7 +299,7 @@ async def test_a_sink_that_fails_for_a_while_receives_everything_once_it_recover
 
     got = await until_delivered(sink, hook, 3, "three events delivered after the sink recovered")
     assert_signed_and_in_order(got)
-    assert subjects(got) == [f"member/{m}" for m in members]
+    assert sorted(subjects(got)) == sorted(f"member/{m}" for m in members)
     tries = sink.received(hook.name)
     assert [r.status for r in tries] == [503] * (MAX_FAILURES - 1) + [204] * 3
     assert {r.webhook_id for r in tries[:MAX_FAILURES]} == {got[0].webhook_id}, "the first event was retried"
@@ -309,7 +317,11 @@ async def test_repeated_failures_pause_the_subscription_and_resuming_delivers_th
     first = await hook.register_member()
 
     async def paused() -> dict[str, Any] | None:
-        found = await hook.subscription()
+        answer = await hook.gateway.get(hook.path, headers=hook.admin)
+        if answer.status_code == 404:
+            return None  # the read model has not seen the subscription yet
+        assert answer.status_code == 200, answer.text
+        found = dict(answer.json())
         return found if found["state"] == "paused" else None
     found = await eventually(paused, DELIVERY_WAIT, "the subscription paused after repeated failures")
     assert "HTTP 503" in found["pause_reason"] and str(MAX_FAILURES) in found["pause_reason"], found
@@ -340,7 +352,8 @@ async def test_a_replay_delivers_again_from_a_position_with_the_same_webhook_ids
     assert_signed_and_in_order(again[3:])
     assert [r.webhook_id for r in again] == [got[0].webhook_id, got[1].webhook_id, got[2].webhook_id,
                                             got[1].webhook_id, got[2].webhook_id]
-    assert subjects(again[3:]) == [f"member/{m}" for m in members[1:]]
+    assert subjects(again[3:]) == subjects(got[1:])  # in the topic's order again
+    assert sorted(subjects(got)) == sorted(f"member/{m}" for m in members)
     fourth = await hook.register_member()
     after = await until_delivered(sink, hook, 6, "delivery goes on after the replay")
     assert after[5].event["subject"] == f"member/{fourth}" and after[5].position > got[2].position
@@ -357,7 +370,8 @@ async def test_a_replay_from_a_time_delivers_again_the_events_since_then(sink: S
 
     again = await until_delivered(sink, hook, 5, "the events since then delivered again")
     assert [r.webhook_id for r in again[3:]] == [got[1].webhook_id, got[2].webhook_id]
-    assert subjects(again[3:]) == [f"member/{m}" for m in later]
+    assert subjects(again[3:]) == subjects(got[1:])
+    assert sorted(subjects(again[3:])) == sorted(f"member/{m}" for m in later)
     assert_signed_and_in_order(again[3:])
 
 
