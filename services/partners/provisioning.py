@@ -15,6 +15,7 @@ is derived (services/partners/secret.py), so nothing about it is stored here.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import sys
@@ -107,10 +108,13 @@ async def _main(partner_ids: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if not args or any(a.startswith("-") for a in args):
-        print("usage: python -m services.partners.provisioning PARTNER_ID [PARTNER_ID ...]", file=sys.stderr)
-        return 2
+    parser = argparse.ArgumentParser(prog="python -m services.partners.provisioning",
+                                     description="Provision partners on Kafka: topic, principal and ACLs.")
+    parser.add_argument("partner_ids", nargs="+", metavar="PARTNER_ID")
+    try:
+        args = parser.parse_args(argv).partner_ids
+    except SystemExit as exit_:  # argparse has printed its usage; answer with its status
+        return int(exit_.code or 0)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s", stream=sys.stderr)
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     try:

@@ -23,6 +23,7 @@ from services.kernel.settings import Settings, load_settings
 from services.partners import delivery_log, secret
 from services.partners.contract.kafka import partner_group_prefix, partner_principal, partner_topic
 from services.partners.contract.values import DeliveryProtocol, SubscriptionState
+from services.partners.directory import DirectoryReader
 from services.partners.handlers import partner_of, subscription_of
 from services.pure.errors import Forbidden, NotFound, Unavailable
 from services.pure.identity import Actor, Role
@@ -91,10 +92,10 @@ async def partners_health(request: Request, actor: ActorDep, store: StoreDep) ->
 
 
 async def _directory(store: Any) -> tuple[list[str], list[Any]]:
-    rows = await store.pool.fetch("SELECT DISTINCT stream_id, stream_type FROM events")
-    partner_ids = sorted(r["stream_id"] for r in rows if r["stream_type"] == "partner")
-    subs = [await subscription_of(store, r["stream_id"]) for r in rows if r["stream_type"] == "subscription"]
-    return partner_ids, [s for s in subs if s is not None and s.state is not SubscriptionState.DELETED]
+    reader = DirectoryReader(store)
+    await reader.refresh()
+    live = [s for s in reader.subscriptions.values() if s.state is not SubscriptionState.DELETED]
+    return sorted(reader.partners), live
 
 
 async def health(pool: asyncpg.Pool, settings: Settings, directory: tuple[list[str], list[Any]]) -> dict[str, Any]:

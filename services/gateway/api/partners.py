@@ -18,7 +18,7 @@ from services.gateway.api.access import Scope, operation, public
 from services.gateway.api.deps import Cursor, IdQuery, Limit, PathId, ReadPool
 from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
-from services.gateway.commands import call_service
+from services.gateway.commands import call_service, relay_response
 from services.gateway.readmodels import partners
 from services.gateway.readmodels.waiting import wait_for_position
 from services.partners.contract.asyncapi import document
@@ -82,7 +82,7 @@ async def kafka_credentials(partner_id: PathId, request: Request, actor: Current
     """The partner's Kafka login (SASL/SCRAM-SHA-512), its topic and its consumer-group prefix. The password is
     derived from the county's secret, never stored; the partner's principal reads its own topic only."""
     own_partner(actor, partner_id)
-    return _relay(await call_service(request, "partners", actor, "GET",
+    return relay_response(await call_service(request, "partners", actor, "GET",
                                      f"/partners/{quote(partner_id, safe='')}/kafka-credentials"))
 
 
@@ -90,7 +90,7 @@ async def kafka_credentials(partner_id: PathId, request: Request, actor: Current
            action="read partner delivery health", record_checked_by="partners")
 async def partner_health(request: Request, actor: CurrentActor) -> Response:
     """Each partner's Kafka consumer lag (per consumer group) and each webhook's backlog and state."""
-    return _relay(await call_service(request, "partners", actor, "GET", "/partners-health"))
+    return relay_response(await call_service(request, "partners", actor, "GET", "/partners-health"))
 
 
 @operation(router, "/subscriptions", roles=READERS, scope=Scope.PARTNER, action="read subscriptions")
@@ -125,7 +125,7 @@ async def get_subscription(subscription_id: PathId, actor: CurrentActor, pool: R
            action="read a webhook secret", record_checked_by="partners")
 async def webhook_secret(subscription_id: PathId, request: Request, actor: CurrentActor) -> Response:
     """The Standard Webhooks secret (``whsec_…``) that signs this HTTP subscription's deliveries."""
-    return _relay(await call_service(request, "partners", actor, "GET",
+    return relay_response(await call_service(request, "partners", actor, "GET",
                                      f"/subscriptions/{quote(subscription_id, safe='')}/secret"))
 
 
@@ -136,7 +136,7 @@ async def deliveries(subscription_id: PathId, request: Request, actor: CurrentAc
                      limit: Limit = 100) -> Response:
     """The webhook delivery log: every attempt with the event, its position, the sink's status or the error,
     and the latency."""
-    return _relay(await call_service(request, "partners", actor, "GET",
+    return relay_response(await call_service(request, "partners", actor, "GET",
                                      f"/subscriptions/{quote(subscription_id, safe='')}/deliveries",
                                      params={"after": str(after), "limit": str(limit)}))
 
@@ -156,7 +156,3 @@ async def schema(type_name: str) -> dict[str, Any]:
         raise NotFound(f"no outward event type {type_name[:80]}; GET /v1/schemas lists them")
     return kind.json_schema()
 
-
-def _relay(upstream: Any) -> Response:
-    return Response(upstream.content, status_code=upstream.status_code,
-                    media_type=upstream.headers.get("content-type", "application/json"))

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from services.gateway.api.access import Scope, operation
 from services.gateway.api.deps import PathId
 from services.gateway.auth import CurrentActor
-from services.gateway.commands import call_service
+from services.gateway.commands import call_service, relay_response
 from services.pure.errors import Forbidden
 from services.pure.identity import Role
 
@@ -28,7 +28,5 @@ async def personal_data(member_id: PathId, request: Request, actor: CurrentActor
     was erased (their key is destroyed)."""
     if actor.role is Role.MEMBER and actor.subject != member_id:
         raise Forbidden("a member reads only their own personal data")
-    upstream = await call_service(request, "membership", actor, "GET",
-                                  f"/members/{quote(member_id, safe='')}/personal-data")
-    return Response(upstream.content, status_code=upstream.status_code,
-                    media_type=upstream.headers.get("content-type", "application/json"))
+    return relay_response(await call_service(request, "membership", actor, "GET",
+                                             f"/members/{quote(member_id, safe='')}/personal-data"))
