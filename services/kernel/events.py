@@ -148,6 +148,11 @@ class Envelope:
         }
         if self.position is not None:
             ext["position"] = str(self.position)
+        if self.recorded_at is not None:
+            # When the store took it (the recorded-time axis; "time" is when it happened).
+            ext["recordedat"] = self.recorded_at.astimezone(UTC).isoformat()
+        if self.prev_hash is not None:
+            ext["prevhash"] = self.prev_hash.hex()
         if self.causation_id:
             ext["causationid"] = self.causation_id
         return ext
@@ -181,9 +186,10 @@ class Envelope:
             correlation_id=h["ce_correlationid"],
             causation_id=h.get("ce_causationid"),
             data=value,
-            prev_hash=None,
+            prev_hash=bytes.fromhex(h["ce_prevhash"]) if "ce_prevhash" in h else None,
             hash=bytes.fromhex(h["ce_chainhash"]),
             position=int(h["ce_position"]) if "ce_position" in h else None,
+            recorded_at=datetime.fromisoformat(h["ce_recordedat"]) if "ce_recordedat" in h else None,
         )
 
 
