@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import asyncpg
@@ -21,6 +22,7 @@ from services.investment.policy import investment_policy_on
 from services.kernel.handling import execute, fold
 from services.kernel.locks import KeyedLocks
 from services.kernel.store import AppendResult, CommandMeta, EventStore
+from services.pure.dates import effective_on, noted, recording_reason
 
 Store = EventStore[Any]
 
@@ -53,6 +55,23 @@ async def earlier_lead(store: Store, key: str) -> str | None:
     return matching.index_lookup(fold(_evolve_index, matching.INITIAL_INDEX, events), key)
 
 
+def recorded(
+    cmd: Any, decide: Callable[[leads.Lead], list[LeadEvent] | Awaitable[list[LeadEvent]]]
+) -> Callable[[leads.Lead], Awaitable[list[LeadEvent]]]:
+    """``decide`` behind the one rule of the recording axis (services/pure/dates.py ``check_effective``): the
+    command's effective dates against the day it is recorded, by the policy in force on that day; the
+    backdating reason is recorded on every event it decides."""
+
+    async def run(state: leads.Lead) -> list[LeadEvent]:
+        policy = investment_policy_on(cmd.today)
+        reason = recording_reason(cmd, limit_days=policy.backdating_limit_days,
+                                  archive_before=policy.records_kept_from)
+        decided = decide(state)
+        return noted(await decided if inspect.isawaitable(decided) else decided, reason)
+
+    return run
+
+
 async def register_lead(store: Store, cmd: RegisterLead, meta: CommandMeta) -> AppendResult:
     """First referral wins: registrations of one investor + project are serialised, so exactly one is first."""
     key = matching.match_key(cmd.investor, cmd.project)
@@ -62,14 +81,14 @@ async def register_lead(store: Store, cmd: RegisterLead, meta: CommandMeta) -> A
 
     async with _registrations.hold(key):
         return await execute(store, stream_id=cmd.lead_id, stream_type="lead", evolve=_evolve_lead,
-                             initial=leads.INITIAL, decide=decide, meta=meta)
+                             initial=leads.INITIAL, decide=recorded(cmd, decide), meta=meta)
 
 
 async def lead_step(store: Store, cmd: LeadStep, meta: CommandMeta) -> AppendResult:
     """Any later step on a lead, with the investment policy in force on the command's day."""
 
     def decide(state: leads.Lead) -> list[LeadEvent]:
-        return leads.decide(state, cmd, policy=investment_policy_on(cmd.today))
+        return leads.decide(state, cmd, policy=investment_policy_on(effective_on(cmd)))
 
     return await execute(store, stream_id=cmd.lead_id, stream_type="lead", evolve=_evolve_lead,
-                         initial=leads.INITIAL, decide=decide, meta=meta)
+                         initial=leads.INITIAL, decide=recorded(cmd, decide), meta=meta)

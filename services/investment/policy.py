@@ -54,6 +54,13 @@ class InvestmentPolicy:
     #: B8 (local practice): a reward is claimed within 1 year of completion — the claim is accepted up
     #: to and including the same calendar day 12 months later (29 Feb → 28 Feb).
     claim_window_months: int = 12
+    # --- Two time axes: the day a fact took effect and the day it is recorded (docs/decisions/effective-dates.md) ---
+    #: A fact may be recorded at most this many days after the day it took effect, with a reason (a year
+    #: and a day, as membership and secondment). The rule reads the policy in force on the recording day.
+    backdating_limit_days: int = 366
+    #: The county's first day of records in Golden Bridge: leads dated before it are taken over from the
+    #: paper register and need neither a reason nor the limit.
+    records_kept_from: date = date(2026, 12, 1)
 
     def __post_init__(self) -> None:
         tiers = self.reward_tiers

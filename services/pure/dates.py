@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any, TypeVar
 
 from services.pure.errors import DomainError
 
@@ -60,3 +63,87 @@ def check_date(day: date, today: date, what: str, *, not_before: date | None = N
     not_future(day, today, what)
     if not_before is not None and day < not_before:
         raise DomainError(f"{what} {day} is before {earlier} on {not_before}; check the date")
+
+
+def days_late(day: date, today: date) -> int:
+    """How many days after the fact's own day it is being recorded (0 on the day itself)."""
+    return (today - day).days
+
+
+def check_effective(
+    day: date, today: date, what: str, *, limit_days: int, reason: str | None, archive_before: date | None = None
+) -> str | None:
+    """The one rule for a command's effective date against the day it is recorded (two time axes).
+
+    A fact is dated on the day it took effect, which may be before the day it is entered (``today``):
+    - never in the future;
+    - a fact dated before ``archive_before`` (the county's first day of records in the system) is taken
+      over from the paper archive: neither the limit nor a reason applies to it;
+    - otherwise a backdated fact (day < today) needs a non-blank ``reason`` and may be at most
+      ``limit_days`` days old; the day ``limit_days`` back is still admitted, the day before it is not.
+
+    Returns the reason to record on the events (stripped), or None when the fact is dated today or was
+    taken over without one.
+    """
+    not_future(day, today, what)
+    clean = (reason or "").strip() or None
+    if day == today:
+        return None
+    if archive_before is not None and day < archive_before:
+        return clean
+    late = days_late(day, today)
+    if late > limit_days:
+        raise DomainError(
+            f"{what} {day} is {late} days before today ({today}); facts may be recorded at most {limit_days} days "
+            f"after the day they took effect (backdating_limit_days) — check the date",
+            errors=[{"field": what, "message": f"more than {limit_days} days in the past"}],
+        )
+    if clean is None:
+        raise DomainError(
+            f"{what} {day} is before today ({today}): a fact recorded after the day it took effect needs a "
+            "backdating_reason saying why it is entered late",
+            errors=[{"field": "backdating_reason", "message": f"required when {what} is before today"}],
+        )
+    return clean
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordedLate:
+    """What every event carries of the recording axis: why its fact was entered after the day it took effect.
+
+    None when the fact was recorded on its day (or taken over from the archive without one). The time it
+    was recorded is the store's (``recorded_at``), never copied into the event."""
+
+    backdating_reason: str | None = None
+
+
+E = TypeVar("E")
+
+
+def effective_on(command: Any) -> date:
+    """The day a command's fact took effect: its first effective date (``effective_dates``), else today."""
+    names: tuple[str, ...] = getattr(type(command), "effective_dates", ())
+    day: date | None = getattr(command, names[0]) if names else None
+    today: date = command.today
+    return day or today
+
+
+def recording_reason(command: Any, *, limit_days: int, archive_before: date | None) -> str | None:
+    """``check_effective`` on each effective date a command declares (an omitted optional one is today);
+    the backdating reason to record on its events, or None."""
+    reason: str | None = getattr(command, "backdating_reason", None)
+    recorded: str | None = None
+    for name in getattr(type(command), "effective_dates", ()):
+        day: date | None = getattr(command, name)
+        if day is not None:
+            recorded = check_effective(day, command.today, name, limit_days=limit_days, reason=reason,
+                                       archive_before=archive_before) or recorded
+    return recorded
+
+
+def noted(events: Sequence[E], reason: str | None) -> list[E]:
+    """The events with the backdating reason recorded on each (the events of one command share its reason)."""
+    if reason is None:
+        return list(events)
+    return [replace(e, backdating_reason=reason) if isinstance(e, RecordedLate) else e
+            for e in events]

@@ -8,7 +8,8 @@ the record's own stream, and go to the pure domain as typed keyword arguments.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Any, TypeVar, cast
 
@@ -17,6 +18,7 @@ import asyncpg
 from services.kernel.handling import execute, state_of
 from services.kernel.locks import KeyedLocks
 from services.kernel.store import AppendResult, CommandMeta, EventStore
+from services.pure.dates import effective_on, noted, recording_reason
 from services.secondment.contract.commands import (
     ChangePost,
     DecideEarlyEnd,
@@ -108,7 +110,7 @@ async def unit_command(store: Store, cmd: UnitCommand, meta: CommandMeta) -> App
         return units.decide(state, cmd)
 
     return await execute(store, stream_id=cmd.unit_id, stream_type="unit", evolve=_evolve_unit,
-                         initial=units.INITIAL, decide=decide, meta=meta)
+                         initial=units.INITIAL, decide=recorded(cmd, decide), meta=meta)
 
 
 async def register_cadre(store: Store, cmd: RegisterCadre, meta: CommandMeta) -> AppendResult:
@@ -117,7 +119,7 @@ async def register_cadre(store: Store, cmd: RegisterCadre, meta: CommandMeta) ->
     async def decide(state: cadres.Cadre) -> list[CadreEvent]:
         return cadres.decide(state, cmd, unit=await unit_state(store, cmd.unit_id))
 
-    return await _on_cadre(store, cmd.cadre_id, decide, meta)
+    return await _on_cadre(store, cmd.cadre_id, recorded(cmd, decide), meta)
 
 
 async def change_post(store: Store, cmd: ChangePost, meta: CommandMeta) -> AppendResult:
@@ -127,7 +129,7 @@ async def change_post(store: Store, cmd: ChangePost, meta: CommandMeta) -> Appen
         away = any(s.stage in AWAY_STAGES for s in await secondments_of(store, cmd.cadre_id))
         return cadres.decide(state, cmd, away=away)
 
-    return await _on_cadre(store, cmd.cadre_id, decide, meta)
+    return await _on_cadre(store, cmd.cadre_id, recorded(cmd, decide), meta)
 
 
 async def nominate_cadre(store: Store, cmd: NominateCadre, meta: CommandMeta) -> AppendResult:
@@ -138,11 +140,11 @@ async def nominate_cadre(store: Store, cmd: NominateCadre, meta: CommandMeta) ->
         cadre = await cadre_state(store, cmd.cadre_id)
         open_id = next(
             (s.secondment_id for s in await secondments_of(store, cmd.cadre_id) if s.stage in OPEN_STAGES), None)
-        return secondments.decide(state, cmd, policy=secondment_policy_on(cmd.today), cadre=cadre,
+        return secondments.decide(state, cmd, policy=secondment_policy_on(effective_on(cmd)), cadre=cadre,
                                   open_secondment_id=open_id)
 
     async with _nominations.hold(cmd.cadre_id):
-        return await _on_secondment(store, cmd.secondment_id, decide, meta)
+        return await _on_secondment(store, cmd.secondment_id, recorded(cmd, decide), meta)
 
 
 async def start_secondment(store: Store, cmd: StartSecondment, meta: CommandMeta) -> AppendResult:
@@ -151,18 +153,35 @@ async def start_secondment(store: Store, cmd: StartSecondment, meta: CommandMeta
     async def decide(state: secondments.Secondment) -> list[SecondmentEvent]:
         # No secondment, no cadre to read: the domain answers "no secondment" before it looks at the cadre.
         cadre = await cadre_state(store, state.cadre_id) if state.exists else cadres.INITIAL
-        return secondments.decide(state, cmd, policy=secondment_policy_on(cmd.today), cadre=cadre)
+        return secondments.decide(state, cmd, policy=secondment_policy_on(effective_on(cmd)), cadre=cadre)
 
-    return await _on_secondment(store, cmd.secondment_id, decide, meta)
+    return await _on_secondment(store, cmd.secondment_id, recorded(cmd, decide), meta)
 
 
 async def secondment_step(store: Store, cmd: SecondmentStep, meta: CommandMeta) -> AppendResult:
     """Any other step on a secondment, with the policy in force on the command's day."""
 
     def decide(state: secondments.Secondment) -> list[SecondmentEvent]:
-        return secondments.decide(state, cmd, policy=secondment_policy_on(cmd.today))
+        return secondments.decide(state, cmd, policy=secondment_policy_on(effective_on(cmd)))
 
-    return await _on_secondment(store, cmd.secondment_id, decide, meta)
+    return await _on_secondment(store, cmd.secondment_id, recorded(cmd, decide), meta)
+
+
+def recorded(
+    cmd: Any, decide: Callable[[S], Sequence[E] | Awaitable[Sequence[E]]]
+) -> Callable[[S], Awaitable[list[E]]]:
+    """``decide`` behind the one rule of the recording axis (services/pure/dates.py ``check_effective``): the
+    command's effective dates against the day it is recorded, by the policy in force on that day; the
+    backdating reason is recorded on every event it decides."""
+
+    async def run(state: S) -> list[E]:
+        policy = secondment_policy_on(cmd.today)
+        reason = recording_reason(cmd, limit_days=policy.backdating_limit_days,
+                                  archive_before=policy.records_kept_from)
+        decided = decide(state)
+        return noted(await decided if inspect.isawaitable(decided) else decided, reason)
+
+    return run
 
 
 async def _on_cadre(

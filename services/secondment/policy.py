@@ -35,6 +35,16 @@ class SecondmentPolicy:
     commendation_capital_threshold_yuan: Decimal = Decimal(1_000_000)
     #: B7: extension needs approval; no limit found — a setting: total months over all extensions.
     max_extension_months: int = 12
+    # --- Two time axes: the day a fact took effect and the day it is recorded (docs/decisions/effective-dates.md) ---
+    #: A fact may be recorded at most this many days after the day it took effect, with a reason. 366: a
+    #: year and a day — the longest cycle of the county's own reporting (the yearly home report, appraisal
+    #: and dues disclosure), so anything a branch has not written up within it is a typo in the year or an
+    #: archive entry, not a late record. The rule reads the policy in force on the recording day.
+    backdating_limit_days: int = 366
+    #: The county's first day of records in Golden Bridge. Facts dated before it are taken over from the
+    #: paper archive (台賬) — a development case or a secondment taken over mid-way reaches years back — and
+    #: need neither a reason nor the limit; facts from it on that are entered late need both.
+    records_kept_from: date = date(2026, 12, 1)
 
     def required_out(self, headcount: int) -> int:
         """Staff that must be out: ceil(headcount × percent / 100), computed exactly (no floats)."""

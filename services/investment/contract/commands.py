@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import ClassVar
 
 from services.investment.contract.events import LeadKind, LeadStage, RegistrantKind
 from services.pure.identity import Actor
@@ -20,6 +21,8 @@ class RegisterLead:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("registered_on",)
     lead_id: str
     registrant_kind: RegistrantKind
     registrant_id: str
@@ -35,6 +38,8 @@ class RegisterLead:
     registered_on: date
     homecoming: bool = False
     investor_party_id: str | None = None
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,10 +48,14 @@ class AdvanceLead:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("advanced_on",)
     lead_id: str
     to_stage: LeadStage
     advanced_on: date
     note: str = ""
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,10 +64,14 @@ class RecordFundsArrived:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("arrived_on",)
     lead_id: str
     amount: Decimal
     arrived_on: date
     reference: str
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,9 +80,13 @@ class ConfirmLanded:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("completed_on",)
     lead_id: str
     completed_on: date
     actual_fixed_investment: Decimal
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,9 +95,13 @@ class DropLead:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("dropped_on",)
     lead_id: str
     dropped_on: date
     reason: str
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,9 +110,13 @@ class ClaimReward:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("claimed_on",)
     lead_id: str
     claimant_id: str
     claimed_on: date
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 LeadCommand = RegisterLead | AdvanceLead | RecordFundsArrived | ConfirmLanded | DropLead | ClaimReward

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from services.kernel.events import EventRegistry
+from services.pure.dates import RecordedLate
 
 
 class RegistrantKind(StrEnum):
@@ -50,7 +51,7 @@ class LeadStage(StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True)
-class LeadRegistered:
+class LeadRegistered(RecordedLate):
     """The first registration of an investor + project: its registrant is the first referrer (第一引薦人)."""
 
     lead_id: str
@@ -74,7 +75,7 @@ class LeadRegistered:
 
 
 @dataclass(frozen=True, kw_only=True)
-class LeadDuplicateRecorded:
+class LeadDuplicateRecorded(RecordedLate):
     """A later registration of the same investor + project: kept for the record, credited to the earlier lead."""
 
     lead_id: str
@@ -91,7 +92,7 @@ class LeadDuplicateRecorded:
 
 
 @dataclass(frozen=True, kw_only=True)
-class LeadAdvanced:
+class LeadAdvanced(RecordedLate):
     lead_id: str
     from_stage: LeadStage
     to_stage: LeadStage
@@ -101,7 +102,7 @@ class LeadAdvanced:
 
 
 @dataclass(frozen=True, kw_only=True)
-class FundsArrived:
+class FundsArrived(RecordedLate):
     """One instalment of funds arrived; the first one moves a signed lead to ``funds_arriving``."""
 
     lead_id: str
@@ -117,7 +118,7 @@ class FundsArrived:
 
 
 @dataclass(frozen=True, kw_only=True)
-class LeadLanded:
+class LeadLanded(RecordedLate):
     """The project was confirmed completed: the actual fixed investment is the base of any reward."""
 
     lead_id: str
@@ -135,7 +136,7 @@ class LeadLanded:
 
 
 @dataclass(frozen=True, kw_only=True)
-class LeadDropped:
+class LeadDropped(RecordedLate):
     lead_id: str
     match_key: str
     from_stage: LeadStage
@@ -157,7 +158,7 @@ class RewardLine:
 
 
 @dataclass(frozen=True, kw_only=True)
-class RewardClaimed:
+class RewardClaimed(RecordedLate):
     """The first referrer's reward, with the computation: base × per-mille rate, tier by tier (marginal)."""
 
     lead_id: str

@@ -36,6 +36,7 @@ from services.membership.contract.events.common import BuildMode, FoundingBasis
 from services.membership.domain import committees
 from services.membership.domain.rules import require_roles
 from services.membership.policy.organisation import OrganisationPolicy, organisation_policy_on
+from services.pure.dates import effective_on
 from services.pure.due import DueItem
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
@@ -118,7 +119,7 @@ def decide(
     """Context: ``home_org_kind`` (EstablishBranch), ``parent`` (EstablishOrganisation: the parent's state),
     ``full_member_ids``/``full_members``/``members`` (elections: the organisation's roster); ``policy``: the one in
     force on the command's day unless given."""
-    policy = policy or organisation_policy_on(command.today)
+    policy = policy or organisation_policy_on(effective_on(command))
     match command:
         case EstablishBranch():
             return [_establish_branch(state, command, home_org_kind, policy)]

@@ -66,7 +66,7 @@ from services.membership.domain.development_state import (
 )
 from services.membership.domain.personal import Protected
 from services.membership.policy.development import DevelopmentPolicy, development_policy_on
-from services.pure.dates import add_months
+from services.pure.dates import add_months, effective_on
 from services.pure.due import DueItem
 from services.pure.text import needed
 
@@ -95,7 +95,7 @@ def decide(
 
     ``policy``: the one in force on the command's day unless given.
     """
-    policy = policy or development_policy_on(command.today)
+    policy = policy or development_policy_on(effective_on(command))
     name = type(command).__name__
     match command:
         case SubmitApplication():

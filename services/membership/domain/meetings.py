@@ -14,6 +14,7 @@ from services.membership.contract.commands.meetings import RecordMeeting
 from services.membership.contract.events.meetings import MeetingKind, MeetingRecorded
 from services.membership.domain.branches import Organisation
 from services.membership.policy.organisation import OrganisationPolicy, organisation_policy_on
+from services.pure.dates import effective_on
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound
 from services.pure.identity import Actor, Role
 
@@ -50,7 +51,7 @@ def decide(
     """Context from the roster: the organisation's state; its formal members (``probationary_ids`` among them
     attend without a vote); the activity-certificate holders attached to it (attend, never vote). ``policy``: the one
     in force on the command's day unless given."""
-    policy = policy or organisation_policy_on(command.today)
+    policy = policy or organisation_policy_on(effective_on(command))
     match command:
         case RecordMeeting():
             return [_record(state, command, organisation, formal_member_ids, certificate_holder_ids,

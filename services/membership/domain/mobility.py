@@ -51,7 +51,7 @@ from services.membership.domain.member_state import (
 from services.membership.domain.personal import Protected, birth_date_of
 from services.membership.domain.rules import require_org_scope
 from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY, MobilityPolicy, mobility_policy_on
-from services.pure.dates import add_months, check_date, latest
+from services.pure.dates import add_months, check_date, effective_on, latest
 from services.pure.due import DueItem
 from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
 from services.pure.identity import Actor
@@ -76,7 +76,7 @@ def decide(
     (this one included) going out to the certificate's destination, for the cluster rule; None skips it.
     ``personal``: the person's data sealed by the handler (RegisterOutflow, RegisterInflow).
     ``policy``: the one in force on the command's day unless given."""
-    policy = policy or mobility_policy_on(command.today)
+    policy = policy or mobility_policy_on(effective_on(command))
     match command:
         case RegisterOutflow():
             return [_register_outflow(state, command, policy, needed(personal, "personal", "RegisterOutflow"))]

@@ -41,7 +41,7 @@ from services.membership.domain.member_state import (
 )
 from services.membership.domain.rules import require_org_scope
 from services.membership.policy.mobility import MobilityPolicy, mobility_policy_on
-from services.pure.dates import add_months, check_date, latest
+from services.pure.dates import add_months, check_date, effective_on, latest
 from services.pure.due import DueItem
 from services.pure.errors import DomainError, StateConflict
 
@@ -60,7 +60,7 @@ def decide(
     """``months_without_dues_or_life``: consecutive months without organisational life or dues (from the
     dues and meetings records), needed only for RemoveAsLapsed on that ground. ``policy``: the one in force on the
     command's day unless given."""
-    policy = policy or mobility_policy_on(command.today)
+    policy = policy or mobility_policy_on(effective_on(command))
     match command:
         case SuspendMembership():
             return [_suspend(state, command, policy)]

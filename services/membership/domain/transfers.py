@@ -49,7 +49,7 @@ from services.membership.domain.member_state import (
     self_or_scope,
 )
 from services.membership.policy.mobility import MobilityPolicy, mobility_policy_on
-from services.pure.dates import add_months, check_date, latest
+from services.pure.dates import add_months, check_date, effective_on, latest
 from services.pure.due import DueItem
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
@@ -72,8 +72,9 @@ def decide(
     receiving_org: Organisation | None = None,
 ) -> list[TransferEvent]:
     """``receiving_org``: the state of the receiving organisation (RequestTransfer to an organisation here).
-    ``policy``: the one in force on the command's day unless given."""
-    policy = policy or mobility_policy_on(command.today)
+    ``policy``: the one in force on the day the command's fact took effect (a letter's issue day decides its
+    validity, whenever it is entered) unless given."""
+    policy = policy or mobility_policy_on(effective_on(command))
     match command:
         case RequestTransfer():
             return [_request(state, command, receiving_org)]
@@ -226,7 +227,8 @@ def _request(state: Member, cmd: RequestTransfer, receiving_org: Organisation | 
     if to_org_id == state.formal_org_id:
         raise DomainError(f"{to_org_id} is already the member's formal organisation")
     return TransferRequested(
-        member_id=state.member_id, transfer_id=not_blank(cmd.transfer_id, "transfer_id"), requested_on=cmd.today,
+        member_id=state.member_id, transfer_id=not_blank(cmd.transfer_id, "transfer_id"),
+        requested_on=effective_on(cmd),
         from_org_id=state.formal_org_id, to_org_id=to_org_id, to_external=cmd.to_external,
         reason=not_blank(cmd.reason, "reason"), actor=cmd.actor.label,
     )

@@ -32,6 +32,7 @@ from services.membership.domain.person import Person
 from services.membership.handlers.personal import protect
 from services.membership.handlers.records import Store, on_person, organisation
 from services.membership.policy.development import development_policy_on
+from services.pure.dates import effective_on
 from services.pure.identity import Role
 
 #: Steps of a case whose rules need no facts about other records.
@@ -54,14 +55,15 @@ async def submit_application(store: Store, cmd: SubmitApplication, meta: Command
     async def decide(person: Person) -> list[DevelopmentEvent]:
         personal = await protect(store, cmd.person_id, contact=cmd.contact, national_id=cmd.national_id)
         masked = replace(cmd, national_id=personal.national_id_masked, contact=personal.contact_masked)
-        return development.decide(person.case, masked, personal=personal, policy=development_policy_on(cmd.today))
+        return development.decide(person.case, masked, personal=personal,
+                                  policy=development_policy_on(effective_on(cmd)))
 
-    return await on_person(store, cmd.person_id, meta, decide)
+    return await on_person(store, cmd, cmd.person_id, meta, decide)
 
 
 async def case_step(store: Store, cmd: CaseStep, meta: CommandMeta) -> AppendResult:
-    return await on_person(store, cmd.person_id, meta, lambda person: development.decide(
-        person.case, cmd, policy=development_policy_on(cmd.today)))
+    return await on_person(store, cmd, cmd.person_id, meta, lambda person: development.decide(
+        person.case, cmd, policy=development_policy_on(effective_on(cmd))))
 
 
 async def name_members(store: Store, cmd: NamingStep, meta: CommandMeta) -> AppendResult:
@@ -69,16 +71,17 @@ async def name_members(store: Store, cmd: NamingStep, meta: CommandMeta) -> Appe
 
     async def decide(person: Person) -> list[DevelopmentEvent]:
         full = await directory.full_member_ids(store.pool, person.case.org_id)
-        return development.decide(person.case, cmd, full_member_ids=full, policy=development_policy_on(cmd.today))
+        return development.decide(person.case, cmd, full_member_ids=full,
+                                  policy=development_policy_on(effective_on(cmd)))
 
-    return await on_person(store, cmd.person_id, meta, decide)
+    return await on_person(store, cmd, cmd.person_id, meta, decide)
 
 
 async def approve(store: Store, cmd: ApprovalStep, meta: CommandMeta) -> AppendResult:
     """Approval authority sits with the county committee and the township (base) committees."""
     authority = cmd.actor.role in (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
-    return await on_person(store, cmd.person_id, meta, lambda person: development.decide(
-        person.case, cmd, approver_has_authority=authority, policy=development_policy_on(cmd.today)))
+    return await on_person(store, cmd, cmd.person_id, meta, lambda person: development.decide(
+        person.case, cmd, approver_has_authority=authority, policy=development_policy_on(effective_on(cmd))))
 
 
 async def hold_vote(store: Store, cmd: VoteStep, meta: CommandMeta) -> AppendResult:
@@ -89,6 +92,6 @@ async def hold_vote(store: Store, cmd: VoteStep, meta: CommandMeta) -> AppendRes
         org = await organisation(store, person.case.org_id)
         return development.decide(person.case, cmd, entitled_full_members=len(full),
                                   org_is_temporary=org.exists and not branches.may_admit(org),
-                                  policy=development_policy_on(cmd.today))
+                                  policy=development_policy_on(effective_on(cmd)))
 
-    return await on_person(store, cmd.person_id, meta, decide)
+    return await on_person(store, cmd, cmd.person_id, meta, decide)

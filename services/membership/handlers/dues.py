@@ -25,7 +25,7 @@ from services.membership.contract.events.dues import DuesAccountEvent, DuesPaid,
 from services.membership.domain import dues, dues_ledger, dues_policy, person
 from services.membership.domain.dues import DuesAccount
 from services.membership.domain.dues_policy import DuesPolicy
-from services.membership.handlers.records import Store, member_stream, organisation
+from services.membership.handlers.records import Store, member_stream, organisation, recorded
 
 _evolve_dues = cast(Callable[[DuesAccount, Any], DuesAccount], dues.evolve)
 _evolve_dues_policy = cast(Callable[[DuesPolicy, Any], DuesPolicy], dues_policy.evolve)
@@ -53,17 +53,17 @@ async def dues_account(store: Store, member_id: str) -> DuesAccount:
 
 
 async def _on_account(
-    store: Store, member_id: str, meta: CommandMeta, decide: Callable[[DuesAccount], Any]
+    store: Store, cmd: Any, member_id: str, meta: CommandMeta, decide: Callable[[DuesAccount], Any]
 ) -> AppendResult:
     return await execute(store, stream_id=dues.stream_id(member_id), stream_type="dues", evolve=_evolve_dues,
-                         initial=dues.INITIAL, decide=decide, meta=meta)
+                         initial=dues.INITIAL, decide=recorded(cmd, decide), meta=meta)
 
 
 async def dues_step(store: Store, cmd: DuesStep, meta: CommandMeta) -> AppendResult:
     async def decide(account: DuesAccount) -> list[DuesAccountEvent]:
         return dues.decide(account, cmd, policy=await dues_policy_state(store))
 
-    return await _on_account(store, cmd.member_id, meta, decide)
+    return await _on_account(store, cmd, cmd.member_id, meta, decide)
 
 
 async def assess_month(
@@ -75,7 +75,7 @@ async def assess_month(
     async def decide(account: DuesAccount) -> list[DuesAccountEvent]:
         return dues.decide(account, cmd, policy=policy if policy is not None else await dues_policy_state(store))
 
-    return await _on_account(store, cmd.member_id, meta, decide)
+    return await _on_account(store, cmd, cmd.member_id, meta, decide)
 
 
 async def approve_relief(store: Store, cmd: ApproveReduction | ApproveExemption, meta: CommandMeta) -> AppendResult:
@@ -87,7 +87,7 @@ async def approve_relief(store: Store, cmd: ApproveReduction | ApproveExemption,
         return dues.decide(account, cmd, policy=await dues_policy_state(store),
                            next_higher_org_id=branch.parent_id or branch.home_org_id or None)
 
-    return await _on_account(store, cmd.member_id, meta, decide)
+    return await _on_account(store, cmd, cmd.member_id, meta, decide)
 
 
 async def record_payment(store: Store, cmd: RecordPayment, meta: CommandMeta) -> AppendResult:
@@ -97,7 +97,7 @@ async def record_payment(store: Store, cmd: RecordPayment, meta: CommandMeta) ->
         return dues.decide(account, cmd, policy=await dues_policy_state(store),
                            certificate_host_org_id=await directory.certificate_host_of(store.pool, cmd.member_id))
 
-    return await _on_account(store, cmd.member_id, meta, decide)
+    return await _on_account(store, cmd, cmd.member_id, meta, decide)
 
 
 async def remit_upward(store: Store, cmd: RemitUpward, meta: CommandMeta) -> AppendResult:
@@ -122,5 +122,5 @@ async def remit_upward(store: Store, cmd: RemitUpward, meta: CommandMeta) -> App
 
     return await execute(
         store, stream_id=dues_ledger.ledger_stream_id(cmd.org_id), stream_type="dues-ledger", evolve=_evolve_ledger,
-        initial=dues_ledger.LEDGER_INITIAL, decide=decide, meta=meta,
+        initial=dues_ledger.LEDGER_INITIAL, decide=recorded(cmd, decide), meta=meta,
     )

@@ -24,6 +24,7 @@ from services.membership.handlers.personal import protect
 from services.membership.handlers.records import Store, on_person, organisation
 from services.membership.policy.mobility import mobility_policy_on
 from services.membership.vault import vault
+from services.pure.dates import effective_on
 from services.pure.errors import AlreadyExists
 
 #: Standing steps whose rules need no facts about other records.
@@ -46,7 +47,7 @@ async def register_member(store: Store, cmd: RegisterMember, meta: CommandMeta) 
         return members.register(person.member, masked, formal_org=await organisation(store, cmd.formal_org_id),
                                 has_development_case=person.case.exists, personal=personal)
 
-    return await on_person(store, cmd.member_id, meta, decide)
+    return await on_person(store, cmd, cmd.member_id, meta, decide)
 
 
 async def remove_as_lapsed(store: Store, cmd: RemoveAsLapsed, meta: CommandMeta) -> AppendResult:
@@ -56,11 +57,12 @@ async def remove_as_lapsed(store: Store, cmd: RemoveAsLapsed, meta: CommandMeta)
     async def decide(person: Person) -> list[StandingEvent]:
         months = await directory.months_without_life(store.pool, cmd.member_id, cmd.decided_on)
         return standing.decide(person.member, cmd, months_without_dues_or_life=months,
-                               policy=mobility_policy_on(cmd.today))
+                               policy=mobility_policy_on(effective_on(cmd)))
 
-    return await on_person(store, cmd.member_id, meta, decide)
+    return await on_person(store, cmd, cmd.member_id, meta, decide)
 
 
 async def change_standing(store: Store, cmd: StandingStep, meta: CommandMeta) -> AppendResult:
-    return await on_person(store, cmd.member_id, meta,
-                           lambda person: standing.decide(person.member, cmd, policy=mobility_policy_on(cmd.today)))
+    return await on_person(store, cmd, cmd.member_id, meta,
+                           lambda person: standing.decide(person.member, cmd,
+                                                          policy=mobility_policy_on(effective_on(cmd))))

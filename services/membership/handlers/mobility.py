@@ -23,6 +23,7 @@ from services.membership.handlers.personal import protect
 from services.membership.handlers.records import Store, on_person, organisation
 from services.membership.policy.mobility import mobility_policy_on
 from services.membership.vault import vault
+from services.pure.dates import effective_on
 
 #: Mobility steps whose rules need no facts about other records.
 MobilityStep = (
@@ -38,9 +39,9 @@ async def register_outflow(store: Store, cmd: RegisterOutflow, meta: CommandMeta
     async def decide(person: Person) -> list[MobilityEvent]:
         personal = await protect(store, cmd.member_id, contact=cmd.contact)
         return mobility.decide(person.member, replace(cmd, contact=personal.contact_masked), personal=personal,
-                               policy=mobility_policy_on(cmd.today))
+                               policy=mobility_policy_on(effective_on(cmd)))
 
-    return await on_person(store, cmd.member_id, meta, decide)
+    return await on_person(store, cmd, cmd.member_id, meta, decide)
 
 
 async def register_inflow(store: Store, cmd: RegisterInflow, meta: CommandMeta) -> AppendResult:
@@ -52,13 +53,14 @@ async def register_inflow(store: Store, cmd: RegisterInflow, meta: CommandMeta) 
         personal = await protect(store, cmd.member_id, contact=cmd.contact, national_id=cmd.national_id)
         masked = replace(cmd, national_id=personal.national_id_masked or "", contact=personal.contact_masked)
         events = mobility.decide(person.member, masked, host_org=await organisation(store, cmd.host_org_id),
-                                 personal=personal, policy=mobility_policy_on(cmd.today))
+                                 personal=personal, policy=mobility_policy_on(effective_on(cmd)))
         await vault(store.pool).note_national_id(cmd.national_id, cmd.member_id)
         return events
 
-    return await on_person(store, cmd.member_id, meta, decide)
+    return await on_person(store, cmd, cmd.member_id, meta, decide)
 
 
 async def mobility_step(store: Store, cmd: MobilityStep, meta: CommandMeta) -> AppendResult:
-    return await on_person(store, cmd.member_id, meta,
-                           lambda person: mobility.decide(person.member, cmd, policy=mobility_policy_on(cmd.today)))
+    return await on_person(store, cmd, cmd.member_id, meta,
+                           lambda person: mobility.decide(person.member, cmd,
+                                                          policy=mobility_policy_on(effective_on(cmd))))

@@ -22,8 +22,9 @@ from services.membership.contract.commands.meetings import RecordMeeting, Record
 from services.membership.contract.events.meetings import MeetingRecorded, TrainingRecorded
 from services.membership.domain import branches, meetings, training
 from services.membership.domain.branches import OrganisationEvent
-from services.membership.handlers.records import Store, branch_stream, evolve_branch, organisation
+from services.membership.handlers.records import Store, branch_stream, evolve_branch, organisation, recorded
 from services.membership.policy.organisation import organisation_policy_on
+from services.pure.dates import effective_on
 
 _evolve_meeting = cast(Callable[[meetings.Meeting, Any], meetings.Meeting], meetings.evolve)
 _evolve_training = cast(Callable[[training.Training, Any], training.Training], training.evolve)
@@ -33,10 +34,10 @@ OrganisationStep = LinkFriendlyCommittee | ApproveSecretary | PostponeElection |
 
 
 async def _on_organisation(
-    store: Store, org_id: str, meta: CommandMeta, decide: Callable[[branches.Organisation], Any]
+    store: Store, cmd: Any, org_id: str, meta: CommandMeta, decide: Callable[[branches.Organisation], Any]
 ) -> AppendResult:
     return await execute(store, stream_id=branch_stream(org_id), stream_type="branch", evolve=evolve_branch,
-                         initial=branches.INITIAL, decide=decide, meta=meta)
+                         initial=branches.INITIAL, decide=recorded(cmd, decide), meta=meta)
 
 
 async def establish_branch(store: Store, cmd: EstablishBranch, meta: CommandMeta) -> AppendResult:
@@ -45,9 +46,9 @@ async def establish_branch(store: Store, cmd: EstablishBranch, meta: CommandMeta
     async def decide(state: branches.Organisation) -> list[OrganisationEvent]:
         home = await organisation(store, cmd.home_org_id)
         return branches.decide(state, cmd, home_org_kind=home.kind if home.exists else None,
-                               policy=organisation_policy_on(cmd.today))
+                               policy=organisation_policy_on(effective_on(cmd)))
 
-    return await _on_organisation(store, cmd.branch_id, meta, decide)
+    return await _on_organisation(store, cmd, cmd.branch_id, meta, decide)
 
 
 async def establish_organisation(store: Store, cmd: EstablishOrganisation, meta: CommandMeta) -> AppendResult:
@@ -55,9 +56,9 @@ async def establish_organisation(store: Store, cmd: EstablishOrganisation, meta:
 
     async def decide(state: branches.Organisation) -> list[OrganisationEvent]:
         return branches.decide(state, cmd, parent=await organisation(store, cmd.parent_id),
-                               policy=organisation_policy_on(cmd.today))
+                               policy=organisation_policy_on(effective_on(cmd)))
 
-    return await _on_organisation(store, cmd.org_id, meta, decide)
+    return await _on_organisation(store, cmd, cmd.org_id, meta, decide)
 
 
 async def elect(store: Store, cmd: ElectCommittee | ElectSecretary, meta: CommandMeta) -> AppendResult:
@@ -67,14 +68,14 @@ async def elect(store: Store, cmd: ElectCommittee | ElectSecretary, meta: Comman
         full = await directory.full_member_ids(store.pool, cmd.org_id)
         roster = await directory.member_ids(store.pool, cmd.org_id)
         return branches.decide(state, cmd, full_member_ids=full, members=len(roster),
-                               policy=organisation_policy_on(cmd.today))
+                               policy=organisation_policy_on(effective_on(cmd)))
 
-    return await _on_organisation(store, cmd.org_id, meta, decide)
+    return await _on_organisation(store, cmd, cmd.org_id, meta, decide)
 
 
 async def organisation_step(store: Store, cmd: OrganisationStep, meta: CommandMeta) -> AppendResult:
-    return await _on_organisation(store, cmd.org_id, meta, lambda state: branches.decide(
-        state, cmd, policy=organisation_policy_on(cmd.today)))
+    return await _on_organisation(store, cmd, cmd.org_id, meta, lambda state: branches.decide(
+        state, cmd, policy=organisation_policy_on(effective_on(cmd))))
 
 
 async def record_meeting(store: Store, cmd: RecordMeeting, meta: CommandMeta) -> AppendResult:
@@ -87,11 +88,11 @@ async def record_meeting(store: Store, cmd: RecordMeeting, meta: CommandMeta) ->
             state, cmd, organisation=await organisation(store, cmd.org_id), formal_member_ids=roster,
             probationary_ids=roster - full,
             certificate_holder_ids=await directory.certificate_holders_at(store.pool, cmd.org_id),
-            policy=organisation_policy_on(cmd.today),
+            policy=organisation_policy_on(effective_on(cmd)),
         )
 
     return await execute(store, stream_id=cmd.meeting_id, stream_type="meeting", evolve=_evolve_meeting,
-                         initial=meetings.INITIAL, decide=decide, meta=meta)
+                         initial=meetings.INITIAL, decide=recorded(cmd, decide), meta=meta)
 
 
 async def record_training(store: Store, cmd: RecordTraining, meta: CommandMeta) -> AppendResult:
@@ -102,4 +103,4 @@ async def record_training(store: Store, cmd: RecordTraining, meta: CommandMeta) 
         return training.decide(state, cmd, member_org_ids=frozenset({formal} if formal else set()))
 
     return await execute(store, stream_id=f"training-{cmd.member_id}-{cmd.trained_on.year}", stream_type="training",
-                         evolve=_evolve_training, initial=training.INITIAL, decide=decide, meta=meta)
+                         evolve=_evolve_training, initial=training.INITIAL, decide=recorded(cmd, decide), meta=meta)

@@ -40,4 +40,4 @@ async def erase_personal_data(store: Store, cmd: ErasePersonalData, meta: Comman
     async def decide(person: Person) -> list[PersonalDataErased]:
         return erasure.erase(person, cmd, key_id=await vault(store.pool).key_id(cmd.member_id))
 
-    return await on_person(store, cmd.member_id, meta, decide)
+    return await on_person(store, cmd, cmd.member_id, meta, decide)

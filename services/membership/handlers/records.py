@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from services.kernel.handling import execute, state_of
 from services.kernel.store import AppendResult, CommandMeta, EventStore
 from services.membership.contract.events import MembershipEvent
 from services.membership.domain import branches, person
+from services.membership.policy import policy_on
+from services.pure.dates import noted, recording_reason
 
 Store = EventStore[MembershipEvent]
+S = TypeVar("S")
+E = TypeVar("E")
 
 #: The rules of one command on a person's state; an ``async def`` when it reads facts about other records.
 PersonDecision = Callable[[person.Person], Sequence[MembershipEvent] | Awaitable[Sequence[MembershipEvent]]]
@@ -36,8 +41,25 @@ async def organisation(store: Store, org_id: str | None) -> branches.Organisatio
     return state_of(await store.load(branch_stream(org_id)), evolve_branch, branches.INITIAL)
 
 
+def recorded(
+    cmd: Any, decide: Callable[[S], Sequence[E] | Awaitable[Sequence[E]]]
+) -> Callable[[S], Awaitable[list[E]]]:
+    """``decide`` behind the one rule of the recording axis: the command's effective dates are checked against
+    the day it is recorded (never in the future; backdated only with a reason and within the limit of the
+    policy in force on the recording day), and the reason is recorded on every event it decides."""
+
+    async def run(state: S) -> list[E]:
+        policy = policy_on(cmd.today)
+        reason = recording_reason(cmd, limit_days=policy.backdating_limit_days,
+                                  archive_before=policy.records_kept_from)
+        decided = decide(state)
+        return noted(await decided if inspect.isawaitable(decided) else decided, reason)
+
+    return run
+
+
 async def on_person(
-    store: Store, person_id: str, meta: CommandMeta, decide: PersonDecision
+    store: Store, cmd: Any, person_id: str, meta: CommandMeta, decide: PersonDecision
 ) -> AppendResult:
     """Run ``decide`` on a person's one stream: their development case and their membership.
 
@@ -46,5 +68,5 @@ async def on_person(
     """
     return await execute(
         store, stream_id=member_stream(person_id), stream_type="member", evolve=person.evolve,
-        initial=person.INITIAL, decide=decide, meta=meta,
+        initial=person.INITIAL, decide=recorded(cmd, decide), meta=meta,
     )

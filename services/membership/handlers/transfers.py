@@ -22,6 +22,7 @@ from services.membership.domain.transfers import TransferEvent
 from services.membership.handlers.dues import dues_account, dues_policy_state
 from services.membership.handlers.records import Store, on_person, organisation
 from services.membership.policy.mobility import mobility_policy_on
+from services.pure.dates import effective_on
 
 #: Transfer steps whose rules need no facts about other records.
 TransferStep = ReceiveTransfer | ReturnReceipt | ExpireLetter | CancelTransfer
@@ -32,9 +33,10 @@ async def request_transfer(store: Store, cmd: RequestTransfer, meta: CommandMeta
 
     async def decide(person: Person) -> list[TransferEvent]:
         receiving = await organisation(store, cmd.to_org_id) if cmd.to_org_id else None
-        return transfers.decide(person.member, cmd, receiving_org=receiving, policy=mobility_policy_on(cmd.today))
+        return transfers.decide(person.member, cmd, receiving_org=receiving,
+                                policy=mobility_policy_on(effective_on(cmd)))
 
-    return await on_person(store, cmd.member_id, meta, decide)
+    return await on_person(store, cmd, cmd.member_id, meta, decide)
 
 
 async def approve_transfer_out(store: Store, cmd: ApproveTransferOut, meta: CommandMeta) -> AppendResult:
@@ -45,7 +47,7 @@ async def approve_transfer_out(store: Store, cmd: ApproveTransferOut, meta: Comm
         letter = replace(cmd, dues_paid_up_to=paid) if paid else cmd
         return transfers.decide(person.member, letter, policy=mobility_policy_on(cmd.issued_on))
 
-    return await on_person(store, cmd.member_id, meta, decide)
+    return await on_person(store, cmd, cmd.member_id, meta, decide)
 
 
 async def reissue_letter(store: Store, cmd: ReissueLetter, meta: CommandMeta) -> AppendResult:
@@ -56,13 +58,14 @@ async def reissue_letter(store: Store, cmd: ReissueLetter, meta: CommandMeta) ->
         letter = replace(cmd, dues_paid_up_to=paid) if paid else cmd
         return transfers.decide(person.member, letter, policy=mobility_policy_on(cmd.issued_on))
 
-    return await on_person(store, cmd.member_id, meta, decide)
+    return await on_person(store, cmd, cmd.member_id, meta, decide)
 
 
 async def transfer_step(store: Store, cmd: TransferStep, meta: CommandMeta) -> AppendResult:
     """Receiving, the receipt, expiry and cancellation: the member's stream alone decides."""
-    return await on_person(store, cmd.member_id, meta,
-                           lambda person: transfers.decide(person.member, cmd, policy=mobility_policy_on(cmd.today)))
+    return await on_person(store, cmd, cmd.member_id, meta,
+                           lambda person: transfers.decide(person.member, cmd,
+                                                           policy=mobility_policy_on(effective_on(cmd))))
 
 
 async def _paid_up_to(store: Store, member_id: str, on: date) -> str | None:

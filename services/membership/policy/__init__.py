@@ -20,6 +20,16 @@ class MembershipPolicy:
     effective_from: date
     #: 黨章 art. 1: the minimum age of a Party member (checked when a member is registered directly).
     minimum_age: int = 18
+    # --- Two time axes: the day a fact took effect and the day it is recorded (docs/decisions/effective-dates.md) ---
+    #: A fact may be recorded at most this many days after the day it took effect, with a reason. 366: a
+    #: year and a day — the longest cycle of the county's own reporting (the yearly home report, appraisal
+    #: and dues disclosure), so anything a branch has not written up within it is a typo in the year or an
+    #: archive entry, not a late record. The rule reads the policy in force on the recording day.
+    backdating_limit_days: int = 366
+    #: The county's first day of records in Golden Bridge. Facts dated before it are taken over from the
+    #: paper archive (台賬) — a development case or a secondment taken over mid-way reaches years back — and
+    #: need neither a reason nor the limit; facts from it on that are entered late need both.
+    records_kept_from: date = date(2026, 12, 1)
 
 
 DEFAULT_POLICIES: tuple[MembershipPolicy, ...] = (

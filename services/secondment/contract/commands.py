@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import ClassVar
 
 from services.pure.identity import Actor
 from services.secondment.contract.events import ContributionKind, EndOutcome, Placement, Route, UnitKind
@@ -23,12 +24,16 @@ class RegisterUnit:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("effective_from",)
     unit_id: str
     township_id: str
     name: str
     kind: UnitKind
     headcount: int
     effective_from: date
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,10 +42,14 @@ class ChangeHeadcount:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("effective_from",)
     unit_id: str
     headcount: int
     effective_from: date
     reason: str
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 UnitCommand = RegisterUnit | ChangeHeadcount
@@ -54,6 +63,8 @@ class RegisterCadre:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("registered_on",)
     cadre_id: str
     name: str
     unit_id: str
@@ -63,6 +74,8 @@ class RegisterCadre:
     administrative_relation_org_id: str
     party_relation_org_id: str
     registered_on: date
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,11 +84,15 @@ class ChangePost:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("changed_on",)
     cadre_id: str
     post: str
     rank: str
     pay_grade: str
     changed_on: date
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 CadreCommand = RegisterCadre | ChangePost
@@ -89,11 +106,15 @@ class NominateCadre:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("nominated_on",)
     secondment_id: str
     cadre_id: str
     route: Route
     placement: Placement
     nominated_on: date
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,10 +123,14 @@ class DecideNomination:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("decided_on",)
     secondment_id: str
     approved: bool
     decided_on: date
     reason: str = ""
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,9 +139,13 @@ class StartSecondment:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("departed_on",)
     secondment_id: str
     departed_on: date
     placement: Placement
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -125,10 +154,14 @@ class RecordCheckIn:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("checked_in_on",)
     secondment_id: str
     checked_in_on: date
     thinking: str
     work: str
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,6 +170,8 @@ class RecordContribution:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("contributed_on",)
     secondment_id: str
     contribution_id: str
     kind: ContributionKind
@@ -144,46 +179,64 @@ class RecordContribution:
     contributed_on: date
     amount_yuan: Decimal | None = None
     source_ref: str | None = None
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class RequestExtension:
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("requested_on",)
     secondment_id: str
     months: int
     requested_on: date
     reason: str
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class DecideExtension:
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("decided_on",)
     secondment_id: str
     approved: bool
     decided_on: date
     reason: str = ""
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class RequestEarlyEnd:
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("requested_on",)
     secondment_id: str
     last_day: date
     requested_on: date
     reason: str
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class DecideEarlyEnd:
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("decided_on",)
     secondment_id: str
     approved: bool
     decided_on: date
     reason: str = ""
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -195,37 +248,53 @@ class EndSecondment:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("decided_on",)
     secondment_id: str
     outcome: EndOutcome
     last_day: date
     decided_on: date
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class ProposeCommendation:
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("proposed_on",)
     secondment_id: str
     proposed_on: date
     reason: str
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class ProposePromotion:
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("proposed_on",)
     secondment_id: str
     proposed_on: date
     reason: str
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class ListAsReserveCadre:
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("listed_on",)
     secondment_id: str
     listed_on: date
     reason: str
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 SecondmentCommand = (

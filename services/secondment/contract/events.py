@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from services.kernel.events import EventRegistry
+from services.pure.dates import RecordedLate
 
 
 class UnitKind(StrEnum):
@@ -78,7 +79,7 @@ class PostSnapshot:
 
 
 @dataclass(frozen=True, kw_only=True)
-class UnitRegistered:
+class UnitRegistered(RecordedLate):
     unit_id: str
     township_id: str
     name: str
@@ -89,7 +90,7 @@ class UnitRegistered:
 
 
 @dataclass(frozen=True, kw_only=True)
-class UnitHeadcountChanged:
+class UnitHeadcountChanged(RecordedLate):
     """The unit's staff establishment from ``effective_from``; a change on an already recorded date corrects it."""
 
     unit_id: str
@@ -105,7 +106,7 @@ class UnitHeadcountChanged:
 
 
 @dataclass(frozen=True, kw_only=True)
-class CadreRegistered:
+class CadreRegistered(RecordedLate):
     cadre_id: str
     name: str
     unit_id: str
@@ -120,7 +121,7 @@ class CadreRegistered:
 
 
 @dataclass(frozen=True, kw_only=True)
-class CadrePostChanged:
+class CadrePostChanged(RecordedLate):
     cadre_id: str
     post: str
     rank: str
@@ -133,7 +134,7 @@ class CadrePostChanged:
 
 
 @dataclass(frozen=True, kw_only=True)
-class SecondmentNominated:
+class SecondmentNominated(RecordedLate):
     secondment_id: str
     cadre_id: str
     unit_id: str
@@ -145,7 +146,7 @@ class SecondmentNominated:
 
 
 @dataclass(frozen=True, kw_only=True)
-class NominationApproved:
+class NominationApproved(RecordedLate):
     secondment_id: str
     approved_on: date
     actor: str
@@ -153,7 +154,7 @@ class NominationApproved:
 
 
 @dataclass(frozen=True, kw_only=True)
-class NominationRejected:
+class NominationRejected(RecordedLate):
     secondment_id: str
     rejected_on: date
     reason: str
@@ -162,7 +163,7 @@ class NominationRejected:
 
 
 @dataclass(frozen=True, kw_only=True)
-class SecondmentStarted:
+class SecondmentStarted(RecordedLate):
     """The cadre left; the term's last day is the day before the anniversary of the departure (policy)."""
 
     secondment_id: str
@@ -177,7 +178,7 @@ class SecondmentStarted:
 
 
 @dataclass(frozen=True, kw_only=True)
-class CheckInRecorded:
+class CheckInRecorded(RecordedLate):
     """The sending unit's check-in on the cadre's thinking and work (A: tracking led by the sending unit)."""
 
     secondment_id: str
@@ -191,7 +192,7 @@ class CheckInRecorded:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ContributionRecorded:
+class ContributionRecorded(RecordedLate):
     """Capital, a project, talent, technology or market information brought to the county (yuan, Decimal)."""
 
     secondment_id: str
@@ -205,7 +206,7 @@ class ContributionRecorded:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ExtensionRequested:
+class ExtensionRequested(RecordedLate):
     secondment_id: str
     months: int
     requested_on: date
@@ -214,7 +215,7 @@ class ExtensionRequested:
 
 
 @dataclass(frozen=True, kw_only=True)
-class SecondmentExtended:
+class SecondmentExtended(RecordedLate):
     secondment_id: str
     months: int
     previous_end: date
@@ -226,7 +227,7 @@ class SecondmentExtended:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ExtensionRefused:
+class ExtensionRefused(RecordedLate):
     secondment_id: str
     months: int
     refused_on: date
@@ -236,7 +237,7 @@ class ExtensionRefused:
 
 
 @dataclass(frozen=True, kw_only=True)
-class EarlyEndRequested:
+class EarlyEndRequested(RecordedLate):
     secondment_id: str
     last_day: date
     requested_on: date
@@ -245,7 +246,7 @@ class EarlyEndRequested:
 
 
 @dataclass(frozen=True, kw_only=True)
-class SecondmentEndedEarly:
+class SecondmentEndedEarly(RecordedLate):
     """The early end was approved; the cadre goes back to the snapshot's post."""
 
     secondment_id: str
@@ -259,7 +260,7 @@ class SecondmentEndedEarly:
 
 
 @dataclass(frozen=True, kw_only=True)
-class EarlyEndRefused:
+class EarlyEndRefused(RecordedLate):
     secondment_id: str
     last_day: date
     refused_on: date
@@ -269,7 +270,7 @@ class EarlyEndRefused:
 
 
 @dataclass(frozen=True, kw_only=True)
-class CadreReturned:
+class CadreReturned(RecordedLate):
     """Term over: back to the original post — the snapshot's post, rank and pay, never what the command says."""
 
     secondment_id: str
@@ -283,7 +284,7 @@ class CadreReturned:
 
 
 @dataclass(frozen=True, kw_only=True)
-class UnpaidLeaveGranted:
+class UnpaidLeaveGranted(RecordedLate):
     """Term over: the cadre stays out on 停薪留職, the post kept; only when the policy switch allows it."""
 
     secondment_id: str
@@ -298,7 +299,7 @@ class UnpaidLeaveGranted:
 
 
 @dataclass(frozen=True, kw_only=True)
-class CommendationProposed:
+class CommendationProposed(RecordedLate):
     """A major contribution (capital at or above the policy threshold) → a commendation proposal (A)."""
 
     secondment_id: str
@@ -312,7 +313,7 @@ class CommendationProposed:
 
 
 @dataclass(frozen=True, kw_only=True)
-class PromotionProposed:
+class PromotionProposed(RecordedLate):
     """An outstanding cadre proposed for promotion by due procedure (A); the decision is made elsewhere."""
 
     secondment_id: str
@@ -324,7 +325,7 @@ class PromotionProposed:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReserveCadreListed:
+class ReserveCadreListed(RecordedLate):
     """A: qualifying staff listed as reserve cadres (後備幹部) by the county organisation department."""
 
     secondment_id: str

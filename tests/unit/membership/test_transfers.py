@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.membership.contract.events.common import MemberStatus
 from services.membership.contract.events.transfers import (
@@ -19,7 +21,7 @@ from services.membership.contract.events.transfers import (
     TransferRequested,
 )
 from services.membership.domain import branches, members, transfers
-from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY
+from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY, MobilityPolicy, mobility_policy_on
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
 from tests.unit.membership.builders import (
@@ -399,3 +401,71 @@ def test_the_county_deadline_engine_acts_as_county_admin() -> None:
     with pytest.raises(Forbidden):
         decide(a_member_with_a_letter_out(), expire_letter(actor=SECRETARY))
 
+
+
+# --- Two time axes: a transfer entered after the day it was made -------------------------------------------
+
+ENTERED = date(2026, 11, 30)
+REQUESTED = date(2026, 1, 5)
+PAPER_ISSUE = date(2026, 1, 12)
+
+
+def a_request_entered_later() -> members.Member:
+    return run(a_registered_member(),
+               request_transfer(today=ENTERED, requested_on=REQUESTED, backdating_reason="paper request"),
+               approve_transfer(today=ENTERED, issued_on=PAPER_ISSUE), receiving_org=a_receiving_branch())
+
+
+def test_a_request_carries_the_day_it_was_made_not_the_day_it_is_entered() -> None:
+    (event,) = decide(a_registered_member(), request_transfer(today=ENTERED, requested_on=REQUESTED),
+                      receiving_org=a_receiving_branch())
+    assert event.requested_on == REQUESTED
+
+
+def test_a_request_without_its_day_is_dated_the_day_it_is_entered() -> None:
+    (event,) = decide(a_registered_member(), request_transfer(today=ENTERED), receiving_org=a_receiving_branch())
+    assert event.requested_on == ENTERED
+
+
+def test_a_letter_cannot_be_dated_before_the_request_it_answers() -> None:
+    state = run(a_registered_member(), request_transfer(today=ENTERED, requested_on=REQUESTED),
+                receiving_org=a_receiving_branch())
+    with pytest.raises(DomainError, match="before the request"):
+        decide(state, approve_transfer(today=ENTERED, issued_on=REQUESTED - timedelta(days=1)))
+
+
+@given(st.integers(min_value=1, max_value=400))
+def test_the_letters_validity_comes_from_the_policy_in_force_on_its_issue_day(days: int) -> None:
+    older = MobilityPolicy(version="m-old", effective_from=date(2000, 1, 1), letter_validity_days=days)
+    newer = MobilityPolicy(version="m-new", effective_from=PAPER_ISSUE + timedelta(days=1), letter_validity_days=30)
+    state = run(a_registered_member(), request_transfer(today=ENTERED, requested_on=REQUESTED),
+                receiving_org=a_receiving_branch())
+    (letter,) = decide(state, approve_transfer(today=ENTERED, issued_on=PAPER_ISSUE),
+                       policy=mobility_policy_on(PAPER_ISSUE, (older, newer)))
+    assert (letter.valid_until, letter.policy_version) == (PAPER_ISSUE + timedelta(days=days), "m-old")
+
+
+def test_a_letter_entered_later_is_valid_for_the_policy_period_from_its_issue() -> None:
+    (letter,) = decide(run(a_registered_member(),
+                           request_transfer(today=ENTERED, requested_on=REQUESTED), receiving_org=a_receiving_branch()),
+                       approve_transfer(today=ENTERED, issued_on=PAPER_ISSUE))
+    assert letter.valid_until == PAPER_ISSUE + timedelta(days=DEFAULT_MOBILITY_POLICY.letter_validity_days)
+
+
+@given(st.integers(min_value=0, max_value=DEFAULT_MOBILITY_POLICY.letter_validity_days))
+def test_a_letter_entered_later_is_accepted_up_to_its_last_valid_day(days: int) -> None:
+    state = a_request_entered_later()
+    (received,) = decide(state, receive_transfer(today=ENTERED, received_on=PAPER_ISSUE + timedelta(days=days)))
+    assert received.to_org_id == RECEIVING_ID
+
+
+@given(st.integers(min_value=1, max_value=200))
+def test_a_letter_entered_later_and_received_after_its_last_valid_day_is_refused_and_the_sender_keeps_the_member(
+        days_after: int) -> None:
+    state = a_request_entered_later()
+    assert state.transfer is not None and state.transfer.letter is not None
+    valid_until = state.transfer.letter.valid_until
+    received_on = valid_until + timedelta(days=days_after)
+    with pytest.raises(DomainError, match=f"valid until {valid_until}"):
+        decide(state, receive_transfer(today=max(ENTERED, received_on), received_on=received_on))
+    assert state.formal_org_id == BRANCH_ID

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import ClassVar
 
 from services.membership.contract.events.branches import CommitteeSeat, OrgKind
 from services.membership.contract.events.common import BuildMode, FoundingBasis
@@ -16,6 +17,8 @@ class EstablishBranch:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("established_on",)
     branch_id: str
     name: str
     founding_basis: FoundingBasis
@@ -34,6 +37,8 @@ class EstablishBranch:
     village_or_community: bool | None = None
     #: Full members at founding, when known (a branch needs ≥3).
     founding_full_members: int | None = None
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,6 +47,8 @@ class EstablishOrganisation:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("established_on",)
     org_id: str
     name: str
     kind: OrgKind
@@ -55,6 +62,8 @@ class EstablishOrganisation:
     village_or_community: bool = False
     #: Members at founding: a branch needs ≥3 full members, a temporary branch ≥3 members.
     founding_members: int | None = None
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,9 +72,13 @@ class LinkFriendlyCommittee:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("linked_on",)
     org_id: str
     host_committee: str
     linked_on: date
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,9 +87,13 @@ class ElectCommittee:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("elected_on",)
     org_id: str
     elected_on: date
     seats: tuple[CommitteeSeat, ...]
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,12 +102,16 @@ class ElectSecretary:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("elected_on",)
     org_id: str
     elected_on: date
     secretary_id: str
     deputy_secretary_id: str | None = None
     secretary_entrepreneur: bool = False
     deputy_entrepreneur: bool = False
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,10 +120,14 @@ class ApproveSecretary:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("approved_on",)
     org_id: str
     secretary_id: str
     approved_on: date
     approving_org_id: str
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,11 +136,15 @@ class PostponeElection:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("approved_on",)
     org_id: str
     new_due_on: date
     approved_on: date
     approving_org_id: str
     reason: str
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,8 +153,12 @@ class AdvanceElection:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("approved_on",)
     org_id: str
     new_due_on: date
     approved_on: date
     approving_org_id: str
     reason: str
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None

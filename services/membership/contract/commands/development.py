@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import ClassVar
 
 from services.membership.contract.events.common import Contact
 from services.membership.contract.events.development import (
@@ -22,6 +23,8 @@ class SubmitApplication:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("applied_on",)
     person_id: str
     name: str
     birth_date: date
@@ -31,6 +34,8 @@ class SubmitApplication:
     applied_on: date
     is_mobile: bool = False
     national_id: str | None = None
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,9 +44,13 @@ class InterviewApplicant:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("interviewed_on",)
     person_id: str
     interviewer: str
     interviewed_on: date
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,11 +59,15 @@ class DesignateActivist:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("designated_on",)
     person_id: str
     nomination: Nomination
     decided_by: DecidingBody
     designated_on: date
     filed_with_org_id: str
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,9 +76,13 @@ class AssignCultivationContacts:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("assigned_on",)
     person_id: str
     contact_member_ids: tuple[str, ...]
     assigned_on: date
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,9 +91,13 @@ class RecordAssessment:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("assessed_on",)
     person_id: str
     assessed_on: date
     summary: str
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,9 +106,13 @@ class TransferActivistFile:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("transferred_on",)
     person_id: str
     to_org_id: str
     transferred_on: date
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,10 +121,14 @@ class DesignateDevelopmentTarget:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("designated_on",)
     person_id: str
     decided_by: DecidingBody
     designated_on: date
     filed_with_org_id: str
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,9 +137,13 @@ class AssignIntroducers:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("assigned_on",)
     person_id: str
     introducer_member_ids: tuple[str, ...]
     assigned_on: date
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,12 +152,16 @@ class CompletePoliticalReview:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("reviewed_on",)
     person_id: str
     reviewed_on: date
     qualified: bool
     consulted_orgs: tuple[str, ...] = ()
     hukou_place_org: str | None = None
     residence_org: str | None = None
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,11 +170,15 @@ class RecordTraining:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("completed_on",)
     person_id: str
     course: str
     completed_on: date
     hours: Decimal
     days: int = 0
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,12 +187,16 @@ class PreReview:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("reviewed_on",)
     person_id: str
     reviewed_on: date
     approved: bool
     remarks: str = ""
     #: When the target is expected to leave their unit, if known.
     leaving_on: date | None = None
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,6 +209,8 @@ class HoldAdmissionVote:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("held_on",)
     person_id: str
     held_on: date
     present: int
@@ -172,6 +219,8 @@ class HoldAdmissionVote:
     abstain: int
     written_opinions: int = 0
     candidates_on_ballot: int = 1
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -180,11 +229,15 @@ class ApproveAdmission:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("approved_on", "talked_on")
     person_id: str
     talked_on: date
     approved_on: date
     #: Needed when approving more than the normal period after the vote.
     special_reason: str | None = None
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -193,8 +246,12 @@ class TakeOath:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("sworn_on",)
     person_id: str
     sworn_on: date
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -203,8 +260,12 @@ class ApplyForConversion:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("applied_on",)
     person_id: str
     applied_on: date
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -213,6 +274,8 @@ class HoldConversionVote:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("held_on",)
     person_id: str
     held_on: date
     resolution: ConversionOutcome
@@ -223,6 +286,8 @@ class HoldConversionVote:
     written_opinions: int = 0
     extension_months: int | None = None
     candidates_on_ballot: int = 1
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -231,10 +296,14 @@ class ApproveConversion:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("approved_on",)
     person_id: str
     outcome: ConversionOutcome
     approved_on: date
     extension_months: int | None = None
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -243,9 +312,13 @@ class CancelCase:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("cancelled_on",)
     person_id: str
     cancelled_on: date
     reason: str
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 DevelopmentCommand = (

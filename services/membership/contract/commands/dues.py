@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import ClassVar
 
 from services.membership.contract.events.common import DuesCategory
 from services.membership.contract.events.dues import DuesScale, PayerKind
@@ -74,6 +75,8 @@ class ApproveReduction:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("branch_studied_on",)
     member_id: str
     approval_id: str
     from_month: str
@@ -81,6 +84,8 @@ class ApproveReduction:
     monthly_amount: Decimal
     reason: str
     branch_studied_on: date
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,12 +94,16 @@ class ApproveExemption:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("branch_studied_on",)
     member_id: str
     approval_id: str
     from_month: str
     until_month: str | None = None
     reason: str
     branch_studied_on: date
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,6 +116,8 @@ class RecordPayment:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("paid_on",)
     member_id: str
     payment_id: str
     months: tuple[str, ...]
@@ -120,6 +131,8 @@ class RecordPayment:
     branch_consent: bool = False
     #: B2 forbids deducting dues from pay (扣繳); set only to be refused.
     deducted_from_pay: bool = False
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,6 +156,8 @@ class ContinueAfterTransfer:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("received_on",)
     member_id: str
     to_org_id: str
     letter_number: str
@@ -151,6 +166,8 @@ class ContinueAfterTransfer:
     category: DuesCategory | None = None
     base: Decimal | None = None
     flat_amount: Decimal | None = None
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,11 +176,15 @@ class RemitUpward:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("remitted_on",)
     org_id: str
     period: str
     amount: Decimal
     to_org_id: str
     remitted_on: date
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 DuesAccountCommand = (

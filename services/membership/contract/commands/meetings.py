@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import ClassVar
 
 from services.membership.contract.events.meetings import MeetingKind
 from services.pure.identity import Actor
@@ -16,6 +17,8 @@ class RecordMeeting:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("held_on",)
     meeting_id: str
     org_id: str
     kind: MeetingKind
@@ -28,6 +31,8 @@ class RecordMeeting:
     topic: str = ""
     #: Who gave a Party lecture (required for party_lecture).
     lecturer_id: str | None = None
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,9 +41,13 @@ class RecordTraining:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("trained_on",)
     member_id: str
     org_id: str
     record_id: str
     course: str
     hours: Decimal
     trained_on: date
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None

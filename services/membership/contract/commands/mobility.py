@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import ClassVar
 
 from services.membership.contract.events.common import Contact, DuesCategory, MemberStatus
 from services.membership.contract.events.mobility import ContactChannel
@@ -17,6 +18,8 @@ class RegisterInflow:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("arrived_on",)
     member_id: str
     name: str
     national_id: str
@@ -30,6 +33,8 @@ class RegisterInflow:
     certificate_issued_on: date
     certificate_valid_until: date
     certificate_issuer: str
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,9 +43,13 @@ class ReportToHost:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("reported_on",)
     member_id: str
     host_org_id: str
     reported_on: date
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,6 +58,8 @@ class IssueActivityCertificate:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("issued_on",)
     member_id: str
     certificate_number: str
     issued_on: date
@@ -58,6 +69,8 @@ class IssueActivityCertificate:
     #: A stay of 6 months or more at a fixed place calls for a transfer; say here why one is not yet possible.
     transfer_impossible: bool = False
     transfer_impossible_reason: str | None = None
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,10 +79,14 @@ class ReviewCertificate:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("reviewed_on",)
     member_id: str
     certificate_number: str
     reviewed_on: date
     note: str = ""
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,10 +95,14 @@ class ReturnCertificate:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("returned_on",)
     member_id: str
     certificate_number: str
     returned_on: date
     findings: str = ""
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,10 +111,14 @@ class RegisterReturn:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("returned_on",)
     member_id: str
     returned_on: date
     certificate_returned: bool = True
     findings: str = ""
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,10 +127,14 @@ class RecordContact:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("contacted_on",)
     member_id: str
     contacted_on: date
     channel: ContactChannel
     note: str = ""
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,7 +143,11 @@ class ReportToHomeOrganisation:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("reported_on",)
     member_id: str
     reported_on: date
     channel: ContactChannel
     summary: str
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import ClassVar
 
 from services.membership.contract.events.transfers import ExternalOrganisation, TransferChannel
 from services.pure.identity import Actor
@@ -15,12 +16,19 @@ class RequestTransfer:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("requested_on",)
     member_id: str
     transfer_id: str
     #: The receiving organisation inside the system; or leave it empty and give ``to_external``.
     to_org_id: str | None = None
     to_external: ExternalOrganisation | None = None
     reason: str
+    #: The day the request was made (default: today). A request made on paper months ago is entered with
+    #: its own day, so its letter's validity is counted from the real issue and tested.
+    requested_on: date | None = None
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,6 +37,8 @@ class ApproveTransferOut:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("issued_on",)
     member_id: str
     transfer_id: str
     letter_number: str
@@ -36,6 +46,8 @@ class ApproveTransferOut:
     issued_on: date
     #: The last month of dues paid, "YYYY-MM".
     dues_paid_up_to: str
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,10 +56,14 @@ class ReceiveTransfer:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("received_on",)
     member_id: str
     transfer_id: str
     letter_number: str
     received_on: date
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,9 +72,13 @@ class ReturnReceipt:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("returned_on",)
     member_id: str
     transfer_id: str
     returned_on: date
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,6 +87,8 @@ class ReissueLetter:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("issued_on",)
     member_id: str
     transfer_id: str
     letter_number: str
@@ -75,6 +97,8 @@ class ReissueLetter:
     reason: str
     #: Defaults to the channel of the lost letter.
     channel: TransferChannel | None = None
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,7 +118,11 @@ class CancelTransfer:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("cancelled_on",)
     member_id: str
     transfer_id: str
     cancelled_on: date
     reason: str
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None

@@ -7,6 +7,7 @@ from datetime import date
 from enum import StrEnum
 
 from services.membership.contract.events.common import BuildMode, FoundingBasis
+from services.pure.dates import RecordedLate
 
 
 class OrgKind(StrEnum):
@@ -39,7 +40,7 @@ class CommitteeSeat:
 
 
 @dataclass(frozen=True, kw_only=True)
-class BranchEstablished:
+class BranchEstablished(RecordedLate):
     """An outstation branch (駐外黨支部) was set up by its home organisation."""
 
     branch_id: str
@@ -62,7 +63,7 @@ class BranchEstablished:
 
 
 @dataclass(frozen=True, kw_only=True)
-class OrganisationEstablished:
+class OrganisationEstablished(RecordedLate):
     """A Party organisation other than an outstation branch joined the tree."""
 
     org_id: str
@@ -82,7 +83,7 @@ class OrganisationEstablished:
 
 
 @dataclass(frozen=True, kw_only=True)
-class FriendlyCommitteeLinked:
+class FriendlyCommitteeLinked(RecordedLate):
     """A: a township- or institution-based branch co-builds a friendly Party committee (友好黨委) with the host."""
 
     org_id: str
@@ -93,7 +94,7 @@ class FriendlyCommitteeLinked:
 
 
 @dataclass(frozen=True, kw_only=True)
-class CommitteeElected:
+class CommitteeElected(RecordedLate):
     """B1: an organisation of ≥7 full members elected its committee; the secretary awaits higher approval."""
 
     org_id: str
@@ -110,7 +111,7 @@ class CommitteeElected:
 
 
 @dataclass(frozen=True, kw_only=True)
-class SecretaryElected:
+class SecretaryElected(RecordedLate):
     """B1: an organisation of <7 full members elected a secretary (and maybe a deputy), no committee."""
 
     org_id: str
@@ -128,7 +129,7 @@ class SecretaryElected:
 
 
 @dataclass(frozen=True, kw_only=True)
-class SecretaryApproved:
+class SecretaryApproved(RecordedLate):
     """B1: the higher organisation approved the elected secretary."""
 
     org_id: str
@@ -139,7 +140,7 @@ class SecretaryApproved:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ElectionPostponed:
+class ElectionPostponed(RecordedLate):
     """B1: the next election was postponed (≤1 year after the regular due date), with higher approval."""
 
     org_id: str
@@ -154,7 +155,7 @@ class ElectionPostponed:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ElectionAdvanced:
+class ElectionAdvanced(RecordedLate):
     """B1: the next election was brought forward (≤1 year before the regular due date), with higher approval."""
 
     org_id: str

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from services.pure.dates import RecordedLate
+
 
 @dataclass(frozen=True, kw_only=True)
-class DeadlineRaised:
+class DeadlineRaised(RecordedLate):
     subject_id: str
     subject_type: str
     org_id: str

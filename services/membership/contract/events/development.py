@@ -11,6 +11,7 @@ from typing import Any
 
 from services.membership.contract.events.common import Contact
 from services.membership.contract.events.personal import SealedPersonalData, mask_national_id, masked_contact
+from services.pure.dates import RecordedLate
 
 
 class ApplicationRoute(StrEnum):
@@ -48,7 +49,7 @@ class ConversionOutcome(StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ApplicationSubmittedV1:
+class ApplicationSubmittedV1(RecordedLate):
     """An application as recorded until the v2 type, personal data in clear (read as ``ApplicationSubmitted``)."""
 
     person_id: str
@@ -64,7 +65,7 @@ class ApplicationSubmittedV1:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ApplicationSubmitted:
+class ApplicationSubmitted(RecordedLate):
     """An application to join; the national ID number (if given) and the contact travel sealed."""
 
     person_id: str
@@ -103,7 +104,7 @@ def upcast_application_submitted(old: ApplicationSubmittedV1) -> ApplicationSubm
 
 
 @dataclass(frozen=True, kw_only=True)
-class ApplicantInterviewed:
+class ApplicantInterviewed(RecordedLate):
     person_id: str
     interviewer: str
     interviewed_on: date
@@ -113,7 +114,7 @@ class ApplicantInterviewed:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ActivistDesignated:
+class ActivistDesignated(RecordedLate):
     person_id: str
     org_id: str
     nomination: Nomination
@@ -125,7 +126,7 @@ class ActivistDesignated:
 
 
 @dataclass(frozen=True, kw_only=True)
-class CultivationContactsAssigned:
+class CultivationContactsAssigned(RecordedLate):
     person_id: str
     contact_member_ids: tuple[str, ...]
     assigned_on: date
@@ -133,7 +134,7 @@ class CultivationContactsAssigned:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ActivistAssessed:
+class ActivistAssessed(RecordedLate):
     person_id: str
     assessed_on: date
     summary: str
@@ -144,7 +145,7 @@ class ActivistAssessed:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ActivistFileTransferred:
+class ActivistFileTransferred(RecordedLate):
     """The case moved to another organisation; cultivation time keeps counting (細則 art. 12)."""
 
     person_id: str
@@ -156,7 +157,7 @@ class ActivistFileTransferred:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DevelopmentTargetDesignated:
+class DevelopmentTargetDesignated(RecordedLate):
     person_id: str
     org_id: str
     designated_on: date
@@ -169,7 +170,7 @@ class DevelopmentTargetDesignated:
 
 
 @dataclass(frozen=True, kw_only=True)
-class IntroducersAssigned:
+class IntroducersAssigned(RecordedLate):
     person_id: str
     introducer_member_ids: tuple[str, ...]
     assigned_on: date
@@ -177,7 +178,7 @@ class IntroducersAssigned:
 
 
 @dataclass(frozen=True, kw_only=True)
-class PoliticalReviewCompleted:
+class PoliticalReviewCompleted(RecordedLate):
     """Only the conclusion and who was consulted; the findings stay in the restricted file."""
 
     person_id: str
@@ -188,7 +189,7 @@ class PoliticalReviewCompleted:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DevelopmentTrainingRecorded:
+class DevelopmentTrainingRecorded(RecordedLate):
     person_id: str
     course: str
     completed_on: date
@@ -197,7 +198,7 @@ class DevelopmentTrainingRecorded:
 
 
 @dataclass(frozen=True, kw_only=True)
-class PreReviewed:
+class PreReviewed(RecordedLate):
     """The base committee with approval authority pre-reviewed the target (細則 art. 19)."""
 
     person_id: str
@@ -214,7 +215,7 @@ class PreReviewed:
 
 
 @dataclass(frozen=True, kw_only=True)
-class AdmissionVoteHeld:
+class AdmissionVoteHeld(RecordedLate):
     """A branch general meeting voted on one candidate (細則 arts. 20–21)."""
 
     person_id: str
@@ -231,7 +232,7 @@ class AdmissionVoteHeld:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ProbationaryAdmitted:
+class ProbationaryAdmitted(RecordedLate):
     """The higher committee approved the admission; probation runs one year from the vote (art. 32)."""
 
     person_id: str
@@ -250,13 +251,13 @@ class ProbationaryAdmitted:
 
 
 @dataclass(frozen=True, kw_only=True)
-class OathTaken:
+class OathTaken(RecordedLate):
     person_id: str
     sworn_on: date
 
 
 @dataclass(frozen=True, kw_only=True)
-class ConversionApplied:
+class ConversionApplied(RecordedLate):
     person_id: str
     applied_on: date
     probation_end: date
@@ -265,7 +266,7 @@ class ConversionApplied:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ConversionVoteHeld:
+class ConversionVoteHeld(RecordedLate):
     person_id: str
     org_id: str
     held_on: date
@@ -285,7 +286,7 @@ class ConversionVoteHeld:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Converted:
+class Converted(RecordedLate):
     """A probationary member became a full member; Party age counts from the end of probation (B6)."""
 
     person_id: str
@@ -300,7 +301,7 @@ class Converted:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ProbationExtended:
+class ProbationExtended(RecordedLate):
     person_id: str
     org_id: str
     vote_on: date
@@ -315,7 +316,7 @@ class ProbationExtended:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ProbationCancelled:
+class ProbationCancelled(RecordedLate):
     person_id: str
     org_id: str
     vote_on: date
@@ -327,7 +328,7 @@ class ProbationCancelled:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DevelopmentCaseCancelled:
+class DevelopmentCaseCancelled(RecordedLate):
     """The case closed before admission: withdrawn by the person, or ended by the organisation."""
 
     person_id: str

@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from services.membership.contract.events.common import DuesCategory
+from services.pure.dates import RecordedLate
 
 # --- the scale: policy as data ---------------------------------------------------------------------
 
@@ -115,7 +116,7 @@ class DuesScale:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DuesScalePublished:
+class DuesScalePublished(RecordedLate):
     """The administrator published a dues scale; it applies to months from ``scale.effective_from`` on."""
 
     scale: DuesScale
@@ -160,7 +161,7 @@ class MonthAllocation:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DuesAccountOpened:
+class DuesAccountOpened(RecordedLate):
     member_id: str
     org_id: str
     category: DuesCategory
@@ -176,7 +177,7 @@ class DuesAccountOpened:
 
 
 @dataclass(frozen=True, kw_only=True)
-class IncomeDeclared:
+class IncomeDeclared(RecordedLate):
     """A new base (and possibly category) from ``from_month``; it applies from ``applies_from`` under the rule."""
 
     member_id: str
@@ -192,7 +193,7 @@ class IncomeDeclared:
 
 
 @dataclass(frozen=True, kw_only=True)
-class MonthAssessed:
+class MonthAssessed(RecordedLate):
     """One month's amount, with everything the member's statement needs to explain it."""
 
     member_id: str
@@ -214,7 +215,7 @@ class MonthAssessed:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReductionApproved:
+class ReductionApproved(RecordedLate):
     """Hardship: reduced dues after branch study, approved by the next-higher committee (B2)."""
 
     member_id: str
@@ -230,7 +231,7 @@ class ReductionApproved:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ExemptionApproved:
+class ExemptionApproved(RecordedLate):
     """Hardship: zero dues after branch study, approved by the next-higher committee (B2)."""
 
     member_id: str
@@ -245,7 +246,7 @@ class ExemptionApproved:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DuesPaid:
+class DuesPaid(RecordedLate):
     """Money handed over for a member: ``amount`` = sum of ``allocations`` + ``extra``, always."""
 
     member_id: str
@@ -268,7 +269,7 @@ class DuesPaid:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ValidReasonRecorded:
+class ValidReasonRecorded(RecordedLate):
     """The branch accepted a reason for not paying (illness, disaster…): those months do not count to lapse."""
 
     member_id: str
@@ -280,7 +281,7 @@ class ValidReasonRecorded:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DuesContinuedAfterTransfer:
+class DuesContinuedAfterTransfer(RecordedLate):
     """The receiving organisation continues the dues from ``continues_from`` (the month after the letter's).
 
     ``opened`` is true when the member came from outside the system and the account starts here;
@@ -306,7 +307,7 @@ class DuesContinuedAfterTransfer:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DuesRemitted:
+class DuesRemitted(RecordedLate):
     """A branch passed the dues it collected in ``period`` upward (``2026-Q1``, ``2026-H1``, ``2026-03``, ``2026``)."""
 
     org_id: str

@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from services.pure.dates import RecordedLate
+
 
 class MeetingKind(StrEnum):
     """B5: the meetings of 三會一課 and the other regular forms of organisational life."""
@@ -22,7 +24,7 @@ class MeetingKind(StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True)
-class MeetingRecorded:
+class MeetingRecorded(RecordedLate):
     """A meeting was held; the minutes are kept elsewhere (``minutes_ref``)."""
 
     meeting_id: str
@@ -48,7 +50,7 @@ class MeetingRecorded:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TrainingRecorded:
+class TrainingRecorded(RecordedLate):
     """B5: hours of training a member completed; the yearly total is checked against 32/56 hours."""
 
     member_id: str

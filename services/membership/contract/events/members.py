@@ -10,10 +10,11 @@ from typing import Any
 
 from services.membership.contract.events.common import Contact, DuesCategory, Instrument, MemberStatus
 from services.membership.contract.events.personal import SealedPersonalData, mask_national_id, masked_contact
+from services.pure.dates import RecordedLate
 
 
 @dataclass(frozen=True, kw_only=True)
-class MemberRegisteredV1:
+class MemberRegisteredV1(RecordedLate):
     """Registration as recorded until the v2 type, personal data in clear. Stored events of this type are
     read as ``MemberRegistered`` (masked, without a sealed envelope): see ``upcast_member_registered``."""
 
@@ -30,7 +31,7 @@ class MemberRegisteredV1:
 
 
 @dataclass(frozen=True, kw_only=True)
-class MemberRegistered:
+class MemberRegistered(RecordedLate):
     """A member registered: the national ID number and the contact travel sealed with the person's key."""
 
     member_id: str
@@ -59,7 +60,7 @@ class MemberRegistered:
 
 
 @dataclass(frozen=True, kw_only=True)
-class OutflowRegisteredV1:
+class OutflowRegisteredV1(RecordedLate):
     """An outflow as recorded until the v2 type, its contact in clear (read as ``OutflowRegistered``)."""
 
     member_id: str
@@ -74,7 +75,7 @@ class OutflowRegisteredV1:
 
 
 @dataclass(frozen=True, kw_only=True)
-class OutflowRegistered:
+class OutflowRegistered(RecordedLate):
     """A member went out to work; the contact where they can be reached travels sealed."""
 
     member_id: str
@@ -96,7 +97,7 @@ class OutflowRegistered:
 
 
 @dataclass(frozen=True, kw_only=True)
-class PersonalDataErased:
+class PersonalDataErased(RecordedLate):
     """A person was forgotten (PIPL): their data key is destroyed in the transaction that records this.
 
     It carries no personal data. Their earlier events stay, sealed and unreadable, so every hash chain
@@ -145,7 +146,7 @@ class RemovalGround(StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True)
-class MembershipSuspended:
+class MembershipSuspended(RecordedLate):
     """停止黨籍: approved by the higher committee after ≥6 months without contact."""
 
     member_id: str
@@ -159,7 +160,7 @@ class MembershipSuspended:
 
 
 @dataclass(frozen=True, kw_only=True)
-class RemovalDecided:
+class RemovalDecided(RecordedLate):
     """Step 1 of a removal: the branch meeting's decision, awaiting the higher committee's approval."""
 
     member_id: str
@@ -173,7 +174,7 @@ class RemovalDecided:
 
 
 @dataclass(frozen=True, kw_only=True)
-class RemovalRejected:
+class RemovalRejected(RecordedLate):
     """The higher committee refuses the branch's removal decision; the member stays as they were."""
 
     member_id: str
@@ -185,7 +186,7 @@ class RemovalRejected:
 
 
 @dataclass(frozen=True, kw_only=True)
-class MembershipRemoved:
+class MembershipRemoved(RecordedLate):
     """Step 2 of a removal: the higher committee approves; the member's status becomes removed."""
 
     member_id: str
@@ -200,7 +201,7 @@ class MembershipRemoved:
 
 
 @dataclass(frozen=True, kw_only=True)
-class MembershipRestored:
+class MembershipRestored(RecordedLate):
     """A suspended member regained: the higher committee restores the standing held before."""
 
     member_id: str
@@ -212,7 +213,7 @@ class MembershipRestored:
 
 
 @dataclass(frozen=True, kw_only=True)
-class MemberDied:
+class MemberDied(RecordedLate):
     member_id: str
     died_on: date
     actor: str

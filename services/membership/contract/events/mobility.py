@@ -11,6 +11,7 @@ from typing import Any
 from services.membership.contract.events.common import Contact, DuesCategory, MemberStatus
 from services.membership.contract.events.personal import SealedPersonalData, mask_national_id, masked_contact
 from services.membership.contract.events.transfers import ExternalOrganisation
+from services.pure.dates import RecordedLate
 
 
 class ContactChannel(StrEnum):
@@ -23,7 +24,7 @@ class ContactChannel(StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True)
-class InflowRegisteredV1:
+class InflowRegisteredV1(RecordedLate):
     """An inflow as recorded until the v2 type, personal data in clear (read as ``InflowRegistered``).
 
     A member whose formal organisation is elsewhere arrives at a host organisation here and reports.
@@ -51,7 +52,7 @@ class InflowRegisteredV1:
 
 
 @dataclass(frozen=True, kw_only=True)
-class InflowRegistered:
+class InflowRegistered(RecordedLate):
     """A member whose formal organisation is elsewhere arrives at a host organisation here and reports.
 
     The formal organisation stays outside (``home_org``); the host places them in organisational life
@@ -103,7 +104,7 @@ def upcast_inflow_registered(old: InflowRegisteredV1) -> InflowRegistered:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReportedToHost:
+class ReportedToHost(RecordedLate):
     """A member away reports to the host organisation (member duty, B4)."""
 
     member_id: str
@@ -113,7 +114,7 @@ class ReportedToHost:
 
 
 @dataclass(frozen=True, kw_only=True)
-class CertificateIssued:
+class CertificateIssued(RecordedLate):
     """流動黨員活動證 issued and registered by the base (township) committee (B4)."""
 
     member_id: str
@@ -134,7 +135,7 @@ class CertificateIssued:
 
 
 @dataclass(frozen=True, kw_only=True)
-class CertificateReviewed:
+class CertificateReviewed(RecordedLate):
     """The annual review of a certificate (a local rule, switched by policy)."""
 
     member_id: str
@@ -148,7 +149,7 @@ class CertificateReviewed:
 
 
 @dataclass(frozen=True, kw_only=True)
-class CertificateInspected:
+class CertificateInspected(RecordedLate):
     """The certificate handed back and inspected (or recorded as not returned); it is closed."""
 
     member_id: str
@@ -161,7 +162,7 @@ class CertificateInspected:
 
 
 @dataclass(frozen=True, kw_only=True)
-class MemberReturned:
+class MemberReturned(RecordedLate):
     """A member away comes back home; the outflow ends."""
 
     member_id: str
@@ -170,7 +171,7 @@ class MemberReturned:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ContactRecorded:
+class ContactRecorded(RecordedLate):
     member_id: str
     contacted_on: date
     channel: ContactChannel
@@ -179,7 +180,7 @@ class ContactRecorded:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReportedToHomeOrganisation:
+class ReportedToHomeOrganisation(RecordedLate):
     """A mobile member's report to the outflow (home) organisation, due ≥1 a year (B4)."""
 
     member_id: str

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from services.pure.dates import RecordedLate
+
 
 class TransferChannel(StrEnum):
     """B3: the national system, a provincial platform, or a paper letter (stub + letter + 回執)."""
@@ -29,7 +31,7 @@ class ExternalOrganisation:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TransferRequested:
+class TransferRequested(RecordedLate):
     member_id: str
     transfer_id: str
     requested_on: date
@@ -42,7 +44,7 @@ class TransferRequested:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TransferLetterIssued:
+class TransferLetterIssued(RecordedLate):
     """The sending organisation approves the transfer out: the introduction letter (介紹信)."""
 
     member_id: str
@@ -62,7 +64,7 @@ class TransferLetterIssued:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TransferLetterReissued:
+class TransferLetterReissued(RecordedLate):
     """A lost letter re-issued by the last handling organisation: new number, new validity; the old is void."""
 
     member_id: str
@@ -80,7 +82,7 @@ class TransferLetterReissued:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TransferReceived:
+class TransferReceived(RecordedLate):
     """The receiving organisation receives the member: from now on it is their formal organisation."""
 
     member_id: str
@@ -97,7 +99,7 @@ class TransferReceived:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReceiptReturned:
+class ReceiptReturned(RecordedLate):
     """The 回執: from the final receiving committee back to the sender; only one, no intermediate receipts."""
 
     member_id: str
@@ -111,7 +113,7 @@ class ReceiptReturned:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TransferExpired:
+class TransferExpired(RecordedLate):
     """The letter passed ``valid_until`` unreceived; the transfer waits for a re-issue or a cancellation."""
 
     member_id: str
@@ -123,7 +125,7 @@ class TransferExpired:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TransferCancelled:
+class TransferCancelled(RecordedLate):
     member_id: str
     transfer_id: str
     cancelled_on: date
