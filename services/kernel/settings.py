@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -54,6 +55,19 @@ def _with_password(dsn: str, password: str) -> str:
     userinfo, at, hostport = parts.netloc.rpartition("@")
     user = userinfo if at else PG_USER
     return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{hostport}"))
+
+
+def parse_clock_at(value: str) -> datetime:
+    """GB_CLOCK_AT as an aware UTC instant; anything but an RFC 3339 date and time with its offset is refused."""
+    try:
+        # RFC 3339 allows a lower-case t and z; fromisoformat wants them upper-case.
+        instant = datetime.fromisoformat(value.strip().upper())
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise ValueError(f"GB_CLOCK_AT must be an RFC 3339 instant with its offset, e.g. 2026-11-30T15:30:00Z "
+                         f"(23:30 in Asia/Shanghai) or 2026-11-30T23:30:00+08:00; got {value!r}")
+    return instant.astimezone(UTC)
 
 
 def _env(name: str, default: str) -> str:
@@ -117,8 +131,13 @@ class Settings:
     # The county's day: commands, the deadline engine and queries all take "today" in this zone
     # (services/kernel/clock.py). An IANA zone name.
     county_time_zone: str = field(default_factory=lambda: _env("GB_COUNTY_TIME_ZONE", "Asia/Shanghai"))
+    # Development and tests only: the clock of services/kernel/clock.py starts at this RFC 3339 instant
+    # and runs on from there, so a whole running system can be put at, say, 23:30 in the county. Empty:
+    # the real time. Refused outside development (GB_ENV), like the development secrets.
+    clock_at: str = field(default_factory=lambda: _env("GB_CLOCK_AT", ""))
 
     def __post_init__(self) -> None:
+        self._check_clock()
         if self.environment == "development":
             self._development_credentials()
         else:
@@ -135,6 +154,19 @@ class Settings:
                                      "a random value, e.g. from `python -c 'import secrets; "
                                      "print(secrets.token_urlsafe(48))'`")
             self._refuse_weak_credentials()
+
+    @property
+    def clock_instant(self) -> datetime | None:
+        """The instant GB_CLOCK_AT names (aware, UTC), or None for the real time."""
+        return parse_clock_at(self.clock_at) if self.clock_at else None
+
+    def _check_clock(self) -> None:
+        if not self.clock_at:
+            return
+        if self.environment != "development":
+            raise ValueError(f"GB_CLOCK_AT is for development and tests only (GB_ENV={self.environment}): "
+                             "outside development the system runs on the real time; unset it")
+        parse_clock_at(self.clock_at)
 
     def _development_credentials(self) -> None:
         """Fill in the operator's credentials from the secrets folder, when nothing was said.

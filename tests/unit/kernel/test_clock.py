@@ -7,13 +7,17 @@ midnight there (16:30 UTC) it is the next day everywhere, although UTC's date ha
 from __future__ import annotations
 
 import ast
-from datetime import UTC, date, datetime
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from infra.supervisor import settings_env
+from services.kernel import clock
 from services.kernel.clock import county_day, county_zone
+from services.kernel.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -54,3 +58,68 @@ def test_nothing_in_the_services_reads_the_day_from_another_clock() -> None:
     reads = [r for path in sorted((ROOT / "services").rglob("*.py")) if path.name != "clock.py"
              for r in _day_reads(path)]
     assert reads == []
+
+
+# --------------------------------------------------------------------------- GB_CLOCK_AT
+
+
+@pytest.fixture
+def clock_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
+    """Set GB_CLOCK_AT per test through the environment; the monotonic time is the list's one value."""
+    ticks = [1000.0]
+    monkeypatch.setattr(clock.time, "monotonic", lambda: ticks[0])
+    clock._start.cache_clear()
+    yield ticks
+    clock._start.cache_clear()  # the next reader sees the real time again
+
+
+def test_without_the_setting_the_clock_is_the_real_one(clock_at: list[float], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GB_CLOCK_AT", raising=False)
+    before = datetime.now(UTC)
+    assert before <= clock.now() <= datetime.now(UTC)
+
+
+def test_the_clock_starts_at_the_instant_and_runs_on_from_it(
+    clock_at: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GB_CLOCK_AT", "2026-11-30T15:30:00Z")  # 23:30 in the county
+    start = datetime(2026, 11, 30, 15, 30, tzinfo=UTC)
+    assert clock.now() == start
+    assert clock.today() == date(2026, 11, 30)
+    clock_at[0] += 29 * 60 + 59
+    assert clock.now() == start + timedelta(minutes=29, seconds=59)
+    assert clock.today() == date(2026, 11, 30)
+    clock_at[0] += 1  # midnight in the county, 16:00 UTC
+    assert clock.now() == datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
+    assert clock.today() == date(2026, 12, 1)
+
+
+@pytest.mark.parametrize("value", [
+    "2026-11-30T15:30:00Z", "2026-11-30t15:30:00z", "2026-11-30T23:30:00+08:00", "2026-11-30 15:30:00+00:00",
+])
+def test_the_instant_is_rfc_3339_with_its_offset(value: str) -> None:
+    settings = Settings(environment="development", clock_at=value)
+    assert settings.clock_instant == datetime(2026, 11, 30, 15, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("value", ["2026-11-30", "2026-11-30T15:30:00", "tomorrow", "2026-11-31T15:30:00Z"])
+def test_a_malformed_instant_is_refused_saying_what_is_expected(value: str) -> None:
+    with pytest.raises(ValueError, match="GB_CLOCK_AT must be an RFC 3339 instant with its offset") as refused:
+        Settings(environment="development", clock_at=value)
+    assert repr(value) in str(refused.value)
+
+
+def test_the_setting_is_refused_outside_development() -> None:
+    with pytest.raises(ValueError, match=r"GB_CLOCK_AT is for development and tests only \(GB_ENV=production\)"):
+        Settings(environment="production", clock_at="2026-11-30T15:30:00Z")
+
+
+def test_by_default_there_is_no_instant() -> None:
+    assert Settings(environment="development", clock_at="").clock_instant is None
+
+
+def test_a_process_the_runner_starts_gets_the_same_clock() -> None:
+    """infra/supervisor.py hands each child its settings as GB_* variables, the clock's instant included."""
+    assert settings_env(Settings(environment="development", clock_at="2026-11-30T15:30:00Z"))["GB_CLOCK_AT"] == \
+        "2026-11-30T15:30:00Z"
+    assert settings_env(Settings(environment="development"))["GB_CLOCK_AT"] == ""
