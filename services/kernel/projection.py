@@ -132,8 +132,11 @@ async def install(conn: asyncpg.Connection, projection: Projection, schema: str)
 class ProjectionRunner:
     def __init__(
         self, pool: asyncpg.Pool, consumer: AIOKafkaConsumer, projection: Projection, topics: Sequence[str],
-        *, schema: str = "public",
+        *, schema: str = "public", accept: Callable[[Envelope], bool] | None = None,
     ) -> None:
+        """``accept``, when given, decides which events are applied: the others are passed over (their
+        offsets still count as consumed). The live projector takes every event; a replay "as of" a
+        recorded time takes only those recorded by then."""
         self.pool = pool
         self.consumer = consumer
         self.projection = projection
@@ -142,6 +145,7 @@ class ProjectionRunner:
         self.q = f'"{schema}"'
         self.applied = 0
         self.skipped = 0
+        self.accept = accept
         self._registry = {r.source: r for r in projection.registries}
 
     async def start(self) -> None:
@@ -198,9 +202,12 @@ class ProjectionRunner:
         poison: list[tuple[ConsumerRecord[bytes, bytes], str]] = []
         for record in records:
             try:
-                envelopes.append(Envelope.from_kafka(record.headers, record.value or b""))
+                envelope = Envelope.from_kafka(record.headers, record.value or b"")
             except (KeyError, ValueError, UnicodeDecodeError) as exc:
                 poison.append((record, f"not a Golden Bridge CloudEvent: {exc!r}"))
+                continue
+            if self.accept is None or self.accept(envelope):
+                envelopes.append(envelope)
         async with self.pool.acquire() as conn, conn.transaction():
             # Guard: the checkpoint never moves backwards, whatever the consumer hands us.
             stored = await conn.fetchval(
