@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 import typing
+from collections.abc import Callable
 from typing import Any, assert_never, cast
 
 from services.kernel.handling import fold
@@ -58,7 +59,7 @@ from services.membership.contract.commands.dues import (
     PublishDuesScale,
     RemitUpward,
 )
-from services.membership.contract.commands.meetings import RecordMeeting, RecordTraining
+from services.membership.contract.commands.meetings import CorrectMeetingDate, RecordMeeting, RecordTraining
 from services.membership.contract.commands.members import (
     ApproveRemoval,
     ErasePersonalData,
@@ -90,7 +91,7 @@ from services.membership.contract.commands.transfers import (
     ReturnReceipt,
 )
 from services.membership.contract.events.branches import OrgKind
-from services.membership.domain import branches, person
+from services.membership.domain import branches, meetings, person
 from services.membership.handlers.records import branch_stream, evolve_branch, member_stream
 from services.pure.errors import Forbidden
 from services.pure.identity import Actor, Role
@@ -111,8 +112,8 @@ MemberCommand = (
 )
 #: Every command membership serves: the closed union :func:`place_of` matches over.
 MembershipCommand = (
-    OrganisationCommand | RecordMeeting | MemberCommand | DevelopmentCommand | DuesAccountCommand | RemitUpward
-    | PublishDuesScale
+    OrganisationCommand | RecordMeeting | CorrectMeetingDate | MemberCommand | DevelopmentCommand
+    | DuesAccountCommand | RemitUpward | PublishDuesScale
 )
 _COMMANDS: tuple[type, ...] = tuple(typing.get_args(MembershipCommand))
 
@@ -123,6 +124,8 @@ MAX_DEPTH = 8
 COUNTY = Place()
 
 Store = EventStore[Any]
+# A meeting's stream holds only its own events: its evolve is used on the service-wide type at this boundary.
+_evolve_meeting = cast(Callable[[meetings.Meeting, Any], meetings.Meeting], meetings.evolve)
 
 
 async def authorize(store: Store, actor: Actor, command: Any) -> None:
@@ -158,6 +161,8 @@ async def place_of(store: Store, command: MembershipCommand) -> Place:
             return await org_place(store, command.org_id, people=(command.person_id,))
         case RecordMeeting() | RemitUpward():
             return await org_place(store, command.org_id)
+        case CorrectMeetingDate():
+            return await org_place(store, await meeting_org(store, command.meeting_id))
         case PublishDuesScale():
             return COUNTY
         # An organisation's own record.
@@ -198,6 +203,14 @@ async def organisation(store: Store, org_id: str | None) -> branches.Organisatio
         return branches.INITIAL
     stream = await store.load(branch_stream(org_id))
     return fold(evolve_branch, branches.INITIAL, (r.event for r in stream.events if r.envelope.stream_type == "branch"))
+
+
+async def meeting_org(store: Store, meeting_id: str) -> str | None:
+    """The organisation a recorded meeting belongs to (None when no meeting is recorded under the id)."""
+    stream = await store.load(meeting_id)
+    state = fold(_evolve_meeting, meetings.INITIAL,
+                 (r.event for r in stream.events if r.envelope.stream_type == "meeting"))
+    return state.org_id if state.exists else None
 
 
 async def township_of(store: Store, org_id: str | None, *, outstation_home: bool = False) -> str | None:

@@ -1,6 +1,7 @@
 """Facts about other records that membership rules need, read from the member directory.
 
-The directory (directory.sql) is kept by a trigger inside every append transaction.
+The directory (directory.sql) is kept by a trigger inside every append transaction: who is where now, and
+its history by the facts' effective dates, so a rule about a past day reads that day's roster.
 """
 
 from __future__ import annotations
@@ -19,13 +20,11 @@ async def install(pool: asyncpg.Pool) -> None:
         await conn.execute(resources.files("services.membership").joinpath("directory.sql").read_text())
 
 
-async def full_member_ids(pool: asyncpg.Pool, org_id: str) -> frozenset[str]:
-    """Full members whose formal organisation is ``org_id`` (they vote there; probationary members do not)."""
-    rows = await pool.fetch(
-        "SELECT member_id FROM member_directory WHERE formal_org_id = $1 AND status = ANY($2::text[])",
-        org_id, list(VOTING_STATUSES),
-    )
-    return frozenset(r["member_id"] for r in rows)
+async def full_member_ids(pool: asyncpg.Pool, org_id: str, on: date | None = None) -> frozenset[str]:
+    """Full members whose formal organisation is ``org_id`` (they vote there; probationary members do not):
+    on the day ``on`` — the roster of a meeting's day, whenever the meeting is recorded — or, without it,
+    as the store stands now."""
+    return await _members(pool, org_id, VOTING_STATUSES, on)
 
 
 async def formal_org_of(pool: asyncpg.Pool, member_id: str) -> str | None:
@@ -34,22 +33,34 @@ async def formal_org_of(pool: asyncpg.Pool, member_id: str) -> str | None:
     return org
 
 
-async def member_ids(pool: asyncpg.Pool, org_id: str) -> frozenset[str]:
-    """Every member (probationary or full) whose formal organisation is ``org_id``."""
-    rows = await pool.fetch(
-        "SELECT member_id FROM member_directory WHERE formal_org_id = $1 AND status IN ('probationary', 'full')",
-        org_id,
-    )
+async def member_ids(pool: asyncpg.Pool, org_id: str, on: date | None = None) -> frozenset[str]:
+    """Every member (probationary or full) whose formal organisation is ``org_id``, on ``on`` or now."""
+    return await _members(pool, org_id, ("probationary", "full"), on)
+
+
+async def _members(pool: asyncpg.Pool, org_id: str, statuses: tuple[str, ...], on: date | None) -> frozenset[str]:
+    if on is None:
+        rows = await pool.fetch(
+            "SELECT member_id FROM member_directory WHERE formal_org_id = $1 AND status = ANY($2::text[])",
+            org_id, list(statuses),
+        )
+    else:
+        # The history (directory.sql): each member's latest organisation and standing on or before the day.
+        rows = await pool.fetch("SELECT member_id FROM gb_members_on($1, $2, $3::text[])", org_id, on, list(statuses))
     return frozenset(r["member_id"] for r in rows)
 
 
 async def months_without_life(pool: asyncpg.Pool, member_id: str, on: date) -> int:
     """Whole months from the member's last attended meeting (or, never having attended one, from their
-    first recorded event) to ``on``."""
+    first recorded event) to ``on``. A meeting's day is its last correction's, if it was corrected."""
     since = await pool.fetchval(
         "SELECT coalesce("
-        " (SELECT max((data::jsonb ->> 'held_on')::date) FROM events"
-        "   WHERE type = 'gb.membership.meeting_recorded.v1' AND data::jsonb -> 'present_ids' ? $1),"
+        " (SELECT max(coalesce("
+        "    (SELECT (c.data::jsonb ->> 'held_on')::date FROM events c"
+        "      WHERE c.stream_id = m.stream_id AND c.type = 'gb.membership.meeting_date_corrected.v1'"
+        "      ORDER BY c.version DESC LIMIT 1),"
+        "    (m.data::jsonb ->> 'held_on')::date)) FROM events m"
+        "   WHERE m.type = 'gb.membership.meeting_recorded.v1' AND m.data::jsonb -> 'present_ids' ? $1),"
         " (SELECT min(occurred_at)::date FROM events WHERE stream_id = $1))",
         member_id,
     )

@@ -20,6 +20,52 @@ ALTER TABLE member_directory ADD COLUMN IF NOT EXISTS certificate_holder boolean
 DROP INDEX IF EXISTS member_directory_national_id;
 ALTER TABLE member_directory DROP COLUMN IF EXISTS national_id;
 
+-- The directory's history (two time axes): each fact that moves a member to an organisation or changes
+-- their standing, as of the day it took effect (the event's effective date, not the day it was recorded).
+-- A member's organisation and standing on a day are those of their latest change on or before it, so a
+-- fact entered late lands where it belongs (a vote recorded today for a past meeting counts that day's
+-- roster). effective_on NULL: a member registered from the register without a day — counted as there on
+-- every earlier day. Rebuilt from the events like the rest of the directory.
+CREATE TABLE IF NOT EXISTS member_directory_changes (
+    member_id    text NOT NULL,
+    effective_on date,
+    position     bigint NOT NULL,
+    org_id       text,
+    status       text,
+    PRIMARY KEY (member_id, position)
+);
+CREATE INDEX IF NOT EXISTS member_directory_changes_org ON member_directory_changes (org_id, effective_on);
+
+-- The same history as validity intervals: [valid_from, valid_to), valid_to NULL while it lasts.
+CREATE OR REPLACE VIEW member_org_spells AS
+    SELECT member_id, org_id, effective_on AS valid_from,
+           lead(effective_on) OVER w AS valid_to
+      FROM member_directory_changes WHERE org_id IS NOT NULL
+    WINDOW w AS (PARTITION BY member_id ORDER BY coalesce(effective_on, '-infinity'::date), position);
+CREATE OR REPLACE VIEW member_status_spells AS
+    SELECT member_id, status, effective_on AS valid_from,
+           lead(effective_on) OVER w AS valid_to
+      FROM member_directory_changes WHERE status IS NOT NULL
+    WINDOW w AS (PARTITION BY member_id ORDER BY coalesce(effective_on, '-infinity'::date), position);
+
+-- Formal members of p_org_id on p_day with one of p_statuses (full members vote; see directory.py).
+CREATE OR REPLACE FUNCTION gb_members_on(p_org_id text, p_day date, p_statuses text[])
+RETURNS TABLE (member_id text) LANGUAGE sql STABLE AS $$
+    WITH known AS (
+        SELECT * FROM member_directory_changes WHERE coalesce(effective_on, '-infinity'::date) <= p_day
+    ), candidates AS (
+        SELECT DISTINCT member_id FROM known WHERE org_id = p_org_id
+    ), state AS (
+        SELECT c.member_id,
+               (SELECT k.org_id FROM known k WHERE k.member_id = c.member_id AND k.org_id IS NOT NULL
+                 ORDER BY coalesce(k.effective_on, '-infinity'::date) DESC, k.position DESC LIMIT 1) AS org_id,
+               (SELECT k.status FROM known k WHERE k.member_id = c.member_id AND k.status IS NOT NULL
+                 ORDER BY coalesce(k.effective_on, '-infinity'::date) DESC, k.position DESC LIMIT 1) AS status
+          FROM candidates c
+    )
+    SELECT member_id FROM state WHERE org_id = p_org_id AND status = ANY(p_statuses);
+$$;
+
 CREATE OR REPLACE FUNCTION gb_member_directory_apply(p_type text, p_data json, p_position bigint)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -67,6 +113,39 @@ BEGIN
         ELSE
             NULL;
     END CASE;
+    -- The history, as of each fact's effective date.
+    CASE p_type
+        WHEN 'gb.membership.member_registered.v1', 'gb.membership.member_registered.v2' THEN
+            INSERT INTO member_directory_changes VALUES (d->>'member_id', (d->>'member_since')::date, p_position,
+                d->>'formal_org_id', d->>'status') ON CONFLICT DO NOTHING;
+        WHEN 'gb.membership.probationary_admitted.v1' THEN
+            INSERT INTO member_directory_changes VALUES (d->>'person_id', (d->>'probation_start')::date, p_position,
+                d->>'org_id', 'probationary') ON CONFLICT DO NOTHING;
+        WHEN 'gb.membership.converted.v1' THEN
+            -- Full from the end of probation (party age counts from it), whenever the conversion was approved.
+            INSERT INTO member_directory_changes VALUES (d->>'person_id', (d->>'party_age_start')::date, p_position,
+                NULL, 'full') ON CONFLICT DO NOTHING;
+        WHEN 'gb.membership.probation_cancelled.v1' THEN
+            INSERT INTO member_directory_changes VALUES (d->>'person_id', (d->>'approved_on')::date, p_position,
+                NULL, 'removed') ON CONFLICT DO NOTHING;
+        WHEN 'gb.membership.transfer_received.v1' THEN
+            INSERT INTO member_directory_changes VALUES (d->>'member_id', (d->>'received_on')::date, p_position,
+                d->>'to_org_id', NULL) ON CONFLICT DO NOTHING;
+        WHEN 'gb.membership.membership_suspended.v1' THEN
+            INSERT INTO member_directory_changes VALUES (d->>'member_id', (d->>'suspended_on')::date, p_position,
+                NULL, 'suspended') ON CONFLICT DO NOTHING;
+        WHEN 'gb.membership.membership_restored.v1' THEN
+            INSERT INTO member_directory_changes VALUES (d->>'member_id', (d->>'restored_on')::date, p_position,
+                NULL, d->>'status') ON CONFLICT DO NOTHING;
+        WHEN 'gb.membership.membership_removed.v1' THEN
+            INSERT INTO member_directory_changes VALUES (d->>'member_id', (d->>'removed_on')::date, p_position,
+                NULL, 'removed') ON CONFLICT DO NOTHING;
+        WHEN 'gb.membership.member_died.v1' THEN
+            INSERT INTO member_directory_changes VALUES (d->>'member_id', (d->>'died_on')::date, p_position,
+                NULL, 'deceased') ON CONFLICT DO NOTHING;
+        ELSE
+            NULL;
+    END CASE;
 END;
 $$;
 
@@ -86,10 +165,20 @@ DECLARE
     n bigint := 0;
 BEGIN
     TRUNCATE member_directory;
+    TRUNCATE member_directory_changes;
     FOR e IN SELECT type, data, position FROM events ORDER BY position LOOP
         PERFORM gb_member_directory_apply(e.type, e.data, e.position);
         n := n + 1;
     END LOOP;
     RETURN n;
+END;
+$$;
+
+-- A store written before the history existed: build it (and the rest of the directory) from the events once.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM member_directory_changes) AND EXISTS (SELECT 1 FROM member_directory) THEN
+        PERFORM gb_member_directory_rebuild();
+    END IF;
 END;
 $$;

@@ -129,6 +129,11 @@ ORGANISATION_STEPS: tuple[CommandRoute[Any], ...] = (
                  roles=_BRANCH, scope=ORGANISATION_SCOPE,
                  summary="Record a meeting of organisational life (三會一課) with its attendance; certificate holders "
                          "attend without a vote."),
+    CommandRoute(path="/meetings/{meeting_id}/date-correction", command=meetings.CorrectMeetingDate,
+                 handler=horganisations.correct_meeting_date, from_path=("meeting_id",),
+                 roles=_BRANCH, scope=ORGANISATION_SCOPE,
+                 summary="Correct the day a recorded meeting was held: a new event naming the version it corrects "
+                         "and why (the record is never edited); attendance is counted against that day's roster."),
     CommandRoute(path="/members/{member_id}/training", command=meetings.RecordTraining,
                  handler=horganisations.record_training,
                  from_path=("member_id",), new_id="record_id", roles=_BRANCH, scope=MEMBER_SCOPE,

@@ -1,21 +1,24 @@
-"""Meeting aggregate (三會一課, one stream per meeting) and the pure yearly meeting-compliance report (B5, D4)."""
+"""Meeting aggregate (三會一課, one stream per meeting) and the pure yearly meeting-compliance report (B5, D4).
+
+A meeting's day, if recorded wrongly, is corrected by a new event naming the one it corrects (never an edit):
+the attendance is counted again against the roster of the corrected day."""
 
 from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from fractions import Fraction
 from typing import NamedTuple, assert_never
 
-from services.membership.contract.commands.meetings import RecordMeeting
-from services.membership.contract.events.meetings import MeetingKind, MeetingRecorded
+from services.membership.contract.commands.meetings import CorrectMeetingDate, RecordMeeting
+from services.membership.contract.events.meetings import MeetingDateCorrected, MeetingKind, MeetingRecorded
 from services.membership.domain.branches import Organisation
 from services.membership.policy.organisation import OrganisationPolicy, organisation_policy_on
 from services.pure.dates import effective_on
-from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
 
 #: B5: these meetings decide by vote and need more than half of those entitled.
@@ -30,12 +33,17 @@ class Meeting:
     kind: MeetingKind | None = None
     held_on: date | None = None
     quorum_met: bool | None = None
+    #: Events on the meeting's stream so far (its version), and the version of the event that set the day.
+    version: int = 0
+    dated_by_version: int = 0
+    #: The record as made, to count the attendance again when its day is corrected.
+    recorded: MeetingRecorded | None = None
 
 
 INITIAL = Meeting()
 
-MeetingCommand = RecordMeeting
-MeetingEvent = MeetingRecorded
+MeetingCommand = RecordMeeting | CorrectMeetingDate
+MeetingEvent = MeetingRecorded | MeetingDateCorrected
 
 
 def decide(
@@ -47,15 +55,20 @@ def decide(
     certificate_holder_ids: frozenset[str] = frozenset(),
     probationary_ids: frozenset[str] = frozenset(),
     policy: OrganisationPolicy | None = None,
+    corrects_event_id: str = "",
 ) -> list[MeetingEvent]:
-    """Context from the roster: the organisation's state; its formal members (``probationary_ids`` among them
-    attend without a vote); the activity-certificate holders attached to it (attend, never vote). ``policy``: the one
-    in force on the command's day unless given."""
+    """Context from the roster on the meeting's day: the organisation's state; its formal members
+    (``probationary_ids`` among them attend without a vote); the activity-certificate holders attached to it
+    (attend, never vote). ``policy``: the one in force on the meeting's day unless given. ``corrects_event_id``:
+    the id of the event at the version a correction names (the handler reads it from the stream)."""
     policy = policy or organisation_policy_on(effective_on(command))
     match command:
         case RecordMeeting():
             return [_record(state, command, organisation, formal_member_ids, certificate_holder_ids,
                             probationary_ids, policy)]
+        case CorrectMeetingDate():
+            return [_correct(state, command, organisation, formal_member_ids, certificate_holder_ids,
+                             probationary_ids, policy, corrects_event_id)]
         case _:
             assert_never(command)
 
@@ -64,7 +77,11 @@ def evolve(state: Meeting, event: MeetingEvent) -> Meeting:
     match event:
         case MeetingRecorded():
             return Meeting(exists=True, meeting_id=event.meeting_id, org_id=event.org_id, kind=event.kind,
-                           held_on=event.held_on, quorum_met=event.quorum_met)
+                           held_on=event.held_on, quorum_met=event.quorum_met, version=state.version + 1,
+                           dated_by_version=state.version + 1, recorded=event)
+        case MeetingDateCorrected():
+            return replace(state, held_on=event.held_on, quorum_met=event.quorum_met, version=state.version + 1,
+                           dated_by_version=state.version + 1)
         case _:
             assert_never(event)
 
@@ -126,6 +143,36 @@ def _record(
         quorum_met=quorum_met(voters_present, len(entitled), policy) if cmd.kind in QUORUM_KINDS else None,
         actor=cmd.actor.label, policy_version=policy.version, topic=cmd.topic.strip(), lecturer_id=lecturer,
         lecturer_is_secretary=lecturer is not None and lecturer == org.secretary_id,
+    )
+
+
+def _correct(
+    state: Meeting, cmd: CorrectMeetingDate, org: Organisation, formal: frozenset[str], holders: frozenset[str],
+    probationary: frozenset[str], policy: OrganisationPolicy, corrects_event_id: str,
+) -> MeetingDateCorrected:
+    if not state.exists or state.recorded is None or state.held_on is None:
+        raise NotFound(f"meeting {cmd.meeting_id} is not recorded; record it instead")
+    if cmd.corrects_version != state.dated_by_version:
+        raise StateConflict(f"the day of meeting {cmd.meeting_id} was last set at version {state.dated_by_version} "
+                            f"({state.held_on}), not {cmd.corrects_version}; reload it and name that version")
+    reason = cmd.reason.strip()
+    if not reason:
+        raise DomainError("a correction says why the recorded day was wrong: reason must not be empty")
+    if cmd.held_on == state.held_on:
+        raise DomainError(f"meeting {cmd.meeting_id} is already recorded as held on {cmd.held_on}; nothing to correct")
+    # The record as made, on the corrected day, goes through every rule of a record again (the roster of
+    # that day, the organisation's establishment, the quorum); only the counts and the day change.
+    made = state.recorded
+    again = _record(INITIAL, RecordMeeting(
+        actor=cmd.actor, today=cmd.today, meeting_id=made.meeting_id, org_id=made.org_id, kind=made.kind,
+        held_on=cmd.held_on, present_ids=made.present_ids, certificate_holders_present=made.certificate_holders_present,
+        absent_ids=made.absent_ids, minutes_ref=made.minutes_ref, topic=made.topic, lecturer_id=made.lecturer_id,
+    ), org, formal, holders, probationary, policy)
+    return MeetingDateCorrected(
+        meeting_id=made.meeting_id, org_id=made.org_id, corrects_version=cmd.corrects_version,
+        corrects_event_id=corrects_event_id, held_on_was=state.held_on, held_on=cmd.held_on,
+        entitled_voters=again.entitled_voters, voters_present=again.voters_present, quorum_met=again.quorum_met,
+        reason=reason, actor=cmd.actor.label, policy_version=policy.version,
     )
 
 

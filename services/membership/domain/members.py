@@ -148,6 +148,8 @@ def _register(state: Member, cmd: RegisterMember, org: Organisation, personal: P
         raise DomainError("name must not be empty")
     policy = policy_on(cmd.today)
     born = birth_date_of(personal)
+    if cmd.member_since is not None and cmd.joined_on is not None and cmd.member_since < cmd.joined_on:
+        raise DomainError(f"member_since {cmd.member_since} is before joined_on {cmd.joined_on}; check the dates")
     if cmd.joined_on is not None:
         if cmd.joined_on > cmd.today:
             raise DomainError(f"joined_on {cmd.joined_on} is in the future")
@@ -159,5 +161,5 @@ def _register(state: Member, cmd: RegisterMember, org: Organisation, personal: P
         member_id=cmd.member_id, name=cmd.name.strip(), national_id_masked=personal.national_id_masked or "",
         formal_org_id=cmd.formal_org_id, status=cmd.status, dues_category=cmd.dues_category,
         contact_masked=personal.contact_masked, personal=personal.sealed, joined_on=cmd.joined_on,
-        registered_on=cmd.today,
+        registered_on=cmd.today, member_since=cmd.member_since,
     )

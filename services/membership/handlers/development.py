@@ -67,10 +67,10 @@ async def case_step(store: Store, cmd: CaseStep, meta: CommandMeta) -> AppendRes
 
 
 async def name_members(store: Store, cmd: NamingStep, meta: CommandMeta) -> AppendResult:
-    """Contacts and introducers are full members of the case's organisation."""
+    """Contacts and introducers are full members of the case's organisation on the day they are assigned."""
 
     async def decide(person: Person) -> list[DevelopmentEvent]:
-        full = await directory.full_member_ids(store.pool, person.case.org_id)
+        full = await directory.full_member_ids(store.pool, person.case.org_id, on=cmd.assigned_on)
         return development.decide(person.case, cmd, full_member_ids=full,
                                   policy=development_policy_on(effective_on(cmd)))
 
@@ -85,10 +85,11 @@ async def approve(store: Store, cmd: ApprovalStep, meta: CommandMeta) -> AppendR
 
 
 async def hold_vote(store: Store, cmd: VoteStep, meta: CommandMeta) -> AppendResult:
-    """A vote counts the branch's full members; a temporary branch (or a Party group) never admits (B1)."""
+    """A vote counts the branch's full members on the meeting's day — the roster of that day, however late the
+    vote is recorded; a temporary branch (or a Party group) never admits (B1)."""
 
     async def decide(person: Person) -> list[DevelopmentEvent]:
-        full = await directory.full_member_ids(store.pool, person.case.org_id)
+        full = await directory.full_member_ids(store.pool, person.case.org_id, on=cmd.held_on)
         org = await organisation(store, person.case.org_id)
         return development.decide(person.case, cmd, entitled_full_members=len(full),
                                   org_is_temporary=org.exists and not branches.may_admit(org),

@@ -18,8 +18,8 @@ from services.membership.contract.commands.branches import (
     LinkFriendlyCommittee,
     PostponeElection,
 )
-from services.membership.contract.commands.meetings import RecordMeeting, RecordTraining
-from services.membership.contract.events.meetings import MeetingRecorded, TrainingRecorded
+from services.membership.contract.commands.meetings import CorrectMeetingDate, RecordMeeting, RecordTraining
+from services.membership.contract.events.meetings import TrainingRecorded
 from services.membership.domain import branches, meetings, training
 from services.membership.domain.branches import OrganisationEvent
 from services.membership.handlers.records import Store, branch_stream, evolve_branch, organisation, recorded
@@ -65,8 +65,8 @@ async def elect(store: Store, cmd: ElectCommittee | ElectSecretary, meta: Comman
     """A committee or a secretary, by the organisation's full members (and the size of its roster)."""
 
     async def decide(state: branches.Organisation) -> list[OrganisationEvent]:
-        full = await directory.full_member_ids(store.pool, cmd.org_id)
-        roster = await directory.member_ids(store.pool, cmd.org_id)
+        full = await directory.full_member_ids(store.pool, cmd.org_id, on=cmd.elected_on)
+        roster = await directory.member_ids(store.pool, cmd.org_id, on=cmd.elected_on)
         return branches.decide(state, cmd, full_member_ids=full, members=len(roster),
                                policy=organisation_policy_on(effective_on(cmd)))
 
@@ -79,16 +79,38 @@ async def organisation_step(store: Store, cmd: OrganisationStep, meta: CommandMe
 
 
 async def record_meeting(store: Store, cmd: RecordMeeting, meta: CommandMeta) -> AppendResult:
-    """Who may attend and who votes: the organisation's roster, its full members and certificate holders."""
+    """Who may attend and who votes: the organisation's roster and full members on the meeting's day, and
+    the certificate holders."""
 
-    async def decide(state: meetings.Meeting) -> list[MeetingRecorded]:
-        roster = await directory.member_ids(store.pool, cmd.org_id)
-        full = await directory.full_member_ids(store.pool, cmd.org_id)
+    async def decide(state: meetings.Meeting) -> list[meetings.MeetingEvent]:
+        roster = await directory.member_ids(store.pool, cmd.org_id, on=cmd.held_on)
+        full = await directory.full_member_ids(store.pool, cmd.org_id, on=cmd.held_on)
         return meetings.decide(
             state, cmd, organisation=await organisation(store, cmd.org_id), formal_member_ids=roster,
             probationary_ids=roster - full,
             certificate_holder_ids=await directory.certificate_holders_at(store.pool, cmd.org_id),
             policy=organisation_policy_on(effective_on(cmd)),
+        )
+
+    return await execute(store, stream_id=cmd.meeting_id, stream_type="meeting", evolve=_evolve_meeting,
+                         initial=meetings.INITIAL, decide=recorded(cmd, decide), meta=meta)
+
+
+async def correct_meeting_date(store: Store, cmd: CorrectMeetingDate, meta: CommandMeta) -> AppendResult:
+    """A correction of a meeting's day: the roster of the corrected day, and the id of the event it names."""
+
+    async def decide(state: meetings.Meeting) -> list[meetings.MeetingEvent]:
+        org_id = state.org_id
+        roster = await directory.member_ids(store.pool, org_id, on=cmd.held_on)
+        full = await directory.full_member_ids(store.pool, org_id, on=cmd.held_on)
+        named = await store.load(cmd.meeting_id, up_to_version=max(cmd.corrects_version, 0))
+        corrected = next((str(r.envelope.id) for r in named.events
+                          if r.envelope.stream_version == cmd.corrects_version), "")
+        return meetings.decide(
+            state, cmd, organisation=await organisation(store, org_id), formal_member_ids=roster,
+            probationary_ids=roster - full,
+            certificate_holder_ids=await directory.certificate_holders_at(store.pool, org_id),
+            policy=organisation_policy_on(effective_on(cmd)), corrects_event_id=corrected,
         )
 
     return await execute(store, stream_id=cmd.meeting_id, stream_type="meeting", evolve=_evolve_meeting,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -11,8 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.kernel.events import EventRegistry
+from services.membership.contract.commands.meetings import CorrectMeetingDate
 from services.membership.contract.events import meetings as meeting_events
-from services.membership.contract.events.meetings import MeetingKind, MeetingRecorded, TrainingRecorded
+from services.membership.contract.events.meetings import (
+    MeetingDateCorrected,
+    MeetingKind,
+    MeetingRecorded,
+    TrainingRecorded,
+)
 from services.membership.domain import branches, meetings, training
 from services.membership.domain.branches import Organisation
 from services.membership.domain.meetings import HeldMeeting, Requirement, meeting_compliance
@@ -303,3 +310,72 @@ def test_meeting_and_training_events_survive_the_wire_codec() -> None:
                                        member_org_ids=MEMBER_ORGS)
     for event in (record(), trained_event):
         assert registry.decode(registry.wire_name(event), registry.encode(event)) == event
+
+
+# --- Correcting a meeting's day (a new event naming the one it corrects, never an edit) -----------------
+
+
+def correct(**overrides: Any) -> CorrectMeetingDate:
+    cmd = CorrectMeetingDate(actor=SECRETARY, today=date(2026, 11, 24), meeting_id="mtg-1", corrects_version=1,
+                             held_on=date(2026, 5, 3), reason="the minutes say 3 May; entered as 10 May")
+    return replace(cmd, **overrides)
+
+
+def a_recorded_meeting() -> meetings.Meeting:
+    return meetings.evolve(meetings.INITIAL, record())
+
+
+def corrected(state: meetings.Meeting, cmd: CorrectMeetingDate | None = None, *,
+              formal: frozenset[str] | None = None) -> MeetingDateCorrected:
+    (event,) = meetings.decide(state, cmd or correct(), organisation=an_established_branch(),
+                               formal_member_ids=roster(3) if formal is None else formal, corrects_event_id="ev-1")
+    assert isinstance(event, MeetingDateCorrected)
+    return event
+
+
+def test_a_meetings_day_is_corrected_by_an_event_naming_the_event_it_corrects_and_why() -> None:
+    event = corrected(a_recorded_meeting())
+    assert (event.corrects_version, event.corrects_event_id) == (1, "ev-1")
+    assert (event.held_on_was, event.held_on) == (date(2026, 5, 10), date(2026, 5, 3))
+    assert event.reason == "the minutes say 3 May; entered as 10 May"
+    state = meetings.evolve(a_recorded_meeting(), event)
+    assert (state.held_on, state.version, state.dated_by_version) == (date(2026, 5, 3), 2, 2)
+    assert state.recorded is not None and state.recorded.held_on == date(2026, 5, 10), "the record is never edited"
+
+
+def test_a_correction_counts_the_attendance_against_the_roster_of_the_corrected_day() -> None:
+    # On 3 May only m-1 and m-2 were members: m-3 is no longer expected, the two present make a quorum of 2.
+    with pytest.raises(DomainError, match="absent_ids must be members"):
+        corrected(a_recorded_meeting(), formal=frozenset({"m-1", "m-2"}))
+    # On the corrected day m-4 was a member too, and the minutes do not list them: refused, as a record would be.
+    with pytest.raises(DomainError, match="missing: m-4"):
+        corrected(a_recorded_meeting(), formal=roster(4))
+
+
+def test_a_correction_must_name_the_version_that_last_set_the_day() -> None:
+    state = meetings.evolve(a_recorded_meeting(), corrected(a_recorded_meeting()))
+    with pytest.raises(StateConflict, match="last set at version 2"):
+        corrected(state, correct(held_on=date(2026, 5, 4)))
+    again = corrected(state, correct(corrects_version=2, held_on=date(2026, 5, 4)))
+    assert (again.held_on_was, again.held_on) == (date(2026, 5, 3), date(2026, 5, 4))
+
+
+def test_a_correction_needs_a_reason_and_a_different_day() -> None:
+    with pytest.raises(DomainError, match="reason must not be empty"):
+        corrected(a_recorded_meeting(), correct(reason="  "))
+    with pytest.raises(DomainError, match="nothing to correct"):
+        corrected(a_recorded_meeting(), correct(held_on=date(2026, 5, 10)))
+
+
+def test_a_meeting_not_recorded_cannot_be_corrected() -> None:
+    with pytest.raises(NotFound, match="not recorded"):
+        corrected(meetings.INITIAL)
+
+
+def test_a_correction_to_a_day_before_the_branch_was_established_is_refused() -> None:
+    with pytest.raises(DomainError, match="before b-1 was established"):
+        corrected(a_recorded_meeting(), correct(held_on=date(2020, 1, 1)))
+
+
+def test_a_corrections_reason_is_also_why_its_day_is_entered_late() -> None:
+    assert correct().backdating_reason == correct().reason

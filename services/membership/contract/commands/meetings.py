@@ -1,4 +1,4 @@
-"""Commands of organisational life (三會一課): recording meetings and training hours."""
+"""Commands of organisational life (三會一課): recording meetings (and correcting their day) and training hours."""
 
 from __future__ import annotations
 
@@ -51,3 +51,28 @@ class RecordTraining:
     trained_on: date
     #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
     backdating_reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CorrectMeetingDate:
+    """Correct the day a recorded meeting was held. A correction is a new event that names the event it
+    corrects (its version on the meeting's stream) and why — the record is never edited. The attendance is
+    counted again against the roster of the corrected day."""
+
+    actor: Actor
+    today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("held_on",)
+    meeting_id: str
+    #: The version (on the meeting's stream) of the event whose day is wrong: the meeting's record, or the
+    #: last correction of its day. Another version is refused (409): the day was corrected meanwhile.
+    corrects_version: int
+    #: The day the meeting was really held.
+    held_on: date
+    #: Why the recorded day was wrong (e.g. "the minutes say 12 March; entered as 21 March").
+    reason: str
+
+    @property
+    def backdating_reason(self) -> str:
+        """A correction's reason is also why its (earlier) day is entered now."""
+        return self.reason

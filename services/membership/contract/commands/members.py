@@ -15,6 +15,8 @@ from services.pure.identity import Actor
 class RegisterMember:
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("member_since",)
     member_id: str
     name: str
     national_id: str
@@ -23,6 +25,12 @@ class RegisterMember:
     dues_category: DuesCategory
     contact: Contact
     joined_on: date | None = None
+    #: The day the member's relationship came to this organisation, when known: the directory counts them
+    #: there (and as full members, if full) from it. Omitted: a member of the register taken over, counted
+    #: there on every earlier day.
+    member_since: date | None = None
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -40,7 +40,7 @@ from services.membership.contract.events.common import (
 from services.membership.contract.events.deadlines import DeadlineRaised
 from services.membership.contract.events.development import DevelopmentEvent
 from services.membership.contract.events.dues import DuesEvent
-from services.membership.contract.events.meetings import MeetingRecorded, TrainingRecorded
+from services.membership.contract.events.meetings import MeetingDateCorrected, MeetingRecorded, TrainingRecorded
 from services.membership.contract.events.members import (
     MemberEvent,
     MemberRegistered,
@@ -57,7 +57,7 @@ OrganisationEvent = (
 )
 MembershipEvent = (
     OrganisationEvent | MemberEvent | MobilityEvent | TransferEvent | DeadlineRaised | DevelopmentEvent
-    | MeetingRecorded | TrainingRecorded | DuesEvent
+    | MeetingRecorded | MeetingDateCorrected | TrainingRecorded | DuesEvent
 )
 
 #: v1 → v2 of the events that carried personal data in clear: stored v1 events are read as v2.

@@ -63,7 +63,28 @@ class TrainingRecorded(RecordedLate):
     actor: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class MeetingDateCorrected(RecordedLate):
+    """A correction, not an edit: the meeting recorded at ``corrects_version`` of this stream (event
+    ``corrects_event_id``) was held on ``held_on``, not ``held_on_was``. Attendance is counted again against
+    the roster of ``held_on``: the counts here replace those of the corrected event."""
+
+    meeting_id: str
+    org_id: str
+    corrects_version: int
+    corrects_event_id: str
+    held_on_was: date
+    held_on: date
+    entitled_voters: int
+    voters_present: int
+    quorum_met: bool | None
+    reason: str
+    actor: str
+    policy_version: str
+
+
 EVENTS: dict[str, type] = {
     "gb.membership.meeting_recorded.v1": MeetingRecorded,
+    "gb.membership.meeting_date_corrected.v1": MeetingDateCorrected,
     "gb.membership.training_recorded.v1": TrainingRecorded,
 }

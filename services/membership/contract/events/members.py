@@ -48,6 +48,9 @@ class MemberRegistered(RecordedLate):
     joined_on: date | None = None
     #: The day the member was registered: the first known contact.
     registered_on: date | None = None
+    #: The day the member's relationship came to ``formal_org_id``, when known (None: the register taken
+    #: over — there on every earlier day); the member directory's history starts here.
+    member_since: date | None = None
 
     # The v1 field names, for readers written against v1: they give the masked values.
     @property
