@@ -30,13 +30,13 @@ import traceback  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 
-from bench import appends, dues, partners, personal_data, policy, report, system  # noqa: E402
+from bench import appends, audit, dues, partners, personal_data, policy, report, system  # noqa: E402
 from bench.common import RESULTS_DIR, drop_database, recreate_database, say  # noqa: E402
 from bench.machine import describe  # noqa: E402
 from services.kernel.settings import Settings, load_settings, redact  # noqa: E402
 
 PARTS = ("kernel", "asyncpg", "eventsourcing", "commands", "latency", "policy", "rebuild", "dues", "personal_data",
-         "partners")
+         "partners", "audit")
 KERNEL_DB, ES_DB = "gb_bench_kernel", "gb_bench_es"
 
 
@@ -169,6 +169,13 @@ async def system_phase(settings: Settings, args: argparse.Namespace, results: di
         except Exception as exc:
             errors.append(f"partners failed: {exc!r}")
             traceback.print_exc()
+    if "audit" in parts:
+        try:
+            results["audit"] = await audit.measure(settings, args.clients, args.command_seconds)
+            notes.append(audit.note(results["audit"]))
+        except Exception as exc:
+            errors.append(f"audit failed: {exc!r}")
+            traceback.print_exc()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -216,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:
                 errors.append(f"dues benchmark failed: {exc!r}")
                 traceback.print_exc()
-        if parts & {"commands", "latency", "policy", "rebuild", "partners"}:
+        if parts & {"commands", "latency", "policy", "rebuild", "partners", "audit"}:
             started: list[str] = []
             try:
                 if not args.system_running:

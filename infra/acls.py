@@ -21,6 +21,8 @@ refuses everything an ACL does not allow (``allow.everyone.if.no.acl.found=false
 |                     | its faust group and ALL on faust's own topics (both ``gb-partners-router``)   |
 | partners-webhooks   | READ + DESCRIBE on topics prefixed ``gb.partner.`` (no group: it keeps its    |
 |                     | cursors in PostgreSQL)                                                        |
+| auditlog            | READ every other service's event topic (the transparency log's sequencer; no  |
+|                     | group: it keeps its offsets with the log's entries in PostgreSQL)             |
 | partner-<id>        | not here: made by services/partners/provisioning.py when the county registers |
 |                     | the partner — READ its own topic and its groups ``gb.partner.<id>.``          |
 
@@ -51,9 +53,10 @@ from services.partners.contract.kafka import (
 )
 from services.secondment.contract.service import FUNDS_CREDIT_GROUP
 
-__all__ = ["BROKER", "FUNDS_CREDIT", "GATEWAY", "OPERATOR", "PARTNERS", "PARTNERS_ROUTER", "PARTNERS_WEBHOOKS",
+__all__ = ["AUDITLOG", "BROKER", "FUNDS_CREDIT", "GATEWAY", "OPERATOR", "PARTNERS", "PARTNERS_ROUTER",
+           "PARTNERS_WEBHOOKS",
            "PROJECTOR", "PROJECTOR_GROUP_PREFIX", "SUPER_USERS", "Grant", "bindings", "ensure_acls", "grants",
-           "partners_grants", "principals", "relay_principal"]
+           "partners_grants", "principals", "relay_principal", "service_principal"]
 
 log = logging.getLogger("infra")
 
@@ -65,8 +68,14 @@ GATEWAY = "gateway"
 PARTNERS = PARTNERS_PRINCIPAL
 PARTNERS_ROUTER = ROUTER_PRINCIPAL
 PARTNERS_WEBHOOKS = WEBHOOKS_PRINCIPAL
+AUDITLOG = "auditlog"
 SUPER_USERS = (BROKER, OPERATOR)
 PROJECTOR_GROUP_PREFIX = "gb-projector"
+
+
+def service_principal(service: str) -> str | None:
+    """The Kafka principal a service's own process runs as; None: its API opens no Kafka client."""
+    return {"partners": PARTNERS, AUDITLOG: AUDITLOG}.get(service)
 
 
 def relay_principal(service: str) -> str:
@@ -106,6 +115,8 @@ def grants() -> dict[str, tuple[Grant, ...]]:
         Grant("group", PROJECTOR_GROUP_PREFIX, ("READ",), "prefixed"),
     )
     table[GATEWAY] = tuple(Grant("topic", topic, ("DESCRIBE",)) for topic in system.topics())
+    table[AUDITLOG] = tuple(Grant("topic", topic, ("READ",)) for topic in system.topics()
+                            if topic != event_topic(AUDITLOG))
     table.update(partners_grants())
     return table
 

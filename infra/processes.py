@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from infra import acls
 from services import system
 from services.kernel.settings import Settings, load_settings
-from services.partners.contract.kafka import PARTNERS_PRINCIPAL, ROUTER_PRINCIPAL, WEBHOOKS_PRINCIPAL
+from services.partners.contract.kafka import ROUTER_PRINCIPAL, WEBHOOKS_PRINCIPAL
 
 #: Where HTTP services listen locally; inside a container it is "0.0.0.0".
 LOCAL_HOST = "127.0.0.1"
@@ -65,8 +65,9 @@ def app_processes(
                 name=service,
                 argv=_uvicorn(f"services.{service}.app:app", host, port, python),
                 ready_url=_healthz(port),
-                # The partners service provisions partner topics, principals and ACLs on Kafka.
-                kafka_principal=PARTNERS_PRINCIPAL if service == "partners" else None,
+                # The partners service provisions partner topics, principals and ACLs on Kafka; the audit
+                # log reads every event topic.
+                kafka_principal=acls.service_principal(service),
             ),
             AppProcess(
                 name=f"{service}-relay",

@@ -17,6 +17,7 @@ import logging
 import sys
 from typing import Any
 
+from services.auditlog.contract.service import SERVICE as AUDITLOG
 from services.investment.contract.service import SERVICE as INVESTMENT
 from services.kernel.events import EventRegistry
 from services.kernel.service import ServiceDefinition
@@ -25,7 +26,8 @@ from services.partners.contract.service import SERVICE as PARTNERS
 from services.secondment.contract.service import SERVICE as SECONDMENT
 
 #: Services that own an event store (one PostgreSQL database each) and publish to Kafka, in start order.
-SERVICES: tuple[ServiceDefinition, ...] = (MEMBERSHIP, SECONDMENT, INVESTMENT, PARTNERS)
+#: The audit log comes last: it logs every other service's events (services/auditlog).
+SERVICES: tuple[ServiceDefinition, ...] = (MEMBERSHIP, SECONDMENT, INVESTMENT, PARTNERS, AUDITLOG)
 #: The gateway owns only read models, in a database of its own.
 READ_MODEL_DATABASE = "gateway"
 

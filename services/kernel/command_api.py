@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 
@@ -123,6 +123,7 @@ class CommandApi:
     def audit(self) -> None:
         """``GET /audit/streams/{stream_id}``: a record's history with its hash chain verified."""
         self.router.add_api_route("/audit/streams/{stream_id}", audit_stream, methods=["GET"])
+        self.router.add_api_route("/audit/events", audit_events, methods=["GET"])
 
     def positions(self) -> None:
         """``GET /positions/{position}``: whether this store issued a position (a reader refuses one it never did)."""
@@ -163,6 +164,18 @@ async def audit_stream(stream_id: str, actor: ActorDep, store: StoreDep, up_to_v
         "verified": not problems, "problems": problems,
         "events": [r.envelope.cloudevent() for r in stream.events],
     }
+
+
+async def audit_events(actor: ActorDep, store: StoreDep, after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+                       limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> dict[str, Any]:
+    """The store's events after a position, in position order, as CloudEvents exactly as stored (the
+    auditors' feed: the verifier matches each one against the transparency log)."""
+    if actor.role is not Role.COUNTY_ADMIN:
+        raise Forbidden("only the county organisation department audits history")
+    envelopes = await store.envelopes(after_position=after, limit=limit)
+    _, last = await store.issued(1)
+    return {"events": [e.cloudevent() for e in envelopes], "last_position": last,
+            "next_after": envelopes[-1].position if envelopes else after}
 
 
 async def issued_position(position: Annotated[int, Path(ge=1, le=2**63 - 1)], actor: ActorDep,

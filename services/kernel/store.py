@@ -165,6 +165,14 @@ class EventStore(Generic[E]):
         )
         return [self._recorded(r) for r in rows]
 
+    async def envelopes(self, after_position: int = 0, limit: int = 1000) -> list[Envelope]:
+        """Stored events in position order as they are, not decoded: what the auditors' feed serves, so a
+        row that no longer decodes (a tampered one) is shown as it is rather than failing the read."""
+        rows = await self.pool.fetch(
+            f"SELECT {_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2", after_position, limit
+        )
+        return [self.envelope_from_row(r) for r in rows]
+
     async def issued(self, position: int) -> tuple[bool, int]:
         """Whether ``position`` is an event of this store, and the highest position issued so far.
 

@@ -9,7 +9,9 @@ from services.system import endpoint_table
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Public on purpose: the health probes, and the outward event schemas a CloudEvent's `dataschema` points at.
-PUBLIC = {("get", "/healthz"), ("get", "/readyz"), ("get", "/v1/schemas"), ("get", "/v1/schemas/{type_name}.json")}
+PUBLIC = {("get", "/healthz"), ("get", "/readyz"), ("get", "/v1/schemas"), ("get", "/v1/schemas/{type_name}.json"),
+          # The transparency log's key and signed heads: public, as a CT log's are (docs/audit.md).
+          ("get", "/v1/audit/keys"), ("get", "/v1/audit/tree-heads/latest"), ("get", "/v1/audit/tree-heads")}
 
 
 def test_the_committed_endpoint_table_is_current() -> None:

@@ -43,6 +43,12 @@ def test_only_relays_and_the_partner_router_write_and_only_the_provisioner_admin
         assert all(g.resource in ("topic", "group") for g in grants), principal
 
 
+def test_the_audit_log_reads_every_other_services_topic_and_writes_none() -> None:
+    grants = acls.grants()[acls.AUDITLOG]
+    assert {g.name for g in grants} == set(system.topics()) - {"gb.auditlog.events"}
+    assert all(g.operations == ("READ",) and g.resource == "topic" for g in grants)
+
+
 def test_the_projector_reads_every_event_topic_and_the_policy_only_investment() -> None:
     table = acls.grants()
     assert {g.name for g in table[acls.PROJECTOR] if g.resource == "topic"} == set(system.topics())
@@ -53,8 +59,9 @@ def test_the_projector_reads_every_event_topic_and_the_policy_only_investment() 
 def test_every_process_that_uses_kafka_has_a_principal_with_grants() -> None:
     principals = {p.name: p.kafka_principal for p in app_processes(Settings())}
     for service in system.names():
-        # Command APIs never touch Kafka, but the partners service provisions partners on it.
-        assert principals[service] == (acls.PARTNERS if service == "partners" else None)
+        # Command APIs never touch Kafka, but the partners service provisions partners on it and the audit log
+        # reads every other service's topic.
+        assert principals[service] == {"partners": acls.PARTNERS, "auditlog": acls.AUDITLOG}.get(service)
     used = {p for p in principals.values() if p is not None}
     assert used == set(acls.grants())
     assert acls.principals()[:2] == ["broker", "operator"]

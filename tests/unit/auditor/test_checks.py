@@ -1,0 +1,185 @@
+"""The verifier's checks on a history built in memory: intact passes; each attack is named."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+import pytest
+
+from auditor.checks import (
+    SignedHead,
+    check_against_trusted,
+    check_chains,
+    check_head,
+    check_inclusion,
+    check_log,
+    load_public_key,
+)
+from services.auditlog.contract.entry import entry_bytes, entry_hash
+from services.kernel import merkle, tree_head
+from services.kernel.events import Envelope, chain_hash, encode
+
+SOURCE = "/golden-bridge/membership"
+KEY = tree_head.generate_private_key()
+LOG_ID = tree_head.log_id_for(KEY.public_key())
+T0 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+
+def _history(streams: int = 3, versions: int = 3) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    position = 0
+    for s in range(streams):
+        prev: bytes | None = None
+        for v in range(1, versions + 1):
+            position += 1
+            event_id = uuid.uuid4()
+            data = encode({"member_id": f"m{s}", "note": f"fact {v}", "amount": "12.50"})
+            time = T0 + timedelta(minutes=position)
+            link = chain_hash(prev, event_id=event_id, stream_id=f"m{s}", version=v, type="gb.membership.x.v1",
+                              time=time, actor="county_admin:a", data=data)
+            envelope = Envelope(id=event_id, source=SOURCE, type="gb.membership.x.v1", time=time, subject=f"m{s}",
+                                stream_id=f"m{s}", stream_type="member", stream_version=v, actor="county_admin:a",
+                                correlation_id="c", causation_id=None, data=data, prev_hash=prev, hash=link,
+                                position=position, recorded_at=time + timedelta(seconds=1))
+            events.append(envelope.cloudevent())
+            prev = link
+    return events
+
+
+def _entries(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"index": i, "source": e["source"], "event_id": e["id"], "stream_id": e["streamid"],
+             "stream_version": int(e["streamversion"]), "leaf_hash": entry_hash(e).hex()} for i, e in enumerate(events)]
+
+
+def _head(leaves: list[bytes], timestamp_ms: int = 1) -> SignedHead:
+    head = tree_head.TreeHead(size=len(leaves), root_hash=merkle.root(leaves), timestamp_ms=timestamp_ms, log_id=LOG_ID)
+    return SignedHead(size=head.size, root_hash=head.root_hash, timestamp_ms=head.timestamp_ms, log_id=LOG_ID,
+                      signature=tree_head.sign(KEY, head))
+
+
+def _by_key(events: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(e["source"], e["id"]): e for e in events}
+
+
+@pytest.fixture
+def history() -> tuple[list[dict[str, Any]], list[dict[str, Any]], SignedHead]:
+    events = _history()
+    entries = _entries(events)
+    return events, entries, _head([bytes.fromhex(e["leaf_hash"]) for e in entries])
+
+
+def test_an_intact_history_passes_every_check(history: Any) -> None:
+    events, entries, head = history
+    assert check_head(head, KEY.public_key()) == []
+    assert check_log(head, entries, _by_key(events)) == []
+    assert check_chains(events) == []
+
+
+def test_the_entry_commits_to_every_attribute_but_not_to_the_proof_an_export_adds(history: Any) -> None:
+    event = history[0][0]
+    for attribute in ("position", "recordedat", "actor", "correlationid", "time", "streamversion"):
+        assert entry_bytes({**event, attribute: "0"}) != entry_bytes(event), attribute
+    assert entry_bytes({**event, "data": {**event["data"], "note": "other"}}) != entry_bytes(event)
+    assert entry_bytes({**event, "logindex": 3, "logtreesize": 9, "logproof": "ab"}) == entry_bytes(event)
+
+
+def test_a_flipped_byte_is_named_by_the_log_and_by_the_chain(history: Any) -> None:
+    events, entries, head = history
+    target = events[4]
+    target["data"]["note"] = "fact 3"[:-1] + "x"
+    problems = check_log(head, entries, _by_key(events)) + check_chains(events)
+    assert any(target["id"] in p and "not what was logged" in p for p in problems)
+    assert any("content does not match its chain hash" in p and target["id"] in p for p in problems)
+
+
+def test_a_deleted_event_and_a_deleted_record_are_named(history: Any) -> None:
+    events, entries, head = history
+    gone = events.pop(4)
+    problems = check_log(head, entries, _by_key(events))
+    assert any(gone["id"] in p and "not in the store" in p for p in problems)
+    assert any("version 2 is missing" in p for p in check_chains(events))
+    record = [e for e in events if e["streamid"] == "m2"]
+    remaining = [e for e in events if e["streamid"] != "m2"]
+    problems = check_log(head, entries, _by_key(remaining))
+    assert any(f"record m2 of {SOURCE} is gone" in p and "3 logged event(s)" in p for p in problems)
+    assert record
+
+
+def test_a_record_rewritten_with_recomputed_hashes_passes_its_chain_but_not_the_log(history: Any) -> None:
+    events, entries, head = history
+    prev: bytes | None = None
+    for event in [e for e in events if e["streamid"] == "m1"]:
+        event["data"] = {**event["data"], "note": "forged"}
+        link = chain_hash(prev, event_id=uuid.UUID(event["id"]), stream_id="m1", version=int(event["streamversion"]),
+                          type=event["type"], time=datetime.fromisoformat(event["time"]), actor=event["actor"],
+                          data=orjson.dumps(event["data"]))
+        event["prevhash"] = prev.hex() if prev else None
+        if prev is None:
+            del event["prevhash"]
+        event["chainhash"] = link.hex()
+        prev = link
+    assert check_chains(events) == []
+    problems = check_log(head, entries, _by_key(events))
+    assert sum("not what was logged" in p for p in problems) == 3
+
+
+def test_two_swapped_events_break_the_chain_and_the_log(history: Any) -> None:
+    events, entries, head = history
+    first, second = events[0], events[1]
+    first["streamversion"], second["streamversion"] = second["streamversion"], first["streamversion"]
+    problems = check_log(head, entries, _by_key(events)) + check_chains(events)
+    assert any(first["id"] in p for p in problems) and any(second["id"] in p for p in problems)
+
+
+def test_served_leaves_that_do_not_add_up_to_the_signed_root_are_caught(history: Any) -> None:
+    events, entries, head = history
+    # A server that also rewrote the log's leaf to match a tampered event: the signed root still catches it.
+    events[0]["data"]["note"] = "forged"
+    entries[0]["leaf_hash"] = entry_hash(events[0]).hex()
+    problems = check_log(head, entries, _by_key(events))
+    assert problems == [f"the entries the log served do not add up to the root of the {head.describe()}"]
+
+
+def test_heads_forks_shrinks_and_rewritten_pasts() -> None:
+    leaves = [merkle.leaf_hash(bytes([i])) for i in range(10)]
+    old, new = _head(leaves[:6]), _head(leaves)
+    proof = merkle.consistency_proof(6, 10, leaves)
+    assert check_against_trusted(old, new, proof) == []
+    assert check_against_trusted(None, new, None) == []
+    other = _head([merkle.leaf_hash(b"x"), *leaves[1:6]], timestamp_ms=2)
+    assert any("fork" in p for p in check_against_trusted(old, other, None))
+    assert any("fork" in p for p in check_against_trusted(old, new, proof, [other]))
+    assert any("shrank" in p for p in check_against_trusted(new, old, None))
+    rewritten = _head([merkle.leaf_hash(b"x"), *leaves[1:]])
+    assert any("not consistent" in p for p in check_against_trusted(old, rewritten, proof))
+
+
+def test_a_head_signed_by_another_key_or_altered_is_refused() -> None:
+    head = _head([merkle.leaf_hash(b"a")])
+    assert check_head(head, KEY.public_key()) == []
+    assert check_head(head, tree_head.generate_private_key().public_key())
+    altered = SignedHead(size=head.size + 1, root_hash=head.root_hash, timestamp_ms=head.timestamp_ms,
+                         log_id=head.log_id, signature=head.signature)
+    assert check_head(altered, KEY.public_key())
+
+
+def test_an_exported_event_is_checked_against_its_proof(history: Any) -> None:
+    events, entries, head = history
+    leaves = [bytes.fromhex(e["leaf_hash"]) for e in entries]
+    exported = {**events[3], "logindex": 3, "logtreesize": head.size,
+                "logproof": " ".join(p.hex() for p in merkle.inclusion_proof(3, head.size, leaves))}
+    assert check_inclusion(head, exported) == []
+    assert check_inclusion(head, {**exported, "logindex": 4})
+    assert check_inclusion(head, {**exported, "data": {"note": "forged"}})
+    assert check_inclusion(head, {k: v for k, v in exported.items() if k != "logproof"})
+
+
+def test_a_pinned_key_reads_as_base64_or_pem() -> None:
+    public = KEY.public_key()
+    assert load_public_key(tree_head.public_key_to_b64(public)) == public
+    assert load_public_key(tree_head.public_key_to_pem(public).decode()) == public
+    with pytest.raises(ValueError):
+        load_public_key("not a key")
