@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import aiokafka.errors
@@ -23,6 +22,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.kernel import clock
 from services.kernel.events import encode
 from services.kernel.problem_docs import PROBLEM_JSON, document_problems
 from services.kernel.store import CommandMeta
@@ -311,7 +311,7 @@ def command_meta(request: Request, actor: Actor, body: bytes) -> CommandMeta:
     correlation = request.headers.get("x-correlation-id") or str(uuid.uuid4())
     return CommandMeta(
         actor=actor.label,
-        occurred_at=datetime.now(UTC),
+        occurred_at=clock.now(),  # the one clock: a command's day is the county's day
         correlation_id=correlation,
         causation_id=request.headers.get("x-causation-id"),
         # Keys are scoped to the caller so two clients can never collide on one key.

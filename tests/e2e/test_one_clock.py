@@ -173,9 +173,6 @@ async def test_a_query_judges_today_by_the_countys_day(
         assert r.json()[key] == instant.day.isoformat(), path
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "services/kernel/http.py command_meta dates a command by datetime.now(UTC), not services.kernel.clock.now(), "
-    "so GB_CLOCK_AT does not reach commands yet; strict: once it does, this passes and the mark must go"))
 async def test_a_command_dated_the_countys_day_is_accepted_and_the_next_day_is_in_the_future(
     county: tuple[httpx.AsyncClient, dict[str, str], Instant],
 ) -> None:
