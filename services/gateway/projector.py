@@ -10,6 +10,7 @@ import signal
 import asyncpg
 
 from services import system
+from services.gateway import replay
 from services.gateway.readmodels import PROJECTION
 from services.kernel.kafka import event_consumer
 from services.kernel.projection import ProjectionRunner
@@ -45,6 +46,9 @@ async def main(schema: str, until_caught_up: bool) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    # The as-of rebuilds run here, beside the live projection: this process's Kafka principal may read the
+    # event topics (the gateway's may not), and a rebuild's work stays off the gateway's event loop.
+    builder = None if until_caught_up or schema != "public" else asyncio.create_task(_as_of_builds(settings, stop))
     while not stop.is_set():
         try:
             applied = await run(settings, schema, stop, until_caught_up=until_caught_up)
@@ -53,6 +57,21 @@ async def main(schema: str, until_caught_up: bool) -> None:
                 return
         except Exception:
             log.exception("projector failed; restarting in 1 s")
+            try:
+                await asyncio.wait_for(stop.wait(), 1.0)
+            except TimeoutError:
+                pass
+    if builder is not None:
+        await builder
+
+
+async def _as_of_builds(settings: Settings, stop: asyncio.Event) -> None:
+    """Serve as-of rebuilds until stopped, starting again after a failure (services/gateway/replay.py)."""
+    while not stop.is_set():
+        try:
+            await replay.serve(settings, stop)
+        except Exception:
+            log.exception("as-of builder failed; restarting in 1 s")
             try:
                 await asyncio.wait_for(stop.wait(), 1.0)
             except TimeoutError:
