@@ -12,8 +12,10 @@ import orjson
 from fastapi import FastAPI
 
 from services import system
-from services.gateway import throttle
+from services.gateway import replay, throttle
 from services.gateway.api import (
+    as_of,
+    as_of_builds,
     audit,
     branches,
     development,
@@ -47,6 +49,9 @@ their outflows, for department staff, branch secretaries and partner systems.
   `Idempotency-Key` header: a retry with the same key returns the first answer and writes nothing.
 * **Queries** (GET) read projections that follow the events within milliseconds; pass
   `min_position=<position>` to wait until your own write is visible.
+* **As it stood**: every read of the read models takes `as_of=<recorded time>` and answers what the system
+  knew then, from the read models rebuilt from the events recorded by that time (202 and a progress
+  resource while they are rebuilt); `GB-Log-Positions` states the store positions the answer reflects.
 * **Errors** are `application/problem+json` (RFC 9457); `detail` says what to fix.
 """
 
@@ -62,6 +67,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.settings = settings
     app.state.read_pool = await asyncpg.create_pool(settings.dsn(system.READ_MODEL_DATABASE), min_size=2, max_size=20,
                                                     init=_init_read_connection)
+    async with app.state.read_pool.acquire() as conn:
+        await replay.install_control(conn)
+    app.state.as_of_pools = as_of.SchemaPools(settings.dsn(system.READ_MODEL_DATABASE), init=_init_read_connection)
     app.state.services = {
         # Idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them on its side:
         # otherwise a call can go out on a connection the service is closing (a reset, a needless 503).
@@ -78,6 +86,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.kafka.stop()
         for client in app.state.services.values():
             await client.aclose()
+        await app.state.as_of_pools.close()
         await app.state.read_pool.close()
 
 
@@ -85,8 +94,9 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Golden Bridge API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     install_problem_handlers(app)
     throttle.install(app)
+    as_of.install(app)
     for module in (branches, members, personal_data, transfers, development, dues, organisations, reports, audit,
-                   tokens, health):
+                   tokens, health, as_of_builds):
         app.include_router(module.router)
     app.include_router(command_router(system.SERVICES))
     app.include_router(secondments.router)

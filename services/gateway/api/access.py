@@ -28,6 +28,7 @@ from typing import Any, TypeVar, cast
 import asyncpg
 from fastapi import APIRouter, Depends
 
+from services.gateway.api import as_of
 from services.gateway.auth import require
 from services.gateway.commands import access_extension, role_check
 from services.gateway.readmodels import organisations
@@ -63,6 +64,7 @@ class Scope(StrEnum):
     SECONDMENT = "secondment"
     LEAD = "lead"
     PARTNER = "partner"
+    REPLAY = "replay"
 
 
 RULES: dict[Scope, str] = {
@@ -86,6 +88,8 @@ RULES: dict[Scope, str] = {
                 "branch's; a member: the leads they registered",
     Scope.PARTNER: "the county: every partner system and subscription; a partner system: its own record and "
                    "subscriptions only",
+    Scope.REPLAY: "every role of the county: a rebuild's progress names no record (the answers it serves are "
+                  "scoped as any other read)",
 }
 
 #: The path parameter naming the record a rule places (a route with it in its path is checked here).
@@ -128,6 +132,9 @@ def operation(router: APIRouter, path: str, *, roles: Sequence[Role], scope: Sco
                 require_reach(actor, await PLACES[scope](pool, kwargs[param]), action)
             return await endpoint(*args, **kwargs)
 
+        if "pool" in parameters:
+            # It reads the read models, so it takes ``as_of`` (ReadPool): document the answers that adds.
+            options["responses"] = {**as_of.RESPONSES, **options.get("responses", {})}
         extension = {**access_extension(roles, sentence), "x-gb-scope-rule": scope.value}
         if checked_here:
             extension["x-gb-scope-record"] = param

@@ -16,6 +16,7 @@ import httpx
 from fastapi import Depends, Path, Query, Request
 from pydantic import AfterValidator, BeforeValidator
 
+from services.gateway.api import as_of
 from services.kernel.bodies import FIRST_DAY, LAST_DAY
 from services.kernel.settings import Settings
 
@@ -28,11 +29,6 @@ TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 EARLIEST, LATEST = FIRST_DAY, LAST_DAY
 #: Event positions are PostgreSQL bigints; 2^53 − 1 keeps them exact in every JSON client.
 MAX_POSITION = 2**53 - 1
-
-
-def _pool(request: Request) -> asyncpg.Pool:
-    pool: asyncpg.Pool = request.app.state.read_pool
-    return pool
 
 
 def service_client(request: Request, service: str) -> httpx.AsyncClient:
@@ -60,7 +56,10 @@ def _in_range(day: date | None) -> date | None:
     return day
 
 
-ReadPool = Annotated[asyncpg.Pool, Depends(_pool)]
+#: The read models a query runs on: the live ones, or as they stood at ``as_of`` (services/gateway/api/as_of.py).
+ReadPool = Annotated[asyncpg.Pool, Depends(as_of.read_pool)]
+#: The same for a report that also takes an effective day: there a day alone in ``as_of`` is that day.
+DatedReadPool = Annotated[asyncpg.Pool, Depends(as_of.dated_read_pool)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 
 #: A record id in the path.
@@ -77,6 +76,9 @@ Cursor = Annotated[str | None, Query(pattern=ID_PATTERN, min_length=1, max_lengt
                                      description="`next_cursor` of the previous page.")]
 #: A day: 1900-01-01 to 2100-12-31 (a 422 outside; the reports compute with it).
 Day = Annotated[date | None, BeforeValidator(_iso_day), AfterValidator(_in_range)]
+#: The effective day of a report that counts dated facts: the facts that took effect by that day.
+On = Annotated[Day, Query(description="The effective day: count the facts that took effect by this day (a day "
+                                      "alone in `as_of` means the same, as before).")]
 Position = Annotated[int | None, Query(
     ge=1, le=MAX_POSITION,
     description="Wait (up to 5 s) until the event at this position — the `position` a command returned — is in "

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from services.gateway.api.access import KEEPERS, Scope, narrow, operation, reachable_orgs
-from services.gateway.api.deps import Cursor, Day, IdQuery, Keyword, Limit, PathId, ReadPool
+from services.gateway.api.as_of import AsOfDep
+from services.gateway.api.deps import Cursor, DatedReadPool, Day, IdQuery, Keyword, Limit, PathId, ReadPool
 from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import development
@@ -49,13 +50,15 @@ async def get_case(person_id: PathId, actor: CurrentActor, pool: ReadPool,
 @operation(router, "/funnel", roles=KEEPERS, scope=Scope.CASE, action="read the development funnel",
            note="Counts the cases of the organisations the caller reaches")
 async def funnel(
-    actor: CurrentActor, pool: ReadPool, min_position: MinPosition = None, org_id: IdQuery = None,
-    as_of: Annotated[Day, Query(description="Day to measure time in stage from (default today).")] = None,
+    actor: CurrentActor, pool: DatedReadPool, when: AsOfDep, min_position: MinPosition = None,
+    org_id: IdQuery = None,
+    on: Annotated[Day, Query(description="Day to measure time in stage from (default today; a day alone in "
+                                         "`as_of` means the same, as before).")] = None,
 ) -> dict[str, Any]:
     """Cases per stage with days in stage (average and longest) and how many have overdue steps."""
     await wait_for_position(pool, REGISTRY.source, min_position)
     orgs = narrow(await reachable_orgs(pool, actor), org_id, actor)
-    by_stage = {r["stage"]: dict(r) for r in await development.stages(pool, orgs, as_of)}
+    by_stage = {r["stage"]: dict(r) for r in await development.stages(pool, orgs, on or when.day)}
     empty = {"cases": 0, "avg_days_in_stage": None, "max_days_in_stage": None, "with_overdue_steps": 0}
     return {
         "org_id": org_id,

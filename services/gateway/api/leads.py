@@ -13,7 +13,8 @@ from fastapi import APIRouter, Query
 from services.gateway.api import reports
 from services.gateway.api import secondments as secondment_reports
 from services.gateway.api.access import KEEPERS, STAFF, Scope, operation
-from services.gateway.api.deps import Cursor, Day, IdQuery, Limit, PathId, ReadPool
+from services.gateway.api.as_of import AsOfDep
+from services.gateway.api.deps import Cursor, DatedReadPool, Day, IdQuery, Limit, On, PathId, ReadPool
 from services.gateway.api.positions import MinPosition
 from services.gateway.api.secondments import plain
 from services.gateway.auth import CurrentActor
@@ -28,7 +29,8 @@ from services.pure.identity import Actor, Role
 router = APIRouter(prefix="/v1", tags=["leads"])
 SOURCE = REGISTRY.source
 STAGES = [s.value for s in (*PIPELINE, LeadStage.DROPPED)]
-AsOf = Annotated[Day, Query(description="Judge stalled leads on this day (default today).")]
+StalledOn = Annotated[Day, Query(description="Judge stalled leads on this day (default today); a day alone in "
+                                             "`as_of` means the same, as before.")]
 #: Who reads leads, and which.
 READERS = (*KEEPERS, Role.MEMBER)
 SCOPE = Scope.LEAD
@@ -58,17 +60,17 @@ def _narrow(mine: str | None, asked: str | None, what: str) -> str | None:
 
 @operation(router, "/leads", roles=READERS, scope=SCOPE, action="read leads")
 async def list_leads(
-    actor: CurrentActor, pool: ReadPool, township: IdQuery = None, branch_id: IdQuery = None,
+    actor: CurrentActor, pool: DatedReadPool, when: AsOfDep, township: IdQuery = None, branch_id: IdQuery = None,
     stage: LeadStage | None = None, registrant_id: IdQuery = None,
     stalled: Annotated[bool | None, Query(description="Only stalled (true) or not stalled (false) leads.")] = None,
-    as_of: AsOf = None, min_position: MinPosition = None, limit: Limit = 100, cursor: Cursor = None,
+    on: StalledOn = None, min_position: MinPosition = None, limit: Limit = 100, cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Leads, with whether each is stalled (open and without progress for the policy's period)."""
     my_township, my_branch, me = lead_scope(actor)
     township, branch_id = _narrow(my_township, township, "township"), _narrow(my_branch, branch_id, "branch")
     registrant_id = _narrow(me, registrant_id, "registrant")
     await wait_for_position(pool, SOURCE, min_position)
-    rows = await leads.leads(pool, as_of or clock.today(), township=township, branch_id=branch_id,
+    rows = await leads.leads(pool, on or when.day or clock.today(), township=township, branch_id=branch_id,
                              stage=stage and stage.value, registrant_id=registrant_id, stalled=stalled,
                              after=cursor, limit=limit + 1)
     items, next_cursor = page(rows, limit, "lead_id")
@@ -76,11 +78,11 @@ async def list_leads(
 
 
 @operation(router, "/leads/{lead_id}", roles=READERS, scope=SCOPE, action="read leads")
-async def get_lead(lead_id: PathId, actor: CurrentActor, pool: ReadPool, as_of: AsOf = None,
+async def get_lead(lead_id: PathId, actor: CurrentActor, pool: DatedReadPool, when: AsOfDep, on: StalledOn = None,
                    min_position: MinPosition = None) -> dict[str, Any]:
     """One lead with its instalments and, once claimed, how the referral reward was computed."""
     await wait_for_position(pool, SOURCE, min_position)
-    row = await leads.lead(pool, lead_id, as_of or clock.today())
+    row = await leads.lead(pool, lead_id, on or when.day or clock.today())
     if row is None:
         raise NotFound(f"no lead {lead_id}; if you just registered it, pass min_position")
     township, branch, me = lead_scope(actor)
@@ -97,12 +99,12 @@ def _report_township(actor: Actor, township: str | None) -> str | None:
 
 
 @operation(router, "/reports/lead-pipeline", roles=STAFF, scope=REPORT_SCOPE, action="read the lead pipeline")
-async def lead_pipeline(actor: CurrentActor, pool: ReadPool, township: IdQuery = None, as_of: AsOf = None,
-                        min_position: MinPosition = None) -> dict[str, Any]:
+async def lead_pipeline(actor: CurrentActor, pool: DatedReadPool, when: AsOfDep, township: IdQuery = None,
+                        on: StalledOn = None, min_position: MinPosition = None) -> dict[str, Any]:
     """Leads by stage and township, with duplicates, stalled leads, promised and arrived yuan."""
     township = _report_township(actor, township)
     await wait_for_position(pool, SOURCE, min_position)
-    day = as_of or clock.today()
+    day = on or when.day or clock.today()
     total, townships = _pipeline_row(), dict[str, dict[str, Any]]()
     for r in await leads.registered_by(pool, day, township):
         for counts in (total, townships.setdefault(r["township_id"], _pipeline_row())):
@@ -152,14 +154,14 @@ async def reward_claims(actor: CurrentActor, pool: ReadPool, township: IdQuery =
 
 @operation(router, "/reports/performance", roles=STAFF, scope=REPORT_SCOPE, action="read the performance report")
 async def performance(
-    actor: CurrentActor, pool: ReadPool, year: Annotated[int, Query(ge=2000, le=2100)],
-    township: IdQuery = None, as_of: Annotated[Day, Query()] = None, min_position: MinPosition = None,
+    actor: CurrentActor, pool: DatedReadPool, when: AsOfDep, year: Annotated[int, Query(ge=2000, le=2100)],
+    township: IdQuery = None, on: On = None, min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """Each township's Golden Bridge results for a year, side by side: the membership targets, the 5 %
     secondment target at year end, and the investment credit (leads, landed projects, capital arrived)."""
     township = _report_township(actor, township)
     await wait_for_position(pool, SOURCE, min_position)
-    known = as_of or min(clock.today(), date(year, 12, 31))
+    known = on or when.day or min(clock.today(), date(year, 12, 31))
     membership = await reports.membership_targets(pool, year, known, township)
     secondment = await secondment_reports.targets_on(
         pool, year=year, as_of=known, on=None,

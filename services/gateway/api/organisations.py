@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from services.gateway.api.access import KEEPERS, Scope, operation
-from services.gateway.api.deps import Day, Keyword, Limit, PathId, ReadPool
+from services.gateway.api.as_of import AsOfDep
+from services.gateway.api.deps import DatedReadPool, Day, Keyword, Limit, PathId, ReadPool
 from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import due_items as due
@@ -45,8 +46,10 @@ async def due_items(
 @operation(router, "/{org_id}/meeting-compliance", roles=_READERS, scope=_SCOPE,
            action="read an organisation's meetings")
 async def meeting_compliance(
-    org_id: PathId, actor: CurrentActor, pool: ReadPool, year: Annotated[int, Query(ge=2000, le=2100)],
-    as_of: Annotated[Day, Query(description="Judge periods ended by this day (default today).")] = None,
+    org_id: PathId, actor: CurrentActor, pool: DatedReadPool, when: AsOfDep,
+    year: Annotated[int, Query(ge=2000, le=2100)],
+    on: Annotated[Day, Query(description="Judge periods ended by this day (default today; a day alone in "
+                                         "`as_of` means the same, as before).")] = None,
     has_committee: Annotated[bool, Query(description="The organisation has a committee (monthly meetings).")]
     = False,
     min_position: MinPosition = None,
@@ -55,5 +58,5 @@ async def meeting_compliance(
     await wait_for_position(pool, REGISTRY.source, min_position)
     held = [HeldMeeting(MeetingKind(r["kind"]), r["held_on"], r["by_secretary"])
             for r in await meetings.held(pool, org_id, year)]
-    report = compliance(held, year, as_of or clock.today(), has_committee=has_committee)
+    report = compliance(held, year, on or when.day or clock.today(), has_committee=has_committee)
     return {"org_id": org_id, "year": year, "requirements": [asdict(line) for line in report]}

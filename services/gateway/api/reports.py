@@ -11,7 +11,8 @@ import asyncpg
 from fastapi import APIRouter, Query
 
 from services.gateway.api.access import STAFF, Scope, operation, own_township
-from services.gateway.api.deps import Day, IdQuery, ReadPool
+from services.gateway.api.as_of import AsOfDep
+from services.gateway.api.deps import DatedReadPool, Day, IdQuery, ReadPool
 from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import branches, development, members
@@ -44,8 +45,10 @@ async def membership_targets(pool: asyncpg.Pool, year: int, as_of: date, townshi
 
 @operation(router, "/targets", roles=STAFF, action="read the targets report", scope=Scope.TOWNSHIP)
 async def targets_report(
-    actor: CurrentActor, pool: ReadPool, year: Annotated[int, Query(ge=2000, le=2100)],
-    as_of: Annotated[Day, Query(description="Count facts up to this day (default: 31 December).")] = None,
+    actor: CurrentActor, pool: DatedReadPool, when: AsOfDep, year: Annotated[int, Query(ge=2000, le=2100)],
+    on: Annotated[Day, Query(description="The effective day: count the branches, activists and admissions that "
+                                         "took effect by this day (default: 31 December; a day alone in "
+                                         "`as_of` means the same, as before).")] = None,
     township: Annotated[IdQuery, Query(description="One township committee's id.")] = None,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
@@ -53,7 +56,7 @@ async def targets_report(
     branch ≥2 activists cultivated and ≥1 member admitted in the year. Statuses are met, open or missed."""
     township = own_township(actor, township)
     await wait_for_position(pool, REGISTRY.source, min_position)
-    return await membership_targets(pool, year, as_of or date(year, 12, 31), township)
+    return await membership_targets(pool, year, on or when.day or date(year, 12, 31), township)
 
 
 @operation(router, "/destinations", roles=STAFF, action="read where members are", scope=Scope.TOWNSHIP,

@@ -11,7 +11,8 @@ import asyncpg
 from fastapi import APIRouter, Query
 
 from services.gateway.api.access import STAFF, Scope, operation
-from services.gateway.api.deps import Cursor, Day, IdQuery, Limit, PathId, ReadPool
+from services.gateway.api.as_of import AsOfDep
+from services.gateway.api.deps import Cursor, DatedReadPool, Day, IdQuery, Limit, PathId, ReadPool
 from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import cadres, secondments, units
@@ -86,9 +87,10 @@ def _roster_row(row: asyncpg.Record, as_of: date) -> dict[str, Any]:
 
 @operation(router, "/secondments", roles=STAFF, scope=SCOPE, action="read the secondment roster")
 async def roster(
-    actor: CurrentActor, pool: ReadPool, township: IdQuery = None, unit_id: IdQuery = None,
+    actor: CurrentActor, pool: DatedReadPool, when: AsOfDep, township: IdQuery = None, unit_id: IdQuery = None,
     stage: Stage | None = None,
-    as_of: Annotated[Day, Query(description="Judge overdue check-ins on this day (default today).")] = None,
+    on: Annotated[Day, Query(description="Judge overdue check-ins on this day (default today; a day alone in "
+                                         "`as_of` means the same, as before).")] = None,
     min_position: MinPosition = None, limit: Limit = 100, cursor: Cursor = None,
 ) -> dict[str, Any]:
     """The secondment roster: who is where, until when, and when the next check-in is due."""
@@ -97,7 +99,7 @@ async def roster(
     rows = await secondments.roster(pool, township=township, unit_id=unit_id, stage=stage and stage.value,
                                     after=cursor, limit=limit + 1)
     items, next_cursor = page(rows, limit, "secondment_id")
-    day = as_of or clock.today()
+    day = on or when.day or clock.today()
     return {"items": [_roster_row(r, day) for r in rows[:len(items)]], "next_cursor": next_cursor}
 
 
@@ -160,9 +162,8 @@ async def targets_on(pool: asyncpg.Pool, *, year: int | None, as_of: date | None
 
 @operation(router, "/reports/secondment-targets", roles=STAFF, scope=SCOPE, action="read the secondment targets")
 async def secondment_targets(
-    actor: CurrentActor, pool: ReadPool,
+    actor: CurrentActor, pool: DatedReadPool, when: AsOfDep,
     year: Annotated[int | None, Query(ge=2000, le=2100, description="The year-end target (31 December).")] = None,
-    as_of: Annotated[Day, Query(description="With `year`: what is known on this day (default today).")] = None,
     on: Annotated[Day, Query(description="Instead of `year`: staff out on this day.")] = None,
     township: IdQuery = None, min_position: MinPosition = None,
 ) -> dict[str, Any]:
@@ -172,4 +173,5 @@ async def secondment_targets(
         raise DomainError("give either year (the year-end target) or on (a day), not both and not neither")
     township = await township_in_scope(pool, actor, township)
     await wait_for_position(pool, SOURCE, min_position)
-    return await targets_on(pool, year=year, as_of=as_of, on=on, township=township)
+    # With `year`, a day alone in `as_of` is the day the year-end target is judged on (default today).
+    return await targets_on(pool, year=year, as_of=when.day, on=on, township=township)
