@@ -220,6 +220,55 @@ async def test_two_swapped_events_are_named(
     assert (await verify())[0] == 0
 
 
+async def test_exports_of_a_record_an_organisation_and_a_time_range_verify_offline(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str], membership_db: asyncpg.Pool,
+    pinned_key: str, tmp_path: Path,
+) -> None:
+    since = (await membership_db.fetchval("SELECT clock_timestamp()")).isoformat()
+    branch = (await gateway.post("/v1/branches", json=branch_body(), headers=admin_headers)).json()["id"]
+    member = (await gateway.post("/v1/members", json=member_body(branch), headers=admin_headers)).json()["id"]
+    assert (await gateway.post(f"/v1/members/{member}/outflows", json=outflow_body(),
+                               headers=admin_headers)).status_code == 201
+    member_rows = await _logged(gateway, admin_headers, membership_db, member)
+    await _logged(gateway, admin_headers, membership_db, branch)
+
+    async def offline(batch: bytes) -> tuple[int, str]:
+        path = tmp_path / f"export-{uuid.uuid4().hex[:6]}.json"
+        path.write_bytes(batch)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "auditor", "--public-key", pinned_key, "--state", str(tmp_path / "offline"),
+            "verify-export", str(path), cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await process.communicate()
+        assert process.returncode is not None
+        return process.returncode, out.decode() + err.decode()
+
+    for params, must_hold in (({"stream": member}, member_rows),
+                              ({"org": branch}, member_rows),
+                              ({"recorded_from": since}, member_rows)):
+        answer = await gateway.get("/v1/audit/exports", params=params, headers=admin_headers)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"].startswith("application/cloudevents-batch+json")
+        batch = orjson.loads(answer.content)
+        assert batch[0]["type"] == "gb.auditlog.tree_head_signed.v1"
+        ids = {e["id"] for e in batch[1:]}
+        assert {str(r["event_id"]) for r in must_hold} <= ids, params
+        code, out = await offline(answer.content)
+        assert code == 0, out
+        tampered = [batch[0], *batch[1:]]
+        tampered[1] = {**tampered[1], "data": {**tampered[1]["data"], "forged": True}}
+        code, out = await offline(orjson.dumps(tampered))
+        assert code == 1 and tampered[1]["id"] in out, out
+    if_org = orjson.loads((await gateway.get("/v1/audit/exports", params={"org": branch},
+                                             headers=admin_headers)).content)
+    assert any(e["streamid"] == branch for e in if_org[1:])
+
+    for bad in ({}, {"stream": member, "org": branch}, {"recorded_from": "2026-12-01T00:00:00Z",
+                                                        "recorded_to": "2026-11-01T00:00:00Z"}):
+        refused = await gateway.get("/v1/audit/exports", params=bad, headers=admin_headers)
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+
+
 async def test_a_fork_is_named(
     system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str], membership_db: asyncpg.Pool,
     auditlog_db: asyncpg.Pool, pinned_key: str, tmp_path: Path,
