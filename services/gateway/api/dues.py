@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from services.gateway.api.access import ANYONE, KEEPERS, Scope, operation
-from services.gateway.api.deps import PathId, ReadPool
+from services.gateway.api.deps import Day, PathId, ReadPool
 from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import dues
@@ -32,10 +32,12 @@ async def member_statement(member_id: PathId, actor: CurrentActor, pool: ReadPoo
            action="read branch dues ledgers", scope=Scope.ORGANISATION)
 async def branch_ledger(
     org_id: PathId, actor: CurrentActor, pool: ReadPool, year: Annotated[int, Query(ge=2000, le=2100)],
+    on: Annotated[Day, Query(description="The effective day: count only the dues paid on or before this day "
+                                         "(`paid`, `received`); `expected` is the months' assessments.")] = None,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """The branch ledger: expected versus paid per month, extras, and what was received for other organisations."""
     await wait_for_position(pool, REGISTRY.source, min_position)
-    months = await dues.ledger_months(pool, org_id, year)
-    payments = await dues.received(pool, org_id, year)
+    months = await dues.ledger_months(pool, org_id, year, on)
+    payments = await dues.received(pool, org_id, year, on)
     return {"org_id": org_id, "year": year, "months": [dict(m) for m in months], "payments": dict(payments)}

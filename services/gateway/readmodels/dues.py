@@ -1,8 +1,10 @@
 """Dues read model: each member's months (``dues_months_view``: the assessed amount, how it was computed,
-and what was paid) and the payments themselves (``dues_payments_view``)."""
+and what was paid), the payments themselves (``dues_payments_view``) and what each paid for each month, on its
+day (``dues_allocations_view``: the ledger by effective day counts only the payments made by then)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -45,6 +47,15 @@ CREATE TABLE IF NOT EXISTS {schema}.dues_payments_view (
     position bigint NOT NULL
 );
 CREATE INDEX IF NOT EXISTS dues_payments_view_org ON {schema}.dues_payments_view (org_id, paid_on);
+CREATE TABLE IF NOT EXISTS {schema}.dues_allocations_view (
+    payment_id text NOT NULL,
+    month text NOT NULL,
+    member_id text NOT NULL,
+    paid_on date NOT NULL,
+    amount numeric NOT NULL,
+    PRIMARY KEY (payment_id, month)
+);
+CREATE INDEX IF NOT EXISTS dues_allocations_view_member ON {schema}.dues_allocations_view (member_id, month);
 """
 
 
@@ -86,6 +97,9 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
                    " position = EXCLUDED.position",
                    (event.member_id, a.month, event.org_id, a.amount, event.paid_on, pos))
                   for a in event.allocations),
+                *((f"INSERT INTO {q}.dues_allocations_view (payment_id, month, member_id, paid_on, amount)"
+                   " VALUES ($1,$2,$3,$4,$5)", (event.payment_id, a.month, event.member_id, event.paid_on, a.amount))
+                  for a in event.allocations),
             ]
         case _:
             return []
@@ -100,8 +114,19 @@ async def statement(pool: asyncpg.Pool, member_id: str, year: int | None) -> lis
     return rows
 
 
-async def ledger_months(pool: asyncpg.Pool, org_id: str, year: int) -> list[asyncpg.Record]:
-    """Per month of ``year``: expected (assessed) and paid across one organisation's members."""
+async def ledger_months(pool: asyncpg.Pool, org_id: str, year: int, on: date | None = None) -> list[asyncpg.Record]:
+    """Per month of ``year``: expected (assessed) and paid across one organisation's members; with ``on``,
+    paid counts only the payments made on or before that day."""
+    if on is not None:
+        dated: list[asyncpg.Record] = await pool.fetch(
+            "SELECT m.month, sum(coalesce(m.amount, 0)) AS expected, sum(coalesce(a.paid, 0)) AS paid,"
+            " count(*) AS members FROM dues_months_view m LEFT JOIN ("
+            "  SELECT member_id, month, sum(amount) AS paid FROM dues_allocations_view WHERE paid_on <= $3"
+            "  GROUP BY member_id, month) a USING (member_id, month)"
+            " WHERE m.org_id = $1 AND m.month LIKE $2 || '-%' GROUP BY m.month ORDER BY m.month",
+            org_id, str(year), on,
+        )
+        return dated
     rows: list[asyncpg.Record] = await pool.fetch(
         "SELECT month, sum(coalesce(amount, 0)) AS expected, sum(paid) AS paid, count(*) AS members"
         " FROM dues_months_view WHERE org_id = $1 AND month LIKE $2 || '-%' GROUP BY month ORDER BY month",
@@ -110,12 +135,14 @@ async def ledger_months(pool: asyncpg.Pool, org_id: str, year: int) -> list[asyn
     return rows
 
 
-async def received(pool: asyncpg.Pool, org_id: str, year: int) -> asyncpg.Record:
-    """What one organisation received in ``year``: in total, as extras, and for other organisations."""
+async def received(pool: asyncpg.Pool, org_id: str, year: int, on: date | None = None) -> asyncpg.Record:
+    """What one organisation received in ``year`` (with ``on``: by that day): in total, as extras, and for other
+    organisations."""
     row: asyncpg.Record = await pool.fetchrow(
         "SELECT coalesce(sum(amount), 0) AS received, coalesce(sum(extra), 0) AS extras,"
         " coalesce(sum(amount) FILTER (WHERE org_id <> $1), 0) AS for_other_organisations"
-        " FROM dues_payments_view WHERE receiving_org_id = $1 AND extract(year FROM paid_on) = $2",
-        org_id, year,
+        " FROM dues_payments_view WHERE receiving_org_id = $1 AND extract(year FROM paid_on) = $2"
+        " AND ($3::date IS NULL OR paid_on <= $3)",
+        org_id, year, on,
     )
     return row

@@ -24,10 +24,14 @@ def test_a_payment_is_recorded_once_and_adds_to_each_month_it_covers() -> None:
                    event(MonthAllocation, month="2024-04", amount=Decimal("2.5")))
     ops = dues.apply(Q, envelope(9), event(DuesPaid, payment_id="pay-1", member_id="m-1", org_id="b-1",
                                            amount=Decimal("12.5"), allocations=allocations))
-    assert [target(op) for op in ops] == ["dues_payments_view", "dues_months_view", "dues_months_view"]
+    assert [target(op) for op in ops] == ["dues_payments_view", "dues_months_view", "dues_months_view",
+                                          "dues_allocations_view", "dues_allocations_view"]
     assert row(ops[0])["months"] == ["2024-03", "2024-04"]
-    assert [(row(op)["month"], row(op)["paid"]) for op in ops[1:]] == [("2024-03", Decimal("10")),
-                                                                       ("2024-04", Decimal("2.5"))]
+    assert [(row(op)["month"], row(op)["paid"]) for op in ops[1:3]] == [("2024-03", Decimal("10")),
+                                                                        ("2024-04", Decimal("2.5"))]
+    # Each month's share on the payment's day: the ledger by effective day sums only those paid by then.
+    assert [(row(op)["payment_id"], row(op)["month"], row(op)["amount"]) for op in ops[3:]] == [
+        ("pay-1", "2024-03", Decimal("10")), ("pay-1", "2024-04", Decimal("2.5"))]
     assert f"paid = {Q}.dues_months_view.paid + EXCLUDED.paid" in ops[1][0]
 
 
