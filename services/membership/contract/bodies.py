@@ -36,6 +36,8 @@ class EstablishBranchBody(Body):
     established_on: date
     covered_units: list[Text] = Field(default_factory=list, max_length=50,
                                       description="Units covered; a joint branch lists 2 to 5.")
+    backdating_reason: Annotated[StrictStr, Field(max_length=500)] | None = Field(
+        None, description="Why the fact is entered after the day it took effect: required then.")
 
 
 class RegisterMemberBody(Body):
@@ -48,6 +50,11 @@ class RegisterMemberBody(Body):
     dues_category: DuesCategory
     contact: ContactBody
     joined_on: date | None = None
+    member_since: date | None = Field(
+        None, description="Since when the member's relationship is in this organisation, when known; omitted: "
+                          "a member of the register taken over, counted there on every earlier day.")
+    backdating_reason: Annotated[StrictStr, Field(max_length=500)] | None = Field(
+        None, description="Why the fact is entered after the day it took effect: required then.")
 
 
 class RegisterOutflowBody(Body):
@@ -59,3 +66,5 @@ class RegisterOutflowBody(Body):
     fixed_place: StrictBool = Field(
         True, description="Working at a relatively fixed place (decides transfer vs certificate)."
     )
+    backdating_reason: Annotated[StrictStr, Field(max_length=500)] | None = Field(
+        None, description="Why the fact is entered after the day it took effect: required then.")

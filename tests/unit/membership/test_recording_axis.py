@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from services.investment.contract.routes import ROUTES as INVESTMENT
+from services.kernel.bodies import body_model
 from services.membership.contract.routes import ROUTES as MEMBERSHIP
 from services.secondment.contract.routes import ROUTES as SECONDMENT
 
@@ -55,3 +56,14 @@ def test_every_dated_command_may_carry_a_backdating_reason(command: type[Any]) -
         assert "reason" in fields, "a correction's own reason stands for its backdating reason"
         return
     assert "backdating_reason" in fields and fields["backdating_reason"].default is None
+
+
+@pytest.mark.parametrize("route", [r for r in (*MEMBERSHIP, *SECONDMENT, *INVESTMENT)
+                                   if getattr(r.command, "effective_dates", ())],
+                         ids=lambda r: r.path)
+def test_every_dated_commands_body_takes_its_dates_and_a_backdating_reason(route: Any) -> None:
+    body = route.body or body_model(route.command, route.body_excludes)
+    wanted = set(route.command.effective_dates)
+    if not isinstance(getattr(route.command, "backdating_reason", None), property):
+        wanted.add("backdating_reason")
+    assert wanted <= set(body.model_fields), f"{route.path}: the body lacks {wanted - set(body.model_fields)}"
