@@ -69,12 +69,6 @@ class AsOfBusy(Problem):
     title = "Too many as-of rebuilds are under way"
 
 
-class AsOfFailed(Problem):
-    status = 500
-    slug = "as-of-build-failed"
-    title = "The read models could not be rebuilt as of that time"
-
-
 @dataclass(frozen=True)
 class AsOf:
     """``as_of`` read: a recorded time (``recorded``), an effective day (``day``), or neither."""
@@ -173,10 +167,8 @@ async def _resolve(request: Request, response: Response, as_of: AsOf) -> asyncpg
     except replay.TooManyBuilds:
         raise AsOfBusy(f"{replay.MAX_PENDING} rebuilds as of other times are waiting or running; retry in a "
                        "moment, or ask as of a time already built", retry_after_seconds=5) from None
+    # A failed rebuild is queued again by asking (replay.request): its error stays in the progress resource.
     build = replay.describe(row)
-    if build["state"] == "failed":
-        raise AsOfFailed(f"rebuilding as of {as_of.recorded.isoformat()} failed ({build['error']}); asking again "
-                         "starts it again")
     if build["state"] != "ready":
         raise AsOfPending(build)
     pools: SchemaPools = request.app.state.as_of_pools
