@@ -41,7 +41,7 @@ from services.membership.domain.dues_state import (
 )
 from services.membership.domain.rules import require_org_scope
 from services.membership.policy.dues import DuesPolicy
-from services.pure.dates import month_of, shift_month
+from services.pure.dates import effective_on, month_of, shift_month
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
 from services.pure.identity import Actor, Role
 
@@ -181,7 +181,8 @@ def record_reason(state: DuesAccount, cmd: RecordValidReason) -> ValidReasonReco
     if until is not None and until < start:
         raise DomainError(f"until_month {until} is before from_month {start}")
     return ValidReasonRecorded(member_id=state.member_id, from_month=start, until_month=until,
-                               reason=not_blank(cmd.reason, "reason"), recorded_on=cmd.today, actor=cmd.actor.label)
+                               reason=not_blank(cmd.reason, "reason"), recorded_on=effective_on(cmd),
+                               actor=cmd.actor.label)
 
 
 def continue_after_transfer(

@@ -260,3 +260,12 @@ def test_a_letter_claiming_more_than_the_account_shows_is_refused() -> None:
         run(receive(), state=account(owed_from="2025-01"))
     with pytest.raises(Forbidden, match="b-3 cannot receive a member's dues in b-2"):
         run(receive(actor=Actor(subject="s", role=Role.BRANCH_SECRETARY, org_id="b-3")), state=account())
+
+
+def test_a_valid_reason_is_dated_the_day_the_branch_accepted_it_whenever_it_is_entered() -> None:
+    _, [event] = run(c(RecordValidReason, from_month="2025-03", reason="in hospital", accepted_on=date(2025, 4, 2)),
+                     state=account(owed_from="2025-01"))
+    assert event.recorded_on == date(2025, 4, 2)
+    undated = c(RecordValidReason, from_month="2025-03", reason="in hospital")
+    _, [event] = run(undated, state=account(owed_from="2025-01"))
+    assert event.recorded_on == undated.today

@@ -141,10 +141,16 @@ class RecordValidReason:
 
     actor: Actor
     today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("accepted_on",)
     member_id: str
     from_month: str
     until_month: str | None = None
     reason: str
+    #: The day the branch accepted the reason (default: today).
+    accepted_on: date | None = None
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

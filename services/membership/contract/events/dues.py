@@ -276,6 +276,8 @@ class ValidReasonRecorded(RecordedLate):
     from_month: str
     until_month: str | None
     reason: str
+    #: The day the branch accepted the reason (the command's ``accepted_on``, default the day it is entered;
+    #: the wire name stays as it was — when it was entered is the store's ``recorded_at``).
     recorded_on: date
     actor: str
 
