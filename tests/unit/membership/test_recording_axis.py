@@ -67,3 +67,68 @@ def test_every_dated_commands_body_takes_its_dates_and_a_backdating_reason(route
     if not isinstance(getattr(route.command, "backdating_reason", None), property):
         wanted.add("backdating_reason")
     assert wanted <= set(body.model_fields), f"{route.path}: the body lacks {wanted - set(body.model_fields)}"
+
+
+# --- The handlers' one wrapper, per service: the policy of the recording day, the reason on every event ----
+
+AFTER_FIRST_DAY = date(2028, 6, 1)  # more than the limit after every service's records_kept_from (2026-12-01)
+
+
+def _contact(**overrides: Any) -> Any:
+    from tests.unit.membership.builders import record_contact
+
+    return dataclasses.replace(record_contact(), **{"today": AFTER_FIRST_DAY, "contacted_on": AFTER_FIRST_DAY,
+                                                    **overrides})
+
+
+def _event() -> Any:
+    from services.membership.contract.events.meetings import MeetingKind, MeetingRecorded
+
+    return MeetingRecorded(meeting_id="m", org_id="b", kind=MeetingKind.GENERAL_MEETING, held_on=AFTER_FIRST_DAY,
+                           present_ids=(), certificate_holders_present=(), absent_ids=(), minutes_ref="x",
+                           entitled_voters=1, voters_present=1, quorum_met=True, actor="a", policy_version="p")
+
+
+WRAPPERS = {
+    "membership": "services.membership.handlers.records",
+    "secondment": "services.secondment.handlers",
+    "investment": "services.investment.handlers",
+}
+
+
+@pytest.mark.parametrize("service", sorted(WRAPPERS))
+async def test_a_late_fact_after_the_first_day_of_records_needs_a_reason_and_carries_it_on_its_events(
+        service: str) -> None:
+    import importlib
+
+    from services.pure.errors import DomainError
+
+    recorded = importlib.import_module(WRAPPERS[service]).recorded
+    decide = recorded(_contact(contacted_on=date(2028, 5, 20), backdating_reason=" phoned from Dongguan "),
+                      lambda state: [_event()])
+    [event] = await decide(None)
+    assert event.backdating_reason == "phoned from Dongguan"
+    with pytest.raises(DomainError, match="backdating_reason"):
+        await recorded(_contact(contacted_on=date(2028, 5, 20)), lambda state: [_event()])(None)
+    with pytest.raises(DomainError, match="at most 366 days"):
+        await recorded(_contact(contacted_on=date(2027, 5, 30), backdating_reason="old"), lambda state: [])(None)
+    [on_the_day] = await recorded(_contact(), lambda state: [_event()])(None)
+    assert on_the_day.backdating_reason is None
+
+
+async def test_a_refused_late_fact_is_refused_before_its_rules_read_anything() -> None:
+    from services.membership.handlers.records import recorded
+    from services.pure.errors import DomainError
+
+    def never(state: Any) -> list[Any]:
+        raise AssertionError("the rules ran for a refused date")
+
+    with pytest.raises(DomainError, match="in the future"):
+        await recorded(_contact(contacted_on=date(2028, 6, 2)), never)(None)
+
+
+async def test_a_fact_from_before_the_first_day_of_records_is_taken_over_without_a_reason() -> None:
+    from services.membership.handlers.records import recorded
+
+    [event] = await recorded(_contact(contacted_on=date(2026, 11, 30)), lambda state: [_event()])(None)
+    assert event.backdating_reason is None
