@@ -30,13 +30,13 @@ import traceback  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 
-from bench import appends, audit, dues, partners, personal_data, policy, report, system  # noqa: E402
+from bench import appends, as_of, audit, dues, partners, personal_data, policy, report, system  # noqa: E402
 from bench.common import RESULTS_DIR, drop_database, recreate_database, say  # noqa: E402
 from bench.machine import describe  # noqa: E402
 from services.kernel.settings import Settings, load_settings, redact  # noqa: E402
 
 PARTS = ("kernel", "asyncpg", "eventsourcing", "commands", "latency", "policy", "rebuild", "dues", "personal_data",
-         "partners", "audit")
+         "partners", "audit", "asof")
 KERNEL_DB, ES_DB = "gb_bench_kernel", "gb_bench_es"
 
 
@@ -169,6 +169,13 @@ async def system_phase(settings: Settings, args: argparse.Namespace, results: di
         except Exception as exc:
             errors.append(f"partners failed: {exc!r}")
             traceback.print_exc()
+    if "asof" in parts:
+        try:
+            results["asof"] = await as_of.measure(settings)
+            notes.append(as_of.note(results["asof"]))
+        except Exception as exc:
+            errors.append(f"as-of failed: {exc!r}")
+            traceback.print_exc()
     if "audit" in parts:
         try:
             results["audit"] = await audit.measure(settings, args.clients, args.command_seconds)
@@ -223,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:
                 errors.append(f"dues benchmark failed: {exc!r}")
                 traceback.print_exc()
-        if parts & {"commands", "latency", "policy", "rebuild", "partners", "audit"}:
+        if parts & {"commands", "latency", "policy", "rebuild", "partners", "audit", "asof"}:
             started: list[str] = []
             try:
                 if not args.system_running:
