@@ -236,12 +236,14 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
 
 
 async def _claim(pool: asyncpg.Pool) -> asyncpg.Record | None:
+    """The queued build asked about most recently: a client polling for it is waiting now; a question asked
+    once and not followed up (a fuzzer's, a closed browser) waits, and is abandoned after a while."""
     await pool.execute(
         "DELETE FROM as_of.builds WHERE state = 'queued' AND asked_at < now() - make_interval(secs => $1)",
         float(ABANDON_AFTER_SECONDS))
     return await pool.fetchrow(
         "UPDATE as_of.builds SET state = 'building', started_at = now(), error = NULL WHERE id = ("
-        " SELECT id FROM as_of.builds WHERE state = 'queued' AND fingerprint = $1 ORDER BY requested_at LIMIT 1"
+        " SELECT id FROM as_of.builds WHERE state = 'queued' AND fingerprint = $1 ORDER BY asked_at DESC LIMIT 1"
         " FOR UPDATE SKIP LOCKED) RETURNING *", fingerprint())
 
 

@@ -23,7 +23,14 @@ async def _as_of(gateway: httpx.AsyncClient, path: str, params: dict[str, Any], 
     """GET ``path`` as of ``as_of``: while the read models as of then are rebuilt (202), follow the progress
     resource until it is ready, then ask again."""
     query = {**params, "as_of": as_of.isoformat()}
-    first = await gateway.get(path, params=query, headers=headers)
+
+    async def taken() -> httpx.Response | None:
+        # 429: other rebuilds (the fuzzer's, in a whole run) are waiting; ours is taken once they are done.
+        answer = await gateway.get(path, params=query, headers=headers)
+        return None if answer.status_code == 429 else answer
+
+    first = await eventually(taken, timeout=BUILD_SECONDS, what=f"room for a rebuild as of {as_of}")
+    assert first is not None
     if first.status_code != 202:
         return first
     assert first.headers["content-type"] == "application/json"
