@@ -14,7 +14,6 @@ import asyncpg
 import httpx
 
 from services.kernel.settings import Settings
-from services.membership.policy.mobility import mobility_policy_on
 from services.pure.identity import Role
 from tests.e2e.conftest import assert_refused, bearer, branch_body, eventually, member_body, national_id
 
@@ -139,7 +138,8 @@ async def test_a_transfer_entered_later_with_its_own_date_is_valid_for_the_polic
     township = bearer(system, Role.TOWNSHIP_COMMITTEE, "township-test")
     receiving = bearer(system, Role.BRANCH_SECRETARY, other)
     issued_on = date(2026, 1, 12)
-    valid_until = issued_on + timedelta(days=mobility_policy_on(issued_on).letter_validity_days)
+    #: The mobility policy in force on the issue day (mobility-2026.1): a letter is valid 90 days from its issue.
+    valid_until = issued_on + timedelta(days=90)
 
     async def transferred(n: int) -> tuple[str, str]:
         """A member of ``home`` whose transfer was requested on 2026-01-05 and its letter issued on 2026-01-12,
@@ -165,6 +165,9 @@ async def test_a_transfer_entered_later_with_its_own_date_is_valid_for_the_polic
     [requested, *_] = [e for e in await history(gateway, accepted_member, admin_headers)
                        if e["type"] == "gb.membership.transfer_requested.v1"]
     assert requested["data"]["requested_on"] == "2026-01-05"
+    [letter] = [e for e in await history(gateway, accepted_member, admin_headers)
+                if e["type"] == "gb.membership.transfer_letter_issued.v1"]
+    assert (letter["data"]["valid_until"], letter["data"]["policy_version"]) == (str(valid_until), "mobility-2026.1")
     assert requested["data"]["backdating_reason"] == "the paper request reached the county office in November"
 
     # Received on its last valid day: accepted, the receiving branch holds the member.
