@@ -84,7 +84,7 @@ async def keys(request: Request) -> Response:
     return await _public_read(request, "/log/keys")
 
 
-@public(router, "/tree-heads/latest")
+@public(router, "/tree-heads/latest", responses={404: {"description": "No tree head has been signed yet"}})
 async def latest_tree_head(request: Request) -> Response:
     """The newest signed tree head: the log's size, its RFC 9162 root hash, when it was signed, and the Ed25519
     signature over the 96-byte message described at /v1/audit/keys. Heads are signed every 2 s while events arrive
@@ -113,7 +113,8 @@ async def entries(request: Request, actor: CurrentActor, start: Annotated[int, Q
     return relay_response(await _log(request, actor, "/log/entries", {"start": str(start), "limit": str(limit)}))
 
 
-@operation(router, "/proofs/inclusion", roles=_COUNTY, action="read inclusion proofs", scope=Scope.COUNTY)
+@operation(router, "/proofs/inclusion", roles=_COUNTY, action="read inclusion proofs", scope=Scope.COUNTY,
+           responses={404: {"description": "The event is not in the log at that tree size, or the log is smaller"}})
 async def inclusion_proof(
     request: Request, actor: CurrentActor,
     event_id: Annotated[UUID, Query(description="The event's id (its CloudEvents id).")],
@@ -126,7 +127,8 @@ async def inclusion_proof(
     return relay_response(await _log(request, actor, "/log/proofs/inclusion", params))
 
 
-@operation(router, "/proofs/consistency", roles=_COUNTY, action="read consistency proofs", scope=Scope.COUNTY)
+@operation(router, "/proofs/consistency", roles=_COUNTY, action="read consistency proofs", scope=Scope.COUNTY,
+           responses={404: {"description": "The log holds fewer entries than ``second``"}})
 async def consistency_proof(request: Request, actor: CurrentActor, first: Annotated[int, Query(ge=1, le=MAX_INT)],
                             second: Annotated[int, Query(ge=1, le=MAX_INT)]) -> Response:
     """The RFC 9162 proof that the tree of size ``first`` is a prefix of the tree of size ``second``."""
@@ -192,7 +194,7 @@ async def _org_streams(request: Request, org: str) -> set[str]:
 
 
 @operation(router, "/exports", roles=_COUNTY, action="export history", scope=Scope.COUNTY,
-           response_class=Response)
+           response_class=Response, responses={404: {"description": "The service has no such record"}})
 async def export(request: Request, actor: CurrentActor, query: Annotated[ExportQuery, Query()]) -> Response:
     """History as a CloudEvents batch (``application/cloudevents-batch+json``) that an auditor verifies offline
     with ``python -m auditor verify-export``: first the signed tree head, then every selected event with its log

@@ -20,7 +20,8 @@ def test_every_setting_has_its_environment_variable() -> None:
     # The per-service maps are read from GB_<SERVICE>_PORT / GB_<SERVICE>_URL (Settings.service_env).
     assert set(names) | {"service_ports", "service_urls"} == {f.name for f in dataclasses.fields(Settings)}
     assert all(var.startswith("GB_") for var in names.values())
-    expected = {"GB_MEMBERSHIP_PORT", "GB_SECONDMENT_PORT", "GB_INVESTMENT_PORT", "GB_PARTNERS_PORT", "GB_AUDITLOG_PORT"}
+    expected = {"GB_MEMBERSHIP_PORT", "GB_SECONDMENT_PORT", "GB_INVESTMENT_PORT", "GB_PARTNERS_PORT",
+                "GB_AUDITLOG_PORT"}
     assert set(Settings().service_env(system.default_ports())) == expected
 
 
