@@ -118,12 +118,32 @@ def _outage_of(exc: BaseException) -> str:
     return "a service this request needs"
 
 
+class QueryStringsOffTheAccessLog(logging.Filter):
+    """uvicorn's access log writes each request line, query string included; a query may carry what no log
+    may hold (a phone number typed into a filter, a fuzzer's number shaped like one). The line keeps the path
+    and says that a query was there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (*args[:2], args[2].split("?", 1)[0] + "?…", *args[3:])
+        return True
+
+
+def keep_query_strings_off_the_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, QueryStringsOffTheAccessLog) for f in access.filters):
+        access.addFilter(QueryStringsOffTheAccessLog())
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Every error leaves as RFC 9457 problem+json with a detail that says what to fix.
 
     Also installs ``PublicProblems`` (the ``instance`` of a problem is the path the client called,
-    every 503 carries ``Retry-After``) and documents the problem responses in the OpenAPI schema.
+    every 503 carries ``Retry-After``) and documents the problem responses in the OpenAPI schema, and keeps
+    query strings off the access log.
     """
+    keep_query_strings_off_the_access_log()
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
