@@ -9,7 +9,7 @@ import asyncpg
 
 from services.kernel.events import Envelope
 from services.kernel.projection import Op
-from services.membership.contract.events.meetings import MeetingRecorded
+from services.membership.contract.events.meetings import MeetingDateCorrected, MeetingRecorded
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.meetings_view (
@@ -31,7 +31,7 @@ CREATE INDEX IF NOT EXISTS meetings_view_org ON {schema}.meetings_view (org_id, 
 
 
 #: The events ``apply`` projects; the projector hands this read model no others.
-EVENTS: tuple[type, ...] = (MeetingRecorded,)
+EVENTS: tuple[type, ...] = (MeetingRecorded, MeetingDateCorrected)
 
 
 def apply(q: str, env: Envelope, event: Any) -> list[Op]:
@@ -44,6 +44,14 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
                 (event.meeting_id, event.org_id, event.kind.value, event.held_on, len(event.present_ids),
                  len(event.certificate_holders_present), event.entitled_voters, event.voters_present,
                  event.quorum_met, event.lecturer_is_secretary, event.minutes_ref, env.position or 0),
+            )]
+        case MeetingDateCorrected():
+            # A correction replaces the day and the counts taken against that day's roster.
+            return [(
+                f"UPDATE {q}.meetings_view SET held_on = $2, entitled_voters = $3, voters_present = $4,"
+                " quorum_met = $5, position = $6 WHERE meeting_id = $1",
+                (event.meeting_id, event.held_on, event.entitled_voters, event.voters_present, event.quorum_met,
+                 env.position or 0),
             )]
         case _:
             return []

@@ -18,3 +18,15 @@ def test_a_recorded_meeting_counts_who_was_present_and_whether_the_secretary_lec
 
 def test_training_is_not_a_meeting() -> None:
     assert meetings.apply(Q, envelope(), event(TrainingRecorded)) == []
+
+
+def test_a_date_correction_moves_the_meeting_and_replaces_its_counts() -> None:
+    from datetime import date
+
+    from services.membership.contract.events.meetings import MeetingDateCorrected
+
+    [(sql, args)] = meetings.apply(Q, envelope(), event(MeetingDateCorrected, meeting_id="mt-1",
+                                                        held_on=date(2025, 4, 16), entitled_voters=3,
+                                                        voters_present=2, quorum_met=True))
+    assert sql.startswith(f"UPDATE {Q}.meetings_view SET held_on")
+    assert args[:5] == ("mt-1", date(2025, 4, 16), 3, 2, True)
