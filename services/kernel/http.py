@@ -131,6 +131,9 @@ class QueryStringsOffTheAccessLog(logging.Filter):
 
 
 def keep_query_strings_off_the_access_log() -> None:
+    # httpx logs every request it sends, full URL and query, at INFO: the gateway's calls to the services would
+    # put their queries in its log. Its warnings and errors still reach the log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, QueryStringsOffTheAccessLog) for f in access.filters):
         access.addFilter(QueryStringsOffTheAccessLog())
