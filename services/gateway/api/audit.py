@@ -33,6 +33,8 @@ from services.pure.identity import Actor, Role
 #: The services that own records: those of services/system.py (tests/unit/gateway/test_audit_services.py).
 Service = Literal["membership", "secondment", "investment", "partners", "auditlog"]
 BATCH_MEDIA_TYPE = "application/cloudevents-batch+json"
+#: Inclusion proofs asked of the audit log per call (its limit).
+PROOFS_PER_CALL = 5000
 MAX_INT = 2**63 - 1
 _COUNTY = (Role.COUNTY_ADMIN,)
 
@@ -237,21 +239,33 @@ async def export(request: Request, actor: CurrentActor, query: Annotated[ExportQ
     signed = await _log(request, actor, "/audit/tree-heads", method="POST", content=b"{}")
     if signed.status_code != 201:
         return relay_response(signed)
-    head = (await service_client(request, AUDITLOG).get("/log/tree-heads/latest")).json()
-    proofs = (await _log(request, actor, "/log/proofs/inclusion", method="POST", content=orjson.dumps({
-        "tree_size": max(head["size"], 1), "events": [{"source": e["source"], "event_id": e["id"]} for e in selected],
-    }))).json()["proofs"] if selected and head["size"] > 0 else []
+    try:
+        latest = await service_client(request, AUDITLOG).get("/log/tree-heads/latest")
+    except httpx.TransportError as exc:
+        raise Unavailable(f"the audit log did not answer ({exc.__class__.__name__}); retry") from None
+    if latest.status_code != 200:
+        return relay_response(latest)
+    head = latest.json()
+    proofs: list[dict[str, Any]] = []
+    for start in range(0, len(selected) if head["size"] > 0 else 0, PROOFS_PER_CALL):
+        answer = await _log(request, actor, "/log/proofs/inclusion", method="POST", content=orjson.dumps({
+            "tree_size": head["size"],
+            "events": [{"source": e["source"], "event_id": e["id"]} for e in selected[start:start + PROOFS_PER_CALL]],
+        }))
+        if answer.status_code != 200:
+            return relay_response(answer)
+        proofs += answer.json()["proofs"]
     batch: list[dict[str, Any]] = [{
         "specversion": "1.0", "id": f"tree-head-{head['size']}-{head['timestamp_ms']}",
         "source": AUDITLOG_EVENTS.source, "type": "gb.auditlog.tree_head_signed.v1",
         "datacontenttype": "application/json", "data": head,
     }]
-    pending = 0
+    pending = len(selected) - len(proofs)
     for event, proof in zip(selected, proofs, strict=False):
         if proof.get("index") is None:
             pending += 1
             continue
-        assert not PROOF_ATTRIBUTES & event.keys()
-        batch.append({**event, "logindex": proof["index"], "logtreesize": proof["tree_size"],
+        stored = {k: v for k, v in event.items() if k not in PROOF_ATTRIBUTES}
+        batch.append({**stored, "logindex": proof["index"], "logtreesize": proof["tree_size"],
                       "logproof": " ".join(proof["proof"])})
     return Response(orjson.dumps(batch), media_type=BATCH_MEDIA_TYPE, headers={"Gb-Export-Pending": str(pending)})
