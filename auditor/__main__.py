@@ -43,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     except CannotVerify as exc:
         print(f"auditor: cannot verify: {exc}", file=sys.stderr)
         return 2
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # An answer not shaped as the API says: nothing can be concluded from it, and nothing is trusted.
+        print(f"auditor: cannot verify: an answer is not what the API describes ({exc!r})", file=sys.stderr)
+        return 2
     for problem in report.problems:
         print(f"BROKEN: {problem}", file=sys.stderr)
     print(report.summary)

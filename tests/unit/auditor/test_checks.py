@@ -183,3 +183,31 @@ def test_a_pinned_key_reads_as_base64_or_pem() -> None:
     assert load_public_key(tree_head.public_key_to_pem(public).decode()) == public
     with pytest.raises(ValueError):
         load_public_key("not a key")
+
+
+def test_the_cli_says_it_cannot_verify_a_file_that_is_not_an_export(tmp_path: Any) -> None:
+    from auditor.__main__ import main
+
+    key = tree_head.public_key_to_b64(KEY.public_key())
+    for content in (b"not json", b"[]", b'[{"type": "gb.auditlog.tree_head_signed.v1", "data": {"size": "x"}}]'):
+        path = tmp_path / "export.json"
+        path.write_bytes(content)
+        assert main(["--public-key", key, "--state", str(tmp_path / "s"), "verify-export", str(path)]) == 2
+
+
+def test_the_cli_verifies_an_export_and_names_a_changed_event(tmp_path: Any, history: Any) -> None:
+    from auditor.__main__ import main
+
+    events, entries, head = history
+    leaves = [bytes.fromhex(e["leaf_hash"]) for e in entries]
+    batch: list[dict[str, Any]] = [{"type": "gb.auditlog.tree_head_signed.v1", "data": head.to_json()}]
+    batch += [{**e, "logindex": i, "logtreesize": head.size,
+               "logproof": " ".join(p.hex() for p in merkle.inclusion_proof(i, head.size, leaves))}
+              for i, e in enumerate(events)]
+    key = tree_head.public_key_to_b64(KEY.public_key())
+    path = tmp_path / "export.json"
+    path.write_bytes(orjson.dumps(batch))
+    assert main(["--public-key", key, "--state", str(tmp_path / "s"), "verify-export", str(path)]) == 0
+    batch[2]["data"] = {**batch[2]["data"], "amount": "99.00"}
+    path.write_bytes(orjson.dumps(batch))
+    assert main(["--public-key", key, "--state", str(tmp_path / "s"), "verify-export", str(path)]) == 1
