@@ -15,7 +15,7 @@ from services.gateway.api.as_of import AsOfDep
 from services.gateway.api.deps import DatedReadPool, Day, IdQuery, ReadPool
 from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
-from services.gateway.readmodels import branches, development, members
+from services.gateway.readmodels import branches, development, members, organisations, units
 from services.gateway.readmodels.waiting import wait_for_position
 from services.kernel import clock
 from services.membership.contract.events import REGISTRY
@@ -40,7 +40,9 @@ async def membership_targets(pool: asyncpg.Pool, year: int, as_of: date, townshi
                               admissions_approved=tuple(admissions[b["branch_id"]]))
         for b in await branches.established(pool, township)
     ]
-    return asdict(targets(facts, year, as_of, townships=[township] if township else []))
+    # Every township of the register, so one that set up no branch is listed as missed, not left out.
+    register = [township] if township else [r["org_id"] for r in await organisations.townships(pool, as_of)]
+    return asdict(targets(facts, year, as_of, townships=register))
 
 
 @operation(router, "/targets", roles=STAFF, action="read the targets report", scope=Scope.TOWNSHIP)
@@ -57,6 +59,43 @@ async def targets_report(
     township = own_township(actor, township)
     await wait_for_position(pool, REGISTRY.source, min_position)
     return await membership_targets(pool, year, on or when.day or date(year, 12, 31), township)
+
+
+@operation(router, "/townships", roles=STAFF, action="read the register of townships", scope=Scope.TOWNSHIP)
+async def township_register(
+    actor: CurrentActor, pool: DatedReadPool, when: AsOfDep,
+    on: Annotated[Day, Query(description="The day the register and the headcounts are read for (default today).")]
+    = None,
+    township: Annotated[IdQuery, Query(description="One township committee's id.")] = None,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    """The register of townships every target report counts: each township committee with its outstation
+    branches, and its organs' and stations' headcount in force on the day — each headcount with its source, the
+    day it took effect and the unit record it comes from (the secondment service's ``/v1/units``)."""
+    township = own_township(actor, township)
+    await wait_for_position(pool, REGISTRY.source, min_position)
+    day = on or when.day or clock.today()
+    known = await organisations.townships(pool, day)
+    outstation: dict[str, list[str]] = defaultdict(list)
+    for b in await branches.established(pool, township):
+        if b["established_on"] <= day:
+            outstation[b["home_org_id"]].append(b["branch_id"])
+    by_township: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for unit in await units.units(pool, township):
+        in_force = [(since, n) for since, n in unit.headcounts if since <= day]
+        if in_force:
+            since, headcount = in_force[-1]
+            by_township[unit.township_id].append({
+                "unit_id": unit.unit_id, "name": unit.name, "kind": unit.kind.value if unit.kind else None, "headcount": headcount,
+                "headcount_source": f"unit record {unit.unit_id}, headcount in force from {since}"})
+    ids = [township] if township else sorted({r["org_id"] for r in known} | set(outstation) | set(by_township))
+    names = {r["org_id"]: (r["name"], r["established_on"]) for r in known}
+    return {"on": day.isoformat(), "townships": [{
+        "township_id": t, "name": names.get(t, (None, None))[0], "established_on": names.get(t, (None, None))[1],
+        "recorded": t in names, "outstation_branches": sorted(outstation.get(t, [])),
+        "headcount": sum(u["headcount"] for u in by_township.get(t, [])) if by_township.get(t) else None,
+        "units": by_township.get(t, []),
+    } for t in ids]}
 
 
 @operation(router, "/destinations", roles=STAFF, action="read where members are", scope=Scope.TOWNSHIP,

@@ -15,6 +15,7 @@ is not recorded has no township (only the county, or the committee that *is* it,
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -126,3 +127,11 @@ async def township_orgs(pool: asyncpg.Pool, township_id: str) -> set[str]:
 async def organisation(pool: asyncpg.Pool, org_id: str) -> asyncpg.Record | None:
     row: asyncpg.Record | None = await pool.fetchrow("SELECT * FROM organisations_view WHERE org_id = $1", org_id)
     return row
+
+
+async def townships(pool: asyncpg.Pool, on: date) -> list[asyncpg.Record]:
+    """The register of townships: every township committee recorded and established by ``on``."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        f"SELECT org_id, name, established_on FROM organisations_view WHERE kind = '{TOWNSHIP}'"
+        " AND (established_on IS NULL OR established_on <= $1) ORDER BY org_id", on)
+    return rows
