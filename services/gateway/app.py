@@ -28,6 +28,7 @@ from services.gateway.api import (
     personal_data,
     reports,
     secondments,
+    summary,
     tokens,
     transfers,
 )
@@ -96,7 +97,7 @@ def create_app() -> FastAPI:
     throttle.install(app)
     as_of.install(app)
     for module in (branches, members, personal_data, transfers, development, dues, organisations, reports, audit,
-                   tokens, health, as_of_builds):
+                   tokens, health, as_of_builds, summary):
         app.include_router(module.router)
     app.include_router(command_router(system.SERVICES))
     app.include_router(secondments.router)

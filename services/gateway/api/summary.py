@@ -1,0 +1,125 @@
+"""The county's year-end summary per township and per branch: targets, development, dues, secondments and
+investment side by side, as JSON or CSV (issue 13 item 2). It reads the same queries as the reports it sums up,
+so a number here is the number the report gives."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from services.gateway.api import reports
+from services.gateway.api.access import STAFF, Scope, operation, own_township
+from services.gateway.api.as_of import AsOfDep
+from services.gateway.api.deps import DatedReadPool, IdQuery
+from services.gateway.api.positions import MinPosition
+from services.gateway.api.secondments import targets_on
+from services.gateway.auth import CurrentActor
+from services.gateway.readmodels import dues, leads
+from services.gateway.readmodels.waiting import wait_for_position
+from services.kernel import clock
+from services.kernel.events import encode
+from services.membership.contract.events import REGISTRY
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+#: The CSV's columns, in order: one row per township, then one per branch (``level`` says which).
+COLUMNS = ("level", "township_id", "branch_id", "township_target", "branches_by_30_june", "branch_target",
+           "activists", "admissions", "dues_expected_yuan", "dues_paid_yuan", "cadres_out", "cadres_required",
+           "secondment_target", "leads_registered", "projects_landed", "capital_arrived_yuan",
+           "actual_fixed_investment_yuan")
+_MONEY = ("dues_expected_yuan", "dues_paid_yuan", "capital_arrived_yuan", "actual_fixed_investment_yuan")
+
+
+def _row(level: str, township_id: str, branch_id: str | None = None) -> dict[str, Any]:
+    row: dict[str, Any] = {c: None for c in COLUMNS}
+    row.update(level=level, township_id=township_id, branch_id=branch_id, activists=0, admissions=0,
+               dues_expected_yuan=Decimal(0), dues_paid_yuan=Decimal(0), leads_registered=0, projects_landed=0,
+               capital_arrived_yuan=Decimal(0), actual_fixed_investment_yuan=Decimal(0))
+    return row
+
+
+def summarise(membership: dict[str, Any], secondment: dict[str, Any], credit: list[dict[str, Any]],
+              dues_by_branch: dict[str, tuple[Decimal, Decimal]]) -> list[dict[str, Any]]:
+    """Township rows (each the sum of its branches, with its own targets) followed by branch rows. Pure."""
+    branches: dict[str, dict[str, Any]] = {}
+    for b in membership["branches"]:
+        row = branches.setdefault(b["branch_id"], _row("branch", b["township_id"], b["branch_id"]))
+        row.update(branch_target=b["status"], activists=b["activists"], admissions=b["admissions"])
+    for c in credit:
+        if c["branch_id"] is None:
+            continue
+        row = branches.setdefault(c["branch_id"], _row("branch", c["township_id"], c["branch_id"]))
+        for key in ("leads_registered", "projects_landed", "capital_arrived_yuan", "actual_fixed_investment_yuan"):
+            row[key] += c[key]
+    for branch_id, (expected, paid) in dues_by_branch.items():
+        if branch_id in branches:
+            branches[branch_id].update(dues_expected_yuan=expected, dues_paid_yuan=paid)
+    townships: dict[str, dict[str, Any]] = {}
+    for t in membership["townships"]:
+        row = townships.setdefault(t["township_id"], _row("township", t["township_id"]))
+        row.update(township_target=t["status"], branches_by_30_june=len(t["branches_by_deadline"]))
+    for s in secondment["townships"]:
+        row = townships.setdefault(s["township_id"], _row("township", s["township_id"]))
+        row.update(cadres_out=s["out"], cadres_required=s["required"], secondment_target=s["status"])
+    for b in branches.values():
+        row = townships.setdefault(b["township_id"], _row("township", b["township_id"]))
+        for key in ("activists", "admissions", "leads_registered", "projects_landed", *_MONEY):
+            row[key] += b[key]
+    for c in credit:  # leads credited to no branch still count for their township
+        if c["branch_id"] is None:
+            row = townships.setdefault(c["township_id"], _row("township", c["township_id"]))
+            for key in ("leads_registered", "projects_landed", "capital_arrived_yuan", "actual_fixed_investment_yuan"):
+                row[key] += c[key]
+    return [*(townships[t] for t in sorted(townships)),
+            *(branches[b] for b in sorted(branches, key=lambda b: (branches[b]["township_id"], b)))]
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in row.items()}
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if v is None else v for k, v in _plain(row).items()})
+    return out.getvalue()
+
+
+@operation(router, "/year-end", roles=STAFF, action="read the year-end summary", scope=Scope.TOWNSHIP,
+           response_class=Response,
+           responses={200: {"content": {"application/json": {}, "text/csv": {}},
+                            "description": "The summary as JSON, or as CSV with `format=csv`"}})
+async def year_end_summary(
+    actor: CurrentActor, pool: DatedReadPool, when: AsOfDep, year: Annotated[int, Query(ge=2000, le=2100)],
+    township: Annotated[IdQuery, Query(description="One township committee's id.")] = None,
+    format: Annotated[Literal["json", "csv"], Query(description="`csv` for a spreadsheet (UTF-8).")] = "json",
+    min_position: MinPosition = None,
+) -> Response:
+    """The year-end summary per township and per branch: the 30 June township target and each branch's target,
+    activists and admissions, dues expected and paid, cadres out against the 5 % target, leads, landed projects
+    and capital — as known on 31 December (or today, before then). JSON, or CSV with `format=csv`."""
+    township = own_township(actor, township)
+    await wait_for_position(pool, REGISTRY.source, min_position)
+    known = when.day or min(clock.today(), date(year, 12, 31))
+    membership = await reports.membership_targets(pool, year, known, township)
+    secondment = await targets_on(pool, year=year, as_of=known, on=None, township=township)
+    credit = [dict(r) for r in await leads.credit_in_period(pool, township, date(year, 1, 1), known)]
+    dues_by_branch: dict[str, tuple[Decimal, Decimal]] = {}
+    for b in membership["branches"]:
+        months = await dues.ledger_months(pool, b["branch_id"], year, known)
+        dues_by_branch[b["branch_id"]] = (sum((Decimal(m["expected"] or 0) for m in months), Decimal(0)),
+                                          sum((Decimal(m["paid"] or 0) for m in months), Decimal(0)))
+    rows = summarise(membership, secondment, credit, dues_by_branch)
+    if format == "csv":
+        return Response(to_csv(rows).encode("utf-8-sig"), media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="golden-bridge-year-end-{year}.csv"'})
+    return Response(encode({"year": year, "as_of": known, "columns": COLUMNS, "rows": [_plain(r) for r in rows]}),
+                    media_type="application/json")
