@@ -24,10 +24,11 @@ from services.kernel.service import ServiceDefinition
 from services.membership.contract.service import SERVICE as MEMBERSHIP
 from services.partners.contract.service import SERVICE as PARTNERS
 from services.secondment.contract.service import SERVICE as SECONDMENT
+from services.workers.contract.service import SERVICE as WORKERS
 
 #: Services that own an event store (one PostgreSQL database each) and publish to Kafka, in start order.
 #: The audit log comes last: it logs every other service's events (services/auditlog).
-SERVICES: tuple[ServiceDefinition, ...] = (MEMBERSHIP, SECONDMENT, INVESTMENT, PARTNERS, AUDITLOG)
+SERVICES: tuple[ServiceDefinition, ...] = (MEMBERSHIP, SECONDMENT, INVESTMENT, PARTNERS, WORKERS, AUDITLOG)
 #: The gateway owns only read models, in a database of its own.
 READ_MODEL_DATABASE = "gateway"
 

@@ -21,7 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The event-sourced services: each has a contract and is private behind it.
-SERVICES = ("membership", "secondment", "investment", "partners", "auditlog")
+SERVICES = ("membership", "secondment", "investment", "partners", "workers", "auditlog")
 #: Packages under services/ that are not services.
 PLUMBING = ("kernel", "pure")
 SCANNED = ("services", "infra", "bench", "demo", "examples", "tests")

@@ -6,5 +6,6 @@ CREATE DATABASE gb_membership;
 CREATE DATABASE gb_secondment;
 CREATE DATABASE gb_investment;
 CREATE DATABASE gb_partners;
+CREATE DATABASE gb_workers;
 CREATE DATABASE gb_auditlog;
 CREATE DATABASE gb_gateway;

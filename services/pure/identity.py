@@ -14,6 +14,16 @@ class Role(StrEnum):
     MEMBER = "member"
     #: A partner system (services/partners): ``org_id`` is its partner id; it reaches only its own record.
     PARTNER = "partner"
+    #: The county bureaus that act on migrant workers' service cases (services/workers): each reaches only the
+    #: cases referred to it. ``org_id`` may name the bureau's office; it widens nothing.
+    LABOUR_BUREAU = "labour_bureau"
+    CREDIT_COOPERATIVE = "credit_cooperative"
+    JUSTICE_BUREAU = "justice_bureau"
+    INSURANCE = "insurance"
+
+
+#: The bureaus: outside the Party tree, they read and write only their own service cases.
+BUREAUS: tuple[Role, ...] = (Role.LABOUR_BUREAU, Role.CREDIT_COOPERATIVE, Role.JUSTICE_BUREAU, Role.INSURANCE)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -51,6 +51,9 @@ class Township:
             case Role.MEMBER:
                 # A member's own record: the one the path names (a member, or an applicant's case).
                 return bearer(settings, role, subject=path_record or self.ids["member_id"])
+            case Role.LABOUR_BUREAU | Role.CREDIT_COOPERATIVE | Role.JUSTICE_BUREAU | Role.INSURANCE:
+                # A bureau reaches only the service cases referred to it (tests/e2e/test_migrant_workers.py).
+                return bearer(settings, role, f"bureau-{self.township}")
             case Role.PARTNER:
                 # A partner system reaches no membership record; its own partner records are
                 # tests/e2e/test_partner_records.py's.

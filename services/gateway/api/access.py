@@ -36,14 +36,15 @@ from services.gateway.readmodels.transfers import IN_PROGRESS
 from services.gateway.readmodels.waiting import wait_for_position
 from services.membership.contract.events import REGISTRY as MEMBERSHIP
 from services.pure.errors import Forbidden
-from services.pure.identity import Actor, Role
+from services.pure.identity import BUREAUS, Actor, Role
 from services.pure.scope import Place, require_reach
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Awaitable[Any]])
 
 #: Every role of the county's own people: the route's scope rule decides what each one sees. Partner
-#: systems are not among them: they read their own partner records, and receive outward events only.
-ANYONE: tuple[Role, ...] = tuple(r for r in Role if r is not Role.PARTNER)
+#: systems are not among them: they read their own partner records, and receive outward events only. Nor
+#: are the bureaus: they reach only the migrant workers' service cases referred to them (services/workers).
+ANYONE: tuple[Role, ...] = tuple(r for r in Role if r is not Role.PARTNER and r not in BUREAUS)
 #: County and township staff.
 STAFF = (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
 #: Staff and branch secretaries: the people who keep the records.

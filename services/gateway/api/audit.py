@@ -31,7 +31,7 @@ from services.pure.errors import DomainError, NotFound, Unavailable
 from services.pure.identity import Actor, Role
 
 #: The services that own records: those of services/system.py (tests/unit/gateway/test_audit_services.py).
-Service = Literal["membership", "secondment", "investment", "partners", "auditlog"]
+Service = Literal["membership", "secondment", "investment", "partners", "workers", "auditlog"]
 BATCH_MEDIA_TYPE = "application/cloudevents-batch+json"
 #: Inclusion proofs asked of the audit log per call (its limit).
 PROOFS_PER_CALL = 5000

@@ -22,7 +22,7 @@ from services.kernel.http import install_problem_handlers
 from services.kernel.routes import CommandRoute
 from services.kernel.settings import Settings
 from services.pure.errors import Forbidden
-from services.pure.identity import Actor, Role
+from services.pure.identity import BUREAUS, Actor, Role
 from services.pure.scope import Place
 
 SETTINGS = Settings()
@@ -55,8 +55,9 @@ def test_every_read_of_a_membership_record_named_in_its_path_is_checked_by_the_g
 def test_the_branch_directory_is_public_to_every_role_of_the_county_and_says_so() -> None:
     for method, path, op in _operations():
         if method == "get" and path.startswith("/v1/branches"):
-            # Partner systems are not the county's people: they get outward events, not its directory.
-            assert set(op["x-gb-roles"]) == {r.value for r in Role if r is not Role.PARTNER}
+            # Partner systems are not the county's people: they get outward events, not its directory; the
+            # bureaus reach only the service cases referred to them.
+            assert set(op["x-gb-roles"]) == {r.value for r in Role if r is not Role.PARTNER and r not in BUREAUS}
             assert op["x-gb-scope-rule"] == "directory" and op["x-gb-scope"].startswith("public to every role")
 
 

@@ -21,7 +21,7 @@ def test_every_setting_has_its_environment_variable() -> None:
     assert set(names) | {"service_ports", "service_urls"} == {f.name for f in dataclasses.fields(Settings)}
     assert all(var.startswith("GB_") for var in names.values())
     expected = {"GB_MEMBERSHIP_PORT", "GB_SECONDMENT_PORT", "GB_INVESTMENT_PORT", "GB_PARTNERS_PORT",
-                "GB_AUDITLOG_PORT"}
+                "GB_WORKERS_PORT", "GB_AUDITLOG_PORT"}
     assert set(Settings().service_env(system.default_ports())) == expected
 
 
@@ -33,7 +33,7 @@ def test_child_environment_reproduces_the_runner_settings(monkeypatch: pytest.Mo
         kafka_controller_port=50003,
         gateway_port=50004,
         service_ports={"membership": 50005, "secondment": 50006, "investment": 50007, "partners": 50008,
-                       "auditlog": 50009},
+                       "workers": 50010, "auditlog": 50009},
         admin_token="t0ken",
     )
     env = supervisor.child_env(custom, {"EXTRA": "1"})
@@ -48,13 +48,14 @@ def test_child_environment_reproduces_the_runner_settings(monkeypatch: pytest.Mo
 
 
 def test_processes_start_in_order_with_their_ports() -> None:
-    ports = {"membership": 18101, "secondment": 18102, "investment": 18103, "partners": 18104, "auditlog": 18105}
+    ports = {"membership": 18101, "secondment": 18102, "investment": 18103, "partners": 18104, "workers": 18106,
+             "auditlog": 18105}
     settings = Settings(gateway_port=18000, service_ports=ports)
     processes = app_processes(settings)
     assert [p.name for p in processes] == [
         "membership", "membership-relay", "secondment", "secondment-relay", "investment", "investment-relay",
-        "partners", "partners-relay", "auditlog", "auditlog-relay", "funds-credit", "partners-router",
-        "partners-webhooks", "projector", "gateway"]
+        "partners", "partners-relay", "workers", "workers-relay", "auditlog", "auditlog-relay", "funds-credit",
+        "partners-router", "partners-webhooks", "projector", "gateway"]
     assert all(p.argv[0] == sys.executable for p in processes)
     by_name = {p.name: p for p in processes}
     assert by_name["membership"].ready_url == "http://127.0.0.1:18101/healthz"
