@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -57,6 +58,19 @@ async def test_a_member_pays_three_months_and_the_statement_explains_each_amount
     rows = {m["month"]: m for m in ledger.json()["months"]}
     assert (rows["2026-01"]["expected"], rows["2026-01"]["paid"]) == ("40.00", "40.00")
     assert ledger.json()["payments"]["received"] == "120.00"
+
+    # A voluntary payment of 1,000 yuan or more goes to the Party Centre: the statement and the ledger say so.
+    voluntary = await gateway.post(payments, headers=secretary, json={
+        "months": [], "amount": "1000.00", "extra": "1000.00", "paid_on": today})
+    assert voluntary.status_code == 201, voluntary.text
+    statement = (await gateway.get(f"/v1/members/{member}/dues", params={
+        "year": 2026, "min_position": voluntary.json()["position"]}, headers=secretary)).json()
+    assert [(Decimal(p["extra"]), p["to_central_committee"]) for p in statement["payments"]] == [
+        (0, False), (1000, True)]
+    assert Decimal(statement["to_central_committee"]) == 1000
+    ledger = await gateway.get(f"/v1/organisations/{branch}/dues/ledger", params={"year": 2026},
+                               headers=secretary)
+    assert Decimal(ledger.json()["payments"]["to_central_committee"]) == 1000
 
 
 async def test_the_monthly_run_assesses_every_account_and_a_letter_states_the_dues_paid_up_to(

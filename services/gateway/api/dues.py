@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -22,10 +23,15 @@ router = APIRouter(prefix="/v1", tags=["dues"])
 async def member_statement(member_id: PathId, actor: CurrentActor, pool: ReadPool,
                            year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
                            min_position: MinPosition = None) -> dict[str, Any]:
-    """A member's statement: each month's amount and how it was computed (base, bracket, rate, policy), and paid."""
+    """A member's statement: each month's amount and how it was computed (base, bracket, rate, policy), and paid;
+    and each payment, with its voluntary extra and whether that extra went to the Party Centre (a voluntary
+    payment at or over the scale's threshold, 1,000 yuan by the 2008 rules, is remitted to the Centre)."""
     await wait_for_position(pool, REGISTRY.source, min_position)
     rows = await dues.statement(pool, member_id, year)
-    return {"member_id": member_id, "months": [dict(r) for r in rows]}
+    payments = [dict(p) for p in await dues.payments_of(pool, member_id, year)]
+    central = sum((p["extra"] for p in payments if p["to_central_committee"]), Decimal(0))
+    return {"member_id": member_id, "months": [dict(r) for r in rows], "payments": payments,
+            "to_central_committee": central}
 
 
 @operation(router, "/organisations/{org_id}/dues/ledger", roles=(*KEEPERS, Role.HOST_ORGANISATION),
@@ -36,7 +42,8 @@ async def branch_ledger(
                                          "(`paid`, `received`); `expected` is the months' assessments.")] = None,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
-    """The branch ledger: expected versus paid per month, extras, and what was received for other organisations."""
+    """The branch ledger: expected versus paid per month, extras, what was received for other organisations, and
+    the voluntary extras remitted to the Party Centre (`to_central_committee`)."""
     await wait_for_position(pool, REGISTRY.source, min_position)
     months = await dues.ledger_months(pool, org_id, year, on)
     payments = await dues.received(pool, org_id, year, on)

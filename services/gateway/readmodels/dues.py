@@ -105,6 +105,16 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
             return []
 
 
+async def payments_of(pool: asyncpg.Pool, member_id: str, year: int | None) -> list[asyncpg.Record]:
+    """A member's payments in order: what each paid, its voluntary extra, and whether that went to the Centre."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        "SELECT payment_id, paid_on, amount, extra, to_central_committee, receiving_org_id, months"
+        " FROM dues_payments_view WHERE member_id = $1 AND ($2::int IS NULL OR extract(year FROM paid_on) = $2)"
+        " ORDER BY paid_on, position", member_id, year,
+    )
+    return rows
+
+
 async def statement(pool: asyncpg.Pool, member_id: str, year: int | None) -> list[asyncpg.Record]:
     """A member's months in order, of one year or all."""
     rows: list[asyncpg.Record] = await pool.fetch(
@@ -140,7 +150,8 @@ async def received(pool: asyncpg.Pool, org_id: str, year: int, on: date | None =
     organisations."""
     row: asyncpg.Record = await pool.fetchrow(
         "SELECT coalesce(sum(amount), 0) AS received, coalesce(sum(extra), 0) AS extras,"
-        " coalesce(sum(amount) FILTER (WHERE org_id <> $1), 0) AS for_other_organisations"
+        " coalesce(sum(amount) FILTER (WHERE org_id <> $1), 0) AS for_other_organisations,"
+        " coalesce(sum(extra) FILTER (WHERE to_central_committee), 0) AS to_central_committee"
         " FROM dues_payments_view WHERE receiving_org_id = $1 AND extract(year FROM paid_on) = $2"
         " AND ($3::date IS NULL OR paid_on <= $3)",
         org_id, year, on,
