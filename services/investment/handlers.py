@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any, cast
 
 import asyncpg
@@ -18,11 +19,20 @@ from services.investment.contract.commands import (
 )
 from services.investment.contract.events import LeadEvent
 from services.investment.domain import leads, matching
-from services.investment.policy import investment_policy_on
-from services.kernel.handling import execute, fold
+from services.investment.policy import DEFAULT_INVESTMENT_POLICIES, POLICY_BOOK, InvestmentPolicy, investment_policy_on
+from services.kernel.handling import execute, fold, state_of
 from services.kernel.locks import KeyedLocks
 from services.kernel.store import AppendResult, CommandMeta, EventStore
 from services.pure.dates import effective_on, noted, recording_reason
+from services.pure.policy_data import (
+    NONE_PUBLISHED,
+    POLICY_STREAM,
+    PolicyChangePublished,
+    PublishPolicyChange,
+    decide_publish,
+    evolve_published,
+    in_force,
+)
 
 Store = EventStore[Any]
 
@@ -31,6 +41,8 @@ LeadStep = AdvanceLead | RecordFundsArrived | ConfirmLanded | DropLead | ClaimRe
 
 # A stream holds only one lead's events, so the lead's evolve is used on the service-wide event type here.
 _evolve_lead = cast(Callable[[leads.Lead, Any], leads.Lead], leads.evolve)
+_evolve_policy = cast(Callable[[tuple[PolicyChangePublished, ...], Any], tuple[PolicyChangePublished, ...]],
+                      evolve_published)
 _evolve_index = cast(Callable[[matching.LeadIndex, Any], matching.LeadIndex], matching.index_evolve)
 
 _registrations = KeyedLocks()
@@ -53,6 +65,20 @@ async def earlier_lead(store: Store, key: str) -> str | None:
     )
     events = [r.event for r in await store.read_positions([row["position"] for row in rows])]
     return matching.index_lookup(fold(_evolve_index, matching.INITIAL_INDEX, events), key)
+
+
+async def investment_policy(store: Store, day: date) -> InvestmentPolicy:
+    """The investment policy in force on ``day``: its code version overlaid with the county's published changes
+    (a tiny stream, read before the lead's own: a change published meanwhile starts after today)."""
+    published = state_of(await store.load(POLICY_STREAM), _evolve_policy, NONE_PUBLISHED)
+    return in_force(DEFAULT_INVESTMENT_POLICIES, published, "investment", day)
+
+
+async def publish_policy_change(store: Store, cmd: PublishPolicyChange, meta: CommandMeta) -> AppendResult:
+    """A county setting of investment changed from a day after today: one event on the policy stream."""
+    return await execute(store, stream_id=POLICY_STREAM, stream_type="policy", evolve=_evolve_policy,
+                         initial=NONE_PUBLISHED, decide=lambda published: decide_publish(published, cmd, POLICY_BOOK),
+                         meta=meta)
 
 
 def recorded(
@@ -86,9 +112,10 @@ async def register_lead(store: Store, cmd: RegisterLead, meta: CommandMeta) -> A
 
 async def lead_step(store: Store, cmd: LeadStep, meta: CommandMeta) -> AppendResult:
     """Any later step on a lead, with the investment policy in force on the command's day."""
+    policy = await investment_policy(store, effective_on(cmd))
 
     def decide(state: leads.Lead) -> list[LeadEvent]:
-        return leads.decide(state, cmd, policy=investment_policy_on(effective_on(cmd)))
+        return leads.decide(state, cmd, policy=policy)
 
     return await execute(store, stream_id=cmd.lead_id, stream_type="lead", evolve=_evolve_lead,
                          initial=leads.INITIAL, decide=recorded(cmd, decide), meta=meta)

@@ -19,6 +19,15 @@ from services.kernel.handling import execute, state_of
 from services.kernel.locks import KeyedLocks
 from services.kernel.store import AppendResult, CommandMeta, EventStore
 from services.pure.dates import effective_on, noted, recording_reason
+from services.pure.policy_data import (
+    NONE_PUBLISHED,
+    POLICY_STREAM,
+    PolicyChangePublished,
+    PublishPolicyChange,
+    decide_publish,
+    evolve_published,
+    in_force,
+)
 from services.secondment.contract.commands import (
     ChangePost,
     DecideEarlyEnd,
@@ -40,7 +49,7 @@ from services.secondment.contract.commands import (
 from services.secondment.contract.events import CadreEvent, SecondmentEvent, UnitEvent
 from services.secondment.domain import cadres, secondments, units
 from services.secondment.domain.secondment_state import Stage
-from services.secondment.policy import secondment_policy_on
+from services.secondment.policy import DEFAULT_SECONDMENT_POLICIES, POLICY_BOOK, SecondmentPolicy, secondment_policy_on
 
 Store = EventStore[Any]
 S = TypeVar("S")
@@ -59,6 +68,8 @@ SecondmentStep = (
 _evolve_unit = cast(Callable[[units.Unit, Any], units.Unit], units.evolve)
 _evolve_cadre = cast(Callable[[cadres.Cadre, Any], cadres.Cadre], cadres.evolve)
 _evolve_secondment = cast(Callable[[secondments.Secondment, Any], secondments.Secondment], secondments.evolve)
+_evolve_policy = cast(Callable[[tuple[PolicyChangePublished, ...], Any], tuple[PolicyChangePublished, ...]],
+                      evolve_published)
 
 #: Stages in which a secondment still blocks a new nomination of the same cadre.
 OPEN_STAGES = (Stage.NOMINATED, Stage.APPROVED, Stage.AWAY, Stage.UNPAID_LEAVE)
@@ -135,13 +146,13 @@ async def change_post(store: Store, cmd: ChangePost, meta: CommandMeta) -> Appen
 async def nominate_cadre(store: Store, cmd: NominateCadre, meta: CommandMeta) -> AppendResult:
     """Nominate a cadre: one open secondment per cadre is a rule over several streams, so nominations of one
     cadre are serialised while the facts are read and the nomination appended."""
+    policy = await secondment_policy(store, effective_on(cmd))
 
     async def decide(state: secondments.Secondment) -> list[SecondmentEvent]:
         cadre = await cadre_state(store, cmd.cadre_id)
         open_id = next(
             (s.secondment_id for s in await secondments_of(store, cmd.cadre_id) if s.stage in OPEN_STAGES), None)
-        return secondments.decide(state, cmd, policy=secondment_policy_on(effective_on(cmd)), cadre=cadre,
-                                  open_secondment_id=open_id)
+        return secondments.decide(state, cmd, policy=policy, cadre=cadre, open_secondment_id=open_id)
 
     async with _nominations.hold(cmd.cadre_id):
         return await _on_secondment(store, cmd.secondment_id, recorded(cmd, decide), meta)
@@ -149,22 +160,38 @@ async def nominate_cadre(store: Store, cmd: NominateCadre, meta: CommandMeta) ->
 
 async def start_secondment(store: Store, cmd: StartSecondment, meta: CommandMeta) -> AppendResult:
     """Record the departure with a snapshot of the nominated cadre's post, rank, pay and relations."""
+    policy = await secondment_policy(store, effective_on(cmd))
 
     async def decide(state: secondments.Secondment) -> list[SecondmentEvent]:
         # No secondment, no cadre to read: the domain answers "no secondment" before it looks at the cadre.
         cadre = await cadre_state(store, state.cadre_id) if state.exists else cadres.INITIAL
-        return secondments.decide(state, cmd, policy=secondment_policy_on(effective_on(cmd)), cadre=cadre)
+        return secondments.decide(state, cmd, policy=policy, cadre=cadre)
 
     return await _on_secondment(store, cmd.secondment_id, recorded(cmd, decide), meta)
 
 
 async def secondment_step(store: Store, cmd: SecondmentStep, meta: CommandMeta) -> AppendResult:
     """Any other step on a secondment, with the policy in force on the command's day."""
+    policy = await secondment_policy(store, effective_on(cmd))
 
     def decide(state: secondments.Secondment) -> list[SecondmentEvent]:
-        return secondments.decide(state, cmd, policy=secondment_policy_on(effective_on(cmd)))
+        return secondments.decide(state, cmd, policy=policy)
 
     return await _on_secondment(store, cmd.secondment_id, recorded(cmd, decide), meta)
+
+
+async def secondment_policy(store: Store, day: date) -> SecondmentPolicy:
+    """The secondment policy in force on ``day``: its code version overlaid with the county's published changes
+    (a tiny stream, read before the record's own: a change published meanwhile starts after today)."""
+    published = state_of(await store.load(POLICY_STREAM), _evolve_policy, NONE_PUBLISHED)
+    return in_force(DEFAULT_SECONDMENT_POLICIES, published, "secondment", day)
+
+
+async def publish_policy_change(store: Store, cmd: PublishPolicyChange, meta: CommandMeta) -> AppendResult:
+    """A county setting of secondment changed from a day after today: one event on the policy stream."""
+    return await execute(store, stream_id=POLICY_STREAM, stream_type="policy", evolve=_evolve_policy,
+                         initial=NONE_PUBLISHED, decide=lambda published: decide_publish(published, cmd, POLICY_BOOK),
+                         meta=meta)
 
 
 def recorded(

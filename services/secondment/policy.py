@@ -12,6 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from services.pure.errors import NoPolicyInForce
+from services.pure.policy_data import PolicyBook
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,3 +68,14 @@ def secondment_policy_on(
     if not in_force:
         raise NoPolicyInForce(f"no secondment policy is in force on {day}; check the date")
     return max(in_force, key=lambda p: p.effective_from)
+
+
+#: The recording rule (services/pure/dates.py) reads these on the recording day in the wrapper every handler
+#: shares, before any policy stream is loaded; publishing them needs that wrapper to read the stream first.
+RECORDING_RULE = "the recording rule reads it from code on the recording day (docs/policies.md)"
+
+#: The secondment policy as the county publishes changes to it (services/pure/policy_data.py, docs/policies.md).
+POLICY_BOOK = PolicyBook(
+    code={"secondment": DEFAULT_SECONDMENT_POLICIES},
+    code_only={"backdating_limit_days": RECORDING_RULE, "records_kept_from": RECORDING_RULE},
+)

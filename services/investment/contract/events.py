@@ -13,6 +13,7 @@ from typing import Any
 
 from services.kernel.events import EventRegistry
 from services.pure.dates import RecordedLate
+from services.pure.policy_data import PolicyChangePublished
 
 
 class RegistrantKind(StrEnum):
@@ -185,7 +186,10 @@ EVENTS: dict[str, type] = {
     "gb.investment.reward_claimed.v1": RewardClaimed,
 }
 
-REGISTRY: EventRegistry[Any] = EventRegistry(source="/golden-bridge/investment", events=EVENTS)
+REGISTRY: EventRegistry[Any] = EventRegistry(
+    source="/golden-bridge/investment",
+    events={**EVENTS, "gb.investment.policy_published.v1": PolicyChangePublished},
+)
 
 LeadEvent = (
     LeadRegistered | LeadDuplicateRecorded | LeadAdvanced | FundsArrived | LeadLanded | LeadDropped | RewardClaimed

@@ -8,6 +8,7 @@ from services.investment import handlers as h
 from services.investment.contract import commands as c
 from services.kernel.routes import CommandRoute
 from services.pure.identity import Role
+from services.pure.policy_data import PublishPolicyChange
 
 _STAFF = (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
 #: Branch secretaries act on their branch's leads; members and cadres (member tokens) on the leads they
@@ -45,4 +46,10 @@ ROUTES: tuple[CommandRoute[Any], ...] = (
         roles=_REFERRERS, scope=LEAD_SCOPE, location=_LEAD,
         summary="Claim the first referrer's reward within the claim window; the answer's event shows each tier's "
                 "part of the amount."),
+    CommandRoute(
+        path="/policies/investment", command=PublishPolicyChange, handler=h.publish_policy_change,
+        roles=(Role.COUNTY_ADMIN,), scope="the county",
+        summary="Publish a change of investment settings (policy 'investment': reward tiers, stall period, claim "
+                "window…) from a day after today; facts dated from that day on are decided by it. docs/policies.md "
+                "lists every setting."),
 )

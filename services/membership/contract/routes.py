@@ -16,8 +16,10 @@ from services.membership.handlers import members as hmembers
 from services.membership.handlers import mobility as hmobility
 from services.membership.handlers import organisations as horganisations
 from services.membership.handlers import personal as hpersonal
+from services.membership.handlers import policies as hpolicies
 from services.membership.handlers import transfers as htransfers
 from services.pure.identity import Role
+from services.pure.policy_data import PublishPolicyChange
 
 C = TypeVar("C")
 
@@ -269,4 +271,14 @@ DUES_STEPS: tuple[CommandRoute[Any], ...] = (
                  summary="Pass a period's collected dues upward (exactly what the branch collected)."),
 )
 
-ROUTES: tuple[CommandRoute[Any], ...] = DEVELOPMENT_STEPS + ORGANISATION_STEPS + MEMBER_STEPS + DUES_STEPS
+POLICY_STEPS: tuple[CommandRoute[Any], ...] = (
+    CommandRoute(path="/policies/membership", command=PublishPolicyChange, handler=hpolicies.publish_policy_change,
+                 roles=_COUNTY, scope="the county",
+                 summary="Publish a change of membership settings (policy 'mobility', 'organisation' or 'development') "
+                         "from a day after today; facts dated from that day on are decided by it. "
+                         "docs/policies.md lists every setting."),
+)
+
+ROUTES: tuple[CommandRoute[Any], ...] = (
+    DEVELOPMENT_STEPS + ORGANISATION_STEPS + MEMBER_STEPS + DUES_STEPS + POLICY_STEPS
+)

@@ -30,8 +30,8 @@ from services.membership.contract.events.development import DevelopmentEvent
 from services.membership.domain import branches, development
 from services.membership.domain.person import Person
 from services.membership.handlers.personal import protect
+from services.membership.handlers.policies import policies
 from services.membership.handlers.records import Store, on_person, organisation
-from services.membership.policy.development import development_policy_on
 from services.pure.dates import effective_on
 from services.pure.identity import Role
 
@@ -51,48 +51,53 @@ VoteStep = HoldAdmissionVote | HoldConversionVote
 
 async def submit_application(store: Store, cmd: SubmitApplication, meta: CommandMeta) -> AppendResult:
     """The applicant's national ID number (if given) and contact are sealed with their key first."""
+    county = await policies(store)
 
     async def decide(person: Person) -> list[DevelopmentEvent]:
         personal = await protect(store, cmd.person_id, contact=cmd.contact, national_id=cmd.national_id)
         masked = replace(cmd, national_id=personal.national_id_masked, contact=personal.contact_masked)
         return development.decide(person.case, masked, personal=personal,
-                                  policy=development_policy_on(effective_on(cmd)))
+                                  policy=county.development(effective_on(cmd)))
 
     return await on_person(store, cmd, cmd.person_id, meta, decide)
 
 
 async def case_step(store: Store, cmd: CaseStep, meta: CommandMeta) -> AppendResult:
+    county = await policies(store)
     return await on_person(store, cmd, cmd.person_id, meta, lambda person: development.decide(
-        person.case, cmd, policy=development_policy_on(effective_on(cmd))))
+        person.case, cmd, policy=county.development(effective_on(cmd))))
 
 
 async def name_members(store: Store, cmd: NamingStep, meta: CommandMeta) -> AppendResult:
     """Contacts and introducers are full members of the case's organisation on the day they are assigned."""
+    county = await policies(store)
 
     async def decide(person: Person) -> list[DevelopmentEvent]:
         full = await directory.full_member_ids(store.pool, person.case.org_id, on=cmd.assigned_on)
         return development.decide(person.case, cmd, full_member_ids=full,
-                                  policy=development_policy_on(effective_on(cmd)))
+                                  policy=county.development(effective_on(cmd)))
 
     return await on_person(store, cmd, cmd.person_id, meta, decide)
 
 
 async def approve(store: Store, cmd: ApprovalStep, meta: CommandMeta) -> AppendResult:
     """Approval authority sits with the county committee and the township (base) committees."""
+    county = await policies(store)
     authority = cmd.actor.role in (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
     return await on_person(store, cmd, cmd.person_id, meta, lambda person: development.decide(
-        person.case, cmd, approver_has_authority=authority, policy=development_policy_on(effective_on(cmd))))
+        person.case, cmd, approver_has_authority=authority, policy=county.development(effective_on(cmd))))
 
 
 async def hold_vote(store: Store, cmd: VoteStep, meta: CommandMeta) -> AppendResult:
     """A vote counts the branch's full members on the meeting's day — the roster of that day, however late the
     vote is recorded; a temporary branch (or a Party group) never admits (B1)."""
+    county = await policies(store)
 
     async def decide(person: Person) -> list[DevelopmentEvent]:
         full = await directory.full_member_ids(store.pool, person.case.org_id, on=cmd.held_on)
         org = await organisation(store, person.case.org_id)
         return development.decide(person.case, cmd, entitled_full_members=len(full),
                                   org_is_temporary=org.exists and not branches.may_admit(org),
-                                  policy=development_policy_on(effective_on(cmd)))
+                                  policy=county.development(effective_on(cmd)))
 
     return await on_person(store, cmd, cmd.person_id, meta, decide)

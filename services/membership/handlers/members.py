@@ -21,8 +21,8 @@ from services.membership.domain.person import Person
 from services.membership.domain.rules import require_org_scope
 from services.membership.domain.standing import StandingEvent
 from services.membership.handlers.personal import protect
+from services.membership.handlers.policies import policies
 from services.membership.handlers.records import Store, on_person, organisation
-from services.membership.policy.mobility import mobility_policy_on
 from services.membership.vault import vault
 from services.pure.dates import effective_on
 from services.pure.errors import AlreadyExists
@@ -53,16 +53,18 @@ async def register_member(store: Store, cmd: RegisterMember, meta: CommandMeta) 
 async def remove_as_lapsed(store: Store, cmd: RemoveAsLapsed, meta: CommandMeta) -> AppendResult:
     """Dues records arrive with the dues capability; until then the ground counts months without
     organisational life: since the last meeting the member attended, else since they joined."""
+    county = await policies(store)
 
     async def decide(person: Person) -> list[StandingEvent]:
         months = await directory.months_without_life(store.pool, cmd.member_id, cmd.decided_on)
         return standing.decide(person.member, cmd, months_without_dues_or_life=months,
-                               policy=mobility_policy_on(effective_on(cmd)))
+                               policy=county.mobility(effective_on(cmd)))
 
     return await on_person(store, cmd, cmd.member_id, meta, decide)
 
 
 async def change_standing(store: Store, cmd: StandingStep, meta: CommandMeta) -> AppendResult:
+    county = await policies(store)
     return await on_person(store, cmd, cmd.member_id, meta,
                            lambda person: standing.decide(person.member, cmd,
-                                                          policy=mobility_policy_on(effective_on(cmd))))
+                                                          policy=county.mobility(effective_on(cmd))))

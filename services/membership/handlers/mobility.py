@@ -20,8 +20,8 @@ from services.membership.domain import mobility
 from services.membership.domain.mobility import MobilityEvent
 from services.membership.domain.person import Person
 from services.membership.handlers.personal import protect
+from services.membership.handlers.policies import policies
 from services.membership.handlers.records import Store, on_person, organisation
-from services.membership.policy.mobility import mobility_policy_on
 from services.membership.vault import vault
 from services.pure.dates import effective_on
 
@@ -35,11 +35,12 @@ MobilityStep = (
 async def register_outflow(store: Store, cmd: RegisterOutflow, meta: CommandMeta) -> AppendResult:
     """The stay announced decides between a transfer and a certificate (the policy in force on the day recorded).
     The contact where the member can be reached is sealed with their key."""
+    county = await policies(store)
 
     async def decide(person: Person) -> list[MobilityEvent]:
         personal = await protect(store, cmd.member_id, contact=cmd.contact)
         return mobility.decide(person.member, replace(cmd, contact=personal.contact_masked), personal=personal,
-                               policy=mobility_policy_on(effective_on(cmd)))
+                               policy=county.mobility(effective_on(cmd)))
 
     return await on_person(store, cmd, cmd.member_id, meta, decide)
 
@@ -48,12 +49,13 @@ async def register_inflow(store: Store, cmd: RegisterInflow, meta: CommandMeta) 
     """A member from elsewhere arrives at a host organisation here, which must exist. Their national ID
     number is indexed by its keyed hash (a later registration of the same person is refused), never refused
     here: the host records whoever arrives."""
+    county = await policies(store)
 
     async def decide(person: Person) -> list[MobilityEvent]:
         personal = await protect(store, cmd.member_id, contact=cmd.contact, national_id=cmd.national_id)
         masked = replace(cmd, national_id=personal.national_id_masked or "", contact=personal.contact_masked)
         events = mobility.decide(person.member, masked, host_org=await organisation(store, cmd.host_org_id),
-                                 personal=personal, policy=mobility_policy_on(effective_on(cmd)))
+                                 personal=personal, policy=county.mobility(effective_on(cmd)))
         await vault(store.pool).note_national_id(cmd.national_id, cmd.member_id)
         return events
 
@@ -61,6 +63,7 @@ async def register_inflow(store: Store, cmd: RegisterInflow, meta: CommandMeta) 
 
 
 async def mobility_step(store: Store, cmd: MobilityStep, meta: CommandMeta) -> AppendResult:
+    county = await policies(store)
     return await on_person(store, cmd, cmd.member_id, meta,
                            lambda person: mobility.decide(person.member, cmd,
-                                                          policy=mobility_policy_on(effective_on(cmd))))
+                                                          policy=county.mobility(effective_on(cmd))))

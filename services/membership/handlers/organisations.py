@@ -22,8 +22,8 @@ from services.membership.contract.commands.meetings import CorrectMeetingDate, R
 from services.membership.contract.events.meetings import TrainingRecorded
 from services.membership.domain import branches, meetings, training
 from services.membership.domain.branches import OrganisationEvent
+from services.membership.handlers.policies import policies
 from services.membership.handlers.records import Store, branch_stream, evolve_branch, organisation, recorded
-from services.membership.policy.organisation import organisation_policy_on
 from services.pure.dates import effective_on
 
 _evolve_meeting = cast(Callable[[meetings.Meeting, Any], meetings.Meeting], meetings.evolve)
@@ -42,45 +42,50 @@ async def _on_organisation(
 
 async def establish_branch(store: Store, cmd: EstablishBranch, meta: CommandMeta) -> AppendResult:
     """An outstation branch is established under its home organisation's kind of committee."""
+    county = await policies(store)
 
     async def decide(state: branches.Organisation) -> list[OrganisationEvent]:
         home = await organisation(store, cmd.home_org_id)
         return branches.decide(state, cmd, home_org_kind=home.kind if home.exists else None,
-                               policy=organisation_policy_on(effective_on(cmd)))
+                               policy=county.organisation(effective_on(cmd)))
 
     return await _on_organisation(store, cmd, cmd.branch_id, meta, decide)
 
 
 async def establish_organisation(store: Store, cmd: EstablishOrganisation, meta: CommandMeta) -> AppendResult:
     """An organisation joins the tree under an existing parent of a kind that may have it."""
+    county = await policies(store)
 
     async def decide(state: branches.Organisation) -> list[OrganisationEvent]:
         return branches.decide(state, cmd, parent=await organisation(store, cmd.parent_id),
-                               policy=organisation_policy_on(effective_on(cmd)))
+                               policy=county.organisation(effective_on(cmd)))
 
     return await _on_organisation(store, cmd, cmd.org_id, meta, decide)
 
 
 async def elect(store: Store, cmd: ElectCommittee | ElectSecretary, meta: CommandMeta) -> AppendResult:
     """A committee or a secretary, by the organisation's full members (and the size of its roster)."""
+    county = await policies(store)
 
     async def decide(state: branches.Organisation) -> list[OrganisationEvent]:
         full = await directory.full_member_ids(store.pool, cmd.org_id, on=cmd.elected_on)
         roster = await directory.member_ids(store.pool, cmd.org_id, on=cmd.elected_on)
         return branches.decide(state, cmd, full_member_ids=full, members=len(roster),
-                               policy=organisation_policy_on(effective_on(cmd)))
+                               policy=county.organisation(effective_on(cmd)))
 
     return await _on_organisation(store, cmd, cmd.org_id, meta, decide)
 
 
 async def organisation_step(store: Store, cmd: OrganisationStep, meta: CommandMeta) -> AppendResult:
+    county = await policies(store)
     return await _on_organisation(store, cmd, cmd.org_id, meta, lambda state: branches.decide(
-        state, cmd, policy=organisation_policy_on(effective_on(cmd))))
+        state, cmd, policy=county.organisation(effective_on(cmd))))
 
 
 async def record_meeting(store: Store, cmd: RecordMeeting, meta: CommandMeta) -> AppendResult:
     """Who may attend and who votes: the organisation's roster and full members on the meeting's day, and
     the certificate holders."""
+    county = await policies(store)
 
     async def decide(state: meetings.Meeting) -> list[meetings.MeetingEvent]:
         roster = await directory.member_ids(store.pool, cmd.org_id, on=cmd.held_on)
@@ -89,7 +94,7 @@ async def record_meeting(store: Store, cmd: RecordMeeting, meta: CommandMeta) ->
             state, cmd, organisation=await organisation(store, cmd.org_id), formal_member_ids=roster,
             probationary_ids=roster - full,
             certificate_holder_ids=await directory.certificate_holders_at(store.pool, cmd.org_id),
-            policy=organisation_policy_on(effective_on(cmd)),
+            policy=county.organisation(effective_on(cmd)),
         )
 
     return await execute(store, stream_id=cmd.meeting_id, stream_type="meeting", evolve=_evolve_meeting,
@@ -98,6 +103,7 @@ async def record_meeting(store: Store, cmd: RecordMeeting, meta: CommandMeta) ->
 
 async def correct_meeting_date(store: Store, cmd: CorrectMeetingDate, meta: CommandMeta) -> AppendResult:
     """A correction of a meeting's day: the roster of the corrected day, and the id of the event it names."""
+    county = await policies(store)
 
     async def decide(state: meetings.Meeting) -> list[meetings.MeetingEvent]:
         org_id = state.org_id
@@ -110,7 +116,7 @@ async def correct_meeting_date(store: Store, cmd: CorrectMeetingDate, meta: Comm
             state, cmd, organisation=await organisation(store, org_id), formal_member_ids=roster,
             probationary_ids=roster - full,
             certificate_holder_ids=await directory.certificate_holders_at(store.pool, org_id),
-            policy=organisation_policy_on(effective_on(cmd)), corrects_event_id=corrected,
+            policy=county.organisation(effective_on(cmd)), corrects_event_id=corrected,
         )
 
     return await execute(store, stream_id=cmd.meeting_id, stream_type="meeting", evolve=_evolve_meeting,

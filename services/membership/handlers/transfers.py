@@ -20,8 +20,8 @@ from services.membership.domain.dues_arrears import dues_paid_up_to
 from services.membership.domain.person import Person
 from services.membership.domain.transfers import TransferEvent
 from services.membership.handlers.dues import dues_account, dues_policy_state
+from services.membership.handlers.policies import policies
 from services.membership.handlers.records import Store, on_person, organisation
-from services.membership.policy.mobility import mobility_policy_on
 from services.pure.dates import effective_on
 
 #: Transfer steps whose rules need no facts about other records.
@@ -30,42 +30,46 @@ TransferStep = ReceiveTransfer | ReturnReceipt | ExpireLetter | CancelTransfer
 
 async def request_transfer(store: Store, cmd: RequestTransfer, meta: CommandMeta) -> AppendResult:
     """A transfer to an organisation here needs that organisation to exist."""
+    county = await policies(store)
 
     async def decide(person: Person) -> list[TransferEvent]:
         receiving = await organisation(store, cmd.to_org_id) if cmd.to_org_id else None
         return transfers.decide(person.member, cmd, receiving_org=receiving,
-                                policy=mobility_policy_on(effective_on(cmd)))
+                                policy=county.mobility(effective_on(cmd)))
 
     return await on_person(store, cmd, cmd.member_id, meta, decide)
 
 
 async def approve_transfer_out(store: Store, cmd: ApproveTransferOut, meta: CommandMeta) -> AppendResult:
     """The letter states the month dues are paid up to, from the member's dues account when there is one."""
+    county = await policies(store)
 
     async def decide(person: Person) -> list[TransferEvent]:
         paid = await _paid_up_to(store, cmd.member_id, cmd.issued_on)
         letter = replace(cmd, dues_paid_up_to=paid) if paid else cmd
-        return transfers.decide(person.member, letter, policy=mobility_policy_on(cmd.issued_on))
+        return transfers.decide(person.member, letter, policy=county.mobility(cmd.issued_on))
 
     return await on_person(store, cmd, cmd.member_id, meta, decide)
 
 
 async def reissue_letter(store: Store, cmd: ReissueLetter, meta: CommandMeta) -> AppendResult:
     """A re-issued letter states the month dues are paid up to, like the first."""
+    county = await policies(store)
 
     async def decide(person: Person) -> list[TransferEvent]:
         paid = await _paid_up_to(store, cmd.member_id, cmd.issued_on)
         letter = replace(cmd, dues_paid_up_to=paid) if paid else cmd
-        return transfers.decide(person.member, letter, policy=mobility_policy_on(cmd.issued_on))
+        return transfers.decide(person.member, letter, policy=county.mobility(cmd.issued_on))
 
     return await on_person(store, cmd, cmd.member_id, meta, decide)
 
 
 async def transfer_step(store: Store, cmd: TransferStep, meta: CommandMeta) -> AppendResult:
     """Receiving, the receipt, expiry and cancellation: the member's stream alone decides."""
+    county = await policies(store)
     return await on_person(store, cmd, cmd.member_id, meta,
                            lambda person: transfers.decide(person.member, cmd,
-                                                           policy=mobility_policy_on(effective_on(cmd))))
+                                                           policy=county.mobility(effective_on(cmd))))
 
 
 async def _paid_up_to(store: Store, member_id: str, on: date) -> str | None:

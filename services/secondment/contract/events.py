@@ -14,6 +14,7 @@ from typing import Any
 
 from services.kernel.events import EventRegistry
 from services.pure.dates import RecordedLate
+from services.pure.policy_data import PolicyChangePublished
 
 
 class UnitKind(StrEnum):
@@ -374,5 +375,6 @@ SECONDMENT_EVENTS: dict[str, type] = {
 }
 
 REGISTRY: EventRegistry[Any] = EventRegistry.join(
-    source="/golden-bridge/secondment", parts=[UNIT_EVENTS, CADRE_EVENTS, SECONDMENT_EVENTS]
+    source="/golden-bridge/secondment",
+    parts=[UNIT_EVENTS, CADRE_EVENTS, SECONDMENT_EVENTS, {"gb.secondment.policy_published.v1": PolicyChangePublished}]
 )

@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 from services.kernel.routes import CommandRoute, Handler
 from services.pure.identity import Role
+from services.pure.policy_data import PublishPolicyChange
 from services.secondment import handlers as h
 from services.secondment.contract import commands as c
 
@@ -75,4 +76,12 @@ SECONDMENT_STEPS: tuple[CommandRoute[Any], ...] = (
           "List the cadre as a reserve cadre (county organisation department).", _COUNTY),
 )
 
-ROUTES: tuple[CommandRoute[Any], ...] = UNIT_AND_CADRE_STEPS + SECONDMENT_STEPS
+POLICY_STEPS: tuple[CommandRoute[Any], ...] = (
+    CommandRoute(path="/policies/secondment", command=PublishPolicyChange, handler=h.publish_policy_change,
+                 roles=_COUNTY, scope="the county",
+                 summary="Publish a change of secondment settings (policy 'secondment': the 5 % target, the check-in "
+                         "interval, 停薪留職, the commendation threshold…) from a day after today; facts dated from "
+                         "that day on are decided by it. docs/policies.md lists every setting."),
+)
+
+ROUTES: tuple[CommandRoute[Any], ...] = UNIT_AND_CADRE_STEPS + SECONDMENT_STEPS + POLICY_STEPS

@@ -27,6 +27,7 @@ NOT_EFFECTIVE = {
     ("RequestEarlyEnd", "last_day"): "the last day away asked for (may be ahead)",
     ("EndSecondment", "last_day"): "the last day away (may be ahead, decided before it)",
     ("PublishDuesScale", "effective_from"): "policy data, in force from a day (not a fact)",
+    ("PublishPolicyChange", "effective_from"): "policy data, in force from a day after publication (not a fact)",
 }
 
 COMMANDS = sorted({route.command for route in (*MEMBERSHIP, *SECONDMENT, *INVESTMENT)}, key=lambda c: c.__name__)

@@ -17,6 +17,7 @@ from services.membership.contract.events import (
     meetings,
     members,
     mobility,
+    policy,
     transfers,
 )
 from services.membership.contract.events.branches import (
@@ -50,6 +51,7 @@ from services.membership.contract.events.members import (
 from services.membership.contract.events.mobility import MobilityEvent
 from services.membership.contract.events.personal import SealedPersonalData
 from services.membership.contract.events.transfers import TransferEvent
+from services.pure.policy_data import PolicyChangePublished
 
 OrganisationEvent = (
     BranchEstablished | OrganisationEstablished | FriendlyCommitteeLinked | CommitteeElected | SecretaryElected
@@ -57,7 +59,7 @@ OrganisationEvent = (
 )
 MembershipEvent = (
     OrganisationEvent | MemberEvent | MobilityEvent | TransferEvent | DeadlineRaised | DevelopmentEvent
-    | MeetingRecorded | MeetingDateCorrected | TrainingRecorded | DuesEvent
+    | MeetingRecorded | MeetingDateCorrected | TrainingRecorded | DuesEvent | PolicyChangePublished
 )
 
 #: v1 → v2 of the events that carried personal data in clear: stored v1 events are read as v2.
@@ -80,7 +82,7 @@ class UpcastingRegistry(EventRegistry[Any]):
 REGISTRY: EventRegistry[Any] = UpcastingRegistry.join(
     source="/golden-bridge/membership",
     parts=[branches.EVENTS, members.EVENTS, mobility.EVENTS, transfers.EVENTS, development.EVENTS, meetings.EVENTS,
-           dues.EVENTS, deadlines.EVENTS],
+           dues.EVENTS, deadlines.EVENTS, policy.EVENTS],
 )
 
 __all__ = [
