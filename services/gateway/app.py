@@ -31,6 +31,7 @@ from services.gateway.api import (
     summary,
     tokens,
     transfers,
+    workers,
 )
 from services.gateway.commands import command_router
 from services.gateway.token_registry import token_registry
@@ -103,6 +104,7 @@ def create_app() -> FastAPI:
     app.include_router(secondments.router)
     app.include_router(leads.router)
     app.include_router(partners.router)
+    app.include_router(workers.router)
     app.add_middleware(BodySizeLimit)
     return app
 

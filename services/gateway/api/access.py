@@ -66,6 +66,7 @@ class Scope(StrEnum):
     LEAD = "lead"
     PARTNER = "partner"
     REPLAY = "replay"
+    SERVICE_CASE = "service_case"
 
 
 RULES: dict[Scope, str] = {
@@ -89,6 +90,8 @@ RULES: dict[Scope, str] = {
                 "branch's; a member: the leads they registered",
     Scope.PARTNER: "the county: every partner system and subscription; a partner system: its own record and "
                    "subscriptions only",
+    Scope.SERVICE_CASE: "migrant workers' service cases: the county any; a township committee its township's; a "
+                        "bureau only the cases referred to it (403 for any other, whether it exists or not)",
     Scope.REPLAY: "every role of the county: a rebuild's progress names no record (the answers it serves are "
                   "scoped as any other read)",
 }

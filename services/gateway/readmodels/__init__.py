@@ -22,19 +22,21 @@ from services.gateway.readmodels import (
     training,
     transfers,
     units,
+    workers,
 )
 from services.investment.contract.events import REGISTRY as INVESTMENT
 from services.kernel.projection import Projection
 from services.membership.contract.events import REGISTRY as MEMBERSHIP
 from services.partners.contract.events import REGISTRY as PARTNERS
 from services.secondment.contract.events import REGISTRY as SECONDMENT
+from services.workers.contract.events import REGISTRY as WORKERS
 
 #: In DDL order: branches_with_counts reads members_view, so members come first.
 MODULES = (members, branches, organisations, due_items, development, transfers, meetings, training, dues,
-           units, cadres, secondments, leads, partners)
+           units, cadres, secondments, leads, partners, workers)
 
 PROJECTION = Projection.combine(
     "gateway",
-    registries=[MEMBERSHIP, SECONDMENT, INVESTMENT, PARTNERS],
+    registries=[MEMBERSHIP, SECONDMENT, INVESTMENT, PARTNERS, WORKERS],
     parts=[(module.DDL, module.EVENTS, module.apply) for module in MODULES],
 )

@@ -1,0 +1,160 @@
+"""Migrant-worker read model: the register (``migrant_workers_view``), service cases (``service_cases_view``)
+and labour-export groups (``export_groups_view``), one row per record, each written by its own events only.
+
+An export group's outstation branch is joined with the branch directory (``branches_view``) when read: the
+workers service records the branch id as given and never reads membership's store, so whether the branch
+exists, and whether its destination is the group's, is answered here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import orjson
+
+from services.kernel.events import Envelope
+from services.kernel.projection import Op, update
+from services.workers.contract.events import (
+    CaseClosed,
+    CaseDecided,
+    CaseReferred,
+    ConsentWithdrawn,
+    DocumentIssued,
+    ExportGroupOrganised,
+    ServiceRequested,
+    WorkerRegistered,
+)
+
+DDL = """
+CREATE TABLE IF NOT EXISTS {schema}.migrant_workers_view (
+    worker_id text PRIMARY KEY,
+    township_id text NOT NULL,
+    village text NOT NULL,
+    member_id text,
+    skills jsonb NOT NULL,
+    consent_scope jsonb NOT NULL,
+    consent_on date NOT NULL,
+    consent_withdrawn_on date,
+    registered_on date NOT NULL,
+    position bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS migrant_workers_view_township ON {schema}.migrant_workers_view (township_id);
+CREATE TABLE IF NOT EXISTS {schema}.service_cases_view (
+    case_id text PRIMARY KEY,
+    worker_id text NOT NULL,
+    township_id text NOT NULL,
+    kind text NOT NULL,
+    stage text NOT NULL,
+    bureau text,
+    requested_on date NOT NULL,
+    referred_on date,
+    due_by date,
+    policy_version text,
+    document_number text,
+    certificate_amount numeric,
+    fee numeric,
+    issued_on date,
+    granted boolean,
+    reference text,
+    loan_amount numeric,
+    reason text,
+    decided_on date,
+    late boolean NOT NULL DEFAULT false,
+    outcome text,
+    closed_on date,
+    position bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS service_cases_view_township ON {schema}.service_cases_view (township_id, stage);
+CREATE INDEX IF NOT EXISTS service_cases_view_bureau ON {schema}.service_cases_view (bureau, stage);
+CREATE TABLE IF NOT EXISTS {schema}.export_groups_view (
+    group_id text PRIMARY KEY,
+    township_id text NOT NULL,
+    destination text NOT NULL,
+    branch_id text NOT NULL,
+    worker_ids jsonb NOT NULL,
+    organised_on date NOT NULL,
+    departs_on date NOT NULL,
+    position bigint NOT NULL
+);
+"""
+
+_CASE = "service_cases_view"
+
+
+def _json(values: Any) -> str:
+    return orjson.dumps(list(values)).decode()
+
+#: The events ``apply`` projects; the projector hands this read model no others.
+EVENTS: tuple[type, ...] = (WorkerRegistered, ConsentWithdrawn, ServiceRequested, CaseReferred, DocumentIssued,
+                            CaseDecided, CaseClosed, ExportGroupOrganised)
+
+
+def apply(q: str, env: Envelope, event: Any) -> list[Op]:
+    pos = env.position or 0
+    match event:
+        case WorkerRegistered():
+            return [(f"INSERT INTO {q}.migrant_workers_view (worker_id, township_id, village, member_id, skills,"
+                     " consent_scope, consent_on, registered_on, position)"
+                     " VALUES ($1,$2,$3,$4,$5::jsonb,$6::jsonb,$7,$8,$9)",
+                     (event.worker_id, event.township_id, event.village, event.member_id, _json(event.skills),
+                      _json([s.value for s in event.consent_scope]), event.consent_on, event.registered_on, pos))]
+        case ConsentWithdrawn():
+            return [update(q, "migrant_workers_view", "worker_id", event.worker_id, pos,
+                           consent_withdrawn_on=event.withdrawn_on)]
+        case ServiceRequested():
+            return [(f"INSERT INTO {q}.{_CASE} (case_id, worker_id, township_id, kind, stage, requested_on, position)"
+                     " VALUES ($1,$2,$3,$4,'requested',$5,$6)",
+                     (event.case_id, event.worker_id, event.township_id, event.kind.value, event.requested_on, pos))]
+        case CaseReferred():
+            return [update(q, _CASE, "case_id", event.case_id, pos, stage="referred", bureau=event.bureau.value,
+                           referred_on=event.referred_on, due_by=event.due_by, policy_version=event.policy_version)]
+        case DocumentIssued():
+            # A micro-credit certificate's amount; the loan granted on it comes with the credit cooperative's decision.
+            amount = {"certificate_amount": event.amount} if event.amount is not None else {}
+            return [update(q, _CASE, "case_id", event.case_id, pos, stage="issued",
+                           document_number=event.document_number, fee=event.fee, issued_on=event.issued_on,
+                           late=event.late, **amount)]
+        case CaseDecided():
+            return [update(q, _CASE, "case_id", event.case_id, pos, stage="decided", granted=event.granted,
+                           reference=event.reference or None, loan_amount=event.amount, reason=event.reason or None,
+                           decided_on=event.decided_on, late=event.late)]
+        case CaseClosed():
+            return [update(q, _CASE, "case_id", event.case_id, pos, stage="closed", closed_on=event.closed_on,
+                           outcome=event.outcome.value if event.outcome else None)]
+        case ExportGroupOrganised():
+            return [(f"INSERT INTO {q}.export_groups_view (group_id, township_id, destination, branch_id, worker_ids,"
+                     " organised_on, departs_on, position) VALUES ($1,$2,$3,$4,$5::jsonb,$6,$7,$8)",
+                     (event.group_id, event.township_id, event.destination, event.branch_id, _json(event.worker_ids),
+                      event.organised_on, event.departs_on, pos))]
+    return []
+
+
+async def worker(pool: asyncpg.Pool, worker_id: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await pool.fetchrow(
+        "SELECT * FROM migrant_workers_view WHERE worker_id = $1", worker_id)
+    return row
+
+
+async def case(pool: asyncpg.Pool, case_id: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await pool.fetchrow("SELECT * FROM service_cases_view WHERE case_id = $1", case_id)
+    return row
+
+
+async def cases(pool: asyncpg.Pool, *, township: str | None, bureau: str | None, stage: str | None,
+                kind: str | None, after: str | None, limit: int) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await pool.fetch(
+        "SELECT * FROM service_cases_view WHERE ($1::text IS NULL OR township_id = $1)"
+        " AND ($2::text IS NULL OR bureau = $2) AND ($3::text IS NULL OR stage = $3)"
+        " AND ($4::text IS NULL OR kind = $4) AND ($5::text IS NULL OR case_id > $5)"
+        " ORDER BY case_id LIMIT $6", township, bureau, stage, kind, after, limit)
+    return rows
+
+
+async def group(pool: asyncpg.Pool, group_id: str) -> asyncpg.Record | None:
+    """A group with its outstation branch from the directory (null when no such branch is known)."""
+    row: asyncpg.Record | None = await pool.fetchrow(
+        "SELECT g.*, b.name AS branch_name, b.destination AS branch_destination"
+        " FROM export_groups_view g LEFT JOIN branches_view b ON b.branch_id = g.branch_id"
+        " WHERE g.group_id = $1", group_id)
+    return row
