@@ -24,7 +24,8 @@ def main() -> None:
     log.info("demo data ready: %d partner systems with a Kafka subscription each", partners)
     counts = asyncio.run(load(base_url, settings.admin_token))
     log.info("demo data ready: %(organisations)d township committees, %(branches)d branches, %(members)d members, "
-             "%(outflows)d outflows, %(applications)d development cases, %(admissions)d admissions", counts)
+             "%(outflows)d outflows, %(applications)d development cases, %(admissions)d admissions, "
+             "%(dues_accounts)d dues accounts with %(dues_payments)d payments", counts)
     # The secondments and leads build on the branches and members just loaded.
     results = asyncio.run(load_results(base_url, settings.admin_token)).counts
     log.info("demo data ready: %(units)d township units, %(cadres)d cadres, %(departures)d secondments started, "

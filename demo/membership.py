@@ -142,10 +142,34 @@ def activist_steps(n: int, k: int, full: list[str]) -> list[tuple[str, dict[str,
     ]
 
 
+#: Dues, hand-checkably: in every branch the first DUES_ACCOUNTS full members (by id) keep their dues in the
+#: system — wage earners on a base of 4,000 yuan (1 % by the 2008 scale: 40 a month), owed from January 2026 —
+#: and paid January to March on 31 March (120 each); in branch 0 (Qiaotou) the first also gave 1,000 yuan of
+#: his own on 1 July, which the 2008 rules remit to the Party Centre. So every branch expects and received 360
+#: for Q1, a township with three branches 1,080, the county 4,680, and 1,000 went to the Centre.
+DUES_ACCOUNTS = 3
+
+
+async def open_dues(post: Any, b: int, branch_id: str, full: list[str], counts: dict[str, int]) -> None:
+    for k, member_id in enumerate(full[:DUES_ACCOUNTS]):
+        await post(f"/v1/members/{member_id}/dues/account", f"dues-account-{b}-{k}", {
+            "org_id": branch_id, "category": "wage_earner", "base": "4000.00", "owed_from": "2026-01"})
+        counts["dues_accounts"] += 1
+        await post(f"/v1/members/{member_id}/dues/payments", f"dues-q1-{b}-{k}", {
+            "months": ["2026-01", "2026-02", "2026-03"], "amount": "120.00", "paid_on": "2026-03-31",
+            "branch_consent": True})
+        counts["dues_payments"] += 1
+        if b == 0 and k == 0:
+            await post(f"/v1/members/{member_id}/dues/payments", f"dues-voluntary-{b}-{k}", {
+                "months": [], "amount": "1000.00", "extra": "1000.00", "paid_on": "2026-07-01"})
+            counts["dues_payments"] += 1
+
+
 async def load(base_url: str, token: str) -> dict[str, int]:
     """Load the county, its townships, branches, members and development cases; the counts loaded."""
     branches, members = plan()
-    counts = {"organisations": 0, "branches": 0, "members": 0, "outflows": 0, "applications": 0, "admissions": 0}
+    counts = {"organisations": 0, "branches": 0, "members": 0, "outflows": 0, "applications": 0, "admissions": 0,
+              "dues_accounts": 0, "dues_payments": 0}
     async with gateway_client(base_url, token) as client:
         post = DemoClient(client).post
 
@@ -185,6 +209,7 @@ async def load(base_url: str, token: str) -> dict[str, int]:
 
             await asyncio.gather(*(one(m, p) for m, p in enumerate(people)))
             full.sort()
+            await open_dues(post, b, branch_id, full, counts)
             township = str(branch["home_org_id"])
             cases: list[tuple[str, list[tuple[str, dict[str, Any], bool]]]] = []
             if b % 2 == 0:

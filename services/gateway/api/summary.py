@@ -30,22 +30,24 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
 #: The CSV's columns, in order: one row per township, then one per branch (``level`` says which).
 COLUMNS = ("level", "township_id", "branch_id", "township_target", "branches_by_30_june", "branch_target",
-           "activists", "admissions", "dues_expected_yuan", "dues_paid_yuan", "cadres_out", "cadres_required",
-           "secondment_target", "leads_registered", "projects_landed", "capital_arrived_yuan",
+           "activists", "admissions", "dues_expected_yuan", "dues_paid_yuan", "dues_to_centre_yuan", "cadres_out",
+           "cadres_required", "secondment_target", "leads_registered", "projects_landed", "capital_arrived_yuan",
            "actual_fixed_investment_yuan")
-_MONEY = ("dues_expected_yuan", "dues_paid_yuan", "capital_arrived_yuan", "actual_fixed_investment_yuan")
+_MONEY = ("dues_expected_yuan", "dues_paid_yuan", "dues_to_centre_yuan", "capital_arrived_yuan",
+          "actual_fixed_investment_yuan")
 
 
 def _row(level: str, township_id: str, branch_id: str | None = None) -> dict[str, Any]:
     row: dict[str, Any] = {c: None for c in COLUMNS}
     row.update(level=level, township_id=township_id, branch_id=branch_id, activists=0, admissions=0,
-               dues_expected_yuan=Decimal(0), dues_paid_yuan=Decimal(0), leads_registered=0, projects_landed=0,
+               dues_expected_yuan=Decimal(0), dues_paid_yuan=Decimal(0), dues_to_centre_yuan=Decimal(0),
+               leads_registered=0, projects_landed=0,
                capital_arrived_yuan=Decimal(0), actual_fixed_investment_yuan=Decimal(0))
     return row
 
 
 def summarise(membership: dict[str, Any], secondment: dict[str, Any], credit: list[dict[str, Any]],
-              dues_by_branch: dict[str, tuple[Decimal, Decimal]]) -> list[dict[str, Any]]:
+              dues_by_branch: dict[str, tuple[Decimal, Decimal, Decimal]]) -> list[dict[str, Any]]:
     """Township rows (each the sum of its branches, with its own targets) followed by branch rows. Pure."""
     branches: dict[str, dict[str, Any]] = {}
     for b in membership["branches"]:
@@ -57,9 +59,9 @@ def summarise(membership: dict[str, Any], secondment: dict[str, Any], credit: li
         row = branches.setdefault(c["branch_id"], _row("branch", c["township_id"], c["branch_id"]))
         for key in ("leads_registered", "projects_landed", "capital_arrived_yuan", "actual_fixed_investment_yuan"):
             row[key] += c[key]
-    for branch_id, (expected, paid) in dues_by_branch.items():
+    for branch_id, (expected, paid, to_centre) in dues_by_branch.items():
         if branch_id in branches:
-            branches[branch_id].update(dues_expected_yuan=expected, dues_paid_yuan=paid)
+            branches[branch_id].update(dues_expected_yuan=expected, dues_paid_yuan=paid, dues_to_centre_yuan=to_centre)
     townships: dict[str, dict[str, Any]] = {}
     for t in membership["townships"]:
         row = townships.setdefault(t["township_id"], _row("township", t["township_id"]))
@@ -104,19 +106,22 @@ async def year_end_summary(
     min_position: MinPosition = None,
 ) -> Response:
     """The year-end summary per township and per branch: the 30 June township target and each branch's target,
-    activists and admissions, dues expected and paid, cadres out against the 5 % target, leads, landed projects
-    and capital — as known on 31 December (or today, before then). JSON, or CSV with `format=csv`."""
+    activists and admissions, dues expected and paid and the voluntary dues remitted to the Centre, cadres out
+    against the 5 % target, leads, landed projects and capital — as known on 31 December (or today, before
+    then). JSON, or CSV with `format=csv`."""
     township = own_township(actor, township)
     await wait_for_position(pool, REGISTRY.source, min_position)
     known = when.day or min(clock.today(), date(year, 12, 31))
     membership = await reports.membership_targets(pool, year, known, township)
     secondment = await targets_on(pool, year=year, as_of=known, on=None, township=township)
     credit = [dict(r) for r in await leads.credit_in_period(pool, township, date(year, 1, 1), known)]
-    dues_by_branch: dict[str, tuple[Decimal, Decimal]] = {}
+    dues_by_branch: dict[str, tuple[Decimal, Decimal, Decimal]] = {}
     for b in membership["branches"]:
         months = await dues.ledger_months(pool, b["branch_id"], year, known)
+        received = await dues.received(pool, b["branch_id"], year, known)
         dues_by_branch[b["branch_id"]] = (sum((Decimal(m["expected"] or 0) for m in months), Decimal(0)),
-                                          sum((Decimal(m["paid"] or 0) for m in months), Decimal(0)))
+                                          sum((Decimal(m["paid"] or 0) for m in months), Decimal(0)),
+                                          Decimal(received["to_central_committee"]))
     rows = summarise(membership, secondment, credit, dues_by_branch)
     if format == "csv":
         return Response(to_csv(rows).encode("utf-8-sig"), media_type="text/csv; charset=utf-8", headers={

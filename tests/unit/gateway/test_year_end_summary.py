@@ -23,7 +23,7 @@ CREDIT = [{"township_id": "t-1", "branch_id": "b-1", "leads_registered": 2, "pro
 
 
 def test_townships_sum_their_branches_and_keep_their_own_targets() -> None:
-    rows = summarise(MEMBERSHIP, SECONDMENT, CREDIT, {"b-1": (Decimal("120"), Decimal("100"))})
+    rows = summarise(MEMBERSHIP, SECONDMENT, CREDIT, {"b-1": (Decimal("120"), Decimal("100"), Decimal("1000"))})
     townships = {r["township_id"]: r for r in rows if r["level"] == "township"}
     assert list(townships) == ["t-1", "t-2", "t-3"]  # a township with no branch and one known only by its units
     t1 = townships["t-1"]
@@ -31,7 +31,8 @@ def test_townships_sum_their_branches_and_keep_their_own_targets() -> None:
         3, 1, 2, Decimal("400000"))
     assert (t1["township_target"], t1["branches_by_30_june"], t1["cadres_out"], t1["secondment_target"]) == (
         "met", 2, 3, "met")
-    assert (t1["dues_expected_yuan"], t1["dues_paid_yuan"]) == (Decimal("120"), Decimal("100"))
+    assert (t1["dues_expected_yuan"], t1["dues_paid_yuan"], t1["dues_to_centre_yuan"]) == (
+        Decimal("120"), Decimal("100"), Decimal("1000"))
     assert townships["t-2"]["township_target"] == "missed" and townships["t-2"]["leads_registered"] == 1
     branches = [r["branch_id"] for r in rows if r["level"] == "branch"]
     assert branches == ["b-1", "b-2"]
