@@ -68,6 +68,12 @@ async def test_a_branch_year_of_dues(system: Settings, gateway: httpx.AsyncClien
     await post(f"/v1/members/{mover}/transfers/{transfer}/approval",
                {"letter_number": "Y-7", "channel": "paper", "issued_on": str(today), "dues_paid_up_to": "2026-06"},
                admin_headers)
+    # Before the reception no letter Y-7 was received, and a letter that never existed never is: both refused.
+    for letter in ("Y-7", "NO-SUCH-LETTER"):
+        refused = await gateway.post(f"/v1/members/{mover}/dues/continuation", headers=admin_headers, json={
+            "to_org_id": b, "letter_number": letter, "paid_up_to": "2026-06", "received_on": str(today)})
+        assert refused.status_code == 409, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
     await post(f"/v1/members/{mover}/transfers/{transfer}/reception",
                {"letter_number": "Y-7", "received_on": str(today)}, bearer(system, Role.BRANCH_SECRETARY, b))
     await post(f"/v1/members/{mover}/dues/continuation", {"to_org_id": b, "letter_number": "Y-7",

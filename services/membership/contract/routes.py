@@ -262,7 +262,7 @@ DUES_STEPS: tuple[CommandRoute[Any], ...] = (
           _HOST, new_id="payment_id"),
     _dues("/valid-reasons", dues.RecordValidReason, hdues.dues_step,
           "Record a valid reason for unpaid months (they no longer count for lapse)."),
-    _dues("/continuation", dues.ContinueAfterTransfer, hdues.dues_step,
+    _dues("/continuation", dues.ContinueAfterTransfer, hdues.continue_after_transfer,
           "Continue dues at the receiving organisation from the month after the letter's 'paid up to' month: no gap, "
           "no double charge.", _HOST),
     CommandRoute(path="/organisations/{org_id}/dues/remittances", command=dues.RemitUpward,

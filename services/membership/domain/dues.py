@@ -66,6 +66,7 @@ def decide(
     policy: DuesPolicy = DEFAULT_DUES_POLICY,
     next_higher_org_id: str | None = None,
     certificate_host_org_id: str | None = None,
+    letter_received_by: str | None = None,
 ) -> list[DuesAccountEvent]:
     """Decide one command on a member's dues account; facts from other aggregates come in as context.
 
@@ -89,7 +90,7 @@ def decide(
         case RecordValidReason():
             return [account.record_reason(state, command)]
         case ContinueAfterTransfer():
-            return [account.continue_after_transfer(state, command, policy)]
+            return [account.continue_after_transfer(state, command, policy, received_by=letter_received_by)]
         case _:
             assert_never(command)
 

@@ -186,12 +186,20 @@ def record_reason(state: DuesAccount, cmd: RecordValidReason) -> ValidReasonReco
 
 
 def continue_after_transfer(
-    state: DuesAccount, cmd: ContinueAfterTransfer, policy: DuesPolicy
+    state: DuesAccount, cmd: ContinueAfterTransfer, policy: DuesPolicy, *, received_by: str | None = None
 ) -> DuesContinuedAfterTransfer:
-    """The receiving organisation continues from the month after the letter's: no gap, no double charge (B3)."""
+    """The receiving organisation continues from the month after the letter's: no gap, no double charge (B3).
+
+    ``received_by``: the organisation that received the member with this letter, from the member's own record
+    (None: no such letter was received for them). Only a real, received letter continues the dues."""
     require_org_scope(cmd.actor, cmd.to_org_id, "receive a member's dues")
     paid_up_to = month(cmd.paid_up_to, "paid_up_to")
     letter = not_blank(cmd.letter_number, "letter_number")
+    if received_by is None:
+        raise StateConflict(f"no letter {letter} was received for {cmd.member_id}: record the transfer's reception "
+                            "first — dues continue on a letter that exists")
+    if received_by != cmd.to_org_id:
+        raise StateConflict(f"letter {letter} took {cmd.member_id} to {received_by}, not to {cmd.to_org_id}")
     if cmd.received_on > cmd.today:
         raise DomainError(f"received_on {cmd.received_on} is in the future")
     continues_from = shift_month(paid_up_to, 1)

@@ -32,7 +32,7 @@ _evolve_dues_policy = cast(Callable[[DuesPolicy, Any], DuesPolicy], dues_policy.
 _evolve_ledger = cast(Callable[[dues_ledger.BranchLedger, Any], dues_ledger.BranchLedger], dues_ledger.evolve_ledger)
 
 #: Steps on a dues account whose rules need no facts about other records beyond the published scales.
-DuesStep = OpenAccount | DeclareIncome | RecordValidReason | ContinueAfterTransfer
+DuesStep = OpenAccount | DeclareIncome | RecordValidReason
 
 
 async def publish_dues_scale(store: Store, cmd: PublishDuesScale, meta: CommandMeta) -> AppendResult:
@@ -62,6 +62,19 @@ async def _on_account(
 async def dues_step(store: Store, cmd: DuesStep, meta: CommandMeta) -> AppendResult:
     async def decide(account: DuesAccount) -> list[DuesAccountEvent]:
         return dues.decide(account, cmd, policy=await dues_policy_state(store))
+
+    return await _on_account(store, cmd, cmd.member_id, meta, decide)
+
+
+async def continue_after_transfer(store: Store, cmd: ContinueAfterTransfer, meta: CommandMeta) -> AppendResult:
+    """Dues continue on a letter the member's own record shows as received, by the organisation it names."""
+
+    async def decide(account: DuesAccount) -> list[DuesAccountEvent]:
+        member = state_of(await store.load(member_stream(cmd.member_id)), person.evolve, person.INITIAL).member
+        received = member.last_received  # the transfer whose dues are being taken over
+        received_by = received.to_org_id if received is not None and received.letter_number == cmd.letter_number \
+            else None
+        return dues.decide(account, cmd, policy=await dues_policy_state(store), letter_received_by=received_by)
 
     return await _on_account(store, cmd, cmd.member_id, meta, decide)
 

@@ -225,7 +225,8 @@ def test_every_dues_event_survives_the_wire_unchanged() -> None:
                         pay(("2025-10", "2025-11", "2025-12", "2026-01"), "1085.00", extra=D("1000.00")),
                         c(DeclareIncome, from_month="2026-02", base=D("100.00")))
     _, moved = run(ContinueAfterTransfer(actor=COUNTY, today=TODAY, member_id="m-1", to_org_id="b-2",
-                                         letter_number="L-1", paid_up_to="2026-01", received_on=TODAY), state=state)
+                                         letter_number="L-1", paid_up_to="2026-01", received_on=TODAY), state=state,
+                     letter_received_by="b-2")
     q4 = collections(events, "b-1", date(2025, 10, 1), date(2025, 12, 31))
     remitted = decide_ledger(LEDGER_INITIAL, remit(period="2025-Q4", amount=q4.total, remitted_on=date(2026, 1, 2),
                                                    today=date(2026, 1, 2)), collected=q4)

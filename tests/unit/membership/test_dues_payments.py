@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -16,9 +17,16 @@ from services.membership.contract.commands.dues import (
     RecordValidReason,
 )
 from services.membership.contract.events.common import DuesCategory
-from services.membership.contract.events.dues import AllocationKind, DuesContinuedAfterTransfer, DuesPaid, PayerKind
+from services.membership.contract.events.dues import (
+    AllocationKind,
+    DuesAccountEvent,
+    DuesContinuedAfterTransfer,
+    DuesPaid,
+    PayerKind,
+)
 from services.membership.domain import deadlines
 from services.membership.domain.deadlines import RaiseDueItems
+from services.membership.domain.dues import DuesAccount
 from services.membership.domain.dues_arrears import ageing, due_items, dues_paid_up_to
 from services.membership.domain.dues_ledger import expected_vs_paid
 from services.pure.due import DueItem
@@ -204,6 +212,11 @@ def test_a_payment_ends_the_run_of_unpaid_months() -> None:
 
 # --- transfers -----------------------------------------------------------------------------------------
 
+def run_receive(cmd: ContinueAfterTransfer, **o: Any) -> tuple[DuesAccount, list[DuesAccountEvent]]:
+    """Continue the dues on a letter the member's record shows as received by the organisation it names."""
+    return run(cmd, letter_received_by=cmd.to_org_id, **o)
+
+
 def receive(**o: object) -> ContinueAfterTransfer:
     fields: dict[str, object] = {"actor": B2_SECRETARY, "today": date(2025, 7, 20), "member_id": MEMBER,
                                  "to_org_id": "b-2", "letter_number": "L-7", "paid_up_to": "2025-06",
@@ -217,7 +230,7 @@ def test_a_member_transferred_in_july_continues_from_july_with_no_gap_and_no_dou
                          state=account(owed_from="2025-01"))
     letter = dues_paid_up_to(state, date(2025, 7, 5))
     assert letter == "2025-06"
-    state, moved = run(receive(paid_up_to=letter), state=state)
+    state, moved = run_receive(receive(paid_up_to=letter), state=state)
     with pytest.raises(StateConflict, match="2025-06 is already paid"):
         run(pay("2025-06", "40.00", actor=B2_SECRETARY, paid_on=date(2025, 7, 20), today=date(2025, 7, 20)),
             state=state)
@@ -234,7 +247,7 @@ def test_a_member_transferred_in_july_continues_from_july_with_no_gap_and_no_dou
 
 def test_the_transfer_spans_a_policy_change_without_a_gap() -> None:
     policy = published(scale_2026())
-    state, (opened,) = run(receive(paid_up_to="2025-12", category=DuesCategory.WAGE_EARNER, base=D("4000.00"),
+    state, (opened,) = run_receive(receive(paid_up_to="2025-12", category=DuesCategory.WAGE_EARNER, base=D("4000.00"),
                                    today=date(2026, 1, 20), received_on=date(2026, 1, 15)), policy=policy)
     assert isinstance(opened, DuesContinuedAfterTransfer) and opened.opened and opened.continues_from == "2026-01"
     _, events = run(pay("2026-01", "120.00", actor=B2_SECRETARY, paid_on=date(2026, 1, 20), today=date(2026, 1, 20)),
@@ -249,17 +262,24 @@ def test_unpaid_assessed_months_after_the_letter_move_to_the_receiving_branch() 
     state, history = run(pay(tuple(f"2025-{m:02d}" for m in range(1, 6)), "200.00", paid_on=date(2025, 6, 1),
                              today=date(2025, 6, 1)), c(AssessMonth, month="2025-06", today=date(2025, 6, 1)),
                          state=account(owed_from="2025-01"))
-    state, moved = run(receive(paid_up_to=dues_paid_up_to(state, date(2025, 7, 18))), state=state)
+    state, moved = run_receive(receive(paid_up_to=dues_paid_up_to(state, date(2025, 7, 18))), state=state)
     assert isinstance(moved[0], DuesContinuedAfterTransfer) and moved[0].moved_months == ("2025-06",)
     (june,) = expected_vs_paid([*history, *moved], "b-2", ["2025-06"])
     assert june.expected == D("40.00") and june.members_unpaid == 1
 
 
+def test_a_letter_that_was_not_received_or_took_the_member_elsewhere_continues_nothing() -> None:
+    with pytest.raises(StateConflict, match="no letter L-7 was received for m-1"):
+        run(receive(), state=account())
+    with pytest.raises(StateConflict, match="letter L-7 took m-1 to b-9, not to b-2"):
+        run(receive(), state=account(), letter_received_by="b-9")
+
+
 def test_a_letter_claiming_more_than_the_account_shows_is_refused() -> None:
     with pytest.raises(StateConflict, match="paid up to 2025-06 but the account shows 2024-12"):
-        run(receive(), state=account(owed_from="2025-01"))
+        run_receive(receive(), state=account(owed_from="2025-01"))
     with pytest.raises(Forbidden, match="b-3 cannot receive a member's dues in b-2"):
-        run(receive(actor=Actor(subject="s", role=Role.BRANCH_SECRETARY, org_id="b-3")), state=account())
+        run_receive(receive(actor=Actor(subject="s", role=Role.BRANCH_SECRETARY, org_id="b-3")), state=account())
 
 
 def test_a_valid_reason_is_dated_the_day_the_branch_accepted_it_whenever_it_is_entered() -> None:
