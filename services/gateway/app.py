@@ -26,6 +26,7 @@ from services.gateway.api import (
     organisations,
     partners,
     personal_data,
+    policies,
     reports,
     secondments,
     summary,
@@ -104,6 +105,7 @@ def create_app() -> FastAPI:
     app.include_router(secondments.router)
     app.include_router(leads.router)
     app.include_router(partners.router)
+    app.include_router(policies.router)
     app.include_router(workers.router)
     app.add_middleware(BodySizeLimit)
     return app

@@ -269,6 +269,11 @@ def _wrong(where: str, expected: str, value: Any) -> DomainError:
     return DomainError(f"{where} must be {expected}, not {value!r}", field=where)
 
 
+def settings_json(policy: Any) -> dict[str, Any]:
+    """A policy's settings in JSON form (what a publication would send), without its version and start."""
+    return {f.name: _to_json(getattr(policy, f.name)) for f in fields(policy) if f.name not in _IDENTITY}
+
+
 def _to_json(value: Any) -> Any:
     if isinstance(value, bool | int | str) or value is None:
         return value

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from services.investment.domain.lead_state import OPEN_STAGES, PIPELINE
-from services.investment.policy import investment_policy_on
+from services.investment.policy import POLICY_BOOK, investment_policy_on
 
-__all__ = ["OPEN_STAGES", "PIPELINE", "investment_policy_on"]
+__all__ = ["OPEN_STAGES", "PIPELINE", "POLICY_BOOK", "investment_policy_on"]

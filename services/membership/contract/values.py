@@ -6,9 +6,10 @@ from services.membership.contract.events.personal import mask_national_id, mask_
 from services.membership.domain.meetings import HeldMeeting, meeting_compliance
 from services.membership.domain.mobility import branch_needed
 from services.membership.domain.targets import OutstationBranchFacts, targets
+from services.membership.policy.book import POLICY_BOOK
 from services.membership.policy.mobility import MobilityPolicy, mobility_policy_on
 
 __all__ = [
-    "HeldMeeting", "MobilityPolicy", "OutstationBranchFacts", "branch_needed",
+    "POLICY_BOOK", "HeldMeeting", "MobilityPolicy", "OutstationBranchFacts", "branch_needed",
     "mask_national_id", "mask_phone", "meeting_compliance", "mobility_policy_on", "targets",
 ]

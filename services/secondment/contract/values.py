@@ -5,6 +5,8 @@ from __future__ import annotations
 from services.secondment.domain.secondment_state import Stage
 from services.secondment.domain.targets import SecondmentPeriod, township_targets, year_end_targets
 from services.secondment.domain.units import Unit
-from services.secondment.policy import secondment_policy_on
+from services.secondment.policy import POLICY_BOOK, secondment_policy_on
 
-__all__ = ["SecondmentPeriod", "Stage", "Unit", "secondment_policy_on", "township_targets", "year_end_targets"]
+__all__ = [
+    "POLICY_BOOK", "SecondmentPeriod", "Stage", "Unit", "secondment_policy_on", "township_targets", "year_end_targets",
+]

@@ -25,6 +25,7 @@ from services.pure.policy_data import (
     decide_publish,
     history,
     in_force,
+    settings_json,
 )
 
 
@@ -114,7 +115,7 @@ def test_the_edge_is_exactly_the_effective_day_whatever_the_day(ahead: int, offs
 
 def test_changes_overlay_in_order_of_effective_day_then_publication() -> None:
     published = publish(effective_from=date(2027, 6, 1), changes={"letter_validity_days": 45})
-    published = publish(published, effective_from=NEW_YEAR, changes={"letter_validity_days": 60, "max_expected_months": 7})
+    published = publish(published, changes={"letter_validity_days": 60, "max_expected_months": 7})
     published = publish(published, effective_from=date(2027, 6, 1), changes={"letter_validity_days": 50})
     assert mobility_on(published, date(2027, 3, 1)).letter_validity_days == 60
     june = mobility_on(published, date(2027, 6, 1))
@@ -232,3 +233,12 @@ def test_a_setting_of_a_type_the_mechanism_does_not_know_cannot_be_published() -
     book = PolicyBook(code={"odd": (_Odd(version="odd-1", effective_from=date(2000, 1, 1)),)})
     with pytest.raises(DomainError, match="not supported"):
         publish(policy="odd", changes={"ratio": "2"}, book=book)
+
+
+def test_a_policy_reads_back_as_the_json_a_publication_would_send() -> None:
+    settings = settings_json(mobility_on(publish(), NEW_YEAR))
+    assert settings["letter_validity_days"] == 60 and "version" not in settings and "effective_from" not in settings
+    assert (settings["target_percent"], settings["quorum_share"], settings["first_day"]) == ("5", "1/2", "2026-12-01")
+    assert settings["tiers"] == [{"from_amount": "0", "rate_per_mille": "3"}]
+    settable = {k: v for k, v in settings.items() if k != "backdating_limit_days"}
+    assert publish(changes=settable)[0].changes == settable  # what is read back can be published as it is
