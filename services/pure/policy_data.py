@@ -15,6 +15,7 @@ of the facts, not a retroactive policy.
 
 from __future__ import annotations
 
+import re
 import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
@@ -29,6 +30,14 @@ from services.pure.identity import Actor, Role
 
 #: The stream of a service's published policy changes (one per service store).
 POLICY_STREAM = "policy"
+
+#: The largest whole number a setting takes: a century in days. Every whole-number setting counts days, months,
+#: people or meetings; a larger one would overflow calendar arithmetic when a decision applies it (a 500 later).
+MAX_WHOLE = 36_500
+#: Exact numbers as plain decimals or shares: no exponent, at most 18 digits before the point and 12 after (an
+#: exponent like 1e999999999 would make a share of it an integer of a billion digits).
+_PLAIN = re.compile(r"-?\d{1,18}(\.\d{1,12})?")
+_SHARE = re.compile(r"-?\d{1,18}/\d{1,18}")
 
 #: Fields that identify a policy version rather than set a number; never changed by a publication.
 _IDENTITY = ("version", "effective_from")
@@ -221,6 +230,8 @@ def _coerce(kind: Any, value: Any, where: str) -> Any:
     if kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise _wrong(where, "a whole number", value)
+        if abs(value) > MAX_WHOLE:
+            raise _wrong(where, f"a whole number of at most {MAX_WHOLE}", value)
         return value
     if kind is str:
         if not isinstance(value, str):
@@ -254,15 +265,17 @@ def _coerce(kind: Any, value: Any, where: str) -> Any:
 
 def _number(kind: type[Decimal] | type[Fraction], value: Any, where: str) -> Decimal | Fraction:
     # Exact numbers come as strings ("0.05", "1/2") or whole numbers, never floats: a float is not exact.
+    example = '"6.5" or "2/3"' if kind is Fraction else '"6.5"'
+    expected = f"an exact number as a string ({example}) or a whole number"
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise _wrong(where, "an exact number as a string or a whole number", value)
+        raise _wrong(where, expected, value)
+    text = str(value)
+    if not (_PLAIN.fullmatch(text) or (kind is Fraction and _SHARE.fullmatch(text))):
+        raise _wrong(where, expected, value)
     try:
-        number = kind(value)
+        return kind(text)
     except (InvalidOperation, ValueError, ZeroDivisionError):
-        raise _wrong(where, "an exact number as a string or a whole number", value) from None
-    if isinstance(number, Decimal) and not number.is_finite():
-        raise _wrong(where, "a finite number", value)
-    return number
+        raise _wrong(where, expected, value) from None
 
 
 def _wrong(where: str, expected: str, value: Any) -> DomainError:
