@@ -10,6 +10,7 @@ from services.kernel.store import AppendResult, CommandMeta, EventStore
 from services.workers.contract.commands import (
     CaseCommand,
     OrganiseExportGroup,
+    ReferCase,
     RequestService,
     WorkerCommand,
 )
@@ -46,11 +47,16 @@ async def worker_step(store: Store, cmd: WorkerCommand, meta: CommandMeta) -> Ap
 
 
 async def case_step(store: Store, cmd: CaseCommand, meta: CommandMeta) -> AppendResult:
-    """Any step on a case, with the policy in force on the command's day; a request reads the worker."""
+    """Any step on a case, with the policy in force on the command's day; a request and a referral read the
+    worker's consent on the register."""
     policy = workers_policy_on(cmd.today)
 
     async def decide(state: cases.Case) -> list[Any]:
-        worker = await worker_of(store, cmd.worker_id) if isinstance(cmd, RequestService) else None
+        worker = None
+        if isinstance(cmd, RequestService):
+            worker = await worker_of(store, cmd.worker_id)
+        elif isinstance(cmd, ReferCase) and state.exists:
+            worker = await worker_of(store, state.worker_id)
         return cases.decide(state, cmd, policy=policy, worker=worker)
 
     return await execute(store, stream_id=case_stream(cmd.case_id), stream_type="case", evolve=_evolve_case,

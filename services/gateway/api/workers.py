@@ -19,7 +19,8 @@ from services.pure.errors import Forbidden, NotFound
 from services.pure.identity import BUREAUS, Actor, Role
 from services.workers.contract.events import REGISTRY, CaseStage, ServiceKind
 
-router = APIRouter(prefix="/v1", tags=["migrant workers"])
+#: Each read under the tag of the commands on the same records (the first segment of their paths).
+router = APIRouter(prefix="/v1")
 SOURCE = REGISTRY.source
 #: Who reads service cases: the county, township committees and the bureaus (their own cases).
 CASE_READERS = (*STAFF, *BUREAUS)
@@ -46,7 +47,8 @@ def _reaches(actor: Actor, row: asyncpg.Record | None, what: str) -> asyncpg.Rec
                        else f"your token reaches township {actor.org_id} only"))
 
 
-@operation(router, "/migrant-workers/{worker_id}", roles=STAFF, scope=Scope.TOWNSHIP, action="read the register")
+@operation(router, "/migrant-workers/{worker_id}", roles=STAFF, scope=Scope.TOWNSHIP, action="read the register",
+           tags=["migrant-workers"])
 async def get_worker(worker_id: PathId, actor: CurrentActor, pool: ReadPool,
                      min_position: MinPosition = None) -> dict[str, Any]:
     """A worker on the register: township, village, member id if a member, skills and consent (no name, ID or
@@ -55,7 +57,8 @@ async def get_worker(worker_id: PathId, actor: CurrentActor, pool: ReadPool,
     return plain(_reaches(actor, await workers.worker(pool, worker_id), f"worker {worker_id}"))
 
 
-@operation(router, "/service-cases", roles=CASE_READERS, scope=Scope.SERVICE_CASE, action="read service cases")
+@operation(router, "/service-cases", roles=CASE_READERS, scope=Scope.SERVICE_CASE, action="read service cases",
+           tags=["service-cases"])
 async def list_cases(actor: CurrentActor, pool: ReadPool, township: IdQuery = None, stage: CaseStage | None = None,
                      kind: ServiceKind | None = None, min_position: MinPosition = None, limit: Limit = 100,
                      cursor: Cursor = None) -> dict[str, Any]:
@@ -73,7 +76,7 @@ async def list_cases(actor: CurrentActor, pool: ReadPool, township: IdQuery = No
 
 
 @operation(router, "/service-cases/{case_id}", roles=CASE_READERS, scope=Scope.SERVICE_CASE,
-           action="read service cases")
+           action="read service cases", tags=["service-cases"])
 async def get_case(case_id: PathId, actor: CurrentActor, pool: ReadPool,
                    min_position: MinPosition = None) -> dict[str, Any]:
     """One service case: its stage, the bureau it is with and its deadline, what was issued (a certificate's
@@ -82,7 +85,8 @@ async def get_case(case_id: PathId, actor: CurrentActor, pool: ReadPool,
     return plain(_reaches(actor, await workers.case(pool, case_id), f"service case {case_id}"))
 
 
-@operation(router, "/export-groups/{group_id}", roles=STAFF, scope=Scope.TOWNSHIP, action="read export groups")
+@operation(router, "/export-groups/{group_id}", roles=STAFF, scope=Scope.TOWNSHIP, action="read export groups",
+           tags=["export-groups"])
 async def get_group(group_id: PathId, actor: CurrentActor, pool: ReadPool,
                     min_position: MinPosition = None) -> dict[str, Any]:
     """A labour-export group with its outstation branch from the directory: its name and destination, and

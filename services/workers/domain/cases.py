@@ -66,12 +66,12 @@ INITIAL = Case()
 
 def decide(state: Case, command: CaseCommand, *, policy: WorkersPolicy = DEFAULT_WORKERS_POLICY,
            worker: Worker | None = None) -> list[CaseEvent]:
-    """``worker`` (``RequestService`` only): the worker's register record, read by the handler."""
+    """``worker`` (``RequestService`` and ``ReferCase``): the worker's register record, read by the handler."""
     match command:
         case RequestService():
             return [request(state, command, worker or Worker())]
         case ReferCase():
-            return [refer(state, command, policy)]
+            return [refer(state, command, policy, worker or Worker())]
         case IssueDocument():
             return [issue(state, command, policy)]
         case DecideCase():
@@ -114,10 +114,12 @@ def next_bureau(state: Case, policy: WorkersPolicy) -> tuple[Bureau, int]:
                         + (f" with {state.bureau.value}" if state.bureau else "") + ": it cannot be referred now")
 
 
-def refer(state: Case, c: ReferCase, policy: WorkersPolicy) -> CaseReferred:
+def refer(state: Case, c: ReferCase, policy: WorkersPolicy, worker: Worker) -> CaseReferred:
     _existing(state, c.case_id)
     bureau, days = next_bureau(state, policy)
     _dated(state, c.referred_on, c.today, "the referral date")
+    # The bureau sees the case (and reads it): only with the worker's consent to share it, on that day.
+    require_consent(worker, ConsentScope.SHARE_WITH_BUREAUS, c.referred_on, state.worker_id)
     return CaseReferred(case_id=c.case_id, kind=state.kind, township_id=state.township_id, bureau=bureau,
                         referred_on=c.referred_on, due_by=c.referred_on + timedelta(days=days),
                         actor=c.actor.label, policy_version=policy.version)

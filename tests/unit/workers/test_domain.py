@@ -150,6 +150,15 @@ def test_each_kind_is_referred_to_its_bureau_with_its_deadline(kind: ServiceKind
     assert state.stage is CaseStage.REFERRED and state.township_id == "town-a"
 
 
+def test_a_case_is_referred_only_while_the_worker_consents_to_share_it_with_the_bureau() -> None:
+    not_shared = registered(scope=(ConsentScope.REGISTER, ConsentScope.SERVICES))
+    state, _ = run(cases.INITIAL, requested(ServiceKind.LEGAL_AID), worker=not_shared)
+    with pytest.raises(DomainError, match="share_with_bureaus"):
+        run(state, refer(), worker=not_shared)
+    with pytest.raises(DomainError, match="share_with_bureaus"):
+        run(state, refer(date(2026, 12, 3)), worker=registered(withdrawn_on=date(2026, 12, 3)))
+
+
 def test_a_case_is_not_referred_twice_to_the_same_bureau() -> None:
     state, _ = run(cases.INITIAL, requested(ServiceKind.NOTARISATION), refer())
     with pytest.raises(StateConflict, match="cannot be referred"):
