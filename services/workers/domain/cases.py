@@ -82,6 +82,21 @@ def decide(state: Case, command: CaseCommand, *, policy: WorkersPolicy = DEFAULT
             assert_never(command)
 
 
+#: No amount of a worker's case comes near it: a bound that keeps a typo (or 1e999999) out of the record.
+_MOST_YUAN = Decimal(1_000_000_000)
+
+
+def yuan(value: Decimal, what: str) -> Decimal:
+    """An amount in yuan: finite, 0 to a billion, to the fen at most. Checked without a decimal context, so
+    no input can overflow one."""
+    if not value.is_finite() or not Decimal(0) <= value <= _MOST_YUAN:
+        raise DomainError(f"{what} must be in yuan, from 0 to {_MOST_YUAN}, e.g. \"20000.00\"")
+    _, digits, exponent = value.as_tuple()
+    if isinstance(exponent, int) and exponent < -2 and any(digits[exponent + 2:]):
+        raise DomainError(f"{what} {value} has more than 2 decimals; amounts are in yuan to the fen")
+    return value
+
+
 def _existing(state: Case, case_id: str) -> Case:
     if not state.exists:
         raise NotFound(f"service case {case_id} does not exist")
@@ -146,15 +161,15 @@ def issue(state: Case, c: IssueDocument, policy: WorkersPolicy) -> DocumentIssue
         raise StateConflict(f"a {state.kind.value} case with {bureau.value} is decided, not issued")
     number = require_text(c.document_number, "document_number", hint="the number on the issued paper")
     _dated(state, c.issued_on, c.today, "the issue date")
+    fee = yuan(c.fee, "the fee")
     if state.kind is ServiceKind.MICRO_CREDIT:
-        if c.amount is None or not Decimal(0) < c.amount <= policy.certificate_max_amount:
+        if c.amount is None or not Decimal(0) < yuan(c.amount, "the amount") <= policy.certificate_max_amount:
             raise DomainError(f"a micro-credit certificate names an amount above 0 and at most "
                               f"{policy.certificate_max_amount} yuan (policy {policy.version})")
     elif c.amount is not None:
         raise DomainError(f"only a micro-credit certificate names an amount, not a {state.kind.value} document")
-    if c.fee < 0 or (c.fee != 0 and policy.rules[state.kind].free):
-        raise DomainError(f"{state.kind.value} is free for migrant workers: the fee is 0" if c.fee > 0
-                          else "a fee cannot be negative")
+    if fee != 0 and policy.rules[state.kind].free:
+        raise DomainError(f"{state.kind.value} is free for migrant workers: the fee is 0")
     return DocumentIssued(case_id=c.case_id, kind=state.kind, bureau=bureau, document_number=number,
                           amount=c.amount, fee=c.fee, issued_on=c.issued_on, late=_late(state, c.issued_on),
                           actor=c.actor.label)
@@ -175,7 +190,7 @@ def decide_case(state: Case, c: DecideCase, policy: WorkersPolicy) -> CaseDecide
         require_text(reference, "reference", hint="the legal-aid case or loan contract number")
         if bureau is Bureau.CREDIT:
             ceiling = state.certificate_amount or Decimal(0)
-            if c.amount is None or not Decimal(0) < c.amount <= ceiling:
+            if c.amount is None or not Decimal(0) < yuan(c.amount, "the loan") <= ceiling:
                 raise DomainError(f"the loan is above 0 and at most the certificate's {ceiling} yuan")
         elif c.amount is not None:
             raise DomainError(f"a {state.kind.value} decision names no amount")

@@ -180,7 +180,7 @@ def test_a_certificate_amount_is_above_zero_and_at_most_the_county_ceiling(amoun
         _, events = run(state, certificate(amount))
         assert isinstance(events[0], DocumentIssued) and events[0].amount == amount
     else:
-        with pytest.raises(DomainError, match="at most"):
+        with pytest.raises(DomainError, match=r"at most|from 0"):
             run(state, certificate(amount))
 
 
@@ -222,6 +222,20 @@ def test_notarisation_and_training_are_free(kind: ServiceKind) -> None:
         run(state, certificate(None, fee=Decimal("0.01")))
     _, events = run(state, certificate(None))
     assert events[0].fee == 0
+
+
+@pytest.mark.parametrize("amount", ["NaN", "-Infinity", "1e999999999", "-0.01", "100.001"])
+def test_an_amount_or_fee_that_is_not_yuan_to_the_fen_is_refused_naming_it(amount: str) -> None:
+    state, _ = run(cases.INITIAL, requested(ServiceKind.MICRO_CREDIT), refer())
+    with pytest.raises(DomainError, match=r"yuan|decimals"):
+        run(state, certificate(Decimal(amount)))
+    state, _ = run(cases.INITIAL, requested(ServiceKind.INSURANCE), refer())
+    with pytest.raises(DomainError, match="fee"):
+        run(state, certificate(None, fee=Decimal(amount)))
+
+
+def test_an_amount_to_the_fen_with_trailing_zeros_is_yuan() -> None:
+    assert cases.yuan(Decimal("100.0100"), "x") == Decimal("100.01")
 
 
 def test_only_a_micro_credit_certificate_names_an_amount() -> None:
