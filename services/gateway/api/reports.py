@@ -86,7 +86,8 @@ async def township_register(
         if in_force:
             since, headcount = in_force[-1]
             by_township[unit.township_id].append({
-                "unit_id": unit.unit_id, "name": unit.name, "kind": unit.kind.value if unit.kind else None, "headcount": headcount,
+                "unit_id": unit.unit_id, "name": unit.name, "kind": unit.kind.value if unit.kind else None,
+                "headcount": headcount,
                 "headcount_source": f"unit record {unit.unit_id}, headcount in force from {since}"})
     ids = [township] if township else sorted({r["org_id"] for r in known} | set(outstation) | set(by_township))
     names = {r["org_id"]: (r["name"], r["established_on"]) for r in known}

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from services.gateway.api import reports
+from services.gateway.api import as_of, reports
 from services.gateway.api.access import STAFF, Scope, operation, own_township
 from services.gateway.api.as_of import AsOfDep
 from services.gateway.api.deps import DatedReadPool, IdQuery
@@ -97,10 +97,11 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
 
 @operation(router, "/year-end", roles=STAFF, action="read the year-end summary", scope=Scope.TOWNSHIP,
            response_class=Response,
-           responses={200: {"content": {"application/json": {}, "text/csv": {}},
+           responses={200: {**as_of.RESPONSES[200], "content": {"application/json": {}, "text/csv": {}},
                             "description": "The summary as JSON, or as CSV with `format=csv`"}})
 async def year_end_summary(
-    actor: CurrentActor, pool: DatedReadPool, when: AsOfDep, year: Annotated[int, Query(ge=2000, le=2100)],
+    actor: CurrentActor, pool: DatedReadPool, when: AsOfDep, response: Response,
+    year: Annotated[int, Query(ge=2000, le=2100)],
     township: Annotated[IdQuery, Query(description="One township committee's id.")] = None,
     format: Annotated[Literal["json", "csv"], Query(description="`csv` for a spreadsheet (UTF-8).")] = "json",
     min_position: MinPosition = None,
@@ -123,8 +124,10 @@ async def year_end_summary(
                                           sum((Decimal(m["paid"] or 0) for m in months), Decimal(0)),
                                           Decimal(received["to_central_committee"]))
     rows = summarise(membership, secondment, credit, dues_by_branch)
+    # An as-of answer names what it reflects (the as_of dependency put it on the injected response).
+    reflects = {k: v for k, v in response.headers.items() if k.lower().startswith("gb-")}
     if format == "csv":
         return Response(to_csv(rows).encode("utf-8-sig"), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="golden-bridge-year-end-{year}.csv"'})
+            **reflects, "Content-Disposition": f'attachment; filename="golden-bridge-year-end-{year}.csv"'})
     return Response(encode({"year": year, "as_of": known, "columns": COLUMNS, "rows": [_plain(r) for r in rows]}),
-                    media_type="application/json")
+                    media_type="application/json", headers=reflects)
