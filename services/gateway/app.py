@@ -43,7 +43,7 @@ from services.kernel.settings import load_settings
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 DESCRIPTION = """
-The one HTTP API of **Golden Bridge** (金橋工程): outstation Party branches, mobile members and
+The one HTTP API of **Golden Bridge** (金桥工程): outstation Party branches, mobile members and
 their outflows, for department staff, branch secretaries and partner systems.
 
 * **Authentication** — `Authorization: Bearer <token>`. In development the administrator token is

@@ -1,1 +1,1 @@
-"""Investment service: investment leads (招商引資) from first referral to landed project, and referral rewards."""
+"""Investment service: investment leads (招商引资) from first referral to landed project, and referral rewards."""

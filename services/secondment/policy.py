@@ -24,7 +24,7 @@ class SecondmentPolicy:
     term_months: int = 24
     #: D4/D7: check-in frequency NOT FOUND in any source — a setting; default every 3 months.
     check_in_interval_months: int = 3
-    #: A allows 停薪留職 at term end, but B7/D7 found no current national basis for it for civil
+    #: A allows 停薪留职 at term end, but B7/D7 found no current national basis for it for civil
     #: servants: a legal question for the county. Off until the county confirms it.
     unpaid_leave_allowed: bool = False
     #: A/D4: by year end ≥5 % of township organ and station staff out on secondment.
@@ -43,7 +43,7 @@ class SecondmentPolicy:
     #: archive entry, not a late record. The rule reads the policy in force on the recording day.
     backdating_limit_days: int = 366
     #: The county's first day of records in Golden Bridge. Facts dated before it are taken over from the
-    #: paper archive (台賬) — a development case or a secondment taken over mid-way reaches years back — and
+    #: paper archive (台账) — a development case or a secondment taken over mid-way reaches years back — and
     #: need neither a reason nor the limit; facts from it on that are entered late need both.
     records_kept_from: date = date(2026, 12, 1)
 

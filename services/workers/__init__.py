@@ -1,1 +1,1 @@
-"""Migrant-worker services (外出務工人員服務): the register, service cases and labour-export groups."""
+"""Migrant-worker services (外出务工人员服务): the register, service cases and labour-export groups."""

@@ -5,11 +5,11 @@ The decision names the departments and says notarisation is free and training fr
 gives no deadlines and no amounts. Every number here is a county setting with a stated default, effective-
 dated like every county policy (services/investment/policy.py); a referral records the version it applied.
 
-Bureaus: the decision's 勞動保障部門 issues the migrant-worker certificate and organises outward labour;
+Bureaus: the decision's 劳动保障部门 issues the migrant-worker certificate and organises outward labour;
 it is also the county's window for training (with the poverty-relief office) and for ID and construction
 papers (with public security and construction, who have no role on the system yet). The credit cooperative
-(金融部門) decides the loan on the certificate; the justice bureau (司法行政部門) notarises free and gives
-legal aid; the insurer (人壽保險部門) issues the personal-insurance policy.
+(金融部门) decides the loan on the certificate; the justice bureau (司法行政部门) notarises free and gives
+legal aid; the insurer (人寿保险部门) issues the personal-insurance policy.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class WorkersPolicy:
     rules: dict[ServiceKind, KindRule] = field(default_factory=lambda: dict(DEFAULT_RULES))
     #: The credit cooperative's days to decide a loan once the certificate is referred to it.
     loan_decision_days: int = 10
-    #: County setting: the largest micro-credit certificate (小額信用貸款), in yuan. Default 50,000.
+    #: County setting: the largest micro-credit certificate (小额信用贷款), in yuan. Default 50,000.
     certificate_max_amount: Decimal = Decimal(50_000)
     #: A labour-export group's size, county setting.
     group_max_workers: int = 200

@@ -16,7 +16,7 @@ would need the same store first at one instant and then at another. So this test
   (422 naming the field, 403) and write nothing.
 
 That a *decision* dated on or after the effective day takes the new value is shown by the real handlers on an
-in-memory store (tests/unit/secondment/test_policy_publication.py: 停薪留職 refused on 2026-12-31, granted on
+in-memory store (tests/unit/secondment/test_policy_publication.py: 停薪留职 refused on 2026-12-31, granted on
 2027-01-01 under version ``secondment-2026.1+secondment.1``) and at the edge by hypothesis
 (tests/unit/membership/test_policy_publication.py, tests/unit/pure/test_policy_data.py).
 

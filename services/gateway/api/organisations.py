@@ -1,4 +1,4 @@
-"""Per-organisation views: what is due or overdue there (the deadline engine's output) and 三會一課."""
+"""Per-organisation views: what is due or overdue there (the deadline engine's output) and 三会一课."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ async def meeting_compliance(
     = False,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
-    """三會一課 for one organisation and year: per requirement, periods ended, meetings held, periods missed."""
+    """三会一课 for one organisation and year: per requirement, periods ended, meetings held, periods missed."""
     await wait_for_position(pool, REGISTRY.source, min_position)
     held = [HeldMeeting(MeetingKind(r["kind"]), r["held_on"], r["by_secretary"])
             for r in await meetings.held(pool, org_id, year)]

@@ -111,7 +111,7 @@ async def due_items(
 ) -> dict[str, Any]:
     """What the sending units owe for cadres away, as services.secondment.domain.secondments.due_items lists it:
     `check_in_due` (the policy's interval after the last check-in or the departure) and `term_ends` (the
-    term's last day: record the return or 停薪留職), each `overdue` once the day has passed."""
+    term's last day: record the return or 停薪留职), each `overdue` once the day has passed."""
     township = await township_in_scope(pool, actor, township)
     await wait_for_position(pool, SOURCE, min_position)
     day = on or clock.today()

@@ -1,4 +1,4 @@
-"""Meetings read model (``meetings_view``): the meetings each organisation held (三會一課), who attended
+"""Meetings read model (``meetings_view``): the meetings each organisation held (三会一课), who attended
 and whether a quorum was met."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Events of investment leads (招商引資, domain.md B8, D1, D2): registration, pipeline, funds, landing, reward.
+"""Events of investment leads (招商引资, domain.md B8, D1, D2): registration, pipeline, funds, landing, reward.
 
 One stream per lead (``lead-<lead id>``). Money is Decimal yuan, a string on the wire.
 """
@@ -53,7 +53,7 @@ class LeadStage(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class LeadRegistered(RecordedLate):
-    """The first registration of an investor + project: its registrant is the first referrer (第一引薦人)."""
+    """The first registration of an investor + project: its registrant is the first referrer (第一引荐人)."""
 
     lead_id: str
     match_key: str

@@ -1,4 +1,4 @@
-"""Investment lead aggregate (招商引資, B8, D1, D2): one stream per lead, registered → landed or dropped.
+"""Investment lead aggregate (招商引资, B8, D1, D2): one stream per lead, registered → landed or dropped.
 
 Pipeline: registered → contacted → visit → negotiating → signed → funds_arriving → landed; any
 open stage → dropped (with a reason). Rules of movement:

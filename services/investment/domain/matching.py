@@ -1,4 +1,4 @@
-"""First referral wins (B8 第一引薦人, registration first): which registrations are the same lead.
+"""First referral wins (B8 第一引荐人, registration first): which registrations are the same lead.
 
 Two registrations are the same lead when their investor and project have the same ``match_key``.
 The handler keeps a ``LeadIndex`` (a pure fold of lead events over all leads, keyed by match key)

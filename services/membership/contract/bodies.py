@@ -24,11 +24,11 @@ class ContactBody(Body):
 
 
 class EstablishBranchBody(Body):
-    """An outstation Party branch (駐外黨支部) set up where migrant members cluster."""
+    """An outstation Party branch (驻外党支部) set up where migrant members cluster."""
 
     name: Text = Field(examples=["Golden Bridge Shenzhen Longhua Branch"])
     founding_basis: FoundingBasis = Field(description="Which of the decision's six founding bases applies.")
-    build_mode: BuildMode = Field(description="standalone (單獨建), joint (聯合建) or affiliated (掛靠建).")
+    build_mode: BuildMode = Field(description="standalone (单独建), joint (联合建) or affiliated (挂靠建).")
     home_org_id: Text = Field(description="The home organisation that sets up and manages the branch.")
     host_guidance_org: Text = Field(description="The host-locality organisation that guides it.")
     destination: Text = Field(examples=["Shenzhen, Guangdong"])

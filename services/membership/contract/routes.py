@@ -52,12 +52,12 @@ def _case(
 
 DEVELOPMENT_STEPS: tuple[CommandRoute[Any], ...] = (
     _case("", dev.SubmitApplication, hdevelopment.submit_application,
-          "Record an application to join (入黨申請). The applicant must be 18; mobile persons may apply to an "
+          "Record an application to join (入党申请). The applicant must be 18; mobile persons may apply to an "
           "outstation branch. The interview is due within a month."),
     _case("/interview", dev.InterviewApplicant, hdevelopment.case_step,
           "Record the talk with the applicant."),
     _case("/activist", dev.DesignateActivist, hdevelopment.case_step,
-          "Designate the applicant as activist (入黨積極分子), filed with the higher committee."),
+          "Designate the applicant as activist (入党积极分子), filed with the higher committee."),
     _case("/contacts", dev.AssignCultivationContacts, hdevelopment.name_members,
           "Assign one or two full members as cultivation contacts."),
     _case("/assessments", dev.RecordAssessment, hdevelopment.case_step,
@@ -65,7 +65,7 @@ DEVELOPMENT_STEPS: tuple[CommandRoute[Any], ...] = (
     _case("/file-transfer", dev.TransferActivistFile, hdevelopment.case_step,
           "Move the case to another organisation; cultivation time keeps counting."),
     _case("/target", dev.DesignateDevelopmentTarget, hdevelopment.case_step,
-          "Designate a development target (發展對象) after a year as activist."),
+          "Designate a development target (发展对象) after a year as activist."),
     _case("/introducers", dev.AssignIntroducers, hdevelopment.name_members,
           "Fix the two full-member introducers."),
     _case("/political-review", dev.CompletePoliticalReview, hdevelopment.case_step,
@@ -105,7 +105,7 @@ ORGANISATION_STEPS: tuple[CommandRoute[Any], ...] = (
                  handler=horganisations.establish_branch, new_id="branch_id",
                  body=bodies.EstablishBranchBody, roles=_STAFF, scope=ORGANISATION_SCOPE,
                  location="/v1/branches/{id}",
-                 summary="Establish an outstation Party branch (駐外黨支部). A township committee establishes "
+                 summary="Establish an outstation Party branch (驻外党支部). A township committee establishes "
                          "branches it manages itself. Send an `Idempotency-Key` header to make retries safe."),
     # The organisation's id is chosen by the client (e.g. its official code), so it is in the body.
     CommandRoute(path="/organisations", command=org.EstablishOrganisation,
@@ -114,7 +114,7 @@ ORGANISATION_STEPS: tuple[CommandRoute[Any], ...] = (
                  summary="Add an organisation to the tree: county or township committee, general branch, branch, "
                          "temporary branch or Party group. Its id is yours to choose."),
     _org("/friendly-committee", org.LinkFriendlyCommittee, horganisations.organisation_step,
-         "Twin a township- or institution-based outstation branch with a host Party committee (友好黨委)."),
+         "Twin a township- or institution-based outstation branch with a host Party committee (友好党委)."),
     _org("/committee", org.ElectCommittee, horganisations.elect,
          "Record the election of a committee (≥7 full members: 3–5 seats, at most 7)."),
     _org("/secretary", org.ElectSecretary, horganisations.elect,
@@ -129,7 +129,7 @@ ORGANISATION_STEPS: tuple[CommandRoute[Any], ...] = (
     CommandRoute(path="/meetings", command=meetings.RecordMeeting,
                  handler=horganisations.record_meeting, new_id="meeting_id",
                  roles=_BRANCH, scope=ORGANISATION_SCOPE,
-                 summary="Record a meeting of organisational life (三會一課) with its attendance; certificate holders "
+                 summary="Record a meeting of organisational life (三会一课) with its attendance; certificate holders "
                          "attend without a vote."),
     CommandRoute(path="/meetings/{meeting_id}/date-correction", command=meetings.CorrectMeetingDate,
                  handler=horganisations.correct_meeting_date, from_path=("meeting_id",),
@@ -175,7 +175,7 @@ MEMBER_STEPS: tuple[CommandRoute[Any], ...] = (
                          "relationship (six months or more at a fixed place) or an activity certificate."),
     # Standing
     _member("/suspension", standing.SuspendMembership, hmembers.change_standing,
-            "Suspend (停止黨籍) after six months without contact (higher committee).", _STAFF),
+            "Suspend (停止党籍) after six months without contact (higher committee).", _STAFF),
     _member("/removal-decision", standing.RemoveAsLapsed, hmembers.remove_as_lapsed,
             "Record the branch meeting's decision to remove a lapsed member (step 1).", _BRANCH),
     _member("/removal-approval", standing.ApproveRemoval, hmembers.change_standing,
@@ -188,7 +188,7 @@ MEMBER_STEPS: tuple[CommandRoute[Any], ...] = (
             "Record a member's death.", _BRANCH),
     # Personal data (PIPL)
     _member("/erasure", standing.ErasePersonalData, hpersonal.erase_personal_data,
-            "Forget a person (個人信息刪除, PIPL): their data key is destroyed, so their national ID number, phone, "
+            "Forget a person (个人信息删除, PIPL): their data key is destroyed, so their national ID number, phone, "
             "address and WeChat id — sealed with that key in every event — can never be read again. History and "
             "its hash chains stay intact; views show the person as erased. County only, and final.", _COUNTY),
     # Mobility
@@ -199,7 +199,7 @@ MEMBER_STEPS: tuple[CommandRoute[Any], ...] = (
     _member("/host-reports", mobility.ReportToHost, hmobility.mobility_step,
             "Record that a mobile member reported to the host organisation.", (*_HOST, Role.MEMBER)),
     _member("/certificates", mobility.IssueActivityCertificate, hmobility.mobility_step,
-            "Issue an activity certificate (流動黨員活動證; township committee). Six months or more at a fixed place "
+            "Issue an activity certificate (流动党员活动证; township committee). Six months or more at a fixed place "
             "calls for a transfer instead.", _STAFF),
     _member("/certificate-reviews", mobility.ReviewCertificate, hmobility.mobility_step,
             "Record the yearly review of a certificate.", _STAFF),
@@ -222,7 +222,7 @@ MEMBER_STEPS: tuple[CommandRoute[Any], ...] = (
               "Receive the member: from now on the receiving organisation is their formal organisation. A letter is "
               "accepted up to its last valid day.", _HOST),
     _transfer("/receipt", transfers.ReturnReceipt, htransfers.transfer_step,
-              "Return the receipt (回執) to the sender.", _STAFF_OR_HOST),
+              "Return the receipt (回执) to the sender.", _STAFF_OR_HOST),
     _transfer("/reissue", transfers.ReissueLetter, htransfers.reissue_letter,
               "Re-issue a lost letter (the old one becomes void).", _STAFF_OR_HOST),
     _transfer("/cancellation", transfers.CancelTransfer, htransfers.transfer_step,

@@ -54,7 +54,7 @@ class Organisation:
     village_or_community: bool = False
     build_mode: BuildMode | None = None
     covered_units: tuple[str, ...] = ()
-    # Outstation branches (駐外黨支部) only.
+    # Outstation branches (驻外党支部) only.
     is_outstation: bool = False
     founding_basis: FoundingBasis | None = None
     home_org_id: str = ""
@@ -233,7 +233,7 @@ def _establish_branch(
     if cmd.founding_basis is FoundingBasis.VILLAGE and home_org_kind is not OrgKind.TOWNSHIP_COMMITTEE:
         found = home_org_kind.value if home_org_kind else "not known"
         raise DomainError(
-            "a village-based outstation branch belongs to the township committee (隸屬黨委管理): "
+            "a village-based outstation branch belongs to the township committee (隶属党委管理): "
             f"home_org_id must be a township committee; the kind of {cmd.home_org_id} is {found}"
         )
     if home_org_kind is not None and home_org_kind not in ALLOWED_PARENTS[cmd.kind]:
@@ -318,7 +318,7 @@ def _link_friendly_committee(state: Organisation, cmd: LinkFriendlyCommittee) ->
         raise Forbidden(f"only the home organisation {state.home_org_id or state.parent_id} links this branch")
     if not state.is_outstation or state.founding_basis is not FoundingBasis.TOWNSHIP:
         raise DomainError(
-            "a friendly Party committee (友好黨委) is co-built by township- or institution-based outstation "
+            "a friendly Party committee (友好党委) is co-built by township- or institution-based outstation "
             "branches only (founding basis 'township')"
         )
     host = cmd.host_committee.strip()

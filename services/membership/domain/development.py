@@ -1,4 +1,4 @@
-"""Member development case aggregate (發展黨員, B6): one stream per person, applicant → full member.
+"""Member development case aggregate (发展党员, B6): one stream per person, applicant → full member.
 
 The stream id is the person's id, which becomes their member id on admission. The steps live in
 ``development_cultivation`` (1–8), ``development_admission`` (9–17) and ``development_probation``

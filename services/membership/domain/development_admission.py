@@ -114,7 +114,7 @@ def pre_review(
         if leaving_soon and policy.refuse_targets_leaving_soon:
             raise DomainError(
                 f"a target leaving the unit within {policy.leaving_soon_months} months (on {cmd.leaving_on}) is "
-                "generally not admitted (細則 art. 19); transfer the file so the new organisation develops them"
+                "generally not admitted (细则 art. 19); transfer the file so the new organisation develops them"
             )
     elif not cmd.remarks.strip():
         raise DomainError("remarks must say why the pre-review did not approve the target")

@@ -39,7 +39,7 @@ from services.pure.dates import add_months, check_date
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
 from services.pure.identity import Role
 
-#: 細則 art. 6: only mobile persons may apply where their unit is, to its supervising department or to
+#: 细则 art. 6: only mobile persons may apply where their unit is, to its supervising department or to
 #: a mobile-member organisation such as an outstation branch.
 _MOBILE_ROUTES = frozenset({
     ApplicationRoute.UNIT_LOCATION,
@@ -89,7 +89,7 @@ def interview(state: DevelopmentCase, cmd: InterviewApplicant, policy: Developme
         raise DomainError("interviewer must name who talked with the applicant")
     check_date(cmd.interviewed_on, cmd.today, "interviewed_on", not_before=state.applied_on, earlier="the application")
     assert state.applied_on is not None
-    # 細則 art. 7: within one month. A late talk is still recorded — the record shows it was late.
+    # 细则 art. 7: within one month. A late talk is still recorded — the record shows it was late.
     due = add_months(state.applied_on, policy.interview_within_months)
     return ApplicantInterviewed(
         person_id=state.person_id, interviewer=cmd.interviewer.strip(), interviewed_on=cmd.interviewed_on,
@@ -186,7 +186,7 @@ def designate_target(
     require_stage(state, "designating a development target", Stage.ACTIVIST)
     assert state.activist_since is not None
     check_date(cmd.designated_on, cmd.today, "designated_on", not_before=state.last_step_on, earlier="the last step")
-    # D3: counted in days from the activist designation, across transfers (細則 art. 12).
+    # D3: counted in days from the activist designation, across transfers (细则 art. 12).
     days = (cmd.designated_on - state.activist_since).days
     if days < policy.target_min_cultivation_days:
         earliest = state.activist_since + timedelta(days=policy.target_min_cultivation_days)

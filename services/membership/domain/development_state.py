@@ -1,4 +1,4 @@
-"""State of a member development case (發展黨員) and the small rules its steps share: dates, scope, votes."""
+"""State of a member development case (发展党员) and the small rules its steps share: dates, scope, votes."""
 
 from __future__ import annotations
 
@@ -121,12 +121,12 @@ def require_approval_authority(actor: Actor, has_authority: bool | None, action:
 
 
 def has_quorum(*, entitled: int, present: int) -> bool:
-    """細則 art. 20: voting members present are more than half of those entitled."""
+    """细则 art. 20: voting members present are more than half of those entitled."""
     return present * 2 > entitled
 
 
 def majority_for(*, entitled: int, yes: int) -> bool:
-    """細則 art. 21: yes votes are more than half of the entitled full members (not of those present)."""
+    """细则 art. 21: yes votes are more than half of the entitled full members (not of those present)."""
     return yes * 2 > entitled
 
 
@@ -135,7 +135,7 @@ def count_ballot(
 ) -> bool:
     """Check a general meeting's counts; refuse a meeting without quorum; return whether the motion passed."""
     if candidates != 1:
-        raise DomainError(f"one candidate per ballot (細則 art. 21); this ballot had {candidates} — vote on each apart")
+        raise DomainError(f"one candidate per ballot (细则 art. 21); this ballot had {candidates} — vote on each apart")
     if entitled < 1:
         raise DomainError("entitled_full_members must be at least 1: only full members vote")
     if min(present, yes, no, abstain, written_opinions) < 0:

@@ -1,4 +1,4 @@
-"""Dues account aggregate (黨費, B2): one stream per member, ``dues-<member_id>``.
+"""Dues account aggregate (党费, B2): one stream per member, ``dues-<member_id>``.
 
 The account knows the member's category and base over time, approved relief, every assessed month
 (with base, bracket, rate and scale version, so each amount explains itself) and every payment's

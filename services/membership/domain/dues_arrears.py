@@ -2,7 +2,7 @@
 
 A month counts as unpaid once it is over (the dues of a month are paid within it) and nothing
 settled it. Six consecutive unpaid months without a recorded valid reason put a lapse review on the
-member's standing (B2 自行脫黨, D4): this only raises a due item; the branch meeting and the higher
+member's standing (B2 自行脱党, D4): this only raises a due item; the branch meeting and the higher
 organisation decide, and nothing here removes anyone.
 """
 

@@ -2,7 +2,7 @@
 
 Decisions, in order of the checks:
 
-- An organisation never pays for a member nor deducts dues from pay (不得墊交或扣繳): refused (422).
+- An organisation never pays for a member nor deducts dues from pay (不得垫交或扣缴): refused (422).
 - The member pays, or a named proxy (a relative or another member) with the branch's consent.
 - Months are consecutive and start at the oldest unsettled one: no gaps behind a payment, so "paid up
   to" stays one month, and no month is ever covered twice (409).
@@ -83,7 +83,7 @@ def record_payment(
 ) -> list[DuesAccountEvent]:
     existing(state, cmd.member_id)
     if cmd.payer_kind == PayerKind.ORGANISATION or cmd.deducted_from_pay:
-        raise DomainError("an organisation may not pay dues for a member nor deduct them from pay (不得墊交或扣繳); "
+        raise DomainError("an organisation may not pay dues for a member nor deduct them from pay (不得垫交或扣缴); "
                           "the member pays, or a named relative or member pays on their behalf")
     receiving = _receiving_org(cmd.actor, state, certificate_host_org_id)
     payer_name = None

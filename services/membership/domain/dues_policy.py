@@ -1,7 +1,7 @@
 """Dues policy aggregate (stream ``dues-policy``): the administrator publishes effective-dated dues scales.
 
 Its state is ``DuesPolicy`` (every published scale); ``INITIAL`` already holds the shipped 2008
-scale, so a system with an empty stream applies 中組發〔2008〕3號. Publishing is never retroactive:
+scale, so a system with an empty stream applies 中组发〔2008〕3号. Publishing is never retroactive:
 a scale starts on the first day of the current month or later, so months already assessed keep the
 amounts they were assessed at, and re-running history gives the same amounts.
 """

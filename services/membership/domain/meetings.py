@@ -1,4 +1,4 @@
-"""Meeting aggregate (三會一課, one stream per meeting) and the pure yearly meeting-compliance report (B5, D4).
+"""Meeting aggregate (三会一课, one stream per meeting) and the pure yearly meeting-compliance report (B5, D4).
 
 A meeting's day, if recorded wrongly, is corrected by a new event naming the one it corrects (never an edit):
 the attendance is counted again against the roster of the corrected day."""
@@ -202,7 +202,7 @@ def _require_subset(ids: tuple[str, ...], allowed: frozenset[str], rule: str, hi
 
 
 class Requirement(StrEnum):
-    """A line of the 三會一課 compliance report."""
+    """A line of the 三会一课 compliance report."""
 
     GENERAL_MEETING = "general_meeting"
     COMMITTEE = "committee"

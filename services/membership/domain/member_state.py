@@ -79,7 +79,7 @@ class Transfer:
 
 @dataclass(frozen=True, kw_only=True)
 class ReceivedTransfer:
-    """The last transfer received, kept for its receipt (回執)."""
+    """The last transfer received, kept for its receipt (回执)."""
 
     transfer_id: str
     letter_number: str

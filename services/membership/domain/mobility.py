@@ -1,4 +1,4 @@
-"""Mobile members (流動黨員, B4): outflow and inflow, reports, activity certificates, contact and return.
+"""Mobile members (流动党员, B4): outflow and inflow, reports, activity certificates, contact and return.
 
 The decider and evolver of the mobility part of the one member stream (see member_state.Member):
 its handlers call ``decide`` here directly and members.evolve folds its events here. Certificate

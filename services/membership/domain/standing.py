@@ -1,4 +1,4 @@
-"""A member's standing: suspension (停止黨籍), removal (自行脫黨/除名) in two steps, restoration, death.
+"""A member's standing: suspension (停止党籍), removal (自行脱党/除名) in two steps, restoration, death.
 
 Part of the one member stream (see member_state.Member); its handlers call ``decide`` here and members.evolve folds
 here. Every step the higher committee approves is taken by the township or county committee and
@@ -122,7 +122,7 @@ def due_items(state: Member, on: date, policy: MobilityPolicy | None = None) -> 
 
 def _suspend(state: Member, cmd: SuspendMembership, policy: MobilityPolicy) -> MembershipSuspended:
     existing(state, cmd.member_id)
-    approving_org = committee(cmd.actor, "approve suspensions (停止黨籍)")
+    approving_org = committee(cmd.actor, "approve suspensions (停止党籍)")
     in_county(state, "decide the member's standing")
     require_standing(state, "be suspended", *ACTIVE)
     assert state.status is not None

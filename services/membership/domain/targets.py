@@ -25,7 +25,7 @@ class OutstationBranchFacts:
     branch_id: str
     township_id: str
     established_on: date
-    #: Dates of activist designations (入黨積極分子) and approved admissions of the branch, any year.
+    #: Dates of activist designations (入党积极分子) and approved admissions of the branch, any year.
     activists_designated: tuple[date, ...] = ()
     admissions_approved: tuple[date, ...] = ()
 

@@ -1,4 +1,4 @@
-"""Transfers of organisational relationship (組織關係轉接, B3) on the member's one stream.
+"""Transfers of organisational relationship (组织关系转接, B3) on the member's one stream.
 
 One transfer at a time. The sender stays responsible until ``TransferReceived``: until then
 ``formal_org_id`` is unchanged, and ``TransferReceived`` is the only event that changes it.
@@ -7,7 +7,7 @@ Who acts (D6): the member or their secretary requests; the sending committee (to
 the base committees that "transfer and receive directly nationwide") approves and issues the letter —
 a branch secretary does not; the receiving organisation (its secretary or committee, or an external
 organisation through a ``host_organisation`` token scoped to its id) receives; the final receiving
-committee returns the receipt (回執); the last handling organisation (the sending committee) re-issues a
+committee returns the receipt (回执); the last handling organisation (the sending committee) re-issues a
 lost letter; the deadline engine (acting as county_admin) expires letters.
 """
 
@@ -309,7 +309,7 @@ def _return_receipt(state: Member, cmd: ReturnReceipt) -> ReceiptReturned:
                             f"{last.receipt_returned_on}")
     # B3: only the final receiving (base) committee returns the receipt; it is now the formal organisation.
     returning_org = _receiving_side(cmd.actor, last.to_org_id, external=state.external_org is not None,
-                                    action="return the receipt (回執)", committees_only=True)
+                                    action="return the receipt (回执)", committees_only=True)
     check_date(cmd.returned_on, cmd.today, "returned_on", not_before=last.received_on, earlier="the receipt")
     return ReceiptReturned(
         member_id=state.member_id, transfer_id=last.transfer_id, letter_number=last.letter_number,

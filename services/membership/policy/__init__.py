@@ -18,7 +18,7 @@ from services.pure.errors import NoPolicyInForce
 class MembershipPolicy:
     version: str
     effective_from: date
-    #: 黨章 art. 1: the minimum age of a Party member (checked when a member is registered directly).
+    #: 党章 art. 1: the minimum age of a Party member (checked when a member is registered directly).
     minimum_age: int = 18
     # --- Two time axes: the day a fact took effect and the day it is recorded (docs/decisions/effective-dates.md) ---
     #: A fact may be recorded at most this many days after the day it took effect, with a reason. 366: a
@@ -27,7 +27,7 @@ class MembershipPolicy:
     #: archive entry, not a late record. The rule reads the policy in force on the recording day.
     backdating_limit_days: int = 366
     #: The county's first day of records in Golden Bridge. Facts dated before it are taken over from the
-    #: paper archive (台賬) — a development case or a secondment taken over mid-way reaches years back — and
+    #: paper archive (台账) — a development case or a secondment taken over mid-way reaches years back — and
     #: need neither a reason nor the limit; facts from it on that are entered late need both.
     records_kept_from: date = date(2026, 12, 1)
 

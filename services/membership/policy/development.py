@@ -1,4 +1,4 @@
-"""Member development policy: the numbers of 發展黨員工作細則 (2014) and the settings it leaves open.
+"""Member development policy: the numbers of 发展党员工作细则 (2014) and the settings it leaves open.
 
 Every number cites /work/shared/domain.md (B6, D3, D4, D7). Decisions take the policy as the
 keyword ``policy=`` and record its ``version`` on the events where a number was applied.
@@ -17,9 +17,9 @@ from services.pure.errors import NoPolicyInForce
 class DevelopmentPolicy:
     version: str
     effective_from: date
-    #: B6 (黨章 art. 1; 細則 art. 5): an applicant is at least 18 on the day of application.
+    #: B6 (党章 art. 1; 细则 art. 5): an applicant is at least 18 on the day of application.
     minimum_age: int = 18
-    #: B6 (細則 art. 7): the organisation talks with the applicant within 1 month (D4 says ≤30 days;
+    #: B6 (细则 art. 7): the organisation talks with the applicant within 1 month (D4 says ≤30 days;
     #: calendar months are used, the end of a shorter month standing in for a missing day).
     interview_within_months: int = 1
     #: D7: no national minimum from application to activist; local rules say 6 months. A setting, default 0.
@@ -37,7 +37,7 @@ class DevelopmentPolicy:
     #: B6/D3: training of ≥24 hours or ≥3 days before pre-review (either suffices).
     training_min_hours: Decimal = Decimal(24)
     training_min_days: int = 3
-    #: B6 (細則 art. 19): a target leaving the unit within 3 months is generally not admitted.
+    #: B6 (细则 art. 19): a target leaving the unit within 3 months is generally not admitted.
     #: True refuses the pre-review; False lets it pass and records ``leaving_soon`` on the event.
     leaving_soon_months: int = 3
     refuse_targets_leaving_soon: bool = True
@@ -50,7 +50,7 @@ class DevelopmentPolicy:
     max_extensions: int = 1
     min_extension_months: int = 6
     max_extension_months: int = 12
-    #: B6 (細則 art. 33): the member applies when probation ends. Days before the end an application
+    #: B6 (细则 art. 33): the member applies when probation ends. Days before the end an application
     #: is accepted — not in national text, default 0.
     conversion_application_days_before_end: int = 0
     #: B6/D4: the branch meets within 1 month of the conversion application. A later meeting (≤3 months

@@ -1,4 +1,4 @@
-"""Dues policy: the shipped 2008 national scale (中組發〔2008〕3號) and the lookup of the scale in force.
+"""Dues policy: the shipped 2008 national scale (中组发〔2008〕3号) and the lookup of the scale in force.
 
 The scale is data, not code: ``DuesScale`` (its shape is in ``services.membership.contract.events.dues``,
 because ``DuesScalePublished`` carries it) holds brackets, flat amounts, rounding and every limit.

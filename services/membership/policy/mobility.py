@@ -23,7 +23,7 @@ class MobilityPolicy:
     transfer_threshold_months: int = 6
     #: Longest outflow a registration may announce; longer absences are transfers, not mobility.
     max_expected_months: int = 120
-    # --- Activity certificate (流動黨員活動證, B4) ---
+    # --- Activity certificate (流动党员活动证, B4) ---
     #: B4: a certificate is for outings of at most 6 months; longer only when a transfer is not yet
     #: possible (the certificate then records ``transfer_impossible`` and the reason).
     certificate_max_months: int = 6
@@ -33,9 +33,9 @@ class MobilityPolicy:
     #: B4: ≥3 members going out to one place → a branch, temporary branch or Party group, not certificates.
     cluster_branch_threshold: int = 3
     # --- Contact (B4, D4) ---
-    #: B4 (條例 2019): ≥6 months unreachable → suspension (停止黨籍); D4 raises a suspension review then.
+    #: B4 (条例 2019): ≥6 months unreachable → suspension (停止党籍); D4 raises a suspension review then.
     contact_loss_suspension_months: int = 6
-    #: B4: still unreachable 2 years after that → removal as 自行脫黨; D4 raises a removal review then.
+    #: B4: still unreachable 2 years after that → removal as 自行脱党; D4 raises a removal review then.
     contact_loss_removal_months: int = 24
     #: B4 lists lost contact under mobile members; True raises contact reviews only for members away
     #: (registered outflow). False raises them for every member whose last contact is old.
@@ -49,7 +49,7 @@ class MobilityPolicy:
     #: D4: "alarm at validUntil". Days before ``valid_until`` the alarm is raised; not found, default 0.
     letter_alarm_days_before: int = 0
     #: B3 (late): without a valid reason, more than 6 months not transferred (counted from the first
-    #: letter's issue date) → 自行脫黨 review (D4 "lapse review at +6 months"). Also the months without
+    #: letter's issue date) → 自行脱党 review (D4 "lapse review at +6 months"). Also the months without
     #: organisational life or dues that ground a lapse decision (B3).
     lapse_months: int = 6
 

@@ -1,4 +1,4 @@
-"""Organisation policy: branch sizes, committees, terms, 三會一課 frequencies, training and Golden Bridge targets.
+"""Organisation policy: branch sizes, committees, terms, 三会一课 frequencies, training and Golden Bridge targets.
 
 Every number cites /work/shared/domain.md (A, B1, B5, D3, D4, D7). Decisions take the policy as the
 keyword ``policy=`` and record its ``version`` on the events where a number was applied.
@@ -21,10 +21,10 @@ class OrganisationPolicy:
     # --- Branches (B1, D3) ---
     #: B1/D3: ≥3 full members → a branch; fewer → a joint branch over several units.
     branch_min_full_members: int = 3
-    #: B1: a joint branch (聯合黨支部) covers at most 5 units (and, being joint, at least 2).
+    #: B1: a joint branch (联合党支部) covers at most 5 units (and, being joint, at least 2).
     joint_branch_min_units: int = 2
     joint_branch_max_units: int = 5
-    #: B1: a temporary branch (臨時黨支部) has ≥3 members and is approved by the base committee.
+    #: B1: a temporary branch (临时党支部) has ≥3 members and is approved by the base committee.
     temporary_branch_min_members: int = 3
     #: B1/D3: a branch generally has ≤50 members; more is warned about (recorded on the event), not refused.
     branch_warn_members_above: int = 50
@@ -37,7 +37,7 @@ class OrganisationPolicy:
     committee_max_seats: int = 7
     #: B1: optionally one deputy secretary.
     max_deputy_secretaries: int = 1
-    #: B1: a term is 3 years (2018 條例); village and community organisations 5 years (黨章 art. 31: 3–5).
+    #: B1: a term is 3 years (2018 条例); village and community organisations 5 years (党章 art. 31: 3–5).
     term_years: int = 3
     village_or_community_term_years: int = 5
     #: B1: an election may be postponed or advanced by at most 1 year, with higher approval.
@@ -45,21 +45,21 @@ class OrganisationPolicy:
     #: Not found (D7 spirit): how early an election due is raised as a reminder. A county setting.
     election_reminder_days: int = 90
     # --- Organisational life (B5, D4): times per period, the year split into equal periods ---
-    #: B5: general meeting (支部黨員大會) quarterly.
+    #: B5: general meeting (支部党员大会) quarterly.
     general_meetings_per_year: int = 4
     #: B5: committee monthly.
     committee_meetings_per_year: int = 12
-    #: B5: Party group (黨小組) monthly.
+    #: B5: Party group (党小组) monthly.
     party_group_meetings_per_year: int = 12
-    #: B5: theme day (主題黨日) on a fixed day monthly.
+    #: B5: theme day (主题党日) on a fixed day monthly.
     theme_days_per_year: int = 12
-    #: B5: organisational-life meeting (組織生活會) ≥1 a year, usually in the fourth quarter.
+    #: B5: organisational-life meeting (组织生活会) ≥1 a year, usually in the fourth quarter.
     organisational_life_meetings_per_year: int = 1
-    #: B5: democratic appraisal (民主評議) yearly.
+    #: B5: democratic appraisal (民主评议) yearly.
     democratic_appraisals_per_year: int = 1
-    #: B5: talks (談心談話) ≥1 a year (counted per organisation, see meetings.meeting_compliance).
+    #: B5: talks (谈心谈话) ≥1 a year (counted per organisation, see meetings.meeting_compliance).
     talks_per_year: int = 1
-    #: B5: a secretary gives ≥1 Party lecture (黨課) a year.
+    #: B5: a secretary gives ≥1 Party lecture (党课) a year.
     secretary_lectures_per_year: int = 1
     #: B5/D7: NOT FOUND — no national figure for lectures to ordinary members (local: 2–4 a year).
     #: A setting; None means no requirement is checked.

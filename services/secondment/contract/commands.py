@@ -241,7 +241,7 @@ class DecideEarlyEnd:
 
 @dataclass(frozen=True, kw_only=True)
 class EndSecondment:
-    """End at term: return to the original post, or 停薪留職 when the policy allows it.
+    """End at term: return to the original post, or 停薪留职 when the policy allows it.
 
     ``last_day`` is the last day away, on or after the term's last day (earlier is an early end that
     needs approval); it may be decided ahead of that day, and the cadre counts as out through it."""

@@ -18,14 +18,14 @@ from services.pure.policy_data import PolicyChangePublished
 
 
 class UnitKind(StrEnum):
-    """A: the 5 % target counts the staff of township organs (機關) and stations (站所)."""
+    """A: the 5 % target counts the staff of township organs (机关) and stations (站所)."""
 
     ORGAN = "organ"
     STATION = "station"
 
 
 class Route(StrEnum):
-    """A: mostly self-found work (自謀職業為主), organisational posting second."""
+    """A: mostly self-found work (自谋职业为主), organisational posting second."""
 
     SELF_FOUND = "self_found"
     ORGANISATIONAL = "organisational"
@@ -47,7 +47,7 @@ class ContributionKind(StrEnum):
 
 
 class EndOutcome(StrEnum):
-    """A: at term end the cadre returns to the original post or stays out on 停薪留職."""
+    """A: at term end the cadre returns to the original post or stays out on 停薪留职."""
 
     RETURN_TO_POST = "return_to_post"
     UNPAID_LEAVE = "unpaid_leave"
@@ -66,7 +66,7 @@ class Placement:
 
 @dataclass(frozen=True, kw_only=True)
 class PostSnapshot:
-    """A: post (職務), rank (職級), pay and administrative and Party relations stay unchanged while away."""
+    """A: post (职务), rank (职级), pay and administrative and Party relations stay unchanged while away."""
 
     unit_id: str
     post: str
@@ -286,7 +286,7 @@ class CadreReturned(RecordedLate):
 
 @dataclass(frozen=True, kw_only=True)
 class UnpaidLeaveGranted(RecordedLate):
-    """Term over: the cadre stays out on 停薪留職, the post kept; only when the policy switch allows it."""
+    """Term over: the cadre stays out on 停薪留职, the post kept; only when the policy switch allows it."""
 
     secondment_id: str
     cadre_id: str
@@ -327,7 +327,7 @@ class PromotionProposed(RecordedLate):
 
 @dataclass(frozen=True, kw_only=True)
 class ReserveCadreListed(RecordedLate):
-    """A: qualifying staff listed as reserve cadres (後備幹部) by the county organisation department."""
+    """A: qualifying staff listed as reserve cadres (后备干部) by the county organisation department."""
 
     secondment_id: str
     cadre_id: str

@@ -66,7 +66,7 @@ SECONDMENT_STEPS: tuple[CommandRoute[Any], ...] = (
     _step("/early-end-decision", c.DecideEarlyEnd, h.secondment_step,
           "Approve or refuse an early end; approved, the cadre returns to the original post.", _COUNTY),
     _step("/end", c.EndSecondment, h.secondment_step,
-          "End at term: return to the original post (the snapshot's), or 停薪留職 with the job kept when the "
+          "End at term: return to the original post (the snapshot's), or 停薪留职 with the job kept when the "
           "county's policy allows it."),
     _step("/commendation", c.ProposeCommendation, h.secondment_step,
           "Propose a commendation for a major contribution."),
@@ -80,7 +80,7 @@ POLICY_STEPS: tuple[CommandRoute[Any], ...] = (
     CommandRoute(path="/policies/secondment", command=PublishPolicyChange, handler=h.publish_policy_change,
                  roles=_COUNTY, scope="the county",
                  summary="Publish a change of secondment settings (policy 'secondment': the 5 % target, the check-in "
-                         "interval, 停薪留職, the commendation threshold…) from a day after today; facts dated from "
+                         "interval, 停薪留职, the commendation threshold…) from a day after today; facts dated from "
                          "that day on are decided by it. docs/policies.md lists every setting."),
 )
 

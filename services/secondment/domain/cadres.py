@@ -1,6 +1,6 @@
 """Cadres of township organs and stations: post, rank, pay grade and relations — what a secondment snapshots.
 
-One stream per cadre. While the cadre is away (on secondment, or on 停薪留職 with the post kept) the
+One stream per cadre. While the cadre is away (on secondment, or on 停薪留职 with the post kept) the
 post, rank and pay stay unchanged (A): a change is refused; the handler says whether the cadre is away.
 """
 
@@ -52,7 +52,7 @@ def decide(
     """Decide one command; facts about other records come in as keywords, read by the handler.
 
     - ``unit``: the cadre's unit (registration: it must exist; its township scopes the sending unit);
-    - ``away``: the cadre is on secondment or on 停薪留職 with the post kept (post changes).
+    - ``away``: the cadre is on secondment or on 停薪留职 with the post kept (post changes).
     """
     name = type(command).__name__
     match command:

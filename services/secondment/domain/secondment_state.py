@@ -1,4 +1,4 @@
-"""State of one secondment (外出鍛煉) and the checks its steps share."""
+"""State of one secondment (外出锻炼) and the checks its steps share."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ class Stage(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     AWAY = "away"
-    #: D1 outcomes: back at the original post (at term end or early), or on 停薪留職.
+    #: D1 outcomes: back at the original post (at term end or early), or on 停薪留职.
     RETURNED = "returned"
     ENDED_EARLY = "ended_early"
     UNPAID_LEAVE = "unpaid_leave"

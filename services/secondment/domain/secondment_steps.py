@@ -278,7 +278,7 @@ def end(state: Secondment, c: EndSecondment, policy: SecondmentPolicy) -> CadreR
         )
     if not policy.unpaid_leave_allowed:
         raise DomainError(
-            f"停薪留職 (unpaid leave with the job kept) is switched off in policy {policy.version}: no current "
+            f"停薪留职 (unpaid leave with the job kept) is switched off in policy {policy.version}: no current "
             "national basis for it was found for civil servants — the county must confirm its legal basis and "
             "switch it on; until then the cadre returns to the original post"
         )

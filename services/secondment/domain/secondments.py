@@ -1,4 +1,4 @@
-"""Secondment aggregate (外出鍛煉, A, B7, D1): one stream per secondment, nomination → departure → the end.
+"""Secondment aggregate (外出锻炼, A, B7, D1): one stream per secondment, nomination → departure → the end.
 
 The steps live in ``secondment_steps``; this module dispatches commands, folds events, lists what a
 secondment owes (check-ins, the term's end) and gives the period the 5 % target counts.
@@ -162,7 +162,7 @@ def due_items(state: Secondment, on: date, policy: SecondmentPolicy = DEFAULT_SE
     """What an away secondment owes on ``on`` (D4); ``overdue`` when ``on`` is after the due date.
 
     Kinds: ``check_in_due`` (the policy interval after the last check-in, or the departure) and
-    ``term_ends`` (the term's last day: the sending unit records the return or 停薪留職; overdue from
+    ``term_ends`` (the term's last day: the sending unit records the return or 停薪留职; overdue from
     the anniversary on). Nothing is owed before the departure or after the end.
     """
     if state.stage is not Stage.AWAY or state.departed_on is None or state.planned_end is None:

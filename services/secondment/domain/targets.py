@@ -2,7 +2,7 @@
 
 Pure: staff out on a day (secondment periods covering it) over the headcount in force that day
 (the units' effective-dated headcounts). Rounding rule (policy): required = ceil(headcount × 5 / 100),
-so a township at exactly 5 % meets it and one person short does not. A cadre on 停薪留職 after the
+so a township at exactly 5 % meets it and one person short does not. A cadre on 停薪留职 after the
 term is no longer on secondment and is not counted; a period counts through its last day inclusive.
 """
 

@@ -1,4 +1,4 @@
-"""Township organs and stations (機關、站所) with their headcount over time: the denominator of the 5 % target.
+"""Township organs and stations (机关、站所) with their headcount over time: the denominator of the 5 % target.
 
 One stream per unit. Headcount changes are effective-dated: ``headcount_on(day)`` is the figure in
 force on that day; a change on an already recorded date corrects that date's figure.

@@ -30,11 +30,11 @@ class ConsentScope(StrEnum):
 class ServiceKind(StrEnum):
     """The services the county decision names (四.5)."""
 
-    MICRO_CREDIT = "micro_credit"  # 小額信用貸款: the labour bureau's certificate, then the credit cooperative
-    INSURANCE = "insurance"  # 人身保險
+    MICRO_CREDIT = "micro_credit"  # 小额信用贷款: the labour bureau's certificate, then the credit cooperative
+    INSURANCE = "insurance"  # 人身保险
     TRAINING = "training"  # free training for poor migrants
-    NOTARISATION = "notarisation"  # free notarisation (司法行政部門)
-    LEGAL_AID = "legal_aid"  # 法律援助 and rights protection (維權)
+    NOTARISATION = "notarisation"  # free notarisation (司法行政部门)
+    LEGAL_AID = "legal_aid"  # 法律援助 and rights protection (维权)
     PAPERS = "papers"  # ID and construction-qualification papers
 
 
@@ -160,7 +160,7 @@ class CaseClosed:
 
 @dataclass(frozen=True, kw_only=True)
 class ExportGroupOrganised:
-    """A township's labour-export group (勞務輸出) to a destination, linked to the outstation branch there.
+    """A township's labour-export group (劳务输出) to a destination, linked to the outstation branch there.
 
     ``branch_id`` is recorded as given: the service does not read membership's store; the gateway's read
     model joins it with the branch directory."""

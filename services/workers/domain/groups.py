@@ -1,7 +1,7 @@
-"""Labour-export groups (勞務輸出, seed 二.3): one stream per group a township organises to a destination.
+"""Labour-export groups (劳务输出, seed 二.3): one stream per group a township organises to a destination.
 
 Every worker in it is on the register with consent to labour export on the day it is organised, and none
-twice. The group names the outstation branch at the destination (駐外黨支部), as given: this service does
+twice. The group names the outstation branch at the destination (驻外党支部), as given: this service does
 not read membership's store, so the link is joined with the branch directory where it is read (the gateway).
 """
 

@@ -95,7 +95,7 @@ def a_registered_member() -> members.Member:
     return members.evolve(members.INITIAL, event)
 
 
-# --- Organisations, committees and organisational life (三會一課) -----------------------------------
+# --- Organisations, committees and organisational life (三会一课) -----------------------------------
 from decimal import Decimal  # noqa: E402
 
 from services.membership.contract.commands.branches import (  # noqa: E402

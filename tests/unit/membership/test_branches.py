@@ -166,7 +166,7 @@ def test_an_outstation_branch_may_admit_members() -> None:
     assert not branches.may_admit(branches.INITIAL)
 
 
-# --- Friendly Party committee (友好黨委) ----------------------------------------------------------
+# --- Friendly Party committee (友好党委) ----------------------------------------------------------
 
 
 def _township_based_branch() -> branches.Organisation:

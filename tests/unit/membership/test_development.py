@@ -1,4 +1,4 @@
-"""Member development (發展黨員), application to development target, deadlines and the wire form of its events."""
+"""Member development (发展党员), application to development target, deadlines and the wire form of its events."""
 
 from __future__ import annotations
 

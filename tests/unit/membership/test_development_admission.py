@@ -1,4 +1,4 @@
-"""Member development (發展黨員), development target to full member: introducers, training, votes, approvals."""
+"""Member development (发展党员), development target to full member: introducers, training, votes, approvals."""
 
 from __future__ import annotations
 

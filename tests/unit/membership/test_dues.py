@@ -1,4 +1,4 @@
-"""Party dues (黨費, B2): the 2008 scale at every bracket edge, the published policy, assessment, income and relief.
+"""Party dues (党费, B2): the 2008 scale at every bracket edge, the published policy, assessment, income and relief.
 
 The builders at the top are shared with test_dues_payments.py and test_dues_ledger.py.
 """

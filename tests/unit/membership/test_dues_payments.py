@@ -97,7 +97,7 @@ def test_an_organisation_may_not_pay_for_a_member_nor_deduct_dues_from_pay() -> 
     state = account(owed_from="2025-12")
     for bad in (pay("2025-12", "40.00", payer_kind=PayerKind.ORGANISATION), pay("2025-12", "40.00",
                                                                                  deducted_from_pay=True)):
-        with pytest.raises(DomainError, match="不得墊交或扣繳"):
+        with pytest.raises(DomainError, match="不得垫交或扣缴"):
             run(bad, state=state)
 
 

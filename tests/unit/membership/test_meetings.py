@@ -1,4 +1,4 @@
-"""Organisational life (三會一課, B5): meetings with attendance and quorum, yearly compliance, training hours."""
+"""Organisational life (三会一课, B5): meetings with attendance and quorum, yearly compliance, training hours."""
 
 from __future__ import annotations
 

@@ -52,7 +52,7 @@ def test_organisation_and_development_numbers_are_published_the_same_way() -> No
 @pytest.mark.parametrize(("policy", "changes", "field"), [
     ("mobility", {"letter_validity": 60}, "letter_validity"),
     ("mobility", {"letter_validity_days": "sixty"}, "letter_validity_days"),
-    ("membership", {"minimum_age": 16}, "policy"),  # national (黨章 art. 1), not a county setting
+    ("membership", {"minimum_age": 16}, "policy"),  # national (党章 art. 1), not a county setting
     ("dues", {"rounding": "ROUND_UP"}, "policy"),  # a whole dues scale is published at POST /v1/dues/scales
     ("development", {"records_kept_from": "2027-02-01"}, "records_kept_from"),
 ])

@@ -234,7 +234,7 @@ def test_receiving_a_member_away_ends_the_outflow_and_closes_the_certificate() -
     assert settled.away is None and settled.certificate is None
 
 
-# --- Receipt (回執) ---------------------------------------------------------------------------------------
+# --- Receipt (回执) ---------------------------------------------------------------------------------------
 
 def test_the_final_receiving_committee_returns_the_receipt_once() -> None:
     received = run(a_member_with_a_letter_out(), receive_transfer())

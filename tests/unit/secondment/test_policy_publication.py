@@ -1,4 +1,4 @@
-"""停薪留職 switched on by a published change: the real handlers, on an in-memory store, decide by the fact's day."""
+"""停薪留职 switched on by a published change: the real handlers, on an in-memory store, decide by the fact's day."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ class FakeStore:
 
 
 def a_cadre_away_and_the_switch_published() -> FakeStore:
-    """A cadre away since 2025-01-10; on 2026-11-30 the county switched 停薪留職 on from 2027-01-01."""
+    """A cadre away since 2025-01-10; on 2026-11-30 the county switched 停薪留职 on from 2027-01-01."""
     store = FakeStore()
     state, events = secondments.INITIAL, []
     for command in (nominate(), approve(), depart(DEPARTED)):
@@ -54,7 +54,7 @@ def a_cadre_away_and_the_switch_published() -> FakeStore:
     store.streams["s-1"] = events
     publish = PublishPolicyChange(actor=COUNTY, today=date(2026, 11, 30), policy="secondment",
                                   effective_from=SWITCHED_ON, changes={"unpaid_leave_allowed": True},
-                                  reason="the county confirmed the legal basis of 停薪留職")
+                                  reason="the county confirmed the legal basis of 停薪留职")
     asyncio.run(handlers.publish_policy_change(store, publish, META))  # type: ignore[arg-type]
     return store
 
@@ -67,7 +67,7 @@ def unpaid_leave(decided_on: date) -> EndSecondment:
 
 def test_unpaid_leave_decided_the_day_before_the_switch_is_refused() -> None:
     store = a_cadre_away_and_the_switch_published()
-    with pytest.raises(DomainError, match="停薪留職"):
+    with pytest.raises(DomainError, match="停薪留职"):
         asyncio.run(handlers.secondment_step(store, unpaid_leave(date(2026, 12, 31)), META))  # type: ignore[arg-type]
 
 

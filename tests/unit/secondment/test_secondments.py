@@ -1,4 +1,4 @@
-"""Secondments (外出鍛煉): nomination, departure, the two-year term, tracking, approvals, the end and proposals."""
+"""Secondments (外出锻炼): nomination, departure, the two-year term, tracking, approvals, the end and proposals."""
 
 from __future__ import annotations
 
@@ -184,10 +184,10 @@ def test_a_check_in_is_recorded_by_the_sending_unit_not_by_the_host() -> None:
         decide(away(), s(RecordCheckIn, actor=host, checked_in_on=date(2024, 5, 1), thinking="ok", work="ok"))
 
 
-# --- unpaid leave (停薪留職) ------------------------------------------------------------------------
+# --- unpaid leave (停薪留职) ------------------------------------------------------------------------
 
 def test_unpaid_leave_is_refused_while_the_policy_switch_is_off() -> None:
-    with pytest.raises(DomainError, match=r"停薪留職.*switched off.*legal basis"):
+    with pytest.raises(DomainError, match=r"停薪留职.*switched off.*legal basis"):
         decide(away(), end(outcome=EndOutcome.UNPAID_LEAVE))
 
 

@@ -13,7 +13,7 @@ from services.pure.identity import Actor
 
 @dataclass(frozen=True, kw_only=True)
 class EstablishBranch:
-    """Set up an outstation branch (駐外黨支部), managed by its home organisation, guided by the host."""
+    """Set up an outstation branch (驻外党支部), managed by its home organisation, guided by the host."""
 
     actor: Actor
     today: date
@@ -68,7 +68,7 @@ class EstablishOrganisation:
 
 @dataclass(frozen=True, kw_only=True)
 class LinkFriendlyCommittee:
-    """Co-build a friendly Party committee (友好黨委) with the host's Party committee."""
+    """Co-build a friendly Party committee (友好党委) with the host's Party committee."""
 
     actor: Actor
     today: date

@@ -1,4 +1,4 @@
-"""Commands on member development cases (發展黨員): one case per person, keyed by the person's id."""
+"""Commands on member development cases (发展党员): one case per person, keyed by the person's id."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Commands on party dues (黨費, B2): the dues scale, a member's account, and a branch's ledger.
+"""Commands on party dues (党费, B2): the dues scale, a member's account, and a branch's ledger.
 
 Streams: ``dues-policy`` (PublishDuesScale), ``dues-<member_id>`` (the account commands),
 ``dues-ledger-<org_id>`` (RemitUpward). Months are "YYYY-MM"; money is ``Decimal`` with at most two
@@ -129,7 +129,7 @@ class RecordPayment:
     payer_name: str | None = None
     #: B2: quarterly or multi-month payment, or payment by a proxy, needs the branch's consent.
     branch_consent: bool = False
-    #: B2 forbids deducting dues from pay (扣繳); set only to be refused.
+    #: B2 forbids deducting dues from pay (扣缴); set only to be refused.
     deducted_from_pay: bool = False
     #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
     backdating_reason: str | None = None

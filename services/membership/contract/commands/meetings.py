@@ -1,4 +1,4 @@
-"""Commands of organisational life (三會一課): recording meetings (and correcting their day) and training hours."""
+"""Commands of organisational life (三会一课): recording meetings (and correcting their day) and training hours."""
 
 from __future__ import annotations
 

@@ -52,7 +52,7 @@ class RegisterOutflow:
 
 @dataclass(frozen=True, kw_only=True)
 class SuspendMembership:
-    """Suspend (停止黨籍) a member unreachable for 6 months or more; the township or county committee approves."""
+    """Suspend (停止党籍) a member unreachable for 6 months or more; the township or county committee approves."""
 
     actor: Actor
     today: date
@@ -67,7 +67,7 @@ class SuspendMembership:
 
 @dataclass(frozen=True, kw_only=True)
 class RemoveAsLapsed:
-    """Record the branch meeting's decision to remove a member (自行脫黨 or 除名); the higher committee approves."""
+    """Record the branch meeting's decision to remove a member (自行脱党 or 除名); the higher committee approves."""
 
     actor: Actor
     today: date

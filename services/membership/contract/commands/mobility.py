@@ -1,4 +1,4 @@
-"""Commands on mobile members (流動黨員): inflow, reports, activity certificates, contact and return (B4)."""
+"""Commands on mobile members (流动党员): inflow, reports, activity certificates, contact and return (B4)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ class ReportToHost:
 
 @dataclass(frozen=True, kw_only=True)
 class IssueActivityCertificate:
-    """Issue and register an activity certificate (流動黨員活動證); only the township or county committee issues."""
+    """Issue and register an activity certificate (流动党员活动证); only the township or county committee issues."""
 
     actor: Actor
     today: date

@@ -1,4 +1,4 @@
-"""Commands on transfers of organisational relationship (組織關係轉接, B3)."""
+"""Commands on transfers of organisational relationship (组织关系转接, B3)."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ class ReceiveTransfer:
 
 @dataclass(frozen=True, kw_only=True)
 class ReturnReceipt:
-    """The final receiving committee sends the receipt (回執) back to the sending organisation."""
+    """The final receiving committee sends the receipt (回执) back to the sending organisation."""
 
     actor: Actor
     today: date

@@ -41,7 +41,7 @@ class CommitteeSeat:
 
 @dataclass(frozen=True, kw_only=True)
 class BranchEstablished(RecordedLate):
-    """An outstation branch (駐外黨支部) was set up by its home organisation."""
+    """An outstation branch (驻外党支部) was set up by its home organisation."""
 
     branch_id: str
     name: str
@@ -84,7 +84,7 @@ class OrganisationEstablished(RecordedLate):
 
 @dataclass(frozen=True, kw_only=True)
 class FriendlyCommitteeLinked(RecordedLate):
-    """A: a township- or institution-based branch co-builds a friendly Party committee (友好黨委) with the host."""
+    """A: a township- or institution-based branch co-builds a friendly Party committee (友好党委) with the host."""
 
     org_id: str
     host_committee: str

@@ -1,4 +1,4 @@
-"""Events of member development cases (發展黨員): one case per person, applicant → full member (B6)."""
+"""Events of member development cases (发展党员): one case per person, applicant → full member (B6)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from services.pure.dates import RecordedLate
 
 
 class ApplicationRoute(StrEnum):
-    """Where a person applied (細則 art. 6, B6)."""
+    """Where a person applied (细则 art. 6, B6)."""
 
     WORK_OR_STUDY_UNIT = "work_or_study_unit"
     RESIDENCE = "residence"
@@ -26,7 +26,7 @@ class ApplicationRoute(StrEnum):
 
 
 class Nomination(StrEnum):
-    """Who recommended an applicant as activist (B6): members, or 推優 by the Youth League or a mass organisation."""
+    """Who recommended an applicant as activist (B6): members, or 推优 by the Youth League or a mass organisation."""
 
     MEMBERS = "members"
     YOUTH_LEAGUE = "youth_league"
@@ -146,7 +146,7 @@ class ActivistAssessed(RecordedLate):
 
 @dataclass(frozen=True, kw_only=True)
 class ActivistFileTransferred(RecordedLate):
-    """The case moved to another organisation; cultivation time keeps counting (細則 art. 12)."""
+    """The case moved to another organisation; cultivation time keeps counting (细则 art. 12)."""
 
     person_id: str
     from_org_id: str
@@ -199,7 +199,7 @@ class DevelopmentTrainingRecorded(RecordedLate):
 
 @dataclass(frozen=True, kw_only=True)
 class PreReviewed(RecordedLate):
-    """The base committee with approval authority pre-reviewed the target (細則 art. 19)."""
+    """The base committee with approval authority pre-reviewed the target (细则 art. 19)."""
 
     person_id: str
     reviewed_on: date
@@ -216,7 +216,7 @@ class PreReviewed(RecordedLate):
 
 @dataclass(frozen=True, kw_only=True)
 class AdmissionVoteHeld(RecordedLate):
-    """A branch general meeting voted on one candidate (細則 arts. 20–21)."""
+    """A branch general meeting voted on one candidate (细则 arts. 20–21)."""
 
     person_id: str
     org_id: str

@@ -1,4 +1,4 @@
-"""Events of party dues (黨費, B2): the published dues scale, members' accounts and the branch ledger.
+"""Events of party dues (党费, B2): the published dues scale, members' accounts and the branch ledger.
 
 Months cross the wire as "YYYY-MM" strings (as the transfer letter names them, B3); money is
 ``Decimal`` and crosses the wire as a string. The dues scale is itself data carried on an event
@@ -93,9 +93,9 @@ class DuesScale:
     #: D7: rounding is not national; default to the fen (0.01 yuan), half up, applied once per amount.
     rounding_quantum: Decimal = Decimal("0.01")
     rounding: RoundingMode = RoundingMode.ROUND_HALF_UP
-    #: B2 art. 12: arrears (補交) at most 6 months in one payment.
+    #: B2 art. 12: arrears (补交) at most 6 months in one payment.
     max_arrears_months: int = 6
-    #: B2: prepayment (預交) at most 6 months in one payment.
+    #: B2: prepayment (预交) at most 6 months in one payment.
     max_prepayment_months: int = 6
     #: B2 arts. 11, 14: a voluntary one-off payment of at least this much goes to the Central Committee.
     central_committee_threshold: Decimal = Decimal(1000)
@@ -129,7 +129,7 @@ class DuesScalePublished(RecordedLate):
 
 
 class PayerKind(StrEnum):
-    """Who hands over the money. ``organisation`` exists only to be refused (B2: 不得墊交或扣繳)."""
+    """Who hands over the money. ``organisation`` exists only to be refused (B2: 不得垫交或扣缴)."""
 
     MEMBER = "member"
     PROXY = "proxy"

@@ -1,4 +1,4 @@
-"""Events of organisational life (三會一課): meetings with their attendance, and members' training hours."""
+"""Events of organisational life (三会一课): meetings with their attendance, and members' training hours."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from services.pure.dates import RecordedLate
 
 
 class MeetingKind(StrEnum):
-    """B5: the meetings of 三會一課 and the other regular forms of organisational life."""
+    """B5: the meetings of 三会一课 and the other regular forms of organisational life."""
 
     GENERAL_MEETING = "general_meeting"
     COMMITTEE = "committee"
@@ -37,7 +37,7 @@ class MeetingRecorded(RecordedLate):
     certificate_holders_present: tuple[str, ...]
     absent_ids: tuple[str, ...]
     minutes_ref: str
-    #: Those entitled to vote (應到) and those of them present (實到); counted for every meeting.
+    #: Those entitled to vote (应到) and those of them present (实到); counted for every meeting.
     entitled_voters: int
     voters_present: int
     #: B5: committee and general meetings need more than half of those entitled; None where no quorum applies.

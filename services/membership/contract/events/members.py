@@ -138,11 +138,11 @@ def upcast_outflow_registered(old: OutflowRegisteredV1) -> OutflowRegistered:
 class RemovalGround(StrEnum):
     """Why a branch meeting decides to remove a member (B3, B4)."""
 
-    #: B4: suspended for lost contact and still unreachable 2 years later → 自行脫黨.
+    #: B4: suspended for lost contact and still unreachable 2 years later → 自行脱党.
     LOST_CONTACT = "lost_contact"
-    #: B3: more than 6 months not transferred without a valid reason → 自行脫黨.
+    #: B3: more than 6 months not transferred without a valid reason → 自行脱党.
     LATE_TRANSFER = "late_transfer"
-    #: B3: more than 6 months without organisational life or dues, without a valid reason → 自行脫黨.
+    #: B3: more than 6 months without organisational life or dues, without a valid reason → 自行脱党.
     NO_DUES_OR_ORGANISATIONAL_LIFE = "no_dues_or_organisational_life"
     #: 除名: struck off by decision of the branch (grounds stated in ``reason``).
     STRUCK_OFF = "struck_off"
@@ -150,7 +150,7 @@ class RemovalGround(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class MembershipSuspended(RecordedLate):
-    """停止黨籍: approved by the higher committee after ≥6 months without contact."""
+    """停止党籍: approved by the higher committee after ≥6 months without contact."""
 
     member_id: str
     suspended_on: date

@@ -1,4 +1,4 @@
-"""Events of mobile members (流動黨員): inflow, reports, activity certificates, contact and return (B4)."""
+"""Events of mobile members (流动党员): inflow, reports, activity certificates, contact and return (B4)."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ class ReportedToHost(RecordedLate):
 
 @dataclass(frozen=True, kw_only=True)
 class CertificateIssued(RecordedLate):
-    """流動黨員活動證 issued and registered by the base (township) committee (B4)."""
+    """流动党员活动证 issued and registered by the base (township) committee (B4)."""
 
     member_id: str
     certificate_number: str

@@ -1,4 +1,4 @@
-"""Events of transfers of organisational relationship (組織關係轉接, B3): request, letter, receipt, 回執."""
+"""Events of transfers of organisational relationship (组织关系转接, B3): request, letter, receipt, 回执."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from services.pure.dates import RecordedLate
 
 
 class TransferChannel(StrEnum):
-    """B3: the national system, a provincial platform, or a paper letter (stub + letter + 回執)."""
+    """B3: the national system, a provincial platform, or a paper letter (stub + letter + 回执)."""
 
     NATIONAL_ONLINE = "national_online"
     PROVINCIAL_ONLINE = "provincial_online"
@@ -45,7 +45,7 @@ class TransferRequested(RecordedLate):
 
 @dataclass(frozen=True, kw_only=True)
 class TransferLetterIssued(RecordedLate):
-    """The sending organisation approves the transfer out: the introduction letter (介紹信)."""
+    """The sending organisation approves the transfer out: the introduction letter (介绍信)."""
 
     member_id: str
     transfer_id: str
@@ -100,7 +100,7 @@ class TransferReceived(RecordedLate):
 
 @dataclass(frozen=True, kw_only=True)
 class ReceiptReturned(RecordedLate):
-    """The 回執: from the final receiving committee back to the sender; only one, no intermediate receipts."""
+    """The 回执: from the final receiving committee back to the sender; only one, no intermediate receipts."""
 
     member_id: str
     transfer_id: str
