@@ -9,7 +9,7 @@ Why a second system: the clock is a process's setting, and the session's system 
 must keep the real one for every other test. A second membership service, relay, projector and gateway
 on the session's Kafka and PostgreSQL would share its databases, topics and consumer groups (the engine
 here would raise items on the other tests' records, the projectors would split the partitions), so the
-second system has its own PostgreSQL and Kafka too, on the session's ports + 5 and a data folder beside
+second system has its own PostgreSQL and Kafka too, on the session's ports + 7 and a data folder beside
 the session's. Its engine runs every second (it raises each item once, so that is harmless).
 
 The day chosen lies ahead of the real day (so a command dated it can only be accepted by the shifted
@@ -39,8 +39,10 @@ from tests.e2e.conftest import branch_body, eventually, member_body, outflow_bod
 
 #: The processes that take part: a command's service, its relay, the projector and the gateway.
 PROCESSES = ("membership", "membership-relay", "projector", "gateway")
-#: The second system's ports are the session's plus this (every test slot's ports end in 0-4).
-PORT_OFFSET = 5
+#: The second system's ports are the session's plus this: a test slot's own ports end in 0-6 (gateway, PostgreSQL,
+#: Kafka and the six services 18101-18106), so +7 meets none of them — with +5 its membership service took the
+#: session's workers port and its gateway reached the wrong service.
+PORT_OFFSET = 7
 #: The mobility policy's home_report_interval_months: a member away reports home a year after leaving.
 HOME_REPORT_MONTHS = 12
 
