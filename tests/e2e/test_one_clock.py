@@ -43,6 +43,8 @@ PROCESSES = ("membership", "membership-relay", "projector", "gateway")
 #: Kafka and the six services 18101-18106), so +7 meets none of them — with +5 its membership service took the
 #: session's workers port and its gateway reached the wrong service.
 PORT_OFFSET = 7
+#: Its PostgreSQL listens next to the session's Kafka (19097 for slot 0), below the ephemeral port range.
+PG_BESIDE_KAFKA = 5
 #: The mobility policy's home_report_interval_months: a member away reports home a year after leaving.
 HOME_REPORT_MONTHS = 12
 
@@ -84,7 +86,9 @@ def _second_system(settings: Settings) -> Settings:
     s = dataclasses.replace(
         settings,
         data_dir=_folder(settings),
-        pg_port=settings.pg_port + PORT_OFFSET, kafka_port=settings.kafka_port + PORT_OFFSET,
+        # Not the session's PostgreSQL port + 7: 55440 lies in Linux's ephemeral range (32768-60999), where by then
+        # one of the session's thousands of client connections may hold it ("address already in use").
+        pg_port=settings.kafka_port + PG_BESIDE_KAFKA, kafka_port=settings.kafka_port + PORT_OFFSET,
         kafka_controller_port=settings.kafka_controller_port + PORT_OFFSET,
         gateway_port=settings.gateway_port + PORT_OFFSET,
         service_ports={name: settings.service_port(name, port) + PORT_OFFSET
