@@ -158,3 +158,32 @@ async def test_a_bureau_cannot_act_on_another_bureaus_case(gateway: httpx.AsyncC
     issued = await _post(gateway, f"/v1/service-cases/{notarisation}/documents", issue, town.justice)
     row = await _read(gateway, f"/v1/service-cases/{notarisation}", town.justice, issued)
     assert (row["stage"], row["fee"]) == ("issued", "0")
+
+
+async def test_the_services_report_counts_cases_by_township_and_kind(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    run = uuid.uuid4().hex[:6]
+    for body in ({"org_id": f"county-r-{run}", "name": f"County {run}", "kind": "county_committee",
+                  "parent_id": None, "approval_authority": True, "established_on": "2026-01-01"},
+                 {"org_id": f"township-r-{run}", "name": f"Township {run}", "kind": "township_committee",
+                  "parent_id": f"county-r-{run}", "approval_authority": True, "established_on": "2026-01-05"}):
+        await _post(gateway, "/v1/organisations", body, admin_headers)
+    town = Town(system, f"township-r-{run}")
+    for kind in ("legal_aid", "legal_aid", "micro_credit"):
+        await _case(gateway, town, kind)
+    today = str(county_today())
+    opened = await _post(gateway, "/v1/service-cases", {
+        "worker_id": await _worker(gateway, town), "kind": "insurance", "requested_on": today}, town.committee)
+
+    report = await gateway.get("/v1/reports/migrant-services", headers=town.committee,
+                               params={"min_position": opened["position"]})
+    assert report.status_code == 200, report.text
+    rows = {r["kind"]: r for r in report.json()["cases"]}
+    assert {k: (r["requested"], r["open"], r["closed"], r["overdue"]) for k, r in rows.items()} == {
+        "insurance": (1, 1, 0, 0), "legal_aid": (2, 2, 0, 0), "micro_credit": (1, 1, 0, 0)}
+    assert [(w["township_id"], w["registered"]) for w in report.json()["workers"]] == [(town.township, 4)]
+    other = bearer(system, Role.TOWNSHIP_COMMITTEE, f"township-x-{run}")
+    refused = await gateway.get("/v1/reports/migrant-services", headers=other, params={"township": town.township})
+    assert refused.status_code == 403, refused.text
+    assert (await gateway.get("/v1/reports/migrant-services", headers=town.labour)).status_code == 403

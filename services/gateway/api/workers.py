@@ -3,18 +3,19 @@ and labour-export groups with the outstation branch at their destination."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from services.gateway.api.access import STAFF, Scope, operation
-from services.gateway.api.deps import Cursor, IdQuery, Limit, PathId, ReadPool
+from services.gateway.api.deps import Cursor, Day, IdQuery, Limit, PathId, ReadPool
 from services.gateway.api.positions import MinPosition
 from services.gateway.api.secondments import plain
 from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import workers
 from services.gateway.readmodels.waiting import page, wait_for_position
+from services.kernel import clock
 from services.pure.errors import Forbidden, NotFound
 from services.pure.identity import BUREAUS, Actor, Role
 from services.workers.contract.events import REGISTRY, CaseStage, ServiceKind
@@ -96,3 +97,26 @@ async def get_group(group_id: PathId, actor: CurrentActor, pool: ReadPool,
     known = row["branch_destination"] is not None
     return {**row, "branch_known": known,
             "branch_at_destination": (row["branch_destination"] == row["destination"]) if known else None}
+
+
+@operation(router, "/reports/migrant-services", roles=STAFF, scope=Scope.TOWNSHIP,
+           action="read the migrant-worker services report", tags=["reports"])
+async def migrant_services_report(
+    actor: CurrentActor, pool: ReadPool, township: IdQuery = None,
+    on: Annotated[Day, Query(description="The day counted to (default today).")] = None,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    """Service cases by township and kind (requested, open, closed, overdue with their bureau, acted on late, days
+    to close), migrant workers on the register by township, and where labour-export groups took them."""
+    mine = _township(actor)
+    if mine is not None and township not in (None, mine):
+        raise Forbidden(f"your token reads township {mine} only, not {township}")
+    await wait_for_position(pool, SOURCE, min_position)
+    day = on or clock.today()
+    scope = mine or township
+    return {
+        "on": day.isoformat(),
+        "cases": [plain(r) for r in await workers.case_counts(pool, day, scope)],
+        "workers": [plain(r) for r in await workers.workers_by_township(pool, day, scope)],
+        "destinations": [plain(r) for r in await workers.workers_by_destination(pool, day, scope)],
+    }

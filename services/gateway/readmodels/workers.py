@@ -8,6 +8,7 @@ exists, and whether its destination is the group's, is answered here.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -158,3 +159,40 @@ async def group(pool: asyncpg.Pool, group_id: str) -> asyncpg.Record | None:
         " FROM export_groups_view g LEFT JOIN branches_view b ON b.branch_id = g.branch_id"
         " WHERE g.group_id = $1", group_id)
     return row
+
+
+async def case_counts(pool: asyncpg.Pool, day: date, township: str | None) -> list[asyncpg.Record]:
+    """Per township and kind, on ``day``: cases requested, open, closed, overdue (referred and not acted on by
+    their deadline), acted on late, and the days from request to closing."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        "SELECT township_id, kind,"
+        " count(*) AS requested,"
+        " count(*) FILTER (WHERE closed_on IS NULL OR closed_on > $1) AS open,"
+        " count(*) FILTER (WHERE closed_on <= $1) AS closed,"
+        " count(*) FILTER (WHERE stage = 'referred' AND due_by < $1) AS overdue,"
+        " count(*) FILTER (WHERE late) AS acted_late,"
+        " round(avg(closed_on - requested_on) FILTER (WHERE closed_on <= $1), 1) AS mean_days_to_close,"
+        " max(closed_on - requested_on) FILTER (WHERE closed_on <= $1) AS max_days_to_close"
+        f" FROM {_CASE} WHERE requested_on <= $1 AND ($2::text IS NULL OR township_id = $2)"
+        " GROUP BY township_id, kind ORDER BY township_id, kind", day, township)
+    return rows
+
+
+async def workers_by_township(pool: asyncpg.Pool, day: date, township: str | None) -> list[asyncpg.Record]:
+    """Per township: workers on the register by ``day``, how many are Party members, how many still consent."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        "SELECT township_id, count(*) AS registered, count(*) FILTER (WHERE member_id IS NOT NULL) AS members,"
+        " count(*) FILTER (WHERE consent_withdrawn_on IS NULL OR consent_withdrawn_on > $1) AS consenting"
+        " FROM migrant_workers_view WHERE registered_on <= $1 AND ($2::text IS NULL OR township_id = $2)"
+        " GROUP BY township_id ORDER BY township_id", day, township)
+    return rows
+
+
+async def workers_by_destination(pool: asyncpg.Pool, day: date, township: str | None) -> list[asyncpg.Record]:
+    """Per township and destination: workers gone with a labour-export group that departed by ``day``."""
+    rows: list[asyncpg.Record] = await pool.fetch(
+        "SELECT g.township_id, g.destination, count(DISTINCT w.worker_id) AS workers, count(DISTINCT g.group_id)"
+        " AS groups FROM export_groups_view g CROSS JOIN LATERAL jsonb_array_elements_text(g.worker_ids)"
+        " AS w(worker_id) WHERE g.departs_on <= $1 AND ($2::text IS NULL OR g.township_id = $2)"
+        " GROUP BY g.township_id, g.destination ORDER BY g.township_id, g.destination", day, township)
+    return rows
