@@ -27,6 +27,7 @@ import asyncio  # noqa: E402
 import shlex  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
+from collections.abc import Awaitable, Callable  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -162,28 +163,21 @@ async def system_phase(settings: Settings, args: argparse.Namespace, results: di
         except Exception as exc:
             errors.append(f"rebuild failed: {exc!r}")
             traceback.print_exc()
-    if "partners" in parts:
+    # Parts measured by a module of their own, each with the note that explains its figures.
+    measured: tuple[tuple[str, Callable[[], Awaitable[dict[str, Any]]], Callable[[dict[str, Any]], str]], ...] = (
+        ("partners", lambda: partners.measure(settings, args.partner_commands, args.partner_backlog), partners.note),
+        ("asof", lambda: as_of.measure(settings), as_of.note),
+        ("audit", lambda: audit.measure(settings, args.clients, args.command_seconds), audit.note),
+    )
+    for part, measure, note in measured:
+        if part not in parts:
+            continue
         try:
-            results["partners"] = await partners.measure(settings, args.partner_commands, args.partner_backlog)
-            notes.append(partners.note(results["partners"]))
+            results[part] = await measure()
+            notes.append(note(results[part]))
         except Exception as exc:
-            errors.append(f"partners failed: {exc!r}")
+            errors.append(f"{part} failed: {exc!r}")
             traceback.print_exc()
-    if "asof" in parts:
-        try:
-            results["asof"] = await as_of.measure(settings)
-            notes.append(as_of.note(results["asof"]))
-        except Exception as exc:
-            errors.append(f"as-of failed: {exc!r}")
-            traceback.print_exc()
-    if "audit" in parts:
-        try:
-            results["audit"] = await audit.measure(settings, args.clients, args.command_seconds)
-            notes.append(audit.note(results["audit"]))
-        except Exception as exc:
-            errors.append(f"audit failed: {exc!r}")
-            traceback.print_exc()
-
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)

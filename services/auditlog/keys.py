@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -59,9 +60,10 @@ def main() -> None:
     from services.kernel.settings import load_settings
 
     key = load_or_create(key_path(load_settings())).public_key()
-    print(f"public key (Ed25519, base64 of the raw 32 bytes): {tree_head.public_key_to_b64(key)}")
-    print(f"log id (SHA-256 of the raw key, hex):             {tree_head.log_id_for(key).hex()}")
-    print(tree_head.public_key_to_pem(key).decode(), end="")
+    # The command's output is its answer (like `python -m services.system endpoints`), not a log line.
+    sys.stdout.write(f"public key (Ed25519, base64 of the raw 32 bytes): {tree_head.public_key_to_b64(key)}\n"
+                     f"log id (SHA-256 of the raw key, hex):             {tree_head.log_id_for(key).hex()}\n"
+                     + tree_head.public_key_to_pem(key).decode())
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from services.auditlog.contract import NAME
 from services.auditlog.contract.entry import entry_hash
 from services.auditlog.log import Entry, TransparencyLog
 from services.kernel.events import Envelope
-from services.kernel.kafka import event_consumer, topic_partitions
+from services.kernel.kafka import assign_from_checkpoints, event_consumer
 from services.kernel.settings import Settings
 from services.kernel.store import CommandMeta, EventStore
 from services.kernel.topics import event_topic
@@ -124,18 +124,9 @@ async def _sequence(tlog: TransparencyLog, store: EventStore[Any], settings: Set
         _running = tlog
         log.info("audit log %s loaded: %d entries", tlog.log_id.hex(), tlog.size)
         await consumer.start()
-        partitions: list[TopicPartition] = []
-        for topic in logged_topics(event_topic(NAME)):
-            partitions.extend(await topic_partitions(consumer, topic))
         stored = {(r["topic"], r["partition"]): r["next_offset"]
                   for r in await store.pool.fetch("SELECT * FROM log_checkpoints")}
-        consumer.assign(partitions)
-        fresh = [tp for tp in partitions if (tp.topic, tp.partition) not in stored]
-        for tp in partitions:
-            if (tp.topic, tp.partition) in stored:
-                consumer.seek(tp, stored[(tp.topic, tp.partition)])
-        if fresh:
-            await consumer.seek_to_beginning(*fresh)
+        await assign_from_checkpoints(consumer, logged_topics(event_topic(NAME)), stored)
         signer = asyncio.create_task(_sign_while_growing(tlog, store), name="auditlog-signer")
         async with store.pool.acquire() as conn:
             while True:

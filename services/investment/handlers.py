@@ -20,17 +20,13 @@ from services.investment.contract.commands import (
 from services.investment.contract.events import LeadEvent
 from services.investment.domain import leads, matching
 from services.investment.policy import DEFAULT_INVESTMENT_POLICIES, POLICY_BOOK, InvestmentPolicy, investment_policy_on
-from services.kernel.handling import execute, fold, state_of
+from services.kernel import policy_stream
+from services.kernel.handling import execute, fold
 from services.kernel.locks import KeyedLocks
 from services.kernel.store import AppendResult, CommandMeta, EventStore
 from services.pure.dates import effective_on, noted, recording_reason
 from services.pure.policy_data import (
-    NONE_PUBLISHED,
-    POLICY_STREAM,
-    PolicyChangePublished,
     PublishPolicyChange,
-    decide_publish,
-    evolve_published,
     in_force,
 )
 
@@ -41,8 +37,6 @@ LeadStep = AdvanceLead | RecordFundsArrived | ConfirmLanded | DropLead | ClaimRe
 
 # A stream holds only one lead's events, so the lead's evolve is used on the service-wide event type here.
 _evolve_lead = cast(Callable[[leads.Lead, Any], leads.Lead], leads.evolve)
-_evolve_policy = cast(Callable[[tuple[PolicyChangePublished, ...], Any], tuple[PolicyChangePublished, ...]],
-                      evolve_published)
 _evolve_index = cast(Callable[[matching.LeadIndex, Any], matching.LeadIndex], matching.index_evolve)
 
 _registrations = KeyedLocks()
@@ -70,15 +64,12 @@ async def earlier_lead(store: Store, key: str) -> str | None:
 async def investment_policy(store: Store, day: date) -> InvestmentPolicy:
     """The investment policy in force on ``day``: its code version overlaid with the county's published changes
     (a tiny stream, read before the lead's own: a change published meanwhile starts after today)."""
-    published = state_of(await store.load(POLICY_STREAM), _evolve_policy, NONE_PUBLISHED)
-    return in_force(DEFAULT_INVESTMENT_POLICIES, published, "investment", day)
+    return in_force(DEFAULT_INVESTMENT_POLICIES, await policy_stream.published_changes(store), "investment", day)
 
 
 async def publish_policy_change(store: Store, cmd: PublishPolicyChange, meta: CommandMeta) -> AppendResult:
     """A county setting of investment changed from a day after today: one event on the policy stream."""
-    return await execute(store, stream_id=POLICY_STREAM, stream_type="policy", evolve=_evolve_policy,
-                         initial=NONE_PUBLISHED, decide=lambda published: decide_publish(published, cmd, POLICY_BOOK),
-                         meta=meta)
+    return await policy_stream.publish_policy_change(store, cmd, meta, POLICY_BOOK)
 
 
 def recorded(

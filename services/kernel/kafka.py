@@ -102,6 +102,28 @@ async def topic_partitions(consumer: AIOKafkaConsumer, topic: str, timeout: floa
         await asyncio.sleep(0.05)
 
 
+async def assign_from_checkpoints(consumer: AIOKafkaConsumer, topics: Iterable[str],
+                                  stored: Mapping[tuple[str, int], int]) -> list[TopicPartition]:
+    """Assign every partition of ``topics`` and seek each to its stored next offset (the beginning when none is
+    stored): for group-less consumers that keep their checkpoints with what they write. All plain seeks happen
+    before the next await — a fetch started in between would read a partition from its default position and move
+    the checkpoint backwards (measured, docs/decisions/projector-runtime.md)."""
+    partitions: list[TopicPartition] = []
+    for topic in topics:
+        partitions.extend(await topic_partitions(consumer, topic))
+    consumer.assign(partitions)
+    fresh = []
+    for tp in partitions:
+        offset = stored.get((tp.topic, tp.partition))
+        if offset is None:
+            fresh.append(tp)
+        else:
+            consumer.seek(tp, offset)
+    if fresh:
+        await consumer.seek_to_beginning(*fresh)
+    return partitions
+
+
 # --------------------------------------------------------------------------- ACLs (CreateAcls)
 
 # The Kafka protocol's enums (org.apache.kafka.common.resource / acl).

@@ -25,7 +25,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from services.kernel.events import Envelope, EventRegistry, UnknownEventType
-from services.kernel.kafka import topic_partitions
+from services.kernel.kafka import assign_from_checkpoints, topic_partitions
 
 log = logging.getLogger("projection")
 
@@ -152,26 +152,11 @@ class ProjectionRunner:
         async with self.pool.acquire() as conn:
             await install(conn, self.projection, self.schema)
         await self.consumer.start()
-        partitions: list[TopicPartition] = []
-        for topic in self.topics:
-            partitions.extend(await topic_partitions(self.consumer, topic))
         stored = {
             (r["topic"], r["partition"]): r["next_offset"]
             for r in await self.pool.fetch(f"SELECT * FROM {self.q}.projection_checkpoints")
         }
-        # All plain seeks happen before the next await: a fetch started in between would read a
-        # partition from its default position and move the checkpoint backwards (measured, see
-        # docs/decisions/projector-runtime.md).
-        self.consumer.assign(partitions)
-        fresh = []
-        for tp in partitions:
-            offset = stored.get((tp.topic, tp.partition))
-            if offset is None:
-                fresh.append(tp)
-            else:
-                self.consumer.seek(tp, offset)
-        if fresh:
-            await self.consumer.seek_to_beginning(*fresh)
+        partitions = await assign_from_checkpoints(self.consumer, self.topics, stored)
         log.info("projection %s into schema %s: %d partitions", self.projection.name, self.schema, len(partitions))
 
     async def stop(self) -> None:

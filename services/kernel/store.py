@@ -160,10 +160,8 @@ class EventStore(Generic[E]):
         return Stream(stream_id=stream_id, version=events[-1].envelope.stream_version if events else 0, events=events)
 
     async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent[E]]:
-        rows = await self.pool.fetch(
-            f"SELECT {_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2", after_position, limit
-        )
-        return [self._recorded(r) for r in rows]
+        return [RecordedEvent(envelope=env, event=self.registry.decode(env.type, env.data))
+                for env in await self.envelopes(after_position, limit)]
 
     async def envelopes(self, after_position: int = 0, limit: int = 1000) -> list[Envelope]:
         """Stored events in position order as they are, not decoded: what the auditors' feed serves, so a

@@ -15,17 +15,13 @@ from typing import Any, TypeVar, cast
 
 import asyncpg
 
+from services.kernel import policy_stream
 from services.kernel.handling import execute, state_of
 from services.kernel.locks import KeyedLocks
 from services.kernel.store import AppendResult, CommandMeta, EventStore
 from services.pure.dates import effective_on, noted, recording_reason
 from services.pure.policy_data import (
-    NONE_PUBLISHED,
-    POLICY_STREAM,
-    PolicyChangePublished,
     PublishPolicyChange,
-    decide_publish,
-    evolve_published,
     in_force,
 )
 from services.secondment.contract.commands import (
@@ -68,8 +64,6 @@ SecondmentStep = (
 _evolve_unit = cast(Callable[[units.Unit, Any], units.Unit], units.evolve)
 _evolve_cadre = cast(Callable[[cadres.Cadre, Any], cadres.Cadre], cadres.evolve)
 _evolve_secondment = cast(Callable[[secondments.Secondment, Any], secondments.Secondment], secondments.evolve)
-_evolve_policy = cast(Callable[[tuple[PolicyChangePublished, ...], Any], tuple[PolicyChangePublished, ...]],
-                      evolve_published)
 
 #: Stages in which a secondment still blocks a new nomination of the same cadre.
 OPEN_STAGES = (Stage.NOMINATED, Stage.APPROVED, Stage.AWAY, Stage.UNPAID_LEAVE)
@@ -183,15 +177,12 @@ async def secondment_step(store: Store, cmd: SecondmentStep, meta: CommandMeta) 
 async def secondment_policy(store: Store, day: date) -> SecondmentPolicy:
     """The secondment policy in force on ``day``: its code version overlaid with the county's published changes
     (a tiny stream, read before the record's own: a change published meanwhile starts after today)."""
-    published = state_of(await store.load(POLICY_STREAM), _evolve_policy, NONE_PUBLISHED)
-    return in_force(DEFAULT_SECONDMENT_POLICIES, published, "secondment", day)
+    return in_force(DEFAULT_SECONDMENT_POLICIES, await policy_stream.published_changes(store), "secondment", day)
 
 
 async def publish_policy_change(store: Store, cmd: PublishPolicyChange, meta: CommandMeta) -> AppendResult:
     """A county setting of secondment changed from a day after today: one event on the policy stream."""
-    return await execute(store, stream_id=POLICY_STREAM, stream_type="policy", evolve=_evolve_policy,
-                         initial=NONE_PUBLISHED, decide=lambda published: decide_publish(published, cmd, POLICY_BOOK),
-                         meta=meta)
+    return await policy_stream.publish_policy_change(store, cmd, meta, POLICY_BOOK)
 
 
 def recorded(

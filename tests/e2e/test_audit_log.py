@@ -49,20 +49,26 @@ async def pinned_key(gateway: httpx.AsyncClient) -> str:
     return await eventually(served, what="the audit log's key")
 
 
+async def auditor(pinned_key: str, state: Path, *command: str) -> tuple[int, str]:
+    """The auditor's CLI as a separate process: its exit status and everything it wrote."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "auditor", "--public-key", pinned_key, "--state", str(state), *command,
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode() + err.decode()
+
+
+def verifier(system: Settings, pinned_key: str, state: Path) -> Verify:
+    """``auditor verify`` against the running gateway, keeping its trusted head in ``state``."""
+    return lambda: auditor(pinned_key, state, "verify", "--url", f"http://127.0.0.1:{system.gateway_port}",
+                           "--token", system.admin_token)
+
+
 @pytest.fixture
 def verify(system: Settings, pinned_key: str, tmp_path: Path) -> Verify:
-    """Run the auditor's CLI as a separate process; each test has its own trusted-head folder."""
-
-    async def run() -> tuple[int, str]:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "auditor", "--public-key", pinned_key, "--state", str(tmp_path / "state"),
-            "verify", "--url", f"http://127.0.0.1:{system.gateway_port}", "--token", system.admin_token,
-            cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        out, err = await process.communicate()
-        assert process.returncode is not None
-        return process.returncode, out.decode() + err.decode()
-
-    return run
+    """Each test has its own trusted-head folder."""
+    return verifier(system, pinned_key, tmp_path / "state")
 
 
 async def _member_with_history(gateway: httpx.AsyncClient, admin_headers: dict[str, str]) -> str:
@@ -235,12 +241,7 @@ async def test_exports_of_a_record_an_organisation_and_a_time_range_verify_offli
     async def offline(batch: bytes) -> tuple[int, str]:
         path = tmp_path / f"export-{uuid.uuid4().hex[:6]}.json"
         path.write_bytes(batch)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "auditor", "--public-key", pinned_key, "--state", str(tmp_path / "offline"),
-            "verify-export", str(path), cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        out, err = await process.communicate()
-        assert process.returncode is not None
-        return process.returncode, out.decode() + err.decode()
+        return await auditor(pinned_key, tmp_path / "offline", "verify-export", str(path))
 
     for params, must_hold in (({"stream": member}, member_rows),
                               ({"org": branch}, member_rows),
@@ -274,16 +275,7 @@ async def test_a_fork_is_named(
     auditlog_db: asyncpg.Pool, pinned_key: str, tmp_path: Path,
 ) -> None:
     """The log's own store rewritten: after a restart it signs another root for a size it signed before."""
-    state = tmp_path / "fork-state"
-
-    async def run() -> tuple[int, str]:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "auditor", "--public-key", pinned_key, "--state", str(state),
-            "verify", "--url", f"http://127.0.0.1:{system.gateway_port}", "--token", system.admin_token,
-            cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        out, err = await process.communicate()
-        assert process.returncode is not None
-        return process.returncode, out.decode() + err.decode()
+    run = verifier(system, pinned_key, tmp_path / "fork-state")
 
     member = await _member_with_history(gateway, admin_headers)
     await _logged(gateway, admin_headers, membership_db, member)

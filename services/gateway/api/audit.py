@@ -71,12 +71,16 @@ async def store_events(
     return relay_response(upstream)
 
 
-async def _public_read(request: Request, path: str, params: dict[str, str] | None = None) -> Response:
+async def _public_get(request: Request, path: str, params: dict[str, str] | None = None) -> httpx.Response:
+    """A read of the log's public side (keys, heads): no caller to sign for."""
     try:
-        upstream = await service_client(request, AUDITLOG).get(path, params=params)
+        return await service_client(request, AUDITLOG).get(path, params=params)
     except httpx.TransportError as exc:
         raise Unavailable(f"the audit log did not answer ({exc.__class__.__name__}); retry") from None
-    return relay_response(upstream)
+
+
+async def _public_read(request: Request, path: str, params: dict[str, str] | None = None) -> Response:
+    return relay_response(await _public_get(request, path, params))
 
 
 @public(router, "/keys")
@@ -239,10 +243,7 @@ async def export(request: Request, actor: CurrentActor, query: Annotated[ExportQ
     signed = await _log(request, actor, "/audit/tree-heads", method="POST", content=b"{}")
     if signed.status_code != 201:
         return relay_response(signed)
-    try:
-        latest = await service_client(request, AUDITLOG).get("/log/tree-heads/latest")
-    except httpx.TransportError as exc:
-        raise Unavailable(f"the audit log did not answer ({exc.__class__.__name__}); retry") from None
+    latest = await _public_get(request, "/log/tree-heads/latest")
     if latest.status_code != 200:
         return relay_response(latest)
     head = latest.json()

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, cast
 
-from services.kernel.handling import execute, state_of
+from services.kernel import policy_stream
 from services.kernel.store import AppendResult, CommandMeta
 from services.membership.handlers.records import Store
 from services.membership.policy.book import POLICY_BOOK
 from services.membership.policy.development import DEFAULT_DEVELOPMENT_POLICIES, DevelopmentPolicy
 from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICIES, MobilityPolicy
 from services.membership.policy.organisation import DEFAULT_ORGANISATION_POLICIES, OrganisationPolicy
-from services.pure.policy_data import (
-    NONE_PUBLISHED,
-    POLICY_STREAM,
-    PolicyChangePublished,
-    PublishPolicyChange,
-    decide_publish,
-    evolve_published,
-    in_force,
-)
-
-# The policy stream holds only published changes; its evolve is used on the service-wide event type here.
-_evolve = cast(Callable[[tuple[PolicyChangePublished, ...], Any], tuple[PolicyChangePublished, ...]], evolve_published)
+from services.pure.policy_data import PolicyChangePublished, PublishPolicyChange, in_force
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,12 +34,9 @@ class Policies:
 async def policies(store: Store) -> Policies:
     """The published changes (a tiny stream). Read before the command's own stream: a change published
     meanwhile starts after today, so it never concerns a fact this command records."""
-    return Policies(published=state_of(await store.load(POLICY_STREAM), _evolve, NONE_PUBLISHED))
+    return Policies(published=await policy_stream.published_changes(store))
 
 
 async def publish_policy_change(store: Store, cmd: PublishPolicyChange, meta: CommandMeta) -> AppendResult:
     """A county setting changed from a day after today: one event on the service's policy stream."""
-    return await execute(
-        store, stream_id=POLICY_STREAM, stream_type="policy", evolve=_evolve, initial=NONE_PUBLISHED,
-        decide=lambda published: decide_publish(published, cmd, POLICY_BOOK), meta=meta,
-    )
+    return await policy_stream.publish_policy_change(store, cmd, meta, POLICY_BOOK)
