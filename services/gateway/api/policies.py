@@ -12,17 +12,14 @@ from services import system
 from services.gateway.api.access import Scope, operation
 from services.gateway.auth import CurrentActor
 from services.gateway.commands import call_service, relay_response
-from services.investment.contract.values import POLICY_BOOK as INVESTMENT
+from services.gateway.readmodels.policies import BOOKS
 from services.kernel import clock
 from services.kernel.events import encode
-from services.membership.contract.values import POLICY_BOOK as MEMBERSHIP
 from services.pure.identity import Role
-from services.pure.policy_data import POLICY_STREAM, PolicyBook, PolicyChangePublished, history, in_force, settings_json
-from services.secondment.contract.values import POLICY_BOOK as SECONDMENT
+from services.pure.policy_data import POLICY_STREAM, PolicyChangePublished, history, in_force, settings_json
 
 #: The services whose numbers the county publishes (POST /v1/policies/{service}); dues scales: /v1/dues/scales.
 PolicyService = Literal["membership", "secondment", "investment"]
-BOOKS: dict[str, PolicyBook] = {"membership": MEMBERSHIP, "secondment": SECONDMENT, "investment": INVESTMENT}
 
 # Under /v1/audit: the answer is read from the service's own store (its hash-chained policy stream), as recorded
 # at ``as_of`` like every audit read, not from a read model.

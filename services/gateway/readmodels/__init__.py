@@ -18,6 +18,7 @@ from services.gateway.readmodels import (
     members,
     organisations,
     partners,
+    policies,
     secondments,
     training,
     transfers,
@@ -33,7 +34,7 @@ from services.workers.contract.events import REGISTRY as WORKERS
 
 #: In DDL order: branches_with_counts reads members_view, so members come first.
 MODULES = (members, branches, organisations, due_items, development, transfers, meetings, training, dues,
-           units, cadres, secondments, leads, partners, workers)
+           units, cadres, secondments, leads, partners, workers, policies)
 
 PROJECTION = Projection.combine(
     "gateway",
