@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -22,8 +23,12 @@ CREATE TABLE IF NOT EXISTS {schema}.cadres_view (
     administrative_relation_org_id text NOT NULL,
     party_relation_org_id text NOT NULL,
     registered_on date NOT NULL,
+    -- The member record of the same person (membership's member id), once the sending unit links them.
+    member_id text,
+    linked_on date,
     position bigint NOT NULL
 );
+CREATE INDEX IF NOT EXISTS cadres_view_member ON {schema}.cadres_view (member_id);
 """
 
 
@@ -53,3 +58,21 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
 async def cadre(pool: asyncpg.Pool, cadre_id: str) -> asyncpg.Record | None:
     row: asyncpg.Record | None = await pool.fetchrow("SELECT * FROM cadres_view WHERE cadre_id = $1", cadre_id)
     return row
+
+
+async def seconded_to_branch(pool: asyncpg.Pool, member_id: str, branch_id: str, on: date) -> tuple[str, str] | None:
+    """``(cadre_id, secondment_id)`` when member ``member_id`` is linked to a cadre who, on day ``on``, is away
+    on a secondment placed at outstation branch ``branch_id``; else None.
+
+    In progress on ``on``: departed on or before it and not yet back — no last day recorded, or a last day on
+    or after it. A term past its planned end still counts until its end is recorded: the cadre is still out,
+    and the county sees the overdue end on the due list. By dates, not by stage, so a seat dated before an
+    early end stays explainable. Membership's committee rule asks this through the gateway (the cadre's
+    organisational relationship stays at home, so the branch has no member record of it)."""
+    row = await pool.fetchrow(
+        "SELECT c.cadre_id, s.secondment_id FROM cadres_view c JOIN secondments_view s USING (cadre_id)"
+        " WHERE c.member_id = $1 AND s.placement->>'outstation_branch_id' = $2"
+        " AND s.departed_on IS NOT NULL AND s.departed_on <= $3 AND (s.last_day IS NULL OR s.last_day >= $3)"
+        " ORDER BY s.departed_on DESC, s.secondment_id LIMIT 1",
+        member_id, branch_id, on)
+    return None if row is None else (row["cadre_id"], row["secondment_id"])
