@@ -27,6 +27,7 @@ from services.membership.domain import deadlines
 from services.membership.domain.deadlines import RaiseDueItems
 from services.membership.domain.person import Person
 from services.membership.handlers.dues import dues_policy_state
+from services.membership.handlers.policies import Policies, policies
 from services.membership.handlers.transfers import transfer_step
 from services.membership.policy.dues import DuesPolicy
 from services.pure.due import DueItem
@@ -50,17 +51,20 @@ class Subject:
     expiring: Callable[[Any, date], list[ExpireLetter]] | None = None
 
 
-def subjects(dues_policy: DuesPolicy) -> list[Subject]:
+def subjects(dues_policy: DuesPolicy, published: Policies | None = None) -> list[Subject]:
     """Every kind of record with deadlines; each aggregate contributes its ``due_items``, by the policy in force
-    on the day (dues: by the published scales, ``dues_policy``)."""
+    on the day as the county published it (``published``: the policy stream; dues: the published scales)."""
+    policies = published or Policies(published=())
     from services.membership.domain import branches, dues, person
     from services.membership.domain.dues_arrears import due_items as dues_due_items
 
     return [
-        Subject(stream_type="member", initial=person.INITIAL, evolve=person.evolve, due_items=person.due_items,
+        Subject(stream_type="member", initial=person.INITIAL, evolve=person.evolve,
+                due_items=lambda p, on: person.due_items(p, on, policies.mobility(on), policies.development(on)),
                 org_of=lambda p: p.org_id, expiring=_expire_letters),
         Subject(stream_type="branch", initial=branches.INITIAL, evolve=branches.evolve,
-                due_items=branches.due_items, org_of=lambda o: o.org_id),
+                due_items=lambda o, on: branches.due_items(o, on, policies.organisation(on)),
+                org_of=lambda o: o.org_id),
         # Dues reminders and the six-unpaid-months lapse review (B2).
         Subject(stream_type="dues", initial=dues.INITIAL, evolve=dues.evolve,
                 due_items=lambda account, on: dues_due_items(account, on, dues_policy), org_of=lambda a: a.org_id),
@@ -89,7 +93,8 @@ async def run_once(store: EventStore[Any], today: date, kinds: list[Subject] | N
     raised = 0
     meta = CommandMeta(actor="system:deadline-engine", occurred_at=datetime.now(UTC),
                        correlation_id=f"deadlines-{today.isoformat()}-{uuid.uuid4().hex[:8]}")
-    for subject in kinds if kinds is not None else subjects(await dues_policy_state(store)):
+    every = kinds if kinds is not None else subjects(await dues_policy_state(store), await policies(store))
+    for subject in every:
         ids = await store.pool.fetch("SELECT DISTINCT stream_id FROM events WHERE stream_type = $1",
                                      subject.stream_type)
         for row in ids:

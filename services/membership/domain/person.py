@@ -18,6 +18,8 @@ from services.membership.contract.events.development import DevelopmentEvent
 from services.membership.contract.events.members import PersonalDataErased
 from services.membership.domain import development, members
 from services.membership.domain.development_state import DevelopmentCase
+from services.membership.policy.development import DevelopmentPolicy
+from services.membership.policy.mobility import MobilityPolicy
 from services.pure.due import DueItem
 
 _DEVELOPMENT_EVENTS = typing.get_args(DevelopmentEvent)
@@ -47,7 +49,9 @@ def evolve(state: Person, event: Any) -> Person:
     return replace(state, member=members.evolve(state.member, event))
 
 
-def due_items(state: Person, on: date) -> list[DueItem]:
-    """What the case and the membership owe on ``on``, each by its policy in force that day."""
-    case = development.due_items(state.case, on) if state.case.exists else []
-    return case + (members.due_items(state.member, on) if state.member.exists else [])
+def due_items(state: Person, on: date, mobility: MobilityPolicy | None = None,
+              development_policy: DevelopmentPolicy | None = None) -> list[DueItem]:
+    """What the case and the membership owe on ``on``, each by its policy in force that day (the code version
+    unless the published one is given)."""
+    case = development.due_items(state.case, on, development_policy) if state.case.exists else []
+    return case + (members.due_items(state.member, on, mobility) if state.member.exists else [])

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from services.kernel.handling import fold
-from services.membership.domain import deadlines
+from services.membership.deadlines import subjects
+from services.membership.domain import branches, deadlines
 from services.membership.domain.deadlines import RaiseDueItems
+from services.membership.handlers.policies import Policies
+from services.membership.policy.book import POLICY_BOOK
+from services.membership.policy.dues import DEFAULT_DUES_POLICY
 from services.pure.due import DueItem
+from services.pure.identity import Actor, Role
+from services.pure.policy_data import PublishPolicyChange, decide_publish
 
 
 def run(state: deadlines.Deadlines, today: date, *items: DueItem) -> tuple[deadlines.Deadlines, list[str]]:
@@ -40,3 +47,19 @@ def test_replaying_the_same_items_in_any_order_raises_nothing_new(raw: list[tupl
     state, first = run(deadlines.INITIAL, date(2026, 1, 1), *items)
     _, again = run(state, date(2026, 1, 2), *reversed(items))
     assert again == [] and len(first) == len({(k, d, o) for k, d, o in raw})
+
+
+def test_the_engine_raises_by_the_policy_the_county_published_from_its_day_on() -> None:
+    """A shorter election reminder published for 2027 (30 days instead of 90): an election due on 15 March 2027
+    is reminded of on 31 December 2026 by the old policy, and no longer on 2 January 2027 by the new one."""
+    change = decide_publish((), PublishPolicyChange(
+        actor=Actor(subject="admin", role=Role.COUNTY_ADMIN), today=date(2026, 12, 1), policy="organisation",
+        effective_from=date(2027, 1, 1), changes={"election_reminder_days": 30}, reason="county rule 2027"),
+        POLICY_BOOK)
+    branch = replace(branches.INITIAL, exists=True, org_id="b-1", due_on=date(2027, 3, 15))
+    [published_kind] = [s for s in subjects(DEFAULT_DUES_POLICY, Policies(published=tuple(change)))
+                        if s.stream_type == "branch"]
+    [code_kind] = [s for s in subjects(DEFAULT_DUES_POLICY) if s.stream_type == "branch"]
+    assert [i.kind for i in published_kind.due_items(branch, date(2026, 12, 31))] == ["election_due"]
+    assert published_kind.due_items(branch, date(2027, 1, 2)) == []
+    assert [i.kind for i in code_kind.due_items(branch, date(2027, 1, 2))] == ["election_due"]
