@@ -16,10 +16,11 @@ from services.gateway.api.deps import DatedReadPool, Day, IdQuery, ReadPool
 from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import branches, development, members, organisations, units
+from services.gateway.readmodels.policies import policy_in_force
 from services.gateway.readmodels.waiting import wait_for_position
 from services.kernel import clock
 from services.membership.contract.events import REGISTRY
-from services.membership.contract.values import OutstationBranchFacts, branch_needed, mobility_policy_on, targets
+from services.membership.contract.values import OutstationBranchFacts, branch_needed, targets
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -42,7 +43,8 @@ async def membership_targets(pool: asyncpg.Pool, year: int, as_of: date, townshi
     ]
     # Every township of the register, so one that set up no branch is listed as missed, not left out.
     register = [township] if township else [r["org_id"] for r in await organisations.townships(pool, as_of)]
-    return asdict(targets(facts, year, as_of, townships=register))
+    policy = await policy_in_force(pool, "membership", "organisation", as_of)
+    return asdict(targets(facts, year, as_of, townships=register, policy=policy))
 
 
 @operation(router, "/targets", roles=STAFF, action="read the targets report", scope=Scope.TOWNSHIP)
@@ -112,7 +114,7 @@ async def destinations(
     counts: dict[str, int] = defaultdict(int)
     for row in rows:
         counts[row["destination"]] += 1
-    policy = mobility_policy_on(clock.today())
+    policy = await policy_in_force(pool, "membership", "mobility", clock.today())
     flagged = set(branch_needed(((r["member_id"], r["destination"]) for r in rows), policy))
     return {
         "threshold": policy.cluster_branch_threshold,
