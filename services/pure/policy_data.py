@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 from fractions import Fraction
 from typing import Any, Protocol, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 
@@ -223,6 +224,16 @@ def _coerce(kind: Any, value: Any, where: str) -> Any:
         if not isinstance(value, list | tuple):
             raise _wrong(where, "a list", value)
         return tuple(_coerce(item, v, f"{where}[{i}]") for i, v in enumerate(value))
+    if origin is dict:
+        key_type, value_type = get_args(kind)
+        if not isinstance(value, dict):
+            raise _wrong(where, "an object", value)
+        return {_coerce(key_type, k, f"{where} key"): _coerce(value_type, v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        known = [m.value for m in kind]
+        if value not in known:
+            raise _wrong(where, f"one of {', '.join(map(str, known))}", value)
+        return kind(value)
     if kind is bool:
         if not isinstance(value, bool):
             raise _wrong(where, "true or false", value)
@@ -288,6 +299,8 @@ def settings_json(policy: Any) -> dict[str, Any]:
 
 
 def _to_json(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
     if isinstance(value, bool | int | str) or value is None:
         return value
     if isinstance(value, Decimal | Fraction):
@@ -296,6 +309,8 @@ def _to_json(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, tuple):
         return [_to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {_to_json(k): _to_json(v) for k, v in value.items()}
     if is_dataclass(value) and not isinstance(value, type):
         return {f.name: _to_json(getattr(value, f.name)) for f in fields(value)}
     raise TypeError(f"cannot publish {type(value).__name__}")

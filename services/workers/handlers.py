@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any, cast
 
+from services.kernel import policy_stream
 from services.kernel.handling import execute, state_of
 from services.kernel.store import AppendResult, CommandMeta, EventStore
+from services.pure.policy_data import PublishPolicyChange, in_force
 from services.workers.contract.commands import (
     CaseCommand,
     OrganiseExportGroup,
@@ -15,7 +18,7 @@ from services.workers.contract.commands import (
     WorkerCommand,
 )
 from services.workers.domain import cases, groups, workers
-from services.workers.policy import workers_policy_on
+from services.workers.policy import DEFAULT_WORKERS_POLICIES, POLICY_BOOK, WorkersPolicy
 
 Store = EventStore[Any]
 
@@ -37,6 +40,16 @@ async def worker_of(store: Store, worker_id: str) -> workers.Worker:
     return state_of(await store.load(worker_stream(worker_id)), _evolve_worker, workers.INITIAL)
 
 
+async def policy_on(store: Store, day: date) -> WorkersPolicy:
+    """The policy in force on ``day``: the code version with the county's published changes effective by then."""
+    return in_force(DEFAULT_WORKERS_POLICIES, await policy_stream.published_changes(store), "workers", day)
+
+
+async def publish_policy_change(store: Store, cmd: PublishPolicyChange, meta: CommandMeta) -> AppendResult:
+    """A county setting of the migrant-worker services changed from a day after today."""
+    return await policy_stream.publish_policy_change(store, cmd, meta, POLICY_BOOK)
+
+
 async def case_of(store: Store, case_id: str) -> cases.Case:
     return state_of(await store.load(case_stream(case_id)), _evolve_case, cases.INITIAL)
 
@@ -49,7 +62,7 @@ async def worker_step(store: Store, cmd: WorkerCommand, meta: CommandMeta) -> Ap
 async def case_step(store: Store, cmd: CaseCommand, meta: CommandMeta) -> AppendResult:
     """Any step on a case, with the policy in force on the command's day; a request and a referral read the
     worker's consent on the register."""
-    policy = workers_policy_on(cmd.today)
+    policy = await policy_on(store, cmd.today)
 
     async def decide(state: cases.Case) -> list[Any]:
         worker = None
@@ -64,7 +77,7 @@ async def case_step(store: Store, cmd: CaseCommand, meta: CommandMeta) -> Append
 
 
 async def organise_group(store: Store, cmd: OrganiseExportGroup, meta: CommandMeta) -> AppendResult:
-    policy = workers_policy_on(cmd.today)
+    policy = await policy_on(store, cmd.today)
 
     async def decide(state: groups.Group) -> list[Any]:
         named = {w.strip(): await worker_of(store, w.strip()) for w in cmd.worker_ids[:policy.group_max_workers]}

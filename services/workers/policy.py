@@ -20,6 +20,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from services.pure.errors import NoPolicyInForce
+from services.pure.policy_data import PolicyBook
 from services.workers.contract.events import Bureau, ServiceKind
 
 
@@ -82,3 +83,8 @@ def workers_policy_on(day: date, policies: tuple[WorkersPolicy, ...] = DEFAULT_W
     if not in_force:
         raise NoPolicyInForce(f"no migrant-worker service policy is in force on {day}; check the date")
     return max(in_force, key=lambda p: p.effective_from)
+
+
+#: The county publishes changes to it with ``POST /v1/policies/workers`` (policy ``workers``); ``rules`` is
+#: published whole — every kind with its bureau, its ending, its days and whether it is free.
+POLICY_BOOK = PolicyBook(code={"workers": DEFAULT_WORKERS_POLICIES})

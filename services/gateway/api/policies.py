@@ -19,7 +19,7 @@ from services.pure.identity import Role
 from services.pure.policy_data import POLICY_STREAM, PolicyChangePublished, history, in_force, settings_json
 
 #: The services whose numbers the county publishes (POST /v1/policies/{service}); dues scales: /v1/dues/scales.
-PolicyService = Literal["membership", "secondment", "investment"]
+PolicyService = Literal["membership", "secondment", "investment", "workers"]
 
 # Under /v1/audit: the answer is read from the service's own store (its hash-chained policy stream), as recorded
 # at ``as_of`` like every audit read, not from a read model.

@@ -20,9 +20,11 @@ from services.kernel.projection import Op
 from services.membership.contract.values import POLICY_BOOK as MEMBERSHIP
 from services.pure.policy_data import PolicyBook, PolicyChangePublished, in_force
 from services.secondment.contract.values import POLICY_BOOK as SECONDMENT
+from services.workers.contract.values import POLICY_BOOK as WORKERS
 
 #: The services whose numbers the county publishes (``POST /v1/policies/{service}``), with their policy books.
-BOOKS: Mapping[str, PolicyBook] = {"membership": MEMBERSHIP, "secondment": SECONDMENT, "investment": INVESTMENT}
+BOOKS: Mapping[str, PolicyBook] = {"membership": MEMBERSHIP, "secondment": SECONDMENT, "investment": INVESTMENT,
+                                   "workers": WORKERS}
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.policy_changes (

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from services.kernel.events import EventRegistry
+from services.pure.policy_data import PolicyChangePublished
 
 
 class ConsentScope(StrEnum):
@@ -184,6 +185,7 @@ EVENTS: dict[str, type] = {
     "gb.workers.case_decided.v1": CaseDecided,
     "gb.workers.case_closed.v1": CaseClosed,
     "gb.workers.export_group_organised.v1": ExportGroupOrganised,
+    "gb.workers.policy_published.v1": PolicyChangePublished,
 }
 
 REGISTRY: EventRegistry[Any] = EventRegistry(source="/golden-bridge/workers", events=EVENTS)

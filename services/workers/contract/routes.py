@@ -6,6 +6,7 @@ from typing import Any
 
 from services.kernel.routes import CommandRoute
 from services.pure.identity import BUREAUS, Role
+from services.pure.policy_data import PublishPolicyChange
 from services.workers import handlers as h
 from services.workers.contract import commands as c
 
@@ -54,4 +55,10 @@ ROUTES: tuple[CommandRoute[Any], ...] = (
         roles=_STAFF, scope=REGISTER_SCOPE, location="/v1/export-groups/{id}",
         summary="A township organises a labour-export group of registered workers to a destination, linked to "
                 "the outstation branch there."),
+    CommandRoute(
+        path="/policies/workers", command=PublishPolicyChange, handler=h.publish_policy_change,
+        roles=(Role.COUNTY_ADMIN,), scope="the county",
+        summary="Publish a change of the migrant-worker services' settings (policy 'workers': each kind's bureau "
+                "and days to act, the loan decision's days, the certificate ceiling, the export group's size) "
+                "from a day after today. docs/policies.md lists every setting."),
 )

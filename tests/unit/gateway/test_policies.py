@@ -36,7 +36,7 @@ def test_other_events_are_not_projected() -> None:
 
 
 def test_every_publishing_service_has_its_book() -> None:
-    assert set(policies.BOOKS) == {"membership", "secondment", "investment"}
+    assert set(policies.BOOKS) == {"membership", "secondment", "investment", "workers"}
     for service, book in policies.BOOKS.items():
         for name, versions in book.code.items():
             assert in_force(versions, (), name, date(2026, 12, 1)) is not None, (service, name)
