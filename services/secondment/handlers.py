@@ -30,6 +30,7 @@ from services.secondment.contract.commands import (
     DecideExtension,
     DecideNomination,
     EndSecondment,
+    LinkMember,
     ListAsReserveCadre,
     NominateCadre,
     ProposeCommendation,
@@ -133,6 +134,16 @@ async def change_post(store: Store, cmd: ChangePost, meta: CommandMeta) -> Appen
     async def decide(state: cadres.Cadre) -> list[CadreEvent]:
         away = any(s.stage in AWAY_STAGES for s in await secondments_of(store, cmd.cadre_id))
         return cadres.decide(state, cmd, away=away)
+
+    return await _on_cadre(store, cmd.cadre_id, recorded(cmd, decide), meta)
+
+
+async def link_member(store: Store, cmd: LinkMember, meta: CommandMeta) -> AppendResult:
+    """Link a cadre to the member record of the same person; the cadre's own stream is all its rule needs here
+    (the gateway has checked the member in its read models before forwarding)."""
+
+    def decide(state: cadres.Cadre) -> list[CadreEvent]:
+        return cadres.decide(state, cmd)
 
     return await _on_cadre(store, cmd.cadre_id, recorded(cmd, decide), meta)
 

@@ -9,7 +9,7 @@ import asyncpg
 
 from services.kernel.events import Envelope
 from services.kernel.projection import Op, update
-from services.secondment.contract.events import CadrePostChanged, CadreRegistered
+from services.secondment.contract.events import CadreLinkedToMember, CadrePostChanged, CadreRegistered
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.cadres_view (
@@ -33,7 +33,7 @@ CREATE INDEX IF NOT EXISTS cadres_view_member ON {schema}.cadres_view (member_id
 
 
 #: The events ``apply`` projects; the projector hands this read model no others.
-EVENTS: tuple[type, ...] = (CadreRegistered, CadrePostChanged)
+EVENTS: tuple[type, ...] = (CadreRegistered, CadrePostChanged, CadreLinkedToMember)
 
 
 def apply(q: str, env: Envelope, event: Any) -> list[Op]:
@@ -51,6 +51,9 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
         case CadrePostChanged():
             return [update(q, "cadres_view", "cadre_id", event.cadre_id, pos, post=event.post, rank=event.rank,
                            pay_grade=event.pay_grade)]
+        case CadreLinkedToMember():
+            return [update(q, "cadres_view", "cadre_id", event.cadre_id, pos, member_id=event.member_id,
+                           linked_on=event.linked_on)]
         case _:
             return []
 

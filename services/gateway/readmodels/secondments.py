@@ -213,12 +213,13 @@ def _pending(q: str, secondment_id: str, pos: int, pending: dict[str, Any] | Non
             (secondment_id, None if pending is None else _json(pending), pos))
 
 
-_ROSTER = "SELECT s.*, c.name AS cadre_name FROM secondments_view s LEFT JOIN cadres_view c USING (cadre_id)"
+_ROSTER = ("SELECT s.*, c.name AS cadre_name, c.member_id AS cadre_member_id FROM secondments_view s"
+           " LEFT JOIN cadres_view c USING (cadre_id)")
 
 
 async def roster(pool: asyncpg.Pool, *, township: str | None, unit_id: str | None, stage: str | None,
                  after: str | None, limit: int) -> list[asyncpg.Record]:
-    """Secondments with their cadre's name, ordered by id after the cursor, ``limit`` rows at most."""
+    """Secondments with their cadre's name and linked member record, ordered by id after the cursor, ``limit`` rows at most."""
     rows: list[asyncpg.Record] = await pool.fetch(
         f"{_ROSTER} WHERE ($1::text IS NULL OR s.township_id = $1) AND ($2::text IS NULL OR s.unit_id = $2)"
         " AND ($3::text IS NULL OR s.stage = $3) AND ($4::text IS NULL OR s.secondment_id > $4)"

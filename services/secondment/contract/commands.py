@@ -95,7 +95,26 @@ class ChangePost:
     backdating_reason: str | None = None
 
 
-CadreCommand = RegisterCadre | ChangePost
+@dataclass(frozen=True, kw_only=True)
+class LinkMember:
+    """Link a cadre to the member record of the same person (membership's ``member_id``).
+
+    The secondment service cannot read membership's store: the gateway checks the member in its members
+    read model before it forwards the command (services/gateway/api/cadre_links.py).
+    """
+
+    actor: Actor
+    today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("linked_on",)
+    cadre_id: str
+    member_id: str
+    linked_on: date
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
+
+
+CadreCommand = RegisterCadre | ChangePost | LinkMember
 
 # --- secondments (stream per secondment) ----------------------------------------------------------
 

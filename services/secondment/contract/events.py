@@ -131,6 +131,17 @@ class CadrePostChanged(RecordedLate):
     actor: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class CadreLinkedToMember(RecordedLate):
+    """The cadre is the person of member record ``member_id`` (membership's id, no personal data): what lets a
+    seconded cadre's seat on an outstation branch's committee be checked against the secondment."""
+
+    cadre_id: str
+    member_id: str
+    linked_on: date
+    actor: str
+
+
 # --- secondments ----------------------------------------------------------------------------------
 
 
@@ -338,7 +349,7 @@ class ReserveCadreListed(RecordedLate):
 
 
 UnitEvent = UnitRegistered | UnitHeadcountChanged
-CadreEvent = CadreRegistered | CadrePostChanged
+CadreEvent = CadreRegistered | CadrePostChanged | CadreLinkedToMember
 SecondmentEvent = (
     SecondmentNominated | NominationApproved | NominationRejected | SecondmentStarted | CheckInRecorded
     | ContributionRecorded | ExtensionRequested | SecondmentExtended | ExtensionRefused | EarlyEndRequested
@@ -353,6 +364,7 @@ UNIT_EVENTS: dict[str, type] = {
 CADRE_EVENTS: dict[str, type] = {
     "gb.secondment.cadre_registered.v1": CadreRegistered,
     "gb.secondment.cadre_post_changed.v1": CadrePostChanged,
+    "gb.secondment.cadre_linked_to_member.v1": CadreLinkedToMember,
 }
 SECONDMENT_EVENTS: dict[str, type] = {
     "gb.secondment.secondment_nominated.v1": SecondmentNominated,

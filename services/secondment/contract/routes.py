@@ -41,6 +41,12 @@ UNIT_AND_CADRE_STEPS: tuple[CommandRoute[Any], ...] = (
     CommandRoute(path="/cadres/{cadre_id}/post", command=c.ChangePost, handler=h.change_post,
                  from_path=("cadre_id",), roles=_SENDING, scope=SENDING_SCOPE, location="/v1/cadres/{cadre_id}",
                  summary="Change a cadre's post, rank or pay grade — refused while the cadre is away."),
+    CommandRoute(path="/cadres/{cadre_id}/member-link", command=c.LinkMember, handler=h.link_member,
+                 from_path=("cadre_id",), roles=_SENDING, scope=SENDING_SCOPE, location="/v1/cadres/{cadre_id}",
+                 summary="Link a cadre to the member record of the same person (once). The gateway first checks "
+                         "that the member exists in its members read model, is a probationary, full or suspended "
+                         "member and is no other cadre's (404/409 otherwise; a member registered a moment ago may "
+                         "need a retry)."),
 )
 
 SECONDMENT_STEPS: tuple[CommandRoute[Any], ...] = (

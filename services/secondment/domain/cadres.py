@@ -13,8 +13,14 @@ from typing import assert_never
 from services.pure.dates import check_date
 from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
 from services.pure.text import needed, require_text
-from services.secondment.contract.commands import CadreCommand, ChangePost, RegisterCadre
-from services.secondment.contract.events import CadreEvent, CadrePostChanged, CadreRegistered, PostSnapshot
+from services.secondment.contract.commands import CadreCommand, ChangePost, LinkMember, RegisterCadre
+from services.secondment.contract.events import (
+    CadreEvent,
+    CadreLinkedToMember,
+    CadrePostChanged,
+    CadreRegistered,
+    PostSnapshot,
+)
 from services.secondment.domain.common import require_sending_unit
 from services.secondment.domain.units import Unit
 
@@ -33,6 +39,9 @@ class Cadre:
     party_relation_org_id: str = ""
     registered_on: date | None = None
     last_changed_on: date | None = None
+    #: The member record of the same person (membership's id), once linked.
+    member_id: str | None = None
+    linked_on: date | None = None
 
     def snapshot(self) -> PostSnapshot:
         """What stays unchanged while away (A) and what the cadre returns to."""
@@ -92,8 +101,30 @@ def decide(
                 cadre_id=state.cadre_id, post=command.post, rank=command.rank, pay_grade=command.pay_grade,
                 changed_on=command.changed_on, actor=command.actor.label,
             )]
+        case LinkMember():
+            return [_link(state, command)]
         case _:
             assert_never(command)
+
+
+def _link(state: Cadre, command: LinkMember) -> CadreLinkedToMember:
+    """One cadre, one person: the link is made once. That the member record exists and is no other cadre's is
+    checked by the gateway in its read models before it forwards the command (this service cannot read
+    membership's store); a wrong link is a correction for the county, not a silent re-link."""
+    if not state.exists:
+        raise NotFound(f"no cadre {command.cadre_id}; register the cadre first")
+    require_sending_unit(command.actor, state.township_id, state.unit_id, "link a cadre to a member record")
+    member_id = require_text(command.member_id, "the member id")
+    if state.member_id == member_id:
+        raise StateConflict(f"cadre {state.cadre_id} is already linked to member {state.member_id} "
+                            f"(since {state.linked_on})")
+    if state.member_id is not None:
+        raise StateConflict(f"cadre {state.cadre_id} is linked to member {state.member_id} since {state.linked_on}; "
+                            "a cadre is one person, so a second member record cannot be linked")
+    check_date(command.linked_on, command.today, "the link date", not_before=state.registered_on,
+               earlier="the cadre's registration")
+    return CadreLinkedToMember(cadre_id=state.cadre_id, member_id=member_id, linked_on=command.linked_on,
+                               actor=command.actor.label)
 
 
 def evolve(state: Cadre, event: CadreEvent) -> Cadre:
@@ -109,5 +140,7 @@ def evolve(state: Cadre, event: CadreEvent) -> Cadre:
         case CadrePostChanged():
             return replace(state, post=event.post, rank=event.rank, pay_grade=event.pay_grade,
                            last_changed_on=event.changed_on)
+        case CadreLinkedToMember():
+            return replace(state, member_id=event.member_id, linked_on=event.linked_on)
         case _:
             assert_never(event)

@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from services.gateway.readmodels import cadres, units
-from services.secondment.contract.events import CadrePostChanged, CadreRegistered, UnitHeadcountChanged, UnitRegistered
+from services.secondment.contract.events import (
+    CadreLinkedToMember,
+    CadrePostChanged,
+    CadreRegistered,
+    UnitHeadcountChanged,
+    UnitRegistered,
+)
 from tests.unit.gateway.builders import Q, assigned, envelope, event, row, target
 
 
@@ -31,3 +37,11 @@ def test_a_cadre_is_registered_and_their_post_changes_in_place() -> None:
     assert {k: assigned(changed[0])[k] for k in ("cadre_id", "post", "rank")} == {
         "cadre_id": "c-1", "post": "deputy head", "rank": "r2"}
     assert units.apply(Q, envelope(), event(CadreRegistered)) == []
+
+
+def test_a_cadres_link_to_a_member_record_is_kept_on_the_cadres_row() -> None:
+    (op,) = cadres.apply(Q, envelope(), event(CadreLinkedToMember, cadre_id="c-1", member_id="m-9",
+                                              linked_on=date(2025, 3, 1)))
+    assert target(op) == "cadres_view"
+    assert {k: assigned(op)[k] for k in ("cadre_id", "member_id", "linked_on")} == {
+        "cadre_id": "c-1", "member_id": "m-9", "linked_on": date(2025, 3, 1)}

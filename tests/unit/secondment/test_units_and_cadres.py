@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
-from services.secondment.contract.commands import ChangeHeadcount, ChangePost
+from services.secondment.contract.commands import ChangeHeadcount, ChangePost, LinkMember
+from services.secondment.contract.events import CadreLinkedToMember
 from services.secondment.domain import cadres, units
 from tests.unit.secondment.builders import OTHER_SENDER, SENDER, TODAY, a_cadre, a_unit, register_cadre, unit
 
@@ -73,3 +74,43 @@ def test_a_cadres_post_stays_unchanged_while_away_and_changes_otherwise() -> Non
 def test_another_townships_sending_unit_cannot_change_the_post() -> None:
     with pytest.raises(Forbidden, match="township-b cannot change a cadre's post"):
         cadres.decide(a_cadre(), change(actor=OTHER_SENDER), away=False)
+
+
+def link(member_id: str = "m-1", on: date = date(2024, 2, 1), **o: object) -> LinkMember:
+    return replace(LinkMember(actor=SENDER, today=TODAY, cadre_id="c-1", member_id=member_id, linked_on=on),
+                   **o)  # type: ignore[arg-type]
+
+
+def test_a_cadre_is_linked_to_the_member_record_of_the_same_person() -> None:
+    (event,) = cadres.decide(a_cadre(), link(" m-1 "))
+    assert event == CadreLinkedToMember(cadre_id="c-1", member_id="m-1", linked_on=date(2024, 2, 1),
+                                        actor=SENDER.label)
+    linked = cadres.evolve(a_cadre(), event)
+    assert (linked.member_id, linked.linked_on) == ("m-1", date(2024, 2, 1))
+
+
+def test_a_cadre_is_linked_once_and_never_to_a_second_member_record() -> None:
+    linked = cadres.evolve(a_cadre(), cadres.decide(a_cadre(), link())[0])
+    with pytest.raises(StateConflict, match="already linked to member m-1"):
+        cadres.decide(linked, link())
+    with pytest.raises(StateConflict, match="a second member record cannot be linked"):
+        cadres.decide(linked, link("m-2"))
+
+
+def test_a_link_needs_the_cadre_a_member_id_and_a_day_from_the_registration_on() -> None:
+    with pytest.raises(NotFound, match="register the cadre first"):
+        cadres.decide(cadres.INITIAL, link())
+    with pytest.raises(DomainError, match="the member id is required"):
+        cadres.decide(a_cadre(), link("  "))
+    registered = a_cadre().registered_on
+    assert registered is not None
+    with pytest.raises(DomainError, match="before the cadre's registration"):
+        cadres.decide(a_cadre(), link(on=registered - timedelta(days=1)))
+    assert cadres.decide(a_cadre(), link(on=registered))
+    with pytest.raises(DomainError, match="future"):
+        cadres.decide(a_cadre(), link(on=TODAY + timedelta(days=1)))
+
+
+def test_another_townships_sending_unit_cannot_link_the_cadre() -> None:
+    with pytest.raises(Forbidden, match="township-b cannot link a cadre to a member record"):
+        cadres.decide(a_cadre(), link(actor=OTHER_SENDER))
