@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Annotated, Any
 
 import httpx
@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from services.gateway.api.deps import PathId, service_client
 from services.gateway.auth import CurrentActor, require
+from services.gateway.command_checks import CHECKS, GatewayCheck
 from services.kernel import credential
 from services.kernel.bodies import body_model
 from services.kernel.command_api import Accepted
@@ -40,17 +41,20 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def publish(router: APIRouter, route: CommandRoute[Any], service: str) -> None:
+def publish(router: APIRouter, route: CommandRoute[Any], service: str, check: GatewayCheck | None = None) -> None:
     """Register ``POST /v1{route.path}``: check the row's roles (before the body), forward to ``service`` unchanged.
 
     The body model is the one the service validates, so the OpenAPI page documents every field; the
     owning service checks the row's scope against the record and answers (problem+json included).
+    ``check``, if any, refuses on what only the gateway's read models know before anything is forwarded.
     """
     body = route.body or body_model(route.command, route.body_excludes)
     action = _words(route.command.__name__)
 
-    async def endpoint(request: Request, actor: Actor, **_: Any) -> Response:
+    async def endpoint(request: Request, actor: Actor, **fields: Any) -> Response:
         params = {k: str(v) for k, v in request.path_params.items()}
+        if check is not None:
+            await check(request, actor, params, fields.get("body"))
         upstream = await forward(request, service, actor, route.path.format(**params))
         where = None
         if route.location and upstream.status_code == 201:
@@ -98,12 +102,14 @@ def access_extension(roles: Iterable[Role], scope: str) -> dict[str, Any]:
     return {"x-gb-roles": [r.value for r in roles], "x-gb-scope": scope}
 
 
-def command_router(services: Iterable[ServiceDefinition]) -> APIRouter:
-    """Every command of every service, each at ``/v1`` + its route row's path."""
+def command_router(services: Iterable[ServiceDefinition],
+                   checks: Mapping[type, GatewayCheck] = CHECKS) -> APIRouter:
+    """Every command of every service, each at ``/v1`` + its route row's path, with the gateway's check of its
+    command type if it has one (services/gateway/command_checks.py)."""
     router = APIRouter()
     for service in services:
         for route in service.routes:
-            publish(router, route, service.name)
+            publish(router, route, service.name, checks.get(route.command))
     return router
 
 
