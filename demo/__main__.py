@@ -9,6 +9,7 @@ import sys
 from demo.investment import load_results
 from demo.membership import load
 from demo.partners import load_partners
+from demo.workers import load_migrant_services
 from services.kernel.settings import load_settings
 
 log = logging.getLogger("demo")
@@ -30,6 +31,9 @@ def main() -> None:
     results = asyncio.run(load_results(base_url, settings.admin_token)).counts
     log.info("demo data ready: %(units)d township units, %(cadres)d cadres, %(departures)d secondments started, "
              "%(leads)d investment leads (%(landed)d landed)", results)
+    services = asyncio.run(load_migrant_services(base_url, settings.admin_token))
+    log.info("demo data ready: %(workers)d migrant workers on the register, %(cases)d service cases, "
+             "%(groups)d labour-export group", services)
 
 
 if __name__ == "__main__":

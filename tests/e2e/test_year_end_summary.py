@@ -11,6 +11,7 @@ import httpx
 
 from demo.investment import load_results
 from demo.membership import LATE_TOWNSHIP, TOWNSHIPS, load
+from demo.workers import load_migrant_services
 from services.kernel.settings import Settings
 from tests.e2e.conftest import eventually
 
@@ -23,6 +24,7 @@ async def test_the_demo_countys_year_end_summary_gives_the_numbers_written_by_ha
     base_url = f"http://127.0.0.1:{system.gateway_port}"
     await load(base_url, system.admin_token)
     results = await load_results(base_url, system.admin_token)
+    await load_migrant_services(base_url, system.admin_token)
     # As known on 24 November 2026 (a day: the effective day), so the figures do not move with the calendar.
     params = {"year": 2026, "as_of": "2026-11-24", "min_position": results.secondment_position}
 
@@ -32,7 +34,9 @@ async def test_the_demo_countys_year_end_summary_gives_the_numbers_written_by_ha
         rows = {r["township_id"]: r for r in answer.json()["rows"] if r["level"] == "township"
                 and r["township_id"] in DEMO}
         branches = [r for r in answer.json()["rows"] if r["level"] == "branch" and r["township_id"] in DEMO]
-        done = len(branches) == 13 and sum(int(str(r["admissions"])) for r in rows.values()) == 7
+        done = len(branches) == 13 and sum(int(str(r["admissions"])) for r in rows.values()) == 7 \
+            and sum(int(str(r["workers_exported"])) for r in rows.values()) == 2 \
+            and sum(int(str(r["service_cases_closed"])) for r in rows.values()) == 3
         return rows if done else None
 
     rows = await eventually(summary, what="the demo county in the year-end summary")
@@ -54,6 +58,19 @@ async def test_the_demo_countys_year_end_summary_gives_the_numbers_written_by_ha
     assert {t: (Decimal(str(r["dues_paid_yuan"])), Decimal(str(r["dues_to_centre_yuan"])))
             for t, r in short.items()} == {
         "qiaotou": (1080, 1000), "shuikou": (1080, 0), "longtan": (1080, 0), "baishi": (1080, 0), "heping": (360, 0)}
+    # Migrant-worker services (demo/workers.py): four workers on every register, a case in each township —
+    # closed in Qiaotou, Shuikou and Longtan, overdue in Baishi (referred 2 September, 30 days), open in Heping —
+    # and Qiaotou's export group of two to Shenzhen, where its branch #1 is.
+    assert {t: (r["workers_registered"], r["service_cases_requested"], r["service_cases_closed"],
+                r["service_cases_overdue"], r["workers_exported"]) for t, r in short.items()} == {
+        "qiaotou": (4, 1, 1, 0, 2), "shuikou": (4, 1, 1, 0, 0), "longtan": (4, 1, 1, 0, 0),
+        "baishi": (4, 1, 0, 1, 0), "heping": (4, 1, 0, 0, 0)}
+    answer = await gateway.get("/v1/reports/year-end", params=params, headers=admin_headers)
+    exported = {r["branch_id"]: r["workers_exported"] for r in answer.json()["rows"]
+                if r["level"] == "branch" and r["workers_exported"]}
+    first_branch = [r["branch_id"] for r in answer.json()["rows"] if r["level"] == "branch"
+                    and r["township_id"] == "township-qiaotou"]
+    assert list(exported.values()) == [2] and next(iter(exported)) in first_branch
 
     as_csv = await gateway.get("/v1/reports/year-end", params={**params, "format": "csv"}, headers=admin_headers)
     assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -20,7 +21,7 @@ from services.gateway.api.deps import DatedReadPool, IdQuery
 from services.gateway.api.positions import MinPosition
 from services.gateway.api.secondments import targets_on
 from services.gateway.auth import CurrentActor
-from services.gateway.readmodels import dues, leads
+from services.gateway.readmodels import dues, leads, workers
 from services.gateway.readmodels.waiting import wait_for_position
 from services.kernel import clock
 from services.kernel.events import encode
@@ -32,23 +33,32 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
 COLUMNS = ("level", "township_id", "branch_id", "township_target", "branches_by_30_june", "branch_target",
            "activists", "admissions", "dues_expected_yuan", "dues_paid_yuan", "dues_to_centre_yuan", "cadres_out",
            "cadres_required", "secondment_target", "leads_registered", "projects_landed", "capital_arrived_yuan",
-           "actual_fixed_investment_yuan")
+           "actual_fixed_investment_yuan", "workers_registered", "service_cases_requested", "service_cases_closed",
+           "service_cases_overdue", "workers_exported")
+#: The migrant-worker services' columns: counted per township (a case belongs to a worker's township); of them
+#: only labour export also has a branch, the outstation branch its group went to.
+_SERVICES = ("workers_registered", "service_cases_requested", "service_cases_closed", "service_cases_overdue",
+             "workers_exported")
 _MONEY = ("dues_expected_yuan", "dues_paid_yuan", "dues_to_centre_yuan", "capital_arrived_yuan",
           "actual_fixed_investment_yuan")
 
 
 def _row(level: str, township_id: str, branch_id: str | None = None) -> dict[str, Any]:
     row: dict[str, Any] = {c: None for c in COLUMNS}
+    if level == "township":
+        row.update(dict.fromkeys(_SERVICES, 0))
     row.update(level=level, township_id=township_id, branch_id=branch_id, activists=0, admissions=0,
                dues_expected_yuan=Decimal(0), dues_paid_yuan=Decimal(0), dues_to_centre_yuan=Decimal(0),
-               leads_registered=0, projects_landed=0,
+               leads_registered=0, projects_landed=0, workers_exported=0,
                capital_arrived_yuan=Decimal(0), actual_fixed_investment_yuan=Decimal(0))
     return row
 
 
 def summarise(membership: dict[str, Any], secondment: dict[str, Any], credit: list[dict[str, Any]],
-              dues_by_branch: dict[str, tuple[Decimal, Decimal, Decimal]]) -> list[dict[str, Any]]:
-    """Township rows (each the sum of its branches, with its own targets) followed by branch rows. Pure."""
+              dues_by_branch: dict[str, tuple[Decimal, Decimal, Decimal]],
+              services: Sequence[dict[str, Any]] = (), exported: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+    """Township rows (each the sum of its branches, with its own targets and its migrant-worker services)
+    followed by branch rows (with the workers labour export took to each). Pure."""
     branches: dict[str, dict[str, Any]] = {}
     for b in membership["branches"]:
         row = branches.setdefault(b["branch_id"], _row("branch", b["township_id"], b["branch_id"]))
@@ -69,6 +79,12 @@ def summarise(membership: dict[str, Any], secondment: dict[str, Any], credit: li
     for s in secondment["townships"]:
         row = townships.setdefault(s["township_id"], _row("township", s["township_id"]))
         row.update(cadres_out=s["out"], cadres_required=s["required"], secondment_target=s["status"])
+    for e in exported:
+        if e["branch_id"] in branches:
+            branches[e["branch_id"]]["workers_exported"] = e["workers_exported"]
+    for v in services:
+        row = townships.setdefault(v["township_id"], _row("township", v["township_id"]))
+        row.update({k: v.get(k, 0) for k in _SERVICES})
     for b in branches.values():
         row = townships.setdefault(b["township_id"], _row("township", b["township_id"]))
         for key in ("activists", "admissions", "leads_registered", "projects_landed", *_MONEY):
@@ -108,8 +124,9 @@ async def year_end_summary(
 ) -> Response:
     """The year-end summary per township and per branch: the 30 June township target and each branch's target,
     activists and admissions, dues expected and paid and the voluntary dues remitted to the Centre, cadres out
-    against the 5 % target, leads, landed projects and capital — as known on 31 December (or today, before
-    then). JSON, or CSV with `format=csv`."""
+    against the 5 % target, leads, landed projects and capital, and the migrant-worker services (workers on
+    the register, cases requested, closed and overdue, workers taken by labour export) — as known on
+    31 December (or today, before then). JSON, or CSV with `format=csv`."""
     township = own_township(actor, township)
     await wait_for_position(pool, REGISTRY.source, min_position)
     known = when.day or min(clock.today(), date(year, 12, 31))
@@ -123,7 +140,10 @@ async def year_end_summary(
         dues_by_branch[b["branch_id"]] = (sum((Decimal(m["expected"] or 0) for m in months), Decimal(0)),
                                           sum((Decimal(m["paid"] or 0) for m in months), Decimal(0)),
                                           Decimal(received["to_central_committee"]))
-    rows = summarise(membership, secondment, credit, dues_by_branch)
+    start = date(year, 1, 1)
+    rows = summarise(membership, secondment, credit, dues_by_branch,
+                     services=await workers.services_in_period(pool, township, start, known),
+                     exported=await workers.exported_by_branch(pool, township, start, known))
     # An as-of answer names what it reflects (the as_of dependency put it on the injected response).
     reflects = {k: v for k, v in response.headers.items() if k.lower().startswith("gb-")}
     if format == "csv":

@@ -196,3 +196,39 @@ async def workers_by_destination(pool: asyncpg.Pool, day: date, township: str | 
         " AS w(worker_id) WHERE g.departs_on <= $1 AND ($2::text IS NULL OR g.township_id = $2)"
         " GROUP BY g.township_id, g.destination ORDER BY g.township_id, g.destination", day, township)
     return rows
+
+
+async def services_in_period(pool: asyncpg.Pool, township: str | None, start: date, end: date) -> list[dict[str, Any]]:
+    """Per township, for the year-end summary: workers on the register on ``end``, cases requested and closed
+    from ``start`` to ``end``, cases overdue on ``end``, and workers gone with a labour-export group that
+    departed in the period."""
+    cases = await pool.fetch(
+        "SELECT township_id,"
+        " count(*) FILTER (WHERE requested_on >= $2) AS service_cases_requested,"
+        " count(*) FILTER (WHERE closed_on BETWEEN $2 AND $3) AS service_cases_closed,"
+        " count(*) FILTER (WHERE stage = 'referred' AND due_by < $3) AS service_cases_overdue"
+        f" FROM {_CASE} WHERE requested_on <= $3 AND ($1::text IS NULL OR township_id = $1) GROUP BY township_id",
+        township, start, end)
+    registered = await pool.fetch(
+        "SELECT township_id, count(*) AS workers_registered FROM migrant_workers_view WHERE registered_on <= $2"
+        " AND ($1::text IS NULL OR township_id = $1) GROUP BY township_id", township, end)
+    exported = await exported_by_branch(pool, township, start, end)
+    found: dict[str, dict[str, Any]] = {}
+    for row in (*cases, *registered):
+        found.setdefault(row["township_id"], {"township_id": row["township_id"]}).update(
+            {k: v for k, v in dict(row).items() if k != "township_id"})
+    for row in exported:
+        entry = found.setdefault(row["township_id"], {"township_id": row["township_id"]})
+        entry["workers_exported"] = entry.get("workers_exported", 0) + row["workers_exported"]
+    return [found[t] for t in sorted(found)]
+
+
+async def exported_by_branch(pool: asyncpg.Pool, township: str | None, start: date, end: date) -> list[dict[str, Any]]:
+    """Per township and outstation branch: workers gone with a labour-export group that departed from ``start``
+    to ``end`` (a worker in two groups of the period counts once per branch)."""
+    rows = await pool.fetch(
+        "SELECT g.township_id, g.branch_id, count(DISTINCT w.worker_id) AS workers_exported"
+        " FROM export_groups_view g CROSS JOIN LATERAL jsonb_array_elements_text(g.worker_ids) AS w(worker_id)"
+        " WHERE g.departs_on BETWEEN $2 AND $3 AND ($1::text IS NULL OR g.township_id = $1)"
+        " GROUP BY g.township_id, g.branch_id ORDER BY g.township_id, g.branch_id", township, start, end)
+    return [dict(r) for r in rows]

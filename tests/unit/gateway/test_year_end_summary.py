@@ -45,3 +45,23 @@ def test_the_csv_has_every_column_and_the_same_numbers() -> None:
     assert [(r["level"], r["township_id"], r["activists"]) for r in table][:2] == [
         ("township", "t-1", "3"), ("township", "t-2", "0")]
     assert (table[2]["township_target"], table[2]["cadres_out"], table[2]["cadres_required"]) == ("", "0", "1")
+
+
+def test_migrant_worker_services_are_counted_per_township_and_labour_export_per_branch() -> None:
+    services = [{"township_id": "t-1", "workers_registered": 5, "service_cases_requested": 4,
+                 "service_cases_closed": 2, "service_cases_overdue": 1, "workers_exported": 3},
+                {"township_id": "t-4", "workers_registered": 1}]
+    exported = [{"township_id": "t-1", "branch_id": "b-2", "workers_exported": 3},
+                {"township_id": "t-1", "branch_id": "b-unknown", "workers_exported": 9}]
+    rows = summarise(MEMBERSHIP, SECONDMENT, CREDIT, {}, services=services, exported=exported)
+    by_key = {(r["level"], r["branch_id"] or r["township_id"]): r for r in rows}
+    t1 = by_key[("township", "t-1")]
+    assert (t1["workers_registered"], t1["service_cases_requested"], t1["service_cases_closed"],
+            t1["service_cases_overdue"], t1["workers_exported"]) == (5, 4, 2, 1, 3)
+    # a township known only by its services still gets a row, its missing counts as zero
+    t4 = by_key[("township", "t-4")]
+    assert (t4["workers_registered"], t4["workers_exported"]) == (1, 0)
+    assert by_key[("township", "t-2")]["service_cases_requested"] == 0
+    assert (by_key[("branch", "b-2")]["workers_exported"], by_key[("branch", "b-1")]["workers_exported"]) == (3, 0)
+    assert by_key[("branch", "b-1")]["service_cases_requested"] is None  # cases are a township's, not a branch's
+    assert ("branch", "b-unknown") not in by_key
