@@ -13,6 +13,7 @@ from fractions import Fraction
 
 from services.pure.errors import NoPolicyInForce
 from services.pure.policy_data import PolicyBook
+from services.secondment.contract.events import CommendationKind
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,9 +32,22 @@ class SecondmentPolicy:
     #: Rounding (decided, not in the source): required = ceil(headcount × percent / 100) — at exactly
     #: 5 % the target is met, one person short it is not, and any fraction of a person counts as one.
     township_target_percent: Decimal = Decimal(5)
-    #: A: "major contribution → commendation" gives no number — a setting. Compared with the total of
-    #: the secondment's CAPITAL contributions (yuan); at or above it a commendation is proposed.
+    # --- Commendation (A: "为**引进资金、项目、人才等,作出重大贡献的,给予表彰奖励") ---------------------------
+    # A names capital, projects and talent and gives no number for any: every threshold is a setting. A secondment
+    # whose total of one counted kind reaches its threshold gets a commendation proposed (once), naming the kinds.
+    #: Which kinds count at all (A names the three; its "等" leaves the list open, so the county may narrow it;
+    #: an empty list proposes nothing automatically and refuses every proposal).
+    commendation_kinds: tuple[CommendationKind, ...] = (
+        CommendationKind.CAPITAL, CommendationKind.PROJECT, CommendationKind.TALENT)
+    #: Not found — a setting. The total of the secondment's CAPITAL contributions (yuan arrived in the county).
     commendation_capital_threshold_yuan: Decimal = Decimal(1_000_000)
+    #: Not found — a setting. PROJECT contributions recorded on the secondment (one each: a project landed or
+    #: introduced). Default 2, decided: the decision asks every cadre out to bring investment (招商引资), so one
+    #: project is what the secondment is for; a major contribution is more than that.
+    commendation_project_threshold: int = 2
+    #: Not found — a setting. People introduced by TALENT contributions (each records how many; one if it does
+    #: not say). Default 5, decided as a placeholder for the county to publish: a team, not one hire.
+    commendation_talent_threshold: int = 5
     #: B7: extension needs approval; no limit found — a setting: total months over all extensions.
     max_extension_months: int = 12
     # --- Two time axes: the day a fact took effect and the day it is recorded (docs/decisions/effective-dates.md) ---
@@ -46,6 +60,15 @@ class SecondmentPolicy:
     #: paper archive (台账) — a development case or a secondment taken over mid-way reaches years back — and
     #: need neither a reason nor the limit; facts from it on that are entered late need both.
     records_kept_from: date = date(2026, 12, 1)
+
+    def __post_init__(self) -> None:
+        # Checked here so a published change that would break it is refused naming the field (policy_data).
+        if len(set(self.commendation_kinds)) != len(self.commendation_kinds):
+            raise ValueError("commendation_kinds names a kind twice")
+        for name in ("commendation_capital_threshold_yuan", "commendation_project_threshold",
+                     "commendation_talent_threshold"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive: at zero every secondment would be a major contribution")
 
     def required_out(self, headcount: int) -> int:
         """Staff that must be out: ceil(headcount × percent / 100), computed exactly (no floats)."""

@@ -21,7 +21,6 @@ from services.secondment.contract.events import (
     CadreReturned,
     CheckInRecorded,
     CommendationProposed,
-    ContributionKind,
     ContributionRecorded,
     EarlyEndRefused,
     EarlyEndRequested,
@@ -38,7 +37,7 @@ from services.secondment.contract.events import (
     SecondmentStarted,
     UnpaidLeaveGranted,
 )
-from services.secondment.contract.values import SecondmentPeriod, secondment_policy_on
+from services.secondment.contract.values import SecondmentPeriod, secondment_policy_on, tally
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.secondments_view (
@@ -63,6 +62,8 @@ CREATE TABLE IF NOT EXISTS {schema}.secondments_view (
     next_check_in_due date,
     contributions int NOT NULL DEFAULT 0,
     capital_total_yuan numeric NOT NULL DEFAULT 0,
+    projects int NOT NULL DEFAULT 0,
+    talent_people int NOT NULL DEFAULT 0,
     pending jsonb,
     last_day date,
     outcome text,
@@ -83,6 +84,7 @@ CREATE TABLE IF NOT EXISTS {schema}.secondment_contributions (
     contributed_on date NOT NULL,
     source_ref text,
     position bigint NOT NULL,
+    people int,
     PRIMARY KEY (secondment_id, contribution_id)
 );
 CREATE TABLE IF NOT EXISTS {schema}.secondment_check_ins (
@@ -157,15 +159,17 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
                  (event.secondment_id, pos, event.checked_in_on, event.due_on, event.late)),
             ]
         case ContributionRecorded():
-            capital = event.amount_yuan if event.kind is ContributionKind.CAPITAL and event.amount_yuan else 0
+            # The same tally the commendation rule counts (services/secondment/domain/commendation.py).
+            figures = tally((event,))
             return [
                 (f"UPDATE {q}.secondments_view SET contributions = contributions + 1,"
-                 " capital_total_yuan = capital_total_yuan + $2, position = $3 WHERE secondment_id = $1",
-                 (event.secondment_id, capital, pos)),
+                 " capital_total_yuan = capital_total_yuan + $2, projects = projects + $3,"
+                 " talent_people = talent_people + $4, position = $5 WHERE secondment_id = $1",
+                 (event.secondment_id, figures.capital_yuan, figures.projects, figures.talent_people, pos)),
                 (f"INSERT INTO {q}.secondment_contributions (secondment_id, contribution_id, kind, description,"
-                 " amount_yuan, contributed_on, source_ref, position) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+                 " amount_yuan, contributed_on, source_ref, people, position) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
                  (event.secondment_id, event.contribution_id, event.kind.value, event.description,
-                  event.amount_yuan, event.contributed_on, event.source_ref, pos)),
+                  event.amount_yuan, event.contributed_on, event.source_ref, event.people, pos)),
             ]
         case ExtensionRequested():
             return [_pending(q, event.secondment_id, pos, {"kind": "extension", "months": event.months,
@@ -195,8 +199,11 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
                 f"UPDATE {q}.secondments_view SET commendation_proposed_on = $2, commendation = $3::jsonb,"
                 " position = $4 WHERE secondment_id = $1",
                 (event.secondment_id, event.proposed_on, _json({
-                    "proposed_on": event.proposed_on, "capital_total_yuan": str(event.capital_total_yuan),
-                    "threshold_yuan": str(event.threshold_yuan), "reason": event.reason,
+                    "proposed_on": event.proposed_on, "qualified": list(event.qualified),
+                    "counted": list(event.counted), "capital_total_yuan": str(event.capital_total_yuan),
+                    "threshold_yuan": str(event.threshold_yuan), "projects": event.projects,
+                    "project_threshold": event.project_threshold, "talent_people": event.talent_people,
+                    "talent_threshold": event.talent_threshold, "reason": event.reason,
                     "policy_version": event.policy_version}), pos),
             )]
         case PromotionProposed():
@@ -219,7 +226,7 @@ _ROSTER = ("SELECT s.*, c.name AS cadre_name, c.member_id AS cadre_member_id FRO
 
 async def roster(pool: asyncpg.Pool, *, township: str | None, unit_id: str | None, stage: str | None,
                  after: str | None, limit: int) -> list[asyncpg.Record]:
-    """Secondments with their cadre's name and linked member record, ordered by id after the cursor, ``limit`` rows at most."""
+    """Secondments with their cadre's name and linked member id, ordered by id after the cursor, ``limit`` at most."""
     rows: list[asyncpg.Record] = await pool.fetch(
         f"{_ROSTER} WHERE ($1::text IS NULL OR s.township_id = $1) AND ($2::text IS NULL OR s.unit_id = $2)"
         " AND ($3::text IS NULL OR s.stage = $3) AND ($4::text IS NULL OR s.secondment_id > $4)"
@@ -251,7 +258,7 @@ async def of_cadre(pool: asyncpg.Pool, cadre_id: str) -> list[asyncpg.Record]:
 
 async def contributions(pool: asyncpg.Pool, secondment_id: str) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await pool.fetch(
-        "SELECT contribution_id, kind, description, amount_yuan, contributed_on, source_ref"
+        "SELECT contribution_id, kind, description, amount_yuan, people, contributed_on, source_ref"
         " FROM secondment_contributions WHERE secondment_id = $1 ORDER BY contributed_on, position", secondment_id)
     return rows
 

@@ -100,7 +100,7 @@ class LinkMember:
     """Link a cadre to the member record of the same person (membership's ``member_id``).
 
     The secondment service cannot read membership's store: the gateway checks the member in its members
-    read model before it forwards the command (services/gateway/api/cadre_links.py).
+    read model before it forwards the command (services/gateway/command_checks.py).
     """
 
     actor: Actor
@@ -198,6 +198,8 @@ class RecordContribution:
     contributed_on: date
     amount_yuan: Decimal | None = None
     source_ref: str | None = None
+    #: Talent only: how many people the contribution introduced (default one).
+    people: int | None = None
     #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
     backdating_reason: str | None = None
 

@@ -46,6 +46,15 @@ class ContributionKind(StrEnum):
     MARKET_INFORMATION = "market_information"
 
 
+class CommendationKind(StrEnum):
+    """A: "为**引进资金、项目、人才等,作出重大贡献的,给予表彰奖励" — the contributions that can make a major
+    contribution: capital (yuan), projects (landed or introduced, a count) and talent (people introduced)."""
+
+    CAPITAL = "capital"
+    PROJECT = "project"
+    TALENT = "talent"
+
+
 class EndOutcome(StrEnum):
     """A: at term end the cadre returns to the original post or stays out on 停薪留职."""
 
@@ -205,7 +214,10 @@ class CheckInRecorded(RecordedLate):
 
 @dataclass(frozen=True, kw_only=True)
 class ContributionRecorded(RecordedLate):
-    """Capital, a project, talent, technology or market information brought to the county (yuan, Decimal)."""
+    """Capital, a project, talent, technology or market information brought to the county (yuan, Decimal).
+
+    ``people``: how many people a talent contribution introduced (absent on other kinds, and on talent
+    recorded before the field existed: one person)."""
 
     secondment_id: str
     contribution_id: str
@@ -215,6 +227,7 @@ class ContributionRecorded(RecordedLate):
     contributed_on: date
     source_ref: str | None
     actor: str
+    people: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -312,7 +325,12 @@ class UnpaidLeaveGranted(RecordedLate):
 
 @dataclass(frozen=True, kw_only=True)
 class CommendationProposed(RecordedLate):
-    """A major contribution (capital at or above the policy threshold) → a commendation proposal (A)."""
+    """A major contribution → a commendation proposal (A): capital, projects or talent at or above the policy's
+    threshold of a kind the policy counts. ``qualified`` names the kinds that reached their threshold; the
+    figures and thresholds of every kind are recorded with the policy version that set them.
+
+    Proposals recorded before the kinds existed counted capital alone: their ``qualified`` and ``counted`` read
+    as capital, their project and talent figures as absent."""
 
     secondment_id: str
     cadre_id: str
@@ -322,6 +340,13 @@ class CommendationProposed(RecordedLate):
     reason: str
     actor: str
     policy_version: str
+    qualified: tuple[CommendationKind, ...] = (CommendationKind.CAPITAL,)
+    #: The kinds the policy counted on the day (``commendation_kinds``).
+    counted: tuple[CommendationKind, ...] = (CommendationKind.CAPITAL,)
+    projects: int | None = None
+    project_threshold: int | None = None
+    talent_people: int | None = None
+    talent_threshold: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -62,8 +62,9 @@ SECONDMENT_STEPS: tuple[CommandRoute[Any], ...] = (
     _step("/check-ins", c.RecordCheckIn, h.secondment_step,
           "Record the sending unit's check-in on the cadre's thinking and work."),
     _step("/contributions", c.RecordContribution, h.secondment_step,
-          "Record a contribution (capital, project, talent, technology, market information). Capital reaching the "
-          "policy threshold proposes a commendation.", new_id="contribution_id"),
+          "Record a contribution (capital, project, talent, technology, market information; `people` on talent). "
+          "Capital, projects or talent reaching its policy threshold proposes a commendation naming the kind.",
+          new_id="contribution_id"),
     _step("/extension-request", c.RequestExtension, h.secondment_step,
           "Ask the county to extend the term by some months."),
     _step("/extension-decision", c.DecideExtension, h.secondment_step,
@@ -75,7 +76,7 @@ SECONDMENT_STEPS: tuple[CommandRoute[Any], ...] = (
           "End at term: return to the original post (the snapshot's), or 停薪留职 with the job kept when the "
           "county's policy allows it."),
     _step("/commendation", c.ProposeCommendation, h.secondment_step,
-          "Propose a commendation for a major contribution."),
+          "Propose a commendation for a major contribution: a kind the policy counts at its threshold."),
     _step("/promotion", c.ProposePromotion, h.secondment_step,
           "Propose an outstanding cadre for promotion by due procedure."),
     _step("/reserve-listing", c.ListAsReserveCadre, h.secondment_step,
@@ -86,8 +87,8 @@ POLICY_STEPS: tuple[CommandRoute[Any], ...] = (
     CommandRoute(path="/policies/secondment", command=PublishPolicyChange, handler=h.publish_policy_change,
                  roles=_COUNTY, scope="the county",
                  summary="Publish a change of secondment settings (policy 'secondment': the 5 % target, the check-in "
-                         "interval, 停薪留职, the commendation threshold…) from a day after today; facts dated from "
-                         "that day on are decided by it. docs/policies.md lists every setting."),
+                         "interval, 停薪留职, the commendation kinds and thresholds…) from a day after today; facts "
+                         "dated from that day on are decided by it. docs/policies.md lists every setting."),
 )
 
 ROUTES: tuple[CommandRoute[Any], ...] = UNIT_AND_CADRE_STEPS + SECONDMENT_STEPS + POLICY_STEPS

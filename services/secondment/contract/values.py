@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from services.secondment.domain.commendation import Tally, tally
 from services.secondment.domain.secondment_state import Stage
 from services.secondment.domain.targets import SecondmentPeriod, township_targets, year_end_targets
 from services.secondment.domain.units import Unit
 from services.secondment.policy import POLICY_BOOK, secondment_policy_on
 
 __all__ = [
-    "POLICY_BOOK", "SecondmentPeriod", "Stage", "Unit", "secondment_policy_on", "township_targets", "year_end_targets",
+    "POLICY_BOOK", "SecondmentPeriod", "Stage", "Tally", "Unit", "secondment_policy_on", "tally", "township_targets",
+    "year_end_targets",
 ]

@@ -49,6 +49,7 @@ from services.secondment.contract.events import (
     SecondmentStarted,
     UnpaidLeaveGranted,
 )
+from services.secondment.domain import commendation
 from services.secondment.domain.cadres import Cadre
 from services.secondment.domain.common import check_yuan, require_county, require_sending_unit, term_last_day
 from services.secondment.domain.secondment_state import (
@@ -141,7 +142,7 @@ def contribute(state: Secondment, c: RecordContribution, policy: SecondmentPolic
     event = ContributionRecorded(
         secondment_id=state.secondment_id, contribution_id=c.contribution_id, kind=c.kind,
         description=c.description, amount_yuan=c.amount_yuan, contributed_on=c.contributed_on,
-        source_ref=c.source_ref, actor=c.actor.label,
+        source_ref=c.source_ref, actor=c.actor.label, people=c.people,
     )
     for earlier in state.contributions:
         if earlier.contribution_id == c.contribution_id:
@@ -154,24 +155,31 @@ def contribute(state: Secondment, c: RecordContribution, policy: SecondmentPolic
         check_yuan(c.amount_yuan, "the amount")
     elif c.kind is ContributionKind.CAPITAL:
         raise DomainError("a capital contribution needs amount_yuan (the yuan arrived in the county)")
+    if c.people is not None:
+        if c.kind is not ContributionKind.TALENT:
+            raise DomainError(f"people counts the people a talent contribution introduced; a {c.kind.value} "
+                              "contribution has none", field="people")
+        if not 1 <= c.people <= MAX_PEOPLE:
+            raise DomainError(f"people must be 1 to {MAX_PEOPLE}; got {c.people}", field="people")
     check_date(c.contributed_on, c.today, "the contribution date", not_before=away_since(state),
                earlier="the departure")
     events: list[SecondmentEvent] = [event]
-    total = state.capital_total_yuan + ((c.amount_yuan or 0) if c.kind is ContributionKind.CAPITAL else 0)
-    threshold = policy.commendation_capital_threshold_yuan
-    if state.commendation_proposed_on is None and total >= threshold:
-        events.append(CommendationProposed(
-            secondment_id=state.secondment_id, cadre_id=state.cadre_id, proposed_on=c.contributed_on,
-            capital_total_yuan=total, threshold_yuan=threshold,
-            reason=f"capital brought in reached {total} yuan (threshold {threshold})", actor=c.actor.label,
-            policy_version=policy.version,
-        ))
+    if state.commendation_proposed_on is None:
+        # The first contribution with which a counted kind reaches its threshold proposes the commendation.
+        proposed = commendation.proposal(state, (*state.contributions, event), policy, proposed_on=c.contributed_on,
+                                         reason=None, actor=c.actor.label)
+        if proposed is not None:
+            events.append(proposed)
     return events
 
 
+#: The most people one talent contribution may record: a bound on typos, not a rule of the decision.
+MAX_PEOPLE = 10_000
+
+
 def _same(a: ContributionRecorded, b: ContributionRecorded) -> bool:
-    return (a.kind, a.description, a.amount_yuan, a.contributed_on, a.source_ref) == (
-        b.kind, b.description, b.amount_yuan, b.contributed_on, b.source_ref)
+    return (a.kind, a.description, a.amount_yuan, a.contributed_on, a.source_ref, a.people) == (
+        b.kind, b.description, b.amount_yuan, b.contributed_on, b.source_ref, b.people)
 
 
 def request_extension(state: Secondment, c: RequestExtension, policy: SecondmentPolicy) -> ExtensionRequested:
@@ -297,17 +305,11 @@ def propose_commendation(state: Secondment, c: ProposeCommendation, policy: Seco
         raise StateConflict(f"a commendation of {state.secondment_id} was proposed on {state.commendation_proposed_on}")
     require_text(c.reason, "the reason for the commendation", hint="write a short explanation")
     check_date(c.proposed_on, c.today, "the proposal date", not_before=away_since(state), earlier="the departure")
-    threshold, total = policy.commendation_capital_threshold_yuan, state.capital_total_yuan
-    if total < threshold:
-        raise DomainError(
-            f"a commendation needs a major contribution: capital of at least {threshold} yuan (policy "
-            f"{policy.version}); {state.secondment_id} has brought {total} yuan"
-        )
-    return CommendationProposed(
-        secondment_id=state.secondment_id, cadre_id=state.cadre_id, proposed_on=c.proposed_on,
-        capital_total_yuan=total, threshold_yuan=threshold, reason=c.reason, actor=c.actor.label,
-        policy_version=policy.version,
-    )
+    proposed = commendation.proposal(state, state.contributions, policy, proposed_on=c.proposed_on,
+                                     reason=c.reason.strip(), actor=c.actor.label)
+    if proposed is None:
+        raise DomainError(commendation.not_yet(state, policy))
+    return proposed
 
 
 def propose_promotion(state: Secondment, c: ProposePromotion) -> PromotionProposed:

@@ -12,6 +12,7 @@ from services.gateway.readmodels import secondments
 from services.secondment.contract.events import (
     CadreReturned,
     CheckInRecorded,
+    CommendationKind,
     CommendationProposed,
     ContributionKind,
     ContributionRecorded,
@@ -102,3 +103,30 @@ def test_a_commendation_proposal_keeps_its_figures_as_decimal_strings() -> None:
                                                  threshold_yuan=Decimal("1000000")))
     commendation = orjson.loads(assigned(ops[0])["commendation"])
     assert (commendation["capital_total_yuan"], commendation["threshold_yuan"]) == ("1250000", "1000000")
+
+
+@pytest.mark.parametrize(("kind", "people", "figures"), [
+    (ContributionKind.PROJECT, None, (0, 1, 0)),
+    (ContributionKind.TALENT, 4, (0, 0, 4)),
+    (ContributionKind.TALENT, None, (0, 0, 1)),
+    (ContributionKind.TECHNOLOGY, None, (0, 0, 0)),
+])
+def test_a_contribution_adds_to_the_projects_or_the_people_it_counts_for_a_commendation(
+    kind: ContributionKind, people: int | None, figures: tuple[int, int, int],
+) -> None:
+    ops = secondments.apply(Q, envelope(), event(ContributionRecorded, secondment_id="s-1", contribution_id="k-1",
+                                                 kind=kind, amount_yuan=None, people=people))
+    assert ops[0][1][1:4] == figures
+    assert row(ops[1])["people"] == people
+
+
+def test_a_commendation_proposal_names_the_kinds_that_qualified_and_every_figure() -> None:
+    ops = secondments.apply(Q, envelope(), event(
+        CommendationProposed, secondment_id="s-1", capital_total_yuan=Decimal("0"), threshold_yuan=Decimal("1000000"),
+        qualified=(CommendationKind.PROJECT, CommendationKind.TALENT), counted=tuple(CommendationKind), projects=2,
+        project_threshold=2, talent_people=7, talent_threshold=5, policy_version="secondment-2026.1+secondment.1"))
+    commendation = orjson.loads(assigned(ops[0])["commendation"])
+    assert commendation["qualified"] == ["project", "talent"]
+    assert commendation["counted"] == ["capital", "project", "talent"]
+    assert (commendation["projects"], commendation["talent_people"], commendation["talent_threshold"]) == (2, 7, 5)
+    assert commendation["policy_version"] == "secondment-2026.1+secondment.1"

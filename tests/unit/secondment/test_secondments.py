@@ -281,7 +281,7 @@ def test_the_county_decides_only_a_pending_request() -> None:
 def test_a_commendation_is_proposed_at_the_threshold_and_not_one_fen_below() -> None:
     propose = s(ProposeCommendation, proposed_on=date(2025, 2, 1), reason="factory relocated to the county")
     below = given_(capital("999999.99"), state=away())
-    with pytest.raises(DomainError, match=r"at least 1000000 yuan.*999999\.99"):
+    with pytest.raises(DomainError, match=r"capital 999999\.99 yuan \(threshold 1000000\)"):
         decide(below, propose)
     at = given_(capital("600000", "k-1"), capital("400000", "k-2"), state=away())
     assert at.commendation_proposed_on == date(2025, 1, 10)  # proposed automatically on crossing
@@ -298,7 +298,7 @@ def test_a_contribution_opens_a_commendation_exactly_when_capital_reaches_the_th
         assert proposed[0].threshold_yuan == Decimal(1_000_000) and proposed[0].capital_total_yuan == amount
 
 
-def test_only_capital_counts_towards_the_commendation_threshold() -> None:
+def test_an_amount_on_a_talent_contribution_is_no_capital() -> None:
     talent = capital("5000000", kind=ContributionKind.TALENT, description="engineers recruited")
     (event,) = decide(away(), talent)
     assert isinstance(event, ContributionRecorded)
