@@ -12,7 +12,7 @@ import orjson
 from fastapi import FastAPI
 
 from services import system
-from services.gateway import replay, throttle
+from services.gateway import console, replay, throttle
 from services.gateway.api import (
     as_of,
     as_of_builds,
@@ -94,7 +94,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="Golden Bridge API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    # /docs and /redoc come from the console with their Swagger UI and Redoc files served locally, never a CDN.
+    app = FastAPI(title="Golden Bridge API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     install_problem_handlers(app)
     throttle.install(app)
     as_of.install(app)
@@ -107,6 +109,7 @@ def create_app() -> FastAPI:
     app.include_router(partners.router)
     app.include_router(policies.router)
     app.include_router(workers.router)
+    console.install(app)
     app.add_middleware(BodySizeLimit)
     return app
 
