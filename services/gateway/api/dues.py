@@ -25,13 +25,17 @@ async def member_statement(member_id: PathId, actor: CurrentActor, pool: ReadPoo
                            min_position: MinPosition = None) -> dict[str, Any]:
     """A member's statement: each month's amount and how it was computed (base, bracket, rate, policy), and paid;
     and each payment, with its voluntary extra and whether that extra went to the Party Centre (a voluntary
-    payment at or over the scale's threshold, 1,000 yuan by the 2008 rules, is remitted to the Centre)."""
+    payment at or over the scale's threshold, 1,000 yuan by the 2008 rules, is remitted to the Centre); and
+    `account`: the organisation that keeps the account now (it moves when a transfer is received), the month
+    owed from at the start (`owed_from`) and at the last move (`continued_from`, with the letter), and who kept it
+    before (null: no account opened)."""
     await wait_for_position(pool, REGISTRY.source, min_position)
     rows = await dues.statement(pool, member_id, year)
     payments = [dict(p) for p in await dues.payments_of(pool, member_id, year)]
     central = sum((p["extra"] for p in payments if p["to_central_committee"]), Decimal(0))
-    return {"member_id": member_id, "months": [dict(r) for r in rows], "payments": payments,
-            "to_central_committee": central}
+    account = await dues.account_of(pool, member_id)
+    return {"member_id": member_id, "account": dict(account) if account else None,
+            "months": [dict(r) for r in rows], "payments": payments, "to_central_committee": central}
 
 
 @operation(router, "/organisations/{org_id}/dues/ledger", roles=(*KEEPERS, Role.HOST_ORGANISATION),

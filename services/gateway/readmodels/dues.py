@@ -11,7 +11,12 @@ import asyncpg
 
 from services.kernel.events import Envelope
 from services.kernel.projection import Op
-from services.membership.contract.events.dues import DuesPaid, MonthAssessed
+from services.membership.contract.events.dues import (
+    DuesAccountOpened,
+    DuesContinuedAfterTransfer,
+    DuesPaid,
+    MonthAssessed,
+)
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.dues_months_view (
@@ -56,11 +61,20 @@ CREATE TABLE IF NOT EXISTS {schema}.dues_allocations_view (
     PRIMARY KEY (payment_id, month)
 );
 CREATE INDEX IF NOT EXISTS dues_allocations_view_member ON {schema}.dues_allocations_view (member_id, month);
+CREATE TABLE IF NOT EXISTS {schema}.dues_accounts_view (
+    member_id text PRIMARY KEY,
+    org_id text NOT NULL,
+    owed_from text NOT NULL,
+    previous_org_ids text[] NOT NULL DEFAULT '{{}}',
+    continued_from text,
+    letter_number text,
+    position bigint NOT NULL
+);
 """
 
 
 #: The events ``apply`` projects; the projector hands this read model no others.
-EVENTS: tuple[type, ...] = (MonthAssessed, DuesPaid)
+EVENTS: tuple[type, ...] = (MonthAssessed, DuesPaid, DuesAccountOpened, DuesContinuedAfterTransfer)
 
 
 def apply(q: str, env: Envelope, event: Any) -> list[Op]:
@@ -101,8 +115,35 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
                    " VALUES ($1,$2,$3,$4,$5)", (event.payment_id, a.month, event.member_id, event.paid_on, a.amount))
                   for a in event.allocations),
             ]
+        case DuesAccountOpened():
+            return [(f"INSERT INTO {q}.dues_accounts_view (member_id, org_id, owed_from, position)"
+                     " VALUES ($1,$2,$3,$4) ON CONFLICT (member_id) DO NOTHING",
+                     (event.member_id, event.org_id, event.owed_from, pos))]
+        case DuesContinuedAfterTransfer():
+            # The account is kept by the receiving organisation from now on; the months paid before stay where
+            # they were paid, and assessed months it takes over (still unpaid) are owed to it.
+            return [
+                (f"INSERT INTO {q}.dues_accounts_view (member_id, org_id, owed_from, previous_org_ids,"
+                 " continued_from, letter_number, position) VALUES ($1,$2,$3,$4,$3,$5,$6)"
+                 " ON CONFLICT (member_id) DO UPDATE SET org_id = EXCLUDED.org_id,"
+                 f" previous_org_ids = {q}.dues_accounts_view.previous_org_ids || EXCLUDED.previous_org_ids,"
+                 " continued_from = EXCLUDED.continued_from, letter_number = EXCLUDED.letter_number,"
+                 " position = EXCLUDED.position",
+                 (event.member_id, event.to_org_id, event.continues_from,
+                  [event.from_org_id] if event.from_org_id else [], event.letter_number, pos)),
+                *((f"UPDATE {q}.dues_months_view SET org_id = $3, position = $4 WHERE member_id = $1 AND month = $2",
+                   (event.member_id, m, event.to_org_id, pos)) for m in event.moved_months),
+            ]
         case _:
             return []
+
+
+async def account_of(pool: asyncpg.Pool, member_id: str) -> asyncpg.Record | None:
+    """Who keeps a member's dues account now, since which month, and who kept it before."""
+    row: asyncpg.Record | None = await pool.fetchrow(
+        "SELECT org_id, owed_from, previous_org_ids, continued_from, letter_number FROM dues_accounts_view"
+        " WHERE member_id = $1", member_id)
+    return row
 
 
 async def payments_of(pool: asyncpg.Pool, member_id: str, year: int | None) -> list[asyncpg.Record]:

@@ -218,9 +218,10 @@ MEMBER_STEPS: tuple[CommandRoute[Any], ...] = (
     _transfer("/approval", transfers.ApproveTransferOut, htransfers.approve_transfer_out,
               "Approve the transfer out: the introduction letter (number, channel, dues paid up to which month; valid "
               "90 days by policy).", _STAFF_OR_HOST),
-    _transfer("/reception", transfers.ReceiveTransfer, htransfers.transfer_step,
-              "Receive the member: from now on the receiving organisation is their formal organisation. A letter is "
-              "accepted up to its last valid day.", _HOST),
+    _transfer("/reception", transfers.ReceiveTransfer, htransfers.receive_transfer,
+              "Receive the member: from now on the receiving organisation is their formal organisation, and their "
+              "dues account kept here moves to it (the months paid before stay paid; it is owed from the first "
+              "month not settled). A letter is accepted up to its last valid day.", _HOST),
     _transfer("/receipt", transfers.ReturnReceipt, htransfers.transfer_step,
               "Return the receipt (回执) to the sender.", _STAFF_OR_HOST),
     _transfer("/reissue", transfers.ReissueLetter, htransfers.reissue_letter,
@@ -263,8 +264,9 @@ DUES_STEPS: tuple[CommandRoute[Any], ...] = (
     _dues("/valid-reasons", dues.RecordValidReason, hdues.dues_step,
           "Record a valid reason for unpaid months (they no longer count for lapse)."),
     _dues("/continuation", dues.ContinueAfterTransfer, hdues.continue_after_transfer,
-          "Continue dues at the receiving organisation from the month after the letter's 'paid up to' month: no gap, "
-          "no double charge.", _HOST),
+          "Open the dues account at the receiving organisation of a member received here whose dues were kept "
+          "elsewhere: from the month after the letter's 'paid up to' month, no gap, no double charge. An account "
+          "kept here needs no command: it moves when the transfer is received (409 here).", _HOST),
     CommandRoute(path="/organisations/{org_id}/dues/remittances", command=dues.RemitUpward,
                  handler=hdues.remit_upward,
                  from_path=("org_id",), roles=_BRANCH, scope=ORGANISATION_SCOPE,

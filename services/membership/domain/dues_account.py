@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 
 from services.membership.contract.commands.dues import (
@@ -27,6 +26,7 @@ from services.membership.contract.events.dues import (
     ReductionApproved,
     ValidReasonRecorded,
 )
+from services.membership.contract.events.transfers import TransferReceived
 from services.membership.domain.dues_arrears import dues_paid_up_to
 from services.membership.domain.dues_scale import check_money, scale_in
 from services.membership.domain.dues_state import (
@@ -188,8 +188,11 @@ def record_reason(state: DuesAccount, cmd: RecordValidReason) -> ValidReasonReco
 def continue_after_transfer(
     state: DuesAccount, cmd: ContinueAfterTransfer, policy: DuesPolicy, *, received_by: str | None = None
 ) -> DuesContinuedAfterTransfer:
-    """The receiving organisation continues from the month after the letter's: no gap, no double charge (B3).
+    """Open the dues account at the receiving organisation of a member whose account was never kept here.
 
+    An account kept here moves by itself when the transfer is received (:func:`follow_reception`); what is
+    left to this command is the member whose dues were kept elsewhere: the letter's "paid up to" month and
+    their category (and base) open the account from the month after it — no gap, no double charge (B3).
     ``received_by``: the organisation that received the member with this letter, from the member's own record
     (None: no such letter was received for them). Only a real, received letter continues the dues."""
     require_org_scope(cmd.actor, cmd.to_org_id, "receive a member's dues")
@@ -202,31 +205,44 @@ def continue_after_transfer(
         raise StateConflict(f"letter {letter} took {cmd.member_id} to {received_by}, not to {cmd.to_org_id}")
     if cmd.received_on > cmd.today:
         raise DomainError(f"received_on {cmd.received_on} is in the future")
+    if state.exists:
+        if letter in state.letter_numbers:
+            raise AlreadyExists(f"the dues of {state.member_id} already moved to {state.org_id} when letter {letter} "
+                                "was received")
+        raise StateConflict(f"{state.member_id}'s dues account is kept here ({state.org_id}): it moves by itself "
+                            "when the transfer is received; this command only opens an account kept elsewhere")
+    if cmd.category is None:
+        raise DomainError("a member new to this system needs a dues category (and base) to continue the dues")
     continues_from = shift_month(paid_up_to, 1)
-    event = DuesContinuedAfterTransfer(
+    base, flat = _income(scale_in(policy, continues_from), cmd.category, cmd.base, cmd.flat_amount)
+    return DuesContinuedAfterTransfer(
         member_id=cmd.member_id, from_org_id=None, to_org_id=cmd.to_org_id, letter_number=letter,
         paid_up_to=paid_up_to, continues_from=continues_from, moved_months=(), opened=True,
-        category=cmd.category or DuesCategory.WAGE_EARNER, base=None, flat_amount=None, received_on=cmd.received_on,
-        actor=cmd.actor.label,
+        category=cmd.category, base=base, flat_amount=flat, received_on=cmd.received_on, actor=cmd.actor.label,
     )
-    if not state.exists:
-        if cmd.category is None:
-            raise DomainError("a member new to this system needs a dues category (and base) to continue the dues")
-        base, flat = _income(scale_in(policy, continues_from), cmd.category, cmd.base, cmd.flat_amount)
-        return replace(event, category=cmd.category, base=base, flat_amount=flat)
-    if cmd.category is not None or cmd.base is not None or cmd.flat_amount is not None:
-        raise DomainError("the account already exists here; declare a changed income separately, not on the transfer")
-    if letter in state.letter_numbers:
-        raise AlreadyExists(f"letter {letter} was already received for {state.member_id}'s dues")
-    if cmd.to_org_id == state.org_id:
-        raise StateConflict(f"{state.member_id}'s dues are already kept by {state.org_id}")
-    recorded = dues_paid_up_to(state, cmd.received_on, policy)
-    if paid_up_to > recorded:
-        raise StateConflict(f"the letter says dues are paid up to {paid_up_to} but the account shows {recorded}; ask "
-                            "the sending organisation to correct the letter or record the missing payment")
+
+
+def follow_reception(
+    state: DuesAccount, received: TransferReceived, policy: DuesPolicy, *, actor: str
+) -> list[DuesContinuedAfterTransfer]:
+    """B3: the reception of a transfer moves the member's dues account to the receiving organisation.
+
+    The account's own record says what is paid (not the letter's text): the months paid before the reception
+    stay paid where they were paid; the receiving organisation is owed from the first month not settled, and
+    assessed months from then on still unpaid are owed to it now. Nothing moves when there is no account here
+    (dues kept elsewhere are opened with ContinueAfterTransfer), when the member left the county (the receiving
+    organisation keeps their dues), or when this letter already moved it (a repeated reaction)."""
+    if not state.exists or received.to_external is not None or not received.to_org_id:
+        return []
+    if received.letter_number in state.letter_numbers or received.to_org_id == state.org_id:
+        return []
+    paid_up_to = dues_paid_up_to(state, received.received_on, policy)
+    continues_from = shift_month(paid_up_to, 1)
     income = income_on(state, continues_from)
-    return replace(
-        event, from_org_id=state.org_id, opened=False, category=income.category, base=income.base,
-        flat_amount=income.flat_amount,
+    return [DuesContinuedAfterTransfer(
+        member_id=state.member_id, from_org_id=state.org_id, to_org_id=received.to_org_id,
+        letter_number=received.letter_number, paid_up_to=paid_up_to, continues_from=continues_from,
         moved_months=tuple(sorted(m for m in state.assessed if m >= continues_from and m not in state.paid)),
-    )
+        opened=False, category=income.category, base=income.base, flat_amount=income.flat_amount,
+        received_on=received.received_on, actor=actor,
+    )]

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import date
 
 from services.kernel.store import AppendResult, CommandMeta
+from services.membership import dues_on_reception
 from services.membership.contract.commands.transfers import (
     ApproveTransferOut,
     CancelTransfer,
@@ -70,6 +71,14 @@ async def transfer_step(store: Store, cmd: TransferStep, meta: CommandMeta) -> A
     return await on_person(store, cmd, cmd.member_id, meta,
                            lambda person: transfers.decide(person.member, cmd,
                                                            policy=county.mobility(effective_on(cmd))))
+
+
+async def receive_transfer(store: Store, cmd: ReceiveTransfer, meta: CommandMeta) -> AppendResult:
+    """The reception, then its reaction: the member's dues account moves to the receiving organisation
+    (services/membership/dues_on_reception.py says why that is a second append, made exactly once)."""
+    result = await transfer_step(store, cmd, meta)
+    await dues_on_reception.follow_appended(store, result)
+    return result
 
 
 async def _paid_up_to(store: Store, member_id: str, on: date) -> str | None:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from services.gateway.readmodels import dues
-from services.membership.contract.events.dues import DuesPaid, MonthAllocation, MonthAssessed
+from services.membership.contract.events.dues import (
+    DuesAccountOpened,
+    DuesContinuedAfterTransfer,
+    DuesPaid,
+    MonthAllocation,
+    MonthAssessed,
+)
 from tests.unit.gateway.builders import Q, envelope, event, row, target
 
 
@@ -38,3 +44,22 @@ def test_a_payment_is_recorded_once_and_adds_to_each_month_it_covers() -> None:
 def test_a_payment_of_no_months_records_only_the_payment() -> None:
     ops = dues.apply(Q, envelope(), event(DuesPaid, payment_id="pay-2", allocations=()))
     assert [target(op) for op in ops] == ["dues_payments_view"]
+
+
+def test_a_received_transfer_moves_the_account_and_the_months_it_takes_over_but_not_those_paid_before() -> None:
+    ops = dues.apply(Q, envelope(11), event(DuesContinuedAfterTransfer, member_id="m-1", from_org_id="b-1",
+                                            to_org_id="b-2", continues_from="2024-04", letter_number="L-7",
+                                            moved_months=("2024-04",)))
+    assert [target(op) for op in ops] == ["dues_accounts_view", "dues_months_view"]
+    account = row(ops[0])
+    assert (account["member_id"], account["org_id"], account["owed_from"], account["previous_org_ids"]) == (
+        "m-1", "b-2", "2024-04", ["b-1"])
+    assert f"previous_org_ids = {Q}.dues_accounts_view.previous_org_ids || EXCLUDED.previous_org_ids" in ops[0][0]
+    # Only the assessed months still unpaid after the last paid one change hands; March stays with b-1.
+    assert ops[1][1] == ("m-1", "2024-04", "b-2", 11)
+
+
+def test_an_opened_account_is_kept_by_the_organisation_that_opened_it() -> None:
+    ops = dues.apply(Q, envelope(3), event(DuesAccountOpened, member_id="m-1", org_id="b-1", owed_from="2024-01"))
+    assert [target(op) for op in ops] == ["dues_accounts_view"] and row(ops[0])["org_id"] == "b-1"
+    assert "DO NOTHING" in ops[0][0]

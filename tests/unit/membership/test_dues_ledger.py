@@ -24,6 +24,7 @@ from services.membership.contract.commands.dues import (
     RecordValidReason,
     RemitUpward,
 )
+from services.membership.contract.events.common import DuesCategory
 from services.membership.contract.events.dues import (
     EVENTS,
     DuesAccountEvent,
@@ -32,7 +33,9 @@ from services.membership.contract.events.dues import (
     PayerKind,
     RemittanceFrequency,
 )
+from services.membership.contract.events.transfers import TransferReceived
 from services.membership.domain import dues, dues_policy
+from services.membership.domain.dues_account import follow_reception
 from services.membership.domain.dues_ledger import (
     LEDGER_INITIAL,
     collections,
@@ -224,9 +227,14 @@ def test_every_dues_event_survives_the_wire_unchanged() -> None:
                         c(RecordValidReason, from_month="2025-10", reason="flood"),
                         pay(("2025-10", "2025-11", "2025-12", "2026-01"), "1085.00", extra=D("1000.00")),
                         c(DeclareIncome, from_month="2026-02", base=D("100.00")))
-    _, moved = run(ContinueAfterTransfer(actor=COUNTY, today=TODAY, member_id="m-1", to_org_id="b-2",
-                                         letter_number="L-1", paid_up_to="2026-01", received_on=TODAY), state=state,
-                     letter_received_by="b-2")
+    _, opened = run(ContinueAfterTransfer(actor=COUNTY, today=TODAY, member_id="m-2", to_org_id="b-2",
+                                          letter_number="L-1", paid_up_to="2026-01", received_on=TODAY,
+                                          category=DuesCategory.WAGE_EARNER, base=D("4000.00")),
+                      letter_received_by="b-2")
+    reception = TransferReceived(member_id="m-1", transfer_id="t-1", letter_number="L-2", received_on=TODAY,
+                                 from_org_id="b-1", to_org_id="b-2", to_external=None, certificate_closed=None,
+                                 actor="county_admin:admin", receiving_org_id="b-2")
+    moved = [*opened, *follow_reception(state, reception, DEFAULT_DUES_POLICY, actor=reception.actor)]
     q4 = collections(events, "b-1", date(2025, 10, 1), date(2025, 12, 31))
     remitted = decide_ledger(LEDGER_INITIAL, remit(period="2025-Q4", amount=q4.total, remitted_on=date(2026, 1, 2),
                                                    today=date(2026, 1, 2)), collected=q4)

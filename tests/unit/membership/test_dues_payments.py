@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
@@ -24,11 +23,14 @@ from services.membership.contract.events.dues import (
     DuesPaid,
     PayerKind,
 )
-from services.membership.domain import deadlines
+from services.membership.contract.events.transfers import ExternalOrganisation, TransferReceived
+from services.membership.domain import deadlines, dues
 from services.membership.domain.deadlines import RaiseDueItems
 from services.membership.domain.dues import DuesAccount
+from services.membership.domain.dues_account import follow_reception
 from services.membership.domain.dues_arrears import ageing, due_items, dues_paid_up_to
 from services.membership.domain.dues_ledger import expected_vs_paid
+from services.membership.policy.dues import DEFAULT_DUES_POLICY, DuesPolicy
 from services.pure.due import DueItem
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
 from services.pure.identity import Actor, Role
@@ -212,9 +214,19 @@ def test_a_payment_ends_the_run_of_unpaid_months() -> None:
 
 # --- transfers -----------------------------------------------------------------------------------------
 
-def run_receive(cmd: ContinueAfterTransfer, **o: Any) -> tuple[DuesAccount, list[DuesAccountEvent]]:
-    """Continue the dues on a letter the member's record shows as received by the organisation it names."""
-    return run(cmd, letter_received_by=cmd.to_org_id, **o)
+def received(letter: str = "L-7", to_org_id: str = "b-2", on: date = date(2025, 7, 18),
+             to_external: ExternalOrganisation | None = None) -> TransferReceived:
+    """The reception the dues follow, as the member's stream records it."""
+    return TransferReceived(member_id=MEMBER, transfer_id="t-1", letter_number=letter, received_on=on,
+                            from_org_id="b-1", to_org_id=to_org_id, to_external=to_external, certificate_closed=None,
+                            actor="branch_secretary:sec2@b-2", receiving_org_id=to_org_id)
+
+
+def follow(state: DuesAccount, reception: TransferReceived,
+           policy: DuesPolicy = DEFAULT_DUES_POLICY) -> tuple[DuesAccount, list[DuesAccountEvent]]:
+    """The reaction to a reception: what it appends, folded into the account."""
+    events: list[DuesAccountEvent] = list(follow_reception(state, reception, policy, actor=reception.actor))
+    return fold(dues.evolve, state, events), events
 
 
 def receive(**o: object) -> ContinueAfterTransfer:
@@ -224,13 +236,14 @@ def receive(**o: object) -> ContinueAfterTransfer:
     return ContinueAfterTransfer(**fields)  # type: ignore[arg-type]
 
 
-def test_a_member_transferred_in_july_continues_from_july_with_no_gap_and_no_double_charge() -> None:
+def test_a_member_received_in_july_owes_the_new_branch_from_july_with_no_gap_and_no_double_charge() -> None:
     half_year = tuple(f"2025-{m:02d}" for m in range(1, 7))
     state, history = run(pay(half_year, "240.00", paid_on=date(2025, 6, 10), today=date(2025, 6, 10)),
                          state=account(owed_from="2025-01"))
-    letter = dues_paid_up_to(state, date(2025, 7, 5))
-    assert letter == "2025-06"
-    state, moved = run_receive(receive(paid_up_to=letter), state=state)
+    state, moved = follow(state, received())
+    assert state.org_id == "b-2" and state.previous_org_ids == ("b-1",)
+    assert isinstance(moved[0], DuesContinuedAfterTransfer) and moved[0].paid_up_to == "2025-06"
+    assert all(state.paid[m] for m in half_year)  # the months paid before the reception stay paid
     with pytest.raises(StateConflict, match="2025-06 is already paid"):
         run(pay("2025-06", "40.00", actor=B2_SECRETARY, paid_on=date(2025, 7, 20), today=date(2025, 7, 20)),
             state=state)
@@ -245,10 +258,42 @@ def test_a_member_transferred_in_july_continues_from_july_with_no_gap_and_no_dou
     assert paid_event(july).org_id == "b-2"
 
 
-def test_the_transfer_spans_a_policy_change_without_a_gap() -> None:
+def test_the_account_moves_from_the_first_month_not_paid_whatever_the_letter_said() -> None:
+    state, _ = run(pay(("2025-01", "2025-02", "2025-03"), "120.00", paid_on=date(2025, 4, 1), today=date(2025, 4, 1)),
+                   state=account(owed_from="2025-01"))
+    _, (moved,) = follow(state, received())
+    assert isinstance(moved, DuesContinuedAfterTransfer)
+    assert (moved.paid_up_to, moved.continues_from, moved.from_org_id) == ("2025-03", "2025-04", "b-1")
+
+
+def test_unpaid_assessed_months_after_the_last_paid_move_to_the_receiving_branch() -> None:
+    state, history = run(pay(tuple(f"2025-{m:02d}" for m in range(1, 6)), "200.00", paid_on=date(2025, 6, 1),
+                             today=date(2025, 6, 1)), c(AssessMonth, month="2025-06", today=date(2025, 6, 1)),
+                         state=account(owed_from="2025-01"))
+    _, moved = follow(state, received())
+    assert isinstance(moved[0], DuesContinuedAfterTransfer) and moved[0].moved_months == ("2025-06",)
+    (june,) = expected_vs_paid([*history, *moved], "b-2", ["2025-06"])
+    assert june.expected == D("40.00") and june.members_unpaid == 1
+
+
+def test_a_reception_moves_the_account_once_however_often_the_reaction_runs() -> None:
+    state, first = follow(account(owed_from="2025-01"), received())
+    assert len(first) == 1
+    assert follow(state, received()) == (state, [])
+    assert follow(state, received(letter="L-8", to_org_id="b-2"))[1] == []  # already kept by b-2
+
+
+def test_nothing_moves_without_an_account_here_or_when_the_member_left_the_county() -> None:
+    assert follow(dues.INITIAL, received())[1] == []
+    away = ExternalOrganisation(org_id="ext-nanshan", name="Shenzhen Nanshan committee", address="Nanshan, Shenzhen")
+    assert follow(account(owed_from="2025-01"), received(to_org_id="ext-nanshan", to_external=away))[1] == []
+
+
+def test_the_command_opens_an_account_kept_elsewhere_across_a_policy_change_without_a_gap() -> None:
     policy = published(scale_2026())
-    state, (opened,) = run_receive(receive(paid_up_to="2025-12", category=DuesCategory.WAGE_EARNER, base=D("4000.00"),
-                                   today=date(2026, 1, 20), received_on=date(2026, 1, 15)), policy=policy)
+    state, (opened,) = run(receive(paid_up_to="2025-12", category=DuesCategory.WAGE_EARNER, base=D("4000.00"),
+                                   today=date(2026, 1, 20), received_on=date(2026, 1, 15)), policy=policy,
+                           letter_received_by="b-2")
     assert isinstance(opened, DuesContinuedAfterTransfer) and opened.opened and opened.continues_from == "2026-01"
     _, events = run(pay("2026-01", "120.00", actor=B2_SECRETARY, paid_on=date(2026, 1, 20), today=date(2026, 1, 20)),
                     state=state, policy=policy)
@@ -258,14 +303,12 @@ def test_the_transfer_spans_a_policy_change_without_a_gap() -> None:
             state=state, policy=policy)
 
 
-def test_unpaid_assessed_months_after_the_letter_move_to_the_receiving_branch() -> None:
-    state, history = run(pay(tuple(f"2025-{m:02d}" for m in range(1, 6)), "200.00", paid_on=date(2025, 6, 1),
-                             today=date(2025, 6, 1)), c(AssessMonth, month="2025-06", today=date(2025, 6, 1)),
-                         state=account(owed_from="2025-01"))
-    state, moved = run_receive(receive(paid_up_to=dues_paid_up_to(state, date(2025, 7, 18))), state=state)
-    assert isinstance(moved[0], DuesContinuedAfterTransfer) and moved[0].moved_months == ("2025-06",)
-    (june,) = expected_vs_paid([*history, *moved], "b-2", ["2025-06"])
-    assert june.expected == D("40.00") and june.members_unpaid == 1
+def test_the_command_is_refused_for_an_account_kept_here_which_moves_on_reception() -> None:
+    with pytest.raises(StateConflict, match="moves by itself when the transfer is received"):
+        run(receive(), state=account(owed_from="2025-01"), letter_received_by="b-2")
+    moved, _ = follow(account(owed_from="2025-01"), received())
+    with pytest.raises(AlreadyExists, match="already moved to b-2 when letter L-7 was received"):
+        run(receive(), state=moved, letter_received_by="b-2")
 
 
 def test_a_letter_that_was_not_received_or_took_the_member_elsewhere_continues_nothing() -> None:
@@ -273,13 +316,9 @@ def test_a_letter_that_was_not_received_or_took_the_member_elsewhere_continues_n
         run(receive(), state=account())
     with pytest.raises(StateConflict, match="letter L-7 took m-1 to b-9, not to b-2"):
         run(receive(), state=account(), letter_received_by="b-9")
-
-
-def test_a_letter_claiming_more_than_the_account_shows_is_refused() -> None:
-    with pytest.raises(StateConflict, match="paid up to 2025-06 but the account shows 2024-12"):
-        run_receive(receive(), state=account(owed_from="2025-01"))
     with pytest.raises(Forbidden, match="b-3 cannot receive a member's dues in b-2"):
-        run_receive(receive(actor=Actor(subject="s", role=Role.BRANCH_SECRETARY, org_id="b-3")), state=account())
+        run(receive(actor=Actor(subject="s", role=Role.BRANCH_SECRETARY, org_id="b-3")), state=account(),
+            letter_received_by="b-2")
 
 
 def test_a_valid_reason_is_dated_the_day_the_branch_accepted_it_whenever_it_is_entered() -> None:
