@@ -43,6 +43,11 @@ class InvestmentPolicy:
     effective_from: date
     #: B8 (local practice): a lead without progress for 1 month is stalled; counted in days, default 30.
     stalled_after_days: int = 30
+    #: A: "建立回归绿色通道" — a green channel (fast lane) for natives who succeeded elsewhere and come home to
+    #: found a business or invest (回归工程); the decision gives no number. The lane means the county follows a
+    #: homecoming lead up sooner: it is flagged stalled after this many days without progress (not found — a
+    #: setting; default 15, half the ordinary period, decided) and is never slower than an ordinary lead.
+    homecoming_stalled_after_days: int = 15
     #: B8/D7: reward tiers (county setting, see DEFAULT_REWARD_TIERS). Tiers are marginal, like tax
     #: brackets: each rate applies only to the part of the base inside its tier, so a larger project
     #: never earns a smaller reward and the amount has no jump at a boundary.
@@ -73,6 +78,13 @@ class InvestmentPolicy:
             raise ValueError("a reward rate cannot be negative")
         if self.stalled_after_days < 1 or self.claim_window_months < 0:
             raise ValueError("the stall period is at least one day and the claim window not negative")
+        if not 1 <= self.homecoming_stalled_after_days <= self.stalled_after_days:
+            raise ValueError("the homecoming fast lane's stall period is at least one day and never longer than "
+                             f"the ordinary one ({self.stalled_after_days} days)")
+
+    def stall_days(self, homecoming: bool) -> int:
+        """Days without progress after which a lead is stalled: the fast lane's for a homecoming lead."""
+        return self.homecoming_stalled_after_days if homecoming else self.stalled_after_days
 
 
 DEFAULT_INVESTMENT_POLICY = InvestmentPolicy(version="investment-2026.1", effective_from=date(2000, 1, 1))

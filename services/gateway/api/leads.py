@@ -19,6 +19,7 @@ from services.gateway.api.positions import MinPosition
 from services.gateway.api.secondments import plain
 from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import leads
+from services.gateway.readmodels.policies import policy_in_force
 from services.gateway.readmodels.waiting import page, wait_for_position
 from services.investment.contract.events import REGISTRY, LeadStage
 from services.investment.contract.values import PIPELINE
@@ -63,16 +64,19 @@ async def list_leads(
     actor: CurrentActor, pool: DatedReadPool, when: AsOfDep, township: IdQuery = None, branch_id: IdQuery = None,
     stage: LeadStage | None = None, registrant_id: IdQuery = None,
     stalled: Annotated[bool | None, Query(description="Only stalled (true) or not stalled (false) leads.")] = None,
+    homecoming: Annotated[bool | None, Query(description="Only homecoming (回归) leads (true) or only the others "
+                                                         "(false).")] = None,
     on: StalledOn = None, min_position: MinPosition = None, limit: Limit = 100, cursor: Cursor = None,
 ) -> dict[str, Any]:
-    """Leads, with whether each is stalled (open and without progress for the policy's period)."""
+    """Leads, with whether each is stalled: open and without progress for the policy's period in force that day
+    (published changes included) — for a homecoming (回归) lead the fast lane's shorter period."""
     my_township, my_branch, me = lead_scope(actor)
     township, branch_id = _narrow(my_township, township, "township"), _narrow(my_branch, branch_id, "branch")
     registrant_id = _narrow(me, registrant_id, "registrant")
     await wait_for_position(pool, SOURCE, min_position)
     rows = await leads.leads(pool, on or when.day or clock.today(), township=township, branch_id=branch_id,
                              stage=stage and stage.value, registrant_id=registrant_id, stalled=stalled,
-                             after=cursor, limit=limit + 1)
+                             after=cursor, limit=limit + 1, homecoming=homecoming)
     items, next_cursor = page(rows, limit, "lead_id")
     return {"items": [plain(i) for i in items], "next_cursor": next_cursor}
 
@@ -101,7 +105,9 @@ def _report_township(actor: Actor, township: str | None) -> str | None:
 @operation(router, "/reports/lead-pipeline", roles=STAFF, scope=REPORT_SCOPE, action="read the lead pipeline")
 async def lead_pipeline(actor: CurrentActor, pool: DatedReadPool, when: AsOfDep, township: IdQuery = None,
                         on: StalledOn = None, min_position: MinPosition = None) -> dict[str, Any]:
-    """Leads by stage and township, with duplicates, stalled leads, promised and arrived yuan."""
+    """Leads by stage and township, with duplicates, stalled leads, promised and arrived yuan; `homecoming` counts
+    the homecoming (回归) leads and `homecoming_lane` gives the fast lane on its own (回归绿色通道): its leads by
+    stage, how many stalled (by its shorter period), landed, and their yuan, with the lane's stall period."""
     township = _report_township(actor, township)
     await wait_for_position(pool, SOURCE, min_position)
     day = on or when.day or clock.today()
@@ -109,13 +115,28 @@ async def lead_pipeline(actor: CurrentActor, pool: DatedReadPool, when: AsOfDep,
     for r in await leads.registered_by(pool, day, township):
         for counts in (total, townships.setdefault(r["township_id"], _pipeline_row())):
             _count(counts, r)
-    return {"as_of": day, "stages": STAGES, "total": plain(total),
-            "townships": [{"township_id": k, **plain(v)} for k, v in sorted(townships.items())]}
+            if r["homecoming"]:
+                _count(counts["homecoming_lane"], r)
+    policy = await policy_in_force(pool, "investment", "investment", day)
+    return {"as_of": day, "stages": STAGES, "policy_version": policy.version,
+            "stalled_after_days": policy.stall_days(False),
+            "homecoming_stalled_after_days": policy.stall_days(True), "total": _plain_row(total),
+            "townships": [{"township_id": k, **_plain_row(v)} for k, v in sorted(townships.items())]}
+
+
+def _plain_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {**plain(row), "homecoming_lane": plain(row["homecoming_lane"])}
+
+
+def _lane_row() -> dict[str, Any]:
+    # A duplicate carries no homecoming flag (it credits the first lead), so the lane counts none.
+    return {"by_stage": dict.fromkeys(STAGES, 0), "stalled": 0, "landed": 0,
+            "promised_yuan": Decimal(0), "arrived_yuan": Decimal(0)}
 
 
 def _pipeline_row() -> dict[str, Any]:
     return {"by_stage": dict.fromkeys(STAGES, 0), "duplicates": 0, "stalled": 0, "homecoming": 0,
-            "promised_yuan": Decimal(0), "arrived_yuan": Decimal(0)}
+            "promised_yuan": Decimal(0), "arrived_yuan": Decimal(0), "homecoming_lane": _lane_row()}
 
 
 def _count(row: dict[str, Any], lead: asyncpg.Record) -> None:
@@ -124,7 +145,10 @@ def _count(row: dict[str, Any], lead: asyncpg.Record) -> None:
         return
     row["by_stage"][lead["stage"]] += 1
     row["stalled"] += bool(lead["stalled"])
-    row["homecoming"] += bool(lead["homecoming"])
+    if "homecoming" in row:
+        row["homecoming"] += bool(lead["homecoming"])
+    if "landed" in row:
+        row["landed"] += lead["stage"] == LeadStage.LANDED.value
     row["promised_yuan"] += lead["promised_amount"] or 0
     row["arrived_yuan"] += lead["arrived_total"]
 

@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from services.gateway.readmodels.policies import policy_in_force
 from services.investment.contract.events import (
     FundsArrived,
     LeadAdvanced,
@@ -23,7 +24,7 @@ from services.investment.contract.events import (
     LeadRegistered,
     RewardClaimed,
 )
-from services.investment.contract.values import OPEN_STAGES, investment_policy_on
+from services.investment.contract.values import OPEN_STAGES
 from services.kernel.events import Envelope
 from services.kernel.projection import Op, update
 
@@ -149,39 +150,44 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
             return []
 
 
-#: Leads with ``stalled``: open and without progress for the policy's period on the day judged ($1-$3).
-_LEADS = ("SELECT *, (stage = ANY($1::text[]) AND last_progress_on + $2::int <= $3::date) AS stalled"
-          " FROM leads_view")
+#: Leads with ``stalled``: open and without progress for the policy's period on the day judged ($1-$4) — the
+#: homecoming fast lane's shorter period ($3) for a homecoming lead, the ordinary one ($2) for the others.
+_LEADS = ("SELECT *, (stage = ANY($1::text[]) AND last_progress_on + (CASE WHEN homecoming THEN $3::int"
+          " ELSE $2::int END) <= $4::date) AS stalled FROM leads_view")
 
 
-def _stall(day: date) -> tuple[list[str], int, date]:
-    return [s.value for s in OPEN_STAGES], investment_policy_on(day).stalled_after_days, day
+async def _stall(pool: asyncpg.Pool, day: date) -> tuple[list[str], int, int, date]:
+    """The stall rule's arguments: the investment policy in force on ``day``, with the county's published changes
+    (as services.investment.domain.leads.due_items judges it)."""
+    policy = await policy_in_force(pool, "investment", "investment", day)
+    return ([s.value for s in OPEN_STAGES], int(policy.stall_days(False)), int(policy.stall_days(True)), day)
 
 
 async def leads(pool: asyncpg.Pool, day: date, *, township: str | None, branch_id: str | None, stage: str | None,
                 registrant_id: str | None, stalled: bool | None, after: str | None,
-                limit: int) -> list[asyncpg.Record]:
+                limit: int, homecoming: bool | None = None) -> list[asyncpg.Record]:
     """Leads as judged on ``day``, ordered by id after the cursor, ``limit`` rows at most."""
     rows: list[asyncpg.Record] = await pool.fetch(
-        f"SELECT * FROM ({_LEADS}) l WHERE ($4::text IS NULL OR township_id = $4) AND ($5::text IS NULL OR"
-        " branch_id = $5) AND ($6::text IS NULL OR stage = $6) AND ($7::text IS NULL OR registrant_id = $7)"
-        " AND ($8::boolean IS NULL OR stalled = $8) AND ($9::text IS NULL OR lead_id > $9) ORDER BY lead_id LIMIT $10",
-        *_stall(day), township, branch_id, stage, registrant_id, stalled, after, limit,
+        f"SELECT * FROM ({_LEADS}) l WHERE ($5::text IS NULL OR township_id = $5) AND ($6::text IS NULL OR"
+        " branch_id = $6) AND ($7::text IS NULL OR stage = $7) AND ($8::text IS NULL OR registrant_id = $8)"
+        " AND ($9::boolean IS NULL OR stalled = $9) AND ($10::text IS NULL OR lead_id > $10)"
+        " AND ($12::boolean IS NULL OR homecoming = $12) ORDER BY lead_id LIMIT $11",
+        *await _stall(pool, day), township, branch_id, stage, registrant_id, stalled, after, limit, homecoming,
     )
     return rows
 
 
 async def lead(pool: asyncpg.Pool, lead_id: str, day: date) -> asyncpg.Record | None:
-    row: asyncpg.Record | None = await pool.fetchrow(f"SELECT * FROM ({_LEADS}) l WHERE lead_id = $4",
-                                                     *_stall(day), lead_id)
+    row: asyncpg.Record | None = await pool.fetchrow(f"SELECT * FROM ({_LEADS}) l WHERE lead_id = $5",
+                                                     *await _stall(pool, day), lead_id)
     return row
 
 
 async def registered_by(pool: asyncpg.Pool, day: date, township: str | None) -> list[asyncpg.Record]:
     """Every lead registered by ``day`` (every township or one), as judged that day."""
     rows: list[asyncpg.Record] = await pool.fetch(
-        f"SELECT * FROM ({_LEADS}) l WHERE ($4::text IS NULL OR township_id = $4) AND registered_on <= $3",
-        *_stall(day), township)
+        f"SELECT * FROM ({_LEADS}) l WHERE ($5::text IS NULL OR township_id = $5) AND registered_on <= $4",
+        *await _stall(pool, day), township)
     return rows
 
 

@@ -30,6 +30,8 @@ class Lead:
     township_id: str = ""
     investor: str = ""
     project: str = ""
+    #: A homecoming (回归) project: the fast lane's shorter stall period applies.
+    homecoming: bool = False
     stage: LeadStage = LeadStage.REGISTERED
     earlier_lead_id: str | None = None
     registered_on: date | None = None

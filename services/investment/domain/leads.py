@@ -228,8 +228,8 @@ def evolve(state: Lead, event: LeadEvent) -> Lead:
             return Lead(
                 exists=True, lead_id=event.lead_id, match_key=event.match_key, registrant_kind=event.registrant_kind,
                 registrant_id=event.registrant_id, branch_id=event.branch_id, township_id=event.township_id,
-                investor=event.investor, project=event.project, stage=LeadStage.REGISTERED, registered_on=on,
-                last_progress_on=on,
+                investor=event.investor, project=event.project, homecoming=event.homecoming,
+                stage=LeadStage.REGISTERED, registered_on=on, last_progress_on=on,
             )
         case LeadDuplicateRecorded():
             return Lead(
@@ -263,9 +263,10 @@ def evolve(state: Lead, event: LeadEvent) -> Lead:
 def due_items(state: Lead, on: date, policy: InvestmentPolicy = DEFAULT_INVESTMENT_POLICY) -> list[DueItem]:
     """What a lead owes on ``on``.
 
-    - ``lead_stalled``: an open lead whose last step was ``policy.stalled_after_days`` or more days
-      before ``on`` (due on that day; listed from it, never "overdue" — it is a flag, and a new step
-      moves it to a later due date, raised afresh if that one passes too);
+    - ``lead_stalled``: an open lead whose last step was ``policy.stalled_after_days`` (a homecoming lead:
+      ``homecoming_stalled_after_days``, the fast lane) or more days before ``on`` (due on that day; listed
+      from it, never "overdue" — it is a flag, and a new step moves it to a later due date, raised afresh if
+      that one passes too);
     - ``reward_claim_window_closes``: a landed lead whose reward is unclaimed, due on the last day of
       the claim window, overdue after it.
 
@@ -273,7 +274,7 @@ def due_items(state: Lead, on: date, policy: InvestmentPolicy = DEFAULT_INVESTME
     """
     items: list[DueItem] = []
     if state.stage in OPEN_STAGES and state.last_progress_on is not None:
-        stalled_on = state.last_progress_on + timedelta(days=policy.stalled_after_days)
+        stalled_on = state.last_progress_on + timedelta(days=policy.stall_days(state.homecoming))
         if on >= stalled_on:
             items.append(DueItem(kind="lead_stalled", due_on=stalled_on, subject_id=state.lead_id))
     if state.stage is LeadStage.LANDED and state.reward_claimed_on is None and state.claim_until is not None:

@@ -234,18 +234,50 @@ def test_a_lead_is_dropped_with_a_reason_before_it_lands_but_not_after() -> None
 
 # --- stalled ----------------------------------------------------------------------------------------
 
+def ordinary() -> leads.Lead:
+    """A lead that is no homecoming project: the ordinary stall period applies."""
+    return given_(register(homecoming=False))
+
+
 def test_a_lead_is_stalled_after_exactly_the_policy_period_without_progress() -> None:
-    state = registered()
+    state = ordinary()
     assert leads.due_items(state, REGISTERED_ON + timedelta(days=29)) == []
     (item,) = leads.due_items(state, REGISTERED_ON + timedelta(days=30))
     assert item.kind == "lead_stalled" and item.due_on == date(2025, 2, 9) and item.subject_id == LEAD
-    short = InvestmentPolicy(version="t", effective_from=date(2000, 1, 1), stalled_after_days=7)
+    short = InvestmentPolicy(version="t", effective_from=date(2000, 1, 1), stalled_after_days=7,
+                             homecoming_stalled_after_days=7)
     assert leads.due_items(state, REGISTERED_ON + timedelta(days=6), short) == []
     assert leads.due_items(state, REGISTERED_ON + timedelta(days=7), short)
 
 
+@given(st.integers(min_value=1, max_value=60), st.integers(min_value=0, max_value=60), st.booleans())
+def test_the_homecoming_fast_lane_stalls_after_its_own_shorter_period(lane: int, extra: int, homecoming: bool) -> None:
+    policy = InvestmentPolicy(version="t", effective_from=date(2000, 1, 1), stalled_after_days=lane + extra,
+                              homecoming_stalled_after_days=lane)
+    state = given_(register(homecoming=homecoming))
+    period = lane if homecoming else lane + extra
+    assert leads.due_items(state, REGISTERED_ON + timedelta(days=period - 1), policy) == []
+    (item,) = leads.due_items(state, REGISTERED_ON + timedelta(days=period), policy)
+    assert item.due_on == REGISTERED_ON + timedelta(days=period)
+
+
+def test_by_default_a_homecoming_lead_is_stalled_after_15_days_an_ordinary_one_after_30() -> None:
+    assert [i.due_on for i in leads.due_items(registered(), REGISTERED_ON + timedelta(days=15))] == [
+        REGISTERED_ON + timedelta(days=15)]
+    assert leads.due_items(ordinary(), REGISTERED_ON + timedelta(days=29)) == []
+
+
+def test_the_fast_lane_is_never_slower_than_the_ordinary_lane_nor_shorter_than_a_day() -> None:
+    for lane, ordinary_days in ((31, 30), (0, 30)):
+        with pytest.raises(ValueError, match="fast lane"):
+            InvestmentPolicy(version="t", effective_from=date(2000, 1, 1), stalled_after_days=ordinary_days,
+                             homecoming_stalled_after_days=lane)
+    assert InvestmentPolicy(version="t", effective_from=date(2000, 1, 1), stalled_after_days=30,
+                            homecoming_stalled_after_days=30).stall_days(True) == 30
+
+
 def test_progress_restarts_the_stall_clock_and_closed_leads_never_stall() -> None:
-    state = given_(advance(LeadStage.CONTACTED, date(2025, 2, 5)), state=registered())
+    state = given_(advance(LeadStage.CONTACTED, date(2025, 2, 5)), state=ordinary())
     assert leads.due_items(state, date(2025, 3, 6)) == []
     assert [i.due_on for i in leads.due_items(state, date(2025, 3, 7))] == [date(2025, 3, 7)]
     assert [i.kind for i in leads.due_items(landed_(), date(2026, 5, 1))] == ["reward_claim_window_closes"]

@@ -44,3 +44,13 @@ def test_a_tier_or_number_the_policy_refuses_is_refused_at_publication(changes: 
     with pytest.raises(DomainError) as refused:
         published(changes)
     assert refused.value.extra["field"] == field
+
+
+def test_the_county_publishes_the_homecoming_fast_lane_and_it_never_becomes_the_slower_lane() -> None:
+    changes = published({"homecoming_stalled_after_days": 7})
+    assert in_force(DEFAULT_INVESTMENT_POLICIES, changes, "investment", NEW_YEAR).stall_days(True) == 7
+    assert in_force(DEFAULT_INVESTMENT_POLICIES, changes, "investment", date(2026, 12, 31)).stall_days(True) == 15
+    for slower in ({"homecoming_stalled_after_days": 31}, {"stalled_after_days": 14}):
+        with pytest.raises(DomainError, match="fast lane") as refused:
+            published(slower)
+        assert refused.value.extra["field"] == "changes"
