@@ -16,16 +16,18 @@ from services.gateway.api.deps import Cursor, DatedReadPool, Day, IdQuery, Limit
 from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import cadres, secondments, units
+from services.gateway.readmodels.policies import policy_in_force
 from services.gateway.readmodels.waiting import page, wait_for_position
 from services.kernel import clock
 from services.pure.errors import DomainError, Forbidden, NotFound
 from services.pure.identity import Actor, Role
 from services.secondment.contract.events import REGISTRY
-from services.secondment.contract.values import Stage, secondment_policy_on, township_targets, year_end_targets
+from services.secondment.contract.values import Stage, township_targets, year_end_targets
 
 router = APIRouter(prefix="/v1", tags=["secondments"])
 SOURCE = REGISTRY.source
-ROUNDING = "required = ceil(headcount × 5 / 100): at exactly 5 % the target is met, one person short it is not"
+ROUNDING = ("required = ceil(headcount × {percent} / 100): at exactly {percent} % the target is met, one person "
+            "short it is not")
 #: Every query here reaches the same records: the sending unit's township (checked by township_in_scope).
 SCOPE = Scope.SECONDMENT
 
@@ -78,10 +80,13 @@ async def get_cadre(cadre_id: PathId, actor: CurrentActor, pool: ReadPool,
     return {**plain(row), "secondments": [plain(s) for s in await secondments.of_cadre(pool, cadre_id)]}
 
 
-def _roster_row(row: asyncpg.Record, as_of: date) -> dict[str, Any]:
+def _roster_row(row: asyncpg.Record, as_of: date, interval_months: int) -> dict[str, Any]:
+    """A roster row with its next check-in due (the interval of the policy in force on ``as_of``) and whether
+    that has passed on ``as_of``."""
     item = plain(row)
-    due = row["next_check_in_due"]
-    item["check_in_overdue"] = bool(due and row["stage"] == Stage.AWAY.value and as_of > due)
+    due = secondments.next_check_in_due(row, interval_months)
+    item["next_check_in_due"] = due
+    item["check_in_overdue"] = bool(due and as_of > due)
     return item
 
 
@@ -100,7 +105,8 @@ async def roster(
                                     after=cursor, limit=limit + 1)
     items, next_cursor = page(rows, limit, "secondment_id")
     day = on or when.day or clock.today()
-    return {"items": [_roster_row(r, day) for r in rows[:len(items)]], "next_cursor": next_cursor}
+    interval = await secondments.check_in_interval(pool, day)
+    return {"items": [_roster_row(r, day, interval) for r in rows[:len(items)]], "next_cursor": next_cursor}
 
 
 @operation(router, "/secondments/due-items", roles=STAFF, scope=SCOPE, action="read secondment due items")
@@ -110,17 +116,20 @@ async def due_items(
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """What the sending units owe for cadres away, as services.secondment.domain.secondments.due_items lists it:
-    `check_in_due` (the policy's interval after the last check-in or the departure) and `term_ends` (the
-    term's last day: record the return or 停薪留职), each `overdue` once the day has passed."""
+    `check_in_due` (the interval of the policy in force on the day judged, published changes included, after
+    the last check-in or the departure) and `term_ends` (the term's last day: record the return or 停薪留职),
+    each `overdue` once the day has passed."""
     township = await township_in_scope(pool, actor, township)
     await wait_for_position(pool, SOURCE, min_position)
     day = on or clock.today()
+    interval = await secondments.check_in_interval(pool, day)
     items = [
         {"kind": kind, "due_on": due, "overdue": day > due, "secondment_id": r["secondment_id"],
          "cadre_id": r["cadre_id"], "cadre_name": r["cadre_name"], "township_id": r["township_id"],
          "unit_id": r["unit_id"]}
         for r in await secondments.away(pool, township)
-        for kind, due in (("check_in_due", r["next_check_in_due"]), ("term_ends", r["planned_end"]))
+        for kind, due in (("check_in_due", secondments.next_check_in_due(r, interval)),
+                          ("term_ends", r["planned_end"]))
         if due is not None
     ]
     return {"on": day, "items": sorted(items, key=lambda i: (i["due_on"], i["secondment_id"], i["kind"]))}
@@ -135,7 +144,8 @@ async def get_secondment(secondment_id: PathId, actor: CurrentActor, pool: ReadP
     if row is None:
         raise NotFound(f"no secondment {secondment_id}; if you just nominated the cadre, pass min_position")
     await township_in_scope(pool, actor, row["township_id"])
-    return {**_roster_row(row, clock.today()),
+    today = clock.today()
+    return {**_roster_row(row, today, await secondments.check_in_interval(pool, today)),
             "contributions": [plain(c) for c in await secondments.contributions(pool, secondment_id)],
             "check_in_history": [dict(c) for c in await secondments.check_ins(pool, secondment_id)]}
 
@@ -146,17 +156,19 @@ async def targets_on(pool: asyncpg.Pool, *, year: int | None, as_of: date | None
     found_units = await units.units(pool, township)
     periods = await secondments.periods(pool, township)
     townships = [township] if township else []
+    # The policy in force on the day measured, with the county's published changes (the 5 % may be republished).
     if on is not None:
-        policy = secondment_policy_on(on)
+        policy = await policy_in_force(pool, "secondment", "secondment", on)
         rows = township_targets(found_units, periods, on, townships=townships, policy=policy)
         measured = on
     else:
         assert year is not None
         known = as_of or clock.today()
         measured = min(known, date(year, 12, 31))
-        policy = secondment_policy_on(measured)
+        policy = await policy_in_force(pool, "secondment", "secondment", measured)
         rows = year_end_targets(found_units, periods, year, known, townships=townships, policy=policy)
-    return {"on": measured, "year": year, "policy_version": policy.version, "rounding": ROUNDING,
+    return {"on": measured, "year": year, "policy_version": policy.version,
+            "rounding": ROUNDING.format(percent=yuan(policy.township_target_percent)),
             "townships": [plain(asdict(r)) for r in rows]}
 
 

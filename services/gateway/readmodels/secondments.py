@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from services.gateway.readmodels.policies import policy_in_force
 from services.kernel.events import Envelope
 from services.kernel.projection import Op, update
 from services.pure.dates import add_months
@@ -37,7 +38,7 @@ from services.secondment.contract.events import (
     SecondmentStarted,
     UnpaidLeaveGranted,
 )
-from services.secondment.contract.values import SecondmentPeriod, secondment_policy_on, tally
+from services.secondment.contract.values import SecondmentPeriod, tally
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.secondments_view (
@@ -59,7 +60,6 @@ CREATE TABLE IF NOT EXISTS {schema}.secondments_view (
     snapshot jsonb,
     check_ins int NOT NULL DEFAULT 0,
     last_check_in_on date,
-    next_check_in_due date,
     contributions int NOT NULL DEFAULT 0,
     capital_total_yuan numeric NOT NULL DEFAULT 0,
     projects int NOT NULL DEFAULT 0,
@@ -108,10 +108,21 @@ def _json(value: Any) -> str:
     return orjson.dumps(value, default=str).decode()
 
 
-def next_check_in(last: date) -> date:
-    """The next check-in is due the policy's interval after the last one (or the departure), as in
-    services.secondment.domain.secondments.due_items."""
-    return add_months(last, secondment_policy_on(last).check_in_interval_months)
+def next_check_in_due(row: asyncpg.Record | dict[str, Any], interval_months: int) -> date | None:
+    """When an away secondment's next check-in is due: ``interval_months`` after the last check-in (or the
+    departure), as services.secondment.domain.secondments.due_items computes it; None unless the cadre is away.
+
+    Computed when read, with the interval of the policy in force on the day judged (``check_in_interval``): the
+    service judges a check-in late by the policy of its own day, so a published change of the interval moves
+    the due dates read from its effective day on, and no stored date goes stale."""
+    if row["stage"] != "away" or row["departed_on"] is None:
+        return None
+    return add_months(row["last_check_in_on"] or row["departed_on"], interval_months)
+
+
+async def check_in_interval(pool: asyncpg.Pool, day: date) -> int:
+    """The check-in interval (months) of the secondment policy in force on ``day``, published changes included."""
+    return int((await policy_in_force(pool, "secondment", "secondment", day)).check_in_interval_months)
 
 
 #: The events ``apply`` projects; the projector hands this read model no others.
@@ -142,18 +153,16 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
         case SecondmentStarted():
             return [(
                 f"UPDATE {q}.secondments_view SET stage = 'away', departed_on = $2, placement = $3::jsonb,"
-                " snapshot = $4::jsonb, term_months = $5, planned_end = $6, next_check_in_due = $7, position = $8"
-                " WHERE secondment_id = $1",
+                " snapshot = $4::jsonb, term_months = $5, planned_end = $6, position = $7 WHERE secondment_id = $1",
                 (event.secondment_id, event.departed_on, _json(event.placement), _json(event.snapshot),
-                 event.term_months, event.planned_end, next_check_in(event.departed_on), pos),
+                 event.term_months, event.planned_end, pos),
             )]
         case CheckInRecorded():
-            # A check-in recorded after the return counts but sets no next due date.
+            # A check-in recorded after the return counts; no next one is due (next_check_in_due reads the stage).
             return [
-                (f"UPDATE {q}.secondments_view SET check_ins = check_ins + 1, last_check_in_on = $2,"
-                 " next_check_in_due = CASE WHEN stage = 'away' THEN $3::date END, position = $4"
+                (f"UPDATE {q}.secondments_view SET check_ins = check_ins + 1, last_check_in_on = $2, position = $3"
                  " WHERE secondment_id = $1",
-                 (event.secondment_id, event.checked_in_on, next_check_in(event.checked_in_on), pos)),
+                 (event.secondment_id, event.checked_in_on, pos)),
                 (f"INSERT INTO {q}.secondment_check_ins (secondment_id, position, checked_in_on, due_on, late)"
                  " VALUES ($1,$2,$3,$4,$5)",
                  (event.secondment_id, pos, event.checked_in_on, event.due_on, event.late)),
@@ -191,7 +200,7 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
             stage, outcome = _ENDINGS[type(event)]
             return [(
                 f"UPDATE {q}.secondments_view SET stage = $2, outcome = $3, last_day = $4, pending = NULL,"
-                " next_check_in_due = NULL, position = $5 WHERE secondment_id = $1",
+                " position = $5 WHERE secondment_id = $1",
                 (event.secondment_id, stage, outcome, event.last_day, pos),
             )]
         case CommendationProposed():
