@@ -10,7 +10,13 @@ import pytest
 
 from services.pure.errors import DomainError
 from services.pure.identity import Actor, Role
-from services.pure.policy_data import PolicyChangePublished, PublishPolicyChange, decide_publish, in_force, settings_json
+from services.pure.policy_data import (
+    PolicyChangePublished,
+    PublishPolicyChange,
+    decide_publish,
+    in_force,
+    settings_json,
+)
 from services.workers.contract.events import Bureau, ServiceKind
 from services.workers.policy import DEFAULT_WORKERS_POLICIES, DEFAULT_WORKERS_POLICY, POLICY_BOOK, Ending, KindRule
 
