@@ -50,6 +50,20 @@ async def _members(pool: asyncpg.Pool, org_id: str, statuses: tuple[str, ...], o
     return frozenset(r["member_id"] for r in rows)
 
 
+async def standing_on(pool: asyncpg.Pool, member_id: str, on: date) -> tuple[str | None, str | None]:
+    """A member's formal organisation and standing on the day ``on`` (directory.sql's history); (None, None)
+    for a person who is no member here."""
+    row = await pool.fetchrow(
+        "SELECT (SELECT org_id FROM member_directory_changes WHERE member_id = $1 AND org_id IS NOT NULL"
+        "         AND coalesce(effective_on, '-infinity'::date) <= $2"
+        "       ORDER BY coalesce(effective_on, '-infinity'::date) DESC, position DESC LIMIT 1) AS org_id,"
+        "       (SELECT status FROM member_directory_changes WHERE member_id = $1 AND status IS NOT NULL"
+        "         AND coalesce(effective_on, '-infinity'::date) <= $2"
+        "       ORDER BY coalesce(effective_on, '-infinity'::date) DESC, position DESC LIMIT 1) AS status",
+        member_id, on)
+    return (row["org_id"], row["status"]) if row else (None, None)
+
+
 async def months_without_life(pool: asyncpg.Pool, member_id: str, on: date) -> int:
     """Whole months from the member's last attended meeting (or, never having attended one, from their
     first recorded event) to ``on``. A meeting's day is its last correction's, if it was corrected."""

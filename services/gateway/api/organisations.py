@@ -13,13 +13,14 @@ from services.gateway.api.deps import DatedReadPool, Day, Keyword, Limit, PathId
 from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import due_items as due
-from services.gateway.readmodels import meetings
+from services.gateway.readmodels import meetings, organisations
 from services.gateway.readmodels.waiting import wait_for_position
 from services.kernel import clock
 from services.membership.contract.events import REGISTRY
 from services.membership.contract.events.meetings import MeetingKind
 from services.membership.contract.values import HeldMeeting
 from services.membership.contract.values import meeting_compliance as compliance
+from services.pure.errors import NotFound
 from services.pure.identity import Role
 
 router = APIRouter(prefix="/v1/organisations", tags=["organisations"])
@@ -60,3 +61,17 @@ async def meeting_compliance(
             for r in await meetings.held(pool, org_id, year)]
     report = compliance(held, year, on or when.day or clock.today(), has_committee=has_committee)
     return {"org_id": org_id, "year": year, "requirements": [asdict(line) for line in report]}
+
+
+@operation(router, "/{org_id}/committee", roles=_READERS, scope=_SCOPE, action="read an organisation's committee")
+async def committee(org_id: PathId, actor: CurrentActor, pool: ReadPool,
+                    min_position: MinPosition = None) -> dict[str, Any]:
+    """The organisation's elected leadership: each committee seat with its duties (or the secretary and deputy
+    where there is no committee), the term and whether the secretary is approved. A seconded cadre's seat says
+    so (`seconded_cadre`) and names the cadre, the secondment and the home organisation their relationship
+    stays with (`home_org_id`)."""
+    await wait_for_position(pool, REGISTRY.source, min_position)
+    row = await organisations.committee(pool, org_id)
+    if row is None:
+        raise NotFound(f"{org_id} has no election recorded; if you just recorded one, pass min_position")
+    return dict(row)

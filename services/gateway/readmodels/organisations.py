@@ -20,10 +20,18 @@ from typing import Any
 
 import asyncpg
 
-from services.kernel.events import Envelope
+from services.kernel.events import Envelope, encode
 from services.kernel.projection import Op
 from services.membership.contract.events import BranchEstablished
-from services.membership.contract.events.branches import OrganisationEstablished, OrgKind
+from services.membership.contract.events.branches import (
+    CommitteeDuty,
+    CommitteeElected,
+    CommitteeSeat,
+    OrganisationEstablished,
+    OrgKind,
+    SecretaryApproved,
+    SecretaryElected,
+)
 
 #: How far up or down the tree a township is looked for (the same bound as membership's).
 MAX_DEPTH = 8
@@ -41,10 +49,21 @@ CREATE TABLE IF NOT EXISTS {schema}.organisations_view (
     position bigint NOT NULL
 );
 CREATE INDEX IF NOT EXISTS organisations_view_up ON {schema}.organisations_view ((coalesce(home_org_id, parent_id)));
+CREATE TABLE IF NOT EXISTS {schema}.committees_view (
+    org_id text PRIMARY KEY,
+    elected_on date NOT NULL,
+    secretary_id text NOT NULL,
+    deputy_secretary_id text,
+    secretary_approved boolean NOT NULL,
+    term_due_on date NOT NULL,
+    seats jsonb NOT NULL,
+    position bigint NOT NULL
+);
 """
 
 #: The events ``apply`` projects; the projector hands this read model no others.
-EVENTS: tuple[type, ...] = (OrganisationEstablished, BranchEstablished)
+EVENTS: tuple[type, ...] = (OrganisationEstablished, BranchEstablished, CommitteeElected, SecretaryElected,
+                            SecretaryApproved)
 
 _INSERT = (" (org_id, name, kind, parent_id, home_org_id, outstation, established_on, position)"
            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (org_id) DO NOTHING")
@@ -61,8 +80,49 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
             return [(f"INSERT INTO {q}.organisations_view" + _INSERT,
                      (event.branch_id, event.name, event.kind.value, event.parent_id, event.home_org_id, True,
                       event.established_on, pos))]
+        case CommitteeElected() | SecretaryElected():
+            # A new election replaces the leadership; the secretary awaits the higher organisation's approval.
+            return [(f"INSERT INTO {q}.committees_view (org_id, elected_on, secretary_id, deputy_secretary_id,"
+                     " secretary_approved, term_due_on, seats, position) VALUES ($1,$2,$3,$4,false,$5,$6::jsonb,$7)"
+                     " ON CONFLICT (org_id) DO UPDATE SET elected_on = EXCLUDED.elected_on,"
+                     " secretary_id = EXCLUDED.secretary_id, deputy_secretary_id = EXCLUDED.deputy_secretary_id,"
+                     " secretary_approved = false, term_due_on = EXCLUDED.term_due_on, seats = EXCLUDED.seats,"
+                     " position = EXCLUDED.position",
+                     (event.org_id, event.elected_on, event.secretary_id, event.deputy_secretary_id,
+                      event.term_due_on, encode(_seats(event)).decode(), pos))]
+        case SecretaryApproved():
+            return [(f"UPDATE {q}.committees_view SET secretary_approved = true, position = $2 WHERE org_id = $1",
+                     (event.org_id, pos))]
         case _:
             return []
+
+
+def _seats(event: CommitteeElected | SecretaryElected) -> list[dict[str, Any]]:
+    """Each seat as the committee read shows it: a seconded cadre's names the cadre, the secondment and the
+    home organisation their relationship stays with. A secretary elected without a committee (under seven
+    full members) is one seat, with their deputy."""
+    if isinstance(event, CommitteeElected):
+        return [_seat(s) for s in event.seats]
+    seats = [CommitteeSeat(member_id=event.secretary_id, duties=(CommitteeDuty.SECRETARY,),
+                           entrepreneur=event.secretary_entrepreneur)]
+    if event.deputy_secretary_id:
+        seats.append(CommitteeSeat(member_id=event.deputy_secretary_id, duties=(CommitteeDuty.DEPUTY_SECRETARY,),
+                                   entrepreneur=event.deputy_entrepreneur))
+    return [_seat(s) for s in seats]
+
+
+def _seat(seat: CommitteeSeat) -> dict[str, Any]:
+    return {"member_id": seat.member_id, "duties": [d.value for d in seat.duties], "entrepreneur": seat.entrepreneur,
+            "seconded_cadre": seat.seconded_cadre, "cadre_id": seat.cadre_id, "secondment_id": seat.secondment_id,
+            "home_org_id": seat.home_org_id}
+
+
+async def committee(pool: asyncpg.Pool, org_id: str) -> asyncpg.Record | None:
+    """An organisation's elected leadership: committee seats (or its secretary), term and approval."""
+    row: asyncpg.Record | None = await pool.fetchrow(
+        "SELECT org_id, elected_on, secretary_id, deputy_secretary_id, secretary_approved, term_due_on, seats"
+        " FROM committees_view WHERE org_id = $1", org_id)
+    return row
 
 
 # Up the tree from $1: each step is the organisation the current one answers to (home organisation first),

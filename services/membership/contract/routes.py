@@ -116,7 +116,10 @@ ORGANISATION_STEPS: tuple[CommandRoute[Any], ...] = (
     _org("/friendly-committee", org.LinkFriendlyCommittee, horganisations.organisation_step,
          "Twin a township- or institution-based outstation branch with a host Party committee (友好党委)."),
     _org("/committee", org.ElectCommittee, horganisations.elect,
-         "Record the election of a committee (≥7 full members: 3–5 seats, at most 7)."),
+         "Record the election of a committee (≥7 full members: 3–5 seats, at most 7). A cadre seconded to this "
+         "branch (外出锻炼) may hold a seat while their relationship stays at home: mark it `seconded_cadre` and name "
+         "the cadre and the secondment, which the gateway checks against the secondment records (409 when the "
+         "cadre is not linked to the member or has no secondment in progress placed here)."),
     _org("/secretary", org.ElectSecretary, horganisations.elect,
          "Record the election of a secretary (and a deputy) where there are under 7 full members; a "
          "member-entrepreneur may stand."),

@@ -6,6 +6,7 @@ Establishing rules live here; election, approval and term rules in ``committees`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import assert_never
@@ -115,10 +116,12 @@ def decide(
     full_members: int | None = None,
     members: int | None = None,
     policy: OrganisationPolicy | None = None,
+    seconded_homes: Mapping[str, str] | None = None,
 ) -> list[OrganisationEvent]:
     """Context: ``home_org_kind`` (EstablishBranch), ``parent`` (EstablishOrganisation: the parent's state),
-    ``full_member_ids``/``full_members``/``members`` (elections: the organisation's roster); ``policy``: the one in
-    force on the command's day unless given."""
+    ``full_member_ids``/``full_members``/``members`` (elections: the organisation's roster), ``seconded_homes``
+    (ElectCommittee: where each seat asked for as a seconded cadre's is a full member that day); ``policy``: the
+    one in force on the command's day unless given."""
     policy = policy or organisation_policy_on(effective_on(command))
     match command:
         case EstablishBranch():
@@ -129,7 +132,7 @@ def decide(
             return [_link_friendly_committee(state, command)]
         case ElectCommittee():
             return [committees.elect_committee(state, command, _roster(full_member_ids, full_members), members,
-                                               policy)]
+                                               policy, seconded_homes)]
         case ElectSecretary():
             return [committees.elect_secretary(state, command, _roster(full_member_ids, full_members), members,
                                                policy)]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -37,12 +38,12 @@ ELECTING_KINDS = frozenset({OrgKind.BRANCH, OrgKind.GENERAL_BRANCH, OrgKind.TEMP
 _PORTFOLIOS = (CommitteeDuty.ORGANISATION, CommitteeDuty.PROPAGANDA, CommitteeDuty.DISCIPLINE)
 
 
-
-
 def elect_committee(
     state: Organisation, cmd: ElectCommittee, full_member_ids: frozenset[str], members: int | None,
-    policy: OrganisationPolicy,
+    policy: OrganisationPolicy, seconded_homes: Mapping[str, str] | None = None,
 ) -> CommitteeElected:
+    """``seconded_homes``: for each seat asked for as a seconded cadre's, the organisation where that member is a
+    full member on the election day (their home, where the relationship stays); absent: not a full member."""
     _require_electing(state, cmd.org_id, cmd.actor, cmd.elected_on, cmd.today)
     full = len(full_member_ids)
     if full < policy.committee_min_full_members:
@@ -58,7 +59,15 @@ def elect_committee(
             f"a committee has at most {policy.committee_max_seats} seats (usually "
             f"{policy.committee_min_seats}–{policy.committee_usual_max_seats}); {len(seats)} were given"
         )
-    _require_full_members([s.member_id for s in seats], full_member_ids, cmd.org_id)
+    ordinary = [s for s in seats if not s.seconded_cadre]
+    _require_distinct([s.member_id for s in seats])
+    _require_full_members([s.member_id for s in ordinary], full_member_ids, cmd.org_id)
+    for seat in ordinary:
+        if seat.cadre_id or seat.secondment_id:
+            raise DomainError(f"seat {seat.member_id.strip()} names a cadre or secondment but is not marked "
+                              "seconded_cadre: mark it, or leave them out")
+    seats = tuple(s if not s.seconded_cadre else _seconded_seat(s, state.org_id, full_member_ids,
+                                                                  seconded_homes or {}) for s in seats)
     secretary, deputy = _check_duties(seats, policy)
     warnings = list(_size_warnings(members if members is not None else full, policy))
     if len(seats) > policy.committee_usual_max_seats:
@@ -67,7 +76,8 @@ def elect_committee(
     due = add_months(cmd.elected_on, 12 * policy.term_years_for(state.village_or_community))
     return CommitteeElected(
         org_id=state.org_id, elected_on=cmd.elected_on,
-        seats=tuple(replace_duties(s) for s in seats), secretary_id=secretary, deputy_secretary_id=deputy,
+        seats=tuple(s if s.seconded_cadre else replace_duties(s) for s in seats), secretary_id=secretary,
+        deputy_secretary_id=deputy,
         full_members=full, term_started_on=cmd.elected_on, term_due_on=due, actor=cmd.actor.label,
         policy_version=policy.version, warnings=tuple(warnings),
     )
@@ -193,17 +203,47 @@ def _require_higher_organisation(
             raise Forbidden(f"only the higher organisation {higher} may {action} for {state.org_id}")
 
 
-def _require_full_members(ids: Sequence[str], full_member_ids: frozenset[str], org_id: str) -> None:
+def _seconded_seat(
+    seat: CommitteeSeat, org_id: str, full_member_ids: frozenset[str], homes: Mapping[str, str]
+) -> CommitteeSeat:
+    """A seconded cadre's seat: a full member of another organisation, their relationship staying there.
+
+    The evidence that they are out on secondment placed at this branch (the cadre and the secondment) is
+    checked by the gateway against the secondment records, which membership cannot read; without it the
+    seat is refused here too, never taken on trust."""
+    member_id = seat.member_id.strip()
+    cadre, secondment = (seat.cadre_id or "").strip(), (seat.secondment_id or "").strip()
+    if not cadre or not secondment:
+        raise StateConflict(f"seat {member_id} is asked for as a seconded cadre's but names no cadre and secondment "
+                            "in progress at this branch: link the cadre to the member and start a secondment placed "
+                            "here first")
+    if member_id in full_member_ids:
+        raise DomainError(f"{member_id} is a full member of {org_id}: elect them to an ordinary seat")
+    home = homes.get(member_id)
+    if not home:
+        raise DomainError(f"a seconded cadre's seat needs a full member of their home organisation; {member_id} "
+                          "is not a full member anywhere on the election day")
+    return replace(replace_duties(seat), seconded_cadre=True, cadre_id=cadre, secondment_id=secondment,
+                   home_org_id=home)
+
+
+def _require_distinct(ids: Sequence[str]) -> None:
     cleaned = [i.strip() for i in ids]
     if any(not i for i in cleaned):
         raise DomainError("every candidate needs a member id")
     if len(set(cleaned)) != len(cleaned):
         raise DomainError("a member holds one seat: candidates must be distinct")
+
+
+def _require_full_members(ids: Sequence[str], full_member_ids: frozenset[str], org_id: str) -> None:
+    _require_distinct(ids)
+    cleaned = [i.strip() for i in ids]
     outside = sorted(set(cleaned) - full_member_ids)
     if outside:
         raise DomainError(
             f"only full members of {org_id} can be elected; not full members: {', '.join(outside)} "
-            "(a non-member entrepreneur is cultivated for admission first)"
+            "(a non-member entrepreneur is cultivated for admission first; a cadre seconded here from another "
+            "organisation sits in a seat marked seconded_cadre)"
         )
 
 

@@ -64,13 +64,21 @@ async def establish_organisation(store: Store, cmd: EstablishOrganisation, meta:
 
 
 async def elect(store: Store, cmd: ElectCommittee | ElectSecretary, meta: CommandMeta) -> AppendResult:
-    """A committee or a secretary, by the organisation's full members (and the size of its roster)."""
+    """A committee or a secretary, by the organisation's full members (and the size of its roster); a seconded
+    cadre's seat by where that member is a full member on the day."""
     county = await policies(store)
 
     async def decide(state: branches.Organisation) -> list[OrganisationEvent]:
         full = await directory.full_member_ids(store.pool, cmd.org_id, on=cmd.elected_on)
         roster = await directory.member_ids(store.pool, cmd.org_id, on=cmd.elected_on)
-        return branches.decide(state, cmd, full_member_ids=full, members=len(roster),
+        homes: dict[str, str] = {}
+        for seat in cmd.seats if isinstance(cmd, ElectCommittee) else ():
+            if seat.seconded_cadre:
+                # A seconded cadre's relationship stays at home: where they are a full member that day.
+                org_id, status = await directory.standing_on(store.pool, seat.member_id.strip(), cmd.elected_on)
+                if org_id and status in directory.VOTING_STATUSES:
+                    homes[seat.member_id.strip()] = org_id
+        return branches.decide(state, cmd, full_member_ids=full, members=len(roster), seconded_homes=homes,
                                policy=county.organisation(effective_on(cmd)))
 
     return await _on_organisation(store, cmd, cmd.org_id, meta, decide)

@@ -37,6 +37,18 @@ class CommitteeSeat:
     duties: tuple[CommitteeDuty, ...] = ()
     #: A: a member-entrepreneur (successful native, 能人) elected after due procedure.
     entrepreneur: bool = False
+    # A seconded cadre's seat (A: a cadre out on secondment may serve in an outstation branch, 外出锻炼): a full
+    # member of another organisation, whose organisational relationship stays at home. Added later (optional,
+    # so older events still read).
+    #: This seat is a seconded cadre's: ``cadre_id`` and ``secondment_id`` name the cadre record linked to the
+    #: member and their secondment in progress placed at this branch on the election day. The gateway checks
+    #: both against the secondment records (membership cannot read them) before the election is forwarded.
+    seconded_cadre: bool = False
+    cadre_id: str | None = None
+    secondment_id: str | None = None
+    #: The organisation the member's relationship stays with: their formal organisation on the election day,
+    #: filled in by membership from its own records (whatever a client sends here is replaced).
+    home_org_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
