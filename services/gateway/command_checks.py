@@ -17,6 +17,8 @@ import asyncpg
 from fastapi import Request
 
 from services.gateway.readmodels import members
+from services.gateway.seconded_seats import seconded_seats
+from services.membership.contract.commands.branches import ElectCommittee
 from services.pure.errors import NotFound, StateConflict
 from services.pure.identity import Actor
 from services.secondment.contract.commands import LinkMember
@@ -46,4 +48,4 @@ async def member_link(request: Request, actor: Actor, params: Mapping[str, str],
 
 
 #: The commands the gateway checks before forwarding, by command type (bound by reference, not by name).
-CHECKS: Mapping[type, GatewayCheck] = {LinkMember: member_link}
+CHECKS: Mapping[type, GatewayCheck] = {LinkMember: member_link, ElectCommittee: seconded_seats}
