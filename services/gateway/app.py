@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
-import httpx
 import orjson
 from fastapi import FastAPI
 
@@ -35,12 +33,14 @@ from services.gateway.api import (
     workers,
 )
 from services.gateway.commands import command_router
+from services.gateway.service_client import ServiceClient
 from services.gateway.token_registry import token_registry
-from services.kernel.http import BodySizeLimit, install_problem_handlers
+from services.kernel import logs
+from services.kernel.http import BodySizeLimit, CorrelationIds, install_problem_handlers
 from services.kernel.kafka import event_consumer
 from services.kernel.settings import load_settings
 
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+logs.configure()
 
 DESCRIPTION = """
 The one HTTP API of **Golden Bridge** (金桥工程): outstation Party branches, mobile members and
@@ -73,13 +73,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with app.state.read_pool.acquire() as conn:
         await replay.install_control(conn)
     app.state.as_of_pools = as_of.SchemaPools(settings.dsn(system.READ_MODEL_DATABASE), init=_init_read_connection)
-    app.state.services = {
-        # Idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them on its side:
-        # otherwise a call can go out on a connection the service is closing (a reset, a needless 503).
-        service.name: httpx.AsyncClient(base_url=service.base_url(settings), timeout=30.0,
-                                        limits=httpx.Limits(max_connections=100, keepalive_expiry=2.0))
-        for service in system.SERVICES
-    }
+    app.state.services = {service.name: ServiceClient(service.base_url(settings)) for service in system.SERVICES}
     app.state.kafka = event_consumer(settings, "gb-gateway-health")
     await app.state.kafka.start()
     try:
@@ -111,6 +105,8 @@ def create_app() -> FastAPI:
     app.include_router(workers.router)
     console.install(app)
     app.add_middleware(BodySizeLimit)
+    # Outermost: every answer, a 413 or a 429 included, carries the request's correlation id.
+    app.add_middleware(CorrelationIds)
     return app
 
 

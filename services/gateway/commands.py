@@ -13,7 +13,6 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Annotated, Any
 
-import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -21,6 +20,7 @@ from pydantic import BaseModel
 from services.gateway.api.deps import PathId, service_client
 from services.gateway.auth import CurrentActor, require
 from services.gateway.command_checks import CHECKS, GatewayCheck
+from services.gateway.service_client import ServiceAnswer, ServiceUnreachable, request_target
 from services.kernel import credential
 from services.kernel.bodies import body_model
 from services.kernel.command_api import Accepted
@@ -116,7 +116,7 @@ def command_router(services: Iterable[ServiceDefinition],
 _FORWARDED = ("idempotency-key", "x-correlation-id", "content-type")
 
 
-async def forward(request: Request, service: str, actor: Actor, path: str) -> httpx.Response:
+async def forward(request: Request, service: str, actor: Actor, path: str) -> ServiceAnswer:
     """Send the client's command (its method and body) to ``service`` at ``path`` as ``actor``, with its retry
     key and correlation id. A command whose body has no required field may come without one (a DELETE)."""
     headers = {k: v for k, v in request.headers.items() if k.lower() in _FORWARDED}
@@ -126,24 +126,23 @@ async def forward(request: Request, service: str, actor: Actor, path: str) -> ht
 
 async def call_service(request: Request, service: str, actor: Actor, method: str, path: str, *,
                        content: bytes = b"", params: dict[str, str] | None = None,
-                       headers: dict[str, str] | None = None) -> httpx.Response:
-    """Call a service's internal API as ``actor``: the request is built first, then signed for exactly
+                       headers: dict[str, str] | None = None) -> ServiceAnswer:
+    """Call a service's internal API as ``actor``: the request target is fixed first, then signed for exactly
     what goes on the wire (method, raw path and query, body) and for that service only."""
     settings: Settings = request.app.state.settings
-    client = service_client(request, service)
-    outgoing = client.build_request(method, path, content=content, params=params, headers=headers)
-    raw_path, _, query = outgoing.url.raw_path.partition(b"?")
-    outgoing.headers["Authorization"] = "Bearer " + credential.sign(
+    raw_path, query = request_target(path, params)
+    authorization = "Bearer " + credential.sign(
         settings.internal_secret, audience=service, actor=actor, method=method,
-        request_target=credential.target(raw_path, query), body=content)
+        request_target=credential.target(raw_path.encode("latin-1"), query.encode("latin-1")), body=content)
     try:
-        return await client.send(outgoing)
-    except httpx.TransportError as exc:
-        raise Unavailable(f"the {service} service did not answer ({exc.__class__.__name__}); retry with the same "
+        return await service_client(request, service).request(
+            method, raw_path, query, content=content, headers={**(headers or {}), "Authorization": authorization})
+    except ServiceUnreachable as exc:
+        raise Unavailable(f"the {service} service did not answer ({exc}); retry with the same "
                           "Idempotency-Key — a retry never applies a command twice") from None
 
 
-def relay_response(upstream: httpx.Response, location: str | None = None) -> Response:
+def relay_response(upstream: ServiceAnswer, location: str | None = None) -> Response:
     """Pass the service's answer through unchanged (problem+json included)."""
     headers: dict[str, Any] = {}
     if location and upstream.status_code == 201:

@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 from uuid import UUID
 
-import httpx
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -27,6 +26,7 @@ from services.gateway.api.access import Scope, operation, public
 from services.gateway.api.deps import service_client
 from services.gateway.auth import CurrentActor
 from services.gateway.commands import call_service, relay_response
+from services.gateway.service_client import ServiceAnswer, ServiceUnreachable
 from services.pure.errors import DomainError, NotFound, Unavailable
 from services.pure.identity import Actor, Role
 
@@ -71,12 +71,12 @@ async def store_events(
     return relay_response(upstream)
 
 
-async def _public_get(request: Request, path: str, params: dict[str, str] | None = None) -> httpx.Response:
+async def _public_get(request: Request, path: str, params: dict[str, str] | None = None) -> ServiceAnswer:
     """A read of the log's public side (keys, heads): no caller to sign for."""
     try:
         return await service_client(request, AUDITLOG).get(path, params=params)
-    except httpx.TransportError as exc:
-        raise Unavailable(f"the audit log did not answer ({exc.__class__.__name__}); retry") from None
+    except ServiceUnreachable as exc:
+        raise Unavailable(f"the audit log did not answer ({exc}); retry") from None
 
 
 async def _public_read(request: Request, path: str, params: dict[str, str] | None = None) -> Response:
@@ -106,7 +106,7 @@ async def tree_heads_of_size(request: Request, size: Annotated[int, Query(ge=0, 
 
 
 async def _log(request: Request, actor: Actor, path: str, params: dict[str, str] | None = None,
-               method: str = "GET", content: bytes = b"") -> httpx.Response:
+               method: str = "GET", content: bytes = b"") -> ServiceAnswer:
     return await call_service(request, AUDITLOG, actor, method, path, params=params, content=content,
                               headers={"content-type": "application/json"} if content else None)
 

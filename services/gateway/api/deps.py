@@ -12,11 +12,11 @@ from datetime import date
 from typing import Annotated
 
 import asyncpg
-import httpx
 from fastapi import Depends, Path, Query, Request
 from pydantic import AfterValidator, BeforeValidator
 
 from services.gateway.api import as_of
+from services.gateway.service_client import ServiceClient
 from services.kernel.bodies import FIRST_DAY, LAST_DAY
 from services.kernel.settings import Settings
 
@@ -31,9 +31,9 @@ EARLIEST, LATEST = FIRST_DAY, LAST_DAY
 MAX_POSITION = 2**53 - 1
 
 
-def service_client(request: Request, service: str) -> httpx.AsyncClient:
+def service_client(request: Request, service: str) -> ServiceClient:
     """The HTTP client of one event-sourced service's internal command API."""
-    client: httpx.AsyncClient = request.app.state.services[service]
+    client: ServiceClient = request.app.state.services[service]
     return client
 
 
