@@ -52,6 +52,11 @@ def ratios(results: dict[str, Any]) -> dict[str, dict[str, float | None]]:
         out["kernel_vs_eventsourcing"][w] = _ratio(ours, es.get(w, {}).get("events_per_s"))
         out["asyncpg_raw_vs_reference"][w] = _ratio(raw.get(w, {}).get("events_per_s"),
                                                     REFERENCE["asyncpg_autocommit_insert"].get(w))
+    commands, bare = results.get("commands"), results.get("bare")
+    if commands and bare:
+        out["commands_vs_bare"] = {
+            "throughput": _ratio(commands["commands_per_s"], bare["commands_per_s"]),
+            "p99": _ratio(commands["post_latency"].get("p99_ms"), bare["post_latency"].get("p99_ms"))}
     return out
 
 
@@ -105,6 +110,16 @@ def markdown(record: dict[str, Any]) -> str:
                      f"statuses {c['statuses']}; projector lag at the end {c['projector_lag_at_end']} events, "
                      f"caught up {_n(c.get('catch_up_after', {}).get('caught_up_s'), 1)} s later"))
         rows.append(("3. POST latency under that load, p50 / p99 / max", _lat(c["post_latency"]), "ms", "—", ""))
+    bare = r.get("bare")
+    if bare:
+        rows.append((f"3. Bare FastAPI/uvicorn + one asyncpg INSERT per request, same load, {bare['clients']} clients "
+                     "— the ceiling", _n(bare["commands_per_s"]), "requests/s", "—", f"statuses {bare['statuses']}"))
+        rows.append(("3. Bare POST latency under that load, p50 / p99 / max", _lat(bare["post_latency"]), "ms", "—",
+                     ""))
+    cmd = rat.get("commands_vs_bare", {})
+    if cmd.get("throughput") is not None:
+        rows.append(("3. Ratio commands / bare (goal ≥ 0.5×); POST p99 ours / bare (goal ≤ 4×)",
+                     f"{_x(cmd['throughput'])}; {_x(cmd.get('p99'))}", "", "", ""))
     for key, label in (("latency_min_position", "GET …?min_position= answers 200"),
                        ("latency_polling", "GET without min_position stops answering 404")):
         v = r.get(key)

@@ -31,13 +31,25 @@ from collections.abc import Awaitable, Callable  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 
-from bench import appends, as_of, audit, dues, partners, personal_data, policy, report, system  # noqa: E402
+from bench import (  # noqa: E402
+    appends,
+    as_of,
+    audit,
+    bare,
+    dues,
+    partners,
+    personal_data,
+    policy,
+    profile,
+    report,
+    system,
+)
 from bench.common import RESULTS_DIR, drop_database, recreate_database, say  # noqa: E402
 from bench.machine import describe  # noqa: E402
 from services.kernel.settings import Settings, load_settings, redact  # noqa: E402
 
-PARTS = ("kernel", "asyncpg", "eventsourcing", "commands", "latency", "policy", "rebuild", "dues", "personal_data",
-         "partners", "audit", "asof")
+PARTS = ("kernel", "asyncpg", "eventsourcing", "commands", "bare", "profile", "latency", "policy", "rebuild", "dues",
+         "personal_data", "partners", "audit", "asof")
 KERNEL_DB, ES_DB = "gb_bench_kernel", "gb_bench_es"
 
 
@@ -60,6 +72,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="sequential commands timed to the partner topic and the webhook (default 200)")
     p.add_argument("--partner-backlog", type=int, default=5_000,
                    help="events routed from a backlog for the router's throughput (default 5000)")
+    p.add_argument("--profile-format", choices=("flamegraph", "raw"), default="flamegraph",
+                   help="profile part: SVG flame graphs (default) or collapsed stacks as text")
     p.add_argument("--only", default=",".join(PARTS),
                    help=f"comma-separated parts to run (default all: {','.join(PARTS)})")
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where latest.md and results.jsonl go")
@@ -122,6 +136,20 @@ async def system_phase(settings: Settings, args: argparse.Namespace, results: di
             results["commands"]["catch_up_after"] = await system.wait_caught_up(settings, "after commands/s")
         except Exception as exc:
             errors.append(f"commands/s failed: {exc!r}")
+            traceback.print_exc()
+    if "bare" in parts:
+        try:
+            results["bare"] = await bare.bare_commands(settings, args.clients, args.command_seconds)
+        except Exception as exc:
+            errors.append(f"bare baseline failed: {exc!r}")
+            traceback.print_exc()
+    if "profile" in parts:
+        try:
+            results["profile"] = await profile.flame_graphs(settings, args.clients, args.command_seconds,
+                                                            args.results_dir, args.profile_format)
+            notes.append(profile.note(results["profile"]))
+        except Exception as exc:
+            errors.append(f"profile failed: {exc!r}")
             traceback.print_exc()
     if "latency" in parts:
         for mode in ("min_position", "polling"):
@@ -224,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:
                 errors.append(f"dues benchmark failed: {exc!r}")
                 traceback.print_exc()
-        if parts & {"commands", "latency", "policy", "rebuild", "partners", "audit", "asof"}:
+        if parts & {"commands", "bare", "profile", "latency", "policy", "rebuild", "partners", "audit", "asof"}:
             started: list[str] = []
             try:
                 if not args.system_running:

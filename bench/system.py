@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -168,6 +169,20 @@ async def topic_events(settings: Settings) -> int:
 
 async def commands_per_second(settings: Settings, clients: int, seconds: float, warmup: float = 2.0) -> dict[str, Any]:
     """``clients`` concurrent clients, each its own httpx client, POST /v1/branches back to back."""
+    result = await post_load(lambda: _client(settings), clients, seconds, warmup)
+    behind = await projection_lag(settings)
+    result["projector_lag_at_end"] = behind
+    post = result["post_latency"]
+    say(f"commands through the gateway, {clients} clients: {result['commands_per_s']:,.0f} commands/s "
+        f"(POST p50 {post.get('p50_ms')} ms, p99 {post.get('p99_ms')} ms; "
+        f"statuses {result['statuses']}; projector lag at the end {behind})")
+    return result
+
+
+async def post_load(client: Callable[[], httpx.AsyncClient], clients: int, seconds: float,
+                    warmup: float = 2.0) -> dict[str, Any]:
+    """The load of 3a against any server: ``clients`` concurrent clients (one ``client()`` each) POST
+    /v1/branches with a fresh body and Idempotency-Key back to back; 201s per second and POST latency."""
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
     t0 = time.perf_counter()
@@ -175,12 +190,12 @@ async def commands_per_second(settings: Settings, clients: int, seconds: float, 
     deadline = measure_from + seconds
 
     async def one_client() -> None:
-        async with _client(settings) as client:
+        async with client() as http:
             while True:
                 started = time.perf_counter()
                 if started >= deadline:
                     return
-                response = await client.post("/v1/branches", json=branch_body(), headers=_command_headers())
+                response = await http.post("/v1/branches", json=branch_body(), headers=_command_headers())
                 if started >= measure_from:
                     statuses[response.status_code] += 1
                     latencies.append(time.perf_counter() - started)
@@ -188,17 +203,8 @@ async def commands_per_second(settings: Settings, clients: int, seconds: float, 
     await asyncio.gather(*(one_client() for _ in range(clients)))
     elapsed = time.perf_counter() - measure_from
     ok = statuses.get(201, 0)
-    behind = await projection_lag(settings)
-    post = latency_summary(latencies)
-    result: dict[str, Any] = {
-        "clients": clients, "seconds": round(elapsed, 3), "commands": ok, "commands_per_s": ok / elapsed,
-        "statuses": {str(k): v for k, v in sorted(statuses.items())},
-        "post_latency": post, "projector_lag_at_end": behind,
-    }
-    say(f"commands through the gateway, {clients} clients: {result['commands_per_s']:,.0f} commands/s "
-        f"(POST p50 {post.get('p50_ms')} ms, p99 {post.get('p99_ms')} ms; "
-        f"statuses {result['statuses']}; projector lag at the end {behind})")
-    return result
+    return {"clients": clients, "seconds": round(elapsed, 3), "commands": ok, "commands_per_s": ok / elapsed,
+            "statuses": {str(k): v for k, v in sorted(statuses.items())}, "post_latency": latency_summary(latencies)}
 
 
 # --------------------------------------------------------------------------- 3b: visibility latency
