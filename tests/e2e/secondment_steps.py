@@ -43,22 +43,33 @@ def placement(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+async def get(gateway: httpx.AsyncClient, path: str, headers: dict[str, str], **params: Any) -> dict[str, Any]:
+    response = await gateway.get(path, params={k: str(v) for k, v in params.items() if v is not None},
+                                 headers=headers)
+    assert response.status_code == 200, f"{path}: {response.status_code} {response.text}"
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
 async def second_a_cadre(gateway: httpx.AsyncClient, headers: dict[str, str], *, departed_on: str = "2024-03-01",
-                         headcount: int = 20, township_id: str | None = None) -> Seconded:
-    """A new township unit and cadre, nominated, approved by the county and departed on ``departed_on``."""
+                         headcount: int = 20, township_id: str | None = None,
+                         branch_id: str | None = None) -> Seconded:
+    """A new township unit and cadre, nominated, approved by the county and departed on ``departed_on`` — placed
+    at outstation branch ``branch_id`` if given."""
     township = township_id or unique("township")
     unit_id = unique("unit")
     await post(gateway, "/v1/units", {"unit_id": unit_id, "township_id": township, "name": "Agricultural station",
                                       "kind": "station", "headcount": headcount, "effective_from": "2020-01-01"},
                headers)
     cadre_id = (await post(gateway, "/v1/cadres", cadre_body(unit_id), headers))["id"]
+    where = placement(outstation_branch_id=branch_id) if branch_id else placement()
     secondment_id = (await post(gateway, "/v1/secondments", {
-        "cadre_id": cadre_id, "route": "self_found", "placement": placement(), "nominated_on": "2024-01-15"},
+        "cadre_id": cadre_id, "route": "self_found", "placement": where, "nominated_on": "2024-01-15"},
         headers))["id"]
     await post(gateway, f"/v1/secondments/{secondment_id}/nomination-decision",
                {"approved": True, "decided_on": "2024-02-01"}, headers)
     started = await post(gateway, f"/v1/secondments/{secondment_id}/departure",
-                         {"departed_on": departed_on, "placement": placement()}, headers)
+                         {"departed_on": departed_on, "placement": where}, headers)
     return Seconded(township, unit_id, cadre_id, secondment_id, started["position"])
 
 
