@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.kernel import clock
+from services.kernel import clock, logs
 from services.kernel.events import encode
 from services.kernel.problem_docs import PROBLEM_JSON, document_problems
 from services.kernel.store import CommandMeta
@@ -62,9 +62,47 @@ def problem_response(status: int, body: dict[str, Any], headers: dict[str, str] 
     return ProblemResponse(body, status_code=status, headers=headers)
 
 
+CORRELATION_HEADER = "x-correlation-id"
+
+
 def correlation_id(request: Request) -> str:
-    """The caller's correlation id (forwarded by the gateway), or one made up for this request."""
-    return request.headers.get("x-correlation-id") or str(uuid.uuid4())
+    """The request's correlation id: the caller's (forwarded by the gateway) when well formed, as CorrelationIds
+    settled it for this request; one made up here only for an app without that middleware."""
+    given = request.headers.get(CORRELATION_HEADER)
+    return given if logs.well_formed(given) else logs.current() or str(uuid.uuid4())
+
+
+class CorrelationIds:
+    """Every request gets a correlation id, and every answer returns it in ``X-Correlation-Id``.
+
+    The client's own id is kept when it is a UUID (logs.well_formed); anything else — missing, too long, a
+    phone number — is replaced by a new one, so that what a client sends never reaches a log or an event
+    unchecked. The id is put back into the request's headers (so the handler, the command's metadata and the
+    gateway's forwarding all see the same one) and into the logs' context for the request's lifetime.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = [(k, v) for k, v in scope.get("headers") or [] if k.lower() != CORRELATION_HEADER.encode()]
+        given = next((v.decode("latin-1") for k, v in scope.get("headers") or []
+                      if k.lower() == CORRELATION_HEADER.encode()), None)
+        correlation = given if logs.well_formed(given) else logs.new_correlation_id()
+        scope["headers"] = [*headers, (CORRELATION_HEADER.encode(), correlation.encode())]
+        header = (b"x-correlation-id", correlation.encode())
+
+        async def answering(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                rest = [(k, v) for k, v in message.get("headers") or [] if k.lower() != header[0]]
+                message = {**message, "headers": [*rest, header]}
+            await send(message)
+
+        with logs.correlated(correlation):
+            await self.app(scope, receive, answering)
 
 
 def _validation_detail(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
@@ -181,8 +219,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # The last resort: never a text/plain 500, never a traceback or SQL to the client.
         correlation = correlation_id(request)
-        log.error("%s %s failed unexpectedly [correlation %s]", request.method, request.url.path, correlation,
-                  exc_info=exc)
+        with logs.correlated(correlation):
+            log.error("%s %s failed unexpectedly [correlation %s]", request.method, request.url.path, correlation,
+                      exc_info=exc)
         body = {
             "type": f"{PROBLEMS}/internal-error",
             "title": "Internal error",
@@ -191,7 +230,8 @@ def install_problem_handlers(app: FastAPI) -> None:
             "instance": str(request.url.path),
             "correlation_id": correlation,
         }
-        return problem_response(500, body)
+        # This answer leaves through Starlette's outermost error middleware, outside CorrelationIds.
+        return problem_response(500, body, {"X-Correlation-Id": correlation})
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -331,7 +371,7 @@ def command_meta(request: Request, actor: Actor, body: bytes) -> CommandMeta:
     """Metadata of a command from the forwarded request: identity, tracing and retry key."""
     key = request.headers.get("idempotency-key")
     fingerprint = hashlib.sha256(request.method.encode() + request.url.path.encode() + b"\n" + body).hexdigest()
-    correlation = request.headers.get("x-correlation-id") or str(uuid.uuid4())
+    correlation = correlation_id(request)
     return CommandMeta(
         actor=actor.label,
         occurred_at=clock.now(),  # the one clock: a command's day is the county's day

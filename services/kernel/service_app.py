@@ -9,13 +9,17 @@ from typing import Any
 
 import asyncpg
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
+from services.kernel import logs
 from services.kernel.command_api import CommandApi
 from services.kernel.credential import CredentialCheck
-from services.kernel.http import BodySizeLimit, install_problem_handlers
+from services.kernel.http import BodySizeLimit, CorrelationIds, install_problem_handlers
 from services.kernel.service import ServiceDefinition
 from services.kernel.settings import Settings, load_settings
 from services.kernel.store import EventStore
+
+log = logging.getLogger(__name__)
 
 #: Extra work a service runs beside its API while it lives (a deadline timer, a directory install).
 Extras = Callable[[EventStore[Any], Settings], AbstractAsyncContextManager[None]]
@@ -29,7 +33,7 @@ def create_service_app(
 
     ``on_start`` prepares the database once the store's schema is there (indexes, directories);
     ``extras`` runs beside the API while it lives (timers)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,5 +71,18 @@ def create_service_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        """Ready when its own database answers (the gateway's /readyz asks every service this)."""
+        try:
+            await app.state.store.pool.fetchval("SELECT 1")
+        except Exception as exc:  # a probe reports, never raises
+            log.warning("readiness: the %s database does not answer (%s)", service.name, exc.__class__.__name__)
+            return JSONResponse({"status": "not ready", "database": exc.__class__.__name__}, status_code=503,
+                                headers={"Retry-After": "5"})
+        return JSONResponse({"status": "ready", "database": "ok"})
+
     app.add_middleware(BodySizeLimit)
+    # Outermost: every answer, a 413 or a 500 included, carries the request's correlation id.
+    app.add_middleware(CorrelationIds)
     return app

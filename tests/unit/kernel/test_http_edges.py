@@ -13,6 +13,9 @@ from starlette.testclient import TestClient
 from services.kernel.http import BodySizeLimit, install_problem_handlers
 from services.pure.errors import NotFound
 
+#: Correlation ids a client chose: a client's own is kept only when it is a UUID (services/kernel/logs.py).
+C1, C2 = "0b3c1f9e-0000-4000-8000-00000000c001", "0b3c1f9e-0000-4000-8000-00000000c002"
+
 
 class Body(BaseModel):
     name: str
@@ -62,21 +65,21 @@ def client() -> Iterator[TestClient]:
 
 @pytest.mark.parametrize("path", ["/down", "/pg-gone", "/released"])
 def test_an_outage_is_a_503_problem_with_retry_after(client: TestClient, path: str) -> None:
-    response = client.get(path, headers={"X-Correlation-Id": "c-1"})
+    response = client.get(path, headers={"X-Correlation-Id": C1})
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert int(response.headers["retry-after"]) > 0
     problem = response.json()
-    assert problem["instance"] == path and problem["correlation_id"] == "c-1"
+    assert problem["instance"] == path and problem["correlation_id"] == C1
     assert "released" not in problem["detail"] and "5432" not in problem["detail"]
 
 
 def test_an_unexpected_error_is_a_500_problem_that_leaks_nothing(client: TestClient) -> None:
-    response = client.get("/bug", headers={"X-Correlation-Id": "c-2"})
+    response = client.get("/bug", headers={"X-Correlation-Id": C2})
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/problem+json"
     assert "SELECT" not in response.text and "RuntimeError" not in response.text
-    assert "c-2" in response.json()["detail"]
+    assert C2 in response.json()["detail"]
 
 
 def test_a_value_postgresql_refuses_is_a_422(client: TestClient) -> None:
