@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
-import httpx
 import orjson
 from fastapi import FastAPI
 
@@ -34,6 +33,7 @@ from services.gateway.api import (
     workers,
 )
 from services.gateway.commands import command_router
+from services.gateway.service_client import ServiceClient
 from services.gateway.token_registry import token_registry
 from services.kernel import logs
 from services.kernel.http import BodySizeLimit, CorrelationIds, install_problem_handlers
@@ -73,13 +73,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with app.state.read_pool.acquire() as conn:
         await replay.install_control(conn)
     app.state.as_of_pools = as_of.SchemaPools(settings.dsn(system.READ_MODEL_DATABASE), init=_init_read_connection)
-    app.state.services = {
-        # Idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them on its side:
-        # otherwise a call can go out on a connection the service is closing (a reset, a needless 503).
-        service.name: httpx.AsyncClient(base_url=service.base_url(settings), timeout=30.0,
-                                        limits=httpx.Limits(max_connections=100, keepalive_expiry=2.0))
-        for service in system.SERVICES
-    }
+    app.state.services = {service.name: ServiceClient(service.base_url(settings)) for service in system.SERVICES}
     app.state.kafka = event_consumer(settings, "gb-gateway-health")
     await app.state.kafka.start()
     try:
