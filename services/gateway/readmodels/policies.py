@@ -71,9 +71,11 @@ async def published(pool: asyncpg.Pool | asyncpg.Connection, service: str) -> tu
     rows = await pool.fetch(
         "SELECT change_id, policy, effective_from, changes, reason, published_on, actor FROM policy_changes"
         " WHERE service = $1 ORDER BY position", service)
+    # The gateway's read pool decodes jsonb itself (app.py's type codec); a plain connection gives the text.
     return tuple(PolicyChangePublished(
         policy=r["policy"], change_id=r["change_id"], effective_from=r["effective_from"],
-        changes=orjson.loads(r["changes"]), reason=r["reason"], published_on=r["published_on"], actor=r["actor"],
+        changes=r["changes"] if isinstance(r["changes"], dict) else orjson.loads(r["changes"]), reason=r["reason"],
+        published_on=r["published_on"], actor=r["actor"],
     ) for r in rows)
 
 
