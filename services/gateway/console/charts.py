@@ -30,7 +30,7 @@ def bars(title: str, items: Sequence[Bar], *, unit: str = "", width: int = 640) 
     scale_max = max([1.0, *(b.value for b in items), *(b.target or 0 for b in items)])
     plot_w = width - label_w - 90
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
-             f'width="100%" aria-labelledby="chart-title-{zlib.crc32(title.encode())}">',
+             f'width="{width}" height="{height}" aria-labelledby="chart-title-{zlib.crc32(title.encode())}">',
              f'<title id="chart-title-{zlib.crc32(title.encode())}">{escape(title)}</title>']
     for i, bar in enumerate(items):
         y = top + i * row

@@ -118,6 +118,21 @@ async def _items(request: Request, who: Viewer, path: str, **params: Any) -> lis
     return [i for i in items if isinstance(i, dict)]
 
 
+async def branch_names(request: Request, who: Viewer) -> dict[str, str]:
+    """Branch id → name from the branch directory (which every county role may read), for the lists' display."""
+    names: dict[str, str] = {}
+    cursor: str | None = None
+    for _ in range(20):
+        answer = await call(request, who, "GET", "/v1/branches", params={"limit": 500, "cursor": cursor})
+        if not answer.ok:
+            break
+        names.update({b["branch_id"]: b["name"] for b in answer.body.get("items", [])})
+        cursor = answer.body.get("next_cursor")
+        if not cursor:
+            break
+    return names
+
+
 async def due_items(request: Request, who: Viewer) -> list[dict[str, Any]]:
     """Due items of the viewer's organisation and, for a township committee, of its outstation branches."""
     org = who.actor.org_id

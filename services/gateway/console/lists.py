@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.gateway.console import exports, i18n
-from services.gateway.console.frame import failed, to_sign_in
+from services.gateway.console.frame import branch_names, failed, to_sign_in
 from services.gateway.console.render import HEADERS, page
 from services.gateway.console.session import PREFIX, Viewer, call, language, viewer
 from services.gateway.console.views import LISTS, ListView, pick
@@ -48,10 +48,11 @@ async def list_page(request: Request, key: str) -> Response:
     if not answer.ok:
         if answer.status == 422:  # a bad filter: show the form again with the API's words
             return page(request, "list.html", who, status=422, view=view, items=[], filters=filters,
-                        next_cursor=None, problem=answer.body, cells=cells)
+                        next_cursor=None, problem=answer.body, cells=cells, names={})
         return failed(request, who, answer)
+    names = await branch_names(request, who) if any(c.kind == "org" for c in view.columns) else {}
     return page(request, "list.html", who, view=view, items=answer.body.get("items", []), filters=filters,
-                next_cursor=answer.body.get("next_cursor"), problem=None, cells=cells)
+                next_cursor=answer.body.get("next_cursor"), problem=None, cells=cells, names=names)
 
 
 @router.get("/lists/{key}/export")

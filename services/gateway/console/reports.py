@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.gateway.console import charts, i18n
-from services.gateway.console.frame import failed, target_bars, to_sign_in
+from services.gateway.console.frame import branch_names, failed, target_bars, to_sign_in
 from services.gateway.console.render import page
 from services.gateway.console.session import PREFIX, call, language, viewer
 from services.kernel import clock
@@ -50,12 +50,15 @@ async def targets(request: Request) -> Response:
         answer = await call(request, who, "GET", "/v1/reports/targets", params={"year": year})
         return failed(request, who, answer)
     lang = language(request)
+    names = await branch_names(request, who)
     branch_chart = charts.bars(i18n.text("branch_targets", lang), [
-        charts.Bar(label=b["branch_id"][:8], value=float(b["activists"]), target=float(b["activists_required"]),
+        charts.Bar(label=names.get(b["branch_id"], b["branch_id"])[:24], value=float(b["activists"]),
+                   target=float(b["activists_required"]),
                    status=b["status"], caption=f"{b['activists']}/{b['activists_required']} · "
                                                f"{b['admissions']}/{b['admissions_required']}")
         for b in reports["membership"].get("branches", [])])
-    return page(request, "targets.html", who, year=year, reports=reports, chart=chart, branch_chart=branch_chart)
+    return page(request, "targets.html", who, year=year, reports=reports, chart=chart, branch_chart=branch_chart,
+                names=names)
 
 
 @router.get("/funnel")
@@ -148,4 +151,5 @@ async def year_end(request: Request) -> Response:
     answer = await call(request, who, "GET", "/v1/reports/year-end", params={"year": year})
     if not answer.ok:
         return failed(request, who, answer)
-    return page(request, "year_end.html", who, year=year, summary=answer.body)
+    return page(request, "year_end.html", who, year=year, summary=answer.body,
+                names=await branch_names(request, who))

@@ -19,7 +19,8 @@ class Column:
 
     key: str
     path: str
-    kind: Literal["text", "value", "id"] = "value"
+    #: ``org``: an organisation id, shown by its branch name where the directory knows it (exported as the id).
+    kind: Literal["text", "value", "id", "org"] = "value"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,7 +70,7 @@ LISTS: dict[str, ListView] = {v.key: v for v in (
         key="members", path="/v1/members", roles=KEEPERS, id_field="member_id",
         columns=(Column(key="col.name", path="name", kind="text"), Column(key="col.member_id", path="member_id",
                                                                            kind="id"),
-                 Column(key="col.formal_org_id", path="formal_org_id", kind="id"),
+                 Column(key="col.formal_org_id", path="formal_org_id", kind="org"),
                  Column(key="col.status", path="status"), Column(key="col.away", path="away"),
                  Column(key="col.destination", path="outflow.destination", kind="text"),
                  Column(key="col.employer", path="outflow.employer", kind="text"),
@@ -100,8 +101,8 @@ LISTS: dict[str, ListView] = {v.key: v for v in (
         key="transfers", path="/v1/transfers", roles=(*KEEPERS, Role.HOST_ORGANISATION), id_field="transfer_id",
         columns=(Column(key="col.transfer_id", path="transfer_id", kind="id"),
                  Column(key="col.member_id", path="member_id", kind="id"),
-                 Column(key="col.from_org_id", path="from_org_id", kind="id"),
-                 Column(key="col.to_org_id", path="to_org_id", kind="id"),
+                 Column(key="col.from_org_id", path="from_org_id", kind="org"),
+                 Column(key="col.to_org_id", path="to_org_id", kind="org"),
                  Column(key="col.state", path="state"), Column(key="col.letter_number", path="letter_number",
                                                                kind="text"),
                  Column(key="col.valid_until", path="valid_until")),
@@ -116,7 +117,7 @@ LISTS: dict[str, ListView] = {v.key: v for v in (
     ListView(
         key="cases", path="/v1/development/cases", roles=KEEPERS, id_field="person_id",
         columns=(Column(key="col.person_id", path="person_id", kind="id"), Column(key="col.org_id", path="org_id",
-                                                                                   kind="id"),
+                                                                                   kind="org"),
                  Column(key="col.stage", path="stage")),
         filters=(Filter(param="org_id", label="col.org_id"),
                  Filter(param="stage", label="col.stage", kind="select",
