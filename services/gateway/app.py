@@ -35,7 +35,7 @@ from services.gateway.api import (
 from services.gateway.commands import command_router
 from services.gateway.service_client import ServiceClient
 from services.gateway.token_registry import token_registry
-from services.kernel import logs
+from services.kernel import logs, pools
 from services.kernel.http import BodySizeLimit, CorrelationIds, install_problem_handlers
 from services.kernel.kafka import event_consumer
 from services.kernel.settings import load_settings
@@ -68,8 +68,8 @@ async def _init_read_connection(conn: asyncpg.Connection) -> None:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = load_settings()
     app.state.settings = settings
-    app.state.read_pool = await asyncpg.create_pool(settings.dsn(system.READ_MODEL_DATABASE), min_size=2, max_size=20,
-                                                    init=_init_read_connection)
+    app.state.read_pool = await pools.create_pool(settings.dsn(system.READ_MODEL_DATABASE), min_size=2, max_size=20,
+                                                  init=_init_read_connection)
     async with app.state.read_pool.acquire() as conn:
         await replay.install_control(conn)
     app.state.as_of_pools = as_of.SchemaPools(settings.dsn(system.READ_MODEL_DATABASE), init=_init_read_connection)

@@ -59,12 +59,12 @@ async def _meta(request: Request, actor: Annotated[Actor, Depends(_actor)]) -> C
     return command_meta(request, actor, await request.body())
 
 
-def _store(request: Request) -> EventStore[Any]:
+async def _store(request: Request) -> EventStore[Any]:
     store: EventStore[Any] = request.app.state.store
     return store
 
 
-def _authorize(request: Request) -> Authorize | None:
+async def _authorize(request: Request) -> Authorize | None:
     # The service's scope decision (ServiceDefinition.authorize), set on the app beside its store.
     hook: Authorize | None = getattr(request.app.state, "authorize", None)
     return hook

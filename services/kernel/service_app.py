@@ -11,7 +11,7 @@ import asyncpg
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from services.kernel import logs
+from services.kernel import logs, pools
 from services.kernel.command_api import CommandApi
 from services.kernel.credential import CredentialCheck
 from services.kernel.http import BodySizeLimit, CorrelationIds, install_problem_handlers
@@ -40,7 +40,7 @@ def create_service_app(
         settings = load_settings()
         # Only calls the gateway signed for this service are served (services/kernel/credential.py).
         app.state.credentials = CredentialCheck(secret=settings.internal_secret, audience=service.name)
-        pool = await asyncpg.create_pool(settings.dsn(service.database), min_size=2, max_size=20)
+        pool = await pools.create_pool(settings.dsn(service.database), min_size=2, max_size=20)
         store: EventStore[Any] = EventStore(pool, service.registry)
         await store.start()
         app.state.store = store

@@ -128,16 +128,22 @@ def county_today() -> date:
 async def run_daily(store: EventStore[Any], stop: asyncio.Event, every_seconds: float = 3600.0) -> None:
     """Run the engine now and then every ``every_seconds``; only one membership process runs it."""
     async with store.pool.acquire() as conn:
-        while not stop.is_set():
-            if await conn.fetchval("SELECT pg_try_advisory_lock(hashtext('gb_deadline_scheduler'))"):
+        try:
+            while not stop.is_set():
+                if await conn.fetchval("SELECT pg_try_advisory_lock(hashtext('gb_deadline_scheduler'))"):
+                    try:
+                        await run_once(store, county_today())
+                    except (asyncpg.PostgresError, OSError):
+                        log.exception("deadline run failed; next try in %.0f s", every_seconds)
                 try:
-                    await run_once(store, county_today())
-                except (asyncpg.PostgresError, OSError):
-                    log.exception("deadline run failed; next try in %.0f s", every_seconds)
-            try:
-                await asyncio.wait_for(stop.wait(), every_seconds)
-            except TimeoutError:
-                pass
+                    await asyncio.wait_for(stop.wait(), every_seconds)
+                except TimeoutError:
+                    pass
+        finally:
+            # The pool does not reset connections on release (services/kernel/pools.py): the session lock goes
+            # here, or the connection would keep the scheduler's leadership for whoever takes it next.
+            if not conn.is_closed():
+                await conn.execute("SELECT pg_advisory_unlock_all()")
 
 
 async def _main(on: date) -> None:

@@ -103,8 +103,9 @@ def parse_as_of(raw: str | None) -> AsOf:
     return AsOf(recorded=moment)
 
 
-def _as_of(as_of: Annotated[str | None, Query(max_length=40, pattern=AS_OF_PATTERN, description=AS_OF_TEXT)]
-           = None) -> AsOf:
+async def _as_of(as_of: Annotated[str | None, Query(max_length=40, pattern=AS_OF_PATTERN, description=AS_OF_TEXT)]
+                 = None) -> AsOf:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a thread hop on every read.
     return parse_as_of(as_of)
 
 

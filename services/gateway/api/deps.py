@@ -37,7 +37,7 @@ def service_client(request: Request, service: str) -> ServiceClient:
     return client
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

@@ -42,7 +42,7 @@ class ReadAfter:
         return bool(found["issued"]), int(found["last_issued"])
 
 
-def _read_after(request: Request, actor: CurrentActor, min_position: Position = None) -> ReadAfter:
+async def _read_after(request: Request, actor: CurrentActor, min_position: Position = None) -> ReadAfter:
     return ReadAfter(min_position, request, actor)
 
 
