@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, quote
@@ -29,6 +30,15 @@ from services.pure.identity import BUREAUS, Role
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 MAX_FORM = 64 * 1024
+#: An id in a console path goes into an API path: only what the API's ids may be (services/gateway/api/deps.py).
+ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}")
+
+
+def not_an_id(request: Request, who: Viewer, value: str) -> Response | None:
+    """A 404 page for a path id the API could never hold (``..``, a slash, a NUL), else None."""
+    if ID.fullmatch(value):
+        return None
+    return page(request, "error.html", who, status=404, detail="no such record", api_status=404)
 
 
 def safe_next(target: str | None) -> str:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.gateway.console import charts, i18n
-from services.gateway.console.frame import branch_names, failed, target_bars, to_sign_in
+from services.gateway.console.frame import branch_names, failed, not_an_id, target_bars, to_sign_in
 from services.gateway.console.render import page
 from services.gateway.console.session import PREFIX, call, language, viewer
 from services.kernel import clock
@@ -84,6 +84,8 @@ async def ledger(request: Request, org_id: str) -> Response:
     who = viewer(request)
     if who is None:
         return to_sign_in(request)
+    if (bad := not_an_id(request, who, org_id)) is not None:
+        return bad
     year = _year(request)
     if year is None:
         return _bad_year(request, who)
@@ -103,6 +105,8 @@ async def meetings(request: Request, org_id: str) -> Response:
     who = viewer(request)
     if who is None:
         return to_sign_in(request)
+    if (bad := not_an_id(request, who, org_id)) is not None:
+        return bad
     year = _year(request)
     if year is None:
         return _bad_year(request, who)
@@ -119,6 +123,8 @@ async def member(request: Request, member_id: str) -> Response:
     who = viewer(request)
     if who is None:
         return to_sign_in(request)
+    if (bad := not_an_id(request, who, member_id)) is not None:
+        return bad
     answer = await call(request, who, "GET", f"/v1/members/{member_id}",
                         params={"min_position": request.query_params.get("min_position")})
     if not answer.ok:
@@ -131,6 +137,8 @@ async def statement(request: Request, member_id: str) -> Response:
     who = viewer(request)
     if who is None:
         return to_sign_in(request)
+    if (bad := not_an_id(request, who, member_id)) is not None:
+        return bad
     answer = await call(request, who, "GET", f"/v1/members/{member_id}/dues",
                         params={"min_position": request.query_params.get("min_position")})
     if not answer.ok:
