@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from bench import cpu
 from bench.common import ROOT, drop_database, recreate_database, say
 from bench.system import post_load
 from infra.processes import UVICORN_NO_PROXY, UVICORN_SPEED_FLAGS
@@ -38,6 +39,12 @@ def _wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float 
     raise TimeoutError(f"the bare app did not listen on {port} within {timeout:.0f} s")
 
 
+def _bare_cpu(settings: Settings, pid: int) -> dict[str, float]:
+    """The bare stack's parts only: its app, PostgreSQL and the client (the idle system beside it is left out)."""
+    seen = cpu.snapshot(settings, {"bare app": pid})
+    return {name: seen[name] for name in ("bare app", "postgres", "client") if name in seen}
+
+
 async def bare_commands(settings: Settings, clients: int, seconds: float) -> dict[str, Any]:
     """Commands/s and POST latency of the bare stack under the 3a load (one uvicorn worker, as each service)."""
     await recreate_database(settings.admin_dsn, BARE_DB)
@@ -50,7 +57,7 @@ async def bare_commands(settings: Settings, clients: int, seconds: float) -> dic
     try:
         _wait_listening(port, process)
         result = await post_load(lambda: httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30.0),
-                                 clients, seconds)
+                                 clients, seconds, meter=lambda: _bare_cpu(settings, process.pid))
     finally:
         process.terminate()
         try:

@@ -116,6 +116,12 @@ def markdown(record: dict[str, Any]) -> str:
                      "— the ceiling", _n(bare["commands_per_s"]), "requests/s", "—", f"statuses {bare['statuses']}"))
         rows.append(("3. Bare POST latency under that load, p50 / p99 / max", _lat(bare["post_latency"]), "ms", "—",
                      ""))
+    for key, label in (("commands", "a command"), ("bare", "a bare request")):
+        spent = (r.get(key) or {}).get("cpu")
+        if spent:
+            parts = ", ".join(f"{name} {ms:g}" for name, ms in spent["ms_per_unit"].items())
+            rows.append((f"3. CPU per {label}, every process (bench/cpu.py)", _n(spent["total_ms_per_unit"], 2),
+                         "ms", "—", parts))
     cmd = rat.get("commands_vs_bare", {})
     if cmd.get("throughput") is not None:
         rows.append(("3. Ratio commands / bare (goal ≥ 0.5×); POST p99 ours / bare (goal ≤ 4×)",

@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench import cpu
 from bench.common import ROOT, latency_summary, say
 from infra import supervisor
 from infra.processes import app_processes
@@ -169,7 +170,8 @@ async def topic_events(settings: Settings) -> int:
 
 async def commands_per_second(settings: Settings, clients: int, seconds: float, warmup: float = 2.0) -> dict[str, Any]:
     """``clients`` concurrent clients, each its own httpx client, POST /v1/branches back to back."""
-    result = await post_load(lambda: _client(settings), clients, seconds, warmup)
+    result = await post_load(lambda: _client(settings), clients, seconds, warmup,
+                             meter=lambda: cpu.snapshot(settings))
     behind = await projection_lag(settings)
     result["projector_lag_at_end"] = behind
     post = result["post_latency"]
@@ -180,9 +182,10 @@ async def commands_per_second(settings: Settings, clients: int, seconds: float, 
 
 
 async def post_load(client: Callable[[], httpx.AsyncClient], clients: int, seconds: float,
-                    warmup: float = 2.0) -> dict[str, Any]:
+                    warmup: float = 2.0, meter: Callable[[], dict[str, float]] | None = None) -> dict[str, Any]:
     """The load of 3a against any server: ``clients`` concurrent clients (one ``client()`` each) POST
-    /v1/branches with a fresh body and Idempotency-Key back to back; 201s per second and POST latency."""
+    /v1/branches with a fresh body and Idempotency-Key back to back; 201s per second and POST latency, and with
+    ``meter`` (CPU seconds per part, bench/cpu.py) each part's CPU per command over the measured window."""
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
     t0 = time.perf_counter()
@@ -200,11 +203,19 @@ async def post_load(client: Callable[[], httpx.AsyncClient], clients: int, secon
                     statuses[response.status_code] += 1
                     latencies.append(time.perf_counter() - started)
 
+    async def metered() -> dict[str, float]:
+        await asyncio.sleep(max(measure_from - time.perf_counter(), 0))
+        return meter() if meter else {}
+
+    started_cpu = asyncio.ensure_future(metered())
     await asyncio.gather(*(one_client() for _ in range(clients)))
     elapsed = time.perf_counter() - measure_from
     ok = statuses.get(201, 0)
-    return {"clients": clients, "seconds": round(elapsed, 3), "commands": ok, "commands_per_s": ok / elapsed,
-            "statuses": {str(k): v for k, v in sorted(statuses.items())}, "post_latency": latency_summary(latencies)}
+    result = {"clients": clients, "seconds": round(elapsed, 3), "commands": ok, "commands_per_s": ok / elapsed,
+              "statuses": {str(k): v for k, v in sorted(statuses.items())}, "post_latency": latency_summary(latencies)}
+    if meter is not None and ok:
+        result["cpu"] = cpu.per_unit(await started_cpu, meter(), ok)
+    return result
 
 
 # --------------------------------------------------------------------------- 3b: visibility latency

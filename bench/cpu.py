@@ -1,0 +1,66 @@
+"""Where the CPU of a load goes: each process's CPU seconds (user + system, from /proc) before and after it, per
+process of the system, PostgreSQL (the postmaster and every backend), Kafka and this benchmark's own client.
+
+A command costs more than its request: the relay publishes it, Kafka stores it, the projector, the audit log's
+sequencer, the partner router and the funds-credit policy read it. Per command, in milliseconds of CPU, this says
+which part of the system spends what (issue 14: why the command path is or is not within 2× of the bare stack).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from infra import kafka, postgres, supervisor
+from infra.processes import app_processes
+from services.kernel.settings import Settings
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds) of a live process; None once it is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2:].split()  # after "pid (comm) ": state is fields[0]
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _children(parent: int) -> Iterable[int]:
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            found = _stat(int(entry.name))
+            if found and found[0] == parent:
+                yield int(entry.name)
+
+
+def snapshot(settings: Settings, extra: dict[str, int] | None = None) -> dict[str, float]:
+    """CPU seconds so far of every part: app processes by name, "postgres", "kafka", "client" (this process)."""
+    seen: dict[str, float] = {}
+    for process in app_processes(settings):
+        pid = supervisor.app_pid(settings, process.name)
+        if pid is not None and (found := _stat(pid)):
+            seen[process.name] = found[1]
+    postmaster = postgres.postmaster_pid(settings)
+    if postmaster is not None and (found := _stat(postmaster)):
+        seen["postgres"] = found[1] + sum(s[1] for p in _children(postmaster) if (s := _stat(p)))
+    broker = kafka.running_pid(settings)
+    if broker is not None and (found := _stat(broker)):
+        seen["kafka"] = found[1]
+    times = os.times()
+    seen["client"] = times.user + times.system
+    for name, pid in (extra or {}).items():
+        if (found := _stat(pid)):
+            seen[name] = found[1]
+    return seen
+
+
+def per_unit(before: dict[str, float], after: dict[str, float], units: int) -> dict[str, Any]:
+    """Milliseconds of CPU per unit (command) of each part, largest first, with the total."""
+    spent = {name: max(after[name] - before.get(name, 0.0), 0.0) for name in after}
+    per = {name: round(1000 * s / units, 2) for name, s in sorted(spent.items(), key=lambda kv: -kv[1]) if s > 0}
+    return {"ms_per_unit": per, "total_ms_per_unit": round(sum(per.values()), 2), "units": units}
