@@ -2,13 +2,13 @@
 
 20 registrations, registered by outstation branches (the membership demo's branch n), their first
 members and seconded cadres. The pipeline on 24 November 2026 (stalled: an open lead whose last step
-was 30 or more days before; arrived: yuan of funds recorded):
+was 30 or more days before — 15 for a homecoming lead, the fast lane; arrived: yuan of funds recorded):
 
 | township | reg. | cont. | visit | negot. | signed | funds arr. | landed | dropped | dup. | stalled | arrived   |
 |----------|-----:|------:|------:|-------:|-------:|-----------:|-------:|--------:|-----:|--------:|----------:|
 | Qiaotou  | 1    | 1     |       |        |        | 1          | 1      | 1       |      |         | 1,250,000 |
 | Shuikou  |      |       | 1     | 1      |        |            | 1      |         | 1    | 1       | 2,000,000 |
-| Longtan  |      | 1     |       |        | 1      | 1          | 1      | 1       |      |         | 3,300,000 |
+| Longtan  |      | 1     |       |        | 1      | 1          | 1      | 1       |      | 1       | 3,300,000 |
 | Baishi   | 1    |       |       | 1      | 1      |            |        |         |      |         | 0         |
 | Heping   | 1    | 1     |       |        |        |            |        | 1       |      | 1       | 0         |
 
@@ -23,8 +23,11 @@ was 30 or more days before; arrived: yuan of funds recorded):
   lead is in the visit stage, and a member registered it again four days after the branch did —
   spelt differently, it is the same investor and project: a duplicate, credited to the first referrer.
 - Longtan: a homecoming textile workshop lands (1,500,000 + 1,000,000 arrived; 6,000,000 invested →
-  18,000 yuan reward); another lead has 800,000 arrived; one is signed; the seconded cadre He Xia's
-  lead is contacted; a member's lead was dropped (land use not approved).
+  18,000 yuan reward); a Longtan native's fruit company in Xiamen, also homecoming (回归), has 800,000
+  arrived on 2 November and nothing since: 22 days, stalled in the fast lane (15 days) though an ordinary
+  lead would not be (30); one is signed; the seconded cadre He Xia's lead is contacted; a member's lead
+  was dropped (land use not approved). The pipeline's homecoming lane for Longtan: 2 leads (funds arriving,
+  landed), 1 stalled, 1 landed, 3,300,000 arrived.
 - Baishi: negotiating, signed, and the seconded cadre Zhu Lei's lead registered on 20 November.
 - Heping: one lead registered on 1 September and never contacted (stalled), one contacted, one dropped.
 
@@ -130,7 +133,7 @@ LEADS = (
              origin="Shanghai", registered_on=d("2026-01-15"),
              steps=(("contacted", d("2026-02-01")), ("visit", d("2026-03-10"))),
              dropped=(d("2026-04-30"), "land use for the resort was not approved")),
-    LeadPlan(key="longtan-orchard", registrant="branch", branch=10, investor="Huli Fresh Fruit Co",
+    LeadPlan(key="longtan-orchard", registrant="branch", branch=10, investor="Huli Fresh Fruit Co", homecoming=True,
              project="Longtan navel orange orchard", sector="agriculture", kind="capital", promised="1200000",
              origin="Xiamen, Fujian", registered_on=d("2026-03-02"),
              steps=(("contacted", d("2026-03-20")), ("signed", d("2026-06-10"))), funds=(("800000", d("2026-11-02")),)),

@@ -32,6 +32,11 @@ The secondments (departure → end; self-found unless marked "org."):
 
 Every secondment away has a check-in five days before each quarter of its time away (up to today
 or its last day). 15 cadres, 16 nominations, 14 departures, 2 ends.
+
+Commendations for a major contribution, one of each kind (policy: 1,000,000 yuan of capital, 2 projects or
+5 people introduced): Zhou Min by capital on 2026-05-12 (her leads' funds, see ``demo.investment``); Sun Qiang
+(Shuikou) by projects on 2026-09-10, his second project landed; Lin Bo (Longtan) by talent on 2026-08-20, two
+engineers and three nurses. Chen Gang's and Zhu Lei's market information counts for none. 6 contributions.
 """
 
 from __future__ import annotations
@@ -110,7 +115,8 @@ class Posting:
     returned_on: date | None = None
     #: Early end: (requested on, last day, approved on).
     early_end: tuple[date, date, date] | None = None
-    contributions: tuple[tuple[str, str, date], ...] = field(default=())
+    #: (kind, description, day, people introduced — talent only).
+    contributions: tuple[tuple[str, str, date, int | None], ...] = field(default=())
 
 
 def d(text: str) -> date:
@@ -120,7 +126,7 @@ def d(text: str) -> date:
 POSTINGS = (
     Posting(key="qiaotou-1", cadre="chen-gang", route="self_found", host=SHENZHEN, nominated_on=d("2024-01-15"),
             decided_on=d("2024-02-01"), departed_on=d("2024-03-01"), returned_on=d("2026-02-28"),
-            contributions=(("market_information", "suppliers looking for a second site", d("2025-05-20")),)),
+            contributions=(("market_information", "suppliers looking for a second site", d("2025-05-20"), None),)),
     Posting(key="qiaotou-2", cadre="zhou-min", route="self_found", host=SHANGHAI, nominated_on=d("2025-04-20"),
             decided_on=d("2025-05-10"), departed_on=d("2025-06-01"), role_at_host="investment liaison"),
     Posting(key="qiaotou-3", cadre="xu-tao", route="organisational", host=SHENZHEN, nominated_on=d("2026-02-10"),
@@ -128,12 +134,15 @@ POSTINGS = (
     Posting(key="qiaotou-4", cadre="ma-yun", route="self_found", host=XIAMEN, nominated_on=d("2026-07-20"),
             decided_on=d("2026-08-05"), departed_on=d("2026-09-01")),
     Posting(key="shuikou-1", cadre="sun-qiang", route="self_found", host=DONGGUAN, nominated_on=d("2025-09-01"),
-            decided_on=d("2025-09-15"), departed_on=d("2025-10-08")),
+            decided_on=d("2025-09-15"), departed_on=d("2025-10-08"),
+            contributions=(("project", "a bamboo flooring workshop landed in the Shuikou park", d("2026-04-15"), None),
+                           ("project", "a cold-chain depot for Shuikou's mushrooms", d("2026-09-10"), None))),
     Posting(key="shuikou-2", cadre="guo-hui", route="organisational", host=NINGBO, nominated_on=d("2025-12-15"),
             decided_on=d("2026-01-08"), departed_on=d("2026-02-02"), branch=1),
     Posting(key="longtan-1", cadre="lin-bo", route="self_found", host=GUANGZHOU, nominated_on=d("2025-02-20"),
             decided_on=d("2025-03-10"), departed_on=d("2025-04-01"),
-            contributions=(("talent", "recruited two engineers for the Longtan industrial park", d("2026-03-10")),)),
+            contributions=(("talent", "recruited two engineers for the Longtan industrial park", d("2026-03-10"), 2),
+                           ("talent", "three nurses for the Longtan clinic", d("2026-08-20"), 3))),
     Posting(key="longtan-2", cadre="huang-li", route="self_found", host=SHANGHAI, nominated_on=d("2025-07-15"),
             decided_on=d("2025-08-01"), departed_on=d("2025-09-01"),
             early_end=(d("2026-04-20"), d("2026-05-31"), d("2026-05-10"))),
@@ -147,7 +156,7 @@ POSTINGS = (
             decided_on=d("2026-07-10"), departed_on=d("2026-08-03"), branch=6),
     Posting(key="baishi-1", cadre="zhu-lei", route="self_found", host=NINGBO, nominated_on=d("2025-10-20"),
             decided_on=d("2025-11-10"), departed_on=d("2025-12-01"),
-            contributions=(("market_information", "timber buyers in Ningbo port", d("2026-09-05")),)),
+            contributions=(("market_information", "timber buyers in Ningbo port", d("2026-09-05"), None),)),
     Posting(key="baishi-2", cadre="yang-fang", route="self_found", host=DONGGUAN, nominated_on=d("2026-05-10"),
             decided_on=d("2026-05-28"), departed_on=d("2026-06-15")),
     Posting(key="heping-1", cadre="li-chao", route="organisational", host=SHANGHAI, nominated_on=d("2026-04-10"),
@@ -228,9 +237,11 @@ async def load_secondments(demo: DemoClient) -> Secondments:
                 "checked_in_on": str(day), "thinking": "settled and in good spirits",
                 "work": f"quarter {k + 1} at {host_name}"})
             counts["check_ins"] += 1
-        for k, (kind, description, day) in enumerate(p.contributions):
-            await demo.post(f"{path}/contributions", f"secondment-{p.key}-contribution-{k}",
-                            {"kind": kind, "description": description, "contributed_on": str(day)})
+        for k, (kind, description, day, people) in enumerate(p.contributions):
+            body: dict[str, Any] = {"kind": kind, "description": description, "contributed_on": str(day)}
+            if people is not None:
+                body["people"] = people
+            await demo.post(f"{path}/contributions", f"secondment-{p.key}-contribution-{k}", body)
             counts["contributions"] += 1
         if p.returned_on is not None:
             await demo.post(f"{path}/end", f"secondment-{p.key}-end", {

@@ -36,7 +36,7 @@ async def test_the_demo_secondments_and_leads_give_the_reports_they_were_built_t
     counts = {k: v for k, v in results.counts.items() if k != "written"}
     assert counts == {
         "units": 10, "cadres": 15, "nominations": 16, "rejections": 1, "departures": 14, "check_ins": 45,
-        "contributions": 3, "ends": 2, "leads": 20, "instalments": 8, "landed": 3, "reward_claims": 3, "dropped": 3,
+        "contributions": 6, "ends": 2, "leads": 20, "instalments": 8, "landed": 3, "reward_claims": 3, "dropped": 3,
     }
     again = await load_results(base_url, system.admin_token)  # idempotent: every command replays its answer
     assert again.counts == {**counts, "written": 0}
@@ -91,11 +91,21 @@ async def test_the_demo_secondments_and_leads_give_the_reports_they_were_built_t
             for t, row in rows.items()} == {
         "qiaotou": (0, 0, 1, Decimal(1_250_000)),  # 400,000 + 350,000 + 300,000 landed; 200,000 arriving
         "shuikou": (1, 1, 0, Decimal(2_000_000)),  # the mushroom plant registered twice; the kiln stalled
-        "longtan": (0, 0, 1, Decimal(3_300_000)),  # 1,500,000 + 1,000,000 landed; 800,000 arriving
+        "longtan": (0, 1, 2, Decimal(3_300_000)),  # 1,500,000 + 1,000,000 landed; 800,000 arriving, stalled
         "baishi": (0, 0, 0, Decimal(0)),
         "heping": (0, 1, 0, Decimal(0)),           # the bamboo workshop: registered 1 September, never contacted
     }
     assert sum(sum(row["by_stage"].values()) + row["duplicates"] for row in rows.values()) == 20
+    # The homecoming fast lane (回归绿色通道): Longtan's orchard, 22 days since its funds, is stalled by the lane's
+    # 15 days though an ordinary lead is not before 30.
+    assert (pipeline["stalled_after_days"], pipeline["homecoming_stalled_after_days"]) == (30, 15)
+    lane = rows["longtan"]["homecoming_lane"]
+    assert (lane["by_stage"]["funds_arriving"], lane["by_stage"]["landed"], lane["stalled"], lane["landed"]) == (
+        1, 1, 1, 1)
+    assert (Decimal(lane["promised_yuan"]), Decimal(lane["arrived_yuan"])) == (Decimal(3_700_000), Decimal(3_300_000))
+    homecoming = await get(gateway, "/v1/leads", admin_headers, township="township-longtan", homecoming="true",
+                           stalled="true", on="2026-11-24")
+    assert [lead["lead_id"] for lead in homecoming["items"]] == [results.leads.ids["longtan-orchard"]]
 
     # --- the funds-credit policy: Zhou Min's funds on the secondment and her commendation -------------
     zhou_min = results.secondments.secondments["qiaotou-2"]
@@ -115,7 +125,18 @@ async def test_the_demo_secondments_and_leads_give_the_reports_they_were_built_t
     # 400,000 + 350,000 + 300,000 = 1,050,000 ≥ 1,000,000 on 12 May: proposed by the policy that day.
     assert Decimal(view["capital_total_yuan"]) == 1_250_000
     assert view["commendation_proposed_on"] == "2026-05-12"
+    assert view["commendation"]["qualified"] == ["capital"]
+    # A major contribution of each kind: Sun Qiang by projects (his second, 10 September), Lin Bo by talent
+    # (5 people on 20 August).
+    expected = {"shuikou-1": (["project"], "2026-09-10", 2, 0), "longtan-1": (["talent"], "2026-08-20", 0, 5)}
+    for key, (kinds, day, projects, people) in expected.items():
+        seconded = await get(gateway, f"/v1/secondments/{results.secondments.secondments[key]}", admin_headers,
+                             min_position=results.secondment_position)
+        assert (seconded["commendation"]["qualified"], seconded["commendation_proposed_on"]) == (kinds, day), key
+        assert (seconded["projects"], seconded["talent_people"]) == (projects, people), key
+        assert seconded["commendation"]["policy_version"] == "secondment-2026.1"
     assert (view["stage"], view["departed_on"], view["planned_end"]) == ("away", "2025-06-01", "2027-05-31")
 
     lead = await get(gateway, f"/v1/leads/{precision}", admin_headers)
     assert (lead["stage"], Decimal(lead["reward_claim"]["amount"])) == ("landed", 24_000)  # 3 ‰ of 8,000,000
+
