@@ -492,6 +492,6 @@ def kill(settings: Settings) -> bool:
     if pid is None:
         return False
     supervisor.kill_pid(pid)
-    pid_file(settings).unlink(missing_ok=True)
+    supervisor.forget_pid_file(pid_file(settings), pid)
     log.info("Kafka killed (pid %d, SIGKILL)", pid)
     return True

@@ -1,12 +1,17 @@
 """Command line of the local runner: ``python -m infra.local <command>``.
 
-  infra-up        PostgreSQL + Kafka + service databases + topics
-  up              infra-up, then every application process (infra/processes.py), detached
-  down            stop application processes, then Kafka, then PostgreSQL
-  status          what runs, with pids and ports
-  start NAME      start one component (postgres, kafka or an application process)
-  stop NAME       stop one component cleanly (SIGTERM, SIGKILL after 30 s)
-  kill NAME       SIGKILL one component at once (fault tests)
+  infra-up        PostgreSQL + Kafka + service databases + topics (no supervision: the tests' harness)
+  up              the supervisor (infra/daemon.py), which brings up infra-up and every application process
+                  (infra/processes.py) and restarts whatever dies; shows its progress until all are ready
+  down            stop the supervisor and the application processes, then Kafka, then PostgreSQL
+  status          what runs, with pids, ports and restarts
+  start NAME      start one component (postgres, kafka or an application process); supervised, it is no
+                  longer held down
+  stop NAME       stop one component cleanly (SIGTERM, SIGKILL after 30 s); supervised, it stays down
+                  until `start NAME`
+  kill NAME       SIGKILL one component at once (fault tests); supervised, it comes back after its backoff,
+                  unless --keep-down
+  demo            load the demo data through the public API and raise today's due items (`./gb run`)
 
 Every function takes an optional Settings (default: from the GB_* environment), so tests can call
 infra_up(Settings(...)) directly.
@@ -18,23 +23,32 @@ import argparse
 import contextlib
 import fcntl
 import logging
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from infra import acls, kafka, postgres, secrets, supervisor, topics
 from infra.aio import run_sync
 from infra.processes import app_processes, get_process, process_names
+from services.kernel import logs, supervision
 from services.kernel.settings import Settings, load_settings
 
 log = logging.getLogger("infra")
 
 INFRA_COMPONENTS = ("postgres", "kafka")
+#: The supervisor's name for its pid and log files.
+SUPERVISOR = "supervisor"
+#: How long ``down`` gives the supervisor to stop every application process before SIGKILL.
+SUPERVISOR_STOP_TIMEOUT = 300.0
+#: How long ``start NAME`` waits for the supervisor to report NAME running.
+SUPERVISED_START_TIMEOUT = 120.0
 
 
 @contextlib.contextmanager
-def _locked(settings: Settings) -> Iterator[None]:
+def runner_lock(settings: Settings) -> Iterator[None]:
     """One runner at a time per data directory (e.g. a test fixture and a terminal)."""
     # Data folders: owner only (see secrets.data_dir_mode for root); files inside are 0600.
     secrets.restrict_dir(settings.data_dir, secrets.data_dir_mode())
@@ -53,7 +67,7 @@ def infra_up(settings: Settings | None = None) -> None:
     """PostgreSQL, Kafka (its users and ACLs), the service databases and the topics; idempotent and quick
     when up. Secrets are generated on the first run (infra/secrets.py)."""
     started = time.monotonic()
-    with _locked(settings or load_settings()):
+    with runner_lock(settings or load_settings()):
         s = secrets.local_settings(settings or load_settings())
         kafka_pid = kafka.launch(s)  # the JVM boots while PostgreSQL starts
         postgres.start(s)
@@ -70,14 +84,73 @@ def infra_up(settings: Settings | None = None) -> None:
     log.info("infrastructure up in %.1f s (data in %s)", time.monotonic() - started, s.data_dir)
 
 
+def supervisor_pid(settings: Settings) -> int | None:
+    """The pid of this data folder's supervisor, when one runs."""
+    return supervisor.read_pid(supervisor.pid_file(settings, SUPERVISOR))
+
+
 def up(settings: Settings | None = None) -> None:
+    """Start the supervisor (unless it runs) and show its progress until everything is ready.
+
+    A failed start is the supervisor's to undo (it stops what it started, then exits); this raises with why.
+    Interrupted here (Ctrl-C), the supervisor is told to stop as well."""
     s = secrets.local_settings(settings or load_settings())
     started = time.monotonic()
-    infra_up(s)
-    with _locked(s):
-        for process in app_processes(s):
-            supervisor.start_app(process, s)
-    log.info("all processes up in %.1f s", time.monotonic() - started)
+    with runner_lock(s):  # creates the data, log and pid folders with their modes
+        pid = supervisor_pid(s)
+        logfile = supervisor.log_file(s, SUPERVISOR)
+        offset = logfile.stat().st_size if logfile.exists() else 0
+        if pid is None:
+            supervision.remove_table(s)
+            pid = supervisor.start_detached([sys.executable, "-m", "infra.daemon"], log_path=logfile,
+                                            pid_path=supervisor.pid_file(s, SUPERVISOR), env=supervisor.child_env(s))
+        else:
+            log.info("the supervisor already runs (pid %d)", pid)
+    try:
+        follow_start(s, pid, logfile, offset)
+    except KeyboardInterrupt:
+        log.warning("interrupted: stopping the supervisor and what it started")
+        supervisor.stop_pid(pid, name=SUPERVISOR, timeout=SUPERVISOR_STOP_TIMEOUT)
+        raise
+    log.info("all processes up and supervised in %.1f s (supervisor pid %d, log %s)", time.monotonic() - started,
+             pid, logfile)
+
+
+def follow_start(settings: Settings, pid: int, logfile: Path, offset: int) -> None:
+    """Echo the supervisor's log lines from ``offset`` until its table says running (return) or failed (raise).
+
+    No deadline of its own: every step of the start has one in the supervisor (PostgreSQL 60 s, Kafka 90 s,
+    each process 90 s), and a first run may spend minutes installing PostgreSQL and fetching Kafka's jars."""
+    pending = b""
+    while True:
+        with contextlib.suppress(FileNotFoundError), open(logfile, "rb") as handle:
+            handle.seek(offset)
+            chunk = handle.read()
+            offset += len(chunk)
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                _echo(line.decode(errors="replace"))
+        table = supervision.read_table(settings)
+        if table is not None and table.supervisor_pid == pid:
+            if table.phase == "running":
+                return
+            if table.phase == "failed":
+                raise RuntimeError(f"the start failed and was undone: {table.error} (log: {logfile})")
+        if not supervisor.is_alive(pid):
+            raise RuntimeError(f"the supervisor exited during the start; last lines of {logfile}:\n"
+                               f"{supervisor.tail(logfile)}")
+        time.sleep(0.1)  # polling the supervisor's log and table, a separate process
+
+
+def _echo(line: str) -> None:
+    """A line of the supervisor's JSON log, shown as the runner's own progress."""
+    entry = logs.parse(line)
+    if entry is None:
+        if line.strip() and not line.startswith("==="):
+            print(line, file=sys.stderr)
+        return
+    level = logging.getLevelName(str(entry.get("level", "info")).upper())
+    log.log(level if isinstance(level, int) else logging.INFO, "%s", entry.get("message", ""))
 
 
 def down(settings: Settings | None = None) -> None:
@@ -85,7 +158,22 @@ def down(settings: Settings | None = None) -> None:
     s = settings or load_settings()
     started = time.monotonic()
     errors: list[str] = []
-    with _locked(s):
+    pid = supervisor_pid(s)
+    if pid is not None:
+        # First the supervisor, so that nothing is restarted while it goes down; it stops the application
+        # processes itself (it is their parent). What it leaves behind is stopped below.
+        try:
+            supervisor.stop_pid(pid, name=SUPERVISOR, timeout=SUPERVISOR_STOP_TIMEOUT)
+            supervisor.pid_file(s, SUPERVISOR).unlink(missing_ok=True)
+            log.info("supervisor stopped (pid %d)", pid)
+        except Exception as exc:
+            errors.append(f"{SUPERVISOR}: {exc}")
+    # Nothing is held down, and no demo loads, once everything is down: the next `up` starts afresh.
+    supervision.remove_table(s)
+    supervision.demo_path(s).unlink(missing_ok=True)
+    for hold in supervision.folder(s).glob("hold/*"):
+        hold.unlink(missing_ok=True)
+    with runner_lock(s):
         for process in reversed(app_processes(s)):
             try:
                 supervisor.stop_app(s, process.name)
@@ -102,8 +190,15 @@ def down(settings: Settings | None = None) -> None:
 
 
 def start(name: str, settings: Settings | None = None) -> None:
+    """Start one component. Supervised: release its hold and wait until the supervisor reports it running."""
     s = secrets.local_settings(settings or load_settings())
-    with _locked(s):
+    if name not in INFRA_COMPONENTS:
+        get_process(name, s)
+    supervision.hold_path(s, name).unlink(missing_ok=True)
+    if supervisor_pid(s) is not None:
+        wait_supervised(s, name)
+        return
+    with runner_lock(s):
         if name == "postgres":
             postgres.start(s)
         elif name == "kafka":
@@ -112,32 +207,94 @@ def start(name: str, settings: Settings | None = None) -> None:
             supervisor.start_app(get_process(name, s), s)
 
 
+def wait_supervised(settings: Settings, name: str, timeout: float = SUPERVISED_START_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        table = supervision.read_table(settings)
+        row = next((r for r in table.processes if r.name == name), None) if table else None
+        if row is not None and row.state == "running":
+            log.info("%s running (pid %s), supervised", name, row.pid)
+            return
+        if time.monotonic() >= deadline:
+            raise RuntimeError(f"the supervisor did not report {name} running within {timeout:.0f} s "
+                               f"({supervision.describe(row) if row else 'not in its table'})")
+        time.sleep(0.1)  # polling the supervisor's table, a separate process
+
+
+def _hold(settings: Settings, name: str) -> None:
+    """Tell the supervisor (if one runs) to leave ``name`` down until ``start NAME``."""
+    if supervisor_pid(settings) is None:
+        return
+    path = supervision.hold_path(settings, name)
+    secrets.restrict_dir(path.parent)
+    path.touch()
+
+
 def stop(name: str, settings: Settings | None = None) -> bool:
     s = settings or load_settings()
-    with _locked(s):
+    if name not in INFRA_COMPONENTS:
+        get_process(name, s)
+    _hold(s, name)
+    with runner_lock(s):
         if name == "postgres":
             return postgres.stop(s)
         if name == "kafka":
             return kafka.stop(s)
-        get_process(name, s)
         return supervisor.stop_app(s, name)
 
 
-def kill(name: str, settings: Settings | None = None) -> bool:
-    """SIGKILL, no lock and no grace: this is the fault tests' hammer."""
+def kill(name: str, settings: Settings | None = None, *, keep_down: bool = False) -> bool:
+    """SIGKILL, no lock and no grace: this is the fault tests' hammer. Supervised, the process comes back
+    after its backoff unless ``keep_down``."""
     s = settings or load_settings()
+    if name not in INFRA_COMPONENTS:
+        get_process(name, s)
+    if keep_down:
+        _hold(s, name)
     if name == "postgres":
         return postgres.kill(s)
     if name == "kafka":
         return kafka.kill(s)
-    get_process(name, s)
     return supervisor.kill_app(s, name)
 
 
+def load_demo(settings: Settings | None = None) -> int:
+    """The demo data through the public API (demo/), then today's due items; marks the demo's state for
+    /readyz (loading, then loaded or failed). Returns the demo loader's exit status."""
+    s = secrets.local_settings(settings or load_settings())
+    env = supervisor.child_env(s)
+    supervision.write_demo_state(s, "loading")
+    started = time.monotonic()
+    log.info("loading the demo data through the public API (demo/)…")
+    rc = subprocess.run([sys.executable, "-m", "demo"], env=env, stdin=subprocess.DEVNULL).returncode
+    if rc != 0:
+        supervision.write_demo_state(s, "failed")
+        log.error("the demo data loader failed (exit %d); the system is still running", rc)
+        return rc
+    # Today's due items for the demo now, rather than at the engine's next hourly run.
+    engine = subprocess.run([sys.executable, "-m", "services.membership.deadlines"], env=env,
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if engine.returncode != 0:
+        log.warning("the deadline engine run failed (exit %d): %s", engine.returncode,
+                    engine.stderr.strip().splitlines()[-1:] or "")
+    supervision.write_demo_state(s, "loaded")
+    log.info("demo data loaded in %.1f s", time.monotonic() - started)
+    return 0
+
+
 def status(settings: Settings | None = None) -> list[dict[str, Any]]:
-    """One row per component: name, running, pid, address."""
+    """One row per component: name, running, pid, address, and what the supervisor knows of it (state,
+    restarts, the last exit and when) — the supervisor itself first."""
     s = settings or load_settings()
-    rows: list[dict[str, Any]] = []
+    table = supervision.read_table(s)
+    pid = supervisor_pid(s)
+    if table is not None and (pid is None or not table.is_fresh() or table.supervisor_pid != pid):
+        table = None  # left by a supervisor that is gone
+    rows: list[dict[str, Any]] = [{
+        "name": SUPERVISOR, "running": pid is not None, "pid": pid,
+        "address": (f"{table.phase}, restarts what dies" if table else "not running: nothing restarts a crashed "
+                    "process (./gb run starts it)"),
+    }]
     if s.pg_dsn:
         rows.append({"name": "postgres", "running": None, "pid": None, "address": "external (GB_PG_DSN)"})
     else:
@@ -155,15 +312,25 @@ def status(settings: Settings | None = None) -> list[dict[str, Any]]:
         if pid is not None and process.ready_url and not supervisor.http_ok(process.ready_url):
             address += " (not answering)"
         rows.append({"name": process.name, "running": pid is not None, "pid": pid, "address": address})
+    supervised = {row.name: row for row in table.processes} if table else {}
+    for row in rows:
+        known = supervised.get(row["name"])
+        if known is not None:
+            row.update(state=known.state, restarts=known.restarts, last_exit=known.last_exit,
+                       last_exit_at=known.last_exit_at)
     return rows
 
 
 def _print_status(s: Settings) -> None:
     print(f"data: {s.data_dir}")
     for row in status(s):
-        state = {True: "running", False: "stopped", None: "external"}[row["running"]]
+        state = row.get("state") or {True: "running", False: "stopped", None: "external"}[row["running"]]
         pid = f"pid {row['pid']}" if row["pid"] else ""
-        print(f"  {row['name']:<18} {state:<8} {pid:<11} {row['address']}")
+        line = f"  {row['name']:<18} {state:<8} {pid:<11} {row['address']}"
+        if row.get("restarts") or row.get("last_exit"):
+            when = time.strftime("%H:%M:%S", time.localtime(row["last_exit_at"])) if row.get("last_exit_at") else "?"
+            line += f"   restarts {row['restarts']}, last ended {when}: {row['last_exit']}"
+        print(line)
 
 
 class _ElapsedFormatter(logging.Formatter):
@@ -193,10 +360,14 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m infra.local", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for command in ("infra-up", "up", "down", "status"):
+    for command in ("infra-up", "up", "down", "status", "demo"):
         commands.add_parser(command)
     for command in ("start", "stop", "kill"):
-        commands.add_parser(command).add_argument("name", choices=names)
+        parser_of = commands.add_parser(command)
+        parser_of.add_argument("name", choices=names)
+        if command == "kill":
+            parser_of.add_argument("--keep-down", action="store_true",
+                                   help="the supervisor leaves it down until `start NAME`")
     args = parser.parse_args(argv)
     configure_logging()
     settings = load_settings()
@@ -211,9 +382,12 @@ def main(argv: list[str] | None = None) -> int:
             _print_status(settings)
         elif args.command == "start":
             start(args.name, settings)
+        elif args.command == "demo":
+            return load_demo(settings)
         elif args.command in ("stop", "kill"):
-            action = stop if args.command == "stop" else kill
-            if not action(args.name, settings):
+            done = stop(args.name, settings) if args.command == "stop" else kill(args.name, settings,
+                                                                                 keep_down=args.keep_down)
+            if not done:
                 log.info("%s was not running", args.name)
     except KeyboardInterrupt:
         return 130

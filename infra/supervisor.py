@@ -32,6 +32,19 @@ log = logging.getLogger("infra")
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
 
+def child(pid: int) -> subprocess.Popen[bytes] | None:
+    """The Popen of a process this Python process started, while it is not known to have ended."""
+    return _children.get(pid)
+
+
+def children() -> set[int]:
+    return set(_children)
+
+
+def forget(pid: int) -> None:
+    _children.pop(pid, None)
+
+
 class ProcessError(RuntimeError):
     """A process failed to start, died, or did not become ready."""
 
@@ -260,6 +273,7 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def http_ok(url: str, timeout: float = 2.0) -> bool:
+    """True when ``url`` answers 200 within ``timeout`` seconds."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             return bool(response.status == 200)
@@ -322,7 +336,7 @@ def stop_app(settings: Settings, name: str, *, timeout: float = 30.0) -> bool:
     if pid is None:
         return False
     stop_pid(pid, name=name, timeout=timeout)
-    pid_file(settings, name).unlink(missing_ok=True)
+    forget_pid_file(pid_file(settings, name), pid)
     log.info("%s stopped (pid %d)", name, pid)
     return True
 
@@ -333,6 +347,16 @@ def kill_app(settings: Settings, name: str) -> bool:
     if pid is None:
         return False
     kill_pid(pid)
-    pid_file(settings, name).unlink(missing_ok=True)
+    forget_pid_file(pid_file(settings, name), pid)
     log.info("%s killed (pid %d, SIGKILL)", name, pid)
     return True
+
+
+def forget_pid_file(path: Path, pid: int) -> None:
+    """Remove ``path`` if it still names ``pid``: a supervisor may already have restarted the process and
+    written its new pid there."""
+    try:
+        if int(path.read_text().split()[0]) == pid:
+            path.unlink(missing_ok=True)
+    except (FileNotFoundError, ValueError, IndexError):
+        pass

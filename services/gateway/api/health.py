@@ -1,4 +1,5 @@
-"""Liveness and readiness: PostgreSQL, Kafka, the services and how far the read models lag behind."""
+"""Liveness and readiness: PostgreSQL, Kafka, the services, every supervised process, how far the read models
+lag behind, and whether the demo data is loaded."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from services import system
 from services.gateway.api.access import public
 from services.gateway.commands import call_service
 from services.gateway.readmodels.waiting import ping
+from services.kernel import supervision
 from services.kernel.projection import lag
+from services.kernel.settings import Settings
 from services.pure.identity import Actor, Role
 
 router = APIRouter(tags=["health"])
@@ -41,10 +44,19 @@ class Readiness(BaseModel):
     "headers": {"Retry-After": {"description": "Seconds to wait before asking again", "schema": {"type": "integer"}}},
 }})
 async def readyz(request: Request) -> JSONResponse:
-    """Ready when PostgreSQL, Kafka and every service's command API answer and the read models lag by at
-    most 10,000 events."""
+    """Ready when PostgreSQL, Kafka and every service answer, every process the runner supervises runs (relays,
+    policy processors and the projector included), the read models lag by at most 10,000 events and no demo
+    data is still loading."""
     checks: dict[str, Any] = {}
     ok = True
+    settings: Settings = request.app.state.settings
+    processes, processes_ok = supervised_processes(settings)
+    checks["processes"] = processes
+    ok = ok and processes_ok
+    demo = supervision.read_demo_state(settings)
+    if demo is not None:
+        checks["demo"] = demo
+        ok = ok and demo != "loading"
     pool = request.app.state.read_pool
     try:
         await ping(pool)
@@ -66,13 +78,27 @@ async def readyz(request: Request) -> JSONResponse:
     checks["partner_delivery"] = await partner_delivery(request)
     for service, client in request.app.state.services.items():
         try:
-            answer = await client.get("/healthz", timeout=2.0)
+            answer = await client.get("/readyz", timeout=2.0)
             checks[service] = "ok" if answer.status_code == 200 else f"answered {answer.status_code}"
         except Exception as exc:
             checks[service] = f"failed: {exc.__class__.__name__}"
         ok = ok and checks[service] == "ok"
     return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503,
                         headers=None if ok else {"Retry-After": "5"})
+
+
+def supervised_processes(settings: Settings) -> tuple[dict[str, str] | str, bool]:
+    """Each process of the local runner's supervisor's table (services/kernel/supervision.py) and whether all
+    run. Without a table nothing supervises this system here (docker compose, the test harness): said, and not
+    held against readiness. A stale table means the supervisor itself is gone: not ready, nothing restarts."""
+    table = supervision.read_table(settings)
+    if table is None:
+        return "not supervised by the local runner (no process table)", True
+    if not table.is_fresh():
+        return f"the supervisor (pid {table.supervisor_pid}) stopped publishing: nothing restarts a crash", False
+    if table.phase != "running":
+        return f"the supervisor is {table.phase}", False
+    return {row.name: supervision.describe(row) for row in table.processes}, not table.down()
 
 
 async def partner_delivery(request: Request) -> dict[str, Any] | str:
