@@ -38,6 +38,35 @@ def _children(parent: int) -> Iterable[int]:
                 yield int(entry.name)
 
 
+def _pss_mib(pid: int) -> float:
+    """Proportional set size: shared pages split among the processes sharing them, so parts add up."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def memory(settings: Settings) -> dict[str, Any]:
+    """Memory (PSS, MiB) of every part of the system now: each app process, PostgreSQL (postmaster and every
+    backend) and Kafka, with the total."""
+    parts: dict[str, float] = {}
+    for process in app_processes(settings):
+        pid = supervisor.app_pid(settings, process.name)
+        if pid is not None:
+            parts[process.name] = _pss_mib(pid)
+    postmaster = postgres.postmaster_pid(settings)
+    if postmaster is not None:
+        parts["postgres"] = _pss_mib(postmaster) + sum(_pss_mib(p) for p in _children(postmaster))
+    broker = kafka.running_pid(settings)
+    if broker is not None:
+        parts["kafka"] = _pss_mib(broker)
+    rounded = {name: round(mib, 1) for name, mib in sorted(parts.items(), key=lambda kv: -kv[1])}
+    return {"mib": rounded, "total_mib": round(sum(parts.values()), 1)}
+
+
 def snapshot(settings: Settings, extra: dict[str, int] | None = None) -> dict[str, float]:
     """CPU seconds so far of every part: app processes by name, "postgres", "kafka", "client" (this process)."""
     seen: dict[str, float] = {}

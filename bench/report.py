@@ -122,6 +122,12 @@ def markdown(record: dict[str, Any]) -> str:
             parts = ", ".join(f"{name} {ms:g}" for name, ms in spent["ms_per_unit"].items())
             rows.append((f"3. CPU per {label}, every process (bench/cpu.py)", _n(spent["total_ms_per_unit"], 2),
                          "ms", "—", parts))
+    mem = (r.get("commands") or {}).get("memory")
+    if mem and mem.get("under_load"):
+        top = ", ".join(f"{name} {mib:g}" for name, mib in list(mem["under_load"]["mib"].items())[:6])
+        both = f"{_n(mem['idle']['total_mib'])} / {_n(mem['under_load']['total_mib'])}"
+        rows.append(("3. Whole-system memory (PSS), idle / under the commands load", both, "MiB", "—",
+                     f"largest under load: {top}"))
     cmd = rat.get("commands_vs_bare", {})
     if cmd.get("throughput") is not None:
         rows.append(("3. Ratio commands / bare (goal ≥ 0.5×); POST p99 ours / bare (goal ≤ 4×)",

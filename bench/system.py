@@ -170,8 +170,16 @@ async def topic_events(settings: Settings) -> int:
 
 async def commands_per_second(settings: Settings, clients: int, seconds: float, warmup: float = 2.0) -> dict[str, Any]:
     """``clients`` concurrent clients, each its own httpx client, POST /v1/branches back to back."""
-    result = await post_load(lambda: _client(settings), clients, seconds, warmup,
-                             meter=lambda: cpu.snapshot(settings))
+    idle = cpu.memory(settings)
+    under_load: dict[str, Any] = {}
+
+    def meter() -> dict[str, float]:
+        # Called at the start and at the end of the measured window: the second call sees the system loaded.
+        under_load.update(cpu.memory(settings))
+        return cpu.snapshot(settings)
+
+    result = await post_load(lambda: _client(settings), clients, seconds, warmup, meter=meter)
+    result["memory"] = {"idle": idle, "under_load": under_load}
     behind = await projection_lag(settings)
     result["projector_lag_at_end"] = behind
     post = result["post_latency"]
