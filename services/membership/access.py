@@ -11,8 +11,12 @@ command is built and before its handler loads anything for it; the personal-data
   An organisation that is not recorded has no township: only the county (or a township committee that
   *is* that organisation) reaches it.
 - a member: their formal organisation and its township (a member from outside the county: the host
-  organisation they take part at), the host organisations they reported to or hold a certificate at and
-  the organisation a transfer is taking them to (hosts), and themselves (people).
+  organisation they take part at), the host organisations they reported to or hold a certificate at,
+  the organisation a transfer is taking them to and the host organisation that guides their branch (hosts),
+  and themselves (people).
+- an outstation branch linked to a registered host organisation (``HostGuidanceLinked``): that host is
+  among the hosts of the branch's place, so the host role's scope is derived from the link, never a label.
+  A host organisation's own records (its meetings) are placed at it: no township, only the county and it.
 - a development case: the case's organisation, and the applicant.
 - dues: the member's place; a branch's remittances: the branch.
 - a record being created is placed where it is created: an organisation under its parent, an outstation
@@ -50,7 +54,9 @@ from services.membership.contract.commands.branches import (
     EstablishBranch,
     EstablishOrganisation,
     LinkFriendlyCommittee,
+    LinkHostGuidance,
     PostponeElection,
+    RegisterHostOrganisation,
 )
 from services.membership.contract.commands.development import DevelopmentCommand, SubmitApplication
 from services.membership.contract.commands.dues import (
@@ -99,7 +105,7 @@ from services.pure.scope import Place, require_reach
 
 OrganisationCommand = (
     EstablishBranch | EstablishOrganisation | LinkFriendlyCommittee | ElectCommittee | ElectSecretary
-    | ApproveSecretary | PostponeElection | AdvanceElection
+    | ApproveSecretary | PostponeElection | AdvanceElection | RegisterHostOrganisation | LinkHostGuidance
 )
 MemberCommand = (
     RegisterMember | RegisterOutflow | SuspendMembership | RemoveAsLapsed | ApproveRemoval | RejectRemoval
@@ -163,11 +169,11 @@ async def place_of(store: Store, command: MembershipCommand) -> Place:
             return await org_place(store, command.org_id)
         case CorrectMeetingDate():
             return await org_place(store, await meeting_org(store, command.meeting_id))
-        case PublishDuesScale():
+        case PublishDuesScale() | RegisterHostOrganisation():
             return COUNTY
         # An organisation's own record.
         case (LinkFriendlyCommittee() | ElectCommittee() | ElectSecretary() | ApproveSecretary()
-              | PostponeElection() | AdvanceElection()):
+              | PostponeElection() | AdvanceElection() | LinkHostGuidance()):
             return await org_place(store, command.org_id)
         # The receiving organisation's acts.
         case ReceiveTransfer():
@@ -238,8 +244,11 @@ async def township_of(store: Store, org_id: str | None, *, outstation_home: bool
 
 async def org_place(store: Store, org_id: str | None, *, outstation_home: bool = False,
                     hosts: tuple[str | None, ...] = (), people: tuple[str, ...] = ()) -> Place:
+    """An organisation's place; an outstation branch linked to a host organisation has that host among its
+    hosts (dual guidance): the host's scope reaches the branch and its members through the link."""
+    guiding = (await organisation(store, org_id)).host_org_id if org_id else None
     return Place.of(org_id or None, await township_of(store, org_id, outstation_home=outstation_home),
-                    hosts=(h for h in hosts if h), people=people)
+                    hosts=(h for h in (*hosts, guiding) if h), people=people)
 
 
 async def _person(store: Store, person_id: str) -> person.Person:

@@ -66,7 +66,9 @@ async def standing_on(pool: asyncpg.Pool, member_id: str, on: date) -> tuple[str
 
 async def months_without_life(pool: asyncpg.Pool, member_id: str, on: date) -> int:
     """Whole months from the member's last attended meeting (or, never having attended one, from their
-    first recorded event) to ``on``. A meeting's day is its last correction's, if it was corrected."""
+    first recorded event) to ``on``. A meeting's day is its last correction's, if it was corrected. Every
+    meeting they attended counts, wherever it was held: their own organisation's, a host organisation's (as a
+    member of a branch it guides or hosted there), or as a certificate holder (B4: 参加多重组织生活)."""
     since = await pool.fetchval(
         "SELECT coalesce("
         " (SELECT max(coalesce("
@@ -74,7 +76,8 @@ async def months_without_life(pool: asyncpg.Pool, member_id: str, on: date) -> i
         "      WHERE c.stream_id = m.stream_id AND c.type = 'gb.membership.meeting_date_corrected.v1'"
         "      ORDER BY c.version DESC LIMIT 1),"
         "    (m.data::jsonb ->> 'held_on')::date)) FROM events m"
-        "   WHERE m.type = 'gb.membership.meeting_recorded.v1' AND m.data::jsonb -> 'present_ids' ? $1),"
+        "   WHERE m.type = 'gb.membership.meeting_recorded.v1' AND (m.data::jsonb -> 'present_ids' ? $1"
+        "         OR m.data::jsonb -> 'certificate_holders_present' ? $1)),"
         " (SELECT min(occurred_at)::date FROM events WHERE stream_id = $1))",
         member_id,
     )
@@ -90,6 +93,22 @@ async def certificate_holders_at(pool: asyncpg.Pool, host_org_id: str) -> frozen
         "SELECT member_id FROM member_directory WHERE host_org_id = $1 AND certificate_holder", host_org_id
     )
     return frozenset(r["member_id"] for r in rows)
+
+
+async def hosted_at(pool: asyncpg.Pool, host_org_id: str) -> frozenset[str]:
+    """Members taking part in organisational life at ``host_org_id``: reported to it, or holding its certificate."""
+    rows = await pool.fetch("SELECT member_id FROM member_directory WHERE host_org_id = $1", host_org_id)
+    return frozenset(r["member_id"] for r in rows)
+
+
+async def linked_to_host(pool: asyncpg.Pool, host_org_id: str) -> list[str]:
+    """Outstation branches ever linked to ``host_org_id`` (established with it or linked later); the caller
+    checks each branch's current link, which a later link to another host replaces."""
+    rows = await pool.fetch(
+        "SELECT DISTINCT stream_id FROM events WHERE stream_type = 'branch'"
+        " AND type IN ('gb.membership.branch_established.v1', 'gb.membership.host_guidance_linked.v1')"
+        " AND data::jsonb ->> 'host_org_id' = $1", host_org_id)
+    return sorted(r["stream_id"] for r in rows)
 
 
 async def certificate_host_of(pool: asyncpg.Pool, member_id: str) -> str | None:

@@ -10,6 +10,7 @@ import asyncpg
 from services.kernel.events import Envelope, encode
 from services.kernel.projection import Op
 from services.membership.contract.events import BranchEstablished
+from services.membership.contract.events.branches import HostGuidanceLinked
 
 # The view reads members_view, so this DDL runs after the members read model's (see __init__.py).
 DDL = """
@@ -24,6 +25,7 @@ CREATE TABLE IF NOT EXISTS {schema}.branches_view (
     industry text NOT NULL,
     established_on date NOT NULL,
     covered_units jsonb NOT NULL,
+    host_org_id text,
     position bigint NOT NULL
 );
 -- Counts are derived when read, never kept as counters: a member's events and their branch's
@@ -39,7 +41,7 @@ SELECT b.*,
 
 
 #: The events ``apply`` projects; the projector hands this read model no others.
-EVENTS: tuple[type, ...] = (BranchEstablished,)
+EVENTS: tuple[type, ...] = (BranchEstablished, HostGuidanceLinked)
 
 
 def apply(q: str, env: Envelope, event: Any) -> list[Op]:
@@ -47,12 +49,16 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
         case BranchEstablished():
             return [(
                 f"INSERT INTO {q}.branches_view (branch_id, name, founding_basis, build_mode, home_org_id,"
-                " host_guidance_org, destination, industry, established_on, covered_units, position)"
-                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10::jsonb,$11)",
+                " host_guidance_org, destination, industry, established_on, covered_units, host_org_id, position)"
+                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10::jsonb,$11,$12)",
                 (event.branch_id, event.name, event.founding_basis.value, event.build_mode.value, event.home_org_id,
                  event.host_guidance_org, event.destination, event.industry, event.established_on,
-                 encode(list(event.covered_units)).decode(), env.position or 0),
+                 encode(list(event.covered_units)).decode(), event.host_org_id, env.position or 0),
             )]
+        case HostGuidanceLinked():
+            # The branch's own stream: its row was written by its BranchEstablished, earlier on the same partition.
+            return [(f"UPDATE {q}.branches_view SET host_org_id = $2, host_guidance_org = $3, position = $4"
+                     " WHERE branch_id = $1", (event.org_id, event.host_org_id, event.host_name, env.position or 0))]
         case _:
             return []
 

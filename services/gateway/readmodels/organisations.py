@@ -27,6 +27,7 @@ from services.membership.contract.events.branches import (
     CommitteeDuty,
     CommitteeElected,
     CommitteeSeat,
+    HostOrganisationRegistered,
     OrganisationEstablished,
     OrgKind,
     SecretaryApproved,
@@ -63,7 +64,7 @@ CREATE TABLE IF NOT EXISTS {schema}.committees_view (
 
 #: The events ``apply`` projects; the projector hands this read model no others.
 EVENTS: tuple[type, ...] = (OrganisationEstablished, BranchEstablished, CommitteeElected, SecretaryElected,
-                            SecretaryApproved)
+                            SecretaryApproved, HostOrganisationRegistered)
 
 _INSERT = (" (org_id, name, kind, parent_id, home_org_id, outstation, established_on, position)"
            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (org_id) DO NOTHING")
@@ -80,6 +81,11 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
             return [(f"INSERT INTO {q}.organisations_view" + _INSERT,
                      (event.branch_id, event.name, event.kind.value, event.parent_id, event.home_org_id, True,
                       event.established_on, pos))]
+        case HostOrganisationRegistered():
+            # Outside the tree: no parent, no township; only the county and the host itself reach its records.
+            return [(f"INSERT INTO {q}.organisations_view" + _INSERT,
+                     (event.org_id, event.name, OrgKind.HOST_ORGANISATION.value, None, None, False,
+                      event.registered_on, pos))]
         case CommitteeElected() | SecretaryElected():
             # A new election replaces the leadership; the secretary awaits the higher organisation's approval.
             return [(f"INSERT INTO {q}.committees_view (org_id, elected_on, secretary_id, deputy_secretary_id,"

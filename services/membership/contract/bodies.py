@@ -30,7 +30,12 @@ class EstablishBranchBody(Body):
     founding_basis: FoundingBasis = Field(description="Which of the decision's six founding bases applies.")
     build_mode: BuildMode = Field(description="standalone (单独建), joint (联合建) or affiliated (挂靠建).")
     home_org_id: Text = Field(description="The home organisation that sets up and manages the branch.")
-    host_guidance_org: Text = Field(description="The host-locality organisation that guides it.")
+    host_org_id: Text | None = Field(
+        None, description="The registered host-locality organisation that guides it (POST /v1/host-organisations); "
+                          "its scope reaches the branch and its members through this link.")
+    host_guidance_org: Text | None = Field(
+        None, description="The guiding host's name as a label only, for a host not registered yet (link it later "
+                          "with POST /v1/organisations/{id}/host-guidance). One of the two is required.")
     destination: Text = Field(examples=["Shenzhen, Guangdong"])
     industry: Text = Field(examples=["construction"])
     established_on: date

@@ -31,12 +31,12 @@ _HOST = (*_BRANCH, Role.HOST_ORGANISATION)
 
 #: Which records each role reaches: decided for every command by services/membership/access.py (the one place).
 ORGANISATION_SCOPE = ("county: any organisation; a township committee: the organisations of its township; a branch "
-                      "secretary: its own organisation")
+                      "secretary: its own organisation; a host organisation: itself and the branches linked to it")
 CASE_SCOPE = ("county: any case; a township committee: the cases of its township; a branch secretary: the cases of "
               "its own organisation; a member: their own case")
 MEMBER_SCOPE = ("county: any member; a township committee: the members of its township; a branch secretary: the "
-                "members of its own organisation; a host organisation: the members reported or transferred to it; "
-                "a member: their own record")
+                "members of its own organisation; a host organisation: the members reported or transferred to it "
+                "and those of the branches linked to it; a member: their own record")
 
 
 def _case(
@@ -113,6 +113,17 @@ ORGANISATION_STEPS: tuple[CommandRoute[Any], ...] = (
                  roles=_STAFF, scope=ORGANISATION_SCOPE,
                  summary="Add an organisation to the tree: county or township committee, general branch, branch, "
                          "temporary branch or Party group. Its id is yours to choose."),
+    # The host organisation's id is chosen by the county (e.g. its official code), so it is in the body.
+    CommandRoute(path="/host-organisations", command=org.RegisterHostOrganisation,
+                 handler=horganisations.register_host_organisation, roles=_COUNTY, scope=ORGANISATION_SCOPE,
+                 summary="Put a host-locality Party organisation on record (e.g. the street or park Party committee "
+                         "where migrant members work): outside the county's tree, it guides outstation branches "
+                         "linked to it and records the organisational life it holds for their members. A host "
+                         "organisation's token (role host_organisation, its id) then reaches what is linked to it."),
+    _org("/host-guidance", org.LinkHostGuidance, horganisations.link_host_guidance,
+         "Link an outstation branch to the registered host organisation that guides it (双重指导): from then on the "
+         "host's scope reaches the branch and its members, and their attendance at its meetings counts as their "
+         "organisational life.", _STAFF),
     _org("/friendly-committee", org.LinkFriendlyCommittee, horganisations.organisation_step,
          "Twin a township- or institution-based outstation branch with a host Party committee (友好党委)."),
     _org("/committee", org.ElectCommittee, horganisations.elect,
@@ -131,12 +142,15 @@ ORGANISATION_STEPS: tuple[CommandRoute[Any], ...] = (
          "Advance the next election by at most a year (approval recorded).", _STAFF),
     CommandRoute(path="/meetings", command=meetings.RecordMeeting,
                  handler=horganisations.record_meeting, new_id="meeting_id",
-                 roles=_BRANCH, scope=ORGANISATION_SCOPE,
+                 roles=_HOST, scope=ORGANISATION_SCOPE,
                  summary="Record a meeting of organisational life (三会一课) with its attendance; certificate holders "
-                         "attend without a vote."),
+                         "attend without a vote. A host organisation records the meetings it holds itself: those "
+                         "present are the members it hosts (reported to it or holding its certificate) and the "
+                         "members of the branches it guides; none votes there, and their attendance counts as "
+                         "their organisational life."),
     CommandRoute(path="/meetings/{meeting_id}/date-correction", command=meetings.CorrectMeetingDate,
                  handler=horganisations.correct_meeting_date, from_path=("meeting_id",),
-                 roles=_BRANCH, scope=ORGANISATION_SCOPE,
+                 roles=_HOST, scope=ORGANISATION_SCOPE,
                  summary="Correct the day a recorded meeting was held: a new event naming the version it corrects "
                          "and why (the record is never edited); attendance is counted against that day's roster."),
     CommandRoute(path="/members/{member_id}/training", command=meetings.RecordTraining,

@@ -19,7 +19,9 @@ from services.membership.contract.commands.branches import (
     EstablishBranch,
     EstablishOrganisation,
     LinkFriendlyCommittee,
+    LinkHostGuidance,
     PostponeElection,
+    RegisterHostOrganisation,
 )
 from services.membership.contract.events.branches import (
     BranchEstablished,
@@ -28,13 +30,15 @@ from services.membership.contract.events.branches import (
     ElectionAdvanced,
     ElectionPostponed,
     FriendlyCommitteeLinked,
+    HostGuidanceLinked,
+    HostOrganisationRegistered,
     OrganisationEstablished,
     OrgKind,
     SecretaryApproved,
     SecretaryElected,
 )
 from services.membership.contract.events.common import BuildMode, FoundingBasis
-from services.membership.domain import committees
+from services.membership.domain import committees, hosts
 from services.membership.domain.rules import require_roles
 from services.membership.policy.organisation import OrganisationPolicy, organisation_policy_on
 from services.pure.dates import effective_on
@@ -60,6 +64,8 @@ class Organisation:
     founding_basis: FoundingBasis | None = None
     home_org_id: str = ""
     host_guidance_org: str = ""
+    #: The registered host organisation that guides it (None: none linked; ``host_guidance_org`` may name one).
+    host_org_id: str | None = None
     friendly_committee: str | None = None
     # Leadership and term.
     committee: tuple[CommitteeSeat, ...] = ()
@@ -85,11 +91,11 @@ INITIAL = Organisation()
 
 OrganisationCommand = (
     EstablishBranch | EstablishOrganisation | LinkFriendlyCommittee | ElectCommittee | ElectSecretary
-    | ApproveSecretary | PostponeElection | AdvanceElection
+    | ApproveSecretary | PostponeElection | AdvanceElection | RegisterHostOrganisation | LinkHostGuidance
 )
 OrganisationEvent = (
     BranchEstablished | OrganisationEstablished | FriendlyCommitteeLinked | CommitteeElected | SecretaryElected
-    | SecretaryApproved | ElectionPostponed | ElectionAdvanced
+    | SecretaryApproved | ElectionPostponed | ElectionAdvanced | HostOrganisationRegistered | HostGuidanceLinked
 )
 
 _COMMITTEES = frozenset({OrgKind.COUNTY_COMMITTEE, OrgKind.TOWNSHIP_COMMITTEE})
@@ -117,15 +123,17 @@ def decide(
     members: int | None = None,
     policy: OrganisationPolicy | None = None,
     seconded_homes: Mapping[str, str] | None = None,
+    host: Organisation | None = None,
 ) -> list[OrganisationEvent]:
     """Context: ``home_org_kind`` (EstablishBranch), ``parent`` (EstablishOrganisation: the parent's state),
     ``full_member_ids``/``full_members``/``members`` (elections: the organisation's roster), ``seconded_homes``
-    (ElectCommittee: where each seat asked for as a seconded cadre's is a full member that day); ``policy``: the
-    one in force on the command's day unless given."""
+    (ElectCommittee: where each seat asked for as a seconded cadre's is a full member that day), ``host`` (the
+    host organisation a branch is linked to: EstablishBranch, LinkHostGuidance); ``policy``: the one in force on
+    the command's day unless given."""
     policy = policy or organisation_policy_on(effective_on(command))
     match command:
         case EstablishBranch():
-            return [_establish_branch(state, command, home_org_kind, policy)]
+            return [_establish_branch(state, command, home_org_kind, policy, host)]
         case EstablishOrganisation():
             return [_establish_organisation(state, command, parent, policy)]
         case LinkFriendlyCommittee():
@@ -140,6 +148,10 @@ def decide(
             return [committees.approve_secretary(state, command)]
         case PostponeElection() | AdvanceElection():
             return [committees.move_election(state, command, policy)]
+        case RegisterHostOrganisation():
+            return [hosts.register_host(state, command)]
+        case LinkHostGuidance():
+            return [hosts.link_host_guidance(state, command, host)]
         case _:
             assert_never(command)
 
@@ -153,6 +165,7 @@ def evolve(state: Organisation, event: OrganisationEvent) -> Organisation:
                 village_or_community=event.village_or_community, build_mode=event.build_mode,
                 covered_units=event.covered_units, is_outstation=True, founding_basis=event.founding_basis,
                 home_org_id=event.home_org_id, host_guidance_org=event.host_guidance_org,
+                host_org_id=event.host_org_id,
             )
         case OrganisationEstablished():
             return Organisation(
@@ -179,6 +192,11 @@ def evolve(state: Organisation, event: OrganisationEvent) -> Organisation:
             return replace(state, secretary_approved=True)
         case ElectionPostponed() | ElectionAdvanced():
             return replace(state, due_on=event.new_due_on)
+        case HostOrganisationRegistered():
+            return Organisation(exists=True, org_id=event.org_id, name=event.name, kind=OrgKind.HOST_ORGANISATION,
+                                established_on=event.registered_on)
+        case HostGuidanceLinked():
+            return replace(state, host_org_id=event.host_org_id, host_guidance_org=event.host_name)
         case _:
             assert_never(event)
 
@@ -215,7 +233,8 @@ def _roster(full_member_ids: frozenset[str] | None, full_members: int | None) ->
 
 
 def _establish_branch(
-    state: Organisation, cmd: EstablishBranch, home_org_kind: OrgKind | None, policy: OrganisationPolicy
+    state: Organisation, cmd: EstablishBranch, home_org_kind: OrgKind | None, policy: OrganisationPolicy,
+    host: Organisation | None,
 ) -> BranchEstablished:
     # Branches are set up by the home organisation's committees (D6), never by a branch itself.
     require_roles(cmd.actor, "establish an outstation branch", Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
@@ -243,10 +262,11 @@ def _establish_branch(
         raise DomainError(f"a {cmd.kind.value} cannot be managed by a {home_org_kind.value}; choose a committee")
     units = _covered_units(cmd.build_mode, cmd.covered_units, cmd.kind, policy)
     _require_founding_full_members(cmd.founding_full_members, policy)
+    host_org_id, host_label = hosts.guiding_host(cmd, host)
     village = cmd.village_or_community
     return BranchEstablished(
         branch_id=cmd.branch_id, name=cmd.name.strip(), founding_basis=cmd.founding_basis,
-        build_mode=cmd.build_mode, home_org_id=cmd.home_org_id, host_guidance_org=cmd.host_guidance_org,
+        build_mode=cmd.build_mode, home_org_id=cmd.home_org_id, host_guidance_org=host_label, host_org_id=host_org_id,
         destination=cmd.destination, industry=cmd.industry, established_on=cmd.established_on,
         covered_units=units, kind=cmd.kind, parent_id=cmd.parent_id or cmd.home_org_id,
         village_or_community=cmd.founding_basis is FoundingBasis.VILLAGE if village is None else village,

@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import NamedTuple, assert_never
 
 from services.membership.contract.commands.meetings import CorrectMeetingDate, RecordMeeting
+from services.membership.contract.events.branches import OrgKind
 from services.membership.contract.events.meetings import MeetingDateCorrected, MeetingKind, MeetingRecorded
 from services.membership.domain.branches import Organisation
 from services.membership.policy.organisation import OrganisationPolicy, organisation_policy_on
@@ -58,8 +59,9 @@ def decide(
     corrects_event_id: str = "",
 ) -> list[MeetingEvent]:
     """Context from the roster on the meeting's day: the organisation's state; its formal members
-    (``probationary_ids`` among them attend without a vote); the activity-certificate holders attached to it
-    (attend, never vote). ``policy``: the one in force on the meeting's day unless given. ``corrects_event_id``:
+    (``probationary_ids`` among them attend without a vote) — at a host organisation, the members in its scope
+    (hosted there or of the branches it guides); the activity-certificate holders attached to it (attend, never
+    vote). ``policy``: the one in force on the meeting's day unless given. ``corrects_event_id``:
     the id of the event at the version a correction names (the handler reads it from the stream)."""
     policy = policy or organisation_policy_on(effective_on(command))
     match command:
@@ -109,6 +111,8 @@ def _record(
     present, visitors, absent = (_ids(cmd.present_ids, "present_ids"),
                                  _ids(cmd.certificate_holders_present, "certificate_holders_present"),
                                  _ids(cmd.absent_ids, "absent_ids"))
+    if org.kind is OrgKind.HOST_ORGANISATION:
+        return _record_at_host(cmd, org, present, visitors, absent, formal, holders, policy)
     _require_subset(present, formal, f"present_ids must be members of {org.org_id}",
                     "record activity-certificate holders in certificate_holders_present")
     _require_subset(visitors, holders, f"certificate_holders_present must hold a certificate at {org.org_id}",
@@ -146,6 +150,41 @@ def _record(
     )
 
 
+def _record_at_host(
+    cmd: RecordMeeting, org: Organisation, present: tuple[str, ...], visitors: tuple[str, ...],
+    absent: tuple[str, ...], hosted: frozenset[str], holders: frozenset[str], policy: OrganisationPolicy,
+) -> MeetingRecorded:
+    """A meeting a host organisation holds (B4: holders take part in life at the host; 一方隶属、参加多重组织生活).
+
+    Those it records are the members in its scope — hosted there (reported to it, holding its certificate) or
+    of the branches it guides — and none of them votes there: their formal organisation is elsewhere, and the
+    host's own members are not on this system's roll, so no quorum is counted here (entitled_voters 0)."""
+    if cmd.kind is MeetingKind.COMMITTEE:
+        raise DomainError(f"{org.org_id} is a host organisation: its committee meets on its own records, not here; "
+                          "record the meetings its guests attend")
+    rule = (f"present_ids must be members {org.org_id} hosts (reported to it or holding its certificate) or members "
+            "of the branches linked to it")
+    _require_subset(present, hosted, rule, "link the member's branch to the host, or record their report to it")
+    _require_subset(visitors, holders, f"certificate_holders_present must hold a certificate at {org.org_id}",
+                    "other guests go in present_ids")
+    _require_subset(absent, hosted, rule.replace("present_ids", "absent_ids"), "")
+    both = sorted(set(present) & set(absent))
+    if both:
+        raise DomainError(f"present and absent at once: {', '.join(both)}")
+    if not present and not visitors:
+        raise DomainError("a host organisation's meeting records who of the members in its scope attended: "
+                          "present_ids is empty")
+    lecturer = (cmd.lecturer_id or "").strip() or None
+    if cmd.kind is MeetingKind.PARTY_LECTURE and lecturer is None:
+        raise DomainError("a Party lecture names its lecturer: set lecturer_id")
+    return MeetingRecorded(
+        meeting_id=cmd.meeting_id, org_id=org.org_id, kind=cmd.kind, held_on=cmd.held_on, present_ids=present,
+        certificate_holders_present=visitors, absent_ids=absent, minutes_ref=cmd.minutes_ref.strip(),
+        entitled_voters=0, voters_present=0, quorum_met=None, actor=cmd.actor.label, policy_version=policy.version,
+        topic=cmd.topic.strip(), lecturer_id=lecturer, lecturer_is_secretary=False, host_meeting=True,
+    )
+
+
 def _correct(
     state: Meeting, cmd: CorrectMeetingDate, org: Organisation, formal: frozenset[str], holders: frozenset[str],
     probationary: frozenset[str], policy: OrganisationPolicy, corrects_event_id: str,
@@ -177,7 +216,13 @@ def _correct(
 
 
 def _require_scope(actor: Actor, org: Organisation) -> None:
-    """County and township staff anywhere; a secretary in their own organisation or a Party group under it."""
+    """County and township staff anywhere; a secretary in their own organisation or a Party group under it; a
+    host organisation's meetings: the host itself and the county only (it is outside the townships' tree)."""
+    if org.kind is OrgKind.HOST_ORGANISATION:
+        if actor.role is Role.COUNTY_ADMIN or (actor.role is Role.HOST_ORGANISATION and actor.org_id == org.org_id):
+            return
+        raise Forbidden(f"the meetings of host organisation {org.org_id} are recorded by it (or the county), not "
+                        f"by the role {actor.role.value} ({actor.org_id})")
     if actor.role in (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE):
         return
     if actor.role is Role.BRANCH_SECRETARY and actor.org_id in (org.org_id, org.parent_id):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any, cast
 
 from services.kernel.handling import execute
@@ -16,9 +17,12 @@ from services.membership.contract.commands.branches import (
     EstablishBranch,
     EstablishOrganisation,
     LinkFriendlyCommittee,
+    LinkHostGuidance,
     PostponeElection,
+    RegisterHostOrganisation,
 )
 from services.membership.contract.commands.meetings import CorrectMeetingDate, RecordMeeting, RecordTraining
+from services.membership.contract.events.branches import OrgKind
 from services.membership.contract.events.meetings import TrainingRecorded
 from services.membership.domain import branches, meetings, training
 from services.membership.domain.branches import OrganisationEvent
@@ -41,12 +45,14 @@ async def _on_organisation(
 
 
 async def establish_branch(store: Store, cmd: EstablishBranch, meta: CommandMeta) -> AppendResult:
-    """An outstation branch is established under its home organisation's kind of committee."""
+    """An outstation branch is established under its home organisation's kind of committee, linked to the
+    registered host organisation that guides it."""
     county = await policies(store)
 
     async def decide(state: branches.Organisation) -> list[OrganisationEvent]:
         home = await organisation(store, cmd.home_org_id)
-        return branches.decide(state, cmd, home_org_kind=home.kind if home.exists else None,
+        host = await organisation(store, cmd.host_org_id) if cmd.host_org_id else None
+        return branches.decide(state, cmd, home_org_kind=home.kind if home.exists else None, host=host,
                                policy=county.organisation(effective_on(cmd)))
 
     return await _on_organisation(store, cmd, cmd.branch_id, meta, decide)
@@ -84,26 +90,55 @@ async def elect(store: Store, cmd: ElectCommittee | ElectSecretary, meta: Comman
     return await _on_organisation(store, cmd, cmd.org_id, meta, decide)
 
 
+async def register_host_organisation(store: Store, cmd: RegisterHostOrganisation, meta: CommandMeta) -> AppendResult:
+    """A host organisation's record is on its own stream, under the id the county gives it."""
+    return await _on_organisation(store, cmd, cmd.org_id, meta, lambda state: branches.decide(state, cmd))
+
+
+async def link_host_guidance(store: Store, cmd: LinkHostGuidance, meta: CommandMeta) -> AppendResult:
+    """The branch is linked to a host organisation that is on record as one."""
+
+    async def decide(state: branches.Organisation) -> list[OrganisationEvent]:
+        return branches.decide(state, cmd, host=await organisation(store, cmd.host_org_id))
+
+    return await _on_organisation(store, cmd, cmd.org_id, meta, decide)
+
+
 async def organisation_step(store: Store, cmd: OrganisationStep, meta: CommandMeta) -> AppendResult:
     county = await policies(store)
     return await _on_organisation(store, cmd, cmd.org_id, meta, lambda state: branches.decide(
         state, cmd, policy=county.organisation(effective_on(cmd))))
 
 
+async def _attendance(
+    store: Store, org: branches.Organisation, on: date
+) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Who may attend a meeting of ``org`` on the day ``on``, as ``meetings.decide`` takes it: the formal
+    members, the probationary ones among them, and the certificate holders attached to it. At a host organisation
+    the members in its scope stand in for the formal ones: those hosted there, and the members on that day of
+    the branches linked to it now (a branch re-linked to another host since is no longer its)."""
+    holders = await directory.certificate_holders_at(store.pool, org.org_id)
+    if org.kind is not OrgKind.HOST_ORGANISATION:
+        roster = await directory.member_ids(store.pool, org.org_id, on=on)
+        full = await directory.full_member_ids(store.pool, org.org_id, on=on)
+        return roster, roster - full, holders
+    scope = set(await directory.hosted_at(store.pool, org.org_id)) | holders
+    for branch_id in await directory.linked_to_host(store.pool, org.org_id):
+        if (await organisation(store, branch_id)).host_org_id == org.org_id:
+            scope |= await directory.member_ids(store.pool, branch_id, on=on)
+    return frozenset(scope), frozenset(), holders
+
+
 async def record_meeting(store: Store, cmd: RecordMeeting, meta: CommandMeta) -> AppendResult:
     """Who may attend and who votes: the organisation's roster and full members on the meeting's day, and
-    the certificate holders."""
+    the certificate holders (at a host organisation: the members in its scope)."""
     county = await policies(store)
 
     async def decide(state: meetings.Meeting) -> list[meetings.MeetingEvent]:
-        roster = await directory.member_ids(store.pool, cmd.org_id, on=cmd.held_on)
-        full = await directory.full_member_ids(store.pool, cmd.org_id, on=cmd.held_on)
-        return meetings.decide(
-            state, cmd, organisation=await organisation(store, cmd.org_id), formal_member_ids=roster,
-            probationary_ids=roster - full,
-            certificate_holder_ids=await directory.certificate_holders_at(store.pool, cmd.org_id),
-            policy=county.organisation(effective_on(cmd)),
-        )
+        org = await organisation(store, cmd.org_id)
+        formal, probationary, holders = await _attendance(store, org, cmd.held_on)
+        return meetings.decide(state, cmd, organisation=org, formal_member_ids=formal, probationary_ids=probationary,
+                               certificate_holder_ids=holders, policy=county.organisation(effective_on(cmd)))
 
     return await execute(store, stream_id=cmd.meeting_id, stream_type="meeting", evolve=_evolve_meeting,
                          initial=meetings.INITIAL, decide=recorded(cmd, decide), meta=meta)
@@ -114,18 +149,14 @@ async def correct_meeting_date(store: Store, cmd: CorrectMeetingDate, meta: Comm
     county = await policies(store)
 
     async def decide(state: meetings.Meeting) -> list[meetings.MeetingEvent]:
-        org_id = state.org_id
-        roster = await directory.member_ids(store.pool, org_id, on=cmd.held_on)
-        full = await directory.full_member_ids(store.pool, org_id, on=cmd.held_on)
+        org = await organisation(store, state.org_id)
         named = await store.load(cmd.meeting_id, up_to_version=max(cmd.corrects_version, 0))
         corrected = next((str(r.envelope.id) for r in named.events
                           if r.envelope.stream_version == cmd.corrects_version), "")
-        return meetings.decide(
-            state, cmd, organisation=await organisation(store, org_id), formal_member_ids=roster,
-            probationary_ids=roster - full,
-            certificate_holder_ids=await directory.certificate_holders_at(store.pool, org_id),
-            policy=county.organisation(effective_on(cmd)), corrects_event_id=corrected,
-        )
+        formal, probationary, holders = await _attendance(store, org, cmd.held_on)
+        return meetings.decide(state, cmd, organisation=org, formal_member_ids=formal, probationary_ids=probationary,
+                               certificate_holder_ids=holders, policy=county.organisation(effective_on(cmd)),
+                               corrects_event_id=corrected)
 
     return await execute(store, stream_id=cmd.meeting_id, stream_type="meeting", evolve=_evolve_meeting,
                          initial=meetings.INITIAL, decide=recorded(cmd, decide), meta=meta)

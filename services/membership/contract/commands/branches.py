@@ -24,7 +24,6 @@ class EstablishBranch:
     founding_basis: FoundingBasis
     build_mode: BuildMode
     home_org_id: str
-    host_guidance_org: str
     destination: str
     industry: str
     established_on: date
@@ -37,6 +36,41 @@ class EstablishBranch:
     village_or_community: bool | None = None
     #: Full members at founding, when known (a branch needs ≥3).
     founding_full_members: int | None = None
+    #: The registered host organisation that guides the branch (its scope reaches the branch through this link).
+    host_org_id: str | None = None
+    #: The guiding host's name as a label only, for a host not registered (yet); link it later.
+    host_guidance_org: str | None = None
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterHostOrganisation:
+    """Put a host-locality Party organisation on record (its id is the client's to choose, e.g. its code)."""
+
+    actor: Actor
+    today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("registered_on",)
+    org_id: str
+    name: str
+    locality: str
+    registered_on: date
+    #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
+    backdating_reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkHostGuidance:
+    """Link an outstation branch to the registered host organisation that guides it (D2 ``LinkHostGuidance``)."""
+
+    actor: Actor
+    today: date
+    #: The fields dated by the day the fact took effect (checked against the day it is recorded).
+    effective_dates: ClassVar[tuple[str, ...]] = ("linked_on",)
+    org_id: str
+    host_org_id: str
+    linked_on: date
     #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
     backdating_reason: str | None = None
 

@@ -19,6 +19,9 @@ class OrgKind(StrEnum):
     BRANCH = "branch"
     TEMPORARY_BRANCH = "temporary_branch"
     PARTY_GROUP = "party_group"
+    #: A: the host-locality Party organisation that guides an outstation branch (双重指导) and takes mobile members
+    #: into its organisational life. Outside the county's tree: registered, never established, by the county.
+    HOST_ORGANISATION = "host_organisation"
 
 
 class CommitteeDuty(StrEnum):
@@ -72,6 +75,35 @@ class BranchEstablished(RecordedLate):
     founding_full_members: int | None = None
     actor: str | None = None
     policy_version: str | None = None
+    #: The registered host organisation that guides it (``host_guidance_org`` is then its name). Older events
+    #: name the host in ``host_guidance_org`` only, a label; a later ``HostGuidanceLinked`` links them.
+    host_org_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostOrganisationRegistered(RecordedLate):
+    """A: a host-locality Party organisation (e.g. a street or park Party committee where migrant members work)
+    is on record, so branches can be linked to it for guidance and it can record the organisational life it
+    holds for mobile members. Outside the county's tree: it has no parent and belongs to no township."""
+
+    org_id: str
+    name: str
+    locality: str
+    registered_on: date
+    actor: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostGuidanceLinked(RecordedLate):
+    """A (dual guidance, 双重指导): an outstation branch is guided by a registered host organisation from now on;
+    the host's scope reaches the branch and its members through this link."""
+
+    org_id: str
+    host_org_id: str
+    host_name: str
+    linked_on: date
+    actor: str
+    approving_org_id: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -190,4 +222,6 @@ EVENTS: dict[str, type] = {
     "gb.membership.secretary_approved.v1": SecretaryApproved,
     "gb.membership.election_postponed.v1": ElectionPostponed,
     "gb.membership.election_advanced.v1": ElectionAdvanced,
+    "gb.membership.host_organisation_registered.v1": HostOrganisationRegistered,
+    "gb.membership.host_guidance_linked.v1": HostGuidanceLinked,
 }

@@ -47,6 +47,9 @@ class MeetingRecorded(RecordedLate):
     topic: str = ""
     lecturer_id: str | None = None
     lecturer_is_secretary: bool = False
+    #: Held by a host organisation (``org_id``): those present are the members it hosts or of the branches it
+    #: guides, attending their organisational life there without a vote (added later; older events: False).
+    host_meeting: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
