@@ -60,7 +60,7 @@ async def test_a_member_who_is_no_seconded_cadre_at_this_branch_is_refused_sayin
     records: list[Any],
 ) -> None:
     seat = {"member_id": "x-2", "seconded_cadre": True, "cadre_id": "c-1", "secondment_id": "s-1"}
-    with pytest.raises(StateConflict, match="link the cadre to the member .* start a secondment placed at this"):
+    with pytest.raises(StateConflict, match=r"link the cadre to the member .* start a secondment placed at this"):
         await check.seconded_seats(REQUEST, ACTOR, {"org_id": "b-1"}, body(seat))
     with pytest.raises(StateConflict, match="not a seconded cadre at b-9"):
         await check.seconded_seats(REQUEST, ACTOR, {"org_id": "b-9"}, body({**seat, "member_id": "x-1"}))
