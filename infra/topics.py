@@ -63,17 +63,39 @@ async def _config_drift(admin: AIOKafkaAdminClient, specs: Sequence[TopicSpec]) 
 
 #: A topic just created may be unknown to the broker's metadata for a moment (it answers this code).
 UNKNOWN_TOPIC_OR_PARTITION = 3
+#: A partition without a leader yet (its election is under way) reports this leader id.
+NO_LEADER = -1
+
+
+def not_yet_usable(described: dict[str, Any], names: Sequence[str]) -> list[str]:
+    """The topics of ``names`` the cluster's metadata does not show ready for use: unknown to it yet, or with a
+    partition that has no leader yet (a producer or consumer would fail on it)."""
+    waiting = []
+    for name in names:
+        info = described.get(name) or {}
+        code = info.get("error_code", UNKNOWN_TOPIC_OR_PARTITION)
+        partitions = info.get("partitions") or []
+        if code == UNKNOWN_TOPIC_OR_PARTITION or (code == 0 and (
+                not partitions or any(p.get("leader", NO_LEADER) == NO_LEADER for p in partitions))):
+            waiting.append(name)
+    return waiting
 
 
 async def _described_once_known(admin: AIOKafkaAdminClient, names: list[str], timeout: float) -> dict[str, Any]:
-    """Describe the topics, waiting (bounded) while a just-created one is still unknown to the metadata."""
+    """Describe the topics until the cluster's metadata shows every one of them with a leader for each partition,
+    or the deadline passes: a topic just created (or a broker just started) is not known to the metadata at once,
+    and a start that reads it too early once failed with "missing after creation (3)"."""
     deadline = time.monotonic() + timeout
     while True:
         described = await _describe(admin, names)
-        unknown = [n for n in names if (described.get(n) or {}).get("error_code") == UNKNOWN_TOPIC_OR_PARTITION]
-        if not unknown or time.monotonic() >= deadline:
+        waiting = not_yet_usable(described, names)
+        if not waiting:
             return described
-        await asyncio.sleep(0.1)
+        if time.monotonic() >= deadline:
+            log.warning("topics not in the cluster's metadata with a leader after %.0f s: %s", timeout,
+                        ", ".join(waiting))
+            return described
+        await asyncio.sleep(0.2)
 
 
 async def ensure_topics(
@@ -104,7 +126,8 @@ async def ensure_topics(
         for spec in specs:
             info = described.get(spec.name)
             if info is None or info["error_code"] != 0:
-                problems.append(f"{spec.name}: missing after creation ({info and info['error_code']})")
+                problems.append(f"{spec.name}: not in the cluster's metadata {timeout_ms / 1000:.0f} s after its "
+                                f"creation (error {info and info['error_code']})")
                 continue
             partitions = len(info["partitions"])
             if partitions != spec.partitions:
