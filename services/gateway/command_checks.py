@@ -19,8 +19,8 @@ from fastapi import Request
 from services.gateway.readmodels import members
 from services.gateway.seconded_seats import seconded_seats
 from services.membership.contract.commands.branches import ElectCommittee
-from services.pure.errors import NotFound, StateConflict
-from services.pure.identity import Actor
+from services.pure.errors import Forbidden, NotFound, StateConflict
+from services.pure.identity import Actor, Role
 from services.secondment.contract.commands import LinkMember
 
 #: ``check(request, actor, path parameters, validated body)``; raises a Problem to refuse the command.
@@ -33,6 +33,14 @@ LINKABLE_STATUSES = ("probationary", "full", "suspended")
 async def member_link(request: Request, actor: Actor, params: Mapping[str, str], body: Any) -> None:
     """A cadre is linked only to a member record that exists, is a member's now and is no other cadre's."""
     pool: asyncpg.Pool = request.app.state.read_pool
+    # The service checks the sending unit's scope too; checked first here so that a token of another township
+    # learns nothing of member records from the answers below.
+    cadre = await pool.fetchrow("SELECT township_id, unit_id FROM cadres_view WHERE cadre_id = $1",
+                                params["cadre_id"])
+    if cadre is not None and actor.role is Role.TOWNSHIP_COMMITTEE and actor.org_id not in (
+            cadre["township_id"], cadre["unit_id"]):
+        raise Forbidden(f"the sending unit {actor.org_id} cannot link a cadre of {cadre['unit_id']} in "
+                        f"{cadre['township_id']}")
     member_id = str(body.member_id).strip()
     row = await members.member(pool, member_id)
     if row is None:
