@@ -161,6 +161,15 @@ def markdown(record: dict[str, Any]) -> str:
                      f"{_n(rb.get('projecting_seconds'), 1)} s of {_n(rb['wall_seconds'], 1)} s wall"))
         rows.append(("4. Events applied by the rebuild / events on the topic",
                      f"{_n(rb['events_applied'])} / {_n(rb['events_in_topic'])}", "events", "—", ""))
+    ceil = r.get("rebuild_ceilings")
+    if rb and ceil:
+        raw, copy = ceil["raw_consume"], ceil["copy"]
+        rows.append(("4. Rebuild ceiling: raw aiokafka consume + decode of every event topic", _n(raw["events_per_s"]),
+                     "events/s", "—", f"{_n(raw['events'])} events; rebuild / raw = "
+                     f"{_x(_ratio(rb['events_per_s'], raw['events_per_s']))} (goal ≥ 0.5×)"))
+        rows.append(("4. Rebuild ceiling: COPY of one row per event into a fresh table", _n(copy["rows_per_s"]),
+                     "rows/s", "—", f"rebuild / COPY = {_x(_ratio(rb['events_per_s'], copy['rows_per_s']))} "
+                     "(goal ≥ 0.3×)"))
     load = r.get("load")
     if load and load.get("events"):
         rows.append(("4. Extra events loaded for the rebuild (kernel store → relay → Kafka)", _n(load["events"]),

@@ -41,6 +41,7 @@ from bench import (  # noqa: E402
     personal_data,
     policy,
     profile,
+    rebuild_baselines,
     report,
     system,
 )
@@ -182,6 +183,7 @@ async def system_phase(settings: Settings, args: argparse.Namespace, results: di
                 results["load"] = {"events": 0}
                 notes.append(f"The topic already held {before:,} events (≥ {args.rebuild_events:,}); nothing loaded.")
             results["rebuild"] = await system.rebuild(settings)
+            results["rebuild_ceilings"] = await rebuild_baselines.measure(settings)
             notes.append(
                 "Rebuild: `python -m services.gateway.projector --rebuild --schema bench_rebuild` as a subprocess; "
                 "the wall time includes Python start-up, dropping/creating the schema and ~0.6 s of empty polls "
