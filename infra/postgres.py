@@ -9,12 +9,22 @@ every start. Only the unix socket trusts the ``postgres`` role: the socket lives
 0700 data folder, so only its owner (and root) can reach it, and the runner needs it to set the
 password the first time — and to re-configure a cluster initialised before passwords existed
 (its pg_hba.conf is rewritten on every start and reloaded). As root, initdb and
-the server run as the ``postgres`` OS user (initdb refuses root). Durability settings (fsync,
-synchronous_commit, full_page_writes) stay on.
+the server run as the ``postgres`` OS user (initdb refuses root, the server refuses to run as root).
+Durability settings (fsync, synchronous_commit, full_page_writes) stay on.
+
+Where the cluster lives: ``<data_dir>/postgres``, unless we are root and the ``postgres`` OS user cannot
+pass through the data folder's parents — a clone in root's own home, mode 0700, is the usual case. Rather
+than ask anyone to open their home, the cluster (and its log) is then placed in the ``postgres`` user's
+own home, under ``golden-bridge/<digest of the data folder's path>/``, and ``<data_dir>/postgres`` and
+``<data_dir>/logs/postgres.log`` become symbolic links to it: everything the runner does through the data
+folder still works (root passes everywhere), and the server is only ever given the real paths. A data folder
+wiped since (``./gb test`` wipes its own) leaves that place behind; the next initialisation for the same
+path finds it without its link, and starts it afresh.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import pwd
@@ -74,11 +84,18 @@ class PostgresError(RuntimeError):
 
 
 def pgdata(settings: Settings) -> Path:
-    return settings.data_dir / "postgres"
+    """The cluster's folder, as the server sees it: <data_dir>/postgres, or where that link points."""
+    return (settings.data_dir / "postgres").resolve()
 
 
 def log_path(settings: Settings) -> Path:
-    return supervisor.log_file(settings, "postgres")
+    return supervisor.log_file(settings, "postgres").resolve()
+
+
+def outside_home(settings: Settings) -> Path:
+    """Where the cluster of ``settings`` lives when the ``postgres`` OS user cannot reach its data folder."""
+    digest = hashlib.sha256(str(settings.data_dir.resolve()).encode()).hexdigest()[:16]
+    return Path(pwd.getpwnam(OS_USER).pw_dir) / "golden-bridge" / digest
 
 
 def database_names(settings: Settings) -> dict[str, str]:
@@ -126,30 +143,52 @@ def ensure_installed() -> None:
     log.info("installed PostgreSQL in %.1f s", time.monotonic() - started)
 
 
-def _check_owner_can_reach(path: Path) -> None:
+def _owner_reaches(folder: Path) -> bool:
+    """Whether the cluster's owner can pass through ``folder`` and every parent of it."""
     if not _is_root():
-        return
+        return True
     try:
         pwd.getpwnam(OS_USER)
     except KeyError as exc:
         raise PostgresError(f"OS user {OS_USER!r} is missing (it comes with Debian's postgresql package)") from exc
-    if _run([*_as_owner(), "test", "-w", str(path)]).returncode != 0:
-        raise PostgresError(
-            f"the {OS_USER} OS user cannot write {path}: every parent directory must be searchable "
-            f"by it (chmod o+x), or set GB_DATA_DIR elsewhere"
-        )
+    return _run([*_as_owner(), "test", "-x", str(folder)]).returncode == 0
+
+
+def _place_cluster(settings: Settings) -> Path:
+    """Make the cluster's folder, inside the data folder when its owner can reach it, else outside (see the
+    module's docstring), and return it."""
+    link = settings.data_dir / "postgres"
+    if link.is_symlink() or _owner_reaches(settings.data_dir):
+        data = pgdata(settings)
+        data.mkdir(parents=True, exist_ok=True)
+        return data
+    home = outside_home(settings)
+    if (home / "data" / "postmaster.pid").exists() and _run(
+            [*_as_owner(), str(PG_BIN / "pg_ctl"), "-D", str(home / "data"), "status"]).returncode == 0:
+        raise PostgresError(f"a PostgreSQL server still runs in {home}, left by an earlier data folder at "
+                            f"{settings.data_dir}; stop it (pg_ctl -D {home / 'data'} stop) and start again")
+    shutil.rmtree(home, ignore_errors=True)  # left by a data folder at the same path, since wiped
+    (home / "data").mkdir(parents=True)
+    for folder in (home.parent, home):
+        folder.chmod(0o700)
+        _give_to_owner(folder)
+    link.symlink_to(home / "data")
+    logfile = supervisor.log_file(settings, "postgres")
+    logfile.unlink(missing_ok=True)
+    logfile.symlink_to(home / "postgres.log")
+    log.info("the %s OS user cannot reach %s (a private home): the cluster lives in %s, linked from %s",
+             OS_USER, settings.data_dir, home, link)
+    return home / "data"
 
 
 def init_cluster(settings: Settings) -> bool:
     """initdb once; False when the cluster already exists."""
-    data = pgdata(settings)
-    if (data / "PG_VERSION").exists():
+    if (pgdata(settings) / "PG_VERSION").exists():
         return False
     started = time.monotonic()
-    data.mkdir(parents=True, exist_ok=True)
+    data = _place_cluster(settings)
     data.chmod(0o700)
     _give_to_owner(data)
-    _check_owner_can_reach(data)
     _run(
         [
             *_as_owner(),
