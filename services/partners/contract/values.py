@@ -13,6 +13,7 @@ class PartnerKind(StrEnum):
     LABOUR_BUREAU = "labour_bureau"
     CREDIT_COOPERATIVE = "credit_cooperative"
     LEGAL_AID = "legal_aid"
+    INSURANCE = "insurance"
     PROVINCE = "province"
     OTHER = "other"
 

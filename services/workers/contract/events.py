@@ -130,6 +130,8 @@ class DocumentIssued:
     issued_on: date
     late: bool
     actor: str
+    #: The worker's township (the partner feeds' place); "" on events recorded before it was carried.
+    township_id: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,6 +149,8 @@ class CaseDecided:
     decided_on: date
     late: bool
     actor: str
+    #: The worker's township (the partner feeds' place); "" on events recorded before it was carried.
+    township_id: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -157,6 +161,8 @@ class CaseClosed:
     outcome: LegalAidOutcome | None
     note: str
     actor: str
+    #: The worker's township (the partner feeds' place); "" on events recorded before it was carried.
+    township_id: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -172,7 +172,7 @@ def issue(state: Case, c: IssueDocument, policy: WorkersPolicy) -> DocumentIssue
         raise DomainError(f"{state.kind.value} is free for migrant workers: the fee is 0")
     return DocumentIssued(case_id=c.case_id, kind=state.kind, bureau=bureau, document_number=number,
                           amount=c.amount, fee=c.fee, issued_on=c.issued_on, late=_late(state, c.issued_on),
-                          actor=c.actor.label)
+                          actor=c.actor.label, township_id=state.township_id)
 
 
 def decide_case(state: Case, c: DecideCase, policy: WorkersPolicy) -> CaseDecided:
@@ -196,7 +196,7 @@ def decide_case(state: Case, c: DecideCase, policy: WorkersPolicy) -> CaseDecide
             raise DomainError(f"a {state.kind.value} decision names no amount")
     return CaseDecided(case_id=c.case_id, kind=state.kind, bureau=bureau, granted=c.granted, reference=reference,
                        amount=c.amount, reason=reason, decided_on=c.decided_on, late=_late(state, c.decided_on),
-                       actor=c.actor.label)
+                       actor=c.actor.label, township_id=state.township_id)
 
 
 def close(state: Case, c: CloseCase) -> CaseClosed:
@@ -211,7 +211,7 @@ def close(state: Case, c: CloseCase) -> CaseClosed:
     if not legal_aid_taken and c.outcome is not None:
         raise DomainError("only a legal-aid case taken on closes with an outcome")
     return CaseClosed(case_id=c.case_id, kind=state.kind, closed_on=c.closed_on, outcome=c.outcome,
-                      note=c.note.strip(), actor=c.actor.label)
+                      note=c.note.strip(), actor=c.actor.label, township_id=state.township_id)
 
 
 def evolve(state: Case, event: CaseEvent) -> Case:

@@ -1,4 +1,5 @@
-"""Every outward type, with the internal events it is made from (membership and investment, v1).
+"""Every outward type, with the internal events it is made from (membership, investment and the migrant-worker
+services' cases, v1).
 
 Published are the events that name the organisations they are about, so a partner's scope can be
 decided from the event alone: the organisation tree, members' arrivals and reports to a host,
@@ -25,6 +26,7 @@ from services.membership.contract.events.transfers import (
     TransferRequested,
 )
 from services.partners.contract.outward import OutwardType, Personal, mask_name
+from services.partners.contract.outward.service_cases import SERVICE_CASE
 
 Name = Annotated[str | None, Personal(mask_name)]
 #: Already masked at the source (region and check digit, the phone's last four): nulled by ``none``.
@@ -273,7 +275,7 @@ LEAD_REGISTERED: OutwardType[Any, Any] = OutwardType(
 
 TYPES: tuple[OutwardType[Any, Any], ...] = (
     ORGANISATION, MEMBER_REGISTERED, MEMBER_ARRIVED, REPORTED_TO_HOST, TRANSFER, MEMBER_STATUS, DUES_PAID,
-    LEAD_REGISTERED,
+    LEAD_REGISTERED, SERVICE_CASE,
 )
 
 #: Every outward type by its name.
