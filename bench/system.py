@@ -25,6 +25,7 @@ from bench.common import ROOT, latency_summary, say
 from infra import supervisor
 from infra.processes import app_processes
 from services import system
+from services.kernel import logs
 from services.kernel.kafka import event_consumer, topic_partitions
 from services.kernel.projection import lag
 from services.kernel.settings import Settings
@@ -322,6 +323,9 @@ _LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
 
 
 def _log_time(line: str) -> float | None:
+    entry = logs.parse(line)  # the processes log JSON lines (services/kernel/logs.py)
+    if entry is not None and isinstance(entry.get("ts"), str):
+        return datetime.fromisoformat(entry["ts"]).timestamp()
     match = _LOG_TIME.match(line)
     if not match:
         return None

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from typing import Any
 
 from services.auditlog.contract.service import SERVICE as AUDITLOG
 from services.investment.contract.service import SERVICE as INVESTMENT
+from services.kernel import logs
 from services.kernel.events import EventRegistry
 from services.kernel.service import ServiceDefinition
 from services.membership.contract.service import SERVICE as MEMBERSHIP
@@ -104,7 +104,7 @@ def main() -> None:
     if args.command == "endpoints":
         sys.stdout.write(endpoint_table())
         return
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure()  # JSON lines with the correlation id (services/kernel/logs.py)
     definition = service(args.service)
     asyncio.run(relay.main(definition.name, definition.registry))
 

@@ -12,6 +12,7 @@ import asyncpg
 from services import system
 from services.gateway import replay
 from services.gateway.readmodels import PROJECTION
+from services.kernel import logs
 from services.kernel.kafka import event_consumer
 from services.kernel.projection import ProjectionRunner
 from services.kernel.settings import Settings, load_settings
@@ -84,7 +85,7 @@ if __name__ == "__main__":
     parser.add_argument("--rebuild", action="store_true",
                         help="drop the schema's read models first and project again from offset 0, then exit")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure()  # JSON lines with the correlation id (services/kernel/logs.py)
     if args.rebuild:
         async def rebuild() -> None:
             conn = await asyncpg.connect(load_settings().dsn(system.READ_MODEL_DATABASE))

@@ -24,6 +24,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from services.kernel import logs
 from services.kernel.events import Envelope, EventRegistry, UnknownEventType
 from services.kernel.kafka import assign_from_checkpoints, topic_partitions
 
@@ -231,7 +232,8 @@ class ProjectionRunner:
                         log.warning("%s v%d arrived before v%d; waiting for the relay to resend it",
                                     env.stream_id, env.stream_version, current + 1)
                     continue
-                ops.extend(self._ops(env))
+                with logs.correlated(env.correlation_id):  # what _ops logs names the event's request
+                    ops.extend(self._ops(env))
                 versions[key] = env.stream_version
                 applied.append(env)
             await _run(conn, ops)

@@ -19,7 +19,7 @@ from typing import Any
 
 import asyncpg
 
-from services.kernel import clock
+from services.kernel import clock, logs
 from services.kernel.handling import state_of
 from services.kernel.store import CommandMeta, EventStore
 from services.membership.contract.commands.transfers import ExpireLetter
@@ -164,5 +164,5 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Raise the due items of every record for one day.")
     parser.add_argument("--on", type=date.fromisoformat, default=None, help="the day (default: today in the county)")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure()  # JSON lines with the correlation id (services/kernel/logs.py)
     asyncio.run(_main(args.on or county_today()))

@@ -18,7 +18,7 @@ from typing import Any
 
 import asyncpg
 
-from services.kernel import clock
+from services.kernel import clock, logs
 from services.kernel.store import CommandMeta, EventStore
 from services.membership.contract.commands.dues import AssessMonth
 from services.membership.handlers.dues import assess_month, dues_policy_state
@@ -92,5 +92,5 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Assess one month's dues on every account.")
     parser.add_argument("--month", required=True, help="YYYY-MM")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure()  # JSON lines with the correlation id (services/kernel/logs.py)
     asyncio.run(_main(args.month))

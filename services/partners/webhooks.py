@@ -29,6 +29,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from services.kernel import logs
 from services.kernel.settings import Settings, load_settings
 from services.kernel.store import EventStore
 from services.partners import delivery_log
@@ -202,7 +203,7 @@ async def serve() -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure()  # JSON lines with the correlation id (services/kernel/logs.py)
     # Every attempt is in webhook_attempts already; httpx would log each request a second time.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     asyncio.run(serve())

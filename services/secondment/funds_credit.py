@@ -35,6 +35,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.investment.contract.events import EVENTS, FundsArrived, RegistrantKind
 from services.investment.contract.events import REGISTRY as INVESTMENT
+from services.kernel import logs
 from services.kernel.clock import county_day
 from services.kernel.events import Envelope
 from services.kernel.kafka import event_consumer, topic_partitions
@@ -123,7 +124,9 @@ class FundsCredit:
                 batches = await consumer.getmany(timeout_ms=500, max_records=500)
                 for records in batches.values():
                     for record in records:  # one partition's records in order
-                        self.counts[await handle(store, Envelope.from_kafka(record.headers, record.value or b""))] += 1
+                        env = Envelope.from_kafka(record.headers, record.value or b"")
+                        with logs.correlated(env.correlation_id):  # its log lines name the event's request
+                            self.counts[await handle(store, env)] += 1
                 if batches:
                     await consumer.commit()  # only after the batch is written: a crash redelivers, never skips
                 if ends is not None and asyncio.get_running_loop().time() > progress_at:
@@ -204,5 +207,5 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 if __name__ == "__main__":
     arguments = parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure()  # JSON lines with the correlation id (services/kernel/logs.py)
     sys.exit(asyncio.run(main(arguments)))

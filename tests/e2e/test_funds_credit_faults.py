@@ -19,6 +19,7 @@ import httpx
 
 from infra import supervisor
 from infra.processes import get_process
+from services.kernel import logs
 from services.kernel.kafka import admin_client, event_consumer, topic_partitions
 from services.kernel.settings import Settings
 from services.kernel.topics import event_topic
@@ -117,6 +118,8 @@ def _replay_investment_topic(settings: Settings) -> dict[str, int]:
     )
     output = run.stdout + run.stderr
     assert run.returncode == 0, f"the replay failed:\n{output[-4000:]}"
-    counts = re.search(rf"caught up \(group {group}\): (\{{.*\}})", output)
+    # The process logs JSON lines (services/kernel/logs.py): the counts are in a line's message.
+    messages = "\n".join(str((logs.parse(line) or {}).get("message", line)) for line in output.splitlines())
+    counts = re.search(rf"caught up \(group {group}\): (\{{.*\}})", messages)
     assert counts, f"the replay did not report its counts:\n{output[-4000:]}"
     return {str(k): int(v) for k, v in json.loads(counts.group(1)).items()}
