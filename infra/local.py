@@ -129,7 +129,7 @@ def follow_start(settings: Settings, pid: int, logfile: Path, offset: int) -> No
             offset += len(chunk)
             *lines, pending = (pending + chunk).split(b"\n")
             for line in lines:
-                _echo(line.decode(errors="replace"))
+                echo_log_line(line.decode(errors="replace"))
         table = supervision.read_table(settings)
         if table is not None and table.supervisor_pid == pid:
             if table.phase == "running":
@@ -142,15 +142,18 @@ def follow_start(settings: Settings, pid: int, logfile: Path, offset: int) -> No
         time.sleep(0.1)  # polling the supervisor's log and table, a separate process
 
 
-def _echo(line: str) -> None:
-    """A line of the supervisor's JSON log, shown as the runner's own progress."""
+def echo_log_line(line: str) -> None:
+    """A line of a JSON log (the supervisor's, a task's), shown as the runner's own progress."""
     entry = logs.parse(line)
     if entry is None:
         if line.strip() and not line.startswith("==="):
             print(line, file=sys.stderr)
         return
     level = logging.getLevelName(str(entry.get("level", "info")).upper())
-    log.log(level if isinstance(level, int) else logging.INFO, "%s", entry.get("message", ""))
+    level = level if isinstance(level, int) else logging.INFO
+    if level < logging.WARNING and str(entry.get("logger", "")).startswith("aiokafka"):
+        return  # its connection chatter is not progress
+    log.log(level, "%s", entry.get("message", ""))
 
 
 def down(settings: Settings | None = None) -> None:

@@ -1,0 +1,139 @@
+"""Operator tasks on the running system, each with its progress shown: ``python -m infra.operate TASK`` (the
+``./gb deadlines``, ``./gb dues-run``, ``./gb rebuild`` commands).
+
+  deadlines [--on DAY]      raise the due items of every record for a day (default: today in the county)
+  dues-run --month YYYY-MM  assess one month's dues on every account
+  rebuild                   the read models projected again from offset 0: the projector is held down, the
+                            read models dropped and rebuilt from every event on Kafka, then the projector runs
+                            again (the gateway's /readyz says not ready meanwhile: the read models lag)
+
+Each task runs the system's own program (services/…) with the runner's settings and the operator's
+credentials, so it works outside the venv's shell, and shows its log lines as they come; a task that logs no
+progress of its own (the rebuild, the deadline engine) is shown with what it has done so far every few seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from infra import local, secrets, supervisor
+from infra.aio import run_sync
+from services import system
+from services.kernel.kafka import event_consumer
+from services.kernel.projection import lag
+from services.kernel.settings import Settings, load_settings
+
+log = logging.getLogger("infra")
+
+#: How often a task without progress of its own is reported on.
+PROGRESS_EVERY = 5.0
+
+
+def run_with_progress(
+    settings: Settings, argv: Sequence[str], what: str, progress: Callable[[], str] | None = None
+) -> int:
+    """Run ``argv`` as the operator, echo its log lines, and say every PROGRESS_EVERY seconds how far it is."""
+    started = time.monotonic()
+    child = subprocess.Popen(
+        [sys.executable, *argv],
+        env=supervisor.child_env(settings),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    )
+
+    def echo() -> None:
+        assert child.stdout is not None
+        for line in child.stdout:
+            local.echo_log_line(line.rstrip("\n"))
+
+    reader = threading.Thread(target=echo, daemon=True)
+    reader.start()
+    while True:
+        try:
+            code = child.wait(timeout=PROGRESS_EVERY)
+            break
+        except subprocess.TimeoutExpired:
+            detail = ""
+            if progress is not None:
+                with contextlib.suppress(Exception):  # progress is a courtesy, never a failure
+                    detail = f": {progress()}"
+            log.info("%s running for %.0f s%s", what, time.monotonic() - started, detail)
+    reader.join(timeout=5)
+    if code == 0:
+        log.info("%s done in %.1f s", what, time.monotonic() - started)
+    else:
+        log.error("%s failed (exit %d) after %.1f s", what, code, time.monotonic() - started)
+    return code
+
+
+async def _left_to_project(settings: Settings) -> int:
+    import asyncpg
+
+    consumer = event_consumer(settings, "gb-operator-progress")
+    await consumer.start()
+    try:
+        pool = await asyncpg.create_pool(settings.dsn(system.READ_MODEL_DATABASE), min_size=1, max_size=1)
+        try:
+            return await lag(pool, consumer, system.topics())
+        finally:
+            await pool.close()
+    finally:
+        await consumer.stop()
+
+
+def rebuild(settings: Settings) -> int:
+    """Hold the projector down, project every event again into fresh read models, start it again."""
+    local.stop("projector", settings)
+    try:
+        return run_with_progress(
+            settings,
+            ["-m", "services.gateway.projector", "--rebuild", "--schema", "public"],
+            "rebuild",
+            progress=lambda: f"{run_sync(_left_to_project(settings)):,} events left to project",
+        )
+    finally:
+        local.start("projector", settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.operate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    tasks = parser.add_subparsers(dest="task", required=True)
+    tasks.add_parser("deadlines").add_argument("--on", help="the day, YYYY-MM-DD (default: today in the county)")
+    tasks.add_parser("dues-run").add_argument("--month", required=True, help="YYYY-MM")
+    tasks.add_parser("rebuild")
+    args = parser.parse_args(argv)
+    local.configure_logging()
+    settings = secrets.local_settings(load_settings())
+    try:
+        if args.task == "deadlines":
+            return run_with_progress(
+                settings,
+                ["-m", "services.membership.deadlines", *(["--on", args.on] if args.on else [])],
+                "the deadline engine",
+            )
+        if args.task == "dues-run":
+            return run_with_progress(
+                settings, ["-m", "services.membership.dues_run", "--month", args.month], f"the dues run of {args.month}"
+            )
+        return rebuild(settings)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        log.error("%s failed: %s", args.task, exc)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
