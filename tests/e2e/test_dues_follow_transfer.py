@@ -6,6 +6,8 @@ Hand-checkable: a wage earner at 4000.00 pays 1 % = 40.00 a month.
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -13,6 +15,9 @@ import httpx
 
 from services.kernel.clock import today as county_today
 from services.kernel.settings import Settings
+from services.kernel.store import CommandMeta, EventStore
+from services.membership.contract.events import REGISTRY
+from services.membership.contract.events.transfers import TransferReceived
 from services.pure.identity import Role
 from tests.e2e.conftest import assert_refused, bearer, branch_body, eventually, member_body
 
@@ -74,3 +79,59 @@ async def test_receiving_a_transfer_moves_the_dues_account_and_keeps_the_months_
                                    json={"to_org_id": b, "letter_number": f"F-{m[-6:]}", "paid_up_to": "2026-03",
                                          "received_on": today})
     assert "already moved" in problem["detail"]
+
+
+async def test_a_reception_whose_reaction_a_crash_cut_off_moves_the_account_once_by_the_sweep(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str], membership_db: asyncpg.Pool,
+) -> None:
+    a = (await gateway.post("/v1/branches", json=branch_body(), headers=admin_headers)).json()["id"]
+    b = (await gateway.post("/v1/branches", json=branch_body(), headers=admin_headers)).json()["id"]
+
+    async def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        r = await gateway.post(path, json=body, headers=admin_headers)
+        assert r.status_code == 201, f"{path}: {r.text}"
+        return dict(r.json())
+
+    m = (await post("/v1/members", member_body(a, name="Qian Jun")))["id"]
+    await post(f"/v1/members/{m}/dues/account", {"org_id": a, "category": "wage_earner", "base": "4000.00",
+                                                  "owed_from": "2026-01"})
+    await post(f"/v1/members/{m}/dues/payments", {"months": ["2026-01"], "amount": "40.00", "paid_on": "2026-01-20"})
+    today = county_today()
+    letter = f"S-{m[-6:]}"
+    transfer = (await post(f"/v1/members/{m}/transfers", {"to_org_id": b, "reason": "new job"}))["id"]
+    await post(f"/v1/members/{m}/transfers/{transfer}/approval", {"letter_number": letter, "channel": "paper",
+                                                                   "issued_on": str(today),
+                                                                   "dues_paid_up_to": "2026-01"})
+    # The reception stored as its handler stores it — and the process gone before the reaction ran.
+    store: EventStore[Any] = EventStore(membership_db, REGISTRY)
+    await store.start()
+    try:
+        stored = await store.append(await store.load(m), "member", [TransferReceived(
+            member_id=m, transfer_id=transfer, letter_number=letter, received_on=today, from_org_id=a, to_org_id=b,
+            to_external=None, certificate_closed=None, actor="branch_secretary:crashed", receiving_org_id=b)],
+            CommandMeta(actor="branch_secretary:crashed", occurred_at=datetime.now(UTC),
+                        correlation_id=str(uuid.uuid4())))
+    finally:
+        await store.stop()
+
+    async def moved() -> int:
+        return int(await membership_db.fetchval(
+            "SELECT count(*) FROM events WHERE stream_id = $1 AND type = $2", f"dues-{m}",
+            "gb.membership.dues_continued_after_transfer.v1"))
+
+    await eventually(moved, what="the sweep moving the dues after the reception")
+
+    async def swept_past() -> bool:
+        mark = await membership_db.fetchval("SELECT position FROM dues_reception_progress WHERE name = 'dues'")
+        return bool(mark and mark >= stored.last_position)
+
+    await eventually(swept_past, what="the sweep's mark past the reception")
+    assert await moved() == 1
+
+    async def kept_by_b() -> dict[str, Any] | None:
+        r = await gateway.get(f"/v1/members/{m}/dues", headers=admin_headers)
+        account = r.json()["account"]
+        return r.json() if account and account["org_id"] == b else None
+
+    body = await eventually(kept_by_b, what="the dues account kept by the receiving branch in the read model")
+    assert [(row["month"], row["org_id"], row["paid"]) for row in body["months"]] == [("2026-01", a, "40.00")]
