@@ -374,7 +374,10 @@ def main() -> int:
     log.info("all processes up; supervising (backoff %.1f s doubling to %.0f s)", BACKOFF_FIRST, BACKOFF_MAX)
     last_sweep = time.monotonic()
     while not daemon.stopping:
-        daemon.tick()
+        try:
+            daemon.tick()
+        except Exception:  # a supervisor that dies of one bad look would leave everything unsupervised
+            log.exception("supervising failed this once; going on")
         if time.monotonic() - last_sweep >= ORPHAN_SWEEP:
             sweep_orphans(daemon.known_pids())
             last_sweep = time.monotonic()

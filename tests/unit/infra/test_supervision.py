@@ -34,6 +34,12 @@ def until(daemon_: Supervisor, condition: Callable[[], bool], what: str, timeout
         time.sleep(daemon.TICK)  # the supervisor's own polling period
 
 
+@pytest.fixture(autouse=True)
+def quick_settling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process without a readiness URL counts as started after 0.2 s here, not 1.5 s: the tests stay quick."""
+    monkeypatch.setattr(supervisor, "SETTLE_SECONDS", 0.2)
+
+
 @pytest.fixture
 def supervised(tmp_path: Path) -> Iterator[Supervisor]:
     """A supervisor of two sleeping processes only (its PostgreSQL and Kafka rows are left out)."""
