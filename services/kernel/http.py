@@ -112,7 +112,13 @@ def _validation_detail(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
             items.append(_json_error(e))
             continue
         loc = [str(p) for p in e.get("loc", ()) if p != "body"]
-        items.append({"field": ".".join(loc) or "(body)", "message": e.get("msg", ""), "type": e.get("type", "")})
+        item = {"field": ".".join(loc) or "(body)", "message": e.get("msg", ""), "type": e.get("type", "")}
+        # The rule's numbers (min_length 5, le 120, …) let a client say it in its own words (the console in
+        # Chinese); only plain values, never the offending input or an exception.
+        limits = {k: v for k, v in (e.get("ctx") or {}).items() if isinstance(v, int | float | str) and k != "error"}
+        if limits:
+            item["limits"] = limits
+        items.append(item)
     summary = "; ".join(f"{i['field']}: {i['message']}" for i in items[:5])
     return f"fix these fields and send again — {summary}", items
 

@@ -30,7 +30,9 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "correlation_id": {"type": "string"},
         "errors": {"type": "array", "items": {"type": "object", "properties": {
             "field": {"type": "string"}, "message": {"type": "string"}, "type": {"type": "string"},
-            "position": {"type": "integer"}}}},
+            "position": {"type": "integer"},
+            "limits": {"type": "object", "description": "The rule's numbers, e.g. `{\"min_length\": 5}`",
+                       "additionalProperties": {"type": ["string", "number"]}}}}},
     },
 }
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}

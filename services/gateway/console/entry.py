@@ -68,7 +68,7 @@ async def submit_form(request: Request, key: str) -> Response:
     if answer.status == 401:
         return to_sign_in(request)
     if isinstance(answer.body, dict) and 400 <= answer.status < 500:
-        errors, general = field_errors(form, answer.body)
+        errors, general = field_errors(form, answer.body, lang)
         # A fresh retry key: the corrected form is another command, not a retry of the refused one.
         values["idempotency_key"] = uuid.uuid4().hex
         return _draw(request, who, form, values, status=answer.status, errors=errors, general=general)

@@ -74,8 +74,48 @@ def body(form: Form, values: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
-def field_errors(form: Form, problem: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
-    """The problem's messages by the form's input names, and those that name no input (shown above the form)."""
+#: The API's validation errors by their type, in the county's words; ``{name}`` is one of the error's ``limits``.
+CHINESE: dict[str, str] = {
+    "missing": "必填",
+    "string_too_short": "至少 {min_length} 个字符",
+    "string_too_long": "最多 {max_length} 个字符",
+    "too_short": "至少 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "string_pattern_mismatch": "格式不对",
+    "greater_than": "须大于 {gt}",
+    "greater_than_equal": "不能小于 {ge}",
+    "less_than": "须小于 {lt}",
+    "less_than_equal": "不能大于 {le}",
+    "int_parsing": "请填整数",
+    "int_from_float": "请填整数",
+    "decimal_parsing": "请填数字",
+    "float_parsing": "请填数字",
+    "bool_parsing": "请选择是或否",
+    "date_parsing": "请填日期（年-月-日）",
+    "date_from_datetime_parsing": "请填日期（年-月-日）",
+    "date_from_datetime_inexact": "请填日期（年-月-日）",
+    "literal_error": "请从 {expected} 中选择",
+    "enum": "请从 {expected} 中选择",
+    "extra_forbidden": "不认识这一项",
+    "string_type": "请填文字",
+}
+
+
+def in_words(error: Mapping[str, Any], lang: str) -> str:
+    """An error's message in ``lang``: the Chinese for its type when there is one, else the API's own message."""
+    message = str(error.get("message") or "")
+    template = CHINESE.get(str(error.get("type") or "")) if lang == "zh" else None
+    if template is None:
+        return message
+    try:
+        return template.format(**(error.get("limits") or {}))
+    except (KeyError, IndexError, ValueError):
+        return message
+
+
+def field_errors(form: Form, problem: Mapping[str, Any], lang: str = "en") -> tuple[dict[str, str], list[str]]:
+    """The problem's messages by the form's input names, and those that name no input (shown above the form);
+    validation errors in the page's language (a rule's own sentence stays as the API says it)."""
     by_field: dict[str, str] = {}
     general: list[str] = []
     paths = {(f.body_path or f.name): f.name for f in form.fields}
@@ -83,7 +123,7 @@ def field_errors(form: Form, problem: Mapping[str, Any]) -> tuple[dict[str, str]
         if not isinstance(error, dict):
             continue
         where = str(error.get("field") or "")
-        message = str(error.get("message") or "")
+        message = in_words(error, lang)
         name = paths.get(where) or paths.get(where.split(".")[0]) or paths.get(re.sub(r"\.\d+$", "", where))
         if name:
             by_field[name] = f"{by_field[name]}; {message}" if name in by_field else message

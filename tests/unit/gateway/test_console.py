@@ -48,6 +48,21 @@ def test_the_api_s_errors_stand_beside_the_inputs_they_name() -> None:
     assert by_field["months"] == "not a month"
 
 
+def test_validation_errors_read_in_chinese_with_the_rules_numbers_and_a_rules_own_sentence_stays() -> None:
+    problem = {"errors": [
+        {"field": "contact.phone", "message": "String should have at least 5 characters", "type": "string_too_short",
+         "limits": {"min_length": 5}},
+        {"field": "expected_months", "message": "Input should be less than or equal to 120",
+         "type": "less_than_equal", "limits": {"le": 120}},
+        {"field": "employer", "message": "Field required", "type": "missing"},
+        {"field": "destination", "message": "a destination names a place", "type": "domain"},
+        {"field": "left_on", "message": "odd", "type": "string_too_long"}]}  # no limits sent: the API's words
+    by_field, _ = field_errors(FORMS["outflow"], problem, "zh")
+    assert by_field == {"phone": "至少 5 个字符", "expected_months": "不能大于 120", "employer": "必填",
+                        "destination": "a destination names a place", "left_on": "odd"}
+    assert field_errors(FORMS["outflow"], problem, "en")[0]["phone"] == "String should have at least 5 characters"
+
+
 def test_a_refusal_that_names_no_field_is_shown_above_the_form() -> None:
     assert field_errors(FORMS["payment"], {"detail": "an organisation never pays for a member"}) == (
         {}, ["an organisation never pays for a member"])
