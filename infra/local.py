@@ -11,7 +11,6 @@
                   until `start NAME`
   kill NAME       SIGKILL one component at once (fault tests); supervised, it comes back after its backoff,
                   unless --keep-down
-  demo            load the demo data through the public API and raise today's due items (`./gb run`)
 
 Every function takes an optional Settings (default: from the GB_* environment), so tests can call
 infra_up(Settings(...)) directly.
@@ -23,7 +22,6 @@ import argparse
 import contextlib
 import fcntl
 import logging
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -261,30 +259,6 @@ def kill(name: str, settings: Settings | None = None, *, keep_down: bool = False
     return supervisor.kill_app(s, name)
 
 
-def load_demo(settings: Settings | None = None) -> int:
-    """The demo data through the public API (demo/), then today's due items; marks the demo's state for
-    /readyz (loading, then loaded or failed). Returns the demo loader's exit status."""
-    s = secrets.local_settings(settings or load_settings())
-    env = supervisor.child_env(s)
-    supervision.write_demo_state(s, "loading")
-    started = time.monotonic()
-    log.info("loading the demo data through the public API (demo/)…")
-    rc = subprocess.run([sys.executable, "-m", "demo"], env=env, stdin=subprocess.DEVNULL).returncode
-    if rc != 0:
-        supervision.write_demo_state(s, "failed")
-        log.error("the demo data loader failed (exit %d); the system is still running", rc)
-        return rc
-    # Today's due items for the demo now, rather than at the engine's next hourly run.
-    engine = subprocess.run([sys.executable, "-m", "services.membership.deadlines"], env=env,
-                            stdin=subprocess.DEVNULL, capture_output=True, text=True)
-    if engine.returncode != 0:
-        log.warning("the deadline engine run failed (exit %d): %s", engine.returncode,
-                    engine.stderr.strip().splitlines()[-1:] or "")
-    supervision.write_demo_state(s, "loaded")
-    log.info("demo data loaded in %.1f s", time.monotonic() - started)
-    return 0
-
-
 def status(settings: Settings | None = None) -> list[dict[str, Any]]:
     """One row per component: name, running, pid, address, and what the supervisor knows of it (state,
     restarts, the last exit and when) — the supervisor itself first."""
@@ -325,7 +299,8 @@ def status(settings: Settings | None = None) -> list[dict[str, Any]]:
 
 
 def _print_status(s: Settings) -> None:
-    print(f"data: {s.data_dir}")
+    demo = supervision.read_demo_state(s)
+    print(f"data: {s.data_dir}" + (f"   demo data: {demo}" if demo else ""))
     for row in status(s):
         state = row.get("state") or {True: "running", False: "stopped", None: "external"}[row["running"]]
         pid = f"pid {row['pid']}" if row["pid"] else ""
@@ -363,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m infra.local", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for command in ("infra-up", "up", "down", "status", "demo"):
+    for command in ("infra-up", "up", "down", "status"):
         commands.add_parser(command)
     for command in ("start", "stop", "kill"):
         parser_of = commands.add_parser(command)
@@ -385,8 +360,6 @@ def main(argv: list[str] | None = None) -> int:
             _print_status(settings)
         elif args.command == "start":
             start(args.name, settings)
-        elif args.command == "demo":
-            return load_demo(settings)
         elif args.command in ("stop", "kill"):
             done = stop(args.name, settings) if args.command == "stop" else kill(args.name, settings,
                                                                                  keep_down=args.keep_down)

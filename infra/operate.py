@@ -6,6 +6,8 @@
   rebuild                   the read models projected again from offset 0: the projector is held down, the
                             read models dropped and rebuilt from every event on Kafka, then the projector runs
                             again (the gateway's /readyz says not ready meanwhile: the read models lag)
+  demo                      load the demo data through the public API and raise today's due items (`./gb run`);
+                            /readyz says "demo": "loading" until it is done
 
 Each task runs the system's own program (services/…) with the runner's settings and the operator's
 credentials, so it works outside the venv's shell, and shows its log lines as they come; a task that logs no
@@ -26,6 +28,7 @@ from collections.abc import Callable, Sequence
 from infra import local, secrets, supervisor
 from infra.aio import run_sync
 from services import system
+from services.kernel import supervision
 from services.kernel.kafka import event_consumer
 from services.kernel.projection import lag
 from services.kernel.settings import Settings, load_settings
@@ -105,6 +108,38 @@ def rebuild(settings: Settings) -> int:
         local.start("projector", settings)
 
 
+def load_demo(settings: Settings | None = None) -> int:
+    """The demo data through the public API (demo/), then today's due items; marks the demo's state for
+    /readyz (loading, then loaded or failed). Returns the demo loader's exit status."""
+    s = secrets.local_settings(settings or load_settings())
+    env = supervisor.child_env(s)
+    supervision.write_demo_state(s, "loading")
+    started = time.monotonic()
+    log.info("loading the demo data through the public API (demo/)…")
+    rc = subprocess.run([sys.executable, "-m", "demo"], env=env, stdin=subprocess.DEVNULL).returncode
+    if rc != 0:
+        supervision.write_demo_state(s, "failed")
+        log.error("the demo data loader failed (exit %d); the system is still running", rc)
+        return rc
+    # Today's due items for the demo now, rather than at the engine's next hourly run.
+    engine = subprocess.run(
+        [sys.executable, "-m", "services.membership.deadlines"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
+    if engine.returncode != 0:
+        log.warning(
+            "the deadline engine run failed (exit %d): %s",
+            engine.returncode,
+            engine.stderr.strip().splitlines()[-1:] or "",
+        )
+    supervision.write_demo_state(s, "loaded")
+    log.info("demo data loaded in %.1f s", time.monotonic() - started)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m infra.operate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -113,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     tasks.add_parser("deadlines").add_argument("--on", help="the day, YYYY-MM-DD (default: today in the county)")
     tasks.add_parser("dues-run").add_argument("--month", required=True, help="YYYY-MM")
     tasks.add_parser("rebuild")
+    tasks.add_parser("demo")
     args = parser.parse_args(argv)
     local.configure_logging()
     settings = secrets.local_settings(load_settings())
@@ -127,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_with_progress(
                 settings, ["-m", "services.membership.dues_run", "--month", args.month], f"the dues run of {args.month}"
             )
+        if args.task == "demo":
+            return load_demo(settings)
         return rebuild(settings)
     except KeyboardInterrupt:
         return 130
