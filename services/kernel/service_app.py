@@ -11,7 +11,7 @@ import asyncpg
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from services.kernel import logs, pools
+from services.kernel import logs, pools, supervision
 from services.kernel.command_api import CommandApi
 from services.kernel.credential import CredentialCheck
 from services.kernel.http import BodySizeLimit, CorrelationIds, install_problem_handlers
@@ -38,6 +38,7 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings = load_settings()
+        app.state.settings = settings
         # Only calls the gateway signed for this service are served (services/kernel/credential.py).
         app.state.credentials = CredentialCheck(secret=settings.internal_secret, audience=service.name)
         pool = await pools.create_pool(settings.dsn(service.database), min_size=2, max_size=20)
@@ -73,14 +74,23 @@ def create_service_app(
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
-        """Ready when its own database answers (the gateway's /readyz asks every service this)."""
+        """Ready when its own database answers and, where the local runner supervises the system, its relay runs
+        (services/kernel/supervision.py); the gateway's /readyz asks every service this."""
+        checks: dict[str, str] = {}
         try:
             await app.state.store.pool.fetchval("SELECT 1")
+            checks["database"] = "ok"
         except Exception as exc:  # a probe reports, never raises
             log.warning("readiness: the %s database does not answer (%s)", service.name, exc.__class__.__name__)
-            return JSONResponse({"status": "not ready", "database": exc.__class__.__name__}, status_code=503,
-                                headers={"Retry-After": "5"})
-        return JSONResponse({"status": "ready", "database": "ok"})
+            checks["database"] = exc.__class__.__name__
+        table = supervision.read_table(app.state.settings)
+        rows = table.processes if table is not None and table.is_fresh() else ()  # stale: the gateway says so
+        relay = next((r for r in rows if r.name == f"{service.name}-relay"), None)
+        if relay is not None:
+            checks["relay"] = supervision.describe(relay)
+        ok = checks["database"] == "ok" and checks.get("relay", "running") == "running"
+        return JSONResponse({"status": "ready" if ok else "not ready", **checks}, status_code=200 if ok else 503,
+                            headers=None if ok else {"Retry-After": "5"})
 
     app.add_middleware(BodySizeLimit)
     # Outermost: every answer, a 413 or a 500 included, carries the request's correlation id.
