@@ -24,6 +24,7 @@ from services.gateway.service_client import ServiceAnswer, ServiceUnreachable, r
 from services.kernel import credential
 from services.kernel.bodies import body_model
 from services.kernel.command_api import Accepted
+from services.kernel.http import CORRELATION_HEADER, correlation_id
 from services.kernel.routes import CommandRoute
 from services.kernel.service import ServiceDefinition
 from services.kernel.settings import Settings
@@ -136,7 +137,9 @@ async def call_service(request: Request, service: str, actor: Actor, method: str
         request_target=credential.target(raw_path.encode("latin-1"), query.encode("latin-1")), body=content)
     try:
         return await service_client(request, service).request(
-            method, raw_path, query, content=content, headers={**(headers or {}), "Authorization": authorization})
+            method, raw_path, query, content=content,
+            # Every call, a query too, carries the request's correlation id: the service logs under the same one.
+            headers={CORRELATION_HEADER: correlation_id(request), **(headers or {}), "Authorization": authorization})
     except ServiceUnreachable as exc:
         raise Unavailable(f"the {service} service did not answer ({exc}); retry with the same "
                           "Idempotency-Key — a retry never applies a command twice") from None
