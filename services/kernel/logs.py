@@ -97,6 +97,18 @@ def configure(level: int = logging.INFO, stream: TextIO | None = None) -> None:
         logger.propagate = True
 
 
+def dict_config(level: str = "INFO") -> dict[str, Any]:
+    """The same as ``configure``, as a ``logging.config.dictConfig`` mapping: for a framework that sets up logging
+    itself from such a mapping (faust's Worker)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+        "root": {"level": level, "handlers": ["json"]},
+    }
+
+
 def parse(line: str) -> dict[str, Any] | None:
     """A line of a JSON log as a dict, or None when the line is not one (a JVM's or a traceback's)."""
     try:

@@ -44,6 +44,7 @@ from faust.types import EventT
 from pydantic import ValidationError
 
 from services import system
+from services.kernel import logs
 from services.kernel.events import Envelope, EventRegistry, encode
 from services.kernel.kafka import event_producer
 from services.kernel.settings import Settings, load_settings
@@ -322,7 +323,8 @@ def main() -> None:
     settings = load_settings()  # a missing or default secret is fatal, never retried
     options = options_from_env(settings)
     app = create_app(settings, options)
-    faust.Worker(app, loglevel="info").execute_from_commandline()
+    # JSON lines like every process (services/kernel/logs.py): faust sets up logging itself, from this mapping.
+    faust.Worker(app, loglevel="info", logging_config=logs.dict_config()).execute_from_commandline()
 
 
 if __name__ == "__main__":

@@ -120,3 +120,23 @@ def test_a_well_formed_correlation_id_is_a_uuid_and_nothing_else() -> None:
     assert logs.well_formed(str(uuid.uuid4())) and logs.well_formed(str(uuid.uuid4()).upper())
     assert not logs.well_formed(None) and not logs.well_formed("1" * 36)
     assert not logs.well_formed(f" {uuid.uuid4()}") and not logs.well_formed(uuid.uuid4().hex)
+
+
+def test_the_dict_config_writes_the_same_json_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    """faust sets up logging itself from a dictConfig mapping: given this one, its lines are ours."""
+    import logging.config
+
+    root = logging.getLogger()
+    saved, level = list(root.handlers), root.level
+    try:
+        logging.config.dictConfig(logs.dict_config())
+        with logs.correlated("c-faust"):
+            logging.getLogger("faust.worker").info("ready")
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved:
+            root.addHandler(handler)
+        root.setLevel(level)
+    [line] = [orjson.loads(x) for x in capsys.readouterr().err.splitlines() if x.startswith("{")]
+    assert (line["logger"], line["message"], line["correlation_id"]) == ("faust.worker", "ready", "c-faust")
