@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any, cast
@@ -19,12 +18,12 @@ from services.investment.contract.commands import (
 )
 from services.investment.contract.events import LeadEvent
 from services.investment.domain import leads, matching
-from services.investment.policy import DEFAULT_INVESTMENT_POLICIES, POLICY_BOOK, InvestmentPolicy, investment_policy_on
+from services.investment.policy import DEFAULT_INVESTMENT_POLICIES, POLICY_BOOK, InvestmentPolicy
 from services.kernel import policy_stream
 from services.kernel.handling import execute, fold
 from services.kernel.locks import KeyedLocks
 from services.kernel.store import AppendResult, CommandMeta, EventStore
-from services.pure.dates import effective_on, noted, recording_reason
+from services.pure.dates import effective_on
 from services.pure.policy_data import (
     PublishPolicyChange,
     in_force,
@@ -72,21 +71,14 @@ async def publish_policy_change(store: Store, cmd: PublishPolicyChange, meta: Co
     return await policy_stream.publish_policy_change(store, cmd, meta, POLICY_BOOK)
 
 
-def recorded(
-    cmd: Any, decide: Callable[[leads.Lead], list[LeadEvent] | Awaitable[list[LeadEvent]]]
-) -> Callable[[leads.Lead], Awaitable[list[LeadEvent]]]:
-    """``decide`` behind the one rule of the recording axis (services/pure/dates.py ``check_effective``): the
-    command's effective dates against the day it is recorded, by the policy in force on that day; the
-    backdating reason is recorded on every event it decides."""
+def recorded(store: Store, cmd: Any,
+             decide: Callable[[leads.Lead], Any]) -> Callable[[leads.Lead], Awaitable[list[Any]]]:
+    """``decide`` behind the recording rule, by the investment policy in force on the recording day as published."""
+    return policy_stream.recorded(store, cmd, decide, _investment_on)
 
-    async def run(state: leads.Lead) -> list[LeadEvent]:
-        policy = investment_policy_on(cmd.today)
-        reason = recording_reason(cmd, limit_days=policy.backdating_limit_days,
-                                  archive_before=policy.records_kept_from)
-        decided = decide(state)
-        return noted(await decided if inspect.isawaitable(decided) else decided, reason)
 
-    return run
+def _investment_on(published: policy_stream.Published, day: date) -> policy_stream.RecordingPolicy:
+    return in_force(DEFAULT_INVESTMENT_POLICIES, published, "investment", day)
 
 
 async def register_lead(store: Store, cmd: RegisterLead, meta: CommandMeta) -> AppendResult:
@@ -98,7 +90,7 @@ async def register_lead(store: Store, cmd: RegisterLead, meta: CommandMeta) -> A
 
     async with _registrations.hold(key):
         return await execute(store, stream_id=cmd.lead_id, stream_type="lead", evolve=_evolve_lead,
-                             initial=leads.INITIAL, decide=recorded(cmd, decide), meta=meta)
+                             initial=leads.INITIAL, decide=recorded(store, cmd, decide), meta=meta)
 
 
 async def lead_step(store: Store, cmd: LeadStep, meta: CommandMeta) -> AppendResult:
@@ -109,4 +101,4 @@ async def lead_step(store: Store, cmd: LeadStep, meta: CommandMeta) -> AppendRes
         return leads.decide(state, cmd, policy=policy)
 
     return await execute(store, stream_id=cmd.lead_id, stream_type="lead", evolve=_evolve_lead,
-                         initial=leads.INITIAL, decide=recorded(cmd, decide), meta=meta)
+                         initial=leads.INITIAL, decide=recorded(store, cmd, decide), meta=meta)

@@ -69,6 +69,8 @@ class InvestmentPolicy:
     records_kept_from: date = date(2026, 12, 1)
 
     def __post_init__(self) -> None:
+        if self.backdating_limit_days < 0:
+            raise ValueError("backdating_limit_days cannot be negative: 0 admits no fact entered late")
         tiers = self.reward_tiers
         if not tiers or tiers[0].from_amount != 0:
             raise ValueError("the first reward tier starts at 0 yuan")
@@ -106,12 +108,7 @@ def investment_policy_on(
     return max(in_force, key=lambda p: p.effective_from)
 
 
-#: The recording rule (services/pure/dates.py) reads these on the recording day in the wrapper every handler
-#: shares, before any policy stream is loaded; publishing them needs that wrapper to read the stream first.
-RECORDING_RULE = "the recording rule reads it from code on the recording day (docs/policies.md)"
-
 #: The investment policy as the county publishes changes to it (services/pure/policy_data.py, docs/policies.md).
 POLICY_BOOK = PolicyBook(
     code={"investment": DEFAULT_INVESTMENT_POLICIES},
-    code_only={"backdating_limit_days": RECORDING_RULE, "records_kept_from": RECORDING_RULE},
 )

@@ -3,11 +3,14 @@ read once per command, and a change published. The one copy every service with c
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, cast
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
+from typing import Any, Protocol, TypeVar, cast
 
 from services.kernel.handling import execute, state_of
 from services.kernel.store import AppendResult, CommandMeta, EventStore
+from services.pure.dates import noted, recording_reason
 from services.pure.policy_data import (
     NONE_PUBLISHED,
     POLICY_STREAM,
@@ -34,3 +37,32 @@ async def publish_policy_change(store: EventStore[Any], cmd: PublishPolicyChange
     """A county setting changed from a day after today: one event on the service's policy stream."""
     return await execute(store, stream_id=POLICY_STREAM, stream_type="policy", evolve=_evolve, initial=NONE_PUBLISHED,
                          decide=lambda published: decide_publish(published, cmd, book), meta=meta)
+
+
+class RecordingPolicy(Protocol):
+    """What the recording rule reads of a service's policy."""
+
+    @property
+    def backdating_limit_days(self) -> int: ...
+    @property
+    def records_kept_from(self) -> date: ...
+
+
+S = TypeVar("S")
+E = TypeVar("E")
+
+
+def recorded(store: EventStore[Any], cmd: Any, decide: Callable[[S], Sequence[E] | Awaitable[Sequence[E]]],
+             policy_of: Callable[[Published, date], RecordingPolicy]) -> Callable[[S], Awaitable[list[E]]]:
+    """``decide`` behind the one rule of the recording axis (services/pure/dates.py): the command's effective dates
+    against the day it is recorded — never in the future; backdated only with a reason and within the limit — by
+    the policy in force on the recording day as the county published it (``policy_of`` picks it from the
+    published changes); the reason is recorded on every event it decides."""
+
+    async def run(state: S) -> list[E]:
+        policy = policy_of(await published_changes(store), cmd.today)
+        reason = recording_reason(cmd, limit_days=policy.backdating_limit_days, archive_before=policy.records_kept_from)
+        decided = decide(state)
+        return noted(await decided if inspect.isawaitable(decided) else decided, reason)
+
+    return run

@@ -8,8 +8,7 @@ the record's own stream, and go to the pure domain as typed keyword arguments.
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any, TypeVar, cast
 
@@ -19,7 +18,7 @@ from services.kernel import policy_stream
 from services.kernel.handling import execute, state_of
 from services.kernel.locks import KeyedLocks
 from services.kernel.store import AppendResult, CommandMeta, EventStore
-from services.pure.dates import effective_on, noted, recording_reason
+from services.pure.dates import effective_on
 from services.pure.policy_data import (
     PublishPolicyChange,
     in_force,
@@ -46,7 +45,7 @@ from services.secondment.contract.commands import (
 from services.secondment.contract.events import CadreEvent, SecondmentEvent, UnitEvent
 from services.secondment.domain import cadres, secondments, units
 from services.secondment.domain.secondment_state import Stage
-from services.secondment.policy import DEFAULT_SECONDMENT_POLICIES, POLICY_BOOK, SecondmentPolicy, secondment_policy_on
+from services.secondment.policy import DEFAULT_SECONDMENT_POLICIES, POLICY_BOOK, SecondmentPolicy
 
 Store = EventStore[Any]
 S = TypeVar("S")
@@ -116,7 +115,7 @@ async def unit_command(store: Store, cmd: UnitCommand, meta: CommandMeta) -> App
         return units.decide(state, cmd)
 
     return await execute(store, stream_id=cmd.unit_id, stream_type="unit", evolve=_evolve_unit,
-                         initial=units.INITIAL, decide=recorded(cmd, decide), meta=meta)
+                         initial=units.INITIAL, decide=recorded(store, cmd, decide), meta=meta)
 
 
 async def register_cadre(store: Store, cmd: RegisterCadre, meta: CommandMeta) -> AppendResult:
@@ -125,7 +124,7 @@ async def register_cadre(store: Store, cmd: RegisterCadre, meta: CommandMeta) ->
     async def decide(state: cadres.Cadre) -> list[CadreEvent]:
         return cadres.decide(state, cmd, unit=await unit_state(store, cmd.unit_id))
 
-    return await _on_cadre(store, cmd.cadre_id, recorded(cmd, decide), meta)
+    return await _on_cadre(store, cmd.cadre_id, recorded(store, cmd, decide), meta)
 
 
 async def change_post(store: Store, cmd: ChangePost, meta: CommandMeta) -> AppendResult:
@@ -135,7 +134,7 @@ async def change_post(store: Store, cmd: ChangePost, meta: CommandMeta) -> Appen
         away = any(s.stage in AWAY_STAGES for s in await secondments_of(store, cmd.cadre_id))
         return cadres.decide(state, cmd, away=away)
 
-    return await _on_cadre(store, cmd.cadre_id, recorded(cmd, decide), meta)
+    return await _on_cadre(store, cmd.cadre_id, recorded(store, cmd, decide), meta)
 
 
 async def link_member(store: Store, cmd: LinkMember, meta: CommandMeta) -> AppendResult:
@@ -145,7 +144,7 @@ async def link_member(store: Store, cmd: LinkMember, meta: CommandMeta) -> Appen
     def decide(state: cadres.Cadre) -> list[CadreEvent]:
         return cadres.decide(state, cmd)
 
-    return await _on_cadre(store, cmd.cadre_id, recorded(cmd, decide), meta)
+    return await _on_cadre(store, cmd.cadre_id, recorded(store, cmd, decide), meta)
 
 
 async def nominate_cadre(store: Store, cmd: NominateCadre, meta: CommandMeta) -> AppendResult:
@@ -160,7 +159,7 @@ async def nominate_cadre(store: Store, cmd: NominateCadre, meta: CommandMeta) ->
         return secondments.decide(state, cmd, policy=policy, cadre=cadre, open_secondment_id=open_id)
 
     async with _nominations.hold(cmd.cadre_id):
-        return await _on_secondment(store, cmd.secondment_id, recorded(cmd, decide), meta)
+        return await _on_secondment(store, cmd.secondment_id, recorded(store, cmd, decide), meta)
 
 
 async def start_secondment(store: Store, cmd: StartSecondment, meta: CommandMeta) -> AppendResult:
@@ -172,7 +171,7 @@ async def start_secondment(store: Store, cmd: StartSecondment, meta: CommandMeta
         cadre = await cadre_state(store, state.cadre_id) if state.exists else cadres.INITIAL
         return secondments.decide(state, cmd, policy=policy, cadre=cadre)
 
-    return await _on_secondment(store, cmd.secondment_id, recorded(cmd, decide), meta)
+    return await _on_secondment(store, cmd.secondment_id, recorded(store, cmd, decide), meta)
 
 
 async def secondment_step(store: Store, cmd: SecondmentStep, meta: CommandMeta) -> AppendResult:
@@ -182,7 +181,7 @@ async def secondment_step(store: Store, cmd: SecondmentStep, meta: CommandMeta) 
     def decide(state: secondments.Secondment) -> list[SecondmentEvent]:
         return secondments.decide(state, cmd, policy=policy)
 
-    return await _on_secondment(store, cmd.secondment_id, recorded(cmd, decide), meta)
+    return await _on_secondment(store, cmd.secondment_id, recorded(store, cmd, decide), meta)
 
 
 async def secondment_policy(store: Store, day: date) -> SecondmentPolicy:
@@ -196,21 +195,13 @@ async def publish_policy_change(store: Store, cmd: PublishPolicyChange, meta: Co
     return await policy_stream.publish_policy_change(store, cmd, meta, POLICY_BOOK)
 
 
-def recorded(
-    cmd: Any, decide: Callable[[S], Sequence[E] | Awaitable[Sequence[E]]]
-) -> Callable[[S], Awaitable[list[E]]]:
-    """``decide`` behind the one rule of the recording axis (services/pure/dates.py ``check_effective``): the
-    command's effective dates against the day it is recorded, by the policy in force on that day; the
-    backdating reason is recorded on every event it decides."""
+def recorded(store: Store, cmd: Any, decide: Callable[[S], Any]) -> Callable[[S], Awaitable[list[Any]]]:
+    """``decide`` behind the recording rule, by the secondment policy in force on the recording day as published."""
+    return policy_stream.recorded(store, cmd, decide, _secondment_on)
 
-    async def run(state: S) -> list[E]:
-        policy = secondment_policy_on(cmd.today)
-        reason = recording_reason(cmd, limit_days=policy.backdating_limit_days,
-                                  archive_before=policy.records_kept_from)
-        decided = decide(state)
-        return noted(await decided if inspect.isawaitable(decided) else decided, reason)
 
-    return run
+def _secondment_on(published: policy_stream.Published, day: date) -> policy_stream.RecordingPolicy:
+    return in_force(DEFAULT_SECONDMENT_POLICIES, published, "secondment", day)
 
 
 async def _on_cadre(

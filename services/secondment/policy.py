@@ -63,6 +63,8 @@ class SecondmentPolicy:
 
     def __post_init__(self) -> None:
         # Checked here so a published change that would break it is refused naming the field (policy_data).
+        if self.backdating_limit_days < 0:
+            raise ValueError("backdating_limit_days cannot be negative: 0 admits no fact entered late")
         if len(set(self.commendation_kinds)) != len(self.commendation_kinds):
             raise ValueError("commendation_kinds names a kind twice")
         for name in ("commendation_capital_threshold_yuan", "commendation_project_threshold",
@@ -93,12 +95,7 @@ def secondment_policy_on(
     return max(in_force, key=lambda p: p.effective_from)
 
 
-#: The recording rule (services/pure/dates.py) reads these on the recording day in the wrapper every handler
-#: shares, before any policy stream is loaded; publishing them needs that wrapper to read the stream first.
-RECORDING_RULE = "the recording rule reads it from code on the recording day (docs/policies.md)"
-
 #: The secondment policy as the county publishes changes to it (services/pure/policy_data.py, docs/policies.md).
 POLICY_BOOK = PolicyBook(
     code={"secondment": DEFAULT_SECONDMENT_POLICIES},
-    code_only={"backdating_limit_days": RECORDING_RULE, "records_kept_from": RECORDING_RULE},
 )

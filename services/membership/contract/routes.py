@@ -293,8 +293,10 @@ DUES_STEPS: tuple[CommandRoute[Any], ...] = (
 POLICY_STEPS: tuple[CommandRoute[Any], ...] = (
     CommandRoute(path="/policies/membership", command=PublishPolicyChange, handler=hpolicies.publish_policy_change,
                  roles=_COUNTY, scope="the county",
-                 summary="Publish a change of membership settings (policy 'mobility', 'organisation' or 'development') "
-                         "from a day after today; facts dated from that day on are decided by it. "
+                 summary="Publish a change of membership settings (policy 'membership': the recording rule's "
+                         "limit and first day of records; 'mobility', 'organisation' or 'development') from a day "
+                         "after today; facts dated (for the recording rule: recorded) from that day on are decided "
+                         "by it. "
                          "docs/policies.md lists every setting."),
 )
 

@@ -56,7 +56,7 @@ async def _on_account(
     store: Store, cmd: Any, member_id: str, meta: CommandMeta, decide: Callable[[DuesAccount], Any]
 ) -> AppendResult:
     return await execute(store, stream_id=dues.stream_id(member_id), stream_type="dues", evolve=_evolve_dues,
-                         initial=dues.INITIAL, decide=recorded(cmd, decide), meta=meta)
+                         initial=dues.INITIAL, decide=recorded(store, cmd, decide), meta=meta)
 
 
 async def dues_step(store: Store, cmd: DuesStep, meta: CommandMeta) -> AppendResult:
@@ -135,5 +135,5 @@ async def remit_upward(store: Store, cmd: RemitUpward, meta: CommandMeta) -> App
 
     return await execute(
         store, stream_id=dues_ledger.ledger_stream_id(cmd.org_id), stream_type="dues-ledger", evolve=_evolve_ledger,
-        initial=dues_ledger.LEDGER_INITIAL, decide=recorded(cmd, decide), meta=meta,
+        initial=dues_ledger.LEDGER_INITIAL, decide=recorded(store, cmd, decide), meta=meta,
     )

@@ -41,7 +41,7 @@ async def _on_organisation(
     store: Store, cmd: Any, org_id: str, meta: CommandMeta, decide: Callable[[branches.Organisation], Any]
 ) -> AppendResult:
     return await execute(store, stream_id=branch_stream(org_id), stream_type="branch", evolve=evolve_branch,
-                         initial=branches.INITIAL, decide=recorded(cmd, decide), meta=meta)
+                         initial=branches.INITIAL, decide=recorded(store, cmd, decide), meta=meta)
 
 
 async def establish_branch(store: Store, cmd: EstablishBranch, meta: CommandMeta) -> AppendResult:
@@ -141,7 +141,7 @@ async def record_meeting(store: Store, cmd: RecordMeeting, meta: CommandMeta) ->
                                certificate_holder_ids=holders, policy=county.organisation(effective_on(cmd)))
 
     return await execute(store, stream_id=cmd.meeting_id, stream_type="meeting", evolve=_evolve_meeting,
-                         initial=meetings.INITIAL, decide=recorded(cmd, decide), meta=meta)
+                         initial=meetings.INITIAL, decide=recorded(store, cmd, decide), meta=meta)
 
 
 async def correct_meeting_date(store: Store, cmd: CorrectMeetingDate, meta: CommandMeta) -> AppendResult:
@@ -159,7 +159,7 @@ async def correct_meeting_date(store: Store, cmd: CorrectMeetingDate, meta: Comm
                                corrects_event_id=corrected)
 
     return await execute(store, stream_id=cmd.meeting_id, stream_type="meeting", evolve=_evolve_meeting,
-                         initial=meetings.INITIAL, decide=recorded(cmd, decide), meta=meta)
+                         initial=meetings.INITIAL, decide=recorded(store, cmd, decide), meta=meta)
 
 
 async def record_training(store: Store, cmd: RecordTraining, meta: CommandMeta) -> AppendResult:
@@ -170,4 +170,5 @@ async def record_training(store: Store, cmd: RecordTraining, meta: CommandMeta) 
         return training.decide(state, cmd, member_org_ids=frozenset({formal} if formal else set()))
 
     return await execute(store, stream_id=f"training-{cmd.member_id}-{cmd.trained_on.year}", stream_type="training",
-                         evolve=_evolve_training, initial=training.INITIAL, decide=recorded(cmd, decide), meta=meta)
+                         evolve=_evolve_training, initial=training.INITIAL, decide=recorded(store, cmd, decide),
+                         meta=meta)

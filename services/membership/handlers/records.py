@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 from typing import Any, TypeVar, cast
 
+from services.kernel import policy_stream
 from services.kernel.handling import execute, state_of
 from services.kernel.store import AppendResult, CommandMeta, EventStore
 from services.membership.contract.events import MembershipEvent
 from services.membership.domain import branches, person
-from services.membership.policy import policy_on
-from services.pure.dates import noted, recording_reason
+from services.membership.policy import DEFAULT_POLICIES, MembershipPolicy
+from services.pure.policy_data import in_force
 
 Store = EventStore[MembershipEvent]
 S = TypeVar("S")
@@ -41,21 +42,15 @@ async def organisation(store: Store, org_id: str | None) -> branches.Organisatio
     return state_of(await store.load(branch_stream(org_id)), evolve_branch, branches.INITIAL)
 
 
-def recorded(
-    cmd: Any, decide: Callable[[S], Sequence[E] | Awaitable[Sequence[E]]]
-) -> Callable[[S], Awaitable[list[E]]]:
-    """``decide`` behind the one rule of the recording axis: the command's effective dates are checked against
-    the day it is recorded (never in the future; backdated only with a reason and within the limit of the
-    policy in force on the recording day), and the reason is recorded on every event it decides."""
+def recorded(store: Store, cmd: Any, decide: Callable[[S], Sequence[E] | Awaitable[Sequence[E]]]
+             ) -> Callable[[S], Awaitable[list[E]]]:
+    """``decide`` behind the one rule of the recording axis, by the membership policy in force on the recording
+    day as the county published it (services/kernel/policy_stream.py)."""
+    return policy_stream.recorded(store, cmd, decide, _membership_on)
 
-    async def run(state: S) -> list[E]:
-        policy = policy_on(cmd.today)
-        reason = recording_reason(cmd, limit_days=policy.backdating_limit_days,
-                                  archive_before=policy.records_kept_from)
-        decided = decide(state)
-        return noted(await decided if inspect.isawaitable(decided) else decided, reason)
 
-    return run
+def _membership_on(published: policy_stream.Published, day: date) -> MembershipPolicy:
+    return in_force(DEFAULT_POLICIES, published, "membership", day)
 
 
 async def on_person(
@@ -68,5 +63,5 @@ async def on_person(
     """
     return await execute(
         store, stream_id=member_stream(person_id), stream_type="member", evolve=person.evolve,
-        initial=person.INITIAL, decide=recorded(cmd, decide), meta=meta,
+        initial=person.INITIAL, decide=recorded(store, cmd, decide), meta=meta,
     )

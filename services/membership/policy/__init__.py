@@ -31,6 +31,11 @@ class MembershipPolicy:
     #: need neither a reason nor the limit; facts from it on that are entered late need both.
     records_kept_from: date = date(2026, 12, 1)
 
+    def __post_init__(self) -> None:
+        # Checked here so a published change that would break it is refused naming the field (policy_data).
+        if self.backdating_limit_days < 0:
+            raise ValueError("backdating_limit_days cannot be negative: 0 admits no fact entered late")
+
 
 DEFAULT_POLICIES: tuple[MembershipPolicy, ...] = (
     MembershipPolicy(version="membership-2026.1", effective_from=date(2000, 1, 1)),

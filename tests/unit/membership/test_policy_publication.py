@@ -10,10 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.membership.handlers.policies import Policies
+from services.membership.policy import DEFAULT_POLICIES
 from services.membership.policy.book import POLICY_BOOK
 from services.pure.errors import DomainError
 from services.pure.identity import Actor, Role
-from services.pure.policy_data import PolicyChangePublished, PublishPolicyChange, decide_publish
+from services.pure.policy_data import PolicyChangePublished, PublishPolicyChange, decide_publish, in_force
 
 COUNTY = Actor(subject="admin", role=Role.COUNTY_ADMIN, org_id="county")
 PUBLISHED_ON = date(2026, 11, 30)
@@ -52,7 +53,8 @@ def test_organisation_and_development_numbers_are_published_the_same_way() -> No
 @pytest.mark.parametrize(("policy", "changes", "field"), [
     ("mobility", {"letter_validity": 60}, "letter_validity"),
     ("mobility", {"letter_validity_days": "sixty"}, "letter_validity_days"),
-    ("membership", {"minimum_age": 16}, "policy"),  # national (党章 art. 1), not a county setting
+    ("membership", {"minimum_age": 16}, "minimum_age"),  # national (党章 art. 1), not a county setting
+    ("membership", {"backdating_limit_days": -1}, "changes"),  # 0 admits no late fact; below it means nothing
     ("dues", {"rounding": "ROUND_UP"}, "policy"),  # a whole dues scale is published at POST /v1/dues/scales
     ("development", {"records_kept_from": "2027-02-01"}, "records_kept_from"),
 ])
@@ -62,3 +64,12 @@ def test_a_setting_that_is_not_published_here_is_refused_naming_it(
     with pytest.raises(DomainError) as refused:
         published(policy, changes)
     assert refused.value.extra["field"] == field
+
+
+def test_the_recording_rules_numbers_are_published_like_any_other_from_their_day_on() -> None:
+    """The county shortens the backdating limit to 90 days and moves its first day of records, from 2027."""
+    changes = published("membership", {"backdating_limit_days": 90, "records_kept_from": "2027-01-01"})
+    old, new = (in_force(DEFAULT_POLICIES, changes, "membership", day) for day in (date(2026, 12, 31), NEW_YEAR))
+    assert (old.backdating_limit_days, old.records_kept_from) == (366, date(2026, 12, 1))
+    assert (new.backdating_limit_days, new.records_kept_from, new.version) == (
+        90, date(2027, 1, 1), "membership-2026.1+membership.1")

@@ -90,6 +90,24 @@ def _event() -> Any:
                            entitled_voters=1, voters_present=1, quorum_met=True, actor="a", policy_version="p")
 
 
+class PolicyStore:
+    """The one stream the recording rule reads: the service's published policy changes (none unless given)."""
+
+    def __init__(self, *published: Any) -> None:
+        self.published = published
+
+    async def load(self, stream_id: str, **_: Any) -> Any:
+        from types import SimpleNamespace
+
+        from services.kernel.store import RecordedEvent, Stream
+
+        assert stream_id == "policy", stream_id
+        events = [RecordedEvent(envelope=SimpleNamespace(), event=e) for e in self.published]  # type: ignore[arg-type]
+        return Stream(stream_id=stream_id, version=len(events), events=events)
+
+
+NONE = PolicyStore()
+
 WRAPPERS = {
     "membership": "services.membership.handlers.records",
     "secondment": "services.secondment.handlers",
@@ -105,15 +123,15 @@ async def test_a_late_fact_after_the_first_day_of_records_needs_a_reason_and_car
     from services.pure.errors import DomainError
 
     recorded = importlib.import_module(WRAPPERS[service]).recorded
-    decide = recorded(_contact(contacted_on=date(2028, 5, 20), backdating_reason=" phoned from Dongguan "),
+    decide = recorded(NONE, _contact(contacted_on=date(2028, 5, 20), backdating_reason=" phoned from Dongguan "),
                       lambda state: [_event()])
     [event] = await decide(None)
     assert event.backdating_reason == "phoned from Dongguan"
     with pytest.raises(DomainError, match="backdating_reason"):
-        await recorded(_contact(contacted_on=date(2028, 5, 20)), lambda state: [_event()])(None)
+        await recorded(NONE, _contact(contacted_on=date(2028, 5, 20)), lambda state: [_event()])(None)
     with pytest.raises(DomainError, match="at most 366 days"):
-        await recorded(_contact(contacted_on=date(2027, 5, 30), backdating_reason="old"), lambda state: [])(None)
-    [on_the_day] = await recorded(_contact(), lambda state: [_event()])(None)
+        await recorded(NONE, _contact(contacted_on=date(2027, 5, 30), backdating_reason="old"), lambda state: [])(None)
+    [on_the_day] = await recorded(NONE, _contact(), lambda state: [_event()])(None)
     assert on_the_day.backdating_reason is None
 
 
@@ -125,11 +143,36 @@ async def test_a_refused_late_fact_is_refused_before_its_rules_read_anything() -
         raise AssertionError("the rules ran for a refused date")
 
     with pytest.raises(DomainError, match="in the future"):
-        await recorded(_contact(contacted_on=date(2028, 6, 2)), never)(None)
+        await recorded(NONE, _contact(contacted_on=date(2028, 6, 2)), never)(None)
 
 
 async def test_a_fact_from_before_the_first_day_of_records_is_taken_over_without_a_reason() -> None:
     from services.membership.handlers.records import recorded
 
-    [event] = await recorded(_contact(contacted_on=date(2026, 11, 30)), lambda state: [_event()])(None)
+    [event] = await recorded(NONE, _contact(contacted_on=date(2026, 11, 30)), lambda state: [_event()])(None)
     assert event.backdating_reason is None
+
+
+@pytest.mark.parametrize("service", sorted(WRAPPERS))
+async def test_a_backdating_limit_the_county_published_applies_from_its_day_on(service: str) -> None:
+    """Published on 2028-05-01: 30 days from 2028-06-01 on. A fact of 2028-05-20 entered on 2028-05-31 is within
+    the old 366 days; the same fact entered on 2028-06-21 (32 days late) is refused by the new 30."""
+    import importlib
+
+    from services.pure.errors import DomainError
+    from services.pure.identity import Actor, Role
+    from services.pure.policy_data import PublishPolicyChange, decide_publish
+
+    module = importlib.import_module(WRAPPERS[service])
+    book = {"membership": "services.membership.policy.book", "secondment": "services.secondment.policy",
+            "investment": "services.investment.policy"}[service]
+    change = decide_publish((), PublishPolicyChange(
+        actor=Actor(subject="admin", role=Role.COUNTY_ADMIN), today=date(2028, 5, 1), policy=service,
+        effective_from=AFTER_FIRST_DAY, changes={"backdating_limit_days": 30}, reason="county rule 2028"),
+        importlib.import_module(book).POLICY_BOOK)
+    store = PolicyStore(*change)
+    late = {"contacted_on": date(2028, 5, 20), "backdating_reason": "phoned"}
+    [event] = await module.recorded(store, _contact(today=date(2028, 5, 31), **late), lambda state: [_event()])(None)
+    assert event.backdating_reason == "phoned"
+    with pytest.raises(DomainError, match="at most 30 days"):
+        await module.recorded(store, _contact(today=date(2028, 6, 21), **late), lambda state: [_event()])(None)
