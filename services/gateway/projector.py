@@ -12,7 +12,7 @@ import asyncpg
 from services import system
 from services.gateway import replay
 from services.gateway.readmodels import PROJECTION
-from services.kernel import logs
+from services.kernel import logs, pools
 from services.kernel.kafka import event_consumer
 from services.kernel.projection import ProjectionRunner
 from services.kernel.settings import Settings, load_settings
@@ -22,7 +22,11 @@ log = logging.getLogger("projector")
 
 async def run(settings: Settings, schema: str, stop: asyncio.Event, *, until_caught_up: bool = False) -> int:
     """Project until stopped (or, with ``until_caught_up``, until no events are left); return events applied."""
-    pool = await asyncpg.create_pool(settings.dsn(system.READ_MODEL_DATABASE), min_size=1, max_size=8)
+    # synchronous_commit off, for this process's transactions only: a read model and its checkpoint commit
+    # together, so a PostgreSQL crash can lose only both at once — the projector then reads those events from
+    # Kafka again and writes the same rows. Nothing is lost; no commit waits for a WAL flush (issue 14).
+    pool = await pools.create_pool(settings.dsn(system.READ_MODEL_DATABASE), min_size=1, max_size=8,
+                                   server_settings={"synchronous_commit": "off"})
     consumer = event_consumer(settings, f"gb-projector-{schema}")
     runner = ProjectionRunner(pool, consumer, PROJECTION, system.topics(),
                               schema=schema)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -220,7 +221,9 @@ class ProjectionRunner:
             )
             versions = {(r["source"], r["stream_id"]): r["version"] for r in rows}
             applied: list[Envelope] = []
-            ops: list[Op] = []
+            # Each record's statements in its own queue, in the order of its events: records never depend on
+            # each other's order (module docstring), so their statements may interleave as suits the database.
+            ops: dict[tuple[str, str], deque[Op]] = {}
             for env in envelopes:
                 key = (env.source, env.stream_id)
                 current = versions.get(key, 0)
@@ -233,10 +236,10 @@ class ProjectionRunner:
                                     env.stream_id, env.stream_version, current + 1)
                     continue
                 with logs.correlated(env.correlation_id):  # what _ops logs names the event's request
-                    ops.extend(self._ops(env))
+                    ops.setdefault(key, deque()).extend(self._ops(env))
                 versions[key] = env.stream_version
                 applied.append(env)
-            await _run(conn, ops)
+            await _run(conn, list(ops.values()))
             if applied:
                 last = {(e.source, e.stream_id): e for e in applied}
                 await conn.execute(
@@ -280,16 +283,20 @@ class ProjectionRunner:
         return self.projection.apply(self.q, env, event)
 
 
-async def _run(conn: asyncpg.Connection, ops: list[Op]) -> None:
-    """Run the statements in order, each run of one statement as one executemany round trip."""
-    i = 0
-    while i < len(ops):
-        sql = ops[i][0]
-        j = i
-        while j < len(ops) and ops[j][0] == sql:
-            j += 1
-        await conn.executemany(sql, [args for _, args in ops[i:j]])
-        i = j
+async def _run(conn: asyncpg.Connection, records: list[deque[Op]]) -> None:
+    """Run every record's statements, each record's in order, in as few round trips as that allows: each round
+    takes the statement most records wait to run next and runs it for all of them (and the same statement again
+    where a record repeats it) as one executemany. A batch of one event type costs a round trip per statement
+    of its ``apply``, not one per event (issue 14: a rebuild is a long run of few event types)."""
+    waiting = [ops for ops in records if ops]
+    while waiting:
+        sql = Counter(ops[0][0] for ops in waiting).most_common(1)[0][0]
+        args: list[tuple[Any, ...]] = []
+        for ops in waiting:
+            while ops and ops[0][0] == sql:
+                args.append(ops.popleft()[1])
+        await conn.executemany(sql, args)
+        waiting = [ops for ops in waiting if ops]
 
 
 async def lag(pool: asyncpg.Pool, consumer: AIOKafkaConsumer, topics: Sequence[str], schema: str = "public") -> int:
