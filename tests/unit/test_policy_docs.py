@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from services.investment.policy import POLICY_BOOK as INVESTMENT
-from services.membership.policy.book import POLICY_BOOK as MEMBERSHIP
+from services.investment.contract.values import POLICY_BOOK as INVESTMENT
+from services.membership.contract.values import POLICY_BOOK as MEMBERSHIP
 from services.pure.policy_data import PolicyBook
-from services.secondment.policy import POLICY_BOOK as SECONDMENT
-from services.workers.policy import POLICY_BOOK as WORKERS
+from services.secondment.contract.values import POLICY_BOOK as SECONDMENT
+from services.workers.contract.values import POLICY_BOOK as WORKERS
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "policies.md").read_text()
 BOOKS: dict[str, PolicyBook] = {"membership": MEMBERSHIP, "secondment": SECONDMENT, "investment": INVESTMENT,
