@@ -26,6 +26,10 @@ from services.membership.contract.events.dues import DuesAccountOpened
 from services.membership.dues_run import run_month
 
 DATABASE = "bench_dues"
+#: The ceiling's batches: rows per transaction, and connections appending at once.
+BATCH, CONNECTIONS = 500, 16
+_COLUMNS = ("event_id", "stream_id", "stream_type", "version", "type", "data", "occurred_at", "actor",
+            "correlation_id", "causation_id", "prev_hash", "hash")
 BASES = (Decimal("2800.00"), Decimal("4200.00"), Decimal("7600.00"), Decimal("12500.00"))
 
 
@@ -66,20 +70,57 @@ async def dues_phase(settings: Settings, accounts: int, results: dict[str, Any],
 
         await asyncio.gather(*(opener() for _ in range(256)))
         say(f"dues: {accounts:,} accounts opened in {time.perf_counter() - t0:.1f} s")
+        before = await pool.fetchval("SELECT coalesce(max(position), 0) FROM events")
         result = await run_month(store, "2026-11", date(2026, 11, 24), concurrency=64)
         results["dues"] = {
             "accounts": result.accounts, "assessed": result.assessed, "skipped": result.skipped,
             "seconds": round(result.seconds, 1), "events_per_s": round(result.assessed / result.seconds, 1),
         }
+        ceiling = await batched_append(pool, before)
+        results["dues"]["batched_append"] = ceiling
+        results["dues"]["vs_batched_append"] = round(results["dues"]["events_per_s"] / ceiling["events_per_s"], 3)
+        say(f"dues: ceiling, the same {ceiling['events']:,} events appended by asyncpg in batches of "
+            f"{BATCH} over {CONNECTIONS} connections: {ceiling['events_per_s']:,.0f} events/s")
         say(f"dues: monthly run assessed {result.assessed:,} of {result.accounts:,} accounts in {result.seconds:.1f} s "
             f"({result.assessed / result.seconds:,.0f} events/s)")
         notes.append(
             f"Dues: {accounts:,} wage-earner accounts in a fresh database gb_{DATABASE} (opened by direct appends, not "
             "measured); the monthly run (services.membership.dues_run.run_month, 64 accounts at a time) loads each "
-            "account, decides AssessMonth against the 2008 scale and appends one MonthAssessed event.")
+            "account, decides AssessMonth against the 2008 scale and appends one MonthAssessed event. Its ceiling: "
+            f"the same events appended again into a copy of the events table by plain asyncpg, {BATCH} rows a "
+            f"transaction, {CONNECTIONS} connections at once.")
     finally:
         await store.stop()
         await pool.close()
         admin = await asyncpg.connect(settings.admin_dsn)
         await admin.execute(f'DROP DATABASE IF EXISTS "gb_{DATABASE}" WITH (FORCE)')
         await admin.close()
+
+
+async def batched_append(pool: asyncpg.Pool, after: int) -> dict[str, Any]:
+    """The ceiling of issue 14 item 4: the run's own events (every one after ``after``) appended again into a copy
+    of the events table by plain asyncpg — executemany, BATCH rows a transaction, CONNECTIONS at once."""
+    columns = ", ".join(_COLUMNS)
+    rows = [tuple(r) for r in await pool.fetch(
+        f"SELECT {columns.replace('data', 'data::text')} FROM events WHERE position > $1 ORDER BY position", after)]
+    await pool.execute("DROP TABLE IF EXISTS bench_batched_append")
+    await pool.execute("CREATE TABLE bench_batched_append (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS"
+                       " INCLUDING INDEXES)")
+    insert = (f"INSERT INTO bench_batched_append ({columns}) VALUES "
+              f"({', '.join(f'${i}' + ('::json' if c == 'data' else '') for i, c in enumerate(_COLUMNS, 1))})")
+    chunks = [rows[i:i + BATCH] for i in range(0, len(rows), BATCH)]
+
+    async def appender() -> None:
+        async with pool.acquire() as conn:
+            while chunks:
+                chunk = chunks.pop()
+                async with conn.transaction():
+                    await conn.executemany(insert, chunk)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(appender() for _ in range(CONNECTIONS)))
+    elapsed = time.perf_counter() - t0
+    copied = await pool.fetchval("SELECT count(*) FROM bench_batched_append")
+    await pool.execute("DROP TABLE bench_batched_append")
+    return {"events": copied, "seconds": round(elapsed, 3), "events_per_s": copied / elapsed,
+            "batch": BATCH, "connections": CONNECTIONS}

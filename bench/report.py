@@ -182,6 +182,11 @@ def markdown(record: dict[str, Any]) -> str:
         rows.append((f"5. Monthly dues assessment run, {dues['accounts']:,} accounts", _n(dues["events_per_s"]),
                      "events/s", "—", f"wall {_n(dues['seconds'], 1)} s; {dues['assessed']:,} assessed, "
                      f"{dues['skipped']:,} skipped"))
+        ceiling = dues.get("batched_append")
+        if ceiling:
+            rows.append(("5. Ceiling: the same events appended by plain asyncpg, batched", _n(ceiling["events_per_s"]),
+                         "events/s", "—", f"{ceiling['batch']} rows a transaction, {ceiling['connections']} "
+                         f"connections; dues run / ceiling = {_x(dues.get('vs_batched_append'))} (goal ≥ 0.5×)"))
 
     pa = r.get("partners")
     if pa and pa.get("latency"):
