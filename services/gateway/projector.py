@@ -22,11 +22,10 @@ log = logging.getLogger("projector")
 
 async def run(settings: Settings, schema: str, stop: asyncio.Event, *, until_caught_up: bool = False) -> int:
     """Project until stopped (or, with ``until_caught_up``, until no events are left); return events applied."""
-    # synchronous_commit off, for this process's transactions only: a read model and its checkpoint commit
-    # together, so a PostgreSQL crash can lose only both at once — the projector then reads those events from
-    # Kafka again and writes the same rows. Nothing is lost; no commit waits for a WAL flush (issue 14).
-    pool = await pools.create_pool(settings.dsn(system.READ_MODEL_DATABASE), min_size=1, max_size=8,
-                                   server_settings={"synchronous_commit": "off"})
+    # Commits wait for the WAL flush: the consumer's position lives in this process, and a PostgreSQL crash that
+    # lost the last commits (synchronous_commit off) would go unnoticed by a pool that reconnects by itself —
+    # those events would never be read again (seen in the suite; issue 14's note).
+    pool = await pools.create_pool(settings.dsn(system.READ_MODEL_DATABASE), min_size=1, max_size=8)
     consumer = event_consumer(settings, f"gb-projector-{schema}")
     runner = ProjectionRunner(pool, consumer, PROJECTION, system.topics(),
                               schema=schema)
