@@ -141,9 +141,10 @@ async def year_end_summary(
                                           sum((Decimal(m["paid"] or 0) for m in months), Decimal(0)),
                                           Decimal(received["to_central_committee"]))
     start = date(year, 1, 1)
+    exported = await workers.exported_by_branch(pool, township, start, known)
     rows = summarise(membership, secondment, credit, dues_by_branch,
-                     services=await workers.services_in_period(pool, township, start, known),
-                     exported=await workers.exported_by_branch(pool, township, start, known))
+                     services=await workers.services_in_period(pool, township, start, known, exported),
+                     exported=exported)
     # An as-of answer names what it reflects (the as_of dependency put it on the injected response).
     reflects = {k: v for k, v in response.headers.items() if k.lower().startswith("gb-")}
     if format == "csv":

@@ -25,14 +25,23 @@ def _draw(request: Request, who: Viewer, form: Form, values: dict[str, str], *, 
                 general=general or [])
 
 
-@router.get("/forms/{key}")
-async def show_form(request: Request, key: str) -> Response:
+def _form_for(request: Request, key: str) -> tuple[Viewer, Form] | Response:
+    """The signed-in person and the form ``key``; or the page that says why not (sign in, no such form)."""
     who = viewer(request)
     if who is None:
         return to_sign_in(request)
     form = FORMS.get(key)
     if form is None:
         return page(request, "error.html", who, status=404, detail=f"no form {key}", api_status=404)
+    return who, form
+
+
+@router.get("/forms/{key}")
+async def show_form(request: Request, key: str) -> Response:
+    found = _form_for(request, key)
+    if isinstance(found, Response):
+        return found
+    who, form = found
     values = {f.name: request.query_params[f.name] for f in form.fields if f.name in request.query_params}
     if form.key == "outflow":
         values.setdefault("fixed_place", "on")
@@ -41,12 +50,10 @@ async def show_form(request: Request, key: str) -> Response:
 
 @router.post("/forms/{key}")
 async def submit_form(request: Request, key: str) -> Response:
-    who = viewer(request)
-    if who is None:
-        return to_sign_in(request)
-    form = FORMS.get(key)
-    if form is None:
-        return page(request, "error.html", who, status=404, detail=f"no form {key}", api_status=404)
+    found = _form_for(request, key)
+    if isinstance(found, Response):
+        return found
+    who, form = found
     values = await form_values(request)
     lang = language(request)
     if values is None:

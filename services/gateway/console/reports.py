@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from services.gateway.console import charts, i18n
 from services.gateway.console.frame import branch_names, failed, not_an_id, target_bars, to_sign_in
 from services.gateway.console.render import page
-from services.gateway.console.session import PREFIX, call, language, viewer
+from services.gateway.console.session import PREFIX, Answer, Viewer, call, language, viewer
 from services.kernel import clock
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -79,8 +79,9 @@ async def funnel(request: Request) -> Response:
     return page(request, "funnel.html", who, stages=stages, chart=chart, org_id=org_id or "")
 
 
-@router.get("/organisations/{org_id}/ledger")
-async def ledger(request: Request, org_id: str) -> Response:
+async def _branch_year(request: Request, org_id: str, path: str) -> tuple[Viewer, int, Answer] | Response:
+    """A branch's yearly read (``path`` under /v1/organisations/{org_id}/) as the signed-in person, for ``year``;
+    or the page that says why not (sign in, a bad id or year, the API's refusal)."""
     who = viewer(request)
     if who is None:
         return to_sign_in(request)
@@ -89,10 +90,19 @@ async def ledger(request: Request, org_id: str) -> Response:
     year = _year(request)
     if year is None:
         return _bad_year(request, who)
-    answer = await call(request, who, "GET", f"/v1/organisations/{org_id}/dues/ledger",
+    answer = await call(request, who, "GET", f"/v1/organisations/{org_id}/{path}",
                         params={"year": year, "min_position": request.query_params.get("min_position")})
     if not answer.ok:
         return failed(request, who, answer)
+    return who, year, answer
+
+
+@router.get("/organisations/{org_id}/ledger")
+async def ledger(request: Request, org_id: str) -> Response:
+    read = await _branch_year(request, org_id, "dues/ledger")
+    if isinstance(read, Response):
+        return read
+    who, year, answer = read
     months = [{**m, "arrears": max(_money(m.get("expected")) - _money(m.get("paid")), Decimal(0))}
               for m in answer.body.get("months", [])]
     return page(request, "ledger.html", who, org_id=org_id, year=year, months=months,
@@ -102,18 +112,10 @@ async def ledger(request: Request, org_id: str) -> Response:
 
 @router.get("/organisations/{org_id}/meetings")
 async def meetings(request: Request, org_id: str) -> Response:
-    who = viewer(request)
-    if who is None:
-        return to_sign_in(request)
-    if (bad := not_an_id(request, who, org_id)) is not None:
-        return bad
-    year = _year(request)
-    if year is None:
-        return _bad_year(request, who)
-    answer = await call(request, who, "GET", f"/v1/organisations/{org_id}/meeting-compliance",
-                        params={"year": year, "min_position": request.query_params.get("min_position")})
-    if not answer.ok:
-        return failed(request, who, answer)
+    read = await _branch_year(request, org_id, "meeting-compliance")
+    if isinstance(read, Response):
+        return read
+    who, year, answer = read
     return page(request, "meetings.html", who, org_id=org_id, year=year,
                 requirements=answer.body.get("requirements", []))
 

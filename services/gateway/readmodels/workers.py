@@ -198,10 +198,11 @@ async def workers_by_destination(pool: asyncpg.Pool, day: date, township: str | 
     return rows
 
 
-async def services_in_period(pool: asyncpg.Pool, township: str | None, start: date, end: date) -> list[dict[str, Any]]:
+async def services_in_period(pool: asyncpg.Pool, township: str | None, start: date, end: date,
+                             exported: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per township, for the year-end summary: workers on the register on ``end``, cases requested and closed
-    from ``start`` to ``end``, cases overdue on ``end``, and workers gone with a labour-export group that
-    departed in the period."""
+    from ``start`` to ``end``, cases overdue on ``end``, and the workers labour export took in the period
+    (``exported``: ``exported_by_branch`` of the same period, summed per township)."""
     cases = await pool.fetch(
         "SELECT township_id,"
         " count(*) FILTER (WHERE requested_on >= $2) AS service_cases_requested,"
@@ -212,7 +213,6 @@ async def services_in_period(pool: asyncpg.Pool, township: str | None, start: da
     registered = await pool.fetch(
         "SELECT township_id, count(*) AS workers_registered FROM migrant_workers_view WHERE registered_on <= $2"
         " AND ($1::text IS NULL OR township_id = $1) GROUP BY township_id", township, end)
-    exported = await exported_by_branch(pool, township, start, end)
     found: dict[str, dict[str, Any]] = {}
     for row in (*cases, *registered):
         found.setdefault(row["township_id"], {"township_id": row["township_id"]}).update(
