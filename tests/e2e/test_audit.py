@@ -7,7 +7,7 @@ import httpx
 
 from services.kernel.settings import Settings
 from services.pure.identity import Role
-from tests.e2e.conftest import bearer, branch_body, member_body, outflow_body
+from tests.e2e.conftest import bearer, branch_body, eventually, member_body, outflow_body
 
 
 async def test_an_auditor_sees_a_members_history_and_an_edited_event_breaks_the_chain(
@@ -32,6 +32,16 @@ async def test_an_auditor_sees_a_members_history_and_an_edited_event_breaks_the_
 
     original = await membership_db.fetchval("SELECT data::text FROM events WHERE stream_id = $1 AND version = 2",
                                             member)
+    # The edit below must come after the relay published the event: an edit the relay reads is what Kafka and
+    # the transparency log then hold, and the session's log audits (tests/e2e/test_audit_log.py) rightly call
+    # the restored row "not what was logged".
+    logged = history["events"][1]["id"]
+
+    async def in_the_log() -> bool:
+        answer = await gateway.get("/v1/audit/proofs/inclusion", params={"event_id": logged}, headers=admin_headers)
+        return answer.status_code == 200
+
+    await eventually(in_the_log, what="the outflow in the transparency log")
     await membership_db.execute(
         "UPDATE events SET data = replace(data::text, 'Dongguan', 'Elsewhere')::json WHERE stream_id = $1"
         " AND version = 2", member)
