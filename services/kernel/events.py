@@ -119,6 +119,9 @@ class Envelope:
     hash: bytes
     position: int | None = None
     recorded_at: datetime | None = None
+    #: W3C trace context of the request that caused it (CloudEvents distributed-tracing extension).
+    #: Not part of the hash chain: it says how the event was observed, not what happened.
+    traceparent: str | None = None
     specversion: str = SPEC_VERSION
     datacontenttype: str = CONTENT_TYPE
 
@@ -155,6 +158,8 @@ class Envelope:
             ext["prevhash"] = self.prev_hash.hex()
         if self.causation_id:
             ext["causationid"] = self.causation_id
+        if self.traceparent:
+            ext["traceparent"] = self.traceparent
         return ext
 
     def kafka_headers(self) -> list[tuple[str, bytes]]:
@@ -190,6 +195,7 @@ class Envelope:
             hash=bytes.fromhex(h["ce_chainhash"]),
             position=int(h["ce_position"]) if "ce_position" in h else None,
             recorded_at=datetime.fromisoformat(h["ce_recordedat"]) if "ce_recordedat" in h else None,
+            traceparent=h.get("ce_traceparent"),
         )
 
 

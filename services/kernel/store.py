@@ -25,7 +25,7 @@ CONNECT_TIMEOUT = 5.0
 
 _COLUMNS = (
     "position, event_id, stream_id, stream_type, version, type, data, occurred_at, recorded_at, "
-    "actor, correlation_id, causation_id, prev_hash, hash"
+    "actor, correlation_id, causation_id, prev_hash, hash, traceparent"
 )
 
 
@@ -39,6 +39,8 @@ class CommandMeta:
     causation_id: str | None = None
     idempotency_key: str | None = None
     fingerprint: str = ""
+    #: W3C trace context of the request, stored with each event and carried on Kafka as ce_traceparent.
+    traceparent: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -216,6 +218,7 @@ class EventStore(Generic[E]):
             hash=row["hash"],
             position=row["position"],
             recorded_at=row["recorded_at"],
+            traceparent=row["traceparent"],
         )
 
     def _recorded(self, row: asyncpg.Record) -> RecordedEvent[E]:
@@ -258,6 +261,7 @@ class EventStore(Generic[E]):
                     subject=stream.stream_id, stream_id=stream.stream_id, stream_type=stream_type,
                     stream_version=version, actor=meta.actor, correlation_id=meta.correlation_id,
                     causation_id=meta.causation_id, data=data, prev_hash=prev, hash=link,
+                    traceparent=meta.traceparent,
                 )
             )
             prev = link
@@ -329,7 +333,7 @@ class EventStore(Generic[E]):
     async def _write_batch(self, conn: asyncpg.Connection, batch: list[_Pending]) -> list[_Pending]:
         cols: dict[str, list[Any]] = {k: [] for k in (
             "item", "event_id", "stream_type", "version", "type", "data", "occurred", "actor",
-            "correlation", "causation", "prev_hash", "hash")}
+            "correlation", "causation", "prev_hash", "hash", "traceparent")}
         for index, p in enumerate(batch, start=1):
             for env in p.envelopes:
                 for key, value in (
@@ -337,12 +341,13 @@ class EventStore(Generic[E]):
                     ("version", env.stream_version), ("type", env.type), ("data", env.data.decode()),
                     ("occurred", env.time), ("actor", env.actor), ("correlation", env.correlation_id),
                     ("causation", env.causation_id), ("prev_hash", env.prev_hash), ("hash", env.hash),
+                    ("traceparent", env.traceparent),
                 ):
                     cols[key].append(value)
         rows = await conn.fetch(
             "SELECT * FROM gb_append_batch($1::int[], $2::uuid[], $3::text[], $4::int[], $5::text[],"
             " $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::bytea[], $12::bytea[],"
-            " $13::text[], $14::int[], $15::int[], $16::text[], $17::text[])",
+            " $13::text[], $14::text[], $15::int[], $16::int[], $17::text[], $18::text[])",
             *cols.values(),
             [p.stream_id for p in batch],
             [p.expected_version for p in batch],

@@ -18,9 +18,15 @@ CREATE TABLE IF NOT EXISTS events (
     causation_id    text,
     prev_hash       bytea,
     hash            bytea       NOT NULL,
+    -- W3C trace context of the request (CloudEvents distributed-tracing extension); outside the
+    -- hash chain, which commits to what happened, not to how it was observed.
+    traceparent     text,
     -- The optimistic-concurrency guarantee: two writers can never both add version n.
     UNIQUE (stream_id, version)
 );
+
+-- Stores created before the column existed get it on install.
+ALTER TABLE events ADD COLUMN IF NOT EXISTS traceparent text;
 
 -- Timers and audits list the records of one kind.
 CREATE INDEX IF NOT EXISTS events_stream_type ON events (stream_type, stream_id);
@@ -51,10 +57,12 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 -- commit order and a row never "commits late" behind a higher position.
 DROP FUNCTION IF EXISTS gb_append_batch(int[], uuid[], text[], int[], text[], text[], timestamptz[], text[],
     text[], text[], bytea[], bytea[], text[], int[], int[], text[], text[]);
+DROP FUNCTION IF EXISTS gb_append_batch(int[], uuid[], text[], int[], text[], text[], timestamptz[], text[],
+    text[], text[], bytea[], bytea[], text[], text[], int[], int[], text[], text[]);
 CREATE FUNCTION gb_append_batch(
     p_item int[], p_event_id uuid[], p_stream_type text[], p_version int[], p_type text[],
     p_data text[], p_occurred timestamptz[], p_actor text[], p_correlation text[],
-    p_causation text[], p_prev_hash bytea[], p_hash bytea[],
+    p_causation text[], p_prev_hash bytea[], p_hash bytea[], p_traceparent text[],
     p_item_stream text[], p_item_expected int[], p_item_count int[], p_item_key text[],
     p_item_fingerprint text[]
 ) RETURNS TABLE (item int, status text, stream_id text, first_position bigint, last_position bigint,
@@ -104,16 +112,16 @@ BEGIN
 
     RETURN QUERY
     WITH src AS (
-        SELECT u.it, u.eid, u.st, u.ver, u.ty, u.d, u.occ, u.act, u.cor, u.cau, u.ph, u.h, u.ord
+        SELECT u.it, u.eid, u.st, u.ver, u.ty, u.d, u.occ, u.act, u.cor, u.cau, u.ph, u.h, u.tp, u.ord
           FROM unnest(p_item, p_event_id, p_stream_type, p_version, p_type, p_data, p_occurred,
-                      p_actor, p_correlation, p_causation, p_prev_hash, p_hash)
-               WITH ORDINALITY AS u(it, eid, st, ver, ty, d, occ, act, cor, cau, ph, h, ord)
+                      p_actor, p_correlation, p_causation, p_prev_hash, p_hash, p_traceparent)
+               WITH ORDINALITY AS u(it, eid, st, ver, ty, d, occ, act, cor, cau, ph, h, tp, ord)
          WHERE accepted[u.it]
     ), ins AS (
         INSERT INTO events (event_id, stream_id, stream_type, version, type, data, occurred_at,
-                            actor, correlation_id, causation_id, prev_hash, hash)
+                            actor, correlation_id, causation_id, prev_hash, hash, traceparent)
         SELECT s.eid, p_item_stream[s.it], s.st, s.ver, s.ty, s.d::json, s.occ, s.act, s.cor,
-               s.cau, s.ph, s.h
+               s.cau, s.ph, s.h, s.tp
           FROM src s ORDER BY s.ord
         RETURNING events.position, events.event_id, events.stream_id, events.stream_type,
                   events.version, events.type

@@ -35,9 +35,9 @@ async def store(kernel_pool: asyncpg.Pool) -> AsyncIterator[EventStore[Noted]]:
     await s.stop()
 
 
-def meta(key: str | None = None, fingerprint: str = "f") -> CommandMeta:
+def meta(key: str | None = None, fingerprint: str = "f", traceparent: str | None = None) -> CommandMeta:
     return CommandMeta(actor="tester", occurred_at=datetime.now(UTC), correlation_id=str(uuid.uuid4()),
-                       idempotency_key=key, fingerprint=fingerprint)
+                       idempotency_key=key, fingerprint=fingerprint, traceparent=traceparent)
 
 
 def sid() -> str:
@@ -191,3 +191,19 @@ async def test_a_position_is_known_to_be_issued_or_not(store: EventStore[Noted])
     assert await store.issued(result.last_position) == (True, (await store.issued(0))[1])
     issued, last = await store.issued(result.last_position + 1_000_000)
     assert not issued and last >= result.last_position
+
+
+async def test_the_trace_context_is_stored_with_each_event_and_stays_outside_the_hash_chain(
+    store: EventStore[Noted], kernel_pool: asyncpg.Pool
+) -> None:
+    traceparent = f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01"
+    stream_id = sid()
+    await store.append(await store.load(stream_id), "note", [Noted(text="t1"), Noted(text="t2")],
+                       meta(traceparent=traceparent))
+    await store.append(await store.load(stream_id), "note", [Noted(text="t3")], meta())
+    loaded = await store.load(stream_id)
+    assert [e.envelope.traceparent for e in loaded.events] == [traceparent, traceparent, None]
+    assert loaded.events[0].envelope.extensions()["traceparent"] == traceparent
+    # Rewriting how an event was observed is not rewriting what happened: the chain still verifies.
+    await kernel_pool.execute("UPDATE events SET traceparent = NULL WHERE stream_id = $1", stream_id)
+    assert await verify_stream(store, stream_id) == []
