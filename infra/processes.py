@@ -7,7 +7,7 @@ docker-compose.yml (tests/integration/test_compose_matches_runner.py keeps the t
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from infra import acls
 from services import system
@@ -30,6 +30,36 @@ class AppProcess:
     #: The Kafka principal it runs as (infra/acls.py); None: it opens no Kafka client and gets no
     #: Kafka credentials at all.
     kafka_principal: str | None = None
+    #: Where a process without an HTTP port of its own serves Prometheus's /metrics (handed to it as
+    #: GB_METRICS_PORT); None for an HTTP process, which serves /metrics on its own port.
+    metrics_port: int | None = None
+
+
+#: The metrics ports lie beside the gateway's port, so that they move with it wherever a system's ports are
+#: moved (GB_TEST_SLOT shifts every port by 10 per slot; tests start second systems 7 and 500 ports away):
+#: the n-th process without an HTTP port listens on gateway port + METRICS_PORT_OFFSET + n × METRICS_PORT_STRIDE.
+#: A stride of 11 keeps the ports of every slot and of those second systems apart (10 × slots ≠ 11 × n).
+METRICS_PORT_OFFSET, METRICS_PORT_STRIDE = 400, 11
+#: The environment variable that tells a process its metrics port.
+METRICS_PORT_ENV = "GB_METRICS_PORT"
+
+
+def metrics_port(settings: Settings, n: int) -> int:
+    """The metrics port of the ``n``-th process (from 0, in start order) that has no HTTP port."""
+    return settings.gateway_port + METRICS_PORT_OFFSET + n * METRICS_PORT_STRIDE
+
+
+def _with_metrics_ports(settings: Settings, processes: list[AppProcess]) -> list[AppProcess]:
+    """``processes`` with a metrics port, passed as GB_METRICS_PORT, for each one without an HTTP port."""
+    out: list[AppProcess] = []
+    n = 0
+    for process in processes:
+        if process.ready_url is None:
+            port = metrics_port(settings, n)
+            n += 1
+            process = replace(process, metrics_port=port, env={**process.env, METRICS_PORT_ENV: str(port)})
+        out.append(process)
+    return out
 
 
 def _healthz(port: int) -> str:
@@ -75,7 +105,7 @@ def app_processes(
                 kafka_principal=acls.relay_principal(service),
             ),
         ]
-    return [
+    return _with_metrics_ports(s, [
         *processes,
         AppProcess(
             # The cross-service policy: funds arriving on a cadre's lead become a contribution on the secondment.
@@ -107,7 +137,7 @@ def app_processes(
             ready_url=_healthz(s.gateway_port),
             kafka_principal=acls.GATEWAY,
         ),
-    ]
+    ])
 
 
 def process_names() -> list[str]:

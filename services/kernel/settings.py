@@ -75,8 +75,9 @@ def _env(name: str, default: str) -> str:
     return value or default
 
 
-#: GB_*_PORT / GB_*_URL variables that are settings of their own, not a service's address.
-_OWN_ADDRESSES = frozenset({"PG", "KAFKA", "KAFKA_CONTROLLER", "GATEWAY"})
+#: GB_*_PORT / GB_*_URL variables that are settings of their own, not a service's address (GB_METRICS_PORT:
+#: where a process without an HTTP port serves /metrics, infra/processes.py).
+_OWN_ADDRESSES = frozenset({"PG", "KAFKA", "KAFKA_CONTROLLER", "GATEWAY", "METRICS"})
 
 
 def _service_addresses(suffix: str) -> dict[str, str]:

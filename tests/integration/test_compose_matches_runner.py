@@ -232,3 +232,33 @@ def test_postgres_server_settings_match_the_runner() -> None:
     for key, value in settings.items():
         assert postgres.SERVER_SETTINGS[key].strip("'") == value, key
     assert {"max_connections", "shared_buffers"} <= set(settings)
+
+
+def test_processes_without_an_http_port_get_their_metrics_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    for process in app_processes(Settings()):
+        settings = compose_settings(process.name, monkeypatch)
+        (runner,) = [p for p in app_processes(settings) if p.name == process.name]
+        env = SERVICES[process.name].get("environment") or {}
+        if runner.ready_url is None:
+            assert runner.metrics_port is not None
+            assert env.get("GB_METRICS_PORT") == str(runner.metrics_port) == runner.env["GB_METRICS_PORT"]
+        else:
+            assert runner.metrics_port is None and "GB_METRICS_PORT" not in env, process.name
+
+
+def test_metrics_ports_are_distinct_and_move_with_the_test_slot() -> None:
+    def ports(slot: int, offset: int = 0) -> set[int]:
+        shift = 10 * slot + offset
+        s = Settings(gateway_port=18000 + shift, kafka_port=19092 + shift, kafka_controller_port=19093 + shift,
+                     service_ports={n: p + 10000 + shift for n, p in system.default_ports().items()})
+        found = [p.metrics_port for p in app_processes(s) if p.metrics_port is not None]
+        assert len(found) == len(set(found)) == len([p for p in app_processes(s) if p.ready_url is None])
+        return {*found, s.gateway_port, s.kafka_port, s.kafka_controller_port, *s.service_ports.values()}
+
+    every = [ports(slot) for slot in range(10)]
+    for a, b in itertools.combinations(every, 2):
+        assert not a & b, "two test slots share a port"
+    for slot in range(10):
+        # The second systems of test_one_clock (7 ports away) and test_supervision (500) beside the session's.
+        for offset in (7, 500):
+            assert not ports(slot) & ports(slot, offset)
