@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 import asyncpg
 import orjson
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from services import system
 from services.gateway import console, replay, throttle
@@ -33,14 +33,15 @@ from services.gateway.api import (
     workers,
 )
 from services.gateway.commands import command_router
-from services.gateway.service_client import ServiceClient
+from services.gateway.service_client import ServiceAnswer, ServiceClient
 from services.gateway.token_registry import token_registry
-from services.kernel import logs, pools
+from services.kernel import logs, metrics, pools, tracing
 from services.kernel.http import BodySizeLimit, CorrelationIds, install_problem_handlers
 from services.kernel.kafka import event_consumer
 from services.kernel.settings import load_settings
 
 logs.configure()
+tracing.configure("gateway")
 
 DESCRIPTION = """
 The one HTTP API of **Golden Bridge** (金桥工程): outstation Party branches, mobile members and
@@ -59,6 +60,29 @@ their outflows, for department staff, branch secretaries and partner systems.
 """
 
 
+class TracedServiceClient(ServiceClient):
+    """A service's client whose every call is a CLIENT span whose context goes with it (``traceparent``), so the
+    service's spans join the gateway's trace; the same client, untouched, when traces are not exported."""
+
+    def __init__(self, service: str, base_url: str) -> None:
+        super().__init__(base_url)
+        self.service = service
+
+    async def request(self, method: str, path: str, query: str = "", *, content: bytes = b"",
+                      headers: Mapping[str, str] | None = None, timeout: float | None = None) -> ServiceAnswer:
+        if not tracing.enabled():
+            return await super().request(method, path, query, content=content, headers=headers, timeout=timeout)
+        sent = dict(headers or {})
+        # Named by service, not path: a path holds record ids, and span names are grouped by.
+        with tracing.calling(f"{method} {self.service}", sent, **{"server.address": self.service}):
+            return await super().request(method, path, query, content=content, headers=sent, timeout=timeout)
+
+
+async def _scrape(request: Request) -> None:
+    """Before each scrape of /metrics: the projection lag per partition, read now (checkpoints and end offsets)."""
+    await metrics.refresh_projection_lag(request.app.state.read_pool, request.app.state.kafka, system.topics())
+
+
 async def _init_read_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads,
                               schema="pg_catalog")
@@ -73,7 +97,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with app.state.read_pool.acquire() as conn:
         await replay.install_control(conn)
     app.state.as_of_pools = as_of.SchemaPools(settings.dsn(system.READ_MODEL_DATABASE), init=_init_read_connection)
-    app.state.services = {service.name: ServiceClient(service.base_url(settings)) for service in system.SERVICES}
+    app.state.services = {service.name: TracedServiceClient(service.name, service.base_url(settings))
+                          for service in system.SERVICES}
     app.state.kafka = event_consumer(settings, "gb-gateway-health")
     await app.state.kafka.start()
     try:
@@ -90,7 +115,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     # /docs and /redoc come from the console with their Swagger UI and Redoc files served locally, never a CDN.
     app = FastAPI(title="Golden Bridge API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, telemetry=tracing.FASTAPI_TELEMETRY)
     install_problem_handlers(app)
     throttle.install(app)
     as_of.install(app)
@@ -105,6 +130,7 @@ def create_app() -> FastAPI:
     app.include_router(workers.router)
     console.install(app)
     app.add_middleware(BodySizeLimit)
+    metrics.install(app, refresh=_scrape)  # GET /metrics (no token: services/kernel/metrics.py says why)
     # Outermost: every answer, a 413 or a 429 included, carries the request's correlation id.
     app.add_middleware(CorrelationIds)
     return app

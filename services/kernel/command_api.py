@@ -8,10 +8,14 @@ the service's handler runs it — once the service's ``authorize`` hook (``Servi
 put on ``app.state.authorize``) has said the caller reaches the record the command touches. The hook
 runs for every command, after the command is built and before its handler: one place per service
 decides scope, and a refused command (403) has read nothing and written nothing.
+
+Each command is counted and timed by its type and outcome (``gb_commands_total``,
+``gb_command_duration_seconds``, ``gb_appends_total``: services/kernel/metrics.py).
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -21,6 +25,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 
+from services.kernel import metrics
 from services.kernel.audit import verify_stream
 from services.kernel.bodies import body_model, to_command
 from services.kernel.clock import county_day
@@ -29,7 +34,7 @@ from services.kernel.http import command_meta
 from services.kernel.routes import CommandRoute
 from services.kernel.service import Authorize
 from services.kernel.store import AppendResult, CommandMeta, EventStore
-from services.pure.errors import Forbidden
+from services.pure.errors import Forbidden, Problem
 from services.pure.identity import Actor, Role
 
 
@@ -82,13 +87,15 @@ C = TypeVar("C")
 class CommandApi:
     """One service's command routes on ``router``: each row's body becomes its command, its handler runs it."""
 
-    def __init__(self) -> None:
+    def __init__(self, service: str = "") -> None:
         self.router = APIRouter()
+        #: The service's name, as its metrics label it.
+        self.service = service
 
     @classmethod
-    def serving(cls, routes: Iterable[CommandRoute[Any]]) -> CommandApi:
+    def serving(cls, routes: Iterable[CommandRoute[Any]], *, service: str = "") -> CommandApi:
         """The API of a service whose commands all come from its route rows, with the audit read."""
-        api = cls()
+        api = cls(service)
         for route in routes:
             api.route(route)
         api.audit()
@@ -101,24 +108,39 @@ class CommandApi:
 
         async def endpoint(request: Request, actor: ActorDep, meta: MetaDep, store: StoreDep,
                            authorize: AuthorizeDep) -> Accepted:
+            started, outcome = time.perf_counter(), "failed"
             try:
-                # A command whose body has no required field may come without one (a DELETE).
-                payload = body.model_validate_json(await request.body() or b"{}")
-            except ValidationError as exc:
-                raise RequestValidationError(exc.errors()) from None
-            filled: dict[str, Any] = {name: str(request.path_params[name]) for name in route.from_path}
-            if route.new_id:
-                filled[route.new_id] = str(uuid.uuid4())
-            command = to_command(route.command, payload, actor=actor, today=county_day(meta.occurred_at), **filled)
-            if authorize is not None:
-                await authorize(store, actor, command)
-            result = await route.handler(store, command, meta)
-            return accepted(await _record_id(store, command, result, route.new_id), result)
+                result, record_id = await self._run(route, body, request, actor, meta, store, authorize)
+                outcome = "replayed" if result.replayed else "accepted"
+                metrics.APPENDS.labels(self.service, outcome).inc()
+                return accepted(record_id, result)
+            except (Problem, RequestValidationError) as exc:
+                outcome = metrics.outcome_of(getattr(exc, "status", 422))
+                raise
+            finally:
+                metrics.command_done(self.service, route.command.__name__, outcome, time.perf_counter() - started)
 
         self.router.add_api_route(
             route.path, endpoint, methods=[route.method], status_code=201, response_model=Accepted,
             summary=route.summary, openapi_extra={"requestBody": {"content": {"application/json": {"schema": {
                 "$ref": f"#/components/schemas/{body.__name__}"}}}}})
+
+    @staticmethod
+    async def _run(route: CommandRoute[C], body: type[BaseModel], request: Request, actor: Actor,
+                   meta: CommandMeta, store: EventStore[Any], authorize: Authorize | None) -> tuple[AppendResult, str]:
+        try:
+            # A command whose body has no required field may come without one (a DELETE).
+            payload = body.model_validate_json(await request.body() or b"{}")
+        except ValidationError as exc:
+            raise RequestValidationError(exc.errors()) from None
+        filled: dict[str, Any] = {name: str(request.path_params[name]) for name in route.from_path}
+        if route.new_id:
+            filled[route.new_id] = str(uuid.uuid4())
+        command = to_command(route.command, payload, actor=actor, today=county_day(meta.occurred_at), **filled)
+        if authorize is not None:
+            await authorize(store, actor, command)
+        result = await route.handler(store, command, meta)
+        return result, await _record_id(store, command, result, route.new_id)
 
     def audit(self) -> None:
         """``GET /audit/streams/{stream_id}``: a record's history with its hash chain verified."""

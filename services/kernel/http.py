@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.kernel import clock, logs
+from services.kernel import clock, logs, tracing
 from services.kernel.events import encode
 from services.kernel.problem_docs import PROBLEM_JSON, document_problems
 from services.kernel.store import CommandMeta
@@ -386,4 +386,5 @@ def command_meta(request: Request, actor: Actor, body: bytes) -> CommandMeta:
         # Keys are scoped to the caller so two clients can never collide on one key.
         idempotency_key=f"{actor.subject}:{key}" if key else None,
         fingerprint=fingerprint,
+        traceparent=tracing.traceparent(),  # stored with the events: their consumers continue this trace
     )

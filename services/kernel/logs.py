@@ -6,6 +6,10 @@ id lives in a context variable: an HTTP request sets it in CorrelationIds (servi
 task the request spawns inherits it, so a line logged deep in a handler names the request without anyone
 passing the id along. A consumer handling an event sets it with ``correlated(envelope.correlation_id)``.
 
+While a traced span is current (services/kernel/tracing.py: only when traces are exported), a line also carries
+``trace_id`` and ``span_id``, so a line found in the logs leads to its trace and a trace to its lines. Every line
+at warning level or above is also counted (``gb_log_messages_total``, services/kernel/metrics.py).
+
 What goes into a message is the caller's responsibility, as before: no personal data in clear (the scan in
 tests/e2e/test_personal_data_scan.py reads every log file). The correlation id itself is only ever one this
 system made or a UUID a client sent (``well_formed``): a client cannot smuggle a phone number into the logs
@@ -25,6 +29,9 @@ from datetime import UTC, datetime
 from typing import Any, TextIO, TypeGuard
 
 import orjson
+from opentelemetry import trace
+
+from services.kernel.metrics import LogCounter
 
 #: The correlation id of what this task is working on, if anything.
 correlation: ContextVar[str | None] = ContextVar("gb_correlation_id", default=None)
@@ -71,6 +78,10 @@ class JsonFormatter(logging.Formatter):
         correlation_id = correlation.get()
         if correlation_id is not None:
             entry["correlation_id"] = correlation_id
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:  # never without a configured tracer: then no span is ever valid
+            entry["trace_id"] = trace.format_trace_id(span.trace_id)
+            entry["span_id"] = trace.format_span_id(span.span_id)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         if record.stack_info:
@@ -89,6 +100,7 @@ def configure(level: int = logging.INFO, stream: TextIO | None = None) -> None:
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
+    root.addHandler(LogCounter())
     root.setLevel(level)
     for name in _OWN_HANDLERS:
         logger = logging.getLogger(name)
@@ -104,8 +116,9 @@ def dict_config(level: str = "INFO") -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": JsonFormatter}},
-        "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
-        "root": {"level": level, "handlers": ["json"]},
+        "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+                     "count": {"()": LogCounter}},
+        "root": {"level": level, "handlers": ["json", "count"]},
     }
 
 

@@ -16,6 +16,11 @@ Consumers therefore see duplicates, never gaps, and drop duplicates by stream ve
 
 Only one relay per service is active: it holds a PostgreSQL session advisory lock. Standbys poll
 for the lock and take over within a second when the active relay's connection dies (SIGKILL).
+
+What it shows (services/kernel/metrics.py, on ``GB_METRICS_PORT``): events published, the delay from each
+event's commit to Kafka's acknowledgement, the age of the oldest row still waiting (the relay's lag: it grows
+while Kafka or the relay is stuck, and is 0 when the outbox is empty), and whether this relay is the active one.
+Each send is a PRODUCER span in the trace of the command that stored the event (services/kernel/tracing.py).
 """
 
 from __future__ import annotations
@@ -23,12 +28,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from opentelemetry.trace import SpanKind
 
-from services.kernel.events import EventRegistry
+from services.kernel import metrics, tracing
+from services.kernel.events import Envelope, EventRegistry
 from services.kernel.kafka import event_producer
 from services.kernel.settings import Settings, load_settings
 from services.kernel.store import EventStore, install_schema
@@ -63,6 +71,7 @@ class Relay:
             if stop.is_set():
                 return
             log.info("active relay for %s → %s", self.service, self.topic)
+            metrics.RELAY_ACTIVE.labels(self.service).set(1)
             await lock_conn.add_listener("gb_outbox", lambda *_: self._wake.set())
             # Any failure ends this run; main() starts a fresh one (new producer, lock re-taken).
             producer = event_producer(self.settings, f"gb-relay-{self.service}")
@@ -78,6 +87,7 @@ class Relay:
             finally:
                 await producer.stop()
         finally:
+            metrics.RELAY_ACTIVE.labels(self.service).set(0)
             await lock_conn.close()
             await pool.close()
 
@@ -89,28 +99,46 @@ class Relay:
                 "SELECT e.* FROM outbox o JOIN events e ON e.position = o.id ORDER BY o.id LIMIT $1", BATCH
             )
             if not rows:
+                metrics.RELAY_OLDEST.labels(self.service).set(0)
                 return
+            envelopes = [store.envelope_from_row(row) for row in rows]
+            metrics.RELAY_OLDEST.labels(self.service).set(_age(envelopes[0]))
             futures = []
-            for row in rows:
-                env = store.envelope_from_row(row)
-                futures.append(
-                    await producer.send(
-                        self.topic, value=env.data, key=env.stream_id.encode(), headers=env.kafka_headers()
-                    )
-                )
+            for env in envelopes:
+                span = tracing.start_span(f"send {self.topic}", traceparent=env.traceparent, kind=SpanKind.PRODUCER,
+                                          attributes=_messaging(self.topic, env))
+                futures.append((env, span, await producer.send(
+                    self.topic, value=env.data, key=env.stream_id.encode(), headers=env.kafka_headers())))
             done = 0
             try:
-                for fut in futures:
+                for env, span, fut in futures:
                     await fut
                     done += 1
+                    metrics.RELAY_DELAY.labels(self.service).observe(_age(env))
+                    if span is not None:
+                        span.end()
             finally:
+                for _, span, _ in futures[done:]:
+                    if span is not None:  # not acknowledged: sent again by the next run, in a span of its own
+                        span.end()
                 if done:
                     # Delete only the acknowledged prefix: later rows go again, in order.
                     await pool.execute(
                         "DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["position"] for r in rows[:done]]
                     )
                     self.published += done
+                    metrics.RELAY_PUBLISHED.labels(self.service).inc(done)
             log.debug("published %d events (total %d)", done, self.published)
+
+
+def _age(env: Envelope) -> float:
+    """Seconds since ``env`` was committed (the store's clock against ours: the same machine's, or NTP's)."""
+    return 0.0 if env.recorded_at is None else max(0.0, (datetime.now(UTC) - env.recorded_at).total_seconds())
+
+
+def _messaging(topic: str, env: Envelope) -> dict[str, str | int]:
+    return {"messaging.system": "kafka", "messaging.operation.type": "send", "messaging.destination.name": topic,
+            "messaging.message.id": str(env.id), "cloudevents.event_type": env.type}
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
@@ -127,12 +155,16 @@ async def main(service: str, registry: EventRegistry[Any]) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     relay = Relay(load_settings(), service, registry)
+    tracing.configure(f"{service}-relay")
+    metrics.serve_from_env()
     while not stop.is_set():
         try:
             await relay.run(stop)
         except (OSError, asyncpg.PostgresError, ConnectionError) as exc:
+            metrics.RELAY_FAILURES.labels(service).inc()
             log.warning("relay lost a dependency (%s); retrying in 1 s", exc)
             await _sleep_or_stop(stop, 1.0)
         except Exception:
+            metrics.RELAY_FAILURES.labels(service).inc()
             log.exception("relay failed; restarting in 1 s")
             await _sleep_or_stop(stop, 1.0)

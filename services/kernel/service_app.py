@@ -11,7 +11,7 @@ import asyncpg
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from services.kernel import logs, pools, supervision
+from services.kernel import logs, metrics, pools, supervision, tracing
 from services.kernel.command_api import CommandApi
 from services.kernel.credential import CredentialCheck
 from services.kernel.http import BodySizeLimit, CorrelationIds, install_problem_handlers
@@ -34,6 +34,7 @@ def create_service_app(
     ``on_start`` prepares the database once the store's schema is there (indexes, directories);
     ``extras`` runs beside the API while it lives (timers)."""
     logs.configure()
+    tracing.configure(service.name)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,11 +63,12 @@ def create_service_app(
         description=f"Command API of the {service.name} service. Clients use the gateway, which authenticates them "
                     "and signs each call it forwards; any other caller gets 401.",
         lifespan=lifespan,
+        telemetry=tracing.FASTAPI_TELEMETRY,
     )
     # The service's scope rule, applied to every command before its handler (ServiceDefinition.authorize).
     app.state.authorize = service.authorize
     install_problem_handlers(app)
-    app.include_router(CommandApi.serving(service.routes).router)
+    app.include_router(CommandApi.serving(service.routes, service=service.name).router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -93,6 +95,7 @@ def create_service_app(
                             headers=None if ok else {"Retry-After": "5"})
 
     app.add_middleware(BodySizeLimit)
+    metrics.install(app)  # GET /metrics, and every request counted by its route template
     # Outermost: every answer, a 413 or a 500 included, carries the request's correlation id.
     app.add_middleware(CorrelationIds)
     return app

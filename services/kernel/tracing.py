@@ -1,0 +1,131 @@
+"""OpenTelemetry traces across HTTP and Kafka, exported over OTLP/HTTP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set.
+
+One trace follows a command from the gateway to the projector:
+
+    gateway  SERVER "POST /v1/branches"         FastAPI's own telemetry (FastAPI(telemetry=…)), from the
+      └ CLIENT "POST membership"                   client's ``traceparent`` header if it sent one
+          └ membership SERVER "POST /branches"   the call carries ``traceparent`` (W3C Trace Context)
+              ├ relay PRODUCER "send gb.membership.events"
+              └ projector CONSUMER "project gb.membership.events"
+
+The service stores its span's context with each event it appends (``CommandMeta.traceparent`` → the events
+table → the CloudEvents distributed-tracing extension, ``ce_traceparent`` on Kafka): the event is a durable
+message, so whoever handles it later — the relay a millisecond after, a rebuild a year after — continues the
+trace of the request that caused it (``consumed``/``start_span`` with the envelope's ``traceparent``).
+Transport hops do not rewrite it: the extension names where the event was made, as CloudEvents asks.
+
+Nothing is configured unless the endpoint is set: then no SDK is imported, FastAPI's telemetry stays off
+(it works only with a configured provider), no span is ever valid, no event carries a traceparent, and each
+helper here is one test of a module flag. The standard ``OTEL_*`` variables apply (``OTEL_SERVICE_NAME``,
+``OTEL_TRACES_SAMPLER``, ``OTEL_BSP_SCHEDULE_DELAY``, ``OTEL_EXPORTER_OTLP_HEADERS``, ``OTEL_SDK_DISABLED``).
+
+Nothing personal goes into a span: HTTP spans carry the path (record ids, never personal data: the API has no
+personal value in a path) but never the query string (``_no_query_strings`` blanks it, as the access log does),
+and messaging spans name topics, event types and event ids.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator, Mapping, MutableMapping
+from typing import Any
+
+from opentelemetry import context, propagate, trace
+from opentelemetry.trace import Span, SpanKind
+
+log = logging.getLogger(__name__)
+
+#: What FastAPI's native telemetry does: server spans only. Its operation spans (one per dependency, endpoint and
+#: serialisation) would multiply the spans of every command by about ten.
+FASTAPI_TELEMETRY: Any = {"tracing": True, "metrics": False, "logs": False, "operation_spans": False}
+
+_tracer: trace.Tracer | None = None
+
+
+def enabled() -> bool:
+    return _tracer is not None
+
+
+def configure(service_name: str, env: Mapping[str, str] = os.environ) -> bool:
+    """Export this process's spans over OTLP/HTTP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or the traces-only
+    ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``) is set; True when it now does. Called once, at the start of a
+    process (a second call changes nothing)."""
+    global _tracer
+    if _tracer is not None:
+        return True
+    endpoint = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    if (not endpoint or env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
+            or env.get("OTEL_TRACES_EXPORTER", "otlp").strip().lower() == "none"):
+        return False
+    # Imported only here: a process that exports nothing never loads the SDK.
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    # OTEL_SERVICE_NAME, when an operator sets it, wins over the process's own name.
+    resource = Resource.create({} if env.get("OTEL_SERVICE_NAME") else {SERVICE_NAME: service_name})
+    provider = TracerProvider(resource=resource)
+    provider.add_span_processor(_no_query_strings())  # first: it edits spans before the exporter sees them
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    _tracer = trace.get_tracer("golden-bridge")
+    log.info("exporting traces of %s over OTLP/HTTP", resource.attributes.get(SERVICE_NAME, service_name))
+    return True
+
+
+def _no_query_strings() -> Any:
+    """A span processor that blanks ``url.query`` as a span starts: a query may carry what no record may hold
+    (a phone number typed into a filter), and FastAPI's server spans copy it. It runs before the exporter's."""
+    from opentelemetry.sdk.trace import SpanProcessor
+
+    class NoQueryStrings(SpanProcessor):
+        def on_start(self, span: Span, parent_context: context.Context | None = None) -> None:
+            if "url.query" in (getattr(span, "attributes", None) or {}):
+                span.set_attribute("url.query", "…")
+
+    return NoQueryStrings()
+
+
+def traceparent() -> str | None:
+    """The W3C ``traceparent`` of the current span, to store with what it causes; None when not tracing."""
+    if _tracer is None:
+        return None
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier.get("traceparent")
+
+
+def _parent(traceparent: str | None) -> context.Context | None:
+    return propagate.extract({"traceparent": traceparent}) if traceparent else None
+
+
+def start_span(name: str, *, traceparent: str | None, kind: SpanKind = SpanKind.INTERNAL,
+               attributes: Mapping[str, str | int] | None = None) -> Span | None:
+    """A span continuing the trace in ``traceparent`` (a new trace when there is none), not made current: for
+    work that ends elsewhere (a Kafka send acknowledged later). The caller ends it; None when not tracing."""
+    if _tracer is None:
+        return None
+    return _tracer.start_span(name, context=_parent(traceparent), kind=kind, attributes=dict(attributes or {}))
+
+
+def consumed(traceparent: str | None, name: str, **attributes: str | int) -> contextlib.AbstractContextManager[Any]:
+    """A CONSUMER span, current for the block, continuing the trace of the event's ``traceparent``: what a
+    consumer does with one event (a projection, a policy, a partner delivery)."""
+    if _tracer is None:
+        return contextlib.nullcontext()
+    return _tracer.start_as_current_span(name, context=_parent(traceparent), kind=SpanKind.CONSUMER,
+                                         attributes=attributes)
+
+
+@contextlib.contextmanager
+def calling(name: str, headers: MutableMapping[str, str], **attributes: str | int) -> Iterator[None]:
+    """A CLIENT span around an HTTP call, its context put into ``headers`` (``traceparent``) for the callee."""
+    if _tracer is None:
+        yield
+        return
+    with _tracer.start_as_current_span(name, kind=SpanKind.CLIENT, attributes=attributes):
+        propagate.inject(headers)
+        yield

@@ -1,0 +1,112 @@
+"""Prometheus metrics on every process (issue 15, item 4): the gateway, a service and a relay are scraped and their
+text parsed with prometheus_client's own parser; one command moves the counters and histograms it should, and the
+labels hold route templates, never a record's id."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from infra.processes import get_process
+from services.kernel.settings import Settings
+from services.membership.contract.service import SERVICE as MEMBERSHIP
+from tests.e2e.conftest import branch_body, eventually
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+async def scrape(url: str) -> tuple[str, Samples]:
+    """``url``'s metrics as text and as {(sample name, labels): value}, read by the Prometheus parser."""
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        response = await client.get(url)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain"), response.headers
+    samples = {(s.name, frozenset(s.labels.items())): s.value
+               for family in text_string_to_metric_families(response.text) for s in family.samples}
+    return response.text, samples
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def series(samples: Samples, name: str) -> list[Mapping[str, str]]:
+    return [dict(labels) for sample, labels in samples if sample == name]
+
+
+async def test_a_command_moves_the_command_counter_latency_histogram_and_http_metrics_and_the_relay_publishes_it(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    service_url = f"{MEMBERSHIP.base_url(system)}/metrics"
+    gateway_url = f"http://127.0.0.1:{system.gateway_port}/metrics"
+    relay = get_process("membership-relay", system)
+    assert relay.metrics_port is not None, "the relay has no metrics port"
+    relay_url = f"http://127.0.0.1:{relay.metrics_port}/metrics"
+    command = {"service": "membership", "command": "EstablishBranch"}
+    _, service_before = await scrape(service_url)
+    _, gateway_before = await scrape(gateway_url)
+    _, relay_before = await scrape(relay_url)
+
+    accepted = await gateway.post("/v1/branches", json=branch_body(), headers=admin_headers)
+    assert accepted.status_code == 201, accepted.text
+    branch = accepted.json()
+    read = await gateway.get(f"/v1/branches/{branch['id']}", params={"min_position": branch["position"]},
+                             headers=admin_headers)
+    assert read.status_code == 200, read.text
+    refused = await gateway.post("/v1/branches", json=branch_body(established_on="not a day"), headers=admin_headers)
+    assert refused.status_code == 422, refused.text
+
+    _, service_after = await scrape(service_url)
+    assert value(service_after, "gb_commands_total", **command, outcome="accepted") \
+        >= value(service_before, "gb_commands_total", **command, outcome="accepted") + 1
+    assert value(service_after, "gb_command_duration_seconds_count", **command) \
+        >= value(service_before, "gb_command_duration_seconds_count", **command) + 1
+    assert value(service_after, "gb_command_duration_seconds_sum", **command) \
+        > value(service_before, "gb_command_duration_seconds_sum", **command)
+    assert value(service_after, "gb_appends_total", service="membership", outcome="accepted") \
+        >= value(service_before, "gb_appends_total", service="membership", outcome="accepted") + 1
+    # The gateway refuses the bad day itself (422) before any call to the service.
+    post = {"method": "POST", "route": "/v1/branches"}
+    _, gateway_after = await scrape(gateway_url)
+    assert value(gateway_after, "gb_http_requests_total", **post, status="201") \
+        >= value(gateway_before, "gb_http_requests_total", **post, status="201") + 1
+    assert value(gateway_after, "gb_http_requests_total", **post, status="422") \
+        >= value(gateway_before, "gb_http_requests_total", **post, status="422") + 1
+    assert value(gateway_after, "gb_http_request_duration_seconds_count", **post) \
+        >= value(gateway_before, "gb_http_request_duration_seconds_count", **post) + 2
+
+    async def relay_published() -> Samples | None:
+        _, now = await scrape(relay_url)
+        moved = value(now, "gb_relay_published_events_total", service="membership") \
+            > value(relay_before, "gb_relay_published_events_total", service="membership")
+        return now if moved else None
+
+    relay_after = await eventually(relay_published, what="the relay counting the branch's event")
+    assert value(relay_after, "gb_relay_active", service="membership") == 1
+    assert value(relay_after, "gb_relay_delay_seconds_count", service="membership") \
+        > value(relay_before, "gb_relay_delay_seconds_count", service="membership")
+    assert ("gb_relay_oldest_unpublished_seconds", frozenset({("service", "membership")})) in relay_after
+
+
+async def test_the_gateway_reports_projection_lag_per_partition_and_labels_hold_templates_not_ids(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    accepted = (await gateway.post("/v1/branches", json=branch_body(), headers=admin_headers)).json()
+    branch_id = accepted["id"]
+    read = await gateway.get(f"/v1/branches/{branch_id}", params={"min_position": accepted["position"]},
+                             headers=admin_headers)
+    assert read.status_code == 200, read.text
+    missing = await gateway.get(f"/v1/branches/{uuid.uuid4()}", headers=admin_headers)
+    assert missing.status_code == 404
+    text, samples = await scrape(f"http://127.0.0.1:{system.gateway_port}/metrics")
+
+    partitions = {(s["topic"], s["partition"]) for s in series(samples, "gb_projection_lag_events")}
+    assert {p for t, p in partitions if t == MEMBERSHIP.topic} == {str(n) for n in range(6)}, partitions
+    assert all(value(samples, "gb_projection_lag_events", topic=t, partition=p) >= 0 for t, p in partitions)
+    routes = {s["route"] for s in series(samples, "gb_http_requests_total")}
+    assert "/v1/branches/{branch_id}" in routes, routes
+    assert branch_id not in text and "min_position" not in text
+    assert "/metrics" not in (await gateway.get("/openapi.json")).json()["paths"]
