@@ -68,6 +68,8 @@ class Supervised:
     name: str
     kind: Kind
     process: AppProcess | None = None
+    #: A Kafka node's id (a cluster has several).
+    node: int = kafka.NODE_ID
     state: State = "stopped"
     pid: int | None = None
     restarts: int = 0
@@ -108,7 +110,10 @@ class Supervisor:
         self.error: str | None = None
         self.started_at = time.time()
         self.stopping = False
-        self.runs: list[Supervised] = [Supervised("postgres", "postgres"), Supervised("kafka", "kafka")]
+        self.runs: list[Supervised] = [Supervised("postgres", "postgres")]
+        self.runs += [Supervised(kafka.node_name(settings, n), "kafka", node=n) for n in kafka.nodes(settings)]
+        #: PostgreSQL and the Kafka nodes come first in ``runs``; the application processes follow.
+        self.infra = len(self.runs)
         self.runs += [Supervised(p.name, "app", process=p) for p in app_processes(settings)]
         self.published = 0.0
 
@@ -141,14 +146,14 @@ class Supervisor:
         """Everything, in order, each waited for; on any failure stop what this start started."""
         s = self.settings
         pg_before = s.pg_dsn != "" or postgres.postmaster_pid(s) is not None
-        kafka_before = s.kafka_bootstrap != "" or kafka.running_pid(s) is not None
+        kafka_before = s.kafka_bootstrap != "" or any(kafka.running_pid(s, n) is not None for n in kafka.nodes(s))
         started: list[Supervised] = []
         try:
             local.infra_up(s)
-            for run in self.runs[:2]:
+            for run in self.runs[:self.infra]:
                 self._adopt_infra(run)
             with local.runner_lock(s):
-                for run in self.runs[2:]:
+                for run in self.runs[self.infra:]:
                     if self.stopping:
                         raise Stopping()
                     assert run.process is not None
@@ -183,7 +188,7 @@ class Supervisor:
         if supervision.hold_path(s, run.name).exists():
             self._set(run, "held")
             return
-        pid = postgres.postmaster_pid(s) if run.kind == "postgres" else kafka.running_pid(s)
+        pid = postgres.postmaster_pid(s) if run.kind == "postgres" else kafka.running_pid(s, run.node)
         self._set(run, "running" if pid else "stopped", pid)
 
     def _undo(self, started: list[Supervised], *, stop_kafka: bool, stop_postgres: bool) -> None:
@@ -200,7 +205,7 @@ class Supervisor:
                     stop(s)
                 except Exception as exc:
                     log.error("stopping %s failed: %s", name, exc)
-        for run in self.runs[:2]:
+        for run in self.runs[:self.infra]:
             self._set(run, "stopped")
 
     # ----------------------------------------------------------------------------------------- keeping up
@@ -269,7 +274,7 @@ class Supervisor:
                 postgres.start(s)  # waits until it answers (crash recovery included)
                 self._set(run, "running", postgres.postmaster_pid(s))
             elif run.kind == "kafka":
-                pid = kafka.start(s)
+                pid = kafka.start(s, node=run.node)
                 self._set(run, "running", pid)
             else:
                 assert run.process is not None

@@ -1,8 +1,11 @@
-"""A single-node Apache Kafka 4.3.1 broker (KRaft, combined broker+controller) from Maven jars.
+"""Apache Kafka 4.3.1 (KRaft, combined broker+controller nodes) from Maven jars: one node by default, three with
+GB_KAFKA_BROKERS=3 (``./gb run --cluster``: a three-voter controller quorum, docs/cluster.md).
 
 Jars: fetched once with Maven into ``${GB_CACHE_DIR:-~/.cache/golden-bridge}/kafka-4.3.1/libs``.
 Data: ``<data_dir>/kafka/{server.properties,cluster.id,data/}`` (folder 0700, properties 0600: they
-hold the broker's password); logs: ``<data_dir>/logs/kafka/``. The node settings live in
+hold the broker's password); logs: ``<data_dir>/logs/kafka/``. A cluster's node n lives in ``kafka-<n>/``,
+logs in ``logs/kafka-<n>/``, pid file ``pids/kafka-<n>.pid``; its ports are Settings.kafka_node_port(n) and
+kafka_node_controller_port(n); all nodes share node 1's cluster id and SCRAM credentials. The node settings live in
 NODE_PROPERTIES, which docker-compose.yml mirrors (see compose_env_name and
 tests/integration/test_compose_matches_runner.py).
 
@@ -33,6 +36,7 @@ import shutil
 import subprocess
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from infra import acls, secrets, supervisor
@@ -118,40 +122,80 @@ def libs_dir() -> Path:
     return cache_dir() / f"kafka-{KAFKA_VERSION}" / "libs"
 
 
-def kafka_dir(settings: Settings) -> Path:
-    return settings.data_dir / "kafka"
+def nodes(settings: Settings) -> range:
+    """The node ids of the local cluster (1…GB_KAFKA_BROKERS)."""
+    return range(1, settings.kafka_brokers + 1)
 
 
-def log_dirs(settings: Settings) -> Path:
-    return kafka_dir(settings) / "data"
+def node_name(settings: Settings, node: int = NODE_ID) -> str:
+    """The runner's name of a node: ``kafka`` alone, ``kafka-<n>`` in a cluster (pid, log and data names)."""
+    return "kafka" if settings.kafka_brokers == 1 else f"kafka-{node}"
 
 
-def logs_dir(settings: Settings) -> Path:
-    return supervisor.log_dir(settings) / "kafka"
+def node_names(settings: Settings) -> list[str]:
+    return [node_name(settings, n) for n in nodes(settings)]
 
 
-def properties_file(settings: Settings) -> Path:
-    return kafka_dir(settings) / "server.properties"
+def node_of(settings: Settings, name: str) -> int:
+    """The node id the runner's ``name`` stands for (``kafka`` → 1, ``kafka-3`` → 3)."""
+    if name not in node_names(settings):
+        raise KeyError(f"no Kafka node {name!r}; known: {', '.join(node_names(settings))}")
+    return NODE_ID if name == "kafka" else int(name.rsplit("-", 1)[1])
 
 
-def pid_file(settings: Settings) -> Path:
-    return supervisor.pid_file(settings, "kafka")
+def kafka_dir(settings: Settings, node: int = NODE_ID) -> Path:
+    return settings.data_dir / node_name(settings, node)
+
+
+def log_dirs(settings: Settings, node: int = NODE_ID) -> Path:
+    return kafka_dir(settings, node) / "data"
+
+
+def logs_dir(settings: Settings, node: int = NODE_ID) -> Path:
+    return supervisor.log_dir(settings) / node_name(settings, node)
+
+
+def properties_file(settings: Settings, node: int = NODE_ID) -> Path:
+    return kafka_dir(settings, node) / "server.properties"
+
+
+def pid_file(settings: Settings, node: int = NODE_ID) -> Path:
+    return supervisor.pid_file(settings, node_name(settings, node))
 
 
 # --------------------------------------------------------------------------- configuration
 
 
-def server_properties(settings: Settings) -> dict[str, str]:
-    """Every broker property but the secret ones (secret_properties)."""
+def replication_properties(settings: Settings) -> dict[str, str]:
+    """Replication of the internal topics (consumer offsets, transactions, share groups) and the defaults of
+    any other topic: three replicas with two in sync on a three-node cluster, one on a single node."""
+    factor, in_sync = str(settings.kafka_replication_factor), str(settings.kafka_min_insync_replicas)
+    return {
+        "offsets.topic.replication.factor": factor,
+        "transaction.state.log.replication.factor": factor,
+        "transaction.state.log.min.isr": in_sync,
+        "share.coordinator.state.topic.replication.factor": factor,
+        "share.coordinator.state.topic.min.isr": in_sync,
+        "default.replication.factor": factor,
+        "min.insync.replicas": in_sync,
+    }
+
+
+def server_properties(settings: Settings, node: int = NODE_ID) -> dict[str, str]:
+    """Every property of node ``node`` but the secret ones (secret_properties)."""
     props = dict(NODE_PROPERTIES)
+    client, controller = settings.kafka_node_port(node), settings.kafka_node_controller_port(node)
+    voters = ",".join(f"{n}@127.0.0.1:{settings.kafka_node_controller_port(n)}" for n in nodes(settings))
+    props.update(replication_properties(settings))
     props.update(
         {
-            "listeners": (
-                f"CLIENT://127.0.0.1:{settings.kafka_port},CONTROLLER://127.0.0.1:{settings.kafka_controller_port}"
-            ),
-            "advertised.listeners": f"CLIENT://127.0.0.1:{settings.kafka_port}",
-            "controller.quorum.voters": f"{NODE_ID}@127.0.0.1:{settings.kafka_controller_port}",
-            "log.dirs": str(log_dirs(settings)),
+            "node.id": str(node),
+            "listeners": f"CLIENT://127.0.0.1:{client},CONTROLLER://127.0.0.1:{controller}",
+            "advertised.listeners": f"CLIENT://127.0.0.1:{client}",
+            # A static quorum: every node is a voter, so a three-node cluster elects its active controller
+            # among three and keeps one while any two run.
+            "controller.quorum.voters": voters,
+            "log.dirs": str(log_dirs(settings, node)),
         }
     )
     return props
@@ -196,11 +240,13 @@ def _write_private(path: Path, text: str) -> None:
         out.write(text)
 
 
-def write_properties(settings: Settings, props: dict[str, str] | None = None, name: str = "server.properties") -> Path:
-    secrets.restrict_dir(kafka_dir(settings))
-    path = kafka_dir(settings) / name
+def write_properties(settings: Settings, props: dict[str, str] | None = None, name: str = "server.properties",
+                     node: int = NODE_ID) -> Path:
+    secrets.restrict_dir(kafka_dir(settings, node))
+    path = kafka_dir(settings, node) / name
     if props is None:
-        props = {**server_properties(settings), **secret_properties(secrets.kafka_password(settings, acls.BROKER))}
+        props = {**server_properties(settings, node),
+                 **secret_properties(secrets.kafka_password(settings, acls.BROKER))}
     lines = ["# Generated by infra/kafka.py from services/kernel/settings.py; edits are overwritten."]
     lines += [f"{key}={value}" for key, value in props.items()]
     _write_private(path, "\n".join(lines) + "\n")
@@ -218,7 +264,8 @@ def new_cluster_id() -> str:
 
 
 def cluster_id(settings: Settings) -> str:
-    path = kafka_dir(settings) / "cluster.id"
+    """The cluster's id, made once (kept beside node 1: every node is formatted with it)."""
+    path = kafka_dir(settings, NODE_ID) / "cluster.id"
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -273,9 +320,9 @@ def _java() -> str:
     return java
 
 
-def _jvm_logging(settings: Settings) -> list[str]:
-    secrets.restrict_dir(logs_dir(settings))
-    return [f"-Dlog4j2.configurationFile={LOG4J_CONFIG}", f"-Dkafka.logs.dir={logs_dir(settings)}"]
+def _jvm_logging(settings: Settings, node: int = NODE_ID) -> list[str]:
+    secrets.restrict_dir(logs_dir(settings, node))
+    return [f"-Dlog4j2.configurationFile={LOG4J_CONFIG}", f"-Dkafka.logs.dir={logs_dir(settings, node)}"]
 
 
 def _marker(settings: Settings) -> Path:
@@ -298,24 +345,26 @@ def _scram(settings: Settings, principal: str) -> str:
     return f"{SASL_MECHANISM}=[name={principal},password={secrets.kafka_password(settings, principal)}]"
 
 
-def format_storage(settings: Settings, libs: Path, props: Path) -> bool:
-    """Format the log directory once, with a SCRAM credential for every principal (KIP-900).
+def format_storage(settings: Settings, libs: Path, props: Path, node: int = NODE_ID) -> bool:
+    """Format a node's log directory once, with a SCRAM credential for every principal (KIP-900); every node
+    of a cluster is formatted with the same cluster id and credentials (its bootstrap metadata).
 
     Skipped without a JVM start when already formatted; returns True when it formatted."""
-    if (log_dirs(settings) / "meta.properties").exists():
+    if (log_dirs(settings, node) / "meta.properties").exists():
         return False
     started = time.monotonic()
     users = acls.principals()
-    argv = [_java(), "-Xmx256m", *_jvm_logging(settings), "-cp", f"{libs}/*", "kafka.tools.StorageTool"]
+    argv = [_java(), "-Xmx256m", *_jvm_logging(settings, node), "-cp", f"{libs}/*", "kafka.tools.StorageTool"]
     argv += ["format", "-t", cluster_id(settings), "-c", str(props), "--ignore-formatted"]
     for user in users:
         argv += ["--add-scram", _scram(settings, user)]
     result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True)
     if result.returncode != 0:
         raise KafkaError(f"kafka-storage format failed (exit {result.returncode}):\n{result.stdout}{result.stderr}")
-    secrets.restrict_dir(log_dirs(settings))
-    _record_scram_users(settings, set(users))
-    log.info("formatted Kafka storage in %s with %d SCRAM users (%.1f s)", log_dirs(settings), len(users),
+    secrets.restrict_dir(log_dirs(settings, node))
+    if node == NODE_ID:
+        _record_scram_users(settings, set(users))
+    log.info("formatted Kafka storage in %s with %d SCRAM users (%.1f s)", log_dirs(settings, node), len(users),
              time.monotonic() - started)
     return True
 
@@ -337,7 +386,7 @@ def add_scram_users(settings: Settings, libs: Path, users: list[str], *, authent
         for user in users:
             config = f"{SASL_MECHANISM}=[password={secrets.kafka_password(settings, user)}]"
             argv = [_java(), "-Xmx256m", *_jvm_logging(settings), "-cp", f"{libs}/*", "kafka.admin.ConfigCommand",
-                    "--bootstrap-server", f"127.0.0.1:{settings.kafka_port}", "--command-config", str(command),
+                    "--bootstrap-server", settings.bootstrap_servers, "--command-config", str(command),
                     "--alter", "--add-config", config, "--entity-type", "users", "--entity-name", user]
             result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
             if result.returncode != 0:
@@ -383,24 +432,28 @@ def migrate_unauthenticated(settings: Settings, libs: Path) -> None:
 # --------------------------------------------------------------------------- run
 
 
-def running_pid(settings: Settings) -> int | None:
-    return supervisor.read_pid(pid_file(settings))
+def running_pid(settings: Settings, node: int = NODE_ID) -> int | None:
+    return supervisor.read_pid(pid_file(settings, node))
 
 
-async def _probe(settings: Settings, *, authenticated: bool = True) -> bool:
+async def _probe(settings: Settings, *, authenticated: bool = True, node: int | None = None) -> bool:
+    """True when the cluster returns its metadata with an active controller — and, for ``node``, when that
+    node is among its brokers (registered and caught up: a node restarted into a running cluster)."""
     from aiokafka.admin import AIOKafkaAdminClient
 
     quiet = logging.getLogger("aiokafka")
     level = quiet.level
     quiet.setLevel(logging.CRITICAL)
+    bootstrap = settings.bootstrap_servers if node is None else f"127.0.0.1:{settings.kafka_node_port(node)}"
     if authenticated:
-        admin = admin_client(settings, "gb-probe", request_timeout_ms=5000)
+        admin = admin_client(settings, "gb-probe", request_timeout_ms=5000, bootstrap_servers=bootstrap)
     else:
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=5000)
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
     try:
         await admin.start()
         cluster = await admin.describe_cluster()
-        return bool(cluster.get("brokers")) and cluster.get("controller_id", -1) >= 0
+        brokers = {b["node_id"] for b in cluster.get("brokers") or []}
+        return bool(brokers) and cluster.get("controller_id", -1) >= 0 and (node is None or node in brokers)
     except Exception:
         return False
     finally:
@@ -409,89 +462,120 @@ async def _probe(settings: Settings, *, authenticated: bool = True) -> bool:
         quiet.setLevel(level)
 
 
-def answers(settings: Settings) -> bool:
-    """True when the broker at Settings.bootstrap_servers returns cluster metadata to our principal."""
-    return run_sync(_probe(settings))
+def answers(settings: Settings, node: int | None = None) -> bool:
+    """True when the cluster at Settings.bootstrap_servers returns metadata to our principal (with ``node``:
+    that node among its brokers)."""
+    return run_sync(_probe(settings, node=node))
 
 
-def wait_ready(settings: Settings, pid: int | None, timeout: float = START_TIMEOUT) -> None:
-    server_log = logs_dir(settings) / "server.log"
+def wait_ready(settings: Settings, pid: int | None, timeout: float = START_TIMEOUT, node: int = NODE_ID) -> None:
+    """Wait until node ``node`` (started as ``pid``; None: an external cluster) serves the cluster."""
+    server_log = logs_dir(settings, node) / "server.log"
     deadline = time.monotonic() + timeout
+    name = node_name(settings, node)
     while True:
         if pid is not None and not supervisor.is_alive(pid):
             raise KafkaError(
-                f"Kafka exited during start-up; see {server_log} and {logs_dir(settings) / 'kafka.out'}:\n"
-                f"{supervisor.tail(server_log)}\n{supervisor.tail(logs_dir(settings) / 'kafka.out', 10)}"
+                f"{name} exited during start-up; see {server_log} and {logs_dir(settings, node) / 'kafka.out'}:\n"
+                f"{supervisor.tail(server_log)}\n{supervisor.tail(logs_dir(settings, node) / 'kafka.out', 10)}"
             )
-        if answers(settings):
+        if answers(settings, None if pid is None else node):
             return
         if time.monotonic() >= deadline:
             raise KafkaError(
-                f"Kafka did not answer on {settings.bootstrap_servers} within {timeout:.0f} s; see {server_log}"
+                f"{name} did not answer on {settings.bootstrap_servers} within {timeout:.0f} s; see {server_log}"
             )
         time.sleep(0.5)
 
 
-def launch(settings: Settings) -> int | None:
-    """Start the broker process unless it runs (reusing its data); do not wait for it.
+def launch(settings: Settings, node: int = NODE_ID) -> int | None:
+    """Start node ``node`` unless it runs (reusing its data); do not wait for it.
 
     Returns its pid, or None with GB_KAFKA_BOOTSTRAP set (an external cluster is used then).
     """
     if settings.kafka_bootstrap:
         return None
-    pid = running_pid(settings)
+    pid = running_pid(settings, node)
     if pid is not None:
         return pid
-    for port in (settings.kafka_port, settings.kafka_controller_port):
+    for port in (settings.kafka_node_port(node), settings.kafka_node_controller_port(node)):
         if supervisor.port_in_use(port):
             raise KafkaError(
                 f"port {port} is already in use by another process; stop it or choose other "
                 "ports with GB_KAFKA_PORT / GB_KAFKA_CONTROLLER_PORT"
             )
     libs = ensure_jars()
-    props = write_properties(settings)
-    formatted = format_storage(settings, libs, props)
-    if not formatted and not scram_users(settings):
+    props = write_properties(settings, node=node)
+    formatted = format_storage(settings, libs, props, node)
+    if not formatted and not scram_users(settings) and settings.kafka_brokers == 1:
         migrate_unauthenticated(settings, libs)
-    argv = [_java(), *JVM_OPTIONS, *_jvm_logging(settings), "-cp", f"{libs}/*", "kafka.Kafka", str(props)]
-    pid = supervisor.start_detached(argv, log_path=logs_dir(settings) / "kafka.out", pid_path=pid_file(settings))
-    log.info("Kafka %s starting (pid %d), logs in %s", KAFKA_VERSION, pid, logs_dir(settings))
+    argv = [_java(), *JVM_OPTIONS, *_jvm_logging(settings, node), "-cp", f"{libs}/*", "kafka.Kafka", str(props)]
+    pid = supervisor.start_detached(argv, log_path=logs_dir(settings, node) / "kafka.out",
+                                    pid_path=pid_file(settings, node))
+    log.info("%s %s starting (pid %d), logs in %s", node_name(settings, node).capitalize(), KAFKA_VERSION, pid,
+             logs_dir(settings, node))
     return pid
 
 
-def start(settings: Settings, timeout: float = START_TIMEOUT) -> int | None:
-    """Start the broker unless it runs and wait until it answers; return its pid.
+def launch_all(settings: Settings) -> dict[int, int | None]:
+    """Start every node that does not run (a cluster's nodes together: none is ready before a quorum is). A new
+    cluster's nodes are formatted at once, side by side: each format is a JVM start of its own."""
+    if not settings.kafka_bootstrap and settings.kafka_brokers > 1:
+        libs = ensure_jars()
+        cluster_id(settings)  # made once, before the nodes are formatted with it
+        for principal in acls.principals():  # generated once, before the formats read them side by side
+            secrets.kafka_password(settings, principal)
+        unformatted = [n for n in nodes(settings) if running_pid(settings, n) is None
+                       and not (log_dirs(settings, n) / "meta.properties").exists()]
+        with ThreadPoolExecutor(max_workers=len(unformatted) or 1) as pool:
+            list(pool.map(lambda n: format_storage(settings, libs, write_properties(settings, node=n), n), unformatted))
+    return {node: launch(settings, node) for node in nodes(settings)}
+
+
+def wait_all_ready(settings: Settings, pids: dict[int, int | None], timeout: float = START_TIMEOUT) -> None:
+    for node, pid in pids.items():
+        wait_ready(settings, pid, timeout, node)
+
+
+def start(settings: Settings, timeout: float = START_TIMEOUT, node: int = NODE_ID) -> int | None:
+    """Start node ``node`` unless it runs and wait until it serves the cluster; return its pid.
 
     With GB_KAFKA_BOOTSTRAP set, that external cluster is used instead: only check it answers.
     """
     started = time.monotonic()
-    pid = launch(settings)
-    wait_ready(settings, pid, timeout)
+    pid = launch(settings, node)
+    wait_ready(settings, pid, timeout, node)
     if pid is None:
         log.info("using external Kafka at %s (%.1f s)", settings.kafka_bootstrap, time.monotonic() - started)
     else:
-        log.info("Kafka ready on %s (pid %d) in %.1f s", settings.bootstrap_servers, pid, time.monotonic() - started)
+        log.info("%s ready on 127.0.0.1:%d (pid %d) in %.1f s", node_name(settings, node).capitalize(),
+                 settings.kafka_node_port(node), pid, time.monotonic() - started)
     return pid
 
 
-def stop(settings: Settings, timeout: float = STOP_TIMEOUT) -> bool:
-    """SIGTERM (controlled shutdown), SIGKILL after ``timeout``; False when it was not running."""
-    pid = running_pid(settings)
-    if pid is None:
-        return False
+def stop(settings: Settings, timeout: float = STOP_TIMEOUT, node: int | None = None) -> bool:
+    """SIGTERM (controlled shutdown), SIGKILL after ``timeout``, of node ``node`` or (None) every node, the
+    last voters last; False when none was running."""
+    running = {n: pid for n in ([node] if node is not None else nodes(settings))
+               if (pid := running_pid(settings, n)) is not None}
     started = time.monotonic()
-    supervisor.stop_pid(pid, name="kafka", timeout=timeout)
-    pid_file(settings).unlink(missing_ok=True)
-    log.info("Kafka stopped (pid %d) in %.1f s", pid, time.monotonic() - started)
-    return True
+    # Every node is told at once: one by one, the last nodes would wait for a quorum the first ones took along.
+    with ThreadPoolExecutor(max_workers=len(running) or 1) as pool:
+        list(pool.map(lambda n: supervisor.stop_pid(running[n], name=node_name(settings, n), timeout=timeout),
+                      running))
+    for n, pid in running.items():
+        pid_file(settings, n).unlink(missing_ok=True)
+        log.info("%s stopped (pid %d) in %.1f s", node_name(settings, n).capitalize(), pid,
+                 time.monotonic() - started)
+    return bool(running)
 
 
-def kill(settings: Settings) -> bool:
-    """SIGKILL the broker (fault tests); False when it was not running."""
-    pid = running_pid(settings)
+def kill(settings: Settings, node: int = NODE_ID) -> bool:
+    """SIGKILL node ``node`` (fault tests); False when it was not running."""
+    pid = running_pid(settings, node)
     if pid is None:
         return False
     supervisor.kill_pid(pid)
-    supervisor.forget_pid_file(pid_file(settings), pid)
-    log.info("Kafka killed (pid %d, SIGKILL)", pid)
+    supervisor.forget_pid_file(pid_file(settings, node), pid)
+    log.info("%s killed (pid %d, SIGKILL)", node_name(settings, node).capitalize(), pid)
     return True

@@ -37,6 +37,16 @@ from services.kernel.settings import Settings, load_settings
 log = logging.getLogger("infra")
 
 INFRA_COMPONENTS = ("postgres", "kafka")
+
+
+def infra_components(settings: Settings) -> list[str]:
+    """PostgreSQL and the Kafka nodes (``kafka``, or ``kafka-1``… in a cluster)."""
+    return ["postgres", *kafka.node_names(settings)]
+
+
+def _check_name(settings: Settings, name: str) -> None:
+    if name not in infra_components(settings):
+        get_process(name, settings)
 #: The supervisor's name for its pid and log files.
 SUPERVISOR = "supervisor"
 #: How long ``down`` gives the supervisor to stop every application process before SIGKILL.
@@ -67,14 +77,14 @@ def infra_up(settings: Settings | None = None) -> None:
     started = time.monotonic()
     with runner_lock(settings or load_settings()):
         s = secrets.local_settings(settings or load_settings())
-        kafka_pid = kafka.launch(s)  # the JVM boots while PostgreSQL starts
+        kafka_pids = kafka.launch_all(s)  # the JVMs boot while PostgreSQL starts
         postgres.start(s)
         postgres.ensure_databases(s)
-        kafka.wait_ready(s, kafka_pid)
-        if kafka_pid is None:
+        kafka.wait_all_ready(s, kafka_pids)
+        if None in kafka_pids.values():
             log.info("using external Kafka at %s", s.kafka_bootstrap)
         else:
-            log.info("Kafka ready on %s (pid %d)", s.bootstrap_servers, kafka_pid)
+            log.info("Kafka ready on %s (pid %s)", s.bootstrap_servers, ", ".join(map(str, kafka_pids.values())))
             kafka.ensure_scram_users(s)
         count = run_sync(acls.ensure_acls(s))
         log.info("Kafka ACLs ready: %d grants for %d principals", count, len(acls.grants()))
@@ -193,8 +203,7 @@ def down(settings: Settings | None = None) -> None:
 def start(name: str, settings: Settings | None = None) -> None:
     """Start one component. Supervised: release its hold and wait until the supervisor reports it running."""
     s = secrets.local_settings(settings or load_settings())
-    if name not in INFRA_COMPONENTS:
-        get_process(name, s)
+    _check_name(s, name)
     supervision.hold_path(s, name).unlink(missing_ok=True)
     if supervisor_pid(s) is not None:
         wait_supervised(s, name)
@@ -202,8 +211,8 @@ def start(name: str, settings: Settings | None = None) -> None:
     with runner_lock(s):
         if name == "postgres":
             postgres.start(s)
-        elif name == "kafka":
-            kafka.start(s)
+        elif name in kafka.node_names(s):
+            kafka.start(s, node=kafka.node_of(s, name))
         else:
             supervisor.start_app(get_process(name, s), s)
 
@@ -233,14 +242,13 @@ def _hold(settings: Settings, name: str) -> None:
 
 def stop(name: str, settings: Settings | None = None) -> bool:
     s = settings or load_settings()
-    if name not in INFRA_COMPONENTS:
-        get_process(name, s)
+    _check_name(s, name)
     _hold(s, name)
     with runner_lock(s):
         if name == "postgres":
             return postgres.stop(s)
-        if name == "kafka":
-            return kafka.stop(s)
+        if name in kafka.node_names(s):
+            return kafka.stop(s, node=kafka.node_of(s, name))
         return supervisor.stop_app(s, name)
 
 
@@ -248,14 +256,13 @@ def kill(name: str, settings: Settings | None = None, *, keep_down: bool = False
     """SIGKILL, no lock and no grace: this is the fault tests' hammer. Supervised, the process comes back
     after its backoff unless ``keep_down``."""
     s = settings or load_settings()
-    if name not in INFRA_COMPONENTS:
-        get_process(name, s)
+    _check_name(s, name)
     if keep_down:
         _hold(s, name)
     if name == "postgres":
         return postgres.kill(s)
-    if name == "kafka":
-        return kafka.kill(s)
+    if name in kafka.node_names(s):
+        return kafka.kill(s, kafka.node_of(s, name))
     return supervisor.kill_app(s, name)
 
 
@@ -280,9 +287,11 @@ def status(settings: Settings | None = None) -> list[dict[str, Any]]:
     if s.kafka_bootstrap:
         rows.append({"name": "kafka", "running": None, "pid": None, "address": f"external {s.kafka_bootstrap}"})
     else:
-        pid = kafka.running_pid(s)
-        address = f"127.0.0.1:{s.kafka_port} (controller {s.kafka_controller_port})"
-        rows.append({"name": "kafka", "running": pid is not None, "pid": pid, "address": address})
+        for node in kafka.nodes(s):
+            pid = kafka.running_pid(s, node)
+            address = f"127.0.0.1:{s.kafka_node_port(node)} (controller {s.kafka_node_controller_port(node)})"
+            rows.append({"name": kafka.node_name(s, node), "running": pid is not None, "pid": pid,
+                         "address": address})
     for process in app_processes(s):
         pid = supervisor.app_pid(s, process.name)
         address = process.ready_url or ""
@@ -333,7 +342,7 @@ def configure_logging() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    names = [*INFRA_COMPONENTS, *process_names()]
+    names = [*infra_components(load_settings()), *process_names()]
     parser = argparse.ArgumentParser(
         prog="python -m infra.local", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -33,6 +33,8 @@ class AppProcess:
     #: Where a process without an HTTP port of its own serves Prometheus's /metrics (handed to it as
     #: GB_METRICS_PORT); None for an HTTP process, which serves /metrics on its own port.
     metrics_port: int | None = None
+    #: Which instance of its kind it is (GB_INSTANCES runs several: ``membership``, ``membership-2``, …).
+    instance: int = 1
 
 
 #: The metrics ports lie beside the gateway's port, so that they move with it wherever a system's ports are
@@ -50,16 +52,52 @@ def metrics_port(settings: Settings, n: int) -> int:
 
 
 def _with_metrics_ports(settings: Settings, processes: list[AppProcess]) -> list[AppProcess]:
-    """``processes`` with a metrics port, passed as GB_METRICS_PORT, for each one without an HTTP port."""
-    out: list[AppProcess] = []
-    n = 0
-    for process in processes:
-        if process.ready_url is None:
-            port = metrics_port(settings, n)
-            n += 1
-            process = replace(process, metrics_port=port, env={**process.env, METRICS_PORT_ENV: str(port)})
-        out.append(process)
-    return out
+    """``processes`` with a metrics port, passed as GB_METRICS_PORT, for each one without an HTTP port —
+    numbered first instances first, so that the first instances' ports do not move with GB_INSTANCES."""
+    numbered = sorted((p for p in processes if p.ready_url is None), key=lambda p: p.instance)
+    ports = {p.name: metrics_port(settings, n) for n, p in enumerate(numbered)}
+    return [replace(p, metrics_port=ports[p.name], env={**p.env, METRICS_PORT_ENV: str(ports[p.name])})
+            if p.name in ports else p for p in processes]
+
+
+#: A service's further instances listen this many ports above the one before (8101, 8201, … for membership).
+INSTANCE_PORT_STEP = 100
+
+
+def instance_name(name: str, instance: int) -> str:
+    """The first instance keeps the plain name (the single-instance default is unchanged); others add -<n>."""
+    return name if instance == 1 else f"{name}-{instance}"
+
+
+def instance_port(port: int, instance: int) -> int:
+    return port + INSTANCE_PORT_STEP * (instance - 1)
+
+
+def service_urls(settings: Settings) -> dict[str, str]:
+    """Where the gateway reaches each service: its GB_<SERVICE>_URL when set, else every local instance's
+    URL, separated by commas (services/gateway/service_client.py spreads its calls over them)."""
+    urls: dict[str, str] = {}
+    for d in system.SERVICES:
+        if d.name in settings.service_urls:
+            urls[d.name] = d.base_url(settings)
+        else:
+            urls[d.name] = ",".join(f"http://{LOCAL_HOST}:{instance_port(d.port(settings), k)}"
+                                    for k in range(1, settings.instances + 1))
+    return urls
+
+
+def _instances(settings: Settings, process: AppProcess) -> list[AppProcess]:
+    """``process`` once per instance (GB_INSTANCES), each with its own name (and port, for an HTTP one)."""
+    copies = [process]
+    for k in range(2, settings.instances + 1):
+        argv, ready_url = process.argv, process.ready_url
+        if "--port" in argv:
+            at = argv.index("--port") + 1
+            port = instance_port(int(argv[at]), k)
+            argv, ready_url = (*argv[:at], str(port), *argv[at + 1:]), _healthz(port)
+        copies.append(replace(process, name=instance_name(process.name, k), argv=argv, ready_url=ready_url,
+                              instance=k))
+    return copies
 
 
 def _healthz(port: int) -> str:
@@ -91,28 +129,30 @@ def app_processes(
     for definition in system.SERVICES:
         service, port = definition.name, definition.port(s)
         processes += [
-            AppProcess(
+            *_instances(s, AppProcess(
                 name=service,
                 argv=_uvicorn(f"services.{service}.app:app", host, port, python),
                 ready_url=_healthz(port),
                 # The partners service provisions partner topics, principals and ACLs on Kafka; the audit
                 # log reads every event topic.
                 kafka_principal=acls.service_principal(service),
-            ),
-            AppProcess(
+            )),
+            # Every instance's relay runs; one publishes, the others stand by on its advisory lock.
+            *_instances(s, AppProcess(
                 name=f"{service}-relay",
                 argv=(python, "-m", "services.system", "relay", "--service", service),
                 kafka_principal=acls.relay_principal(service),
-            ),
+            )),
         ]
     return _with_metrics_ports(s, [
         *processes,
-        AppProcess(
-            # The cross-service policy: funds arriving on a cadre's lead become a contribution on the secondment.
+        # The cross-service policy: funds arriving on a cadre's lead become a contribution on the secondment.
+        # Its instances share the partitions through a consumer group.
+        *_instances(s, AppProcess(
             name="funds-credit",
             argv=(python, "-m", "services.secondment.funds_credit"),
             kafka_principal=acls.FUNDS_CREDIT,
-        ),
+        )),
         AppProcess(
             # Partner systems' feeds: the internal topics, filtered and masked, to one topic per partner (faust).
             name="partners-router",
@@ -125,15 +165,17 @@ def app_processes(
             argv=(python, "-m", "services.partners.webhooks"),
             kafka_principal=WEBHOOKS_PRINCIPAL,
         ),
-        AppProcess(
+        # The read models' projector; its instances share the partitions through a consumer group.
+        *_instances(s, AppProcess(
             name="projector",
             argv=(python, "-m", "services.gateway.projector"),
             kafka_principal=acls.PROJECTOR,
-        ),
+        )),
         AppProcess(
+            # One gateway, the system's one address; it spreads calls over the services' instances.
             name="gateway",
             argv=_uvicorn("services.gateway.app:app", host, s.gateway_port, python),
-            env={f"GB_{d.name.upper()}_URL": d.base_url(s) for d in system.SERVICES},
+            env={f"GB_{name.upper()}_URL": urls for name, urls in service_urls(s).items()},
             ready_url=_healthz(s.gateway_port),
             kafka_principal=acls.GATEWAY,
         ),

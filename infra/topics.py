@@ -103,7 +103,7 @@ async def ensure_topics(
 ) -> list[str]:
     """Create every missing topic of ``specs`` (default: all_topics()) as the settings' principal (the
     operator); return the created names."""
-    specs = list(all_topics() if specs is None else specs)
+    specs = list(all_topics(settings.kafka_brokers) if specs is None else specs)
     admin = admin_client(settings, "gb-topics", request_timeout_ms=timeout_ms)
     await admin.start()
     try:
@@ -152,14 +152,15 @@ async def ensure_topics(
 
 
 
-def all_topics() -> list[TopicSpec]:
-    """The event-log topic of every service the system runs."""
-    return event_log_topics(system.names())
+def all_topics(brokers: int = 1) -> list[TopicSpec]:
+    """The event-log topic of every service the system runs, replicated for a cluster of ``brokers``."""
+    return event_log_topics(system.names(), brokers)
+
 
 def create_topics(settings: Settings | None = None, specs: Sequence[TopicSpec] | None = None) -> list[str]:
     settings = settings or load_settings()
     started = time.monotonic()
-    specs = list(all_topics() if specs is None else specs)
+    specs = list(all_topics(settings.kafka_brokers) if specs is None else specs)
     created = run_sync(ensure_topics(settings, specs))
     log.info(
         "topics ready: %s%s (%.1f s)",

@@ -26,9 +26,12 @@ async def run(settings: Settings, schema: str, stop: asyncio.Event, *, until_cau
     # lost the last commits (synchronous_commit off) would go unnoticed by a pool that reconnects by itself —
     # those events would never be read again (seen in the suite; issue 14's note).
     pool = await pools.create_pool(settings.dsn(system.READ_MODEL_DATABASE), min_size=1, max_size=8)
-    consumer = event_consumer(settings, f"gb-projector-{schema}")
-    runner = ProjectionRunner(pool, consumer, PROJECTION, system.topics(),
-                              schema=schema)
+    # Several instances (GB_INSTANCES) share the partitions through a consumer group, each seeking to the stored
+    # checkpoints on every assignment; one instance, and a rebuild, assign themselves every partition.
+    shared = settings.instances > 1 and not until_caught_up
+    group = {"group_id": f"gb-projector-{schema}"} if shared else {}  # the projector may use gb-projector* groups
+    consumer = event_consumer(settings, f"gb-projector-{schema}", **group)
+    runner = ProjectionRunner(pool, consumer, PROJECTION, system.topics(), schema=schema, shared=shared)
     try:
         await runner.start()
         idle = 0

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import for_code
 from aiokafka.protocol.admin import CreateAclsRequest
@@ -28,6 +29,8 @@ from aiokafka.protocol.api import Request, RequestStruct, Response
 from aiokafka.protocol.types import CompactArray, CompactBytes, CompactString, Int8, Int16, Int32, Schema, TaggedFields
 
 from services.kernel.settings import Settings
+
+log = logging.getLogger("kafka")
 
 SECURITY_PROTOCOL = "SASL_PLAINTEXT"
 SASL_MECHANISM = "SCRAM-SHA-512"
@@ -73,7 +76,8 @@ def event_producer(settings: Settings, client_id: str) -> AIOKafkaProducer:
 
 
 def event_consumer(settings: Settings, client_id: str, **overrides: Any) -> AIOKafkaConsumer:
-    """A consumer with no group: callers assign partitions and seek to their own checkpoints."""
+    """A consumer with no group unless ``group_id`` is given: callers assign partitions (or, sharing them with
+    other instances, subscribe with a CheckpointSeeker) and seek to their own checkpoints."""
     options: dict[str, Any] = {
         **connection_options(settings),
         "client_id": client_id,
@@ -112,6 +116,49 @@ async def assign_from_checkpoints(consumer: AIOKafkaConsumer, topics: Iterable[s
     for topic in topics:
         partitions.extend(await topic_partitions(consumer, topic))
     consumer.assign(partitions)
+    await seek_to_checkpoints(consumer, partitions, stored)
+    return partitions
+
+
+#: Stored checkpoints: (topic, partition) → the next offset to apply.
+Checkpoints = Mapping[tuple[str, int], int]
+
+
+class CheckpointSeeker(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Instances that share partitions through a consumer group, with their checkpoints in their own database.
+
+    On every assignment it seeks each partition it got to its stored checkpoint (the beginning when none is
+    stored): Kafka's committed offsets are never used. Before partitions are revoked it waits for the batch in
+    flight (``held``, the lock the consumer's owner holds while it applies one), so the batch is committed
+    before another instance can be given its partition. aiokafka runs both in its group coordinator's task and
+    awaits them before the rebalance goes on (aiokafka/consumer/group_coordinator.py: _on_join_prepare,
+    _on_join_complete). A consumer that lost its partitions without being asked (its session expired) is
+    guarded by its owner's conditional checkpoint write (services/kernel/projection.py)."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, load: Callable[[], Awaitable[Checkpoints]],
+                 held: asyncio.Lock) -> None:
+        self.consumer = consumer
+        self.load = load
+        self.held = held
+
+    async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        async with self.held:  # the batch in flight is committed (or abandoned) first
+            pass
+
+    async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        partitions = sorted(assigned)
+        stored = await self.load()
+        await seek_to_checkpoints(self.consumer, partitions, stored)
+        log.info("assigned %d partitions, each at its stored checkpoint: %s", len(partitions),
+                 ", ".join(f"{tp.topic}[{tp.partition}]@{stored.get((tp.topic, tp.partition), 0)}"
+                           for tp in partitions))
+
+
+async def seek_to_checkpoints(consumer: AIOKafkaConsumer, partitions: Iterable[TopicPartition],
+                              stored: Checkpoints) -> None:
+    """Seek each of ``partitions`` to its stored next offset, the beginning when none is stored. All plain seeks
+    happen before the next await — a fetch started in between would read a partition from its default position
+    (measured, docs/decisions/projector-runtime.md)."""
     fresh = []
     for tp in partitions:
         offset = stored.get((tp.topic, tp.partition))
@@ -121,7 +168,6 @@ async def assign_from_checkpoints(consumer: AIOKafkaConsumer, topics: Iterable[s
             consumer.seek(tp, offset)
     if fresh:
         await consumer.seek_to_beginning(*fresh)
-    return partitions
 
 
 # --------------------------------------------------------------------------- ACLs (CreateAcls)

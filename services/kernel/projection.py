@@ -8,6 +8,13 @@ On start the runner assigns itself every partition and seeks to the stored check
 own committed offsets are never trusted for correctness. A read model is rebuilt by projecting into
 a fresh schema from offset 0.
 
+Several instances (``shared``) share the partitions through a consumer group instead: on every assignment
+each seeks to the stored checkpoints (services/kernel/kafka.py CheckpointSeeker), and a revocation waits for
+the batch in flight. Exactly once holds across rebalances because a batch is applied only if the partition's
+checkpoint, read under a row lock in the batch's own transaction, has not passed the batch's first offset:
+an instance that applies a batch another instance has applied meanwhile (it lost the partition without
+being asked, or read it from a stale position) writes nothing, and reads again from the checkpoint.
+
 Why aiokafka and not faust-streaming here: see docs/decisions/projector-runtime.md.
 """
 
@@ -27,7 +34,7 @@ from aiokafka.structs import ConsumerRecord
 
 from services.kernel import logs
 from services.kernel.events import Envelope, EventRegistry, UnknownEventType
-from services.kernel.kafka import assign_from_checkpoints, topic_partitions
+from services.kernel.kafka import Checkpoints, CheckpointSeeker, assign_from_checkpoints, topic_partitions
 
 log = logging.getLogger("projection")
 
@@ -134,11 +141,12 @@ async def install(conn: asyncpg.Connection, projection: Projection, schema: str)
 class ProjectionRunner:
     def __init__(
         self, pool: asyncpg.Pool, consumer: AIOKafkaConsumer, projection: Projection, topics: Sequence[str],
-        *, schema: str = "public", accept: Callable[[Envelope], bool] | None = None,
+        *, schema: str = "public", accept: Callable[[Envelope], bool] | None = None, shared: bool = False,
     ) -> None:
         """``accept``, when given, decides which events are applied: the others are passed over (their
         offsets still count as consumed). The live projector takes every event; a replay "as of" a
-        recorded time takes only those recorded by then."""
+        recorded time takes only those recorded by then. ``shared``: the consumer has a group, whose
+        instances share the partitions (module docstring)."""
         self.pool = pool
         self.consumer = consumer
         self.projection = projection
@@ -148,18 +156,32 @@ class ProjectionRunner:
         self.applied = 0
         self.skipped = 0
         self.accept = accept
+        self.shared = shared
+        #: Held while a batch is applied: a revocation waits for it.
+        self.applying = asyncio.Lock()
+        #: Batches not applied because the checkpoint had passed them (another instance applied them).
+        self.stale_batches = 0
         self._registry = {r.source: r for r in projection.registries}
 
     async def start(self) -> None:
         async with self.pool.acquire() as conn:
             await install(conn, self.projection, self.schema)
         await self.consumer.start()
-        stored = {
+        if self.shared:
+            self.consumer.subscribe(self.topics, listener=CheckpointSeeker(self.consumer, self.checkpoints,
+                                                                           self.applying))
+            log.info("projection %s into schema %s: partitions shared in a consumer group", self.projection.name,
+                     self.schema)
+            return
+        partitions = await assign_from_checkpoints(self.consumer, self.topics, await self.checkpoints())
+        log.info("projection %s into schema %s: %d partitions", self.projection.name, self.schema, len(partitions))
+
+    async def checkpoints(self) -> Checkpoints:
+        """The stored checkpoints of every partition."""
+        return {
             (r["topic"], r["partition"]): r["next_offset"]
             for r in await self.pool.fetch(f"SELECT * FROM {self.q}.projection_checkpoints")
         }
-        partitions = await assign_from_checkpoints(self.consumer, self.topics, stored)
-        log.info("projection %s into schema %s: %d partitions", self.projection.name, self.schema, len(partitions))
 
     async def stop(self) -> None:
         await self.consumer.stop()
@@ -178,13 +200,22 @@ class ProjectionRunner:
             room = batch - sum(len(r) for r in batches.values())
             # Top up with what is already buffered; never wait for more.
             fetched = await self.consumer.getmany(timeout_ms=0, max_records=room) if room > 0 else {}
-        # Partitions are applied concurrently, each in its own transaction on its own connection: while
-        # PostgreSQL works on one, Python decodes the next. They never touch the same rows — a record's
-        # events, and every read-model row they write, live on one partition.
-        await asyncio.gather(*(self._apply_batch(tp, records) for tp, records in batches.items()))
+        async with self.applying:
+            if self.shared:  # what was fetched for a partition since given to another instance is not ours
+                assigned = self.consumer.assignment()
+                batches = {tp: records for tp, records in batches.items() if tp in assigned}
+            # Partitions are applied concurrently, each in its own transaction on its own connection: while
+            # PostgreSQL works on one, Python decodes the next. They never touch the same rows — a record's
+            # events, and every read-model row they write, live on one partition.
+            moved = await asyncio.gather(*(self._apply_batch(tp, records) for tp, records in batches.items()))
+            for tp, checkpoint in zip(batches, moved, strict=True):
+                if checkpoint is not None and tp in self.consumer.assignment():
+                    self.consumer.seek(tp, checkpoint)  # read on from where the read models are
         return sum(len(r) for r in batches.values())
 
-    async def _apply_batch(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+    async def _apply_batch(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> int | None:
+        """Apply one partition's batch with its checkpoint in one transaction. Returns None once applied (or when
+        already applied whole), else the checkpoint to read on from: it had moved past the batch's start."""
         envelopes: list[Envelope] = []
         poison: list[tuple[ConsumerRecord[bytes, bytes], str]] = []
         for record in records:
@@ -196,13 +227,25 @@ class ProjectionRunner:
             if self.accept is None or self.accept(envelope):
                 envelopes.append(envelope)
         async with self.pool.acquire() as conn, conn.transaction():
-            # Guard: the checkpoint never moves backwards, whatever the consumer hands us.
+            # The checkpoint row, created if need be and locked: an instance applying the same partition at the
+            # same time waits here for this transaction, then sees the checkpoint it wrote.
+            await conn.execute(
+                f"INSERT INTO {self.q}.projection_checkpoints (topic, partition, next_offset) VALUES ($1, $2, $3)"
+                " ON CONFLICT DO NOTHING", tp.topic, tp.partition, records[0].offset,
+            )
             stored = await conn.fetchval(
                 f"SELECT next_offset FROM {self.q}.projection_checkpoints WHERE topic = $1 AND partition = $2"
                 " FOR UPDATE", tp.topic, tp.partition,
             )
-            if stored is not None and records[-1].offset < stored:
-                return
+            # Applied only if the checkpoint has not passed the batch's first record: otherwise someone (another
+            # instance after a rebalance) applied some of it already. The checkpoint never moves backwards.
+            if records[0].offset < stored:
+                self.stale_batches += 1
+                if records[-1].offset >= stored:
+                    log.info("%s[%d]: batch from %d is stale (checkpoint at %d); reading on from the checkpoint",
+                             tp.topic, tp.partition, records[0].offset, stored)
+                    return int(stored)
+                return None
             for record, reason in poison:
                 log.error("dead letter %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
                 await conn.execute(
@@ -260,6 +303,7 @@ class ProjectionRunner:
                 " ON CONFLICT (topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()",
                 tp.topic, tp.partition, records[-1].offset + 1,
             )
+        return None
 
     def _ops(self, env: Envelope) -> list[Op]:
         self.applied += 1

@@ -105,6 +105,13 @@ class Settings:
     kafka_port: int = field(default_factory=lambda: int(_env("GB_KAFKA_PORT", "9092")))
     kafka_controller_port: int = field(default_factory=lambda: int(_env("GB_KAFKA_CONTROLLER_PORT", "9093")))
     kafka_bootstrap: str = field(default_factory=lambda: _env("GB_KAFKA_BOOTSTRAP", ""))
+    #: How many Kafka brokers the cluster has: 1 (the default, one combined node), or 3 for the cluster of
+    #: ``./gb run --cluster`` — three combined nodes, a three-voter controller quorum, every topic with three
+    #: replicas and two in sync for a write (docs/cluster.md). With GB_KAFKA_BOOTSTRAP, that cluster's size.
+    kafka_brokers: int = field(default_factory=lambda: int(_env("GB_KAFKA_BROKERS", "1")))
+    #: How many instances of each service, relay, projector and policy processor run (``./gb run --cluster``:
+    #: 2); the gateway spreads its calls across a service's instances.
+    instances: int = field(default_factory=lambda: int(_env("GB_INSTANCES", "1")))
     gateway_port: int = field(default_factory=lambda: int(_env("GB_GATEWAY_PORT", "8000")))
     #: Each service's internal command API port and, when it runs elsewhere (containers), its URL.
     #: Ports and URLs set for a service here override the service's own default port.
@@ -205,7 +212,28 @@ class Settings:
 
     @property
     def bootstrap_servers(self) -> str:
-        return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
+        if self.kafka_bootstrap:
+            return self.kafka_bootstrap
+        return ",".join(f"127.0.0.1:{self.kafka_node_port(node)}" for node in range(1, self.kafka_brokers + 1))
+
+    def kafka_node_port(self, node: int) -> int:
+        """The client port of the local runner's Kafka node ``node`` (from 1): each node takes the two ports
+        after the one before it (client, controller), so a three-node cluster spans six from GB_KAFKA_PORT."""
+        return self.kafka_port + 2 * (node - 1)
+
+    def kafka_node_controller_port(self, node: int) -> int:
+        return self.kafka_controller_port + 2 * (node - 1)
+
+    @property
+    def kafka_replication_factor(self) -> int:
+        """Replicas of every topic: one per broker, up to three."""
+        return min(3, self.kafka_brokers)
+
+    @property
+    def kafka_min_insync_replicas(self) -> int:
+        """Replicas that must have a write before it is acknowledged (acks=all): two of three, so the cluster
+        takes writes with one broker down and an acknowledged write survives losing any one broker."""
+        return 2 if self.kafka_replication_factor >= 3 else 1
 
     def dsn(self, database: str) -> str:
         """DSN of one service's own database (gb_<service>) on the configured server."""
@@ -233,7 +261,8 @@ class Settings:
         return env
 
     def service_base_url(self, service: str, default_port: int) -> str:
-        """Where the gateway reaches a service (``GB_<SERVICE>_URL``, else this machine's port)."""
+        """Where the gateway reaches a service (``GB_<SERVICE>_URL``, else this machine's port). Several
+        instances: their URLs separated by commas (services/gateway/service_client.py spreads calls over them)."""
         return self.service_urls.get(service) or f"http://127.0.0.1:{self.service_port(service, default_port)}"
 
 

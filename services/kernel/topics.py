@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 #: Why 6: two cores today, but a topic's partition count can never grow (stream id -> partition
 #: would move), so leave room for six consumers of one group. Order holds per stream id (the key).
@@ -31,6 +31,16 @@ def event_topic(service: str) -> str:
     return f"gb.{service}.events"
 
 
-def event_log_topics(services: Iterable[str]) -> list[TopicSpec]:
-    """The event-log topic of each of ``services``."""
-    return [TopicSpec(event_topic(s), EVENT_LOG_PARTITIONS, 1, dict(EVENT_LOG_CONFIG)) for s in services]
+def event_log_topics(services: Iterable[str], brokers: int = 1) -> list[TopicSpec]:
+    """The event-log topic of each of ``services``, replicated for a cluster of ``brokers``."""
+    return [replicated(TopicSpec(event_topic(s), EVENT_LOG_PARTITIONS, 1, dict(EVENT_LOG_CONFIG)), brokers)
+            for s in services]
+
+
+def replicated(spec: TopicSpec, brokers: int) -> TopicSpec:
+    """``spec`` as created on a cluster of ``brokers``: a replica on each broker up to three, and with three,
+    two in sync for an acknowledged write (acks=all), so a write survives the loss of any one broker and the
+    cluster takes writes with one broker down."""
+    factor = min(3, max(1, brokers))
+    in_sync = 2 if factor >= 3 else 1
+    return replace(spec, replication_factor=factor, config={**spec.config, "min.insync.replicas": str(in_sync)})

@@ -27,7 +27,7 @@ from aiokafka.errors import for_code
 
 from services.kernel.kafka import Grant, admin_client, create_acls, upsert_scram_credential
 from services.kernel.settings import Settings, load_settings
-from services.kernel.topics import TopicSpec
+from services.kernel.topics import TopicSpec, replicated
 from services.partners import secret
 from services.partners.contract.kafka import (
     check_partner_id,
@@ -92,7 +92,8 @@ async def ensure_partner(settings: Settings, partner_id: str) -> None:
     admin = admin_client(settings, "gb-partners-provisioning", request_timeout_ms=30_000)
     await admin.start()
     try:
-        created = await _ensure_topic(admin, partner_topic_spec(partner_id))
+        # Replicated like the event logs on this cluster (three replicas, two in sync on ./gb run --cluster).
+        created = await _ensure_topic(admin, replicated(partner_topic_spec(partner_id), settings.kafka_brokers))
         await create_acls(admin, {principal: partner_grants(partner_id)})
         await upsert_scram_credential(admin, principal, password)
     finally:

@@ -77,14 +77,18 @@ async def readyz(request: Request) -> JSONResponse:
         ok = False
     checks["partner_delivery"] = await partner_delivery(request)
     for service, client in request.app.state.services.items():
-        try:
-            answer = await client.get("/readyz", timeout=2.0)
-            checks[service] = "ok" if answer.status_code == 200 else f"answered {answer.status_code}"
-        except Exception as exc:
-            checks[service] = f"failed: {exc.__class__.__name__}"
-        ok = ok and checks[service] == "ok"
+        instances = {url: _instance_check(answer) for url, answer in (await client.get_each("/readyz", 2.0)).items()}
+        # One instance: its check as it always was; several: each instance's, by its URL.
+        checks[service] = next(iter(instances.values())) if len(instances) == 1 else instances
+        ok = ok and all(check == "ok" for check in instances.values())
     return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503,
                         headers=None if ok else {"Retry-After": "5"})
+
+
+def _instance_check(answer: Any) -> str:
+    if isinstance(answer, Exception):
+        return f"failed: {answer.__class__.__name__}"
+    return "ok" if answer.status_code == 200 else f"answered {answer.status_code}"
 
 
 def supervised_processes(settings: Settings) -> tuple[dict[str, str] | str, bool]:
