@@ -106,7 +106,7 @@ class Relay:
             futures = []
             for env in envelopes:
                 span = tracing.start_span(f"send {self.topic}", traceparent=env.traceparent, kind=SpanKind.PRODUCER,
-                                          attributes=_messaging(self.topic, env))
+                                          attributes=tracing.event_attributes(env, self.topic, "send"))
                 futures.append((env, span, await producer.send(
                     self.topic, value=env.data, key=env.stream_id.encode(), headers=env.kafka_headers())))
             done = 0
@@ -134,11 +134,6 @@ class Relay:
 def _age(env: Envelope) -> float:
     """Seconds since ``env`` was committed (the store's clock against ours: the same machine's, or NTP's)."""
     return 0.0 if env.recorded_at is None else max(0.0, (datetime.now(UTC) - env.recorded_at).total_seconds())
-
-
-def _messaging(topic: str, env: Envelope) -> dict[str, str | int]:
-    return {"messaging.system": "kafka", "messaging.operation.type": "send", "messaging.destination.name": topic,
-            "messaging.message.id": str(env.id), "cloudevents.event_type": env.type}
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

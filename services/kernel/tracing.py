@@ -35,6 +35,8 @@ from typing import Any
 from opentelemetry import context, propagate, trace
 from opentelemetry.trace import Span, SpanKind
 
+from services.kernel.events import Envelope
+
 log = logging.getLogger(__name__)
 
 #: What FastAPI's native telemetry does: server spans only. Its operation spans (one per dependency, endpoint and
@@ -118,6 +120,25 @@ def consumed(traceparent: str | None, name: str, **attributes: str | int) -> con
         return contextlib.nullcontext()
     return _tracer.start_as_current_span(name, context=_parent(traceparent), kind=SpanKind.CONSUMER,
                                          attributes=attributes)
+
+
+def event_attributes(env: Envelope, topic: str, operation: str) -> dict[str, str | int]:
+    """A messaging span's attributes for one event: where it travels and what it is, nothing of its content."""
+    return {"messaging.system": "kafka", "messaging.operation.type": operation, "messaging.destination.name": topic,
+            "messaging.message.id": str(env.id), "cloudevents.event_type": env.type}
+
+
+def consumed_event(env: Envelope, topic: str, name: str) -> contextlib.AbstractContextManager[Any]:
+    """``consumed`` for one event of ``topic``: the span of what a consumer does with it, in the trace that made it.
+
+    In a stream processor::
+
+        with logs.correlated(env.correlation_id), tracing.consumed_event(env, tp.topic, "project"):
+            ...
+    """
+    if _tracer is None:
+        return contextlib.nullcontext()
+    return consumed(env.traceparent, f"{name} {topic}", **event_attributes(env, topic, "process"))
 
 
 @contextlib.contextmanager

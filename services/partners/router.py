@@ -22,6 +22,10 @@ Why no event is lost (docs/decisions/partner-router.md has the measurements):
    restarts the agent on a stream that has moved past the failed batch. A restarted process resumes from
    the last commit, which never passes an event not yet delivered.
 
+What it shows (services/kernel/metrics.py, on ``GB_METRICS_PORT``): records delivered to partner topics
+(``gb_partner_deliveries_total{channel="kafka"}``) and failed batch attempts; each routed event is a CONSUMER
+span continuing the trace of the command that stored it (its ``traceparent``, services/kernel/tracing.py).
+
 Fault injection (development only): ``GB_FAULT_ROUTER_RAISE_AT=<n>`` raises once, in the middle of the
 batch, at the n-th event this process routes; ``GB_ROUTER_UNGUARDED=1`` runs the router the plain faust
 way instead (``take_events``, no retry, faust's own ``on_error``), to show what the guard prevents.
@@ -44,7 +48,7 @@ from faust.types import EventT
 from pydantic import ValidationError
 
 from services import system
-from services.kernel import logs
+from services.kernel import logs, metrics, tracing
 from services.kernel.events import Envelope, EventRegistry, encode
 from services.kernel.kafka import event_producer
 from services.kernel.settings import Settings, load_settings
@@ -179,6 +183,7 @@ class Router:
                     log.info("batch of %d events delivered at attempt %d", len(events), attempt)
                 return
             except Exception as exc:  # the guard: nothing may leave the batch body
+                metrics.PARTNER_BATCH_FAILURES.inc()
                 delay = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** (attempt - 1))
                 log.warning("batch of %d events failed at attempt %d/%d (%s); trying it again in %.1f s",
                             len(events), attempt, RETRY_ATTEMPTS, describe(exc), delay)
@@ -194,22 +199,25 @@ class Router:
         directory = reader.directory
         if not any(directory.subscriptions.values()):
             return
-        items = [found for event in events if (found := self._outward(event)) is not None]
-        if any(unknown(self.tree, item.places) for _, item in items):
+        items = [(event.message.topic, *found) for event in events if (found := self._outward(event)) is not None]
+        if any(unknown(self.tree, item.places) for _, _, item in items):
             await self.follower.catch_up(TREE_WAIT_SECONDS)
         producer = await self._ensure_producer()
         pending = []
-        for envelope, item in items:
+        for topic, envelope, item in items:
             self._maybe_fault()
-            for delivery in route(item, event_id=str(envelope.id), source=envelope.source, time=envelope.time,
-                                  directory=directory, tree=self.tree, public_base_url=self.options.public_base_url):
-                record = partner_record(delivery)
-                pending.append(await producer.send(record.topic, value=record.value, key=record.key,
-                                                   headers=record.headers))
+            with tracing.consumed_event(envelope, topic, "route"):
+                for delivery in route(item, event_id=str(envelope.id), source=envelope.source, time=envelope.time,
+                                      directory=directory, tree=self.tree,
+                                      public_base_url=self.options.public_base_url):
+                    record = partner_record(delivery)
+                    pending.append(await producer.send(record.topic, value=record.value, key=record.key,
+                                                       headers=record.headers))
         # The batch is done only when every record is acknowledged (acks=all): then its offsets may be acked.
         for future in pending:
             await future
         self.routed += len(pending)
+        metrics.PARTNER_DELIVERIES.labels("kafka", "delivered").inc(len(pending))
         log.debug("batch of %d events: %d records (%d in all)", len(events), len(pending), self.routed)
 
     def _outward(self, event: EventT[Any]) -> tuple[Envelope, Outward] | None:
@@ -322,6 +330,8 @@ def create_app(settings: Settings, options: Options) -> faust.App:
 def main() -> None:
     settings = load_settings()  # a missing or default secret is fatal, never retried
     options = options_from_env(settings)
+    tracing.configure("partners-router")
+    metrics.serve_from_env()
     app = create_app(settings, options)
     # JSON lines like every process (services/kernel/logs.py): faust sets up logging itself, from this mapping.
     faust.Worker(app, loglevel="info", logging_config=logs.dict_config()).execute_from_commandline()

@@ -8,6 +8,10 @@ or deleted one has its loop stopped; a new replay restarts the loop, which moves
 Only one deliverer is active at a time: it holds a PostgreSQL session advisory lock in the partners
 database; a standby takes over within a second when the active one's connection dies (SIGKILL).
 
+What it shows (services/kernel/metrics.py, on ``GB_METRICS_PORT``): the active deliverer counts the attempts
+the delivery loops log (``webhook_attempts``) as ``gb_partner_deliveries_total{channel="http"}``, delivered (a 2xx
+answer) or failed — read from the log, the one place every attempt is written, a few rows at a time.
+
 Tuning (environment; the defaults are the production values):
 
     GB_WEBHOOK_BACKOFF_BASE   seconds, 0.5   first retry waits up to this (full jitter)
@@ -29,7 +33,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from services.kernel import logs
+from services.kernel import logs, metrics, tracing
 from services.kernel.settings import Settings, load_settings
 from services.kernel.store import EventStore
 from services.partners import delivery_log
@@ -110,11 +114,13 @@ class Deliverer:
                 ctx = Context(settings=self.settings, options=self.options, pool=pool, store=store, reader=reader,
                               http=http)
                 log.info("active webhook deliverer (%s)", self.options)
+                counted = await pool.fetchval("SELECT coalesce(max(id), 0) FROM webhook_attempts")
                 try:
                     while not stop.is_set():
                         await lock_conn.fetchval("SELECT 1")  # a lost lock connection ends this run
                         await reader.refresh()
                         self.reconcile(ctx)
+                        counted = await count_attempts(pool, after=counted)
                         await _wait(stop, REFRESH_SECONDS)
                 finally:
                     await self.stop_all()
@@ -172,6 +178,18 @@ class Deliverer:
         self.running.clear()
 
 
+async def count_attempts(pool: asyncpg.Pool, *, after: int) -> int:
+    """Count the attempts logged after id ``after`` (services/partners/delivery_log.py) as deliveries, delivered or
+    failed; the last id counted."""
+    rows = await pool.fetch("SELECT id, status FROM webhook_attempts WHERE id > $1 ORDER BY id LIMIT 10000", after)
+    delivered = sum(1 for r in rows if r["status"] is not None and 200 <= r["status"] < 300)
+    if delivered:
+        metrics.PARTNER_DELIVERIES.labels("http", "delivered").inc(delivered)
+    if len(rows) > delivered:
+        metrics.PARTNER_DELIVERIES.labels("http", "failed").inc(len(rows) - delivered)
+    return int(rows[-1]["id"]) if rows else after
+
+
 def _replay_id(reader: DirectoryReader, sid: str) -> str | None:
     replay = reader.replays.get(sid)
     return replay.replay_id if replay else None
@@ -204,6 +222,8 @@ async def serve() -> None:
 
 def main() -> None:
     logs.configure()  # JSON lines with the correlation id (services/kernel/logs.py)
+    tracing.configure("partners-webhooks")
+    metrics.serve_from_env()
     # Every attempt is in webhook_attempts already; httpx would log each request a second time.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     asyncio.run(serve())

@@ -14,6 +14,15 @@ from infra.processes import get_process
 from services.kernel.settings import Settings
 from services.membership.contract.service import SERVICE as MEMBERSHIP
 from tests.e2e.conftest import branch_body, eventually
+from tests.e2e.test_partner_router import (
+    ORGANISATION,
+    ROUTED_WAIT,
+    establish,
+    provisioned,
+    read_feed,
+    register_partner,
+    township_id,
+)
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -85,6 +94,7 @@ async def test_a_command_moves_the_command_counter_latency_histogram_and_http_me
         return now if moved else None
 
     relay_after = await eventually(relay_published, what="the relay counting the branch's event")
+    assert relay_after is not None
     assert value(relay_after, "gb_relay_active", service="membership") == 1
     assert value(relay_after, "gb_relay_delay_seconds_count", service="membership") \
         > value(relay_before, "gb_relay_delay_seconds_count", service="membership")
@@ -110,3 +120,28 @@ async def test_the_gateway_reports_projection_lag_per_partition_and_labels_hold_
     assert "/v1/branches/{branch_id}" in routes, routes
     assert branch_id not in text and "min_position" not in text
     assert "/metrics" not in (await gateway.get("/openapi.json")).json()["paths"]
+
+
+async def test_the_partner_router_counts_the_records_it_delivers(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    router = get_process("partners-router", system)
+    assert router.metrics_port is not None, "the partner router has no metrics port"
+    router_url = f"http://127.0.0.1:{router.metrics_port}/metrics"
+    run = uuid.uuid4().hex[:8]
+    partner = f"metrics-{run}"
+    await register_partner(gateway, admin_headers, partner, townships=[township_id(run, "a")],
+                           event_types=[ORGANISATION], personal_data="none", types=[ORGANISATION])
+    await provisioned(gateway, admin_headers, partner)
+    _, before = await scrape(router_url)
+    delivered = {"channel": "kafka", "outcome": "delivered"}
+
+    await establish(gateway, admin_headers, run, ("a",), branches_each=1)
+    feed = await eventually(lambda: read_feed(gateway, admin_headers, partner), timeout=ROUTED_WAIT,
+                            what="the township's events on the partner's topic")
+
+    async def counted() -> float:
+        _, now = await scrape(router_url)
+        return value(now, "gb_partner_deliveries_total", **delivered) - value(before, "gb_partner_deliveries_total",
+                                                                               **delivered)
+    assert await eventually(counted, what="the router counting its deliveries") >= len(feed) >= 1
