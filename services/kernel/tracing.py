@@ -100,23 +100,26 @@ def traceparent() -> str | None:
     return carrier.get("traceparent")
 
 
-def _parent(traceparent: str | None) -> context.Context | None:
-    return propagate.extract({"traceparent": traceparent}) if traceparent else None
+def _parent(traceparent: str) -> context.Context:
+    return propagate.extract({"traceparent": traceparent})
 
 
 def start_span(name: str, *, traceparent: str | None, kind: SpanKind = SpanKind.INTERNAL,
                attributes: Mapping[str, str | int] | None = None) -> Span | None:
-    """A span continuing the trace in ``traceparent`` (a new trace when there is none), not made current: for
-    work that ends elsewhere (a Kafka send acknowledged later). The caller ends it; None when not tracing."""
-    if _tracer is None:
+    """A span continuing the trace in ``traceparent``, not made current: for work that ends elsewhere (a Kafka
+    send acknowledged later). The caller ends it. None when not tracing or when there is no trace to continue:
+    an event stored by untraced work (a policy, a timer) or before traces were exported starts no trace of its own
+    here, so a backlog or a rebuild does not flood the collector with one-span traces."""
+    if _tracer is None or not traceparent:
         return None
     return _tracer.start_span(name, context=_parent(traceparent), kind=kind, attributes=dict(attributes or {}))
 
 
 def consumed(traceparent: str | None, name: str, **attributes: str | int) -> contextlib.AbstractContextManager[Any]:
     """A CONSUMER span, current for the block, continuing the trace of the event's ``traceparent``: what a
-    consumer does with one event (a projection, a policy, a partner delivery)."""
-    if _tracer is None:
+    consumer does with one event (a projection, a policy, a partner delivery). No span without a trace to
+    continue (``start_span`` says why)."""
+    if _tracer is None or not traceparent:
         return contextlib.nullcontext()
     return _tracer.start_as_current_span(name, context=_parent(traceparent), kind=SpanKind.CONSUMER,
                                          attributes=attributes)
@@ -136,7 +139,7 @@ def consumed_event(env: Envelope, topic: str, name: str) -> contextlib.AbstractC
         with logs.correlated(env.correlation_id), tracing.consumed_event(env, tp.topic, "project"):
             ...
     """
-    if _tracer is None:
+    if _tracer is None or not env.traceparent:
         return contextlib.nullcontext()
     return consumed(env.traceparent, f"{name} {topic}", **event_attributes(env, topic, "process"))
 
