@@ -39,9 +39,19 @@ from services.kernel.events import Envelope
 
 log = logging.getLogger(__name__)
 
-#: What FastAPI's native telemetry does: server spans only. Its operation spans (one per dependency, endpoint and
-#: serialisation) would multiply the spans of every command by about ten.
-FASTAPI_TELEMETRY: Any = {"tracing": True, "metrics": False, "logs": False, "operation_spans": False}
+#: Probes and scrapes, polled every few seconds by the runner, the gateway and Prometheus: never traced.
+UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def _untraced(scope: MutableMapping[str, Any]) -> bool:
+    return scope.get("path") in UNTRACED_PATHS
+
+
+#: What FastAPI's native telemetry does: server spans only, probes and scrapes left out. Its operation spans (one
+#: per dependency, endpoint and serialisation) would multiply the spans of every command by about ten; its
+#: metrics are OpenTelemetry's, where ours are Prometheus's (services/kernel/metrics.py).
+FASTAPI_TELEMETRY: Any = {"tracing": True, "metrics": False, "logs": False, "operation_spans": False,
+                          "exclude": _untraced}
 
 _tracer: trace.Tracer | None = None
 
@@ -146,8 +156,9 @@ def consumed_event(env: Envelope, topic: str, name: str) -> contextlib.AbstractC
 
 @contextlib.contextmanager
 def calling(name: str, headers: MutableMapping[str, str], **attributes: str | int) -> Iterator[None]:
-    """A CLIENT span around an HTTP call, its context put into ``headers`` (``traceparent``) for the callee."""
-    if _tracer is None:
+    """A CLIENT span around an HTTP call, its context put into ``headers`` (``traceparent``) for the callee; none
+    for a call outside any trace (the gateway's readiness probe asking each service)."""
+    if _tracer is None or not trace.get_current_span().get_span_context().is_valid:
         yield
         return
     with _tracer.start_as_current_span(name, kind=SpanKind.CLIENT, attributes=attributes):
