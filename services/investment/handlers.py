@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Any, cast
 
@@ -21,7 +21,7 @@ from services.investment.domain import leads, matching
 from services.investment.policy import DEFAULT_INVESTMENT_POLICIES, POLICY_BOOK, InvestmentPolicy
 from services.kernel import policy_stream
 from services.kernel.handling import execute, fold
-from services.kernel.locks import KeyedLocks
+from services.kernel.reservations import Reservations
 from services.kernel.store import AppendResult, CommandMeta, EventStore
 from services.pure.dates import effective_on
 from services.pure.policy_data import (
@@ -37,8 +37,6 @@ LeadStep = AdvanceLead | RecordFundsArrived | ConfirmLanded | DropLead | ClaimRe
 # A stream holds only one lead's events, so the lead's evolve is used on the service-wide event type here.
 _evolve_lead = cast(Callable[[leads.Lead, Any], leads.Lead], leads.evolve)
 _evolve_index = cast(Callable[[matching.LeadIndex, Any], matching.LeadIndex], matching.index_evolve)
-
-_registrations = KeyedLocks()
 
 INDEXES = """
 CREATE INDEX IF NOT EXISTS events_lead_match_key ON events ((data::jsonb ->> 'match_key'))
@@ -82,15 +80,17 @@ def _investment_on(published: policy_stream.Published, day: date) -> policy_stre
 
 
 async def register_lead(store: Store, cmd: RegisterLead, meta: CommandMeta) -> AppendResult:
-    """First referral wins: registrations of one investor + project are serialised, so exactly one is first."""
+    """First referral wins: a first registration claims its investor + project's key in its own append, so of
+    registrations racing on any number of instances exactly one is first; the others read again and are
+    recorded as duplicates of it."""
     key = matching.match_key(cmd.investor, cmd.project)
 
     async def decide(state: leads.Lead) -> list[LeadEvent]:
         return leads.decide(state, cmd, earlier_lead_id=await earlier_lead(store, key))
 
-    async with _registrations.hold(key):
-        return await execute(store, stream_id=cmd.lead_id, stream_type="lead", evolve=_evolve_lead,
-                             initial=leads.INITIAL, decide=recorded(store, cmd, decide), meta=meta)
+    return await execute(store, stream_id=cmd.lead_id, stream_type="lead", evolve=_evolve_lead,
+                         initial=leads.INITIAL, decide=recorded(store, cmd, decide), meta=meta,
+                         reserve=first_referral)
 
 
 async def lead_step(store: Store, cmd: LeadStep, meta: CommandMeta) -> AppendResult:
@@ -101,4 +101,11 @@ async def lead_step(store: Store, cmd: LeadStep, meta: CommandMeta) -> AppendRes
         return leads.decide(state, cmd, policy=policy)
 
     return await execute(store, stream_id=cmd.lead_id, stream_type="lead", evolve=_evolve_lead,
-                         initial=leads.INITIAL, decide=recorded(store, cmd, decide), meta=meta)
+                         initial=leads.INITIAL, decide=recorded(store, cmd, decide), meta=meta,
+                         reserve=first_referral)
+
+
+def first_referral(state: leads.Lead, events: Sequence[LeadEvent]) -> Reservations:
+    """The first-referral key a lead's new events claim or give back, written with them."""
+    claim, release = matching.first_referral_keys(events)
+    return Reservations(claim=claim, release=release)

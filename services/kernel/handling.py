@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
+from services.kernel.reservations import NONE, Reservations, ReservationTaken
 from services.kernel.store import AppendResult, CommandMeta, EventStore, Stream
+
+log = logging.getLogger(__name__)
 
 S = TypeVar("S")
 E = TypeVar("E")
+
+#: How often a command whose claimed key another record took is decided again. Each retry follows a
+#: commit of another record under that key (so the facts did change); a few bound a pathological churn,
+#: after which the client gets the 409 it may retry.
+RESERVATION_ATTEMPTS = 4
 
 
 def fold(evolve: Callable[[S, E], S], initial: S, events: Iterable[E]) -> S:
@@ -32,6 +41,7 @@ async def execute(
     initial: S,
     decide: Callable[[S], Sequence[E] | Awaitable[Sequence[E]]],
     meta: CommandMeta,
+    reserve: Callable[[S, Sequence[E]], Reservations] | None = None,
 ) -> AppendResult:
     """Run one command against one stream: retry check, load, fold, decide, append.
 
@@ -39,13 +49,29 @@ async def execute(
     decided, so a retry never fails on rules its own first attempt made true. ``decide`` gets the
     record's state; when a rule needs facts about other records, the handler's ``decide`` reads them
     (typed) here — after the retry check, against the current state — and calls the pure domain.
+
+    Such a rule is held by ``reserve``: from the state and the decided events it names the keys the
+    append claims and releases (services/kernel/reservations.py), written in the append's transaction.
+    When another record took a claimed key first, the facts read were out of date: the command is
+    loaded, read and decided again, and meets the rule as the one that came second.
     """
     if meta.idempotency_key:
         earlier = await store.lookup_idempotency(meta.idempotency_key, meta.fingerprint)
         if earlier is not None:
             return earlier
-    stream = await store.load(stream_id)
-    state = state_of(stream, evolve, initial)
-    decided = decide(state)
-    events: Sequence[E] = await decided if inspect.isawaitable(decided) else decided
-    return await store.append(stream, stream_type, events, meta)
+    attempts = 0
+    while True:
+        attempts += 1
+        stream = await store.load(stream_id)
+        state = state_of(stream, evolve, initial)
+        decided = decide(state)
+        events: Sequence[E] = await decided if inspect.isawaitable(decided) else decided
+        reservations = reserve(state, events) if reserve is not None else NONE
+        try:
+            if not reservations:  # the plain append, as every store (and store fake) takes it
+                return await store.append(stream, stream_type, events, meta)
+            return await store.append(stream, stream_type, events, meta, reservations)
+        except ReservationTaken as taken:
+            if attempts == RESERVATION_ATTEMPTS:
+                raise
+            log.info("%s lost %s to %s; reading the facts again", stream_id, taken.key, taken.holder)

@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 
 from services.kernel.events import Envelope, EventRegistry, chain_hash
+from services.kernel.reservations import NONE, Reservations, ReservationTaken, reservation_columns
 from services.pure.errors import ConcurrencyConflict, IdempotencyKeyReused, Unavailable
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class _Pending:
     envelopes: list[Envelope]
     meta: CommandMeta
     future: asyncio.Future[AppendResult]
+    reservations: Reservations = NONE
 
 
 class StoreUnavailable(Unavailable):
@@ -233,8 +235,10 @@ class EventStore(Generic[E]):
         stream_type: str,
         events: Sequence[E],
         meta: CommandMeta,
+        reservations: Reservations = NONE,
     ) -> AppendResult:
-        """Append events after ``stream.version``; raise ConcurrencyConflict if it moved on."""
+        """Append events after ``stream.version``; raise ConcurrencyConflict if it moved on, ReservationTaken
+        if another stream holds a key it claims (services/kernel/reservations.py)."""
         if not events:
             raise ValueError("nothing to append")
         if self._writer is None:
@@ -266,7 +270,7 @@ class EventStore(Generic[E]):
             )
             prev = link
         future: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Pending(stream.stream_id, stream.version, envelopes, meta, future))
+        await self._queue.put(_Pending(stream.stream_id, stream.version, envelopes, meta, future, reservations))
         return await future
 
     async def _write_loop(self) -> None:
@@ -347,13 +351,15 @@ class EventStore(Generic[E]):
         rows = await conn.fetch(
             "SELECT * FROM gb_append_batch($1::int[], $2::uuid[], $3::text[], $4::int[], $5::text[],"
             " $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::bytea[], $12::bytea[],"
-            " $13::text[], $14::text[], $15::int[], $16::int[], $17::text[], $18::text[])",
+            " $13::text[], $14::text[], $15::int[], $16::int[], $17::text[], $18::text[],"
+            " $19::int[], $20::text[], $21::boolean[])",
             *cols.values(),
             [p.stream_id for p in batch],
             [p.expected_version for p in batch],
             [len(p.envelopes) for p in batch],
             [p.meta.idempotency_key for p in batch],
             [p.meta.fingerprint for p in batch],
+            *reservation_columns([p.reservations for p in batch]),
         )
         retry: list[_Pending] = []
         for row in rows:
@@ -370,6 +376,10 @@ class EventStore(Generic[E]):
                         current_version=row["stream_version"],
                     )
                 )
+            elif status == "reserved":
+                p.future.set_exception(ReservationTaken(
+                    f"{p.stream_id} claims a key that {row['holder']} holds; read the facts again and decide again",
+                    key=row["reserved_key"], holder=row["holder"], stream_id=p.stream_id))
             elif status == "replayed":
                 try:
                     p.future.set_result(self._replayed(p.stream_id, row, p.meta.fingerprint))

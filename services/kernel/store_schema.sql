@@ -50,23 +50,35 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     created_at      timestamptz NOT NULL DEFAULT now()
 );
 
+-- Keys a stream holds for a rule that spans records (services/kernel/reservations.py): one holder per key,
+-- claimed and released only by gb_append_batch, in the transaction of the holder's own events.
+CREATE TABLE IF NOT EXISTS reservations (
+    key         text PRIMARY KEY,
+    holder      text NOT NULL,
+    claimed_at  timestamptz NOT NULL DEFAULT now()
+);
+
 -- Appends a batch of independent commands' events in ONE transaction (group commit).
 -- Each item is checked on its own: a stale expected version makes that item 'conflict' and
--- leaves the others untouched; a known idempotency key makes it 'replayed' with its first result.
+-- leaves the others untouched; a known idempotency key makes it 'replayed' with its first result; a
+-- claim on a key another stream holds makes it 'reserved' (nothing of it is written). An accepted item's
+-- releases and claims are written at once, so a later item of the same batch sees them.
 -- The advisory lock serialises appends of this store, which is what lets positions be read in
 -- commit order and a row never "commits late" behind a higher position.
 DROP FUNCTION IF EXISTS gb_append_batch(int[], uuid[], text[], int[], text[], text[], timestamptz[], text[],
     text[], text[], bytea[], bytea[], text[], int[], int[], text[], text[]);
 DROP FUNCTION IF EXISTS gb_append_batch(int[], uuid[], text[], int[], text[], text[], timestamptz[], text[],
     text[], text[], bytea[], bytea[], text[], text[], int[], int[], text[], text[]);
+DROP FUNCTION IF EXISTS gb_append_batch(int[], uuid[], text[], int[], text[], text[], timestamptz[], text[],
+    text[], text[], bytea[], bytea[], text[], text[], int[], int[], text[], text[], int[], text[], boolean[]);
 CREATE FUNCTION gb_append_batch(
     p_item int[], p_event_id uuid[], p_stream_type text[], p_version int[], p_type text[],
     p_data text[], p_occurred timestamptz[], p_actor text[], p_correlation text[],
     p_causation text[], p_prev_hash bytea[], p_hash bytea[], p_traceparent text[],
     p_item_stream text[], p_item_expected int[], p_item_count int[], p_item_key text[],
-    p_item_fingerprint text[]
+    p_item_fingerprint text[], p_res_item int[], p_res_key text[], p_res_claim boolean[]
 ) RETURNS TABLE (item int, status text, stream_id text, first_position bigint, last_position bigint,
-                 stream_version int, fingerprint text)
+                 stream_version int, fingerprint text, reserved_key text, holder text)
 LANGUAGE plpgsql AS $$
 DECLARE
     n int := coalesce(array_length(p_item_stream, 1), 0);
@@ -83,12 +95,13 @@ BEGIN
               FROM idempotency_keys k WHERE k.key = p_item_key[i];
             IF FOUND THEN
                 RETURN QUERY SELECT i, 'replayed'::text, rec.stream_id, rec.first_position, rec.last_position,
-                                    rec.stream_version, rec.fingerprint;
+                                    rec.stream_version, rec.fingerprint, NULL::text, NULL::text;
                 CONTINUE;
             END IF;
             IF claimed ? p_item_key[i] THEN
                 -- Same key twice in one batch: the caller retries it and then sees 'replayed'.
-                RETURN QUERY SELECT i, 'retry'::text, NULL::text, NULL::bigint, NULL::bigint, NULL::int, NULL::text;
+                RETURN QUERY SELECT i, 'retry'::text, NULL::text, NULL::bigint, NULL::bigint, NULL::int, NULL::text,
+                                    NULL::text, NULL::text;
                 CONTINUE;
             END IF;
         END IF;
@@ -98,9 +111,29 @@ BEGIN
             SELECT coalesce(max(e.version), 0) INTO cur FROM events e WHERE e.stream_id = p_item_stream[i];
         END IF;
         IF cur <> p_item_expected[i] THEN
-            RETURN QUERY SELECT i, 'conflict'::text, p_item_stream[i], NULL::bigint, NULL::bigint, cur, NULL::text;
+            RETURN QUERY SELECT i, 'conflict'::text, p_item_stream[i], NULL::bigint, NULL::bigint, cur, NULL::text,
+                                NULL::text, NULL::text;
             CONTINUE;
         END IF;
+        -- Exact across every instance of the service: the append lock above is held, so no other
+        -- transaction claims or releases a key between this look and the writes below.
+        SELECT r.key, r.holder INTO rec
+          FROM reservations r
+          JOIN unnest(p_res_item, p_res_key, p_res_claim) AS c(it, k, cl) ON r.key = c.k
+         WHERE c.it = i AND c.cl AND r.holder <> p_item_stream[i]
+         LIMIT 1;
+        IF FOUND THEN
+            RETURN QUERY SELECT i, 'reserved'::text, p_item_stream[i], NULL::bigint, NULL::bigint, cur, NULL::text,
+                                rec.key, rec.holder;
+            CONTINUE;
+        END IF;
+        DELETE FROM reservations r
+         USING unnest(p_res_item, p_res_key, p_res_claim) AS c(it, k, cl)
+         WHERE c.it = i AND NOT c.cl AND r.key = c.k AND r.holder = p_item_stream[i];
+        INSERT INTO reservations (key, holder)
+        SELECT c.k, p_item_stream[i] FROM unnest(p_res_item, p_res_key, p_res_claim) AS c(it, k, cl)
+         WHERE c.it = i AND c.cl
+        ON CONFLICT (key) DO NOTHING;  -- already this stream's (checked above)
         heads := heads || jsonb_build_object(p_item_stream[i], cur + p_item_count[i]);
         IF p_item_key[i] IS NOT NULL THEN
             claimed := claimed || jsonb_build_object(p_item_key[i], true);
@@ -137,6 +170,7 @@ BEGIN
         SELECT p_item_key[p.it], p_item_fingerprint[p.it], p_item_stream[p.it], p.fp, p.lp, p.v
           FROM per_item p WHERE p_item_key[p.it] IS NOT NULL
     )
-    SELECT p.it, 'ok'::text, p_item_stream[p.it], p.fp, p.lp, p.v, p_item_fingerprint[p.it] FROM per_item p;
+    SELECT p.it, 'ok'::text, p_item_stream[p.it], p.fp, p.lp, p.v, p_item_fingerprint[p.it], NULL::text, NULL::text
+      FROM per_item p;
 END;
 $$;

@@ -8,15 +8,15 @@ the record's own stream, and go to the pure domain as typed keyword arguments.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Any, TypeVar, cast
 
 import asyncpg
 
 from services.kernel import policy_stream
-from services.kernel.handling import execute, state_of
-from services.kernel.locks import KeyedLocks
+from services.kernel.handling import execute, fold, state_of
+from services.kernel.reservations import Reservations
 from services.kernel.store import AppendResult, CommandMeta, EventStore
 from services.pure.dates import effective_on
 from services.pure.policy_data import (
@@ -69,8 +69,6 @@ _evolve_secondment = cast(Callable[[secondments.Secondment, Any], secondments.Se
 OPEN_STAGES = (Stage.NOMINATED, Stage.APPROVED, Stage.AWAY, Stage.UNPAID_LEAVE)
 #: Stages in which the cadre's post, rank and pay are frozen (A: unchanged while away).
 AWAY_STAGES = (Stage.AWAY, Stage.UNPAID_LEAVE)
-
-_nominations = KeyedLocks()
 
 INDEXES = """
 CREATE INDEX IF NOT EXISTS events_secondment_cadre ON events ((data::jsonb ->> 'cadre_id'))
@@ -148,8 +146,9 @@ async def link_member(store: Store, cmd: LinkMember, meta: CommandMeta) -> Appen
 
 
 async def nominate_cadre(store: Store, cmd: NominateCadre, meta: CommandMeta) -> AppendResult:
-    """Nominate a cadre: one open secondment per cadre is a rule over several streams, so nominations of one
-    cadre are serialised while the facts are read and the nomination appended."""
+    """Nominate a cadre: one open secondment per cadre is a rule over several streams, held by the key the
+    nomination claims in its own append (``open_secondment``); a nomination that loses the race for it reads
+    the cadre's secondments again and is refused like any nomination of a cadre already nominated."""
     policy = await secondment_policy(store, effective_on(cmd))
 
     async def decide(state: secondments.Secondment) -> list[SecondmentEvent]:
@@ -158,8 +157,7 @@ async def nominate_cadre(store: Store, cmd: NominateCadre, meta: CommandMeta) ->
             (s.secondment_id for s in await secondments_of(store, cmd.cadre_id) if s.stage in OPEN_STAGES), None)
         return secondments.decide(state, cmd, policy=policy, cadre=cadre, open_secondment_id=open_id)
 
-    async with _nominations.hold(cmd.cadre_id):
-        return await _on_secondment(store, cmd.secondment_id, recorded(store, cmd, decide), meta)
+    return await _on_secondment(store, cmd.secondment_id, recorded(store, cmd, decide), meta)
 
 
 async def start_secondment(store: Store, cmd: StartSecondment, meta: CommandMeta) -> AppendResult:
@@ -215,4 +213,16 @@ async def _on_secondment(
     store: Store, secondment_id: str, decide: Decide[secondments.Secondment, SecondmentEvent], meta: CommandMeta
 ) -> AppendResult:
     return await execute(store, stream_id=secondment_id, stream_type="secondment", evolve=_evolve_secondment,
-                         initial=secondments.INITIAL, decide=decide, meta=meta)
+                         initial=secondments.INITIAL, decide=decide, meta=meta, reserve=open_secondment)
+
+
+def open_secondment(before: secondments.Secondment, events: Sequence[SecondmentEvent]) -> Reservations:
+    """One open secondment per cadre: a secondment holds its cadre's key from the step that opens it (the
+    nomination) to the step that takes it out of the open stages (rejected, returned, ended early), each
+    claim and release written in the transaction of the event that makes it so."""
+    after = fold(_evolve_secondment, before, events)
+    was_open = before.exists and before.stage in OPEN_STAGES
+    is_open = after.exists and after.stage in OPEN_STAGES
+    key = (f"open-secondment:{after.cadre_id}",)
+    return Reservations(claim=key if is_open and not was_open else (),
+                        release=key if was_open and not is_open else ())

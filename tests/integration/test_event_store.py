@@ -14,6 +14,8 @@ import pytest
 
 from services.kernel.audit import verify_stream
 from services.kernel.events import EventRegistry
+from services.kernel.handling import execute
+from services.kernel.reservations import Reservations, ReservationTaken
 from services.kernel.store import CommandMeta, EventStore
 from services.pure.errors import ConcurrencyConflict, IdempotencyKeyReused
 
@@ -207,3 +209,102 @@ async def test_the_trace_context_is_stored_with_each_event_and_stays_outside_the
     # Rewriting how an event was observed is not rewriting what happened: the chain still verifies.
     await kernel_pool.execute("UPDATE events SET traceparent = NULL WHERE stream_id = $1", stream_id)
     assert await verify_stream(store, stream_id) == []
+
+
+async def holder_of(pool: asyncpg.Pool, key: str) -> str | None:
+    holder: str | None = await pool.fetchval("SELECT holder FROM reservations WHERE key = $1", key)
+    return holder
+
+
+async def test_a_claim_on_a_key_another_stream_holds_fails_that_command_alone_and_writes_nothing(
+    store: EventStore[Noted], kernel_pool: asyncpg.Pool
+) -> None:
+    key, holder, loser, bystander = f"key-{uuid.uuid4()}", sid(), sid(), sid()
+    await store.append(await store.load(holder), "note", [Noted(text="holds")], meta(), Reservations(claim=(key,)))
+    results = await asyncio.gather(
+        store.append(await store.load(loser), "note", [Noted(text="claims")], meta(), Reservations(claim=(key,))),
+        store.append(await store.load(bystander), "note", [Noted(text="unrelated")], meta()),
+        return_exceptions=True)
+    assert isinstance(results[0], ReservationTaken) and (results[0].key, results[0].holder) == (key, holder)
+    assert not isinstance(results[1], BaseException), results[1]
+    assert (await store.load(loser)).version == 0 and (await store.load(bystander)).version == 1
+    assert await holder_of(kernel_pool, key) == holder
+    # Claiming again what the stream holds is no conflict.
+    await store.append(await store.load(holder), "note", [Noted(text="again")], meta(), Reservations(claim=(key,)))
+
+
+async def test_of_many_streams_claiming_one_key_at_once_exactly_one_holds_it(
+    store: EventStore[Noted], kernel_pool: asyncpg.Pool
+) -> None:
+    key, streams = f"key-{uuid.uuid4()}", [sid() for _ in range(20)]
+    empties = [await store.load(s) for s in streams]
+    results = await asyncio.gather(*(store.append(e, "note", [Noted(text="c")], meta(), Reservations(claim=(key,)))
+                                     for e in empties), return_exceptions=True)
+    winners = [s for s, r in zip(streams, results, strict=True) if not isinstance(r, BaseException)]
+    assert len(winners) == 1
+    assert all(isinstance(r, ReservationTaken) for r in results if isinstance(r, BaseException))
+    assert await holder_of(kernel_pool, key) == winners[0]
+
+
+async def test_only_the_holder_releases_a_key_and_it_does_so_in_the_append_of_its_event(
+    store: EventStore[Noted], kernel_pool: asyncpg.Pool
+) -> None:
+    key, holder, other = f"key-{uuid.uuid4()}", sid(), sid()
+    await store.append(await store.load(holder), "note", [Noted(text="holds")], meta(), Reservations(claim=(key,)))
+    await store.append(await store.load(other), "note", [Noted(text="not mine")], meta(), Reservations(release=(key,)))
+    assert await holder_of(kernel_pool, key) == holder
+    stale = await store.load(holder)
+    await store.append(stale, "note", [Noted(text="moves on")], meta())
+    # A release whose append conflicts is not written either.
+    with pytest.raises(ConcurrencyConflict):
+        await store.append(stale, "note", [Noted(text="ends, stale")], meta(), Reservations(release=(key,)))
+    assert await holder_of(kernel_pool, key) == holder
+    await store.append(await store.load(holder), "note", [Noted(text="ends")], meta(), Reservations(release=(key,)))
+    assert await holder_of(kernel_pool, key) is None
+    await store.append(await store.load(other), "note", [Noted(text="takes")], meta(), Reservations(claim=(key,)))
+    assert await holder_of(kernel_pool, key) == other
+
+
+async def test_a_command_that_loses_its_key_to_another_instance_reads_the_facts_again_and_decides_again(
+    store: EventStore[Noted], kernel_pool: asyncpg.Pool
+) -> None:
+    """Two stores on one database are two instances of a service. Instance A reads the facts (no first note
+    under the key), then instance B records its first note before A appends: A's claim fails and A runs
+    again, now recording a note that follows B's."""
+    other = EventStore(kernel_pool, REGISTRY)
+    await other.start()
+    key = f"key-{uuid.uuid4()}"
+    mine, theirs = sid(), sid()
+    decisions: list[str | None] = []
+
+    async def first_note() -> str | None:
+        found: str | None = await kernel_pool.fetchval(
+            "SELECT stream_id FROM events WHERE data::jsonb ->> 'text' = $1 ORDER BY position LIMIT 1", f"first {key}")
+        return found
+
+    def note(earlier: str | None) -> list[Noted]:
+        return [Noted(text=f"first {key}" if earlier is None else f"after {earlier}")]
+
+    def claim_if_first(_: object, events: Any) -> Reservations:
+        return Reservations(claim=(key,) if events[0].text == f"first {key}" else ())
+
+    async def run(on: EventStore[Noted], stream_id: str, decide: Any) -> Any:
+        return await execute(on, stream_id=stream_id, stream_type="note", evolve=lambda s, e: s, initial=None,
+                             decide=decide, meta=meta(), reserve=claim_if_first)
+
+    async def decide_mine(_: object) -> list[Noted]:
+        earlier = await first_note()
+        decisions.append(earlier)
+        if len(decisions) == 1:  # the other instance wins the race in between
+            async def decide_theirs(_: object) -> list[Noted]:
+                return note(await first_note())
+            await run(other, theirs, decide_theirs)
+        return note(earlier)
+
+    try:
+        await run(store, mine, decide_mine)
+    finally:
+        await other.stop()
+    assert decisions == [None, theirs]
+    assert [e.event.text for e in (await store.load(mine)).events] == [f"after {theirs}"]
+    assert await holder_of(kernel_pool, key) == theirs

@@ -6,12 +6,16 @@ and passes ``earlier_lead_id=index_lookup(index, key)`` to ``leads.decide`` for 
 ``None`` makes the registration the first referral, an id records it as a duplicate attributed to
 that earlier lead. A dropped lead releases its key, so a later registration of the same investor and
 project starts afresh (B8: a stalled lead goes to someone else). Two registrations racing for the
-same key are the handler's to serialise (e.g. a unique key on the index table).
+same key (on two instances of the service, say) both read "no earlier lead": ``first_referral_keys``
+names the key a first registration claims and a drop gives back, and the event store holds it unique
+in the append's own transaction, so the slower one reads again and is recorded as a duplicate
+(services/kernel/reservations.py, docs/decisions/cross-record-rules.md).
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import assert_never
@@ -74,3 +78,29 @@ def index_evolve(index: LeadIndex, event: LeadEvent) -> LeadIndex:
             return index
         case _:
             assert_never(event)
+
+
+def first_referral_key(key: str) -> str:
+    """The reservation a first registration under ``match_key`` ``key`` holds while it is open."""
+    return f"first-referral:{key}"
+
+
+def first_referral_keys(events: Iterable[LeadEvent]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The reservations one lead's new events claim (a first registration) and give back (a drop).
+
+    A drop gives back only what its lead holds (the store checks the holder), as ``index_evolve``
+    forgets a key only for the lead it names; a duplicate claims nothing.
+    """
+    claim: list[str] = []
+    release: list[str] = []
+    for event in events:
+        match event:
+            case LeadRegistered():
+                claim.append(first_referral_key(event.match_key))
+            case LeadDropped():
+                release.append(first_referral_key(event.match_key))
+            case LeadDuplicateRecorded() | LeadAdvanced() | FundsArrived() | LeadLanded() | RewardClaimed():
+                pass
+            case _:
+                assert_never(event)
+    return tuple(claim), tuple(release)

@@ -1,0 +1,162 @@
+"""Rules that span records hold with two instances of a service on one store (issue 15: scale-out).
+
+The running system's instance and a second one this test starts itself (the same command and environment
+as the runner's, on another port) get the racing commands between them, signed as the gateway signs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import orjson
+import pytest
+
+from infra import supervisor
+from infra.processes import get_process
+from services.investment.contract.service import SERVICE as INVESTMENT
+from services.kernel import credential
+from services.kernel.settings import Settings
+from services.pure.identity import Actor, Role
+from services.secondment.contract.service import SERVICE as SECONDMENT
+from tests.e2e.conftest import eventually
+from tests.e2e.secondment_steps import cadre_body, lead_body, placement, post, unique
+
+REGISTRATIONS = 6
+#: Cadres nominated twice at once, one nomination on each instance: each pair is one chance of the race.
+CADRES = 3
+COUNTY = Actor(subject="county-admin-scale-out", role=Role.COUNTY_ADMIN)
+
+Send = Callable[[str, str, dict[str, Any]], Any]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@asynccontextmanager
+async def second_instance(settings: Settings, service: str, log_path: Path) -> AsyncIterator[str]:
+    """Another process of ``service``, started as the runner starts it but on a free port; its base URL."""
+    process = get_process(service, settings)
+    argv = list(process.argv)
+    port = _free_port()
+    argv[argv.index("--port") + 1] = str(port)
+    env = supervisor.child_env(settings, {**supervisor.kafka_credentials_env(settings, process), **process.env})
+    with log_path.open("w") as log:
+        child = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            async def ready() -> bool:
+                if child.poll() is not None:
+                    pytest.fail(f"the second {service} instance exited ({child.returncode}):\n{log_path.read_text()}")
+                try:
+                    return (await client.get(f"{base_url}/healthz")).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            await eventually(ready, timeout=60, what=f"a second {service} instance answering")
+        yield base_url
+    finally:
+        child.terminate()
+        child.wait(timeout=30)
+
+
+@asynccontextmanager
+async def signed_sender(settings: Settings, service: str) -> AsyncIterator[Send]:
+    """POST a command straight to an instance of ``service``, with the credential the gateway would sign."""
+    async with httpx.AsyncClient(timeout=30.0) as client:
+        async def send(base_url: str, path: str, body: dict[str, Any]) -> httpx.Response:
+            content = orjson.dumps(body)
+            token = credential.sign(settings.internal_secret, audience=service, actor=COUNTY, method="POST",
+                                    request_target=path, body=content)
+            return await client.post(f"{base_url}{path}", content=content, headers={
+                "Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                "X-Correlation-Id": str(uuid.uuid4())})
+
+        yield send
+
+
+async def test_six_registrations_of_one_project_on_two_investment_instances_give_one_first_referral(
+    system: Settings, investment_db: asyncpg.Pool, tmp_path: Path,
+) -> None:
+    investor, project, township = unique("Investor"), unique("Project"), unique("township")
+    bodies = [lead_body(township, registrant_id=f"branch-{i}", branch_id=f"branch-{i}", investor=investor,
+                        project=project) for i in range(REGISTRATIONS)]
+    async with second_instance(system, "investment", tmp_path / "investment-2.log") as other, \
+            signed_sender(system, "investment") as send:
+        instances = (INVESTMENT.base_url(system), other)
+        answers = await asyncio.gather(*(send(instances[i % 2], "/leads", body) for i, body in enumerate(bodies)))
+    assert [a.status_code for a in answers] == [201] * REGISTRATIONS, [a.text for a in answers]
+    ids = [a.json()["id"] for a in answers]
+    rows = await investment_db.fetch(
+        "SELECT stream_id, type, data::jsonb ->> 'earlier_lead_id' AS earlier FROM events"
+        " WHERE stream_id = ANY($1::text[]) AND version = 1", ids)
+    assert len(rows) == REGISTRATIONS
+    first = [r["stream_id"] for r in rows if r["type"] == "gb.investment.lead_registered.v1"]
+    duplicates = [r for r in rows if r["type"] == "gb.investment.lead_duplicate_recorded.v1"]
+    assert len(first) == 1, f"exactly one first referral, not {first}"
+    assert len(duplicates) == REGISTRATIONS - 1
+    assert {r["earlier"] for r in duplicates} == set(first), "every later registration is credited to the first"
+    holders = await investment_db.fetch("SELECT holder FROM reservations WHERE key LIKE 'first-referral:%'"
+                                        " AND holder = ANY($1::text[])", ids)
+    assert [h["holder"] for h in holders] == first, "the first referral holds its key"
+
+
+async def test_two_nominations_of_one_cadre_on_two_secondment_instances_leave_one_open_secondment(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str], secondment_db: asyncpg.Pool,
+    tmp_path: Path,
+) -> None:
+    township, unit_id = unique("township"), unique("unit")
+    await post(gateway, "/v1/units", {"unit_id": unit_id, "township_id": township, "name": "Agricultural station",
+                                      "kind": "station", "headcount": 20, "effective_from": "2020-01-01"},
+               admin_headers)
+    cadres = [(await post(gateway, "/v1/cadres", cadre_body(unit_id), admin_headers))["id"] for _ in range(CADRES)]
+
+    def nomination(cadre_id: str) -> dict[str, Any]:
+        return {"cadre_id": cadre_id, "route": "self_found", "placement": placement(), "nominated_on": "2024-01-15"}
+
+    async with second_instance(system, "secondment", tmp_path / "secondment-2.log") as other, \
+            signed_sender(system, "secondment") as send:
+        instances = (SECONDMENT.base_url(system), other)
+        raced = await asyncio.gather(*(send(instance, "/secondments", nomination(cadre_id))
+                                       for cadre_id in cadres for instance in instances))
+        # The same refusal as a nomination sent when the first was long recorded.
+        late = await send(instances[0], "/secondments", nomination(cadres[0]))
+        assert late.status_code == 409, late.text
+        for cadre_id, pair in zip(cadres, zip(raced[::2], raced[1::2], strict=True), strict=True):
+            statuses = sorted(answer.status_code for answer in pair)
+            assert statuses == [201, 409], [answer.text for answer in pair]
+            refused = next(answer for answer in pair if answer.status_code == 409).json()
+            assert (refused["type"], refused["title"]) == (late.json()["type"], late.json()["title"])
+            opened = [answer.json()["id"] for answer in pair if answer.status_code == 201]
+            assert await _open_secondments(secondment_db, cadre_id) == opened
+
+        # Rejecting the open nomination on one instance gives the cadre's key back in that same append,
+        # so a new nomination on the other instance is accepted.
+        cadre_id = cadres[0]
+        (open_id,) = await _open_secondments(secondment_db, cadre_id)
+        rejected = await send(instances[1], f"/secondments/{open_id}/nomination-decision",
+                              {"approved": False, "decided_on": "2024-01-20",
+                               "reason": "the host enterprise withdrew"})
+        assert rejected.status_code == 201, rejected.text
+        again = await send(instances[0], "/secondments", nomination(cadre_id))
+        assert again.status_code == 201, again.text
+        assert await _open_secondments(secondment_db, cadre_id) == [again.json()["id"]]
+
+
+async def _open_secondments(db: asyncpg.Pool, cadre_id: str) -> list[str]:
+    """The cadre's secondments holding its open-secondment key (from the reservations the appends wrote)."""
+    rows = await db.fetch("SELECT holder FROM reservations WHERE key = $1", f"open-secondment:{cadre_id}")
+    return [r["holder"] for r in rows]
