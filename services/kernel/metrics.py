@@ -195,11 +195,3 @@ async def refresh_projection_lag(pool: asyncpg.Pool, consumer: AIOKafkaConsumer,
         log.warning("metrics: projection lag unknown (%s)", type(exc).__name__)
         lag = None
     set_projection_lag(lag)
-
-
-def projected(topic: str, partition: int, next_offset: int, end_offset: int | None) -> None:
-    """The projector's own view of one partition after a batch (its next offset against the end offset Kafka
-    reported with the fetch), for a projector that serves its metrics itself."""
-    if end_offset is not None:
-        PROJECTION_LAG.labels(topic, str(partition)).set(max(0, end_offset - next_offset))
-
