@@ -199,6 +199,15 @@ async def _wait_with_progress(child: asyncio.subprocess.Process, what: str, size
             log.info("%s: running for %.0f s%s", what, time.monotonic() - started, done)
 
 
+async def count_events(conn: Any) -> int:
+    """Events in every event store of a database (the gateway's token store is one, in schema ``access``)."""
+    total = 0
+    for schema, table in await conn.fetch("SELECT schemaname, tablename FROM pg_tables WHERE tablename = 'events'"
+                                          " AND schemaname NOT IN ('pg_catalog', 'information_schema')"):
+        total += await conn.fetchval(f'SELECT count(*) FROM "{schema}"."{table}"')
+    return total
+
+
 async def dump_store(settings: Settings, name: str, database: str, path: Path) -> dict[str, Any]:
     """``pg_dump`` of one database into ``path``, in a snapshot whose event count and last position are returned."""
     import asyncpg
@@ -208,10 +217,10 @@ async def dump_store(settings: Settings, name: str, database: str, path: Path) -
         tx = conn.transaction(isolation="repeatable_read", readonly=True)
         await tx.start()
         snapshot = await conn.fetchval("SELECT pg_export_snapshot()")
-        stats: dict[str, Any] = {"database": database, "file": f"stores/{database}.dump"}
+        stats: dict[str, Any] = {"database": database, "file": f"stores/{database}.dump",
+                                 "events": await count_events(conn)}
         if await conn.fetchval("SELECT to_regclass('public.events') IS NOT NULL"):
-            row = await conn.fetchrow("SELECT count(*) AS n, coalesce(max(position), 0) AS last FROM events")
-            stats.update(events=row["n"], last_position=row["last"])
+            stats["last_position"] = await conn.fetchval("SELECT coalesce(max(position), 0) FROM events")
         target, env = _client(settings.dsn(name))
         child = await asyncio.create_subprocess_exec(
             str(postgres.PG_BIN / "pg_dump"), "--format=custom", f"--snapshot={snapshot}", "--no-owner",
@@ -313,7 +322,7 @@ def verify(folder: Path) -> Backup:
 
 
 def _readme(manifest: dict[str, Any]) -> str:
-    stores = "\n".join(f"  {s['file']:34} {name}: {s.get('events', 'no')} events" for name, s in
+    stores = "\n".join(f"  {s['file']:34} {name}: {s['events']:,} events" for name, s in
                        sorted(manifest["stores"].items()))
     keys = manifest["keys"]
     sealed = (f"sealed with the passphrase in {PASSPHRASE_VARIABLE} (scrypt, AES-256-GCM): without it they are "
@@ -366,14 +375,14 @@ def take(settings: Settings, parent: Path, secret: str | None) -> Path:
             if store in system.names():
                 stores[store]["topic"] = system.service(store).topic
             log.info("[%d/%d] %s: %s events, %.1f MB in %.1f s", n, len(databases), database,
-                     f"{stores[store]['events']:,}" if "events" in stores[store] else "no",
+                     f"{stores[store]['events']:,}",
                      (partial / stores[store]["file"]).stat().st_size / 1e6, time.monotonic() - begun)
         material = gather_keys(settings)
         keys_file = SEALED_KEYS if secret else PLAIN_KEYS
         write_private(partial / keys_file, seal(material, secret) if secret else json.dumps(material).encode())
         if not secret:
-            log.warning("the key material is NOT sealed (%s is not set; development only): %s holds it in clear",
-                        PASSPHRASE_VARIABLE, partial.name + "/" + keys_file)
+            log.warning("the key material is NOT sealed (%s is not set; development only): the backup's %s holds "
+                        "it in clear", PASSPHRASE_VARIABLE, keys_file)
         log.info("key material: %s; environment secrets: %s", ", ".join(material["files"]) or "none",
                  ", ".join(material["environment"]) or "none (development values)")
         manifest: dict[str, Any] = {

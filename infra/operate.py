@@ -142,13 +142,14 @@ class RestorePlan:
 
 
 def plan_keys(settings: Settings, material: dict[str, Any], plan: RestorePlan) -> None:
+    same: list[str] = []
     for name, encoded in sorted(material["files"].items()):
         path, data = backup.key_destination(settings, name), base64.b64decode(encoded)
         if not path.exists():
             plan.keys[path] = data
             plan.steps.append(f"write {name} to {path} (missing here)")
         elif path.read_bytes() == data:
-            plan.steps.append(f"{name}: already the backup's")
+            same.append(name)
         elif name == backup.AUDIT_KEY:
             # A new key means a new log id: the restored tree heads were signed with the backup's key.
             plan.blockers.append(f"the audit log's signing key in {path} is not the backup's (a new one was made "
@@ -159,6 +160,8 @@ def plan_keys(settings: Settings, material: dict[str, Any], plan: RestorePlan) -
             # PostgreSQL's role password is set from this file on every start and Kafka formatted with these:
             # this machine's own credentials are the ones its servers know.
             plan.steps.append(f"{name}: this machine's differs from the backup's and is kept (its servers use it)")
+    if same:
+        plan.steps.append(f"keys already the backup's: {', '.join(same)}")
     for variable, value in sorted(material["environment"].items()):
         if os.environ.get(variable, "").strip() == value:
             plan.steps.append(f"{variable}: set here as when the backup was taken")
@@ -185,11 +188,7 @@ async def store_events(settings: Settings) -> dict[str, int | None]:
                 continue
             conn = await asyncpg.connect(settings.dsn(name), timeout=10)
             try:
-                total = 0
-                for table in await conn.fetch("SELECT schemaname, tablename FROM pg_tables WHERE tablename = 'events'"
-                                              " AND schemaname NOT IN ('pg_catalog', 'information_schema')"):
-                    total += await conn.fetchval(f'SELECT count(*) FROM "{table[0]}"."{table[1]}"')
-                found[name] = total
+                found[name] = await backup.count_events(conn)
             finally:
                 await conn.close()
     finally:
