@@ -18,6 +18,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -134,7 +135,7 @@ async def test_the_cluster_runs_three_brokers_and_two_instances_of_each_process(
     assert len(checks["membership"]) == 2 and set(checks["membership"].values()) == {"ok"}
 
 
-async def _describe(s: Settings, topic: str) -> dict[str, object]:
+async def _describe(s: Settings, topic: str) -> dict[str, Any]:
     admin = admin_client(s, "gb-test-cluster")
     await admin.start()
     try:
