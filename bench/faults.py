@@ -37,7 +37,7 @@ import httpx
 
 from bench.common import say
 from bench.system import branch_body, wait_caught_up
-from infra import kafka, local, supervisor
+from infra import kafka, kafka_quorum, local, supervisor
 from services import system
 from services.kernel import supervision
 from services.kernel.settings import Settings
@@ -161,25 +161,36 @@ async def _probe_visible(gateway: httpx.AsyncClient, run: str) -> bool:
         return False
 
 
+def resolve(s: Settings, fault: Fault) -> str:
+    """The supervisor's name for the fault's target. On a cluster "kafka" is a broker: the active controller
+    for a kill, another one for a freeze (the quorum then has two of three, and loses its leader only once)."""
+    if fault.target != "kafka" or s.kafka_brokers == 1:
+        return fault.target
+    leader = kafka_quorum.active_controller(s)
+    node = leader if fault.how == "kill" else next(n for n in kafka.nodes(s) if n != leader)
+    return kafka.node_name(s, node)
+
+
 async def inject(s: Settings, fault: Fault, gateway: httpx.AsyncClient, run: str, outcome: Outcome) -> None:
     """Do the fault, then time the way back: process up again, /readyz ready, a fresh command visible."""
-    before = _row(s, fault.target)
+    target = await asyncio.to_thread(resolve, s, fault)
+    before = _row(s, target)
     restarts = before.restarts if before else 0
     t0 = time.monotonic()
     if fault.how == "freeze":
-        pid = kafka.running_pid(s)
+        pid = kafka.running_pid(s, kafka.node_of(s, target))
         if pid is None:
-            raise RuntimeError("no Kafka broker to freeze")
+            raise RuntimeError(f"no Kafka broker {target} to freeze")
         os.kill(pid, signal.SIGSTOP)
         try:
             await asyncio.sleep(FREEZE_SECONDS)  # the fault's length, not a synchronisation
         finally:
             os.kill(pid, signal.SIGCONT)
-    elif not await asyncio.to_thread(local.kill, fault.target, s):
-        raise RuntimeError(f"{fault.target} was not running")
+    elif not await asyncio.to_thread(local.kill, target, s):
+        raise RuntimeError(f"{target} was not running")
     deadline = t0 + GIVE_UP_AFTER
     while time.monotonic() < deadline:
-        row = _row(s, fault.target)
+        row = _row(s, target)
         back = fault.how == "freeze" or (row is not None and row.restarts > restarts and row.state == "running")
         if back and await _ready(gateway) and await _probe_visible(gateway, run):
             outcome.recovery_s = round(time.monotonic() - t0, 1)
@@ -315,12 +326,19 @@ def main(argv: list[str] | None = None) -> int:
     command = "./gb faults" + (f" --commands {args.commands}" if args.commands != 10_000 else "") + (
         f" --clients {args.clients}" if args.clients != 16 else "") + (f" --only {args.only}" if only else "")
     head = (f"# Fault suite\n\nMeasured {started:%Y-%m-%d %H:%M} UTC on this machine ({os.cpu_count()} cores) at "
-            f"commit {_commit()}, single broker (the default setup), with `{command}`.\n\n")
+            f"commit {_commit()}, {_shape(s)}, with `{command}`.\n\n")
     Path(args.results).write_text(head + text + "\n")
     (Path(args.results).with_suffix(".json")).write_text(json.dumps(result, indent=2) + "\n")
     print(text)
     bad = any(f["lost"] or f["duplicated"] or f["recovery_s"] is None for f in result["faults"])
     return 1 if bad or result["read_models_differing_from_rebuild"] else 0
+
+
+def _shape(s: Settings) -> str:
+    if s.kafka_brokers == 1 and s.instances == 1:
+        return "the default setup (one broker, one instance of each process)"
+    return (f"{s.kafka_brokers} Kafka brokers (replication {s.kafka_replication_factor}, min.insync.replicas "
+            f"{s.kafka_min_insync_replicas}) and {s.instances} instances of each service, relay, projector and policy")
 
 
 def _commit() -> str:
