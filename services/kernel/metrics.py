@@ -26,6 +26,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest, start_http_server
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kernel.kafka import topic_partitions
@@ -38,6 +39,8 @@ LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 DELAY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 #: Route label of a request no route matched (a 404): one value, however many paths strangers try.
 UNMATCHED = "(unmatched)"
+#: Route label of a request a route took whose template cannot be told (none so far).
+OTHER = "(other)"
 #: A scrape waits at most this long for Kafka and PostgreSQL before it reports no projection lag at all.
 LAG_TIMEOUT_SECONDS = 5.0
 
@@ -144,9 +147,26 @@ class HttpMetrics:
             await self.app(scope, receive, sending)
         finally:
             method = scope.get("method", "") if scope.get("method") in self.METHODS else "OTHER"
-            route = getattr(scope.get("route"), "path", None) or UNMATCHED
+            route = route_template(scope)
             HTTP_REQUESTS.labels(method, route, str(status)).inc()
             HTTP_SECONDS.labels(method, route).observe(time.perf_counter() - started)
+
+
+def route_template(scope: Scope) -> str:
+    """The template of the route that took the request: an API route's own (FastAPI puts it in the scope), else
+    the app's plain route or mount whose endpoint routing recorded (``/metrics``, ``/console/static/{path}``)."""
+    path = getattr(scope.get("route"), "path", None)
+    if isinstance(path, str):
+        return path
+    endpoint = scope.get("endpoint")
+    if endpoint is None:
+        return UNMATCHED
+    for route in getattr(scope.get("app"), "routes", ()):
+        if isinstance(route, Route) and route.endpoint is endpoint:
+            return route.path
+        if isinstance(route, Mount) and route.app is endpoint:
+            return f"{route.path}/{{path}}"
+    return OTHER
 
 
 def command_done(service: str, command: str, outcome: str, seconds: float) -> None:

@@ -111,14 +111,17 @@ async def test_the_gateway_reports_projection_lag_per_partition_and_labels_hold_
     assert read.status_code == 200, read.text
     missing = await gateway.get(f"/v1/branches/{uuid.uuid4()}", headers=admin_headers)
     assert missing.status_code == 404
+    stranger = f"/no-such-page-{uuid.uuid4()}"
+    assert (await gateway.get(stranger)).status_code == 404
+    await scrape(f"http://127.0.0.1:{system.gateway_port}/metrics")
     text, samples = await scrape(f"http://127.0.0.1:{system.gateway_port}/metrics")
 
     partitions = {(s["topic"], s["partition"]) for s in series(samples, "gb_projection_lag_events")}
     assert {p for t, p in partitions if t == MEMBERSHIP.topic} == {str(n) for n in range(6)}, partitions
     assert all(value(samples, "gb_projection_lag_events", topic=t, partition=p) >= 0 for t, p in partitions)
     routes = {s["route"] for s in series(samples, "gb_http_requests_total")}
-    assert "/v1/branches/{branch_id}" in routes, routes
-    assert branch_id not in text and "min_position" not in text
+    assert {"/v1/branches/{branch_id}", "/metrics", "(unmatched)"} <= routes, routes
+    assert branch_id not in text and stranger not in text and "min_position" not in text
     assert "/metrics" not in (await gateway.get("/openapi.json")).json()["paths"]
 
 
