@@ -122,7 +122,7 @@ def _key_files(settings: Settings) -> dict[Path, bytes]:
 
 async def test_a_restore_and_rebuild_give_the_same_views_and_a_damaged_backup_changes_nothing(
     system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str], read_db: asyncpg.Pool,
-    tmp_path: Path,
+    membership_db: asyncpg.Pool, secondment_db: asyncpg.Pool, investment_db: asyncpg.Pool, tmp_path: Path,
 ) -> None:
     ids = await _records(gateway, admin_headers)
     await _quiet(system, read_db, ids["secondment"])
@@ -176,7 +176,9 @@ async def test_a_restore_and_rebuild_give_the_same_views_and_a_damaged_backup_ch
             await admin.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
     finally:
         await admin.close()
-    await read_db.expire_connections()
+    # The session's pools (later tests use them) reconnect to the restored databases.
+    for pool in (read_db, membership_db, secondment_db, investment_db):
+        await pool.expire_connections()
     for path in keys:
         path.unlink()
 
