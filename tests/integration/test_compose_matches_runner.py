@@ -8,6 +8,7 @@ distinct 48-character stand-in for every required variable.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import re
@@ -46,23 +47,49 @@ def interpolate(text: str) -> str:
 
 
 COMPOSE: dict[str, Any] = yaml.safe_load(interpolate(COMPOSE_TEXT))
-SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+ALL_SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+#: The services compose starts by default: those of no profile.
+SERVICES: dict[str, dict[str, Any]] = {n: s for n, s in ALL_SERVICES.items() if not s.get("profiles")}
+#: The cluster profile's additions (docs/cluster.md).
+CLUSTER_SERVICES: dict[str, dict[str, Any]] = {n: s for n, s in ALL_SERVICES.items() if s.get("profiles")}
 INFRA_SERVICES = {"kafka-format", "kafka", "postgres", "topics"}
+CLUSTER_INFRA_SERVICES = {"kafka-2-format", "kafka-2", "kafka-3-format", "kafka-3"}
 PROCESS_NAMES = [p.name for p in app_processes(Settings())]
+CLUSTER_ENV_FILE = REPO_ROOT / "infra" / "compose-cluster.env"
 #: Properties that name addresses, which necessarily differ between the host and containers.
 ADDRESS_PROPERTIES = {"listeners", "advertised.listeners", "controller.quorum.voters", "log.dirs"}
 
 
-def compose_settings(service: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def compose_settings(service: str, monkeypatch: pytest.MonkeyPatch,
+                     compose: dict[str, dict[str, Any]] | None = None) -> Settings:
     """The Settings a process sees inside the compose service (its GB_* environment only)."""
     for name in list(os.environ):
         if name.startswith("GB_"):
             monkeypatch.delenv(name)
     # Compose sets no GB_KAFKA_* for a process without a principal; the runner sets them empty.
     monkeypatch.setenv("GB_KAFKA_USERNAME", "")
-    for name, value in (SERVICES[service].get("environment") or {}).items():
+    for name, value in ((compose or SERVICES)[service].get("environment") or {}).items():
         monkeypatch.setenv(name, str(value))
     return Settings()
+
+
+def cluster_env() -> dict[str, str]:
+    """The variables infra/compose-cluster.env sets."""
+    lines = [ln.strip() for ln in CLUSTER_ENV_FILE.read_text().splitlines()]
+    return dict(ln.split("=", 1) for ln in lines if ln and not ln.startswith("#"))
+
+
+def cluster_compose() -> dict[str, dict[str, Any]]:
+    """Every service of compose, interpolated with infra/compose-cluster.env (as `--env-file` does)."""
+    values = cluster_env()
+
+    def value(match: re.Match[str]) -> str:
+        if match["name"] in values:
+            return values[match["name"]]
+        return match["arg"] if match["op"] and match["op"].endswith("-") else stand_in(match["name"])
+    text = VARIABLE.sub(value, COMPOSE_TEXT.replace("$$", "\0")).replace("\0", "$")
+    services: dict[str, dict[str, Any]] = yaml.safe_load(text)["services"]
+    return services
 
 
 def depends_on(service: str) -> set[str]:
@@ -119,7 +146,7 @@ def test_gateway_port_is_published_on_loopback_only(monkeypatch: pytest.MonkeyPa
 
 
 def test_no_port_is_published_on_all_interfaces_by_default() -> None:
-    for name, service in SERVICES.items():
+    for name, service in ALL_SERVICES.items():
         for port in service.get("ports") or []:
             spec = port if isinstance(port, str) else f"{port.get('host_ip', '')}:{port.get('published')}:"
             host = spec.rsplit(":", 2)[0] if spec.count(":") >= 2 else ""
@@ -262,3 +289,53 @@ def test_metrics_ports_are_distinct_and_move_with_the_test_slot() -> None:
         # The second systems of test_one_clock (7 ports away) and test_supervision (500) beside the session's.
         for offset in (7, 500):
             assert not ports(slot) & ports(slot, offset)
+
+
+CLUSTER_RUNNER = Settings(kafka_brokers=3, instances=2)
+
+
+def test_the_cluster_profile_adds_the_runner_s_cluster_processes_and_two_kafka_nodes() -> None:
+    added = {p.name for p in app_processes(CLUSTER_RUNNER)} - set(PROCESS_NAMES)
+    assert added and set(CLUSTER_SERVICES) == added | CLUSTER_INFRA_SERVICES
+    assert all(s["profiles"] == ["cluster"] for s in CLUSTER_SERVICES.values())
+
+
+@pytest.mark.parametrize("name", sorted({p.name for p in app_processes(CLUSTER_RUNNER)} - set(PROCESS_NAMES)))
+def test_a_second_instance_has_the_runner_s_command_and_settings(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    compose = cluster_compose()
+    settings = compose_settings(name, monkeypatch, compose)
+    assert (settings.kafka_brokers, settings.bootstrap_servers) == (3, "kafka:9092,kafka-2:9092,kafka-3:9092")
+    runner = dataclasses.replace(settings, instances=2)
+    (process,) = [p for p in app_processes(runner, host="0.0.0.0", python="python") if p.name == name]
+    assert compose[name]["command"] == list(process.argv)
+    env = compose[name].get("environment") or {}
+    assert env.get("GB_METRICS_PORT") == (str(process.metrics_port) if process.metrics_port else None)
+    assert settings.kafka_username == (process.kafka_principal or "")
+    first = name.rsplit("-", 1)[0]
+    assert first in compose[name]["depends_on"]
+    assert {k: v for k, v in env.items() if k != "GB_METRICS_PORT"} == {
+        k: v for k, v in compose[first]["environment"].items() if k != "GB_METRICS_PORT"}
+
+
+def test_the_cluster_profile_runs_three_voters_with_the_runner_s_replication(monkeypatch: pytest.MonkeyPatch) -> None:
+    compose = cluster_compose()
+    runner = kafka.replication_properties(CLUSTER_RUNNER)
+    voters = "1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093"
+    for n, name in enumerate(("kafka", "kafka-2", "kafka-3"), start=1):
+        env = {k: str(v) for k, v in compose[name]["environment"].items()}
+        assert env["KAFKA_NODE_ID"] == str(n)
+        assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == voters
+        assert env["KAFKA_ADVERTISED_LISTENERS"] == f"CLIENT://{name}:9092"
+        for prop, value in runner.items():
+            assert env[kafka.compose_env_name(prop)] == value, (name, prop)
+        others = {k: v for k, v in env.items() if k not in ("KAFKA_NODE_ID", "KAFKA_ADVERTISED_LISTENERS")}
+        assert others == {k: str(v) for k, v in compose["kafka"]["environment"].items()
+                          if k not in ("KAFKA_NODE_ID", "KAFKA_ADVERTISED_LISTENERS")}
+        job = compose[f"{name}-format"]["environment"]
+        assert (job["GB_KAFKA_NODE_ID"], job["GB_KAFKA_VOTERS"]) == (str(n), voters)
+    # The apps reach every broker and replicate as the runner's cluster does; the gateway every instance.
+    settings = compose_settings("gateway", monkeypatch, compose)
+    assert (settings.kafka_replication_factor, settings.kafka_min_insync_replicas) == (3, 2)
+    for service in system.SERVICES:
+        port = service.default_port
+        assert service.base_url(settings) == f"http://{service.name}:{port},http://{service.name}-2:{port + 100}"
