@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
-from services.kernel.reservations import NONE, Reservations, ReservationTaken
+from services.kernel.reservations import NONE, Reservations, StaleDecision
 from services.kernel.store import AppendResult, CommandMeta, EventStore, Stream
 
 log = logging.getLogger(__name__)
@@ -15,8 +15,8 @@ log = logging.getLogger(__name__)
 S = TypeVar("S")
 E = TypeVar("E")
 
-#: How often a command whose claimed key another record took is decided again. Each retry follows a
-#: commit of another record under that key (so the facts did change); a few bound a pathological churn,
+#: How often a command whose facts changed before its append is decided again. Each retry follows a
+#: commit of another record (so the facts did change); a few bound a pathological churn,
 #: after which the client gets the 409 it may retry.
 RESERVATION_ATTEMPTS = 4
 
@@ -52,8 +52,8 @@ async def execute(
 
     Such a rule is held by ``reserve``: from the state and the decided events it names the keys the
     append claims and releases (services/kernel/reservations.py), written in the append's transaction.
-    When another record took a claimed key first, the facts read were out of date: the command is
-    loaded, read and decided again, and meets the rule as the one that came second.
+    When another record took a claimed key first, or a stream read has moved on, the facts read were out
+    of date: the command is loaded, read and decided again, and meets the rule as the one that came second.
     """
     if meta.idempotency_key:
         earlier = await store.lookup_idempotency(meta.idempotency_key, meta.fingerprint)
@@ -71,7 +71,7 @@ async def execute(
             if not reservations:  # the plain append, as every store (and store fake) takes it
                 return await store.append(stream, stream_type, events, meta)
             return await store.append(stream, stream_type, events, meta, reservations)
-        except ReservationTaken as taken:
+        except StaleDecision as stale:
             if attempts == RESERVATION_ATTEMPTS:
                 raise
-            log.info("%s lost %s to %s; reading the facts again", stream_id, taken.key, taken.holder)
+            log.info("%s decided on facts that changed (%s); reading them again", stream_id, stale.detail)

@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 import asyncpg
 
 from services.kernel.events import Envelope, EventRegistry, chain_hash
-from services.kernel.reservations import NONE, Reservations, ReservationTaken, reservation_columns
+from services.kernel.reservations import NONE, Reservations, ReservationTaken, StaleRead, reservation_columns
 from services.pure.errors import ConcurrencyConflict, IdempotencyKeyReused, Unavailable
 
 log = logging.getLogger(__name__)
@@ -237,8 +237,8 @@ class EventStore(Generic[E]):
         meta: CommandMeta,
         reservations: Reservations = NONE,
     ) -> AppendResult:
-        """Append events after ``stream.version``; raise ConcurrencyConflict if it moved on, ReservationTaken
-        if another stream holds a key it claims (services/kernel/reservations.py)."""
+        """Append events after ``stream.version``; raise ConcurrencyConflict if it moved on, and a StaleDecision
+        if its ``reservations`` do not hold (services/kernel/reservations.py)."""
         if not events:
             raise ValueError("nothing to append")
         if self._writer is None:
@@ -352,7 +352,7 @@ class EventStore(Generic[E]):
             "SELECT * FROM gb_append_batch($1::int[], $2::uuid[], $3::text[], $4::int[], $5::text[],"
             " $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::bytea[], $12::bytea[],"
             " $13::text[], $14::text[], $15::int[], $16::int[], $17::text[], $18::text[],"
-            " $19::int[], $20::text[], $21::boolean[])",
+            " $19::int[], $20::text[], $21::text[], $22::int[], $23::text[], $24::int[])",
             *cols.values(),
             [p.stream_id for p in batch],
             [p.expected_version for p in batch],
@@ -380,6 +380,10 @@ class EventStore(Generic[E]):
                 p.future.set_exception(ReservationTaken(
                     f"{p.stream_id} claims a key that {row['holder']} holds; read the facts again and decide again",
                     key=row["reserved_key"], holder=row["holder"], stream_id=p.stream_id))
+            elif status == "stale":
+                p.future.set_exception(StaleRead(
+                    f"{row['holder']}, which {p.stream_id}'s command read, has changed; read it again and decide again",
+                    read=row["holder"], stream_id=p.stream_id))
             elif status == "replayed":
                 try:
                     p.future.set_result(self._replayed(p.stream_id, row, p.meta.fingerprint))

@@ -61,7 +61,8 @@ CREATE TABLE IF NOT EXISTS reservations (
 -- Appends a batch of independent commands' events in ONE transaction (group commit).
 -- Each item is checked on its own: a stale expected version makes that item 'conflict' and
 -- leaves the others untouched; a known idempotency key makes it 'replayed' with its first result; a
--- claim on a key another stream holds makes it 'reserved' (nothing of it is written). An accepted item's
+-- claim on a key another stream holds, or a key it needs free held, makes it 'reserved'; a stream it
+-- read that has moved on since makes it 'stale' (nothing of either is written). An accepted item's
 -- releases and claims are written at once, so a later item of the same batch sees them.
 -- The advisory lock serialises appends of this store, which is what lets positions be read in
 -- commit order and a row never "commits late" behind a higher position.
@@ -71,12 +72,16 @@ DROP FUNCTION IF EXISTS gb_append_batch(int[], uuid[], text[], int[], text[], te
     text[], text[], bytea[], bytea[], text[], text[], int[], int[], text[], text[]);
 DROP FUNCTION IF EXISTS gb_append_batch(int[], uuid[], text[], int[], text[], text[], timestamptz[], text[],
     text[], text[], bytea[], bytea[], text[], text[], int[], int[], text[], text[], int[], text[], boolean[]);
+DROP FUNCTION IF EXISTS gb_append_batch(int[], uuid[], text[], int[], text[], text[], timestamptz[], text[],
+    text[], text[], bytea[], bytea[], text[], text[], int[], int[], text[], text[], int[], text[], text[],
+    int[], text[], int[]);
 CREATE FUNCTION gb_append_batch(
     p_item int[], p_event_id uuid[], p_stream_type text[], p_version int[], p_type text[],
     p_data text[], p_occurred timestamptz[], p_actor text[], p_correlation text[],
     p_causation text[], p_prev_hash bytea[], p_hash bytea[], p_traceparent text[],
     p_item_stream text[], p_item_expected int[], p_item_count int[], p_item_key text[],
-    p_item_fingerprint text[], p_res_item int[], p_res_key text[], p_res_claim boolean[]
+    p_item_fingerprint text[], p_res_item int[], p_res_key text[], p_res_kind text[],
+    p_read_item int[], p_read_stream text[], p_read_version int[]
 ) RETURNS TABLE (item int, status text, stream_id text, first_position bigint, last_position bigint,
                  stream_version int, fingerprint text, reserved_key text, holder text)
 LANGUAGE plpgsql AS $$
@@ -116,11 +121,21 @@ BEGIN
             CONTINUE;
         END IF;
         -- Exact across every instance of the service: the append lock above is held, so no other
-        -- transaction claims or releases a key between this look and the writes below.
+        -- transaction appends, claims or releases between these looks and the writes below.
+        SELECT g.s INTO rec
+          FROM unnest(p_read_item, p_read_stream, p_read_version) AS g(it, s, v)
+         WHERE g.it = i AND g.v <> coalesce((heads ->> g.s)::int,
+                                            (SELECT coalesce(max(e.version), 0) FROM events e WHERE e.stream_id = g.s))
+         LIMIT 1;
+        IF FOUND THEN
+            RETURN QUERY SELECT i, 'stale'::text, p_item_stream[i], NULL::bigint, NULL::bigint, cur, NULL::text,
+                                NULL::text, rec.s;
+            CONTINUE;
+        END IF;
         SELECT r.key, r.holder INTO rec
           FROM reservations r
-          JOIN unnest(p_res_item, p_res_key, p_res_claim) AS c(it, k, cl) ON r.key = c.k
-         WHERE c.it = i AND c.cl AND r.holder <> p_item_stream[i]
+          JOIN unnest(p_res_item, p_res_key, p_res_kind) AS c(it, k, kind) ON r.key = c.k
+         WHERE c.it = i AND c.kind IN ('claim', 'free') AND r.holder <> p_item_stream[i]
          LIMIT 1;
         IF FOUND THEN
             RETURN QUERY SELECT i, 'reserved'::text, p_item_stream[i], NULL::bigint, NULL::bigint, cur, NULL::text,
@@ -128,11 +143,11 @@ BEGIN
             CONTINUE;
         END IF;
         DELETE FROM reservations r
-         USING unnest(p_res_item, p_res_key, p_res_claim) AS c(it, k, cl)
-         WHERE c.it = i AND NOT c.cl AND r.key = c.k AND r.holder = p_item_stream[i];
+         USING unnest(p_res_item, p_res_key, p_res_kind) AS c(it, k, kind)
+         WHERE c.it = i AND c.kind = 'release' AND r.key = c.k AND r.holder = p_item_stream[i];
         INSERT INTO reservations (key, holder)
-        SELECT c.k, p_item_stream[i] FROM unnest(p_res_item, p_res_key, p_res_claim) AS c(it, k, cl)
-         WHERE c.it = i AND c.cl
+        SELECT c.k, p_item_stream[i] FROM unnest(p_res_item, p_res_key, p_res_kind) AS c(it, k, kind)
+         WHERE c.it = i AND c.kind = 'claim'
         ON CONFLICT (key) DO NOTHING;  -- already this stream's (checked above)
         heads := heads || jsonb_build_object(p_item_stream[i], cur + p_item_count[i]);
         IF p_item_key[i] IS NOT NULL THEN

@@ -9,6 +9,7 @@ the record's own stream, and go to the pure domain as typed keyword arguments.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any, TypeVar, cast
 
@@ -126,13 +127,17 @@ async def register_cadre(store: Store, cmd: RegisterCadre, meta: CommandMeta) ->
 
 
 async def change_post(store: Store, cmd: ChangePost, meta: CommandMeta) -> AppendResult:
-    """Change a cadre's post, rank or pay grade — refused while any of the cadre's secondments is away."""
+    """Change a cadre's post, rank or pay grade — refused while any of the cadre's secondments is away. A departure
+    recorded meanwhile (on any instance) holds the cadre's away key, which the change needs free: it then reads
+    the secondments again and is refused."""
 
     async def decide(state: cadres.Cadre) -> list[CadreEvent]:
         away = any(s.stage in AWAY_STAGES for s in await secondments_of(store, cmd.cadre_id))
         return cadres.decide(state, cmd, away=away)
 
-    return await _on_cadre(store, cmd.cadre_id, recorded(store, cmd, decide), meta)
+    return await execute(store, stream_id=cmd.cadre_id, stream_type="cadre", evolve=_evolve_cadre,
+                         initial=cadres.INITIAL, decide=recorded(store, cmd, decide), meta=meta,
+                         reserve=lambda _, __: Reservations(free=(away_key(cmd.cadre_id),)))
 
 
 async def link_member(store: Store, cmd: LinkMember, meta: CommandMeta) -> AppendResult:
@@ -147,7 +152,7 @@ async def link_member(store: Store, cmd: LinkMember, meta: CommandMeta) -> Appen
 
 async def nominate_cadre(store: Store, cmd: NominateCadre, meta: CommandMeta) -> AppendResult:
     """Nominate a cadre: one open secondment per cadre is a rule over several streams, held by the key the
-    nomination claims in its own append (``open_secondment``); a nomination that loses the race for it reads
+    nomination claims in its own append (``secondment_keys``); a nomination that loses the race for it reads
     the cadre's secondments again and is refused like any nomination of a cadre already nominated."""
     policy = await secondment_policy(store, effective_on(cmd))
 
@@ -161,15 +166,21 @@ async def nominate_cadre(store: Store, cmd: NominateCadre, meta: CommandMeta) ->
 
 
 async def start_secondment(store: Store, cmd: StartSecondment, meta: CommandMeta) -> AppendResult:
-    """Record the departure with a snapshot of the nominated cadre's post, rank, pay and relations."""
+    """Record the departure with a snapshot of the nominated cadre's post, rank, pay and relations: the snapshot
+    is appended only if the cadre's record is still at the version it was taken from."""
     policy = await secondment_policy(store, effective_on(cmd))
+    read: list[tuple[str, int]] = []  # the cadre's record as this attempt's decide read it
 
     async def decide(state: secondments.Secondment) -> list[SecondmentEvent]:
         # No secondment, no cadre to read: the domain answers "no secondment" before it looks at the cadre.
-        cadre = await cadre_state(store, state.cadre_id) if state.exists else cadres.INITIAL
+        cadre = cadres.INITIAL
+        if state.exists:
+            stream = await store.load(state.cadre_id)
+            read[:] = [(state.cadre_id, stream.version)]
+            cadre = state_of(stream, _evolve_cadre, cadres.INITIAL)
         return secondments.decide(state, cmd, policy=policy, cadre=cadre)
 
-    return await _on_secondment(store, cmd.secondment_id, recorded(store, cmd, decide), meta)
+    return await _on_secondment(store, cmd.secondment_id, recorded(store, cmd, decide), meta, read=read)
 
 
 async def secondment_step(store: Store, cmd: SecondmentStep, meta: CommandMeta) -> AppendResult:
@@ -210,19 +221,34 @@ async def _on_cadre(
 
 
 async def _on_secondment(
-    store: Store, secondment_id: str, decide: Decide[secondments.Secondment, SecondmentEvent], meta: CommandMeta
+    store: Store, secondment_id: str, decide: Decide[secondments.Secondment, SecondmentEvent], meta: CommandMeta,
+    *, read: Sequence[tuple[str, int]] = (),
 ) -> AppendResult:
-    return await execute(store, stream_id=secondment_id, stream_type="secondment", evolve=_evolve_secondment,
-                         initial=secondments.INITIAL, decide=decide, meta=meta, reserve=open_secondment)
+    """Run a step on a secondment; ``read`` is filled by ``decide`` with the other records it read (and their
+    versions), which must not have moved on when the step is appended."""
+    return await execute(
+        store, stream_id=secondment_id, stream_type="secondment", evolve=_evolve_secondment,
+        initial=secondments.INITIAL, decide=decide, meta=meta,
+        reserve=lambda before, events: replace(secondment_keys(before, events), read=tuple(read)))
 
 
-def open_secondment(before: secondments.Secondment, events: Sequence[SecondmentEvent]) -> Reservations:
-    """One open secondment per cadre: a secondment holds its cadre's key from the step that opens it (the
-    nomination) to the step that takes it out of the open stages (rejected, returned, ended early), each
-    claim and release written in the transaction of the event that makes it so."""
+def away_key(cadre_id: str) -> str:
+    return f"away:{cadre_id}"
+
+
+def secondment_keys(before: secondments.Secondment, events: Sequence[SecondmentEvent]) -> Reservations:
+    """The cadre's keys a secondment holds, each claimed and released in the transaction of the event that
+    makes it so: ``open-secondment:<cadre>`` from the nomination until it leaves the open stages (rejected,
+    returned, ended early) — one open secondment per cadre; ``away:<cadre>`` while the cadre is away — their
+    post is frozen meanwhile (``change_post``)."""
     after = fold(_evolve_secondment, before, events)
-    was_open = before.exists and before.stage in OPEN_STAGES
-    is_open = after.exists and after.stage in OPEN_STAGES
-    key = (f"open-secondment:{after.cadre_id}",)
-    return Reservations(claim=key if is_open and not was_open else (),
-                        release=key if was_open and not is_open else ())
+    claim: list[str] = []
+    release: list[str] = []
+    for key, stages in ((f"open-secondment:{after.cadre_id}", OPEN_STAGES), (away_key(after.cadre_id), AWAY_STAGES)):
+        held_before = before.exists and before.stage in stages
+        held_after = after.exists and after.stage in stages
+        if held_after and not held_before:
+            claim.append(key)
+        elif held_before and not held_after:
+            release.append(key)
+    return Reservations(claim=tuple(claim), release=tuple(release))

@@ -160,3 +160,49 @@ async def _open_secondments(db: asyncpg.Pool, cadre_id: str) -> list[str]:
     """The cadre's secondments holding its open-secondment key (from the reservations the appends wrote)."""
     rows = await db.fetch("SELECT holder FROM reservations WHERE key = $1", f"open-secondment:{cadre_id}")
     return [r["holder"] for r in rows]
+
+
+async def test_a_post_change_racing_the_departure_on_two_instances_never_lands_while_away_or_outside_the_snapshot(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str], secondment_db: asyncpg.Pool,
+    tmp_path: Path,
+) -> None:
+    """A: the cadre's post is frozen while away, and the departure snapshots it. Whichever of the two commits
+    first, the other decides on what it committed: either the change is refused, or the snapshot shows it."""
+    township, unit_id = unique("township"), unique("unit")
+    await post(gateway, "/v1/units", {"unit_id": unit_id, "township_id": township, "name": "Agricultural station",
+                                      "kind": "station", "headcount": 20, "effective_from": "2020-01-01"},
+               admin_headers)
+    nominated: list[tuple[str, str]] = []
+    for _ in range(CADRES):
+        cadre_id = (await post(gateway, "/v1/cadres", cadre_body(unit_id), admin_headers))["id"]
+        secondment_id = (await post(gateway, "/v1/secondments", {
+            "cadre_id": cadre_id, "route": "self_found", "placement": placement(), "nominated_on": "2024-01-15"},
+            admin_headers))["id"]
+        await post(gateway, f"/v1/secondments/{secondment_id}/nomination-decision",
+                   {"approved": True, "decided_on": "2024-02-01"}, admin_headers)
+        nominated.append((cadre_id, secondment_id))
+    new_post = "head, agricultural station"
+
+    async with second_instance(system, "secondment", tmp_path / "secondment-2.log") as other, \
+            signed_sender(system, "secondment") as send:
+        instances = (SECONDMENT.base_url(system), other)
+        answers = await asyncio.gather(*(
+            request for cadre_id, secondment_id in nominated for request in (
+                send(instances[0], f"/secondments/{secondment_id}/departure",
+                     {"departed_on": "2024-03-01", "placement": placement()}),
+                send(instances[1], f"/cadres/{cadre_id}/post",
+                     {"post": new_post, "rank": "deputy section chief", "pay_grade": "grade 22",
+                      "changed_on": "2024-02-20"}))))
+    for (cadre_id, secondment_id), (departure, change) in zip(nominated, zip(answers[::2], answers[1::2],
+                                                                             strict=True), strict=True):
+        assert departure.status_code == 201, departure.text
+        assert change.status_code in (201, 409), change.text
+        snapshot = await secondment_db.fetchval(
+            "SELECT data::jsonb -> 'snapshot' ->> 'post' FROM events WHERE stream_id = $1"
+            " AND type = 'gb.secondment.secondment_started.v1'", secondment_id)
+        changed_after = await secondment_db.fetchval(
+            "SELECT count(*) FROM events c WHERE c.stream_id = $1 AND c.type = 'gb.secondment.cadre_post_changed.v1'"
+            " AND c.position > (SELECT s.position FROM events s WHERE s.stream_id = $2"
+            " AND s.type = 'gb.secondment.secondment_started.v1')", cadre_id, secondment_id)
+        assert changed_after == 0, "the post changed after the departure"
+        assert snapshot == (new_post if change.status_code == 201 else cadre_body(unit_id)["post"])

@@ -15,7 +15,7 @@ import pytest
 from services.kernel.audit import verify_stream
 from services.kernel.events import EventRegistry
 from services.kernel.handling import execute
-from services.kernel.reservations import Reservations, ReservationTaken
+from services.kernel.reservations import Reservations, ReservationTaken, StaleRead
 from services.kernel.store import CommandMeta, EventStore
 from services.pure.errors import ConcurrencyConflict, IdempotencyKeyReused
 
@@ -308,3 +308,30 @@ async def test_a_command_that_loses_its_key_to_another_instance_reads_the_facts_
     assert decisions == [None, theirs]
     assert [e.event.text for e in (await store.load(mine)).events] == [f"after {theirs}"]
     assert await holder_of(kernel_pool, key) == theirs
+
+
+async def test_a_key_needed_free_is_checked_but_not_taken(store: EventStore[Noted], kernel_pool: asyncpg.Pool) -> None:
+    key, holder, needs_it = f"key-{uuid.uuid4()}", sid(), sid()
+    await store.append(await store.load(needs_it), "note", [Noted(text="free")], meta(), Reservations(free=(key,)))
+    assert await holder_of(kernel_pool, key) is None
+    await store.append(await store.load(holder), "note", [Noted(text="holds")], meta(), Reservations(claim=(key,)))
+    with pytest.raises(ReservationTaken):
+        await store.append(await store.load(needs_it), "note", [Noted(text="not free")], meta(),
+                           Reservations(free=(key,)))
+    assert (await store.load(needs_it)).version == 1
+
+
+async def test_an_append_that_decided_on_a_stream_which_moved_on_is_stale_and_writes_nothing(
+    store: EventStore[Noted]
+) -> None:
+    read, writes = sid(), sid()
+    await store.append(await store.load(read), "note", [Noted(text="fact")], meta())
+    seen = (await store.load(read)).version
+    await store.append(await store.load(writes), "note", [Noted(text="on fact")], meta(),
+                       Reservations(read=((read, seen),)))
+    await store.append(await store.load(read), "note", [Noted(text="fact changed")], meta())
+    with pytest.raises(StaleRead) as stale:
+        await store.append(await store.load(writes), "note", [Noted(text="on old fact")], meta(),
+                           Reservations(read=((read, seen),)))
+    assert stale.value.read == read
+    assert [e.event.text for e in (await store.load(writes)).events] == ["on fact"]

@@ -8,14 +8,17 @@ from services.kernel.reservations import NONE, Reservations, ReservationTaken, r
 from services.pure.errors import ConcurrencyConflict
 
 
-def test_an_append_cannot_claim_and_release_one_key() -> None:
-    with pytest.raises(ValueError, match="claimed and released"):
-        Reservations(claim=("a", "b"), release=("b",))
+def test_an_append_names_a_key_once_whether_it_claims_releases_or_needs_it_free() -> None:
+    for reservations in ({"claim": ("a", "b"), "release": ("b",)}, {"claim": ("a",), "free": ("a",)},
+                         {"release": ("a", "a")}):
+        with pytest.raises(ValueError, match="once"):
+            Reservations(**reservations)  # type: ignore[arg-type]
 
 
 def test_reservations_are_something_only_when_they_name_a_key() -> None:
     assert not NONE
-    assert Reservations(claim=("a",)) and Reservations(release=("a",))
+    assert all((Reservations(claim=("a",)), Reservations(release=("a",)), Reservations(free=("a",)),
+                Reservations(read=(("s", 1),))))
 
 
 def test_a_lost_key_is_a_retryable_conflict_that_does_not_name_the_other_record_to_the_client() -> None:
@@ -26,5 +29,8 @@ def test_a_lost_key_is_a_retryable_conflict_that_does_not_name_the_other_record_
 
 
 def test_a_batch_s_reservations_go_to_the_database_as_parallel_arrays_numbered_by_item() -> None:
-    items = [Reservations(claim=("a",)), NONE, Reservations(claim=("b", "c"), release=("d",))]
-    assert reservation_columns(items) == ([1, 3, 3, 3], ["a", "b", "c", "d"], [True, True, True, False])
+    items = [Reservations(claim=("a",)), NONE,
+             Reservations(claim=("b", "c"), release=("d",), free=("e",), read=(("s-1", 4), ("s-2", 0)))]
+    assert reservation_columns(items) == (
+        [1, 3, 3, 3, 3], ["a", "b", "c", "d", "e"], ["claim", "claim", "claim", "release", "free"],
+        [3, 3], ["s-1", "s-2"], [4, 0])
