@@ -288,7 +288,8 @@ def restore(settings: Settings, folder: Path, *, force: bool, show_secret: str |
     names = [p.name for p in app_processes(settings) if supervised or supervisor.app_pid(settings, p.name)]
     plan.steps.insert(0, f"hold down {len(names)} running processes while it restores" if names else
                       "no process of the system runs; none is started")
-    plan.steps.append("rebuild the read models from every event on Kafka, then start the processes again")
+    plan.steps.append("rebuild the read models from every event on Kafka" +
+                      (", then start the processes again" if names else ""))
     log.info("restore %s will:\n  - %s", found.folder, "\n  - ".join(plan.steps))
     for warning in plan.warnings:
         log.warning("%s", warning)
