@@ -10,7 +10,7 @@ from collections.abc import Mapping
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from infra.processes import get_process
+from infra.processes import AppProcess, get_process
 from services.kernel.settings import Settings
 from services.membership.contract.service import SERVICE as MEMBERSHIP
 from tests.e2e.conftest import branch_body, eventually
@@ -22,6 +22,14 @@ from tests.e2e.test_partner_router import (
     read_feed,
     register_partner,
     township_id,
+)
+from tests.e2e.test_partner_webhooks import (  # noqa: F401 (fixtures: the webhook tests' sink)
+    Hook,
+    Sink,
+    deliverer,
+    hook,
+    sink,
+    until_delivered,
 )
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -36,6 +44,18 @@ async def scrape(url: str) -> tuple[str, Samples]:
     samples = {(s.name, frozenset(s.labels.items())): s.value
                for family in text_string_to_metric_families(response.text) for s in family.samples}
     return response.text, samples
+
+
+async def scrape_once_up(url: str) -> Samples:
+    """``url``'s metrics once the process serves them (one just started takes a moment to listen)."""
+    async def served() -> Samples | None:
+        try:
+            return (await scrape(url))[1]
+        except httpx.ConnectError:
+            return None
+    found = await eventually(served, what=f"metrics served at {url}")
+    assert found is not None
+    return found
 
 
 def value(samples: Samples, name: str, **labels: str) -> float:
@@ -148,3 +168,23 @@ async def test_the_partner_router_counts_the_records_it_delivers(
         return value(now, "gb_partner_deliveries_total", **delivered) - value(before, "gb_partner_deliveries_total",
                                                                                **delivered)
     assert await eventually(counted, what="the router counting its deliveries") >= len(feed) >= 1
+
+
+async def test_the_webhook_deliverer_counts_delivered_and_failed_attempts(
+    sink: Sink, hook: Hook, deliverer: AppProcess  # noqa: F811 (the fixtures imported above)
+) -> None:
+    assert deliverer.metrics_port is not None, "the webhook deliverer has no metrics port"
+    url = f"http://127.0.0.1:{deliverer.metrics_port}/metrics"
+    before = await scrape_once_up(url)
+    with sink.lock:
+        sink.fail_next[hook.name] = 2  # two 503s, then the sink takes it
+    await hook.register_member()
+    await until_delivered(sink, hook, 1, "the registration delivered after two failures")
+
+    async def counted() -> dict[str, float] | None:
+        _, now = await scrape(url)
+        moved = {o: value(now, "gb_partner_deliveries_total", channel="http", outcome=o)
+                 - value(before, "gb_partner_deliveries_total", channel="http", outcome=o)
+                 for o in ("delivered", "failed")}
+        return moved if moved["delivered"] >= 1 and moved["failed"] >= 2 else None
+    await eventually(counted, what="the deliverer counting one delivery and two failed attempts")
