@@ -4,13 +4,14 @@ labels hold route templates, never a record's id."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from infra.processes import AppProcess, get_process
+from infra.processes import AppProcess, app_processes, get_process
 from services.kernel.settings import Settings
 from services.membership.contract.service import SERVICE as MEMBERSHIP
 from tests.e2e.conftest import branch_body, eventually
@@ -46,6 +47,29 @@ async def scrape(url: str) -> tuple[str, Samples]:
     return response.text, samples
 
 
+def metrics_urls(settings: Settings, name: str) -> list[str]:
+    """The /metrics of every instance of process ``name`` (``membership``, ``membership-2`` on the cluster)."""
+    urls = []
+    for process in app_processes(settings):
+        if process.name == name or re.fullmatch(rf"{re.escape(name)}-\d+", process.name):
+            if process.metrics_port is not None:
+                urls.append(f"http://127.0.0.1:{process.metrics_port}/metrics")
+            else:
+                assert process.ready_url is not None, f"{process.name} serves no metrics"
+                urls.append(process.ready_url.replace("/healthz", "/metrics"))
+    assert urls, f"no process {name}"
+    return urls
+
+
+async def scrape_all(urls: list[str]) -> Samples:
+    """The samples of several instances added up: a command may reach either instance, one relay is active."""
+    total: Samples = {}
+    for url in urls:
+        for key, found in (await scrape(url))[1].items():
+            total[key] = total.get(key, 0.0) + found
+    return total
+
+
 async def scrape_once_up(url: str) -> Samples:
     """``url``'s metrics once the process serves them (one just started takes a moment to listen)."""
     async def served() -> Samples | None:
@@ -69,15 +93,13 @@ def series(samples: Samples, name: str) -> list[Mapping[str, str]]:
 async def test_a_command_moves_the_command_counter_latency_histogram_and_http_metrics_and_the_relay_publishes_it(
     system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
-    service_url = f"{MEMBERSHIP.base_url(system)}/metrics"
+    service_urls = metrics_urls(system, "membership")
     gateway_url = f"http://127.0.0.1:{system.gateway_port}/metrics"
-    relay = get_process("membership-relay", system)
-    assert relay.metrics_port is not None, "the relay has no metrics port"
-    relay_url = f"http://127.0.0.1:{relay.metrics_port}/metrics"
+    relay_urls = metrics_urls(system, "membership-relay")
     command = {"service": "membership", "command": "EstablishBranch"}
-    _, service_before = await scrape(service_url)
+    service_before = await scrape_all(service_urls)
     _, gateway_before = await scrape(gateway_url)
-    _, relay_before = await scrape(relay_url)
+    relay_before = await scrape_all(relay_urls)
 
     accepted = await gateway.post("/v1/branches", json=branch_body(), headers=admin_headers)
     assert accepted.status_code == 201, accepted.text
@@ -88,7 +110,7 @@ async def test_a_command_moves_the_command_counter_latency_histogram_and_http_me
     refused = await gateway.post("/v1/branches", json=branch_body(established_on="not a day"), headers=admin_headers)
     assert refused.status_code == 422, refused.text
 
-    _, service_after = await scrape(service_url)
+    service_after = await scrape_all(service_urls)
     assert value(service_after, "gb_commands_total", **command, outcome="accepted") \
         >= value(service_before, "gb_commands_total", **command, outcome="accepted") + 1
     assert value(service_after, "gb_command_duration_seconds_count", **command) \
@@ -108,7 +130,7 @@ async def test_a_command_moves_the_command_counter_latency_histogram_and_http_me
         >= value(gateway_before, "gb_http_request_duration_seconds_count", **post) + 2
 
     async def relay_published() -> Samples | None:
-        _, now = await scrape(relay_url)
+        now = await scrape_all(relay_urls)
         moved = value(now, "gb_relay_published_events_total", service="membership") \
             > value(relay_before, "gb_relay_published_events_total", service="membership")
         return now if moved else None

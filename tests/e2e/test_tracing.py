@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 import secrets
 import socket
 import uuid
@@ -28,7 +29,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from infra import supervisor
-from infra.processes import get_process
+from infra.processes import AppProcess, app_processes
 from services.kernel import logs
 from services.kernel.events import Envelope
 from services.kernel.kafka import event_consumer, topic_partitions
@@ -92,22 +93,28 @@ async def receiver() -> AsyncIterator[tuple[str, list[Received]]]:
         await runner.cleanup()
 
 
+def traced(settings: Settings) -> list[AppProcess]:
+    """Every instance of the traced processes (``membership`` and ``membership-2`` on the cluster)."""
+    return [p for p in app_processes(settings)
+            if any(p.name == name or re.fullmatch(rf"{re.escape(name)}-\d+", p.name) for name in TRACED)]
+
+
 @pytest.fixture
 def exporting(system: Settings, receiver: tuple[str, list[Received]]) -> Iterator[list[Received]]:
     """The traced processes started again to export to ``receiver``; put back as they were afterwards."""
     endpoint, spans = receiver
     otel = {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_BSP_SCHEDULE_DELAY": "100"}
+    processes = traced(system)
     try:
-        for name in TRACED:
-            process = get_process(name, system)
-            supervisor.stop_app(system, name)
+        for process in processes:
+            supervisor.stop_app(system, process.name)
             supervisor.start_app(dataclasses.replace(process, env={**process.env, **otel}), system)
         yield spans
     finally:
-        for name in TRACED:
-            supervisor.stop_app(system, name)
-        for name in TRACED:
-            supervisor.start_app(get_process(name, system), system)
+        for process in processes:
+            supervisor.stop_app(system, process.name)
+        for process in processes:
+            supervisor.start_app(process, system)
 
 
 async def _on_kafka(settings: Settings, key: bytes) -> Envelope | None:
@@ -171,8 +178,10 @@ async def test_a_command_is_one_trace_from_the_client_through_the_gateway_the_se
     assert send.attributes["messaging.message.id"] == str(envelope.id)
 
     # The service's log lines of the request name the trace beside the correlation id.
-    log = supervisor.log_file(system, "membership")
-    lines = await eventually(lambda: asyncio.sleep(0, result=_lines(log, correlation)),
+    logs_of_membership = [supervisor.log_file(system, p.name) for p in traced(system)
+                          if re.fullmatch(r"membership(-\d+)?", p.name)]
+    lines = await eventually(lambda: asyncio.sleep(0, result=[e for path in logs_of_membership
+                                                              for e in _lines(path, correlation)]),
                              what="membership's log line of the request")
     assert all(line.get("trace_id") == trace_id for line in lines), lines
 
