@@ -32,8 +32,9 @@ import os
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
-from opentelemetry import context, propagate, trace
+from opentelemetry import context, trace
 from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from services.kernel.events import Envelope
 
@@ -54,6 +55,9 @@ FASTAPI_TELEMETRY: Any = {"tracing": True, "metrics": False, "logs": False, "ope
                           "exclude": _untraced}
 
 _tracer: trace.Tracer | None = None
+#: Only the W3C trace context crosses our hops, never ``baggage``: what a client puts there is not passed on to the
+#: services or stored with events.
+_W3C = TraceContextTextMapPropagator()
 
 
 def enabled() -> bool:
@@ -106,12 +110,12 @@ def traceparent() -> str | None:
     if _tracer is None:
         return None
     carrier: dict[str, str] = {}
-    propagate.inject(carrier)
+    _W3C.inject(carrier)
     return carrier.get("traceparent")
 
 
 def _parent(traceparent: str) -> context.Context:
-    return propagate.extract({"traceparent": traceparent})
+    return _W3C.extract({"traceparent": traceparent})
 
 
 def start_span(name: str, *, traceparent: str | None, kind: SpanKind = SpanKind.INTERNAL,
@@ -162,5 +166,5 @@ def calling(name: str, headers: MutableMapping[str, str], **attributes: str | in
         yield
         return
     with _tracer.start_as_current_span(name, kind=SpanKind.CLIENT, attributes=attributes):
-        propagate.inject(headers)
+        _W3C.inject(headers)
         yield
