@@ -14,8 +14,8 @@ Authentication and authorisation
 Clients connect to the ``CLIENT`` listener with SASL/SCRAM-SHA-512, each as its own principal
 (infra/acls.py), and the StandardAuthorizer allows only what an ACL grants. SCRAM credentials live
 in KRaft's metadata log, so the first ones must exist before anyone can log in: the storage is
-formatted with ``--add-scram`` for every principal (KIP-900). Principals added later, and a cluster
-formatted before authentication existed, get theirs through ``kafka-configs`` (``add_scram_users``);
+formatted with ``--add-scram`` for every principal (KIP-900; infra/kafka_storage.py). Principals added later,
+and a cluster formatted before authentication existed, get theirs through ``kafka-configs`` (``add_scram_users``);
 the old cluster is started once more, without authentication and on loopback only, for that.
 
 The controller listener is not PLAINTEXT: with the StandardAuthorizer the controller authorises the
@@ -39,9 +39,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from infra import acls, secrets, supervisor
+from infra import acls, kafka_storage, secrets, supervisor
 from infra.aio import run_sync
-from services.kernel.kafka import SASL_MECHANISM, SECURITY_PROTOCOL, admin_client
+from services.kernel.kafka import SASL_MECHANISM, admin_client
 from services.kernel.settings import Settings
 
 log = logging.getLogger("infra")
@@ -91,8 +91,6 @@ SECRET_PROPERTIES = (
     "listener.name.client.scram-sha-512.sasl.jaas.config",
     "listener.name.controller.plain.sasl.jaas.config",
 )
-#: Written once SCRAM credentials exist for every principal listed in it (one per line).
-SCRAM_MARKER = "scram-users"
 
 JVM_OPTIONS: tuple[str, ...] = (
     f"-Xms{HEAP}",
@@ -325,110 +323,6 @@ def _jvm_logging(settings: Settings, node: int = NODE_ID) -> list[str]:
     return [f"-Dlog4j2.configurationFile={LOG4J_CONFIG}", f"-Dkafka.logs.dir={logs_dir(settings, node)}"]
 
 
-def _marker(settings: Settings) -> Path:
-    return kafka_dir(settings) / SCRAM_MARKER
-
-
-def scram_users(settings: Settings) -> set[str]:
-    """The principals whose SCRAM credentials the cluster holds (as recorded when they were added)."""
-    try:
-        return {line.strip() for line in _marker(settings).read_text().splitlines() if line.strip()}
-    except FileNotFoundError:
-        return set()
-
-
-def _record_scram_users(settings: Settings, users: set[str]) -> None:
-    _write_private(_marker(settings), "".join(f"{u}\n" for u in sorted(users | scram_users(settings))))
-
-
-def _scram(settings: Settings, principal: str) -> str:
-    return f"{SASL_MECHANISM}=[name={principal},password={secrets.kafka_password(settings, principal)}]"
-
-
-def format_storage(settings: Settings, libs: Path, props: Path, node: int = NODE_ID) -> bool:
-    """Format a node's log directory once, with a SCRAM credential for every principal (KIP-900); every node
-    of a cluster is formatted with the same cluster id and credentials (its bootstrap metadata).
-
-    Skipped without a JVM start when already formatted; returns True when it formatted."""
-    if (log_dirs(settings, node) / "meta.properties").exists():
-        return False
-    started = time.monotonic()
-    users = acls.principals()
-    argv = [_java(), "-Xmx256m", *_jvm_logging(settings, node), "-cp", f"{libs}/*", "kafka.tools.StorageTool"]
-    argv += ["format", "-t", cluster_id(settings), "-c", str(props), "--ignore-formatted"]
-    for user in users:
-        argv += ["--add-scram", _scram(settings, user)]
-    result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise KafkaError(f"kafka-storage format failed (exit {result.returncode}):\n{result.stdout}{result.stderr}")
-    secrets.restrict_dir(log_dirs(settings, node))
-    if node == NODE_ID:
-        _record_scram_users(settings, set(users))
-    log.info("formatted Kafka storage in %s with %d SCRAM users (%.1f s)", log_dirs(settings, node), len(users),
-             time.monotonic() - started)
-    return True
-
-
-def add_scram_users(settings: Settings, libs: Path, users: list[str], *, authenticated: bool = True) -> None:
-    """Add SCRAM credentials at run time with ``kafka-configs`` (kafka.admin.ConfigCommand), as the
-    operator — or, for a cluster from before authentication (``authenticated=False``), over its old
-    PLAINTEXT listener on loopback."""
-    started = time.monotonic()
-    command = kafka_dir(settings) / "operator.properties"
-    if authenticated:
-        jaas = (f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{acls.OPERATOR}" '
-                f'password="{secrets.kafka_password(settings, acls.OPERATOR)}";')
-        _write_private(command, f"security.protocol={SECURITY_PROTOCOL}\nsasl.mechanism={SASL_MECHANISM}\n"
-                                f"sasl.jaas.config={jaas}\n")
-    else:
-        _write_private(command, "security.protocol=PLAINTEXT\n")
-    try:
-        for user in users:
-            config = f"{SASL_MECHANISM}=[password={secrets.kafka_password(settings, user)}]"
-            argv = [_java(), "-Xmx256m", *_jvm_logging(settings), "-cp", f"{libs}/*", "kafka.admin.ConfigCommand",
-                    "--bootstrap-server", settings.bootstrap_servers, "--command-config", str(command),
-                    "--alter", "--add-config", config, "--entity-type", "users", "--entity-name", user]
-            result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
-            if result.returncode != 0:
-                raise KafkaError(f"kafka-configs could not add the SCRAM user {user} (exit {result.returncode}):\n"
-                                 f"{result.stdout}{result.stderr}")
-            _record_scram_users(settings, {user})
-    finally:
-        command.unlink(missing_ok=True)
-    log.info("added Kafka SCRAM users %s (%.1f s)", ", ".join(users), time.monotonic() - started)
-
-
-def ensure_scram_users(settings: Settings) -> list[str]:
-    """Add the SCRAM credential of every principal the cluster does not have yet (a new service or
-    partner since the storage was formatted), as the operator; returns those added."""
-    missing = [p for p in acls.principals() if p not in scram_users(settings)]
-    if missing:
-        add_scram_users(settings, ensure_jars(), missing)
-    return missing
-
-
-def migrate_unauthenticated(settings: Settings, libs: Path) -> None:
-    """A cluster formatted before authentication existed: start it once as it was (loopback only),
-    give every principal its SCRAM credential, stop it. Its data stays as it is."""
-    log.warning("Kafka storage in %s predates authentication: adding SCRAM users once (migration)",
-                log_dirs(settings))
-    props = write_properties(settings, legacy_properties(settings), "server-migrate.properties")
-    argv = [_java(), *JVM_OPTIONS, *_jvm_logging(settings), "-cp", f"{libs}/*", "kafka.Kafka", str(props)]
-    pid = supervisor.start_detached(argv, log_path=logs_dir(settings) / "kafka.out", pid_path=pid_file(settings))
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not run_sync(_probe(settings, authenticated=False)):
-            if not supervisor.is_alive(pid) or time.monotonic() > deadline:
-                raise KafkaError(f"the pre-authentication Kafka did not start for its migration; see "
-                                 f"{logs_dir(settings) / 'server.log'}")
-            time.sleep(0.5)
-        add_scram_users(settings, libs, acls.principals(), authenticated=False)
-    finally:
-        supervisor.stop_pid(pid, name="kafka (migration)", timeout=STOP_TIMEOUT)
-        pid_file(settings).unlink(missing_ok=True)
-        props.unlink(missing_ok=True)
-
-
 # --------------------------------------------------------------------------- run
 
 
@@ -506,9 +400,9 @@ def launch(settings: Settings, node: int = NODE_ID) -> int | None:
             )
     libs = ensure_jars()
     props = write_properties(settings, node=node)
-    formatted = format_storage(settings, libs, props, node)
-    if not formatted and not scram_users(settings) and settings.kafka_brokers == 1:
-        migrate_unauthenticated(settings, libs)
+    formatted = kafka_storage.format_storage(settings, libs, props, node)
+    if not formatted and not kafka_storage.scram_users(settings) and settings.kafka_brokers == 1:
+        kafka_storage.migrate_unauthenticated(settings, libs)
     argv = [_java(), *JVM_OPTIONS, *_jvm_logging(settings, node), "-cp", f"{libs}/*", "kafka.Kafka", str(props)]
     pid = supervisor.start_detached(argv, log_path=logs_dir(settings, node) / "kafka.out",
                                     pid_path=pid_file(settings, node))
@@ -528,7 +422,8 @@ def launch_all(settings: Settings) -> dict[int, int | None]:
         unformatted = [n for n in nodes(settings) if running_pid(settings, n) is None
                        and not (log_dirs(settings, n) / "meta.properties").exists()]
         with ThreadPoolExecutor(max_workers=len(unformatted) or 1) as pool:
-            list(pool.map(lambda n: format_storage(settings, libs, write_properties(settings, node=n), n), unformatted))
+            list(pool.map(lambda n: kafka_storage.format_storage(settings, libs, write_properties(settings, node=n), n),
+                          unformatted))
     return {node: launch(settings, node) for node in nodes(settings)}
 
 

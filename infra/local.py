@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from infra import acls, kafka, postgres, secrets, supervisor, topics
+from infra import acls, kafka, kafka_storage, postgres, secrets, supervisor, topics
 from infra.aio import run_sync
 from infra.processes import app_processes, get_process, process_names
 from services.kernel import logs, supervision
@@ -85,7 +85,7 @@ def infra_up(settings: Settings | None = None) -> None:
             log.info("using external Kafka at %s", s.kafka_bootstrap)
         else:
             log.info("Kafka ready on %s (pid %s)", s.bootstrap_servers, ", ".join(map(str, kafka_pids.values())))
-            kafka.ensure_scram_users(s)
+            kafka_storage.ensure_scram_users(s)
         count = run_sync(acls.ensure_acls(s))
         log.info("Kafka ACLs ready: %d grants for %d principals", count, len(acls.grants()))
         topics.create_topics(s)
