@@ -175,8 +175,18 @@ async def test_the_partner_router_counts_the_records_it_delivers(
     router_url = f"http://127.0.0.1:{router.metrics_port}/metrics"
     run = uuid.uuid4().hex[:8]
     partner = f"metrics-{run}"
-    await register_partner(gateway, admin_headers, partner, townships=[township_id(run, "a")],
-                           event_types=[ORGANISATION], personal_data="none", types=[ORGANISATION])
+    subscription = await register_partner(gateway, admin_headers, partner, townships=[township_id(run, "a")],
+                                          event_types=[ORGANISATION], personal_data="none", types=[ORGANISATION])
+    try:
+        await _count_deliveries(gateway, admin_headers, partner, run, router_url)
+    finally:
+        # No subscription left behind: the router reads every event while any exists (it never skips one it
+        # cannot read, such as test_first_slice's poison message), and stays idle while none does.
+        await gateway.delete(f"/v1/subscriptions/{subscription}", headers=admin_headers)
+
+
+async def _count_deliveries(gateway: httpx.AsyncClient, admin_headers: dict[str, str], partner: str, run: str,
+                            router_url: str) -> None:
     await provisioned(gateway, admin_headers, partner)
     _, before = await scrape(router_url)
     delivered = {"channel": "kafka", "outcome": "delivered"}
