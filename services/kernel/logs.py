@@ -31,8 +31,6 @@ from typing import Any, TextIO, TypeGuard
 import orjson
 from opentelemetry import trace
 
-from services.kernel.metrics import LogCounter
-
 #: The correlation id of what this task is working on, if anything.
 correlation: ContextVar[str | None] = ContextVar("gb_correlation_id", default=None)
 
@@ -100,13 +98,21 @@ def configure(level: int = logging.INFO, stream: TextIO | None = None) -> None:
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    root.addHandler(LogCounter())
+    root.addHandler(_log_counter())
     root.setLevel(level)
     for name in _OWN_HANDLERS:
         logger = logging.getLogger(name)
         for old in list(logger.handlers):
             logger.removeHandler(old)
         logger.propagate = True
+
+
+def _log_counter() -> logging.Handler:
+    # Imported when a process sets up its logging, not with this module: the runner's commands (./gb status)
+    # read JSON logs without loading the metrics and their web framework.
+    from services.kernel.metrics import LogCounter
+
+    return LogCounter()
 
 
 def dict_config(level: str = "INFO") -> dict[str, Any]:
@@ -117,7 +123,7 @@ def dict_config(level: str = "INFO") -> dict[str, Any]:
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": JsonFormatter}},
         "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
-                     "count": {"()": LogCounter}},
+                     "count": {"()": _log_counter}},
         "root": {"level": level, "handlers": ["json", "count"]},
     }
 
