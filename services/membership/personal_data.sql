@@ -12,15 +12,26 @@ CREATE TABLE IF NOT EXISTS person_keys (
     CHECK ((wrapped_key IS NULL) = (erased_at IS NOT NULL))
 );
 
--- national_id_index: the keyed hash (HMAC-SHA256) of each registered national ID number and whose it is;
--- uniqueness and look-up by number use it, never the number. A claim is made before the registration is
--- appended; a claim whose person was never registered (the command was refused) is taken over by the
--- next registration with that number.
-CREATE TABLE IF NOT EXISTS national_id_index (
-    id_hash    bytea PRIMARY KEY,
-    person_id  text NOT NULL
-);
-CREATE INDEX IF NOT EXISTS national_id_index_person ON national_id_index (person_id);
+-- A registered national ID number is held by its person's stream as the reservation
+-- 'national-id:<HMAC-SHA256 hex>' (the store's reservations table), claimed by the registration's own
+-- append, so two registrations of one number on two instances cannot both commit
+-- (docs/decisions/cross-record-rules.md). Earlier versions kept a table national_id_index, claimed before
+-- the append: its claims of recorded persons move into reservations once (a claim whose person has no
+-- record was left by a refused registration and is dropped), and the name stays as a view for readers.
+DO $$
+BEGIN
+    IF (SELECT c.relkind FROM pg_class c WHERE c.oid = to_regclass('national_id_index')) = 'r' THEN
+        INSERT INTO reservations (key, holder)
+        SELECT 'national-id:' || encode(i.id_hash, 'hex'), i.person_id FROM national_id_index i
+         WHERE EXISTS (SELECT 1 FROM events e WHERE e.stream_id = i.person_id)
+        ON CONFLICT (key) DO NOTHING;
+        DROP TABLE national_id_index;
+    END IF;
+END;
+$$;
+CREATE OR REPLACE VIEW national_id_index AS
+    SELECT decode(substr(key, length('national-id:') + 1), 'hex') AS id_hash, holder AS person_id
+      FROM reservations WHERE key LIKE 'national-id:%';
 
 -- When the registrations recorded before sealing (their numbers in clear) were indexed: once, since no new
 -- one can appear (every registration since is sealed).
@@ -29,13 +40,14 @@ CREATE TABLE IF NOT EXISTS legacy_registrations_indexed (
 );
 
 -- Erasure destroys the key in the very transaction that appends the PersonalDataErased event: the
--- event can never be recorded while the key lives on, nor the key be destroyed without the record.
+-- event can never be recorded while the key lives on, nor the key be destroyed without the record. The
+-- person's ID number is released in that transaction too (the erasure cannot name the number it forgets).
 CREATE OR REPLACE FUNCTION gb_personal_data_erased() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO person_keys (person_id, key_id, wrapped_key, erased_at)
     VALUES (NEW.stream_id, gen_random_uuid(), NULL, now())
     ON CONFLICT (person_id) DO UPDATE SET wrapped_key = NULL, erased_at = coalesce(person_keys.erased_at, now());
-    DELETE FROM national_id_index WHERE person_id = NEW.stream_id;
+    DELETE FROM reservations WHERE holder = NEW.stream_id AND key LIKE 'national-id:%';
     RETURN NULL;
 END;
 $$;

@@ -1,7 +1,9 @@
-"""Membership's key table: each person's data key (wrapped), sealing and opening their data, the ID index.
+"""Membership's key table: each person's data key (wrapped), sealing and opening their data, the ID numbers' keys.
 
 The keys live in membership's own database (gb_membership) beside its event store and nowhere else;
-services/membership/personal_data.py holds the cryptography and explains the hierarchy.
+services/membership/personal_data.py holds the cryptography and explains the hierarchy. A registered ID
+number is held as the reservation ``national-id:<keyed hash>`` of its person's stream, claimed by the
+registration's own append (docs/decisions/cross-record-rules.md): the number itself is never stored.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from services.pure.errors import NotFound
 
 #: Events of the time before sealing, whose national ID numbers are indexed when the service starts.
 LEGACY_REGISTRATIONS = ("gb.membership.member_registered.v1", "gb.membership.inflow_registered.v1")
+#: The reservation a person's stream holds for their ID number: this prefix and the number's keyed hash in hex.
+NATIONAL_ID = "national-id:"
 
 
 @functools.cache
@@ -31,9 +35,9 @@ def keys() -> Keys:
 
 
 async def install(pool: asyncpg.Pool) -> None:
-    """Refuse to start without a usable master key (naming the variable), create the key table and, on the
-    first start only, index the national ID numbers of registrations recorded before sealing (their events
-    keep them in clear)."""
+    """Refuse to start without a usable master key (naming the variable), create the key table (moving the ID
+    numbers' keys of earlier versions into reservations) and, on the first start only, reserve the national ID
+    numbers of registrations recorded before sealing (their events keep them in clear)."""
     index_key = keys()
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext('gb_membership_person_keys'))")
@@ -46,8 +50,8 @@ async def install(pool: asyncpg.Pool) -> None:
             " (SELECT 1 FROM person_keys k WHERE k.person_id = e.stream_id AND k.erased_at IS NOT NULL)",
             list(LEGACY_REGISTRATIONS))
         await conn.executemany(
-            "INSERT INTO national_id_index (id_hash, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            [(personal_data.national_id_hash(index_key, r["number"]), r["stream_id"]) for r in rows if r["number"]])
+            "INSERT INTO reservations (key, holder) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            [(national_id_key(index_key, r["number"]), r["stream_id"]) for r in rows if r["number"]])
         await conn.execute("INSERT INTO legacy_registrations_indexed DEFAULT VALUES")
 
 
@@ -85,30 +89,18 @@ class Vault:
         found = await self.pool.fetchval("SELECT key_id FROM person_keys WHERE person_id = $1", person_id)
         return str(found) if found else None
 
-    async def claim_national_id(self, national_id: str, person_id: str) -> str | None:
-        """Claim ``national_id`` (by its keyed hash) for ``person_id``; the member who already holds it, if any.
+    def national_id_key(self, national_id: str) -> str:
+        """The reservation that holds ``national_id`` for one person (its keyed hash, never the number)."""
+        return national_id_key(self.keys, national_id)
 
-        A claim left by a registration that was refused (its person has no record) is taken over. Two
-        registrations of one number racing in the same instant may both pass (as before sealing).
-        """
-        id_hash = personal_data.national_id_hash(self.keys, national_id)
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute("INSERT INTO national_id_index (id_hash, person_id) VALUES ($1, $2)"
-                               " ON CONFLICT DO NOTHING", id_hash, person_id)
-            owner: str = await conn.fetchval(
-                "SELECT person_id FROM national_id_index WHERE id_hash = $1 FOR UPDATE", id_hash)
-            if owner == person_id:
-                return None
-            if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM member_directory WHERE member_id = $1)", owner):
-                return owner
-            await conn.execute("UPDATE national_id_index SET person_id = $2 WHERE id_hash = $1", id_hash, person_id)
-            return None
+    async def national_id_holder(self, key: str) -> str | None:
+        """The person whose stream holds the ID number's reservation ``key``, if anyone's does."""
+        holder: str | None = await self.pool.fetchval("SELECT holder FROM reservations WHERE key = $1", key)
+        return holder
 
-    async def note_national_id(self, national_id: str, person_id: str) -> None:
-        """Index a number without refusing a holder (an inflow: the host records, it never refuses)."""
-        await self.pool.execute("INSERT INTO national_id_index (id_hash, person_id) VALUES ($1, $2)"
-                                " ON CONFLICT DO NOTHING",
-                                personal_data.national_id_hash(self.keys, national_id), person_id)
+
+def national_id_key(keys: Keys, national_id: str) -> str:
+    return NATIONAL_ID + personal_data.national_id_hash(keys, national_id).hex()
 
 
 def vault(pool: asyncpg.Pool) -> Vault:

@@ -1,91 +1,28 @@
 """Rules that span records hold with two instances of a service on one store (issue 15: scale-out).
 
 The running system's instance and a second one this test starts itself (the same command and environment
-as the runner's, on another port) get the racing commands between them, signed as the gateway signs them.
+as the runner's, on another port: tests/e2e/instances.py) get the racing commands between them, signed as
+the gateway signs them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import socket
-import subprocess
-import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
-import orjson
-import pytest
 
-from infra import supervisor
-from infra.processes import get_process
 from services.investment.contract.service import SERVICE as INVESTMENT
-from services.kernel import credential
 from services.kernel.settings import Settings
-from services.pure.identity import Actor, Role
 from services.secondment.contract.service import SERVICE as SECONDMENT
-from tests.e2e.conftest import eventually
+from tests.e2e.instances import second_instance, signed_sender
 from tests.e2e.secondment_steps import cadre_body, lead_body, placement, post, unique
 
 REGISTRATIONS = 6
 #: Cadres nominated twice at once, one nomination on each instance: each pair is one chance of the race.
 CADRES = 3
-COUNTY = Actor(subject="county-admin-scale-out", role=Role.COUNTY_ADMIN)
-
-Send = Callable[[str, str, dict[str, Any]], Any]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@asynccontextmanager
-async def second_instance(settings: Settings, service: str, log_path: Path) -> AsyncIterator[str]:
-    """Another process of ``service``, started as the runner starts it but on a free port; its base URL."""
-    process = get_process(service, settings)
-    argv = list(process.argv)
-    port = _free_port()
-    argv[argv.index("--port") + 1] = str(port)
-    env = supervisor.child_env(settings, {**supervisor.kafka_credentials_env(settings, process), **process.env})
-    with log_path.open("w") as log:
-        child = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(timeout=5.0) as client:
-            async def ready() -> bool:
-                if child.poll() is not None:
-                    pytest.fail(f"the second {service} instance exited ({child.returncode}):\n{log_path.read_text()}")
-                try:
-                    return (await client.get(f"{base_url}/healthz")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await eventually(ready, timeout=60, what=f"a second {service} instance answering")
-        yield base_url
-    finally:
-        child.terminate()
-        child.wait(timeout=30)
-
-
-@asynccontextmanager
-async def signed_sender(settings: Settings, service: str) -> AsyncIterator[Send]:
-    """POST a command straight to an instance of ``service``, with the credential the gateway would sign."""
-    async with httpx.AsyncClient(timeout=30.0) as client:
-        async def send(base_url: str, path: str, body: dict[str, Any]) -> httpx.Response:
-            content = orjson.dumps(body)
-            token = credential.sign(settings.internal_secret, audience=service, actor=COUNTY, method="POST",
-                                    request_target=path, body=content)
-            return await client.post(f"{base_url}{path}", content=content, headers={
-                "Authorization": f"Bearer {token}", "Content-Type": "application/json",
-                "X-Correlation-Id": str(uuid.uuid4())})
-
-        yield send
 
 
 async def test_six_registrations_of_one_project_on_two_investment_instances_give_one_first_referral(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from services.kernel.reservations import NONE, Reservations
 from services.kernel.store import AppendResult, CommandMeta
 from services.membership import directory
 from services.membership.contract.commands.members import (
@@ -32,22 +33,28 @@ StandingStep = SuspendMembership | ApproveRemoval | RejectRemoval | RestoreMembe
 
 
 async def register_member(store: Store, cmd: RegisterMember, meta: CommandMeta) -> AppendResult:
+    """One person, one member record: the registration's append claims the number's key (its keyed hash, never
+    the number), so of two registrations of one number — on any instances — one commits, and the other is
+    decided again and refused as if it had come second."""
+    numbers = vault(store.pool)
+    key = numbers.national_id_key(cmd.national_id)
+
     async def decide(person: Person) -> list[MemberRegistered]:
         # Runs after execute's retry check, so a retried registration answers as it first did.
         # Scope first, so nobody learns from the answer whether an ID is registered where they may not look.
         require_org_scope(cmd.actor, cmd.formal_org_id, "register members")
         # The number is validated and sealed first; the rules see only the sealed and masked forms.
         personal = await protect(store, cmd.member_id, contact=cmd.contact, national_id=cmd.national_id)
-        # One person, one member record: the number's keyed hash is claimed (never the number stored).
-        existing = await vault(store.pool).claim_national_id(cmd.national_id, cmd.member_id)
-        if existing:
+        existing = await numbers.national_id_holder(key)
+        if existing and existing != cmd.member_id:
             raise AlreadyExists(f"a member with this national ID is already registered as {existing}; "
                                 "register an inflow or a transfer instead of a second record", member_id=existing)
         masked = replace(cmd, national_id=personal.national_id_masked or "", contact=personal.contact_masked)
         return members.register(person.member, masked, formal_org=await organisation(store, cmd.formal_org_id),
                                 has_development_case=person.case.exists, personal=personal)
 
-    return await on_person(store, cmd, cmd.member_id, meta, decide)
+    return await on_person(store, cmd, cmd.member_id, meta, decide,
+                           reserve=lambda _person, events: Reservations(claim=(key,)) if events else NONE)
 
 
 async def remove_as_lapsed(store: Store, cmd: RemoveAsLapsed, meta: CommandMeta) -> AppendResult:

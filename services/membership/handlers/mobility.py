@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from services.kernel.reservations import NONE, Reservations
 from services.kernel.store import AppendResult, CommandMeta
 from services.membership.contract.commands.members import RegisterOutflow
 from services.membership.contract.commands.mobility import (
@@ -47,19 +48,25 @@ async def register_outflow(store: Store, cmd: RegisterOutflow, meta: CommandMeta
 
 async def register_inflow(store: Store, cmd: RegisterInflow, meta: CommandMeta) -> AppendResult:
     """A member from elsewhere arrives at a host organisation here, which must exist. Their national ID
-    number is indexed by its keyed hash (a later registration of the same person is refused), never refused
-    here: the host records whoever arrives."""
+    number's key (its keyed hash) is claimed when no one holds it, so a later registration of the same person
+    is refused; an inflow itself is never refused for it: the host records whoever arrives."""
     county = await policies(store)
+    numbers = vault(store.pool)
+    key = numbers.national_id_key(cmd.national_id)
+    # Whether the number was free when last decided: another record taking it before the append makes
+    # execute decide again, and this time the inflow is recorded without the key.
+    free = [False]
 
     async def decide(person: Person) -> list[MobilityEvent]:
         personal = await protect(store, cmd.member_id, contact=cmd.contact, national_id=cmd.national_id)
         masked = replace(cmd, national_id=personal.national_id_masked or "", contact=personal.contact_masked)
         events = mobility.decide(person.member, masked, host_org=await organisation(store, cmd.host_org_id),
                                  personal=personal, policy=county.mobility(effective_on(cmd)))
-        await vault(store.pool).note_national_id(cmd.national_id, cmd.member_id)
+        free[0] = await numbers.national_id_holder(key) in (None, cmd.member_id)
         return events
 
-    return await on_person(store, cmd, cmd.member_id, meta, decide)
+    return await on_person(store, cmd, cmd.member_id, meta, decide,
+                           reserve=lambda _person, events: Reservations(claim=(key,)) if events and free[0] else NONE)
 
 
 async def mobility_step(store: Store, cmd: MobilityStep, meta: CommandMeta) -> AppendResult:

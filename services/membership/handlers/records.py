@@ -8,6 +8,7 @@ from typing import Any, TypeVar, cast
 
 from services.kernel import policy_stream
 from services.kernel.handling import execute, state_of
+from services.kernel.reservations import Reservations
 from services.kernel.store import AppendResult, CommandMeta, EventStore
 from services.membership.contract.events import MembershipEvent
 from services.membership.domain import branches, person
@@ -20,6 +21,8 @@ E = TypeVar("E")
 
 #: The rules of one command on a person's state; an ``async def`` when it reads facts about other records.
 PersonDecision = Callable[[person.Person], Sequence[MembershipEvent] | Awaitable[Sequence[MembershipEvent]]]
+#: The keys a person's append claims or releases (services/kernel/reservations.py), from its state and events.
+PersonReservations = Callable[[person.Person, Sequence[MembershipEvent]], Reservations]
 
 # A stream holds only its own aggregate's events (the handler chooses the stream by record id),
 # so each aggregate's evolve is used on the service-wide event type at this one boundary.
@@ -54,14 +57,17 @@ def _membership_on(published: policy_stream.Published, day: date) -> MembershipP
 
 
 async def on_person(
-    store: Store, cmd: Any, person_id: str, meta: CommandMeta, decide: PersonDecision
+    store: Store, cmd: Any, person_id: str, meta: CommandMeta, decide: PersonDecision,
+    reserve: PersonReservations | None = None,
 ) -> AppendResult:
     """Run ``decide`` on a person's one stream: their development case and their membership.
 
     Every command about a person — a development step, registration, standing, mobility, a transfer —
-    appends to this stream at its version, so a member is never in zero or two organisations.
+    appends to this stream at its version, so a member is never in zero or two organisations. A rule over
+    several persons (one record per ID number) is held by the keys ``reserve`` names, written in the same
+    append; when another person took one first, ``decide`` runs again and meets the rule as the second.
     """
     return await execute(
         store, stream_id=member_stream(person_id), stream_type="member", evolve=person.evolve,
-        initial=person.INITIAL, decide=recorded(store, cmd, decide), meta=meta,
+        initial=person.INITIAL, decide=recorded(store, cmd, decide), meta=meta, reserve=reserve,
     )
