@@ -10,6 +10,18 @@ import pytest
 from services.kernel.settings import Settings, load_settings
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "leaves_evidence: the test leaves what the session's system can never forget (records forged on "
+        "Kafka stay in the transparency log); it runs after every other test of the session")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that leave permanent evidence run last, so that no later test (a backup's audit, say) finds a system
+    that can no longer verify intact."""
+    items.sort(key=lambda item: item.get_closest_marker("leaves_evidence") is not None)
+
+
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return load_settings()
