@@ -140,14 +140,14 @@ async def get_secondment(secondment_id: PathId, actor: CurrentActor, pool: ReadP
                          min_position: MinPosition = None) -> dict[str, Any]:
     """One secondment with its check-ins, contributions and any commendation proposal."""
     await wait_for_position(pool, SOURCE, min_position)
-    row = await secondments.secondment(pool, secondment_id)
-    if row is None:
+    found = await secondments.detail(pool, secondment_id)
+    if found is None:
         raise NotFound(f"no secondment {secondment_id}; if you just nominated the cadre, pass min_position")
-    await township_in_scope(pool, actor, row["township_id"])
+    await township_in_scope(pool, actor, found.row["township_id"])
     today = clock.today()
-    return {**_roster_row(row, today, await secondments.check_in_interval(pool, today)),
-            "contributions": [plain(c) for c in await secondments.contributions(pool, secondment_id)],
-            "check_in_history": [dict(c) for c in await secondments.check_ins(pool, secondment_id)]}
+    return {**_roster_row(found.row, today, await secondments.check_in_interval(pool, today)),
+            "contributions": [plain(c) for c in found.contributions],
+            "check_in_history": [dict(c) for c in found.check_ins]}
 
 
 async def targets_on(pool: asyncpg.Pool, *, year: int | None, as_of: date | None, on: date | None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
 import orjson
@@ -39,6 +39,9 @@ from services.secondment.contract.events import (
     UnpaidLeaveGranted,
 )
 from services.secondment.contract.values import SecondmentPeriod, tally
+
+#: A pool, or one connection when several reads must see one snapshot.
+Reader: TypeAlias = asyncpg.Pool | asyncpg.Connection
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.secondments_view (
@@ -253,9 +256,26 @@ async def away(pool: asyncpg.Pool, township: str | None) -> list[asyncpg.Record]
     return rows
 
 
-async def secondment(pool: asyncpg.Pool, secondment_id: str) -> asyncpg.Record | None:
+async def secondment(pool: Reader, secondment_id: str) -> asyncpg.Record | None:
     row: asyncpg.Record | None = await pool.fetchrow(f"{_ROSTER} WHERE s.secondment_id = $1", secondment_id)
     return row
+
+
+@dataclasses.dataclass(frozen=True)
+class SecondmentDetail:
+    row: asyncpg.Record
+    contributions: list[asyncpg.Record]
+    check_ins: list[asyncpg.Record]
+
+
+async def detail(pool: asyncpg.Pool, secondment_id: str) -> SecondmentDetail | None:
+    """The secondment with its contributions and check-ins, read in one snapshot: the projector commits between
+    separate reads, and a contribution listed but not yet in the row's total is a view that never existed."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        row = await secondment(conn, secondment_id)
+        if row is None:
+            return None
+        return SecondmentDetail(row, await contributions(conn, secondment_id), await check_ins(conn, secondment_id))
 
 
 async def of_cadre(pool: asyncpg.Pool, cadre_id: str) -> list[asyncpg.Record]:
@@ -265,14 +285,14 @@ async def of_cadre(pool: asyncpg.Pool, cadre_id: str) -> list[asyncpg.Record]:
     return rows
 
 
-async def contributions(pool: asyncpg.Pool, secondment_id: str) -> list[asyncpg.Record]:
+async def contributions(pool: Reader, secondment_id: str) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await pool.fetch(
         "SELECT contribution_id, kind, description, amount_yuan, people, contributed_on, source_ref"
         " FROM secondment_contributions WHERE secondment_id = $1 ORDER BY contributed_on, position", secondment_id)
     return rows
 
 
-async def check_ins(pool: asyncpg.Pool, secondment_id: str) -> list[asyncpg.Record]:
+async def check_ins(pool: Reader, secondment_id: str) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await pool.fetch(
         "SELECT checked_in_on, due_on, late FROM secondment_check_ins WHERE secondment_id = $1 ORDER BY position",
         secondment_id)
