@@ -188,6 +188,8 @@ def markdown(record: dict[str, Any]) -> str:
                          "events/s", "—", f"{ceiling['batch']} rows a transaction, {ceiling['connections']} "
                          f"connections; dues run / ceiling = {_x(dues.get('vs_batched_append'))} (goal ≥ 0.5×)"))
 
+    rows += _growth_rows(r.get("growth"))
+
     pa = r.get("partners")
     if pa and pa.get("latency"):
         lat = pa["latency"]
@@ -246,6 +248,29 @@ def markdown(record: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _growth_rows(g: dict[str, Any] | None) -> list[tuple[str, str, str, str, str]]:
+    """Issue 14 item 5: the rebuild and the 5 % report at each size, and the list queries at 1 M members."""
+    if not g:
+        return []
+    rows = []
+    for c in g["rebuild"]["curve"]:
+        rows.append((f"7. Growth: rebuild, first {c['events']:,} events applied (topic of "
+                     f"{g['rebuild']['total']['events_applied']:,})", _n(c["seconds"], 1), "s", "—",
+                     f"{_n(c['events_per_s'])} events/s; events appended via the store and published by the relay"))
+    for c in g["report"]["curve"]:
+        rows.append((f"7. Growth: 5 % report at {c['events']:,} events ({c['secondments']:,} secondments), "
+                     "county-wide / one township, p50", f"{_n(c['county']['p50_ms'], 1)} / "
+                     f"{_n(c['township']['p50_ms'], 1)}", "ms", "—", "read-model rows COPYed"))
+    q = g["queries"]
+    for name, after in q["after"].items():
+        before = q["before"][name]
+        rows.append((f"7. Growth: {name} at {q['members']:,} members, p50 / p99", f"{_n(after['p50_ms'], 2)} / "
+                     f"{_n(after['p99_ms'], 2)}", "ms", "—",
+                     f"before (the DDL before issue 14 item 5): {_n(before['p50_ms'], 1)} / "
+                     f"{_n(before['p99_ms'], 1)} ms; rows COPYed; plans in {q['plans']}"))
+    return rows
 
 
 def write(record: dict[str, Any], results_dir: Path) -> Path:

@@ -37,6 +37,7 @@ from bench import (  # noqa: E402
     audit,
     bare,
     dues,
+    growth,
     partners,
     personal_data,
     policy,
@@ -50,8 +51,10 @@ from bench.machine import describe  # noqa: E402
 from services.kernel.settings import Settings, load_settings, redact  # noqa: E402
 
 PARTS = ("kernel", "asyncpg", "eventsourcing", "commands", "bare", "profile", "latency", "policy", "rebuild", "dues",
-         "personal_data", "partners", "audit", "asof")
+         "personal_data", "partners", "audit", "asof", "growth")
 KERNEL_DB, ES_DB = "gb_bench_kernel", "gb_bench_es"
+#: The parts that need the app processes running.
+SYSTEM_PARTS = {"commands", "bare", "profile", "latency", "policy", "rebuild", "partners", "audit", "asof", "growth"}
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -73,6 +76,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="sequential commands timed to the partner topic and the webhook (default 200)")
     p.add_argument("--partner-backlog", type=int, default=5_000,
                    help="events routed from a backlog for the router's throughput (default 5000)")
+    p.add_argument("--growth-max", type=int, default=1_000_000, choices=growth.POINTS,
+                   help="growth part: the largest point, in events (default 1000000; 100000 for a quick run)")
     p.add_argument("--profile-format", choices=("flamegraph", "raw"), default="flamegraph",
                    help="profile part: SVG flame graphs (default) or collapsed stacks as text")
     p.add_argument("--only", default=",".join(PARTS),
@@ -198,6 +203,7 @@ async def system_phase(settings: Settings, args: argparse.Namespace, results: di
         ("partners", lambda: partners.measure(settings, args.partner_commands, args.partner_backlog), partners.note),
         ("asof", lambda: as_of.measure(settings), as_of.note),
         ("audit", lambda: audit.measure(settings, args.clients, args.command_seconds), audit.note),
+        ("growth", lambda: growth.measure(settings, args.growth_max, args.results_dir), growth.note),
     )
     for part, measure, note in measured:
         if part not in parts:
@@ -220,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         "config": {"seconds": args.seconds, "writers": args.writers, "command_seconds": args.command_seconds,
                    "clients": args.clients, "latency_commands": args.latency_commands,
                    "rebuild_events": args.rebuild_events, "system_running": args.system_running,
-                   "dues_accounts": args.dues_accounts,
+                   "dues_accounts": args.dues_accounts, "growth_max": args.growth_max,
                    "partner_commands": args.partner_commands, "partner_backlog": args.partner_backlog,
                    "only": args.only},
         "partial": set(args.only) != set(PARTS),
@@ -254,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:
                 errors.append(f"dues benchmark failed: {exc!r}")
                 traceback.print_exc()
-        if parts & {"commands", "bare", "profile", "latency", "policy", "rebuild", "partners", "audit", "asof"}:
+        if parts & SYSTEM_PARTS:
             started: list[str] = []
             try:
                 if not args.system_running:

@@ -28,15 +28,18 @@ CREATE TABLE IF NOT EXISTS {schema}.branches_view (
     host_org_id text,
     position bigint NOT NULL
 );
+CREATE INDEX IF NOT EXISTS branches_view_home ON {schema}.branches_view (home_org_id, branch_id);
 -- Counts are derived when read, never kept as counters: a member's events and their branch's
 -- events sit on different partitions, so a counter would depend on the order they are applied.
+-- Counted per branch read (LATERAL, from the index members_view_org_member), not by grouping every
+-- member for every page: at 1 M members that grouping was a whole-table scan per request (bench/growth.py).
 CREATE OR REPLACE VIEW {schema}.branches_with_counts AS
 SELECT b.*,
-       coalesce(c.members, 0) AS members,
-       coalesce(c.members_away, 0) AS members_away
+       c.members,
+       c.members_away
   FROM {schema}.branches_view b
-  LEFT JOIN (SELECT formal_org_id, count(*) AS members, count(*) FILTER (WHERE away) AS members_away
-               FROM {schema}.members_view GROUP BY formal_org_id) c ON c.formal_org_id = b.branch_id;
+  CROSS JOIN LATERAL (SELECT count(*) AS members, count(*) FILTER (WHERE m.away) AS members_away
+                        FROM {schema}.members_view m WHERE m.formal_org_id = b.branch_id) c;
 """
 
 
