@@ -29,7 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 REQUIREMENTS = ROOT / "requirements.txt"
 SCANNED = ("services", "infra", "bench", "demo", "tests")
 #: Distributions whose import name is not their own name (normalised) with "-" read as "_".
-IMPORT_NAMES = {"pyjwt": "jwt", "pyyaml": "yaml", "faust-streaming": "faust"}
+IMPORT_NAMES = {"pyjwt": "jwt", "pyyaml": "yaml", "faust-streaming": "faust",
+                # OpenTelemetry's distributions share one namespace package
+                "opentelemetry-api": "opentelemetry", "opentelemetry-sdk": "opentelemetry",
+                "opentelemetry-exporter-otlp-proto-http": "opentelemetry", "opentelemetry-proto": "opentelemetry"}
 
 
 def normalise(name: str) -> str:

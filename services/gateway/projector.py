@@ -12,7 +12,7 @@ import asyncpg
 from services import system
 from services.gateway import replay
 from services.gateway.readmodels import PROJECTION
-from services.kernel import logs, pools
+from services.kernel import logs, metrics, pools, tracing
 from services.kernel.kafka import event_consumer
 from services.kernel.projection import ProjectionRunner
 from services.kernel.settings import Settings, load_settings
@@ -100,4 +100,6 @@ if __name__ == "__main__":
             await main(args.schema, until_caught_up=True)
         asyncio.run(rebuild())
     else:
+        tracing.configure("projector")  # the live projector only: a rebuild would continue every old trace
+        metrics.serve_from_env()
         asyncio.run(main(args.schema, until_caught_up=False))

@@ -32,7 +32,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
-from services.kernel import logs
+from services.kernel import logs, tracing
 from services.kernel.events import Envelope, EventRegistry, UnknownEventType
 from services.kernel.kafka import Checkpoints, CheckpointSeeker, assign_from_checkpoints, topic_partitions
 
@@ -278,7 +278,7 @@ class ProjectionRunner:
                         log.warning("%s v%d arrived before v%d; waiting for the relay to resend it",
                                     env.stream_id, env.stream_version, current + 1)
                     continue
-                with logs.correlated(env.correlation_id):  # what _ops logs names the event's request
+                with logs.correlated(env.correlation_id), tracing.consumed_event(env, tp.topic, "project"):
                     ops.setdefault(key, deque()).extend(self._ops(env))
                 versions[key] = env.stream_version
                 applied.append(env)

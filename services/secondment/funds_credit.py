@@ -35,7 +35,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.investment.contract.events import EVENTS, FundsArrived, RegistrantKind
 from services.investment.contract.events import REGISTRY as INVESTMENT
-from services.kernel import logs
+from services.kernel import logs, metrics, tracing
 from services.kernel.clock import county_day
 from services.kernel.events import Envelope
 from services.kernel.kafka import event_consumer, topic_partitions
@@ -71,6 +71,7 @@ def meta_for(env: Envelope) -> CommandMeta:
         actor=POLICY_ACTOR.label, occurred_at=datetime.now(UTC), correlation_id=env.correlation_id,
         causation_id=str(env.id), idempotency_key=f"funds-credit:{env.id}",
         fingerprint=hashlib.sha256(f"{env.source}#{env.id}".encode()).hexdigest(),
+        traceparent=tracing.traceparent(),  # the contribution continues the trace of the funds' arrival
     )
 
 
@@ -125,7 +126,7 @@ class FundsCredit:
                 for records in batches.values():
                     for record in records:  # one partition's records in order
                         env = Envelope.from_kafka(record.headers, record.value or b"")
-                        with logs.correlated(env.correlation_id):  # its log lines name the event's request
+                        with logs.correlated(env.correlation_id), tracing.consumed_event(env, record.topic, "credit"):
                             self.counts[await handle(store, env)] += 1
                 if batches:
                     await consumer.commit()  # only after the batch is written: a crash redelivers, never skips
@@ -208,4 +209,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 if __name__ == "__main__":
     arguments = parse_args()
     logs.configure()  # JSON lines with the correlation id (services/kernel/logs.py)
+    tracing.configure("funds-credit")
+    metrics.serve_from_env()
     sys.exit(asyncio.run(main(arguments)))

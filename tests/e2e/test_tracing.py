@@ -37,7 +37,7 @@ from services.kernel.settings import Settings
 from services.kernel.topics import event_topic
 from tests.e2e.conftest import branch_body, eventually
 
-TRACED = ("membership", "membership-relay", "gateway")
+TRACED = ("membership", "membership-relay", "projector", "gateway")
 SERVER = Span.SPAN_KIND_SERVER
 
 
@@ -167,6 +167,11 @@ async def test_a_command_is_one_trace_from_the_client_through_the_gateway_the_se
     send = sends[0]
     assert all(s.parent_id == service.span_id for s in sends) and send.name == "send gb.membership.events"
     assert send.attributes["messaging.destination.name"] == "gb.membership.events"
+    projected = await eventually(
+        lambda: asyncio.sleep(0, result=ours(service="projector", kind=Span.SPAN_KIND_CONSUMER)),
+        what="the projector's span of the event")
+    assert all(s.parent_id == service.span_id for s in projected), projected
+    assert projected[0].name == "project gb.membership.events"
 
     # The event keeps membership's span context, in the store and on Kafka (ce_traceparent): a consumer continues
     # the trace from it.
