@@ -8,7 +8,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import asyncpg
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from services.kernel import logs, metrics, pools, supervision, tracing
@@ -23,6 +23,13 @@ log = logging.getLogger(__name__)
 
 #: Extra work a service runs beside its API while it lives (a deadline timer, a directory install).
 Extras = Callable[[EventStore[Any], Settings], AbstractAsyncContextManager[None]]
+
+
+async def _spend_credential(request: Request) -> None:
+    # Before the route checks the credential against the request: its id is recorded in the service's store,
+    # so a replay is refused by every instance, not only by the one that served it (credential.py).
+    check: CredentialCheck = request.app.state.credentials
+    await check.spend(request.app.state.store.pool, request.headers.get("authorization"))
 
 
 def create_service_app(
@@ -68,7 +75,8 @@ def create_service_app(
     # The service's scope rule, applied to every command before its handler (ServiceDefinition.authorize).
     app.state.authorize = service.authorize
     install_problem_handlers(app)
-    app.include_router(CommandApi.serving(service.routes, service=service.name).router)
+    app.include_router(CommandApi.serving(service.routes, service=service.name).router,
+                       dependencies=[Depends(_spend_credential)])
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -58,6 +58,14 @@ CREATE TABLE IF NOT EXISTS reservations (
     claimed_at  timestamptz NOT NULL DEFAULT now()
 );
 
+-- The gateway credentials this service has served, by id, until a minute after they expire
+-- (services/kernel/credential.py): one table for every instance, so a captured credential is served once.
+CREATE TABLE IF NOT EXISTS credentials_used (
+    jti         text PRIMARY KEY,
+    expires_at  timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS credentials_used_expiry ON credentials_used (expires_at);
+
 -- Appends a batch of independent commands' events in ONE transaction (group commit).
 -- Each item is checked on its own: a stale expected version makes that item 'conflict' and
 -- leaves the others untouched; a known idempotency key makes it 'replayed' with its first result; a

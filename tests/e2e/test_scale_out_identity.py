@@ -12,11 +12,13 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import orjson
 
+from services.kernel import credential
 from services.kernel.settings import Settings
 from services.membership.contract.service import SERVICE as MEMBERSHIP
 from tests.e2e.conftest import branch_body, member_body, national_id
-from tests.e2e.instances import second_instance, signed_sender
+from tests.e2e.instances import COUNTY, second_instance, signed_sender
 
 #: Numbers registered twice at once, one registration on each instance: each pair is one chance of the race.
 NUMBERS = 3
@@ -47,3 +49,22 @@ async def test_two_registrations_of_one_id_number_on_two_membership_instances_gi
         held = await membership_db.fetch("SELECT key FROM reservations WHERE holder = $1", member_id)
         assert [row["key"].startswith("national-id:") for row in held] == [True]
         assert number not in held[0]["key"]
+
+
+async def test_a_credential_used_on_one_membership_instance_is_refused_by_the_other(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str], tmp_path: Path,
+) -> None:
+    branch = await gateway.post("/v1/branches", json=branch_body(), headers=admin_headers)
+    assert branch.status_code == 201, branch.text
+    content = orjson.dumps(member_body(branch.json()["id"]))
+    token = credential.sign(system.internal_secret, audience="membership", actor=COUNTY, method="POST",
+                            request_target="/members", body=content)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    async with second_instance(system, "membership", tmp_path / "membership-2.log") as other, \
+            httpx.AsyncClient(timeout=30.0) as client:
+        first = await client.post(f"{MEMBERSHIP.base_url(system)}/members", content=content, headers=headers)
+        assert first.status_code == 201, first.text
+        replayed = await client.post(f"{other}/members", content=content, headers=headers)
+    assert replayed.status_code == 401, replayed.text
+    assert replayed.headers["content-type"] == "application/problem+json"
+    assert "already used" in replayed.json()["detail"]
