@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 
 import asyncpg
 
+from services.kernel import store_batches
 from services.kernel.events import Envelope, EventRegistry, chain_hash
 from services.kernel.reservations import NONE, Reservations, ReservationTaken, StaleRead, reservation_columns
 from services.pure.errors import ConcurrencyConflict, IdempotencyKeyReused, Unavailable
@@ -86,12 +87,6 @@ class _Pending:
 
 class StoreUnavailable(Unavailable):
     """The event store cannot take the append now (shutting down); the command can be retried."""
-
-
-def _ended(task: asyncio.Task[None]) -> BaseException | str:
-    if task.cancelled():
-        return "cancelled"
-    return task.exception() or "returned"
 
 
 def schema_sql() -> str:
@@ -246,8 +241,16 @@ class EventStore(Generic[E]):
         if self._writer.done():
             # Cannot happen by design (the loop survives every error); if it ever does, say so
             # loudly and write on rather than leave this and every later append waiting forever.
-            log.error("the event-store writer had ended (%r); starting it again", _ended(self._writer))
+            ended = "cancelled" if self._writer.cancelled() else self._writer.exception() or "returned"
+            log.error("the event-store writer had ended (%r); starting it again", ended)
             self._start_writer()
+        envelopes = self._envelopes(stream, stream_type, events, meta)
+        future: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Pending(stream.stream_id, stream.version, envelopes, meta, future, reservations))
+        return await future
+
+    def _envelopes(self, stream: Stream[E], stream_type: str, events: Sequence[E], meta: CommandMeta) -> list[Envelope]:
+        """The events as stored: encoded, numbered after ``stream.version`` and hash-chained after its last."""
         envelopes: list[Envelope] = []
         prev = stream.last_hash
         for offset, event in enumerate(events, start=1):
@@ -269,9 +272,16 @@ class EventStore(Generic[E]):
                 )
             )
             prev = link
-        future: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Pending(stream.stream_id, stream.version, envelopes, meta, future, reservations))
-        return await future
+        return envelopes
+
+    async def append_many(self, appends: Sequence[tuple[Stream[E], str, Sequence[E]]], meta: CommandMeta
+                          ) -> list[AppendResult | ConcurrencyConflict]:
+        """Many streams' appends in one transaction, one answer each (services/kernel/store_batches.py)."""
+        parts = [(s.stream_id, s.version, self._envelopes(s, t, events, meta)) for s, t, events in appends]
+        answers = await store_batches.append_many(self.pool, parts)
+        return [AppendResult(stream_id=sid, stream_version=a[0], first_position=a[1], last_position=a[2])
+                if isinstance(a, tuple) else store_batches.conflict(sid, expected, a)
+                for sid, expected, _ in parts for a in (answers[sid],)]
 
     async def _write_loop(self) -> None:
         """Write queued appends until cancelled, whatever fails on the way.
@@ -368,14 +378,7 @@ class EventStore(Generic[E]):
             if status == "retry":
                 retry.append(p)
             elif status == "conflict":
-                p.future.set_exception(
-                    ConcurrencyConflict(
-                        f"{p.stream_id} is at version {row['stream_version']}, not {p.expected_version};"
-                        " reload it and send the command again",
-                        stream_id=p.stream_id,
-                        current_version=row["stream_version"],
-                    )
-                )
+                p.future.set_exception(store_batches.conflict(p.stream_id, p.expected_version, row["stream_version"]))
             elif status == "reserved":
                 p.future.set_exception(ReservationTaken(
                     f"{p.stream_id} claims a key that {row['holder']} holds; read the facts again and decide again",
@@ -400,18 +403,9 @@ class EventStore(Generic[E]):
 
     @staticmethod
     def _replayed(stream_id: str, row: asyncpg.Record, fingerprint: str) -> AppendResult:
-        if row["fingerprint"] != fingerprint:
-            raise IdempotencyKeyReused(
-                "this Idempotency-Key was already used for a different request;"
-                " send a new key for a new request"
-            )
-        return AppendResult(
-            stream_id=row["stream_id"],
-            stream_version=row["stream_version"],
-            first_position=row["first_position"],
-            last_position=row["last_position"],
-            replayed=True,
-        )
+        sid, version, first, last = store_batches.replayed(stream_id, row, fingerprint)
+        return AppendResult(stream_id=sid, stream_version=version, first_position=first, last_position=last,
+                            replayed=True)
 
 
 def _usable(conn: asyncpg.Connection) -> bool:
