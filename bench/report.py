@@ -182,6 +182,10 @@ def markdown(record: dict[str, Any]) -> str:
         rows.append((f"5. Monthly dues assessment run, {dues['accounts']:,} accounts", _n(dues["events_per_s"]),
                      "events/s", "—", f"wall {_n(dues['seconds'], 1)} s; {dues['assessed']:,} assessed, "
                      f"{dues['skipped']:,} skipped"))
+        rerun = dues.get("rerun")
+        if rerun:
+            rows.append(("5. The same month run again (nothing may be appended twice)", _n(rerun["assessed"]),
+                         "assessed", "—", f"{rerun['skipped']:,} skipped in {_n(rerun['seconds'], 1)} s"))
         ceiling = dues.get("batched_append")
         if ceiling:
             rows.append(("5. Ceiling: the same events appended by plain asyncpg, batched", _n(ceiling["events_per_s"]),
