@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 
 import asyncpg
@@ -69,13 +69,16 @@ class TracedServiceClient(ServiceClient):
         self.service = service
 
     async def request(self, method: str, path: str, query: str = "", *, content: bytes = b"",
-                      headers: Mapping[str, str] | None = None, timeout: float | None = None) -> ServiceAnswer:
+                      headers: Mapping[str, str] | None = None, timeout: float | None = None,
+                      authorize: Callable[[], str] | None = None) -> ServiceAnswer:
         if not tracing.enabled():
-            return await super().request(method, path, query, content=content, headers=headers, timeout=timeout)
+            return await super().request(method, path, query, content=content, headers=headers, timeout=timeout,
+                                         authorize=authorize)
         sent = dict(headers or {})
         # Named by service, not path: a path holds record ids, and span names are grouped by.
         with tracing.calling(f"{method} {self.service}", sent, **{"server.address": self.service}):
-            return await super().request(method, path, query, content=content, headers=sent, timeout=timeout)
+            return await super().request(method, path, query, content=content, headers=sent, timeout=timeout,
+                                         authorize=authorize)
 
 
 async def _scrape(request: Request) -> None:

@@ -132,14 +132,17 @@ async def call_service(request: Request, service: str, actor: Actor, method: str
     what goes on the wire (method, raw path and query, body) and for that service only."""
     settings: Settings = request.app.state.settings
     raw_path, query = request_target(path, params)
-    authorization = "Bearer " + credential.sign(
-        settings.internal_secret, audience=service, actor=actor, method=method,
-        request_target=credential.target(raw_path.encode("latin-1"), query.encode("latin-1")), body=content)
+    target = credential.target(raw_path.encode("latin-1"), query.encode("latin-1"))
+
+    def authorization() -> str:  # one per attempt: a service takes a credential once, on any of its instances
+        return "Bearer " + credential.sign(settings.internal_secret, audience=service, actor=actor, method=method,
+                                           request_target=target, body=content)
+
     try:
         return await service_client(request, service).request(
-            method, raw_path, query, content=content,
+            method, raw_path, query, content=content, authorize=authorization,
             # Every call, a query too, carries the request's correlation id: the service logs under the same one.
-            headers={CORRELATION_HEADER: correlation_id(request), **(headers or {}), "Authorization": authorization})
+            headers={CORRELATION_HEADER: correlation_id(request), **(headers or {})})
     except ServiceUnreachable as exc:
         raise Unavailable(f"the {service} service did not answer ({exc}); retry with the same "
                           "Idempotency-Key — a retry never applies a command twice") from None

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -98,14 +98,20 @@ class ServiceClient:
         return self._session
 
     async def request(self, method: str, path: str, query: str = "", *, content: bytes = b"",
-                      headers: Mapping[str, str] | None = None, timeout: float | None = None) -> ServiceAnswer:
+                      headers: Mapping[str, str] | None = None, timeout: float | None = None,
+                      authorize: Callable[[], str] | None = None) -> ServiceAnswer:
         """``method path?query`` with ``content`` to the next instance in turn, and to the others while it may be
-        sent again (module docstring); raises ``ServiceUnreachable`` when no instance answers."""
+        sent again (module docstring); raises ``ServiceUnreachable`` when no instance answers. ``authorize`` gives
+        each attempt its own Authorization: a service takes a credential once across all its instances, so a
+        call sent again to another instance needs a fresh one."""
         first = next(self._turn)
         order = self.base_urls[first:] + self.base_urls[:first]
         for n, base_url in enumerate(order):
+            sent = dict(headers or {})
+            if authorize is not None:
+                sent["Authorization"] = authorize()
             try:
-                return await self.request_to(base_url, method, path, query, content=content, headers=headers,
+                return await self.request_to(base_url, method, path, query, content=content, headers=sent,
                                              timeout=timeout)
             except ServiceUnreachable as exc:
                 cause = exc.__cause__ if isinstance(exc.__cause__, Exception) else exc
