@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import random
 import time
@@ -15,8 +16,9 @@ import asyncpg
 import httpx
 import pytest
 
-from infra import supervisor
+from infra import secrets, supervisor
 from infra.processes import app_processes
+from services import system as composition
 from services.gateway.auth import issue_token
 from services.kernel.settings import Settings
 from services.pure.identity import Actor, Role
@@ -162,3 +164,23 @@ async def assert_refused(gateway: httpx.AsyncClient, db: asyncpg.Pool, path: str
     assert problem["status"] == status and problem["detail"] and problem["title"]
     assert await db.fetchval("SELECT count(*) FROM events") == before, "a refused command wrote events"
     return dict(problem)
+
+
+def second_system_settings(settings: Settings, suffix: str, port_offset: int, pg_beside_kafka: int,
+                           **overrides: Any) -> Settings:
+    """A system of its own beside the session's (the supervised one, the cluster): its data folder
+    ``<session folder>-<suffix>``, every port ``port_offset`` away, its PostgreSQL ``pg_beside_kafka`` ports after
+    its Kafka, and its own credentials, made on its first start."""
+    s = dataclasses.replace(
+        settings,
+        data_dir=settings.data_dir.with_name(f"{settings.data_dir.name}-{suffix}"),
+        pg_port=settings.kafka_port + port_offset + pg_beside_kafka,
+        kafka_port=settings.kafka_port + port_offset,
+        kafka_controller_port=settings.kafka_controller_port + port_offset,
+        gateway_port=settings.gateway_port + port_offset,
+        service_ports={name: settings.service_port(name, port) + port_offset
+                       for name, port in composition.default_ports().items()},
+        service_urls={}, kafka_username="", kafka_password="", pg_password="",
+        **overrides,
+    )
+    return secrets.local_settings(s)

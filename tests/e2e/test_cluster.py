@@ -13,7 +13,6 @@ the system works without it rather than after its restart; then it is started ag
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -24,14 +23,13 @@ import httpx
 import pytest
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from infra import kafka, kafka_quorum, local, secrets
+from infra import kafka, kafka_quorum, local
 from infra.processes import app_processes
-from services import system
 from services.kernel import supervision
 from services.kernel.kafka import admin_client
 from services.kernel.settings import Settings
 from services.kernel.topics import event_topic
-from tests.e2e.conftest import branch_body, eventually
+from tests.e2e.conftest import branch_body, eventually, second_system_settings
 
 PORT_OFFSET = 300
 #: Its PostgreSQL listens after its Kafka nodes' six ports, below Linux's ephemeral port range.
@@ -47,19 +45,7 @@ def _folder(settings: Settings) -> Path:
 
 
 def _cluster_settings(settings: Settings) -> Settings:
-    s = dataclasses.replace(
-        settings,
-        data_dir=_folder(settings),
-        pg_port=settings.kafka_port + PORT_OFFSET + PG_BESIDE_KAFKA,
-        kafka_port=settings.kafka_port + PORT_OFFSET,
-        kafka_controller_port=settings.kafka_controller_port + PORT_OFFSET,
-        gateway_port=settings.gateway_port + PORT_OFFSET,
-        service_ports={name: settings.service_port(name, port) + PORT_OFFSET
-                       for name, port in system.default_ports().items()},
-        service_urls={}, kafka_username="", kafka_password="", pg_password="",
-        kafka_brokers=3, instances=2,
-    )
-    return secrets.local_settings(s)
+    return second_system_settings(settings, "cluster", PORT_OFFSET, PG_BESIDE_KAFKA, kafka_brokers=3, instances=2)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ lie there).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import shutil
 import socket
 from collections.abc import Iterator
@@ -22,13 +21,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from infra import kafka, local, postgres, secrets, supervisor
+from infra import kafka, local, postgres, supervisor
 from infra.processes import app_processes
-from services import system
 from services.kernel import supervision
 from services.kernel.settings import Settings
 from services.kernel.supervision import ProcessRow
-from tests.e2e.conftest import eventually
+from tests.e2e.conftest import eventually, second_system_settings
 
 PORT_OFFSET = 500
 #: Its PostgreSQL listens beside its Kafka, below Linux's ephemeral port range.
@@ -46,22 +44,7 @@ def _folder(settings: Settings) -> Path:
 
 
 def _second_system(settings: Settings) -> Settings:
-    s = dataclasses.replace(
-        settings,
-        data_dir=_folder(settings),
-        pg_port=settings.kafka_port + PORT_OFFSET + PG_BESIDE_KAFKA,
-        kafka_port=settings.kafka_port + PORT_OFFSET,
-        kafka_controller_port=settings.kafka_controller_port + PORT_OFFSET,
-        gateway_port=settings.gateway_port + PORT_OFFSET,
-        service_ports={
-            name: settings.service_port(name, port) + PORT_OFFSET for name, port in system.default_ports().items()
-        },
-        service_urls={},
-        kafka_username="",
-        kafka_password="",
-        pg_password="",
-    )
-    return secrets.local_settings(s)
+    return second_system_settings(settings, "supervised", PORT_OFFSET, PG_BESIDE_KAFKA)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ services/kernel/projection.py shared=True), on the real Kafka and PostgreSQL of 
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from services.kernel.events import Envelope, EventRegistry, encode
 from services.kernel.kafka import CheckpointSeeker, admin_client, event_consumer, event_producer
 from services.kernel.projection import Op, Projection, ProjectionRunner, install
 from services.kernel.settings import Settings
+from tests.e2e.conftest import eventually
 
 SOURCE = "/golden-bridge/rebalance-test"
 NOTED = "gb.rebalancetest.noted.v1"
@@ -61,14 +61,7 @@ def envelope(stream: str, version: int, position: int) -> Envelope:
 
 
 async def until(check: Callable[[], Awaitable[T]], what: str, timeout: float = 60.0) -> T:
-    deadline = time.monotonic() + timeout
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(0.05)
-    pytest.fail(f"{what} did not happen within {timeout} s (last: {last!r})")
+    return await eventually(check, timeout=timeout, what=what)
 
 
 @pytest.fixture
