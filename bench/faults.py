@@ -323,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     result = asyncio.run(run_suite(s, faults, args.commands, args.clients))
     text = table(result)
-    command = "./gb faults" + (f" --commands {args.commands}" if args.commands != 10_000 else "") + (
+    cluster = " --cluster" if s.kafka_brokers > 1 else ""
+    command = f"./gb faults{cluster}" + (f" --commands {args.commands}" if args.commands != 10_000 else "") + (
         f" --clients {args.clients}" if args.clients != 16 else "") + (f" --only {args.only}" if only else "")
     head = (f"# Fault suite\n\nMeasured {started:%Y-%m-%d %H:%M} UTC on this machine ({os.cpu_count()} cores) at "
             f"commit {_commit()}, {_shape(s)}, with `{command}`.\n\n")
