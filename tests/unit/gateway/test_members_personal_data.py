@@ -36,7 +36,10 @@ class FakeMembership:
         self.seen: list[Sent] = []
 
     async def request(self, method: str, path: str, query: str = "", **kwargs: Any) -> ServiceAnswer:
-        self.seen.append(Sent(method, path, dict(kwargs.get("headers") or {})))
+        headers = dict(kwargs.get("headers") or {})
+        if kwargs.get("authorize") is not None:  # as the real client does: each attempt signed on its own
+            headers["Authorization"] = kwargs["authorize"]()
+        self.seen.append(Sent(method, path, headers))
         return self.answer
 
 
