@@ -56,6 +56,11 @@ async def test_receiving_a_transfer_moves_the_dues_account_and_keeps_the_months_
         " AND type = 'gb.membership.dues_continued_after_transfer.v1'", f"dues-{m}")
     assert moved is not None and moved["position"] > received["position"]
 
+    # min_position waits for one record's event: the member's own record (whose organisation decides who may read
+    # the dues) moved with the reception, on another record and partition than the dues account.
+    seen = await gateway.get(f"/v1/members/{m}", params={"min_position": received["position"]}, headers=admin_headers)
+    assert seen.status_code == 200, seen.text
+
     async def statement() -> dict[str, Any] | None:
         r = await gateway.get(f"/v1/members/{m}/dues", params={"year": 2026, "min_position": moved["position"]},
                               headers=sec_b)
