@@ -48,7 +48,8 @@ NONE = Reservations()
 def reservation_columns(items: Sequence[Reservations]) -> tuple[list[int], list[str], list[str],
                                                                 list[int], list[str], list[int]]:
     """A batch's reservations as gb_append_batch takes them, numbered by item (from 1): keys with their kind
-    (claim, release, free), then the streams read with their versions — parallel arrays."""
+    (claim, release, free), then the streams read with their versions — parallel arrays, each in item order
+    (gb_append_batch walks every item's run of them once)."""
     keys = [(index, key, kind) for index, r in enumerate(items, start=1)
             for kind, named in (("claim", r.claim), ("release", r.release), ("free", r.free)) for key in named]
     reads = [(index, stream, version) for index, r in enumerate(items, start=1) for stream, version in r.read]

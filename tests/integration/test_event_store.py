@@ -335,3 +335,45 @@ async def test_an_append_that_decided_on_a_stream_which_moved_on_is_stale_and_wr
                            Reservations(read=((read, seen),)))
     assert stale.value.read == read
     assert [e.event.text for e in (await store.load(writes)).events] == ["on fact"]
+
+
+async def test_commands_written_in_one_batch_see_what_the_earlier_ones_changed(
+    store: EventStore[Noted], kernel_pool: asyncpg.Pool
+) -> None:
+    """Appends queued together are written in one transaction (group commit) and decided in queue order, each
+    after the ones before it: a key released is free for the next, a version taken is gone, a read goes stale."""
+    key, holder, taker, late, fact, reader = f"key-{uuid.uuid4()}", sid(), sid(), sid(), sid(), sid()
+    await store.append(await store.load(holder), "note", [Noted(text="holds")], meta(), Reservations(claim=(key,)))
+    await store.append(await store.load(fact), "note", [Noted(text="fact")], meta())
+    at_holder, at_taker, at_late, at_fact, at_reader = [await store.load(s) for s in (holder, taker, late, fact, reader)]
+    results = await asyncio.gather(
+        store.append(at_holder, "note", [Noted(text="ends")], meta(), Reservations(release=(key,))),
+        store.append(at_taker, "note", [Noted(text="takes")], meta(), Reservations(claim=(key,))),
+        store.append(at_late, "note", [Noted(text="too late")], meta(), Reservations(claim=(key,))),
+        store.append(at_fact, "note", [Noted(text="fact changed")], meta()),
+        store.append(at_fact, "note", [Noted(text="fact changed twice")], meta()),
+        store.append(at_reader, "note", [Noted(text="on old fact")], meta(),
+                     Reservations(read=((fact, at_fact.version),))),
+        return_exceptions=True)
+    ends, takes, too_late, changed, twice, on_old = results
+    assert not isinstance(ends, BaseException) and not isinstance(takes, BaseException), results
+    assert isinstance(too_late, ReservationTaken) and too_late.holder == taker
+    assert not isinstance(changed, BaseException) and isinstance(twice, ConcurrencyConflict)
+    assert isinstance(on_old, StaleRead) and on_old.read == fact
+    assert await holder_of(kernel_pool, key) == taker
+    assert [e.event.text for e in (await store.load(fact)).events] == ["fact", "fact changed"]
+    assert (await store.load(late)).version == 0 and (await store.load(reader)).version == 0
+
+
+async def test_a_key_claimed_and_released_within_one_batch_ends_free(
+    store: EventStore[Noted], kernel_pool: asyncpg.Pool
+) -> None:
+    key, stream = f"key-{uuid.uuid4()}", sid()
+    empty = await store.load(stream)
+    claimed = store.append(empty, "note", [Noted(text="claims")], meta(), Reservations(claim=(key,)))
+    # Read "after the claim" before the claim is written; its chain link is not what this test is about.
+    after = type(empty)(stream_id=stream, version=1)
+    released = store.append(after, "note", [Noted(text="releases")], meta(), Reservations(release=(key,)))
+    await asyncio.gather(claimed, released)
+    assert (await store.load(stream)).version == 2
+    assert await holder_of(kernel_pool, key) is None
