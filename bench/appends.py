@@ -185,6 +185,38 @@ async def raw_asyncpg(dsn: str, conns: int, seconds: float) -> dict[str, Any]:
     return result
 
 
+RAW_BATCH_INSERT = ("INSERT INTO raw_events (stream_id, version, type, data)"
+                    " SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::jsonb[])")
+
+
+async def raw_asyncpg_batched(dsn: str, batch: int, seconds: float) -> dict[str, Any]:
+    """The ceiling for the store's group commit: ONE connection writing transactions of ``batch`` rows back to
+    back (one multi-row INSERT each, a new stream per row) — what the store's writer does, without the store."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(RAW_SCHEMA)
+        await checkpoint(conn)
+        cpu0 = _cpu_seconds()
+        t0 = time.perf_counter()
+        deadline, n = t0 + seconds, 0
+        while time.perf_counter() < deadline:
+            await conn.execute(RAW_BATCH_INSERT, [uuid.uuid4() for _ in range(batch)], [1] * batch,
+                               ["MoneyDeposited"] * batch, [_raw_payload(n + i) for i in range(batch)])
+            n += batch
+        elapsed = time.perf_counter() - t0
+        cpu = _cpu_seconds() - cpu0
+        rows = await conn.fetchval("SELECT count(*) FROM raw_events")
+        if rows != n:
+            raise AssertionError(f"asyncpg batched: {n} rows acknowledged but {rows} in the table")
+        await conn.execute("DROP TABLE raw_events")
+    finally:
+        await conn.close()
+    result = {"connections": 1, "batch": batch, "events": n, "seconds": round(elapsed, 3), "events_per_s": n / elapsed,
+              "client_cpu_s": round(cpu, 2)}
+    say(f"asyncpg batched INSERT, {batch} rows a transaction: {result['events_per_s']:,.0f} events/s")
+    return result
+
+
 # --------------------------------------------------------------------------- the `eventsourcing` library
 
 

@@ -45,7 +45,9 @@ def ratios(results: dict[str, Any]) -> dict[str, dict[str, float | None]]:
     raw = appends.get("asyncpg", {})
     es = appends.get("eventsourcing", {})
     out: dict[str, dict[str, float | None]] = {"kernel_vs_asyncpg_raw": {}, "kernel_vs_eventsourcing": {},
-                                               "asyncpg_raw_vs_reference": {}}
+                                               "asyncpg_raw_vs_reference": {}, "kernel_vs_asyncpg_batched": {}}
+    for w, b in appends.get("asyncpg_batched", {}).items():
+        out["kernel_vs_asyncpg_batched"][w] = _ratio(kernel.get(w, {}).get("events_per_s"), b.get("events_per_s"))
     for w in kernel.keys() | raw.keys() | (es.keys() - {"skipped"}):
         ours = kernel.get(w, {}).get("events_per_s")
         out["kernel_vs_asyncpg_raw"][w] = _ratio(ours, raw.get(w, {}).get("events_per_s"))
@@ -99,8 +101,14 @@ def markdown(record: dict[str, Any]) -> str:
                      ref_text, ""))
     for w in record["config"]["writers"]:
         w = str(w)
+        goal = " (goal ≥ 1.5×)" if w == "16" else ""
         rows.append((f"2. Ratio ours / asyncpg raw, {w} writer(s)", _x(rat["kernel_vs_asyncpg_raw"].get(w)), "",
-                     "", ""))
+                     "", f"ours / one autocommit INSERT per event{goal}"))
+        batched = appends.get("asyncpg_batched", {}).get(w)
+        if batched:
+            rows.append((f"2. asyncpg batched, {batched['batch']} rows a transaction, one connection — the ceiling "
+                         f"for {w} writers", rate(appends["asyncpg_batched"], w), "events/s", "—",
+                         f"ours / batched = {_x(rat.get('kernel_vs_asyncpg_batched', {}).get(w))} (goal ≥ 0.3×)"))
         rows.append((f"2. Ratio ours / `eventsourcing`, {w} writer(s)", _x(rat["kernel_vs_eventsourcing"].get(w)),
                      "", "", ""))
     c = r.get("commands")

@@ -115,6 +115,10 @@ async def appends_phase(settings: Settings, args: argparse.Namespace, results: d
                     out["asyncpg"][str(w)] = await appends.raw_asyncpg(kernel_dsn, w, args.seconds)
                 if "kernel" in parts:
                     out["kernel"][str(w)] = await kernel.run(w, args.seconds)
+                    if "asyncpg" in parts and w > 1:
+                        batch = max(1, round(out["kernel"][str(w)]["events_per_transaction"]))
+                        out.setdefault("asyncpg_batched", {})[str(w)] = await appends.raw_asyncpg_batched(
+                            kernel_dsn, batch, args.seconds)
                 if run_es:
                     out["eventsourcing"][str(w)] = await asyncio.to_thread(
                         appends.eventsourcing_create, settings.admin_dsn, ES_DB, w, args.seconds)
@@ -128,7 +132,9 @@ async def appends_phase(settings: Settings, args: argparse.Namespace, results: d
         "through `EventStore.append` with a fresh stream per event (no load, no idempotency key); its "
         "single writer task groups concurrent appends into one transaction each (events per transaction "
         "in the notes column). Raw asyncpg is asyncpg_bench.py --mode single (one autocommit INSERT per "
-        "event, 100 streams per connection). The reference measured `eventsourcing` with 1 and 8 threads, "
+        "event, 100 streams per connection). Raw asyncpg batched (for more than one writer, right after ours): one "
+        "connection writing transactions of as many rows as ours carried per transaction, one multi-row INSERT "
+        "(unnest) each, back to back — the store's writer without the store. The reference measured `eventsourcing` with 1 and 8 threads, "
         "not 16.")
 
 
