@@ -134,7 +134,8 @@ async def appends_phase(settings: Settings, args: argparse.Namespace, results: d
         "in the notes column). Raw asyncpg is asyncpg_bench.py --mode single (one autocommit INSERT per "
         "event, 100 streams per connection). Raw asyncpg batched (for more than one writer, right after ours): one "
         "connection writing transactions of as many rows as ours carried per transaction, one multi-row INSERT "
-        "(unnest) each, back to back — the store's writer without the store. The reference measured `eventsourcing` with 1 and 8 threads, "
+        "(unnest) each, back to back — the store's writer without the store. The reference measured "
+        "`eventsourcing` with 1 and 8 threads, "
         "not 16.")
 
 
