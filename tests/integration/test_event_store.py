@@ -345,7 +345,8 @@ async def test_commands_written_in_one_batch_see_what_the_earlier_ones_changed(
     key, holder, taker, late, fact, reader = f"key-{uuid.uuid4()}", sid(), sid(), sid(), sid(), sid()
     await store.append(await store.load(holder), "note", [Noted(text="holds")], meta(), Reservations(claim=(key,)))
     await store.append(await store.load(fact), "note", [Noted(text="fact")], meta())
-    at_holder, at_taker, at_late, at_fact, at_reader = [await store.load(s) for s in (holder, taker, late, fact, reader)]
+    at_holder, at_taker, at_late, at_fact, at_reader = [
+        await store.load(s) for s in (holder, taker, late, fact, reader)]
     results = await asyncio.gather(
         store.append(at_holder, "note", [Noted(text="ends")], meta(), Reservations(release=(key,))),
         store.append(at_taker, "note", [Noted(text="takes")], meta(), Reservations(claim=(key,))),
