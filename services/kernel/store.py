@@ -345,25 +345,21 @@ class EventStore(Generic[E]):
                 p.future.set_exception(exc)
 
     async def _write_batch(self, conn: asyncpg.Connection, batch: list[_Pending]) -> list[_Pending]:
-        cols: dict[str, list[Any]] = {k: [] for k in (
-            "item", "event_id", "stream_type", "version", "type", "data", "occurred", "actor",
-            "correlation", "causation", "prev_hash", "hash", "traceparent")}
-        for index, p in enumerate(batch, start=1):
-            for env in p.envelopes:
-                for key, value in (
-                    ("item", index), ("event_id", env.id), ("stream_type", env.stream_type),
-                    ("version", env.stream_version), ("type", env.type), ("data", env.data.decode()),
-                    ("occurred", env.time), ("actor", env.actor), ("correlation", env.correlation_id),
-                    ("causation", env.causation_id), ("prev_hash", env.prev_hash), ("hash", env.hash),
-                    ("traceparent", env.traceparent),
-                ):
-                    cols[key].append(value)
+        items = [(index, env) for index, p in enumerate(batch, start=1) for env in p.envelopes]
+        envs = [env for _, env in items]
+        cols: list[list[Any]] = [
+            [index for index, _ in items], [e.id for e in envs], [e.stream_type for e in envs],
+            [e.stream_version for e in envs], [e.type for e in envs], [e.data.decode() for e in envs],
+            [e.time for e in envs], [e.actor for e in envs], [e.correlation_id for e in envs],
+            [e.causation_id for e in envs], [e.prev_hash for e in envs], [e.hash for e in envs],
+            [e.traceparent for e in envs],
+        ]
         rows = await conn.fetch(
             "SELECT * FROM gb_append_batch($1::int[], $2::uuid[], $3::text[], $4::int[], $5::text[],"
             " $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::bytea[], $12::bytea[],"
             " $13::text[], $14::text[], $15::int[], $16::int[], $17::text[], $18::text[],"
             " $19::int[], $20::text[], $21::text[], $22::int[], $23::text[], $24::int[])",
-            *cols.values(),
+            *cols,
             [p.stream_id for p in batch],
             [p.expected_version for p in batch],
             [len(p.envelopes) for p in batch],
