@@ -46,7 +46,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from infra import postgres
+from infra import postgres, secrets
 from services import system
 from services.kernel.settings import MIN_SECRET_BYTES, Settings, secrets_dir
 
@@ -158,18 +158,6 @@ def gather_keys(settings: Settings) -> dict[str, Any]:
     files = {name: _b64(path.read_bytes()) for name, path in key_files(settings).items()}
     environment = {v: os.environ[v].strip() for v in ENVIRONMENT_SECRETS if os.environ.get(v, "").strip()}
     return {"files": files, "environment": environment}
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` (0600) atomically; its folder is made 0700 when missing."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
 
 
 # --------------------------------------------------------------------------- PostgreSQL
@@ -379,7 +367,7 @@ def take(settings: Settings, parent: Path, secret: str | None) -> Path:
                      (partial / stores[store]["file"]).stat().st_size / 1e6, time.monotonic() - begun)
         material = gather_keys(settings)
         keys_file = SEALED_KEYS if secret else PLAIN_KEYS
-        write_private(partial / keys_file, seal(material, secret) if secret else json.dumps(material).encode())
+        secrets.write_private(partial / keys_file, seal(material, secret) if secret else json.dumps(material).encode())
         if not secret:
             log.warning("the key material is NOT sealed (%s is not set; development only): the backup's %s holds "
                         "it in clear", PASSPHRASE_VARIABLE, keys_file)
@@ -391,13 +379,13 @@ def take(settings: Settings, parent: Path, secret: str | None) -> Path:
             "keys": {"file": keys_file, "sealed": bool(secret), "entries": sorted(material["files"]),
                      "environment": sorted(material["environment"])},
         }
-        write_private(partial / README, _readme(manifest).encode())
+        secrets.write_private(partial / README, _readme(manifest).encode())
         files = sorted(p for p in partial.rglob("*") if p.is_file())
         manifest["files"] = {str(p.relative_to(partial)): {"sha256": sha256(p), "bytes": p.stat().st_size}
                              for p in files}
-        write_private(partial / MANIFEST, json.dumps(manifest, indent=2).encode())
+        secrets.write_private(partial / MANIFEST, json.dumps(manifest, indent=2).encode())
         digests = {**{k: v["sha256"] for k, v in manifest["files"].items()}, MANIFEST: sha256(partial / MANIFEST)}
-        write_private(partial / SUMS, "".join(f"{d}  {n}\n" for n, d in sorted(digests.items())).encode())
+        secrets.write_private(partial / SUMS, "".join(f"{d}  {n}\n" for n, d in sorted(digests.items())).encode())
         os.rename(partial, final)
     except BaseException:
         import shutil

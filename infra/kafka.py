@@ -6,7 +6,7 @@ Data: ``<data_dir>/kafka/{server.properties,cluster.id,data/}`` (folder 0700, pr
 hold the broker's password); logs: ``<data_dir>/logs/kafka/``. A cluster's node n lives in ``kafka-<n>/``,
 logs in ``logs/kafka-<n>/``, pid file ``pids/kafka-<n>.pid``; its ports are Settings.kafka_node_port(n) and
 kafka_node_controller_port(n); all nodes share node 1's cluster id and SCRAM credentials. The node settings live in
-NODE_PROPERTIES, which docker-compose.yml mirrors (see compose_env_name and
+infra/kafka_config.py (NODE_PROPERTIES, which docker-compose.yml mirrors: see compose_env_name and
 tests/integration/test_compose_matches_runner.py).
 
 Authentication and authorisation
@@ -27,7 +27,6 @@ controller serves), so it uses SASL/PLAIN with one static user, ``broker``, on 1
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 import logging
@@ -35,13 +34,21 @@ import os
 import shutil
 import subprocess
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from infra import acls, kafka_storage, secrets, supervisor
 from infra.aio import run_sync
-from services.kernel.kafka import SASL_MECHANISM, admin_client
+from infra.kafka_config import NODE_ID as NODE_ID
+from infra.kafka_config import cluster_id, write_properties
+from infra.kafka_config import kafka_dir as kafka_dir
+from infra.kafka_config import log_dirs as log_dirs
+from infra.kafka_config import node_name as node_name
+from infra.kafka_config import node_names as node_names
+from infra.kafka_config import node_of as node_of
+from infra.kafka_config import nodes as nodes
+from infra.kafka_config import properties_file as properties_file
+from services.kernel.kafka import admin_client
 from services.kernel.settings import Settings
 
 log = logging.getLogger("infra")
@@ -51,46 +58,8 @@ KAFKA_DIR = Path(__file__).resolve().parent / "kafka"
 POM = KAFKA_DIR / "pom.xml"
 LOG4J_CONFIG = KAFKA_DIR / "log4j2.properties"
 HEAP = "512m"
-NODE_ID = 1
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 30.0
-
-#: Node and replication settings shared by the local runner and docker-compose.yml. Addresses
-#: (listeners, quorum voters, log.dirs) are added per environment by server_properties().
-NODE_PROPERTIES: dict[str, str] = {
-    "process.roles": "broker,controller",
-    "node.id": str(NODE_ID),
-    "controller.listener.names": "CONTROLLER",
-    "inter.broker.listener.name": "CLIENT",
-    "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
-    # Clients and the broker itself: SCRAM. The controller listener: PLAIN (see the module docstring).
-    "sasl.enabled.mechanisms": SASL_MECHANISM,
-    "sasl.mechanism.inter.broker.protocol": SASL_MECHANISM,
-    "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
-    "sasl.mechanism.controller.protocol": "PLAIN",
-    # Nothing is allowed that an ACL (infra/acls.py) does not grant, except to the super users.
-    "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-    "allow.everyone.if.no.acl.found": "false",
-    "super.users": ";".join(f"User:{p}" for p in acls.SUPER_USERS),
-    # One node: every internal topic has one replica.
-    "offsets.topic.replication.factor": "1",
-    "transaction.state.log.replication.factor": "1",
-    "transaction.state.log.min.isr": "1",
-    "share.coordinator.state.topic.replication.factor": "1",
-    "share.coordinator.state.topic.min.isr": "1",
-    "default.replication.factor": "1",
-    "min.insync.replicas": "1",
-    # Topics exist only as declared in services/kernel/topics.py.
-    "auto.create.topics.enable": "false",
-    # Consumer groups form at once instead of waiting 3 s for more members.
-    "group.initial.rebalance.delay.ms": "0",
-}
-
-#: Properties that carry the broker's password, written by secret_properties().
-SECRET_PROPERTIES = (
-    "listener.name.client.scram-sha-512.sasl.jaas.config",
-    "listener.name.controller.plain.sasl.jaas.config",
-)
 
 JVM_OPTIONS: tuple[str, ...] = (
     f"-Xms{HEAP}",
@@ -120,156 +89,12 @@ def libs_dir() -> Path:
     return cache_dir() / f"kafka-{KAFKA_VERSION}" / "libs"
 
 
-def nodes(settings: Settings) -> range:
-    """The node ids of the local cluster (1…GB_KAFKA_BROKERS)."""
-    return range(1, settings.kafka_brokers + 1)
-
-
-def node_name(settings: Settings, node: int = NODE_ID) -> str:
-    """The runner's name of a node: ``kafka`` alone, ``kafka-<n>`` in a cluster (pid, log and data names)."""
-    return "kafka" if settings.kafka_brokers == 1 else f"kafka-{node}"
-
-
-def node_names(settings: Settings) -> list[str]:
-    return [node_name(settings, n) for n in nodes(settings)]
-
-
-def node_of(settings: Settings, name: str) -> int:
-    """The node id the runner's ``name`` stands for (``kafka`` → 1, ``kafka-3`` → 3)."""
-    if name not in node_names(settings):
-        raise KeyError(f"no Kafka node {name!r}; known: {', '.join(node_names(settings))}")
-    return NODE_ID if name == "kafka" else int(name.rsplit("-", 1)[1])
-
-
-def kafka_dir(settings: Settings, node: int = NODE_ID) -> Path:
-    return settings.data_dir / node_name(settings, node)
-
-
-def log_dirs(settings: Settings, node: int = NODE_ID) -> Path:
-    return kafka_dir(settings, node) / "data"
-
-
 def logs_dir(settings: Settings, node: int = NODE_ID) -> Path:
     return supervisor.log_dir(settings) / node_name(settings, node)
 
 
-def properties_file(settings: Settings, node: int = NODE_ID) -> Path:
-    return kafka_dir(settings, node) / "server.properties"
-
-
 def pid_file(settings: Settings, node: int = NODE_ID) -> Path:
     return supervisor.pid_file(settings, node_name(settings, node))
-
-
-# --------------------------------------------------------------------------- configuration
-
-
-def replication_properties(settings: Settings) -> dict[str, str]:
-    """Replication of the internal topics (consumer offsets, transactions, share groups) and the defaults of
-    any other topic: three replicas with two in sync on a three-node cluster, one on a single node."""
-    factor, in_sync = str(settings.kafka_replication_factor), str(settings.kafka_min_insync_replicas)
-    return {
-        "offsets.topic.replication.factor": factor,
-        "transaction.state.log.replication.factor": factor,
-        "transaction.state.log.min.isr": in_sync,
-        "share.coordinator.state.topic.replication.factor": factor,
-        "share.coordinator.state.topic.min.isr": in_sync,
-        "default.replication.factor": factor,
-        "min.insync.replicas": in_sync,
-    }
-
-
-def server_properties(settings: Settings, node: int = NODE_ID) -> dict[str, str]:
-    """Every property of node ``node`` but the secret ones (secret_properties)."""
-    props = dict(NODE_PROPERTIES)
-    client, controller = settings.kafka_node_port(node), settings.kafka_node_controller_port(node)
-    voters = ",".join(f"{n}@127.0.0.1:{settings.kafka_node_controller_port(n)}" for n in nodes(settings))
-    props.update(replication_properties(settings))
-    props.update(
-        {
-            "node.id": str(node),
-            "listeners": f"CLIENT://127.0.0.1:{client},CONTROLLER://127.0.0.1:{controller}",
-            "advertised.listeners": f"CLIENT://127.0.0.1:{client}",
-            # A static quorum: every node is a voter, so a three-node cluster elects its active controller
-            # among three and keeps one while any two run.
-            "controller.quorum.voters": voters,
-            "log.dirs": str(log_dirs(settings, node)),
-        }
-    )
-    return props
-
-
-def secret_properties(broker_password: str) -> dict[str, str]:
-    """The broker's own logins: SCRAM on the client listener, PLAIN (one static user) on the controller's."""
-    user, pw = acls.BROKER, broker_password
-    return {
-        "listener.name.client.scram-sha-512.sasl.jaas.config": (
-            f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{user}" password="{pw}";'
-        ),
-        "listener.name.controller.plain.sasl.jaas.config": (
-            "org.apache.kafka.common.security.plain.PlainLoginModule required "
-            f'username="{user}" password="{pw}" user_{user}="{pw}";'
-        ),
-    }
-
-
-def legacy_properties(settings: Settings) -> dict[str, str]:
-    """The properties of a cluster from before authentication: used once, on loopback, to add its users."""
-    props = {k: v for k, v in server_properties(settings).items() if not k.startswith(("sasl.", "listener.name."))}
-    for key in ("authorizer.class.name", "allow.everyone.if.no.acl.found", "super.users"):
-        props.pop(key)
-    props["listeners"] = props["listeners"].replace("CLIENT://", "PLAINTEXT://")
-    props["advertised.listeners"] = props["advertised.listeners"].replace("CLIENT://", "PLAINTEXT://")
-    props["inter.broker.listener.name"] = "PLAINTEXT"
-    props["listener.security.protocol.map"] = "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
-    return props
-
-
-def compose_env_name(prop: str) -> str:
-    """The apache/kafka image's environment variable for a broker property."""
-    return "KAFKA_" + prop.replace("_", "__").replace("-", "___").replace(".", "_").upper()
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by its owner only (it may hold a password)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(text)
-
-
-def write_properties(settings: Settings, props: dict[str, str] | None = None, name: str = "server.properties",
-                     node: int = NODE_ID) -> Path:
-    secrets.restrict_dir(kafka_dir(settings, node))
-    path = kafka_dir(settings, node) / name
-    if props is None:
-        props = {**server_properties(settings, node),
-                 **secret_properties(secrets.kafka_password(settings, acls.BROKER))}
-    lines = ["# Generated by infra/kafka.py from services/kernel/settings.py; edits are overwritten."]
-    lines += [f"{key}={value}" for key, value in props.items()]
-    _write_private(path, "\n".join(lines) + "\n")
-    return path
-
-
-def new_cluster_id() -> str:
-    """Same as Kafka's Uuid.randomUuid().toString(): URL-safe base64, no padding, no leading '-'."""
-    reserved = (bytes(16), (1).to_bytes(16, "big"))
-    while True:
-        raw = uuid.uuid4().bytes
-        text = base64.urlsafe_b64encode(raw).decode().rstrip("=")
-        if raw not in reserved and not text.startswith("-"):
-            return text
-
-
-def cluster_id(settings: Settings) -> str:
-    """The cluster's id, made once (kept beside node 1: every node is formatted with it)."""
-    path = kafka_dir(settings, NODE_ID) / "cluster.id"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = new_cluster_id()
-    path.write_text(value + "\n")
-    return value
 
 
 # --------------------------------------------------------------------------- jars

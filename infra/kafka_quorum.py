@@ -26,8 +26,8 @@ def describe_status(settings: Settings) -> str:
     command = kafka.kafka_dir(settings) / "quorum-operator.properties"
     jaas = (f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{acls.OPERATOR}" '
             f'password="{secrets.kafka_password(settings, acls.OPERATOR)}";')
-    kafka._write_private(command, f"security.protocol={SECURITY_PROTOCOL}\nsasl.mechanism={SASL_MECHANISM}\n"
-                                  f"sasl.jaas.config={jaas}\n")
+    secrets.write_private(command, (f"security.protocol={SECURITY_PROTOCOL}\nsasl.mechanism={SASL_MECHANISM}\n"
+                                    f"sasl.jaas.config={jaas}\n").encode())
     try:
         argv = [kafka._java(), "-Xmx128m", *kafka._jvm_logging(settings), "-cp", f"{libs}/*",
                 "org.apache.kafka.tools.MetadataQuorumCommand", "--bootstrap-server", settings.bootstrap_servers,

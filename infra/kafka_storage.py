@@ -13,7 +13,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from infra import acls, kafka, secrets, supervisor
+from infra import acls, kafka, kafka_config, secrets, supervisor
 from infra.aio import run_sync
 from services.kernel.kafka import SASL_MECHANISM, SECURITY_PROTOCOL
 from services.kernel.settings import Settings
@@ -37,7 +37,7 @@ def scram_users(settings: Settings) -> set[str]:
 
 
 def _record_scram_users(settings: Settings, users: set[str]) -> None:
-    kafka._write_private(_marker(settings), "".join(f"{u}\n" for u in sorted(users | scram_users(settings))))
+    secrets.write_private(_marker(settings), "".join(f"{u}\n" for u in sorted(users | scram_users(settings))).encode())
 
 
 def _scram(settings: Settings, principal: str) -> str:
@@ -55,7 +55,7 @@ def format_storage(settings: Settings, libs: Path, props: Path, node: int = 1) -
     users = acls.principals()
     argv = [kafka._java(), "-Xmx256m", *kafka._jvm_logging(settings, node), "-cp", f"{libs}/*",
             "kafka.tools.StorageTool"]
-    argv += ["format", "-t", kafka.cluster_id(settings), "-c", str(props), "--ignore-formatted"]
+    argv += ["format", "-t", kafka_config.cluster_id(settings), "-c", str(props), "--ignore-formatted"]
     for user in users:
         argv += ["--add-scram", _scram(settings, user)]
     result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True)
@@ -79,10 +79,10 @@ def add_scram_users(settings: Settings, libs: Path, users: list[str], *, authent
     if authenticated:
         jaas = (f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{acls.OPERATOR}" '
                 f'password="{secrets.kafka_password(settings, acls.OPERATOR)}";')
-        kafka._write_private(command, f"security.protocol={SECURITY_PROTOCOL}\nsasl.mechanism={SASL_MECHANISM}\n"
-                                f"sasl.jaas.config={jaas}\n")
+        secrets.write_private(command, (f"security.protocol={SECURITY_PROTOCOL}\nsasl.mechanism={SASL_MECHANISM}\n"
+                                        f"sasl.jaas.config={jaas}\n").encode())
     else:
-        kafka._write_private(command, "security.protocol=PLAINTEXT\n")
+        secrets.write_private(command, b"security.protocol=PLAINTEXT\n")
     try:
         for user in users:
             config = f"{SASL_MECHANISM}=[password={secrets.kafka_password(settings, user)}]"
@@ -114,7 +114,8 @@ def migrate_unauthenticated(settings: Settings, libs: Path) -> None:
     give every principal its SCRAM credential, stop it. Its data stays as it is."""
     log.warning("Kafka storage in %s predates authentication: adding SCRAM users once (migration)",
                 kafka.log_dirs(settings))
-    props = kafka.write_properties(settings, kafka.legacy_properties(settings), "server-migrate.properties")
+    props = kafka_config.write_properties(settings, kafka_config.legacy_properties(settings),
+                                          "server-migrate.properties")
     argv = [kafka._java(), *kafka.JVM_OPTIONS, *kafka._jvm_logging(settings), "-cp", f"{libs}/*", "kafka.Kafka",
             str(props)]
     pid = supervisor.start_detached(argv, log_path=kafka.logs_dir(settings) / "kafka.out",

@@ -279,7 +279,7 @@ def restore(settings: Settings, folder: Path, *, force: bool, show_secret: str |
         # Nothing runs here (a new machine): its missing keys come from the backup before the servers are made.
         for name, encoded in material["files"].items():
             if not (path := backup.key_destination(settings, name)).exists():
-                backup.write_private(path, base64.b64decode(encoded))
+                secrets.write_private(path, base64.b64decode(encoded))
         log.info("PostgreSQL does not answer: bringing up PostgreSQL and Kafka with the backup's credentials…")
         local.infra_up(settings)
         settings = secrets.local_settings(settings)
@@ -304,7 +304,7 @@ def restore(settings: Settings, folder: Path, *, force: bool, show_secret: str |
         if path in plan.replaced:
             path.rename(path.with_name(f"{path.name}.replaced-{stamp}"))
             log.warning("kept this machine's %s as %s", path.name, f"{path.name}.replaced-{stamp}")
-        backup.write_private(path, data)
+        secrets.write_private(path, data)
     for n, (name, store) in enumerate(sorted(found.stores.items()), start=1):
         log.info("[%d/%d] restoring %s (%s events)…", n, len(found.stores), store["database"],
                  f"{store.get('events', 0):,}")

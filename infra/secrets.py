@@ -59,6 +59,20 @@ def ensure_secret(path: Path) -> str:
     return value
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` (0600: it may hold a password or a key) atomically; its folder is made 0700 when
+    missing."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a leftover temporary file keeps its mode through O_CREAT
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+
+
 def kafka_password(settings: Settings, principal: str) -> str:
     restrict_dir(secrets_dir(settings))
     return ensure_secret(secrets_dir(settings) / "kafka" / principal)

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 import infra.topics
-from infra import acls, kafka, postgres
+from infra import acls, kafka, kafka_config, postgres
 from infra.processes import app_processes
 from services import system
 from services.kernel.kafka import SASL_MECHANISM
@@ -226,15 +226,15 @@ def test_kafka_node_settings_match_the_runner() -> None:
     kafka_service = SERVICES["kafka"]
     env = {k: str(v) for k, v in kafka_service["environment"].items()}
     assert kafka_service["image"] == f"apache/kafka:{kafka.KAFKA_VERSION}"
-    for prop, value in kafka.NODE_PROPERTIES.items():
-        assert env.get(kafka.compose_env_name(prop)) == value, prop
+    for prop, value in kafka_config.NODE_PROPERTIES.items():
+        assert env.get(kafka_config.compose_env_name(prop)) == value, prop
     # The broker's own logins, with its password required from the environment.
-    for prop, value in kafka.secret_properties(stand_in("GB_KAFKA_BROKER_PASSWORD")).items():
-        assert env.get(kafka.compose_env_name(prop)) == value, prop
+    for prop, value in kafka_config.secret_properties(stand_in("GB_KAFKA_BROKER_PASSWORD")).items():
+        assert env.get(kafka_config.compose_env_name(prop)) == value, prop
     # Nothing set in compose that the runner does not set, and vice versa.
-    runner_props = set(kafka.server_properties(Settings())) | set(kafka.SECRET_PROPERTIES)
-    assert runner_props == set(kafka.NODE_PROPERTIES) | ADDRESS_PROPERTIES | set(kafka.SECRET_PROPERTIES)
-    compose_props = {kafka.compose_env_name(p) for p in runner_props}
+    runner_props = set(kafka_config.server_properties(Settings())) | set(kafka_config.SECRET_PROPERTIES)
+    assert runner_props == set(kafka_config.NODE_PROPERTIES) | ADDRESS_PROPERTIES | set(kafka_config.SECRET_PROPERTIES)
+    compose_props = {kafka_config.compose_env_name(p) for p in runner_props}
     assert {k for k in env if k.startswith("KAFKA_") and k != "KAFKA_HEAP_OPTS"} == compose_props
     # Static single-voter quorum on the controller listener, as in the runner.
     controller_port = re.search(r"CONTROLLER://[^,:]*:(\d+)", env["KAFKA_LISTENERS"]).group(1)  # type: ignore[union-attr]
@@ -319,7 +319,7 @@ def test_a_second_instance_has_the_runner_s_command_and_settings(name: str, monk
 
 def test_the_cluster_profile_runs_three_voters_with_the_runner_s_replication(monkeypatch: pytest.MonkeyPatch) -> None:
     compose = cluster_compose()
-    runner = kafka.replication_properties(CLUSTER_RUNNER)
+    runner = kafka_config.replication_properties(CLUSTER_RUNNER)
     voters = "1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093"
     for n, name in enumerate(("kafka", "kafka-2", "kafka-3"), start=1):
         env = {k: str(v) for k, v in compose[name]["environment"].items()}
@@ -327,7 +327,7 @@ def test_the_cluster_profile_runs_three_voters_with_the_runner_s_replication(mon
         assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == voters
         assert env["KAFKA_ADVERTISED_LISTENERS"] == f"CLIENT://{name}:9092"
         for prop, value in runner.items():
-            assert env[kafka.compose_env_name(prop)] == value, (name, prop)
+            assert env[kafka_config.compose_env_name(prop)] == value, (name, prop)
         others = {k: v for k, v in env.items() if k not in ("KAFKA_NODE_ID", "KAFKA_ADVERTISED_LISTENERS")}
         assert others == {k: str(v) for k, v in compose["kafka"]["environment"].items()
                           if k not in ("KAFKA_NODE_ID", "KAFKA_ADVERTISED_LISTENERS")}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from infra import kafka, supervisor
+from infra import kafka_config, supervisor
 from infra.processes import app_processes
 from services import system
 from services.kernel.settings import Settings
@@ -68,7 +68,7 @@ def test_processes_start_in_order_with_their_ports() -> None:
 
 
 def test_server_properties_single_combined_node(tmp_path: Path) -> None:
-    props = kafka.server_properties(Settings(data_dir=tmp_path, kafka_port=19092, kafka_controller_port=19093))
+    props = kafka_config.server_properties(Settings(data_dir=tmp_path, kafka_port=19092, kafka_controller_port=19093))
     assert props["process.roles"] == "broker,controller"
     assert props["controller.quorum.voters"] == "1@127.0.0.1:19093"
     assert props["listeners"] == "CLIENT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"
@@ -82,10 +82,10 @@ def test_server_properties_single_combined_node(tmp_path: Path) -> None:
 
 def test_cluster_id_has_kafka_uuid_form() -> None:
     for _ in range(200):
-        cid = kafka.new_cluster_id()
+        cid = kafka_config.new_cluster_id()
         assert len(cid) == 22 and not cid.startswith("-") and "=" not in cid
 
 
 def test_compose_env_names_follow_the_apache_kafka_image() -> None:
-    assert kafka.compose_env_name("node.id") == "KAFKA_NODE_ID"
-    assert kafka.compose_env_name("a_b-c.d") == "KAFKA_A__B___C_D"
+    assert kafka_config.compose_env_name("node.id") == "KAFKA_NODE_ID"
+    assert kafka_config.compose_env_name("a_b-c.d") == "KAFKA_A__B___C_D"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from infra import acls, kafka, secrets, supervisor
+from infra import acls, kafka_config, secrets, supervisor
 from infra.processes import app_processes
 from services import system
 from services.kernel.kafka import KafkaCredentialsMissing, connection_options
@@ -68,14 +68,14 @@ def test_every_process_that_uses_kafka_has_a_principal_with_grants() -> None:
 
 
 def test_the_broker_password_is_only_in_the_secret_properties() -> None:
-    props = kafka.secret_properties("pw-123")
-    assert set(props) == set(kafka.SECRET_PROPERTIES)
+    props = kafka_config.secret_properties("pw-123")
+    assert set(props) == set(kafka_config.SECRET_PROPERTIES)
     assert all('password="pw-123"' in v for v in props.values())
     assert 'user_broker="pw-123"' in props["listener.name.controller.plain.sasl.jaas.config"]
 
 
 def test_the_legacy_properties_serve_plaintext_without_an_authorizer(tmp_path: Path) -> None:
-    props = kafka.legacy_properties(Settings(data_dir=tmp_path))
+    props = kafka_config.legacy_properties(Settings(data_dir=tmp_path))
     assert props["listeners"].startswith("PLAINTEXT://127.0.0.1:")
     assert "authorizer.class.name" not in props and not any(k.startswith("sasl.") for k in props)
 
