@@ -3,8 +3,9 @@
 Accounts are opened by appending DuesAccountOpened straight into a fresh database (the kernel store,
 group commit) — that is set-up, not measured. Then services.membership.dues_run.run_month assesses one
 month on every account exactly as production runs it (accounts read in chunks, decided with the pure domain,
-a chunk's events appended in one transaction by EventStore.append_many) and we report accounts/s, events/s and
-wall time; then the same month is run again, which must assess nothing (the run appends nothing twice).
+a chunk's events appended in one transaction by services/kernel/store_batches.append_rows) and we report
+accounts/s, events/s and wall time; then the same month is run again, which must assess nothing (the run appends
+nothing twice).
 """
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ async def dues_phase(settings: Settings, accounts: int, results: dict[str, Any],
             f"Dues: {accounts:,} wage-earner accounts in a fresh database gb_{DATABASE} (opened by direct appends, not "
             "measured); the monthly run (services.membership.dues_run.run_month) reads the accounts "
             f"{CHUNK:,} a query, decides AssessMonth against the 2008 scale and appends one MonthAssessed event per "
-            "account, a chunk's in one transaction (EventStore.append_many) while it reads the next; then runs the "
+            "account, a chunk's in one transaction (copied in, checked and inserted under the store's append lock, "
+            "store_batches.append_rows) while it decides the next and reads the one after; then runs the "
             "month again (nothing to assess). Its ceiling: "
             f"the same events appended again into a copy of the events table by plain asyncpg, {BATCH} rows a "
             f"transaction, {CONNECTIONS} connections at once.")

@@ -214,9 +214,17 @@ def chain_hash(
 
     Editing any stored event (or deleting one in the middle) breaks every later link of its stream.
     """
+    return chain_link(prev_hash, event_id=str(event_id), stream_id=stream_id, version=version, type=type,
+                      time=time.astimezone(UTC).isoformat(), actor=actor, data=data)
+
+
+def chain_link(prev_hash: bytes | None, *, event_id: str, stream_id: str, version: int, type: str, time: str,
+               actor: str, data: bytes) -> bytes:
+    """``chain_hash`` with the id and the UTC time already in their text form: a run appending many events at one
+    instant formats the time once."""
     h = hashlib.sha256()
     h.update(prev_hash or b"\0" * 32)
-    h.update(encode([str(event_id), stream_id, version, type, time.astimezone(UTC).isoformat(), actor]))
+    h.update(encode([event_id, stream_id, version, type, time, actor]))
     h.update(data)
     return h.digest()
 

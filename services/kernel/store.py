@@ -16,7 +16,7 @@ import asyncpg
 from services.kernel import store_batches
 from services.kernel.events import Envelope, EventRegistry, chain_hash
 from services.kernel.reservations import NONE, Reservations, ReservationTaken, StaleRead, reservation_columns
-from services.pure.errors import ConcurrencyConflict, IdempotencyKeyReused, Unavailable
+from services.pure.errors import IdempotencyKeyReused, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -273,15 +273,6 @@ class EventStore(Generic[E]):
             )
             prev = link
         return envelopes
-
-    async def append_many(self, appends: Sequence[tuple[Stream[E], str, Sequence[E]]], meta: CommandMeta
-                          ) -> list[AppendResult | ConcurrencyConflict]:
-        """Many streams' appends in one transaction, one answer each (services/kernel/store_batches.py)."""
-        parts = [(s.stream_id, s.version, self._envelopes(s, t, events, meta)) for s, t, events in appends]
-        answers = await store_batches.append_many(self.pool, parts)
-        return [AppendResult(stream_id=sid, stream_version=a[0], first_position=a[1], last_position=a[2])
-                if isinstance(a, tuple) else store_batches.conflict(sid, expected, a)
-                for sid, expected, _ in parts for a in (answers[sid],)]
 
     async def _write_loop(self) -> None:
         """Write queued appends until cancelled, whatever fails on the way.

@@ -1,11 +1,11 @@
 """The monthly dues assessment run: every open account gets the month's amount fixed, once.
 
-The run reads the accounts in chunks (one query each), decides each account's assessment with the pure
-domain, and appends a chunk's events in one transaction (EventStore.append_many, services/kernel/
-store_batches.py) while it reads the next chunk — each account at the version it was read at, so one that
-changed meanwhile is read and decided again on its own, as a single command would be. A month already
-assessed or not yet owed is refused by the rule itself, so the run can be repeated or resumed after a crash
-and appends nothing twice.
+The run reads the accounts in chunks (one query each), folds and decides each account with the pure domain,
+and appends a chunk's events in one transaction (services/kernel/store_batches.py: rows built and hash-chained
+as the store builds them, copied in, checked and inserted under the store's append lock) while it decides the
+next chunk and reads the one after — each account at the version it was read at, so one that changed meanwhile
+is read and decided again on its own, as a single command would be. A month already assessed or not yet owed
+is refused by the rule itself, so the run can be repeated or resumed after a crash and appends nothing twice.
 Progress (accounts, rate, ETA) is logged every few seconds; ``./gb dues-run`` shows those lines.
 `python -m services.membership.dues_run --month 2026-11` runs it by hand; benchmarks call run_month().
 """
@@ -17,30 +17,36 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
-from services.kernel import clock, logs, policy_stream
-from services.kernel.handling import state_of
-from services.kernel.store import CommandMeta, EventStore, RecordedEvent, Stream
+from services.kernel import clock, logs, policy_stream, store_batches
+from services.kernel.events import EventRegistry
+from services.kernel.store import CommandMeta, EventStore
 from services.membership.contract.commands.dues import AssessMonth
+from services.membership.contract.events.dues import DuesScale
 from services.membership.domain import dues
+from services.membership.domain.dues import DuesAccount
 from services.membership.domain.dues_policy import DuesPolicy
 from services.membership.handlers.dues import assess_month, dues_policy_state
 from services.membership.policy import DEFAULT_POLICIES, MembershipPolicy
 from services.pure.dates import noted, recording_reason
-from services.pure.errors import ConcurrencyConflict, Problem
+from services.pure.errors import Problem
 from services.pure.identity import Actor, Role
 from services.pure.policy_data import in_force
 
 log = logging.getLogger("dues-run")
 ENGINE = Actor(subject="dues-assessment-run", role=Role.COUNTY_ADMIN)
-#: Accounts read in one query, decided, and appended in one transaction (EventStore.append_many).
+#: Accounts read in one query, decided, and appended in one transaction (store_batches.append_rows).
 CHUNK = 1000
+#: Chunks being appended at once.
+WRITERS = 2
+#: Accounts decided between two looks at the reader and the writer: each of their round trips waits for one.
+YIELD_EVERY = 20
 #: Seconds between progress lines.
 PROGRESS_EVERY = 5.0
 
@@ -76,70 +82,128 @@ class _Progress:
                  rate, eta)
 
 
-async def _accounts(store: EventStore[Any], member_ids: Sequence[str]) -> dict[str, Stream[Any]]:
-    """The dues streams of ``member_ids``, whole, in one query."""
-    rows = await store.pool.fetch(
-        "SELECT position, event_id, stream_id, stream_type, version, type, data, occurred_at, recorded_at, actor,"
-        " correlation_id, causation_id, prev_hash, hash, traceparent FROM events WHERE stream_id = ANY($1::text[])"
-        " ORDER BY stream_id, version", [dues.stream_id(m) for m in member_ids])
-    events: dict[str, list[RecordedEvent[Any]]] = {}
-    for row in rows:
-        env = store.envelope_from_row(row)
-        events.setdefault(row["stream_id"], []).append(
-            RecordedEvent(envelope=env, event=store.registry.decode(env.type, env.data)))
-    return {m: Stream(stream_id=dues.stream_id(m), version=found[-1].envelope.stream_version if found else 0,
-                      events=found)
-            for m in member_ids for found in (events.get(dues.stream_id(m), []),)}
+# With the last position this read saw: an account can only have moved on since by an event after it.
+_READ = ("SELECT stream_id, version, type, data, hash, (SELECT coalesce(max(position), 0) FROM events) AS read_at"
+         " FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, version")
 
 
-def _decide(stream: Stream[Any], cmd: AssessMonth, policy: DuesPolicy, recording: MembershipPolicy) -> list[Any]:
+class _Account(NamedTuple):
+    """A dues account as a chunk's read found it: its state, version and last hash-chain link."""
+
+    stream_id: str
+    state: DuesAccount
+    version: int
+    last_hash: bytes | None
+
+
+def _accounts(registry: EventRegistry[Any], rows: Sequence[asyncpg.Record]) -> Iterator[_Account]:
+    """The accounts of ``rows`` (their events, by stream and version), each folded as a handler folds it."""
+    current: str | None = None
+    state, version, last_hash = dues.INITIAL, 0, None
+    for stream_id, version_, wire, data, hash_, _ in rows:
+        if stream_id != current:
+            if current is not None:
+                yield _Account(current, state, version, last_hash)
+            current, state = stream_id, dues.INITIAL
+        state = dues.evolve(state, registry.decode(wire, data))
+        version, last_hash = version_, hash_
+    if current is not None:
+        yield _Account(current, state, version, last_hash)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _RunPolicy(DuesPolicy):
+    """The published scales, read once per run, with the scale in force in a month looked up once: the run asks
+    for the same month on every account. The lookup is a function of the scales and the month alone."""
+
+    found: dict[str | date, DuesScale] = field(default_factory=dict, compare=False, repr=False)
+
+    def scale_on(self, month: str | date) -> DuesScale:
+        if month not in self.found:
+            self.found[month] = super().scale_on(month)
+        return self.found[month]
+
+
+def _decide(state: DuesAccount, cmd: AssessMonth, policy: DuesPolicy, recording: MembershipPolicy) -> list[Any]:
     """What assess_month decides (services/membership/handlers/dues.py), with the policies read once per run:
     the recording rule of handlers/records.py, then the dues rule. Raises the rule's Problem when refused."""
     reason = recording_reason(cmd, limit_days=recording.backdating_limit_days,
                               archive_before=recording.records_kept_from)
-    return noted(dues.decide(state_of(stream, dues.evolve, dues.INITIAL), cmd, policy=policy), reason)
+    return noted(dues.decide(state, cmd, policy=policy), reason)
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """A chunk's decided assessments on their way to the store: the rows and each account's command."""
+
+    rows: list[store_batches.Row]
+    commands: dict[str, AssessMonth]
+    meta: CommandMeta
+    read_at: int
 
 
 async def run_month(store: EventStore[Any], month: str, today: date) -> RunResult:
-    """Assess ``month`` on every dues account; ``today`` is the run's day (a month is assessed in or after it)."""
-    ids = [r["stream_id"].removeprefix("dues-") for r in await store.pool.fetch(
+    """Assess ``month`` on every dues account; ``today`` is the run's day (a month is assessed in or after it).
+
+    Three steps overlap, so PostgreSQL reads the next chunk and writes the last one while this process decides
+    the current one: the reader, the deciding here, and the writer, with at most two chunks waiting between."""
+    ids = [r["stream_id"] for r in await store.pool.fetch(
         "SELECT DISTINCT stream_id FROM events WHERE stream_type = 'dues' ORDER BY stream_id")]
     progress = _Progress(month, len(ids))
     correlation = f"dues-run-{month}-{uuid.uuid4().hex[:8]}"
-    policy = await dues_policy_state(store)  # the published scales, read once for the whole run
+    policy = _RunPolicy(scales=(await dues_policy_state(store)).scales)
     recording = in_force(DEFAULT_POLICIES, await policy_stream.published_changes(store), "membership", today)
+    read: asyncio.Queue[list[asyncpg.Record] | None] = asyncio.Queue(maxsize=2)
+    decided: asyncio.Queue[_Chunk | None] = asyncio.Queue(maxsize=2)
 
-    async def write(decided: list[tuple[Stream[Any], list[Any], AssessMonth]], meta: CommandMeta) -> None:
+    async def reader() -> None:
+        for start in range(0, len(ids), CHUNK):
+            await read.put(await store.pool.fetch(_READ, ids[start:start + CHUNK]))
+        await read.put(None)
+
+    async def write(chunk: _Chunk) -> None:
         # No idempotency key: assessing a month twice is refused by the rule itself (StateConflict).
-        answers = await store.append_many([(stream, "dues", events) for stream, events, _ in decided], meta)
-        for (_, _, cmd), answer in zip(decided, answers, strict=True):
-            if not isinstance(answer, ConcurrencyConflict):
+        for stream_id, answer in (await store_batches.append_rows(store.pool, chunk.rows, chunk.read_at)).items():
+            if not isinstance(answer, int):
                 progress.assessed += 1
                 continue
             try:  # the account moved on since it was read: decided again on its own, as one command would be
-                await assess_month(store, cmd, meta, policy=policy)
+                await assess_month(store, chunk.commands[stream_id], chunk.meta, policy=policy)
                 progress.assessed += 1
             except Problem:
                 progress.skipped += 1
         progress.tell()
 
-    writing: asyncio.Task[None] | None = None
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
-        streams = await _accounts(store, chunk)  # read while the chunk before is being written
-        meta = CommandMeta(actor=ENGINE.label, occurred_at=datetime.now(UTC), correlation_id=correlation)
-        decided = []
-        for member_id in chunk:
-            cmd = AssessMonth(actor=ENGINE, today=today, member_id=member_id, month=month)
-            try:
-                decided.append((streams[member_id], _decide(streams[member_id], cmd, policy, recording), cmd))
-            except Problem:  # already assessed, not owed yet, or closed: nothing to do for this account
-                progress.skipped += 1
-        if writing is not None:
-            await writing
-        writing = asyncio.create_task(write([d for d in decided if d[1]], meta)) if decided else None
-    if writing is not None:
-        await writing
+    async def writer() -> None:
+        # Two chunks in flight: one is copied in while the other holds the append lock.
+        slots = asyncio.Semaphore(WRITERS)
+        async with asyncio.TaskGroup() as writing:
+            while (chunk := await decided.get()) is not None:
+                await slots.acquire()
+                writing.create_task(write(chunk)).add_done_callback(lambda _: slots.release())
+
+    async with asyncio.TaskGroup() as tasks:  # one step failing stops the others
+        tasks.create_task(reader())
+        tasks.create_task(writer())
+        while (rows := await read.get()) is not None:
+            meta = CommandMeta(actor=ENGINE.label, occurred_at=datetime.now(UTC), correlation_id=correlation)
+            chunk = _Chunk([], {}, meta, rows[0]["read_at"])
+            new_rows = store_batches.NewRows(store.registry, actor=meta.actor, occurred_at=meta.occurred_at,
+                                             correlation_id=correlation)
+            for n, account in enumerate(_accounts(store.registry, rows), start=1):
+                if n % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+                cmd = AssessMonth(actor=ENGINE, today=today, member_id=account.stream_id.removeprefix("dues-"),
+                                  month=month)
+                try:
+                    events = _decide(account.state, cmd, policy, recording)
+                except Problem:  # already assessed, not owed yet, or closed: nothing to do for this account
+                    progress.skipped += 1
+                    continue
+                chunk.commands[account.stream_id] = cmd
+                chunk.rows.extend(new_rows.of(account.stream_id, "dues", account.version, account.last_hash, events))
+            await decided.put(chunk)
+        await decided.put(None)
     progress.tell(force=True)
     result = RunResult(month=month, accounts=len(ids), assessed=progress.assessed, skipped=progress.skipped,
                        seconds=time.perf_counter() - progress.started)
