@@ -32,7 +32,7 @@ from services.gateway.api import (
     transfers,
     workers,
 )
-from services.gateway.commands import command_router
+from services.gateway.commands import OtherMethods, publish_commands
 from services.gateway.service_client import ServiceAnswer, ServiceClient
 from services.gateway.token_registry import token_registry
 from services.kernel import logs, metrics, pools, tracing
@@ -122,10 +122,10 @@ def create_app() -> FastAPI:
     install_problem_handlers(app)
     throttle.install(app)
     as_of.install(app)
+    publish_commands(app.router, system.SERVICES)
     for module in (branches, members, personal_data, transfers, development, dues, organisations, reports, audit,
                    tokens, health, as_of_builds, summary):
         app.include_router(module.router)
-    app.include_router(command_router(system.SERVICES))
     app.include_router(secondments.router)
     app.include_router(leads.router)
     app.include_router(partners.router)
@@ -134,6 +134,7 @@ def create_app() -> FastAPI:
     console.install(app)
     app.add_middleware(BodySizeLimit)
     metrics.install(app, refresh=_scrape)  # GET /metrics (no token: services/kernel/metrics.py says why)
+    app.router.routes.append(OtherMethods(app.router))  # after every route: what none of them took
     # Outermost: every answer, a 413 or a 429 included, carries the request's correlation id.
     app.add_middleware(CorrelationIds)
     return app

@@ -23,13 +23,14 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
 
 from services.kernel import metrics
 from services.kernel.audit import verify_stream
 from services.kernel.bodies import body_model, to_command
 from services.kernel.clock import county_day
-from services.kernel.credential import CredentialCheck, target
+from services.kernel.credential import CredentialCheck, CredentialLedger, target
 from services.kernel.http import command_meta
 from services.kernel.routes import CommandRoute
 from services.kernel.service import Authorize
@@ -52,16 +53,18 @@ class Accepted(BaseModel):
 
 
 async def _actor(request: Request) -> Actor:
-    # Only the gateway's credential, checked against this very request, says who is calling.
+    # Only the gateway's credential, checked against this very request, says who is calling; where the service
+    # keeps a ledger (services/kernel/service_app.py), the credential is spent there before anything is served,
+    # so a replay is refused by every instance, not only by the one that served it.
     check: CredentialCheck = request.app.state.credentials
-    return check.actor(request.headers.get("authorization"), method=request.method,
-                       request_target=target(request.scope.get("raw_path") or request.url.path.encode(),
-                                             request.scope.get("query_string", b"")),
-                       body=await request.body())
-
-
-async def _meta(request: Request, actor: Annotated[Actor, Depends(_actor)]) -> CommandMeta:
-    return command_meta(request, actor, await request.body())
+    admitted = check.admit(request.headers.get("authorization"), method=request.method,
+                           request_target=target(request.scope.get("raw_path") or request.url.path.encode(),
+                                                 request.scope.get("query_string", b"")),
+                           body=await request.body())
+    ledger: CredentialLedger | None = getattr(request.app.state, "credential_ledger", None)
+    if ledger is not None:
+        await ledger.spend(admitted)
+    return admitted.actor
 
 
 async def _store(request: Request) -> EventStore[Any]:
@@ -69,16 +72,8 @@ async def _store(request: Request) -> EventStore[Any]:
     return store
 
 
-async def _authorize(request: Request) -> Authorize | None:
-    # The service's scope decision (ServiceDefinition.authorize), set on the app beside its store.
-    hook: Authorize | None = getattr(request.app.state, "authorize", None)
-    return hook
-
-
 ActorDep = Annotated[Actor, Depends(_actor)]
-MetaDep = Annotated[CommandMeta, Depends(_meta)]
 StoreDep = Annotated[EventStore[Any], Depends(_store)]
-AuthorizeDep = Annotated[Authorize | None, Depends(_authorize)]
 
 
 C = TypeVar("C")
@@ -87,15 +82,17 @@ C = TypeVar("C")
 class CommandApi:
     """One service's command routes on ``router``: each row's body becomes its command, its handler runs it."""
 
-    def __init__(self, service: str = "") -> None:
-        self.router = APIRouter()
+    def __init__(self, service: str = "", router: APIRouter | None = None) -> None:
+        self.router = router or APIRouter()
         #: The service's name, as its metrics label it.
         self.service = service
 
     @classmethod
-    def serving(cls, routes: Iterable[CommandRoute[Any]], *, service: str = "") -> CommandApi:
-        """The API of a service whose commands all come from its route rows, with the audit read."""
-        api = cls(service)
+    def serving(cls, routes: Iterable[CommandRoute[Any]], *, service: str = "",
+                router: APIRouter | None = None) -> CommandApi:
+        """The API of a service whose commands all come from its route rows, with the audit read — on ``router``
+        (the app's own, in a service: FastAPI matches an included router's routes twice per request, issue 14)."""
+        api = cls(service, router)
         for route in routes:
             api.route(route)
         api.audit()
@@ -106,14 +103,23 @@ class CommandApi:
         """Register ``POST route.path``: body → command → ``route.handler`` → 201 with the record's position."""
         body = route.body or body_model(route.command, route.body_excludes)
 
-        async def endpoint(request: Request, actor: ActorDep, meta: MetaDep, store: StoreDep,
-                           authorize: AuthorizeDep) -> Accepted:
+        async def endpoint(request: Request) -> Response:
+            # The caller, the command's metadata, the store and the scope hook are taken here rather than as FastAPI
+            # dependencies: every command of every service runs this, and resolving four dependencies per request
+            # cost FastAPI more than the rest of the endpoint (issue 14). None of them is a parameter a client sends.
+            actor = await _actor(request)
+            meta = command_meta(request, actor, await request.body())
+            store: EventStore[Any] = request.app.state.store
+            # The service's scope decision (ServiceDefinition.authorize), set on the app beside its store.
+            authorize: Authorize | None = getattr(request.app.state, "authorize", None)
             started, outcome = time.perf_counter(), "failed"
             try:
                 result, record_id = await self._run(route, body, request, actor, meta, store, authorize)
                 outcome = "replayed" if result.replayed else "accepted"
-                metrics.APPENDS.labels(self.service, outcome).inc()
-                return accepted(record_id, result)
+                metrics.appended(self.service, outcome)
+                # Serialised by pydantic straight to bytes: FastAPI would validate the model again first.
+                return Response(accepted(record_id, result).model_dump_json(), status_code=201,
+                                media_type="application/json")
             except (Problem, RequestValidationError) as exc:
                 outcome = metrics.outcome_of(getattr(exc, "status", 422))
                 raise

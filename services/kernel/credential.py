@@ -13,19 +13,21 @@ that names
   service accepts once: a captured credential cannot be replayed, even unchanged, even within its life.
 
 The once-only check must hold across every instance of the service, so each credential's ``jti`` is
-recorded in the service's own store (``credentials_used``, services/kernel/store_schema.sql) by
-:meth:`CredentialCheck.spend` before the call is served: ``INSERT … ON CONFLICT DO NOTHING``, and a
-credential whose id was already there is refused — by whichever instance sees it second. Rows leave the
-table a minute after their credential expired (it is refused by its ``exp`` by then), so it holds about
-two minutes of calls. The process also remembers the ids it accepted, which is all a check without a
-store (a unit test, a tool) has.
+recorded in the service's own store (``credentials_used``, services/kernel/store_schema.sql) before the call
+is served (:class:`CredentialLedger`): ``INSERT … ON CONFLICT DO NOTHING``, and a credential whose id was
+already there is refused — by whichever instance sees it second. Rows leave the table a minute after their
+credential expired (it is refused by its ``exp`` by then), so it holds about two minutes of calls. The
+process also remembers the ids it accepted, which is all a check without a store (a unit test, a tool) has.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +37,8 @@ import jwt
 from services.pure.errors import Unauthorized
 from services.pure.identity import Actor, Role
 
+log = logging.getLogger(__name__)
+
 ISSUER = "golden-bridge-gateway"
 ALGORITHM = "HS256"
 #: How long a credential lives: long enough for a slow hop, short enough to be worthless when captured.
@@ -43,7 +47,7 @@ LIFETIME = 30
 MAX_LIFETIME = 60
 #: Clock skew tolerated between the gateway and a service (they share one machine or one network).
 LEEWAY = 5
-_REQUIRED = ["iss", "aud", "sub", "role", "iat", "exp", "jti", "htm", "htu", "bsh"]
+_REQUIRED = ("iss", "aud", "sub", "role", "iat", "exp", "jti", "htm", "htu", "bsh")
 #: How long after its expiry a used credential's id is kept: generous, so that an instance whose clock runs
 #: ahead never forgets an id another instance would still accept.
 KEEP_AFTER_EXPIRY = MAX_LIFETIME
@@ -71,6 +75,28 @@ def sign(secret: str, *, audience: str, actor: Actor, method: str, request_targe
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+def verify(secret: str, token: str, *, audience: str) -> dict[str, Any]:
+    """The claims of ``token`` if the gateway signed it for ``audience`` and it is within its life, else
+    :class:`Unauthorized` saying why."""
+    try:
+        claims: dict[str, Any] = jwt.decode(token, secret, algorithms=[ALGORITHM], audience=audience,
+                                            issuer=ISSUER, leeway=LEEWAY, options={"require": list(_REQUIRED)})
+    except jwt.PyJWTError as exc:
+        raise Unauthorized(f"the gateway credential is not valid ({exc})") from None
+    if int(claims["exp"]) - int(claims["iat"]) > MAX_LIFETIME:
+        raise Unauthorized(f"the gateway credential lives longer than {MAX_LIFETIME} s")
+    return claims
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A credential checked against its request: who it names, and the id and expiry it is spent under."""
+
+    actor: Actor
+    jti: str
+    expires: float
+
+
 @dataclass
 class CredentialCheck:
     """A service's check of the gateway's credentials (one per service process)."""
@@ -79,7 +105,6 @@ class CredentialCheck:
     audience: str
     _seen: dict[str, float] = field(default_factory=dict)
     _pruned: float = 0.0
-
     _store_pruned: float = 0.0
 
     def claims(self, authorization: str | None) -> dict[str, Any]:
@@ -87,17 +112,11 @@ class CredentialCheck:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("no gateway credential: this is an internal API, call it through the gateway")
-        try:
-            claims: dict[str, Any] = jwt.decode(token, self.secret, algorithms=[ALGORITHM], audience=self.audience,
-                                                issuer=ISSUER, leeway=LEEWAY, options={"require": _REQUIRED})
-        except jwt.PyJWTError as exc:
-            raise Unauthorized(f"the gateway credential is not valid ({exc})") from None
-        if int(claims["exp"]) - int(claims["iat"]) > MAX_LIFETIME:
-            raise Unauthorized(f"the gateway credential lives longer than {MAX_LIFETIME} s")
-        return claims
+        return verify(self.secret, token, audience=self.audience)
 
-    def actor(self, authorization: str | None, *, method: str, request_target: str, body: bytes) -> Actor:
-        """The caller named by a valid credential for exactly this request, else :class:`Unauthorized`."""
+    def admit(self, authorization: str | None, *, method: str, request_target: str, body: bytes) -> Admitted:
+        """A valid credential for exactly this request, not yet seen by this process, else
+        :class:`Unauthorized`. Across instances it still has to be spent (:class:`CredentialLedger`)."""
         claims = self.claims(authorization)
         if claims["htm"] != method.upper() or claims["htu"] != request_target:
             raise Unauthorized("the gateway credential was issued for another request")
@@ -107,23 +126,22 @@ class CredentialCheck:
             role = Role(claims["role"])
         except ValueError:
             raise Unauthorized("the gateway credential names an unknown role") from None
-        self._once(str(claims["jti"]), float(claims["exp"]))
+        jti, expires = str(claims["jti"]), float(claims["exp"])
+        self._once(jti, expires)
         org = claims.get("org")
-        return Actor(subject=str(claims["sub"]), role=role, org_id=str(org) if org else None)
+        return Admitted(actor=Actor(subject=str(claims["sub"]), role=role, org_id=str(org) if org else None),
+                        jti=jti, expires=expires)
+
+    def actor(self, authorization: str | None, *, method: str, request_target: str, body: bytes) -> Actor:
+        """The caller named by a valid credential for exactly this request, else :class:`Unauthorized`."""
+        return self.admit(authorization, method=method, request_target=request_target, body=body).actor
 
     async def spend(self, pool: asyncpg.Pool, authorization: str | None) -> None:
-        """Record the credential's id in the service's store, or :class:`Unauthorized` if any instance already
-        did: a valid credential is served once by the service, whichever instance it reaches."""
+        """Record one credential's id in the service's store, or :class:`Unauthorized` if any instance already
+        did (what :class:`CredentialLedger` does for a served request, here for a credential on its own)."""
         claims = self.claims(authorization)  # only a credential the gateway signed is written down
-        now = time.time()
-        if now - self._store_pruned > 1.0:  # at most once a second per process
-            self._store_pruned = now
-            await pool.execute("DELETE FROM credentials_used WHERE expires_at < to_timestamp($1)",
-                               now - LEEWAY - KEEP_AFTER_EXPIRY)
-        inserted = await pool.fetchval(
-            "INSERT INTO credentials_used (jti, expires_at) VALUES ($1, to_timestamp($2))"
-            " ON CONFLICT (jti) DO NOTHING RETURNING true", str(claims["jti"]), float(claims["exp"]))
-        if not inserted:
+        self._store_pruned = await prune(pool, self._store_pruned)
+        if not await record(pool, [(str(claims["jti"]), float(claims["exp"]))]):
             raise Unauthorized(_USED)
 
     def _once(self, jti: str, expires: float) -> None:
@@ -135,3 +153,94 @@ class CredentialCheck:
         if jti in self._seen:
             raise Unauthorized(_USED)
         self._seen[jti] = expires
+
+
+# The ids are written with asynchronous commit (set_config(…, true) lasts for this statement's transaction): the
+# row is visible to every instance at once, which is what refuses a replay, and WAL is flushed in order, so the
+# append of a command served under the credential — committed synchronously — makes its id durable with it. Only
+# a crash of PostgreSQL within a fraction of a second can forget the id of a call that then wrote nothing.
+_RECORD = (
+    "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true))"
+    " INSERT INTO credentials_used (jti, expires_at)"
+    " SELECT jti, to_timestamp(expires) FROM quick, unnest($1::text[], $2::float8[]) AS spent(jti, expires)"
+    " ON CONFLICT (jti) DO NOTHING RETURNING jti")
+_PRUNE = "DELETE FROM credentials_used WHERE expires_at < to_timestamp($1)"
+
+
+async def record(pool: asyncpg.Pool, spent: Sequence[tuple[str, float]]) -> set[str]:
+    """Write the ids (with their credentials' expiry) to ``credentials_used``; the ids that were not there yet."""
+    rows = await pool.fetch(_RECORD, [jti for jti, _ in spent], [expires for _, expires in spent])
+    return {row["jti"] for row in rows}
+
+
+async def prune(pool: asyncpg.Pool, last: float) -> float:
+    """Forget ids long past their credential's expiry — at most once a second: ``last`` is when it was last done,
+    and the answer when it now was."""
+    now = time.time()
+    if now - last <= 1.0:
+        return last
+    await pool.execute(_PRUNE, now - LEEWAY - KEEP_AFTER_EXPIRY)
+    return now
+
+
+class CredentialLedger:
+    """Spends the credentials of served requests in the service's store, many in one statement.
+
+    Requests served together are written together, as the event store groups appends: one round trip and one
+    commit for every credential that arrived meanwhile instead of one each (issue 14). Each request still waits
+    for its own answer before it is served; an outage fails the requests waiting (503, retried with a new
+    credential)."""
+
+    MAX_BATCH = 256
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self._queue: asyncio.Queue[tuple[str, float, asyncio.Future[bool]]] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        self._pruned = 0.0
+
+    async def spend(self, admitted: Admitted) -> None:
+        """Record the credential's id, or :class:`Unauthorized` if any instance already did."""
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_loop(), name="credential-ledger")
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((admitted.jti, admitted.expires, answer))
+        if not await answer:
+            raise Unauthorized(_USED)
+
+    async def _write_loop(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.MAX_BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                self._pruned = await prune(self.pool, self._pruned)
+                fresh = await record(self.pool, [(jti, expires) for jti, expires, _ in batch])
+            except asyncio.CancelledError:
+                _fail(batch, ConnectionError("the service is shutting down; retry"))
+                raise
+            except Exception as exc:  # every waiting request hears it (an outage is a 503); the loop goes on
+                log.warning("spending %d gateway credentials failed (%s)", len(batch), type(exc).__name__)
+                _fail(batch, exc)
+                continue
+            for jti, _, answer in batch:
+                if not answer.done():
+                    answer.set_result(jti in fresh)
+                fresh.discard(jti)  # the same id twice in one batch: only its first request is served
+
+    async def aclose(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            try:
+                await self._writer
+            except asyncio.CancelledError:
+                pass
+            self._writer = None
+        while not self._queue.empty():
+            _fail([self._queue.get_nowait()], ConnectionError("the service is shutting down; retry"))
+
+
+def _fail(batch: Sequence[tuple[str, float, asyncio.Future[bool]]], exc: BaseException) -> None:
+    for _, _, answer in batch:
+        if not answer.done():
+            answer.set_exception(exc)

@@ -170,6 +170,10 @@ def route_template(scope: Scope) -> str:
     return OTHER
 
 
+def appended(service: str, outcome: str) -> None:
+    _child(APPENDS, service, outcome).inc()
+
+
 def command_done(service: str, command: str, outcome: str, seconds: float) -> None:
     _child(COMMANDS, service, command, outcome).inc()
     _child(COMMAND_SECONDS, service, command).observe(seconds)

@@ -8,12 +8,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import asyncpg
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from services.kernel import logs, metrics, pools, supervision, tracing
 from services.kernel.command_api import CommandApi
-from services.kernel.credential import CredentialCheck
+from services.kernel.credential import CredentialCheck, CredentialLedger
 from services.kernel.http import BodySizeLimit, CorrelationIds, install_problem_handlers
 from services.kernel.service import ServiceDefinition
 from services.kernel.settings import Settings, load_settings
@@ -23,13 +23,6 @@ log = logging.getLogger(__name__)
 
 #: Extra work a service runs beside its API while it lives (a deadline timer, a directory install).
 Extras = Callable[[EventStore[Any], Settings], AbstractAsyncContextManager[None]]
-
-
-async def _spend_credential(request: Request) -> None:
-    # Before the route checks the credential against the request: its id is recorded in the service's store,
-    # so a replay is refused by every instance, not only by the one that served it (credential.py).
-    check: CredentialCheck = request.app.state.credentials
-    await check.spend(request.app.state.store.pool, request.headers.get("authorization"))
 
 
 def create_service_app(
@@ -53,6 +46,8 @@ def create_service_app(
         store: EventStore[Any] = EventStore(pool, service.registry)
         await store.start()
         app.state.store = store
+        # Each credential's id goes into the store before its call is served: a replay is refused by every instance.
+        app.state.credential_ledger = CredentialLedger(pool)
         if on_start is not None:
             await on_start(pool)
         try:
@@ -62,6 +57,7 @@ def create_service_app(
                 async with extras(store, settings):
                     yield
         finally:
+            await app.state.credential_ledger.aclose()
             await store.stop()
             await pool.close()
 
@@ -75,8 +71,7 @@ def create_service_app(
     # The service's scope rule, applied to every command before its handler (ServiceDefinition.authorize).
     app.state.authorize = service.authorize
     install_problem_handlers(app)
-    app.include_router(CommandApi.serving(service.routes, service=service.name).router,
-                       dependencies=[Depends(_spend_credential)])
+    CommandApi.serving(service.routes, service=service.name, router=app.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

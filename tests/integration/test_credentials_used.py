@@ -12,8 +12,9 @@ import asyncpg
 import pytest
 
 from services.kernel import credential
-from services.kernel.credential import CredentialCheck
+from services.kernel.credential import Admitted, CredentialCheck, CredentialLedger
 from services.kernel.events import EventRegistry
+from services.kernel.settings import Settings
 from services.kernel.store import EventStore
 from services.pure.errors import Unauthorized
 from services.pure.identity import Actor, Role
@@ -87,3 +88,43 @@ async def test_ids_of_long_expired_credentials_are_pruned_and_live_ones_kept(poo
     assert "just-expired" in kept
     with pytest.raises(Unauthorized, match="already used"):
         await instance().spend(pool, live)
+
+
+def admitted(jti: str) -> Admitted:
+    return Admitted(actor=CLERK, jti=jti, expires=time.time() + 30)
+
+
+async def test_credentials_served_together_are_each_served_once_by_every_instance(pool: asyncpg.Pool) -> None:
+    first, second = CredentialLedger(pool), CredentialLedger(pool)
+    ids = [f"together-{n}-{time.time_ns()}" for n in range(50)]
+    try:
+        assert await asyncio.gather(*(first.spend(admitted(j)) for j in ids)) == [None] * 50
+        refused = await asyncio.gather(*(second.spend(admitted(j)) for j in ids), return_exceptions=True)
+        assert all(isinstance(r, Unauthorized) for r in refused)
+        assert await pool.fetchval("SELECT count(*) FROM credentials_used WHERE jti = ANY($1)", ids) == 50
+    finally:
+        await first.aclose()
+        await second.aclose()
+
+
+async def test_one_credential_twice_in_one_batch_is_served_once(pool: asyncpg.Pool) -> None:
+    ledger = CredentialLedger(pool)
+    twice = admitted(f"twice-{time.time_ns()}")
+    try:
+        outcomes = await asyncio.gather(ledger.spend(twice), ledger.spend(twice), return_exceptions=True)
+        assert sorted(type(o).__name__ for o in outcomes) == ["NoneType", "Unauthorized"]
+    finally:
+        await ledger.aclose()
+
+
+async def test_a_ledger_whose_database_is_gone_fails_the_waiting_call_instead_of_hanging(
+        pool: asyncpg.Pool, settings: Settings) -> None:
+    gone = await asyncpg.create_pool(settings.dsn("kernel_test"), min_size=1, max_size=1)
+    await gone.close()
+    ledger = CredentialLedger(gone)
+    try:
+        with pytest.raises(Exception) as failed:
+            await asyncio.wait_for(ledger.spend(admitted(f"gone-{time.time_ns()}")), 10)
+        assert not isinstance(failed.value, (Unauthorized, TimeoutError))
+    finally:
+        await ledger.aclose()
