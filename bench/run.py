@@ -198,8 +198,8 @@ async def system_phase(settings: Settings, args: argparse.Namespace, results: di
             results["rebuild_ceilings"] = await rebuild_baselines.measure(settings)
             notes.append(
                 "Rebuild: `python -m services.gateway.projector --rebuild --schema bench_rebuild` as a subprocess; "
-                "the wall time includes Python start-up, dropping/creating the schema and ~0.6 s of empty polls "
-                "with which the projector decides it is done. Events applied = rows of bench_rebuild.applied_events "
+                "the wall time includes Python start-up and dropping/creating the schema; the rebuild stops at the "
+                "end offsets it read when it started. Events applied = rows of bench_rebuild.applied_events "
                 "(the schema is dropped afterwards). The live projector and the other services keep running, "
                 "idle.")
         except Exception as exc:

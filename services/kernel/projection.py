@@ -6,7 +6,7 @@ Each batch of one partition is applied in ONE database transaction together with
    relay publishes at least once) or out of turn is recognised and skipped.
 On start the runner assigns itself every partition and seeks to the stored checkpoints — Kafka's
 own committed offsets are never trusted for correctness. A read model is rebuilt by projecting into
-a fresh schema from offset 0.
+a fresh schema from offset 0 (services/kernel/rebuild.py: the same statements, sent set-based).
 
 Several instances (``shared``) share the partitions through a consumer group instead: on every assignment
 each seeks to the stored checkpoints (services/kernel/kafka.py CheckpointSeeker), and a revocation waits for
@@ -24,7 +24,7 @@ import asyncio
 import hashlib
 import logging
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,8 +39,8 @@ from services.kernel.kafka import Checkpoints, CheckpointSeeker, assign_from_che
 log = logging.getLogger("projection")
 
 #: One SQL statement and its arguments. Projections return them instead of running them, so the
-#: runner can send runs of the same statement in one round trip (executemany) — that is what makes
-#: a rebuild fast — and so projections are pure functions that unit tests call directly.
+#: runner can send runs of the same statement in one round trip (executemany; a rebuild by COPY,
+#: services/kernel/bulk.py) and so projections are pure functions that unit tests call directly.
 Op = tuple[str, tuple[Any, ...]]
 Apply = Callable[[str, Envelope, Any], list[Op]]
 #: A read model within a combined projection: its DDL, the event types it projects, its ``apply``.
@@ -112,7 +112,6 @@ async def install(conn: asyncpg.Connection, projection: Projection, schema: str)
     column, a new table), the schema is dropped with its checkpoints, and the runner projects every
     event again from offset 0 — the topics keep every event forever.
     """
-    fingerprint = hashlib.sha256((RUNNER_TABLES + projection.ddl).encode()).hexdigest()
     q = f'"{schema}"'
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext('gb_projection_schema'))")
@@ -122,20 +121,35 @@ async def install(conn: asyncpg.Connection, projection: Projection, schema: str)
                                              projection.name)
         has_tables = await conn.fetchval(
             "SELECT count(*) > 0 FROM information_schema.tables WHERE table_schema = $1", schema)
-        outdated = bool(has_tables) and built_with != fingerprint
+        outdated = bool(has_tables) and built_with != fingerprint(projection)
         if outdated:
             log.warning("read models in schema %s were built with another definition: dropping them to "
                         "project every event again", schema)
             await conn.execute(f"DROP SCHEMA {q} CASCADE")
-        await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {q}")
-        await conn.execute(RUNNER_TABLES.format(schema=q))
-        await conn.execute(projection.ddl.format(schema=q))
-        await conn.execute(f"CREATE TABLE IF NOT EXISTS {q}.projection_schema (name text PRIMARY KEY,"
-                           " fingerprint text NOT NULL, built_at timestamptz NOT NULL DEFAULT now())")
-        await conn.execute(f"INSERT INTO {q}.projection_schema (name, fingerprint) VALUES ($1, $2)"
-                           " ON CONFLICT (name) DO UPDATE SET fingerprint = EXCLUDED.fingerprint", projection.name,
-                           fingerprint)
+        await create_tables(conn, projection, q)
+        await mark_built(conn, projection, q)
         return outdated
+
+
+def fingerprint(projection: Projection) -> str:
+    """What ``install`` compares: the runner's tables and the read models' DDL."""
+    return hashlib.sha256((RUNNER_TABLES + projection.ddl).encode()).hexdigest()
+
+
+async def create_tables(conn: asyncpg.Connection, projection: Projection, q: str) -> None:
+    """The schema ``q`` (quoted) with the runner's and the read models' tables, not yet marked as built."""
+    await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {q}")
+    await conn.execute(RUNNER_TABLES.format(schema=q))
+    await conn.execute(projection.ddl.format(schema=q))
+    await conn.execute(f"CREATE TABLE IF NOT EXISTS {q}.projection_schema (name text PRIMARY KEY,"
+                       " fingerprint text NOT NULL, built_at timestamptz NOT NULL DEFAULT now())")
+
+
+async def mark_built(conn: asyncpg.Connection, projection: Projection, q: str) -> None:
+    """Record the definition the schema was built with: until then ``install`` takes its tables for outdated."""
+    await conn.execute(f"INSERT INTO {q}.projection_schema (name, fingerprint) VALUES ($1, $2)"
+                       " ON CONFLICT (name) DO UPDATE SET fingerprint = EXCLUDED.fingerprint", projection.name,
+                       fingerprint(projection))
 
 
 class ProjectionRunner:
@@ -307,31 +321,43 @@ class ProjectionRunner:
 
     def _ops(self, env: Envelope) -> list[Op]:
         self.applied += 1
-        registry = self._registry.get(env.source)
-        if registry is None:
-            return []
-        try:
-            event = registry.decode(env.type, env.data)
-        except UnknownEventType:
+        return event_ops(self.projection, self._registry.get(env.source), self.q, env)
+
+
+def event_ops(projection: Projection, registry: EventRegistry[Any] | None, q: str, env: Envelope) -> list[Op]:
+    """The statements one event needs: its payload decoded by its source's registry, then the read models' ``apply``.
+    An event of an unknown type is passed over; one whose payload does not fit its schema is set aside."""
+    if registry is None:
+        return []
+    try:
+        event = registry.decode(env.type, env.data)
+    except UnknownEventType:
+        with logs.correlated(env.correlation_id):
             log.warning("unknown event type %s from %s: recorded, not projected", env.type, env.source)
-            return []
-        except ValueError as exc:  # pydantic's ValidationError: the payload does not fit its schema
+        return []
+    except ValueError as exc:  # pydantic's ValidationError: the payload does not fit its schema
+        with logs.correlated(env.correlation_id):
             log.error("event %s (%s v%d) does not fit its schema: set aside", env.id, env.stream_id,
                       env.stream_version)
-            return [(
-                f'INSERT INTO {self.q}.dead_letters (topic, partition, "offset", reason, key, value)'
-                " VALUES ('event', 0, $1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                (env.position or 0, f"{env.type} does not fit its schema: {exc}"[:2000], env.stream_id.encode(),
-                 env.data),
-            )]
-        return self.projection.apply(self.q, env, event)
+        return [(
+            f'INSERT INTO {q}.dead_letters (topic, partition, "offset", reason, key, value)'
+            " VALUES ('event', 0, $1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            (env.position or 0, f"{env.type} does not fit its schema: {exc}"[:2000], env.stream_id.encode(),
+             env.data),
+        )]
+    return projection.apply(q, env, event)
 
 
-async def _run(conn: asyncpg.Connection, records: list[deque[Op]]) -> None:
+Send = Callable[[str, list[tuple[Any, ...]]], Awaitable[Any]]
+
+
+async def _run(conn: asyncpg.Connection, records: list[deque[Op]], send: Send | None = None) -> None:
     """Run every record's statements, each record's in order, in as few round trips as that allows: each round
     takes the statement most records wait to run next and runs it for all of them (and the same statement again
-    where a record repeats it) as one executemany. A batch of one event type costs a round trip per statement
-    of its ``apply``, not one per event (issue 14: a rebuild is a long run of few event types)."""
+    where a record repeats it) as one executemany (or ``send``, given the statement and its rows). A batch of one
+    event type costs a round trip per statement of its ``apply``, not one per event (issue 14: a rebuild is a
+    long run of few event types)."""
+    send = send or conn.executemany
     waiting = [ops for ops in records if ops]
     while waiting:
         sql = Counter(ops[0][0] for ops in waiting).most_common(1)[0][0]
@@ -339,7 +365,7 @@ async def _run(conn: asyncpg.Connection, records: list[deque[Op]]) -> None:
         for ops in waiting:
             while ops and ops[0][0] == sql:
                 args.append(ops.popleft()[1])
-        await conn.executemany(sql, args)
+        await send(sql, args)
         waiting = [ops for ops in waiting if ops]
 
 
