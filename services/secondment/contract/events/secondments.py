@@ -1,155 +1,20 @@
-"""Secondment events: each one frozen dataclass with one stable wire name ``gb.secondment.<event>.v1``.
-
-Three aggregates write them — units (headcount over time), cadres and secondments. Expenses and
-income of a cadre on secondment are the cadre's own (A): no event here records county money.
-"""
+"""Events of a secondment: nomination, start, check-ins, contributions, extension or early end, return and
+recognition."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
-from typing import Any
 
-from services.kernel.events import EventRegistry
 from services.pure.dates import RecordedLate
-from services.pure.policy_data import PolicyChangePublished
-
-
-class UnitKind(StrEnum):
-    """A: the 5 % target counts the staff of township organs (机关) and stations (站所)."""
-
-    ORGAN = "organ"
-    STATION = "station"
-
-
-class Route(StrEnum):
-    """A: mostly self-found work (自谋职业为主), organisational posting second."""
-
-    SELF_FOUND = "self_found"
-    ORGANISATIONAL = "organisational"
-
-
-class HostKind(StrEnum):
-    ENTERPRISE = "enterprise"
-    LOCALITY = "locality"
-
-
-class ContributionKind(StrEnum):
-    """A/issue 5: what a cadre brings back for the county."""
-
-    CAPITAL = "capital"
-    PROJECT = "project"
-    TALENT = "talent"
-    TECHNOLOGY = "technology"
-    MARKET_INFORMATION = "market_information"
-
-
-class CommendationKind(StrEnum):
-    """A: "为**引进资金、项目、人才等,作出重大贡献的,给予表彰奖励" — the contributions that can make a major
-    contribution: capital (yuan), projects (landed or introduced, a count) and talent (people introduced)."""
-
-    CAPITAL = "capital"
-    PROJECT = "project"
-    TALENT = "talent"
-
-
-class EndOutcome(StrEnum):
-    """A: at term end the cadre returns to the original post or stays out on 停薪留职."""
-
-    RETURN_TO_POST = "return_to_post"
-    UNPAID_LEAVE = "unpaid_leave"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Placement:
-    """Where the cadre works while away; optionally also serving in an outstation branch (A)."""
-
-    host_kind: HostKind
-    host_name: str
-    locality: str
-    outstation_branch_id: str | None = None
-    role_at_host: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class PostSnapshot:
-    """A: post (职务), rank (职级), pay and administrative and Party relations stay unchanged while away."""
-
-    unit_id: str
-    post: str
-    rank: str
-    pay_grade: str
-    administrative_relation_org_id: str
-    party_relation_org_id: str
-
-
-# --- units ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class UnitRegistered(RecordedLate):
-    unit_id: str
-    township_id: str
-    name: str
-    kind: UnitKind
-    headcount: int
-    effective_from: date
-    actor: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class UnitHeadcountChanged(RecordedLate):
-    """The unit's staff establishment from ``effective_from``; a change on an already recorded date corrects it."""
-
-    unit_id: str
-    township_id: str
-    headcount: int
-    previous_headcount: int
-    effective_from: date
-    reason: str
-    actor: str
-
-
-# --- cadres ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class CadreRegistered(RecordedLate):
-    cadre_id: str
-    name: str
-    unit_id: str
-    township_id: str
-    post: str
-    rank: str
-    pay_grade: str
-    administrative_relation_org_id: str
-    party_relation_org_id: str
-    registered_on: date
-    actor: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class CadrePostChanged(RecordedLate):
-    cadre_id: str
-    post: str
-    rank: str
-    pay_grade: str
-    changed_on: date
-    actor: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class CadreLinkedToMember(RecordedLate):
-    """The cadre is the person of member record ``member_id`` (membership's id, no personal data): what lets a
-    seconded cadre's seat on an outstation branch's committee be checked against the secondment."""
-
-    cadre_id: str
-    member_id: str
-    linked_on: date
-    actor: str
-
+from services.secondment.contract.events.values import (
+    CommendationKind,
+    ContributionKind,
+    Placement,
+    PostSnapshot,
+    Route,
+)
 
 # --- secondments ----------------------------------------------------------------------------------
 
@@ -373,8 +238,6 @@ class ReserveCadreListed(RecordedLate):
     approving_org_id: str
 
 
-UnitEvent = UnitRegistered | UnitHeadcountChanged
-CadreEvent = CadreRegistered | CadrePostChanged | CadreLinkedToMember
 SecondmentEvent = (
     SecondmentNominated | NominationApproved | NominationRejected | SecondmentStarted | CheckInRecorded
     | ContributionRecorded | ExtensionRequested | SecondmentExtended | ExtensionRefused | EarlyEndRequested
@@ -382,15 +245,6 @@ SecondmentEvent = (
     | PromotionProposed | ReserveCadreListed
 )
 
-UNIT_EVENTS: dict[str, type] = {
-    "gb.secondment.unit_registered.v1": UnitRegistered,
-    "gb.secondment.unit_headcount_changed.v1": UnitHeadcountChanged,
-}
-CADRE_EVENTS: dict[str, type] = {
-    "gb.secondment.cadre_registered.v1": CadreRegistered,
-    "gb.secondment.cadre_post_changed.v1": CadrePostChanged,
-    "gb.secondment.cadre_linked_to_member.v1": CadreLinkedToMember,
-}
 SECONDMENT_EVENTS: dict[str, type] = {
     "gb.secondment.secondment_nominated.v1": SecondmentNominated,
     "gb.secondment.nomination_approved.v1": NominationApproved,
@@ -410,8 +264,3 @@ SECONDMENT_EVENTS: dict[str, type] = {
     "gb.secondment.promotion_proposed.v1": PromotionProposed,
     "gb.secondment.reserve_cadre_listed.v1": ReserveCadreListed,
 }
-
-REGISTRY: EventRegistry[Any] = EventRegistry.join(
-    source="/golden-bridge/secondment",
-    parts=[UNIT_EVENTS, CADRE_EVENTS, SECONDMENT_EVENTS, {"gb.secondment.policy_published.v1": PolicyChangePublished}]
-)
