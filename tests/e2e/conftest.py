@@ -86,15 +86,17 @@ async def read_db(system: Settings) -> AsyncIterator[asyncpg.Pool]:
     await pool.close()
 
 
-async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 30.0, what: str = "condition") -> T:
-    """Poll ``check`` until it returns a truthy value; fail with ``what`` after ``timeout`` seconds."""
+async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 30.0, what: str = "condition",
+                     every: float = 0.05) -> T:
+    """Poll ``check`` every ``every`` seconds until it returns a truthy value; fail with ``what`` after ``timeout``
+    seconds. A check that costs the system something (a Kafka consumer, a group's offsets) polls less often."""
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
         last = await check()
         if last:
             return last
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(every)
     pytest.fail(f"{what} did not happen within {timeout} s (last value: {last!r})")
 
 

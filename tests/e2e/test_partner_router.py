@@ -8,7 +8,6 @@ tests/e2e/test_partner_router_faults.py too.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -141,9 +140,8 @@ async def provisioned(gateway: httpx.AsyncClient, admin: dict[str, str], partner
             await read_feed(gateway, admin, partner_id)
             return True
         except (KafkaError, RuntimeError):
-            await asyncio.sleep(0.5)
             return False
-    await eventually(readable, timeout=60, what=f"partner {partner_id} provisioned on Kafka")
+    await eventually(readable, timeout=60, what=f"partner {partner_id} provisioned on Kafka", every=0.5)
 
 
 @dataclass(frozen=True)
@@ -225,14 +223,11 @@ async def router_lag(settings: Settings) -> int:
 async def wait_until_routed(settings: Settings, timeout: float = ROUTED_WAIT) -> None:
     """Until the router's group has committed everything on the internal topics: it acks an event only
     once the broker has acknowledged every record routed from it, so the partner topics then hold them."""
-    await eventually(lambda: _lag_is_zero(settings), timeout=timeout, what="the router catching up")
+    await eventually(lambda: _lag_is_zero(settings), timeout=timeout, what="the router catching up", every=0.5)
 
 
 async def _lag_is_zero(settings: Settings) -> bool:
-    lag = await router_lag(settings)
-    if lag:
-        await asyncio.sleep(0.5)
-    return lag == 0
+    return await router_lag(settings) == 0
 
 
 # --------------------------------------------------------------------------- the test

@@ -74,7 +74,7 @@ class RouterLog:
             return f.read().decode(errors="replace")
 
     async def shows(self, needle: str, what: str, timeout: float = 90.0) -> None:
-        await eventually(lambda: asyncio.sleep(0.2, result=needle in self.text()), timeout=timeout, what=what)
+        await eventually(lambda: asyncio.sleep(0, result=needle in self.text()), timeout=timeout, what=what, every=0.2)
 
 
 async def load(gateway: httpx.AsyncClient, admin: dict[str, str], branches: list[str], count: int,
@@ -97,7 +97,7 @@ async def load(gateway: httpx.AsyncClient, admin: dict[str, str], branches: list
 
 
 async def when(done: list[int], at: int, running: asyncio.Task[None]) -> None:
-    await eventually(lambda: asyncio.sleep(0.05, result=done[0] >= at or running.done()), timeout=SETTLE,
+    await eventually(lambda: asyncio.sleep(0, result=done[0] >= at or running.done()), timeout=SETTLE,
                      what=f"{at} registrations")
 
 
@@ -241,8 +241,8 @@ async def _faults(system: Settings, gateway: httpx.AsyncClient, admin_headers: d
 async def check_webhooks(sink: Sink, hook: str, expected: set[str]) -> None:
     """Every in-scope event reached the sink, verified, nothing else did, in order, and a repeat is the same
     CloudEvent with the same webhook-id."""
-    await eventually(lambda: asyncio.sleep(0.2, result={r.event["id"] for r in sink.delivered(hook)} >= expected),
-                     timeout=SETTLE, what="every in-scope event at the webhook sink")
+    await eventually(lambda: asyncio.sleep(0, result={r.event["id"] for r in sink.delivered(hook)} >= expected),
+                     timeout=SETTLE, what="every in-scope event at the webhook sink", every=0.2)
     delivered = sink.delivered(hook)
     ids = [r.event["id"] for r in delivered]
     repeats = {i: n for i, n in Counter(ids).items() if n > 1}
