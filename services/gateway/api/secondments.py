@@ -22,7 +22,7 @@ from services.kernel import clock
 from services.pure.errors import DomainError, Forbidden, NotFound
 from services.pure.identity import Actor, Role
 from services.secondment.contract.events import REGISTRY
-from services.secondment.contract.values import Stage, township_targets, year_end_targets
+from services.secondment.contract.values import Stage, targets_of, year_end_measured
 
 router = APIRouter(prefix="/v1", tags=["secondments"])
 SOURCE = REGISTRY.source
@@ -153,21 +153,17 @@ async def get_secondment(secondment_id: PathId, actor: CurrentActor, pool: ReadP
 async def targets_on(pool: asyncpg.Pool, *, year: int | None, as_of: date | None, on: date | None,
                      township: str | None) -> dict[str, Any]:
     """The 5 % report: on one day (``on``), or the year-end target of ``year`` as known on ``as_of``."""
-    found_units = await units.units(pool, township)
-    periods = await secondments.periods(pool, township)
-    townships = [township] if township else []
-    # The policy in force on the day measured, with the county's published changes (the 5 % may be republished).
-    if on is not None:
-        policy = await policy_in_force(pool, "secondment", "secondment", on)
-        rows = township_targets(found_units, periods, on, townships=townships, policy=policy)
-        measured = on
-    else:
+    deadline = None
+    if on is None:
         assert year is not None
-        known = as_of or clock.today()
-        measured = min(known, date(year, 12, 31))
-        policy = await policy_in_force(pool, "secondment", "secondment", measured)
-        rows = year_end_targets(found_units, periods, year, known, townships=townships, policy=policy)
-    return {"on": measured, "year": year, "policy_version": policy.version,
+        on, deadline = year_end_measured(year, as_of or clock.today())
+    found_units = await units.units(pool, township)
+    out = await secondments.staff_out(pool, township, on)
+    # The policy in force on the day measured, with the county's published changes (the 5 % may be republished).
+    policy = await policy_in_force(pool, "secondment", "secondment", on)
+    rows = targets_of(found_units, out, on, townships=[township] if township else [], policy=policy,
+                      deadline=deadline)
+    return {"on": on, "year": year, "policy_version": policy.version,
             "rounding": ROUNDING.format(percent=yuan(policy.township_target_percent)),
             "townships": [plain(asdict(r)) for r in rows]}
 

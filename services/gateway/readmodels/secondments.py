@@ -38,7 +38,7 @@ from services.secondment.contract.events import (
     SecondmentStarted,
     UnpaidLeaveGranted,
 )
-from services.secondment.contract.values import SecondmentPeriod, tally
+from services.secondment.contract.values import tally
 
 #: A pool, or one connection when several reads must see one snapshot.
 Reader: TypeAlias = asyncpg.Pool | asyncpg.Connection
@@ -299,14 +299,15 @@ async def check_ins(pool: Reader, secondment_id: str) -> list[asyncpg.Record]:
     return rows
 
 
-async def periods(pool: asyncpg.Pool, township: str | None) -> list[SecondmentPeriod]:
-    """Every secondment that has started (every township or one), as the 5 % rules read them."""
-    return [
-        SecondmentPeriod(secondment_id=r["secondment_id"], cadre_id=r["cadre_id"], unit_id=r["unit_id"],
-                         township_id=r["township_id"], route=Route(r["route"]), departed_on=r["departed_on"],
-                         last_day=r["last_day"])
+async def staff_out(pool: Reader, township: str | None, on: date) -> dict[tuple[str, Route], int]:
+    """Secondments out on ``on`` (every township or one), counted by township and route: the periods the 5 % rule
+    counts — ``SecondmentPeriod.covers``, the day inside [departed_on, last_day] — counted where they are stored
+    (tests/integration/test_staff_out.py holds the two the same)."""
+    return {
+        (r["township_id"], Route(r["route"])): r["n"]
         for r in await pool.fetch(
-            "SELECT secondment_id, cadre_id, unit_id, township_id, route, departed_on, last_day"
-            " FROM secondments_view WHERE departed_on IS NOT NULL AND ($1::text IS NULL OR township_id = $1)",
-            township)
-    ]
+            "SELECT township_id, route, count(*) AS n FROM secondments_view"
+            " WHERE departed_on <= $2 AND (last_day IS NULL OR last_day >= $2)"
+            " AND ($1::text IS NULL OR township_id = $1) GROUP BY township_id, route",
+            township, on)
+    }

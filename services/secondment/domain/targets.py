@@ -8,7 +8,8 @@ term is no longer on secondment and is not counted; a period counts through its 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -58,6 +59,19 @@ class TownshipSecondmentTarget:
     policy_version: str
 
 
+#: Staff out on one day, by township and route: all the 5 % rule needs of the periods.
+StaffOut = Mapping[tuple[str, Route], int]
+
+
+def staff_out(periods: Iterable[SecondmentPeriod], on: date) -> dict[tuple[str, Route], int]:
+    """How many periods cover ``on``, by township and route."""
+    counted: Counter[tuple[str, Route]] = Counter()
+    for p in periods:
+        if p.covers(on):
+            counted[p.township_id, p.route] += 1
+    return dict(counted)
+
+
 def township_targets(
     units: Iterable[Unit],
     periods: Iterable[SecondmentPeriod],
@@ -70,25 +84,50 @@ def township_targets(
     """Each township's target on ``on``: staff out that day over the headcount in force that day.
 
     ``status`` is MET, or OPEN while ``on`` is before ``deadline`` (no deadline: MISSED when not met)."""
-    unit_list = [u for u in units if u.exists]
-    out = [p for p in periods if p.covers(on)]
-    names = sorted({*townships, *(u.township_id for u in unit_list), *(p.township_id for p in out)})
+    return targets_of(units, staff_out(periods, on), on, townships=townships, policy=policy, deadline=deadline)
+
+
+def targets_of(
+    units: Iterable[Unit],
+    out: StaffOut,
+    on: date,
+    *,
+    townships: Iterable[str] = (),
+    policy: SecondmentPolicy = DEFAULT_SECONDMENT_POLICY,
+    deadline: date | None = None,
+) -> tuple[TownshipSecondmentTarget, ...]:
+    """As ``township_targets``, from the staff out on ``on`` already counted (a read model counts them where they
+    are stored: a county holds hundreds of thousands of periods over the years, and one day needs only counts)."""
+    headcounts: Counter[str] = Counter()
+    for u in units:
+        if u.exists:
+            headcounts[u.township_id] += u.headcount_on(on)
+    by_route: dict[str, Counter[Route]] = {}
+    for (township, route), n in out.items():
+        by_route.setdefault(township, Counter())[route] += n
     rows = []
-    for township in names:
-        headcount = sum(u.headcount_on(on) for u in unit_list if u.township_id == township)
-        away = [p for p in out if p.township_id == township]
+    for township in sorted({*townships, *headcounts, *by_route}):
+        headcount = headcounts[township]
+        routes = by_route.get(township, Counter())
+        away = routes.total()
         required = policy.required_out(headcount)
-        met = len(away) >= required
+        met = away >= required
         status = TargetStatus.MET if met else (
             TargetStatus.OPEN if deadline is not None and on < deadline else TargetStatus.MISSED)
-        percent = (Decimal(len(away) * 100) / headcount).quantize(Decimal("0.01")) if headcount else Decimal(0)
+        percent = (Decimal(away * 100) / headcount).quantize(Decimal("0.01")) if headcount else Decimal(0)
         rows.append(TownshipSecondmentTarget(
-            township_id=township, on=on, headcount=headcount, out=len(away),
-            out_self_found=sum(1 for p in away if p.route is Route.SELF_FOUND),
-            out_organisational=sum(1 for p in away if p.route is Route.ORGANISATIONAL),
+            township_id=township, on=on, headcount=headcount, out=away,
+            out_self_found=routes[Route.SELF_FOUND], out_organisational=routes[Route.ORGANISATIONAL],
             required=required, percent_out=percent, met=met, status=status, policy_version=policy.version,
         ))
     return tuple(rows)
+
+
+def year_end_measured(year: int, as_of: date) -> tuple[date, date]:
+    """The day the target for 31 December of ``year`` is measured on as known on ``as_of`` — that day once it has
+    come, otherwise ``as_of`` — and the deadline (31 December) before which a target not met is still OPEN."""
+    year_end = date(year, 12, 31)
+    return min(as_of, year_end), year_end
 
 
 def year_end_targets(
@@ -100,8 +139,6 @@ def year_end_targets(
     townships: Iterable[str] = (),
     policy: SecondmentPolicy = DEFAULT_SECONDMENT_POLICY,
 ) -> tuple[TownshipSecondmentTarget, ...]:
-    """The target for 31 December of ``year`` as known on ``as_of``: measured on that day once it has come,
-    otherwise on ``as_of`` with status OPEN while not met."""
-    year_end = date(year, 12, 31)
-    return township_targets(units, periods, min(as_of, year_end), townships=townships, policy=policy,
-                            deadline=year_end)
+    """The target for 31 December of ``year`` as known on ``as_of`` (``year_end_measured``)."""
+    on, deadline = year_end_measured(year, as_of)
+    return township_targets(units, periods, on, townships=townships, policy=policy, deadline=deadline)
