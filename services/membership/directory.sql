@@ -156,8 +156,27 @@ BEGIN
 END;
 $$;
 
+-- Only for the event types gb_member_directory_apply reads (the same list: tests/unit/membership/
+-- test_directory_sql.py holds them equal): every other event — dues, branches, meetings, most of a busy store —
+-- is inserted without a call or its JSON parsed.
 CREATE OR REPLACE TRIGGER member_directory AFTER INSERT ON events
-    FOR EACH ROW EXECUTE FUNCTION gb_member_directory_trigger();
+    FOR EACH ROW WHEN (NEW.type IN (
+        'gb.membership.certificate_inspected.v1',
+        'gb.membership.certificate_issued.v1',
+        'gb.membership.converted.v1',
+        'gb.membership.inflow_registered.v1',
+        'gb.membership.inflow_registered.v2',
+        'gb.membership.member_died.v1',
+        'gb.membership.member_registered.v1',
+        'gb.membership.member_registered.v2',
+        'gb.membership.membership_removed.v1',
+        'gb.membership.membership_restored.v1',
+        'gb.membership.membership_suspended.v1',
+        'gb.membership.probation_cancelled.v1',
+        'gb.membership.probationary_admitted.v1',
+        'gb.membership.reported_to_host.v1',
+        'gb.membership.transfer_received.v1'
+    )) EXECUTE FUNCTION gb_member_directory_trigger();
 
 CREATE OR REPLACE FUNCTION gb_member_directory_rebuild() RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
