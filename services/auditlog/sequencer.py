@@ -33,7 +33,7 @@ from services.auditlog.contract import NAME
 from services.auditlog.contract.entry import entry_hash
 from services.auditlog.log import Entry, TransparencyLog
 from services.kernel.events import Envelope
-from services.kernel.kafka import assign_from_checkpoints, event_consumer
+from services.kernel.kafka import UNHURRIED, assign_from_checkpoints, event_consumer
 from services.kernel.settings import Settings
 from services.kernel.store import CommandMeta, EventStore
 from services.kernel.topics import event_topic
@@ -114,7 +114,7 @@ async def _sequence(tlog: TransparencyLog, store: EventStore[Any], settings: Set
     global _running
     await install(store.pool)
     lock = await asyncpg.connect(settings.dsn(NAME))
-    consumer = event_consumer(settings, "gb-auditlog")
+    consumer = event_consumer(settings, "gb-auditlog", **UNHURRIED)
     signer: asyncio.Task[None] | None = None
     try:
         while not await lock.fetchval("SELECT pg_try_advisory_lock(hashtext('gb_auditlog_sequencer'))"):

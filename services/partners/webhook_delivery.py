@@ -25,7 +25,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from services.kernel import clock
-from services.kernel.kafka import event_consumer, topic_partitions
+from services.kernel.kafka import UNHURRIED, event_consumer, topic_partitions
 from services.kernel.settings import Settings
 from services.kernel.store import CommandMeta, EventStore
 from services.partners import delivery_log, secret
@@ -106,7 +106,7 @@ class SubscriptionDelivery:
     async def run(self) -> int | None:
         sub = self.ctx.reader.subscriptions[self.subscription_id]
         topic = partner_topic(sub.partner_id)
-        consumer = event_consumer(self.ctx.settings, f"gb-webhooks-{self.subscription_id}")
+        consumer = event_consumer(self.ctx.settings, f"gb-webhooks-{self.subscription_id}", **UNHURRIED)
         await consumer.start()
         try:
             await topic_partitions(consumer, topic)  # the provisioner may not have created it yet

@@ -38,7 +38,7 @@ from services.investment.contract.events import REGISTRY as INVESTMENT
 from services.kernel import logs, metrics, tracing
 from services.kernel.clock import county_day
 from services.kernel.events import Envelope
-from services.kernel.kafka import event_consumer, topic_partitions
+from services.kernel.kafka import UNHURRIED, event_consumer, topic_partitions
 from services.kernel.settings import Settings, load_settings
 from services.kernel.store import CommandMeta, EventStore
 from services.kernel.topics import event_topic
@@ -112,7 +112,8 @@ class FundsCredit:
         """Handle events until ``stop`` is set (or, catching up, until the end offsets); True once caught up."""
         pool = await asyncpg.create_pool(self.settings.dsn("secondment"), min_size=1, max_size=4)
         store: EventStore[object] = EventStore(pool, SECONDMENT)
-        consumer: AIOKafkaConsumer = event_consumer(self.settings, "gb-funds-credit", group_id=self.group)
+        consumer: AIOKafkaConsumer = event_consumer(self.settings, "gb-funds-credit", group_id=self.group,
+                                                         **UNHURRIED)
         await store.start()
         await handlers.install(pool)
         await consumer.start()
