@@ -9,7 +9,11 @@ the client's CPU. ``Bulk.send`` writes a run
  - else, for an INSERT whose values are expressions of its parameters (with or without ``ON CONFLICT … DO
    NOTHING``), by COPY into a staging table of the statement's parameter types and one ``INSERT … SELECT`` of the
    statement's own expressions over the staged rows, in their order — so of two rows with one key the first is
-   kept, as one INSERT after another would;
+   kept, as one INSERT after another would. One that inserts its parameters as a plain INSERT does, only ``ON
+   CONFLICT … DO NOTHING`` added, is first COPYed straight into its table in a savepoint: without a conflict that
+   stores what the INSERTs would, and a conflict (of a row with the table's or with another of the run) rolls the
+   COPY back for the staging table — for that run and the statement's later ones, as a statement that conflicted
+   once is one that re-inserts its keys;
  - else (an UPDATE, an upsert, a value read from a table, a literal) with executemany, one statement per row: a
    set-based form of those could see other rows than one statement after another does.
 A staging table is a temporary table of the connection, emptied at each commit: a ``Bulk`` keeps one connection.
@@ -42,6 +46,8 @@ class Plan:
 
     copy: bool = False
     staged: bool = False
+    #: Staged, but COPYed into ``table`` first while no run of it has conflicted.
+    copy_first: bool = False
     schema: str = ""
     table: str = ""
     columns: tuple[str, ...] = ()
@@ -60,9 +66,13 @@ class Insert:
     conflict: str
 
     def plain(self) -> bool:
+        """A plain INSERT of its arguments (``inserts_arguments``, no ``ON CONFLICT``)."""
+        return not self.conflict and self.inserts_arguments()
+
+    def inserts_arguments(self) -> bool:
         """Each value is the parameter of its position (a cast at most): the statement inserts its arguments."""
         items = _items(self.values)
-        return not self.conflict and len(items) == len(self.columns) and all(
+        return len(items) == len(self.columns) and all(
             (m := _PLAIN.fullmatch(item)) is not None and int(m[1]) == n for n, item in enumerate(items, 1))
 
     def staged(self, stage: str) -> str:
@@ -105,6 +115,8 @@ class Bulk:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
         self._plans: dict[str, Plan] = {}
+        #: Statements copy_first whose COPY conflicted once: staged from then on.
+        self._conflicted: set[str] = set()
 
     async def send(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         plan = self._plans.get(sql)
@@ -114,21 +126,35 @@ class Bulk:
             await self.conn.copy_records_to_table(plan.table, schema_name=plan.schema, columns=plan.columns,
                                                   records=rows)
         elif plan is not None and plan.staged and len(rows) >= MIN_STAGED_ROWS:
+            if plan.copy_first and sql not in self._conflicted and await self._copy_unless_conflict(sql, plan, rows):
+                return
             await self.conn.copy_records_to_table(plan.stage, records=[(n, *row) for n, row in enumerate(rows)])
             await self.conn.execute(plan.insert)
         else:
             await self.conn.executemany(sql, rows)
+
+    async def _copy_unless_conflict(self, sql: str, plan: Plan, rows: list[tuple[Any, ...]]) -> bool:
+        try:
+            async with self.conn.transaction():  # a savepoint: a COPY that conflicts leaves the batch's usable
+                await self.conn.copy_records_to_table(plan.table, schema_name=plan.schema, columns=plan.columns,
+                                                      records=rows)
+            return True
+        except (asyncpg.UniqueViolationError, asyncpg.ExclusionViolationError):
+            self._conflicted.add(sql)
+            return False
 
     async def _plan(self, sql: str) -> Plan:
         insert = parse(sql)
         if insert is None:
             return Plan()
         parameters = (await self.conn.prepare(sql)).get_parameters()
-        if insert.plain():
+        copyable = False
+        if insert.inserts_arguments():
             columns = dict(await self.conn.fetch(
                 "SELECT attname::text, atttypid FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0"
                 " AND NOT attisdropped", f'"{insert.schema}".{insert.table}'))
-            if all(columns.get(c) == p.oid for c, p in zip(insert.columns, parameters, strict=True)):
+            copyable = all(columns.get(c) == p.oid for c, p in zip(insert.columns, parameters, strict=True))
+            if copyable and not insert.conflict:
                 return Plan(copy=True, schema=insert.schema, table=insert.table, columns=insert.columns)
         types = [r[0] for r in await self.conn.fetch(
             "SELECT format_type(t, NULL) FROM unnest($1::oid[]) WITH ORDINALITY AS u(t, n) ORDER BY n",
@@ -136,4 +162,5 @@ class Bulk:
         stage = f"gb_stage_{len(self._plans)}"
         await self.conn.execute(f"CREATE TEMPORARY TABLE {stage} (seq int, "
                                 + ", ".join(f"p{n} {t}" for n, t in enumerate(types, 1)) + ") ON COMMIT DELETE ROWS")
-        return Plan(staged=True, stage=stage, insert=insert.staged(stage))
+        return Plan(staged=True, stage=stage, insert=insert.staged(stage), copy_first=copyable, schema=insert.schema,
+                    table=insert.table, columns=insert.columns)

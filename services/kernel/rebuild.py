@@ -102,18 +102,27 @@ class Rebuild:
         self.versions: dict[Key, tuple[int, int]] = {}
         self._registry = {r.source: r for r in projection.registries}
         self._zero_positions: set[str] = set()
+        self._sizes: dict[TopicPartition, int] = {}
         self._started = time.monotonic()
 
     async def run(self, stop: asyncio.Event) -> bool:
-        """Drop the schema, project every event into it, mark it built; False when stopped before the end."""
+        """Drop the schema, project every event into it, mark it built; False when stopped before the end.
+
+        The lanes commit asynchronously (``synchronous_commit`` off): a crash may lose their last commits, but a
+        rebuild that does not end starts again from offset 0 anyway, and the last transaction, which marks the
+        schema built, waits for the WAL flush — of every earlier commit too, the WAL being flushed in order."""
         conns: list[asyncpg.Connection] = []
         try:
-            conns.extend(await asyncio.gather(*(asyncpg.connect(self.dsn) for _ in range(self.lanes))))
+            conns.extend(await asyncio.gather(*(
+                asyncpg.connect(self.dsn, server_settings={"synchronous_commit": "off"}) for _ in range(self.lanes))))
             try:
-                await asyncio.gather(self._create(conns[0]), self.consumer.start())
-                if not await self._project(conns, stop):
+                # Kafka's first fetches come in while the schema is made.
+                _, (partitions, end) = await asyncio.gather(self._create(conns[0]), self._assign())
+                if not await self._project(conns, partitions, end, stop):
                     return False
-                await mark_built(conns[0], self.projection, self.q)
+                async with conns[0].transaction():
+                    await conns[0].execute("SET LOCAL synchronous_commit = on")
+                    await mark_built(conns[0], self.projection, self.q)
                 return True
             finally:
                 await self.consumer.stop()
@@ -126,14 +135,21 @@ class Rebuild:
             await conn.execute(f"DROP SCHEMA IF EXISTS {self.q} CASCADE")
             await create_tables(conn, self.projection, self.q)
 
-    async def _project(self, conns: list[asyncpg.Connection], stop: asyncio.Event) -> bool:
+    async def _assign(self) -> tuple[list[TopicPartition], dict[TopicPartition, int]]:
+        """Every partition of the topics, read from its beginning; the partitions and their end offsets now."""
+        await self.consumer.start()
         partitions = [tp for topic in self.topics for tp in await topic_partitions(self.consumer, topic)]
         begin = await self.consumer.beginning_offsets(partitions)
         end = await self.consumer.end_offsets(partitions)
         self.consumer.assign(partitions)
         for tp in partitions:
             self.consumer.seek(tp, begin[tp])
-        self.total = sum(end[tp] - begin[tp] for tp in partitions)
+        self._sizes = {tp: end[tp] - begin[tp] for tp in partitions}
+        self.total = sum(self._sizes.values())
+        return partitions, end
+
+    async def _project(self, conns: list[asyncpg.Connection], partitions: list[TopicPartition],
+                       end: dict[TopicPartition, int], stop: asyncio.Event) -> bool:
         log.info("rebuild of projection %s into schema %s: %d partitions, %s events", self.projection.name,
                  self.schema, len(partitions), f"{self.total:,}")
         self._started = time.monotonic()
@@ -141,13 +157,13 @@ class Rebuild:
         # A partition's batches keep to one lane, in order; the largest partitions are shared out first.
         lane_of: dict[TopicPartition, _Lane] = {}
         load = [0] * len(lanes)
-        for tp in sorted(partitions, key=lambda tp: begin[tp] - end[tp]):
+        for tp in sorted(partitions, key=lambda tp: -self._sizes[tp]):
             least = load.index(min(load))
             lane_of[tp] = lanes[least]
-            load[least] += end[tp] - begin[tp]
+            load[least] += self._sizes[tp]
         progress = asyncio.create_task(self._progress())
         try:
-            pending = {tp for tp in partitions if end[tp] > begin[tp]}
+            pending = {tp for tp in partitions if self._sizes[tp]}
             while pending:
                 if stop.is_set():
                     return False
@@ -201,7 +217,11 @@ class Rebuild:
             self.applied += 1
             statements = event_ops(self.projection, self._registry.get(env.source), self.q, env)
             if statements:
-                ops.setdefault(key, deque()).extend(statements)
+                queued = ops.get(key)
+                if queued is None:
+                    ops[key] = deque(statements)
+                else:
+                    queued.extend(statements)
             if position or env.source not in self._zero_positions:  # (source, 0) once, as ON CONFLICT would
                 batch.applied.append((env.source, position))
                 if not position:

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS {schema}.notes (stream text, n int, tag text, positio
     PRIMARY KEY (stream, n));
 CREATE INDEX IF NOT EXISTS notes_tag ON {schema}.notes (tag);
 CREATE TABLE IF NOT EXISTS {schema}.first_tags (stream text PRIMARY KEY, tag text NOT NULL, shout text NOT NULL);
+CREATE TABLE IF NOT EXISTS {schema}.sightings (stream text, n int, PRIMARY KEY (stream, n));
 CREATE TABLE IF NOT EXISTS {schema}.tag_counts (stream text, tag text, times int NOT NULL, PRIMARY KEY (stream, tag));
 CREATE TABLE IF NOT EXISTS {schema}.latest (stream text PRIMARY KEY, n int NOT NULL);
 """
@@ -46,7 +47,9 @@ CREATE TABLE IF NOT EXISTS {schema}.latest (stream text PRIMARY KEY, n int NOT N
 
 def _apply(q: str, env: Envelope, event: Any) -> list[Op]:
     """One statement of each kind Bulk tells apart: a plain INSERT (COPY), an INSERT of expressions keeping the first
-    of a key (staged; a stream's first tag), an upsert and an UPDATE (one statement per row). As in every read model,
+    of a key (staged; a stream's first tag), INSERTs of their parameters keeping the first of a key (COPYed while no
+    run of them conflicts, as the sightings' never do; staged once one has, as latest's do: each event of a stream
+    inserts its row), an upsert and an UPDATE (one statement per row). As in every read model,
     a row is written by one stream's events only: partitions are written concurrently, and no row may depend on the
     order of two streams' events (services/gateway/readmodels/__init__.py)."""
     return [
@@ -54,6 +57,7 @@ def _apply(q: str, env: Envelope, event: Any) -> list[Op]:
          (env.stream_id, event.n, event.tag, env.position or 0)),
         (f"INSERT INTO {q}.first_tags (stream, tag, shout) VALUES ($1,$2,upper($2))"
          " ON CONFLICT (stream) DO NOTHING", (env.stream_id, event.tag)),
+        (f"INSERT INTO {q}.sightings (stream, n) VALUES ($1, $2) ON CONFLICT DO NOTHING", (env.stream_id, event.n)),
         (f"INSERT INTO {q}.tag_counts VALUES ($1, $2, 1) ON CONFLICT (stream, tag)"
          " DO UPDATE SET times = tag_counts.times + 1", (env.stream_id, event.tag)),
         (f"INSERT INTO {q}.latest (stream, n) VALUES ($1, $2) ON CONFLICT (stream) DO NOTHING", (env.stream_id, 0)),
@@ -171,8 +175,10 @@ async def test_each_way_of_writing_a_run_stores_what_one_statement_per_row_store
             for sql, rows in runs(f'"{schemas[1]}"'):
                 async with by_run.transaction():
                     await bulk.send(sql, rows)
-            plans = [(p.copy, p.staged) for p in bulk._plans.values()]
-            assert plans == [(True, False), (False, True), (False, False), (False, True), (False, False)]
+            plans = [(p.copy, p.staged, p.copy_first) for p in bulk._plans.values()]
+            assert plans == [(True, False, False), (False, True, False), (False, True, True), (False, False, False),
+                             (False, True, True), (False, False, False)]
+            assert [sql.split(" (")[0] for sql in bulk._conflicted] == [f'INSERT INTO "{schemas[1]}".latest']
             await by_run.execute("DISCARD TEMP")
         assert await _tables(kernel_pool, schemas[1]) == await _tables(kernel_pool, schemas[0])
     finally:
