@@ -8,7 +8,9 @@ which part of the system spends what (issue 14: why the command path is or is no
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -93,3 +95,19 @@ def per_unit(before: dict[str, float], after: dict[str, float], units: int) -> d
     spent = {name: max(after[name] - before.get(name, 0.0), 0.0) for name in after}
     per = {name: round(1000 * s / units, 2) for name, s in sorted(spent.items(), key=lambda kv: -kv[1]) if s > 0}
     return {"ms_per_unit": per, "total_ms_per_unit": round(sum(per.values()), 2), "units": units}
+
+
+async def settled(settings: Settings, *, below: float = 0.1, window: float = 2.0, timeout: float = 600.0) -> float:
+    """Wait until the system's processes (apps, PostgreSQL, Kafka; not this client) together use less than ``below``
+    of one CPU over ``window`` seconds — the consumers downstream (audit log, partner router) done with a load just
+    appended — so a figure taken next has the machine to itself. Returns the seconds waited."""
+    started = time.monotonic()
+    while True:
+        before = snapshot(settings)
+        await asyncio.sleep(window)
+        after = snapshot(settings)
+        busy = sum(max(after[n] - before.get(n, 0.0), 0.0) for n in after if n != "client") / window
+        waited = time.monotonic() - started
+        if busy < below or waited > timeout:
+            return waited
+

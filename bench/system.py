@@ -335,6 +335,8 @@ def _log_time(line: str) -> float | None:
 async def rebuild(settings: Settings) -> dict[str, Any]:
     """``python -m services.gateway.projector --rebuild --schema bench_rebuild``, timed from outside."""
     in_topic = await topic_events(settings)
+    waited = await cpu.settled(settings)
+    say(f"rebuild: the other consumers (audit log, partner router) idle after {waited:.0f} s")
     argv = [sys.executable, "-m", "services.gateway.projector", "--rebuild", "--schema", REBUILD_SCHEMA]
     log_path = supervisor.log_dir(settings) / "bench-rebuild.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
