@@ -285,10 +285,28 @@ def _growth_rows(g: dict[str, Any] | None) -> list[tuple[str, str, str, str, str
     return rows
 
 
+def last_full_run(results_dir: Path) -> dict[str, Any] | None:
+    """The latest record of ``results.jsonl`` that ran every part, if any."""
+    path = results_dir / "results.jsonl"
+    if not path.exists():
+        return None
+    full = None
+    for line in path.read_text().splitlines():
+        if line.strip() and not (record := json.loads(line)).get("partial", True):
+            full = record
+    return full
+
+
 def write(record: dict[str, Any], results_dir: Path) -> Path:
+    """latest.md: this run's table; after a partial run, the last full run's table below it, whole and under its
+    own date and commit (every ratio stays beside the ceiling measured in its own run)."""
     results_dir.mkdir(parents=True, exist_ok=True)
     latest = results_dir / "latest.md"
-    latest.write_text(markdown(record))
+    text = markdown(record)
+    if record["partial"] and (full := last_full_run(results_dir)) is not None:
+        text += ("\n## The last full run, for the parts this run did not measure\n\n"
+                 + markdown(full).split("\n", 1)[1].lstrip("\n"))
+    latest.write_text(text)
     with open(results_dir / "results.jsonl", "a") as out:
         out.write(json.dumps(record, sort_keys=True, default=str) + "\n")
     return latest
