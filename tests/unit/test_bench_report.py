@@ -1,0 +1,31 @@
+"""bench/report.py: after a partial run, latest.md keeps the last full run's table below this run's."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from bench import report
+
+RESULTS = Path(__file__).parents[2] / "bench" / "results" / "results.jsonl"
+
+
+def test_a_partial_run_keeps_the_last_full_run_below_it(tmp_path: Path) -> None:
+    records = [json.loads(line) for line in RESULTS.read_text().splitlines() if line.strip()]
+    full = [r for r in records if not r["partial"]][-1]
+    partial = [r for r in records if r["partial"]][-1]
+    shutil.copy(RESULTS, tmp_path / "results.jsonl")
+
+    text = report.write(partial, tmp_path).read_text()
+
+    mine, _, kept = text.partition("## The last full run, for the parts this run did not measure")
+    assert "**Partial run**" in mine
+    assert f"Date: {full['date']}" in kept and "**Partial run**" not in kept
+    assert len((tmp_path / "results.jsonl").read_text().splitlines()) == len(records) + 1
+
+
+def test_a_full_run_is_alone(tmp_path: Path) -> None:
+    full = [json.loads(line) for line in RESULTS.read_text().splitlines() if line.strip() and
+            not json.loads(line)["partial"]][-1]
+    assert "## The last full run" not in report.write(full, tmp_path).read_text()
