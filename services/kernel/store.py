@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import asyncpg
 
 from services.kernel import store_batches
-from services.kernel.events import Envelope, EventRegistry, chain_hash
+from services.kernel.events import Envelope, EventRegistry
 from services.kernel.reservations import NONE, Reservations, ReservationTaken, StaleRead, reservation_columns
-from services.pure.errors import IdempotencyKeyReused, Unavailable
+from services.pure.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +74,20 @@ class Stream(Generic[E]):
         return self.events[-1].envelope.position or 0 if self.events else 0
 
 
-@dataclass
+_APPEND_BATCH = (
+    "SELECT * FROM gb_append_batch($1::int[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[],"
+    " $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::bytea[], $12::bytea[], $13::text[], $14::text[],"
+    " $15::int[], $16::int[], $17::text[], $18::text[], $19::int[], $20::text[], $21::text[], $22::int[], $23::text[],"
+    " $24::int[])")
+
+
+@dataclass(slots=True)
 class _Pending:
     stream_id: str
     expected_version: int
-    envelopes: list[Envelope]
+    rows: list[store_batches.Row]
     meta: CommandMeta
-    future: asyncio.Future[AppendResult]
+    future: asyncio.Future[asyncpg.Record]
     reservations: Reservations = NONE
 
 
@@ -244,35 +250,16 @@ class EventStore(Generic[E]):
             ended = "cancelled" if self._writer.cancelled() else self._writer.exception() or "returned"
             log.error("the event-store writer had ended (%r); starting it again", ended)
             self._start_writer()
-        envelopes = self._envelopes(stream, stream_type, events, meta)
-        future: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Pending(stream.stream_id, stream.version, envelopes, meta, future, reservations))
-        return await future
-
-    def _envelopes(self, stream: Stream[E], stream_type: str, events: Sequence[E], meta: CommandMeta) -> list[Envelope]:
-        """The events as stored: encoded, numbered after ``stream.version`` and hash-chained after its last."""
-        envelopes: list[Envelope] = []
-        prev = stream.last_hash
-        for offset, event in enumerate(events, start=1):
-            event_id = uuid.uuid4()
-            wire = self.registry.wire_name(event)
-            data = self.registry.encode(event)
-            version = stream.version + offset
-            link = chain_hash(
-                prev, event_id=event_id, stream_id=stream.stream_id, version=version, type=wire,
-                time=meta.occurred_at, actor=meta.actor, data=data,
-            )
-            envelopes.append(
-                Envelope(
-                    id=event_id, source=self.registry.source, type=wire, time=meta.occurred_at,
-                    subject=stream.stream_id, stream_id=stream.stream_id, stream_type=stream_type,
-                    stream_version=version, actor=meta.actor, correlation_id=meta.correlation_id,
-                    causation_id=meta.causation_id, data=data, prev_hash=prev, hash=link,
-                    traceparent=meta.traceparent,
-                )
-            )
-            prev = link
-        return envelopes
+        # The events as the events table stores them: numbered after the version read, chained after its last link.
+        rows = store_batches.NewRows(
+            self.registry, actor=meta.actor, occurred_at=meta.occurred_at, correlation_id=meta.correlation_id,
+            causation_id=meta.causation_id, traceparent=meta.traceparent,
+        ).of(stream.stream_id, stream_type, stream.version, stream.last_hash, events)
+        pending = _Pending(stream.stream_id, stream.version, rows, meta, asyncio.get_running_loop().create_future(),
+                           reservations)
+        self._queue.put_nowait(pending)
+        # The answer is made of the row here, in the caller's task: off the writer's path to its next batch.
+        return self._answer(pending, await pending.future)
 
     async def _write_loop(self) -> None:
         """Write queued appends until cancelled, whatever fails on the way.
@@ -281,7 +268,7 @@ class EventStore(Generic[E]):
         append would wait forever. So nothing ends it but cancellation (``stop``): a failed batch
         fails its own commands, the connection is dropped (PostgreSQL may be gone), and an error
         raised while handling that error is logged and survived too. Every command of a batch is
-        answered, one way or the other, before the next batch is taken.
+        answered, one way or the other, before the next batch is taken: appends are decided in queue order.
         """
         while True:
             batch = await self._next_batch()
@@ -336,57 +323,40 @@ class EventStore(Generic[E]):
                 p.future.set_exception(exc)
 
     async def _write_batch(self, conn: asyncpg.Connection, batch: list[_Pending]) -> list[_Pending]:
-        items = [(index, env) for index, p in enumerate(batch, start=1) for env in p.envelopes]
-        envs = [env for _, env in items]
-        cols: list[list[Any]] = [
-            [index for index, _ in items], [e.id for e in envs], [e.stream_type for e in envs],
-            [e.stream_version for e in envs], [e.type for e in envs], [e.data.decode() for e in envs],
-            [e.time for e in envs], [e.actor for e in envs], [e.correlation_id for e in envs],
-            [e.causation_id for e in envs], [e.prev_hash for e in envs], [e.hash for e in envs],
-            [e.traceparent for e in envs],
-        ]
+        """Write a batch and hand each command its row; the commands to queue again (a key twice in the batch)."""
+        items = [index for index, p in enumerate(batch, start=1) for _ in p.rows]
+        # The rows' columns as the functions take them, but the stream id: it is the item's.
+        event_ids, _, *columns = zip(*(row for p in batch for row in p.rows), strict=True)
         rows = await conn.fetch(
-            "SELECT * FROM gb_append_batch($1::int[], $2::uuid[], $3::text[], $4::int[], $5::text[],"
-            " $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[], $11::bytea[], $12::bytea[],"
-            " $13::text[], $14::text[], $15::int[], $16::int[], $17::text[], $18::text[],"
-            " $19::int[], $20::text[], $21::text[], $22::int[], $23::text[], $24::int[])",
-            *cols,
-            [p.stream_id for p in batch],
-            [p.expected_version for p in batch],
-            [len(p.envelopes) for p in batch],
-            [p.meta.idempotency_key for p in batch],
-            [p.meta.fingerprint for p in batch],
-            *reservation_columns([p.reservations for p in batch]),
-        )
+            _APPEND_BATCH, items, event_ids, *columns, [p.stream_id for p in batch],
+            [p.expected_version for p in batch], [len(p.rows) for p in batch],
+            [p.meta.idempotency_key for p in batch], [p.meta.fingerprint for p in batch],
+            *reservation_columns([p.reservations for p in batch]))
         retry: list[_Pending] = []
         for row in rows:
             p = batch[row["item"] - 1]
-            status = row["status"]
-            if status == "retry":
+            if row["status"] == "retry":
                 retry.append(p)
-            elif status == "conflict":
-                p.future.set_exception(store_batches.conflict(p.stream_id, p.expected_version, row["stream_version"]))
-            elif status == "reserved":
-                p.future.set_exception(ReservationTaken(
-                    f"{p.stream_id} claims a key that {row['holder']} holds; read the facts again and decide again",
-                    key=row["reserved_key"], holder=row["holder"], stream_id=p.stream_id))
-            elif status == "stale":
-                p.future.set_exception(StaleRead(
-                    f"{row['holder']}, which {p.stream_id}'s command read, has changed; read it again and decide again",
-                    read=row["holder"], stream_id=p.stream_id))
-            elif status == "replayed":
-                try:
-                    p.future.set_result(self._replayed(p.stream_id, row, p.meta.fingerprint))
-                except IdempotencyKeyReused as exc:
-                    p.future.set_exception(exc)
-            else:
-                p.future.set_result(
-                    AppendResult(
-                        stream_id=p.stream_id, stream_version=row["stream_version"],
-                        first_position=row["first_position"], last_position=row["last_position"],
-                    )
-                )
+            elif not p.future.done():  # its caller was cancelled: the others' answers still go out
+                p.future.set_result(row)
         return retry
+
+    def _answer(self, p: _Pending, row: asyncpg.Record) -> AppendResult:
+        status = row["status"]
+        if status == "ok":
+            return AppendResult(stream_id=p.stream_id, stream_version=row["stream_version"],
+                                first_position=row["first_position"], last_position=row["last_position"])
+        if status == "conflict":
+            raise store_batches.conflict(p.stream_id, p.expected_version, row["stream_version"])
+        if status == "reserved":
+            raise ReservationTaken(
+                f"{p.stream_id} claims a key that {row['holder']} holds; read the facts again and decide again",
+                key=row["reserved_key"], holder=row["holder"], stream_id=p.stream_id)
+        if status == "stale":
+            raise StaleRead(
+                f"{row['holder']}, which {p.stream_id}'s command read, has changed; read it again and decide again",
+                read=row["holder"], stream_id=p.stream_id)
+        return self._replayed(p.stream_id, row, p.meta.fingerprint)
 
     @staticmethod
     def _replayed(stream_id: str, row: asyncpg.Record, fingerprint: str) -> AppendResult:
