@@ -94,8 +94,9 @@ async def dues_phase(settings: Settings, accounts: int, results: dict[str, Any],
             f"Dues: {accounts:,} wage-earner accounts in a fresh database gb_{DATABASE} (opened by direct appends, not "
             "measured); the monthly run (services.membership.dues_run.run_month) reads the accounts "
             f"{CHUNK:,} a query, decides AssessMonth against the 2008 scale and appends one MonthAssessed event per "
-            "account, a chunk's in one transaction (copied in, checked and inserted under the store's append lock, "
-            "store_batches.append_rows) while it decides the next and reads the one after; then runs the "
+            "account, a chunk's in one transaction (copied into the events table under the store's append lock, the "
+            "unique stream version as the check, store_batches.append_rows) while it decides the next and reads the "
+            "one after; then runs the "
             "month again (nothing to assess). Its ceiling: "
             f"the same events appended again into a copy of the events table by plain asyncpg, {BATCH} rows a "
             f"transaction, {CONNECTIONS} connections at once.")

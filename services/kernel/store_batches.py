@@ -8,15 +8,19 @@ conflict, answered for that stream alone); the store's append lock is held, so p
 visible in commit order; every event gets its outbox row in the same transaction and the relay is woken.
 It takes no idempotency keys and no reservations: its callers' rules refuse a repeat by themselves.
 
-A run builds its rows with ``NewRows`` — the bytes and hash-chain links ``EventStore._envelopes`` would
-give, without an Envelope per event — and they reach PostgreSQL by COPY: binding thousands of values as
+The store and a run build their rows with ``NewRows`` — the data bytes and hash-chain links, without an
+Envelope per event — and a run's rows reach PostgreSQL by COPY: binding thousands of values as
 arrays costs asyncpg several isinstance checks against collections.abc per value, more than the COPY does.
+When the caller says which position its reads saw, the rows are copied straight into the events table, where
+the unique (stream_id, version) is the version check: a stream's rows are numbered from the version after the
+one it was read at, and a stream that moved on since holds that number already. Only when one did (and when the
+caller cannot say) are the rows copied aside and checked stream by stream.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,17 +33,31 @@ from services.pure.errors import ConcurrencyConflict, IdempotencyKeyReused
 #: wire type, data (the JSON text), occurred at, actor, correlation id, causation id, previous link, link,
 #: traceparent.
 Row = tuple[str, str, str, int, str, str, datetime, str, str, str | None, bytes | None, bytes, str | None]
+_COLUMNS = ("event_id", "stream_id", "stream_type", "version", "type", "data", "occurred_at", "actor",
+            "correlation_id", "causation_id", "prev_hash", "hash", "traceparent")
 
-# Per connection, emptied by every commit: the rows of one append on their way into the events table. Their data
-# is checked to be JSON on the way in, before the append lock is taken.
+# The lock gb_append_batch takes: one appender at a time, so positions commit in order. Notifications are sent at
+# commit, and the same one twice in a transaction is sent once. The statements after it are planned for their
+# positions each time: a plan made for any position would scan the whole table.
+_LOCK = ("SELECT pg_advisory_xact_lock(hashtext('gb_event_store_append')), pg_notify('gb_outbox', ''),"
+         " set_config('plan_cache_mode', 'force_custom_plan', true)")
+# Read after the lock is held (a statement's snapshot is taken before it waits): every event after it is this
+# append's.
+_LAST = "SELECT coalesce(max(position), 0) FROM events"
+_OUTBOX = """
+WITH ins AS MATERIALIZED (
+    SELECT position, stream_id, stream_type, type, version FROM events WHERE position > $1
+), ob AS (
+    INSERT INTO outbox (id, aggregatetype, aggregateid, type) SELECT position, stream_type, stream_id, type FROM ins
+)
+SELECT stream_id, min(position) AS first_position, max(position) AS last_position, max(version) AS version
+  FROM ins GROUP BY stream_id
+"""
+
+# When a stream moved on. Per connection, emptied by every commit: the rows on their way into the events table.
 _STAGE = ("CREATE TEMP TABLE IF NOT EXISTS gb_append_rows (eid uuid, sid text, st text, ver int, ty text, d json,"
           " occ timestamptz, act text, cor text, cau text, ph bytea, h bytea, tp text) ON COMMIT DELETE ROWS")
 _STAGE_COLUMNS = ("eid", "sid", "st", "ver", "ty", "d", "occ", "act", "cor", "cau", "ph", "h", "tp")
-# Notifications are sent at commit, and the same one twice in a transaction is sent once: a wake-up after
-# an append whose streams all conflicted finds nothing to publish, which costs the relay one look. The insert's
-# plan is made for its read position each time: a plan made for any position would scan the whole table.
-_LOCK = ("SELECT pg_advisory_xact_lock(hashtext('gb_event_store_append')), pg_notify('gb_outbox', ''),"
-         " set_config('plan_cache_mode', 'force_custom_plan', true)")
 # A stream's rows are numbered after the version it was read at, so its first row says which that was. Whether it
 # is still at that version: when the caller says which position its reads saw ($1), only a stream with an event
 # after that position can have moved on — the append lock makes positions visible in commit order, so everything
@@ -72,10 +90,10 @@ SELECT sid, NULL, NULL, version, true FROM heads WHERE version <> expected
 
 
 class NewRows:
-    """New events as rows of the events table, for streams whose events share one command's metadata (a chunk of
-    a run): exactly the rows ``EventStore._envelopes`` makes — the same data bytes and the same
-    services.kernel.events.chain_link links (a unit test holds them equal) — with what the events share computed
-    once rather than per event."""
+    """New events as rows of the events table, for streams whose events share one command's metadata (one command
+    of ``EventStore.append``, or a chunk of a run): the encoded data and the services.kernel.events.chain_link links
+    the auditors' chain check recomputes (a unit test holds them to chain_hash), with what the events share
+    computed once rather than per event."""
 
     def __init__(self, registry: EventRegistry[Any], *, actor: str, occurred_at: datetime, correlation_id: str,
                  causation_id: str | None = None, traceparent: str | None = None) -> None:
@@ -83,7 +101,6 @@ class NewRows:
         self.actor, self.occurred_at, self.correlation_id = actor, occurred_at, correlation_id
         self.causation_id, self.traceparent = causation_id, traceparent
         self._time = occurred_at.astimezone(UTC).isoformat()
-        self._ids = _uuid4s()
 
     def of(self, stream_id: str, stream_type: str, version: int, last_hash: bytes | None,
            events: Sequence[Any]) -> list[Row]:
@@ -91,7 +108,7 @@ class NewRows:
         rows: list[Row] = []
         prev = last_hash
         for offset, event in enumerate(events, start=1):
-            event_id = next(self._ids)
+            event_id = new_event_id()
             wire = self.registry.wire_name(event)
             data = self.registry.encode(event)
             link = chain_link(prev, event_id=event_id, stream_id=stream_id, version=version + offset, type=wire,
@@ -102,15 +119,10 @@ class NewRows:
         return rows
 
 
-
-def _uuid4s(batch: int = 1024) -> Iterator[str]:
-    """Random (version 4) UUIDs in their text form, as ``str(uuid.uuid4())`` gives them, for a third of the cost:
-    the random bytes are read from the system ``batch`` ids at a time (so never keep one of these across a fork)."""
-    while True:
-        hexes = os.urandom(16 * batch).hex()
-        for i in range(0, len(hexes), 32):
-            h = hexes[i:i + 32]
-            yield f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+def new_event_id() -> str:
+    """A random (version 4) UUID in its canonical text, as ``str(uuid.uuid4())`` gives it, for a third of the cost."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 async def append_rows(pool: asyncpg.Pool, rows: Sequence[Row], read_at: int | None = None
@@ -119,18 +131,34 @@ async def append_rows(pool: asyncpg.Pool, rows: Sequence[Row], read_at: int | No
     that version, all in one transaction. ``read_at``: the last position the reads of those versions saw (the
     maximum position in their snapshot), if the caller knows it. Per stream id: its (version, first position, last
     position), or — a conflict, nothing of it written — the version it had moved on to."""
-    answers: dict[str, tuple[int, int, int] | int] = {}
     if not rows:
-        return answers
+        return {}
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(_STAGE)
-        await conn.copy_records_to_table("gb_append_rows", records=rows, columns=_STAGE_COLUMNS)
-        # The lock gb_append_batch takes: one appender at a time, so positions commit in order.
+        if read_at is None:
+            await _stage(conn, rows)  # before the lock, which then covers one statement
+            await conn.execute(_LOCK)
+            return await _stream_by_stream(conn, read_at)
         await conn.execute(_LOCK)
-        for r in await conn.fetch(_INSERT, read_at):
-            answers[r["stream_id"]] = r["version"] if r["conflict"] else (
-                r["version"], r["first_position"], r["last_position"])
-    return answers
+        last = await conn.fetchval(_LAST)
+        try:
+            async with conn.transaction():  # a savepoint: a stream that moved on undoes only the copy
+                await conn.copy_records_to_table("events", records=rows, columns=_COLUMNS)
+        except asyncpg.UniqueViolationError:
+            await _stage(conn, rows)
+            return await _stream_by_stream(conn, read_at)
+        return {r["stream_id"]: (r["version"], r["first_position"], r["last_position"])
+                for r in await conn.fetch(_OUTBOX, last)}
+
+
+async def _stage(conn: asyncpg.Connection, rows: Sequence[Row]) -> None:
+    await conn.execute(_STAGE)
+    await conn.copy_records_to_table("gb_append_rows", records=rows, columns=_STAGE_COLUMNS)
+
+
+async def _stream_by_stream(conn: asyncpg.Connection, read_at: int | None) -> dict[str, tuple[int, int, int] | int]:
+    """The staged rows checked and inserted stream by stream in one statement, under the append lock."""
+    return {r["stream_id"]: r["version"] if r["conflict"] else (r["version"], r["first_position"], r["last_position"])
+            for r in await conn.fetch(_INSERT, read_at)}
 
 
 def conflict(stream_id: str, expected: int, current: int) -> ConcurrencyConflict:

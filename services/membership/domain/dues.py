@@ -11,7 +11,6 @@ remittances and statements in ``dues_ledger``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import assert_never
 
 from services.membership.contract.commands.dues import (
@@ -48,8 +47,10 @@ from services.membership.domain.dues_state import (
     PaidPart,
     Relief,
     ValidReason,
+    updated,
 )
 from services.membership.policy.dues import DEFAULT_DUES_POLICY, DuesPolicy
+from services.pure.frozen import made
 
 __all__ = ["INITIAL", "Ageing", "DuesAccount", "ageing", "decide", "due_items", "dues_paid_up_to", "evolve",
            "stream_id"]
@@ -96,26 +97,28 @@ def decide(
 
 
 def evolve(state: DuesAccount, event: DuesAccountEvent) -> DuesAccount:
+    """The account after ``event``, changed with ``updated`` rather than ``dataclasses.replace`` and opened with
+    ``made``: the same values, and the monthly run folds every account (services/pure/frozen.py)."""
     match event:
         case DuesAccountOpened():
-            income = IncomeEntry(applies_from=event.owed_from, category=event.category, base=event.base,
-                                 flat_amount=event.flat_amount)
-            return DuesAccount(exists=True, member_id=event.member_id, org_id=event.org_id, owed_from=event.owed_from,
-                               incomes=(income,))
+            income = made(IncomeEntry, applies_from=event.owed_from, category=event.category, base=event.base,
+                          flat_amount=event.flat_amount)
+            return updated(INITIAL, exists=True, member_id=event.member_id, org_id=event.org_id,
+                           owed_from=event.owed_from, incomes=(income,))
         case IncomeDeclared():
             income = IncomeEntry(applies_from=event.applies_from, category=event.category, base=event.base,
                                  flat_amount=event.flat_amount)
-            return replace(state, incomes=(*state.incomes, income))
+            return updated(state, incomes=(*state.incomes, income))
         case MonthAssessed():
-            return replace(state, assessed={**state.assessed, event.month: event})
+            return updated(state, assessed={**state.assessed, event.month: event})
         case ReductionApproved() | ExemptionApproved():
-            return replace(state, approval_ids=state.approval_ids | {event.approval_id},
+            return updated(state, approval_ids=state.approval_ids | {event.approval_id},
                            reliefs=(*state.reliefs, _relief(event)))
         case DuesPaid():
             return _paid(state, event)
         case ValidReasonRecorded():
             reason = ValidReason(from_month=event.from_month, until_month=event.until_month, reason=event.reason)
-            return replace(state, valid_reasons=(*state.valid_reasons, reason))
+            return updated(state, valid_reasons=(*state.valid_reasons, reason))
         case DuesContinuedAfterTransfer():
             if event.opened:
                 income = IncomeEntry(applies_from=event.continues_from, category=event.category, base=event.base,
@@ -123,7 +126,7 @@ def evolve(state: DuesAccount, event: DuesAccountEvent) -> DuesAccount:
                 return DuesAccount(exists=True, member_id=event.member_id, org_id=event.to_org_id,
                                    owed_from=event.continues_from, carried_paid_up_to=event.paid_up_to,
                                    incomes=(income,), letter_numbers=frozenset({event.letter_number}))
-            return replace(state, org_id=event.to_org_id, previous_org_ids=(*state.previous_org_ids, state.org_id),
+            return updated(state, org_id=event.to_org_id, previous_org_ids=(*state.previous_org_ids, state.org_id),
                            letter_numbers=state.letter_numbers | {event.letter_number})
         case _:
             assert_never(event)
@@ -148,6 +151,6 @@ def _paid(state: DuesAccount, event: DuesPaid) -> DuesAccount:
     allocated = sum((a.amount for a in event.allocations), state.total_allocated)
     central = state.central_committee + (event.extra if event.to_central_committee else 0)
     frozen: Mapping[str, tuple[PaidPart, ...]] = paid
-    return replace(state, paid=frozen, payment_ids=state.payment_ids | {event.payment_id},
+    return updated(state, paid=frozen, payment_ids=state.payment_ids | {event.payment_id},
                    total_paid=state.total_paid + event.amount, total_allocated=allocated,
                    total_extra=state.total_extra + event.extra, central_committee=central)

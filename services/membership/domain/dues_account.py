@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from services.membership.contract.commands.dues import (
     ApproveExemption,
@@ -115,16 +117,24 @@ def declare_income(state: DuesAccount, cmd: DeclareIncome, policy: DuesPolicy) -
 def assess(state: DuesAccount, cmd: AssessMonth, policy: DuesPolicy) -> MonthAssessed:
     existing(state, cmd.member_id)
     require_org_scope(cmd.actor, state.org_id, "assess dues")
-    m = month(cmd.month, "month")
+    m, begun = _assessed_month(cmd.month, cmd.today)
     if m < state.owed_from:
         raise DomainError(f"{state.member_id} owes dues from {state.owed_from}, not {m}")
-    if m > month_of(cmd.today):
+    if not begun:
         raise DomainError(f"{m} has not begun; a month is assessed in or after it (pay ahead with a prepayment)")
     if m in state.assessed:
         done = state.assessed[m]
         raise StateConflict(f"{m} is already assessed at {done.amount} under {done.policy_version}; an amount is "
                             "assessed once and never changes")
     return assessment(state, m, policy, cmd.today)
+
+
+@lru_cache(maxsize=64)
+def _assessed_month(value: str, today: date) -> tuple[str, bool]:
+    """The month an AssessMonth names, and whether it has begun on ``today``: what the monthly run asks of every
+    account's command alike, so remembered (a refused month raises each time)."""
+    m = month(value, "month")
+    return m, m <= month_of(today)
 
 
 def _approving_org(actor: Actor, next_higher_org_id: str | None, action: str) -> str:

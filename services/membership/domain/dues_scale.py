@@ -16,6 +16,7 @@ from services.membership.contract.events.common import DuesCategory
 from services.membership.contract.events.dues import BaseKind, DuesScale
 from services.membership.policy.dues import DuesPolicy
 from services.pure.errors import DomainError
+from services.pure.frozen import made
 
 FEN = Decimal("0.01")
 _QUANTA = (Decimal("0.01"), Decimal("0.1"), Decimal(1))
@@ -37,7 +38,7 @@ class Computation:
 
 def rounded(value: Decimal, scale: DuesScale) -> Decimal:
     """The one rounding step of the dues rules (D7: a setting; default the fen, half up)."""
-    return value.quantize(scale.rounding_quantum, rounding=scale.rounding.value)
+    return value.quantize(scale.rounding_quantum, rounding=scale.rounding)  # a StrEnum: the mode's own name
 
 
 def compute(
@@ -59,9 +60,10 @@ def compute(
         raise DomainError(f"a {category.value} member's dues need a base ({rule.base_kind.value}); declare it first")
     for number, bracket in enumerate(rule.brackets, start=1):
         if bracket.up_to is None or base <= bracket.up_to:
-            return Computation(category=category, base_kind=rule.base_kind, base=base, bracket=number,
-                               bracket_up_to=bracket.up_to, rate=bracket.rate,
-                               amount=rounded(base * bracket.rate, scale), policy_version=scale.version)
+            # made: the monthly run computes every account's amount (services/pure/frozen.py)
+            return made(Computation, category=category, base_kind=rule.base_kind, base=base, bracket=number,
+                        bracket_up_to=bracket.up_to, rate=bracket.rate, amount=rounded(base * bracket.rate, scale),
+                        policy_version=scale.version)
     raise DomainError(f"dues scale {scale.version} has no bracket for a base of {base}")  # pragma: no cover
 
 

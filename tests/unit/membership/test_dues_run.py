@@ -24,6 +24,7 @@ from services.pure.policy_data import in_force
 from tests.unit.membership.test_dues import c, opening
 
 RECORDING = in_force(DEFAULT_POLICIES, (), "membership", date(2025, 12, 31))
+REASON = dues_run._reason(c(AssessMonth, month="2025-06", actor=dues_run.ENGINE), RECORDING)
 
 
 def opened() -> list[Any]:
@@ -36,7 +37,7 @@ def assess(month: str) -> AssessMonth:
 
 
 def test_an_open_account_is_assessed_as_one_command_would_assess_it() -> None:
-    (event,) = dues_run._decide(_state(opened()), assess("2025-06"), DEFAULT_DUES_POLICY, RECORDING)
+    (event,) = dues_run._decide(_state(opened()), assess("2025-06"), DEFAULT_DUES_POLICY, REASON)
     assert isinstance(event, MonthAssessed)
     (alone,) = dues.decide(_state(opened()), assess("2025-06"), policy=DEFAULT_DUES_POLICY)
     assert (event.month, event.amount, event.policy_version) == (alone.month, alone.amount, alone.policy_version)
@@ -50,18 +51,18 @@ def _state(events: list[Any]) -> Any:
 
 
 def test_a_month_already_assessed_is_refused_so_a_rerun_appends_nothing() -> None:
-    first = dues_run._decide(_state(opened()), assess("2025-06"), DEFAULT_DUES_POLICY, RECORDING)
+    first = dues_run._decide(_state(opened()), assess("2025-06"), DEFAULT_DUES_POLICY, REASON)
     with pytest.raises(Problem):
-        dues_run._decide(_state([*opened(), *first]), assess("2025-06"), DEFAULT_DUES_POLICY, RECORDING)
+        dues_run._decide(_state([*opened(), *first]), assess("2025-06"), DEFAULT_DUES_POLICY, REASON)
 
 
 def test_no_account_no_assessment() -> None:
     with pytest.raises(Problem):
-        dues_run._decide(dues.INITIAL, assess("2025-06"), DEFAULT_DUES_POLICY, RECORDING)
+        dues_run._decide(dues.INITIAL, assess("2025-06"), DEFAULT_DUES_POLICY, REASON)
 
 
 def test_a_chunks_rows_are_folded_into_each_account_with_its_version_and_last_link() -> None:
-    first = dues_run._decide(_state(opened()), assess("2025-06"), DEFAULT_DUES_POLICY, RECORDING)
+    first = dues_run._decide(_state(opened()), assess("2025-06"), DEFAULT_DUES_POLICY, REASON)
     rows = [("dues-a", 1, "gb.membership.dues_account_opened.v1", encode(opened()[0]).decode(), b"a1", 9),
             ("dues-a", 2, "gb.membership.month_assessed.v1", encode(first[0]).decode(), b"a2", 9),
             ("dues-b", 1, "gb.membership.dues_account_opened.v1", encode(opened()[0]).decode(), b"b1", 9)]
