@@ -127,12 +127,15 @@ def markdown(record: dict[str, Any]) -> str:
     for key, label in (("commands", "a command"), ("bare", "a bare request")):
         spent = (r.get(key) or {}).get("cpu")
         if spent:
-            parts = ", ".join(f"{name} {ms:g}" for name, ms in spent["ms_per_unit"].items())
+            # Largest first (results.jsonl keeps its keys sorted by name).
+            parts = ", ".join(f"{name} {ms:g}" for name, ms in
+                              sorted(spent["ms_per_unit"].items(), key=lambda kv: -kv[1]))
             rows.append((f"3. CPU per {label}, every process (bench/cpu.py)", _n(spent["total_ms_per_unit"], 2),
                          "ms", "—", parts))
     mem = (r.get("commands") or {}).get("memory")
     if mem and mem.get("under_load"):
-        top = ", ".join(f"{name} {mib:g}" for name, mib in list(mem["under_load"]["mib"].items())[:6])
+        top = ", ".join(f"{name} {mib:g}" for name, mib in
+                        sorted(mem["under_load"]["mib"].items(), key=lambda kv: -kv[1])[:6])
         both = f"{_n(mem['idle']['total_mib'])} / {_n(mem['under_load']['total_mib'])}"
         rows.append(("3. Whole-system memory (PSS), idle / under the commands load", both, "MiB", "—",
                      f"largest under load: {top}"))
@@ -297,16 +300,21 @@ def last_full_run(results_dir: Path) -> dict[str, Any] | None:
     return full
 
 
+def render(record: dict[str, Any], full: dict[str, Any] | None) -> str:
+    """This run's table; below a partial run's, the last full run's (``full``)."""
+    text = markdown(record)
+    if record["partial"] and full is not None:
+        text += ("\n## The last full run, for the parts this run did not measure\n\n"
+                 + markdown(full).split("\n", 1)[1].lstrip("\n"))
+    return text
+
+
 def write(record: dict[str, Any], results_dir: Path) -> Path:
     """latest.md: this run's table; after a partial run, the last full run's table below it, whole and under its
     own date and commit (every ratio stays beside the ceiling measured in its own run)."""
     results_dir.mkdir(parents=True, exist_ok=True)
     latest = results_dir / "latest.md"
-    text = markdown(record)
-    if record["partial"] and (full := last_full_run(results_dir)) is not None:
-        text += ("\n## The last full run, for the parts this run did not measure\n\n"
-                 + markdown(full).split("\n", 1)[1].lstrip("\n"))
-    latest.write_text(text)
+    latest.write_text(render(record, last_full_run(results_dir)))
     with open(results_dir / "results.jsonl", "a") as out:
         out.write(json.dumps(record, sort_keys=True, default=str) + "\n")
     return latest
