@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,38 +11,12 @@ import asyncpg
 import pytest
 
 from services.kernel.audit import verify_stream
-from services.kernel.events import EventRegistry
 from services.kernel.handling import execute
 from services.kernel.reservations import Reservations, ReservationTaken, StaleRead
-from services.kernel.store import CommandMeta, EventStore
+from services.kernel.store import EventStore
 from services.kernel.store_batches import NewRows, append_rows
 from services.pure.errors import ConcurrencyConflict, IdempotencyKeyReused
-
-
-@dataclass(frozen=True, kw_only=True)
-class Noted:
-    text: str
-
-
-REGISTRY: EventRegistry[Noted] = EventRegistry(source="/golden-bridge/kernel-test",
-                                               events={"gb.test.noted.v1": Noted})
-
-
-@pytest.fixture(scope="module")
-async def store(kernel_pool: asyncpg.Pool) -> AsyncIterator[EventStore[Noted]]:
-    s = EventStore(kernel_pool, REGISTRY)
-    await s.start()
-    yield s
-    await s.stop()
-
-
-def meta(key: str | None = None, fingerprint: str = "f", traceparent: str | None = None) -> CommandMeta:
-    return CommandMeta(actor="tester", occurred_at=datetime.now(UTC), correlation_id=str(uuid.uuid4()),
-                       idempotency_key=key, fingerprint=fingerprint, traceparent=traceparent)
-
-
-def sid() -> str:
-    return f"note-{uuid.uuid4()}"
+from tests.integration.notes import REGISTRY, Noted, meta, sid
 
 
 async def test_appended_events_load_back_in_order_with_positions(store: EventStore[Noted]) -> None:

@@ -5,23 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
-import pytest
 
 from services.kernel.audit import verify_stream
 from services.kernel.store import AppendResult, EventStore
 from services.pure.errors import ConcurrencyConflict
-from tests.integration.test_event_store import REGISTRY, Noted, meta, sid
-
-
-@pytest.fixture(scope="module")
-async def store(kernel_pool: asyncpg.Pool) -> AsyncIterator[EventStore[Noted]]:
-    s = EventStore(kernel_pool, REGISTRY)
-    await s.start()
-    yield s
-    await s.stop()
+from tests.integration.notes import Noted, meta, sid
 
 
 async def test_independent_commands_written_together_are_each_answered_as_alone(

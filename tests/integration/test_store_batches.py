@@ -5,42 +5,14 @@ sends the whole append the stream-by-stream way, where only that stream is refus
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
-import pytest
 
 from services.kernel.audit import verify_stream
-from services.kernel.events import EventRegistry
-from services.kernel.store import CommandMeta, EventStore
+from services.kernel.store import EventStore
 from services.kernel.store_batches import NewRows, append_rows
-
-
-@dataclass(frozen=True, kw_only=True)
-class Noted:
-    text: str
-
-
-REGISTRY: EventRegistry[Noted] = EventRegistry(source="/golden-bridge/kernel-test", events={"gb.test.noted.v1": Noted})
-
-
-@pytest.fixture(scope="module")
-async def store(kernel_pool: asyncpg.Pool) -> AsyncIterator[EventStore[Noted]]:
-    s = EventStore(kernel_pool, REGISTRY)
-    await s.start()
-    yield s
-    await s.stop()
-
-
-def meta() -> CommandMeta:
-    return CommandMeta(actor="tester", occurred_at=datetime.now(UTC), correlation_id=str(uuid.uuid4()))
-
-
-def sid() -> str:
-    return f"note-{uuid.uuid4()}"
+from tests.integration.notes import REGISTRY, Noted, meta, sid
 
 
 def new_rows() -> NewRows:
