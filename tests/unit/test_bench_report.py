@@ -11,8 +11,12 @@ from bench import report
 RESULTS = Path(__file__).parents[2] / "bench" / "results" / "results.jsonl"
 
 
+def _records() -> list[dict[str, object]]:
+    return [json.loads(line) for line in RESULTS.read_text().splitlines() if line.strip()]
+
+
 def test_a_partial_run_keeps_the_last_full_run_below_it(tmp_path: Path) -> None:
-    records = [json.loads(line) for line in RESULTS.read_text().splitlines() if line.strip()]
+    records = _records()
     full = [r for r in records if not r["partial"]][-1]
     partial = [r for r in records if r["partial"]][-1]
     shutil.copy(RESULTS, tmp_path / "results.jsonl")
@@ -26,6 +30,5 @@ def test_a_partial_run_keeps_the_last_full_run_below_it(tmp_path: Path) -> None:
 
 
 def test_a_full_run_is_alone(tmp_path: Path) -> None:
-    full = [json.loads(line) for line in RESULTS.read_text().splitlines() if line.strip() and
-            not json.loads(line)["partial"]][-1]
+    full = [r for r in _records() if not r["partial"]][-1]
     assert "## The last full run" not in report.write(full, tmp_path).read_text()
