@@ -114,10 +114,16 @@ UVICORN_SPEED_FLAGS = ("--loop", "uvloop", "--http", "httptools")
 #: the address the gateway slows failed authentication by (behind a real proxy, set --forwarded-allow-ips).
 UVICORN_NO_PROXY = ("--no-proxy-headers",)
 
+#: An idle connection is kept well past the time common clients stop reusing one (httpx 5 s, aiohttp
+#: 15 s). uvicorn's default is also 5 s: with equal timeouts the server can close a connection just as a
+#: client sends on it, and that client gets a reset instead of an answer (seen once in
+#: test_partner_router_faults: an httpx ``ReadError`` on a POST after an idle pause between rounds).
+UVICORN_KEEP_ALIVE = ("--timeout-keep-alive", "75")
+
 
 def _uvicorn(app: str, host: str, port: int, python: str) -> tuple[str, ...]:
     return (python, "-m", "uvicorn", app, "--host", host, "--port", str(port), *UVICORN_SPEED_FLAGS,
-            *UVICORN_NO_PROXY)
+            *UVICORN_NO_PROXY, *UVICORN_KEEP_ALIVE)
 
 
 def app_processes(

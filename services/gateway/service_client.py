@@ -28,8 +28,9 @@ import aiohttp
 import orjson
 from yarl import URL
 
-#: Idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them on the service's side:
-#: otherwise a call can go out on a connection the service is closing (a reset, a needless 503).
+#: Idle connections are dropped long before the service's keep-alive timeout closes them on its side
+#: (infra/processes.py UVICORN_KEEP_ALIVE): otherwise a call can go out on a connection the service is
+#: closing (a reset, a needless 503).
 KEEPALIVE_SECONDS = 2.0
 TIMEOUT_SECONDS = 30.0
 MAX_CONNECTIONS = 100
