@@ -22,9 +22,7 @@ process also remembers the ids it accepted, which is all a check without a store
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import logging
 import time
 import uuid
 from collections.abc import Sequence
@@ -34,10 +32,9 @@ from typing import Any
 import asyncpg
 import jwt
 
+from services.kernel.group_commit import GroupWriter, Waiting
 from services.pure.errors import Unauthorized
 from services.pure.identity import Actor, Role
-
-log = logging.getLogger(__name__)
 
 ISSUER = "golden-bridge-gateway"
 ALGORITHM = "HS256"
@@ -186,61 +183,31 @@ async def prune(pool: asyncpg.Pool, last: float) -> float:
 class CredentialLedger:
     """Spends the credentials of served requests in the service's store, many in one statement.
 
-    Requests served together are written together, as the event store groups appends: one round trip and one
-    commit for every credential that arrived meanwhile instead of one each (issue 14). Each request still waits
-    for its own answer before it is served; an outage fails the requests waiting (503, retried with a new
-    credential)."""
-
-    MAX_BATCH = 256
+    Requests served together are written together, as the event store groups appends
+    (services/kernel/group_commit.py): one round trip and one commit for every credential that arrived
+    meanwhile instead of one each. Each request still waits for its own answer before it is served; an outage
+    fails the requests waiting (503, retried with a new credential)."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
-        self._queue: asyncio.Queue[tuple[str, float, asyncio.Future[bool]]] = asyncio.Queue()
-        self._writer: asyncio.Task[None] | None = None
         self._pruned = 0.0
+        self._writer: GroupWriter[tuple[str, float], bool] = GroupWriter(
+            self._write, name="credential-ledger",
+            closing=lambda: ConnectionError("the service is shutting down; retry"))
 
     async def spend(self, admitted: Admitted) -> None:
         """Record the credential's id, or :class:`Unauthorized` if any instance already did."""
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_loop(), name="credential-ledger")
-        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((admitted.jti, admitted.expires, answer))
-        if not await answer:
+        if not await self._writer.submit((admitted.jti, admitted.expires)):
             raise Unauthorized(_USED)
 
-    async def _write_loop(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self.MAX_BATCH and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            try:
-                self._pruned = await prune(self.pool, self._pruned)
-                fresh = await record(self.pool, [(jti, expires) for jti, expires, _ in batch])
-            except asyncio.CancelledError:
-                _fail(batch, ConnectionError("the service is shutting down; retry"))
-                raise
-            except Exception as exc:  # every waiting request hears it (an outage is a 503); the loop goes on
-                log.warning("spending %d gateway credentials failed (%s)", len(batch), type(exc).__name__)
-                _fail(batch, exc)
-                continue
-            for jti, _, answer in batch:
-                if not answer.done():
-                    answer.set_result(jti in fresh)
-                fresh.discard(jti)  # the same id twice in one batch: only its first request is served
+    async def _write(self, batch: list[Waiting[tuple[str, float], bool]]) -> list[Waiting[tuple[str, float], bool]]:
+        self._pruned = await prune(self.pool, self._pruned)
+        fresh = await record(self.pool, [w.item for w in batch])
+        for waiting in batch:
+            jti = waiting.item[0]
+            waiting.answer(jti in fresh)
+            fresh.discard(jti)  # the same id twice in one batch: only its first request is served
+        return []
 
     async def aclose(self) -> None:
-        if self._writer is not None:
-            self._writer.cancel()
-            try:
-                await self._writer
-            except asyncio.CancelledError:
-                pass
-            self._writer = None
-        while not self._queue.empty():
-            _fail([self._queue.get_nowait()], ConnectionError("the service is shutting down; retry"))
-
-
-def _fail(batch: Sequence[tuple[str, float, asyncio.Future[bool]]], exc: BaseException) -> None:
-    for _, _, answer in batch:
-        if not answer.done():
-            answer.set_exception(exc)
+        await self._writer.aclose()

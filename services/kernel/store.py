@@ -14,6 +14,7 @@ import asyncpg
 
 from services.kernel import store_batches
 from services.kernel.events import Envelope, EventRegistry
+from services.kernel.group_commit import GroupWriter, Waiting
 from services.kernel.reservations import NONE, Reservations, ReservationTaken, StaleRead, reservation_columns
 from services.pure.errors import Unavailable
 
@@ -87,8 +88,11 @@ class _Pending:
     expected_version: int
     rows: list[store_batches.Row]
     meta: CommandMeta
-    future: asyncio.Future[asyncpg.Record]
     reservations: Reservations = NONE
+
+
+#: A command in the writer's queue and the row of gb_append_batch it waits for.
+_Waiting = Waiting[_Pending, asyncpg.Record]
 
 
 class StoreUnavailable(Unavailable):
@@ -119,29 +123,20 @@ class EventStore(Generic[E]):
     def __init__(self, pool: asyncpg.Pool, registry: EventRegistry[E], *, max_batch: int = 256) -> None:
         self.pool = pool
         self.registry = registry
-        self.max_batch = max_batch
-        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
-        self._writer: asyncio.Task[None] | None = None
+        # Nothing that was queued waits forever: at shutdown it is refused, and a retry is safe.
+        self._writer: GroupWriter[_Pending, asyncpg.Record] = GroupWriter(
+            self._write, name="event-store", max_batch=max_batch, recover=self._recover,
+            closing=lambda: StoreUnavailable("the event store is shutting down; retry"))
         self._conn: asyncpg.Connection | None = None
+        self._started = False
 
     async def start(self) -> None:
         await install_schema(self.pool)
-        self._start_writer()
-
-    def _start_writer(self) -> None:
-        self._writer = asyncio.create_task(self._write_loop(), name="event-store-writer")
+        self._started = True
+        self._writer.start()
 
     async def stop(self) -> None:
-        if self._writer:
-            self._writer.cancel()
-            try:
-                await self._writer
-            except asyncio.CancelledError:
-                pass
-            self._writer = None
-        # Nothing that was queued waits forever: it is refused, and a retry is safe.
-        while not self._queue.empty():
-            self._fail([self._queue.get_nowait()], StoreUnavailable("the event store is shutting down; retry"))
+        await self._writer.aclose()
         try:
             await self._drop_connection()
         except Exception:
@@ -242,60 +237,22 @@ class EventStore(Generic[E]):
         if its ``reservations`` do not hold (services/kernel/reservations.py)."""
         if not events:
             raise ValueError("nothing to append")
-        if self._writer is None:
+        if not self._started:
             raise RuntimeError("EventStore.start() was not called")
-        if self._writer.done():
-            # Cannot happen by design (the loop survives every error); if it ever does, say so
-            # loudly and write on rather than leave this and every later append waiting forever.
-            ended = "cancelled" if self._writer.cancelled() else self._writer.exception() or "returned"
-            log.error("the event-store writer had ended (%r); starting it again", ended)
-            self._start_writer()
         # The events as the events table stores them: numbered after the version read, chained after its last link.
         rows = store_batches.NewRows(
             self.registry, actor=meta.actor, occurred_at=meta.occurred_at, correlation_id=meta.correlation_id,
             causation_id=meta.causation_id, traceparent=meta.traceparent,
         ).of(stream.stream_id, stream_type, stream.version, stream.last_hash, events)
-        pending = _Pending(stream.stream_id, stream.version, rows, meta, asyncio.get_running_loop().create_future(),
-                           reservations)
-        self._queue.put_nowait(pending)
+        pending = _Pending(stream.stream_id, stream.version, rows, meta, reservations)
         # The answer is made of the row here, in the caller's task: off the writer's path to its next batch.
-        return self._answer(pending, await pending.future)
+        return self._answer(pending, await self._writer.submit(pending))
 
-    async def _write_loop(self) -> None:
-        """Write queued appends until cancelled, whatever fails on the way.
+    async def _write(self, batch: list[_Waiting]) -> list[_Waiting]:
+        return await self._write_batch(await self._connection(), batch)
 
-        The writer is the only path from ``append`` to the database: if it ended, every later
-        append would wait forever. So nothing ends it but cancellation (``stop``): a failed batch
-        fails its own commands, the connection is dropped (PostgreSQL may be gone), and an error
-        raised while handling that error is logged and survived too. Every command of a batch is
-        answered, one way or the other, before the next batch is taken: appends are decided in queue order.
-        """
-        while True:
-            batch = await self._next_batch()
-            try:
-                retry = await self._write_batch(await self._connection(), batch)
-            except asyncio.CancelledError:
-                self._fail(batch, StoreUnavailable("the event store is shutting down; retry"))
-                await self._drop_connection()
-                raise
-            except Exception as exc:  # the whole batch failed: tell every waiting command
-                try:
-                    log.exception("append batch of %d failed; dropping the writer's connection", len(batch))
-                    await self._drop_connection()
-                except Exception:
-                    log.exception("the event-store writer's error handling failed too; carrying on")
-                    self._conn = None
-                finally:
-                    self._fail(batch, exc)
-                continue
-            for p in retry:
-                self._queue.put_nowait(p)
-
-    async def _next_batch(self) -> list[_Pending]:
-        batch = [await self._queue.get()]
-        while len(batch) < self.max_batch and not self._queue.empty():
-            batch.append(self._queue.get_nowait())
-        return batch
+    async def _recover(self) -> None:
+        await self._drop_connection()  # PostgreSQL may be gone
 
     async def _connection(self) -> asyncpg.Connection:
         # The writer keeps one connection: a pool would run its reset query after every batch,
@@ -316,29 +273,24 @@ class EventStore(Generic[E]):
         finally:
             await asyncio.wait_for(self.pool.release(conn), CONNECT_TIMEOUT)
 
-    @staticmethod
-    def _fail(batch: list[_Pending], exc: BaseException) -> None:
-        for p in batch:
-            if not p.future.done():
-                p.future.set_exception(exc)
-
-    async def _write_batch(self, conn: asyncpg.Connection, batch: list[_Pending]) -> list[_Pending]:
+    async def _write_batch(self, conn: asyncpg.Connection, batch: list[_Waiting]) -> list[_Waiting]:
         """Write a batch and hand each command its row; the commands to queue again (a key twice in the batch)."""
-        items = [index for index, p in enumerate(batch, start=1) for _ in p.rows]
+        commands = [w.item for w in batch]
+        items = [index for index, p in enumerate(commands, start=1) for _ in p.rows]
         # The rows' columns as the functions take them, but the stream id: it is the item's.
-        event_ids, _, *columns = zip(*(row for p in batch for row in p.rows), strict=True)
+        event_ids, _, *columns = zip(*(row for p in commands for row in p.rows), strict=True)
         rows = await conn.fetch(
-            _APPEND_BATCH, items, event_ids, *columns, [p.stream_id for p in batch],
-            [p.expected_version for p in batch], [len(p.rows) for p in batch],
-            [p.meta.idempotency_key for p in batch], [p.meta.fingerprint for p in batch],
-            *reservation_columns([p.reservations for p in batch]))
-        retry: list[_Pending] = []
+            _APPEND_BATCH, items, event_ids, *columns, [p.stream_id for p in commands],
+            [p.expected_version for p in commands], [len(p.rows) for p in commands],
+            [p.meta.idempotency_key for p in commands], [p.meta.fingerprint for p in commands],
+            *reservation_columns([p.reservations for p in commands]))
+        retry: list[_Waiting] = []
         for row in rows:
-            p = batch[row["item"] - 1]
+            w = batch[row["item"] - 1]
             if row["status"] == "retry":
-                retry.append(p)
-            elif not p.future.done():  # its caller was cancelled: the others' answers still go out
-                p.future.set_result(row)
+                retry.append(w)
+            else:
+                w.answer(row)
         return retry
 
     def _answer(self, p: _Pending, row: asyncpg.Record) -> AppendResult:

@@ -149,7 +149,7 @@ async def test_the_writer_survives_an_error_raised_inside_its_own_error_handling
         with pytest.raises(asyncpg.exceptions.ConnectionDoesNotExistError):
             await asyncio.wait_for(store.append(await store.load(sid()), "note", [Noted(text="lost")], meta()), 10)
         assert failures == {"write": 0, "drop": 0}, "the injected errors did not happen"
-        assert store._writer is not None and not store._writer.done(), "the writer task ended"
+        assert store._writer.running, "the writer task ended"
         later = [sid() for _ in range(20)]
         empties = [await store.load(s) for s in later]
         results = await asyncio.wait_for(asyncio.gather(
