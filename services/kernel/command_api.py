@@ -26,7 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
 
-from services.kernel import metrics
+from services.kernel import metrics, policy_stream
 from services.kernel.audit import verify_stream
 from services.kernel.bodies import body_model, to_command
 from services.kernel.clock import county_day
@@ -145,7 +145,8 @@ class CommandApi:
         command = to_command(route.command, payload, actor=actor, today=county_day(meta.occurred_at), **filled)
         if authorize is not None:
             await authorize(store, actor, command)
-        result = await route.handler(store, command, meta)
+        with policy_stream.one_read_per_command():
+            result = await route.handler(store, command, meta)
         return result, await _record_id(store, command, result, route.new_id)
 
     def audit(self) -> None:

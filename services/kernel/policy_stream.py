@@ -4,7 +4,9 @@ read once per command, and a change published. The one copy every service with c
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from typing import Any, Protocol, TypeVar, cast
 
@@ -26,10 +28,33 @@ Published = tuple[PolicyChangePublished, ...]
 _evolve = cast(Callable[[Published, Any], Published], evolve_published)
 
 
+#: The published changes read during one command, by store (see ``one_read_per_command``).
+_read: ContextVar[dict[int, Published] | None] = ContextVar("gb_published_changes", default=None)
+
+
+@contextmanager
+def one_read_per_command() -> Iterator[None]:
+    """Within it, the policy stream is read once per store: a handler and its recording rule both ask for it.
+
+    A change published meanwhile starts after today (``decide_publish``), so it never concerns a fact the command
+    records, nor the recording day: the first read is as good as a later one for the whole command."""
+    token = _read.set({})
+    try:
+        yield
+    finally:
+        _read.reset(token)
+
+
 async def published_changes(store: EventStore[Any]) -> Published:
     """Every published change (a tiny stream). Read before the command's own stream: a change published meanwhile
     starts after today, so it never concerns a fact the command records."""
-    return state_of(await store.load(POLICY_STREAM), _evolve, NONE_PUBLISHED)
+    read = _read.get()
+    if read is not None and (published := read.get(id(store))) is not None:
+        return published
+    published = state_of(await store.load(POLICY_STREAM), _evolve, NONE_PUBLISHED)
+    if read is not None:
+        read[id(store)] = published
+    return published
 
 
 async def publish_policy_change(store: EventStore[Any], cmd: PublishPolicyChange, meta: CommandMeta,
