@@ -35,7 +35,7 @@ from services.gateway.api import (
 from services.gateway.commands import OtherMethods, publish_commands
 from services.gateway.service_client import ServiceAnswer, ServiceClient
 from services.gateway.token_registry import token_registry
-from services.kernel import logs, metrics, pools, tracing
+from services.kernel import heap, logs, metrics, pools, tracing
 from services.kernel.http import BodySizeLimit, CorrelationIds, install_problem_handlers
 from services.kernel.kafka import event_consumer
 from services.kernel.settings import load_settings
@@ -104,6 +104,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                           for service in system.SERVICES}
     app.state.kafka = event_consumer(settings, "gb-gateway-health")
     await app.state.kafka.start()
+    heap.settle()
     try:
         async with token_registry(settings.dsn(system.READ_MODEL_DATABASE)) as app.state.tokens:
             yield

@@ -11,7 +11,7 @@ import asyncpg
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from services.kernel import logs, metrics, pools, supervision, tracing
+from services.kernel import heap, logs, metrics, pools, supervision, tracing
 from services.kernel.command_api import CommandApi
 from services.kernel.credential import CredentialCheck, CredentialLedger
 from services.kernel.http import BodySizeLimit, CorrelationIds, install_problem_handlers
@@ -50,6 +50,7 @@ def create_service_app(
         app.state.credential_ledger = CredentialLedger(pool)
         if on_start is not None:
             await on_start(pool)
+        heap.settle()
         try:
             if extras is None:
                 yield
