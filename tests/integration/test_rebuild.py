@@ -1,7 +1,8 @@
 """A rebuild (services/kernel/rebuild.py) against the live runner on the same topic, on the real Kafka and PostgreSQL
 of ``./gb test``: row for row the same read models — duplicates, an event out of turn, a record that is no
-CloudEvent and a payload that fits no schema included — whether a run of statements went by COPY, through a staging
-table or one statement per row; and a rebuild stopped half-way leaves a schema that ``install`` drops."""
+CloudEvent and a payload that fits no schema included, and index for index — whether a run of statements went by
+COPY, through a staging table or one statement per row; and a rebuild stopped half-way leaves a schema that
+``install`` drops."""
 
 from __future__ import annotations
 
@@ -127,6 +128,11 @@ async def _tables(pool: asyncpg.Pool, schema: str) -> dict[str, list[tuple[Any, 
     return out
 
 
+async def _indexes(pool: asyncpg.Pool, schema: str) -> list[tuple[str, str]]:
+    return sorted((r["indexname"], r["indexdef"].replace(schema, "{schema}")) for r in await pool.fetch(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1", schema))
+
+
 async def test_a_rebuild_equals_the_live_runner_row_for_row(
         kernel_pool: asyncpg.Pool, settings: Settings, topic: str) -> None:
     sent = await _publish(settings, topic)
@@ -146,6 +152,8 @@ async def test_a_rebuild_equals_the_live_runner_row_for_row(
         expected = await _tables(kernel_pool, live)
         assert len(expected["notes"]) == 200 and len(expected["dead_letters"]) == 2
         assert await _tables(kernel_pool, rebuilt) == expected
+        indexes = await _indexes(kernel_pool, live)
+        assert "notes_tag" in dict(indexes) and await _indexes(kernel_pool, rebuilt) == indexes  # made last, as well
         assert (build.applied, build.skipped) == (runner.applied, runner.skipped) == (201, 21)
         async with kernel_pool.acquire() as conn:
             assert await install(conn, PROJECTION, rebuilt) is False  # marked built: a live runner goes on from it
