@@ -8,15 +8,27 @@ import gc
 import logging
 import signal
 
-from services import system
+from services.auditlog.contract import NAME as AUDITLOG
 from services.gateway.readmodels import PROJECTION
+from services.investment.contract import NAME as INVESTMENT
 from services.kernel import logs, pools, tracing
 from services.kernel.kafka import event_consumer
 from services.kernel.projection import ProjectionRunner
 from services.kernel.rebuild import Rebuild
 from services.kernel.settings import Settings, load_settings
+from services.kernel.topics import event_topic
+from services.membership.contract import NAME as MEMBERSHIP
+from services.partners.contract import NAME as PARTNERS
+from services.secondment.contract import NAME as SECONDMENT
+from services.workers.contract import NAME as WORKERS
 
 log = logging.getLogger("projector")
+
+# Every service's event topic and the read models' database, as services.system has them
+# (tests/unit/gateway/test_projector_topics.py) but named from the contracts' own modules: importing the system's
+# composition brought in every service's routes and domain — a third of a rebuild's import time (measured).
+TOPICS = [event_topic(name) for name in (MEMBERSHIP, SECONDMENT, INVESTMENT, PARTNERS, WORKERS, AUDITLOG)]
+READ_MODEL_DATABASE = "gateway"
 
 
 async def run(settings: Settings, schema: str, stop: asyncio.Event) -> int:
@@ -24,13 +36,13 @@ async def run(settings: Settings, schema: str, stop: asyncio.Event) -> int:
     # Commits wait for the WAL flush: the consumer's position lives in this process, and a PostgreSQL crash that
     # lost the last commits (synchronous_commit off) would go unnoticed by a pool that reconnects by itself —
     # those events would never be read again (seen in the suite; issue 14's note).
-    pool = await pools.create_pool(settings.dsn(system.READ_MODEL_DATABASE), min_size=1, max_size=8)
+    pool = await pools.create_pool(settings.dsn(READ_MODEL_DATABASE), min_size=1, max_size=8)
     # Several instances (GB_INSTANCES) share the partitions through a consumer group, each seeking to the stored
     # checkpoints on every assignment; one instance assigns itself every partition.
     shared = settings.instances > 1
     group = {"group_id": f"gb-projector-{schema}"} if shared else {}  # the projector may use gb-projector* groups
     consumer = event_consumer(settings, f"gb-projector-{schema}", **group)
-    runner = ProjectionRunner(pool, consumer, PROJECTION, system.topics(), schema=schema, shared=shared)
+    runner = ProjectionRunner(pool, consumer, PROJECTION, TOPICS, schema=schema, shared=shared)
     try:
         await runner.start()
         while not stop.is_set():
@@ -49,7 +61,7 @@ async def rebuild(settings: Settings, schema: str) -> None:
     try:
         while not stop.is_set():
             consumer = event_consumer(settings, f"gb-projector-{schema}")
-            build = Rebuild(settings.dsn(system.READ_MODEL_DATABASE), consumer, PROJECTION, system.topics(),
+            build = Rebuild(settings.dsn(READ_MODEL_DATABASE), consumer, PROJECTION, TOPICS,
                             schema=schema)
             try:
                 if await build.run(stop):

@@ -7,3 +7,6 @@ Everything else under services/investment/ is private to the service (tests/test
 that). This package's own module imports nothing, so the service's private modules may import its
 commands and events without a cycle.
 """
+
+#: The service's name among the services (its database gb_investment, its topic gb.investment.events).
+NAME = "investment"

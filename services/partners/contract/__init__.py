@@ -5,3 +5,6 @@ it hands the kernel), ``values`` (partner kinds, policies, filters), ``kafka`` (
 group and principal names), ``outward`` (the published event schemas partners receive) and
 ``asyncapi`` (the partners' AsyncAPI documents). This package's own module imports nothing.
 """
+
+#: The service's name among the services (its database gb_partners, its topic gb.partners.events).
+NAME = "partners"
