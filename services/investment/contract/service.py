@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from services.investment.contract import NAME
 from services.investment.contract.events import REGISTRY
 from services.investment.contract.routes import ROUTES
 from services.kernel.service import ServiceDefinition
 
-SERVICE = ServiceDefinition(name="investment", registry=REGISTRY, routes=ROUTES, default_port=8103)
+SERVICE = ServiceDefinition(name=NAME, registry=REGISTRY, routes=ROUTES, default_port=8103)
