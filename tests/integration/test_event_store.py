@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -14,7 +14,6 @@ from services.kernel.audit import verify_stream
 from services.kernel.handling import execute
 from services.kernel.reservations import Reservations, ReservationTaken, StaleRead
 from services.kernel.store import EventStore
-from services.kernel.store_batches import NewRows, append_rows
 from services.pure.errors import ConcurrencyConflict, IdempotencyKeyReused
 from tests.integration.notes import REGISTRY, Noted, meta, sid
 
@@ -351,46 +350,3 @@ async def test_a_key_claimed_and_released_within_one_batch_ends_free(
     await asyncio.gather(claimed, released)
     assert (await store.load(stream)).version == 2
     assert await holder_of(kernel_pool, key) is None
-
-
-async def test_appended_rows_answer_a_stream_that_moved_on_with_a_conflict_and_write_none_of_it(
-    store: EventStore[Noted], kernel_pool: asyncpg.Pool
-) -> None:
-    """A run's path (store_batches.append_rows) without a read position: every stream is looked up."""
-    moved, still = sid(), sid()
-    at_moved = await store.load(moved)
-    await store.append(at_moved, "note", [Noted(text="meanwhile")], meta())
-    new = NewRows(REGISTRY, actor="tester", occurred_at=datetime.now(UTC), correlation_id="c")
-    rows = [*new.of(moved, "note", 0, None, [Noted(text="late 1"), Noted(text="late 2")]),
-            *new.of(still, "note", 0, None, [Noted(text="on time")])]
-    answers = await append_rows(kernel_pool, rows)
-    done = answers[still]
-    assert answers[moved] == 1 and isinstance(done, tuple) and done[0] == 1
-    assert [e.event.text for e in (await store.load(moved)).events] == ["meanwhile"]
-    assert [e.event.text for e in (await store.load(still)).events] == ["on time"]
-    outbox = {r["aggregateid"]: r["n"] for r in await kernel_pool.fetch(
-        "SELECT aggregateid, count(*) AS n FROM outbox WHERE aggregateid = ANY($1) GROUP BY 1", [moved, still])}
-    assert outbox == {moved: 1, still: 1}
-    assert await verify_stream(store, still) == []
-
-
-async def test_rows_checked_against_the_position_their_reads_saw_conflict_only_where_the_stream_moved_on(
-    store: EventStore[Noted], kernel_pool: asyncpg.Pool
-) -> None:
-    """The dues run's path (store_batches.append_rows with read_at): only streams with an event after the reads'
-    last position are looked up, and one that moved on is a conflict with nothing of it written."""
-    moved, still = sid(), sid()
-    for stream_id in (moved, still):
-        await store.append(await store.load(stream_id), "note", [Noted(text="first")], meta())
-    at_moved, at_still = await store.load(moved), await store.load(still)
-    read_at = await kernel_pool.fetchval("SELECT max(position) FROM events")
-    await store.append(at_moved, "note", [Noted(text="meanwhile")], meta())
-    new = NewRows(REGISTRY, actor="tester", occurred_at=datetime.now(UTC), correlation_id="c")
-    rows = [*new.of(moved, "note", 1, at_moved.last_hash, [Noted(text="late")]),
-            *new.of(still, "note", 1, at_still.last_hash, [Noted(text="on time")])]
-    answers = await append_rows(kernel_pool, rows, read_at)
-    done = answers[still]
-    assert answers[moved] == 2 and isinstance(done, tuple) and done[0] == 2
-    assert [e.event.text for e in (await store.load(moved)).events] == ["first", "meanwhile"]
-    assert [e.event.text for e in (await store.load(still)).events] == ["first", "on time"]
-    assert await verify_stream(store, still) == []

@@ -51,6 +51,8 @@ async def test_rows_of_streams_still_as_read_are_appended_in_order_each_with_its
 async def test_one_stream_moved_on_is_refused_alone_and_the_others_appended(
     store: EventStore[Noted], kernel_pool: asyncpg.Pool
 ) -> None:
+    """With the reads' position (the dues run's path): only streams with an event after it are looked up, and one
+    that moved on is a conflict with nothing of it written."""
     moved, still = sid(), sid()
     for stream_id in (moved, still):
         await store.append(await store.load(stream_id), "note", [Noted(text="first")], meta())
@@ -58,13 +60,34 @@ async def test_one_stream_moved_on_is_refused_alone_and_the_others_appended(
     read_at = await kernel_pool.fetchval("SELECT max(position) FROM events")
     await store.append(at_moved, "note", [Noted(text="meanwhile")], meta())
     new = new_rows()
-    rows = [*new.of(still, "note", 1, at_still.last_hash, [Noted(text="on time")]),
-            *new.of(moved, "note", 1, at_moved.last_hash, [Noted(text="late")])]
+    rows = [*new.of(moved, "note", 1, at_moved.last_hash, [Noted(text="late")]),
+            *new.of(still, "note", 1, at_still.last_hash, [Noted(text="on time")])]
     answers = await append_rows(kernel_pool, rows, read_at)
-    assert answers[moved] == 2 and isinstance(answers[still], tuple)
+    done = answers[still]
+    assert answers[moved] == 2 and isinstance(done, tuple) and done[0] == 2
     assert [e.event.text for e in (await store.load(moved)).events] == ["first", "meanwhile"]
     assert [e.event.text for e in (await store.load(still)).events] == ["first", "on time"]
     assert {s: len(p) for s, p in (await _outbox(kernel_pool, [moved, still])).items()} == {moved: 2, still: 2}
+    assert await verify_stream(store, still) == []
+
+
+async def test_without_the_reads_position_every_stream_is_looked_up_and_one_moved_on_refused_alone(
+    store: EventStore[Noted], kernel_pool: asyncpg.Pool
+) -> None:
+    moved, still = sid(), sid()
+    at_moved = await store.load(moved)
+    await store.append(at_moved, "note", [Noted(text="meanwhile")], meta())
+    new = new_rows()
+    rows = [*new.of(moved, "note", 0, None, [Noted(text="late 1"), Noted(text="late 2")]),
+            *new.of(still, "note", 0, None, [Noted(text="on time")])]
+    answers = await append_rows(kernel_pool, rows)
+    done = answers[still]
+    assert answers[moved] == 1 and isinstance(done, tuple) and done[0] == 1
+    assert [e.event.text for e in (await store.load(moved)).events] == ["meanwhile"]
+    assert [e.event.text for e in (await store.load(still)).events] == ["on time"]
+    outbox = {s: len(p) for s, p in (await _outbox(kernel_pool, [moved, still])).items()}
+    assert outbox == {moved: 1, still: 1}
+    assert await verify_stream(store, still) == []
 
 
 async def test_two_runs_appending_at_once_commit_their_positions_in_order(
