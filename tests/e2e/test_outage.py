@@ -50,6 +50,8 @@ async def test_killing_postgresql_under_load_answers_503_problems_and_loses_noth
                                   response.json()["id"] if response.status_code == 201 else None,
                                   response.text[:300]))
             if response.status_code != 201:
+                # Not a wait for a condition: a refused client backs off briefly before its next command, as a
+                # real one would, rather than spin against the outage (the waits below use ``eventually``).
                 await asyncio.sleep(0.05)
 
     async def answered(count: int) -> None:
