@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 import asyncpg
 
-from bench.common import checkpoint, say
+from bench.common import checkpoint, say, wal_bytes
 from services.kernel.events import EventRegistry
 from services.kernel.store import CommandMeta, EventStore, Stream
 
@@ -74,6 +74,12 @@ class KernelBench:
         self.store: EventStore[MoneyDeposited] | None = None
         self.batches = 0
         self.batched_commands = 0
+        # Where a group-commit transaction's time goes: inside the write (PostgreSQL: gb_append_batch, the commit's
+        # WAL flush, the round trip) and between two writes (this process answering the writers and taking their
+        # next appends).
+        self.writing = 0.0
+        self.between = 0.0
+        self._last_write_end: float | None = None
 
     async def __aenter__(self) -> KernelBench:
         self.pool = await asyncpg.create_pool(self.dsn, min_size=2, max_size=4)
@@ -85,7 +91,14 @@ class KernelBench:
         async def counted(conn: Any, batch: list[Any]) -> list[Any]:
             self.batches += 1
             self.batched_commands += len(batch)
-            return await write_batch(conn, batch)
+            started = time.perf_counter()
+            if self._last_write_end is not None:
+                self.between += started - self._last_write_end
+            try:
+                return await write_batch(conn, batch)
+            finally:
+                self._last_write_end = time.perf_counter()
+                self.writing += self._last_write_end - started
 
         self.store._write_batch = counted  # type: ignore[method-assign]
         return self
@@ -102,11 +115,17 @@ class KernelBench:
         async with self.pool.acquire() as conn:
             await checkpoint(conn)
         self.batches = self.batched_commands = 0
+        self.writing = self.between = 0.0
+        self._last_write_end = None
+        async with self.pool.acquire() as conn:
+            wal0 = await wal_bytes(conn)
         cpu0 = _cpu_seconds()
         t0 = time.perf_counter()
         counts = await asyncio.gather(*(_kernel_writer(self.store, t0 + seconds) for _ in range(writers)))
         elapsed = time.perf_counter() - t0
         cpu = _cpu_seconds() - cpu0
+        async with self.pool.acquire() as conn:
+            wal1 = await wal_bytes(conn)
         total = sum(counts)
         rows = await self.pool.fetchval("SELECT count(*) FROM events")
         outbox = await self.pool.fetchval("SELECT count(*) FROM outbox")
@@ -117,6 +136,9 @@ class KernelBench:
             "writers": writers, "events": total, "seconds": round(elapsed, 3), "events_per_s": total / elapsed,
             "transactions": self.batches, "events_per_transaction": round(total / max(1, self.batches), 2),
             "client_cpu_s": round(cpu, 2), "payload_bytes": avg_bytes,
+            "ms_writing_per_transaction": round(1000 * self.writing / max(1, self.batches), 2),
+            "ms_between_transactions": round(1000 * self.between / max(1, self.batches - 1), 2),
+            "wal_bytes_per_event": None if wal0 is None or wal1 is None else round((wal1 - wal0) / max(1, total)),
         }
         say(f"kernel EventStore.append, {writers} writer(s): {result['events_per_s']:,.0f} events/s "
             f"({result['events_per_transaction']} events per transaction)")
@@ -196,6 +218,7 @@ async def raw_asyncpg_batched(dsn: str, batch: int, seconds: float) -> dict[str,
     try:
         await conn.execute(RAW_SCHEMA)
         await checkpoint(conn)
+        wal0 = await wal_bytes(conn)
         cpu0 = _cpu_seconds()
         t0 = time.perf_counter()
         deadline, n = t0 + seconds, 0
@@ -205,6 +228,7 @@ async def raw_asyncpg_batched(dsn: str, batch: int, seconds: float) -> dict[str,
             n += batch
         elapsed = time.perf_counter() - t0
         cpu = _cpu_seconds() - cpu0
+        wal1 = await wal_bytes(conn)
         rows = await conn.fetchval("SELECT count(*) FROM raw_events")
         if rows != n:
             raise AssertionError(f"asyncpg batched: {n} rows acknowledged but {rows} in the table")
@@ -212,7 +236,9 @@ async def raw_asyncpg_batched(dsn: str, batch: int, seconds: float) -> dict[str,
     finally:
         await conn.close()
     result = {"connections": 1, "batch": batch, "events": n, "seconds": round(elapsed, 3), "events_per_s": n / elapsed,
-              "client_cpu_s": round(cpu, 2)}
+              "client_cpu_s": round(cpu, 2),
+              "ms_per_transaction": round(1000 * elapsed / max(1, n // batch), 2),
+              "wal_bytes_per_event": None if wal0 is None or wal1 is None else round((wal1 - wal0) / max(1, n))}
     say(f"asyncpg batched INSERT, {batch} rows a transaction: {result['events_per_s']:,.0f} events/s")
     return result
 

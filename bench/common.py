@@ -67,3 +67,12 @@ async def drop_database(admin_dsn: str, name: str) -> None:
 async def checkpoint(conn: asyncpg.Connection) -> None:
     """Start every timed run with the WAL flushed, as the reference scripts do."""
     await conn.execute("CHECKPOINT")
+
+
+async def wal_bytes(conn: asyncpg.Connection) -> int | None:
+    """WAL written by the whole cluster so far (pg_stat_wal, PostgreSQL 14+), or None where it cannot be read.
+    A delta over a timed run says how many bytes each commit had to make durable."""
+    try:
+        return int(await conn.fetchval("SELECT wal_bytes FROM pg_stat_wal"))
+    except asyncpg.PostgresError:
+        return None

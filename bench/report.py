@@ -39,6 +39,20 @@ def _x(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}×"
 
 
+def _cycle(run: dict[str, Any]) -> str:
+    """Where one transaction's time went in an appends run, and the WAL each event cost (older results: nothing)."""
+    parts = []
+    if run.get("ms_writing_per_transaction") is not None:
+        parts.append(f"a transaction every {run['ms_writing_per_transaction'] + run['ms_between_transactions']:.2f} ms:"
+                     f" {run['ms_writing_per_transaction']:.2f} ms in PostgreSQL (statement, commit, round trip),"
+                     f" {run['ms_between_transactions']:.2f} ms in this process between two")
+    elif run.get("ms_per_transaction") is not None:
+        parts.append(f"a transaction every {run['ms_per_transaction']:.2f} ms")
+    if run.get("wal_bytes_per_event") is not None:
+        parts.append(f"{run['wal_bytes_per_event']:,} bytes of WAL per event")
+    return "; " + "; ".join(parts) if parts else ""
+
+
 def ratios(results: dict[str, Any]) -> dict[str, dict[str, float | None]]:
     appends = results.get("appends", {})
     kernel = appends.get("kernel", {})
@@ -83,7 +97,7 @@ def markdown(record: dict[str, Any]) -> str:
     for w in record["config"]["writers"]:
         w = str(w)
         k = kernel.get(w, {})
-        note = f"{_n(k.get('events_per_transaction'), 1)} events per transaction" if k else ""
+        note = f"{_n(k.get('events_per_transaction'), 1)} events per transaction{_cycle(k)}" if k else ""
         target = f"target ≥ {_n(TARGETS['kernel_appends_16'])}; " if w == "16" else ""
         rows.append((f"1. Kernel `EventStore.append`, {w} writer(s), new stream + 1 event each", rate(kernel, w),
                      "events/s", "—", f"{target}{note}"))
@@ -108,7 +122,8 @@ def markdown(record: dict[str, Any]) -> str:
         if batched:
             rows.append((f"2. asyncpg batched, {batched['batch']} rows a transaction, one connection — the ceiling "
                          f"for {w} writers", rate(appends["asyncpg_batched"], w), "events/s", "—",
-                         f"ours / batched = {_x(rat.get('kernel_vs_asyncpg_batched', {}).get(w))} (goal ≥ 0.3×)"))
+                         f"ours / batched = {_x(rat.get('kernel_vs_asyncpg_batched', {}).get(w))} (goal ≥ 0.3×)"
+                         f"{_cycle(batched)}"))
         rows.append((f"2. Ratio ours / `eventsourcing`, {w} writer(s)", _x(rat["kernel_vs_eventsourcing"].get(w)),
                      "", "", ""))
     c = r.get("commands")

@@ -32,3 +32,15 @@ def test_a_partial_run_keeps_the_last_full_run_below_it(tmp_path: Path) -> None:
 def test_a_full_run_is_alone(tmp_path: Path) -> None:
     full = [r for r in _records() if not r["partial"]][-1]
     assert "## The last full run" not in report.write(full, tmp_path).read_text()
+
+
+def test_an_appends_row_says_where_a_transaction_went_and_its_wal() -> None:
+    ours = {"ms_writing_per_transaction": 3.69, "ms_between_transactions": 1.28, "wal_bytes_per_event": 1083}
+    batched = {"ms_per_transaction": 1.16, "wal_bytes_per_event": 377}
+
+    assert report._cycle(ours) == ("; a transaction every 4.97 ms: 3.69 ms in PostgreSQL (statement, commit, round"
+                                   " trip), 1.28 ms in this process between two; 1,083 bytes of WAL per event")
+    assert report._cycle(batched) == "; a transaction every 1.16 ms; 377 bytes of WAL per event"
+    # Results written before the breakdown existed, or a server whose pg_stat_wal cannot be read.
+    assert report._cycle({"events_per_transaction": 16.0}) == ""
+    assert report._cycle({**batched, "wal_bytes_per_event": None}) == "; a transaction every 1.16 ms"
