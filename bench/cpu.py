@@ -84,10 +84,18 @@ def snapshot(settings: Settings, extra: dict[str, int] | None = None) -> dict[st
         seen["kafka"] = found[1]
     times = os.times()
     seen["client"] = times.user + times.system
+    # Subprocesses this process started and has waited for (a rebuild's projector): their CPU, once they are done.
+    seen["subprocesses"] = times.children_user + times.children_system
     for name, pid in (extra or {}).items():
         if (found := _stat(pid)):
             seen[name] = found[1]
     return seen
+
+
+def spent(before: dict[str, float], after: dict[str, float], *, at_least: float = 0.05) -> dict[str, float]:
+    """CPU seconds each part spent between two snapshots, largest first (parts under ``at_least`` left out)."""
+    seconds = {name: round(after[name] - before.get(name, 0.0), 2) for name in after}
+    return {name: s for name, s in sorted(seconds.items(), key=lambda kv: -kv[1]) if s >= at_least}
 
 
 def per_unit(before: dict[str, float], after: dict[str, float], units: int) -> dict[str, Any]:

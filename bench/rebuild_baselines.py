@@ -12,6 +12,7 @@ import asyncpg
 import orjson
 from aiokafka import TopicPartition
 
+from bench import cpu
 from bench.common import say
 from services import system
 from services.kernel.kafka import event_consumer, topic_partitions
@@ -33,6 +34,7 @@ async def raw_consume_all(settings: Settings) -> tuple[dict[str, Any], list[tupl
         consumer.assign(list(wanted))
         await consumer.seek_to_beginning(*wanted)
         remaining: set[TopicPartition] = set(wanted)
+        cpu_before = cpu.snapshot(settings)
         t0 = time.perf_counter()
         while remaining:
             if time.perf_counter() - t0 > 600:
@@ -49,10 +51,11 @@ async def raw_consume_all(settings: Settings) -> tuple[dict[str, Any], list[tupl
                 if batch and batch[-1].offset >= wanted[tp] - 1:
                     remaining.discard(tp)
         elapsed = time.perf_counter() - t0
+        cpu_seconds = cpu.spent(cpu_before, cpu.snapshot(settings))
     finally:
         await consumer.stop()
     result = {"events": len(rows), "seconds": round(elapsed, 3), "events_per_s": len(rows) / elapsed,
-              "partitions": len(wanted)}
+              "partitions": len(wanted), "cpu_seconds": cpu_seconds}
     say(f"rebuild ceiling: raw aiokafka consume + decode {result['events_per_s']:,.0f} events/s "
         f"({len(rows):,} in {elapsed:.2f} s)")
     return result, rows
@@ -65,13 +68,16 @@ async def copy_rows(settings: Settings, rows: list[tuple[Any, ...]]) -> dict[str
         await conn.execute(f"DROP TABLE IF EXISTS {COPY_TABLE}")
         await conn.execute(f"CREATE TABLE {COPY_TABLE} (type text, key text, topic text, partition int,"
                            " \"offset\" bigint, data jsonb, PRIMARY KEY (topic, partition, \"offset\"))")
+        cpu_before = cpu.snapshot(settings)
         t0 = time.perf_counter()
         await conn.copy_records_to_table(COPY_TABLE, records=rows)
         elapsed = time.perf_counter() - t0
+        cpu_seconds = cpu.spent(cpu_before, cpu.snapshot(settings))
         await conn.execute(f"DROP TABLE {COPY_TABLE}")
     finally:
         await conn.close()
-    result = {"rows": len(rows), "seconds": round(elapsed, 3), "rows_per_s": len(rows) / elapsed if elapsed else None}
+    result = {"rows": len(rows), "seconds": round(elapsed, 3), "rows_per_s": len(rows) / elapsed if elapsed else None,
+              "cpu_seconds": cpu_seconds}
     say(f"rebuild ceiling: COPY of one row per event {result['rows_per_s'] or 0:,.0f} rows/s "
         f"({len(rows):,} in {elapsed:.2f} s)")
     return result

@@ -53,6 +53,15 @@ def _cycle(run: dict[str, Any]) -> str:
     return "; " + "; ".join(parts) if parts else ""
 
 
+def _cpu(part: dict[str, Any], names: dict[str, str]) -> str:
+    """The CPU seconds a part's processes spent (bench/cpu.py), its own process named as ``names`` says; nothing
+    for results written before they were measured."""
+    spent = part.get("cpu_seconds")
+    if not spent:
+        return ""
+    return "; CPU " + ", ".join(f"{names.get(name, name)} {seconds:.1f} s" for name, seconds in list(spent.items())[:4])
+
+
 def ratios(results: dict[str, Any]) -> dict[str, dict[str, float | None]]:
     appends = results.get("appends", {})
     kernel = appends.get("kernel", {})
@@ -184,7 +193,8 @@ def markdown(record: dict[str, Any]) -> str:
                      "as domain objects, no writes)", f"target ≥ {_n(TARGETS['rebuild_events_per_s'])}"))
         rows.append(("4. Rebuild, between the projector's own start and done log lines",
                      _n(rb.get("events_per_s_projecting")), "events/s", "—",
-                     f"{_n(rb.get('projecting_seconds'), 1)} s of {_n(rb['wall_seconds'], 1)} s wall"))
+                     f"{_n(rb.get('projecting_seconds'), 1)} s of {_n(rb['wall_seconds'], 1)} s wall"
+                     f"{_cpu(rb, {'subprocesses': 'the rebuild'})}"))
         rows.append(("4. Events applied by the rebuild / events on the topic",
                      f"{_n(rb['events_applied'])} / {_n(rb['events_in_topic'])}", "events", "—", ""))
     ceil = r.get("rebuild_ceilings")
@@ -192,10 +202,11 @@ def markdown(record: dict[str, Any]) -> str:
         raw, copy = ceil["raw_consume"], ceil["copy"]
         rows.append(("4. Rebuild ceiling: raw aiokafka consume + decode of every event topic", _n(raw["events_per_s"]),
                      "events/s", "—", f"{_n(raw['events'])} events; rebuild / raw = "
-                     f"{_x(_ratio(rb['events_per_s'], raw['events_per_s']))} (goal ≥ 0.5×)"))
+                     f"{_x(_ratio(rb['events_per_s'], raw['events_per_s']))} (goal ≥ 0.5×)"
+                     f"{_cpu(raw, {'client': 'the consumer'})}"))
         rows.append(("4. Rebuild ceiling: COPY of one row per event into a fresh table", _n(copy["rows_per_s"]),
                      "rows/s", "—", f"rebuild / COPY = {_x(_ratio(rb['events_per_s'], copy['rows_per_s']))} "
-                     "(goal ≥ 0.3×)"))
+                     f"(goal ≥ 0.3×){_cpu(copy, {})}"))
     load = r.get("load")
     if load and load.get("events"):
         rows.append(("4. Extra events loaded for the rebuild (kernel store → relay → Kafka)", _n(load["events"]),
@@ -207,7 +218,7 @@ def markdown(record: dict[str, Any]) -> str:
     if dues:
         rows.append((f"5. Monthly dues assessment run, {dues['accounts']:,} accounts", _n(dues["events_per_s"]),
                      "events/s", "—", f"wall {_n(dues['seconds'], 1)} s; {dues['assessed']:,} assessed, "
-                     f"{dues['skipped']:,} skipped"))
+                     f"{dues['skipped']:,} skipped{_cpu(dues, {'client': 'the run'})}"))
         rerun = dues.get("rerun")
         if rerun:
             rows.append(("5. The same month run again (nothing may be appended twice)", _n(rerun["assessed"]),
@@ -216,7 +227,8 @@ def markdown(record: dict[str, Any]) -> str:
         if ceiling:
             rows.append(("5. Ceiling: the same events appended by plain asyncpg, batched", _n(ceiling["events_per_s"]),
                          "events/s", "—", f"{ceiling['batch']} rows a transaction, {ceiling['connections']} "
-                         f"connections; dues run / ceiling = {_x(dues.get('vs_batched_append'))} (goal ≥ 0.5×)"))
+                         f"connections; dues run / ceiling = {_x(dues.get('vs_batched_append'))} (goal ≥ 0.5×)"
+                         f"{_cpu(ceiling, {'client': 'the appenders'})}"))
 
     rows += _growth_rows(r.get("growth"))
 

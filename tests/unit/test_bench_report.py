@@ -44,3 +44,9 @@ def test_an_appends_row_says_where_a_transaction_went_and_its_wal() -> None:
     # Results written before the breakdown existed, or a server whose pg_stat_wal cannot be read.
     assert report._cycle({"events_per_transaction": 16.0}) == ""
     assert report._cycle({**batched, "wal_bytes_per_event": None}) == "; a transaction every 1.16 ms"
+
+
+def test_a_parts_cpu_names_its_own_process_and_keeps_the_four_largest() -> None:
+    dues = {"cpu_seconds": {"client": 8.79, "postgres": 4.48, "kafka": 0.31, "gateway": 0.1, "projector": 0.06}}
+    assert report._cpu(dues, {"client": "the run"}) == "; CPU the run 8.8 s, postgres 4.5 s, kafka 0.3 s, gateway 0.1 s"
+    assert report._cpu({"events_per_s": 1.0}, {}) == ""  # measured before the CPU was
