@@ -32,6 +32,16 @@ def _stat(pid: int) -> tuple[int, float] | None:
     return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS
 
 
+def _reaped(pid: int) -> float:
+    """CPU seconds of the children ``pid`` has waited for (a postmaster's ended backends), from /proc."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = raw[raw.rindex(")") + 2:].split()
+    return (int(fields[13]) + int(fields[14])) / _TICKS
+
+
 def _children(parent: int) -> Iterable[int]:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -78,7 +88,9 @@ def snapshot(settings: Settings, extra: dict[str, int] | None = None) -> dict[st
             seen[process.name] = found[1]
     postmaster = postgres.postmaster_pid(settings)
     if postmaster is not None and (found := _stat(postmaster)):
-        seen["postgres"] = found[1] + sum(s[1] for p in _children(postmaster) if (s := _stat(p)))
+        # Backends that ended since the last snapshot (a rebuild's connections) count too: the postmaster reaps them.
+        seen["postgres"] = (found[1] + _reaped(postmaster)
+                            + sum(s[1] for p in _children(postmaster) if (s := _stat(p))))
     broker = kafka.running_pid(settings)
     if broker is not None and (found := _stat(broker)):
         seen["kafka"] = found[1]
