@@ -378,6 +378,9 @@ async def rebuild(settings: Settings) -> dict[str, Any]:
         "projecting_seconds": round(projecting, 3) if projecting else None,
         "events_per_s_projecting": applied / projecting if projecting else None,
         "cpu_seconds": cpu_seconds,
+        # When the projector was started (time.perf_counter): what the growth curve's times count from, after the
+        # wait above for the other consumers to settle.
+        "started_at": t0,
     }
     say(f"rebuild: {applied:,} events applied in {wall:.1f} s wall = {result['events_per_s']:,.0f} events/s"
         + (f" ({result['events_per_s_projecting']:,.0f} events/s between the projector's own log lines)"
