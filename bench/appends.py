@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 import asyncpg
 
-from bench.common import checkpoint, say, wal_bytes
+from bench.common import checkpoint, per_event, say, wal_bytes
 from services.kernel.events import EventRegistry
 from services.kernel.store import CommandMeta, EventStore, Stream
 
@@ -138,7 +138,7 @@ class KernelBench:
             "client_cpu_s": round(cpu, 2), "payload_bytes": avg_bytes,
             "ms_writing_per_transaction": round(1000 * self.writing / max(1, self.batches), 2),
             "ms_between_transactions": round(1000 * self.between / max(1, self.batches - 1), 2),
-            "wal_bytes_per_event": None if wal0 is None or wal1 is None else round((wal1 - wal0) / max(1, total)),
+            "wal_bytes_per_event": per_event(wal0, wal1, total),
         }
         say(f"kernel EventStore.append, {writers} writer(s): {result['events_per_s']:,.0f} events/s "
             f"({result['events_per_transaction']} events per transaction)")
@@ -238,7 +238,7 @@ async def raw_asyncpg_batched(dsn: str, batch: int, seconds: float) -> dict[str,
     result = {"connections": 1, "batch": batch, "events": n, "seconds": round(elapsed, 3), "events_per_s": n / elapsed,
               "client_cpu_s": round(cpu, 2),
               "ms_per_transaction": round(1000 * elapsed / max(1, n // batch), 2),
-              "wal_bytes_per_event": None if wal0 is None or wal1 is None else round((wal1 - wal0) / max(1, n))}
+              "wal_bytes_per_event": per_event(wal0, wal1, n)}
     say(f"asyncpg batched INSERT, {batch} rows a transaction: {result['events_per_s']:,.0f} events/s")
     return result
 

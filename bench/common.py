@@ -76,3 +76,8 @@ async def wal_bytes(conn: asyncpg.Connection) -> int | None:
         return int(await conn.fetchval("SELECT wal_bytes FROM pg_stat_wal"))
     except asyncpg.PostgresError:
         return None
+
+
+def per_event(before: int | None, after: int | None, events: int) -> int | None:
+    """A counter's growth over a timed run, per event (None when either reading is missing)."""
+    return None if before is None or after is None else round((after - before) / max(1, events))

@@ -22,24 +22,25 @@ from services.kernel.settings import Settings
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _stat(pid: int) -> tuple[int, float] | None:
-    """(parent pid, CPU seconds) of a live process; None once it is gone."""
+def _fields(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat after "pid (comm) " (state is [0]); None once the process is gone."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = raw[raw.rindex(")") + 2:].split()  # after "pid (comm) ": state is fields[0]
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS
+    return raw[raw.rindex(")") + 2:].split()
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds) of a live process; None once it is gone."""
+    fields = _fields(pid)
+    return None if fields is None else (int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS)
 
 
 def _reaped(pid: int) -> float:
-    """CPU seconds of the children ``pid`` has waited for (a postmaster's ended backends), from /proc."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = raw[raw.rindex(")") + 2:].split()
-    return (int(fields[13]) + int(fields[14])) / _TICKS
+    """CPU seconds of the children ``pid`` has waited for (a postmaster's ended backends)."""
+    fields = _fields(pid)
+    return 0.0 if fields is None else (int(fields[13]) + int(fields[14])) / _TICKS
 
 
 def _children(parent: int) -> Iterable[int]:
@@ -104,16 +105,19 @@ def snapshot(settings: Settings, extra: dict[str, int] | None = None) -> dict[st
     return seen
 
 
+def _deltas(before: dict[str, float], after: dict[str, float]) -> list[tuple[str, float]]:
+    """CPU seconds each part spent between two snapshots, largest first."""
+    return sorted(((name, after[name] - before.get(name, 0.0)) for name in after), key=lambda kv: -kv[1])
+
+
 def spent(before: dict[str, float], after: dict[str, float], *, at_least: float = 0.05) -> dict[str, float]:
     """CPU seconds each part spent between two snapshots, largest first (parts under ``at_least`` left out)."""
-    seconds = {name: round(after[name] - before.get(name, 0.0), 2) for name in after}
-    return {name: s for name, s in sorted(seconds.items(), key=lambda kv: -kv[1]) if s >= at_least}
+    return {name: round(s, 2) for name, s in _deltas(before, after) if round(s, 2) >= at_least}
 
 
 def per_unit(before: dict[str, float], after: dict[str, float], units: int) -> dict[str, Any]:
     """Milliseconds of CPU per unit (command) of each part, largest first, with the total."""
-    spent = {name: max(after[name] - before.get(name, 0.0), 0.0) for name in after}
-    per = {name: round(1000 * s / units, 2) for name, s in sorted(spent.items(), key=lambda kv: -kv[1]) if s > 0}
+    per = {name: round(1000 * s / units, 2) for name, s in _deltas(before, after) if s > 0}
     return {"ms_per_unit": per, "total_ms_per_unit": round(sum(per.values()), 2), "units": units}
 
 
