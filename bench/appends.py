@@ -266,7 +266,8 @@ def eventsourcing_create(admin_dsn: str, database: str, threads: int, seconds: f
     parts = urlsplit(admin_dsn)
     host, port = parts.hostname or "127.0.0.1", str(parts.port or 5432)
     user = unquote(parts.username or "postgres")
-    # The library insists on a password; the local cluster trusts 127.0.0.1, so any will do.
+    # The library insists on a password; the project's cluster asks for it over TCP (scram-sha-256), and the
+    # admin DSN carries it. The fallback serves a server that trusts 127.0.0.1.
     password = unquote(parts.password or "bench")
     conninfo = f"host={host} port={port} dbname={database} user={user} password={password}"
     prefix = f"esb_create_{threads}"

@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 system.stop_system(settings, started)
             notes.append(
-                "System: every process of infra/processes.py (four services and their relays, the funds-credit "
+                "System: every process of infra/processes.py (six services and their relays, the funds-credit "
                 "policy, the partner router and webhook deliverer, the projector, the gateway) runs separately "
                 f"({'already running' if args.system_running else 'started by the benchmark with infra.supervisor'}). "
                 f"Commands/s: {args.clients} concurrent httpx clients POST /v1/branches back to back for "
