@@ -14,7 +14,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -91,7 +91,7 @@ def deadline_stream(record_id: str) -> str:
 async def run_once(store: EventStore[Any], today: date, kinds: list[Subject] | None = None) -> int:
     """Raise what is due on ``today`` for every record; return how many events were appended."""
     raised = 0
-    meta = CommandMeta(actor="system:deadline-engine", occurred_at=datetime.now(UTC),
+    meta = CommandMeta(actor="system:deadline-engine", occurred_at=clock.now(),
                        correlation_id=f"deadlines-{today.isoformat()}-{uuid.uuid4().hex[:8]}")
     every = kinds if kinds is not None else subjects(await dues_policy_state(store), await policies(store))
     for subject in every:

@@ -25,11 +25,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, cast
 
 import asyncpg
 
+from services.kernel.clock import now
 from services.kernel.handling import state_of
 from services.kernel.store import AppendResult, CommandMeta, EventStore, RecordedEvent
 from services.membership.contract.events.transfers import TransferReceived
@@ -69,7 +69,7 @@ async def follow(store: EventStore[Any], reception: RecordedEvent[Any]) -> Appen
         return None
     env = reception.envelope
     key = key_of(reception)
-    meta = CommandMeta(actor=env.actor, occurred_at=datetime.now(UTC), correlation_id=env.correlation_id,
+    meta = CommandMeta(actor=env.actor, occurred_at=now(), correlation_id=env.correlation_id,
                        causation_id=str(env.id), idempotency_key=key, fingerprint=key)
     earlier = await store.lookup_idempotency(key, key)
     if earlier is not None:

@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, NamedTuple
 
 import asyncpg
@@ -211,7 +211,7 @@ async def _run_month(store: EventStore[Any], month: str, today: date) -> RunResu
         tasks.create_task(reader())
         tasks.create_task(writer())
         while (rows := await read.get()) is not None:
-            meta = CommandMeta(actor=ENGINE.label, occurred_at=datetime.now(UTC), correlation_id=correlation)
+            meta = CommandMeta(actor=ENGINE.label, occurred_at=clock.now(), correlation_id=correlation)
             chunk = _Chunk([], {}, meta, rows[0]["read_at"])
             new_rows = store_batches.NewRows(store.registry, actor=meta.actor, occurred_at=meta.occurred_at,
                                              correlation_id=correlation)

@@ -17,7 +17,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -230,7 +230,7 @@ class SubscriptionDelivery:
         key = f"webhook-pause:{sid}:{last.id if last else 0}"
         cmd = PauseSubscription(actor=DELIVERER, today=clock.today(), subscription_id=sid, reason=reason,
                                 failures=cursor.failures, next_position=cursor.next_offset)
-        meta = CommandMeta(actor=DELIVERER.label, occurred_at=datetime.now(UTC), correlation_id=str(uuid.uuid4()),
+        meta = CommandMeta(actor=DELIVERER.label, occurred_at=clock.now(), correlation_id=str(uuid.uuid4()),
                            idempotency_key=key, fingerprint=hashlib.sha256(key.encode()).hexdigest())
         try:
             result = await subscription_command(self.ctx.store, cmd, meta)

@@ -28,7 +28,6 @@ import logging
 import signal
 import sys
 from collections import Counter
-from datetime import UTC, datetime
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -36,7 +35,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from services.investment.contract.events import EVENTS, FundsArrived, RegistrantKind
 from services.investment.contract.events import REGISTRY as INVESTMENT
 from services.kernel import logs, metrics, tracing
-from services.kernel.clock import county_day
+from services.kernel.clock import county_day, now
 from services.kernel.events import Envelope
 from services.kernel.kafka import UNHURRIED, event_consumer, topic_partitions
 from services.kernel.settings import Settings, load_settings
@@ -68,7 +67,7 @@ def contribution_for(event: FundsArrived, env: Envelope, secondment_id: str) -> 
 
 def meta_for(env: Envelope) -> CommandMeta:
     return CommandMeta(
-        actor=POLICY_ACTOR.label, occurred_at=datetime.now(UTC), correlation_id=env.correlation_id,
+        actor=POLICY_ACTOR.label, occurred_at=now(), correlation_id=env.correlation_id,
         causation_id=str(env.id), idempotency_key=f"funds-credit:{env.id}",
         fingerprint=hashlib.sha256(f"{env.source}#{env.id}".encode()).hexdigest(),
         traceparent=tracing.traceparent(),  # the contribution continues the trace of the funds' arrival

@@ -60,6 +60,34 @@ def test_nothing_in_the_services_reads_the_day_from_another_clock() -> None:
     assert reads == []
 
 
+#: Events dated by the real time on purpose: a token's issue and revocation, and a signed tree head, are checked
+#: against the real time by others (the clock moves days, not security: services/kernel/clock.py).
+REAL_TIME_ON_PURPOSE = {"services/gateway/api/tokens.py", "services/auditlog/sequencer.py"}
+
+
+def _moments_from_another_clock(path: Path) -> list[str]:
+    """``occurred_at=datetime.now(…)``: an event dated by the real time rather than by ``clock.now()``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.keyword) and node.arg == "occurred_at" and isinstance(node.value, ast.Call):
+            func = node.value.func
+            if isinstance(func, ast.Attribute) and func.attr in ("now", "utcnow") and isinstance(func.value, ast.Name) \
+                    and func.value.id == "datetime":
+                found.append(f"{path.relative_to(ROOT)}:{node.value.lineno}")
+    return found
+
+
+def test_every_event_the_services_store_is_dated_by_the_one_clock() -> None:
+    """The deadline engine, the dues run and the policies that react to events date what they store by
+    ``clock.now()``, as the command API does: with GB_CLOCK_AT a whole system then agrees on when things happened,
+    not only on the day."""
+    dated = [m for path in sorted((ROOT / "services").rglob("*.py"))
+             if str(path.relative_to(ROOT)) not in REAL_TIME_ON_PURPOSE
+             for m in _moments_from_another_clock(path)]
+    assert dated == []
+    assert all(_moments_from_another_clock(ROOT / p) for p in REAL_TIME_ON_PURPOSE), "the exceptions are still needed"
+
+
 # --------------------------------------------------------------------------- GB_CLOCK_AT
 
 
