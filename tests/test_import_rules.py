@@ -1,7 +1,8 @@
 """The house's import rules, read from the source with ``ast`` (nothing is imported or run).
 
-1. A service is entered only through its contract: outside ``services/<service>/`` (and its own unit
-   tests), nothing imports a module of that service other than ``services.<service>.contract``.
+1. A service is entered only through its contract: outside ``services/<service>/`` (and its own unit and
+   integration tests, ``tests/unit/<service>/`` and ``tests/integration/<service>/``), nothing imports a module of
+   that service other than ``services.<service>.contract``.
    ``bench/`` is white-box like the unit tests: it times internals (appends, the dues run) in-process.
 2. The kernel and the shared pure package know no service: they import neither a service, nor the
    gateway, nor the system's composition.
@@ -69,11 +70,11 @@ def _is_contract(module: str) -> bool:
 
 
 def _home(path: Path) -> str | None:
-    """The service whose inside a file is: its package, or its own unit tests."""
+    """The service whose inside a file is: its package, or its own unit or integration tests."""
     rel = path.relative_to(ROOT).parts
     if rel[:1] == ("services",) and len(rel) > 2 and rel[1] in SERVICES:
         return rel[1]
-    if rel[:2] == ("tests", "unit") and len(rel) > 3 and rel[2] in SERVICES:
+    if rel[:2] in (("tests", "unit"), ("tests", "integration")) and len(rel) > 3 and rel[2] in SERVICES:
         return rel[2]
     return None
 
@@ -132,6 +133,8 @@ def test_there_is_something_to_check() -> None:
     ("services/secondment/handlers.py", "import services.investment.handlers", "contract"),
     ("tests/e2e/test_x.py", "from services.investment.domain import leads", "contract"),
     ("tests/unit/secondment/test_x.py", "from services.membership.policy import dues", "contract"),
+    ("tests/integration/partners/test_x.py", "from services.membership.domain import members", "contract"),
+    ("tests/integration/test_x.py", "from services.partners.org_tree import OrgFollower", "contract"),
     ("services/kernel/x.py", "from services.membership.contract import SERVICE", "know no service"),
     ("services/kernel/x.py", "from services import system", "know no service"),
     ("services/pure/x.py", "from services.gateway import auth", "know no service"),
@@ -149,6 +152,7 @@ def test_each_rule_catches_a_broken_import(where: str, source: str, rule: str) -
     ("services/gateway/api/x.py", "from services.membership.contract import mask_national_id"),
     ("services/secondment/funds_credit.py", "from services.investment.contract.events import FundsArrived"),
     ("tests/unit/membership/test_x.py", "from services.membership.domain import members"),
+    ("tests/integration/partners/test_x.py", "from services.partners.org_tree import OrgFollower"),
     ("services/membership/domain/x.py", "from datetime import date\nfrom services.pure.dates import add_months"),
     ("services/membership/domain/x.py", "from services.membership.contract.events import MemberRegistered"),
     ("services/membership/domain/x.py", "from . import members\nfrom .rules import require_org_scope"),

@@ -151,7 +151,7 @@ class Router:
             event_topic(name): registry for name, registry in system.registries().items()}
         self.tree = OrgTree()
         self.follower = OrgFollower(settings, system.registries()["membership"], event_topic("membership"),
-                                    self.tree)
+                                    self.tree, snapshot=settings.data_dir / "partners-router" / "org-tree.json")
         #: Records delivered, and events routed (the fault switch counts these), by this process.
         self.routed = 0
         self.events_routed = 0
