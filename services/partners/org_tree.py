@@ -257,7 +257,8 @@ def _type_and_id(headers: Sequence[tuple[str, bytes]]) -> tuple[str | None, str 
 def _write_atomically(path: Path, payload: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(payload)
+    with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file:
+        file.write(payload)
     os.replace(partial, path)
 
 
