@@ -34,7 +34,7 @@ from services.kernel.events import Envelope, EventRegistry, UnknownEventType
 from services.kernel.kafka import event_consumer, topic_partitions
 from services.kernel.settings import Settings
 from services.partners.contract.outward.catalogue import ORGANISATION
-from services.partners.domain.routing import OrgTree, learn_tree, to_outward
+from services.partners.domain.routing import OrgTree, Outward, learn_tree, to_outward
 
 log = logging.getLogger("partners.router.orgs")
 
@@ -64,6 +64,16 @@ def unknown(tree: OrgTree, orgs: Iterable[str]) -> set[str]:
                 break
             current = tree.parents[current]
     return missing
+
+
+def unknown_after(tree: OrgTree, items: Sequence[Outward]) -> set[str]:
+    """What a batch's organisations leave unknown once the batch's own organisation events are learnt — as the
+    follower will learn them, the same facts. A new branch under a known township then needs no wait for the
+    follower: before, every branch established made its batch ask Kafka for end offsets and wait for the follower's
+    next fetch."""
+    for item in items:
+        learn_tree(tree, item)
+    return unknown(tree, (org for item in items for org in item.places))
 
 
 class FollowerBehind(RuntimeError):

@@ -59,7 +59,7 @@ from services.partners.contract.kafka import ROUTER_APP_ID, partner_topic
 from services.partners.contract.service import SERVICE as PARTNERS
 from services.partners.directory import DirectoryReader
 from services.partners.domain.routing import CONTENT_TYPE, Delivery, OrgTree, Outward, route, to_outward
-from services.partners.org_tree import OrgFollower, unknown
+from services.partners.org_tree import OrgFollower, unknown_after
 
 log = logging.getLogger("partners.router")
 
@@ -200,7 +200,7 @@ class Router:
         if not any(directory.subscriptions.values()):
             return
         items = [(event.message.topic, *found) for event in events if (found := self._outward(event)) is not None]
-        if any(unknown(self.tree, item.places) for _, _, item in items):
+        if unknown_after(self.tree, [item for _, _, item in items]):
             await self.follower.catch_up(TREE_WAIT_SECONDS)
         producer = await self._ensure_producer()
         pending = []
