@@ -20,14 +20,14 @@ from typing import Any, TypeVar
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import NewTopic
 from aiokafka.structs import ConsumerRecord
 
 from services.kernel.events import Envelope, EventRegistry, encode
-from services.kernel.kafka import CheckpointSeeker, admin_client, event_consumer, event_producer
+from services.kernel.kafka import CheckpointSeeker, event_consumer, event_producer
 from services.kernel.projection import Op, Projection, ProjectionRunner, install
 from services.kernel.settings import Settings
 from tests.e2e.conftest import eventually
+from tests.integration.topics import scratch_topic
 
 SOURCE = "/golden-bridge/rebalance-test"
 NOTED = "gb.rebalancetest.noted.v1"
@@ -66,15 +66,8 @@ async def until(check: Callable[[], Awaitable[T]], what: str, timeout: float = 6
 
 @pytest.fixture
 async def topic(settings: Settings) -> AsyncIterator[str]:
-    name = f"gb.test.rebalance.{uuid.uuid4().hex[:10]}"
-    admin = admin_client(settings, "gb-test-rebalance")
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, PARTITIONS, settings.kafka_replication_factor)])
+    async with scratch_topic(settings, "rebalance", PARTITIONS) as name:
         yield name
-        await admin.delete_topics([name])
-    finally:
-        await admin.close()
 
 
 async def publish(settings: Settings, topic: str, streams: list[str], versions: range, start: int = 0) -> int:

@@ -15,14 +15,14 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiokafka.admin import NewTopic
 
 from services.kernel.bulk import Bulk
 from services.kernel.events import Envelope, EventRegistry, encode
-from services.kernel.kafka import admin_client, event_consumer, event_producer
+from services.kernel.kafka import event_consumer, event_producer
 from services.kernel.projection import Op, Projection, ProjectionRunner, install
 from services.kernel.rebuild import Rebuild
 from services.kernel.settings import Settings
+from tests.integration.topics import scratch_topic
 
 SOURCE = "/golden-bridge/rebuild-test"
 NOTED = "gb.rebuildtest.noted.v1"
@@ -80,15 +80,8 @@ def envelope(stream: str, version: int, position: int, data: bytes | None = None
 
 @pytest.fixture
 async def topic(settings: Settings) -> AsyncIterator[str]:
-    name = f"gb.test.rebuild.{uuid.uuid4().hex[:10]}"
-    admin = admin_client(settings, "gb-test-rebuild")
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, 3, settings.kafka_replication_factor)])
+    async with scratch_topic(settings, "rebuild", 3) as name:
         yield name
-        await admin.delete_topics([name])
-    finally:
-        await admin.close()
 
 
 async def _publish(settings: Settings, topic: str) -> int:

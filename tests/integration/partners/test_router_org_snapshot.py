@@ -11,30 +11,23 @@ from pathlib import Path
 
 import orjson
 import pytest
-from aiokafka.admin import NewTopic
 
 from services.kernel.events import Envelope, encode
-from services.kernel.kafka import admin_client, event_producer
+from services.kernel.kafka import event_producer
 from services.kernel.settings import Settings
 from services.membership.contract.events import REGISTRY
 from services.membership.contract.events.branches import OrganisationEstablished, OrgKind
 from services.partners.domain.routing import OrgTree
 from services.partners.org_tree import OrgFollower
+from tests.integration.topics import scratch_topic
 
 PARTITIONS = 3
 
 
 @pytest.fixture
 async def topic(settings: Settings) -> AsyncIterator[str]:
-    name = f"gb.test.orgtree.{uuid.uuid4().hex[:10]}"
-    admin = admin_client(settings, "gb-test-orgtree")
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, PARTITIONS, settings.kafka_replication_factor)])
+    async with scratch_topic(settings, "orgtree", PARTITIONS) as name:
         yield name
-        await admin.delete_topics([name])
-    finally:
-        await admin.close()
 
 
 async def establish(settings: Settings, topic: str, orgs: Sequence[tuple[str, str | None]]) -> None:
