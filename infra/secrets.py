@@ -24,10 +24,11 @@ import os
 import secrets
 from pathlib import Path
 
+from services.kernel.files import write_private
 from services.kernel.settings import KAFKA_OPERATOR, Settings, secrets_dir
 
 __all__ = ["data_dir_mode", "ensure_secret", "kafka_password", "local_settings", "pg_password", "restrict_dir",
-           "secrets_dir"]
+           "secrets_dir", "write_private"]
 
 #: 32 random bytes, URL-safe base64 (43 characters): over the 32-byte minimum of settings.py, and safe
 #: to put in a DSN, a JAAS line or a SCRAM ``[password=…]`` without quoting.
@@ -51,26 +52,8 @@ def ensure_secret(path: Path) -> str:
         return value
     restrict_dir(path.parent)
     value = secrets.token_urlsafe(TOKEN_BYTES)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(value + "\n")
-    os.replace(tmp, path)
+    write_private(path, (value + "\n").encode())
     return value
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` (0600: it may hold a password or a key) atomically; its folder is made 0700 when
-    missing."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # a leftover temporary file keeps its mode through O_CREAT
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
 
 
 def kafka_password(settings: Settings, principal: str) -> str:

@@ -14,7 +14,6 @@ marks it loading, then loaded or failed, so that readiness can tell people when 
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any, Literal
 
 import orjson
 
+from services.kernel.files import write_private
 from services.kernel.settings import Settings
 
 #: The supervisor rewrites the table at least this often.
@@ -99,15 +99,6 @@ def hold_path(settings: Settings, name: str) -> Path:
     return folder(settings) / "hold" / name
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the owner's only, like the data folder
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    os.replace(tmp, path)
-
-
 def write_table(settings: Settings, table: Table) -> None:
     body: dict[str, Any] = {
         "supervisor_pid": table.supervisor_pid,
@@ -117,7 +108,7 @@ def write_table(settings: Settings, table: Table) -> None:
         "error": table.error,
         "processes": [row.__dict__ for row in table.processes],
     }
-    _write_atomically(table_path(settings), orjson.dumps(body))
+    write_private(table_path(settings), orjson.dumps(body))
 
 
 def read_table(settings: Settings) -> Table | None:
@@ -143,7 +134,7 @@ def remove_table(settings: Settings) -> None:
 
 
 def write_demo_state(settings: Settings, state: DemoState) -> None:
-    _write_atomically(demo_path(settings), state.encode())
+    write_private(demo_path(settings), state.encode())
 
 
 def read_demo_state(settings: Settings) -> str | None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -31,6 +30,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from services.kernel.events import Envelope, EventRegistry, UnknownEventType
+from services.kernel.files import write_private
 from services.kernel.kafka import event_consumer, topic_partitions
 from services.kernel.settings import Settings
 from services.partners.contract.outward.catalogue import ORGANISATION
@@ -42,8 +42,9 @@ RESTART_CAP_SECONDS = 30.0
 #: How long an idle fetch of the follower waits: the catch-up a batch may wait on sees new offsets
 #: within this (the broker's 500 ms default would add half a second to a partner's latency).
 IDLE_FETCH_MS = 50
-#: Seconds between two snapshots while the follower reads on (one more when it stops).
-SNAPSHOT_EVERY_SECONDS = 10.0
+#: Seconds between two snapshots while the follower reads on (one more when it stops). Each rewrites the whole tree,
+#: and any record moves the offsets it holds; a restart after a kill reads on from at most this far back.
+SNAPSHOT_EVERY_SECONDS = 60.0
 #: How long a restart waits for the records that check its snapshot before it reads the topic from the beginning.
 CHECK_SECONDS = 30.0
 _SNAPSHOT_FORMAT = 1
@@ -248,7 +249,7 @@ class OrgFollower:
                                 "last": {str(p): [o, i] for p, (o, i) in self.last.items()}})
         self._unsaved, self._saved_at = False, time.monotonic()
         try:
-            await asyncio.to_thread(_write_atomically, self.snapshot, payload)
+            await asyncio.to_thread(write_private, self.snapshot, payload)
         except OSError as exc:  # a snapshot only saves time: the follower goes on without it
             log.warning("organisation snapshot %s not written (%s)", self.snapshot, exc)
 
@@ -262,14 +263,6 @@ def _type_and_id(headers: Sequence[tuple[str, bytes]]) -> tuple[str | None, str 
         elif key == "ce_id":
             event_id = value.decode()
     return wire, event_id
-
-
-def _write_atomically(path: Path, payload: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    partial = path.with_name(path.name + ".partial")
-    with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file:
-        file.write(payload)
-    os.replace(partial, path)
 
 
 def _read_snapshot(path: Path, topic: str) -> tuple[dict[str, str | None], dict[int, tuple[int, str]]] | None:

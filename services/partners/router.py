@@ -39,6 +39,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NoReturn, cast
 
 import asyncpg
@@ -137,6 +138,11 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def state_dir(settings: Settings) -> Path:
+    """The router's own files: faust's data and the organisation tree's snapshot."""
+    return settings.data_dir / "partners-router"
+
+
 class InjectedFault(RuntimeError):
     """GB_FAULT_ROUTER_RAISE_AT: the fault the fault test asks for."""
 
@@ -151,7 +157,7 @@ class Router:
             event_topic(name): registry for name, registry in system.registries().items()}
         self.tree = OrgTree()
         self.follower = OrgFollower(settings, system.registries()["membership"], event_topic("membership"),
-                                    self.tree, snapshot=settings.data_dir / "partners-router" / "org-tree.json")
+                                    self.tree, snapshot=state_dir(settings) / "org-tree.json")
         #: Records delivered, and events routed (the fault switch counts these), by this process.
         self.routed = 0
         self.events_routed = 0
@@ -298,7 +304,7 @@ def create_app(settings: Settings, options: Options) -> faust.App:
         autodiscover=False,
         web_enabled=False,
         topic_disable_leader=True,  # no leader election needed: no faust topic to create
-        datadir=str(settings.data_dir / "partners-router"),
+        datadir=str(state_dir(settings)),
         consumer_auto_offset_reset="earliest",
         broker_session_timeout=SESSION_TIMEOUT_SECONDS,
         broker_heartbeat_interval=HEARTBEAT_SECONDS,
