@@ -16,6 +16,7 @@ from services.partners.contract.commands import (
     SubscriptionCommand,
 )
 from services.partners.domain import partners, subscriptions
+from services.partners.sink_address import private_allowed
 
 Store = EventStore[Any]
 
@@ -34,9 +35,7 @@ def subscription_stream(subscription_id: str) -> str:
 
 
 def private_sinks_allowed() -> bool:
-    """Webhooks to loopback and private addresses: in development (a receiver on this machine), never
-    outside it — a sink must not turn the deliverer against the county's own network."""
-    return load_settings().environment == "development"
+    return private_allowed(load_settings())
 
 
 async def partner_of(store: Store, partner_id: str) -> partners.Partner | None:

@@ -28,7 +28,7 @@ from services.kernel import clock
 from services.kernel.kafka import UNHURRIED, event_consumer, topic_partitions
 from services.kernel.settings import Settings
 from services.kernel.store import CommandMeta, EventStore
-from services.partners import delivery_log, secret
+from services.partners import delivery_log, secret, sink_address
 from services.partners.contract.commands import PauseSubscription
 from services.partners.contract.kafka import partner_topic
 from services.partners.directory import DirectoryReader
@@ -211,8 +211,14 @@ class SubscriptionDelivery:
         try:
             # A total bound: httpx's own timeouts are per phase, so a sink that drips bytes would outlast them.
             async with asyncio.timeout(self.ctx.options.timeout):
-                async with self.ctx.http.stream("POST", sink, content=delivery.body, headers=headers) as response:
+                # Resolved and checked now, and sent to the address checked (services/partners/sink_address.py).
+                to = await sink_address.target(sink, allow_private=sink_address.private_allowed(self.ctx.settings))
+                post = self.ctx.http.stream("POST", to.url, content=delivery.body, headers={**headers, **to.headers},
+                                            extensions=to.extensions)
+                async with post as response:
                     status = response.status_code  # the body is not read: only the status counts
+        except sink_address.SinkRefused as exc:
+            error = str(exc)
         except TimeoutError:
             error = f"timeout: no answer within {self.ctx.options.timeout:g} s"
         except httpx.TimeoutException as exc:

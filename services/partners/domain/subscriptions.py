@@ -7,11 +7,9 @@ pauses one, and only an HTTP one is replayed by the system (a Kafka consumer see
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from services.partners.contract.commands import (
     CreateSubscription,
@@ -35,6 +33,7 @@ from services.partners.contract.kafka import partner_topic
 from services.partners.contract.values import DeliveryProtocol, SubscriptionState
 from services.partners.domain import filters
 from services.partners.domain.partners import Partner
+from services.partners.domain.sinks import check_webhook_url
 from services.pure.errors import DomainError, NotFound, StateConflict
 
 
@@ -136,23 +135,3 @@ def _selection(
         return types, topic
     return types, check_webhook_url(sink, allow_private=allow_private)
 
-
-def check_webhook_url(sink: str, *, allow_private: bool) -> str:
-    parts = urlsplit(sink)
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(sink) > 2000:
-        raise DomainError("sink: an http(s) URL of at most 2000 characters")
-    if parts.username or parts.password:
-        raise DomainError("sink: no credentials in the URL; webhooks are signed (webhook-signature)")
-    if not allow_private and _private(parts.hostname):
-        raise DomainError("sink: a webhook must reach a public address")
-    return sink
-
-
-def _private(host: str) -> bool:
-    if host in ("localhost",) or host.endswith((".localhost", ".local", ".internal")):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_private or address.is_loopback or address.is_link_local or address.is_reserved

@@ -1,0 +1,81 @@
+"""A webhook sink's address, checked at the moment of delivery and then kept for the POST.
+
+The rule is services/partners/domain/sinks.py's: a partner's sink must be a public address. A URL checked when the
+subscription was created can still name a host that resolves to loopback or a private network — at once, or later
+(DNS rebinding: a name that answers a public address to the check and a private one to the connection). So before
+each delivery the host is resolved here, every address it resolves to must be public, and the POST is sent to the
+first of them, with the URL's host kept in ``Host`` and, for https, in the TLS server name (the certificate is
+still checked against the host name).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from dataclasses import dataclass, field
+
+import httpx
+
+from services.kernel.settings import Settings
+from services.partners.domain.sinks import Address, address_of, public, public_host
+
+
+def private_allowed(settings: Settings) -> bool:
+    """Sinks on loopback and private networks: in development (its receivers run on this machine), never outside
+    it — a sink must not turn the deliverer against the county's own network."""
+    return settings.environment == "development"
+
+
+class SinkRefused(Exception):
+    """The sink's host cannot be delivered to; the message is what the partner reads in its deliveries."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one delivery's POST goes: the URL to connect to, and what keeps the host name on it."""
+
+    url: httpx.URL
+    headers: dict[str, str] = field(default_factory=dict)
+    extensions: dict[str, str] = field(default_factory=dict)
+
+
+async def target(sink: str, *, allow_private: bool) -> Target:
+    """The address to POST ``sink``'s delivery to; SinkRefused if its host is not public (or does not resolve)."""
+    url = httpx.URL(sink)
+    if allow_private:
+        return Target(url)
+    host = url.host
+    if not public_host(host):
+        raise SinkRefused(f"refused: {host} is not a public address; nothing was sent")
+    written = address_of(host.rstrip("."))
+    addresses = [written] if written is not None else await _resolved(host, url.port or _default_port(url))
+    private = [a for a in addresses if not public(a)]
+    if private:
+        raise SinkRefused(f"refused: {host} resolves to {private[0]}, not a public address; nothing was sent")
+    return pinned(url, addresses[0])
+
+
+def pinned(url: httpx.URL, address: Address) -> Target:
+    """``url`` sent to ``address``: the connection goes there, the host name stays the request's."""
+    host_header = url.host if url.port is None else f"{url.host}:{url.port}"
+    extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
+    return Target(url.copy_with(host=str(address)), {"host": host_header}, extensions)
+
+
+async def _resolved(host: str, port: int) -> list[Address]:
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise SinkRefused(f"{host} does not resolve ({exc})") from None
+    addresses: list[Address] = []
+    for *_, sockaddr in found:
+        address = address_of(str(sockaddr[0]).split("%", 1)[0])
+        if address is not None and address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise SinkRefused(f"{host} resolves to no address")
+    return addresses
+
+
+def _default_port(url: httpx.URL) -> int:
+    return 443 if url.scheme == "https" else 80
