@@ -31,7 +31,8 @@ ROUTES: tuple[CommandRoute[Any], ...] = (
         path="/subscriptions", command=c.CreateSubscription, handler=h.subscription_command, new_id="subscription_id",
         roles=_SUBSCRIBERS, scope=SUBSCRIPTION_SCOPE, location="/v1/subscriptions/{id}",
         summary="Create a subscription (CloudEvents Subscriptions API): types, filters (exact, prefix, suffix, all, "
-                "any, not), and a sink: the partner's Kafka topic (KAFKA) or a webhook URL (HTTP)."),
+                "any, not), and a sink: the partner's Kafka topic (KAFKA) or a webhook URL (HTTP) — outside "
+                "development a public address, not loopback or a private network (docs/partners.md)."),
     CommandRoute(
         path="/subscriptions/{subscription_id}", method="PUT", command=c.UpdateSubscription,
         handler=h.subscription_command, from_path=("subscription_id",), roles=_SUBSCRIBERS,
