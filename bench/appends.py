@@ -75,11 +75,13 @@ class KernelBench:
         self.batches = 0
         self.batched_commands = 0
         # Where a group-commit transaction's time goes: inside the write (PostgreSQL: gb_append_batch, the commit's
-        # WAL flush, the round trip) and between two writes (this process answering the writers and taking their
-        # next appends).
+        # WAL flush, the round trip), and the time with no write in PostgreSQL (this process answering the writers
+        # and taking their next appends, with nothing to overlap it). The store writes up to two batches at once.
         self.writing = 0.0
         self.between = 0.0
-        self._last_write_end: float | None = None
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self._idle_since: float | None = None
 
     async def __aenter__(self) -> KernelBench:
         self.pool = await asyncpg.create_pool(self.dsn, min_size=2, max_size=4)
@@ -92,13 +94,18 @@ class KernelBench:
             self.batches += 1
             self.batched_commands += len(batch)
             started = time.perf_counter()
-            if self._last_write_end is not None:
-                self.between += started - self._last_write_end
+            if self.in_flight == 0 and self._idle_since is not None:
+                self.between += started - self._idle_since
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
             try:
                 return await write_batch(conn, batch)
             finally:
-                self._last_write_end = time.perf_counter()
-                self.writing += self._last_write_end - started
+                ended = time.perf_counter()
+                self.in_flight -= 1
+                if self.in_flight == 0:
+                    self._idle_since = ended
+                self.writing += ended - started
 
         self.store._write_batch = counted  # type: ignore[method-assign]
         return self
@@ -116,7 +123,8 @@ class KernelBench:
             await checkpoint(conn)
         self.batches = self.batched_commands = 0
         self.writing = self.between = 0.0
-        self._last_write_end = None
+        self.most_in_flight = 0
+        self._idle_since = None
         async with self.pool.acquire() as conn:
             wal0 = await wal_bytes(conn)
         cpu0 = _cpu_seconds()
@@ -136,8 +144,10 @@ class KernelBench:
             "writers": writers, "events": total, "seconds": round(elapsed, 3), "events_per_s": total / elapsed,
             "transactions": self.batches, "events_per_transaction": round(total / max(1, self.batches), 2),
             "client_cpu_s": round(cpu, 2), "payload_bytes": avg_bytes,
+            "ms_every_transaction": round(1000 * elapsed / max(1, self.batches), 2),
             "ms_writing_per_transaction": round(1000 * self.writing / max(1, self.batches), 2),
             "ms_between_transactions": round(1000 * self.between / max(1, self.batches - 1), 2),
+            "most_in_flight": self.most_in_flight,
             "wal_bytes_per_event": per_event(wal0, wal1, total),
         }
         say(f"kernel EventStore.append, {writers} writer(s): {result['events_per_s']:,.0f} events/s "

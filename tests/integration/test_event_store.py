@@ -126,7 +126,7 @@ async def test_the_writer_survives_an_error_raised_inside_its_own_error_handling
     and the writer goes on — later appends complete instead of waiting forever."""
     store = EventStore(kernel_pool, REGISTRY)
     await store.start()
-    real_write, real_drop = store._write_batch, store._drop_connection
+    real_write, real_give_back = store._write_batch, store._give_back
     failures = {"write": 1, "drop": 1}
 
     async def failing_write(conn: asyncpg.Connection, batch: list[Any]) -> list[Any]:
@@ -135,15 +135,15 @@ async def test_the_writer_survives_an_error_raised_inside_its_own_error_handling
             raise asyncpg.exceptions.ConnectionDoesNotExistError("injected: the connection was lost")
         return await real_write(conn, batch)
 
-    async def failing_drop() -> None:
+    async def failing_give_back(conn: asyncpg.Connection) -> None:
         if failures["drop"]:
             failures["drop"] -= 1
-            await real_drop()
+            await real_give_back(conn)
             raise RuntimeError("injected: releasing the connection failed as well")
-        await real_drop()
+        await real_give_back(conn)
 
     store._write_batch = failing_write  # type: ignore[method-assign]
-    store._drop_connection = failing_drop  # type: ignore[method-assign]
+    store._give_back = failing_give_back  # type: ignore[method-assign]
     try:
         with pytest.raises(asyncpg.exceptions.ConnectionDoesNotExistError):
             await asyncio.wait_for(store.append(await store.load(sid()), "note", [Noted(text="lost")], meta()), 10)
