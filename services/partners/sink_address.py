@@ -44,11 +44,12 @@ async def target(sink: str, *, allow_private: bool) -> Target:
     url = httpx.URL(sink)
     if allow_private:
         return Target(url)
-    host = url.host
+    host = url.raw_host.decode("ascii")  # an internationalised name in its IDNA (xn--) form, as DNS and TLS use it
     if not public_host(host):
         raise SinkRefused(f"refused: {host} is not a public address; nothing was sent")
-    written = address_of(host.rstrip("."))
-    addresses = [written] if written is not None else await _resolved(host, url.port or _default_port(url))
+    if address_of(host.rstrip(".")) is not None:
+        return Target(url)  # a public address, written out: no lookup, so nothing to pin
+    addresses = await _resolved(host, url.port or _default_port(url))
     private = [a for a in addresses if not public(a)]
     if private:
         raise SinkRefused(f"refused: {host} resolves to {private[0]}, not a public address; nothing was sent")
@@ -56,10 +57,10 @@ async def target(sink: str, *, allow_private: bool) -> Target:
 
 
 def pinned(url: httpx.URL, address: Address) -> Target:
-    """``url`` sent to ``address``: the connection goes there, the host name stays the request's."""
-    host_header = url.host if url.port is None else f"{url.host}:{url.port}"
-    extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
-    return Target(url.copy_with(host=str(address)), {"host": host_header}, extensions)
+    """``url``, a host name's, sent to ``address``: the connection goes there, the name stays the request's."""
+    name = url.raw_host.decode("ascii")
+    extensions = {"sni_hostname": name} if url.scheme == "https" else {}
+    return Target(url.copy_with(host=str(address)), {"host": url.netloc.decode("ascii")}, extensions)
 
 
 async def _resolved(host: str, port: int) -> list[Address]:

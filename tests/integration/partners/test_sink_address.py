@@ -83,7 +83,7 @@ async def test_in_development_the_same_sink_is_delivered_to(receiver: Receiver) 
 async def test_a_name_is_judged_by_the_addresses_it_resolves_to() -> None:
     # This machine's own name, through the machine's resolver (/etc/hosts): whatever it resolves to decides.
     name = socket.gethostname()
-    found = {ipaddress.ip_address(a[4][0].split("%", 1)[0])
+    found = {ipaddress.ip_address(str(a[4][0]).split("%", 1)[0])
              for a in socket.getaddrinfo(name, 80, type=socket.SOCK_STREAM)}
     if all(public(a) for a in found):
         to = await sink_address.target(f"http://{name}/hook", allow_private=False)
@@ -116,3 +116,13 @@ def test_https_keeps_the_host_name_for_the_certificate() -> None:
     assert str(to.url) == "https://[2001:db8::5]/in"
     assert to.headers == {"host": "hooks.partner.example"}
     assert to.extensions == {"sni_hostname": "hooks.partner.example"}
+    # An internationalised name goes out in its IDNA form, as DNS and TLS carry it.
+    to = sink_address.pinned(httpx.URL("https://例子.example:8443/in"), ipaddress.IPv4Address("8.8.8.8"))
+    assert str(to.url) == "https://8.8.8.8:8443/in"
+    assert to.headers == {"host": "xn--fsqu00a.example:8443"}
+    assert to.extensions == {"sni_hostname": "xn--fsqu00a.example"}
+
+
+async def test_a_public_address_written_out_is_sent_to_as_it_is() -> None:
+    to = await sink_address.target("http://[2001:4860:4860::8888]:8080/hook", allow_private=False)
+    assert str(to.url) == "http://[2001:4860:4860::8888]:8080/hook" and to.headers == {} and to.extensions == {}
