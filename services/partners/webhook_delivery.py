@@ -213,7 +213,12 @@ class SubscriptionDelivery:
             async with asyncio.timeout(self.ctx.options.timeout):
                 # Resolved and checked now, and sent to the address checked (services/partners/sink_address.py).
                 to = await sink_address.target(sink, allow_private=sink_address.private_allowed(self.ctx.settings))
-                post = self.ctx.http.stream("POST", to.url, content=delivery.body, headers={**headers, **to.headers},
+                sent = {**headers, **to.headers}
+                if "sni_hostname" in to.extensions:
+                    # The pool matches connections by address alone: one whose certificate was checked for this
+                    # name must not carry another name's request to the same address, so it is not kept.
+                    sent["connection"] = "close"
+                post = self.ctx.http.stream("POST", to.url, content=delivery.body, headers=sent,
                                             extensions=to.extensions)
                 async with post as response:
                     status = response.status_code  # the body is not read: only the status counts
