@@ -38,6 +38,7 @@ from services.secondment.contract.commands import (
     RecordCheckIn,
     RecordContribution,
     RegisterCadre,
+    RegisterUnit,
     RequestEarlyEnd,
     RequestExtension,
     StartSecondment,
@@ -110,11 +111,22 @@ async def secondment_on(store: Store, cadre_id: str, day: date) -> secondments.S
 async def unit_command(store: Store, cmd: UnitCommand, meta: CommandMeta) -> AppendResult:
     """Register a unit or change its headcount: the unit's own stream is all its rules need."""
 
-    def decide(state: units.Unit) -> list[UnitEvent]:
-        return units.decide(state, cmd)
+    async def decide(state: units.Unit) -> list[UnitEvent]:
+        if not isinstance(cmd, RegisterUnit):
+            return units.decide(state, cmd)
+        return units.decide(state, cmd, unit_is_township=await _named_as_township(store, cmd.unit_id),
+                            township_is_unit=(await unit_state(store, cmd.township_id)).exists)
 
     return await execute(store, stream_id=cmd.unit_id, stream_type="unit", evolve=_evolve_unit,
                          initial=units.INITIAL, decide=recorded(store, cmd, decide), meta=meta)
+
+
+async def _named_as_township(store: Store, org_id: str) -> bool:
+    """Whether a registered unit names ``org_id`` as its township."""
+    found: bool = await store.pool.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM events WHERE stream_type = 'unit' AND type = 'gb.secondment.unit_registered.v1'"
+        " AND data::jsonb ->> 'township_id' = $1)", org_id)
+    return found
 
 
 async def register_cadre(store: Store, cmd: RegisterCadre, meta: CommandMeta) -> AppendResult:

@@ -15,7 +15,7 @@ from services.gateway.api.as_of import AsOfDep
 from services.gateway.api.deps import Cursor, DatedReadPool, Day, IdQuery, Limit, PathId, ReadPool
 from services.gateway.api.positions import MinPosition
 from services.gateway.auth import CurrentActor
-from services.gateway.readmodels import cadres, secondments, units
+from services.gateway.readmodels import cadres, organisations, secondments, units
 from services.gateway.readmodels.policies import policy_in_force
 from services.gateway.readmodels.waiting import page, wait_for_position
 from services.kernel import clock
@@ -47,10 +47,19 @@ async def township_in_scope(pool: asyncpg.Pool, actor: Actor, township: str | No
     (township committee token scoped to the township or to one of its units) only its own."""
     if actor.role is Role.COUNTY_ADMIN:
         return township
-    own = await units.township_of(pool, actor.org_id) or actor.org_id
+    own = await sending_township(pool, actor.org_id)
     if township not in (None, own):
         raise Forbidden(f"the sending unit of {own} reads its own township's secondments, not {township}")
     return own
+
+
+async def sending_township(pool: asyncpg.Pool, org_id: str | None) -> str | None:
+    """The township a township committee token speaks for: a unit token its unit's township, any other its own
+    organisation. A township recorded as one stays itself even if a unit was given its id (the secondment
+    service refuses that now; records from before may hold it)."""
+    if await organisations.township_of(pool, org_id) == org_id:
+        return org_id
+    return await units.township_of(pool, org_id) or org_id
 
 
 @operation(router, "/units", roles=STAFF, scope=SCOPE, action="read units")

@@ -214,7 +214,9 @@ MEMBER_STEPS: tuple[CommandRoute[Any], ...] = (
                  roles=_HOST, scope=MEMBER_SCOPE, location="/v1/members/{id}",
                  summary="Register a member from elsewhere arriving at a host organisation here."),
     _member("/host-reports", mobility.ReportToHost, hmobility.mobility_step,
-            "Record that a mobile member reported to the host organisation.", (*_HOST, Role.MEMBER)),
+            "Record that a mobile member reported to the host organisation: by the member, their own organisation, or "
+            "the host with the activity certificate the member presented (its number in certificate_number).",
+            (*_HOST, Role.MEMBER)),
     _member("/certificates", mobility.IssueActivityCertificate, hmobility.mobility_step,
             "Issue an activity certificate (流动党员活动证; township committee). Six months or more at a fixed place "
             "calls for a transfer instead.", _STAFF),

@@ -124,17 +124,21 @@ def decide(
     policy: OrganisationPolicy | None = None,
     seconded_homes: Mapping[str, str] | None = None,
     host: Organisation | None = None,
+    named_as_home: bool = False,
 ) -> list[OrganisationEvent]:
     """Context: ``home_org_kind`` (EstablishBranch), ``parent`` (EstablishOrganisation: the parent's state),
     ``full_member_ids``/``full_members``/``members`` (elections: the organisation's roster), ``seconded_homes``
     (ElectCommittee: where each seat asked for as a seconded cadre's is a full member that day), ``host`` (the
-    host organisation a branch is linked to: EstablishBranch, LinkHostGuidance); ``policy``: the one in force on
+    host organisation a branch is linked to: EstablishBranch, LinkHostGuidance), ``named_as_home`` (establishing:
+    whether recorded branches already name the new id as their home or parent); ``policy``: the one in force on
     the command's day unless given."""
     policy = policy or organisation_policy_on(effective_on(command))
     match command:
         case EstablishBranch():
+            _not_anothers_home(command.actor, command.branch_id, named_as_home)
             return [_establish_branch(state, command, home_org_kind, policy, host)]
         case EstablishOrganisation():
+            _not_anothers_home(command.actor, command.org_id, named_as_home)
             return [_establish_organisation(state, command, parent, policy)]
         case LinkFriendlyCommittee():
             return [_link_friendly_committee(state, command)]
@@ -314,6 +318,15 @@ def _establish_organisation(
         approving_org_id=cmd.parent_id, policy_version=policy.version, build_mode=cmd.build_mode,
         covered_units=units, village_or_community=cmd.village_or_community, founding_members=cmd.founding_members,
     )
+
+
+def _not_anothers_home(actor: Actor, org_id: str, named_as_home: bool) -> None:
+    """An outstation branch whose home organisation is not recorded has that home as its township (the place
+    its members' scope comes from). Recording an organisation under that id would move them into whatever
+    township the new record answers to, so only the county records it."""
+    if named_as_home and actor.role is not Role.COUNTY_ADMIN:
+        raise Forbidden(f"{org_id} is the home organisation of recorded outstation branches, so their township "
+                        "until it is recorded; the county organisation department records it")
 
 
 def _require_may_establish(actor: Actor, kind: OrgKind, parent_id: str | None, parent: Organisation | None) -> None:

@@ -53,8 +53,8 @@ from services.membership.domain.rules import require_org_scope
 from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY, MobilityPolicy, mobility_policy_on
 from services.pure.dates import add_months, check_date, effective_on, latest
 from services.pure.due import DueItem
-from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
-from services.pure.identity import Actor
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
+from services.pure.identity import Actor, Role
 from services.pure.text import needed
 
 MobilityCommand = (
@@ -267,9 +267,26 @@ def _report_to_host(state: Member, cmd: ReportToHost) -> ReportedToHost:
     self_or_scope(cmd.actor, state, "report to a host organisation", host_org_id, state.formal_org_id)
     if state.away is None:
         raise StateConflict("the member is not registered as away; register the outflow first")
+    if cmd.actor.role is Role.HOST_ORGANISATION:
+        _require_presented_certificate(state, cmd)
     check_date(cmd.reported_on, cmd.today, "reported_on", not_before=state.away.left_on, earlier="leaving")
     return ReportedToHost(member_id=state.member_id, host_org_id=host_org_id, reported_on=cmd.reported_on,
                           actor=cmd.actor.label)
+
+
+def _require_presented_certificate(state: Member, cmd: ReportToHost) -> None:
+    """B4: the host verifies the activity certificate the member presents. Naming a host puts the member in its
+    scope, so a host records a report only with the certificate in hand, and never takes over a member another
+    host already received: the member or their own organisation records a move to another host."""
+    away, certificate = state.away, state.certificate
+    if away is not None and away.host_org_id not in (None, cmd.host_org_id):
+        raise Forbidden(f"{state.member_id} reported to another host organisation; the member or their own "
+                        "organisation records a move to a new host")
+    quoted = (cmd.certificate_number or "").strip()
+    if certificate is None or not quoted or quoted != certificate.number:
+        raise Forbidden("a host organisation records a member's report with the activity certificate the member "
+                        "presented: give its number in certificate_number (a member without a valid certificate, "
+                        "or their own organisation, records the report instead)")
 
 
 def _issue_certificate(

@@ -53,7 +53,8 @@ async def establish_branch(store: Store, cmd: EstablishBranch, meta: CommandMeta
         home = await organisation(store, cmd.home_org_id)
         host = await organisation(store, cmd.host_org_id) if cmd.host_org_id else None
         return branches.decide(state, cmd, home_org_kind=home.kind if home.exists else None, host=host,
-                               policy=county.organisation(effective_on(cmd)))
+                               policy=county.organisation(effective_on(cmd)),
+                               named_as_home=await named_as_home(store, cmd.branch_id))
 
     return await _on_organisation(store, cmd, cmd.branch_id, meta, decide)
 
@@ -64,9 +65,19 @@ async def establish_organisation(store: Store, cmd: EstablishOrganisation, meta:
 
     async def decide(state: branches.Organisation) -> list[OrganisationEvent]:
         return branches.decide(state, cmd, parent=await organisation(store, cmd.parent_id),
-                               policy=county.organisation(effective_on(cmd)))
+                               policy=county.organisation(effective_on(cmd)),
+                               named_as_home=await named_as_home(store, cmd.org_id))
 
     return await _on_organisation(store, cmd, cmd.org_id, meta, decide)
+
+
+async def named_as_home(store: Store, org_id: str) -> bool:
+    """Whether a recorded branch names ``org_id`` as its home organisation or parent."""
+    found: bool = await store.pool.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM events WHERE stream_type = 'branch'"
+        " AND type = 'gb.membership.branch_established.v1'"
+        " AND $1 IN (data::jsonb ->> 'home_org_id', data::jsonb ->> 'parent_id'))", org_id)
+    return found
 
 
 async def elect(store: Store, cmd: ElectCommittee | ElectSecretary, meta: CommandMeta) -> AppendResult:

@@ -10,7 +10,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import assert_never
 
-from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
+from services.pure.identity import Actor, Role
 from services.pure.text import require_text
 from services.secondment.contract.commands import ChangeHeadcount, RegisterUnit, UnitCommand
 from services.secondment.contract.events import UnitEvent, UnitHeadcountChanged, UnitKind, UnitRegistered
@@ -44,14 +45,28 @@ class Unit:
 INITIAL = Unit()
 
 
-def decide(state: Unit, command: UnitCommand) -> list[UnitEvent]:
-    """Register a unit or change its headcount. Who: the county organisation department or the sending
-    unit (township committee role, ``org_id`` = the township or the unit)."""
+def decide(state: Unit, command: UnitCommand, *, unit_is_township: bool = False,
+           township_is_unit: bool = False) -> list[UnitEvent]:
+    """Register a unit or change its headcount. Who: the county organisation department; a unit is registered
+    by its township's committee, and its headcount changed by that committee or the unit itself (township
+    committee role, ``org_id`` = the township or the unit).
+
+    Facts for ``RegisterUnit`` (the handler reads them from the store): ``unit_is_township``, whether registered
+    units already name the new unit's id as their township; ``township_is_unit``, whether the new unit's
+    township is itself a registered unit. A token's organisation is read as a unit's only when it is a unit's
+    id, so a unit named like a township — or a township like a unit — would move that township's committee
+    into another township's scope."""
     match command:
         case RegisterUnit():
             if state.exists:
                 raise AlreadyExists(f"unit {command.unit_id} is already registered; change its headcount instead")
-            require_sending_unit(command.actor, command.township_id, command.unit_id, "register a unit")
+            _require_township(command.actor, command.township_id)
+            if command.unit_id == command.township_id or unit_is_township:
+                raise DomainError(f"{command.unit_id} is a township's id; a unit (one of a township's organs or "
+                                  "stations) is registered under its own official code")
+            if township_is_unit:
+                raise DomainError(f"{command.township_id} is a registered unit, not a township; name the township "
+                                  "the unit belongs to")
             require_text(command.name, "the unit's name")
             _check_headcount(command.headcount)
             return [UnitRegistered(
@@ -98,6 +113,15 @@ def evolve(state: Unit, event: UnitEvent) -> Unit:
             return replace(state, headcounts=tuple(sorted(table.items())))
         case _:
             assert_never(event)
+
+
+def _require_township(actor: Actor, township_id: str) -> None:
+    """A unit joins a township's register by that township's committee (or the county): a unit's own token
+    cannot vouch for the township it would belong to, and one township cannot add units to another's."""
+    if actor.role is Role.COUNTY_ADMIN or (actor.role is Role.TOWNSHIP_COMMITTEE and actor.org_id == township_id):
+        return
+    raise Forbidden(f"{actor.org_id or actor.role.value} cannot register a unit in {township_id}: its township "
+                    "committee or the county organisation department registers it")
 
 
 def _check_headcount(headcount: int) -> None:

@@ -18,7 +18,15 @@ from services.membership.domain.targets import OutstationBranchFacts, TargetStat
 from services.membership.policy.organisation import OrganisationPolicy
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
 from services.pure.identity import Actor, Role
-from tests.unit.membership.builders import ADMIN, SECRETARY, TODAY, an_established_branch, establish
+from tests.unit.membership.builders import (
+    ADMIN,
+    SECRETARY,
+    TODAY,
+    TOWNSHIP_ID,
+    an_established_branch,
+    establish,
+    establish_org,
+)
 
 
 def test_a_county_administrator_establishes_an_outstation_branch() -> None:
@@ -54,6 +62,26 @@ def test_a_township_committee_establishes_only_branches_it_manages() -> None:
     assert branches.decide(branches.INITIAL, establish(actor=township))
     with pytest.raises(DomainError, match="home_org_id"):
         branches.decide(branches.INITIAL, establish(actor=township, home_org_id="township-b"))
+
+
+def an_organisation(org_id: str, kind: OrgKind) -> branches.Organisation:
+    return replace(branches.INITIAL, exists=True, org_id=org_id, kind=kind)
+
+
+def test_an_unrecorded_home_that_branches_name_is_recorded_by_the_county_only() -> None:
+    # Branches whose home "township-x" is not recorded answer to it as their township; a committee recording an
+    # organisation under that id would move them, and their members, into its own township.
+    township = Actor(subject="t", role=Role.TOWNSHIP_COMMITTEE, org_id="township-a")
+    parent = an_organisation(TOWNSHIP_ID, OrgKind.TOWNSHIP_COMMITTEE)
+    squat = establish_org(actor=township, org_id="township-x", kind=OrgKind.GENERAL_BRANCH)
+    assert branches.decide(branches.INITIAL, squat, parent=parent)  # an id no record names
+    with pytest.raises(Forbidden, match="township-x is the home organisation of recorded outstation branches"):
+        branches.decide(branches.INITIAL, squat, parent=parent, named_as_home=True)
+    with pytest.raises(Forbidden, match="the county organisation department records it"):
+        branches.decide(branches.INITIAL, establish(actor=township, branch_id="township-x"), named_as_home=True)
+    recorded = establish_org(org_id="township-x", kind=OrgKind.TOWNSHIP_COMMITTEE, parent_id="county")
+    assert branches.decide(branches.INITIAL, recorded, parent=an_organisation("county", OrgKind.COUNTY_COMMITTEE),
+                           named_as_home=True)
 
 
 def test_the_establishment_date_cannot_be_in_the_future() -> None:

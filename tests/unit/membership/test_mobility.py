@@ -175,6 +175,26 @@ def test_a_member_away_reports_to_the_host() -> None:
         decide(a_registered_member(), report_to_host())
 
 
+def test_a_host_records_a_report_only_with_the_certificate_the_member_presented() -> None:
+    host = Actor(subject="host-clerk", role=Role.HOST_ORGANISATION, org_id="host-dg")
+    with pytest.raises(Forbidden, match="with the activity certificate the member presented"):
+        decide(a_member_away(), report_to_host(actor=host))  # no certificate issued
+    with pytest.raises(Forbidden, match="give its number in certificate_number"):
+        decide(a_holder(), report_to_host(actor=host))
+    with pytest.raises(Forbidden, match="give its number in certificate_number"):
+        decide(a_holder(), report_to_host(actor=host, certificate_number="LD-2026-008"))
+    (event,) = decide(a_holder(), report_to_host(actor=host, certificate_number=" LD-2026-007 "))
+    assert isinstance(event, ReportedToHost) and event.host_org_id == "host-dg"
+    # Once received, the member is not another host's to take: the member or their branch records a move.
+    received = run(a_holder(), report_to_host())
+    other = Actor(subject="other-clerk", role=Role.HOST_ORGANISATION, org_id="host-sz")
+    with pytest.raises(Forbidden, match="reported to another host organisation"):
+        decide(received, report_to_host(actor=other, host_org_id="host-sz", certificate_number="LD-2026-007"))
+    for actor in (MEMBER_SELF, SECRETARY):
+        (moved,) = decide(received, report_to_host(actor=actor, host_org_id="host-sz"))
+        assert isinstance(moved, ReportedToHost) and moved.host_org_id == "host-sz"
+
+
 def test_contact_is_recorded_by_the_member_their_secretary_or_their_host() -> None:
     hosted = run(a_member_away(), report_to_host())
     for actor in (MEMBER_SELF, SECRETARY, HOST, TOWNSHIP):

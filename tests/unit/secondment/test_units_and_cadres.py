@@ -8,10 +8,11 @@ from datetime import date, timedelta
 import pytest
 
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
+from services.pure.identity import Actor, Role
 from services.secondment.contract.commands import ChangeHeadcount, ChangePost, LinkMember
 from services.secondment.contract.events import CadreLinkedToMember
 from services.secondment.domain import cadres, units
-from tests.unit.secondment.builders import OTHER_SENDER, SENDER, TODAY, a_cadre, a_unit, register_cadre, unit
+from tests.unit.secondment.builders import COUNTY, OTHER_SENDER, SENDER, TODAY, a_cadre, a_unit, register_cadre, unit
 
 
 def headcount(n: int, on: date = date(2025, 1, 1), **o: object) -> ChangeHeadcount:
@@ -24,6 +25,34 @@ def test_a_unit_is_registered_by_its_own_township_and_once() -> None:
         units.decide(units.INITIAL, unit(actor=OTHER_SENDER))
     with pytest.raises(AlreadyExists, match="already registered"):
         units.decide(a_unit(), unit())
+
+
+def test_a_unit_joins_only_the_register_of_the_committee_that_registers_it() -> None:
+    # Township A's committee naming B as the township of a unit called after itself would read B as its own.
+    with pytest.raises(Forbidden, match="township-a cannot register a unit in township-b"):
+        units.decide(units.INITIAL, unit(unit_id="township-a", township_id="township-b"))
+    # A unit's own token cannot vouch for the township it would belong to.
+    unit_token = Actor(subject="u-1-hr", role=Role.TOWNSHIP_COMMITTEE, org_id="u-1")
+    with pytest.raises(Forbidden, match="u-1 cannot register a unit in township-a"):
+        units.decide(units.INITIAL, unit(actor=unit_token))
+    member = Actor(subject="m-1", role=Role.MEMBER, org_id="township-a")
+    with pytest.raises(Forbidden, match="its township committee or the county"):
+        units.decide(units.INITIAL, unit(actor=member))
+    (event,) = units.decide(units.INITIAL, unit(actor=COUNTY, township_id="township-b"))
+    assert event.township_id == "township-b"
+
+
+def test_a_unit_and_a_township_never_share_an_id() -> None:
+    with pytest.raises(DomainError, match="township-a is a township's id"):
+        units.decide(units.INITIAL, unit(unit_id="township-a"))
+    with pytest.raises(DomainError, match="u-9 is a township's id"):
+        units.decide(units.INITIAL, unit(unit_id="u-9"), unit_is_township=True)
+    with pytest.raises(DomainError, match="township-a is a registered unit, not a township"):
+        units.decide(units.INITIAL, unit(), township_is_unit=True)
+    # A unit token still changes its own unit's headcount.
+    unit_token = Actor(subject="u-1-hr", role=Role.TOWNSHIP_COMMITTEE, org_id="u-1")
+    (changed,) = units.decide(a_unit(), headcount(41, actor=unit_token))
+    assert changed.headcount == 41
 
 
 def test_a_headcount_is_never_negative() -> None:

@@ -48,6 +48,8 @@ class ReportToHost:
     member_id: str
     host_org_id: str
     reported_on: date
+    #: The activity certificate the member presented (B4: the host verifies it): required when the host records.
+    certificate_number: str | None = None
     #: Why the fact is entered after the day it took effect: required then (effective-dates.md).
     backdating_reason: str | None = None
 
