@@ -16,10 +16,12 @@ from typing import Any
 import asyncpg
 from fastapi import Request
 
-from services.gateway.readmodels import members
+from services.gateway.readmodels import cadres, members, organisations
 from services.gateway.seconded_seats import seconded_seats
+from services.investment.contract.commands import RegisterLead
+from services.investment.contract.events import RegistrantKind
 from services.membership.contract.commands.branches import ElectCommittee
-from services.pure.errors import Forbidden, NotFound, StateConflict
+from services.pure.errors import DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
 from services.secondment.contract.commands import LinkMember
 
@@ -55,5 +57,81 @@ async def member_link(request: Request, actor: Actor, params: Mapping[str, str],
         raise StateConflict(f"member {member_id} is already linked to cadre {other}: one person, one cadre record")
 
 
+#: Whether the branch or the township a lead names is an organisation on record, or the township is the home of one.
+_A_RECORDED_PLACE = ("SELECT EXISTS (SELECT 1 FROM organisations_view WHERE org_id = ANY($1::text[])"
+                     " OR coalesce(home_org_id, parent_id) = $2)")
+
+
+async def lead_placement(request: Request, actor: Actor, params: Mapping[str, str], body: Any) -> None:
+    """A lead is placed where the records put it: its branch is an organisation of its township (that township's
+    pipeline and reports count it), a member's own lead at their own branch, a cadre's in their own township.
+
+    The investment service checks the caller against the body (a committee names its township, a secretary its
+    branch, a member or cadre their own id) but cannot see the Party tree nor anyone's record, so without this a
+    body naming another township or its branch put the lead in that township's pipeline and reports.
+    Exceptions, as the records are used: a cadre's lead may name a branch not on record (a placement with no
+    outstation branch), and so may the county, which acts in every township; a branch on record is always
+    checked. A member token with no member or cadre record behind it places nothing in an organisation on
+    record. The values are checked as sent: the lead keeps them as sent."""
+    pool: asyncpg.Pool = request.app.state.read_pool
+    branch_id, township_id, kind = body.branch_id, body.township_id, body.registrant_kind
+    # The service's own scope rule (services/investment/domain/lead_state.py), asked first here so that a caller
+    # of another scope learns nothing of the tree or of anyone's record from the answers below.
+    if (actor.role is Role.TOWNSHIP_COMMITTEE and actor.org_id != township_id) or (
+            actor.role is Role.BRANCH_SECRETARY and actor.org_id != branch_id) or (
+            actor.role is Role.MEMBER and actor.subject != body.registrant_id):
+        raise Forbidden(f"{actor.label} cannot register a lead for this registrant: only the county, the township "
+                        f"committee of {township_id}, the secretary of branch {branch_id} or the registrant "
+                        f"{body.registrant_id} may")
+    if actor.role is Role.MEMBER:
+        if kind is RegistrantKind.BRANCH:
+            raise Forbidden("a member registers leads under their own name; the branch secretary registers the "
+                            "branch's")
+        if not await _registrant_on_record(pool, actor.subject, kind, branch_id, township_id):
+            return
+    township = await organisations.township_of(pool, branch_id)
+    if township == township_id:
+        return
+    if township is None and await organisations.organisation(pool, branch_id) is None:
+        if actor.role is Role.COUNTY_ADMIN or kind is RegistrantKind.CADRE:
+            return
+        raise DomainError(f"branch {branch_id} is not an organisation on record: name the branch the lead is "
+                          "credited to by its id (GET /v1/branches lists them); if it was established a moment "
+                          "ago, retry")
+    # A committee's township and a cadre's are theirs to keep: the branch is what to change; otherwise the township.
+    fix = f"name a branch of {township_id}" if not township or actor.role is Role.TOWNSHIP_COMMITTEE or (
+        kind is RegistrantKind.CADRE and actor.role is Role.MEMBER) else f"send township_id {township}"
+    where = f"in township {township}" if township else "in no township"
+    raise DomainError(f"branch {branch_id} is {where}, not {township_id}: a lead is placed in the township of its "
+                      f"branch; {fix}")
+
+
+async def _registrant_on_record(pool: asyncpg.Pool, subject: str, kind: RegistrantKind, branch_id: str,
+                               township_id: str) -> bool:
+    """A member's or cadre's own lead is placed where their record is (403 otherwise); False when the caller has
+    no record and the lead names no organisation on record — nothing of any township's to protect."""
+    member = await members.member(pool, subject)
+    cadre = await cadres.cadre(pool, subject)
+    if kind is RegistrantKind.MEMBER and member is not None:
+        if branch_id != member["formal_org_id"]:
+            raise Forbidden(f"member {subject} is of branch {member['formal_org_id']}: a member's lead is credited "
+                            f"to their own branch, not {branch_id}; send branch_id {member['formal_org_id']}")
+        return True
+    if kind is RegistrantKind.CADRE and cadre is not None:
+        if township_id != cadre["township_id"]:
+            raise Forbidden(f"cadre {subject} is of township {cadre['township_id']}: a cadre's lead is placed in "
+                            f"their own township, not {township_id}; send township_id {cadre['township_id']}")
+        return True
+    if member is not None or cadre is not None:
+        who = "member" if member is not None else "cadre"
+        raise Forbidden(f"{subject} is a {who}: register the lead as registrant_kind {who}")
+    if await pool.fetchval(_A_RECORDED_PLACE, [branch_id, township_id], township_id):
+        raise NotFound(f"no member or cadre {subject} in the read models: a lead is placed at its registrant's "
+                       "own branch or township, so their record is needed (if it was registered a moment ago, "
+                       "retry)")
+    return False
+
+
 #: The commands the gateway checks before forwarding, by command type (bound by reference, not by name).
-CHECKS: Mapping[type, GatewayCheck] = {LinkMember: member_link, ElectCommittee: seconded_seats}
+CHECKS: Mapping[type, GatewayCheck] = {LinkMember: member_link, ElectCommittee: seconded_seats,
+                                       RegisterLead: lead_placement}

@@ -24,7 +24,10 @@ ROUTES: tuple[CommandRoute[Any], ...] = (
         scope=LEAD_SCOPE, location="/v1/leads/{id}",
         summary="Register an investment lead (a branch, a member or a cadre as the county's information officer). "
                 "The first registration of an investor's project wins; a later one is recorded as a duplicate of "
-                "it. Investors cannot refer themselves."),
+                "it. Investors cannot refer themselves. A lead is placed where the records put it (the gateway "
+                "checks its read models first): `branch_id` is an organisation of `township_id` (a cadre's lead, "
+                "or the county's, may name a branch not on record; one on record is always checked); a member's "
+                "own lead is credited to their own branch, a cadre's placed in their own township."),
     CommandRoute(
         path="/leads/{lead_id}/progress", command=c.AdvanceLead, handler=h.lead_step, from_path=("lead_id",),
         roles=_REFERRERS, scope=LEAD_SCOPE, location=_LEAD,
