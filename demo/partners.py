@@ -6,7 +6,8 @@ carry the whole demo (a subscription covers what is recorded from its creation o
 - ``province-members``: the province's member-management system — registrations, status changes and
   transfers in the whole county, with no personal data, over Kafka.
 
-Their Kafka logins: ``GET /v1/partners/<id>/kafka-credentials`` (examples/partner_kafka_consumer.py).
+Their Kafka logins: ``GET /v1/partners/<id>/kafka-credentials`` (examples/partner_kafka_consumer.py). A
+contact names an office, never a phone number: the service refuses one (it would be kept in clear).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from demo.client import DemoClient, gateway_client
 TRANSFER = "goldenbridge.transfer.step.v1"
 PARTNERS = (
     {"partner_id": "host-ningbo", "name": "宁波市江北区委组织部（流入地党委）", "kind": "host_committee",
-     "contact": "0574-8770-0000", "personal_data": "masked",
+     "contact": "江北区委组织部组织科", "personal_data": "masked",
      "scope": {"event_types": ["goldenbridge.member.arrived.v1", "goldenbridge.member.reported_to_host.v1", TRANSFER],
                "townships": ["township-qiaotou"]}},
     {"partner_id": "province-members", "name": "省党员信息管理系统", "kind": "province",

@@ -14,7 +14,8 @@ from services.pure.identity import Actor
 @dataclass(frozen=True, kw_only=True)
 class RegisterPartner:
     """Register a partner system. ``partner_id`` names its Kafka topic and principal: lower-case letters,
-    digits and hyphens, at most 40, chosen once (``host-ningbo``)."""
+    digits and hyphens, at most 40, chosen once (``host-ningbo``). ``contact``: the office or role to reach
+    there (``劳动保障局就业科``); no phone or ID number, in it or in the name."""
 
     actor: Actor
     today: date

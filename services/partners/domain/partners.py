@@ -1,4 +1,10 @@
-"""The partner aggregate: one stream per partner system, registered and changed by the county."""
+"""The partner aggregate: one stream per partner system, registered and changed by the county.
+
+A partner's name and contact are kept in clear in its events, on gb.partners.events and in partners_view, so
+neither may hold anything shaped like a phone or ID number (services/pure/personal_text.py): the contact names
+an office or a role at the partner (劳动保障局就业科), never a person's number — the county's own records say
+how to reach that office.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from services.partners.contract.events import PartnerChanged, PartnerEvent, Part
 from services.partners.contract.outward.catalogue import CATALOGUE
 from services.partners.contract.values import PartnerKind, PersonalDataPolicy
 from services.pure.errors import AlreadyExists, DomainError, NotFound
+from services.pure.personal_text import not_personal
 
 #: Becomes a Kafka topic and principal name: nothing a topic or a SCRAM user name would refuse.
 PARTNER_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
@@ -34,6 +41,9 @@ INITIAL: Partner | None = None
 def decide(state: Partner | None, cmd: RegisterPartner | ChangePartner, *, now: datetime) -> list[PartnerEvent]:
     _check_text("name", cmd.name, 100)
     _check_text("contact", cmd.contact, 200)
+    not_personal(cmd.name, "name", instead="the partner system's name, e.g. \"省党员信息管理系统\"")
+    not_personal(cmd.contact, "contact", instead="the office or role to reach at the partner, e.g. "
+                 "\"劳动保障局就业科\" — not a person's or an office's phone number")
     _check_scope(cmd.scope)
     if isinstance(cmd, RegisterPartner):
         if state is not None:

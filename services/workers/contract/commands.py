@@ -1,4 +1,8 @@
-"""Commands on the migrant-worker register, service cases and labour-export groups."""
+"""Commands on the migrant-worker register, service cases and labour-export groups.
+
+No text a command takes — a village, a skill, a note, a document's number, a reference, a reason, a destination —
+may hold anything shaped like a phone or ID number (services/pure/personal_text.py): each is refused with a 422
+that says what to record instead, because the service's events, topic and read model keep them in clear."""
 
 from __future__ import annotations
 
@@ -37,7 +41,8 @@ class WithdrawConsent:
 
 @dataclass(frozen=True, kw_only=True)
 class RequestService:
-    """Open a service case for a registered worker who consented to services."""
+    """Open a service case for a registered worker who consented to services. ``note``: what it is about, in
+    words, with no one's ID number or phone."""
 
     actor: Actor
     today: date
@@ -61,8 +66,10 @@ class ReferCase:
 
 @dataclass(frozen=True, kw_only=True)
 class IssueDocument:
-    """The bureau issues what the case asked for. ``amount``: a micro-credit certificate's, required there and
-    nowhere else. ``fee``: what the worker paid; notarisation and training are free (0)."""
+    """The bureau issues what the case asked for. ``document_number``: the certificate's, policy's or deed's
+    number; an ID paper's own number is its holder's ID number, so a papers case records its acceptance receipt's
+    number (受理回执) instead. ``amount``: a micro-credit certificate's, required there and nowhere else. ``fee``:
+    what the worker paid; notarisation and training are free (0)."""
 
     actor: Actor
     today: date

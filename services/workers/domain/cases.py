@@ -7,6 +7,11 @@ bureau issues the migrant-worker certificate (number and amount, within the coun
 is referred to the credit cooperative, which grants a loan within the certificate's amount, or refuses.
 Any bureau may refuse the case referred to it, with a reason. Which bureau may act at all — only the one
 the case is with — is the service's scope rule (services/workers/access.py); the rules here also hold it.
+
+Every text a case records (its notes, a document's number, a decision's reference and reason) is refused when it
+holds anything shaped like a phone or ID number (services/pure/personal_text.py): the service keeps no one's, and
+its events, topic and read model hold them in clear. An ID paper's own number is its holder's ID number, so a
+papers case records the number of the acceptance receipt (受理回执) the window gives, never the paper's.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import assert_never
 
 from services.pure.dates import not_future
 from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
+from services.pure.personal_text import not_personal
 from services.pure.text import require_text
 from services.workers.contract.commands import (
     CaseCommand,
@@ -62,6 +68,14 @@ class Case:
 
 
 INITIAL = Case()
+
+#: What each text of a case is to hold instead of a phone or ID number (the 422 says it).
+NOTE = "what the case is about, in words, without anyone's ID number or phone (the register keeps none)"
+DOCUMENT_NUMBER = ("the number of the paper issued: the certificate, policy or notarial deed number; for an ID "
+                   "paper, whose own number is the holder's ID number, the number of its acceptance receipt "
+                   "(受理回执)")
+REFERENCE = "the legal-aid case or loan contract number, never the worker's ID number or phone"
+REASON = "why the case is refused, in words, without anyone's ID number or phone"
 
 
 def decide(state: Case, command: CaseCommand, *, policy: WorkersPolicy = DEFAULT_WORKERS_POLICY,
@@ -114,8 +128,9 @@ def request(state: Case, c: RequestService, worker: Worker) -> ServiceRequested:
         raise AlreadyExists(f"service case {c.case_id} already exists; use a new case id")
     require_consent(worker, ConsentScope.SERVICES, c.requested_on, c.worker_id)
     not_future(c.requested_on, c.today, "the request date")
+    note = not_personal(c.note.strip(), "note", instead=NOTE)
     return ServiceRequested(case_id=c.case_id, worker_id=c.worker_id, township_id=worker.township_id, kind=c.kind,
-                            requested_on=c.requested_on, note=c.note.strip(), actor=c.actor.label)
+                            requested_on=c.requested_on, note=note, actor=c.actor.label)
 
 
 def next_bureau(state: Case, policy: WorkersPolicy) -> tuple[Bureau, int]:
@@ -159,7 +174,8 @@ def issue(state: Case, c: IssueDocument, policy: WorkersPolicy) -> DocumentIssue
     bureau = _with_bureau(state, c.case_id)
     if _ending(state, policy) is not Ending.ISSUE:
         raise StateConflict(f"a {state.kind.value} case with {bureau.value} is decided, not issued")
-    number = require_text(c.document_number, "document_number", hint="the number on the issued paper")
+    number = not_personal(require_text(c.document_number, "document_number", hint="the number on the issued paper"),
+                          "document_number", instead=DOCUMENT_NUMBER)
     _dated(state, c.issued_on, c.today, "the issue date")
     fee = yuan(c.fee, "the fee")
     if state.kind is ServiceKind.MICRO_CREDIT:
@@ -178,7 +194,8 @@ def issue(state: Case, c: IssueDocument, policy: WorkersPolicy) -> DocumentIssue
 def decide_case(state: Case, c: DecideCase, policy: WorkersPolicy) -> CaseDecided:
     bureau = _with_bureau(state, c.case_id)
     _dated(state, c.decided_on, c.today, "the decision date")
-    reference, reason = c.reference.strip(), c.reason.strip()
+    reference = not_personal(c.reference.strip(), "reference", instead=REFERENCE)
+    reason = not_personal(c.reason.strip(), "reason", instead=REASON)
     if not c.granted:
         require_text(reason, "reason", hint="why the case is refused")
         if c.amount is not None:
@@ -210,8 +227,9 @@ def close(state: Case, c: CloseCase) -> CaseClosed:
                           + ", ".join(o.value for o in LegalAidOutcome))
     if not legal_aid_taken and c.outcome is not None:
         raise DomainError("only a legal-aid case taken on closes with an outcome")
+    note = not_personal(c.note.strip(), "note", instead=NOTE)
     return CaseClosed(case_id=c.case_id, kind=state.kind, closed_on=c.closed_on, outcome=c.outcome,
-                      note=c.note.strip(), actor=c.actor.label, township_id=state.township_id)
+                      note=note, actor=c.actor.label, township_id=state.township_id)
 
 
 def evolve(state: Case, event: CaseEvent) -> Case:

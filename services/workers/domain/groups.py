@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from services.pure.dates import not_future
 from services.pure.errors import AlreadyExists, DomainError
+from services.pure.personal_text import not_personal
 from services.pure.text import require_text
 from services.workers.contract.commands import OrganiseExportGroup
 from services.workers.contract.events import ConsentScope, ExportGroupOrganised, GroupEvent
@@ -32,9 +33,12 @@ def decide(state: Group, c: OrganiseExportGroup, *, workers: Mapping[str, Worker
     """``workers``: the register record of each worker named (missing ones are not on the register)."""
     if state.exists:
         raise AlreadyExists(f"export group {c.group_id} already exists; use a new group id")
-    township = require_text(c.township_id, "township_id")
-    destination = require_text(c.destination, "destination")
-    branch = require_text(c.branch_id, "branch_id", hint="the outstation branch at the destination")
+    township = not_personal(require_text(c.township_id, "township_id"), "township_id",
+                            instead="the township's organisation id")
+    destination = not_personal(require_text(c.destination, "destination"), "destination",
+                               instead="the city or site the group goes to, e.g. \"Dongguan, Guangdong\"")
+    branch = not_personal(require_text(c.branch_id, "branch_id", hint="the outstation branch at the destination"),
+                          "branch_id", instead="the id of the outstation branch at the destination")
     ids = tuple(w.strip() for w in c.worker_ids)
     if not ids or len(ids) > policy.group_max_workers:
         raise DomainError(f"a group has 1 to {policy.group_max_workers} workers (policy {policy.version})")

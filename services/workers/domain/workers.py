@@ -13,6 +13,7 @@ from typing import assert_never
 
 from services.pure.dates import not_future
 from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
+from services.pure.personal_text import not_personal
 from services.pure.text import require_text
 from services.workers.contract.commands import RegisterWorker, WithdrawConsent, WorkerCommand
 from services.workers.contract.events import ConsentScope, ConsentWithdrawn, WorkerEvent, WorkerRegistered
@@ -57,7 +58,11 @@ def decide(state: Worker, command: WorkerCommand) -> list[WorkerEvent]:
 def register(state: Worker, c: RegisterWorker) -> WorkerRegistered:
     if state.exists:
         raise AlreadyExists(f"worker {c.worker_id} is already on the register")
-    township, village = require_text(c.township_id, "township_id"), require_text(c.village, "village")
+    # The register takes no name, ID or phone: none may come in through its free text either.
+    township = not_personal(require_text(c.township_id, "township_id"), "township_id",
+                            instead="the township's organisation id")
+    village = not_personal(require_text(c.village, "village"), "village",
+                           instead="the village's name, e.g. \"Dongcun\"")
     if ConsentScope.REGISTER not in c.consent_scope:
         raise DomainError("a worker is put on the register only with their consent to it (consent_scope must "
                           "include 'register')")
@@ -66,7 +71,11 @@ def register(state: Worker, c: RegisterWorker) -> WorkerRegistered:
     if c.registered_on < c.consent_on:
         raise DomainError(f"consent ({c.consent_on}) comes before registration ({c.registered_on})")
     member = c.member_id.strip() if c.member_id else None
+    if member:
+        not_personal(member, "member_id", instead="the member id membership assigned, never the person's ID number")
     skills = tuple(dict.fromkeys(s.strip() for s in c.skills if s.strip()))
+    for skill in skills:
+        not_personal(skill, "skills", instead="each skill by name, e.g. \"masonry\"")
     return WorkerRegistered(worker_id=c.worker_id, township_id=township, village=village, member_id=member or None,
                             skills=skills, consent_scope=tuple(sorted(set(c.consent_scope))),
                             consent_on=c.consent_on, registered_on=c.registered_on, actor=c.actor.label)

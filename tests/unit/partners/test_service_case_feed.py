@@ -67,3 +67,24 @@ def test_every_step_says_what_it_is_and_names_no_one() -> None:
     assert sorted(_deliveries(steps[0], _bureaus())) == ["labour", "tw-b-only"]
     closed = outward[2]
     assert closed is not None and closed.event.outcome == "settled" and closed.kind.personal_fields() == {}
+
+
+def test_a_number_recorded_shaped_like_an_id_or_phone_reaches_no_partner_while_the_bureaus_numbers_do() -> None:
+    # Before the workers service refused them, an ID paper's own number (its holder's ID number) could be recorded
+    # as the document's number: every partner receives null instead, whatever its policy.
+    def issued(number: str) -> DocumentIssued:
+        return DocumentIssued(case_id="c-3", kind=ServiceKind.PAPERS, bureau=Bureau.LABOUR, document_number=number,
+                              amount=None, fee=Decimal(0), issued_on=DAY, late=False, actor="a", township_id="tw-b")
+
+    def decided(reference: str) -> CaseDecided:
+        return CaseDecided(case_id="c-3", kind=ServiceKind.LEGAL_AID, bureau=Bureau.JUSTICE, granted=True,
+                           reference=reference, amount=None, reason="", decided_on=DAY, late=False, actor="a",
+                           township_id="tw-b")
+
+    for event, field in ((issued("11010519491231002X"), "document_number"), (decided("138 0013 8000"), "reference")):
+        for delivery in _deliveries(event, _bureaus()).values():
+            assert delivery.cloudevent["data"][field] is None
+    assert {d.cloudevent["data"]["document_number"] for d in _deliveries(issued("SL-2026-0012"), _bureaus()).values()
+            } == {"SL-2026-0012"}
+    assert {d.cloudevent["data"]["reference"] for d in _deliveries(decided("FY-2026-051"), _bureaus()).values()
+            } == {"FY-2026-051"}

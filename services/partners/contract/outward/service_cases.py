@@ -4,6 +4,12 @@ province (issue 13: the bureaus' events reach them as partner subscriptions).
 No worker is named: the workers service keeps no name, ID or phone number, so the case carries none either.
 Its place is the worker's township, so a partner scoped to a township receives that township's cases and a
 county-wide partner (a bureau) every case.
+
+The document's number and the decision's reference are the bureaus' own numbers, which a bureau's system needs
+(the credit cooperative lends on the labour bureau's certificate), so they are not marked personal: under either
+policy a personal field never reaches a partner in clear. The workers service refuses any that is shaped like a
+phone or ID number (services/pure/personal_text.py); one recorded before it did is withheld here, from every
+partner, by the same check.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from services.partners.contract.outward import OutwardType
+from services.pure.personal_text import personal_shape
 from services.workers.contract.events import CaseClosed, CaseDecided, CaseReferred, DocumentIssued
 
 
@@ -32,7 +39,8 @@ class ServiceCaseV1:
     bureau: str | None = None
     #: Referred: the day the bureau is to act by.
     due_by: date | None = None
-    #: Issued: the document's number; a micro-credit certificate's amount.
+    #: Issued: the document's number (null if it was recorded shaped like a phone or ID number); a micro-credit
+    #: certificate's amount.
     document_number: str | None = None
     amount: Decimal | None = None
     #: Decided: granted or refused, the legal-aid case or loan number.
@@ -44,6 +52,12 @@ class ServiceCaseV1:
     outcome: str | None = None
 
 
+def _number(value: str | None) -> str | None:
+    """A bureau's number as recorded, or None when it is shaped like a phone or ID number (an ID paper's own
+    number, recorded before the workers service refused them)."""
+    return None if not value or personal_shape(value) else value
+
+
 def _referred(e: CaseReferred) -> ServiceCaseV1:
     return ServiceCaseV1(case_id=e.case_id, kind=e.kind.value, township_id=e.township_id, step="referred",
                          on=e.referred_on, bureau=e.bureau.value, due_by=e.due_by)
@@ -51,13 +65,13 @@ def _referred(e: CaseReferred) -> ServiceCaseV1:
 
 def _issued(e: DocumentIssued) -> ServiceCaseV1:
     return ServiceCaseV1(case_id=e.case_id, kind=e.kind.value, township_id=e.township_id, step="issued",
-                         on=e.issued_on, bureau=e.bureau.value, document_number=e.document_number, amount=e.amount,
-                         late=e.late)
+                         on=e.issued_on, bureau=e.bureau.value, document_number=_number(e.document_number),
+                         amount=e.amount, late=e.late)
 
 
 def _decided(e: CaseDecided) -> ServiceCaseV1:
     return ServiceCaseV1(case_id=e.case_id, kind=e.kind.value, township_id=e.township_id, step="decided",
-                         on=e.decided_on, bureau=e.bureau.value, granted=e.granted, reference=e.reference or None,
+                         on=e.decided_on, bureau=e.bureau.value, granted=e.granted, reference=_number(e.reference),
                          amount=e.amount, late=e.late)
 
 
