@@ -13,6 +13,12 @@ batching, version checks and dead letters — with one filter: events recorded a
 Events published before the relay carried ``recordedat`` have no recorded time; they are kept (they are
 older than the header) and counted as ``undated``.
 
+Erasure binds history too (PIPL; crypto-shredding, docs/architecture.md): the county as it stood is shown
+minus what has since been erased. An erasure recorded after T is set aside while the log is read and applied
+once it is read to the end, by the read models' own statements, on the rows as they stood at T — never through
+the runner, whose version check would pass it over (its stream's events between T and the erasure are not
+applied). A schema built before an erasure it lacks is built again when next asked (:func:`request`).
+
 Builds are requested through the table ``as_of.builds`` (the gateway inserts a row, ``NOTIFY gb_as_of``)
 and run in the projector process, which holds the Kafka principal allowed to read the event topics (the
 gateway's may only describe them). Progress — events read of the total, events applied — is written to
@@ -27,20 +33,25 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import orjson
 
 from services import system
 from services.gateway.readmodels import PROJECTION
+from services.gateway.readmodels.members import ERASED_NAME
 from services.kernel.events import Envelope
 from services.kernel.kafka import event_consumer
-from services.kernel.projection import RUNNER_TABLES, ProjectionRunner
+from services.kernel.projection import RUNNER_TABLES, Op, ProjectionRunner, event_ops
 from services.kernel.settings import Settings
+from services.membership.contract.events import REGISTRY as MEMBERSHIP
+from services.membership.contract.events.members import EVENTS as MEMBER_EVENTS
+from services.membership.contract.events.members import PersonalDataErased
 
 log = logging.getLogger("as-of")
 
@@ -51,6 +62,10 @@ MAX_PENDING = 4
 #: A queued build nobody has asked about for this long is abandoned before it starts.
 ABANDON_AFTER_SECONDS = 120
 CHANNEL = "gb_as_of"
+#: The events that erase a person, by (source, wire name). Only membership erases: the workers register keeps
+#: no name, ID number or phone (docs/workers.md), and no other service records a person's personal data.
+ERASURES = frozenset((MEMBERSHIP.source, name) for name, event in MEMBER_EVENTS.items() if event is PersonalDataErased)
+_REGISTRIES = {registry.source: registry for registry in PROJECTION.registries}
 
 CONTROL_DDL = """
 CREATE SCHEMA IF NOT EXISTS as_of;
@@ -102,12 +117,20 @@ class Replayed:
     undated: int = 0
     positions: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    #: Erasures recorded after ``as_of`` (by event id: the relay may publish one twice), applied at the end.
+    erasures: dict[UUID, Envelope] = field(default_factory=dict)
 
     def keep(self, env: Envelope) -> bool:
-        """The replay's filter: only events recorded at or before ``as_of``."""
+        """The replay's filter: only events recorded at or before ``as_of``. A later erasure is set aside for
+        :func:`erasure_ops`: passed to the runner, it would arrive ahead of its stream's version (the events
+        between T and it are passed over) and be skipped — and were it forced through, it could precede an
+        earlier event of its stream that a relay resends later, which would write the person back. Its
+        position is not counted: the answer reflects the log up to ``positions``, and the erasures since."""
         if env.recorded_at is None:
             self.undated += 1
         elif env.recorded_at > self.as_of:
+            if (env.source, env.type) in ERASURES:
+                self.erasures[env.id] = env
             return False
         if env.position is not None and env.position > self.positions.get(env.source, 0):
             self.positions[env.source] = env.position
@@ -143,10 +166,28 @@ async def replay(settings: Settings, pool: asyncpg.Pool, as_of: datetime, schema
             if progress is not None:
                 await progress(done)
             if all(at[tp] >= ends[tp] for tp in partitions):
+                await _erase(pool, schema, done.erasures.values())
                 return done
             await runner.poll_once()
     finally:
         await runner.stop()
+
+
+def erasure_ops(q: str, erasures: Iterable[Envelope]) -> list[Op]:
+    """The statements that erase each person in the read models of schema ``q`` (quoted): those the live
+    projection runs for the same events, so an as-of answer shows an erased person exactly as a live one does.
+    Each writes only the person's own rows and sets what erasure sets whatever the row holds, so applied after
+    the whole replay they act on the final state, in any order."""
+    return [op for env in erasures for op in event_ops(PROJECTION, _REGISTRIES.get(env.source), q, env)]
+
+
+async def _erase(pool: asyncpg.Pool, schema: str, erasures: Iterable[Envelope]) -> None:
+    ops = erasure_ops(f'"{schema}"', erasures)
+    if not ops:
+        return
+    async with pool.acquire() as conn, conn.transaction():
+        for sql, args in ops:
+            await conn.execute(sql, *args)
 
 
 async def replay_as_of(settings: Settings, as_of: datetime, *, schema: str = "as_of_bench") -> tuple[int, float]:
@@ -186,7 +227,9 @@ async def request(pool: asyncpg.Pool, as_of: datetime) -> asyncpg.Record:
     async with pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(
             "UPDATE as_of.builds SET asked_at = now() WHERE id = $1 RETURNING *", build)
-        if row is not None and row["state"] != "failed":
+        if row is not None and row["state"] == "ready" and await lacks_an_erasure(conn, schema_of(build)):
+            log.info("as-of build %s lacks an erasure recorded since it was built: built again", build)
+        elif row is not None and row["state"] != "failed":
             return row
         pending = await conn.fetchval("SELECT count(*) FROM as_of.builds WHERE state IN ('queued', 'building')")
         if pending >= MAX_PENDING:
@@ -197,6 +240,26 @@ async def request(pool: asyncpg.Pool, as_of: datetime) -> asyncpg.Record:
             " asked_at = now(), requested_at = now() RETURNING *", build, as_of, definition)
         await conn.execute(f"NOTIFY {CHANNEL}")
         return row
+
+
+#: A person the live read models (the connection's ``search_path``) show erased whom a kept schema (``{schema}``)
+#: still shows: a member's row has ``erased_on``, an applicant's case the erased name.
+_LACKS_AN_ERASURE = """
+SELECT EXISTS (SELECT 1 FROM members_view l JOIN {schema}.members_view c USING (member_id)
+               WHERE l.erased_on IS NOT NULL AND c.erased_on IS NULL)
+    OR EXISTS (SELECT 1 FROM development_view l JOIN {schema}.development_view c USING (person_id)
+               WHERE l.name = $1 AND c.name <> $1)
+"""
+
+
+async def lacks_an_erasure(conn: asyncpg.Connection, schema: str) -> bool:
+    """Whether the kept as-of ``schema`` still shows a person since erased. A build reads the log to the end
+    offsets seen when it starts, so an erasure recorded later is not in it; the builds are not dropped when
+    an erasure is recorded (that would take a watch on the log beside the projector, and a window until it
+    acts) but checked each time they are asked for, against the live read models: an as-of answer never shows
+    a person that a live answer from the same database shows erased. Costs one scan of ``members_view`` and
+    ``development_view`` per as-of answer (the erased rows are not indexed)."""
+    return bool(await conn.fetchval(_LACKS_AN_ERASURE.format(schema=f'"{schema}"'), ERASED_NAME))
 
 
 async def find(pool: asyncpg.Pool, build: str) -> asyncpg.Record | None:
@@ -263,8 +326,8 @@ async def _build(settings: Settings, pool: asyncpg.Pool, build: asyncpg.Record) 
                            build["id"], f"{type(exc).__name__}: {exc}"[:500])
         return
     await _save(pool, build["id"], done, "ready")
-    log.info("as-of build %s: %d of %d events applied in %.1f s, positions %s", build["id"], done.events_applied,
-             done.events_total, done.seconds, done.positions)
+    log.info("as-of build %s: %d of %d events applied in %.1f s, positions %s, %d later erasures", build["id"],
+             done.events_applied, done.events_total, done.seconds, done.positions, len(done.erasures))
 
 
 async def _save(pool: asyncpg.Pool, build: str, done: Replayed, state: str) -> None:
