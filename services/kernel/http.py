@@ -8,14 +8,19 @@ correlation id to quote and leaks nothing of the internals (the traceback goes t
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
 import logging
 import uuid
 from typing import Any
+from urllib.parse import quote, unquote
 
 import aiokafka.errors
 import asyncpg
 import orjson
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -23,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kernel import clock, logs, tracing
+from services.kernel.credential import CredentialCheck
 from services.kernel.events import encode
 from services.kernel.problem_docs import PROBLEM_JSON, document_problems
 from services.kernel.store import CommandMeta
@@ -165,13 +171,35 @@ def _outage_of(exc: BaseException) -> str:
 class QueryStringsOffTheAccessLog(logging.Filter):
     """uvicorn's access log writes each request line, query string included; a query may carry what no log
     may hold (a phone number typed into a filter, a fuzzer's number shaped like one). The line keeps the path
-    and says that a query was there."""
+    and says that a query was there.
+
+    The path itself may carry one too: a clerk pastes an ID number into a member-id field
+    (``GET /v1/members/440305197508270098``). So the path keeps no run of 11 or more digits (``logged_path``)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str) and "?" in args[2]:
-            record.args = (*args[:2], args[2].split("?", 1)[0] + "?…", *args[3:])
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            path, query, _ = args[2].partition("?")
+            record.args = (*args[:2], logged_path(path) + ("?…" if query else ""), *args[3:])
         return True
+
+
+#: What ``quote`` leaves as it is in a path besides letters and digits (RFC 3986 pchar and "/").
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
+
+def logged_path(path: str) -> str:
+    """``path`` as a log may hold it: long digit runs starred out (``tracing.masked``), also when they were sent
+    percent-encoded or as full-width digits (uvicorn writes the path percent-encoded). Unchanged when there is
+    nothing to mask."""
+    plain = unquote(path)
+    if tracing.masked(plain) == plain:
+        return path
+    return quote(tracing.masked(plain), safe=_PATH_SAFE)
+
+
+def _logged(request: Request) -> str:
+    return logged_path(request.url.path)
 
 
 def keep_query_strings_off_the_access_log() -> None:
@@ -188,7 +216,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     Also installs ``PublicProblems`` (the ``instance`` of a problem is the path the client called,
     every 503 carries ``Retry-After``) and documents the problem responses in the OpenAPI schema, and keeps
-    query strings off the access log.
+    query strings and long numbers off the access log. A problem's ``instance`` and ``detail`` may echo the path
+    as the client sent it: they go to that client only, and no line here logs a body or an unmasked path.
     """
     keep_query_strings_off_the_access_log()
 
@@ -198,7 +227,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def _outage(request: Request, exc: Exception) -> JSONResponse:
         what = _outage_of(exc)
-        log.warning("%s %s: %s unavailable (%s: %s) [correlation %s]", request.method, request.url.path, what,
+        log.warning("%s %s: %s unavailable (%s: %s) [correlation %s]", request.method, _logged(request), what,
                     type(exc).__name__, exc, correlation_id(request))
         return problem_response(503, unavailable_body(request, what), retry_after(503))
 
@@ -209,7 +238,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _out_of_range(request: Request, exc: asyncpg.DataError) -> JSONResponse:
         # PostgreSQL refused a value the edge let through (a date past its range, a NUL byte):
         # the request's fault, so a 422 — but say it without the SQL.
-        log.warning("%s %s: value refused by PostgreSQL (%s) [correlation %s]", request.method, request.url.path,
+        log.warning("%s %s: value refused by PostgreSQL (%s) [correlation %s]", request.method, _logged(request),
                     exc.sqlstate, correlation_id(request))
         body = {
             "type": f"{PROBLEMS}/invalid-request",
@@ -226,7 +255,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         # The last resort: never a text/plain 500, never a traceback or SQL to the client.
         correlation = correlation_id(request)
         with logs.correlated(correlation):
-            log.error("%s %s failed unexpectedly [correlation %s]", request.method, request.url.path, correlation,
+            log.error("%s %s failed unexpectedly [correlation %s]", request.method, _logged(request), correlation,
                       exc_info=exc)
         body = {
             "type": f"{PROBLEMS}/internal-error",
@@ -373,10 +402,44 @@ class BodyTooLarge(StarletteHTTPException):
                 "detail": self.detail, "instance": instance}
 
 
+#: Marks a keyed fingerprint in ``idempotency_keys`` (services/kernel/store_schema.sql tells the unkeyed ones of
+#: earlier versions by its absence).
+FINGERPRINT_SCHEME = "hmac-sha256:"
+
+
+@functools.lru_cache(maxsize=4)
+def fingerprint_key(internal_secret: str) -> bytes:
+    """The key of request fingerprints, derived from ``GB_INTERNAL_SECRET`` (HKDF-SHA256, a label of its own).
+
+    A fingerprint hashes a command's body, and a body holds what it holds in clear: an ID number, a phone. An
+    unkeyed hash of it, kept for ever in ``idempotency_keys``, gives that back to anyone with the table and the
+    rest of the body (the event's clear fields): a masked phone leaves under a million candidates, an ID number
+    with its region and birth date about ten thousand, tried in well under a second. Keyed, it is worthless
+    without the secret. Every instance of every service already holds this one, and the same one (it checks the
+    gateway's credentials with it): a retry sent to another instance matches, and no new secret is needed —
+    outside development it must be set and strong (settings.py). Derived, not used as it is: the secret also
+    signs credentials, and one key never serves two purposes."""
+    kdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"golden-bridge/kernel", info=b"idempotency-fingerprint/v1")
+    return kdf.derive(internal_secret.encode())
+
+
+def request_fingerprint(key: bytes, method: str, path: str, body: bytes) -> str:
+    """What tells a retry from another request under the same Idempotency-Key: HMAC-SHA256 of method, path and body."""
+    digest = hmac.new(key, method.encode() + path.encode() + b"\n" + body, hashlib.sha256).hexdigest()
+    return FINGERPRINT_SCHEME + digest
+
+
 def command_meta(request: Request, actor: Actor, body: bytes) -> CommandMeta:
-    """Metadata of a command from the forwarded request: identity, tracing and retry key."""
+    """Metadata of a command from the forwarded request: identity, tracing and retry key.
+
+    A retry whose first attempt an earlier version stored under the unkeyed fingerprint (a rolling upgrade) does
+    not match and is refused as a different request (422), never applied twice; the store forgets those
+    fingerprints (store_schema.sql). Accepting both kinds would mean keeping the unkeyed hashes, which is the leak;
+    retries come seconds after their first attempt, so the window is the upgrade's. A new GB_INTERNAL_SECRET does
+    the same to the retries in flight when it changes."""
     key = request.headers.get("idempotency-key")
-    fingerprint = hashlib.sha256(request.method.encode() + request.url.path.encode() + b"\n" + body).hexdigest()
+    check: CredentialCheck = request.app.state.credentials
+    fingerprint = request_fingerprint(fingerprint_key(check.secret), request.method, request.url.path, body)
     correlation = correlation_id(request)
     return CommandMeta(
         actor=actor.label,

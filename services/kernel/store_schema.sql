@@ -40,6 +40,9 @@ CREATE TABLE IF NOT EXISTS outbox (
     type           text NOT NULL
 );
 
+-- A command's retry record: its key (scoped to the caller) and a fingerprint of the request that tells a retry
+-- from another request under the same key. A request's fingerprint is keyed ('hmac-sha256:<hex>',
+-- services/kernel/http.py): the body it covers may hold an ID number or a phone.
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     key             text PRIMARY KEY,
     fingerprint     text NOT NULL,
@@ -49,6 +52,32 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     stream_version  integer NOT NULL,
     created_at      timestamptz NOT NULL DEFAULT now()
 );
+
+-- Earlier versions stored an unkeyed SHA-256 of method, path and body: with the rest of the body (the event's
+-- clear fields) an ID number or a phone in it is found by trying them all. Those fingerprints are forgotten, so
+-- a retry of such a command is refused as a different request (422), never applied twice. Only rows the HTTP
+-- edge wrote are touched: their key begins with the caller's subject (command_meta), and the caller is the
+-- actor of the row's first event ('role:subject' or 'role:subject@org'). A consumer's key names its purpose
+-- (funds-credit:<event id>), and its fingerprint — of an event id, nothing personal — is compared again when
+-- the event is redelivered, so it stays. Every start in the first day sweeps again: instances not yet upgraded
+-- go on writing unkeyed rows during a rolling upgrade, until they too start with this version.
+CREATE TABLE IF NOT EXISTS idempotency_fingerprints_keyed (
+    keyed_at  timestamptz NOT NULL DEFAULT now()
+);
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM idempotency_fingerprints_keyed k WHERE k.keyed_at < now() - interval '1 day') THEN
+        UPDATE idempotency_keys ik SET fingerprint = 'unkeyed, forgotten'
+          FROM events e
+         WHERE e.position = ik.first_position
+           AND ik.fingerprint ~ '^[0-9a-f]{64}$'
+           AND (substr(e.actor, strpos(e.actor, ':') + 1) = split_part(ik.key, ':', 1)
+                OR starts_with(substr(e.actor, strpos(e.actor, ':') + 1), split_part(ik.key, ':', 1) || '@'));
+        INSERT INTO idempotency_fingerprints_keyed (keyed_at)
+        SELECT now() WHERE NOT EXISTS (SELECT 1 FROM idempotency_fingerprints_keyed);
+    END IF;
+END;
+$$;
 
 -- Keys a stream holds for a rule that spans records (services/kernel/reservations.py): one holder per key,
 -- claimed and released only by gb_append_batch, in the transaction of the holder's own events.

@@ -19,9 +19,10 @@ Nothing is configured unless the endpoint is set: then no SDK is imported, FastA
 helper here is one test of a module flag. The standard ``OTEL_*`` variables apply (``OTEL_SERVICE_NAME``,
 ``OTEL_TRACES_SAMPLER``, ``OTEL_BSP_SCHEDULE_DELAY``, ``OTEL_EXPORTER_OTLP_HEADERS``, ``OTEL_SDK_DISABLED``).
 
-Nothing personal goes into a span: HTTP spans carry the path (record ids, never personal data: the API has no
-personal value in a path) but never the query string (``_no_query_strings`` blanks it, as the access log does),
-and messaging spans name topics, event types and event ids.
+Nothing personal goes into a span: HTTP spans carry the path but never the query string (``_nothing_personal``
+blanks it, as the access log does), and messaging spans name topics, event types and event ids. The API puts no
+personal value in a path, but a client may: a clerk pastes an ID number into a member-id field. So a path, and a
+span's name, keep no run of 11 or more digits (``masked``; the access log masks the same way).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
@@ -42,6 +44,22 @@ log = logging.getLogger(__name__)
 
 #: Probes and scrapes, polled every few seconds by the runner, the gateway and Prometheus: never traced.
 UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+#: What a person's number always is and a record id hardly ever: 11 or more digits in a run — a mobile number has
+#: 11, an ID number 17 and a check digit or X — or either written in its groups (138-1234-5678, 440305 19750827
+#: 0098). Not any digits across dashes: one uuid in twenty has 11 digits around one of its own. ``\d`` takes
+#: every script's digits, full-width ones pasted from a Chinese document included.
+_LONG_NUMBER = re.compile(r"\d{11,}[Xx]?|1[3-9]\d[ -]\d{4}[ -]\d{4}|\d{6}[ -]\d{8}[ -]\d{3}[\dXx]")
+#: The attributes of an HTTP span that hold the path (current and older semantic conventions).
+_PATH_ATTRIBUTES = ("url.path", "url.full", "http.target", "http.url")
+
+
+def masked(text: str) -> str:
+    """``text`` with every run of 11 or more digits (and every phone or ID number written in groups) starred out,
+    character for character: what a path or a span name keeps of a number that may be a person's. Short ids and
+    dates stay, and so do uuids but about one in a hundred (those with 11 digits in a row)."""
+    return _LONG_NUMBER.sub(lambda found: "*" * len(found.group()), text)
 
 
 def _untraced(scope: MutableMapping[str, Any]) -> bool:
@@ -84,7 +102,7 @@ def configure(service_name: str, env: Mapping[str, str] = os.environ) -> bool:
     # OTEL_SERVICE_NAME, when an operator sets it, wins over the process's own name.
     resource = Resource.create({} if env.get("OTEL_SERVICE_NAME") else {SERVICE_NAME: service_name})
     provider = TracerProvider(resource=resource)
-    provider.add_span_processor(_no_query_strings())  # first: it edits spans before the exporter sees them
+    provider.add_span_processor(_nothing_personal())  # first: it edits spans before the exporter sees them
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     _tracer = trace.get_tracer("golden-bridge")
@@ -92,17 +110,27 @@ def configure(service_name: str, env: Mapping[str, str] = os.environ) -> bool:
     return True
 
 
-def _no_query_strings() -> Any:
-    """A span processor that blanks ``url.query`` as a span starts: a query may carry what no record may hold
-    (a phone number typed into a filter), and FastAPI's server spans copy it. It runs before the exporter's."""
+def _nothing_personal() -> Any:
+    """A span processor that, as a span starts, blanks ``url.query`` and masks long numbers in the path and the name:
+    a query may carry what no record may hold (a phone number typed into a filter), a path an ID number pasted as
+    a record id, and FastAPI's server spans copy both. It runs before the exporter's. The name FastAPI gives a
+    span later is the route's template (``GET /members/{member_id}``), never the path."""
     from opentelemetry.sdk.trace import SpanProcessor
 
-    class NoQueryStrings(SpanProcessor):
+    class NothingPersonal(SpanProcessor):
         def on_start(self, span: Span, parent_context: context.Context | None = None) -> None:
-            if "url.query" in (getattr(span, "attributes", None) or {}):
+            attributes = getattr(span, "attributes", None) or {}
+            if "url.query" in attributes:
                 span.set_attribute("url.query", "…")
+            for name in _PATH_ATTRIBUTES:
+                value = attributes.get(name)
+                if isinstance(value, str) and masked(value) != value:
+                    span.set_attribute(name, masked(value))
+            span_name = getattr(span, "name", "")
+            if isinstance(span_name, str) and masked(span_name) != span_name:
+                span.update_name(masked(span_name))
 
-    return NoQueryStrings()
+    return NothingPersonal()
 
 
 def traceparent() -> str | None:

@@ -41,13 +41,21 @@ CREATE TABLE IF NOT EXISTS legacy_registrations_indexed (
 
 -- Erasure destroys the key in the very transaction that appends the PersonalDataErased event: the
 -- event can never be recorded while the key lives on, nor the key be destroyed without the record. The
--- person's ID number is released in that transaction too (the erasure cannot name the number it forgets).
+-- person's ID number is released in that transaction too (the erasure cannot name the number it forgets),
+-- and so are the retry records of the commands on their stream before it: each keeps a fingerprint of a
+-- request whose body held their number or phone (keyed, services/kernel/http.py, but no longer needed). Every
+-- command about a person is on their one stream (handlers/records.py, on_person). The erasure's own record
+-- stays, so that its retry answers as it did instead of 409; a late retry of an earlier command is decided
+-- again, and one that carries personal data finds no key to seal it with (410). The delete scans the table (no
+-- index on stream_id, which every append would pay for; erasures are rare): about 0.3 s per million records,
+-- under the append lock.
 CREATE OR REPLACE FUNCTION gb_personal_data_erased() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO person_keys (person_id, key_id, wrapped_key, erased_at)
     VALUES (NEW.stream_id, gen_random_uuid(), NULL, now())
     ON CONFLICT (person_id) DO UPDATE SET wrapped_key = NULL, erased_at = coalesce(person_keys.erased_at, now());
     DELETE FROM reservations WHERE holder = NEW.stream_id AND key LIKE 'national-id:%';
+    DELETE FROM idempotency_keys WHERE stream_id = NEW.stream_id AND last_position < NEW.position;
     RETURN NULL;
 END;
 $$;

@@ -8,6 +8,7 @@ number past bigint) and turns into a 500.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated
 
@@ -23,6 +24,13 @@ from services.kernel.settings import Settings
 #: Record ids: uuids and slugs such as township-heping, unit-baishi-office or li-chao.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$"
 ID_TEXT = "letters, digits and `_ . : -`, starting with a letter or digit, at most 100 characters"
+#: What a clerk pastes into an id field by mistake: a resident ID number (17 digits and a check digit or X) or a
+#: mobile number (11 digits, beginning 13 to 19), perhaps with dashes or dots. No id this system makes looks like
+#: either (uuids, slugs); a 12-digit organisation code is neither, and stays allowed.
+_NATIONAL_ID = re.compile(r"\d{17}[\dXx]")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_RECORD_IDS = ("record ids are the `id` a command returned (a uuid for a member, a case or a transfer) or a slug "
+               "such as township-heping; list the records (e.g. GET /v1/members) to find the one you mean")
 #: Free text in a filter (a destination, a name): any printable characters.
 TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 #: The days a parameter may name: the same bounds as a command's days.
@@ -50,6 +58,18 @@ def _iso_day(value: object) -> object:
     return value
 
 
+def _no_personal_number(value: str) -> str:
+    # Refused before anything is forwarded or looked up: the value would travel to a service, into a read-model
+    # query and, as the path, into the access logs and traces (which mask it, services/kernel/http.py). The
+    # message never repeats the value.
+    compact = re.sub(r"[^0-9A-Za-z]", "", value)
+    if _NATIONAL_ID.fullmatch(compact):
+        raise ValueError(f"this looks like a national ID number, not a record id; {_RECORD_IDS}")
+    if _MOBILE.fullmatch(compact):
+        raise ValueError(f"this looks like a mobile phone number, not a record id; {_RECORD_IDS}")
+    return value
+
+
 def _in_range(day: date | None) -> date | None:
     if day is not None and not EARLIEST <= day <= LATEST:
         raise ValueError(f"give a day between {EARLIEST} and {LATEST}")
@@ -62,8 +82,10 @@ ReadPool = Annotated[asyncpg.Pool, Depends(as_of.read_pool)]
 DatedReadPool = Annotated[asyncpg.Pool, Depends(as_of.dated_read_pool)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 
-#: A record id in the path.
-PathId = Annotated[str, Path(pattern=ID_PATTERN, min_length=1, max_length=100, description=f"An id: {ID_TEXT}.")]
+#: A record id in the path; an ID number or a phone is refused (422) as what it is.
+PathId = Annotated[str, Path(pattern=ID_PATTERN, min_length=1, max_length=100,
+                             description=f"An id: {ID_TEXT}; never an ID number or a phone number."),
+                   AfterValidator(_no_personal_number)]
 #: A record id in a filter.
 IdQuery = Annotated[str | None, Query(pattern=ID_PATTERN, min_length=1, max_length=100,
                                       description=f"An id: {ID_TEXT}.")]
