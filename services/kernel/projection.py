@@ -15,6 +15,14 @@ checkpoint, read under a row lock in the batch's own transaction, has not passed
 an instance that applies a batch another instance has applied meanwhile (it lost the partition without
 being asked, or read it from a stale position) writes nothing, and reads again from the checkpoint.
 
+An event whose values PostgreSQL refuses as data (``asyncpg.DataError``: a NUL in text, an exponent past
+``numeric``'s range, a number past ``integer``'s) would fail its batch on every try and stop its partition for
+good. The edge refuses such values (services/kernel/bodies.py); should one still reach a topic, the batch is
+applied again event by event, each in a savepoint, and the events refused are set aside in ``dead_letters`` with
+PostgreSQL's reason — logged as errors, counted by ``dead_lettered`` — while the rest, before and after them,
+are applied. A set-aside event counts as passed, as one that fits no schema does: its stream's later events apply,
+and a read waiting for its position is answered (from read models that lack it).
+
 Why aiokafka and not faust-streaming here: see docs/decisions/projector-runtime.md.
 """
 
@@ -26,7 +34,7 @@ import logging
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -175,6 +183,8 @@ class ProjectionRunner:
         self.applying = asyncio.Lock()
         #: Batches not applied because the checkpoint had passed them (another instance applied them).
         self.stale_batches = 0
+        #: Events set aside in ``dead_letters`` because PostgreSQL refused a value of theirs (module docstring).
+        self.dead_lettered = 0
         self._registry = {r.source: r for r in projection.registries}
 
     async def start(self) -> None:
@@ -229,8 +239,24 @@ class ProjectionRunner:
 
     async def _apply_batch(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> int | None:
         """Apply one partition's batch with its checkpoint in one transaction. Returns None once applied (or when
-        already applied whole), else the checkpoint to read on from: it had moved past the batch's start."""
-        envelopes: list[Envelope] = []
+        already applied whole), else the checkpoint to read on from: it had moved past the batch's start.
+
+        A batch PostgreSQL refuses a value of is applied again event by event, setting aside the events refused
+        (module docstring): a savepoint per event costs round trips that a batch of good events never pays."""
+        counted = self.applied
+        try:
+            return await self._apply(tp, records, one_by_one=False)
+        except asyncpg.DataError as exc:
+            self.applied = counted  # nothing of that attempt was applied
+            # The class and SQLSTATE only: PostgreSQL's message may quote the value refused (a person's data).
+            log.warning("%s[%d]: PostgreSQL refused a value in the batch from offset %d (%s, SQLSTATE %s); applying "
+                        "it again event by event to set aside the events it refuses", tp.topic, tp.partition,
+                        records[0].offset, type(exc).__name__, exc.sqlstate)
+            return await self._apply(tp, records, one_by_one=True)
+
+    async def _apply(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]], *,
+                     one_by_one: bool) -> int | None:
+        envelopes: list[tuple[ConsumerRecord[bytes, bytes], Envelope]] = []
         poison: list[tuple[ConsumerRecord[bytes, bytes], str]] = []
         for record in records:
             try:
@@ -239,7 +265,7 @@ class ProjectionRunner:
                 poison.append((record, f"not a Golden Bridge CloudEvent: {exc!r}"))
                 continue
             if self.accept is None or self.accept(envelope):
-                envelopes.append(envelope)
+                envelopes.append((record, envelope))
         async with self.pool.acquire() as conn, conn.transaction():
             # The checkpoint row, created if need be and locked: an instance applying the same partition at the
             # same time waits here for this transaction, then sees the checkpoint it wrote.
@@ -262,14 +288,10 @@ class ProjectionRunner:
                 return None
             for record, reason in poison:
                 log.error("dead letter %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
-                await conn.execute(
-                    f'INSERT INTO {self.q}.dead_letters (topic, partition, "offset", reason, key, value)'
-                    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-                    record.topic, record.partition, record.offset, reason, record.key, record.value,
-                )
+                await self._dead_letter(conn, record, reason)
             # One read and two bulk writes per batch for the runner's own bookkeeping; only the
             # read model's own statements run per event.
-            keys = sorted({(e.source, e.stream_id) for e in envelopes})
+            keys = sorted({(e.source, e.stream_id) for _, e in envelopes})
             rows = await conn.fetch(
                 f"SELECT source, stream_id, version FROM {self.q}.projected_streams"
                 " WHERE (source, stream_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
@@ -281,7 +303,8 @@ class ProjectionRunner:
             # Each record's statements in its own queue, in the order of its events: records never depend on
             # each other's order (module docstring), so their statements may interleave as suits the database.
             ops: dict[tuple[str, str], deque[Op]] = {}
-            for env in envelopes:
+            each: list[tuple[tuple[ConsumerRecord[bytes, bytes], Envelope], list[Op]]] = []
+            for record, env in envelopes:
                 key = (env.source, env.stream_id)
                 current = versions.get(key, 0)
                 if env.stream_version != current + 1:
@@ -293,10 +316,18 @@ class ProjectionRunner:
                                     env.stream_id, env.stream_version, current + 1)
                     continue
                 with logs.correlated(env.correlation_id), tracing.consumed_event(env, tp.topic, "project"):
-                    ops.setdefault(key, deque()).extend(self._ops(env))
+                    statements = self._ops(env)
+                if one_by_one:
+                    each.append(((record, env), statements))
+                else:
+                    ops.setdefault(key, deque()).extend(statements)
                 versions[key] = env.stream_version
                 applied.append(env)
-            await _run(conn, list(ops.values()))
+            if one_by_one:
+                for (record, env), refusal in await run_each(conn, each):
+                    await self._set_aside(conn, record, env, refusal)
+            else:
+                await _run(conn, list(ops.values()))
             if applied:
                 last = {(e.source, e.stream_id): e for e in applied}
                 await conn.execute(
@@ -322,6 +353,27 @@ class ProjectionRunner:
     def _ops(self, env: Envelope) -> list[Op]:
         self.applied += 1
         return event_ops(self.projection, self._registry.get(env.source), self.q, env)
+
+    async def _dead_letter(self, conn: asyncpg.Connection, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
+        await conn.execute(
+            f'INSERT INTO {self.q}.dead_letters (topic, partition, "offset", reason, key, value)'
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            record.topic, record.partition, record.offset, reason, record.key, record.value,
+        )
+
+    async def _set_aside(self, conn: asyncpg.Connection, record: ConsumerRecord[bytes, bytes], env: Envelope,
+                         exc: asyncpg.DataError) -> None:
+        """An event PostgreSQL refused a value of: kept in ``dead_letters`` (the record as it came, with the reason)
+        for someone to mend and re-drive; loud, as the read models now lack it."""
+        event = f"{env.type} of {env.stream_id} v{env.stream_version} (position {env.position})"
+        self.dead_lettered += 1
+        with logs.correlated(env.correlation_id):
+            # The log names the refusal by class and SQLSTATE only: PostgreSQL's message may quote the value (a
+            # person's data), which stays in the table beside the event's own bytes.
+            log.error("dead letter %s[%d]@%d: %s refused by PostgreSQL (%s, SQLSTATE %s) — the read models lack "
+                      "this event until it is mended and sent again", record.topic, record.partition, record.offset,
+                      event, type(exc).__name__, exc.sqlstate)
+        await self._dead_letter(conn, record, f"{event} refused by PostgreSQL: {type(exc).__name__}: {exc}"[:2000])
 
 
 def event_ops(projection: Projection, registry: EventRegistry[Any] | None, q: str, env: Envelope) -> list[Op]:
@@ -349,6 +401,22 @@ def event_ops(projection: Projection, registry: EventRegistry[Any] | None, q: st
 
 
 Send = Callable[[str, list[tuple[Any, ...]]], Awaitable[Any]]
+K = TypeVar("K")
+
+
+async def run_each(conn: asyncpg.Connection, events: Sequence[tuple[K, list[Op]]]) -> list[tuple[K, asyncpg.DataError]]:
+    """Run each event's statements in order, each event in a savepoint of its own; the events whose statements
+    PostgreSQL refused as data, with why. Their statements leave nothing behind; every other event's are run."""
+    refused: list[tuple[K, asyncpg.DataError]] = []
+    for key, statements in events:
+        if not statements:
+            continue
+        try:
+            async with conn.transaction():  # a savepoint: a refused event's statements are undone, none else
+                await _run(conn, [deque(statements)])
+        except asyncpg.DataError as exc:
+            refused.append((key, exc))
+    return refused
 
 
 async def _run(conn: asyncpg.Connection, records: list[deque[Op]], send: Send | None = None) -> None:

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, TypeVar
 
 from services.pure.errors import DomainError
+
+#: Days a command may name: a date outside them is a typo (year 0070, 9999), refused as a 422 before any rule
+#: or policy look-up sees it (services/kernel/bodies.py ``Day``); the months a command may name are theirs.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)
+_FIRST_MONTH, _LAST_MONTH = f"{FIRST_DAY:%Y-%m}", f"{LAST_DAY:%Y-%m}"
+#: ``YYYY-MM`` in ASCII digits: ``\d`` would take any script's digits ("٢٠٢٦-01"), which ``int`` reads as 2026.
+_YEAR_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 
 def add_months(day: date, months: int) -> date:
@@ -17,6 +25,17 @@ def add_months(day: date, months: int) -> date:
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
     return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def year_month(value: str, what: str) -> str:
+    """The one reading of a ``YYYY-MM`` month a command names: without surrounding spaces, in ASCII digits, from
+    1900-01 to 2100-12 (as a day may be: ``FIRST_DAY``, ``LAST_DAY``); anything else is refused naming ``what``.
+    Every month arithmetic here (``first_day``, ``shift_month``) may then take it: year 0000 has no first day."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not _YEAR_MONTH.fullmatch(text) or not _FIRST_MONTH <= text <= _LAST_MONTH:
+        raise DomainError(f"{what} must be a year and month like 2026-07, from {_FIRST_MONTH} to {_LAST_MONTH}, "
+                          f"not {value!r}")
+    return text
 
 
 def month_of(day: date) -> str:

@@ -27,6 +27,7 @@ from services.gateway.api.deps import service_client
 from services.gateway.auth import CurrentActor
 from services.gateway.commands import call_service, relay_response
 from services.gateway.service_client import ServiceAnswer, ServiceUnreachable
+from services.kernel.bodies import Moment
 from services.pure.errors import DomainError, NotFound, Unavailable
 from services.pure.identity import Actor, Role
 
@@ -46,7 +47,8 @@ async def stream_history(
     stream_id: str, request: Request, actor: CurrentActor,
     service: Annotated[Service, Query(description="The service that owns the record.")] = "membership",
     up_to_version: Annotated[int | None, Query(ge=1, description="Only the first N events of the record.")] = None,
-    as_of: Annotated[datetime | None, Query(description="The history as it was recorded at this time.")] = None,
+    as_of: Annotated[Moment | None, Query(description="The history as it was recorded at this time (RFC 3339 with "
+                                                        "its offset, e.g. 2026-06-30T18:00:00+08:00).")] = None,
 ) -> Response:
     """Every event of one record (a branch, a person, a dues account, a secondment, a lead…) as CloudEvents,
     in order, and whether its per-record hash chain verifies (an edited or deleted event breaks it).
@@ -160,8 +162,11 @@ class ExportQuery(BaseModel):
     service: Service = Field("membership", description="With ``stream``: the service that owns the record.")
     stream: str | None = Field(None, max_length=200, description="One record's events.")
     org: str | None = Field(None, max_length=200, description="An organisation's records.")
-    recorded_from: datetime | None = Field(None, description="Events recorded at or after this time…")
-    recorded_to: datetime | None = Field(None, description="…and before this time.")
+    # With their offset, as every recorded time a read takes (``as_of``): the stores' times are instants, and a time
+    # without an offset names none (compared with them it was a 500).
+    recorded_from: Moment | None = Field(None, description="Events recorded at or after this time (RFC 3339 with "
+                                                           "its offset, e.g. 2026-06-30T18:00:00+08:00)…")
+    recorded_to: Moment | None = Field(None, description="…and before this time.")
 
 
 async def _feed(request: Request, actor: Actor, service: str) -> AsyncIterator[dict[str, Any]]:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
+from services.kernel.bodies import PLAIN, Day
 from services.membership.contract.events import BuildMode, DuesCategory, FoundingBasis, MemberStatus
 
-Text = Annotated[StrictStr, Field(min_length=1, max_length=200)]
+# Every string here is checked as PlainText and every day is a Day, as in the generated bodies
+# (services/kernel/bodies.py): what the read models cannot store is refused here, not by the projector after a 201.
+Text = Annotated[StrictStr, Field(min_length=1, max_length=200), PLAIN]
 
 
 class Body(BaseModel):
@@ -18,9 +20,9 @@ class Body(BaseModel):
 
 
 class ContactBody(Body):
-    phone: Annotated[StrictStr, Field(min_length=5, max_length=30, examples=["+86 138 0000 0000"])]
-    address: Annotated[StrictStr, Field(max_length=300)] | None = None
-    wechat: Annotated[StrictStr, Field(max_length=100)] | None = None
+    phone: Annotated[StrictStr, Field(min_length=5, max_length=30, examples=["+86 138 0000 0000"]), PLAIN]
+    address: Annotated[StrictStr, Field(max_length=300), PLAIN] | None = None
+    wechat: Annotated[StrictStr, Field(max_length=100), PLAIN] | None = None
 
 
 class EstablishBranchBody(Body):
@@ -38,27 +40,27 @@ class EstablishBranchBody(Body):
                           "with POST /v1/organisations/{id}/host-guidance). One of the two is required.")
     destination: Text = Field(examples=["Shenzhen, Guangdong"])
     industry: Text = Field(examples=["construction"])
-    established_on: date
+    established_on: Day
     covered_units: list[Text] = Field(default_factory=list, max_length=50,
                                       description="Units covered; a joint branch lists 2 to 5.")
-    backdating_reason: Annotated[StrictStr, Field(max_length=500)] | None = Field(
+    backdating_reason: Annotated[StrictStr, Field(max_length=500), PLAIN] | None = Field(
         None, description="Why the fact is entered after the day it took effect: required then.")
 
 
 class RegisterMemberBody(Body):
     name: Text
     national_id: Annotated[
-        StrictStr, Field(min_length=18, max_length=18, description="Resident ID; stored, shown masked.")
+        StrictStr, Field(min_length=18, max_length=18, description="Resident ID; stored, shown masked."), PLAIN
     ]
     formal_org_id: Text = Field(description="The one organisation holding the member's formal relationship.")
     status: MemberStatus
     dues_category: DuesCategory
     contact: ContactBody
-    joined_on: date | None = None
-    member_since: date | None = Field(
+    joined_on: Day | None = None
+    member_since: Day | None = Field(
         None, description="Since when the member's relationship is in this organisation, when known; omitted: "
                           "a member of the register taken over, counted there on every earlier day.")
-    backdating_reason: Annotated[StrictStr, Field(max_length=500)] | None = Field(
+    backdating_reason: Annotated[StrictStr, Field(max_length=500), PLAIN] | None = Field(
         None, description="Why the fact is entered after the day it took effect: required then.")
 
 
@@ -66,10 +68,10 @@ class RegisterOutflowBody(Body):
     destination: Text
     employer: Text
     contact: ContactBody
-    left_on: date
+    left_on: Day
     expected_months: StrictInt = Field(ge=1, le=600, description="How long the member expects to stay away.")
     fixed_place: StrictBool = Field(
         True, description="Working at a relatively fixed place (decides transfer vs certificate)."
     )
-    backdating_reason: Annotated[StrictStr, Field(max_length=500)] | None = Field(
+    backdating_reason: Annotated[StrictStr, Field(max_length=500), PLAIN] | None = Field(
         None, description="Why the fact is entered after the day it took effect: required then.")

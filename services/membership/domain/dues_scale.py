@@ -17,8 +17,8 @@ from services.membership.contract.events.dues import BaseKind, DuesScale
 from services.membership.policy.dues import DuesPolicy
 from services.pure.errors import DomainError
 from services.pure.frozen import made
+from services.pure.money import yuan
 
-FEN = Decimal("0.01")
 _QUANTA = (Decimal("0.01"), Decimal("0.1"), Decimal(1))
 
 
@@ -75,15 +75,9 @@ def scale_in(policy: DuesPolicy, month: str) -> DuesScale:
 
 
 def check_money(value: Decimal, what: str) -> Decimal:
-    """Money in: a Decimal, not negative, at most two decimals (the fen). Floats never reach here by type."""
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise DomainError(f"{what} must be an exact amount in yuan like 12.50, not {value!r}")
-    if value < 0:
-        raise DomainError(f"{what} {value} is negative; amounts and incomes are zero or more")
-    if value != value.quantize(FEN):
-        raise DomainError(f"{what} {value} has more than two decimals; give yuan to the fen, e.g. "
-                          f"{value.quantize(FEN)}")
-    return value
+    """Money in: not negative, bounded, at most two decimals (the fen) — the one money check of every service
+    (services/pure/money.py), which never quantizes an unbounded amount (forty digits were a 500 here)."""
+    return yuan(value, what)
 
 
 def validate_scale(scale: DuesScale, today: date) -> None:

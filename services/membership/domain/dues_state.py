@@ -8,7 +8,6 @@ states as "dues paid up to" (B3).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
@@ -20,22 +19,19 @@ from services.membership.contract.events.dues import Adjustment, AllocationKind,
 from services.membership.domain.dues_scale import compute, scale_in
 from services.membership.domain.rules import require_org_scope
 from services.membership.policy.dues import DuesPolicy
-from services.pure.dates import first_day, shift_month
+from services.pure.dates import first_day, shift_month, year_month
 from services.pure.errors import DomainError, Forbidden, NotFound
 from services.pure.frozen import made
 from services.pure.identity import Actor, Role
 
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 ZERO = Decimal(0)
 
 
 # --- months ------------------------------------------------------------------------------------------
 
-def month(value: str, what: str) -> str:
-    """A "YYYY-MM" month from a command, refused with the expected form."""
-    if not isinstance(value, str) or not _MONTH.match(value.strip()):
-        raise DomainError(f"{what} must be a year and month like 2026-07, not {value!r}")
-    return value.strip()
+#: A "YYYY-MM" month from a command, refused with the expected form: the one month check (services/pure/dates.py),
+#: under the name the dues rules call it by.
+month = year_month
 
 
 def within(m: str, start: str, until: str | None) -> bool:

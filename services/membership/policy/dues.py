@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from services.membership.contract.events.common import DuesCategory
 from services.membership.contract.events.dues import BaseKind, Bracket, CategoryRule, DuesScale
+from services.pure.dates import first_day
 from services.pure.errors import NoPolicyInForce
 
 #: B2 table: after-tax wage (and annual-salary pay, self-employed quarterly average) brackets, upper
@@ -81,7 +82,8 @@ def scale_on(published: Sequence[DuesScale], month: str | date) -> DuesScale:
     Two scales effective the same month: the one published later wins (a correction published before
     the month began).
     """
-    day = date.fromisoformat(f"{month}-01") if isinstance(month, str) else month.replace(day=1)
+    # A month string has been read by services.pure.dates.year_month (the commands' one month check): 1900 to 2100.
+    day = first_day(month) if isinstance(month, str) else month.replace(day=1)
     in_force = [(s.effective_from, i, s) for i, s in enumerate(published) if s.effective_from <= day]
     if not in_force:
         raise NoPolicyInForce(f"no dues scale is in force in {day:%Y-%m}; the earliest starts later; check the date")

@@ -11,8 +11,9 @@ import calendar
 from datetime import date, timedelta
 from decimal import Decimal
 
-from services.pure.errors import DomainError, Forbidden
+from services.pure.errors import Forbidden
 from services.pure.identity import Actor, Role
+from services.pure.money import yuan
 
 
 def term_last_day(departed_on: date, months: int) -> date:
@@ -52,10 +53,7 @@ def require_county(actor: Actor, action: str) -> str:
     return actor.org_id or "county"
 
 
-def check_yuan(amount: Decimal, what: str) -> None:
-    """Money is positive yuan to the fen (two decimals at most)."""
-    if not amount.is_finite() or amount <= 0:
-        raise DomainError(f"{what} must be a positive amount in yuan; got {amount}")
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:
-        raise DomainError(f"{what} {amount} has more than two decimals; amounts are in yuan to the fen")
+def check_yuan(amount: Decimal, what: str) -> Decimal:
+    """Money is positive yuan to the fen (two decimals at most), bounded: the one money check
+    (services/pure/money.py) — an unbounded exponent (1e999999) was stored and then refused by every read model."""
+    return yuan(amount, what, positive=True)

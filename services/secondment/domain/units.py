@@ -125,5 +125,11 @@ def _require_township(actor: Actor, township_id: str) -> None:
 
 
 def _check_headcount(headcount: int) -> None:
+    # A township organ or station counts tens of staff, the largest unit a few thousand: a headcount beyond this is
+    # a typo, refused before it becomes a number no read model stores (its column is int4) or the 5 % target
+    # divides by.
+    most = 100_000
     if headcount < 0:
         raise DomainError(f"a headcount cannot be negative; got {headcount}")
+    if headcount > most:
+        raise DomainError(f"a unit's headcount is 0 to {most:,} people; got {headcount:,} — check the number")
