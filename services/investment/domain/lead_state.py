@@ -93,14 +93,3 @@ def not_before_last_step(state: Lead, day: date, what: str) -> None:
         raise DomainError(
             f"{what} {day} is before the lead's last step on {state.last_progress_on}; steps are recorded in order"
         )
-
-
-def yuan(value: Decimal, what: str, *, positive: bool = False) -> Decimal:
-    """Money in yuan: a finite Decimal with at most 2 decimals (fen), not negative (or positive)."""
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise DomainError(f"{what} must be an amount in yuan, e.g. \"1250000.00\"")
-    if value != value.quantize(Decimal("0.01")):
-        raise DomainError(f"{what} {value} has more than 2 decimals; amounts are in yuan to the fen")
-    if value < 0 or (positive and value == 0):
-        raise DomainError(f"{what} must be {'more than 0' if positive else 'at least 0'}, got {value}")
-    return value

@@ -53,7 +53,6 @@ from services.investment.domain.lead_state import (
     not_duplicate,
     require_lead_scope,
     require_scope,
-    yuan,
 )
 from services.investment.domain.matching import match_key, normalise_name
 from services.investment.policy import DEFAULT_INVESTMENT_POLICY, InvestmentPolicy
@@ -61,6 +60,7 @@ from services.pure.dates import add_months, not_future
 from services.pure.due import DueItem
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
 from services.pure.identity import Role
+from services.pure.money import yuan
 from services.pure.text import require_text
 
 __all__ = ["INITIAL", "PIPELINE", "Lead", "LeadStage", "decide", "due_items", "evolve"]

@@ -38,7 +38,7 @@ from services.membership.domain.dues_state import (
 )
 from services.membership.domain.rules import require_org_scope
 from services.membership.policy.dues import DEFAULT_DUES_POLICY, DuesPolicy
-from services.pure.dates import first_day, month_of, months_from, shift_month
+from services.pure.dates import FIRST_DAY, LAST_DAY, first_day, month_of, months_from, shift_month
 from services.pure.errors import DomainError, StateConflict
 
 
@@ -265,10 +265,12 @@ def decide_ledger(
         case RemitUpward():
             cmd = command
             require_org_scope(cmd.actor, cmd.org_id, "pass dues upward")
-            if not cmd.period[:4].isdigit():
-                raise DomainError(f"a remittance period starts with its year, like 2026-Q1, not {cmd.period!r}")
+            year = cmd.period[:4]
+            if not (year.isascii() and year.isdigit() and FIRST_DAY.year <= int(year) <= LAST_DAY.year):
+                raise DomainError(f"a remittance period starts with its year ({FIRST_DAY.year} to {LAST_DAY.year}), "
+                                  f"like 2026-Q1, not {cmd.period!r}")
             # A year is remitted at one frequency: the one in force on its 1 January.
-            scale = policy.scale_on(date(int(cmd.period[:4]), 1, 1))
+            scale = policy.scale_on(date(int(year), 1, 1))
             start, end = period_bounds(cmd.period, scale.remittance_frequency)
             if cmd.period in state.remitted:
                 done = state.remitted[cmd.period]

@@ -13,7 +13,6 @@ lost letter; the deadline engine (acting as county_admin) expires letters.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import assert_never
@@ -49,7 +48,7 @@ from services.membership.domain.member_state import (
     self_or_scope,
 )
 from services.membership.policy.mobility import MobilityPolicy, mobility_policy_on
-from services.pure.dates import add_months, check_date, effective_on, latest
+from services.pure.dates import add_months, check_date, effective_on, latest, year_month
 from services.pure.due import DueItem
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
@@ -63,7 +62,6 @@ TransferEvent = (
     | TransferExpired | TransferCancelled
 )
 
-_YEAR_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _COMMITTEES = (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
 
 
@@ -242,9 +240,7 @@ def _letter_number(state: Member, number: str) -> str:
 
 
 def _dues_month(value: str) -> str:
-    if not _YEAR_MONTH.match(value.strip()):
-        raise DomainError(f"dues_paid_up_to must be a year and month like 2026-07, not {value!r}")
-    return value.strip()
+    return year_month(value, "dues_paid_up_to")
 
 
 def _approve(state: Member, cmd: ApproveTransferOut, policy: MobilityPolicy) -> TransferLetterIssued:

@@ -119,7 +119,7 @@ def test_an_investor_cannot_refer_themselves() -> None:
 def test_the_promised_amount_is_yuan_to_the_fen_and_not_negative() -> None:
     assert decide(leads.INITIAL, register(promised_amount=Decimal("0")))
     assert decide(leads.INITIAL, register(promised_amount=Decimal("12.30")))
-    with pytest.raises(DomainError, match="more than 2 decimals"):
+    with pytest.raises(DomainError, match="more than two decimals"):
         decide(leads.INITIAL, register(promised_amount=Decimal("12.345")))
     with pytest.raises(DomainError, match="at least 0"):
         decide(leads.INITIAL, register(promised_amount=Decimal("-0.01")))
@@ -199,7 +199,7 @@ def test_funds_arrive_in_instalments_on_a_signed_lead() -> None:
 def test_an_instalment_is_positive_to_the_fen_and_recorded_once_per_voucher() -> None:
     with pytest.raises(DomainError, match="more than 0"):
         decide(signed(), funds("0.00", SIGNED_ON, "v-1"))
-    with pytest.raises(DomainError, match="more than 2 decimals"):
+    with pytest.raises(DomainError, match="more than two decimals"):
         decide(signed(), funds("1.001", SIGNED_ON, "v-1"))
     with pytest.raises(StateConflict, match="reference v-1 are already recorded"):
         decide(funding(), funds("5.00", date(2025, 10, 1), "v-1"))

@@ -117,6 +117,10 @@ def test_a_quarter_s_collections_are_passed_upward_once_after_it_ends() -> None:
         decide_ledger(evolve_ledger(LEDGER_INITIAL, remitted), remit(), collected=q1)
     with pytest.raises(DomainError, match="written like 2026-Q1"):
         decide_ledger(LEDGER_INITIAL, remit(period="2025-03"), collected=q1)
+    # The year is read before any date is made of it: year 0000 or non-ASCII digits were a 500.
+    for period in ("0000-Q1", "9999-Q4", "\u00b2\u2070\u00b2\u2076-Q1", "\u0662\u0660\u0662\u0665-Q1", "25-Q1"):
+        with pytest.raises(DomainError, match="starts with its year"):
+            decide_ledger(LEDGER_INITIAL, remit(period=period), collected=q1)
 
 
 def test_the_remittance_frequency_is_a_policy_setting() -> None:

@@ -125,6 +125,12 @@ def test_a_secretary_requests_transfers_only_for_their_own_branch() -> None:
 
 # --- Approval and the letter -----------------------------------------------------------------------------
 
+@pytest.mark.parametrize("month", ["0000-01", "9999-12", "\u0662\u0660\u0662\u0666-12", "2026-13", "2026-7"])
+def test_dues_paid_up_to_is_a_month_of_the_one_reading(month: str) -> None:
+    with pytest.raises(DomainError, match="dues_paid_up_to must be a year and month like 2026-07"):
+        decide(a_member_with_a_request(), approve_transfer(dues_paid_up_to=month))
+
+
 def test_the_sending_committee_issues_a_letter_valid_for_ninety_days_by_default() -> None:
     (event,) = decide(a_member_with_a_request(), approve_transfer())
     assert isinstance(event, TransferLetterIssued)
