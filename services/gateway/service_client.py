@@ -28,6 +28,8 @@ import aiohttp
 import orjson
 from yarl import URL
 
+from services.kernel.tracing import masked
+
 #: Idle connections are dropped long before the service's keep-alive timeout closes them on its side
 #: (infra/processes.py UVICORN_KEEP_ALIVE): otherwise a call can go out on a connection the service is
 #: closing (a reset, a needless 503).
@@ -118,7 +120,8 @@ class ServiceClient:
                 cause = exc.__cause__ if isinstance(exc.__cause__, Exception) else exc
                 if n + 1 == len(order) or not may_send_again(method, headers or {}, cause):
                     raise
-                log.warning("%s did not answer %s %s (%s); trying %s", base_url, method, path, exc, order[n + 1])
+                log.warning("%s did not answer %s %s (%s); trying %s", base_url, method, masked(path), exc,
+                            order[n + 1])
         raise AssertionError("unreachable: the loop returns or raises")
 
     async def request_to(self, base_url: str, method: str, path: str, query: str = "", *, content: bytes = b"",

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import hmac
 import logging
+import re
 import uuid
 from typing import Any
 from urllib.parse import quote, unquote
@@ -32,7 +33,7 @@ from services.kernel.credential import CredentialCheck
 from services.kernel.events import encode
 from services.kernel.problem_docs import PROBLEM_JSON, document_problems
 from services.kernel.store import CommandMeta
-from services.pure.errors import Problem
+from services.pure.errors import InvalidIdempotencyKey, Problem
 from services.pure.identity import Actor
 
 log = logging.getLogger(__name__)
@@ -429,6 +430,23 @@ def request_fingerprint(key: bytes, method: str, path: str, body: bytes) -> str:
     return FINGERPRINT_SCHEME + digest
 
 
+#: What an Idempotency-Key may be: a client's token (a UUID is 36 characters), visible ASCII, at most 255 of them.
+#: A key of thousands of characters overflowed the key's index entry (a 500) and, written in one batch with other
+#: callers' commands (services/kernel/group_commit.py), failed theirs too.
+_RETRY_KEY = re.compile(r"[!-~]{1,255}")
+
+
+def retry_key(header: str | None) -> str | None:
+    """The request's Idempotency-Key, if it sent one that this API keeps; 400 problem+json otherwise."""
+    if header is None:
+        return None
+    if not _RETRY_KEY.fullmatch(header):
+        raise InvalidIdempotencyKey(
+            f"Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID, for example); this one has "
+            f"{len(header)} characters{'' if header.isascii() else ', not all ASCII'}. Send a new key")
+    return header
+
+
 def command_meta(request: Request, actor: Actor, body: bytes) -> CommandMeta:
     """Metadata of a command from the forwarded request: identity, tracing and retry key.
 
@@ -437,7 +455,7 @@ def command_meta(request: Request, actor: Actor, body: bytes) -> CommandMeta:
     fingerprints (store_schema.sql). Accepting both kinds would mean keeping the unkeyed hashes, which is the leak;
     retries come seconds after their first attempt, so the window is the upgrade's. A new GB_INTERNAL_SECRET does
     the same to the retries in flight when it changes."""
-    key = request.headers.get("idempotency-key")
+    key = retry_key(request.headers.get("idempotency-key"))
     check: CredentialCheck = request.app.state.credentials
     fingerprint = request_fingerprint(fingerprint_key(check.secret), request.method, request.url.path, body)
     correlation = correlation_id(request)

@@ -166,8 +166,19 @@ def conflict(stream_id: str, expected: int, current: int) -> ConcurrencyConflict
                                " again", stream_id=stream_id, current_version=current)
 
 
+#: What an unkeyed fingerprint of an earlier version was replaced with (store_schema.sql forgets them).
+FORGOTTEN_FINGERPRINT = "unkeyed, forgotten"
+
+
 def replayed(stream_id: str, row: asyncpg.Record, fingerprint: str) -> tuple[str, int, int, int]:
     """A batch item whose idempotency key was used before: its first result, if it was the same request."""
+    if row["fingerprint"] == FORGOTTEN_FINGERPRINT:
+        # Whether this is a retry cannot be told any more, but the first request under the key was applied: a client
+        # told to send it again under a new key could apply the same command twice.
+        raise IdempotencyKeyReused(
+            f"this Idempotency-Key was used before an upgrade for a request that was applied ({row['stream_id']}, "
+            f"version {row['stream_version']}); if this is the same request it is done — read the record rather "
+            "than send it again; only a different request takes a new key")
     if row["fingerprint"] != fingerprint:
         raise IdempotencyKeyReused(
             "this Idempotency-Key was already used for a different request; send a new key for a new request")

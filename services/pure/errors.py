@@ -81,6 +81,14 @@ class IdempotencyKeyReused(Problem):
     title = "Idempotency-Key already used for a different request"
 
 
+class InvalidIdempotencyKey(Problem):
+    """The Idempotency-Key header is not a key this API keeps: empty, too long, or not printable ASCII."""
+
+    status = 400
+    slug = "invalid-idempotency-key"
+    title = "Idempotency-Key is not valid"
+
+
 class Unauthorized(Problem):
     status = 401
     slug = "unauthorized"

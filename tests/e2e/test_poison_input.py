@@ -7,6 +7,7 @@ time without its offset — all once accepted, then a projector stuck on one eve
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import asyncpg
@@ -132,6 +133,32 @@ async def test_a_recorded_time_without_its_offset_is_refused_saying_how_to_write
     window = await gateway.get("/v1/audit/exports", headers=admin_headers, params={
         "recorded_from": "2100-12-30T00:00:00+08:00", "recorded_to": "2100-12-31T00:00:00Z"})
     assert window.status_code == 200, window.text  # nothing recorded then: the signed head alone
+
+
+async def test_an_idempotency_key_this_api_does_not_keep_is_refused_and_fails_no_one_elses_command(
+    gateway: httpx.AsyncClient, admin_headers: dict[str, Any], membership_db: asyncpg.Pool,
+) -> None:
+    # 8,000 characters overflowed the key's index entry: a 500, and every command batched with it failed too.
+    for key in ("k" * 8_000, "k" * 256, "key with spaces", "clé".encode()):
+        problem = await assert_refused(gateway, membership_db, "/v1/branches", 400, json=branch_body(),
+                                       headers={**admin_headers, "Idempotency-Key": key})
+        assert problem["type"].endswith("/invalid-idempotency-key") and "1 to 255 visible ASCII" in problem["detail"]
+
+    async def innocent(n: int) -> int:
+        answer = await gateway.post("/v1/branches", json=branch_body(),
+                                    headers={**admin_headers, "Idempotency-Key": f"innocent-{unique('k')}-{n}"})
+        return answer.status_code
+
+    async def oversized() -> int:
+        answer = await gateway.post("/v1/branches", json=branch_body(),
+                                    headers={**admin_headers, "Idempotency-Key": "k" * 8_000})
+        return answer.status_code
+
+    statuses = await asyncio.gather(oversized(), *(innocent(n) for n in range(20)))
+    assert statuses == [400] + [201] * 20
+    accepted = await gateway.post("/v1/branches", json=branch_body(),
+                                  headers={**admin_headers, "Idempotency-Key": "k" * 255})
+    assert accepted.status_code == 201, accepted.text
 
 
 async def test_after_all_of_it_the_read_models_take_ordinary_commands(

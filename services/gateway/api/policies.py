@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -14,6 +14,7 @@ from services.gateway.auth import CurrentActor
 from services.gateway.commands import call_service, relay_response
 from services.gateway.readmodels.policies import BOOKS
 from services.kernel import clock
+from services.kernel.bodies import Moment
 from services.kernel.events import encode
 from services.pure.identity import Role
 from services.pure.policy_data import POLICY_STREAM, PolicyChangePublished, history, in_force, settings_json
@@ -31,7 +32,8 @@ async def policies_in_force(
     service: PolicyService, request: Request, actor: CurrentActor,
     on: Annotated[date | None, Query(description="The day whose policy is wanted (default: the county's today).")]
     = None,
-    as_of: Annotated[datetime | None, Query(description="As the county had published it at this time.")] = None,
+    as_of: Annotated[Moment | None, Query(description="As the county had published it at this time (RFC 3339 with "
+                                                      "its offset, e.g. 2026-06-30T18:00:00+08:00).")] = None,
 ) -> Response:
     """Every policy of a service in force on a day — its code version overlaid with the changes the county
     published that are effective by then — with each setting's value, the version decisions record, and the
