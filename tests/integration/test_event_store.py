@@ -338,15 +338,25 @@ async def test_commands_written_in_one_batch_see_what_the_earlier_ones_changed(
     assert (await store.load(late)).version == 0 and (await store.load(reader)).version == 0
 
 
-async def test_a_key_claimed_and_released_within_one_batch_ends_free(
-    store: EventStore[Noted], kernel_pool: asyncpg.Pool
-) -> None:
-    key, stream = f"key-{uuid.uuid4()}", sid()
-    empty = await store.load(stream)
-    claimed = store.append(empty, "note", [Noted(text="claims")], meta(), Reservations(claim=(key,)))
-    # Read "after the claim" before the claim is written; its chain link is not what this test is about.
-    after = type(empty)(stream_id=stream, version=1)
-    released = store.append(after, "note", [Noted(text="releases")], meta(), Reservations(release=(key,)))
-    await asyncio.gather(claimed, released)
-    assert (await store.load(stream)).version == 2
-    assert await holder_of(kernel_pool, key) is None
+class OneBatchAtATime(EventStore[Noted]):
+    """A store writing one batch at a time: appends handed in together are one batch, in the order handed in.
+    With two in flight they are shared between two batches, whose order only the append lock decides."""
+
+    IN_FLIGHT = 1
+
+
+async def test_a_key_claimed_and_released_within_one_batch_ends_free(kernel_pool: asyncpg.Pool) -> None:
+    store = OneBatchAtATime(kernel_pool, REGISTRY)
+    await store.start()
+    try:
+        key, stream = f"key-{uuid.uuid4()}", sid()
+        empty = await store.load(stream)
+        claimed = store.append(empty, "note", [Noted(text="claims")], meta(), Reservations(claim=(key,)))
+        # Read "after the claim" before the claim is written; its chain link is not what this test is about.
+        after = type(empty)(stream_id=stream, version=1)
+        released = store.append(after, "note", [Noted(text="releases")], meta(), Reservations(release=(key,)))
+        await asyncio.gather(claimed, released)
+        assert (await store.load(stream)).version == 2
+        assert await holder_of(kernel_pool, key) is None
+    finally:
+        await store.stop()
