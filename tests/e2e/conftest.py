@@ -58,32 +58,38 @@ def bearer(settings: Settings, role: Role, org_id: str | None = None, subject: s
     return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.fixture(scope="session")
-async def membership_db(system: Settings) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(system.dsn("membership"), min_size=1, max_size=4)
-    yield pool
-    await pool.close()
+def _store_pool(database: str, name: str) -> Any:
+    """A session fixture ``name``: a small pool on the system's ``database``, to check what a command wrote."""
+
+    @pytest.fixture(scope="session", name=name)
+    async def pool(system: Settings) -> AsyncIterator[asyncpg.Pool]:
+        opened = await asyncpg.create_pool(system.dsn(database), min_size=1, max_size=4)
+        yield opened
+        await opened.close()
+
+    return pool
 
 
-@pytest.fixture(scope="session")
-async def secondment_db(system: Settings) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(system.dsn("secondment"), min_size=1, max_size=4)
-    yield pool
-    await pool.close()
+membership_db = _store_pool("membership", "membership_db")
+secondment_db = _store_pool("secondment", "secondment_db")
+investment_db = _store_pool("investment", "investment_db")
+workers_db = _store_pool("workers", "workers_db")
+partners_db = _store_pool("partners", "partners_db")
+#: The gateway's database: its read models and token store.
+read_db = _store_pool("gateway", "read_db")
 
 
-@pytest.fixture(scope="session")
-async def investment_db(system: Settings) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(system.dsn("investment"), min_size=1, max_size=4)
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture(scope="session")
-async def read_db(system: Settings) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(system.dsn("gateway"), min_size=1, max_size=4)
-    yield pool
-    await pool.close()
+async def a_township(gateway: httpx.AsyncClient, admin_headers: dict[str, str]) -> tuple[str, str]:
+    """A county committee of its own and a township committee recorded under it: (county, township)."""
+    run = uuid.uuid4().hex[:8]
+    county, township = f"county-{run}", f"township-{run}"
+    for body in ({"org_id": county, "name": f"County {run}", "kind": "county_committee", "parent_id": None,
+                  "approval_authority": True, "established_on": "2026-01-01"},
+                 {"org_id": township, "name": f"Township {run}", "kind": "township_committee", "parent_id": county,
+                  "approval_authority": True, "established_on": "2026-01-05"}):
+        answer = await gateway.post("/v1/organisations", json=body, headers=admin_headers)
+        assert answer.status_code == 201, answer.text
+    return county, township
 
 
 async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 30.0, what: str = "condition",

@@ -8,7 +8,6 @@ record still out of reach; and the legitimate way to record the same fact still 
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import asyncpg
@@ -16,24 +15,8 @@ import httpx
 
 from services.kernel.settings import Settings
 from services.pure.identity import Role
-from tests.e2e.conftest import assert_refused, bearer, branch_body, member_body, outflow_body
-from tests.e2e.secondment_steps import post, second_a_cadre
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-async def a_township(gateway: httpx.AsyncClient, admin: dict[str, str]) -> tuple[str, str]:
-    """A county committee of its own, and a township committee recorded under it."""
-    county, township = unique("county"), unique("township")
-    await post(gateway, "/v1/organisations", {"org_id": county, "name": "County", "kind": "county_committee",
-                                              "parent_id": None, "approval_authority": True,
-                                              "established_on": "2026-01-01"}, admin)
-    await post(gateway, "/v1/organisations", {"org_id": township, "name": "Township", "kind": "township_committee",
-                                              "parent_id": county, "approval_authority": True,
-                                              "established_on": "2026-01-05"}, admin)
-    return county, township
+from tests.e2e.conftest import a_township, assert_refused, bearer, branch_body, member_body, outflow_body
+from tests.e2e.secondment_steps import post, second_a_cadre, unique
 
 
 async def status_of(gateway: httpx.AsyncClient, path: str, headers: dict[str, str], **params: Any) -> int:

@@ -6,7 +6,6 @@ docs/partners.md; the check is services/pure/personal_text.py)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -16,7 +15,8 @@ import pytest
 from services.kernel.clock import today as county_today
 from services.kernel.settings import Settings
 from services.pure.identity import Role
-from tests.e2e.conftest import assert_refused, bearer
+from tests.e2e.conftest import a_township, assert_refused, bearer
+from tests.e2e.secondment_steps import post
 
 CONSENT = ["register", "services", "share_with_bureaus", "labour_export"]
 ID_NUMBER = "11010519491231002X"
@@ -25,47 +25,19 @@ CASE_TYPE = "goldenbridge.service_case.step.v1"
 
 
 @pytest.fixture(scope="module")
-async def workers_db(system: Settings) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(system.dsn("workers"), min_size=1, max_size=2)
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture(scope="module")
-async def partners_db(system: Settings) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(system.dsn("partners"), min_size=1, max_size=2)
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture(scope="module")
 async def township(gateway: httpx.AsyncClient, admin_headers: dict[str, str]) -> str:
-    run = uuid.uuid4().hex[:6]
-    for body in ({"org_id": f"county-pg-{run}", "name": f"County {run}", "kind": "county_committee",
-                  "parent_id": None, "approval_authority": True, "established_on": "2026-01-01"},
-                 {"org_id": f"township-pg-{run}", "name": f"Township {run}", "kind": "township_committee",
-                  "parent_id": f"county-pg-{run}", "approval_authority": True, "established_on": "2026-01-05"}):
-        await _post(gateway, "/v1/organisations", body, admin_headers)
-    return f"township-pg-{run}"
-
-
-async def _post(gateway: httpx.AsyncClient, path: str, body: dict[str, Any], headers: dict[str, str]
-                ) -> dict[str, Any]:
-    answer = await gateway.post(path, json=body, headers=headers)
-    assert answer.status_code == 201, f"{path}: {answer.status_code} {answer.text}"
-    result: dict[str, Any] = answer.json()
-    return result
+    return (await a_township(gateway, admin_headers))[1]
 
 
 async def _referred_case(gateway: httpx.AsyncClient, committee: dict[str, str], township: str, kind: str
                          ) -> dict[str, Any]:
     today = str(county_today())
-    worker = await _post(gateway, "/v1/migrant-workers", {
+    worker = await post(gateway, "/v1/migrant-workers", {
         "township_id": township, "village": "Dongcun", "consent_scope": CONSENT, "consent_on": today,
         "registered_on": today}, committee)
-    case = await _post(gateway, "/v1/service-cases", {"worker_id": worker["id"], "kind": kind, "requested_on": today},
+    case = await post(gateway, "/v1/service-cases", {"worker_id": worker["id"], "kind": kind, "requested_on": today},
                        committee)
-    referred = await _post(gateway, f"/v1/service-cases/{case['id']}/referral", {"referred_on": today}, committee)
+    referred = await post(gateway, f"/v1/service-cases/{case['id']}/referral", {"referred_on": today}, committee)
     return {"id": case["id"], "worker_id": worker["id"], "position": referred["position"]}
 
 
@@ -102,7 +74,7 @@ async def test_an_id_papers_own_number_is_refused_and_the_receipt_number_recorde
     row = await _case_row(gateway, case, labour)
     assert (row["stage"], row["document_number"]) == ("referred", None)
 
-    issued = await _post(gateway, f"/v1/service-cases/{case['id']}/documents",
+    issued = await post(gateway, f"/v1/service-cases/{case['id']}/documents",
                          {"document_number": f"SL-{case['id'][:8]}", "issued_on": today}, labour)
     row = await _case_row(gateway, {**case, "position": issued["position"]}, labour)
     assert (row["stage"], row["document_number"]) == ("issued", f"SL-{case['id'][:8]}")
@@ -131,7 +103,7 @@ async def test_a_phone_or_id_number_in_any_text_of_a_workers_command_is_refused_
                                    headers=justice, json={"granted": True, "reference": ID_NUMBER,
                                                           "decided_on": today})
     _says(problem, "reference", "the legal-aid case or loan contract number")
-    decided = await _post(gateway, f"/v1/service-cases/{case['id']}/decision",
+    decided = await post(gateway, f"/v1/service-cases/{case['id']}/decision",
                           {"granted": True, "reference": f"FY-{case['id'][:8]}", "decided_on": today}, justice)
     problem = await assert_refused(gateway, workers_db, f"/v1/service-cases/{case['id']}/closing", 422,
                                    headers=justice, json={"closed_on": today, "outcome": "settled",
@@ -155,7 +127,7 @@ async def test_a_partners_contact_names_an_office_and_a_phone_there_is_refused(
     # The stream of a partner is its id: a refused registration left none.
     assert await partners_db.fetchval("SELECT count(*) FROM events WHERE stream_id = $1", partner) == 0
 
-    registered = await _post(gateway, "/v1/partners", body, admin_headers)
+    registered = await post(gateway, "/v1/partners", body, admin_headers)
     change = {key: body[key] for key in ("name", "scope", "personal_data")}
     answer = await gateway.put(f"/v1/partners/{partner}", json={**change, "contact": PHONE}, headers=admin_headers)
     assert answer.status_code == 422, answer.text

@@ -9,35 +9,16 @@ read as the service reads it; the store is the kernel's.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
 
-import asyncpg
 import pytest
 
-from services.kernel.events import EventRegistry
 from services.kernel.settings import Settings
 from services.kernel.store import CommandMeta, EventStore
-from tests.conftest import fresh_database
+from tests.integration.notes import PERSONAL_DATA_SQL, Erased, Noted, erasable_notes
 
-PERSONAL_DATA_SQL = resources.files("services.membership").joinpath("personal_data.sql").read_text()
 RECORDED, REFUSED = bytes.fromhex("aa" * 32), bytes.fromhex("bb" * 32)
 
-
-@dataclass(frozen=True, kw_only=True)
-class Noted:
-    text: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class Erased:
-    reason: str
-
-
-REGISTRY: EventRegistry[Noted | Erased] = EventRegistry(
-    source="/golden-bridge/kernel-test",
-    events={"gb.test.noted.v1": Noted, "gb.membership.personal_data_erased.v1": Erased})
 
 
 def meta() -> CommandMeta:
@@ -47,12 +28,8 @@ def meta() -> CommandMeta:
 
 @pytest.fixture
 async def store(settings: Settings) -> AsyncIterator[EventStore[Noted | Erased]]:
-    pool = await asyncpg.create_pool(await fresh_database(settings, "national_id_migration"), min_size=1, max_size=4)
-    s: EventStore[Noted | Erased] = EventStore(pool, REGISTRY)
-    await s.start()
-    yield s
-    await s.stop()
-    await pool.close()
+    async with erasable_notes(settings, "national_id_migration") as notes:
+        yield notes
 
 
 async def test_claims_of_recorded_persons_become_their_keys_and_erasure_releases_them(

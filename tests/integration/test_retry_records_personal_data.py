@@ -11,39 +11,21 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
 
 import asyncpg
 import pytest
 
-from services.kernel.events import EventRegistry
 from services.kernel.http import fingerprint_key, request_fingerprint
 from services.kernel.settings import Settings
 from services.kernel.store import CommandMeta, EventStore, install_schema
 from services.pure.errors import IdempotencyKeyReused
-from tests.conftest import fresh_database
+from tests.integration.notes import PERSONAL_DATA_SQL, Erased, Noted, erasable_notes
 
-PERSONAL_DATA_SQL = resources.files("services.membership").joinpath("personal_data.sql").read_text()
 KEY = fingerprint_key("s" * 40)
 SECRETARY = "branch_secretary:bob@branch-1"
 COUNTY = "county_admin:alice"
 
-
-@dataclass(frozen=True, kw_only=True)
-class Noted:
-    text: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class Erased:
-    reason: str
-
-
-REGISTRY: EventRegistry[Noted | Erased] = EventRegistry(
-    source="/golden-bridge/kernel-test",
-    events={"gb.test.noted.v1": Noted, "gb.membership.personal_data_erased.v1": Erased})
 
 
 def meta(actor: str, key: str, fingerprint: str) -> CommandMeta:
@@ -62,12 +44,8 @@ def unkeyed(body: str) -> str:
 
 @pytest.fixture
 async def store(settings: Settings) -> AsyncIterator[EventStore[Noted | Erased]]:
-    pool = await asyncpg.create_pool(await fresh_database(settings, "retry_records"), min_size=1, max_size=4)
-    s: EventStore[Noted | Erased] = EventStore(pool, REGISTRY)
-    await s.start()
-    yield s
-    await s.stop()
-    await pool.close()
+    async with erasable_notes(settings, "retry_records") as notes:
+        yield notes
 
 
 async def _fingerprints(pool: asyncpg.Pool) -> dict[str, str]:
