@@ -430,10 +430,11 @@ def request_fingerprint(key: bytes, method: str, path: str, body: bytes) -> str:
     return FINGERPRINT_SCHEME + digest
 
 
-#: What an Idempotency-Key may be: a client's token (a UUID is 36 characters), visible ASCII, at most 255 of them.
-#: A key of thousands of characters overflowed the key's index entry (a 500) and, written in one batch with other
-#: callers' commands (services/kernel/group_commit.py), failed theirs too.
-_RETRY_KEY = re.compile(r"[!-~]{1,255}")
+#: What an Idempotency-Key may be: a client's token (a UUID is 36 characters) of printable ASCII, spaces included
+#: (the header is a structured-field string), at most 255 characters. A key of thousands overflowed the key's index
+#: entry (a 500) and, written in one batch with other callers' commands (services/kernel/group_commit.py), failed
+#: theirs too.
+_RETRY_KEY = re.compile(r"[ -~]{1,255}")
 
 
 def retry_key(header: str | None) -> str | None:
@@ -442,7 +443,7 @@ def retry_key(header: str | None) -> str | None:
         return None
     if not _RETRY_KEY.fullmatch(header):
         raise InvalidIdempotencyKey(
-            f"Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID, for example); this one has "
+            f"Idempotency-Key must be 1 to 255 printable ASCII characters (a UUID, for example); this one has "
             f"{len(header)} characters{'' if header.isascii() else ', not all ASCII'}. Send a new key")
     return header
 

@@ -139,10 +139,10 @@ async def test_an_idempotency_key_this_api_does_not_keep_is_refused_and_fails_no
     gateway: httpx.AsyncClient, admin_headers: dict[str, Any], membership_db: asyncpg.Pool,
 ) -> None:
     # 8,000 characters overflowed the key's index entry: a 500, and every command batched with it failed too.
-    for key in ("k" * 8_000, "k" * 256, "key with spaces", "clé".encode()):
+    for key in ("k" * 8_000, "k" * 256, "clé".encode()):
         problem = await assert_refused(gateway, membership_db, "/v1/branches", 400, json=branch_body(),
                                        headers={**admin_headers, "Idempotency-Key": key})
-        assert problem["type"].endswith("/invalid-idempotency-key") and "1 to 255 visible ASCII" in problem["detail"]
+        assert problem["type"].endswith("/invalid-idempotency-key") and "1 to 255 printable ASCII" in problem["detail"]
 
     async def innocent(n: int) -> int:
         answer = await gateway.post("/v1/branches", json=branch_body(),
