@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 
 -- A command's retry record: its key (scoped to the caller) and a fingerprint of the request that tells a retry
 -- from another request under the same key. A request's fingerprint is keyed ('hmac-sha256:<hex>',
--- services/kernel/http.py): the body it covers may hold an ID number or a phone.
+-- services/kernel/retries.py): the body it covers may hold an ID number or a phone.
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     key             text PRIMARY KEY,
     fingerprint     text NOT NULL,

@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS legacy_registrations_indexed (
 -- event can never be recorded while the key lives on, nor the key be destroyed without the record. The
 -- person's ID number is released in that transaction too (the erasure cannot name the number it forgets),
 -- and so are the retry records of the commands on their stream before it: each keeps a fingerprint of a
--- request whose body held their number or phone (keyed, services/kernel/http.py, but no longer needed). Every
+-- request whose body held their number or phone (keyed, services/kernel/retries.py, but no longer needed). Every
 -- command about a person is on their one stream (handlers/records.py, on_person). The erasure's own record
 -- stays, so that its retry answers as it did instead of 409; a late retry of an earlier command is decided
 -- again, and one that carries personal data finds no key to seal it with (410). The delete scans the table (no

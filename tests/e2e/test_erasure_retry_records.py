@@ -9,7 +9,7 @@ import uuid
 import asyncpg
 import httpx
 
-from services.kernel.http import FINGERPRINT_SCHEME
+from services.kernel.retries import FINGERPRINT_SCHEME
 from services.kernel.settings import Settings
 from services.pure.identity import Role
 from tests.e2e.conftest import bearer, branch_body, member_body, national_id, outflow_body

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from services.kernel.http import fingerprint_key, request_fingerprint
+from services.kernel.retries import fingerprint_key, request_fingerprint
 from services.kernel.settings import Settings
 from services.kernel.store import CommandMeta, EventStore, install_schema
 from services.pure.errors import IdempotencyKeyReused

@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from starlette.requests import Request
 
 from services.kernel.credential import CredentialCheck
-from services.kernel.http import FINGERPRINT_SCHEME, command_meta, fingerprint_key, request_fingerprint
+from services.kernel.http import command_meta
+from services.kernel.retries import FINGERPRINT_SCHEME, fingerprint_key, request_fingerprint
 from services.pure.identity import Actor, Role
 
 SECRET = "s" * 40

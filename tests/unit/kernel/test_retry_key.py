@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.kernel.http import retry_key
+from services.kernel.retries import retry_key
 from services.pure.errors import InvalidIdempotencyKey
 
 
