@@ -49,6 +49,9 @@ CREATE TABLE IF NOT EXISTS {schema}.development_view (
     position bigint NOT NULL
 );
 CREATE INDEX IF NOT EXISTS development_view_org ON {schema}.development_view (org_id, stage);
+-- The people erased (their name is ERASED_NAME): see members_view_erased.
+CREATE INDEX IF NOT EXISTS development_view_erased ON {schema}.development_view (person_id)
+    WHERE name = '""" + ERASED_NAME + """';
 """
 
 STAGES = ("applicant", "activist", "development_target", "probationary", "full", "cancelled")

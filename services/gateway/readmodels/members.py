@@ -61,6 +61,9 @@ CREATE TABLE IF NOT EXISTS {schema}.members_view (
 -- One branch's roster in member order, and its counts (branches_with_counts) from the index alone:
 -- measured at 1 M members by bench/growth.py (bench/results/growth-plans.md).
 CREATE INDEX IF NOT EXISTS members_view_org_member ON {schema}.members_view (formal_org_id, member_id) INCLUDE (away);
+-- The people erased, a few among many: every as-of answer from a kept copy is checked against them
+-- (services/gateway/replay.py, lacks_an_erasure), which without it read the whole view.
+CREATE INDEX IF NOT EXISTS members_view_erased ON {schema}.members_view (member_id) WHERE erased_on IS NOT NULL;
 """
 
 
