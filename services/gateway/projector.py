@@ -65,8 +65,9 @@ async def rebuild(settings: Settings, schema: str) -> None:
                             schema=schema)
             try:
                 if await build.run(stop):
-                    log.info("projected %d events into schema %s (%d duplicates passed over)", build.applied,
-                             schema, build.skipped)
+                    log.info("projected %d events into schema %s (%d duplicates passed over, %d set aside in "
+                             "dead_letters as refused by PostgreSQL)", build.applied, schema, build.skipped,
+                             build.dead_lettered)
                     return
             except Exception:
                 log.exception("rebuild failed; starting again from offset 0 in 1 s")

@@ -20,8 +20,9 @@ An event whose values PostgreSQL refuses as data (``asyncpg.DataError``: a NUL i
 good. The edge refuses such values (services/kernel/bodies.py); should one still reach a topic, the batch is
 applied again event by event, each in a savepoint, and the events refused are set aside in ``dead_letters`` with
 PostgreSQL's reason — logged as errors, counted by ``dead_lettered`` — while the rest, before and after them,
-are applied. A set-aside event counts as passed, as one that fits no schema does: its stream's later events apply,
-and a read waiting for its position is answered (from read models that lack it).
+are applied (services/kernel/refusals.py: the rebuild does the same). A set-aside event counts as passed, as one
+that fits no schema does: its stream's later events apply, and a read waiting for its position is answered (from
+read models that lack it).
 
 Why aiokafka and not faust-streaming here: see docs/decisions/projector-runtime.md.
 """
@@ -43,6 +44,7 @@ from aiokafka.structs import ConsumerRecord
 from services.kernel import logs, tracing
 from services.kernel.events import Envelope, EventRegistry, UnknownEventType
 from services.kernel.kafka import Checkpoints, CheckpointSeeker, assign_from_checkpoints, topic_partitions
+from services.kernel.refusals import REFUSED, batch_refused, dead_letter, set_aside
 
 log = logging.getLogger("projection")
 
@@ -246,12 +248,9 @@ class ProjectionRunner:
         counted = self.applied
         try:
             return await self._apply(tp, records, one_by_one=False)
-        except asyncpg.DataError as exc:
+        except REFUSED as exc:
             self.applied = counted  # nothing of that attempt was applied
-            # The class and SQLSTATE only: PostgreSQL's message may quote the value refused (a person's data).
-            log.warning("%s[%d]: PostgreSQL refused a value in the batch from offset %d (%s, SQLSTATE %s); applying "
-                        "it again event by event to set aside the events it refuses", tp.topic, tp.partition,
-                        records[0].offset, type(exc).__name__, exc.sqlstate)
+            batch_refused(tp, records[0].offset, exc)
             return await self._apply(tp, records, one_by_one=True)
 
     async def _apply(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]], *,
@@ -288,7 +287,7 @@ class ProjectionRunner:
                 return None
             for record, reason in poison:
                 log.error("dead letter %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
-                await self._dead_letter(conn, record, reason)
+                await dead_letter(conn, self.q, record, reason)
             # One read and two bulk writes per batch for the runner's own bookkeeping; only the
             # read model's own statements run per event.
             keys = sorted({(e.source, e.stream_id) for _, e in envelopes})
@@ -325,7 +324,8 @@ class ProjectionRunner:
                 applied.append(env)
             if one_by_one:
                 for (record, env), refusal in await run_each(conn, each):
-                    await self._set_aside(conn, record, env, refusal)
+                    self.dead_lettered += 1
+                    await set_aside(conn, self.q, record, env, refusal)
             else:
                 await _run(conn, list(ops.values()))
             if applied:
@@ -353,27 +353,6 @@ class ProjectionRunner:
     def _ops(self, env: Envelope) -> list[Op]:
         self.applied += 1
         return event_ops(self.projection, self._registry.get(env.source), self.q, env)
-
-    async def _dead_letter(self, conn: asyncpg.Connection, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
-        await conn.execute(
-            f'INSERT INTO {self.q}.dead_letters (topic, partition, "offset", reason, key, value)'
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-            record.topic, record.partition, record.offset, reason, record.key, record.value,
-        )
-
-    async def _set_aside(self, conn: asyncpg.Connection, record: ConsumerRecord[bytes, bytes], env: Envelope,
-                         exc: asyncpg.DataError) -> None:
-        """An event PostgreSQL refused a value of: kept in ``dead_letters`` (the record as it came, with the reason)
-        for someone to mend and re-drive; loud, as the read models now lack it."""
-        event = f"{env.type} of {env.stream_id} v{env.stream_version} (position {env.position})"
-        self.dead_lettered += 1
-        with logs.correlated(env.correlation_id):
-            # The log names the refusal by class and SQLSTATE only: PostgreSQL's message may quote the value (a
-            # person's data), which stays in the table beside the event's own bytes.
-            log.error("dead letter %s[%d]@%d: %s refused by PostgreSQL (%s, SQLSTATE %s) — the read models lack "
-                      "this event until it is mended and sent again", record.topic, record.partition, record.offset,
-                      event, type(exc).__name__, exc.sqlstate)
-        await self._dead_letter(conn, record, f"{event} refused by PostgreSQL: {type(exc).__name__}: {exc}"[:2000])
 
 
 def event_ops(projection: Projection, registry: EventRegistry[Any] | None, q: str, env: Envelope) -> list[Op]:
@@ -406,7 +385,8 @@ K = TypeVar("K")
 
 async def run_each(conn: asyncpg.Connection, events: Sequence[tuple[K, list[Op]]]) -> list[tuple[K, asyncpg.DataError]]:
     """Run each event's statements in order, each event in a savepoint of its own; the events whose statements
-    PostgreSQL refused as data, with why. Their statements leave nothing behind; every other event's are run."""
+    PostgreSQL refused as data (services/kernel/refusals.py), with why. Their statements leave nothing behind; every
+    other event's are run."""
     refused: list[tuple[K, asyncpg.DataError]] = []
     for key, statements in events:
         if not statements:
@@ -414,7 +394,7 @@ async def run_each(conn: asyncpg.Connection, events: Sequence[tuple[K, list[Op]]
         try:
             async with conn.transaction():  # a savepoint: a refused event's statements are undone, none else
                 await _run(conn, [deque(statements)])
-        except asyncpg.DataError as exc:
+        except REFUSED as exc:
             refused.append((key, exc))
     return refused
 

@@ -15,7 +15,11 @@ starts again from offset 0 — so it
    leaves a schema that ``install`` drops and projects again, never one a live runner would go on from.
 Duplicates and events out of turn are recognised by their stream versions as the live runner does, and each
 record's statements run in the order of its events, so the rebuilt read models equal the live ones row for row
-(tests/e2e/test_rebuild_read_models.py). It logs its progress — events written, events/s, time left — as it goes.
+(tests/e2e/test_rebuild_read_models.py). So do events whose values PostgreSQL refuses (recorded before the edge
+refused such values): a batch refused is rolled back and written again event by event, each event's own statements
+in a savepoint, the events refused set aside in ``dead_letters`` as the live runner sets them aside
+(services/kernel/refusals.py) — at the cost of a round trip per event, paid by that batch alone. It logs its
+progress — events written, events/s, time left, events set aside — as it goes.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ from aiokafka.structs import ConsumerRecord
 from services.kernel.bulk import Bulk
 from services.kernel.events import Envelope
 from services.kernel.kafka import topic_partitions
-from services.kernel.projection import Op, Projection, _run, create_tables, event_ops, mark_built
+from services.kernel.projection import Op, Projection, _run, create_tables, event_ops, mark_built, run_each
+from services.kernel.refusals import REFUSED_BY_COPY, batch_refused, dead_letter, set_aside
 
 log = logging.getLogger("projection")
 
@@ -60,6 +65,10 @@ class _Batch:
     tp: TopicPartition
     records: int
     next_offset: int
+    #: The records themselves, and the offsets of those passed over (duplicates, events out of turn): what a batch
+    #: PostgreSQL refuses is written again from, event by event (``Rebuild._write_each``).
+    sent: list[ConsumerRecord[bytes, bytes]] = field(default_factory=list)
+    passed_over: list[int] = field(default_factory=list)
     ops: list[deque[Op]] = field(default_factory=list)
     applied: list[tuple[str, int]] = field(default_factory=list)
     poison: list[tuple[ConsumerRecord[bytes, bytes], str]] = field(default_factory=list)
@@ -87,7 +96,13 @@ class _Lane:
     async def _drain(self, rebuild: Rebuild, conn: asyncpg.Connection) -> None:
         bulk = Bulk(conn)
         while (batch := await self.queue.get()) is not None:
-            await rebuild.write(conn, bulk, batch)
+            if not await rebuild.write(conn, bulk, batch):
+                # The refused transaction took with it the staging tables ``bulk`` made in it: a new Bulk, on a
+                # connection rid of its predecessor's tables (it names its own afresh) and of the statements asyncpg
+                # keeps for them (a COPY encodes its rows by the columns of the table its statement first found).
+                await conn.execute("DISCARD TEMP")
+                await conn.reload_schema_state()
+                bulk = Bulk(conn)
 
 
 class Rebuild:
@@ -106,6 +121,8 @@ class Rebuild:
         self.progress_every = progress_every
         self.applied = 0
         self.skipped = 0
+        #: Events set aside in ``dead_letters`` because PostgreSQL refused a value of theirs (module docstring).
+        self.dead_lettered = 0
         #: Records whose batch is committed, of ``total`` on the topics.
         self.written = 0
         self.total = 0
@@ -219,7 +236,7 @@ class Rebuild:
         """Decode a partition's records and work out their statements: the CPU's part, done while the lanes write —
         handing them the event loop every few dozen records, or a lane whose statement is done would wait for the
         whole batch to be decoded before sending its next."""
-        batch = _Batch(tp=tp, records=len(records), next_offset=records[-1].offset + 1)
+        batch = _Batch(tp=tp, records=len(records), next_offset=records[-1].offset + 1, sent=records)
         ops: dict[Key, deque[Op]] = {}
         versions = self.versions
         begun: set[Key] = set()
@@ -236,6 +253,7 @@ class Rebuild:
             current = versions.get(key, (0, 0))[0]
             if env.stream_version != current + 1:  # as in ProjectionRunner._apply_batch
                 self.skipped += 1
+                batch.passed_over.append(record.offset)
                 if env.stream_version > current + 1:
                     log.warning("%s v%d arrived before v%d; waiting for the relay to resend it",
                                 env.stream_id, env.stream_version, current + 1)
@@ -260,35 +278,64 @@ class Rebuild:
         batch.carried_on = [(*key, *versions[key]) for key in carried_on - begun]
         return batch
 
-    async def write(self, conn: asyncpg.Connection, bulk: Bulk, batch: _Batch) -> None:
-        """One batch in one transaction with its partition's checkpoint."""
-        tp = batch.tp
-        async with conn.transaction():
-            for record, reason in batch.poison:
-                log.error("dead letter %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
-                await conn.execute(
-                    f'INSERT INTO {self.q}.dead_letters (topic, partition, "offset", reason, key, value)'
-                    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-                    record.topic, record.partition, record.offset, reason, record.key, record.value,
-                )
-            await _run(conn, batch.ops, bulk.send)
-            if batch.applied:
-                await self._applied(conn, batch.applied)
-            if batch.begun:
-                await conn.copy_records_to_table("projected_streams", schema_name=self.schema, records=batch.begun)
-            if batch.carried_on:
-                await conn.execute(
-                    f"INSERT INTO {self.q}.projected_streams (source, stream_id, version, position)"
-                    " SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[])"
-                    " ON CONFLICT (source, stream_id) DO UPDATE"
-                    " SET version = EXCLUDED.version, position = EXCLUDED.position",
-                    *(list(column) for column in zip(*batch.carried_on, strict=True)))
-            await conn.execute(
-                f"INSERT INTO {self.q}.projection_checkpoints (topic, partition, next_offset) VALUES ($1, $2, $3)"
-                " ON CONFLICT (topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()",
-                tp.topic, tp.partition, batch.next_offset,
-            )
+    async def write(self, conn: asyncpg.Connection, bulk: Bulk, batch: _Batch) -> bool:
+        """One batch in one transaction with its partition's checkpoint; False when PostgreSQL refused a value of it:
+        that transaction rolled back (with any staging table ``bulk`` made in it), the batch is written again event
+        by event, in a transaction of its own (module docstring)."""
+        try:
+            async with conn.transaction():
+                await self._poison(conn, batch)
+                await _run(conn, batch.ops, bulk.send)
+                await self._bookkeeping(conn, batch)
+        except REFUSED_BY_COPY as exc:
+            batch_refused(batch.tp, batch.sent[0].offset, exc)
+            async with conn.transaction():
+                await self._poison(conn, batch)
+                await self._write_each(conn, batch)
+                await self._bookkeeping(conn, batch)
+            self.written += batch.records
+            return False
         self.written += batch.records
+        return True
+
+    async def _poison(self, conn: asyncpg.Connection, batch: _Batch) -> None:
+        for record, reason in batch.poison:
+            log.error("dead letter %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
+            await dead_letter(conn, self.q, record, reason)
+
+    async def _write_each(self, conn: asyncpg.Connection, batch: _Batch) -> None:
+        """The batch's events again, each with the statements the projection gives for it alone, in a savepoint of
+        its own; those PostgreSQL refuses set aside as the live runner sets them aside. The events are those
+        ``_prepare`` applied: it counted them, and moved their streams' versions on, already."""
+        passed = {*batch.passed_over, *(record.offset for record, _ in batch.poison)}
+        each = []
+        for record in batch.sent:
+            if record.offset not in passed:
+                env = Envelope.from_kafka(record.headers, record.value or b"")
+                each.append(((record, env), event_ops(self.projection, self._registry.get(env.source), self.q, env)))
+        for (record, env), refusal in await run_each(conn, each):
+            self.dead_lettered += 1
+            await set_aside(conn, self.q, record, env, refusal)
+
+    async def _bookkeeping(self, conn: asyncpg.Connection, batch: _Batch) -> None:
+        """The batch's ``applied_events`` and ``projected_streams`` rows, and its partition's checkpoint."""
+        tp = batch.tp
+        if batch.applied:
+            await self._applied(conn, batch.applied)
+        if batch.begun:
+            await conn.copy_records_to_table("projected_streams", schema_name=self.schema, records=batch.begun)
+        if batch.carried_on:
+            await conn.execute(
+                f"INSERT INTO {self.q}.projected_streams (source, stream_id, version, position)"
+                " SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[])"
+                " ON CONFLICT (source, stream_id) DO UPDATE"
+                " SET version = EXCLUDED.version, position = EXCLUDED.position",
+                *(list(column) for column in zip(*batch.carried_on, strict=True)))
+        await conn.execute(
+            f"INSERT INTO {self.q}.projection_checkpoints (topic, partition, next_offset) VALUES ($1, $2, $3)"
+            " ON CONFLICT (topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()",
+            tp.topic, tp.partition, batch.next_offset,
+        )
 
     async def _applied(self, conn: asyncpg.Connection, rows: list[tuple[str, int]]) -> None:
         """COPY the batch's ``applied_events`` rows; should a position come twice (a store's positions are unique,
@@ -312,6 +359,7 @@ class Rebuild:
         rate = self.written / elapsed if elapsed > 0 else 0.0
         left = max(0, self.total - self.written)
         eta = f"about {left / rate:.0f} s left" if rate else "time left unknown"
-        log.info("rebuild into schema %s: %s of %s events (%.0f%%), %s events/s, %s", self.schema,
-                 f"{self.written:,}", f"{self.total:,}", 100 * self.written / max(1, self.total), f"{rate:,.0f}", eta)
+        log.info("rebuild into schema %s: %s of %s events (%.0f%%), %s events/s, %s, %s set aside as refused by "
+                 "PostgreSQL", self.schema, f"{self.written:,}", f"{self.total:,}",
+                 100 * self.written / max(1, self.total), f"{rate:,.0f}", eta, f"{self.dead_lettered:,}")
 

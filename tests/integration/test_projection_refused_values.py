@@ -60,6 +60,26 @@ async def topic(settings: Settings) -> AsyncIterator[str]:
         yield name
 
 
+async def publish(settings: Settings, topic: str, sends: list[Envelope]) -> None:
+    """``sends`` on ``topic`` in their order, keyed by stream (tests/integration/test_rebuild_refused_values.py too)."""
+    producer = event_producer(settings, "gb-test-refusal")
+    await producer.start()
+    try:
+        for env in sends:
+            await producer.send_and_wait(topic, env.data, key=env.stream_id.encode(), headers=env.kafka_headers())
+    finally:
+        await producer.stop()
+
+
+async def project_live(runner: ProjectionRunner, sent: int) -> None:
+    """Poll ``runner`` (started) until it has consumed ``sent`` records, a bounded number of times."""
+    consumed = 0
+    for _ in range(40):
+        consumed += await runner.poll_once(timeout_ms=500)
+        if consumed >= sent:
+            return
+
+
 async def test_an_event_postgresql_refuses_is_set_aside_and_its_partition_goes_on(
         kernel_pool: asyncpg.Pool, settings: Settings, topic: str) -> None:
     sends = [
@@ -69,23 +89,13 @@ async def test_an_event_postgresql_refuses_is_set_aside_and_its_partition_goes_o
         envelope("big", 1, 4, Named(n=2**31, name="x")),  # past int4: refused by asyncpg before it is sent
         envelope("after", 1, 5, Named(n=1, name="fine too")),
     ]
-    producer = event_producer(settings, "gb-test-refusal")
-    await producer.start()
-    try:
-        for env in sends:  # one partition: every event is in the same batch
-            await producer.send_and_wait(topic, env.data, key=env.stream_id.encode(), headers=env.kafka_headers())
-    finally:
-        await producer.stop()
+    await publish(settings, topic, sends)  # one partition: every event is in the same batch
     schema = f"refusal_{uuid.uuid4().hex[:8]}"
     runner = ProjectionRunner(kernel_pool, event_consumer(settings, "gb-test-refusal"), PROJECTION, [topic],
                               schema=schema)
     await runner.start()
     try:
-        consumed = 0
-        for _ in range(40):
-            consumed += await runner.poll_once(timeout_ms=500)
-            if consumed >= len(sends):
-                break
+        await project_live(runner, len(sends))
         q = f'"{schema}"'
         names = await kernel_pool.fetch(f"SELECT stream, n, name FROM {q}.names ORDER BY stream, n")
         assert [tuple(r) for r in names] == [("after", 1, "fine too"), ("before", 1, "fine"), ("nul", 2, "mended")]
