@@ -1,17 +1,18 @@
 """A webhook sink's address, checked at the moment of delivery and then kept for the POST.
 
-The rule is services/partners/domain/sinks.py's: a partner's sink must be a public address. A URL checked when the
-subscription was created can still name a host that resolves to loopback or a private network — at once, or later
-(DNS rebinding: a name that answers a public address to the check and a private one to the connection). So before
-each delivery the host is resolved here, every address it resolves to must be public, and the POST is sent to the
-first of them, with the URL's host kept in ``Host`` and, for https, in the TLS server name (the certificate is
-still checked against the host name).
+The rule is services/partners/domain/sinks.py's (``public``, the same function the check at creation applies): a
+partner's sink must be a public address. A URL checked when the subscription was created can still name a host that
+resolves to loopback or a private network — at once, or later (DNS rebinding: a name that answers a public address
+to the check and a private one to the connection). So before each delivery the host is resolved here, every address
+it resolves to must be public, and the POST is sent to the first of them, with the URL's host kept in ``Host`` and,
+for https, in the TLS server name (the certificate is still checked against the host name).
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -39,9 +40,17 @@ class Target:
     extensions: dict[str, str] = field(default_factory=dict)
 
 
-async def target(sink: str, *, allow_private: bool) -> Target:
-    """The address to POST ``sink``'s delivery to; SinkRefused if its host is not public (or does not resolve)."""
-    url = httpx.URL(sink)
+#: Resolves a host name and port to its addresses (SinkRefused if it cannot): the machine's resolver, or a fake.
+Resolver = Callable[[str, int], Awaitable[list[Address]]]
+
+
+async def target(sink: str, *, allow_private: bool, resolve: Resolver | None = None) -> Target:
+    """The address to POST ``sink``'s delivery to; SinkRefused if its host is not public (or does not resolve).
+    ``resolve`` is the machine's resolver unless a test passes its own."""
+    try:
+        url = httpx.URL(sink)
+    except httpx.InvalidURL as exc:  # not an httpx.HTTPError: left alone it would escape the delivery's handling
+        raise SinkRefused(f"refused: the sink is not a URL that can be sent to ({exc}); nothing was sent") from None
     if allow_private:
         return Target(url)
     host = url.raw_host.decode("ascii")  # an internationalised name in its IDNA (xn--) form, as DNS and TLS use it
@@ -49,7 +58,7 @@ async def target(sink: str, *, allow_private: bool) -> Target:
         raise SinkRefused(f"refused: {host} is not a public address; nothing was sent")
     if address_of(host.rstrip(".")) is not None:
         return Target(url)  # a public address, written out: no lookup, so nothing to pin
-    addresses = await _resolved(host, url.port or _default_port(url))
+    addresses = await (resolve or _resolved)(host, url.port or _default_port(url))
     private = [a for a in addresses if not public(a)]
     if private:
         raise SinkRefused(f"refused: {host} resolves to {private[0]}, not a public address; nothing was sent")

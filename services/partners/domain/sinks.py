@@ -2,26 +2,32 @@
 
 A partner chooses the URL the deliverer POSTs to, and reads back each attempt's status or error. A sink on
 loopback, a private network or the cloud's metadata address would turn the deliverer into the partner's probe
-inside the county's network (server-side request forgery). Two checks keep it out:
+inside the county's network (server-side request forgery). Two checks keep it out, with one rule (``public``):
 
 - when a subscription is created or changed (``check_webhook_url``, here, pure): a host written as an address,
   in any form a resolver reads as one (``127.1``, ``2130706433``, ``0x7f000001``, a trailing dot, an IPv4
   address inside IPv6), must be public;
-- before each delivery (services/partners/webhook_delivery.py): every address the host name resolves to must be
+- before each delivery (services/partners/sink_address.py): every address the host name resolves to must be
   public, and the POST goes to the address that was checked, so a name that resolves elsewhere a moment later
   (DNS rebinding) changes nothing.
 
-"Public" is ``ipaddress``'s ``is_global`` (the IANA special-purpose registries: private, loopback, link-local,
-shared, reserved, documentation … are not), without multicast, for the address itself and for an IPv4 address
-carried inside an IPv6 one (mapped, or NAT64's well-known prefix). Development allows any sink: its receivers
-run on the same machine.
+Both must read the same host from the URL. The deliverer parses it with httpx, and httpx reads hosts differently
+from ``urllib.parse``: it splits an internationalised name at the ideographic full stops too (``127。0。0。1`` is
+127.0.0.1 to it, a name to urllib). A domain module may not import httpx, so ``sink_host`` reads the host by
+httpx's own steps (httpx/_urlparse.py ``urlparse`` and ``encode_host``, idna's ``encode``), with the standard
+library; tests/unit/partners/test_sink_addresses.py feeds the same URLs to both and compares.
+
+"Public" is written out here from the IANA special-purpose registries rather than taken from ``ipaddress``'s
+``is_global``, whose tables change between Python patch releases (3.11.7's calls 6to4, NAT64's local-use prefix and
+site-local IPv6 global). Development allows any sink: its receivers run on the same machine.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
-from urllib.parse import urlsplit
+import unicodedata
 
 from services.pure.errors import DomainError
 
@@ -30,30 +36,204 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 #: Names that mean this machine or a local network whatever a resolver says.
 _LOCAL_NAMES = ("localhost",)
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain", ".home.arpa")
-#: RFC 6052's well-known prefix: a NAT64 gateway carries the IPv4 address in the last 32 bits.
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+# --------------------------------------------------------------------------------------------------- the rule
+
+def _networks(*blocks: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(block) for block in blocks)
+
+
+#: IPv4 destinations that are not the public Internet: every block of IANA's IPv4 Special-Purpose Address Registry
+#: (iana.org/assignments/iana-ipv4-special-registry) and multicast. The registry calls a few of them globally
+#: reachable — the anycast services PCP and TURN (192.0.0.9, .10), AS112 and AMT: an anycast address is answered by
+#: the nearest instance, by design often one the local network runs, and no partner's receiver lives there.
+_IPV4_REFUSED = _networks(
+    "0.0.0.0/8",        # "this network" (RFC 791)
+    "10.0.0.0/8",       # private (RFC 1918)
+    "100.64.0.0/10",    # shared address space, carrier-grade NAT (RFC 6598)
+    "127.0.0.0/8",      # loopback (RFC 1122)
+    "169.254.0.0/16",   # link-local, with the cloud metadata address (RFC 3927)
+    "172.16.0.0/12",    # private (RFC 1918)
+    "192.0.0.0/24",     # IETF protocol assignments (RFC 6890): DS-Lite, NAT64 discovery, PCP and TURN anycast
+    "192.0.2.0/24",     # documentation (RFC 5737)
+    "192.31.196.0/24",  # AS112 anycast (RFC 7535)
+    "192.52.193.0/24",  # AMT anycast (RFC 7450)
+    "192.88.99.0/24",   # 6to4 relay anycast, deprecated (RFC 7526)
+    "192.168.0.0/16",   # private (RFC 1918)
+    "192.175.48.0/24",  # AS112 direct delegation (RFC 7534)
+    "198.18.0.0/15",    # benchmarking (RFC 2544)
+    "198.51.100.0/24",  # documentation (RFC 5737)
+    "203.0.113.0/24",   # documentation (RFC 5737)
+    "224.0.0.0/4",      # multicast (RFC 5771)
+    "240.0.0.0/4",      # reserved, and the limited broadcast 255.255.255.255 (RFC 1112, RFC 919)
+)
+#: IANA allocates unicast addresses from 2000::/3 only (RFC 4291 §2.4, iana.org/assignments/ipv6-address-space);
+#: everything else is loopback, unspecified, IPv4-compatible (::/96, deprecated), local-use NAT64, discard,
+#: SRv6 SIDs, unique-local, link-local, site-local (fec0::/10, deprecated), multicast or unassigned.
+_GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
+#: The blocks of IANA's IPv6 Special-Purpose Address Registry (iana.org/assignments/iana-ipv6-special-registry)
+#: inside 2000::/3. 2001::/23 is refused whole: its few blocks marked globally reachable are anycast services
+#: (PCP, TURN, DNS-SD SRP at 2001:1::1-3, AMT, AS112: answered by the nearest instance, often the local network's)
+#: and host identifiers (ORCHIDv2, DETs) — none is where a partner's receiver lives.
+_IPV6_REFUSED = _networks(
+    "2001::/23",          # IETF protocol assignments (RFC 2928), with Teredo 2001::/32 (RFC 4380)
+    "2001:db8::/32",      # documentation (RFC 3849)
+    "2002::/16",          # 6to4 (RFC 3056), deprecated (RFC 7526)
+    "2620:4f:8000::/48",  # AS112 direct delegation anycast (RFC 7534)
+    "3fff::/20",          # documentation (RFC 9637)
+)
+#: The two forms whose IPv4 address is where the packet goes, so they are judged as that address: IPv4-mapped (the
+#: socket API's own spelling of an IPv4 destination, RFC 4291 §2.5.5.2) and NAT64's well-known prefix (RFC 6052,
+#: which forbids it for non-global IPv4 addresses; a DNS64 resolver answers every IPv4-only name with it).
+#: The other forms that carry an IPv4 address are refused above, not judged by it: where their packets go depends
+#: on a relay or a prefix length the local network chose — 6to4 and Teredo relays, the local-use NAT64 prefix
+#: 64:ff9b:1::/48 (RFC 8215) and the deprecated IPv4-compatible ::/96 — so the IPv4 address proves nothing.
+_CARRY_IPV4 = _networks("::ffff:0:0/96", "64:ff9b::/96")
+
+
+def public(address: Address) -> bool:
+    """Whether a connection to ``address`` leaves the county's networks for the public Internet: the rule both
+    checks apply, to a host written as an address and to every address a host name resolves to."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return not any(address in block for block in _IPV4_REFUSED)
+    if any(address in block for block in _CARRY_IPV4):
+        return public(ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF))
+    return address in _GLOBAL_UNICAST and not any(address in block for block in _IPV6_REFUSED)
+
+
+# --------------------------------------------------------------------------------------------- the URL's host
+
+#: httpx's URL grammar (httpx/_urlparse.py URL_REGEX, AUTHORITY_REGEX), for a URL with a scheme and an authority.
+_SCHEME_AUTHORITY = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*)://(?P<authority>[^/?#]*)")
+_AUTHORITY = re.compile(r"(?:(?P<userinfo>.*)@)?(?P<host>\[.*\]|[^:@]*):?(?P<port>.*)?")
+_DOTTED_QUAD = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
+#: An ASCII host name (httpx passes any ASCII host on; these are the characters DNS names use).
+_ASCII_NAME = re.compile(r"[a-z0-9_.-]+")
+#: idna splits a name at these four full stops (idna/core.py ``_unicode_dots_re``).
+_FULL_STOPS = re.compile("[.\u3002\uff0e\uff61]")
+_LDH_LABEL = re.compile(r"[a-z0-9-]{1,63}")
 
 
 def check_webhook_url(sink: str, *, allow_private: bool) -> str:
     """``sink`` if it is a URL the deliverer may POST to, else the DomainError that says what to fix."""
-    parts = urlsplit(sink)
-    try:
-        hostname, _ = parts.hostname, parts.port  # a port that is not a number raises here
-    except ValueError:
-        raise DomainError("sink: the port must be a number from 0 to 65535") from None
-    if parts.scheme not in ("http", "https") or not hostname or len(sink) > 2000:
-        raise DomainError("sink: an http(s) URL of at most 2000 characters")
-    if parts.username or parts.password:
-        raise DomainError("sink: no credentials in the URL; webhooks are signed (webhook-signature)")
-    if not allow_private and not public_host(hostname):
+    host = sink_host(sink)
+    if not allow_private and not public_host(host):
         raise DomainError("sink: a webhook must reach a public address, not loopback, a private network or a "
                           "reserved one")
     return sink
 
 
+def sink_host(sink: str) -> str:
+    """The host of ``sink`` as httpx reads it — the host the deliverer resolves and connects to — or the
+    DomainError that says what to fix. An internationalised name comes out in its IDNA (``xn--``) form."""
+    start = _SCHEME_AUTHORITY.match(sink)
+    if start is None or start["scheme"].lower() not in ("http", "https") or len(sink) > 2000:
+        raise DomainError("sink: an http(s) URL of at most 2000 characters")
+    if any(char.isascii() and not char.isprintable() for char in sink):
+        raise DomainError("sink: no control characters in the URL")
+    authority = _AUTHORITY.match(start["authority"])
+    assert authority is not None  # every part of it may be empty
+    if authority["userinfo"]:
+        raise DomainError("sink: no credentials in the URL; webhooks are signed (webhook-signature)")
+    port = authority["port"]
+    if port and not (port.isascii() and port.isdigit() and int(port) <= 65535):
+        raise DomainError("sink: the port must be a number from 0 to 65535")
+    return _host(authority["host"])
+
+
+def _host(written: str) -> str:
+    """httpx's ``encode_host``: an IPv4 address in four decimal parts, an IPv6 one in brackets, an ASCII name in
+    lower case, or an internationalised name in IDNA 2008 form."""
+    if not written:
+        raise DomainError("sink: an http(s) URL of at most 2000 characters, with a host")
+    if _DOTTED_QUAD.fullmatch(written):
+        try:
+            ipaddress.IPv4Address(written)
+        except ValueError:
+            raise DomainError(f"sink: {written} is not an IPv4 address (four numbers 0-255, no leading zeros)"
+                              ) from None
+        return written
+    if written.startswith("[") and written.endswith("]"):
+        try:
+            ipaddress.IPv6Address(written[1:-1])
+        except ValueError:
+            raise DomainError(f"sink: {written} is not an IPv6 address") from None
+        return written[1:-1]
+    if written.isascii():
+        name = written.lower()
+        if not _ASCII_NAME.fullmatch(name):
+            raise DomainError("sink: a host is a name (letters, digits, '-', '.') or an IP address")
+        return name
+    return _idna_name(written.lower())
+
+
+def _idna_name(name: str) -> str:
+    """idna's ``encode`` (IDNA 2008, no mapping), as httpx calls it: split at the four full stops, each label
+    kept if ASCII, else ``xn--`` and its Punycode. A label idna would refuse is refused here too (a few more are:
+    see ``_idna_character``), since the deliverer could never send to it."""
+    labels = _FULL_STOPS.split(name)
+    trailing_dot = len(labels) > 1 and labels[-1] == ""
+    if trailing_dot:
+        labels.pop()
+    encoded = ".".join(_idna_label(label) for label in labels) + ("." if trailing_dot else "")
+    if len(encoded) > 253 + trailing_dot:
+        raise DomainError("sink: the host name is longer than 253 characters")
+    return encoded
+
+
+def _idna_label(label: str) -> str:
+    invalid = DomainError(f"sink: {label!r} is not a valid label of an internationalised host name (IDNA 2008)")
+    if label.isascii():
+        if not _LDH_LABEL.fullmatch(label) or label.startswith("-") or label.endswith("-") or label[2:4] == "--":
+            raise invalid
+        return label
+    if (not unicodedata.is_normalized("NFC", label) or label.startswith("-") or label.endswith("-")
+            or label[2:4] == "--" or unicodedata.category(label[0]).startswith("M")
+            or not all(map(_idna_character, label))):
+        raise invalid
+    encoded = "xn--" + label.encode("punycode").decode("ascii")
+    if len(encoded) > 63:
+        raise DomainError(f"sink: {label!r} is longer than 63 characters in its IDNA form")
+    return encoded
+
+
+#: RFC 5892's exceptions (§2.6): valid though their properties say otherwise, or invalid though they say valid.
+_IDNA_VALID = frozenset("\u00df\u03c2\u06fd\u06fe\u0f0b\u3007")
+_IDNA_INVALID = frozenset("\u0640\u07fa\u302e\u302f\u3031\u3032\u3033\u3034\u3035\u303b")
+#: RFC 5892's ignorable properties and blocks (§2.7, 2.8: default-ignorable marks, combining marks for symbols,
+#: musical notation) and old Hangul jamo (§2.9): letters or marks by category, invalid in a host name.
+_IDNA_INVALID_RANGES = ((0x034F, 0x034F), (0x1100, 0x11FF), (0x17B4, 0x17B5), (0x180B, 0x180F),
+                        (0x20D0, 0x20FF), (0xA960, 0xA97F), (0xD7B0, 0xD7FF), (0xFE00, 0xFE0F),
+                        (0x1D100, 0x1D24F), (0xE0100, 0xE01EF))
+
+
+def _idna_character(char: str) -> bool:
+    """Whether ``char`` may stand in an IDNA 2008 label (RFC 5892 §2's derivation, from Python's Unicode data).
+    Stricter than idna where that needs context: right-to-left characters (the bidi rule), and the few allowed
+    only between certain neighbours (CONTEXTJ, CONTEXTO: ZWJ, ·, ・ …) are refused, as is anything newer than
+    this Python's Unicode."""
+    if char.isascii():
+        return char in "abcdefghijklmnopqrstuvwxyz0123456789-"
+    if unicodedata.bidirectional(char) in ("R", "AL", "AN"):
+        return False
+    if char in _IDNA_VALID:
+        return True
+    code = ord(char)
+    if char in _IDNA_INVALID or any(low <= code <= high for low, high in _IDNA_INVALID_RANGES):
+        return False
+    if unicodedata.category(char) not in ("Ll", "Lu", "Lo", "Lm", "Mn", "Mc", "Nd"):
+        return False
+    stable = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", char).casefold())
+    return stable == char  # RFC 5892 §2.3: a character that case folding or NFKC would change is not valid
+
+
+# ------------------------------------------------------------------------------------------ hosts and addresses
+
 def public_host(host: str) -> bool:
-    """Whether ``host`` (a URL's host, without brackets) may be a sink as written: a public address, or a name
-    that is not a local one (its addresses are checked when it is resolved, at each delivery)."""
+    """Whether ``host`` (a URL's host as ``sink_host`` or httpx reads it, without brackets) may be a sink as
+    written: a public address, or a name that is not a local one (its addresses are checked when it is resolved,
+    at each delivery)."""
     name = host.rstrip(".").lower()
     if name in _LOCAL_NAMES or name.endswith(_LOCAL_SUFFIXES):
         return False
@@ -72,13 +252,3 @@ def address_of(host: str) -> Address | None:
         return ipaddress.IPv4Address(socket.inet_aton(host))  # pure parsing: no lookup
     except OSError:
         return None
-
-
-def public(address: Address) -> bool:
-    """Whether a connection to ``address`` leaves the county's networks for the public Internet."""
-    if isinstance(address, ipaddress.IPv6Address):
-        carried = address.ipv4_mapped or (
-            ipaddress.IPv4Address(int(address) & 0xFFFFFFFF) if address in _NAT64 else None)
-        if carried is not None and not public(carried):
-            return False
-    return address.is_global and not address.is_multicast

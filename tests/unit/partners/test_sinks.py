@@ -13,7 +13,7 @@ from services.partners.domain.sinks import address_of, check_webhook_url, public
 from services.pure.errors import DomainError
 
 LOOPBACK_FORMS = [
-    "127.0.0.1", "127.1", "127.0.1", "2130706433", "0x7f000001", "0x7f.1", "0177.0.0.1", "017700000001",
+    "127.0.0.1", "127.1", "127.0.1", "2130706433", "0x7f000001", "0x7f.1", "0177.1", "017700000001",
     "127.0.0.1.", "127.255.255.254", "[::1]", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "[64:ff9b::7f00:1]",
     "LOCALHOST", "localhost.", "api.localhost", "printer.local", "db.internal",
 ]
@@ -32,6 +32,14 @@ def test_a_sink_that_is_not_public_is_refused_outside_development(host: str) -> 
     with pytest.raises(DomainError, match="public address"):
         check_webhook_url(f"http://{host}:8101/hook", allow_private=False)
     assert check_webhook_url(f"http://{host}:8101/hook", allow_private=True)  # development: its own receivers
+
+
+def test_a_dotted_quad_with_leading_zeros_is_no_sink_even_in_development() -> None:
+    # A resolver reads 0177.0.0.1 as octal, 127.0.0.1; httpx, which sends the deliveries, refuses to read it at all.
+    for allow_private in (False, True):
+        with pytest.raises(DomainError, match="not an IPv4 address"):
+            check_webhook_url("http://0177.0.0.1:8101/hook", allow_private=allow_private)
+    assert public_host("0177.0.0.1") is False
 
 
 @pytest.mark.parametrize("host", PUBLIC)
@@ -57,8 +65,7 @@ def _forms(n: int) -> list[str]:
 
 @given(st.integers(min_value=0, max_value=2**32 - 1))
 def test_every_form_of_an_ipv4_address_is_judged_as_the_address_itself(n: int) -> None:
-    address = ipaddress.IPv4Address(n)
-    expected = address.is_global and not address.is_multicast
+    expected = public(ipaddress.IPv4Address(n))
     for form in _forms(n):
         assert public_host(form) is expected, form
 
@@ -66,7 +73,7 @@ def test_every_form_of_an_ipv4_address_is_judged_as_the_address_itself(n: int) -
 @given(st.integers(min_value=0, max_value=2**32 - 1))
 def test_an_ipv4_address_inside_ipv6_is_judged_as_the_ipv4_address(n: int) -> None:
     inner = ipaddress.IPv4Address(n)
-    if inner.is_global and not inner.is_multicast:
+    if public(inner):
         return  # whether the IPv6 form is public depends on the IPv6 prefix too; only the refusals carry over
     for outer in (f"::ffff:{inner}", f"64:ff9b::{inner}"):
         assert public(ipaddress.IPv6Address(outer)) is False, outer
