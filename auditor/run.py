@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,12 +14,16 @@ import httpx
 import orjson
 
 from auditor.checks import (
+    CLOCK_SKEW_MS,
+    LOG_LAG_MS,
     SignedHead,
     check_against_trusted,
     check_chains,
+    check_fresh,
     check_head,
     check_inclusion,
     check_log,
+    check_unlogged,
     load_public_key,
 )
 from services.kernel import tree_head
@@ -49,15 +54,41 @@ class TrustedHeads:
             return None
 
     def save(self, head: SignedHead) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(head.to_json(), indent=2))
-        os.replace(tmp, self.path)
+        _write(self.path, head.to_json())
+
+
+class UnloggedEvents:
+    """The stored events a run found outside the log, with when it first found each (ms), one file per log id:
+    an event still outside it a run later than the log's lag was put into the store without being logged."""
+
+    def __init__(self, folder: Path, log_id: bytes) -> None:
+        self.path = folder / f"unlogged-events-{log_id.hex()[:16]}.json"
+
+    def load(self) -> dict[str, int]:
+        try:
+            return {str(k): int(v) for k, v in json.loads(self.path.read_text()).items()}
+        except FileNotFoundError:
+            return {}
+
+    def save(self, seen: dict[str, int]) -> None:
+        _write(self.path, seen)
+
+
+def _write(path: Path, content: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(content, indent=2))
+    os.replace(tmp, path)
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 class Gateway:
-    def __init__(self, url: str, token: str) -> None:
-        self.client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60.0)
+    def __init__(self, url: str, token: str, transport: httpx.BaseTransport | None = None) -> None:
+        self.client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60.0,
+                                   transport=transport)
 
     def get(self, path: str, **params: Any) -> Any:
         try:
@@ -69,7 +100,10 @@ class Gateway:
         return orjson.loads(answer.content)
 
     def sign_now(self) -> None:
-        answer = self.client.post("/v1/audit/tree-heads", json={})
+        try:
+            answer = self.client.post("/v1/audit/tree-heads", json={})
+        except httpx.HTTPError as exc:
+            raise CannotVerify(f"POST /v1/audit/tree-heads: {exc}") from None
         if answer.status_code != 201:
             raise CannotVerify(f"POST /v1/audit/tree-heads answered {answer.status_code}: {answer.text[:300]}")
 
@@ -92,20 +126,26 @@ class Gateway:
             after = page["next_after"]
 
 
-def verify_http(url: str, token: str, key_text: str, state: Path, *, fresh_head: bool = True) -> Report:
+def verify_http(url: str, token: str, key_text: str, state: Path, *, fresh_head: bool = True,
+                clock_skew_ms: int = CLOCK_SKEW_MS, log_lag_ms: int = LOG_LAG_MS,
+                transport: httpx.BaseTransport | None = None) -> Report:
+    """``transport``: how HTTP reaches the gateway (tests put a fake or a lying proxy there)."""
     try:
         key = load_public_key(key_text)
     except ValueError as exc:
         raise CannotVerify(f"the public key: {exc}") from None
-    gateway = Gateway(url, token)
+    gateway = Gateway(url, token, transport)
     report = Report()
     served = gateway.get("/v1/audit/keys")
     if served["public_key"] != tree_head.public_key_to_b64(key):
         report.problems.append(f"the server now names another key ({served['public_key']}) than the pinned one")
+    asked_ms = _now_ms() if fresh_head else None
     if fresh_head:
         gateway.sign_now()
     head = SignedHead.from_json(gateway.get("/v1/audit/tree-heads/latest"))
     report.problems += check_head(head, key)
+    # Asked for a fresh head, it must be one: a head frozen in the past leaves everything after it unchecked.
+    report.problems += check_fresh(head, asked_ms=asked_ms, now_ms=_now_ms(), skew_ms=clock_skew_ms)
     trusted_store = TrustedHeads(state, tree_head.log_id_for(key))
     trusted = trusted_store.load()
     proof = None
@@ -113,7 +153,8 @@ def verify_http(url: str, token: str, key_text: str, state: Path, *, fresh_head:
     if trusted is not None:
         others = [SignedHead.from_json(h) for h in gateway.get("/v1/audit/tree-heads", size=trusted.size)["heads"]]
         others = [h for h in others if h.signed_by(key)]
-        if trusted.size < head.size:
+        # Every tree extends the empty one: there is no proof to ask for (RFC 9162 defines none from size 0).
+        if 0 < trusted.size < head.size:
             proof = [bytes.fromhex(h) for h in gateway.get("/v1/audit/proofs/consistency", first=trusted.size,
                                                            second=head.size)["proof"]]
     report.problems += check_against_trusted(trusted, head, proof, others)
@@ -125,15 +166,22 @@ def verify_http(url: str, token: str, key_text: str, state: Path, *, fresh_head:
             events[(event["source"], event["id"])] = event
     report.problems += check_log(head, entries, events)
     report.problems += check_chains(events.values())
+    # Stored events outside the head's log: newer than the head, or stored without being logged. Remembered, so that
+    # one still outside it a run later than the log's lag is named even when its recorded time lies.
+    unlogged_store = UnloggedEvents(state, tree_head.log_id_for(key))
+    problems, unlogged = check_unlogged(head, entries, events, seen=unlogged_store.load(), now_ms=_now_ms(),
+                                        lag_ms=log_lag_ms, skew_ms=clock_skew_ms)
+    report.problems += problems
     conflicts = gateway.get("/v1/audit/conflicts")["conflicts"]
     report.problems += [f"a record on Kafka ({c['topic']}[{c['partition']}]@{c['offset']}) names {c['source']} event "
                         f"{c['event_id']}, already logged with other content: someone wrote to an event topic"
                         for c in conflicts]
-    unlogged = len(events) - len(entries)
     report.summary = (f"{'BROKEN' if report.problems else 'intact'}: {head.size} log entries checked against the "
                       f"{head.describe()}; {len(events)} stored events in "
                       f"{len({(s, e['streamid']) for (s, _), e in events.items()})} records recomputed"
-                      + (f"; {unlogged} events are newer than the head" if unlogged > 0 else ""))
+                      + (f"; {len(unlogged)} stored events are not in the log yet (remembered in {state}: one still "
+                         f"outside it after {log_lag_ms / 1000:g} s is named)" if unlogged else ""))
+    unlogged_store.save(unlogged)
     if not report.problems:
         trusted_store.save(head)
     return report
@@ -158,6 +206,8 @@ def verify_export(content: bytes, key_text: str, state: Path) -> Report:
     events = batch[1:]
     for event in events:
         report.problems += check_inclusion(head, event)
+    # Versions missing between two present ones are named: the file alone cannot say which were pending (the
+    # export's Gb-Export-Pending header is not signed, and a file is easily cut), so a gap is never "intact".
     report.problems += check_chains(events, whole=False)
     report.summary = (f"{'BROKEN' if report.problems else 'intact'}: {len(events)} exported events included in the "
                       f"{head.describe()}")

@@ -3,15 +3,18 @@ with only the pinned public key and HTTP catches each attack of issue 12, done d
 Kafka, names the event or the head, and passes an untouched system.
 
 Tampering here is undone after each check (the session's other tests share the stores), except by records forged
-on Kafka, which stay in the log for good: that test is marked ``leaves_evidence`` and runs last in the session.
+on Kafka, which stay in the log for good, and by an event forged into a store that a logged command then chained
+onto: those tests are marked ``leaves_evidence`` and run last in the session.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ import asyncpg
 import httpx
 import orjson
 import pytest
+from aiohttp import web
 
 from infra import supervisor
 from infra.processes import get_process
@@ -296,6 +300,54 @@ async def test_a_fork_is_named(
             "UPDATE log_entries SET leaf_hash = $1 WHERE idx = 0", original))
 
 
+@asynccontextmanager
+async def _frozen_head_proxy(upstream: str, frozen: dict[str, Any]) -> AsyncIterator[str]:
+    """A lying gateway in front of the real one (the review's frozen_proxy.py): everything is forwarded — the
+    request for a fresh head still answers 201 — but the latest head is always ``frozen``."""
+    async with httpx.AsyncClient(base_url=upstream, timeout=60) as client:
+        async def forward(request: web.Request) -> web.Response:
+            if request.path == "/v1/audit/tree-heads/latest":
+                return web.json_response(frozen)
+            answer = await client.request(
+                request.method, request.path, params=list(request.query.items()), content=await request.read(),
+                headers={k: v for k, v in request.headers.items() if k.lower() in ("authorization", "content-type")})
+            return web.Response(body=answer.content, status=answer.status_code,
+                                headers={"Content-Type": answer.headers.get("content-type", "application/json")})
+
+        app = web.Application()
+        app.router.add_route("*", "/{path:.*}", forward)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        try:
+            yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+        finally:
+            await runner.cleanup()
+
+
+async def test_a_tree_head_frozen_by_a_lying_proxy_is_refused(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str], membership_db: asyncpg.Pool,
+    pinned_key: str, tmp_path: Path,
+) -> None:
+    """Asked for a fresh head, the auditor is served the one it trusted before: everything logged since would go
+    unchecked. On one machine the clocks agree, so no allowance for them is needed (``--max-clock-skew 0``)."""
+    state = tmp_path / "state"
+
+    def run(url: str) -> Awaitable[tuple[int, str]]:
+        return auditor(pinned_key, state, "verify", "--url", url, "--token", system.admin_token,
+                       "--max-clock-skew", "0")
+
+    code, out = await run(f"http://127.0.0.1:{system.gateway_port}")
+    assert code == 0, out  # an honest log's fresh head is no older than the request for it
+    [trusted] = [json.loads(p.read_text()) for p in state.glob("trusted-head-*.json")]
+    member = await _member_with_history(gateway, admin_headers)
+    await _logged(gateway, admin_headers, membership_db, member)
+    async with _frozen_head_proxy(f"http://127.0.0.1:{system.gateway_port}", trusted) as lying:
+        code, out = await run(lying)
+    assert code == 1, out
+    assert "stale tree head" in out, out
+
+
 async def _restart_auditlog(system: Settings, gateway: httpx.AsyncClient,
                             while_stopped: Callable[[], Awaitable[Any]]) -> None:
     supervisor.stop_app(system, "auditlog")
@@ -343,6 +395,56 @@ async def test_records_forged_on_kafka_are_named(
     assert code == 1, out
     assert invented_id in out and "injected on Kafka" in out
     assert f"names /golden-bridge/membership event {rows[0]['event_id']}, already logged with other content" in out
+
+
+async def _forge(db: asyncpg.Pool, after: asyncpg.Record, **columns: Any) -> uuid.UUID:
+    """An event put straight into the store after ``after`` (a copy of it, as the next version, its chain hash
+    right), with no outbox row: it never reaches Kafka or the log."""
+    event_id = uuid.uuid4()
+    link = chain_hash(bytes(after["hash"]), event_id=event_id, stream_id=after["stream_id"],
+                      version=after["version"] + 1, type=after["type"], time=after["occurred_at"],
+                      actor=after["actor"], data=after["data"].encode())
+    values = {"event_id": event_id, "stream_id": after["stream_id"], "stream_type": after["stream_type"],
+              "version": after["version"] + 1, "type": after["type"], "data": after["data"],
+              "occurred_at": after["occurred_at"], "actor": after["actor"], "correlation_id": str(uuid.uuid4()),
+              "prev_hash": bytes(after["hash"]), "hash": link, **columns}
+    await db.execute(f"INSERT INTO events ({', '.join(values)}) VALUES "
+                     f"({', '.join(f'${i + 1}' for i in range(len(values)))})", *values.values())
+    return event_id
+
+
+@pytest.mark.leaves_evidence
+async def test_events_stored_without_being_logged_are_named(
+    gateway: httpx.AsyncClient, admin_headers: dict[str, str], membership_db: asyncpg.Pool, verify: Verify,
+) -> None:
+    """The review's forge_unlogged.py: an event put into a member's record without being logged, then a command
+    logged on top of it, chained onto it; and another record's last event forged and dated an hour back. Neither
+    passes as "newer than the head". The first stays for good (the logged command links to it): this test runs
+    last."""
+    branch = (await gateway.post("/v1/branches", json=branch_body(), headers=admin_headers)).json()["id"]
+    member, other = [(await gateway.post("/v1/members", json=member_body(branch), headers=admin_headers)).json()["id"]
+                     for _ in range(2)]
+    forged = await _forge(membership_db, (await _logged(gateway, admin_headers, membership_db, member))[-1])
+    answer = await gateway.post(f"/v1/members/{member}/outflows", json=outflow_body(), headers=admin_headers)
+    assert answer.status_code == 201, answer.text
+    on_top = await membership_db.fetchval("SELECT event_id FROM events WHERE stream_id = $1 ORDER BY version DESC"
+                                          " LIMIT 1", member)
+
+    async def logged() -> bool:
+        answer = await gateway.get("/v1/audit/proofs/inclusion", params={"event_id": str(on_top)},
+                                   headers=admin_headers)
+        return answer.status_code == 200
+
+    await eventually(logged, what="the command on top of the forged event in the log")
+    backdated = await _forge(membership_db, (await _logged(gateway, admin_headers, membership_db, other))[-1],
+                             recorded_at=await membership_db.fetchval("SELECT now() - interval '1 hour'"))
+    try:
+        code, out = await verify()
+        assert code == 1, out
+        assert f"event {forged} " in out and "a later version of its record is" in out, out
+        assert f"event {backdated} " in out and "before the tree head" in out, out
+    finally:
+        await membership_db.execute("DELETE FROM events WHERE event_id = $1", backdated)
 
 
 async def _kafka_headers_of(system: Settings, topic: str, event_id: str) -> list[tuple[str, bytes]]:

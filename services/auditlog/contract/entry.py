@@ -9,6 +9,8 @@ position or a re-dated record gives another leaf.
 
 The bytes are canonical JSON (orjson, keys sorted, no whitespace) of the attributes without ``data``,
 plus ``datasha256`` (hex SHA-256 of the data re-encoded by orjson) and ``entry`` (this format's name).
+An event carrying ``data_base64`` (CloudEvents' binary data) has no entry: the system's events hold JSON data,
+and an entry that dropped it would let an exported event carry bytes no signature covers.
 Pure: the standard library and orjson only, so an auditor's tool can take it alone.
 """
 
@@ -32,8 +34,10 @@ def data_sha256(data: Any) -> str:
 
 
 def entry_bytes(event: Mapping[str, Any]) -> bytes:
-    """The log entry of a structured CloudEvent (a mapping with ``data``)."""
-    attributes = {k: v for k, v in event.items() if k not in ("data", "data_base64") and k not in PROOF_ATTRIBUTES}
+    """The log entry of a structured CloudEvent (a mapping with ``data``); ValueError for one with ``data_base64``."""
+    if "data_base64" in event:
+        raise ValueError("the event carries data_base64: an entry commits to JSON data only")
+    attributes = {k: v for k, v in event.items() if k != "data" and k not in PROOF_ATTRIBUTES}
     attributes["datasha256"] = data_sha256(event.get("data"))
     attributes["entry"] = ENTRY_FORMAT
     return orjson.dumps(attributes, option=orjson.OPT_SORT_KEYS)

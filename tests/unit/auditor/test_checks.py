@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,13 +12,18 @@ import orjson
 import pytest
 
 from auditor.checks import (
+    CLOCK_SKEW_MS,
+    LOG_LAG_MS,
     SignedHead,
     check_against_trusted,
     check_chains,
+    check_fresh,
     check_head,
     check_inclusion,
     check_log,
+    check_unlogged,
     load_public_key,
+    unlogged_key,
 )
 from services.auditlog.contract.entry import entry_bytes, entry_hash
 from services.kernel import merkle, tree_head
@@ -211,3 +218,154 @@ def test_the_cli_verifies_an_export_and_names_a_changed_event(tmp_path: Any, his
     batch[2]["data"] = {**batch[2]["data"], "amount": "99.00"}
     path.write_bytes(orjson.dumps(batch))
     assert main(["--public-key", key, "--state", str(tmp_path / "s"), "verify-export", str(path)]) == 1
+
+
+# -- events stored without being logged (review of 2026-12-02, defect 1) ---------------------------------------------
+
+
+def _logged_without(events: list[dict[str, Any]], *left_out: int) -> tuple[list[dict[str, Any]], SignedHead]:
+    """The log of ``events`` but the ones at ``left_out``, and its head, signed an hour after the history."""
+    entries = _entries([e for i, e in enumerate(events) if i not in left_out])
+    return entries, _head([bytes.fromhex(e["leaf_hash"]) for e in entries], timestamp_ms=_ms(T0 + timedelta(hours=1)))
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+NOW = _ms(T0 + timedelta(hours=1, seconds=5))
+
+
+def test_a_stored_event_never_logged_that_a_logged_later_version_chains_onto_is_named() -> None:
+    events = _history()
+    forged = events[4]  # m1 v2: in the store, its chain whole, never logged; m1 v3 (logged) links to it
+    entries, head = _logged_without(events, 4)
+    assert check_log(head, entries, _by_key(events)) == [] and check_chains(events) == []
+    problems, remembered = check_unlogged(head, entries, _by_key(events), seen={}, now_ms=NOW,
+                                          lag_ms=10**12)  # its recorded time alone would not tell
+    assert len(problems) == 1
+    assert forged["id"] in problems[0] and "a later version of its record is" in problems[0]
+    assert f"event {events[5]['id']}" in problems[0]
+    assert remembered == {unlogged_key(forged): NOW}
+
+
+def test_an_unlogged_event_recorded_longer_than_the_logs_lag_before_the_head_is_named() -> None:
+    events = _history()
+    last = events[8]  # m2 v3: no later version names it
+    entries, head = _logged_without(events, 8)
+    problems, _ = check_unlogged(head, entries, _by_key(events), seen={}, now_ms=NOW, lag_ms=LOG_LAG_MS)
+    assert len(problems) == 1 and last["id"] in problems[0] and "recorded at" in problems[0]
+    # Recorded within the lag before the head, it is newer than the log as far as anyone can tell: not named.
+    recent = {**last, "recordedat": (T0 + timedelta(hours=1, seconds=-3)).isoformat()}
+    problems, remembered = check_unlogged(head, entries, _by_key([*events[:8], recent]), seen={}, now_ms=NOW)
+    assert problems == [] and remembered == {unlogged_key(recent): NOW}
+
+
+def test_an_unlogged_event_is_named_once_the_auditor_has_seen_it_unlogged_for_longer_than_the_lag() -> None:
+    events = _history()
+    # Dated as if it had just been stored: its recorded time (the server's word) does not give it away.
+    late = {**events[8], "recordedat": (T0 + timedelta(hours=1, seconds=2)).isoformat()}
+    entries, head = _logged_without(events, 8)
+    history = _by_key([*events[:8], late])
+    key = unlogged_key(late)
+    assert check_unlogged(head, entries, history, seen={key: NOW - 1000}, now_ms=NOW)[0] == []
+    problems, remembered = check_unlogged(head, entries, history, seen={key: NOW - LOG_LAG_MS - 1}, now_ms=NOW)
+    assert len(problems) == 1 and late["id"] in problems[0] and "still not in the log" in problems[0]
+    assert remembered == {key: NOW - LOG_LAG_MS - 1}  # first found then, and still remembered
+    # Logged by the next head, it is forgotten.
+    assert check_unlogged(head, _entries(events), _by_key(events), seen={key: 0}, now_ms=NOW) == ([], {})
+
+
+def test_an_unlogged_event_dated_after_the_run_is_named() -> None:
+    events = _history()
+    future = {**events[8], "recordedat": (T0 + timedelta(days=3)).isoformat()}
+    entries, head = _logged_without(events, 8)
+    problems, _ = check_unlogged(head, entries, _by_key([*events[:8], future]), seen={}, now_ms=NOW)
+    assert len(problems) == 1 and future["id"] in problems[0] and "false recorded time" in problems[0]
+
+
+def test_a_version_logged_after_a_later_one_of_its_record_is_named() -> None:
+    events = _history()
+    # The forged m1 v2 put into the log after m1 v3: every event is logged, every chain whole, but out of order.
+    order = [0, 1, 2, 3, 5, 4, 6, 7, 8]
+    entries = _entries([events[i] for i in order])
+    head = _head([bytes.fromhex(e["leaf_hash"]) for e in entries])
+    problems = check_log(head, entries, _by_key(events))
+    assert len(problems) == 1 and events[4]["id"] in problems[0] and "after a later version" in problems[0]
+
+
+# -- a frozen tree head (defect 2) ----------------------------------------------------------------------------------
+
+
+def test_a_head_signed_before_the_run_asked_for_a_fresh_one_is_stale() -> None:
+    asked = NOW
+    fresh = _head([merkle.leaf_hash(b"a")], timestamp_ms=asked + 40)
+    assert check_fresh(fresh, asked_ms=asked, now_ms=asked + 50) == []
+    within = _head([merkle.leaf_hash(b"a")], timestamp_ms=asked - CLOCK_SKEW_MS)  # the clocks may differ this much
+    assert check_fresh(within, asked_ms=asked, now_ms=asked + 50) == []
+    frozen = _head([merkle.leaf_hash(b"a")], timestamp_ms=asked - CLOCK_SKEW_MS - 1)
+    problems = check_fresh(frozen, asked_ms=asked, now_ms=asked + 50)
+    assert len(problems) == 1 and problems[0].startswith("stale tree head")
+    assert check_fresh(frozen, asked_ms=None, now_ms=asked + 50) == []  # --no-fresh-head: the latest, as it is
+    future = _head([merkle.leaf_hash(b"a")], timestamp_ms=asked + CLOCK_SKEW_MS + 1000)
+    assert any("false time" in p for p in check_fresh(future, asked_ms=asked, now_ms=asked + 50))
+
+
+# -- the empty tree trusted (defect 3) ------------------------------------------------------------------------------
+
+
+def test_every_head_extends_a_trusted_empty_tree_without_a_proof() -> None:
+    empty = _head([])
+    assert empty.root_hash == hashlib.sha256(b"").digest()
+    leaves = [merkle.leaf_hash(bytes([i])) for i in range(5)]
+    assert check_against_trusted(empty, _head(leaves), None) == []
+    assert check_against_trusted(empty, _head([], timestamp_ms=2), None) == []
+    not_empty = SignedHead(size=0, root_hash=merkle.leaf_hash(b"x"), timestamp_ms=1, log_id=LOG_ID, signature=b"")
+    assert any("empty tree" in p for p in check_against_trusted(not_empty, _head(leaves), None))
+
+
+# -- exports with gaps (defect 4) -----------------------------------------------------------------------------------
+
+
+def test_an_export_that_leaves_out_a_version_between_two_it_holds_is_never_intact(history: Any) -> None:
+    events = history[0]
+    record = [e for e in events if e["streamid"] == "m1"]
+    assert check_chains(record, whole=False) == []
+    assert check_chains(record[1:], whole=False) == []  # a time range may begin after version 1
+    problems = check_chains([record[0], record[2]], whole=False)
+    assert len(problems) == 1
+    assert "version 2 is not in the export" in problems[0] and record[2]["id"] in problems[0]
+    twice = {**record[1], "id": str(uuid.uuid4())}
+    assert any("a second event as version 2" in p for p in check_chains([*record, twice], whole=False))
+
+
+def test_the_cli_names_the_gap_in_an_export_of_one_record(tmp_path: Any, history: Any) -> None:
+    from auditor.__main__ import main
+
+    events, entries, head = history
+    leaves = [bytes.fromhex(e["leaf_hash"]) for e in entries]
+    batch: list[dict[str, Any]] = [{"type": "gb.auditlog.tree_head_signed.v1", "data": head.to_json()}]
+    batch += [{**e, "logindex": i, "logtreesize": head.size,
+               "logproof": " ".join(p.hex() for p in merkle.inclusion_proof(i, head.size, leaves))}
+              for i, e in enumerate(events) if e["streamid"] == "m1" and e["streamversion"] != "2"]
+    path = tmp_path / "export.json"
+    path.write_bytes(orjson.dumps(batch))
+    key = tree_head.public_key_to_b64(KEY.public_key())
+    assert main(["--public-key", key, "--state", str(tmp_path / "s"), "verify-export", str(path)]) == 1
+
+
+# -- data_base64 (defect 5) -----------------------------------------------------------------------------------------
+
+
+def test_an_event_carrying_data_base64_has_no_entry_and_is_refused(history: Any) -> None:
+    events, entries, head = history
+    with pytest.raises(ValueError, match="data_base64"):
+        entry_bytes({**events[0], "data_base64": "AAAA"})
+    leaves = [bytes.fromhex(e["leaf_hash"]) for e in entries]
+    exported = {**events[3], "logindex": 3, "logtreesize": head.size,
+                "logproof": " ".join(p.hex() for p in merkle.inclusion_proof(3, head.size, leaves))}
+    assert check_inclusion(head, exported) == []
+    problems = check_inclusion(head, {**exported, "data_base64": base64.b64encode(b"other bytes").decode()})
+    assert len(problems) == 1 and "data_base64" in problems[0]
+    stored = [*events[:3], {**events[3], "data_base64": "AAAA"}, *events[4:]]
+    assert any("data_base64" in p and events[3]["id"] in p for p in check_log(head, entries, _by_key(stored)))
