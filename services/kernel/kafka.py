@@ -8,7 +8,7 @@ variables, rather than hanging on a broker that will not answer it.
 Two administrative requests aiokafka 0.14 has no admin method for live here too, so the runner
 (infra/acls.py) and any service that administers its own part of the cluster send them the same
 way: CreateAcls (``create_acls``, from ``Grant`` rows) and AlterUserScramCredentials
-(``upsert_scram_credential``). Both need ALTER on the cluster.
+(``upsert_scram_credential``, ``delete_scram_credential``). Both need ALTER on the cluster.
 """
 
 from __future__ import annotations
@@ -280,18 +280,21 @@ class AlterUserScramCredentialsRequest_v0(RequestStruct):  # type: ignore[misc]
 
 #: (name, mechanism, iterations, salt, salted password, tagged fields)
 ScramUpsertion = tuple[str, int, int, bytes, bytes, dict[int, bytes]]
+#: (name, mechanism, tagged fields)
+ScramDeletion = tuple[str, int, dict[int, bytes]]
 
 
 class AlterUserScramCredentialsRequest(Request[AlterUserScramCredentialsRequest_v0]):  # type: ignore[misc]
     API_KEY = 51
 
-    def __init__(self, upsertions: list[ScramUpsertion]) -> None:
+    def __init__(self, upsertions: list[ScramUpsertion], deletions: list[ScramDeletion] | None = None) -> None:
         self._upsertions = upsertions
+        self._deletions = deletions or []
 
     def build(
         self, request_struct_class: type[AlterUserScramCredentialsRequest_v0]
     ) -> AlterUserScramCredentialsRequest_v0:
-        return request_struct_class([], self._upsertions, {})
+        return request_struct_class(self._deletions, self._upsertions, {})
 
 
 def scram_salted_password(password: str, salt: bytes, iterations: int) -> bytes:
@@ -314,10 +317,33 @@ async def upsert_scram_credential(admin: AIOKafkaAdminClient, user: str, passwor
     upsertion: ScramUpsertion = (user, SCRAM_SHA_512, iterations, salt,
                                  scram_salted_password(password, salt, iterations), {})
     response: Any = await admin._send_to_controller(AlterUserScramCredentialsRequest([upsertion]))
-    results = {name: (code, message) for name, code, message, _tags in response.results}
-    if user not in results:
-        raise RuntimeError(f"the broker did not answer for the SCRAM credential of {user}: {response!r}")
-    code, message = results[user]
+    code, message = _scram_result(response, user)
     if code != 0:
         raise RuntimeError(f"setting the SCRAM credential of {user} failed: "
                            f"{message or for_code(code).__name__} (error {code})")
+
+
+#: org.apache.kafka.common.protocol.Errors.RESOURCE_NOT_FOUND (aiokafka does not know it): the controller's answer
+#: to deleting a credential that does not exist (ScramControlManager).
+RESOURCE_NOT_FOUND = 91
+
+
+async def delete_scram_credential(admin: AIOKafkaAdminClient, user: str) -> bool:
+    """Delete ``user``'s SCRAM-SHA-512 credential, so that no password logs in as ``user`` any more; True when
+    there was one. Idempotent: a credential already gone is what was asked. Connections that logged in before
+    stay open until they close or re-authenticate (the broker's ``connections.max.reauth.ms``); what they may
+    still do is what the principal's ACLs allow."""
+    deletion: ScramDeletion = (user, SCRAM_SHA_512, {})
+    response: Any = await admin._send_to_controller(AlterUserScramCredentialsRequest([], [deletion]))
+    code, message = _scram_result(response, user)
+    if code not in (0, RESOURCE_NOT_FOUND):
+        raise RuntimeError(f"deleting the SCRAM credential of {user} failed: "
+                           f"{message or for_code(code).__name__} (error {code})")
+    return code == 0
+
+
+def _scram_result(response: Any, user: str) -> tuple[int, str | None]:
+    results = {name: (code, message) for name, code, message, _tags in response.results}
+    if user not in results:
+        raise RuntimeError(f"the broker did not answer for the SCRAM credential of {user}: {response!r}")
+    return results[user]

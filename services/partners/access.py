@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.kernel.store import EventStore
-from services.partners.contract.commands import ChangePartner, CreateSubscription, RegisterPartner
+from services.partners.contract.commands import SUBSCRIPTION_COMMANDS, CreateSubscription
 from services.partners.handlers import subscription_of
 from services.pure.errors import Forbidden
 from services.pure.identity import Actor, Role
@@ -19,7 +19,9 @@ from services.pure.identity import Actor, Role
 async def authorize(store: EventStore[Any], actor: Actor, command: Any) -> None:
     if actor.role is Role.COUNTY_ADMIN:
         return
-    if actor.role is not Role.PARTNER or not actor.org_id or isinstance(command, (RegisterPartner, ChangePartner)):
+    # A partner system sends subscription commands only: every partner command (register, change, deactivate,
+    # reactivate, rotate) is the county's, and so is anything not listed.
+    if actor.role is not Role.PARTNER or not actor.org_id or not isinstance(command, SUBSCRIPTION_COMMANDS):
         raise Forbidden(f"{actor.label} cannot send {type(command).__name__}")
     if isinstance(command, CreateSubscription):
         owner: str | None = command.partner_id

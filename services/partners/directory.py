@@ -7,12 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.kernel.store import EventStore
-from services.partners.contract.events import (
-    PartnerChanged,
-    PartnerRegistered,
-    ReplayRequested,
-    SubscriptionPaused,
-)
+from services.partners.contract.events import PARTNER_EVENTS, ReplayRequested, SubscriptionPaused
 from services.partners.domain import partners, subscriptions
 from services.partners.domain.routing import Directory
 
@@ -45,7 +40,7 @@ class DirectoryReader:
         return changed
 
     def _apply(self, event: Any) -> None:
-        if isinstance(event, (PartnerRegistered, PartnerChanged)):
+        if isinstance(event, PARTNER_EVENTS):
             self.partners[event.partner_id] = partners.evolve(self.partners.get(event.partner_id), event)  # type: ignore[assignment]
             return
         sid = event.subscription_id

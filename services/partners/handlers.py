@@ -9,24 +9,34 @@ from typing import Any, cast
 from services.kernel.handling import execute, state_of
 from services.kernel.settings import load_settings
 from services.kernel.store import AppendResult, CommandMeta, EventStore
-from services.partners.contract.commands import (
-    ChangePartner,
-    CreateSubscription,
-    RegisterPartner,
-    SubscriptionCommand,
-)
+from services.partners.contract.commands import CreateSubscription, PartnerCommand, SubscriptionCommand
+from services.partners.contract.events import PARTNER_EVENTS, SUBSCRIPTION_EVENTS
 from services.partners.domain import partners, subscriptions
 from services.partners.sink_address import private_allowed
 
 Store = EventStore[Any]
 
-_evolve_partner = cast(Callable[[Any, Any], Any], partners.evolve)
-_evolve_subscription = cast(Callable[[Any, Any], Any], subscriptions.evolve)
+
+def _own_kind(kind: tuple[type, ...], evolve: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``evolve`` over the events of ``kind`` only; any other event leaves the state as it is.
+
+    Partners and subscriptions share one stream-id namespace, and every id in a URL is the caller's to choose:
+    ``/v1/subscriptions/<a partner's id>`` loads a partner's stream. Folded with the other kind's evolve, its
+    events were an AssertionError (a 500, and a way to tell which partner ids exist). Each stream holds one
+    kind, so a stream of the other kind folds to the initial state: not found, like an id nobody used. Nothing
+    is ever appended to it either: a partner id is never UUID-shaped (domain/partners.py refuses it), and a
+    subscription's id is a fresh UUID the API draws."""
+    def evolve_own(state: Any, event: Any) -> Any:
+        return evolve(state, event) if isinstance(event, kind) else state
+    return evolve_own
+
+
+_evolve_partner = _own_kind(PARTNER_EVENTS, partners.evolve)
+_evolve_subscription = _own_kind(SUBSCRIPTION_EVENTS, subscriptions.evolve)
 
 
 def partner_stream(partner_id: str) -> str:
-    # The record's id is its stream's id (the API's Location); a partner id never has a UUID's shape
-    # (domain/partners.py), so it never meets a subscription's.
+    # The record's id is its stream's id (the API's Location); see _own_kind for the namespace it shares.
     return partner_id
 
 
@@ -47,7 +57,7 @@ async def subscription_of(store: Store, subscription_id: str) -> subscriptions.S
     return cast(subscriptions.Subscription | None, state_of(stream, _evolve_subscription, None))
 
 
-async def partner_command(store: Store, cmd: RegisterPartner | ChangePartner, meta: CommandMeta) -> AppendResult:
+async def partner_command(store: Store, cmd: PartnerCommand, meta: CommandMeta) -> AppendResult:
     now = datetime.now(UTC)
     return await execute(store, stream_id=partner_stream(cmd.partner_id), stream_type="partner",
                          evolve=_evolve_partner, initial=partners.INITIAL,

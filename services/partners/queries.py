@@ -6,7 +6,8 @@
     GET /partners-health                    each partner's Kafka lag and webhook backlog
 
 The county reaches every partner; a partner system only its own (403 otherwise, whether or not the
-record exists).
+record exists). An id of the other kind of record (a partner's id where a subscription's is asked, or the
+reverse) is a record that does not exist (services/partners/handlers.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from services.partners.contract.kafka import partner_group_prefix, partner_princ
 from services.partners.contract.values import DeliveryProtocol, SubscriptionState
 from services.partners.directory import DirectoryReader
 from services.partners.handlers import partner_of, subscription_of
-from services.pure.errors import Forbidden, NotFound, Unavailable
+from services.pure.errors import Forbidden, NotFound, StateConflict, Unavailable
 from services.pure.identity import Actor, Role
 
 router = APIRouter()
@@ -45,13 +46,19 @@ def _require_partner(actor: Actor, partner_id: str) -> None:
 @router.get("/partners/{partner_id}/kafka-credentials")
 async def kafka_credentials(partner_id: str, actor: ActorDep, store: StoreDep) -> dict[str, Any]:
     _require_partner(actor, partner_id)
-    if await partner_of(store, partner_id) is None:
+    partner = await partner_of(store, partner_id)
+    if partner is None:
         raise NotFound(f"no partner {partner_id}")
+    if not partner.active:
+        raise StateConflict(f"partner {partner_id} is deactivated: it has no Kafka login until the county "
+                            "reactivates it (with a new password)")
     settings = load_settings()
+    generation = partner.credential_generation
     return {
         "partner_id": partner_id, "bootstrap_servers": settings.bootstrap_servers,
         "security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512",
-        "username": partner_principal(partner_id), "password": secret.kafka_password(partner_id),
+        "username": partner_principal(partner_id), "password": secret.kafka_password(partner_id, generation=generation),
+        "credential_generation": generation,
         "topic": partner_topic(partner_id), "group_prefix": partner_group_prefix(partner_id),
     }
 
@@ -91,16 +98,19 @@ async def partners_health(request: Request, actor: ActorDep, store: StoreDep) ->
     return await health(store.pool, load_settings(), await _directory(store))
 
 
-async def _directory(store: Any) -> tuple[list[str], list[Any]]:
+async def _directory(store: Any) -> tuple[dict[str, bool], list[Any]]:
     reader = DirectoryReader(store)
     await reader.refresh()
     live = [s for s in reader.subscriptions.values() if s.state is not SubscriptionState.DELETED]
-    return sorted(reader.partners), live
+    return {pid: p.active for pid, p in sorted(reader.partners.items())}, live
 
 
-async def health(pool: asyncpg.Pool, settings: Settings, directory: tuple[list[str], list[Any]]) -> dict[str, Any]:
-    """Per partner: its topic's end, each of its consumer groups' lag, each webhook's backlog and state."""
-    partner_ids, subs = directory
+async def health(pool: asyncpg.Pool, settings: Settings,
+                 directory: tuple[dict[str, bool], list[Any]]) -> dict[str, Any]:
+    """Per partner: whether it is active, its topic's end, each of its consumer groups' lag, each webhook's backlog
+    and state (a deactivated partner's backlog is held: nothing is sent until it is reactivated)."""
+    active, subs = directory
+    partner_ids = list(active)
     consumer = event_consumer(settings, "gb-partners-health")
     admin = admin_client(settings, "gb-partners-health")
     try:
@@ -120,7 +130,7 @@ async def health(pool: asyncpg.Pool, settings: Settings, directory: tuple[list[s
             hooks = {s.subscription_id: {"state": s.state.value,
                                          "backlog": max(end - cursors.get(s.subscription_id, end), 0)}
                      for s in subs if s.partner_id == p and s.protocol is DeliveryProtocol.HTTP}
-            out[p] = {"topic_end": end, "kafka_lag": lag, "webhooks": hooks}
+            out[p] = {"active": active[p], "topic_end": end, "kafka_lag": lag, "webhooks": hooks}
         return {"partners": out}
     except Exception as exc:
         raise Unavailable(f"Kafka did not answer the lag query: {type(exc).__name__}") from None

@@ -4,8 +4,10 @@ subscription's signing secret. Nothing here is stored; the same secret always gi
 Why derive. A stored password would be one more secret per partner to keep, back up and leak; a
 derived one exists only where it is used (the provisioner sets it on the broker, the API hands it
 to the county or the partner, the deliverer signs with it) and changing ``GB_PARTNERS_SECRET``
-changes every one of them at once. The inputs are prefixed (``kafka:`` / ``webhook:``) so a partner
-id and a subscription id that happen to be equal never share a value.
+changes every one of them at once. One partner's Kafka password changes alone with its credential
+generation, a number in its events (``POST /v1/partners/{id}/credential-rotation``). The inputs are
+prefixed (``kafka:`` / ``webhook:``) so a partner id and a subscription id that happen to be equal never
+share a value.
 
 ``GB_PARTNERS_SECRET`` (at least 32 bytes) is read like membership's master key: outside
 ``GB_ENV=development`` a missing, short or development value is refused, naming the variable.
@@ -40,10 +42,17 @@ def _derive(message: bytes, environ: Mapping[str, str]) -> bytes:
     return hmac.new(partners_secret(environ), message, hashlib.sha256).digest()
 
 
-def kafka_password(partner_id: str, environ: Mapping[str, str] = os.environ) -> str:
-    """The partner principal's SCRAM password: HMAC-SHA256(secret, ``kafka:<partner id>``), URL-safe
-    base64 without padding (43 characters — safe in a JAAS line or a properties file unquoted)."""
-    digest = _derive(b"kafka:" + check_partner_id(partner_id).encode(), environ)
+def kafka_password(partner_id: str, environ: Mapping[str, str] = os.environ, *, generation: int = 0) -> str:
+    """The partner principal's SCRAM password: HMAC-SHA256(secret, ``kafka:<partner id>:<generation>``), URL-safe
+    base64 without padding (43 characters — safe in a JAAS line or a properties file unquoted).
+
+    ``generation`` is the partner's credential generation (its events: one more at each rotation and each
+    reactivation), so one partner's password changes without the server secret. Generation 0 is
+    ``kafka:<partner id>`` with no suffix: the password every partner had before generations existed."""
+    if generation < 0:
+        raise ValueError(f"a credential generation is 0 or more, not {generation}")
+    message = f"kafka:{check_partner_id(partner_id)}" + (f":{generation}" if generation else "")
+    digest = _derive(message.encode(), environ)
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 

@@ -5,6 +5,10 @@ It follows the partners store (DirectoryReader, every ``REFRESH_SECONDS``) and k
 equal to the directory: a new or resumed subscription gets a loop that starts at its cursor; a paused
 or deleted one has its loop stopped; a new replay restarts the loop, which moves the cursor first.
 
+A deactivated partner's subscriptions have their loops stopped too, between two attempts, and get none
+while it stays deactivated. Their backlog is held, not dropped: the cursor stays at the first event not
+delivered, and a reactivation delivers on from there (a replay from a later position skips it).
+
 Only one deliverer is active at a time: it holds a PostgreSQL session advisory lock in the partners
 database; a standby takes over within a second when the active one's connection dies (SIGKILL).
 
@@ -134,7 +138,8 @@ class Deliverer:
         """Make the running loops what the directory says: one per active HTTP subscription."""
         reader, now = ctx.reader, asyncio.get_running_loop().time()
         active = {sid for sid, s in reader.subscriptions.items()
-                  if s.protocol is DeliveryProtocol.HTTP and s.state is SubscriptionState.ACTIVE}
+                  if s.protocol is DeliveryProtocol.HTTP and s.state is SubscriptionState.ACTIVE
+                  and _partner_active(reader, s.partner_id)}
         for sid, running in list(self.running.items()):
             if running.task.done():
                 del self.running[sid]
@@ -188,6 +193,11 @@ async def count_attempts(pool: asyncpg.Pool, *, after: int) -> int:
     if len(rows) > delivered:
         metrics.PARTNER_DELIVERIES.labels("http", "failed").inc(len(rows) - delivered)
     return int(rows[-1]["id"]) if rows else after
+
+
+def _partner_active(reader: DirectoryReader, partner_id: str) -> bool:
+    partner = reader.partners.get(partner_id)
+    return partner is not None and partner.active
 
 
 def _replay_id(reader: DirectoryReader, sid: str) -> str | None:

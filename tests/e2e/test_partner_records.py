@@ -125,3 +125,38 @@ async def test_the_demo_partners_load_once_and_get_their_feeds(
         pid = partner["partner_id"]
         mine = await eventually(lambda pid=pid: subscriptions(pid), what=f"{pid}'s subscription in the read model")
         assert len(mine) == 1 and mine[0]["sink"] == f"gb.partner.{pid}.events"
+
+
+async def test_an_id_of_the_other_kind_of_record_is_403_to_a_partner_and_404_to_the_county_never_a_500(
+        system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str]) -> None:
+    # Partners and subscriptions share one stream-id namespace: a partner's id in a subscription's URL (and a
+    # subscription's in a partner's) once folded the other kind's events, a 500 that told which partner ids exist.
+    mine, theirs = f"pk-{uuid.uuid4().hex[:6]}", f"pl-{uuid.uuid4().hex[:6]}"
+    await register(gateway, admin_headers, mine)
+    await register(gateway, admin_headers, theirs)
+    me = bearer(system, Role.PARTNER, org_id=mine)
+    subscribed = await gateway.post("/v1/subscriptions", headers=admin_headers,
+                                    json={"partner_id": theirs, "protocol": "KAFKA"})
+    assert subscribed.status_code == 201, subscribed.text
+    sid = subscribed.json()["id"]
+
+    def subscription_calls(id_: str) -> list[tuple[str, str, dict[str, Any] | None]]:
+        return [("GET", f"/v1/subscriptions/{id_}/secret", None), ("GET", f"/v1/subscriptions/{id_}/deliveries", None),
+                ("DELETE", f"/v1/subscriptions/{id_}", None),
+                ("PUT", f"/v1/subscriptions/{id_}", {"sink": "https://partner.example/hook"}),
+                ("POST", f"/v1/subscriptions/{id_}/resumption", {}),
+                ("POST", f"/v1/subscriptions/{id_}/replay", {"from_position": 0})]
+
+    change = {k: v for k, v in partner_body(sid).items() if k not in ("partner_id", "kind")}
+    calls = [*((me, call, 403) for id_ in (mine, theirs, "no-such-partner-zz") for call in subscription_calls(id_)),
+             *((admin_headers, call, 404) for id_ in (mine, theirs) for call in subscription_calls(id_)),
+             (admin_headers, ("GET", f"/v1/partners/{sid}/kafka-credentials", None), 404),
+             (admin_headers, ("PUT", f"/v1/partners/{sid}", change), 404),
+             (admin_headers, ("POST", "/v1/subscriptions", {"partner_id": sid, "protocol": "KAFKA"}), 404)]
+    wrong = []
+    for headers, (method, path, body), status in calls:
+        answer = await gateway.request(method, path, headers=headers, json=body)
+        if answer.status_code != status or answer.headers["content-type"] != "application/problem+json":
+            who = "partner" if headers is me else "county"
+            wrong.append(f"{method} {path} as the {who}: {answer.status_code} {answer.text[:120]}")
+    assert wrong == []

@@ -54,7 +54,8 @@ def provision(settings: Settings, *partner_ids: str, principal: str | None = Non
     env["GB_PARTNERS_SECRET"] = PARTNERS_SECRET
     if principal is not None:
         env.update(GB_KAFKA_USERNAME=principal, GB_KAFKA_PASSWORD=secrets.kafka_password(settings, principal))
-    return subprocess.run([sys.executable, "-m", "services.partners.provisioning", *partner_ids], env=env,
+    return subprocess.run([sys.executable, "-m", "services.partners.provisioning", *partner_ids, "--generation", "0"],
+                          env=env,
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
 
 

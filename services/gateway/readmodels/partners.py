@@ -12,6 +12,9 @@ from services.kernel.events import Envelope, encode
 from services.kernel.projection import Op, update
 from services.partners.contract.events import (
     PartnerChanged,
+    PartnerCredentialRotated,
+    PartnerDeactivated,
+    PartnerReactivated,
     PartnerRegistered,
     ReplayRequested,
     SubscriptionCreated,
@@ -31,6 +34,12 @@ CREATE TABLE IF NOT EXISTS {schema}.partners_view (
     personal_data text NOT NULL,
     registered_at timestamptz NOT NULL,
     changed_at timestamptz,
+    -- active or deactivated (deactivation and reactivation by the county); why, when deactivated.
+    state text NOT NULL DEFAULT 'active',
+    deactivation_reason text,
+    deactivated_at timestamptz,
+    -- Which Kafka password is the partner's (its rotations and reactivations); the password itself is never here.
+    credential_generation int NOT NULL DEFAULT 0,
     position bigint NOT NULL
 );
 CREATE TABLE IF NOT EXISTS {schema}.subscriptions_view (
@@ -52,7 +61,8 @@ CREATE INDEX IF NOT EXISTS subscriptions_view_partner ON {schema}.subscriptions_
 """
 
 EVENTS: tuple[type, ...] = (
-    PartnerRegistered, PartnerChanged, SubscriptionCreated, SubscriptionUpdated, SubscriptionDeleted,
+    PartnerRegistered, PartnerChanged, PartnerDeactivated, PartnerReactivated, PartnerCredentialRotated,
+    SubscriptionCreated, SubscriptionUpdated, SubscriptionDeleted,
     SubscriptionPaused, SubscriptionResumed, ReplayRequested,
 )
 
@@ -75,6 +85,17 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
             return [update(q, "partners_view", "partner_id", event.partner_id, pos, name=event.name,
                            contact=event.contact, scope=_json(event.scope), personal_data=event.personal_data.value,
                            changed_at=event.changed_at)]
+        case PartnerDeactivated():
+            return [update(q, "partners_view", "partner_id", event.partner_id, pos, state="deactivated",
+                           deactivation_reason=event.reason, deactivated_at=event.deactivated_at,
+                           changed_at=event.deactivated_at)]
+        case PartnerReactivated():
+            return [update(q, "partners_view", "partner_id", event.partner_id, pos, state="active",
+                           deactivation_reason=None, deactivated_at=None,
+                           credential_generation=event.credential_generation, changed_at=event.reactivated_at)]
+        case PartnerCredentialRotated():
+            return [update(q, "partners_view", "partner_id", event.partner_id, pos,
+                           credential_generation=event.credential_generation, changed_at=event.rotated_at)]
         case SubscriptionCreated():
             return [(
                 f"INSERT INTO {q}.subscriptions_view (subscription_id, partner_id, protocol, sink, types, filters,"

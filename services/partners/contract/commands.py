@@ -39,6 +39,39 @@ class ChangePartner:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DeactivatePartner:
+    """Off-board a partner: nothing more is routed to its topic or sent to its webhooks, and its Kafka login and
+    ACLs are removed (its topic is kept). ``reason``: why, in the county's words (kept in clear in the event:
+    no phone or ID number)."""
+
+    actor: Actor
+    today: date
+    partner_id: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReactivatePartner:
+    """Take a deactivated partner back: provisioned again, with a new Kafka password."""
+
+    actor: Actor
+    today: date
+    partner_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RotatePartnerCredential:
+    """Give an active partner a new Kafka password; the old one stops logging in."""
+
+    actor: Actor
+    today: date
+    partner_id: str
+
+
+PartnerCommand = RegisterPartner | ChangePartner | DeactivatePartner | ReactivatePartner | RotatePartnerCredential
+
+
+@dataclass(frozen=True, kw_only=True)
 class CreateSubscription:
     """Subscribe ``sink`` to outward events of ``types`` (all of them within the partner's scope when
     empty) that pass every one of ``filters``. ``sink``: the partner's topic for KAFKA, an http(s) URL
@@ -106,3 +139,6 @@ class PauseSubscription:
 
 SubscriptionCommand = (CreateSubscription | UpdateSubscription | DeleteSubscription | ResumeSubscription
                        | RequestReplay | PauseSubscription)
+#: For isinstance: the commands a partner system may send (about its own subscriptions).
+SUBSCRIPTION_COMMANDS = (CreateSubscription, UpdateSubscription, DeleteSubscription, ResumeSubscription,
+                         RequestReplay, PauseSubscription)

@@ -1,7 +1,9 @@
 """Events of partners and their subscriptions: every registration and change is one of these.
 
-One stream per partner (``partner-<id>``) and one per subscription (``subscription-<id>``). No
-secret is ever in an event: Kafka passwords and webhook secrets are derived (docs/partners.md).
+One stream per partner and one per subscription, each named by the record's id (the partner's id, the
+subscription's UUID) in one stream-id namespace: a reader folding a stream by an id from a URL checks that it
+holds its own kind of events (services/partners/handlers.py). No secret is ever in an event: Kafka passwords
+and webhook secrets are derived (docs/partners.md).
 """
 
 from __future__ import annotations
@@ -46,6 +48,40 @@ class PartnerChanged:
     scope: PartnerScope
     personal_data: PersonalDataPolicy
     changed_at: datetime
+    actor: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartnerDeactivated:
+    """The county off-boarded the partner (its agreement ended, or its login leaked): nothing more is routed to
+    its topic or sent to its webhooks, and its Kafka principal loses its ACLs and its SCRAM credential. Its
+    topic is kept."""
+
+    partner_id: str
+    reason: str
+    deactivated_at: datetime
+    actor: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartnerReactivated:
+    """The county took the partner back: provisioned again, with the Kafka password of
+    ``credential_generation`` (a new one: the generation went up)."""
+
+    partner_id: str
+    credential_generation: int
+    reactivated_at: datetime
+    actor: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartnerCredentialRotated:
+    """The partner's Kafka password is now the one of ``credential_generation``; the one before no longer
+    logs in once the provisioner has set it."""
+
+    partner_id: str
+    credential_generation: int
+    rotated_at: datetime
     actor: str
 
 
@@ -119,13 +155,20 @@ class ReplayRequested:
     actor: str
 
 
-PartnerEvent = PartnerRegistered | PartnerChanged
+PartnerEvent = PartnerRegistered | PartnerChanged | PartnerDeactivated | PartnerReactivated | PartnerCredentialRotated
+#: For isinstance: a partner's stream holds only these (a subscription's only SubscriptionEvent).
+PARTNER_EVENTS = (PartnerRegistered, PartnerChanged, PartnerDeactivated, PartnerReactivated, PartnerCredentialRotated)
 SubscriptionEvent = (SubscriptionCreated | SubscriptionUpdated | SubscriptionDeleted | SubscriptionPaused
                      | SubscriptionResumed | ReplayRequested)
+SUBSCRIPTION_EVENTS = (SubscriptionCreated, SubscriptionUpdated, SubscriptionDeleted, SubscriptionPaused,
+                       SubscriptionResumed, ReplayRequested)
 
 EVENTS: dict[str, type] = {
     "gb.partners.partner_registered.v1": PartnerRegistered,
     "gb.partners.partner_changed.v1": PartnerChanged,
+    "gb.partners.partner_deactivated.v1": PartnerDeactivated,
+    "gb.partners.partner_reactivated.v1": PartnerReactivated,
+    "gb.partners.partner_credential_rotated.v1": PartnerCredentialRotated,
     "gb.partners.subscription_created.v1": SubscriptionCreated,
     "gb.partners.subscription_updated.v1": SubscriptionUpdated,
     "gb.partners.subscription_deleted.v1": SubscriptionDeleted,

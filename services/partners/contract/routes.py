@@ -1,4 +1,5 @@
-"""Partners' command routes: the county registers partners; a partner or the county manages its subscriptions."""
+"""Partners' command routes: the county registers, changes, deactivates and reactivates partners and rotates their
+Kafka passwords; a partner or the county manages its subscriptions."""
 
 from __future__ import annotations
 
@@ -27,6 +28,23 @@ ROUTES: tuple[CommandRoute[Any], ...] = (
         from_path=("partner_id",), roles=_COUNTY, scope=PARTNER_SCOPE, location=_PARTNER,
         summary="Change a partner's name, contact, scope or personal-data policy; delivery follows from the next "
                 "event."),
+    CommandRoute(
+        path="/partners/{partner_id}/deactivation", command=c.DeactivatePartner, handler=h.partner_command,
+        from_path=("partner_id",), roles=_COUNTY, scope=PARTNER_SCOPE, location=_PARTNER,
+        summary="Deactivate (off-board) a partner, with the reason: nothing recorded from now on is routed to its "
+                "Kafka topic, nothing more is sent to its webhooks (their backlog is held), its subscriptions cannot "
+                "be created, changed, resumed or replayed, and its Kafka login and ACLs are removed. Its topic is "
+                "kept."),
+    CommandRoute(
+        path="/partners/{partner_id}/reactivation", command=c.ReactivatePartner, handler=h.partner_command,
+        from_path=("partner_id",), roles=_COUNTY, scope=PARTNER_SCOPE, location=_PARTNER,
+        summary="Reactivate a deactivated partner: provisioned again on Kafka with a new password (read it at "
+                "GET /v1/partners/{partner_id}/kafka-credentials); routing resumes from the next event."),
+    CommandRoute(
+        path="/partners/{partner_id}/credential-rotation", command=c.RotatePartnerCredential,
+        handler=h.partner_command, from_path=("partner_id",), roles=_COUNTY, scope=PARTNER_SCOPE, location=_PARTNER,
+        summary="Give a partner a new Kafka password (GET /v1/partners/{partner_id}/kafka-credentials); the old one "
+                "stops logging in within seconds. Other partners and every webhook secret are unchanged."),
     CommandRoute(
         path="/subscriptions", command=c.CreateSubscription, handler=h.subscription_command, new_id="subscription_id",
         roles=_SUBSCRIBERS, scope=SUBSCRIPTION_SCOPE, location="/v1/subscriptions/{id}",

@@ -1,22 +1,39 @@
-"""The partner aggregate: one stream per partner system, registered and changed by the county.
+"""The partner aggregate: one stream per partner system, registered, changed, deactivated, reactivated and given
+a new Kafka password by the county.
 
 A partner's name and contact are kept in clear in its events, on gb.partners.events and in partners_view, so
-neither may hold anything shaped like a phone or ID number (services/pure/personal_text.py): the contact names
-an office or a role at the partner (劳动保障局就业科), never a person's number — the county's own records say
-how to reach that office.
+neither (nor the reason the county gives for a deactivation) may hold anything shaped like a phone or ID number
+(services/pure/personal_text.py): the contact names an office or a role at the partner (劳动保障局就业科), never a
+person's number — the county's own records say how to reach that office.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import assert_never
 
-from services.partners.contract.commands import ChangePartner, RegisterPartner
-from services.partners.contract.events import PartnerChanged, PartnerEvent, PartnerRegistered, PartnerScope
+from services.partners.contract.commands import (
+    ChangePartner,
+    DeactivatePartner,
+    PartnerCommand,
+    ReactivatePartner,
+    RegisterPartner,
+    RotatePartnerCredential,
+)
+from services.partners.contract.events import (
+    PartnerChanged,
+    PartnerCredentialRotated,
+    PartnerDeactivated,
+    PartnerEvent,
+    PartnerReactivated,
+    PartnerRegistered,
+    PartnerScope,
+)
 from services.partners.contract.outward.catalogue import CATALOGUE
 from services.partners.contract.values import PartnerKind, PersonalDataPolicy
-from services.pure.errors import AlreadyExists, DomainError, NotFound
+from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
 from services.pure.personal_text import not_personal
 
 #: Becomes a Kafka topic and principal name: nothing a topic or a SCRAM user name would refuse.
@@ -33,32 +50,63 @@ class Partner:
     contact: str
     scope: PartnerScope
     personal_data: PersonalDataPolicy
+    #: False from its deactivation to its reactivation: nothing is sent to its webhooks, it has no Kafka login and
+    #: no ACL, and its subscriptions cannot be created, changed, resumed or replayed.
+    active: bool = True
+    #: When each deactivation began and ended (the last one open while it lasts): no event recorded within one is
+    #: ever routed to the partner (services/partners/domain/routing.py).
+    deactivations: tuple[tuple[datetime, datetime | None], ...] = ()
+    #: Which Kafka password is its own (services/partners/secret.py): 0 from its registration, one more at each
+    #: rotation and each reactivation, so an earlier password never opens it again.
+    credential_generation: int = 0
 
 
 INITIAL: Partner | None = None
 
 
-def decide(state: Partner | None, cmd: RegisterPartner | ChangePartner, *, now: datetime) -> list[PartnerEvent]:
-    _check_text("name", cmd.name, 100)
-    _check_text("contact", cmd.contact, 200)
-    not_personal(cmd.name, "name", instead="the partner system's name, e.g. \"省党员信息管理系统\"")
-    not_personal(cmd.contact, "contact", instead="the office or role to reach at the partner, e.g. "
-                 "\"劳动保障局就业科\" — not a person's or an office's phone number")
-    _check_scope(cmd.scope)
-    if isinstance(cmd, RegisterPartner):
-        if state is not None:
-            raise AlreadyExists(f"partner {cmd.partner_id} is already registered")
-        if not PARTNER_ID.fullmatch(cmd.partner_id) or UUID_SHAPE.fullmatch(cmd.partner_id):
-            raise DomainError("partner_id: lower-case letters, digits and hyphens, at most 40, starting with a "
-                              "letter or digit, not a UUID (it names the partner's Kafka topic)")
-        return [PartnerRegistered(partner_id=cmd.partner_id, name=cmd.name.strip(), kind=cmd.kind,
-                                  contact=cmd.contact.strip(), scope=cmd.scope, personal_data=cmd.personal_data,
-                                  registered_at=now, actor=cmd.actor.label)]
-    if state is None:
-        raise NotFound(f"no partner {cmd.partner_id}")
-    return [PartnerChanged(partner_id=cmd.partner_id, name=cmd.name.strip(), contact=cmd.contact.strip(),
-                           scope=cmd.scope, personal_data=cmd.personal_data, changed_at=now,
-                           actor=cmd.actor.label)]
+def decide(state: Partner | None, cmd: PartnerCommand, *, now: datetime) -> list[PartnerEvent]:
+    match cmd:
+        case RegisterPartner():
+            _check_record(cmd)
+            if state is not None:
+                raise AlreadyExists(f"partner {cmd.partner_id} is already registered")
+            if not PARTNER_ID.fullmatch(cmd.partner_id) or UUID_SHAPE.fullmatch(cmd.partner_id):
+                raise DomainError("partner_id: lower-case letters, digits and hyphens, at most 40, starting with a "
+                                  "letter or digit, not a UUID (it names the partner's Kafka topic)")
+            return [PartnerRegistered(partner_id=cmd.partner_id, name=cmd.name.strip(), kind=cmd.kind,
+                                      contact=cmd.contact.strip(), scope=cmd.scope, personal_data=cmd.personal_data,
+                                      registered_at=now, actor=cmd.actor.label)]
+        case ChangePartner():
+            _check_record(cmd)
+            _existing(state, cmd.partner_id)
+            return [PartnerChanged(partner_id=cmd.partner_id, name=cmd.name.strip(), contact=cmd.contact.strip(),
+                                   scope=cmd.scope, personal_data=cmd.personal_data, changed_at=now,
+                                   actor=cmd.actor.label)]
+        case DeactivatePartner():
+            if not _existing(state, cmd.partner_id).active:
+                raise StateConflict(f"partner {cmd.partner_id} is already deactivated")
+            reason = cmd.reason.strip()
+            _check_text("reason", reason, 500)
+            not_personal(reason, "reason", instead="why, in the county's words, e.g. \"协议到期\" — no phone or "
+                         "ID number")
+            return [PartnerDeactivated(partner_id=cmd.partner_id, reason=reason, deactivated_at=now,
+                                       actor=cmd.actor.label)]
+        case ReactivatePartner():
+            partner = _existing(state, cmd.partner_id)
+            if partner.active:
+                raise StateConflict(f"partner {cmd.partner_id} is active; only a deactivated partner is reactivated")
+            return [PartnerReactivated(partner_id=cmd.partner_id,
+                                       credential_generation=partner.credential_generation + 1, reactivated_at=now,
+                                       actor=cmd.actor.label)]
+        case RotatePartnerCredential():
+            partner = _existing(state, cmd.partner_id)
+            if not partner.active:
+                raise StateConflict(f"partner {cmd.partner_id} is deactivated and has no Kafka login to rotate; "
+                                    "reactivating it gives it a new one")
+            return [PartnerCredentialRotated(partner_id=cmd.partner_id,
+                                             credential_generation=partner.credential_generation + 1, rotated_at=now,
+                                             actor=cmd.actor.label)]
+    assert_never(cmd)
 
 
 def evolve(state: Partner | None, event: PartnerEvent) -> Partner | None:
@@ -66,8 +114,39 @@ def evolve(state: Partner | None, event: PartnerEvent) -> Partner | None:
         return Partner(partner_id=event.partner_id, name=event.name, kind=event.kind, contact=event.contact,
                        scope=event.scope, personal_data=event.personal_data)
     assert state is not None
-    return Partner(partner_id=state.partner_id, name=event.name, kind=state.kind, contact=event.contact,
-                   scope=event.scope, personal_data=event.personal_data)
+    match event:
+        case PartnerChanged():
+            return replace(state, name=event.name, contact=event.contact, scope=event.scope,
+                           personal_data=event.personal_data)
+        case PartnerDeactivated():
+            return replace(state, active=False, deactivations=(*state.deactivations, (event.deactivated_at, None)))
+        case PartnerReactivated():
+            closed = [(start, end or event.reactivated_at) for start, end in state.deactivations]
+            return replace(state, active=True, credential_generation=event.credential_generation,
+                           deactivations=tuple(closed))
+        case PartnerCredentialRotated():
+            return replace(state, credential_generation=event.credential_generation)
+    assert_never(event)
+
+
+def inactive_at(partner: Partner, time: datetime) -> bool:
+    """Whether ``time`` (an event's) falls within one of the partner's deactivations."""
+    return any(start <= time and (end is None or time < end) for start, end in partner.deactivations)
+
+
+def _existing(state: Partner | None, partner_id: str) -> Partner:
+    if state is None:
+        raise NotFound(f"no partner {partner_id}")
+    return state
+
+
+def _check_record(cmd: RegisterPartner | ChangePartner) -> None:
+    _check_text("name", cmd.name, 100)
+    _check_text("contact", cmd.contact, 200)
+    not_personal(cmd.name, "name", instead="the partner system's name, e.g. \"省党员信息管理系统\"")
+    not_personal(cmd.contact, "contact", instead="the office or role to reach at the partner, e.g. "
+                 "\"劳动保障局就业科\" — not a person's or an office's phone number")
+    _check_scope(cmd.scope)
 
 
 def _check_text(field: str, value: str, limit: int) -> None:

@@ -4,6 +4,11 @@ An internal event becomes at most one outward event (contract/outward). Each par
 holds its type and reaches one of its places (an organisation it names, or an ancestor of one: a
 township reaches everything under it), and which has a live subscription that selects it, gets one
 CloudEvent — masked by the partner's policy — tagged with the ids of the subscriptions that chose it.
+
+Like a subscription's creation time, a partner's deactivations are compared with the event's own time, not
+with the moment the router reads it: an event recorded while the partner was deactivated is never routed to it,
+one recorded before is, however late the router comes to it (after an outage, or again after a crash) — the
+same event, the same decision.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from services.partners.contract.outward import SCHEMA_PATH, OutwardType, data_of
 from services.partners.contract.outward.catalogue import outward
 from services.partners.contract.values import SubscriptionState
 from services.partners.domain import filters
-from services.partners.domain.partners import Partner
+from services.partners.domain.partners import Partner, inactive_at
 from services.partners.domain.subscriptions import Subscription
 
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
@@ -97,7 +102,7 @@ def route(
     deliveries = []
     for partner_id, partner in sorted(directory.partners.items()):
         scope = partner.scope
-        if kind.type not in scope.event_types:
+        if kind.type not in scope.event_types or inactive_at(partner, time):
             continue
         reach = set(scope.organisations) | set(scope.townships)
         if reach and not reach & places:

@@ -2,7 +2,8 @@
 
 A subscription selects outward types within its partner's scope, passes every filter, and is
 delivered to its partner's Kafka topic (KAFKA) or to a webhook (HTTP). Only the webhook deliverer
-pauses one, and only an HTTP one is replayed by the system (a Kafka consumer seeks for itself).
+pauses one, and only an HTTP one is replayed by the system (a Kafka consumer seeks for itself). While its
+partner is deactivated a subscription is neither created, changed, resumed nor replayed (409); it may be deleted.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def decide(
             raise StateConflict(f"subscription {cmd.subscription_id} exists")
         if partner is None:
             raise NotFound(f"no partner {cmd.partner_id}")
+        _refuse_if_deactivated(partner, "created")
         types, sink = _selection(partner, cmd.protocol, cmd.types, cmd.filters, cmd.sink, allow_private_sinks)
         return [SubscriptionCreated(subscription_id=cmd.subscription_id, partner_id=partner.partner_id, types=types,
                                     filters=cmd.filters, sink=sink, protocol=cmd.protocol, created_at=now,
@@ -73,12 +75,14 @@ def decide(
     label, sid, pid = cmd.actor.label, state.subscription_id, state.partner_id
     match cmd:
         case UpdateSubscription():
+            _refuse_if_deactivated(partner, "changed")
             types, sink = _selection(partner, state.protocol, cmd.types, cmd.filters, cmd.sink, allow_private_sinks)
             return [SubscriptionUpdated(subscription_id=sid, partner_id=pid, types=types, filters=cmd.filters,
                                         sink=sink, updated_at=now, actor=label)]
         case DeleteSubscription():
             return [SubscriptionDeleted(subscription_id=sid, partner_id=pid, deleted_at=now, actor=label)]
         case ResumeSubscription():
+            _refuse_if_deactivated(partner, "resumed")
             if state.state is not SubscriptionState.PAUSED:
                 raise StateConflict("the subscription is not paused")
             return [SubscriptionResumed(subscription_id=sid, partner_id=pid, resumed_at=now, actor=label)]
@@ -89,6 +93,7 @@ def decide(
                                        failures=cmd.failures, next_position=cmd.next_position, paused_at=now,
                                        actor=label)]
         case RequestReplay():
+            _refuse_if_deactivated(partner, "replayed")
             if state.protocol is not DeliveryProtocol.HTTP:
                 raise StateConflict("a Kafka subscriber replays by seeking its own consumer; replay is for webhooks")
             if (cmd.from_position is None) == (cmd.from_time is None):
@@ -117,6 +122,14 @@ def evolve(state: Subscription | None, event: SubscriptionEvent) -> Subscription
         case SubscriptionResumed():
             return replace(state, state=SubscriptionState.ACTIVE)
     return state
+
+
+def _refuse_if_deactivated(partner: Partner, done: str) -> None:
+    # Deleting stays open (to the county and the partner alike) and so does the deliverer's pause: neither
+    # sends anything to the partner.
+    if not partner.active:
+        raise StateConflict(f"partner {partner.partner_id} is deactivated: its subscriptions cannot be {done} "
+                            "until the county reactivates it")
 
 
 def _selection(
