@@ -11,8 +11,9 @@
   backup [--to DIR]         every store (pg_dump), the keys and the secrets into a new dated folder under DIR
                             (default: backups/ beside the data folder); infra/backup.py, docs/backup.md
   restore FOLDER [--force]  check the backup whole, say what will change, put the stores and the missing keys
-                            back (the running processes held down meanwhile), then rebuild the read models from
-                            Kafka; refuses a damaged backup, and a system holding data unless --force
+                            back (the running processes held down meanwhile), forget again whoever was erased
+                            after the backup (infra/erasures.py), then rebuild the read models from Kafka;
+                            refuses a damaged backup, and a system holding data unless --force
 
 Each task runs the system's own program (services/…) with the runner's settings and the operator's
 credentials, so it works outside the venv's shell, and shows its log lines as they come; a task that logs no
@@ -36,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from infra import backup, local, postgres, secrets, supervisor
+from infra import backup, erasures, local, postgres, secrets, supervisor
 from infra.aio import run_sync
 from infra.processes import app_processes
 from services import system
@@ -288,6 +289,8 @@ def restore(settings: Settings, folder: Path, *, force: bool, show_secret: str |
     names = [p.name for p in app_processes(settings) if supervised or supervisor.app_pid(settings, p.name)]
     plan.steps.insert(0, f"hold down {len(names)} running processes while it restores" if names else
                       "no process of the system runs; none is started")
+    plan.steps.append("forget again, before anything reads the restored membership store, every person erased "
+                      "after the backup (the erasures on Kafka beyond its last membership position)")
     plan.steps.append("rebuild the read models from every event on Kafka" +
                       (", then start the processes again" if names else ""))
     log.info("restore %s will:\n  - %s", found.folder, "\n  - ".join(plan.steps))
@@ -309,10 +312,15 @@ def restore(settings: Settings, folder: Path, *, force: bool, show_secret: str |
         log.info("[%d/%d] restoring %s (%s events)…", n, len(found.stores), store["database"],
                  f"{store.get('events', 0):,}")
         run_sync(backup.restore_store(settings, name, store["database"], found.folder / store["file"]))
+    forgotten = erasures.reapply(settings, found.stores)  # before any process or the rebuild reads the stores
     for name in names:
         if name != "projector":
             local.start(name, settings)
     code = rebuild(settings, restart="projector" in names)
+    if code == 0 and not forgotten:
+        log.error("restored %s, but NOT every erasure recorded since the backup could be re-applied: repeat them "
+                  "before the system is used (above, and docs/backup.md)", found.folder.name)
+        return 1
     if code == 0:
         log.info("restored %s in %.1f s; check it with `./gb verify`", found.folder.name, time.monotonic() - started)
     return code

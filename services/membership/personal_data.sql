@@ -49,13 +49,32 @@ CREATE TABLE IF NOT EXISTS legacy_registrations_indexed (
 -- again, and one that carries personal data finds no key to seal it with (410). The delete scans the table (no
 -- index on stream_id, which every append would pay for; erasures are rare): about 0.3 s per million records,
 -- under the append lock.
-CREATE OR REPLACE FUNCTION gb_personal_data_erased() RETURNS trigger LANGUAGE plpgsql AS $$
+--
+-- The forgetting is one function, gb_forget_person, which the trigger calls with the erasure's stream, position
+-- and time. A restore calls it too (infra/erasures.py): a backup taken before an erasure still holds the
+-- person's key, so the erasures Kafka holds from after the backup are applied to the restored store again, by
+-- the very same statements, with the time each erasure was recorded. A person without a key row gets a
+-- tombstone (no key is ever made for them again); forgetting a forgotten person changes nothing. It answers
+-- whether it destroyed a key or made a tombstone.
+CREATE OR REPLACE FUNCTION gb_forget_person(person text, erasure_position bigint, erased timestamptz)
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    keys_changed bigint;
 BEGIN
     INSERT INTO person_keys (person_id, key_id, wrapped_key, erased_at)
-    VALUES (NEW.stream_id, gen_random_uuid(), NULL, now())
-    ON CONFLICT (person_id) DO UPDATE SET wrapped_key = NULL, erased_at = coalesce(person_keys.erased_at, now());
-    DELETE FROM reservations WHERE holder = NEW.stream_id AND key LIKE 'national-id:%';
-    DELETE FROM idempotency_keys WHERE stream_id = NEW.stream_id AND last_position < NEW.position;
+    VALUES (person, gen_random_uuid(), NULL, erased)
+    ON CONFLICT (person_id) DO UPDATE SET wrapped_key = NULL, erased_at = erased
+        WHERE person_keys.erased_at IS NULL;
+    GET DIAGNOSTICS keys_changed = ROW_COUNT;
+    DELETE FROM reservations WHERE holder = person AND key LIKE 'national-id:%';
+    DELETE FROM idempotency_keys WHERE stream_id = person AND last_position < erasure_position;
+    RETURN keys_changed > 0;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION gb_personal_data_erased() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM gb_forget_person(NEW.stream_id, NEW.position, now());
     RETURN NULL;
 END;
 $$;
