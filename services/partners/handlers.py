@@ -12,7 +12,7 @@ from services.kernel.store import AppendResult, CommandMeta, EventStore
 from services.partners.contract.commands import CreateSubscription, PartnerCommand, SubscriptionCommand
 from services.partners.contract.events import PARTNER_EVENTS, SUBSCRIPTION_EVENTS
 from services.partners.domain import partners, subscriptions
-from services.partners.sink_address import private_allowed
+from services.partners.sink_address import private_allowed, url_host
 
 Store = EventStore[Any]
 
@@ -71,7 +71,7 @@ async def subscription_command(store: Store, cmd: SubscriptionCommand, meta: Com
         partner_id = cmd.partner_id if isinstance(cmd, CreateSubscription) else state.partner_id if state else None
         partner = await partner_of(store, partner_id) if partner_id else None
         return subscriptions.decide(state, cmd, partner=partner, now=now,
-                                    allow_private_sinks=private_sinks_allowed())
+                                    allow_private_sinks=private_sinks_allowed(), read_host=url_host)
 
     return await execute(store, stream_id=subscription_stream(cmd.subscription_id), stream_type="subscription",
                          evolve=_evolve_subscription, initial=subscriptions.INITIAL, decide=decide, meta=meta)

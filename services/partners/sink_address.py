@@ -11,6 +11,7 @@ for https, in the TLS server name (the certificate is still checked against the 
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,13 +19,46 @@ from dataclasses import dataclass, field
 import httpx
 
 from services.kernel.settings import Settings
-from services.partners.domain.sinks import Address, address_of, public, public_host
+from services.partners.domain.sinks import Address, address_of, check_webhook_url, public, public_host
+from services.pure.errors import DomainError
+
+#: Longer URLs are refused at creation (a sink is stored with the subscription and shown in its deliveries).
+MAX_SINK_LENGTH = 2000
+#: A host name as DNS writes it (an internationalised one in its IDNA form, as httpx gives it).
+_DNS_NAME = re.compile(r"[a-z0-9_.-]+", re.I)
 
 
 def private_allowed(settings: Settings) -> bool:
     """Sinks on loopback and private networks: in development (its receivers run on this machine), never outside
     it — a sink must not turn the deliverer against the county's own network."""
     return settings.environment == "development"
+
+
+def url_host(sink: str) -> str:
+    """The host of ``sink`` as the deliverer reads it — httpx's parser, the one ``target`` and the POST use, so the
+    check at creation and the delivery never read two hosts from one URL — in its IDNA (``xn--``) form; or the
+    DomainError that says what to fix: not an http(s) URL httpx can send to, credentials in it, no host."""
+    if len(sink) > MAX_SINK_LENGTH:
+        raise DomainError(f"sink: an http(s) URL of at most {MAX_SINK_LENGTH} characters")
+    try:
+        url = httpx.URL(sink)
+    except httpx.InvalidURL as exc:
+        raise DomainError(f"sink: not a URL a webhook can be sent to ({exc})") from None
+    if url.scheme not in ("http", "https") or not url.raw_host:
+        raise DomainError("sink: an http(s) URL with a host, e.g. https://partner.example.cn/golden-bridge/events")
+    if url.userinfo:
+        raise DomainError("sink: no credentials in the URL; webhooks are signed (webhook-signature)")
+    if url.port is not None and not 0 < url.port <= 65535:  # httpx reads any number as a port
+        raise DomainError("sink: the port must be a number from 1 to 65535")
+    host = url.raw_host.decode("ascii")
+    if not (_DNS_NAME.fullmatch(host) or address_of(host) is not None):
+        raise DomainError("sink: a host is a name (letters, digits, '-', '.') or an IP address")
+    return host
+
+
+def check_sink(sink: str, *, allow_private: bool) -> str:
+    """The creation check (services/partners/domain/sinks.py) with the deliverer's reading of the host."""
+    return check_webhook_url(sink, read_host=url_host, allow_private=allow_private)
 
 
 class SinkRefused(Exception):

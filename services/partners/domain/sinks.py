@@ -11,11 +11,11 @@ inside the county's network (server-side request forgery). Two checks keep it ou
   public, and the POST goes to the address that was checked, so a name that resolves elsewhere a moment later
   (DNS rebinding) changes nothing.
 
-Both must read the same host from the URL. The deliverer parses it with httpx, and httpx reads hosts differently
-from ``urllib.parse``: it splits an internationalised name at the ideographic full stops too (``127。0。0。1`` is
-127.0.0.1 to it, a name to urllib). A domain module may not import httpx, so ``sink_host`` reads the host by
-httpx's own steps (httpx/_urlparse.py ``urlparse`` and ``encode_host``, idna's ``encode``), with the standard
-library; tests/unit/partners/test_sink_addresses.py feeds the same URLs to both and compares.
+Both must read the same host from the URL, and the deliverer reads it with httpx, which reads hosts differently
+from ``urllib.parse`` (it splits an internationalised name at the ideographic full stops too: ``127。0。0。1`` is
+127.0.0.1 to it, a name to urllib). So the creation check is handed the host as httpx reads it
+(``read_host``: services/partners/sink_address.py ``url_host``, at the edge, since a domain module does not
+import httpx), and the rule here judges that host.
 
 "Public" is written out here from the IANA special-purpose registries rather than taken from ``ipaddress``'s
 ``is_global``, whose tables change between Python patch releases (3.11.7's calls 6to4, NAT64's local-use prefix and
@@ -25,9 +25,8 @@ site-local IPv6 global). Development allows any sink: its receivers run on the s
 from __future__ import annotations
 
 import ipaddress
-import re
 import socket
-import unicodedata
+from collections.abc import Callable
 
 from services.pure.errors import DomainError
 
@@ -104,128 +103,15 @@ def public(address: Address) -> bool:
 
 # --------------------------------------------------------------------------------------------- the URL's host
 
-#: httpx's URL grammar (httpx/_urlparse.py URL_REGEX, AUTHORITY_REGEX), for a URL with a scheme and an authority.
-_SCHEME_AUTHORITY = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*)://(?P<authority>[^/?#]*)")
-_AUTHORITY = re.compile(r"(?:(?P<userinfo>.*)@)?(?P<host>\[.*\]|[^:@]*):?(?P<port>.*)?")
-_DOTTED_QUAD = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
-#: An ASCII host name (httpx passes any ASCII host on; these are the characters DNS names use).
-_ASCII_NAME = re.compile(r"[a-z0-9_.-]+")
-#: idna splits a name at these four full stops (idna/core.py ``_unicode_dots_re``).
-_FULL_STOPS = re.compile("[.\u3002\uff0e\uff61]")
-_LDH_LABEL = re.compile(r"[a-z0-9-]{1,63}")
-
-
-def check_webhook_url(sink: str, *, allow_private: bool) -> str:
-    """``sink`` if it is a URL the deliverer may POST to, else the DomainError that says what to fix."""
-    host = sink_host(sink)
+def check_webhook_url(sink: str, *, read_host: Callable[[str], str], allow_private: bool) -> str:
+    """``sink`` if it is a URL the deliverer may POST to, else the DomainError that says what to fix. ``read_host``
+    gives the URL's host as the deliverer reads it (its IDNA form), or raises the DomainError of a URL it cannot
+    send to."""
+    host = read_host(sink)
     if not allow_private and not public_host(host):
         raise DomainError("sink: a webhook must reach a public address, not loopback, a private network or a "
                           "reserved one")
     return sink
-
-
-def sink_host(sink: str) -> str:
-    """The host of ``sink`` as httpx reads it — the host the deliverer resolves and connects to — or the
-    DomainError that says what to fix. An internationalised name comes out in its IDNA (``xn--``) form."""
-    start = _SCHEME_AUTHORITY.match(sink)
-    if start is None or start["scheme"].lower() not in ("http", "https") or len(sink) > 2000:
-        raise DomainError("sink: an http(s) URL of at most 2000 characters")
-    if any(char.isascii() and not char.isprintable() for char in sink):
-        raise DomainError("sink: no control characters in the URL")
-    authority = _AUTHORITY.match(start["authority"])
-    assert authority is not None  # every part of it may be empty
-    if authority["userinfo"]:
-        raise DomainError("sink: no credentials in the URL; webhooks are signed (webhook-signature)")
-    port = authority["port"]
-    if port and not (port.isascii() and port.isdigit() and int(port) <= 65535):
-        raise DomainError("sink: the port must be a number from 0 to 65535")
-    return _host(authority["host"])
-
-
-def _host(written: str) -> str:
-    """httpx's ``encode_host``: an IPv4 address in four decimal parts, an IPv6 one in brackets, an ASCII name in
-    lower case, or an internationalised name in IDNA 2008 form."""
-    if not written:
-        raise DomainError("sink: an http(s) URL of at most 2000 characters, with a host")
-    if _DOTTED_QUAD.fullmatch(written):
-        try:
-            ipaddress.IPv4Address(written)
-        except ValueError:
-            raise DomainError(f"sink: {written} is not an IPv4 address (four numbers 0-255, no leading zeros)"
-                              ) from None
-        return written
-    if written.startswith("[") and written.endswith("]"):
-        try:
-            ipaddress.IPv6Address(written[1:-1])
-        except ValueError:
-            raise DomainError(f"sink: {written} is not an IPv6 address") from None
-        return written[1:-1]
-    if written.isascii():
-        name = written.lower()
-        if not _ASCII_NAME.fullmatch(name):
-            raise DomainError("sink: a host is a name (letters, digits, '-', '.') or an IP address")
-        return name
-    return _idna_name(written.lower())
-
-
-def _idna_name(name: str) -> str:
-    """idna's ``encode`` (IDNA 2008, no mapping), as httpx calls it: split at the four full stops, each label
-    kept if ASCII, else ``xn--`` and its Punycode. A label idna would refuse is refused here too (a few more are:
-    see ``_idna_character``), since the deliverer could never send to it."""
-    labels = _FULL_STOPS.split(name)
-    trailing_dot = len(labels) > 1 and labels[-1] == ""
-    if trailing_dot:
-        labels.pop()
-    encoded = ".".join(_idna_label(label) for label in labels) + ("." if trailing_dot else "")
-    if len(encoded) > 253 + trailing_dot:
-        raise DomainError("sink: the host name is longer than 253 characters")
-    return encoded
-
-
-def _idna_label(label: str) -> str:
-    invalid = DomainError(f"sink: {label!r} is not a valid label of an internationalised host name (IDNA 2008)")
-    if label.isascii():
-        if not _LDH_LABEL.fullmatch(label) or label.startswith("-") or label.endswith("-") or label[2:4] == "--":
-            raise invalid
-        return label
-    if (not unicodedata.is_normalized("NFC", label) or label.startswith("-") or label.endswith("-")
-            or label[2:4] == "--" or unicodedata.category(label[0]).startswith("M")
-            or not all(map(_idna_character, label))):
-        raise invalid
-    encoded = "xn--" + label.encode("punycode").decode("ascii")
-    if len(encoded) > 63:
-        raise DomainError(f"sink: {label!r} is longer than 63 characters in its IDNA form")
-    return encoded
-
-
-#: RFC 5892's exceptions (§2.6): valid though their properties say otherwise, or invalid though they say valid.
-_IDNA_VALID = frozenset("\u00df\u03c2\u06fd\u06fe\u0f0b\u3007")
-_IDNA_INVALID = frozenset("\u0640\u07fa\u302e\u302f\u3031\u3032\u3033\u3034\u3035\u303b")
-#: RFC 5892's ignorable properties and blocks (§2.7, 2.8: default-ignorable marks, combining marks for symbols,
-#: musical notation) and old Hangul jamo (§2.9): letters or marks by category, invalid in a host name.
-_IDNA_INVALID_RANGES = ((0x034F, 0x034F), (0x1100, 0x11FF), (0x17B4, 0x17B5), (0x180B, 0x180F),
-                        (0x20D0, 0x20FF), (0xA960, 0xA97F), (0xD7B0, 0xD7FF), (0xFE00, 0xFE0F),
-                        (0x1D100, 0x1D24F), (0xE0100, 0xE01EF))
-
-
-def _idna_character(char: str) -> bool:
-    """Whether ``char`` may stand in an IDNA 2008 label (RFC 5892 §2's derivation, from Python's Unicode data).
-    Stricter than idna where that needs context: right-to-left characters (the bidi rule), and the few allowed
-    only between certain neighbours (CONTEXTJ, CONTEXTO: ZWJ, ·, ・ …) are refused, as is anything newer than
-    this Python's Unicode."""
-    if char.isascii():
-        return char in "abcdefghijklmnopqrstuvwxyz0123456789-"
-    if unicodedata.bidirectional(char) in ("R", "AL", "AN"):
-        return False
-    if char in _IDNA_VALID:
-        return True
-    code = ord(char)
-    if char in _IDNA_INVALID or any(low <= code <= high for low, high in _IDNA_INVALID_RANGES):
-        return False
-    if unicodedata.category(char) not in ("Ll", "Lu", "Lo", "Lm", "Mn", "Mc", "Nd"):
-        return False
-    stable = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", char).casefold())
-    return stable == char  # RFC 5892 §2.3: a character that case folding or NFKC would change is not valid
 
 
 # ------------------------------------------------------------------------------------------ hosts and addresses

@@ -8,6 +8,7 @@ partner is deactivated a subscription is neither created, changed, resumed nor r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -55,17 +56,19 @@ INITIAL: Subscription | None = None
 
 def decide(
     state: Subscription | None, cmd: SubscriptionCommand, *, partner: Partner | None, now: datetime,
-    allow_private_sinks: bool,
+    allow_private_sinks: bool, read_host: Callable[[str], str],
 ) -> list[SubscriptionEvent]:
     """``partner`` is the subscription's partner (the command's for a new one); ``allow_private_sinks``
-    lets webhooks reach loopback and private addresses (development only)."""
+    lets webhooks reach loopback and private addresses (development only); ``read_host`` reads a webhook URL's
+    host as the deliverer will (services/partners/domain/sinks.py ``check_webhook_url``)."""
     if isinstance(cmd, CreateSubscription):
         if state is not None:
             raise StateConflict(f"subscription {cmd.subscription_id} exists")
         if partner is None:
             raise NotFound(f"no partner {cmd.partner_id}")
         _refuse_if_deactivated(partner, "created")
-        types, sink = _selection(partner, cmd.protocol, cmd.types, cmd.filters, cmd.sink, allow_private_sinks)
+        types, sink = _selection(partner, cmd.protocol, cmd.types, cmd.filters, cmd.sink, allow_private_sinks,
+                                 read_host)
         return [SubscriptionCreated(subscription_id=cmd.subscription_id, partner_id=partner.partner_id, types=types,
                                     filters=cmd.filters, sink=sink, protocol=cmd.protocol, created_at=now,
                                     actor=cmd.actor.label)]
@@ -76,7 +79,8 @@ def decide(
     match cmd:
         case UpdateSubscription():
             _refuse_if_deactivated(partner, "changed")
-            types, sink = _selection(partner, state.protocol, cmd.types, cmd.filters, cmd.sink, allow_private_sinks)
+            types, sink = _selection(partner, state.protocol, cmd.types, cmd.filters, cmd.sink, allow_private_sinks,
+                                     read_host)
             return [SubscriptionUpdated(subscription_id=sid, partner_id=pid, types=types, filters=cmd.filters,
                                         sink=sink, updated_at=now, actor=label)]
         case DeleteSubscription():
@@ -134,7 +138,7 @@ def _refuse_if_deactivated(partner: Partner, done: str) -> None:
 
 def _selection(
     partner: Partner, protocol: DeliveryProtocol, types: tuple[str, ...], chosen: tuple[dict[str, Any], ...],
-    sink: str, allow_private: bool,
+    sink: str, allow_private: bool, read_host: Callable[[str], str],
 ) -> tuple[tuple[str, ...], str]:
     """The types a subscription selects (within the partner's scope) and its sink, or a 422 saying why not."""
     outside = sorted(set(types) - set(partner.scope.event_types))
@@ -146,5 +150,5 @@ def _selection(
         if sink not in ("", topic):
             raise DomainError(f"sink: a Kafka subscription delivers to the partner's own topic {topic}")
         return types, topic
-    return types, check_webhook_url(sink, allow_private=allow_private)
+    return types, check_webhook_url(sink, read_host=read_host, allow_private=allow_private)
 

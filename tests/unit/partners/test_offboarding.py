@@ -42,6 +42,7 @@ from services.partners.directory import DirectoryReader
 from services.partners.domain import partners, subscriptions
 from services.partners.domain.partners import Partner
 from services.partners.domain.routing import Directory, OrgTree, route, to_outward
+from services.partners.sink_address import url_host
 from services.partners.webhooks import Deliverer, _Running
 from services.pure.errors import DomainError, NotFound, StateConflict
 from tests.unit.gateway.builders import Q, assigned, envelope
@@ -138,7 +139,8 @@ def test_changing_a_deactivated_partner_keeps_it_deactivated_with_its_generation
 
 
 def _subscription_decide(state: subscriptions.Subscription | None, cmd: Any, owner: Partner) -> list[Any]:
-    return list(subscriptions.decide(state, cmd, partner=owner, now=LATER, allow_private_sinks=False))
+    return list(subscriptions.decide(state, cmd, partner=owner, now=LATER, allow_private_sinks=False,
+                                     read_host=url_host))
 
 
 @pytest.mark.parametrize(("cmd", "done"), [

@@ -19,6 +19,7 @@ from services.partners.contract.commands import (
 from services.partners.contract.events import PartnerRegistered, PartnerScope, SubscriptionCreated, SubscriptionPaused
 from services.partners.contract.values import DeliveryProtocol, PartnerKind, PersonalDataPolicy, SubscriptionState
 from services.partners.domain import partners, subscriptions
+from services.partners.sink_address import url_host
 from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
 from tests.unit.partners.builders import COUNTY, LATER, ORGANISATION, REGISTERED, T0, partner
 
@@ -71,7 +72,7 @@ def create(protocol: DeliveryProtocol = DeliveryProtocol.HTTP, sink: str = "http
 
 def _decide(state: subscriptions.Subscription | None, cmd: object, *, private: bool = False) -> list[object]:
     return list(subscriptions.decide(state, cmd, partner=partner(types=(REGISTERED,)), now=T0,  # type: ignore[arg-type]
-                                     allow_private_sinks=private))
+                                     allow_private_sinks=private, read_host=url_host))
 
 
 def test_a_kafka_subscription_delivers_to_the_partners_own_topic_only() -> None:

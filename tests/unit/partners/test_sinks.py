@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.partners.domain.sinks import address_of, check_webhook_url, public, public_host
+from services.partners.domain.sinks import address_of, public, public_host
+from services.partners.sink_address import check_sink
 from services.pure.errors import DomainError
 
 LOOPBACK_FORMS = [
@@ -30,21 +31,21 @@ PUBLIC = ["8.8.8.8", "134744072", "1.1.1.1", "[2001:4860:4860::8888]", "[::ffff:
 @pytest.mark.parametrize("host", LOOPBACK_FORMS + NOT_PUBLIC)
 def test_a_sink_that_is_not_public_is_refused_outside_development(host: str) -> None:
     with pytest.raises(DomainError, match="public address"):
-        check_webhook_url(f"http://{host}:8101/hook", allow_private=False)
-    assert check_webhook_url(f"http://{host}:8101/hook", allow_private=True)  # development: its own receivers
+        check_sink(f"http://{host}:8101/hook", allow_private=False)
+    assert check_sink(f"http://{host}:8101/hook", allow_private=True)  # development: its own receivers
 
 
 def test_a_dotted_quad_with_leading_zeros_is_no_sink_even_in_development() -> None:
     # A resolver reads 0177.0.0.1 as octal, 127.0.0.1; httpx, which sends the deliveries, refuses to read it at all.
     for allow_private in (False, True):
-        with pytest.raises(DomainError, match="not an IPv4 address"):
-            check_webhook_url("http://0177.0.0.1:8101/hook", allow_private=allow_private)
+        with pytest.raises(DomainError, match="Invalid IPv4 address"):
+            check_sink("http://0177.0.0.1:8101/hook", allow_private=allow_private)
     assert public_host("0177.0.0.1") is False
 
 
 @pytest.mark.parametrize("host", PUBLIC)
 def test_a_public_address_or_a_name_is_a_sink(host: str) -> None:
-    assert check_webhook_url(f"https://{host}/hook", allow_private=False) == f"https://{host}/hook"
+    assert check_sink(f"https://{host}/hook", allow_private=False) == f"https://{host}/hook"
 
 
 @pytest.mark.parametrize(("sink", "says"), [
@@ -53,7 +54,7 @@ def test_a_public_address_or_a_name_is_a_sink(host: str) -> None:
 ])
 def test_a_sink_that_is_not_a_usable_url_says_what_to_fix(sink: str, says: str) -> None:
     with pytest.raises(DomainError, match=says):
-        check_webhook_url(sink, allow_private=True)
+        check_sink(sink, allow_private=True)
 
 
 def _forms(n: int) -> list[str]:
