@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from services.pure.errors import DomainError
+from services.pure.personal_text import in_words, not_personal
 
 #: Days a command may name: a date outside them is a typo (year 0070, 9999), refused as a 422 before any rule
 #: or policy look-up sees it (services/kernel/bodies.py ``Day``); the months a command may name are theirs.
@@ -151,6 +152,8 @@ def recording_reason(command: Any, *, limit_days: int, archive_before: date | No
     """``check_effective`` on each effective date a command declares (an omitted optional one is today);
     the backdating reason to record on its events, or None."""
     reason: str | None = getattr(command, "backdating_reason", None)
+    if reason:  # recorded on every event of the command, in clear
+        not_personal(reason, "backdating_reason", instead=in_words("why the fact is recorded late"))
     recorded: str | None = None
     for name in getattr(type(command), "effective_dates", ()):
         day: date | None = getattr(command, name)

@@ -1,38 +1,81 @@
-"""Free text that must hold no personal data: nothing shaped like a phone number or a resident ID number.
+"""Free text that must hold no personal data: nothing shaped like a phone, ID, bank card, passport or permit number.
 
 A free-text field of a command outside membership's sealed personal data — a case's note, a document's number,
-a partner's contact — is kept in clear in its service's event store, on Kafka and in the read models, so
-nothing personal may be written into it (docs/architecture.md, personal data). ``not_personal`` is the one check
-every such field passes; a refusal names the field and what to record instead, and never repeats the value.
+a partner's contact, a meeting's topic — is kept in clear in its service's event store, on Kafka and in the read
+models, so nothing personal may be written into it (docs/architecture.md, personal data). ``not_personal`` is the
+one check every such field passes; a refusal names the field and what to record instead, and never repeats the
+value.
 
-What counts, read after NFKC (full-width digits, letters and punctuation are their ASCII selves), with any
-format character (a zero-width space between two digits) dropped and every decimal digit read as 0-9:
+How a text is read first: NFKC (full-width digits, letters and punctuation are their ASCII selves), any format
+character (a zero-width space between two digits) dropped, every decimal digit of any script read as 0-9, and the
+Chinese numerals a number is written with digit by digit read as digits too: 〇 and 零 (and ○, the circle typed for
+〇 in 二○二六, so 138○○○○5678 reads as a phone: mask with * instead) as 0, 一 to 九, the financial 壹贰叁肆伍陆柒捌玖
+(and the traditional 貳參叄陸), and 幺 — 1 as a phone number is spoken (幺三八…), and so written down by whoever
+heard it. Not 两: it counts things (两个, 两年) and names no digit outside the radio alphabet (幺两三…拐洞), whose 拐,
+勾 and 洞 no one writes in a note either; and not 十, 百, 千, 万, which make quantities (十二, 三十一), never a run of
+digits. Where a Chinese numeral meets an Arabic digit, a group ends: 张三13812345678 is 张3 and a phone, and
+138一二三四5678 is 138 1234 5678.
+
+Ordinary Chinese is not refused for its numerals: as with Arabic digits, a shape needs a run of at least ten
+digits, and 第一, 三月五日, 十二, 一二三 or a date in numerals — 二〇二六年三月五日, or even 二〇二六〇三〇五 — is
+none (a date is eight digits, and 年, 月 or a separator splits it further).
+
+What counts:
 
 - a mobile number: ``1[3-9]`` and 9 more digits, optionally after ``86`` or ``0086`` (13812345678,
-  138 1234 5678, +86-138-1234-5678, (+86) 138.1234.5678);
+  138 1234 5678, +86-138-1234-5678, (+86) 138.1234.5678, 一三八一二三四五六七八);
 - a landline with its area code: ``0`` and 2-3 digits, then 7-8 digits starting 2-9 (0574-8770-0000,
-  (010) 6512 3456, 057487700000, +86 574 8770 0000);
+  (010) 6512 3456, 057487700000, +86 574 8770 0000, 〇五七四-八七七〇〇〇〇〇);
 - a resident ID number (GB 11643): 17 digits and a digit or X whose 7th-14th digits read as a birth date
   (19xx or 20xx), whatever its check digit — a mistyped ID number is still nearly someone's; and the 15-digit
-  first-generation number, whose 7th-12th digits read as a date.
+  first-generation number, whose 7th-12th digits read as a date;
+- a bank card number (ISO/IEC 7812: an issuer's number, the account, a Luhn check digit): 16-19 digits, unbroken
+  or grouped (6222 0212 3456 7890 128), that pass the Luhn check and start as the cards carried here do: 62 or 81
+  (UnionPay), 4 (Visa), 51-55 or 2221-2720 (Mastercard), 3 (JCB, Diners), 60, 64 or 65 (Discover). A 16-19-digit
+  number failing Luhn is not one, nor is one starting otherwise (2026…, a reference led by its year; 91…, a
+  company's credit code); one that starts like a card and passes Luhn by chance, a receipt or policy number one
+  time in ten, is refused: the price of refusing every card;
+- a passport number of a Chinese citizen: the ordinary passport's E + 8 digits, or, since April 2017, E + a
+  letter (not I or O) + 7 digits (EA1234567); the older G + 8 digits; the official SE, DE and PE + 7 digits; the
+  Hong Kong SAR's K + 8 and the Macao SAR's MA + 7 — as public guides summarise them and validator.js checks them
+  (validatorjs/validator.js#1714: G + 8, E + 8, E + a letter but I or O + 7);
+- a travel permit number: the Exit-Entry Permit for Travelling to and from Hong Kong and Macao, C + 8 digits or,
+  once those ran out, C + a letter (not I or O) + 7 digits (National Immigration Administration, 2018-12-10:
+  "前缀字母C保持不变，第二位改为顺序使用英文字母（I、O除外）…新号段证件起始号码为第CA0000001号"); the mainland
+  residents' permit for Taiwan, L + 8 digits (the 2017 card, as the validators in use take it: we found no
+  official notice to cite); the Mainland Travel Permit of Hong Kong and Macao residents, H or M + the holder's
+  8-digit lifelong number, with or without the 2 digits counting its renewals (Exit-Entry Administration of the
+  Ministry of Public Security, 2010-03-10: "通行证证件号码共11位…前8位数字为通行证持有人的终身号，
+  后2位数字表示换证次数").
+  Not guarded, since a bare 8- or 9-digit number is everywhere: the Taiwan residents' permit (8 digits) and the
+  old passports numbered 14 or 15 and 7 digits.
 
-Digits are read in groups, split by up to three spaces, dashes, dots, slashes or parentheses, and a shape is a run
-of whole groups: a number is never found by cutting a group, so RS-2026-001 or a 20-digit policy number is
-not a phone, while the phone in "2026-03-06 13812345678" is. Letters do not hide a number (tel13812345678 is a
-phone). So every real phone or ID number the personal-data scan of the end-to-end tests finds
-(tests/e2e/test_personal_data_scan.py) is refused here; the ID rule reads the birth date rather than the check
-digit, so that a bureau's 18-digit policy number is not refused one time in eleven.
+Digits are read in groups, split by up to three spaces, dashes, dots, slashes or parentheses, and a digit shape
+is a run of whole groups: a number is never found by cutting a group, so RS-2026-001 or a 20-digit policy number
+is not a phone, while the phone in "2026-03-06 13812345678" is. Letters do not hide a number (tel13812345678 is
+a phone) — except in an id the system made: a UUID (8-4-4-4-12 hex digits) or a run of 32 or more hex digits (a
+UUID unbroken, a digest) is read as no number at all, since one random UUID in about 140 holds a phone's shape
+(8a1fe153-9323-4533-… reads 153 9323 4533) and records name one another by them (funds arrived on lead <id>). A
+passport or permit number is a whole token: no letter or digit touches it, nor a dash or underscore
+joining it to one, so a reference that merely holds one (RS-E12345678, C20260001-2) is not one. So every real
+phone or ID number the personal-data scan of the end-to-end tests finds (tests/e2e/test_personal_data_scan.py) is
+refused here; the ID rule reads the birth date rather than the check digit, so that a bureau's 18-digit policy
+number is not refused one time in eleven.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import accumulate
 
 from services.pure.errors import DomainError
 
 PHONE = "a phone number"
 ID_NUMBER = "an ID number"
+BANK_CARD = "a bank card number"
+PASSPORT = "a passport number"
+TRAVEL_PERMIT = "a travel permit number"
 
 #: What may stand between two digits of one number: people write 138 1234 5678, 138-1234-5678, (0574) 8770 0000.
 _SEPARATORS = r"\s\-\u2010-\u2015\u2212./()_"
@@ -47,27 +90,91 @@ def _spaced(pattern: str) -> re.Pattern[str]:
     return re.compile(f"(?<![0-9]){body}(?![0-9])")
 
 
-#: Checked in this order, within each run of digits; the first that matches names the shape. A match is at most
-#: 19 digits and their separators, so the search is linear in the text.
-_SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
-    # GB 11643: region, birth date (19xx or 20xx), sequence, and a check digit or X — whatever the check digit.
-    (_spaced("D~D~D~D~D~D~(?:1~9|2~0)~D~D~" + _DAY + "~D~D~D~[0-9Xx]"), ID_NUMBER),
-    # The 15-digit first-generation number: region, birth date as yymmdd, sequence.
-    (_spaced("D~D~D~D~D~D~D~D~" + _DAY + "~D~D~D"), ID_NUMBER),
+#: Checked within each run of digits, in this order; the first found names the shape. An 18-character ID number
+#: first, then a bank card (grouped 4-4-4-4-3, a card's last 15 digits may read as a first-generation ID number, and
+#: any 4-4-4-4 holds a landline's shape, 0212 3456 7890), then the 15-digit ID number and the phones. A match is at
+#: most 19 digits and their separators, so the search is linear in the text.
+_ID_NUMBER = _spaced("D~D~D~D~D~D~(?:1~9|2~0)~D~D~" + _DAY + "~D~D~D~[0-9Xx]")
+"""GB 11643: region, birth date (19xx or 20xx), sequence, and a check digit or X — whatever the check digit."""
+_FIRST_GENERATION_ID = _spaced("D~D~D~D~D~D~D~D~" + _DAY + "~D~D~D")
+"""The 15-digit first-generation number: region, birth date as yymmdd, sequence."""
+_PHONE_SHAPES: tuple[re.Pattern[str], ...] = (
     # A mobile: 1[3-9] and 9 digits, after 86 or 0086 or not.
-    (_spaced("(?:(?:0~0~)?8~6~)?1~[3-9]" + "~D" * 9), PHONE),
+    _spaced("(?:(?:0~0~)?8~6~)?1~[3-9]" + "~D" * 9),
     # A landline: an area code starting a group (0 and 2-3 digits), then 7-8 digits starting 2-9.
-    (_spaced("0[1-9]D{1,2}~[2-9](?:~D){6,7}"), PHONE),
+    _spaced("0[1-9]D{1,2}~[2-9](?:~D){6,7}"),
     # The same from abroad: 86 or 0086, a separator, the area code without its 0, the number.
-    (_spaced(f"(?:00)?86{_SEPARATOR}{{1,3}}[1-9]D{{1,2}}~[2-9](?:~D){{6,7}}"), PHONE),
+    _spaced(f"(?:00)?86{_SEPARATOR}{{1,3}}[1-9]D{{1,2}}~[2-9](?:~D){{6,7}}"),
+)
+
+#: A passport or permit number standing as a token of its own: neither a letter or digit nor a dash or underscore
+#: joined to one touches it (RS-E12345678 is a reference, "护照E12345678" and "No.EA1234567" are passports).
+_ALONE = r"(?<![A-Za-z0-9])(?<![A-Za-z0-9][-_])"
+_ENDS = r"(?![A-Za-z0-9])(?![-_][A-Za-z0-9])"
+#: The letter a number range continues with once its digits ran out: any but I and O (read as 1 and 0).
+_SERIES = "[A-HJ-NP-Z]"
+_DOCUMENTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(f"{_ALONE}(?:[EGK][0-9]{{8}}|E{_SERIES}[0-9]{{7}}|[DSP]E[0-9]{{7}}|MA[0-9]{{7}}){_ENDS}",
+                re.ASCII | re.IGNORECASE), PASSPORT),
+    (re.compile(f"{_ALONE}(?:[CL][0-9]{{8}}|C{_SERIES}[0-9]{{7}}|[HM][0-9]{{8}}(?:[0-9]{{2}})?){_ENDS}",
+                re.ASCII | re.IGNORECASE), TRAVEL_PERMIT),
 )
 
 
+#: An id the system made, read as no number (see the module): a UUID, or 32 hex digits or more, standing alone.
+_SYSTEM_ID = re.compile(r"(?<![0-9A-Za-z])(?:[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}|[0-9A-Fa-f]{32,})"
+                        r"(?![0-9A-Za-z])")
 #: A run of digits and separators. Only runs of 10 characters or more are searched for shapes (no shape has fewer
 #: digits): this pattern starts with a digit and repeats one character class, so the regex engine passes over
 #: prose at C speed. A megabyte made only of digit groups (the request body limit) still takes a few seconds.
 _RUN = re.compile(f"[0-9][0-9{_SEPARATORS}]*")
 _SHORTEST = 10
+_GROUP = re.compile("[0-9]+")
+_CARD_DIGITS = range(16, 20)
+#: Luhn: every second digit from the right doubled, and a doubled digit above 9 counted as the sum of its digits.
+_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
+def _card_issuer(digits: str) -> bool:
+    """Whether ``digits`` start as a payment card's issuer number does (see the module)."""
+    return (digits[0] in "345" or digits[:2] in ("60", "62", "64", "65", "81")
+            or (len(digits) >= 4 and "2221" <= digits[:4] <= "2720"))
+
+
+def _has_card(run: str) -> bool:
+    """Whether ``run`` (digits and separators) holds 16-19 digits of whole groups that read as a bank card.
+
+    Every start of a group is tried with every end of a group 16-19 digits on, so the cost is linear in the run;
+    Luhn sums come from two running totals (one doubling the even positions, one the odd) instead of being added
+    up again for each candidate."""
+    groups = list(_GROUP.finditer(run))
+    digits = "".join(group.group() for group in groups)
+    starts, ends, joined = [], [], []  # per group: its digits' offsets, and whether the next group is near enough
+    offset = 0
+    for i, group in enumerate(groups):
+        starts.append(offset)
+        offset += group.end() - group.start()
+        ends.append(offset)
+        joined.append(i + 1 < len(groups) and groups[i + 1].start() - group.end() <= 3)
+    firsts = [i for i, start in enumerate(starts) if _card_issuer(digits[start:start + 4])]
+    if len(digits) < _CARD_DIGITS.start or not firsts:
+        return False
+    # totals[p][i]: the Luhn sum of digits[:i] with the positions of parity p doubled. A number ending before
+    # position e doubles the positions of e's parity (its last digit, e-1, is not doubled).
+    values = [ord(d) - 48 for d in digits]
+    totals = [list(accumulate((_DOUBLED[v] if i % 2 == parity else v for i, v in enumerate(values)), initial=0))
+              for parity in (0, 1)]
+    for first in firsts:
+        start = starts[first]
+        for last in range(first, len(groups)):
+            end = ends[last]
+            if end - start >= _CARD_DIGITS.stop:
+                break
+            if end - start in _CARD_DIGITS and (totals[end % 2][end] - totals[end % 2][start]) % 10 == 0:
+                return True
+            if not joined[last]:
+                break
+    return False
 
 
 class _Plain(dict[int, str | None]):
@@ -86,26 +193,51 @@ class _Plain(dict[int, str | None]):
 
 
 _PLAIN = _Plain()
+#: The Chinese numerals read as digits (see the module for which, and why not 两 or 十).
+_NUMERALS = {"0": "〇零○", "1": "一壹幺", "2": "二贰貳", "3": "三叁參叄", "4": "四肆", "5": "五伍", "6": "六陆陸",
+             "7": "七柒", "8": "八捌", "9": "九玖"}
+_NUMERAL = "".join(_NUMERALS.values())
+_AS_DIGITS = str.maketrans({numeral: digit for digit, numerals in _NUMERALS.items() for numeral in numerals})
+#: Where a Chinese numeral meets an Arabic digit: a group ends there (张三13812345678, 138一二三四5678).
+_SCRIPT_CHANGE = re.compile(f"(?<=[0-9])(?=[{_NUMERAL}])|(?<=[{_NUMERAL}])(?=[0-9])")
 
 
 def _plain(text: str) -> str:
-    """Full-width and other compatibility forms as ASCII (NFKC), format characters dropped, every digit 0-9."""
+    """Full-width and other compatibility forms as ASCII (NFKC), format characters dropped, every digit 0-9,
+    Chinese numerals as digits, in groups of their own where they meet Arabic ones."""
     if text.isascii():
         return text
-    return unicodedata.normalize("NFKC", text).translate(_PLAIN)
+    plain = unicodedata.normalize("NFKC", text).translate(_PLAIN)
+    return _SCRIPT_CHANGE.sub(" ", plain).translate(_AS_DIGITS)
 
 
 def personal_shape(text: str) -> str | None:
-    """``PHONE`` or ``ID_NUMBER`` when ``text`` holds something shaped like one (see the module), else None."""
-    plain = _plain(text)
+    """``PHONE``, ``ID_NUMBER``, ``BANK_CARD``, ``PASSPORT`` or ``TRAVEL_PERMIT`` when ``text`` holds something
+    shaped like one (see the module), else None."""
+    plain = _SYSTEM_ID.sub("#", _plain(text))
+    # A passport or permit number first: its digits may hold a phone's shape (M + 0102000000), yet it is a permit.
+    for pattern, shape in _DOCUMENTS:
+        if pattern.search(plain):
+            return shape
     for run in _RUN.finditer(plain):
-        if run.end() - run.start() < _SHORTEST:
+        start, end = run.span()
+        if end - start < _SHORTEST:
             continue
-        for pattern, shape in _SHAPES:
-            # Searched in place: the characters either side of a run are not digits, as the patterns require.
-            if pattern.search(plain, run.start(), run.end() + 1):
-                return shape
+        # Searched in place: the characters either side of a run are not digits, as the patterns require.
+        if _ID_NUMBER.search(plain, start, end + 1):
+            return ID_NUMBER
+        if end - start >= _CARD_DIGITS.start and _has_card(run.group()):
+            return BANK_CARD
+        if _FIRST_GENERATION_ID.search(plain, start, end + 1):
+            return ID_NUMBER
+        if any(pattern.search(plain, start, end + 1) for pattern in _PHONE_SHAPES):
+            return PHONE
     return None
+
+
+def in_words(about: str) -> str:
+    """The ``instead`` of a free-text field (a reason, a note): ``about``, in words, and no one's number."""
+    return f"{about}, in words, without anyone's phone, ID, card or passport number"
 
 
 def not_personal(text: str, what: str, *, instead: str) -> str:
@@ -113,6 +245,7 @@ def not_personal(text: str, what: str, *, instead: str) -> str:
     repeated in the answer: a problem's detail may be shown and logged."""
     shape = personal_shape(text)
     if shape is not None:
-        raise DomainError(f"{what} holds what looks like {shape}; no ID number or phone number may be recorded "
-                          f"here (it would be kept in clear in events and read models): record {instead}")
+        raise DomainError(f"{what} holds what looks like {shape}; no phone, ID, bank card, passport or permit "
+                          f"number may be recorded here (it would be kept in clear in events and read models): "
+                          f"record {instead}")
     return text

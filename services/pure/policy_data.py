@@ -28,6 +28,7 @@ from typing import Any, Protocol, TypeVar, Union, cast, get_args, get_origin, ge
 from services.pure.dates import RecordedLate
 from services.pure.errors import DomainError, Forbidden, NoPolicyInForce
 from services.pure.identity import Actor, Role
+from services.pure.personal_text import in_words, not_personal
 
 #: The stream of a service's published policy changes (one per service store).
 POLICY_STREAM = "policy"
@@ -149,6 +150,7 @@ def decide_publish(
             field="effective_from")
     if not command.reason.strip():
         raise DomainError("a policy change needs a reason", field="reason")
+    not_personal(command.reason, "reason", instead=in_words("why the setting changes"))
     if not command.changes:
         raise DomainError("a policy change names at least one setting", field="changes")
     for name in command.changes:

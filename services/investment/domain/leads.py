@@ -13,6 +13,11 @@ open stage → dropped (with a reason). Rules of movement:
 
 Every step date is not in the future and not before the previous step. A lead without progress for
 ``policy.stalled_after_days`` is due as ``lead_stalled`` (``due_items``).
+
+Everything a lead records in words — the investor, the project, its sector and origin, the registrant's name, a
+step's note, the funds' reference, a drop's reason — is kept in clear in the event store, on Kafka and in the read
+models, so each is refused when it holds anything shaped like a phone, ID, bank card, passport or permit number
+(services/pure/personal_text.py): an investor is named, never reached, through this record.
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ from services.pure.due import DueItem
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
 from services.pure.identity import Role
 from services.pure.money import yuan
+from services.pure.personal_text import in_words, not_personal
 from services.pure.text import require_text
 
 __all__ = ["INITIAL", "PIPELINE", "Lead", "LeadStage", "decide", "due_items", "evolve"]
@@ -113,6 +119,12 @@ def register(state: Lead, c: RegisterLead, earlier_lead_id: str | None) -> LeadR
                         (c.township_id, "township_id")):
         require_text(value, what)
     investor, project = require_text(c.investor, "investor"), require_text(c.project, "project")
+    not_personal(investor, "investor", instead="the investor's name, a company's or a person's, without their "
+                                               "phone or ID number")
+    not_personal(project, "project", instead="the project's name, e.g. \"Qiaotou rooftop solar\"")
+    not_personal(c.sector, "sector", instead="the sector, e.g. \"energy\"")
+    not_personal(c.origin_locality, "origin_locality", instead="where the investor comes from: city and province")
+    not_personal(c.registrant_name, "registrant_name", instead="the registrant's name alone, without a number")
     key = match_key(investor, project)
     if not normalise_name(investor) or not normalise_name(project):
         raise DomainError("investor and project need letters or digits, not only spaces and punctuation")
@@ -168,8 +180,9 @@ def advance(state: Lead, c: AdvanceLead) -> LeadAdvanced:
         )
     not_future(c.advanced_on, c.today, "the step date")
     not_before_last_step(state, c.advanced_on, "the step date")
+    note = not_personal(c.note.strip(), "note", instead=in_words("what happened at this step"))
     return LeadAdvanced(lead_id=state.lead_id, from_stage=state.stage, to_stage=c.to_stage,
-                        advanced_on=c.advanced_on, note=c.note.strip(), actor=c.actor.label)
+                        advanced_on=c.advanced_on, note=note, actor=c.actor.label)
 
 
 def funds_arrived(state: Lead, c: RecordFundsArrived) -> FundsArrived:
@@ -178,7 +191,8 @@ def funds_arrived(state: Lead, c: RecordFundsArrived) -> FundsArrived:
     if state.stage not in (LeadStage.SIGNED, LeadStage.FUNDS_ARRIVING):
         raise DomainError(f"lead {state.lead_id} is {state.stage.value}; funds are recorded once it is signed")
     amount = yuan(c.amount, "the amount arrived", positive=True)
-    reference = require_text(c.reference, "the funds reference (voucher number)")
+    reference = not_personal(require_text(c.reference, "the funds reference (voucher number)"), "reference",
+                             instead="the voucher or transfer receipt's number, never the payer's card or account")
     if reference in state.references:
         raise StateConflict(f"funds with reference {reference} are already recorded on lead {state.lead_id}")
     not_future(c.arrived_on, c.today, "the arrival date")
@@ -214,7 +228,8 @@ def landed(state: Lead, c: ConfirmLanded, policy: InvestmentPolicy) -> LeadLande
 def drop(state: Lead, c: DropLead) -> LeadDropped:
     _open(state, c.lead_id, "be dropped")
     require_scope(c.actor, state, "drop this lead")
-    reason = require_text(c.reason, "the reason for dropping the lead", hint="write a short explanation")
+    reason = not_personal(require_text(c.reason, "the reason for dropping the lead", hint="write a short explanation"),
+                          "reason", instead=in_words("why the lead is dropped"))
     not_future(c.dropped_on, c.today, "the drop date")
     not_before_last_step(state, c.dropped_on, "the drop date")
     return LeadDropped(lead_id=state.lead_id, match_key=state.match_key, from_stage=state.stage,

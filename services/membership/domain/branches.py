@@ -2,6 +2,11 @@
 
 One stream per organisation.
 Establishing rules live here; election, approval and term rules in ``committees``.
+
+Every text an organisation's record keeps in clear — names, destination, industry, covered units, the host's
+label and committee, a moved election's reason — is refused when it holds anything shaped like a phone, ID, bank
+card, passport or permit number (services/pure/personal_text.py): the event store, Kafka and the directory keep
+it as written, and a person's contact belongs in membership's sealed personal data.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from services.pure.dates import effective_on
 from services.pure.due import DueItem
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
+from services.pure.personal_text import not_personal
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -268,10 +274,13 @@ def _establish_branch(
     _require_founding_full_members(cmd.founding_full_members, policy)
     host_org_id, host_label = hosts.guiding_host(cmd, host)
     village = cmd.village_or_community
+    destination = not_personal(cmd.destination, "destination",
+                               instead="the city or district its members work in, e.g. \"Dongguan, Guangdong\"")
+    industry = not_personal(cmd.industry, "industry", instead="the trade, e.g. \"construction\"")
     return BranchEstablished(
         branch_id=cmd.branch_id, name=cmd.name.strip(), founding_basis=cmd.founding_basis,
         build_mode=cmd.build_mode, home_org_id=cmd.home_org_id, host_guidance_org=host_label, host_org_id=host_org_id,
-        destination=cmd.destination, industry=cmd.industry, established_on=cmd.established_on,
+        destination=destination, industry=industry, established_on=cmd.established_on,
         covered_units=units, kind=cmd.kind, parent_id=cmd.parent_id or cmd.home_org_id,
         village_or_community=cmd.founding_basis is FoundingBasis.VILLAGE if village is None else village,
         founding_full_members=cmd.founding_full_members, actor=cmd.actor.label, policy_version=policy.version,
@@ -360,6 +369,7 @@ def _link_friendly_committee(state: Organisation, cmd: LinkFriendlyCommittee) ->
     host = cmd.host_committee.strip()
     if not host:
         raise DomainError("host_committee must name the host's Party committee")
+    not_personal(host, "host_committee", instead="the host's Party committee by name, e.g. \"龙华街道党工委\"")
     if state.friendly_committee is not None:
         raise StateConflict(f"the branch is already linked with {state.friendly_committee}")
     if cmd.linked_on > cmd.today:
@@ -375,6 +385,7 @@ def _link_friendly_committee(state: Organisation, cmd: LinkFriendlyCommittee) ->
 def _require_name_and_date(name: str, established_on: date, today: date) -> None:
     if not name.strip():
         raise DomainError("name must not be empty")
+    not_personal(name, "name", instead="the organisation's name, e.g. \"深圳龙华流动党员支部\"")
     if established_on > today:
         raise DomainError(f"established_on {established_on} is in the future; use a date up to {today}")
 
@@ -393,6 +404,8 @@ def _covered_units(
     units = tuple(u.strip() for u in covered)
     if any(not u for u in units) or len(set(units)) != len(units):
         raise DomainError("covered_units must be distinct, non-empty unit names")
+    for unit in units:
+        not_personal(unit, "covered_units", instead="each unit by its name")
     if mode is BuildMode.JOINT:
         if kind is not OrgKind.BRANCH:
             raise DomainError(f"only a branch is built jointly, not a {kind.value}")

@@ -29,6 +29,7 @@ from services.membership.policy.organisation import OrganisationPolicy
 from services.pure.dates import add_months
 from services.pure.errors import DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
+from services.pure.personal_text import in_words, not_personal
 
 if TYPE_CHECKING:
     from services.membership.domain.branches import Organisation
@@ -138,6 +139,7 @@ def move_election(
         raise StateConflict(f"{state.org_id} has no running term; record an election first")
     if not cmd.reason.strip():
         raise DomainError("reason must say why the election moves")
+    not_personal(cmd.reason, "reason", instead=in_words("why the election moves"))
     _require_date_between(cmd.approved_on, state.elected_on, cmd.today, "approved_on", "the last election")
     shift = policy.max_election_shift_months
     regular = state.regular_due_on

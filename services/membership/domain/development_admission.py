@@ -33,6 +33,7 @@ from services.membership.domain.development_state import (
 from services.membership.policy.development import DevelopmentPolicy
 from services.pure.dates import add_months, check_date
 from services.pure.errors import DomainError, StateConflict
+from services.pure.personal_text import in_words, not_personal
 
 
 def assign_introducers(
@@ -73,6 +74,10 @@ def political_review(state: DevelopmentCase, cmd: CompletePoliticalReview) -> Po
     for org in (*cmd.consulted_orgs, *extra):
         if org and org.strip() and org.strip() not in consulted:
             consulted.append(org.strip())
+    for what, orgs in (("consulted_orgs", cmd.consulted_orgs), ("hukou_place_org", (cmd.hukou_place_org,)),
+                       ("residence_org", (cmd.residence_org,))):
+        for org in orgs:
+            not_personal(org or "", what, instead="the organisation consulted, by id or name")
     return PoliticalReviewCompleted(
         person_id=state.person_id, reviewed_on=cmd.reviewed_on, qualified=cmd.qualified,
         consulted_orgs=tuple(consulted), actor=cmd.actor.label,
@@ -85,6 +90,7 @@ def training(state: DevelopmentCase, cmd: RecordTraining) -> DevelopmentTraining
     require_stage(state, "recording training", Stage.DEVELOPMENT_TARGET)
     if not cmd.course.strip():
         raise DomainError("course must name the training")
+    not_personal(cmd.course, "course", instead="the training's name, e.g. \"入党积极分子培训班\"")
     if cmd.hours < 0 or cmd.days < 0 or (cmd.hours == 0 and cmd.days == 0):
         raise DomainError("a training record has positive hours or days, never negative ones")
     check_date(
@@ -118,6 +124,7 @@ def pre_review(
             )
     elif not cmd.remarks.strip():
         raise DomainError("remarks must say why the pre-review did not approve the target")
+    not_personal(cmd.remarks, "remarks", instead=in_words("what the pre-review found"))
     return PreReviewed(
         person_id=state.person_id, reviewed_on=cmd.reviewed_on, approved=cmd.approved, remarks=cmd.remarks.strip(),
         leaving_on=cmd.leaving_on, leaving_soon=leaving_soon, training_hours=state.training_hours,
@@ -168,7 +175,8 @@ def approve_admission(
     check_date(cmd.approved_on, cmd.today, "approved_on", not_before=cmd.talked_on, earlier="the committee's talk")
     due = add_months(vote, policy.admission_approval_months)
     limit = add_months(vote, policy.admission_approval_limit_months)
-    reason = (cmd.special_reason or "").strip() or None
+    reason = not_personal((cmd.special_reason or "").strip(), "special_reason",
+                          instead=in_words("why the approval comes late")) or None
     if cmd.approved_on > limit:
         raise DomainError(
             f"approval is due within {policy.admission_approval_limit_months} months of the vote on {vote} "

@@ -32,12 +32,13 @@ from services.membership.domain.development_state import (
     require_self_or_scope,
     require_stage,
 )
-from services.membership.domain.personal import Protected
+from services.membership.domain.personal import NAME_ONLY, Protected
 from services.membership.domain.rules import age_on
 from services.membership.policy.development import DevelopmentPolicy
 from services.pure.dates import add_months, check_date
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
 from services.pure.identity import Role
+from services.pure.personal_text import in_words, not_personal
 
 #: 细则 art. 6: only mobile persons may apply where their unit is, to its supervising department or to
 #: a mobile-member organisation such as an outstation branch.
@@ -57,6 +58,7 @@ def submit(
         raise AlreadyExists(f"{cmd.person_id} already has a development case at stage {stage} in {state.org_id}")
     if not cmd.name.strip() or not cmd.org_id.strip():
         raise DomainError("name and org_id must not be empty")
+    not_personal(cmd.name, "name", instead=NAME_ONLY)
     check_date(cmd.applied_on, cmd.today, "applied_on", not_before=state.closed_on, earlier="the earlier case's end")
     if cmd.route in _MOBILE_ROUTES and not cmd.is_mobile:
         raise DomainError(
@@ -87,6 +89,7 @@ def interview(state: DevelopmentCase, cmd: InterviewApplicant, policy: Developme
         raise StateConflict(f"the applicant was already talked with on {state.interviewed_on}")
     if not cmd.interviewer.strip():
         raise DomainError("interviewer must name who talked with the applicant")
+    not_personal(cmd.interviewer, "interviewer", instead="who talked with the applicant: their name or member id")
     check_date(cmd.interviewed_on, cmd.today, "interviewed_on", not_before=state.applied_on, earlier="the application")
     assert state.applied_on is not None
     # 细则 art. 7: within one month. A late talk is still recorded — the record shows it was late.
@@ -147,6 +150,7 @@ def assess(state: DevelopmentCase, cmd: RecordAssessment, policy: DevelopmentPol
     require_stage(state, "an assessment", Stage.ACTIVIST, Stage.DEVELOPMENT_TARGET)
     if not cmd.summary.strip():
         raise DomainError("summary must say how the activist was assessed")
+    not_personal(cmd.summary, "summary", instead=in_words("how the activist was assessed"))
     last = state.assessments[-1] if state.assessments else state.activist_since
     if cmd.assessed_on in state.assessments:
         raise StateConflict(f"an assessment dated {cmd.assessed_on} is already recorded")

@@ -36,6 +36,7 @@ from services.membership.policy.development import DevelopmentPolicy
 from services.pure.dates import add_months, check_date
 from services.pure.errors import DomainError, StateConflict
 from services.pure.identity import Role
+from services.pure.personal_text import in_words, not_personal
 
 
 def take_oath(state: DevelopmentCase, cmd: TakeOath) -> OathTaken:
@@ -161,6 +162,7 @@ def cancel(state: DevelopmentCase, cmd: CancelCase) -> DevelopmentCaseCancelled:
     require_stage(state, "cancelling a case", Stage.APPLICANT, Stage.ACTIVIST, Stage.DEVELOPMENT_TARGET)
     if not cmd.reason.strip():
         raise DomainError("reason must say why the case is closed")
+    not_personal(cmd.reason, "reason", instead=in_words("why the case is closed"))
     check_date(cmd.cancelled_on, cmd.today, "cancelled_on", not_before=state.last_step_on, earlier="the last step")
     return DevelopmentCaseCancelled(
         person_id=state.person_id, org_id=state.org_id, cancelled_on=cmd.cancelled_on, reason=cmd.reason.strip(),

@@ -46,6 +46,7 @@ from services.membership.policy.dues import DuesPolicy
 from services.pure.dates import effective_on, month_of, shift_month
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
 from services.pure.identity import Actor, Role
+from services.pure.personal_text import in_words, not_personal
 
 
 def _income(
@@ -170,7 +171,7 @@ def approve_relief(
     if clash:
         raise StateConflict(f"{clash[0]} is already assessed and keeps its amount; start the relief from "
                             f"{shift_month(clash[-1], 1)}")
-    reason = not_blank(cmd.reason, "reason")
+    reason = not_personal(not_blank(cmd.reason, "reason"), "reason", instead=in_words("why the dues are relieved"))
     if isinstance(cmd, ApproveReduction):
         return ReductionApproved(
             member_id=state.member_id, approval_id=cmd.approval_id, from_month=start, until_month=until,
@@ -190,8 +191,9 @@ def record_reason(state: DuesAccount, cmd: RecordValidReason) -> ValidReasonReco
     until = month(cmd.until_month, "until_month") if cmd.until_month is not None else None
     if until is not None and until < start:
         raise DomainError(f"until_month {until} is before from_month {start}")
+    reason = not_personal(not_blank(cmd.reason, "reason"), "reason", instead=in_words("why no dues were paid"))
     return ValidReasonRecorded(member_id=state.member_id, from_month=start, until_month=until,
-                               reason=not_blank(cmd.reason, "reason"), recorded_on=effective_on(cmd),
+                               reason=reason, recorded_on=effective_on(cmd),
                                actor=cmd.actor.label)
 
 

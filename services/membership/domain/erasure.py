@@ -8,6 +8,7 @@ from services.membership.domain.person import Person
 from services.membership.domain.rules import require_roles
 from services.pure.errors import DomainError, NotFound, StateConflict
 from services.pure.identity import Role
+from services.pure.personal_text import not_personal
 
 
 def erase(state: Person, cmd: ErasePersonalData, *, key_id: str | None) -> list[PersonalDataErased]:
@@ -21,5 +22,7 @@ def erase(state: Person, cmd: ErasePersonalData, *, key_id: str | None) -> list[
     reason = cmd.reason.strip()
     if not reason:
         raise DomainError("reason must not be empty: say which request or decision the erasure answers")
+    # The erasure event outlives the person's key: what it says of them must not identify them again.
+    not_personal(reason, "reason", instead="which request or decision the erasure answers, by its reference")
     return [PersonalDataErased(member_id=cmd.member_id, erased_on=cmd.today, key_id=key_id, reason=reason,
                                actor=cmd.actor.label)]

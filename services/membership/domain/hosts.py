@@ -4,7 +4,8 @@ the outstation branches it guides (A: dual guidance, 双重指导 — managed at
 A host is a record, not a label: the link is what the host role's scope over a branch and its members comes
 from (services/membership/access.py), and the host records the organisational life it holds for them
 (``domain/meetings.py``). Branches established before the link name their host in a text label only; they
-keep it, and a ``HostGuidanceLinked`` links them.
+keep it, and a ``HostGuidanceLinked`` links them. A host's name, locality and label are kept in clear, so none may
+hold anything shaped like a phone or ID number (services/pure/personal_text.py).
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ from services.membership.contract.events.branches import HostGuidanceLinked, Hos
 from services.membership.domain.rules import require_roles
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Role
+from services.pure.personal_text import not_personal
 
 if TYPE_CHECKING:
     from services.membership.domain.branches import Organisation
+
+#: What a host's label takes instead of a number (services/pure/personal_text.py).
+_HOST_LABEL = "the host organisation's name, e.g. \"龙华街道党工委\""
 
 
 def register_host(state: Organisation, cmd: RegisterHostOrganisation) -> HostOrganisationRegistered:
@@ -31,6 +36,8 @@ def register_host(state: Organisation, cmd: RegisterHostOrganisation) -> HostOrg
         raise DomainError("a host organisation needs an org_id and a name")
     if not locality:
         raise DomainError("locality must say where the host organisation is (city, district)")
+    not_personal(name, "name", instead="the host organisation's name, e.g. \"龙华街道党工委\"")
+    not_personal(locality, "locality", instead="where the host organisation is: city and district")
     if cmd.registered_on > cmd.today:
         raise DomainError(f"registered_on {cmd.registered_on} is in the future; use a date up to {cmd.today}")
     return HostOrganisationRegistered(org_id=cmd.org_id.strip(), name=name, locality=locality,
@@ -44,9 +51,11 @@ def guiding_host(cmd: EstablishBranch, host: Organisation | None) -> tuple[str |
         if not label:
             raise DomainError("name the host organisation that guides the branch: host_org_id (a registered host "
                               "organisation), or its name in host_guidance_org until it is registered")
-        return None, label
+        return None, not_personal(label, "host_guidance_org", instead=_HOST_LABEL)
     found = require_host(cmd.host_org_id, host)
-    return found.org_id, (cmd.host_guidance_org or "").strip() or found.name
+    label = not_personal((cmd.host_guidance_org or "").strip(), "host_guidance_org", instead=_HOST_LABEL)
+    return found.org_id, label or found.name
+
 
 
 def require_host(host_org_id: str, host: Organisation | None) -> Organisation:

@@ -1,7 +1,9 @@
 """Meeting aggregate (三会一课, one stream per meeting) and the pure yearly meeting-compliance report (B5, D4).
 
 A meeting's day, if recorded wrongly, is corrected by a new event naming the one it corrects (never an edit):
-the attendance is counted again against the roster of the corrected day."""
+the attendance is counted again against the roster of the corrected day. A meeting's topic, its minutes reference
+and a correction's reason are kept in clear, so none may hold anything shaped like a phone or ID number
+(services/pure/personal_text.py); a correction re-checks the record as made, not its words."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from services.membership.policy.organisation import OrganisationPolicy, organisa
 from services.pure.dates import effective_on
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
+from services.pure.personal_text import in_words, not_personal
 
 #: B5: these meetings decide by vote and need more than half of those entitled.
 QUORUM_KINDS = frozenset({MeetingKind.GENERAL_MEETING, MeetingKind.COMMITTEE})
@@ -66,6 +69,9 @@ def decide(
     policy = policy or organisation_policy_on(effective_on(command))
     match command:
         case RecordMeeting():
+            not_personal(command.minutes_ref, "minutes_ref",
+                         instead="where the minutes are: the minute book and page, or the file's reference")
+            not_personal(command.topic, "topic", instead=in_words("what the meeting was about"))
             return [_record(state, command, organisation, formal_member_ids, certificate_holder_ids,
                             probationary_ids, policy)]
         case CorrectMeetingDate():
@@ -197,6 +203,7 @@ def _correct(
     reason = cmd.reason.strip()
     if not reason:
         raise DomainError("a correction says why the recorded day was wrong: reason must not be empty")
+    not_personal(reason, "reason", instead=in_words("why the recorded day was wrong"))
     if cmd.held_on == state.held_on:
         raise DomainError(f"meeting {cmd.meeting_id} is already recorded as held on {cmd.held_on}; nothing to correct")
     # The record as made, on the corrected day, goes through every rule of a record again (the roster of

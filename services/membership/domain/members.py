@@ -48,7 +48,7 @@ from services.membership.domain import mobility, standing, transfers
 from services.membership.domain.branches import Organisation
 from services.membership.domain.member_state import INITIAL, Member
 from services.membership.domain.mobility import MobilityEvent, may_vote_in
-from services.membership.domain.personal import Protected, birth_date_of
+from services.membership.domain.personal import NAME_ONLY, Protected, birth_date_of
 from services.membership.domain.rules import age_on, require_org_scope
 from services.membership.domain.standing import StandingEvent
 from services.membership.domain.transfers import TransferEvent
@@ -57,6 +57,7 @@ from services.membership.policy.mobility import MobilityPolicy, mobility_policy_
 from services.pure.dates import latest
 from services.pure.due import DueItem
 from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
+from services.pure.personal_text import not_personal
 
 __all__ = [
     "INITIAL", "Member", "MemberEvent", "apply_development", "due_items", "evolve", "may_vote_in", "register",
@@ -146,6 +147,7 @@ def _register(state: Member, cmd: RegisterMember, org: Organisation, personal: P
         raise DomainError("a member is registered as probationary or full; standing changes come later")
     if not cmd.name.strip():
         raise DomainError("name must not be empty")
+    not_personal(cmd.name, "name", instead=NAME_ONLY)
     policy = policy_on(cmd.today)
     born = birth_date_of(personal)
     if cmd.member_since is not None and cmd.joined_on is not None and cmd.member_since < cmd.joined_on:

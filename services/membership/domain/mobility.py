@@ -3,6 +3,12 @@
 The decider and evolver of the mobility part of the one member stream (see member_state.Member):
 its handlers call ``decide`` here directly and members.evolve folds its events here. Certificate
 holders take part at the host but vote only in their formal organisation (``may_vote_in``).
+
+Where a member can be reached is their contact, sealed with their key; every other text here — destination,
+employer, a certificate's number and reason, notes, findings, summaries, an arriving member's name and home
+organisation — is kept in clear and refused when it holds anything shaped like a phone, ID, bank card, passport or
+permit number (services/pure/personal_text.py). A certificate number quoted to find one already issued is not
+checked again: it is matched, never recorded anew.
 """
 
 from __future__ import annotations
@@ -48,14 +54,21 @@ from services.membership.domain.member_state import (
     require_standing,
     self_or_scope,
 )
-from services.membership.domain.personal import Protected, birth_date_of
+from services.membership.domain.personal import NAME_ONLY, ORG_ADDRESS, Protected, birth_date_of
 from services.membership.domain.rules import require_org_scope
 from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY, MobilityPolicy, mobility_policy_on
 from services.pure.dates import add_months, check_date, effective_on, latest
 from services.pure.due import DueItem
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
+from services.pure.personal_text import in_words, not_personal
 from services.pure.text import needed
+
+#: What each text kept in clear takes instead of a number (services/pure/personal_text.py).
+_DESTINATION = "the city or district the member works in, e.g. \"Dongguan, Guangdong\""
+_CERTIFICATE_NUMBER = "the activity certificate's own number, as printed on it"
+_CONTACT_NOTE = ("what was said, in words; a member's new phone belongs in their contact, which membership seals, "
+                 "never in a note")
 
 MobilityCommand = (
     RegisterOutflow | RegisterInflow | ReportToHost | IssueActivityCertificate | ReviewCertificate
@@ -218,7 +231,9 @@ def _register_outflow(
         raise DomainError(f"expected_months must be between 1 and {policy.max_expected_months}")
     if cmd.left_on > cmd.today:
         raise DomainError(f"left_on {cmd.left_on} is in the future; register the outflow when the member leaves")
-    destination, employer = not_blank(cmd.destination, "destination"), not_blank(cmd.employer, "employer")
+    destination = not_personal(not_blank(cmd.destination, "destination"), "destination", instead=_DESTINATION)
+    employer = not_personal(not_blank(cmd.employer, "employer"), "employer",
+                            instead="the employer's name; where the member can be reached goes in contact (sealed)")
     # B3/B4: six months or more at a relatively fixed place calls for a transfer.
     long_stay = cmd.fixed_place and cmd.expected_months >= policy.transfer_threshold_months
     return OutflowRegistered(
@@ -249,6 +264,11 @@ def _register_inflow(
                         (cmd.certificate_issuer, "certificate_issuer"), (cmd.home_org.org_id, "home_org.org_id"),
                         (cmd.home_org.name, "home_org.name"), (cmd.home_org.address, "home_org.address")):
         not_blank(value, name)
+    not_personal(cmd.name, "name", instead=NAME_ONLY)
+    not_personal(cmd.certificate_number, "certificate_number", instead=_CERTIFICATE_NUMBER)
+    not_personal(cmd.certificate_issuer, "certificate_issuer", instead="the issuing Party committee, by name")
+    not_personal(cmd.home_org.name, "home_org.name", instead="the home Party organisation's name")
+    not_personal(cmd.home_org.address, "home_org.address", instead=ORG_ADDRESS)
     return InflowRegistered(
         member_id=cmd.member_id, name=cmd.name.strip(), national_id_masked=personal.national_id_masked or "",
         status=cmd.status, dues_category=cmd.dues_category, contact_masked=personal.contact_masked,
@@ -302,13 +322,15 @@ def _issue_certificate(
     if state.certificate is not None:
         raise StateConflict(f"the member already holds certificate {state.certificate.number} until "
                             f"{state.certificate.valid_until}; inspect it before issuing another")
-    number = not_blank(cmd.certificate_number, "certificate_number")
+    number = not_personal(not_blank(cmd.certificate_number, "certificate_number"), "certificate_number",
+                          instead=_CERTIFICATE_NUMBER)
     if number in state.certificate_numbers:
         raise AlreadyExists(f"certificate number {number} was already used for this member")
     check_date(cmd.issued_on, cmd.today, "issued_on")
     if cmd.period_months < 1:
         raise DomainError("period_months must be at least 1")
     reason = cmd.transfer_impossible_reason.strip() if cmd.transfer_impossible_reason else None
+    not_personal(reason or "", "transfer_impossible_reason", instead=in_words("why a transfer is not yet possible"))
     if cmd.transfer_impossible and not reason:
         raise DomainError("say why a transfer is not yet possible in transfer_impossible_reason")
     stay = max(cmd.period_months, state.away.expected_months)
@@ -327,7 +349,8 @@ def _issue_certificate(
     return CertificateIssued(
         member_id=state.member_id, certificate_number=number, issued_on=cmd.issued_on,
         valid_until=add_months(cmd.issued_on, cmd.period_months), period_months=cmd.period_months,
-        reason=not_blank(cmd.reason, "reason"), destination=not_blank(cmd.destination, "destination"),
+        reason=not_personal(not_blank(cmd.reason, "reason"), "reason", instead=in_words("why the member is away")),
+        destination=not_personal(not_blank(cmd.destination, "destination"), "destination", instead=_DESTINATION),
         transfer_impossible=cmd.transfer_impossible, transfer_impossible_reason=reason if cmd.transfer_impossible
         else None, branch_advised=clustered, actor=cmd.actor.label, issuing_org_id=issuing_org,
         policy_version=policy.version,
@@ -353,7 +376,8 @@ def _review_certificate(state: Member, cmd: ReviewCertificate, policy: MobilityP
     next_due = add_months(cmd.reviewed_on, policy.certificate_review_interval_months) \
         if policy.certificate_annual_review else None
     return CertificateReviewed(
-        member_id=state.member_id, certificate_number=cert.number, reviewed_on=cmd.reviewed_on, note=cmd.note.strip(),
+        member_id=state.member_id, certificate_number=cert.number, reviewed_on=cmd.reviewed_on,
+        note=not_personal(cmd.note.strip(), "note", instead=in_words("what the review found")),
         next_review_due=next_due, actor=cmd.actor.label, reviewing_org_id=reviewing_org, policy_version=policy.version,
     )
 
@@ -361,6 +385,7 @@ def _review_certificate(state: Member, cmd: ReviewCertificate, policy: MobilityP
 def _inspect(state: Member, actor: Actor, today: date, number: str, on: date, *, returned: bool,
              findings: str) -> CertificateInspected:
     require_org_scope(actor, state.formal_org_id, "inspect activity certificates")
+    not_personal(findings, "findings", instead=in_words("what the inspection found"))
     cert = _held(state, number)
     check_date(on, today, "returned_on", not_before=cert.issued_on, earlier="the issue date")
     return CertificateInspected(
@@ -395,7 +420,7 @@ def _record_contact(state: Member, cmd: RecordContact) -> ContactRecorded:
         raise StateConflict("a removed member's contacts are no longer recorded")
     check_date(cmd.contacted_on, cmd.today, "contacted_on")
     return ContactRecorded(member_id=state.member_id, contacted_on=cmd.contacted_on, channel=cmd.channel,
-                           note=cmd.note.strip(), actor=cmd.actor.label)
+                           note=not_personal(cmd.note.strip(), "note", instead=_CONTACT_NOTE), actor=cmd.actor.label)
 
 
 def _report_home(state: Member, cmd: ReportToHomeOrganisation) -> ReportedToHomeOrganisation:
@@ -406,4 +431,6 @@ def _report_home(state: Member, cmd: ReportToHomeOrganisation) -> ReportedToHome
         raise StateConflict("only a member away reports to the home organisation; register the outflow first")
     check_date(cmd.reported_on, cmd.today, "reported_on", not_before=state.away.left_on, earlier="leaving")
     return ReportedToHomeOrganisation(member_id=state.member_id, reported_on=cmd.reported_on, channel=cmd.channel,
-                                      summary=not_blank(cmd.summary, "summary"), actor=cmd.actor.label)
+                                      summary=not_personal(not_blank(cmd.summary, "summary"), "summary",
+                                                           instead=in_words("what the member reported")),
+                                      actor=cmd.actor.label)

@@ -44,6 +44,7 @@ from services.membership.policy.mobility import MobilityPolicy, mobility_policy_
 from services.pure.dates import add_months, check_date, effective_on, latest
 from services.pure.due import DueItem
 from services.pure.errors import DomainError, StateConflict
+from services.pure.personal_text import in_words, not_personal
 
 StandingCommand = (
     SuspendMembership | RemoveAsLapsed | ApproveRemoval | RejectRemoval | RestoreMembership | RecordDeath
@@ -138,7 +139,7 @@ def _suspend(state: Member, cmd: SuspendMembership, policy: MobilityPolicy) -> M
         )
     return MembershipSuspended(
         member_id=state.member_id, suspended_on=cmd.suspended_on, last_contact_on=last, previous_status=state.status,
-        reason=not_blank(cmd.reason, "reason"), actor=cmd.actor.label, approving_org_id=approving_org,
+        reason=_reason(cmd.reason), actor=cmd.actor.label, approving_org_id=approving_org,
         policy_version=policy.version,
     )
 
@@ -182,8 +183,9 @@ def _decide_removal(
         case _:
             assert_never(cmd.ground)
     return RemovalDecided(
-        member_id=state.member_id, decided_on=cmd.decided_on, ground=cmd.ground, reason=not_blank(cmd.reason, "reason"),
-        minutes_ref=not_blank(cmd.minutes_ref, "minutes_ref"), actor=cmd.actor.label,
+        member_id=state.member_id, decided_on=cmd.decided_on, ground=cmd.ground, reason=_reason(cmd.reason),
+        minutes_ref=not_personal(not_blank(cmd.minutes_ref, "minutes_ref"), "minutes_ref", instead=_MINUTES),
+        actor=cmd.actor.label,
         deciding_org_id=state.formal_org_id, policy_version=policy.version,
     )
 
@@ -229,7 +231,7 @@ def _reject_removal(state: Member, cmd: RejectRemoval) -> RemovalRejected:
                earlier="the branch decision")
     return RemovalRejected(
         member_id=state.member_id, rejected_on=cmd.rejected_on, decided_on=decision.decided_on,
-        reason=not_blank(cmd.reason, "reason"), actor=cmd.actor.label, approving_org_id=approving_org,
+        reason=_reason(cmd.reason), actor=cmd.actor.label, approving_org_id=approving_org,
     )
 
 
@@ -247,9 +249,17 @@ def _restore(state: Member, cmd: RestoreMembership) -> MembershipRestored:
                earlier="the renewed contact")
     return MembershipRestored(
         member_id=state.member_id, restored_on=cmd.restored_on,
-        status=state.status_before_suspension or MemberStatus.FULL, reason=not_blank(cmd.reason, "reason"),
+        status=state.status_before_suspension or MemberStatus.FULL, reason=_reason(cmd.reason),
         actor=cmd.actor.label, approving_org_id=approving_org,
     )
+
+
+_MINUTES = "where the minutes of the branch meeting are: the minute book and page, or the file's reference"
+
+
+def _reason(reason: str) -> str:
+    """A standing change's reason: required, and kept in clear, so no phone or ID number in it."""
+    return not_personal(not_blank(reason, "reason"), "reason", instead=in_words("the reason for the decision"))
 
 
 def _record_death(state: Member, cmd: RecordDeath) -> MemberDied:

@@ -14,6 +14,7 @@ from services.membership.domain.branches import Organisation
 from services.membership.domain.rules import require_org_scope
 from services.membership.policy.organisation import OrganisationPolicy, organisation_policy_on
 from services.pure.errors import DomainError, StateConflict
+from services.pure.personal_text import not_personal
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,6 +66,7 @@ def _record(state: Training, cmd: RecordTraining, member_org_ids: frozenset[str]
         raise DomainError(f"hours must be a positive number; got {cmd.hours}")
     if not cmd.course.strip():
         raise DomainError("course must name the training")
+    not_personal(cmd.course, "course", instead="the training's name, e.g. \"党员冬训\"")
     if cmd.trained_on > cmd.today:
         raise DomainError(f"trained_on {cmd.trained_on} is in the future; record training once it is done")
     return TrainingRecorded(member_id=cmd.member_id, org_id=cmd.org_id, year=year, record_id=cmd.record_id,

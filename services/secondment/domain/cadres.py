@@ -2,6 +2,8 @@
 
 One stream per cadre. While the cadre is away (on secondment, or on 停薪留职 with the post kept) the
 post, rank and pay stay unchanged (A): a change is refused; the handler says whether the cadre is away.
+A cadre's name, post, rank and pay grade are kept in clear, so none may hold anything shaped like a phone or ID
+number (services/pure/personal_text.py): the register keeps no cadre's number.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import assert_never
 
 from services.pure.dates import check_date
 from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
+from services.pure.personal_text import not_personal
 from services.pure.text import needed, require_text
 from services.secondment.contract.commands import CadreCommand, ChangePost, LinkMember, RegisterCadre
 from services.secondment.contract.events import (
@@ -75,6 +78,8 @@ def decide(
             for value, what in ((command.name, "the cadre's name"), (command.post, "the post"),
                                 (command.rank, "the rank")):
                 require_text(value, what)
+            not_personal(command.name, "name", instead="the cadre's name alone; the register keeps no one's number")
+            _post(command.post, command.rank, command.pay_grade)
             check_date(command.registered_on, command.today, "the registration date")
             return [CadreRegistered(
                 cadre_id=command.cadre_id, name=command.name, unit_id=the_unit.unit_id,
@@ -93,6 +98,7 @@ def decide(
                     "cadre returns (Golden Bridge decision) — record the change after the return"
                 )
             require_text(command.post, "the post")
+            _post(command.post, command.rank, command.pay_grade)
             check_date(command.changed_on, command.today, "the change date",
                        not_before=state.last_changed_on, earlier="the last change")
             if (command.post, command.rank, command.pay_grade) == (state.post, state.rank, state.pay_grade):
@@ -105,6 +111,12 @@ def decide(
             return [_link(state, command)]
         case _:
             assert_never(command)
+
+
+def _post(post: str, rank: str, pay_grade: str) -> None:
+    not_personal(post, "post", instead="the post by its title, e.g. \"副镇长\"")
+    not_personal(rank, "rank", instead="the rank by its title, e.g. \"一级主任科员\"")
+    not_personal(pay_grade, "pay_grade", instead="the pay grade as the pay scale names it")
 
 
 def _link(state: Cadre, command: LinkMember) -> CadreLinkedToMember:

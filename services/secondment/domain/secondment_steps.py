@@ -4,6 +4,12 @@ Each step checks who acts, the stage and the dates, and returns its event. The s
 (``Role.TOWNSHIP_COMMITTEE``, ``org_id`` = the township or unit) leads and records; the county
 organisation department (``Role.COUNTY_ADMIN``) approves nominations, extensions, early ends and
 reserve-cadre listings.
+
+Every text a step records — the placement's host, locality and role, a check-in's thinking and work, a
+contribution's description and source, every reason — is kept in clear in the event store, on Kafka and in the
+read models, so each is refused when it holds anything shaped like a phone, ID, bank card, passport or permit
+number (services/pure/personal_text.py). A contribution the funds-credit policy records names the lead by its id
+and the voucher by the reference investment already checked.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 from services.pure.dates import add_months, check_date
 from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
 from services.pure.identity import Actor
+from services.pure.personal_text import in_words, not_personal
 from services.pure.text import require_text
 from services.secondment.contract.commands import (
     DecideEarlyEnd,
@@ -40,6 +47,7 @@ from services.secondment.contract.events import (
     ExtensionRequested,
     NominationApproved,
     NominationRejected,
+    Placement,
     PromotionProposed,
     ReserveCadreListed,
     SecondmentEndedEarly,
@@ -69,6 +77,20 @@ def _scope(state: Secondment, actor: Actor, action: str) -> str:
     return require_sending_unit(actor, state.township_id, state.unit_id, action)
 
 
+def _reason(text: str, about: str) -> None:
+    """A step's reason: required, and kept in clear, so no one's number in it."""
+    require_text(text, about, hint="write a short explanation")
+    not_personal(text, "reason", instead=in_words(about))
+
+
+def _placement(placement: Placement) -> None:
+    require_text(placement.host_name, "the host enterprise or locality")
+    not_personal(placement.host_name, "placement.host_name", instead="the host enterprise's or locality's name")
+    not_personal(placement.locality, "placement.locality", instead="the city, county or township of the host")
+    not_personal(placement.role_at_host or "", "placement.role_at_host",
+                 instead="the cadre's role at the host, e.g. \"副总经理\"")
+
+
 def nominate(state: Secondment, c: NominateCadre, cadre: Cadre, open_secondment_id: str | None) -> SecondmentNominated:
     if state.exists:
         raise AlreadyExists(f"secondment {c.secondment_id} already exists (cadre {state.cadre_id})")
@@ -77,7 +99,7 @@ def nominate(state: Secondment, c: NominateCadre, cadre: Cadre, open_secondment_
     require_sending_unit(c.actor, cadre.township_id, cadre.unit_id, "nominate a cadre")
     if open_secondment_id is not None:
         raise StateConflict(f"cadre {c.cadre_id} already has secondment {open_secondment_id} open; end it first")
-    require_text(c.placement.host_name, "the host enterprise or locality")
+    _placement(c.placement)
     check_date(c.nominated_on, c.today, "the nomination date", not_before=cadre.registered_on,
                earlier="the cadre's registration")
     return SecondmentNominated(
@@ -95,7 +117,7 @@ def decide_nomination(state: Secondment, c: DecideNomination) -> NominationAppro
     if c.approved:
         return NominationApproved(secondment_id=state.secondment_id, approved_on=c.decided_on,
                                   actor=c.actor.label, approving_org_id=org)
-    require_text(c.reason, "the reason for rejecting the nomination", hint="write a short explanation")
+    _reason(c.reason, "the reason for rejecting the nomination")
     return NominationRejected(secondment_id=state.secondment_id, rejected_on=c.decided_on, reason=c.reason,
                               actor=c.actor.label, approving_org_id=org)
 
@@ -106,7 +128,7 @@ def start(state: Secondment, c: StartSecondment, cadre: Cadre, policy: Secondmen
     require_stage(state, "a departure", Stage.APPROVED)
     if not cadre.exists or cadre.cadre_id != state.cadre_id:
         raise NotFound(f"the cadre passed in must be {state.cadre_id}, the nominated cadre")
-    require_text(c.placement.host_name, "the host enterprise or locality")
+    _placement(c.placement)
     check_date(c.departed_on, c.today, "the departure date", not_before=state.approved_on, earlier="the approval")
     return SecondmentStarted(
         secondment_id=state.secondment_id, cadre_id=state.cadre_id, departed_on=c.departed_on, placement=c.placement,
@@ -122,6 +144,8 @@ def check_in(state: Secondment, c: RecordCheckIn, policy: SecondmentPolicy) -> C
     require_stage(state, "a check-in", Stage.AWAY)
     if not (c.thinking.strip() or c.work.strip()):
         raise DomainError("a check-in records the cadre's thinking or work; both are empty")
+    not_personal(c.thinking, "thinking", instead=in_words("the cadre's thinking"))
+    not_personal(c.work, "work", instead=in_words("the work done"))
     last = state.check_ins[-1] if state.check_ins else away_since(state)
     check_date(c.checked_in_on, c.today, "the check-in date", not_before=last, earlier="the last check-in or departure")
     due = add_months(last, policy.check_in_interval_months)
@@ -151,6 +175,9 @@ def contribute(state: Secondment, c: RecordContribution, policy: SecondmentPolic
             raise AlreadyExists(f"contribution {c.contribution_id} is already recorded with other details; "
                                 "use a new contribution id")
     require_text(c.description, "the contribution's description")
+    not_personal(c.description, "description", instead=in_words("what the cadre contributed"))
+    not_personal(c.source_ref or "", "source_ref",
+                 instead="the contract, voucher or record the contribution rests on, by its reference number")
     if c.amount_yuan is not None:
         check_yuan(c.amount_yuan, "the amount")
     elif c.kind is ContributionKind.CAPITAL:
@@ -187,7 +214,7 @@ def request_extension(state: Secondment, c: RequestExtension, policy: Secondment
     _scope(state, c.actor, "request an extension")
     require_stage(state, "an extension", Stage.AWAY)
     require_no_pending(state, "request an extension")
-    require_text(c.reason, "the reason for the extension", hint="write a short explanation")
+    _reason(c.reason, "the reason for the extension")
     _check_extension(state, c.months, policy)
     check_date(c.requested_on, c.today, "the request date", not_before=away_since(state), earlier="the departure")
     if state.planned_end is not None and c.requested_on > state.planned_end:
@@ -217,7 +244,7 @@ def decide_extension(
         raise StateConflict(f"no extension of {state.secondment_id} awaits a decision; the sending unit requests it")
     check_date(c.decided_on, c.today, "the decision date", not_before=pending.requested_on, earlier="the request")
     if not c.approved:
-        require_text(c.reason, "the reason for refusing the extension", hint="write a short explanation")
+        _reason(c.reason, "the reason for refusing the extension")
         return ExtensionRefused(secondment_id=state.secondment_id, months=pending.months, refused_on=c.decided_on,
                                 reason=c.reason, actor=c.actor.label, approving_org_id=org)
     _check_extension(state, pending.months, policy)
@@ -235,7 +262,7 @@ def request_early_end(state: Secondment, c: RequestEarlyEnd) -> EarlyEndRequeste
     _scope(state, c.actor, "request an early end")
     require_stage(state, "an early end", Stage.AWAY)
     require_no_pending(state, "request an early end")
-    require_text(c.reason, "the reason for the early end", hint="write a short explanation")
+    _reason(c.reason, "the reason for the early end")
     departed = away_since(state)
     check_date(c.requested_on, c.today, "the request date", not_before=departed, earlier="the departure")
     if c.last_day < departed:
@@ -255,7 +282,7 @@ def decide_early_end(state: Secondment, c: DecideEarlyEnd) -> SecondmentEndedEar
         raise StateConflict(f"no early end of {state.secondment_id} awaits a decision; the sending unit requests it")
     check_date(c.decided_on, c.today, "the decision date", not_before=pending.requested_on, earlier="the request")
     if not c.approved:
-        require_text(c.reason, "the reason for refusing the early end", hint="write a short explanation")
+        _reason(c.reason, "the reason for refusing the early end")
         return EarlyEndRefused(secondment_id=state.secondment_id, last_day=pending.last_day, refused_on=c.decided_on,
                                reason=c.reason, actor=c.actor.label, approving_org_id=org)
     assert state.snapshot is not None and state.planned_end is not None
@@ -303,7 +330,7 @@ def propose_commendation(state: Secondment, c: ProposeCommendation, policy: Seco
     require_stage(state, "a commendation proposal", *STARTED)
     if state.commendation_proposed_on is not None:
         raise StateConflict(f"a commendation of {state.secondment_id} was proposed on {state.commendation_proposed_on}")
-    require_text(c.reason, "the reason for the commendation", hint="write a short explanation")
+    _reason(c.reason, "the reason for the commendation")
     check_date(c.proposed_on, c.today, "the proposal date", not_before=away_since(state), earlier="the departure")
     proposed = commendation.proposal(state, state.contributions, policy, proposed_on=c.proposed_on,
                                      reason=c.reason.strip(), actor=c.actor.label)
@@ -318,7 +345,7 @@ def propose_promotion(state: Secondment, c: ProposePromotion) -> PromotionPropos
     require_stage(state, "a promotion proposal", *STARTED)
     if state.promotion_proposed_on is not None:
         raise StateConflict(f"a promotion of {state.cadre_id} was proposed on {state.promotion_proposed_on}")
-    require_text(c.reason, "the reason for the promotion (what was outstanding)", hint="write a short explanation")
+    _reason(c.reason, "the reason for the promotion (what was outstanding)")
     check_date(c.proposed_on, c.today, "the proposal date", not_before=away_since(state), earlier="the departure")
     return PromotionProposed(secondment_id=state.secondment_id, cadre_id=state.cadre_id, proposed_on=c.proposed_on,
                              reason=c.reason, actor=c.actor.label, proposing_org_id=org)
@@ -330,7 +357,7 @@ def list_reserve(state: Secondment, c: ListAsReserveCadre) -> ReserveCadreListed
     require_stage(state, "a reserve-cadre listing", *STARTED)
     if state.reserve_listed_on is not None:
         raise StateConflict(f"cadre {state.cadre_id} was listed as a reserve cadre on {state.reserve_listed_on}")
-    require_text(c.reason, "the reason for the listing", hint="write a short explanation")
+    _reason(c.reason, "the reason for the listing")
     check_date(c.listed_on, c.today, "the listing date", not_before=away_since(state), earlier="the departure")
     return ReserveCadreListed(secondment_id=state.secondment_id, cadre_id=state.cadre_id, listed_on=c.listed_on,
                               reason=c.reason, actor=c.actor.label, approving_org_id=org)

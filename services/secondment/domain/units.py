@@ -1,7 +1,9 @@
 """Township organs and stations (机关、站所) with their headcount over time: the denominator of the 5 % target.
 
 One stream per unit. Headcount changes are effective-dated: ``headcount_on(day)`` is the figure in
-force on that day; a change on an already recorded date corrects that date's figure.
+force on that day; a change on an already recorded date corrects that date's figure. A unit's name and a
+change's reason are kept in clear, so neither may hold anything shaped like a phone or ID number
+(services/pure/personal_text.py).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import assert_never
 
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
+from services.pure.personal_text import in_words, not_personal
 from services.pure.text import require_text
 from services.secondment.contract.commands import ChangeHeadcount, RegisterUnit, UnitCommand
 from services.secondment.contract.events import UnitEvent, UnitHeadcountChanged, UnitKind, UnitRegistered
@@ -68,6 +71,7 @@ def decide(state: Unit, command: UnitCommand, *, unit_is_township: bool = False,
                 raise DomainError(f"{command.township_id} is a registered unit, not a township; name the township "
                                   "the unit belongs to")
             require_text(command.name, "the unit's name")
+            not_personal(command.name, "name", instead="the unit's official name, e.g. \"东城镇农业服务中心\"")
             _check_headcount(command.headcount)
             return [UnitRegistered(
                 unit_id=command.unit_id, township_id=command.township_id, name=command.name, kind=command.kind,
@@ -78,6 +82,7 @@ def decide(state: Unit, command: UnitCommand, *, unit_is_township: bool = False,
                 raise NotFound(f"no unit {command.unit_id}; register it first")
             require_sending_unit(command.actor, state.township_id, state.unit_id, "change a unit's headcount")
             require_text(command.reason, "the reason for the headcount change", hint="write a short explanation")
+            not_personal(command.reason, "reason", instead=in_words("the reason for the headcount change"))
             _check_headcount(command.headcount)
             first = state.registered_from
             if first is not None and command.effective_from < first:

@@ -114,6 +114,13 @@ def test_every_effective_date_of_a_command_is_checked() -> None:
         recording_reason(vote, limit_days=LIMIT, archive_before=None)
 
 
+def test_a_backdating_reason_holding_an_id_number_is_refused_without_repeating_it() -> None:
+    vote = Vote(today=TODAY, held_on=TODAY - timedelta(days=10), backdating_reason="补录 11010519491231002X 的会议")
+    with pytest.raises(DomainError, match="backdating_reason holds what looks like an ID number") as refused:
+        recording_reason(vote, limit_days=LIMIT, archive_before=None)
+    assert "11010519491231002X" not in str(refused.value)
+
+
 def test_a_command_backdated_on_any_of_its_dates_records_its_reason_on_every_event() -> None:
     vote = Vote(today=TODAY, held_on=TODAY - timedelta(days=10), backdating_reason="late minutes")
     reason = recording_reason(vote, limit_days=LIMIT, archive_before=None)

@@ -209,6 +209,14 @@ def test_an_unknown_policy_an_empty_change_or_a_blank_reason_is_refused() -> Non
         decide_publish((), cmd, MEMBERSHIP_BOOK)
 
 
+def test_a_reason_holding_a_phone_is_refused_without_repeating_it() -> None:
+    cmd = PublishPolicyChange(actor=COUNTY, today=TODAY, policy="mobility", effective_from=NEW_YEAR,
+                              changes={"letter_validity_days": 60}, reason="王科长 13812345678 要求")
+    with pytest.raises(DomainError, match="reason holds what looks like a phone number") as refused:
+        decide_publish((), cmd, MEMBERSHIP_BOOK)
+    assert "13812345678" not in str(refused.value)
+
+
 def test_only_the_county_publishes_policy() -> None:
     with pytest.raises(Forbidden):
         publish(actor=Actor(subject="t", role=Role.TOWNSHIP_COMMITTEE, org_id="township-a"))
