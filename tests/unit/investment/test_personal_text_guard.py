@@ -15,6 +15,7 @@ from services.investment.contract.commands import DropLead
 from services.investment.contract.events import LeadStage
 from services.investment.domain import leads
 from services.pure.errors import DomainError
+from tests.unit.clear_text_guard import PERSONS_NUMBERS, refused_as_personal, refused_naming_the_field
 from tests.unit.investment import (
     LEAD,
     MEMBER,
@@ -27,9 +28,6 @@ from tests.unit.investment import (
     registered,
     signed,
 )
-from tests.unit.pure.test_personal_text import bank_cards, id_numbers, mobiles, numeral_mobiles, passports
-
-PASTED = "请联系 138 1234 5678"
 
 
 def _register(**text: str) -> None:
@@ -54,19 +52,10 @@ FIELDS: dict[str, tuple[Callable[[str], object], str]] = {
 }
 
 
-def _what(field: str) -> str:
-    return field.split(".", 1)[1]
-
 
 @pytest.mark.parametrize("field", sorted(FIELDS))
 def test_a_phone_in_a_text_kept_in_clear_is_refused_naming_the_field(field: str) -> None:
-    send, _ = FIELDS[field]
-    with pytest.raises(DomainError) as refused:
-        send(PASTED)
-    assert refused.value.status == 422
-    assert refused.value.detail.startswith(f"{_what(field)} holds what looks like a phone number"), \
-        refused.value.detail
-    assert "1234" not in refused.value.detail
+    refused_naming_the_field(FIELDS[field][0], field)
 
 
 @pytest.mark.parametrize("field", sorted(FIELDS))
@@ -76,12 +65,9 @@ def test_the_same_command_with_an_ordinary_text_is_decided(field: str) -> None:
 
 
 @settings(max_examples=40, deadline=None)  # the shapes' edges are tested in tests/unit/pure/test_personal_text.py
-@given(st.sampled_from(sorted(FIELDS)), st.one_of(mobiles(), id_numbers(), bank_cards(), passports(),
-                                                  numeral_mobiles()))
+@given(st.sampled_from(sorted(FIELDS)), PERSONS_NUMBERS)
 def test_any_number_of_a_person_is_refused_however_written(field: str, text: str) -> None:
-    send, _ = FIELDS[field]
-    with pytest.raises(DomainError, match=f"^{_what(field)} holds what looks like"):
-        send(text)
+    refused_as_personal(FIELDS[field][0], field, text)
 
 
 def test_a_bank_card_given_as_the_funds_reference_is_refused_as_one() -> None:

@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from services.investment.contract.events import REGISTRY as INVESTMENT
 from services.investment.contract.events import FundsArrived, RegistrantKind
 from services.kernel.events import Envelope
-from services.pure.errors import DomainError
 from services.secondment.contract.commands import (
     ChangeHeadcount,
     ChangePost,
@@ -37,7 +36,7 @@ from services.secondment.contract.events import ContributionKind
 from services.secondment.domain import cadres, secondments, units
 from services.secondment.funds_credit import FUNDS_ARRIVED, contribution_for
 from services.secondment.policy import DEFAULT_SECONDMENT_POLICY
-from tests.unit.pure.test_personal_text import bank_cards, id_numbers, mobiles, numeral_mobiles, passports
+from tests.unit.clear_text_guard import PERSONS_NUMBERS, refused_as_personal, refused_naming_the_field
 from tests.unit.secondment.builders import (
     COUNTY,
     DEPARTED,
@@ -57,7 +56,6 @@ from tests.unit.secondment.builders import (
     unit,
 )
 
-PASTED = "请联系 138 1234 5678"
 #: A policy whose project threshold one landed project meets, so a commendation is proposed by hand under it.
 ONE_PROJECT = replace(DEFAULT_SECONDMENT_POLICY, version="one-project", commendation_project_threshold=1)
 
@@ -146,19 +144,10 @@ FIELDS: dict[str, tuple[Callable[[str], object], str]] = {
 }
 
 
-def _what(field: str) -> str:
-    return field.split(".", 1)[1]
-
 
 @pytest.mark.parametrize("field", sorted(FIELDS))
 def test_a_phone_in_a_text_kept_in_clear_is_refused_naming_the_field(field: str) -> None:
-    send, _ = FIELDS[field]
-    with pytest.raises(DomainError) as refused:
-        send(PASTED)
-    assert refused.value.status == 422
-    assert refused.value.detail.startswith(f"{_what(field)} holds what looks like a phone number"), \
-        refused.value.detail
-    assert "1234" not in refused.value.detail
+    refused_naming_the_field(FIELDS[field][0], field)
 
 
 @pytest.mark.parametrize("field", sorted(FIELDS))
@@ -169,11 +158,9 @@ def test_the_same_command_with_an_ordinary_text_is_decided(field: str) -> None:
 
 @settings(max_examples=40, deadline=None)  # the shapes' edges are tested in tests/unit/pure/test_personal_text.py
 @given(st.sampled_from(["RecordCheckIn.work", "RegisterCadre.name", "RecordContribution.description"]),
-       st.one_of(mobiles(), id_numbers(), bank_cards(), passports(), numeral_mobiles()))
+       PERSONS_NUMBERS)
 def test_any_number_of_a_person_is_refused_however_written(field: str, text: str) -> None:
-    send, _ = FIELDS[field]
-    with pytest.raises(DomainError, match=f"^{_what(field)} holds what looks like"):
-        send(text)
+    refused_as_personal(FIELDS[field][0], field, text)
 
 
 @settings(max_examples=200)
