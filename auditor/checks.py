@@ -214,8 +214,10 @@ def check_log(head: SignedHead, entries: Sequence[Mapping[str, Any]], events: Ma
 
 
 def unlogged_key(event: Event) -> str:
-    """How an unlogged event is remembered between runs (``--state``)."""
-    return f"{event['source']} {event['id']}"
+    """How an unlogged event is remembered between runs (``--state``): by its place in its record, not by its id.
+    Whoever can write the store can also give an unlogged event a new id and a fresh recorded time before each run
+    (its chain hash has no key); its record and version it cannot change while the record's later events link to it."""
+    return f"{event['source']} {event['streamid']} v{event['streamversion']}"
 
 
 def check_unlogged(head: SignedHead, entries: Sequence[Mapping[str, Any]], events: Mapping[tuple[str, str], Event],

@@ -276,6 +276,18 @@ def test_an_unlogged_event_is_named_once_the_auditor_has_seen_it_unlogged_for_lo
     assert check_unlogged(head, _entries(events), _by_key(events), seen={key: 0}, now_ms=NOW) == ([], {})
 
 
+def test_an_unlogged_event_given_a_new_id_and_time_before_each_run_is_still_remembered() -> None:
+    # Whoever writes the store can re-id the newest event of a record and date it now before every run (its chain
+    # hash has no key); its place in the record stays, and that is what the auditor remembers.
+    events = _history()
+    entries, head = _logged_without(events, 8)
+    first = {**events[8], "recordedat": (T0 + timedelta(hours=1, seconds=2)).isoformat()}
+    _, remembered = check_unlogged(head, entries, _by_key([*events[:8], first]), seen={}, now_ms=NOW - LOG_LAG_MS - 1)
+    again = {**first, "id": str(uuid.uuid4()), "recordedat": (T0 + timedelta(hours=1, seconds=4)).isoformat()}
+    problems, _ = check_unlogged(head, entries, _by_key([*events[:8], again]), seen=remembered, now_ms=NOW)
+    assert len(problems) == 1 and again["id"] in problems[0] and "still not in the log" in problems[0]
+
+
 def test_an_unlogged_event_dated_after_the_run_is_named() -> None:
     events = _history()
     future = {**events[8], "recordedat": (T0 + timedelta(days=3)).isoformat()}

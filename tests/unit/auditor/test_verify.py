@@ -157,7 +157,7 @@ def test_an_unlogged_event_is_remembered_and_named_when_a_later_run_still_finds_
     assert first.problems == [] and "1 stored events are not in the log yet" in first.summary, first
     [memory] = tmp_path.glob("unlogged-events-*.json")
     seen = json.loads(memory.read_text())
-    assert list(seen) == [f"{SOURCE} {pending['id']}"]
+    assert list(seen) == [f"{SOURCE} {pending['streamid']} v{pending['streamversion']}"]
     # The log's lag passes (the auditor's own record of when it first found the event, moved back).
     memory.write_text(json.dumps({k: v - LOG_LAG_MS - 1000 for k, v in seen.items()}))
     later = _verify(fake, tmp_path)
