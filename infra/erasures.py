@@ -37,6 +37,7 @@ from services.kernel.events import Envelope
 from services.kernel.kafka import event_consumer, topic_partitions
 from services.kernel.settings import Settings
 from services.membership.contract import NAME as MEMBERSHIP
+from services.membership.contract import personal_data_schema
 
 log = logging.getLogger("infra")
 
@@ -158,8 +159,13 @@ async def forget(dsn: str, erasures: list[Erasure]) -> int:
     conn = await asyncpg.connect(dsn, timeout=10)
     try:
         if not await conn.fetchval("SELECT to_regprocedure($1) IS NOT NULL", FORGET_SIGNATURE):
-            raise NotReapplied(f"the restored membership store has no {FORGET_SIGNATURE}: its backup was taken by an "
-                               "earlier version, whose forgetting was the erasure trigger's alone")
+            # A backup of an earlier version, whose forgetting was the erasure trigger's alone: the store gets this
+            # version's, as membership's own start would give it, before anything reads it.
+            log.info("the restored membership store has no %s (a backup of an earlier version): installing "
+                     "membership's personal-data schema first", FORGET_SIGNATURE)
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtext('gb_membership_person_keys'))")
+                await conn.execute(personal_data_schema())
         changed = 0
         async with conn.transaction():
             for erasure in sorted(erasures, key=lambda e: e.position):

@@ -12,12 +12,12 @@ import functools
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import asyncpg
 
 from services.membership import personal_data
+from services.membership.contract import personal_data_schema
 from services.membership.contract.events.personal import SealedPersonalData
 from services.membership.personal_data import Erased, Keys
 from services.pure.errors import NotFound
@@ -41,7 +41,7 @@ async def install(pool: asyncpg.Pool) -> None:
     index_key = keys()
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext('gb_membership_person_keys'))")
-        await conn.execute(resources.files("services.membership").joinpath("personal_data.sql").read_text())
+        await conn.execute(personal_data_schema())
         if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM legacy_registrations_indexed)"):
             return  # done on an earlier start: no registration in clear is ever recorded again
         rows = await conn.fetch(

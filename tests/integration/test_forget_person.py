@@ -5,7 +5,8 @@ again changes nothing.
 A restore calls it for each erasure Kafka holds from after its backup (infra/erasures.py), so it must act the same on
 a person whose key the backup still holds, on one it never held a row of, and on one already forgotten. The SQL is
 membership's own (personal_data.sql), read as the service reads it; the store is the kernel's. When the restore
-cannot apply them (Kafka lost or unreachable, a store without the function), it says so and what to do.
+cannot apply them (Kafka lost or unreachable), it says so and what to do; a store of an earlier version gets the
+function first.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import pytest
 from infra import erasures
 from services.kernel.settings import Settings
 from services.kernel.store import EventStore
-from tests.conftest import fresh_database
 from tests.integration.notes import PERSONAL_DATA_SQL, Erased, Noted, erasable_notes, meta
 
 FORGET = "SELECT gb_forget_person($1, $2, $3)"
@@ -141,10 +141,22 @@ async def test_a_restore_that_cannot_read_kafka_says_the_erasures_since_must_be_
     assert "could not be read" in caplog.text and "POST /v1/members/{member_id}/erasure" in caplog.text
 
 
-async def test_a_store_restored_from_a_backup_without_the_function_is_refused_and_left_unchanged(
-    settings: Settings,
+async def test_a_store_restored_from_a_backup_of_an_earlier_version_gets_the_function_and_forgets(
+    settings: Settings, store: EventStore[Noted | Erased],
 ) -> None:
-    dsn = await fresh_database(settings, "forget_missing")
-    erasure = erasures.Erasure(event_id=str(uuid.uuid4()), person_id="person-1", position=5, recorded_at=ERASED_AT)
-    with pytest.raises(erasures.NotReapplied, match="taken by an earlier version"):
-        await erasures.forget(dsn, [erasure])
+    # An earlier version's store: the erasure trigger forgot with statements of its own, no gb_forget_person.
+    await store.pool.execute("""
+        CREATE OR REPLACE FUNCTION gb_personal_data_erased() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE person_keys SET wrapped_key = NULL, erased_at = now() WHERE person_id = NEW.stream_id;
+            RETURN NULL;
+        END;
+        $$;
+        DROP FUNCTION gb_forget_person(text, bigint, timestamptz);
+    """)
+    last = await _person(store, "person-1")
+    erasure = erasures.Erasure(event_id=str(uuid.uuid4()), person_id="person-1", position=last + 10,
+                               recorded_at=ERASED_AT)
+    assert await erasures.forget(settings.dsn("forget_person"), [erasure]) == 1
+    key, reserved, retries = await _state(store.pool, "person-1")
+    assert key is not None and key[1] is None and key[2] == ERASED_AT and (reserved, retries) == (0, 0)

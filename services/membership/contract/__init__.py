@@ -10,3 +10,12 @@ commands and events without a cycle.
 
 #: The service's name among the services (its database gb_membership, its topic gb.membership.events).
 NAME = "membership"
+
+
+def personal_data_schema() -> str:
+    """The SQL of membership's person keys and their forgetting (``gb_forget_person``), safe to run again: what the
+    service runs at every start, and what a restore runs on a store restored from a backup taken by an earlier
+    version before it applies the erasures recorded since (infra/erasures.py)."""
+    from importlib import resources
+
+    return resources.files("services.membership").joinpath("personal_data.sql").read_text()
