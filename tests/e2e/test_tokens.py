@@ -64,6 +64,24 @@ async def test_a_revoked_token_is_refused_and_the_county_reads_its_issuance_and_
     assert token["token_id"] in stored and token["token"] not in stored
 
 
+async def test_a_phone_as_a_tokens_subject_or_revocation_reason_is_refused_and_nothing_is_recorded(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str], read_db: asyncpg.Pool,
+) -> None:
+    # The subject is the actor label of every event the token causes, in clear; a reason is recorded in clear.
+    before = await read_db.fetchval("SELECT count(*) FROM access.events")
+    refused = await gateway.post("/v1/tokens", headers=admin_headers, json={
+        "subject": "13812345678", "role": "branch_secretary", "org_id": "branch-x", "days": 7})
+    assert refused.status_code == 422, refused.text
+    assert "subject holds what looks like a phone number" in refused.text and "13812345678" not in refused.text
+    token = await issued(gateway, admin_headers, f"branch-{uuid.uuid4().hex[:8]}")
+    refused = await gateway.post(f"/v1/tokens/{token['token_id']}/revocation", headers=admin_headers,
+                                 json={"reason": "持有人 138 1234 5678 离职"})
+    assert refused.status_code == 422, refused.text
+    assert await read_db.fetchval("SELECT count(*) FROM access.events") == before + 1  # the issuance alone
+    holder = {"Authorization": f"Bearer {token['token']}"}
+    assert (await gateway.get("/v1/development/cases", headers=holder)).status_code == 200
+
+
 async def test_only_the_county_issues_lists_and_revokes_tokens(
     system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str],
 ) -> None:

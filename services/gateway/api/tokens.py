@@ -16,6 +16,7 @@ from services.gateway.token_registry import TokenIssued, TokenRecord, TokenRegis
 from services.kernel.store import CommandMeta
 from services.pure.errors import DomainError, NotFound
 from services.pure.identity import Actor, Role
+from services.pure.personal_text import in_words, not_personal
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 _COUNTY = (Role.COUNTY_ADMIN,)
@@ -93,6 +94,8 @@ async def issue(body: TokenRequest, actor: CurrentActor, settings: SettingsDep, 
     recorded — who the token is for, until when, by whom — but never the token itself."""
     if body.role is Role.COUNTY_ADMIN and actor.subject != BOOTSTRAP_ADMIN:
         raise DomainError("only the bootstrap administrator issues administrator tokens")
+    # Who a token is for is its actor label on every event it causes, in clear, and in the logs.
+    not_personal(body.subject, "subject", instead="the person's member, cadre or staff id, or a login name")
     who = Actor(subject=body.subject, role=body.role, org_id=body.org_id)
     issued = new_token(settings, who, days=body.days)
     await _registry(request).issued(TokenIssued(token_id=issued.token_id, subject=who.subject, role=who.role.value,
@@ -142,4 +145,6 @@ async def revoke(token_id: TokenId, actor: CurrentActor, request: Request,
     """Revoke a token by its id: from now on it is refused with 401. The revocation is recorded with who
     made it and when. (The bootstrap administrator token has no id: change `GB_ADMIN_TOKEN` instead.)"""
     reason = body.reason if body is not None else None
+    if reason:
+        not_personal(reason, "reason", instead=in_words("why the token is revoked"))
     return await _registry(request).revoke(token_id, reason, _meta(request, actor))
