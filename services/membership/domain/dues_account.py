@@ -211,10 +211,10 @@ def continue_after_transfer(
     paid_up_to = month(cmd.paid_up_to, "paid_up_to")
     letter = not_blank(cmd.letter_number, "letter_number")
     if received_by is None:
-        raise StateConflict(f"no letter {letter} was received for {cmd.member_id}: record the transfer's reception "
-                            "first — dues continue on a letter that exists")
+        raise StateConflict("no letter with that number was received for this member: record the transfer's "
+                            "reception first — dues continue on a letter that exists")
     if received_by != cmd.to_org_id:
-        raise StateConflict(f"letter {letter} took {cmd.member_id} to {received_by}, not to {cmd.to_org_id}")
+        raise StateConflict(f"the letter took this member to {received_by}, not to the organisation named")
     if cmd.received_on > cmd.today:
         raise DomainError(f"received_on {cmd.received_on} is in the future")
     if state.exists:

@@ -174,7 +174,7 @@ def _in_progress(state: Member, transfer_id: str) -> Transfer:
     if transfer is None:
         raise StateConflict(f"member {state.member_id} has no transfer in progress")
     if transfer.transfer_id != transfer_id:
-        raise StateConflict(f"the transfer in progress is {transfer.transfer_id}, not {transfer_id}")
+        raise StateConflict(f"the transfer in progress is {transfer.transfer_id}, not the one named")
     return transfer
 
 
@@ -277,7 +277,7 @@ def _receive(state: Member, cmd: ReceiveTransfer) -> TransferReceived:
     if cmd.letter_number in state.received_letters:
         last = state.last_received
         when = f" on {last.received_on} by {last.to_org_id}" if last and last.letter_number == cmd.letter_number else ""
-        raise StateConflict(f"letter {cmd.letter_number} was already received{when}; a letter is received once")
+        raise StateConflict(f"this letter was already received{when}; a letter is received once")
     transfer = _in_progress(state, cmd.transfer_id)
     receiving_org = _receiving_side(cmd.actor, transfer.to_org_id, external=transfer.to_external is not None,
                                     action="receive this transfer")
@@ -285,9 +285,9 @@ def _receive(state: Member, cmd: ReceiveTransfer) -> TransferReceived:
     if letter is None:
         raise StateConflict("no letter has been issued yet; the sending committee approves the transfer out first")
     if cmd.letter_number in transfer.void_letters:
-        raise StateConflict(f"letter {cmd.letter_number} is void; it was re-issued as {letter.number}")
+        raise StateConflict(f"that letter is void; it was re-issued as {letter.number}")
     if cmd.letter_number != letter.number:
-        raise StateConflict(f"the letter of this transfer is {letter.number}, not {cmd.letter_number}")
+        raise StateConflict(f"the letter number does not match the letter issued for transfer {transfer.transfer_id}")
     check_date(cmd.received_on, cmd.today, "received_on", not_before=letter.issued_on, earlier="the letter's issue")
     # The receipt date decides: a letter received on its last valid day is accepted even if the
     # deadline engine has meanwhile marked it expired; the day after it is refused.

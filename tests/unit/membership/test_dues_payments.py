@@ -312,9 +312,9 @@ def test_the_command_is_refused_for_an_account_kept_here_which_moves_on_receptio
 
 
 def test_a_letter_that_was_not_received_or_took_the_member_elsewhere_continues_nothing() -> None:
-    with pytest.raises(StateConflict, match="no letter L-7 was received for m-1"):
+    with pytest.raises(StateConflict, match="no letter with that number was received for this member"):
         run(receive(), state=account())
-    with pytest.raises(StateConflict, match="letter L-7 took m-1 to b-9, not to b-2"):
+    with pytest.raises(StateConflict, match="the letter took this member to b-9, not to the organisation named"):
         run(receive(), state=account(), letter_received_by="b-9")
     with pytest.raises(Forbidden, match="b-3 cannot receive a member's dues in b-2"):
         run(receive(actor=Actor(subject="s", role=Role.BRANCH_SECRETARY, org_id="b-3")), state=account(),
