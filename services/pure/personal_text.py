@@ -23,18 +23,27 @@ none (a date is eight digits, and 年, 月 or a separator splits it further).
 What counts:
 
 - a mobile number: ``1[3-9]`` and 9 more digits, optionally after ``86`` or ``0086`` (13812345678,
-  138 1234 5678, +86-138-1234-5678, (+86) 138.1234.5678, 一三八一二三四五六七八);
-- a landline with its area code: ``0`` and 2-3 digits, then 7-8 digits starting 2-9 (0574-8770-0000,
-  (010) 6512 3456, 057487700000, +86 574 8770 0000, 〇五七四-八七七〇〇〇〇〇);
+  138 1234 5678, +86-138-1234-5678, (+86) 138.1234.5678, 一三八一二三四五六七八); two or more pasted together with
+  nothing between them (22, 33… digits) too;
+- a landline with its area code, then 7-8 digits starting 2-9 (0574-8770-0000, (010) 6512 3456, 057487700000,
+  〇五七四-八七七〇〇〇〇〇), from abroad after +86 or 0086 (+86 574 8770 0000) — not after a bare 86, so a list of
+  scores (86 92 78 85 90 88) is none. An area code is 010, 020-029, or 0 and three digits 3xx-9xx, but not 033x
+  save 0335 (Qinhuangdao) nor 044x, which no city holds: the 12-digit invoice codes of Zhejiang (0 3302…, Ningbo's)
+  and Guangdong (0 44…) begin so. Other provinces' invoice codes (0 35…, 0 37…) begin as real area codes do and
+  are still read as landlines;
 - a resident ID number (GB 11643): 17 digits and a digit or X whose 7th-14th digits read as a birth date
   (19xx or 20xx), whatever its check digit — a mistyped ID number is still nearly someone's; and the 15-digit
   first-generation number, whose 7th-12th digits read as a date;
 - a bank card number (ISO/IEC 7812: an issuer's number, the account, a Luhn check digit): 16-19 digits, unbroken
   or grouped (6222 0212 3456 7890 128), that pass the Luhn check and start as the cards carried here do: 62 or 81
-  (UnionPay), 4 (Visa), 51-55 or 2221-2720 (Mastercard), 3 (JCB, Diners), 60, 64 or 65 (Discover). A 16-19-digit
-  number failing Luhn is not one, nor is one starting otherwise (2026…, a reference led by its year; 91…, a
-  company's credit code); one that starts like a card and passes Luhn by chance, a receipt or policy number one
-  time in ten, is refused: the price of refusing every card;
+  (UnionPay), 4 (Visa), 3528-3589 (JCB), 300-305, 36, 38 or 39 (Diners), 34 or 37 (American Express), 60, 64 or
+  65 (Discover) — and 51-55 or 2221-2720 (Mastercard) with exactly 16 digits. A 16-19-digit number failing Luhn is
+  not one, nor is one starting otherwise (2026…, a reference led by its year; 91…, 31… or 51…-53… of 18 digits, a
+  credit code); one that starts like a card and passes Luhn by chance, a receipt or policy number one time in
+  ten, is refused: the price of refusing every card;
+- in a text that names a passport or permit (护照, 通行证, 往来港澳, 往来台湾, 旅行证, 回乡证, passport, permit —
+  in either case), and only there, since a letter, a year and a sequence is how drug approvals, contracts and
+  projects are numbered here (国药准字H20003263, 合同编号C20260001, DE2026001):
 - a passport number of a Chinese citizen: the ordinary passport's E + 8 digits, or, since April 2017, E + a
   letter (not I or O) + 7 digits (EA1234567); the older G + 8 digits; the official SE, DE and PE + 7 digits; the
   Hong Kong SAR's K + 8 and the Macao SAR's MA + 7 — as public guides summarise them and validator.js checks them
@@ -52,9 +61,18 @@ What counts:
 
 Digits are read in groups, split by up to three spaces, dashes, dots, slashes or parentheses, and a digit shape
 is a run of whole groups: a number is never found by cutting a group, so RS-2026-001 or a 20-digit policy number
-is not a phone, while the phone in "2026-03-06 13812345678" is. Letters do not hide a number (tel13812345678 is
-a phone) — except in an id the system made: a UUID (8-4-4-4-12 hex digits) or a run of 32 or more hex digits (a
-UUID unbroken, a digest) is read as no number at all, since one random UUID in about 140 holds a phone's shape
+is not a phone, while the phone in "2026-03-06 13812345678" is. Two kinds of groups are read as no number before
+the shapes are looked for: an amount, up to 12 digits with a decimal point and one or two digits, that no other
+digit group touches within three separators (投资额150000000.00元: the nine digits and 00 would read as a phone; 138
+1234 5678.00 is still one, while a mobile written 138123456.78 is taken for an amount, the price of reading
+amounts); and a list
+of two dates or more, each a whole token — year-month-day with -, / or . (the same both times), or month/day —
+separated by up to three separators (2026-04-23 2026-04-30 2026-05-07, 3/15 3/22 3/29), whose digits run on into
+a card's or a phone's shape. A date alone is kept, being no shape: "2026-03-06 13812345678" holds the phone, and
+a list beside a phone leaves it standing. Month.day lists (3.15 3.22) are not taken: too many phones are written
+with dots. Letters do not hide a number (tel13812345678 is a phone) — except in an id the system made: a UUID
+(8-4-4-4-12 hex digits) or a run of 32 or more hex digits (a UUID unbroken, a digest), holding at least one of the
+letters a-f, is read as no number at all, since one random UUID in about 140 holds a phone's shape
 (8a1fe153-9323-4533-… reads 153 9323 4533) and records name one another by them (funds arrived on lead <id>). A
 passport or permit number is a whole token: no letter or digit touches it, nor a dash or underscore
 joining it to one, so a reference that merely holds one (RS-E12345678, C20260001-2) is not one. So every real
@@ -67,7 +85,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from itertools import accumulate
+from itertools import accumulate, pairwise
 
 from services.pure.errors import DomainError
 
@@ -81,6 +99,10 @@ TRAVEL_PERMIT = "a travel permit number"
 _SEPARATORS = r"\s\-\u2010-\u2015\u2212./()_"
 _SEPARATOR = f"[{_SEPARATORS}]"
 _DAY = "(?:0~[1-9]|1~[0-2])~(?:0~[1-9]|[12]~D|3~[01])"
+#: An area code after its 0, unbroken: 10 and 20-29 (Beijing, and the 02X cities), or three digits 3xx-9xx — but
+#: not 33x save 335, nor 44x, which no city holds and with which the 12-digit invoice codes of Zhejiang (0 3302…)
+#: and Guangdong's 44 (0 4403…) begin.
+_AREA = "(?:10|2D|(?!33[0-46-9]|44)[3-9]DD)"
 
 
 def _spaced(pattern: str) -> re.Pattern[str]:
@@ -101,11 +123,13 @@ _FIRST_GENERATION_ID = _spaced("D~D~D~D~D~D~D~D~" + _DAY + "~D~D~D")
 _PHONE_SHAPES: tuple[re.Pattern[str], ...] = (
     # A mobile: 1[3-9] and 9 digits, after 86 or 0086 or not.
     _spaced("(?:(?:0~0~)?8~6~)?1~[3-9]" + "~D" * 9),
-    # A landline: an area code starting a group (0 and 2-3 digits), then 7-8 digits starting 2-9.
-    _spaced("0[1-9]D{1,2}~[2-9](?:~D){6,7}"),
-    # The same from abroad: 86 or 0086, a separator, the area code without its 0, the number.
-    _spaced(f"(?:00)?86{_SEPARATOR}{{1,3}}[1-9]D{{1,2}}~[2-9](?:~D){{6,7}}"),
+    # A landline: an area code starting a group, then 7-8 digits starting 2-9.
+    _spaced(f"0{_AREA}~[2-9](?:~D){{6,7}}"),
+    # The same from abroad: +86 or 0086, the area code without its 0, the number.
+    _spaced(f"(?:(?<=\\+)|0~0~)86~{_AREA}~[2-9](?:~D){{6,7}}"),
 )
+#: Two mobiles or more pasted together with nothing between them: one group of 22, 33… digits.
+_GLUED_MOBILES = re.compile("(?<![0-9])(?:1[3-9][0-9]{9}){2,}(?![0-9])")
 
 #: A passport or permit number standing as a token of its own: neither a letter or digit nor a dash or underscore
 #: joined to one touches it (RS-E12345678 is a reference, "护照E12345678" and "No.EA1234567" are passports).
@@ -113,6 +137,8 @@ _ALONE = r"(?<![A-Za-z0-9])(?<![A-Za-z0-9][-_])"
 _ENDS = r"(?![A-Za-z0-9])(?![-_][A-Za-z0-9])"
 #: The letter a number range continues with once its digits ran out: any but I and O (read as 1 and 0).
 _SERIES = "[A-HJ-NP-Z]"
+#: What names a passport or permit: its number's shape is refused only in a text that says what it is.
+_NAMES_A_DOCUMENT = re.compile("护照|通行证|往来港澳|往来台湾|旅行证|回乡证|passport|permit", re.IGNORECASE)
 _DOCUMENTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(f"{_ALONE}(?:[EGK][0-9]{{8}}|E{_SERIES}[0-9]{{7}}|[DSP]E[0-9]{{7}}|MA[0-9]{{7}}){_ENDS}",
                 re.ASCII | re.IGNORECASE), PASSPORT),
@@ -121,9 +147,22 @@ _DOCUMENTS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-#: An id the system made, read as no number (see the module): a UUID, or 32 hex digits or more, standing alone.
-_SYSTEM_ID = re.compile(r"(?<![0-9A-Za-z])(?:[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}|[0-9A-Fa-f]{32,})"
-                        r"(?![0-9A-Za-z])")
+#: An id the system made, read as no number (see the module): a UUID, or 32 hex digits or more, standing alone
+#: and holding a letter a-f (32 digits and nothing else are digits: three mobiles pasted together).
+_SYSTEM_ID = re.compile(r"(?<![0-9A-Za-z])(?:(?=[0-9-]{0,35}[A-Fa-f])"
+                        r"[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}"
+                        r"|(?=[0-9]*[A-Fa-f])[0-9A-Fa-f]{32,})(?![0-9A-Za-z])")
+#: A date as a whole token: year-month-day with -, / or . (the same both times), or month/day. No digit touches it,
+#: nor (for month/day) a slash or dot leading on to one. Only a list of two or more dates is taken out (below).
+_DATE_TOKEN = (r"(?:(?:19|20)[0-9]{2}([-/.])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12][0-9]|3[01])"
+                r"|(?<![0-9][/.])(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])(?![/.][0-9]))")
+_DATE = re.compile(f"(?<![0-9])(?:{_DATE_TOKEN})(?![0-9])")
+_BETWEEN_DATES = re.compile(f"{_SEPARATOR}{{1,3}}")
+#: An amount: up to 12 digits, a decimal point and one or two digits (150000000.00, 30000.5), with no other digit
+#: group before it within three separators nor after it: the digits of a price are no phone's, while those of
+#: 138 1234 5678.00 still are.
+_BEFORE = "".join(f"(?<![0-9]{_SEPARATOR}{{{n}}})" for n in range(4))
+_AMOUNT = re.compile(f"{_BEFORE}[0-9]{{1,12}}[.][0-9]{{1,2}}(?![0-9Xx])(?!{_SEPARATOR}{{1,3}}[0-9])")
 #: A run of digits and separators. Only runs of 10 characters or more are searched for shapes (no shape has fewer
 #: digits): this pattern starts with a digit and repeats one character class, so the regex engine passes over
 #: prose at C speed. A megabyte made only of digit groups (the request body limit) still takes a few seconds.
@@ -135,10 +174,20 @@ _CARD_DIGITS = range(16, 20)
 _DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
 
 
-def _card_issuer(digits: str) -> bool:
-    """Whether ``digits`` start as a payment card's issuer number does (see the module)."""
-    return (digits[0] in "345" or digits[:2] in ("60", "62", "64", "65", "81")
-            or (len(digits) >= 4 and "2221" <= digits[:4] <= "2720"))
+_ANY_LENGTH = _CARD_DIGITS
+_MASTERCARD = range(16, 17)
+_NO_CARD = range(0)
+
+
+def _card_lengths(digits: str) -> range:
+    """How many digits a card starting as ``digits`` (its first four) does may have, if any starts so (see the
+    module): 16 for Mastercard, 16-19 for the others."""
+    if "51" <= digits[:2] <= "55" or (len(digits) >= 4 and "2221" <= digits[:4] <= "2720"):
+        return _MASTERCARD
+    if (digits[0] == "4" or digits[:2] in ("34", "36", "37", "38", "39", "60", "62", "64", "65", "81")
+            or "300" <= digits[:3] <= "305" or (len(digits) >= 4 and "3528" <= digits[:4] <= "3589")):
+        return _ANY_LENGTH
+    return _NO_CARD
 
 
 def _has_card(run: str) -> bool:
@@ -156,7 +205,8 @@ def _has_card(run: str) -> bool:
         offset += group.end() - group.start()
         ends.append(offset)
         joined.append(i + 1 < len(groups) and groups[i + 1].start() - group.end() <= 3)
-    firsts = [i for i, start in enumerate(starts) if _card_issuer(digits[start:start + 4])]
+    lengths = [_card_lengths(digits[start:start + 4]) for start in starts]
+    firsts = [i for i, start in enumerate(starts) if lengths[i]]
     if len(digits) < _CARD_DIGITS.start or not firsts:
         return False
     # totals[p][i]: the Luhn sum of digits[:i] with the positions of parity p doubled. A number ending before
@@ -170,7 +220,7 @@ def _has_card(run: str) -> bool:
             end = ends[last]
             if end - start >= _CARD_DIGITS.stop:
                 break
-            if end - start in _CARD_DIGITS and (totals[end % 2][end] - totals[end % 2][start]) % 10 == 0:
+            if end - start in lengths[first] and (totals[end % 2][end] - totals[end % 2][start]) % 10 == 0:
                 return True
             if not joined[last]:
                 break
@@ -211,14 +261,38 @@ def _plain(text: str) -> str:
     return _SCRIPT_CHANGE.sub(" ", plain).translate(_AS_DIGITS)
 
 
+def _without_date_lists(plain: str) -> str:
+    """``plain`` with every list of two dates or more (2026-04-23 2026-04-30, 3/15 3/22) as ``#`` each: their
+    digits run on into a phone's or a card's shape, yet are dates. A date alone is left: it is no shape, and
+    "2026-03-06 13812345678" still holds the phone."""
+    dates = list(_DATE.finditer(plain))
+    listed: set[tuple[int, int]] = set()
+    for before, after in pairwise(dates):
+        if _BETWEEN_DATES.fullmatch(plain, before.end(), after.start()):
+            listed.update((before.span(), after.span()))
+    if not listed:
+        return plain
+    kept, at = [], 0
+    for start, end in sorted(listed):
+        kept.append(plain[at:start])
+        kept.append("#")
+        at = end
+    kept.append(plain[at:])
+    return "".join(kept)
+
+
 def personal_shape(text: str) -> str | None:
     """``PHONE``, ``ID_NUMBER``, ``BANK_CARD``, ``PASSPORT`` or ``TRAVEL_PERMIT`` when ``text`` holds something
     shaped like one (see the module), else None."""
     plain = _SYSTEM_ID.sub("#", _plain(text))
     # A passport or permit number first: its digits may hold a phone's shape (M + 0102000000), yet it is a permit.
-    for pattern, shape in _DOCUMENTS:
-        if pattern.search(plain):
-            return shape
+    if _NAMES_A_DOCUMENT.search(plain):
+        for pattern, shape in _DOCUMENTS:
+            if pattern.search(plain):
+                return shape
+    if _GLUED_MOBILES.search(plain):
+        return PHONE
+    plain = _AMOUNT.sub("#", _without_date_lists(plain))
     for run in _RUN.finditer(plain):
         start, end = run.span()
         if end - start < _SHORTEST:
