@@ -88,6 +88,7 @@ import unicodedata
 from itertools import accumulate, pairwise
 
 from services.pure.errors import DomainError
+from services.pure.text import require_text
 
 PHONE = "a phone number"
 ID_NUMBER = "an ID number"
@@ -323,3 +324,9 @@ def not_personal(text: str, what: str, *, instead: str) -> str:
                           f"number may be recorded here (it would be kept in clear in events and read models): "
                           f"record {instead}")
     return text
+
+
+def reason_text(text: str, about: str, *, what: str = "reason") -> str:
+    """A required reason, kept in clear: ``text`` without surrounding spaces, refused when blank or when it holds
+    someone's number. ``about`` says, in words, what the reason explains."""
+    return not_personal(require_text(text, what, hint=f"write {about}"), what, instead=in_words(about))

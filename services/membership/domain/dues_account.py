@@ -37,7 +37,6 @@ from services.membership.domain.dues_state import (
     existing,
     income_on,
     month,
-    not_blank,
     require_self_or_scope,
     within,
 )
@@ -47,6 +46,7 @@ from services.pure.dates import effective_on, month_of, shift_month
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
 from services.pure.identity import Actor, Role
 from services.pure.personal_text import in_words, not_personal
+from services.pure.text import require_text
 
 
 def _income(
@@ -171,7 +171,7 @@ def approve_relief(
     if clash:
         raise StateConflict(f"{clash[0]} is already assessed and keeps its amount; start the relief from "
                             f"{shift_month(clash[-1], 1)}")
-    reason = not_personal(not_blank(cmd.reason, "reason"), "reason", instead=in_words("why the dues are relieved"))
+    reason = not_personal(require_text(cmd.reason, "reason"), "reason", instead=in_words("why the dues are relieved"))
     if isinstance(cmd, ApproveReduction):
         return ReductionApproved(
             member_id=state.member_id, approval_id=cmd.approval_id, from_month=start, until_month=until,
@@ -191,7 +191,7 @@ def record_reason(state: DuesAccount, cmd: RecordValidReason) -> ValidReasonReco
     until = month(cmd.until_month, "until_month") if cmd.until_month is not None else None
     if until is not None and until < start:
         raise DomainError(f"until_month {until} is before from_month {start}")
-    reason = not_personal(not_blank(cmd.reason, "reason"), "reason", instead=in_words("why no dues were paid"))
+    reason = not_personal(require_text(cmd.reason, "reason"), "reason", instead=in_words("why no dues were paid"))
     return ValidReasonRecorded(member_id=state.member_id, from_month=start, until_month=until,
                                reason=reason, recorded_on=effective_on(cmd),
                                actor=cmd.actor.label)
@@ -209,7 +209,7 @@ def continue_after_transfer(
     (None: no such letter was received for them). Only a real, received letter continues the dues."""
     require_org_scope(cmd.actor, cmd.to_org_id, "receive a member's dues")
     paid_up_to = month(cmd.paid_up_to, "paid_up_to")
-    letter = not_blank(cmd.letter_number, "letter_number")
+    letter = require_text(cmd.letter_number, "letter_number")
     if received_by is None:
         raise StateConflict("no letter with that number was received for this member: record the transfer's "
                             "reception first — dues continue on a letter that exists")

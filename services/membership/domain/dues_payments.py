@@ -37,7 +37,6 @@ from services.membership.domain.dues_state import (
     assessment,
     existing,
     month,
-    not_blank,
     require_self_or_scope,
     settled,
     shortfall,
@@ -47,6 +46,7 @@ from services.pure.dates import month_of, shift_month
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
 from services.pure.identity import Actor, Role
 from services.pure.personal_text import not_personal
+from services.pure.text import require_text
 
 
 def _receiving_org(actor: Actor, state: DuesAccount, certificate_host_org_id: str | None) -> str:
@@ -89,7 +89,8 @@ def record_payment(
     receiving = _receiving_org(cmd.actor, state, certificate_host_org_id)
     payer_name = None
     if cmd.payer_kind == PayerKind.PROXY:
-        payer_name = not_blank(cmd.payer_name, "payer_name (the relative or member paying on the member's behalf)")
+        payer_name = require_text(cmd.payer_name or "",
+                                  "payer_name (the relative or member paying on the member's behalf)")
         not_personal(payer_name, "payer_name", instead="the payer's name alone (a relative or member), no number")
         if not cmd.branch_consent:
             raise DomainError("payment through a proxy needs the branch's consent; set branch_consent")

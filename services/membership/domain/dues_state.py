@@ -20,7 +20,7 @@ from services.membership.domain.dues_scale import compute, scale_in
 from services.membership.domain.rules import require_org_scope
 from services.membership.policy.dues import DuesPolicy
 from services.pure.dates import first_day, shift_month, year_month
-from services.pure.errors import DomainError, Forbidden, NotFound
+from services.pure.errors import Forbidden, NotFound
 from services.pure.frozen import made
 from services.pure.identity import Actor, Role
 
@@ -201,8 +201,3 @@ def require_self_or_scope(actor: Actor, state: DuesAccount, action: str) -> None
         return
     require_org_scope(actor, state.org_id, action)
 
-
-def not_blank(value: str | None, what: str) -> str:
-    if value is None or not value.strip():
-        raise DomainError(f"{what} is required")
-    return value.strip()

@@ -15,7 +15,7 @@ from services.membership.contract.events.common import Instrument, MemberStatus
 from services.membership.contract.events.members import RemovalGround
 from services.membership.contract.events.transfers import ExternalOrganisation, TransferChannel
 from services.membership.domain.rules import require_org_scope
-from services.pure.errors import DomainError, Forbidden, NotFound, StateConflict
+from services.pure.errors import Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
 
 #: Standing in which a member takes part in the county's Party life (suspended members do not).
@@ -205,8 +205,3 @@ def self_or_scope(actor: Actor, state: Member, action: str, *org_ids: str | None
     require_org_scope(actor, scopes[0] if scopes else "", action)
     return actor.org_id or "county"
 
-
-def not_blank(value: str, name: str) -> str:
-    if not value.strip():
-        raise DomainError(f"{name} must not be empty")
-    return value.strip()

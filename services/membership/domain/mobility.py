@@ -50,7 +50,6 @@ from services.membership.domain.member_state import (
     committee,
     existing,
     in_county,
-    not_blank,
     require_standing,
     self_or_scope,
 )
@@ -62,7 +61,7 @@ from services.pure.due import DueItem
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
 from services.pure.personal_text import in_words, not_personal
-from services.pure.text import needed
+from services.pure.text import needed, require_text
 
 #: What each text kept in clear takes instead of a number (services/pure/personal_text.py).
 _DESTINATION = "the city or district the member works in, e.g. \"Dongguan, Guangdong\""
@@ -231,8 +230,8 @@ def _register_outflow(
         raise DomainError(f"expected_months must be between 1 and {policy.max_expected_months}")
     if cmd.left_on > cmd.today:
         raise DomainError(f"left_on {cmd.left_on} is in the future; register the outflow when the member leaves")
-    destination = not_personal(not_blank(cmd.destination, "destination"), "destination", instead=_DESTINATION)
-    employer = not_personal(not_blank(cmd.employer, "employer"), "employer",
+    destination = not_personal(require_text(cmd.destination, "destination"), "destination", instead=_DESTINATION)
+    employer = not_personal(require_text(cmd.employer, "employer"), "employer",
                             instead="the employer's name; where the member can be reached goes in contact (sealed)")
     # B3/B4: six months or more at a relatively fixed place calls for a transfer.
     long_stay = cmd.fixed_place and cmd.expected_months >= policy.transfer_threshold_months
@@ -263,7 +262,7 @@ def _register_inflow(
     for value, name in ((cmd.name, "name"), (cmd.certificate_number, "certificate_number"),
                         (cmd.certificate_issuer, "certificate_issuer"), (cmd.home_org.org_id, "home_org.org_id"),
                         (cmd.home_org.name, "home_org.name"), (cmd.home_org.address, "home_org.address")):
-        not_blank(value, name)
+        require_text(value, name)
     not_personal(cmd.name, "name", instead=NAME_ONLY)
     not_personal(cmd.certificate_number, "certificate_number", instead=_CERTIFICATE_NUMBER)
     not_personal(cmd.certificate_issuer, "certificate_issuer", instead="the issuing Party committee, by name")
@@ -283,7 +282,7 @@ def _register_inflow(
 
 def _report_to_host(state: Member, cmd: ReportToHost) -> ReportedToHost:
     existing(state, cmd.member_id)
-    host_org_id = not_blank(cmd.host_org_id, "host_org_id")
+    host_org_id = require_text(cmd.host_org_id, "host_org_id")
     self_or_scope(cmd.actor, state, "report to a host organisation", host_org_id, state.formal_org_id)
     if state.away is None:
         raise StateConflict("the member is not registered as away; register the outflow first")
@@ -322,7 +321,7 @@ def _issue_certificate(
     if state.certificate is not None:
         raise StateConflict(f"the member already holds certificate {state.certificate.number} until "
                             f"{state.certificate.valid_until}; inspect it before issuing another")
-    number = not_personal(not_blank(cmd.certificate_number, "certificate_number"), "certificate_number",
+    number = not_personal(require_text(cmd.certificate_number, "certificate_number"), "certificate_number",
                           instead=_CERTIFICATE_NUMBER)
     if number in state.certificate_numbers:
         raise AlreadyExists(f"certificate number {number} was already used for this member")
@@ -349,8 +348,8 @@ def _issue_certificate(
     return CertificateIssued(
         member_id=state.member_id, certificate_number=number, issued_on=cmd.issued_on,
         valid_until=add_months(cmd.issued_on, cmd.period_months), period_months=cmd.period_months,
-        reason=not_personal(not_blank(cmd.reason, "reason"), "reason", instead=in_words("why the member is away")),
-        destination=not_personal(not_blank(cmd.destination, "destination"), "destination", instead=_DESTINATION),
+        reason=not_personal(require_text(cmd.reason, "reason"), "reason", instead=in_words("why the member is away")),
+        destination=not_personal(require_text(cmd.destination, "destination"), "destination", instead=_DESTINATION),
         transfer_impossible=cmd.transfer_impossible, transfer_impossible_reason=reason if cmd.transfer_impossible
         else None, branch_advised=clustered, actor=cmd.actor.label, issuing_org_id=issuing_org,
         policy_version=policy.version,
@@ -431,6 +430,6 @@ def _report_home(state: Member, cmd: ReportToHomeOrganisation) -> ReportedToHome
         raise StateConflict("only a member away reports to the home organisation; register the outflow first")
     check_date(cmd.reported_on, cmd.today, "reported_on", not_before=state.away.left_on, earlier="leaving")
     return ReportedToHomeOrganisation(member_id=state.member_id, reported_on=cmd.reported_on, channel=cmd.channel,
-                                      summary=not_personal(not_blank(cmd.summary, "summary"), "summary",
+                                      summary=not_personal(require_text(cmd.summary, "summary"), "summary",
                                                            instead=in_words("what the member reported")),
                                       actor=cmd.actor.label)

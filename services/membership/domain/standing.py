@@ -36,7 +36,6 @@ from services.membership.domain.member_state import (
     committee,
     existing,
     in_county,
-    not_blank,
     require_standing,
 )
 from services.membership.domain.rules import require_org_scope
@@ -44,7 +43,8 @@ from services.membership.policy.mobility import MobilityPolicy, mobility_policy_
 from services.pure.dates import add_months, check_date, effective_on, latest
 from services.pure.due import DueItem
 from services.pure.errors import DomainError, StateConflict
-from services.pure.personal_text import in_words, not_personal
+from services.pure.personal_text import not_personal, reason_text
+from services.pure.text import require_text
 
 StandingCommand = (
     SuspendMembership | RemoveAsLapsed | ApproveRemoval | RejectRemoval | RestoreMembership | RecordDeath
@@ -139,7 +139,7 @@ def _suspend(state: Member, cmd: SuspendMembership, policy: MobilityPolicy) -> M
         )
     return MembershipSuspended(
         member_id=state.member_id, suspended_on=cmd.suspended_on, last_contact_on=last, previous_status=state.status,
-        reason=_reason(cmd.reason), actor=cmd.actor.label, approving_org_id=approving_org,
+        reason=reason_text(cmd.reason, _DECISION), actor=cmd.actor.label, approving_org_id=approving_org,
         policy_version=policy.version,
     )
 
@@ -183,8 +183,9 @@ def _decide_removal(
         case _:
             assert_never(cmd.ground)
     return RemovalDecided(
-        member_id=state.member_id, decided_on=cmd.decided_on, ground=cmd.ground, reason=_reason(cmd.reason),
-        minutes_ref=not_personal(not_blank(cmd.minutes_ref, "minutes_ref"), "minutes_ref", instead=_MINUTES),
+        member_id=state.member_id, decided_on=cmd.decided_on, ground=cmd.ground,
+        reason=reason_text(cmd.reason, _DECISION),
+        minutes_ref=not_personal(require_text(cmd.minutes_ref, "minutes_ref"), "minutes_ref", instead=_MINUTES),
         actor=cmd.actor.label,
         deciding_org_id=state.formal_org_id, policy_version=policy.version,
     )
@@ -231,7 +232,7 @@ def _reject_removal(state: Member, cmd: RejectRemoval) -> RemovalRejected:
                earlier="the branch decision")
     return RemovalRejected(
         member_id=state.member_id, rejected_on=cmd.rejected_on, decided_on=decision.decided_on,
-        reason=_reason(cmd.reason), actor=cmd.actor.label, approving_org_id=approving_org,
+        reason=reason_text(cmd.reason, _DECISION), actor=cmd.actor.label, approving_org_id=approving_org,
     )
 
 
@@ -249,17 +250,13 @@ def _restore(state: Member, cmd: RestoreMembership) -> MembershipRestored:
                earlier="the renewed contact")
     return MembershipRestored(
         member_id=state.member_id, restored_on=cmd.restored_on,
-        status=state.status_before_suspension or MemberStatus.FULL, reason=_reason(cmd.reason),
+        status=state.status_before_suspension or MemberStatus.FULL, reason=reason_text(cmd.reason, _DECISION),
         actor=cmd.actor.label, approving_org_id=approving_org,
     )
 
 
+_DECISION = "the reason for the decision"
 _MINUTES = "where the minutes of the branch meeting are: the minute book and page, or the file's reference"
-
-
-def _reason(reason: str) -> str:
-    """A standing change's reason: required, and kept in clear, so no phone or ID number in it."""
-    return not_personal(not_blank(reason, "reason"), "reason", instead=in_words("the reason for the decision"))
 
 
 def _record_death(state: Member, cmd: RecordDeath) -> MemberDied:

@@ -43,7 +43,6 @@ from services.membership.domain.member_state import (
     ReceivedTransfer,
     Transfer,
     existing,
-    not_blank,
     require_standing,
     self_or_scope,
 )
@@ -53,7 +52,8 @@ from services.pure.dates import add_months, check_date, effective_on, latest, ye
 from services.pure.due import DueItem
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
-from services.pure.personal_text import in_words, not_personal
+from services.pure.personal_text import not_personal, reason_text
+from services.pure.text import require_text
 
 TransferCommand = (
     RequestTransfer | ApproveTransferOut | ReceiveTransfer | ReturnReceipt | ReissueLetter | ExpireLetter
@@ -216,12 +216,12 @@ def _request(state: Member, cmd: RequestTransfer, receiving_org: Organisation | 
     if cmd.to_external is not None:
         external = cmd.to_external
         for value, name in ((external.org_id, "org_id"), (external.name, "name"), (external.address, "address")):
-            not_blank(value, f"to_external.{name}")
+            require_text(value, f"to_external.{name}")
         not_personal(external.name, "to_external.name", instead="the receiving Party organisation's name")
         not_personal(external.address, "to_external.address", instead=ORG_ADDRESS)
         to_org_id = cmd.to_external.org_id.strip()
     else:
-        to_org_id = not_blank(cmd.to_org_id or "", "to_org_id")
+        to_org_id = require_text(cmd.to_org_id or "", "to_org_id")
         if receiving_org is None:
             raise TypeError("RequestTransfer to an organisation here needs the context parameter receiving_org=")
         if not receiving_org.exists:
@@ -229,20 +229,17 @@ def _request(state: Member, cmd: RequestTransfer, receiving_org: Organisation | 
     if to_org_id == state.formal_org_id:
         raise DomainError(f"{to_org_id} is already the member's formal organisation")
     return TransferRequested(
-        member_id=state.member_id, transfer_id=not_blank(cmd.transfer_id, "transfer_id"),
+        member_id=state.member_id, transfer_id=require_text(cmd.transfer_id, "transfer_id"),
         requested_on=effective_on(cmd),
         from_org_id=state.formal_org_id, to_org_id=to_org_id, to_external=cmd.to_external,
-        reason=_reason(cmd.reason, "why the member transfers"), actor=cmd.actor.label,
+        reason=reason_text(cmd.reason, "why the member transfers"), actor=cmd.actor.label,
     )
 
-
-def _reason(reason: str, about: str) -> str:
-    return not_personal(not_blank(reason, "reason"), "reason", instead=in_words(about))
 
 
 def _letter_number(state: Member, number: str) -> str:
     """A new letter's number. One quoted to receive or expire a letter is only matched against it, not checked."""
-    number = not_personal(not_blank(number, "letter_number"), "letter_number",
+    number = not_personal(require_text(number, "letter_number"), "letter_number",
                           instead="the introduction letter's own number, as printed on it (e.g. \"组转字2026第12号\")")
     if number in state.letter_numbers:
         raise AlreadyExists(f"letter number {number} was already used for this member; a letter gets a new number")
@@ -336,7 +333,7 @@ def _reissue(state: Member, cmd: ReissueLetter, policy: MobilityPolicy) -> Trans
         member_id=state.member_id, transfer_id=transfer.transfer_id, void_letter_number=old.number,
         letter_number=_letter_number(state, cmd.letter_number), channel=cmd.channel or old.channel,
         issued_on=cmd.issued_on, valid_until=cmd.issued_on + timedelta(days=policy.letter_validity_days),
-        dues_paid_up_to=_dues_month(cmd.dues_paid_up_to), reason=_reason(cmd.reason, "why the letter is re-issued"),
+        dues_paid_up_to=_dues_month(cmd.dues_paid_up_to), reason=reason_text(cmd.reason, "why the letter is re-issued"),
         actor=cmd.actor.label, reissuing_org_id=reissuing_org, policy_version=policy.version,
     )
 
@@ -369,6 +366,6 @@ def _cancel(state: Member, cmd: CancelTransfer) -> TransferCancelled:
     return TransferCancelled(
         member_id=state.member_id, transfer_id=transfer.transfer_id, cancelled_on=cmd.cancelled_on,
         void_letter_number=transfer.letter.number if transfer.letter else None,
-        reason=_reason(cmd.reason, "why the transfer is cancelled"), actor=cmd.actor.label,
+        reason=reason_text(cmd.reason, "why the transfer is cancelled"), actor=cmd.actor.label,
         cancelling_org_id=cancelling_org,
     )

@@ -17,7 +17,7 @@ from __future__ import annotations
 from services.pure.dates import add_months, check_date
 from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
 from services.pure.identity import Actor
-from services.pure.personal_text import in_words, not_personal
+from services.pure.personal_text import in_words, not_personal, reason_text
 from services.pure.text import require_text
 from services.secondment.contract.commands import (
     DecideEarlyEnd,
@@ -77,11 +77,6 @@ def _scope(state: Secondment, actor: Actor, action: str) -> str:
     return require_sending_unit(actor, state.township_id, state.unit_id, action)
 
 
-def _reason(text: str, about: str) -> None:
-    """A step's reason: required, and kept in clear, so no one's number in it."""
-    require_text(text, about, hint="write a short explanation")
-    not_personal(text, "reason", instead=in_words(about))
-
 
 def _placement(placement: Placement) -> None:
     require_text(placement.host_name, "the host enterprise or locality")
@@ -117,7 +112,7 @@ def decide_nomination(state: Secondment, c: DecideNomination) -> NominationAppro
     if c.approved:
         return NominationApproved(secondment_id=state.secondment_id, approved_on=c.decided_on,
                                   actor=c.actor.label, approving_org_id=org)
-    _reason(c.reason, "the reason for rejecting the nomination")
+    reason_text(c.reason, "the reason for rejecting the nomination")
     return NominationRejected(secondment_id=state.secondment_id, rejected_on=c.decided_on, reason=c.reason,
                               actor=c.actor.label, approving_org_id=org)
 
@@ -214,7 +209,7 @@ def request_extension(state: Secondment, c: RequestExtension, policy: Secondment
     _scope(state, c.actor, "request an extension")
     require_stage(state, "an extension", Stage.AWAY)
     require_no_pending(state, "request an extension")
-    _reason(c.reason, "the reason for the extension")
+    reason_text(c.reason, "the reason for the extension")
     _check_extension(state, c.months, policy)
     check_date(c.requested_on, c.today, "the request date", not_before=away_since(state), earlier="the departure")
     if state.planned_end is not None and c.requested_on > state.planned_end:
@@ -244,7 +239,7 @@ def decide_extension(
         raise StateConflict(f"no extension of {state.secondment_id} awaits a decision; the sending unit requests it")
     check_date(c.decided_on, c.today, "the decision date", not_before=pending.requested_on, earlier="the request")
     if not c.approved:
-        _reason(c.reason, "the reason for refusing the extension")
+        reason_text(c.reason, "the reason for refusing the extension")
         return ExtensionRefused(secondment_id=state.secondment_id, months=pending.months, refused_on=c.decided_on,
                                 reason=c.reason, actor=c.actor.label, approving_org_id=org)
     _check_extension(state, pending.months, policy)
@@ -262,7 +257,7 @@ def request_early_end(state: Secondment, c: RequestEarlyEnd) -> EarlyEndRequeste
     _scope(state, c.actor, "request an early end")
     require_stage(state, "an early end", Stage.AWAY)
     require_no_pending(state, "request an early end")
-    _reason(c.reason, "the reason for the early end")
+    reason_text(c.reason, "the reason for the early end")
     departed = away_since(state)
     check_date(c.requested_on, c.today, "the request date", not_before=departed, earlier="the departure")
     if c.last_day < departed:
@@ -282,7 +277,7 @@ def decide_early_end(state: Secondment, c: DecideEarlyEnd) -> SecondmentEndedEar
         raise StateConflict(f"no early end of {state.secondment_id} awaits a decision; the sending unit requests it")
     check_date(c.decided_on, c.today, "the decision date", not_before=pending.requested_on, earlier="the request")
     if not c.approved:
-        _reason(c.reason, "the reason for refusing the early end")
+        reason_text(c.reason, "the reason for refusing the early end")
         return EarlyEndRefused(secondment_id=state.secondment_id, last_day=pending.last_day, refused_on=c.decided_on,
                                reason=c.reason, actor=c.actor.label, approving_org_id=org)
     assert state.snapshot is not None and state.planned_end is not None
@@ -330,7 +325,7 @@ def propose_commendation(state: Secondment, c: ProposeCommendation, policy: Seco
     require_stage(state, "a commendation proposal", *STARTED)
     if state.commendation_proposed_on is not None:
         raise StateConflict(f"a commendation of {state.secondment_id} was proposed on {state.commendation_proposed_on}")
-    _reason(c.reason, "the reason for the commendation")
+    reason_text(c.reason, "the reason for the commendation")
     check_date(c.proposed_on, c.today, "the proposal date", not_before=away_since(state), earlier="the departure")
     proposed = commendation.proposal(state, state.contributions, policy, proposed_on=c.proposed_on,
                                      reason=c.reason.strip(), actor=c.actor.label)
@@ -345,7 +340,7 @@ def propose_promotion(state: Secondment, c: ProposePromotion) -> PromotionPropos
     require_stage(state, "a promotion proposal", *STARTED)
     if state.promotion_proposed_on is not None:
         raise StateConflict(f"a promotion of {state.cadre_id} was proposed on {state.promotion_proposed_on}")
-    _reason(c.reason, "the reason for the promotion (what was outstanding)")
+    reason_text(c.reason, "the reason for the promotion (what was outstanding)")
     check_date(c.proposed_on, c.today, "the proposal date", not_before=away_since(state), earlier="the departure")
     return PromotionProposed(secondment_id=state.secondment_id, cadre_id=state.cadre_id, proposed_on=c.proposed_on,
                              reason=c.reason, actor=c.actor.label, proposing_org_id=org)
@@ -357,7 +352,7 @@ def list_reserve(state: Secondment, c: ListAsReserveCadre) -> ReserveCadreListed
     require_stage(state, "a reserve-cadre listing", *STARTED)
     if state.reserve_listed_on is not None:
         raise StateConflict(f"cadre {state.cadre_id} was listed as a reserve cadre on {state.reserve_listed_on}")
-    _reason(c.reason, "the reason for the listing")
+    reason_text(c.reason, "the reason for the listing")
     check_date(c.listed_on, c.today, "the listing date", not_before=away_since(state), earlier="the departure")
     return ReserveCadreListed(secondment_id=state.secondment_id, cadre_id=state.cadre_id, listed_on=c.listed_on,
                               reason=c.reason, actor=c.actor.label, approving_org_id=org)
