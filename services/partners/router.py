@@ -37,6 +37,7 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,15 @@ log = logging.getLogger("partners.router")
 #: partner's latency), so it is short; under load a batch fills before it ends.
 BATCH = 500
 WITHIN_SECONDS = 0.05
+#: How old a batch's newest record must be before the batch reads the directory. A deactivation, a reactivation
+#: or a subscription is stamped with its command's time and becomes visible when its append commits; an event is
+#: routed against the windows and creation times so stamped. Read the directory at R, and every change stamped
+#: at or before R minus this margin has committed (an append commits well within it, and the services' clocks
+#: agree well within it): each event of the batch, no newer than its record, is decided against every change
+#: stamped before it. Without it, a reactivation committing just after the read dropped the events recorded in
+#: that moment for good. It costs a lone event this much latency; under load the router runs behind by more
+#: anyway, and nothing waits.
+DIRECTORY_SETTLE_SECONDS = 2.0
 #: How long a batch waits for the organisation follower before it is tried again.
 TREE_WAIT_SECONDS = 10.0
 #: A failed batch is tried again after 0.5, 1, 2 … 30 s; after this many attempts (about 3 min) the
@@ -117,6 +127,15 @@ class PartnerRecord:
     key: bytes
     value: bytes
     headers: list[tuple[str, bytes]]
+
+
+def settle_seconds(events: Sequence[EventT[Any]], now: float, margin: float | None = None) -> float:
+    """How long the batch waits before it reads the directory: until its newest record (by the record's Kafka
+    timestamp, set when the relay published it, after its event was recorded) is ``DIRECTORY_SETTLE_SECONDS``
+    old — never longer than that, whatever a clock says."""
+    margin = DIRECTORY_SETTLE_SECONDS if margin is None else margin
+    newest = max((event.message.timestamp for event in events), default=0.0)
+    return min(margin, max(0.0, newest + margin - now))
 
 
 def partner_record(delivery: Delivery) -> PartnerRecord:
@@ -201,6 +220,7 @@ class Router:
     async def deliver(self, events: Sequence[EventT[Any]]) -> None:
         """One attempt: route every event of the batch and wait until the broker has acknowledged each record."""
         reader = await self._ensure_reader()
+        await asyncio.sleep(settle_seconds(events, time.time()))
         await reader.refresh()
         directory = reader.directory
         if not any(directory.subscriptions.values()):

@@ -8,7 +8,8 @@ CloudEvent — masked by the partner's policy — tagged with the ids of the sub
 Like a subscription's creation time, a partner's deactivations are compared with the event's own time, not
 with the moment the router reads it: an event recorded while the partner was deactivated is never routed to it,
 one recorded before is, however late the router comes to it (after an outage, or again after a crash) — the
-same event, the same decision.
+same event, the same decision. The router reads the directory only once a batch's events are old enough that
+every change stamped before them has committed (router.py, ``DIRECTORY_SETTLE_SECONDS``).
 """
 
 from __future__ import annotations
