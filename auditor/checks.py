@@ -163,6 +163,28 @@ def _recorded_ms(event: Event) -> int | None:
     return int(recorded.timestamp() * 1000)
 
 
+def _latest_by_record(entries: Sequence[Mapping[str, Any]], problems: list[str] | None = None
+                      ) -> dict[tuple[str, str], Mapping[str, Any]]:
+    """The latest logged entry of each record. A record's events reach the log in the record's order (one
+    partition per record, published in version order): a version logged after a later one, or twice, was put into
+    the log after the fact — each such entry is added to ``problems`` when given."""
+    latest: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for entry in entries:
+        record = (entry["source"], entry["stream_id"])
+        before = latest.get(record)
+        if before is None or int(entry["stream_version"]) > int(before["stream_version"]):
+            latest[record] = entry
+        elif problems is None:
+            continue
+        elif int(entry["stream_version"]) == int(before["stream_version"]):
+            problems.append(f"{_entry_name(entry)}: a second event logged as that version of the record (the first: "
+                            f"{_entry_name(before)})")
+        else:
+            problems.append(f"{_entry_name(entry)}: logged after a later version of its record ({_entry_name(before)}) "
+                            "— put into the log after the fact, out of the record's order")
+    return latest
+
+
 def check_log(head: SignedHead, entries: Sequence[Mapping[str, Any]], events: Mapping[tuple[str, str], Event]
               ) -> list[str]:
     """Every entry of the head's tree against the event the store holds; the recomputed root against the head."""
@@ -171,20 +193,8 @@ def check_log(head: SignedHead, entries: Sequence[Mapping[str, Any]], events: Ma
         return [f"the log served {len(entries)} entries, not the {head.size} of the {head.describe()}"]
     leaves: list[bytes] = []
     missing: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
-    latest: dict[tuple[str, str], Mapping[str, Any]] = {}
+    _latest_by_record(entries, problems)
     for entry in entries:
-        # A record's events reach the log in the record's order (one partition per record, published in version
-        # order): a version logged after a later one was put into the log after the fact.
-        record = (entry["source"], entry["stream_id"])
-        before = latest.get(record)
-        if before is None or int(entry["stream_version"]) > int(before["stream_version"]):
-            latest[record] = entry
-        elif int(entry["stream_version"]) == int(before["stream_version"]):
-            problems.append(f"{_entry_name(entry)}: a second event logged as that version of the record (the first: "
-                            f"{_entry_name(before)})")
-        else:
-            problems.append(f"{_entry_name(entry)}: logged after a later version of its record ({_entry_name(before)}) "
-                            "— put into the log after the fact, out of the record's order")
         logged = bytes.fromhex(entry["leaf_hash"])
         event = events.get((entry["source"], entry["event_id"]))
         if event is None:
@@ -235,11 +245,7 @@ def check_unlogged(head: SignedHead, entries: Sequence[Mapping[str, Any]], event
     Returns the problems and what to remember for the next run: each unlogged event with when it was first found.
     """
     logged = {(e["source"], e["event_id"]) for e in entries}
-    latest: dict[tuple[str, str], Mapping[str, Any]] = {}
-    for entry in entries:
-        record = (entry["source"], entry["stream_id"])
-        if record not in latest or int(entry["stream_version"]) > int(latest[record]["stream_version"]):
-            latest[record] = entry
+    latest = _latest_by_record(entries)
     problems: list[str] = []
     remembered: dict[str, int] = {}
     for key, event in events.items():
