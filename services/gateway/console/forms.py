@@ -64,7 +64,9 @@ def body(form: Form, values: Mapping[str, str]) -> dict[str, Any]:
             value = raw.strip()
             if value == "" and not f.required:
                 continue
-            if f.kind == "number" and re.fullmatch(r"-?\d+", value):
+            # Only a plainly sized integer: int() raises beyond 4300 digits (that was a 500). The rest goes as
+            # text, for the API to refuse beside the field.
+            if f.kind == "number" and re.fullmatch(r"-?[0-9]{1,18}", value):
                 value = int(value)
         target = out
         *parents, leaf = (f.body_path or f.name).split(".")

@@ -25,7 +25,9 @@ from services.gateway.console.session import (
     language,
     viewer,
 )
+from services.gateway.throttle import FailedAuthentications, TooManyFailures, client_address
 from services.kernel import clock
+from services.kernel.settings import Settings
 from services.pure.identity import BUREAUS, Role
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -63,21 +65,42 @@ def failed(request: Request, who: Viewer, answer: Answer) -> Response:
 
 
 async def form_values(request: Request) -> dict[str, str] | None:
-    """An urlencoded form's fields (the last value of each); None when the body is too large."""
+    """An urlencoded form's fields (the last value of each); None when the body is too large or holds more fields
+    than any form has."""
     raw = await request.body()
     if len(raw) > MAX_FORM:
         return None
-    parsed = parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True, max_num_fields=200)
+    try:
+        parsed = parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True, max_num_fields=200)
+    except ValueError:  # more fields than any form has: refused like a body too large, not a 500
+        return None
     return {k: v[-1] for k, v in parsed.items()}
 
 
 def same_origin(request: Request) -> bool:
-    """A form posted from this console: the browser's Origin (when it sends one) is this host."""
+    """A request made by this console's own pages: the browser's Origin (when it sends one) is this host, and
+    its Sec-Fetch-Site (a browser that sends no Origin may still send this) does not name another site."""
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return False
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
         return origin is None
     host = request.headers.get("host", "")
     return origin.split("://", 1)[-1] == host
+
+
+def refused_sign_in(request: Request) -> Response | None:
+    """Count a token that failed, as the API counts a bad bearer token (services/gateway/throttle.py): guessing
+    tokens through the console is slowed down as much as through the API. The sign-in page with 429 once this
+    address has failed too often, else None."""
+    failures: FailedAuthentications = request.app.state.auth_failures
+    try:
+        failures.failed(client_address(request))
+    except TooManyFailures as exc:
+        refused = page(request, "sign_in.html", None, status=429, next=PREFIX, failed=True)
+        refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
+    return None
 
 
 @router.get("/sign-in")
@@ -93,10 +116,14 @@ async def sign_in(request: Request) -> Response:
     token = values.get("token", "").strip()
     who = check_token(request, token) if 0 < len(token) <= 4096 else None
     if who is None:
-        return page(request, "sign_in.html", None, status=401, next=safe_next(values.get("next")), failed=True)
+        return refused_sign_in(request) or page(request, "sign_in.html", None, status=401,
+                                                next=safe_next(values.get("next")), failed=True)
+    settings: Settings = request.app.state.settings
     response = RedirectResponse(safe_next(values.get("next")), status_code=303)
+    # Secure outside development even when TLS ends at a proxy in front (the scheme seen here is then http).
     response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict", path=PREFIX,
-                        secure=request.url.scheme == "https", max_age=12 * 3600)
+                        secure=request.url.scheme == "https" or settings.environment != "development",
+                        max_age=12 * 3600)
     return response
 
 
@@ -104,7 +131,7 @@ async def sign_in(request: Request) -> Response:
 async def sign_out(request: Request) -> Response:
     who = viewer(request)
     values = await form_values(request) or {}
-    if who is not None and not csrf_ok(request, who, values.get("csrf")):
+    if not same_origin(request) or (who is not None and not csrf_ok(request, who, values.get("csrf"))):
         return page(request, "error.html", who, status=403, detail=i18n.text("csrf_failed", language(request)))
     response = RedirectResponse(f"{PREFIX}/sign-in", status_code=303)
     response.delete_cookie(TOKEN_COOKIE, path=PREFIX)
@@ -114,7 +141,8 @@ async def sign_out(request: Request) -> Response:
 @router.get("/lang/{lang}")
 async def switch_language(request: Request, lang: str, next: str | None = None) -> Response:
     response = RedirectResponse(safe_next(next), status_code=303)
-    if lang in i18n.LANGS:
+    # A link from another site may bring someone here, but does not choose their language.
+    if lang in i18n.LANGS and same_origin(request):
         response.set_cookie(LANG_COOKIE, lang, samesite="strict", path=PREFIX, max_age=365 * 86400)
     return response
 

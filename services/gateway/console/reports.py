@@ -3,6 +3,7 @@ arrears, its meetings, a member with their dues statement, and the year-end summ
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -23,7 +24,8 @@ def _year(request: Request) -> int | None:
     raw = request.query_params.get("year")
     if raw is None or raw == "":
         return clock.today().year
-    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else None
+    # ASCII digits only: str.isdigit() also takes '²', which int() refuses, and any length, which int() may too.
+    return int(raw) if re.fullmatch(r"[0-9]{4}", raw) and 2000 <= int(raw) <= 2100 else None
 
 
 def _bad_year(request: Request, who: Any) -> Response:

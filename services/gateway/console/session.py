@@ -19,6 +19,7 @@ from fastapi import Request
 
 from services.gateway.auth import read_token
 from services.gateway.console.i18n import LANGS, Lang
+from services.gateway.throttle import FailedAuthentications, client_address
 from services.gateway.token_registry import TokenRegistry
 from services.kernel.settings import Settings
 from services.pure.errors import Unauthorized
@@ -48,9 +49,14 @@ def language(request: Request) -> Lang:
 def viewer(request: Request) -> Viewer | None:
     """The person whose valid, unrevoked token the cookie holds; None sends them to the sign-in page."""
     token = request.cookies.get(TOKEN_COOKIE)
-    if not token or len(token) > 4096:
+    if not token:
         return None
-    return check_token(request, token)
+    who = check_token(request, token) if len(token) <= 4096 else None
+    if who is None:
+        # Counted as the API counts a bad bearer token: a guessed cookie is a guessed token (429 when too many).
+        failures: FailedAuthentications = request.app.state.auth_failures
+        failures.failed(client_address(request))
+    return who
 
 
 def check_token(request: Request, token: str) -> Viewer | None:
@@ -71,7 +77,8 @@ def csrf_token(request: Request, who: Viewer) -> str:
 
 
 def csrf_ok(request: Request, who: Viewer, sent: str | None) -> bool:
-    return sent is not None and hmac.compare_digest(csrf_token(request, who), sent)
+    # As bytes: compare_digest refuses a str with a non-ASCII character by raising, which was a 500.
+    return sent is not None and hmac.compare_digest(csrf_token(request, who).encode(), sent.encode())
 
 
 @dataclass(frozen=True, kw_only=True)
