@@ -8,6 +8,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,9 +77,16 @@ async def _until(condition: Callable[[], bool | Awaitable[bool]], what: str) -> 
         await asyncio.sleep(0.02)
 
 
-async def _running(store: EventStore[Any], settings: Settings) -> tuple[asyncio.Event, asyncio.Task[None]]:
+@asynccontextmanager
+async def _running(store: EventStore[Any], settings: Settings) -> AsyncIterator[None]:
+    """A provisioner instance for the duration of the block, stopped at its end."""
     stop = asyncio.Event()
-    return stop, asyncio.create_task(provisioner.provision_forever(store, settings, stop))
+    task = asyncio.create_task(provisioner.provision_forever(store, settings, stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
 
 
 async def test_no_pass_runs_while_another_instance_holds_the_lock_and_the_next_reads_the_latest_state(
@@ -90,22 +98,19 @@ async def test_no_pass_runs_while_another_instance_holds_the_lock_and_the_next_r
     other_pass = other.transaction()
     await other_pass.start()
     assert await other.fetchval("SELECT pg_try_advisory_xact_lock(hashtext($1))", provisioner.LOCK)
-    stop, task = await _running(store, settings)
     try:
-        skipped = "another instance is provisioning"
-        await _until(lambda: caplog.text.count(skipped) >= 3, "three passes skipped")
-        assert calls == []  # no pass overlapped the other instance's
-        # The other instance's pass deactivates the partner, and its transaction ends.
-        await store.append(await store.load("p-1"), "partner",
-                           [PartnerDeactivated(partner_id="p-1", reason="ended", deactivated_at=NOW, actor="county")],
-                           meta())
-        await other_pass.commit()
-        await _until(lambda: bool(calls), "a pass once the lock is free")
+        async with _running(store, settings):
+            skipped = "another instance is provisioning"
+            await _until(lambda: caplog.text.count(skipped) >= 3, "three passes skipped")
+            assert calls == []  # no pass overlapped the other instance's
+            # The other instance's pass deactivates the partner, and its transaction ends.
+            deactivated = PartnerDeactivated(partner_id="p-1", reason="ended", deactivated_at=NOW, actor="county")
+            await store.append(await store.load("p-1"), "partner", [deactivated], meta())
+            await other_pass.commit()
+            await _until(lambda: bool(calls), "a pass once the lock is free")
         # The directory was read after the lock was taken: revoked, never provisioned from the view before it.
         assert calls == [("revoke", "p-1")]
     finally:
-        stop.set()
-        await task
         await other.close()
 
 
@@ -121,19 +126,19 @@ async def test_a_pass_whose_transaction_is_lost_stops_at_the_next_partner_and_a_
         calls.append(("ensure", partner_id))
         if not cut:  # PostgreSQL ends the pass's session (a restart, a failover) while Kafka is being called
             cut.append(partner_id)
-            holders = await admin.fetch("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted")
+            holders = await admin.fetch(  # pg_locks is the whole server's: only this database's advisory locks
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = "
+                "(SELECT oid FROM pg_database WHERE datname = current_database())")
             assert len(holders) == 1
             assert await admin.fetchval("SELECT pg_terminate_backend($1)", holders[0]["pid"])
 
     monkeypatch.setattr(provisioner, "ensure_partner", ensure_then_lose_the_lock)
-    stop, task = await _running(store, settings)
     try:
-        await _until(lambda: {c[1] for c in calls} == {"p-1", "p-2"}, "both partners provisioned")
+        async with _running(store, settings):
+            await _until(lambda: {c[1] for c in calls} == {"p-1", "p-2"}, "both partners provisioned")
         # The pass stopped before p-2 (its lock was gone); a later pass, on a fresh connection, did p-2 alone.
         assert calls == [("ensure", "p-1"), ("ensure", "p-2")]
     finally:
-        stop.set()
-        await task
         await admin.close()
 
 
@@ -156,12 +161,6 @@ async def test_two_instances_never_provision_at_once(
 
     monkeypatch.setattr(provisioner, "ensure_partner", slow_ensure)
     # Two instances in one process share nothing but the store: each has its own `done`, as two processes would.
-    first_stop, first = await _running(store, settings)
-    second_stop, second = await _running(store, settings)
-    try:
+    async with _running(store, settings), _running(store, settings):
         await _until(lambda: {c[1] for c in calls} == set(partners), "every partner provisioned")
-        assert overlaps == []
-    finally:
-        first_stop.set()
-        second_stop.set()
-        await asyncio.gather(first, second)
+    assert overlaps == []
