@@ -1,7 +1,8 @@
 """Bearer-token authentication: the bootstrap administrator token and signed tokens for everyone else.
 
 A signed token (HS256 with ``GB_TOKEN_SECRET``) carries its holder, an expiry (``exp``) and an id
-(``jti``); a token whose id the county revoked is refused (services/gateway/token_registry.py), and a
+(``jti``); a token whose id the county revoked is refused (services/gateway/token_registry.py), so is a partner
+system's while the county keeps its partner deactivated (services/gateway/partner_access.py), and a
 client that keeps sending bad tokens is slowed down (services/gateway/throttle.py). The administrator
 token (``GB_ADMIN_TOKEN``) bootstraps the first tokens: its development default is accepted only with
 ``GB_ENV=development`` — elsewhere the settings refuse to start without a secret of at least 32 bytes.
@@ -112,7 +113,14 @@ async def current_actor(
         failures: FailedAuthentications = request.app.state.auth_failures
         failures.failed(client_address(request))  # 429 instead, once this client has failed too often
         raise
-    return bearer.actor
+    actor = bearer.actor
+    # A valid token whose holder may not act now: 403, not 401 (nothing is wrong with the token — it works again
+    # once the partner is reactivated — so it does not count as a failed authentication either). Here, in the
+    # dependency every route's caller comes from, it comes before any check of the route's own.
+    if actor.role is Role.PARTNER and tokens.partners.is_deactivated(actor.org_id):
+        raise Forbidden(f"partner {actor.org_id} is deactivated: the county refuses its tokens until it reactivates "
+                        "the partner; ask the county's administrators")
+    return actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

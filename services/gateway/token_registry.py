@@ -13,6 +13,9 @@ refused anyway). The process that revokes a token adds it at once; every gateway
 new revocations from the store every :data:`REFRESH_SECONDS`, so a revocation made by another gateway
 process reaches this one within that time (the bound of staleness). If the store cannot be read,
 the set keeps what it knew and the refresh is tried again — revocations are never forgotten.
+
+The same loop keeps the deactivated partners (``partners``, services/gateway/partner_access.py), whose tokens are
+refused as long as they stay deactivated: one refresh of what may no longer be used, on one schedule.
 """
 
 from __future__ import annotations
@@ -20,13 +23,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
+from services.gateway.partner_access import DeactivatedPartners
 from services.kernel.events import EventRegistry
 from services.kernel.store import CommandMeta, EventStore, RecordedEvent
 from services.pure.errors import NotFound, StateConflict
@@ -82,10 +86,12 @@ class TokenRecord:
 
 
 class TokenRegistry:
-    """Issued and revoked tokens, durable in the store; the revoked ids not yet expired, in memory."""
+    """Issued and revoked tokens, durable in the store; the revoked ids not yet expired, in memory; and the
+    deactivated partners, whose tokens are refused while they stay deactivated (refreshed with the revocations)."""
 
     def __init__(self, store: EventStore[Any]) -> None:
         self.store = store
+        self.partners = DeactivatedPartners()
         self._revoked: dict[str, datetime] = {}
         self._expiry: dict[str, datetime] = {}
         self._seen = 0
@@ -152,7 +158,8 @@ def _record(events: list[RecordedEvent[Any]]) -> TokenRecord | None:
 
 @contextlib.asynccontextmanager
 async def token_registry(dsn: str) -> AsyncIterator[TokenRegistry]:
-    """The registry on the gateway's database, its revocations loaded, refreshed while it lives."""
+    """The registry on the gateway's database, its revocations and deactivated partners loaded before it is
+    yielded (a gateway serves no request before), refreshed while it lives."""
     admin = await asyncpg.connect(dsn)
     try:
         async with admin.transaction():  # several gateway processes may start at once
@@ -165,8 +172,11 @@ async def token_registry(dsn: str) -> AsyncIterator[TokenRegistry]:
     try:
         await store.start()
         registry = TokenRegistry(store)
-        await registry.refresh()
-        task = asyncio.create_task(_keep_fresh(registry), name="token-revocations")
+        refreshes = (("new token revocations", registry.refresh),
+                     ("the deactivated partners", lambda: registry.partners.refresh(pool)))
+        for _, refresh in refreshes:
+            await refresh()
+        task = asyncio.create_task(_keep_fresh(refreshes), name="token-revocations")
         try:
             yield registry
         finally:
@@ -178,10 +188,11 @@ async def token_registry(dsn: str) -> AsyncIterator[TokenRegistry]:
         await pool.close()
 
 
-async def _keep_fresh(registry: TokenRegistry) -> None:
+async def _keep_fresh(refreshes: Sequence[tuple[str, Callable[[], Awaitable[None]]]]) -> None:
     while True:
         await asyncio.sleep(REFRESH_SECONDS)
-        try:
-            await registry.refresh()
-        except Exception:  # a database outage: keep what is known, try again next time
-            log.exception("could not read new token revocations; trying again in %s s", REFRESH_SECONDS)
+        for what, refresh in refreshes:  # each on its own: one failing does not hold the other back
+            try:
+                await refresh()
+            except Exception:  # a database outage: keep what is known, try again next time
+                log.exception("could not read %s; trying again in %s s", what, REFRESH_SECONDS)

@@ -33,13 +33,14 @@ ROUTES: tuple[CommandRoute[Any], ...] = (
         from_path=("partner_id",), roles=_COUNTY, scope=PARTNER_SCOPE, location=_PARTNER,
         summary="Deactivate (off-board) a partner, with the reason: nothing recorded from now on is routed to its "
                 "Kafka topic, nothing more is sent to its webhooks (their backlog is held), its subscriptions cannot "
-                "be created, changed, resumed or replayed, and its Kafka login and ACLs are removed. Its topic is "
-                "kept."),
+                "be created, changed, resumed or replayed, its Kafka login and ACLs are removed, and the gateway "
+                "refuses its API tokens (403) until it is reactivated. Its topic is kept."),
     CommandRoute(
         path="/partners/{partner_id}/reactivation", command=c.ReactivatePartner, handler=h.partner_command,
         from_path=("partner_id",), roles=_COUNTY, scope=PARTNER_SCOPE, location=_PARTNER,
         summary="Reactivate a deactivated partner: provisioned again on Kafka with a new password (read it at "
-                "GET /v1/partners/{partner_id}/kafka-credentials); routing resumes from the next event."),
+                "GET /v1/partners/{partner_id}/kafka-credentials); routing resumes from the next event, and its API "
+                "tokens are served again."),
     CommandRoute(
         path="/partners/{partner_id}/credential-rotation", command=c.RotatePartnerCredential,
         handler=h.partner_command, from_path=("partner_id",), roles=_COUNTY, scope=PARTNER_SCOPE, location=_PARTNER,

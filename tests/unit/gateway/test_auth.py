@@ -121,3 +121,21 @@ async def test_a_revoked_token_is_refused(gateway: Any) -> None:
     app.state.tokens._revoked[issued.token_id] = issued.expires_at
     refused = await client.get("/whoami", headers=headers)
     assert refused.status_code == 401 and "revoked" in refused.json()["detail"]
+
+
+async def test_a_deactivated_partners_token_is_refused_with_403_until_it_is_reactivated(gateway: Any) -> None:
+    client, app = gateway
+    mine, theirs = (Actor(subject=f"{p}-system", role=Role.PARTNER, org_id=p) for p in ("p1", "p2"))
+    me, other = ({"Authorization": f"Bearer {new_token(SETTINGS, a).token}"} for a in (mine, theirs))
+    # A county person whose org_id happens to equal the partner's id is no partner system: served.
+    staff = {"Authorization": "Bearer " + new_token(SETTINGS, Actor(subject="s", role=Role.TOWNSHIP_COMMITTEE,
+                                                                     org_id="p1")).token}
+    app.state.tokens.partners.take([("p1", "deactivated", 7), ("p2", "active", 3)])
+    for _ in range(5):  # more than the throttle's limit: a refusal for this reason is no failed authentication
+        refused = await client.get("/whoami", headers=me)
+        assert refused.status_code == 403 and refused.headers["content-type"] == "application/problem+json"
+        assert "partner p1 is deactivated" in refused.json()["detail"] and "county" in refused.json()["detail"]
+    assert (await client.get("/whoami", headers=other)).status_code == 200
+    assert (await client.get("/whoami", headers=staff)).status_code == 200
+    app.state.tokens.partners.take([("p1", "active", 8)])
+    assert (await client.get("/whoami", headers=me)).status_code == 200
