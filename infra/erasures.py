@@ -17,16 +17,21 @@ when it is a whole CloudEvent of membership's source with the erasure's type and
 logged (they are not personal data); no event's data is decoded here, so no ID number or phone reaches the log.
 
 When it cannot. If Kafka does not answer, or holds fewer of membership's events than the backup (Kafka was lost
-too), the erasures recorded since the backup are nowhere this restore can read. It says so plainly, and that each
-of them must be repeated before the system is used again (docs/backup.md).
+too), the erasures recorded since the backup are nowhere this restore can read. Then the restore starts nothing:
+a system serving the restored store could open the ID number and phone of a person the county erased. The
+operator names the persons erased since the backup — from the county's own register of erasure requests — in a
+file, one member id per line, and restores again with ``--erasures-from FILE`` (an empty file says none was);
+each is forgotten the same way (docs/backup.md).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aiokafka.structs import ConsumerRecord
@@ -38,6 +43,7 @@ from services.kernel.kafka import event_consumer, topic_partitions
 from services.kernel.settings import Settings
 from services.membership.contract import NAME as MEMBERSHIP
 from services.membership.contract import personal_data_schema
+from services.pure.personal_text import personal_shape
 
 log = logging.getLogger("infra")
 
@@ -46,9 +52,12 @@ ERASED = "gb.membership.personal_data_erased.v1"
 #: Membership's forgetting, the function its erasure trigger calls (services/membership/personal_data.sql).
 FORGET_SIGNATURE = "gb_forget_person(text,bigint,timestamptz)"
 FORGET = "SELECT gb_forget_person($1, $2, $3)"
-#: What to do when the erasures since the backup could not be applied again: docs/backup.md, "Limitations".
-REPEAT = ("repeat every erasure recorded since the backup was taken (POST /v1/members/{member_id}/erasure, county "
-          "only) before the system is used again; the county's own record of erasure requests names them")
+#: What to do when the erasures since the backup could not be read: docs/backup.md, step 6.
+REPEAT = ("nothing is started: name every person erased since the backup was taken (the county's register of erasure "
+          "requests names them) in a file, one member id per line, and restore again with --erasures-from FILE (an "
+          "empty file when none was)")
+#: A member id as the API takes it in a path (services/gateway/api/deps.py, ID_PATTERN).
+MEMBER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}")
 PROGRESS_EVERY = 5.0
 #: A topic that gives no record for this long while its end lies ahead is not read to the end: the scan fails.
 STALL_AFTER = 60.0
@@ -176,37 +185,82 @@ async def forget(dsn: str, erasures: list[Erasure]) -> int:
         await conn.close()
 
 
-def reapply(settings: Settings, stores: dict[str, dict[str, Any]]) -> bool:
+def read_listed(path: Path) -> list[str]:
+    """The member ids of ``--erasures-from``: one per line; blank lines and ``#`` comments skipped. A line that is
+    not a member id is refused by its number, never repeated: it may be the ID number someone wrote instead."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NotReapplied(f"--erasures-from {path}: cannot be read ({type(exc).__name__})") from None
+    persons: list[str] = []
+    wrong: list[int] = []
+    for number, line in enumerate(lines, start=1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        if MEMBER_ID.fullmatch(text) and personal_shape(text) is None:
+            persons.append(text)
+        else:
+            wrong.append(number)
+    if wrong:
+        raise NotReapplied(f"--erasures-from {path}: line(s) {', '.join(map(str, wrong[:20]))} hold no member id "
+                           "(letters, digits and _ . : - only, as in /v1/members/{member_id}; never an ID number)")
+    return sorted(set(persons))
+
+
+def reapply(settings: Settings, stores: dict[str, dict[str, Any]], listed: list[str] | None = None) -> bool:
     """Apply to the restored membership store every erasure Kafka holds beyond the backup's last membership
-    position (``stores``: the backup manifest's stores). False when erasures recorded since the backup could not
-    be applied — the log says why, and what to do."""
+    position (``stores``: the backup manifest's stores), and forget every person in ``listed`` (``--erasures-from``:
+    those the county names as erased since the backup). False when the erasures recorded since the backup are not
+    all known to be forgotten — Kafka could not show them and no list was given, or the store refused — and the
+    log says why and what to do."""
     store = stores.get(MEMBERSHIP)
     if store is None or "topic" not in store:
         return True  # no membership store in this backup: nothing of it was restored
     topic, last = store["topic"], int(store.get("last_position") or 0)
+    found = _read(settings, topic, last, vouched=listed is not None)
+    if found is None and listed is None:
+        return False
+    forgetting = list(found.erasures.values()) if found is not None else []
+    # A listed person's retry records all predate the erasure: the restored store ends at the backup's position.
+    forgetting += [Erasure(f"listed:{person}", person, last + 1, datetime.now(UTC)) for person in listed or ()]
+    persons = sorted({e.person_id for e in forgetting})
+    if not forgetting:
+        if found is None:
+            log.warning("--erasures-from lists no person: the operator says no one was erased since the backup")
+            return True
+        log.info("no erasure was recorded after the backup (%s read to its end; the backup's events up to position "
+                 "%s)", topic, f"{last:,}")
+        return found.refused == 0
+    try:
+        changed = run_sync(forget(settings.dsn(MEMBERSHIP), forgetting))
+    except Exception as exc:  # nothing was changed (one transaction): the persons are named, to be erased by hand
+        log.error("the %d erasures recorded since the backup could NOT be re-applied (%s); the restored store still "
+                  "holds the data keys of %s; %s", len(forgetting), exc, ", ".join(persons), REPEAT)
+        return False
+    log.info("re-applied %d erasures recorded after the backup (positions beyond %s%s) to the restored membership "
+             "store: %d data keys destroyed again or tombstones made, %d persons already forgotten; persons: %s",
+             len(forgetting), f"{last:,}", f", {len(listed)} of them listed" if listed else "", changed,
+             len(persons) - changed, ", ".join(persons))
+    return found is None or found.refused == 0
+
+
+def _read(settings: Settings, topic: str, last: int, *, vouched: bool) -> Scan | None:
+    """The erasures Kafka holds beyond ``last``, or None when it cannot show them all (logged: an error, or a
+    warning when the operator ``vouched`` for them with a list)."""
+    say = log.warning if vouched else log.error
+    then = ("only the persons listed in --erasures-from are forgotten, as the operator vouched" if vouched
+            else REPEAT)
     try:
         scan = run_sync(read_erasures(settings, topic, last))
     except Exception as exc:  # whatever stopped the read, the operator must be told the same
-        log.error("erasures recorded since the backup could NOT be re-applied: %s could not be read (%s), so the "
-                  "restored membership store may hold the data keys of persons erased since; %s", topic, exc, REPEAT)
-        return False
+        say("erasures recorded since the backup could NOT be read: %s could not be read (%s), so the restored "
+            "membership store may hold the data keys of persons erased since; %s", topic, exc, then)
+        return None
     if scan.last_position < last:
-        log.error("erasures recorded since the backup could NOT be re-applied: Kafka holds membership's events "
-                  "only up to position %s, the backup's store up to %s (Kafka was lost too): no erasure recorded "
-                  "since the backup is on it, and the restored membership store may hold the data keys of persons "
-                  "erased since; %s", f"{scan.last_position:,}", f"{last:,}", REPEAT)
-        return False
-    if not scan.erasures:
-        log.info("no erasure was recorded after the backup (%s read: membership's events up to position %s, the "
-                 "backup's up to %s)", topic, f"{scan.last_position:,}", f"{last:,}")
-        return scan.refused == 0
-    try:
-        changed = run_sync(forget(settings.dsn(MEMBERSHIP), list(scan.erasures.values())))
-    except Exception as exc:  # nothing was changed (one transaction): the persons are named, to be erased by hand
-        log.error("the %d erasures recorded since the backup could NOT be re-applied (%s); the restored store still "
-                  "holds the data keys of %s; %s", len(scan.erasures), exc, ", ".join(scan.persons), REPEAT)
-        return False
-    log.info("re-applied %d erasures recorded after the backup (positions beyond %s) to the restored membership "
-             "store: %d data keys destroyed again or tombstones made, %d persons already forgotten; persons: %s",
-             len(scan.erasures), f"{last:,}", changed, len(scan.persons) - changed, ", ".join(scan.persons))
-    return scan.refused == 0
+        say("erasures recorded since the backup could NOT be read: Kafka holds membership's events only up to "
+            "position %s, the backup's store up to %s (Kafka was lost too): no erasure recorded since the backup is "
+            "on it, and the restored membership store may hold the data keys of persons erased since; %s",
+            f"{scan.last_position:,}", f"{last:,}", then)
+        return None
+    return scan

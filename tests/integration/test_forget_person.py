@@ -127,8 +127,8 @@ async def test_a_restore_whose_kafka_lacks_the_backups_events_says_the_erasures_
 ) -> None:
     with caplog.at_level(logging.ERROR, logger="infra"):
         assert erasures.reapply(settings, AHEAD_OF_KAFKA) is False
-    assert "erasures recorded since the backup could NOT be re-applied" in caplog.text
-    assert "Kafka was lost too" in caplog.text and "POST /v1/members/{member_id}/erasure" in caplog.text
+    assert "erasures recorded since the backup could NOT be read" in caplog.text
+    assert "Kafka was lost too" in caplog.text and "--erasures-from FILE" in caplog.text
 
 
 async def test_a_restore_that_cannot_read_kafka_says_the_erasures_since_must_be_repeated(
@@ -137,8 +137,36 @@ async def test_a_restore_that_cannot_read_kafka_says_the_erasures_since_must_be_
     unreachable = dataclasses.replace(settings, kafka_bootstrap="127.0.0.1:9")
     with caplog.at_level(logging.ERROR, logger="infra"):
         assert erasures.reapply(unreachable, AHEAD_OF_KAFKA) is False
-    assert "erasures recorded since the backup could NOT be re-applied" in caplog.text
-    assert "could not be read" in caplog.text and "POST /v1/members/{member_id}/erasure" in caplog.text
+    assert "erasures recorded since the backup could NOT be read" in caplog.text
+    assert "could not be read" in caplog.text and "--erasures-from FILE" in caplog.text
+
+
+async def test_persons_the_operator_lists_are_forgotten_when_kafka_lost_the_erasures(
+    settings: Settings, store: EventStore[Noted | Erased], monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Kafka lost membership's events: the persons named with --erasures-from are forgotten all the same."""
+    await _person(store, "person-1")
+    await _person(store, "person-2")
+    dsn = Settings.dsn  # the restored membership store is this test's
+    monkeypatch.setattr(Settings, "dsn", lambda s, db: dsn(s, "forget_person" if db == "membership" else db))
+    with caplog.at_level(logging.WARNING, logger="infra"):
+        assert erasures.reapply(settings, AHEAD_OF_KAFKA, ["person-1"]) is True
+    assert "only the persons listed in --erasures-from are forgotten" in caplog.text
+    key, reserved, retries = await _state(store.pool, "person-1")
+    assert key is not None and key[1] is None and key[2] is not None, "the key destroyed, the erasure's time kept"
+    assert (reserved, retries) == (0, 0)
+    key, reserved, retries = await _state(store.pool, "person-2")
+    assert key is not None and key[1] is not None and (reserved, retries) == (1, 1), "a person not listed is kept"
+
+
+async def test_an_empty_list_is_the_operators_word_that_no_one_was_erased_since_the_backup(
+    settings: Settings, caplog: pytest.LogCaptureFixture,
+) -> None:
+    unreachable = dataclasses.replace(settings, kafka_bootstrap="127.0.0.1:9")
+    with caplog.at_level(logging.WARNING, logger="infra"):
+        assert erasures.reapply(unreachable, AHEAD_OF_KAFKA, []) is True
+    assert "lists no person" in caplog.text
 
 
 async def test_a_store_restored_from_a_backup_of_an_earlier_version_gets_the_function_and_forgets(
