@@ -23,6 +23,7 @@ from typing import assert_never
 
 from services.pure.dates import not_future
 from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
+from services.pure.identity import BUREAUS
 from services.pure.personal_text import not_personal
 from services.pure.text import require_text
 from services.workers.contract.commands import (
@@ -46,6 +47,8 @@ from services.workers.contract.events import (
     ServiceKind,
     ServiceRequested,
 )
+from services.workers.domain import texts
+from services.workers.domain.texts import bounded
 from services.workers.domain.workers import Worker, require_consent
 from services.workers.policy import DEFAULT_WORKERS_POLICY, Ending, WorkersPolicy
 
@@ -98,17 +101,27 @@ def decide(state: Case, command: CaseCommand, *, policy: WorkersPolicy = DEFAULT
 
 #: No amount of a worker's case comes near it: a bound that keeps a typo (or 1e999999) out of the record.
 _MOST_YUAN = Decimal(1_000_000_000)
+_FEN, _YUAN = Decimal("0.01"), Decimal(1)
 
 
 def yuan(value: Decimal, what: str) -> Decimal:
     """An amount in yuan: finite, 0 to a billion, to the fen at most. Checked without a decimal context, so
-    no input can overflow one."""
+    no input can overflow one.
+
+    Returned in plain form (exponent 0 to -2, no negative zero), and that is what a case records: ``0E-999999999``
+    or ``30000.000…`` (thousands of zeros) is the same amount, but PostgreSQL's numeric column refuses its scale,
+    so the projector dead-lettered the event and the read model kept the case a step behind its store."""
     if not value.is_finite() or not Decimal(0) <= value <= _MOST_YUAN:
         raise DomainError(f"{what} must be in yuan, from 0 to {_MOST_YUAN}, e.g. \"20000.00\"")
     _, digits, exponent = value.as_tuple()
     if isinstance(exponent, int) and exponent < -2 and any(digits[exponent + 2:]):
-        raise DomainError(f"{what} {value} has more than 2 decimals; amounts are in yuan to the fen")
-    return value
+        raise DomainError(f"{what} has more than 2 decimals; amounts are in yuan to the fen")
+    # Within a billion to the fen, the plain form has at most 12 digits: exact in any decimal context.
+    if isinstance(exponent, int) and exponent < -2:
+        value = value.quantize(_FEN)
+    elif isinstance(exponent, int) and exponent > 0:
+        value = value.quantize(_YUAN)
+    return value.copy_abs() if value == 0 else value
 
 
 def _existing(state: Case, case_id: str) -> Case:
@@ -128,7 +141,7 @@ def request(state: Case, c: RequestService, worker: Worker) -> ServiceRequested:
         raise AlreadyExists(f"service case {c.case_id} already exists; use a new case id")
     require_consent(worker, ConsentScope.SERVICES, c.requested_on, c.worker_id)
     not_future(c.requested_on, c.today, "the request date")
-    note = not_personal(c.note.strip(), "note", instead=NOTE)
+    note = not_personal(bounded(c.note.strip(), "note", texts.WORDS), "note", instead=NOTE)
     return ServiceRequested(case_id=c.case_id, worker_id=c.worker_id, township_id=worker.township_id, kind=c.kind,
                             requested_on=c.requested_on, note=note, actor=c.actor.label)
 
@@ -138,7 +151,7 @@ def next_bureau(state: Case, policy: WorkersPolicy) -> tuple[Bureau, int]:
     if state.stage is CaseStage.REQUESTED:
         rule = policy.rules[state.kind]
         return rule.bureau, rule.act_within_days
-    if state.stage is CaseStage.ISSUED and state.kind is ServiceKind.MICRO_CREDIT and state.bureau is Bureau.LABOUR:
+    if _awaits_the_loan(state):
         return Bureau.CREDIT, policy.loan_decision_days
     raise StateConflict(f"service case {state.case_id} is {state.stage.value}"
                         + (f" with {state.bureau.value}" if state.bureau else "") + ": it cannot be referred now")
@@ -153,6 +166,11 @@ def refer(state: Case, c: ReferCase, policy: WorkersPolicy, worker: Worker) -> C
     return CaseReferred(case_id=c.case_id, kind=state.kind, township_id=state.township_id, bureau=bureau,
                         referred_on=c.referred_on, due_by=c.referred_on + timedelta(days=days),
                         actor=c.actor.label, policy_version=policy.version)
+
+
+def _awaits_the_loan(state: Case) -> bool:
+    """A micro-credit case with the labour bureau's certificate issued: next, the credit cooperative's loan."""
+    return state.stage is CaseStage.ISSUED and state.kind is ServiceKind.MICRO_CREDIT and state.bureau is Bureau.LABOUR
 
 
 def _with_bureau(state: Case, case_id: str) -> Bureau:
@@ -174,31 +192,34 @@ def issue(state: Case, c: IssueDocument, policy: WorkersPolicy) -> DocumentIssue
     bureau = _with_bureau(state, c.case_id)
     if _ending(state, policy) is not Ending.ISSUE:
         raise StateConflict(f"a {state.kind.value} case with {bureau.value} is decided, not issued")
-    number = not_personal(require_text(c.document_number, "document_number", hint="the number on the issued paper"),
+    number = not_personal(bounded(require_text(c.document_number, "document_number",
+                                               hint="the number on the issued paper"), "document_number", texts.NUMBER),
                           "document_number", instead=DOCUMENT_NUMBER)
     _dated(state, c.issued_on, c.today, "the issue date")
     fee = yuan(c.fee, "the fee")
+    amount = yuan(c.amount, "the amount") if c.amount is not None else None
     if state.kind is ServiceKind.MICRO_CREDIT:
-        if c.amount is None or not Decimal(0) < yuan(c.amount, "the amount") <= policy.certificate_max_amount:
+        if amount is None or not Decimal(0) < amount <= policy.certificate_max_amount:
             raise DomainError(f"a micro-credit certificate names an amount above 0 and at most "
                               f"{policy.certificate_max_amount} yuan (policy {policy.version})")
-    elif c.amount is not None:
+    elif amount is not None:
         raise DomainError(f"only a micro-credit certificate names an amount, not a {state.kind.value} document")
     if fee != 0 and policy.rules[state.kind].free:
         raise DomainError(f"{state.kind.value} is free for migrant workers: the fee is 0")
     return DocumentIssued(case_id=c.case_id, kind=state.kind, bureau=bureau, document_number=number,
-                          amount=c.amount, fee=c.fee, issued_on=c.issued_on, late=_late(state, c.issued_on),
+                          amount=amount, fee=fee, issued_on=c.issued_on, late=_late(state, c.issued_on),
                           actor=c.actor.label, township_id=state.township_id)
 
 
 def decide_case(state: Case, c: DecideCase, policy: WorkersPolicy) -> CaseDecided:
     bureau = _with_bureau(state, c.case_id)
     _dated(state, c.decided_on, c.today, "the decision date")
-    reference = not_personal(c.reference.strip(), "reference", instead=REFERENCE)
-    reason = not_personal(c.reason.strip(), "reason", instead=REASON)
+    reference = not_personal(bounded(c.reference.strip(), "reference", texts.NUMBER), "reference", instead=REFERENCE)
+    reason = not_personal(bounded(c.reason.strip(), "reason", texts.WORDS), "reason", instead=REASON)
+    loan = yuan(c.amount, "the loan") if c.amount is not None else None
     if not c.granted:
         require_text(reason, "reason", hint="why the case is refused")
-        if c.amount is not None:
+        if loan is not None:
             raise DomainError("a refusal names no amount")
     else:
         if _ending(state, policy) is not Ending.DECIDE:
@@ -207,12 +228,12 @@ def decide_case(state: Case, c: DecideCase, policy: WorkersPolicy) -> CaseDecide
         require_text(reference, "reference", hint="the legal-aid case or loan contract number")
         if bureau is Bureau.CREDIT:
             ceiling = state.certificate_amount or Decimal(0)
-            if c.amount is None or not Decimal(0) < yuan(c.amount, "the loan") <= ceiling:
+            if loan is None or not Decimal(0) < loan <= ceiling:
                 raise DomainError(f"the loan is above 0 and at most the certificate's {ceiling} yuan")
-        elif c.amount is not None:
+        elif loan is not None:
             raise DomainError(f"a {state.kind.value} decision names no amount")
     return CaseDecided(case_id=c.case_id, kind=state.kind, bureau=bureau, granted=c.granted, reference=reference,
-                       amount=c.amount, reason=reason, decided_on=c.decided_on, late=_late(state, c.decided_on),
+                       amount=loan, reason=reason, decided_on=c.decided_on, late=_late(state, c.decided_on),
                        actor=c.actor.label, township_id=state.township_id)
 
 
@@ -220,6 +241,11 @@ def close(state: Case, c: CloseCase) -> CaseClosed:
     _existing(state, c.case_id)
     if state.stage not in (CaseStage.ISSUED, CaseStage.DECIDED):
         raise StateConflict(f"service case {c.case_id} is {state.stage.value}: it closes once issued or decided")
+    if c.actor.role in BUREAUS and _awaits_the_loan(state):
+        # The labour bureau's part of a micro-credit case ends with the certificate; closing the case there would
+        # take the loan step from the credit cooperative. The township closes it if the worker wants no loan.
+        raise StateConflict(f"service case {c.case_id} has its certificate and goes on to the credit cooperative: "
+                            "the township refers it there, or closes it if the worker wants no loan")
     _dated(state, c.closed_on, c.today, "the closing date")
     legal_aid_taken = state.kind is ServiceKind.LEGAL_AID and state.granted is True
     if legal_aid_taken and c.outcome is None:
@@ -227,7 +253,7 @@ def close(state: Case, c: CloseCase) -> CaseClosed:
                           + ", ".join(o.value for o in LegalAidOutcome))
     if not legal_aid_taken and c.outcome is not None:
         raise DomainError("only a legal-aid case taken on closes with an outcome")
-    note = not_personal(c.note.strip(), "note", instead=NOTE)
+    note = not_personal(bounded(c.note.strip(), "note", texts.WORDS), "note", instead=NOTE)
     return CaseClosed(case_id=c.case_id, kind=state.kind, closed_on=c.closed_on, outcome=c.outcome,
                       note=note, actor=c.actor.label, township_id=state.township_id)
 

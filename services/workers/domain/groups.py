@@ -11,11 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from services.pure.dates import not_future
-from services.pure.errors import AlreadyExists, DomainError
+from services.pure.errors import AlreadyExists, DomainError, NotFound
 from services.pure.personal_text import not_personal
 from services.pure.text import require_text
 from services.workers.contract.commands import OrganiseExportGroup
 from services.workers.contract.events import ConsentScope, ExportGroupOrganised, GroupEvent
+from services.workers.domain import texts
+from services.workers.domain.texts import bounded
 from services.workers.domain.workers import Worker, require_consent
 from services.workers.policy import DEFAULT_WORKERS_POLICY, WorkersPolicy
 
@@ -33,11 +35,14 @@ def decide(state: Group, c: OrganiseExportGroup, *, workers: Mapping[str, Worker
     """``workers``: the register record of each worker named (missing ones are not on the register)."""
     if state.exists:
         raise AlreadyExists(f"export group {c.group_id} already exists; use a new group id")
-    township = not_personal(require_text(c.township_id, "township_id"), "township_id",
+    township = not_personal(bounded(require_text(c.township_id, "township_id"), "township_id", texts.ID),
+                            "township_id",
                             instead="the township's organisation id")
-    destination = not_personal(require_text(c.destination, "destination"), "destination",
+    destination = not_personal(bounded(require_text(c.destination, "destination"), "destination", texts.NAME),
+                               "destination",
                                instead="the city or site the group goes to, e.g. \"Dongguan, Guangdong\"")
-    branch = not_personal(require_text(c.branch_id, "branch_id", hint="the outstation branch at the destination"),
+    branch = not_personal(bounded(require_text(c.branch_id, "branch_id", hint="the outstation branch at the "
+                                               "destination"), "branch_id", texts.ID),
                           "branch_id", instead="the id of the outstation branch at the destination")
     ids = tuple(w.strip() for w in c.worker_ids)
     if not ids or len(ids) > policy.group_max_workers:
@@ -48,10 +53,16 @@ def decide(state: Group, c: OrganiseExportGroup, *, workers: Mapping[str, Worker
     if c.departs_on < c.organised_on:
         raise DomainError(f"the group departs ({c.departs_on}) on or after it is organised ({c.organised_on})")
     for worker_id in ids:
+        # The ids are typed by the committee: one shaped like a phone or ID number is refused before any answer
+        # could repeat it.
+        not_personal(bounded(worker_id, "worker_ids", texts.ID), "worker_ids",
+                     instead="the ids the register assigned to the workers")
         worker = workers.get(worker_id, Worker())
+        # Another township's worker is refused as one not on the register, before their consent is looked at:
+        # the answer tells a committee nothing about other townships' workers (where they are, what they agreed).
+        if not worker.exists or worker.township_id != township:
+            raise NotFound(f"worker {worker_id} is not on the register of township {township}")
         require_consent(worker, ConsentScope.LABOUR_EXPORT, c.organised_on, worker_id)
-        if worker.township_id != township:
-            raise DomainError(f"worker {worker_id} is registered in township {worker.township_id}, not {township}")
     return [ExportGroupOrganised(group_id=c.group_id, township_id=township, destination=destination,
                                  branch_id=branch, worker_ids=ids, organised_on=c.organised_on,
                                  departs_on=c.departs_on, actor=c.actor.label)]

@@ -17,6 +17,8 @@ from services.pure.personal_text import not_personal
 from services.pure.text import require_text
 from services.workers.contract.commands import RegisterWorker, WithdrawConsent, WorkerCommand
 from services.workers.contract.events import ConsentScope, ConsentWithdrawn, WorkerEvent, WorkerRegistered
+from services.workers.domain import texts
+from services.workers.domain.texts import bounded
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,8 +40,14 @@ INITIAL = Worker()
 
 
 def require_consent(worker: Worker, scope: ConsentScope, on: date, worker_id: str) -> None:
+    """``worker`` agreed to ``scope`` on ``on`` and has not withdrawn since. A withdrawal on record ends every new
+    use, whatever day the new step names: a request, referral or group dated before the withdrawal but recorded
+    after it would still open, share or send their case after they said no."""
     if not worker.exists:
         raise NotFound(f"worker {worker_id} is not on the register")
+    if worker.withdrawn_on is not None:
+        raise DomainError(f"worker {worker_id} withdrew their consent on {worker.withdrawn_on}: no new case, "
+                          "referral or labour-export group takes them (what was done before stands)")
     if not worker.consents(scope, on):
         raise DomainError(f"worker {worker_id} has not consented to {scope.value} on {on}; record their consent "
                           "first")
@@ -59,9 +67,9 @@ def register(state: Worker, c: RegisterWorker) -> WorkerRegistered:
     if state.exists:
         raise AlreadyExists(f"worker {c.worker_id} is already on the register")
     # The register takes no name, ID or phone: none may come in through its free text either.
-    township = not_personal(require_text(c.township_id, "township_id"), "township_id",
-                            instead="the township's organisation id")
-    village = not_personal(require_text(c.village, "village"), "village",
+    township = not_personal(bounded(require_text(c.township_id, "township_id"), "township_id", texts.ID),
+                            "township_id", instead="the township's organisation id")
+    village = not_personal(bounded(require_text(c.village, "village"), "village", texts.NAME), "village",
                            instead="the village's name, e.g. \"Dongcun\"")
     if ConsentScope.REGISTER not in c.consent_scope:
         raise DomainError("a worker is put on the register only with their consent to it (consent_scope must "
@@ -72,10 +80,13 @@ def register(state: Worker, c: RegisterWorker) -> WorkerRegistered:
         raise DomainError(f"consent ({c.consent_on}) comes before registration ({c.registered_on})")
     member = c.member_id.strip() if c.member_id else None
     if member:
-        not_personal(member, "member_id", instead="the member id membership assigned, never the person's ID number")
+        not_personal(bounded(member, "member_id", texts.ID), "member_id",
+                     instead="the member id membership assigned, never the person's ID number")
     skills = tuple(dict.fromkeys(s.strip() for s in c.skills if s.strip()))
+    if len(skills) > texts.SKILLS:
+        raise DomainError(f"a worker is recorded with at most {texts.SKILLS} skills, not {len(skills)}")
     for skill in skills:
-        not_personal(skill, "skills", instead="each skill by name, e.g. \"masonry\"")
+        not_personal(bounded(skill, "skills", texts.NAME), "skills", instead="each skill by name, e.g. \"masonry\"")
     return WorkerRegistered(worker_id=c.worker_id, township_id=township, village=village, member_id=member or None,
                             skills=skills, consent_scope=tuple(sorted(set(c.consent_scope))),
                             consent_on=c.consent_on, registered_on=c.registered_on, actor=c.actor.label)
