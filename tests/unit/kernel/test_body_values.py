@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -37,6 +38,8 @@ class Record:
     seats: tuple[Seat, ...] = ()
     filters: dict[str, Any] = field(default_factory=dict)
     since: datetime | None = None
+    amount: Decimal | None = None
+    amounts: dict[str, Any] = field(default_factory=dict)
 
 
 BODY = body_model(Record)
@@ -105,6 +108,27 @@ def test_a_checked_body_still_becomes_its_command() -> None:
     assert command.units == ("a",) and command.seats == (Seat(name="s", votes=2),)
 
 
+ODD_DECIMALS = ["3E+4", "0E-999999999", "0E+999999999", "30000." + "0" * 20_000, "1.0000001", "1" * 21]
+
+
+@pytest.mark.parametrize("amount", ODD_DECIMALS, ids=lambda a: a[:16])
+def test_a_decimal_not_written_plainly_is_refused_before_a_numeric_column_sees_it(amount: str) -> None:
+    error = refusal(amount=amount)
+    assert error["loc"] == ("amount",) and error["type"] == "decimal_plain"
+    assert "plain digits" in error["msg"] and amount[:30] not in error["msg"]
+
+
+def test_a_nested_decimal_not_written_plainly_is_refused_naming_where() -> None:
+    error = refusal(amounts={"monthly": Decimal("0E-999999999")})
+    assert error["type"] == "nested_value" and "monthly" in error["msg"] and "plain digits" in error["msg"]
+
+
+@pytest.mark.parametrize("amount", ["1280.50", "0", "-0", "0.005", 30000, 12.5, "99999999999999.999999"])
+def test_a_decimal_written_plainly_is_taken_as_written(amount: Any) -> None:
+    taken = BODY.model_validate({"name": "n", "count": 1, "amount": amount}).amount
+    assert taken == Decimal(str(amount))
+
+
 # --- every body of the system ----------------------------------------------------------------------------------
 
 
@@ -149,3 +173,22 @@ def test_no_whole_number_of_any_command_body_outgrows_an_integer_column(route: s
         for kind in _kinds(prop):
             if kind.get("type") == "integer":
                 assert kind["minimum"] >= SMALLEST_WHOLE and kind["maximum"] <= LARGEST_WHOLE, (route, name, kind)
+
+
+@pytest.mark.parametrize(("route", "body"), _bodies(), ids=[r for r, _ in _bodies()])
+def test_no_decimal_of_any_command_body_takes_an_exponent(route: str, body: type[BaseModel]) -> None:
+    props = body.model_json_schema().get("properties", {})
+    decimals = [name for name, prop in props.items() if any(k.get("type") == "number" for k in _kinds(prop))]
+    for name in decimals:
+        with pytest.raises(ValidationError) as refused:
+            body.model_validate({name: "0E-999999999"})
+        mine = [e["type"] for e in refused.value.errors() if e["loc"] == (name,)]
+        assert mine in (["decimal_plain"], ["float_type"], ["decimal_type"]), (route, name, mine)
+
+
+def test_there_are_decimals_to_check() -> None:
+    found = 0
+    for _, body in _bodies():
+        for prop in body.model_json_schema().get("properties", {}).values():
+            found += any(k.get("type") == "number" for k in _kinds(prop))
+    assert found > 10
