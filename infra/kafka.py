@@ -12,9 +12,11 @@ tests/integration/test_compose_matches_runner.py).
 Authentication and authorisation
 --------------------------------
 Clients connect to the ``CLIENT`` listener with SASL/SCRAM-SHA-512, each as its own principal
-(infra/acls.py), and the StandardAuthorizer allows only what an ACL grants. SCRAM credentials live
-in KRaft's metadata log, so the first ones must exist before anyone can log in: the storage is
-formatted with ``--add-scram`` for every principal (KIP-900; infra/kafka_storage.py). Principals added later,
+(infra/acls.py), and the StandardAuthorizer allows only what an ACL grants. Partner systems connect to their
+own listener, ``PARTNER`` (Settings.kafka_node_partner_port), the same way, but their sessions end after
+Settings.kafka_partner_reauth_ms (KIP-368): a rotated or revoked password stops reading within that time.
+SCRAM credentials live in KRaft's metadata log, so the first ones must exist before anyone can log in: the
+storage is formatted with ``--add-scram`` for every principal (KIP-900; infra/kafka_storage.py). Principals added later,
 and a cluster formatted before authentication existed, get theirs through ``kafka-configs`` (``add_scram_users``);
 the old cluster is started once more, without authentication and on loopback only, for that.
 
@@ -198,7 +200,9 @@ def wait_ready(settings: Settings, pid: int | None, timeout: float = START_TIMEO
                 f"{name} exited during start-up; see {server_log} and {logs_dir(settings, node) / 'kafka.out'}:\n"
                 f"{supervisor.tail(server_log)}\n{supervisor.tail(logs_dir(settings, node) / 'kafka.out', 10)}"
             )
-        if answers(settings, None if pid is None else node):
+        # The node's PARTNER listener too: partners are told its address (GET …/kafka-credentials).
+        if answers(settings, None if pid is None else node) and (
+                pid is None or supervisor.port_in_use(settings.kafka_node_partner_port(node))):
             return
         if time.monotonic() >= deadline:
             raise KafkaError(
@@ -217,11 +221,12 @@ def launch(settings: Settings, node: int = NODE_ID) -> int | None:
     pid = running_pid(settings, node)
     if pid is not None:
         return pid
-    for port in (settings.kafka_node_port(node), settings.kafka_node_controller_port(node)):
+    for port in (settings.kafka_node_port(node), settings.kafka_node_partner_port(node),
+                 settings.kafka_node_controller_port(node)):
         if supervisor.port_in_use(port):
             raise KafkaError(
                 f"port {port} is already in use by another process; stop it or choose other "
-                "ports with GB_KAFKA_PORT / GB_KAFKA_CONTROLLER_PORT"
+                "ports with GB_KAFKA_PORT / GB_KAFKA_PARTNER_PORT / GB_KAFKA_CONTROLLER_PORT"
             )
     libs = ensure_jars()
     props = write_properties(settings, node=node)

@@ -12,9 +12,12 @@ from pathlib import Path
 
 from infra import acls, secrets
 from services.kernel.kafka import SASL_MECHANISM
-from services.kernel.settings import Settings
+from services.kernel.settings import PARTNER_REAUTH_MS, Settings
 
 NODE_ID = 1
+#: The partners' listener's session lifetime (KIP-368), listener-prefixed: Kafka reads a SASL listener's
+#: ``connections.max.reauth.ms`` as listener.name.<listener>[.<mechanism>].connections.max.reauth.ms, then unprefixed.
+PARTNER_REAUTH_PROPERTY = "listener.name.partner.connections.max.reauth.ms"
 
 #: Node and replication settings shared by the local runner and docker-compose.yml. Addresses
 #: (listeners, quorum voters, log.dirs) are added per environment by server_properties().
@@ -23,9 +26,20 @@ NODE_PROPERTIES: dict[str, str] = {
     "node.id": str(NODE_ID),
     "controller.listener.names": "CONTROLLER",
     "inter.broker.listener.name": "CLIENT",
-    "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+    # CLIENT: the internal processes and the brokers themselves. PARTNER: partner systems only (same SCRAM
+    # credentials), whose sessions end (below). CONTROLLER: the KRaft quorum.
+    "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,PARTNER:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
     # Clients and the broker itself: SCRAM. The controller listener: PLAIN (see the module docstring).
     "sasl.enabled.mechanisms": SASL_MECHANISM,
+    # KIP-368 on PARTNER alone: a session lasts this long, then the client must log in again (or, like aiokafka,
+    # which cannot, is disconnected and logs in anew) — so a rotated or revoked password stops reading within it.
+    # Not on CLIENT: the internal aiokafka clients would all be disconnected every interval. The default here;
+    # server_properties() sets Settings.kafka_partner_reauth_ms (GB_KAFKA_PARTNER_REAUTH_MS).
+    PARTNER_REAUTH_PROPERTY: str(PARTNER_REAUTH_MS),
+    # Kafka wants a JAAS entry for each mechanism of each SASL listener. The broker never logs in on PARTNER (it is
+    # not the inter-broker listener): no username or password; the server side checks the SCRAM credentials.
+    "listener.name.partner.scram-sha-512.sasl.jaas.config":
+        "org.apache.kafka.common.security.scram.ScramLoginModule required;",
     "sasl.mechanism.inter.broker.protocol": SASL_MECHANISM,
     "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
     "sasl.mechanism.controller.protocol": "PLAIN",
@@ -112,13 +126,16 @@ def server_properties(settings: Settings, node: int = NODE_ID) -> dict[str, str]
     """Every property of node ``node`` but the secret ones (secret_properties)."""
     props = dict(NODE_PROPERTIES)
     client, controller = settings.kafka_node_port(node), settings.kafka_node_controller_port(node)
+    partner = settings.kafka_node_partner_port(node)
     voters = ",".join(f"{n}@127.0.0.1:{settings.kafka_node_controller_port(n)}" for n in nodes(settings))
     props.update(replication_properties(settings))
     props.update(
         {
             "node.id": str(node),
-            "listeners": f"CLIENT://127.0.0.1:{client},CONTROLLER://127.0.0.1:{controller}",
-            "advertised.listeners": f"CLIENT://127.0.0.1:{client}",
+            "listeners": (f"CLIENT://127.0.0.1:{client},PARTNER://127.0.0.1:{partner},"
+                          f"CONTROLLER://127.0.0.1:{controller}"),
+            "advertised.listeners": f"CLIENT://127.0.0.1:{client},PARTNER://127.0.0.1:{partner}",
+            PARTNER_REAUTH_PROPERTY: str(settings.kafka_partner_reauth_ms),
             # A static quorum: every node is a voter, so a three-node cluster elects its active controller
             # among three and keeps one while any two run.
             "controller.quorum.voters": voters,
@@ -147,8 +164,10 @@ def legacy_properties(settings: Settings) -> dict[str, str]:
     props = {k: v for k, v in server_properties(settings).items() if not k.startswith(("sasl.", "listener.name."))}
     for key in ("authorizer.class.name", "allow.everyone.if.no.acl.found", "super.users"):
         props.pop(key)
-    props["listeners"] = props["listeners"].replace("CLIENT://", "PLAINTEXT://")
-    props["advertised.listeners"] = props["advertised.listeners"].replace("CLIENT://", "PLAINTEXT://")
+    # No PARTNER listener: no partner exists before authentication, and PLAINTEXT must not serve its port.
+    client, controller = settings.kafka_node_port(NODE_ID), settings.kafka_node_controller_port(NODE_ID)
+    props["listeners"] = f"PLAINTEXT://127.0.0.1:{client},CONTROLLER://127.0.0.1:{controller}"
+    props["advertised.listeners"] = f"PLAINTEXT://127.0.0.1:{client}"
     props["inter.broker.listener.name"] = "PLAINTEXT"
     props["listener.security.protocol.map"] = "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
     return props

@@ -289,7 +289,8 @@ def status(settings: Settings | None = None) -> list[dict[str, Any]]:
     else:
         for node in kafka.nodes(s):
             pid = kafka.running_pid(s, node)
-            address = f"127.0.0.1:{s.kafka_node_port(node)} (controller {s.kafka_node_controller_port(node)})"
+            address = (f"127.0.0.1:{s.kafka_node_port(node)} (partners {s.kafka_node_partner_port(node)}, "
+                       f"controller {s.kafka_node_controller_port(node)})")
             rows.append({"name": kafka.node_name(s, node), "running": pid is not None, "pid": pid,
                          "address": address})
     for process in app_processes(s):

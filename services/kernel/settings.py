@@ -19,6 +19,17 @@ DEV_INTERNAL_SECRET = "dev-internal-secret-change-me-outside-development"
 MIN_SECRET_BYTES = 32
 
 
+#: The partners' listener lies this many ports above the internal one, node by node: clear of every port of every
+#: test slot (10 apart) and of the tests' second systems (7, 300 and 500 away; tests/unit/infra/
+#: test_partner_listener.py).
+PARTNER_PORT_OFFSET = 1000
+#: A partner's Kafka session lifetime in production (connections.max.reauth.ms of the PARTNER listener): a rotated or
+#: revoked password stops reading within a minute, at the cost of one SCRAM login per partner connection a minute
+#: (clients that cannot re-authenticate, aiokafka among them, are disconnected and log in again by themselves).
+PARTNER_REAUTH_MS = 60_000
+#: Shorter sessions would make every partner client log in again all the time; the broker's own floor is 0 (off).
+MIN_PARTNER_REAUTH_MS = 1_000
+
 #: The Kafka principal of the runner, the tests and the developer's tools (a super user, infra/acls.py).
 KAFKA_OPERATOR = "operator"
 #: The PostgreSQL role every process connects as (its password: GB_PG_PASSWORD).
@@ -77,7 +88,7 @@ def _env(name: str, default: str) -> str:
 
 #: GB_*_PORT / GB_*_URL variables that are settings of their own, not a service's address (GB_METRICS_PORT:
 #: where a process without an HTTP port serves /metrics, infra/processes.py).
-_OWN_ADDRESSES = frozenset({"PG", "KAFKA", "KAFKA_CONTROLLER", "GATEWAY", "METRICS"})
+_OWN_ADDRESSES = frozenset({"PG", "KAFKA", "KAFKA_CONTROLLER", "KAFKA_PARTNER", "GATEWAY", "METRICS"})
 
 
 def _service_addresses(suffix: str) -> dict[str, str]:
@@ -105,6 +116,16 @@ class Settings:
     kafka_port: int = field(default_factory=lambda: int(_env("GB_KAFKA_PORT", "9092")))
     kafka_controller_port: int = field(default_factory=lambda: int(_env("GB_KAFKA_CONTROLLER_PORT", "9093")))
     kafka_bootstrap: str = field(default_factory=lambda: _env("GB_KAFKA_BOOTSTRAP", ""))
+    #: The partner systems' own listener (PARTNER, docs/infrastructure.md): node 1's port, 0 for GB_KAFKA_PORT +
+    #: PARTNER_PORT_OFFSET, so that it moves wherever the client port is moved (GB_TEST_SLOT, the tests' second
+    #: systems). Its sessions end after GB_KAFKA_PARTNER_REAUTH_MS (KIP-368), the internal listener's never.
+    kafka_partner_port: int = field(default_factory=lambda: int(_env("GB_KAFKA_PARTNER_PORT", "0")))
+    #: Where partners reach that listener, when Kafka runs elsewhere (containers, an external cluster).
+    kafka_partner_bootstrap: str = field(default_factory=lambda: _env("GB_KAFKA_PARTNER_BOOTSTRAP", ""))
+    #: How long a partner's Kafka session lasts before it must log in again: the longest a connection made with a
+    #: rotated, revoked or leaked password still reads. Read by infra (the brokers' properties).
+    kafka_partner_reauth_ms: int = field(
+        default_factory=lambda: int(_env("GB_KAFKA_PARTNER_REAUTH_MS", str(PARTNER_REAUTH_MS))))
     #: How many Kafka brokers the cluster has: 1 (the default, one combined node), or 3 for the cluster of
     #: ``./gb run --cluster`` — three combined nodes, a three-voter controller quorum, every topic with three
     #: replicas and two in sync for a write (docs/cluster.md). With GB_KAFKA_BOOTSTRAP, that cluster's size.
@@ -146,6 +167,10 @@ class Settings:
 
     def __post_init__(self) -> None:
         self._check_clock()
+        if self.kafka_partner_reauth_ms < MIN_PARTNER_REAUTH_MS:
+            raise ValueError(f"GB_KAFKA_PARTNER_REAUTH_MS must be at least {MIN_PARTNER_REAUTH_MS} ms: it bounds how "
+                             "long a partner's connection made with a revoked password still reads (0 would never "
+                             f"end it); got {self.kafka_partner_reauth_ms}")
         if self.environment == "development":
             self._development_credentials()
         else:
@@ -223,6 +248,22 @@ class Settings:
 
     def kafka_node_controller_port(self, node: int) -> int:
         return self.kafka_controller_port + 2 * (node - 1)
+
+    def kafka_node_partner_port(self, node: int) -> int:
+        """The partners' listener (PARTNER) of node ``node``: node 1's port, then two apart like the client ports."""
+        first = self.kafka_partner_port or self.kafka_port + PARTNER_PORT_OFFSET
+        return first + 2 * (node - 1)
+
+    @property
+    def partner_bootstrap_servers(self) -> str:
+        """What partner systems are told to connect to (GET /v1/partners/{id}/kafka-credentials): the PARTNER
+        listener. Empty for an external cluster without GB_KAFKA_PARTNER_BOOTSTRAP: its internal address would
+        give partners sessions that never end."""
+        if self.kafka_partner_bootstrap:
+            return self.kafka_partner_bootstrap
+        if self.kafka_bootstrap:
+            return ""
+        return ",".join(f"127.0.0.1:{self.kafka_node_partner_port(n)}" for n in range(1, self.kafka_brokers + 1))
 
     @property
     def kafka_replication_factor(self) -> int:

@@ -53,9 +53,14 @@ async def kafka_credentials(partner_id: str, actor: ActorDep, store: StoreDep) -
         raise StateConflict(f"partner {partner_id} is deactivated: it has no Kafka login until the county "
                             "reactivates it (with a new password)")
     settings = load_settings()
+    # The PARTNER listener, whose sessions end (docs/infrastructure.md): on the internal one a connection made
+    # with a rotated or revoked password would read on until it closed.
+    bootstrap = settings.partner_bootstrap_servers
+    if not bootstrap:
+        raise Unavailable("the partners' Kafka listener is not configured (GB_KAFKA_PARTNER_BOOTSTRAP)")
     generation = partner.credential_generation
     return {
-        "partner_id": partner_id, "bootstrap_servers": settings.bootstrap_servers,
+        "partner_id": partner_id, "bootstrap_servers": bootstrap,
         "security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512",
         "username": partner_principal(partner_id), "password": secret.kafka_password(partner_id, generation=generation),
         "credential_generation": generation,

@@ -160,7 +160,8 @@ def test_no_secret_has_a_default() -> None:
     raw: dict[str, Any] = yaml.safe_load(COMPOSE_TEXT)
     for name, service in raw["services"].items():
         for key, value in (service.get("environment") or {}).items():
-            if SECRET_NAME.search(key) or "JAAS" in key:
+            # A JAAS entry with a password (the broker's logins) carries a secret; PARTNER's names none.
+            if SECRET_NAME.search(key) or ("JAAS" in key and "password=" in str(value)):
                 assert "${" in str(value), f"{name}: {key} is written in the file instead of required"
 
 
@@ -202,9 +203,13 @@ def test_apps_reach_the_compose_infrastructure(monkeypatch: pytest.MonkeyPatch) 
     assert pg_password == stand_in("GB_PG_PASSWORD")
     assert SERVICES["postgres"]["environment"]["POSTGRES_HOST_AUTH_METHOD"] == "scram-sha-256"
     advertised = SERVICES["kafka"]["environment"]["KAFKA_ADVERTISED_LISTENERS"]
+    partner_port = re.search(r"PARTNER://[^,:]*:(\d+)", SERVICES["kafka"]["environment"]["KAFKA_LISTENERS"])
+    assert partner_port is not None
     for name in PROCESS_NAMES:
         settings = compose_settings(name, monkeypatch)
-        assert f"CLIENT://{settings.bootstrap_servers}" == advertised
+        # The processes on CLIENT; partners are handed PARTNER (GET …/kafka-credentials).
+        assert f"CLIENT://{settings.bootstrap_servers},PARTNER://{settings.partner_bootstrap_servers}" == advertised
+        assert settings.partner_bootstrap_servers == f"kafka:{partner_port.group(1)}"
         dsn = urlsplit(settings.dsn("membership"))
         assert (dsn.hostname, dsn.port, dsn.password) == ("postgres", 5432, pg_password)
         for service in system.SERVICES:
@@ -280,7 +285,9 @@ def test_metrics_ports_are_distinct_and_move_with_the_test_slot() -> None:
                      service_ports={n: p + 10000 + shift for n, p in system.default_ports().items()})
         found = [p.metrics_port for p in app_processes(s) if p.metrics_port is not None]
         assert len(found) == len(set(found)) == len([p for p in app_processes(s) if p.ready_url is None])
-        return {*found, s.gateway_port, s.kafka_port, s.kafka_controller_port, *s.service_ports.values()}
+        kafka_ports = {port(n) for n in (1, 2, 3) for port in (s.kafka_node_port, s.kafka_node_partner_port,
+                                                               s.kafka_node_controller_port)}
+        return {*found, s.gateway_port, *kafka_ports, *s.service_ports.values()}
 
     every = [ports(slot) for slot in range(10)]
     for a, b in itertools.combinations(every, 2):
@@ -325,7 +332,7 @@ def test_the_cluster_profile_runs_three_voters_with_the_runner_s_replication(mon
         env = {k: str(v) for k, v in compose[name]["environment"].items()}
         assert env["KAFKA_NODE_ID"] == str(n)
         assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == voters
-        assert env["KAFKA_ADVERTISED_LISTENERS"] == f"CLIENT://{name}:9092"
+        assert env["KAFKA_ADVERTISED_LISTENERS"] == f"CLIENT://{name}:9092,PARTNER://{name}:10092"
         for prop, value in runner.items():
             assert env[kafka_config.compose_env_name(prop)] == value, (name, prop)
         others = {k: v for k, v in env.items() if k not in ("KAFKA_NODE_ID", "KAFKA_ADVERTISED_LISTENERS")}
@@ -336,6 +343,7 @@ def test_the_cluster_profile_runs_three_voters_with_the_runner_s_replication(mon
     # The apps reach every broker and replicate as the runner's cluster does; the gateway every instance.
     settings = compose_settings("gateway", monkeypatch, compose)
     assert (settings.kafka_replication_factor, settings.kafka_min_insync_replicas) == (3, 2)
+    assert settings.partner_bootstrap_servers == "kafka:10092,kafka-2:10092,kafka-3:10092"
     for service in system.SERVICES:
         port = service.default_port
         assert service.base_url(settings) == f"http://{service.name}:{port},http://{service.name}-2:{port + 100}"

@@ -26,8 +26,9 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.client import AIOKafkaClient
+from aiokafka.conn import AIOKafkaConnection
 from aiokafka.errors import GroupAuthorizationFailedError, KafkaError, TopicAuthorizationFailedError, for_code
-from aiokafka.protocol.admin import DescribeAclsRequest
+from aiokafka.protocol.admin import DescribeAclsRequest, SaslAuthenticateRequest
 from aiokafka.protocol.fetch import FetchRequest
 
 from infra import acls, secrets
@@ -60,10 +61,12 @@ def provision(settings: Settings, *partner_ids: str, principal: str | None = Non
 
 
 def as_partner(settings: Settings, partner_id: str, password: str | None = None) -> dict[str, Any]:
-    """Client options of the partner's own login, as the county hands them to the partner."""
+    """Client options of the partner's own login, as the county hands them to the partner: on the partners'
+    listener (PARTNER), not the internal one."""
     login = dataclasses.replace(settings, kafka_username=partner_principal(partner_id),
                                 kafka_password=derived_password(partner_id) if password is None else password)
-    return {**connection_options(login), "request_timeout_ms": 5000, "metadata_max_age_ms": 5000,
+    return {**connection_options(login), "bootstrap_servers": settings.partner_bootstrap_servers,
+            "request_timeout_ms": 5000, "metadata_max_age_ms": 5000,
             "auto_offset_reset": "earliest", "enable_auto_commit": False}
 
 
@@ -230,3 +233,37 @@ async def test_the_partners_principal_provisions_and_no_other_service_principal_
         assert await asyncio.wait_for(consumer.end_offsets([tp]), BOUND) == {tp: 0}
     finally:
         await consumer.stop()
+
+
+async def test_only_the_partner_listener_gives_a_session_an_end(settings: Settings, partners: Partners,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The broker ends a SCRAM login (SaslAuthenticate v1) with the session's lifetime (KIP-368): on PARTNER its
+    listener.name.partner.connections.max.reauth.ms, on CLIENT — the internal processes' listener — 0, for ever.
+    (Kafka cannot bind a principal to a listener: the partner's password also logs in on CLIENT, which therefore
+    must stay unreachable from partners' networks; docs/infrastructure.md.)"""
+    lifetimes: dict[int, int] = {}
+    send = AIOKafkaConnection.send
+
+    def recording(conn: AIOKafkaConnection, request: Any, expect_response: bool = True) -> Any:
+        answer = send(conn, request, expect_response)
+        if not isinstance(request, SaslAuthenticateRequest):
+            return answer
+
+        async def record() -> Any:
+            response = await answer
+            lifetimes[conn.port] = max(lifetimes.get(conn.port, 0), response.session_lifetime_ms)
+            return response
+        return record()
+    monkeypatch.setattr(AIOKafkaConnection, "send", recording)
+    options = {k: v for k, v in as_partner(settings, partners.a).items()
+               if k not in ("auto_offset_reset", "enable_auto_commit")}
+    for bootstrap in (settings.partner_bootstrap_servers, settings.bootstrap_servers):
+        client = AIOKafkaClient(**{**options, "bootstrap_servers": bootstrap})
+        await asyncio.wait_for(client.bootstrap(), BOUND)
+        await client.close()
+    nodes = range(1, settings.kafka_brokers + 1)
+    partner_ports, client_ports = {settings.kafka_node_partner_port(n) for n in nodes}, {
+        settings.kafka_node_port(n) for n in nodes}
+    assert lifetimes.keys() & partner_ports and lifetimes.keys() & client_ports, lifetimes
+    assert lifetimes == {port: settings.kafka_partner_reauth_ms if port in partner_ports else 0
+                         for port in lifetimes.keys() & (partner_ports | client_ports)}, lifetimes

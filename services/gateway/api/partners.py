@@ -21,7 +21,8 @@ from services.gateway.auth import CurrentActor
 from services.gateway.commands import call_service, relay_response
 from services.gateway.readmodels import partners
 from services.gateway.readmodels.waiting import wait_for_position
-from services.partners.contract.asyncapi import document
+from services.kernel.settings import Settings
+from services.partners.contract.asyncapi import DEFAULT_PARTNER_BOOTSTRAP, document
 from services.partners.contract.events import REGISTRY
 from services.partners.contract.outward.catalogue import CATALOGUE
 from services.partners.contract.values import PartnerFeed, PersonalDataPolicy
@@ -73,7 +74,11 @@ async def partner_asyncapi(partner_id: PathId, request: Request, actor: CurrentA
         raise NotFound(f"no partner {partner_id}")
     feed = PartnerFeed(partner_id=partner_id, name=found["name"], types=tuple(found["scope"]["event_types"]),
                        personal_data=PersonalDataPolicy(found["personal_data"]))
-    return document(feed, public_base_url=str(request.base_url).rstrip("/"))
+    # The partners' own listener (PARTNER), as GET …/kafka-credentials gives it; its first broker is the default of
+    # the document's server variable, which the partner may change.
+    settings: Settings = request.app.state.settings
+    bootstrap = settings.partner_bootstrap_servers.split(",")[0] or DEFAULT_PARTNER_BOOTSTRAP
+    return document(feed, public_base_url=str(request.base_url).rstrip("/"), kafka_bootstrap=bootstrap)
 
 
 @operation(router, "/partners/{partner_id}/kafka-credentials", roles=READERS, scope=Scope.PARTNER,

@@ -38,6 +38,11 @@ PARTNER_ID: dict[str, Any] = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$
 KAFKA_BINDING = "0.5.0"
 HTTP_BINDING = "0.3.0"
 
+#: Where a partner connects by default: the partners' own Kafka listener (PARTNER) of a local broker; the
+#: gateway fills in its own (GET /v1/partners/{id}/asyncapi.json).
+DEFAULT_PARTNER_BOOTSTRAP = "localhost:10092"
+
+
 
 def schema(type_name: str) -> dict[str, Any]:
     """The JSON Schema of an outward type's CloudEvent ``data``, as served at ``/v1/schemas/<type>.json``.
@@ -53,7 +58,7 @@ def document(
     feed: PartnerFeed | None = None,
     *,
     public_base_url: str = "http://localhost:8000",
-    kafka_bootstrap: str = "localhost:9092",
+    kafka_bootstrap: str = DEFAULT_PARTNER_BOOTSTRAP,
 ) -> dict[str, Any]:
     """The AsyncAPI 3.0.0 document of every outward type (``feed`` None), or of one partner's feed: its topic,
     only its types, its examples under its personal-data policy."""
@@ -114,7 +119,7 @@ def render(
     feed: PartnerFeed | None = None,
     *,
     public_base_url: str = "http://localhost:8000",
-    kafka_bootstrap: str = "localhost:9092",
+    kafka_bootstrap: str = DEFAULT_PARTNER_BOOTSTRAP,
 ) -> str:
     """The document as the indented JSON committed in docs/asyncapi.json."""
     doc = document(feed, public_base_url=public_base_url, kafka_bootstrap=kafka_bootstrap)
@@ -365,7 +370,7 @@ def _scram(partner: str | None, base: str) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Print the county-wide AsyncAPI document for partners.")
     parser.add_argument("--public-base-url", default="http://localhost:8000")
-    parser.add_argument("--kafka-bootstrap", default="localhost:9092")
+    parser.add_argument("--kafka-bootstrap", default=DEFAULT_PARTNER_BOOTSTRAP)
     args = parser.parse_args()
     sys.stdout.write(render(public_base_url=args.public_base_url, kafka_bootstrap=args.kafka_bootstrap))
 

@@ -71,8 +71,9 @@ def test_server_properties_single_combined_node(tmp_path: Path) -> None:
     props = kafka_config.server_properties(Settings(data_dir=tmp_path, kafka_port=19092, kafka_controller_port=19093))
     assert props["process.roles"] == "broker,controller"
     assert props["controller.quorum.voters"] == "1@127.0.0.1:19093"
-    assert props["listeners"] == "CLIENT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"
-    assert props["listener.security.protocol.map"] == "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT"
+    assert props["listeners"] == "CLIENT://127.0.0.1:19092,PARTNER://127.0.0.1:20092,CONTROLLER://127.0.0.1:19093"
+    assert props["listener.security.protocol.map"] == (
+        "CLIENT:SASL_PLAINTEXT,PARTNER:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT")
     assert props["allow.everyone.if.no.acl.found"] == "false"
     assert "password" not in "".join(props.values())
     assert props["log.dirs"] == str(tmp_path / "kafka" / "data")

@@ -137,7 +137,7 @@ def test_the_county_wide_document_has_every_outward_type_on_the_parameterised_pa
     names = {m["name"] for m in document["components"]["messages"].values()}
     assert names == set(CATALOGUE)
     assert document["servers"]["kafka"]["protocol"] == "kafka"
-    assert document["servers"]["kafka"]["variables"]["bootstrap"]["default"] == "localhost:9092"
+    assert document["servers"]["kafka"]["variables"]["bootstrap"]["default"] == "localhost:10092"
     assert document["components"]["securitySchemes"]["scramSha512"]["type"] == "scramSha512"
 
 
