@@ -99,8 +99,10 @@ Moment = Annotated[datetime, BeforeValidator(_written_as_moment), AfterValidator
 #: ``DECIMAL_DIGITS`` in all, as written. A Decimal keeps how it was written, and pydantic's own limits count only
 #: significant digits: "3E+4", "0E-999999999" or 30000 followed by a point and 20,000 zeros passed, were stored and
 #: published as written, and PostgreSQL's ``numeric`` in the projector refused them for good (a poison event after
-#: a 201). No field needs more: yuan to the fen, hours to the half, a rate such as 0.005.
-DECIMAL_PLACES, DECIMAL_DIGITS = 6, 20
+#: a 201). No field needs more places: yuan to the fen, hours to the half, a rate such as 0.005. The digits are
+#: bounded only against pathological lengths: how large an amount may be is each domain's rule, said in its words
+#: ("is more than 1,000,000,000,000 yuan").
+DECIMAL_PLACES, DECIMAL_DIGITS = 6, 64
 
 
 def _decimal_problem(value: Decimal) -> str | None:
