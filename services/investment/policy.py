@@ -37,6 +37,18 @@ DEFAULT_REWARD_TIERS: tuple[RewardTier, ...] = (
 )
 
 
+#: Per mille of the investment: a rate above it would pay more than the investment itself.
+PER_MILLE = Decimal(1000)
+#: The most tiers a reward scheme may have (the defaults have three; local schemes a handful).
+MOST_TIERS = 20
+#: The longest claim window: ten years.
+MOST_MONTHS = 120
+#: The longest stall period: ten years.
+MOST_STALL_DAYS = 3_650
+#: The quanta a reward may be rounded to: the fen, the jiao, the yuan.
+QUANTA = (Decimal("0.01"), Decimal("0.1"), Decimal(1))
+
+
 @dataclass(frozen=True, kw_only=True)
 class InvestmentPolicy:
     version: str
@@ -76,10 +88,20 @@ class InvestmentPolicy:
             raise ValueError("the first reward tier starts at 0 yuan")
         if any(b.from_amount <= a.from_amount for a, b in pairwise(tiers)):
             raise ValueError("reward tiers must start at strictly increasing amounts")
-        if any(t.rate_per_mille < 0 for t in tiers):
-            raise ValueError("a reward rate cannot be negative")
-        if self.stalled_after_days < 1 or self.claim_window_months < 0:
-            raise ValueError("the stall period is at least one day and the claim window not negative")
+        if any(not 0 <= t.rate_per_mille <= PER_MILLE for t in tiers):
+            raise ValueError("a reward rate is 0 to 1000 per mille: never negative, never more than the investment")
+        # Bounds on typos, not rules of the scheme: each tier a claim reaches is a line of its event, so the 20,000
+        # tiers a 1 MB publication holds made a claim's event of 2 MB, which the relay cannot publish (and every later
+        # investment event waits behind it); a rate of 10^17 per mille paid rewards of 10^24 yuan.
+        if len(tiers) > MOST_TIERS:
+            raise ValueError(f"a reward scheme has at most {MOST_TIERS} tiers, not {len(tiers)}")
+        if not 1 <= self.stalled_after_days <= MOST_STALL_DAYS or not 0 <= self.claim_window_months <= MOST_MONTHS:
+            raise ValueError(f"the stall period is 1 to {MOST_STALL_DAYS} days and the claim window 0 to "
+                             f"{MOST_MONTHS} months")
+        if self.reward_quantum not in QUANTA or len(self.reward_quantum.as_tuple().digits) != 1:
+            # quantize rounds to the quantum's exponent, not its value: 0.000001 paid rewards below the fen, and
+            # 1.00 (equal to 1) rounded to the fen.
+            raise ValueError("reward_quantum rounds to the fen, the jiao or the yuan: write 0.01, 0.1 or 1")
         if not 1 <= self.homecoming_stalled_after_days <= self.stalled_after_days:
             raise ValueError("the homecoming fast lane's stall period is at least one day and never longer than "
                              f"the ordinary one ({self.stalled_after_days} days)")

@@ -65,6 +65,15 @@ def contribution_for(event: FundsArrived, env: Envelope, secondment_id: str) -> 
     )
 
 
+def same_township(event: FundsArrived, township_id: str) -> bool:
+    """Whether the lead is of the cadre's township. Any township committee or branch secretary may name any cadre as
+    its lead's registrant (the gateway checks a cadre's township only when the cadre registers the lead), so
+    without this another township's funds — its own word on money arrived — became a contribution, and a
+    commendation proposal, on this township's secondment. An event recorded before leads carried their township
+    (None) is credited as it was then."""
+    return event.township_id is None or event.township_id == township_id
+
+
 def meta_for(env: Envelope) -> CommandMeta:
     return CommandMeta(
         actor=POLICY_ACTOR.label, occurred_at=now(), correlation_id=env.correlation_id,
@@ -84,6 +93,11 @@ async def handle(store: EventStore[object], env: Envelope) -> str:
     secondment = await handlers.secondment_on(store, event.registrant_id, event.arrived_on)
     if secondment is None:
         return "not_seconded"
+    if not same_township(event, secondment.township_id):
+        log.warning("funds on lead %s of township %s not credited to %s of township %s: a lead credits only a cadre "
+                    "of its own township", event.lead_id, event.township_id, secondment.secondment_id,
+                    secondment.township_id)
+        return "other_township"
     try:
         result = await handlers.secondment_step(store, contribution_for(event, env, secondment.secondment_id),
                                                 meta_for(env))

@@ -99,6 +99,13 @@ async def secondments_of(store: Store, cadre_id: str) -> list[secondments.Second
     return [state_of(await store.load(r["stream_id"]), _evolve_secondment, secondments.INITIAL) for r in rows]
 
 
+def back_from(earlier: Sequence[secondments.Secondment], but: str = "") -> date | None:
+    """The last day away of the cadre's latest ended secondment (other than ``but``): what a new departure and a
+    post change must come after."""
+    return max((s.last_day for s in earlier if s.secondment_id != but and s.departed_on is not None
+                and s.last_day is not None), default=None)
+
+
 async def secondment_on(store: Store, cadre_id: str, day: date) -> secondments.Secondment | None:
     """The cadre's secondment whose time away covers ``day`` (departure through the last day), if any."""
     for secondment in await secondments_of(store, cadre_id):
@@ -144,8 +151,9 @@ async def change_post(store: Store, cmd: ChangePost, meta: CommandMeta) -> Appen
     the secondments again and is refused."""
 
     async def decide(state: cadres.Cadre) -> list[CadreEvent]:
-        away = any(s.stage in AWAY_STAGES for s in await secondments_of(store, cmd.cadre_id))
-        return cadres.decide(state, cmd, away=away)
+        earlier = await secondments_of(store, cmd.cadre_id)
+        away = any(s.stage in AWAY_STAGES for s in earlier)
+        return cadres.decide(state, cmd, away=away, back_from=back_from(earlier))
 
     return await execute(store, stream_id=cmd.cadre_id, stream_type="cadre", evolve=_evolve_cadre,
                          initial=cadres.INITIAL, decide=recorded(store, cmd, decide), meta=meta,
@@ -185,12 +193,14 @@ async def start_secondment(store: Store, cmd: StartSecondment, meta: CommandMeta
 
     async def decide(state: secondments.Secondment) -> list[SecondmentEvent]:
         # No secondment, no cadre to read: the domain answers "no secondment" before it looks at the cadre.
-        cadre = cadres.INITIAL
+        cadre, back = cadres.INITIAL, None
         if state.exists:
             stream = await store.load(state.cadre_id)
             read[:] = [(state.cadre_id, stream.version)]
             cadre = state_of(stream, _evolve_cadre, cadres.INITIAL)
-        return secondments.decide(state, cmd, policy=policy, cadre=cadre)
+            # The cadre's other secondments have ended (one open secondment per cadre), so their last days stand.
+            back = back_from(await secondments_of(store, state.cadre_id), but=state.secondment_id)
+        return secondments.decide(state, cmd, policy=policy, cadre=cadre, back_from=back)
 
     return await _on_secondment(store, cmd.secondment_id, recorded(store, cmd, decide), meta, read=read)
 

@@ -15,6 +15,9 @@ from services.pure.errors import NoPolicyInForce
 from services.pure.policy_data import PolicyBook
 from services.secondment.contract.events import CommendationKind
 
+#: The longest term, check-in interval or total extension a policy may set: ten years, far past any secondment.
+MOST_MONTHS = 120
+
 
 @dataclass(frozen=True, kw_only=True)
 class SecondmentPolicy:
@@ -65,6 +68,13 @@ class SecondmentPolicy:
         # Checked here so a published change that would break it is refused naming the field (policy_data).
         if self.backdating_limit_days < 0:
             raise ValueError("backdating_limit_days cannot be negative: 0 admits no fact entered late")
+        # Bounds on typos, not rules of the decision (a publication already stops at 36,500): a term of 0 months
+        # ended the secondment the day before its departure, an interval of 0 made every check-in late.
+        for name, least in (("term_months", 1), ("check_in_interval_months", 1), ("max_extension_months", 0)):
+            if not least <= getattr(self, name) <= MOST_MONTHS:
+                raise ValueError(f"{name} is {least} to {MOST_MONTHS} months")
+        if not 0 <= self.township_target_percent <= 100:
+            raise ValueError("township_target_percent is a share of the staff: 0 to 100")
         if len(set(self.commendation_kinds)) != len(self.commendation_kinds):
             raise ValueError("commendation_kinds names a kind twice")
         for name in ("commendation_capital_threshold_yuan", "commendation_project_threshold",

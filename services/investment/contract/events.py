@@ -116,6 +116,10 @@ class FundsArrived(RecordedLate):
     registrant_kind: RegistrantKind
     registrant_id: str
     actor: str
+    #: The lead's township: a cadre's secondment is credited only by a lead of the cadre's own township, since any
+    #: township committee or branch secretary may name a cadre as a lead's registrant. None on events recorded
+    #: before it was carried (2026-12-02).
+    township_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

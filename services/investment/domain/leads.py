@@ -47,7 +47,7 @@ from services.investment.contract.events import (
     RegistrantKind,
     RewardClaimed,
 )
-from services.investment.domain import rewards
+from services.investment.domain import rewards, texts
 from services.investment.domain.lead_state import (
     INITIAL,
     OPEN_STAGES,
@@ -89,6 +89,7 @@ def decide(
       first registration.
     - ``policy``: the policy in force on the completion date for ``ConfirmLanded`` and ``ClaimReward``.
     """
+    texts.bounded(command)
     match command:
         case RegisterLead():
             return [register(state, command, earlier_lead_id)]
@@ -200,7 +201,7 @@ def funds_arrived(state: Lead, c: RecordFundsArrived) -> FundsArrived:
     return FundsArrived(
         lead_id=state.lead_id, instalment=state.instalments + 1, amount=amount, arrived_on=c.arrived_on,
         reference=reference, total_arrived=state.total_arrived + amount, registrant_kind=state.registrant_kind,
-        registrant_id=state.registrant_id, actor=c.actor.label,
+        registrant_id=state.registrant_id, actor=c.actor.label, township_id=state.township_id,
     )
 
 

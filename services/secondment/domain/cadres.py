@@ -24,6 +24,7 @@ from services.secondment.contract.events import (
     CadreRegistered,
     PostSnapshot,
 )
+from services.secondment.domain import texts
 from services.secondment.domain.common import require_sending_unit
 from services.secondment.domain.units import Unit
 
@@ -59,14 +60,17 @@ INITIAL = Cadre()
 
 
 def decide(
-    state: Cadre, command: CadreCommand, *, unit: Unit | None = None, away: bool | None = None
+    state: Cadre, command: CadreCommand, *, unit: Unit | None = None, away: bool | None = None,
+    back_from: date | None = None,
 ) -> list[CadreEvent]:
     """Decide one command; facts about other records come in as keywords, read by the handler.
 
     - ``unit``: the cadre's unit (registration: it must exist; its township scopes the sending unit);
-    - ``away``: the cadre is on secondment or on 停薪留职 with the post kept (post changes).
+    - ``away``: the cadre is on secondment or on 停薪留职 with the post kept (post changes);
+    - ``back_from``: the last day away of the cadre's latest ended secondment, if any (post changes).
     """
     name = type(command).__name__
+    texts.bounded(command)
     match command:
         case RegisterCadre():
             if state.exists:
@@ -101,6 +105,13 @@ def decide(
             _post(command.post, command.rank, command.pay_grade)
             check_date(command.changed_on, command.today, "the change date",
                        not_before=state.last_changed_on, earlier="the last change")
+            if back_from is not None and command.changed_on <= back_from:
+                # Entered after the return, a change dated inside the time away would still rewrite the post the
+                # cadre held while away and returned to (the departure's snapshot).
+                raise DomainError(
+                    f"cadre {state.cadre_id} was away on secondment through {back_from}: post, rank and pay stay "
+                    f"unchanged while away, so a change takes effect after {back_from}, not on "
+                    f"{command.changed_on}", field="changed_on")
             if (command.post, command.rank, command.pay_grade) == (state.post, state.rank, state.pay_grade):
                 raise DomainError(f"cadre {state.cadre_id} already has this post, rank and pay grade")
             return [CadrePostChanged(

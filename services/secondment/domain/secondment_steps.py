@@ -14,6 +14,8 @@ and the voucher by the reference investment already checked.
 
 from __future__ import annotations
 
+from datetime import date
+
 from services.pure.dates import add_months, check_date
 from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
 from services.pure.identity import Actor
@@ -117,7 +119,10 @@ def decide_nomination(state: Secondment, c: DecideNomination) -> NominationAppro
                               actor=c.actor.label, approving_org_id=org)
 
 
-def start(state: Secondment, c: StartSecondment, cadre: Cadre, policy: SecondmentPolicy) -> SecondmentStarted:
+def start(state: Secondment, c: StartSecondment, cadre: Cadre, policy: SecondmentPolicy,
+          back_from: date | None = None) -> SecondmentStarted:
+    """``back_from``: the last day away of the cadre's latest earlier secondment, if any. A cadre is out once at a
+    time: a departure on or before it would count the one cadre twice towards the 5 % target on every day between."""
     existing(state, c.secondment_id)
     _scope(state, c.actor, "record a departure")
     require_stage(state, "a departure", Stage.APPROVED)
@@ -125,6 +130,10 @@ def start(state: Secondment, c: StartSecondment, cadre: Cadre, policy: Secondmen
         raise NotFound(f"the cadre passed in must be {state.cadre_id}, the nominated cadre")
     _placement(c.placement)
     check_date(c.departed_on, c.today, "the departure date", not_before=state.approved_on, earlier="the approval")
+    if back_from is not None and c.departed_on <= back_from:
+        raise DomainError(
+            f"cadre {state.cadre_id} was away on an earlier secondment through {back_from}; this departure on "
+            f"{c.departed_on} falls inside it — a departure is after {back_from}", field="departed_on")
     return SecondmentStarted(
         secondment_id=state.secondment_id, cadre_id=state.cadre_id, departed_on=c.departed_on, placement=c.placement,
         snapshot=cadre.snapshot(), term_months=policy.term_months,
@@ -301,6 +310,13 @@ def end(state: Secondment, c: EndSecondment, policy: SecondmentPolicy) -> CadreR
             f"the term runs until {planned}; ending on {c.last_day} is an early end — request it (RequestEarlyEnd) "
             "and have the county approve it"
         )
+    if c.last_day > max(planned, c.decided_on):
+        # A return later than the term is a fact recorded once it happened; named ahead, it would keep the cadre
+        # out (and counted towards the 5 % target) for as long as the sender likes, with no approval.
+        raise DomainError(
+            f"the term runs until {planned}; a last day after it ({c.last_day}) is recorded once it has passed, on "
+            f"or after that day — to keep the cadre out longer, request an extension for the county to approve",
+            field="last_day")
     if c.outcome is EndOutcome.RETURN_TO_POST:
         return CadreReturned(
             secondment_id=state.secondment_id, cadre_id=state.cadre_id, last_day=c.last_day, planned_end=planned,

@@ -52,6 +52,7 @@ from services.secondment.contract.events import (
     UnpaidLeaveGranted,
 )
 from services.secondment.domain import secondment_steps as steps
+from services.secondment.domain import texts
 from services.secondment.domain.cadres import Cadre
 from services.secondment.domain.secondment_state import INITIAL, PendingRequest, RequestKind, Secondment, Stage
 from services.secondment.domain.targets import SecondmentPeriod
@@ -67,22 +68,25 @@ def decide(
     policy: SecondmentPolicy = DEFAULT_SECONDMENT_POLICY,
     cadre: Cadre | None = None,
     open_secondment_id: str | None = None,
+    back_from: date | None = None,
 ) -> list[SecondmentEvent]:
     """Decide one command; facts about other records come in as keywords, read by the handler.
 
     - ``cadre``: the cadre's current record (nomination: existence and scope; departure: the snapshot);
-    - ``open_secondment_id``: another secondment of the cadre not yet ended or rejected, if any (nomination).
+    - ``open_secondment_id``: another secondment of the cadre not yet ended or rejected, if any (nomination);
+    - ``back_from``: the last day away of the cadre's latest earlier secondment, if any (departure).
 
     ``policy`` is the policy in force on the command's date (``secondment_policy_on``).
     """
     name = type(command).__name__
+    texts.bounded(command)
     match command:
         case NominateCadre():
             return [steps.nominate(state, command, needed(cadre, "cadre", name), open_secondment_id)]
         case DecideNomination():
             return [steps.decide_nomination(state, command)]
         case StartSecondment():
-            return [steps.start(state, command, needed(cadre, "cadre", name), policy)]
+            return [steps.start(state, command, needed(cadre, "cadre", name), policy, back_from)]
         case RecordCheckIn():
             return [steps.check_in(state, command, policy)]
         case RecordContribution():

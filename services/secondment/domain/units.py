@@ -18,6 +18,7 @@ from services.pure.personal_text import in_words, not_personal
 from services.pure.text import require_text
 from services.secondment.contract.commands import ChangeHeadcount, RegisterUnit, UnitCommand
 from services.secondment.contract.events import UnitEvent, UnitHeadcountChanged, UnitKind, UnitRegistered
+from services.secondment.domain import texts
 from services.secondment.domain.common import require_sending_unit
 
 
@@ -59,6 +60,7 @@ def decide(state: Unit, command: UnitCommand, *, unit_is_township: bool = False,
     township is itself a registered unit. A token's organisation is read as a unit's only when it is a unit's
     id, so a unit named like a township — or a township like a unit — would move that township's committee
     into another township's scope."""
+    texts.bounded(command)
     match command:
         case RegisterUnit():
             if state.exists:

@@ -191,6 +191,8 @@ def test_funds_arrive_in_instalments_on_a_signed_lead() -> None:
         decide(registered(), funds("100.00", SIGNED_ON, "v-1"))
     (first,) = decide(signed(), funds("10000000.00", date(2025, 5, 1), "v-1"))
     assert isinstance(first, FundsArrived) and first.instalment == 1 and first.total_arrived == Decimal("10000000.00")
+    # The lead's township travels with the funds: the funds-credit policy credits a cadre of that township only.
+    assert first.township_id == "township-a"
     state = funding()
     assert state.stage is LeadStage.FUNDS_ARRIVING and state.instalments == 2
     assert state.total_arrived == Decimal("25000000.00")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -13,7 +14,14 @@ from services.investment.contract.events import FundsArrived, RegistrantKind
 from services.kernel.events import Envelope
 from services.secondment.contract.events import ContributionKind
 from services.secondment.contract.service import FUNDS_CREDIT_GROUP
-from services.secondment.funds_credit import FUNDS_ARRIVED, POLICY_ACTOR, contribution_for, meta_for, parse_args
+from services.secondment.funds_credit import (
+    FUNDS_ARRIVED,
+    POLICY_ACTOR,
+    contribution_for,
+    meta_for,
+    parse_args,
+    same_township,
+)
 
 
 def _arrived(instalment: int = 2) -> tuple[FundsArrived, Envelope]:
@@ -65,3 +73,14 @@ def test_a_replay_reads_from_the_beginning_under_its_own_group_and_stops_when_ca
         parse_args(["--from-beginning", "--until-caught-up"])
     with pytest.raises(SystemExit):  # from the beginning is a one-off replay, not a way to run the live loop
         parse_args(["--group", "replay-1", "--from-beginning"])
+
+
+def test_funds_credit_a_cadre_only_from_a_lead_of_the_cadres_own_township() -> None:
+    # Any township committee or branch secretary may name any cadre as its lead's registrant: its word on money
+    # arrived must not become a contribution (and a commendation) on another township's secondment.
+    event, _ = _arrived()
+    of_a = replace(event, township_id="township-a")
+    assert same_township(of_a, "township-a")
+    assert not same_township(of_a, "township-b")
+    # Recorded before leads carried their township: credited as it was then.
+    assert same_township(event, "township-b")
