@@ -8,6 +8,12 @@ from typing import Any
 
 import httpx
 
+from services.kernel.kafka import admin_client, event_consumer, topic_partitions
+from services.kernel.settings import Settings
+from services.kernel.topics import event_topic
+from services.secondment.contract.service import FUNDS_CREDIT_GROUP
+from tests.e2e.conftest import eventually
+
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
@@ -88,3 +94,24 @@ async def signed_lead(gateway: httpx.AsyncClient, headers: dict[str, str], body:
     for stage, day in (("contacted", "2024-04-10"), ("negotiating", "2024-05-10"), ("signed", "2024-06-01")):
         await post(gateway, f"/v1/leads/{lead_id}/progress", {"to_stage": stage, "advanced_on": day}, headers)
     return lead_id
+
+
+async def funds_credit_caught_up(settings: Settings) -> None:
+    """Wait until the live policy's group has committed every investment event on the topic now."""
+    consumer = event_consumer(settings, "gb-test-funds-credit-ends")
+    admin = admin_client(settings, "gb-test-funds-credit-ends")
+    await consumer.start()
+    await admin.start()
+    try:
+        partitions = await topic_partitions(consumer, event_topic("investment"))
+        ends = await consumer.end_offsets(partitions)
+
+        async def committed_to_the_end() -> bool:
+            committed = await admin.list_consumer_group_offsets(FUNDS_CREDIT_GROUP, partitions=partitions)
+            return all(end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items())
+
+        await eventually(committed_to_the_end, timeout=60,
+                         what=f"{FUNDS_CREDIT_GROUP} committed past the last investment event")
+    finally:
+        await admin.close()
+        await consumer.stop()

@@ -20,12 +20,9 @@ import httpx
 from infra import supervisor
 from infra.processes import get_process
 from services.kernel import logs
-from services.kernel.kafka import admin_client, event_consumer, topic_partitions
 from services.kernel.settings import Settings
-from services.kernel.topics import event_topic
-from services.secondment.contract.service import FUNDS_CREDIT_GROUP
 from tests.e2e.conftest import eventually
-from tests.e2e.secondment_steps import lead_body, post, second_a_cadre, signed_lead
+from tests.e2e.secondment_steps import funds_credit_caught_up, lead_body, post, second_a_cadre, signed_lead
 
 LEADS = 10
 INSTALMENTS = 4
@@ -69,7 +66,7 @@ async def test_killing_the_policy_mid_flow_records_each_contribution_once(
 
     await eventually(all_credited, timeout=90, what="every instalment credited to the secondment")
     # Anything redelivered after the restart is handled once the policy has committed past the last event.
-    await _policy_caught_up(system)
+    await funds_credit_caught_up(system)
     rows = await secondment_db.fetch(CONTRIBUTIONS, cadre.secondment_id)
     expected = {f"funds:{lead}:{n}" for lead, n in instalments}
     assert sorted(r["id"] for r in rows) == sorted(expected), "a contribution was lost or recorded twice"
@@ -85,27 +82,6 @@ async def test_killing_the_policy_mid_flow_records_each_contribution_once(
     assert outcomes.get("credited", 0) == 0
     assert outcomes.get("replayed", 0) >= LEADS * INSTALMENTS
     assert await secondment_db.fetchval("SELECT count(*) FROM events") == before
-
-
-async def _policy_caught_up(settings: Settings) -> None:
-    """Wait until the live policy's group has committed every investment event on the topic now."""
-    consumer = event_consumer(settings, "gb-test-funds-credit-ends")
-    admin = admin_client(settings, "gb-test-funds-credit-ends")
-    await consumer.start()
-    await admin.start()
-    try:
-        partitions = await topic_partitions(consumer, event_topic("investment"))
-        ends = await consumer.end_offsets(partitions)
-
-        async def committed_to_the_end() -> bool:
-            committed = await admin.list_consumer_group_offsets(FUNDS_CREDIT_GROUP, partitions=partitions)
-            return all(end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items())
-
-        await eventually(committed_to_the_end, timeout=60,
-                         what=f"{FUNDS_CREDIT_GROUP} committed past the last investment event")
-    finally:
-        await admin.close()
-        await consumer.stop()
 
 
 def _replay_investment_topic(settings: Settings) -> dict[str, int]:
