@@ -27,7 +27,7 @@ from typing import Any
 import asyncpg
 
 from services.kernel.events import EventRegistry, chain_link
-from services.pure.errors import ConcurrencyConflict, IdempotencyKeyReused
+from services.pure.errors import ConcurrencyConflict, DomainError, IdempotencyKeyReused
 
 #: One new event as the events table stores it: event id (text form of a UUID), stream id, stream type, version,
 #: wire type, data (the JSON text), occurred at, actor, correlation id, causation id, previous link, link,
@@ -89,6 +89,18 @@ SELECT sid, NULL, NULL, version, true FROM heads WHERE version <> expected
 """
 
 
+#: The most data one event may hold, encoded. The relay publishes each event as one Kafka record, and neither its
+#: producer (``max_request_size``) nor the broker (``message.max.bytes``) takes a record over 1 MiB: a larger event
+#: is stored, answered with a 201, and then refused by Kafka on every try — the relay stuck behind it for good, no
+#: later event of that service reaching anyone (found by the hostile review of 2026-12-02: a 1.8 MB departure).
+#: The rest of the MiB is the record's headers and key, and the partners' outward CloudEvent around the data.
+MAX_EVENT_BYTES = 900_000
+
+
+class EventTooLarge(DomainError):
+    """The command would record an event too large for Kafka to carry; nothing is written (422)."""
+
+
 class NewRows:
     """New events as rows of the events table, for streams whose events share one command's metadata (one command
     of ``EventStore.append``, or a chunk of a run): the encoded data and the services.kernel.events.chain_link links
@@ -111,6 +123,9 @@ class NewRows:
             event_id = new_event_id()
             wire = self.registry.wire_name(event)
             data = self.registry.encode(event)
+            if len(data) > MAX_EVENT_BYTES:
+                raise EventTooLarge(f"this command would record an event of {len(data):,} bytes ({wire}); an event "
+                                    f"holds at most {MAX_EVENT_BYTES:,}: shorten its longest texts or lists")
             link = chain_link(prev, event_id=event_id, stream_id=stream_id, version=version + offset, type=wire,
                               time=self._time, actor=self.actor, data=data)
             rows.append((event_id, stream_id, stream_type, version + offset, wire, data.decode(), self.occurred_at,

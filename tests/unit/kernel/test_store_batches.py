@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+import pytest
+
 from services.kernel.events import EventRegistry, chain_hash
 from services.kernel.store import CommandMeta
-from services.kernel.store_batches import NewRows
+from services.kernel.store_batches import MAX_EVENT_BYTES, EventTooLarge, NewRows
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,3 +48,14 @@ def test_event_ids_are_random_version_4_uuids_in_their_canonical_text() -> None:
     for text in ids:
         parsed = uuid.UUID(text)
         assert (str(parsed), parsed.version, parsed.variant) == (text, 4, uuid.RFC_4122)
+
+
+def test_an_event_too_large_for_a_kafka_record_is_refused_before_anything_is_stored() -> None:
+    """A larger event was stored and answered 201, then refused by Kafka on every try: the relay stuck behind it."""
+    rows = NewRows(REGISTRY, actor="a", occurred_at=META.occurred_at, correlation_id="c")
+    big = Noted(text="驻" * (MAX_EVENT_BYTES // 3 + 1), amount=Decimal(0))  # three bytes each in UTF-8
+    with pytest.raises(EventTooLarge) as refused:
+        rows.of("note-1", "note", 0, None, [EVENTS[0], big])
+    assert refused.value.status == 422 and "gb.test.noted.v1" in str(refused.value) and "驻" not in str(refused.value)
+    fits = Noted(text="驻" * (MAX_EVENT_BYTES // 3 - 100), amount=Decimal(0))
+    assert len(rows.of("note-1", "note", 0, None, [fits])) == 1
