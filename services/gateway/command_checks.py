@@ -83,6 +83,8 @@ async def lead_placement(request: Request, actor: Actor, params: Mapping[str, st
         raise Forbidden(f"{actor.label} cannot register a lead for this registrant: only the county, the township "
                         f"committee of {township_id}, the secretary of branch {branch_id} or the registrant "
                         f"{body.registrant_id} may")
+    if actor.role is not Role.MEMBER and kind is not RegistrantKind.BRANCH:
+        await _named_registrant_in_place(pool, body.registrant_id, kind, branch_id, township_id)
     if actor.role is Role.MEMBER:
         if kind is RegistrantKind.BRANCH:
             raise Forbidden("a member registers leads under their own name; the branch secretary registers the "
@@ -130,6 +132,25 @@ async def _registrant_on_record(pool: asyncpg.Pool, subject: str, kind: Registra
                        "own branch or township, so their record is needed (if it was registered a moment ago, "
                        "retry)")
     return False
+
+
+async def _named_registrant_in_place(pool: asyncpg.Pool, registrant_id: str, kind: RegistrantKind, branch_id: str,
+                                    township_id: str) -> None:
+    """A lead someone else registers for a member or cadre on record is placed where that person's record is, as
+    their own would be: otherwise a committee naming another township's seconded cadre put that cadre's credit —
+    funds arrived, a reward — in its own pipeline (hostile review 2026-12-02). The refusal does not say where the
+    person is: a caller of another township learns nothing of them. A registrant not on record places nothing of
+    anyone's."""
+    if kind is RegistrantKind.MEMBER:
+        member = await members.member(pool, registrant_id)
+        if member is not None and member["formal_org_id"] != branch_id:
+            raise DomainError(f"member {registrant_id} is not of branch {branch_id}: a member's lead is credited to "
+                              "the member's own branch; name it, or register the lead under the branch")
+    elif kind is RegistrantKind.CADRE:
+        cadre = await cadres.cadre(pool, registrant_id)
+        if cadre is not None and cadre["township_id"] != township_id:
+            raise DomainError(f"cadre {registrant_id} is not a cadre of township {township_id}: a cadre's lead is "
+                              "placed in the cadre's own township")
 
 
 #: The commands the gateway checks before forwarding, by command type (bound by reference, not by name).

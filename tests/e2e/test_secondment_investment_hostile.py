@@ -24,7 +24,6 @@ from tests.e2e.conftest import assert_refused, bearer, eventually
 from tests.e2e.secondment_steps import (
     Seconded,
     cadre_body,
-    funds_credit_caught_up,
     get,
     lead_body,
     placement,
@@ -96,30 +95,30 @@ async def test_a_post_change_cannot_be_dated_back_into_the_time_away(
     await post(gateway, f"/v1/cadres/{seconded.cadre_id}/post", {**change, "changed_on": "2026-03-01"}, own)
 
 
-async def test_a_lead_of_another_township_credits_nothing_to_this_townships_secondment(
+async def test_a_lead_of_another_township_naming_this_townships_cadre_is_refused_and_credits_nothing(
     system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str], secondment_db: asyncpg.Pool,
     investment_db: asyncpg.Pool,
 ) -> None:
+    """Before, another township's committee registered a lead naming this township's seconded cadre (a cadre's lead
+    may name a branch not on record), signed it and recorded two million yuan arrived, and the funds-credit policy
+    wrote a capital contribution — and so a commendation proposal — into this township's secondment. The gateway
+    now places a lead someone registers for a cadre on record in the cadre's own township; the funds credit keeps
+    its own check for a lead whose cadre was not yet on record (tests/unit/secondment/test_funds_credit.py)."""
     seconded = await second_a_cadre(gateway, admin_headers, departed_on="2024-03-01")
-    intruder_township = f"{seconded.township_id}-other"
+    intruder_township = unique("intruder-township")
     intruder = bearer(system, Role.TOWNSHIP_COMMITTEE, intruder_township)
-    # Another township's committee registers a lead naming this township's seconded cadre as its registrant (a
-    # cadre's lead may name a branch not on record), signs it and records two million yuan arrived.
-    lead_id = (await post(gateway, "/v1/leads", lead_body(
+    problem = await assert_refused(gateway, investment_db, "/v1/leads", 422, headers=intruder, json=lead_body(
         intruder_township, registrant_kind="cadre", registrant_id=seconded.cadre_id, registrant_name="Chen Gang",
-        branch_id="branch-nowhere"), intruder))["id"]
-    for stage, day in (("contacted", "2024-04-10"), ("signed", "2024-06-01")):
-        await post(gateway, f"/v1/leads/{lead_id}/progress", {"to_stage": stage, "advanced_on": day}, intruder)
-    funds = await post(gateway, f"/v1/leads/{lead_id}/funds",
-                       {"amount": "2000000", "arrived_on": "2024-07-01", "reference": "V-HOSTILE-1"}, intruder)
-    # The live funds-credit policy has handled it once its group committed past it: before the fix it wrote a
-    # capital contribution — and so a commendation proposal — into this township's secondment.
-    assert funds["position"]
-    await funds_credit_caught_up(system)
+        branch_id="branch-nowhere"))
+    assert f"not a cadre of township {intruder_township}" in problem["detail"]
+    assert seconded.township_id not in problem["detail"], "the refusal does not say where the cadre is"
+    own = bearer(system, Role.TOWNSHIP_COMMITTEE, seconded.township_id)
+    await post(gateway, "/v1/leads", lead_body(seconded.township_id, registrant_kind="cadre",
+                                               registrant_id=seconded.cadre_id, registrant_name="Chen Gang",
+                                               branch_id="branch-nowhere"), own)
     written = await secondment_db.fetchval(
         "SELECT count(*) FROM events WHERE stream_id = $1 AND position > $2", seconded.secondment_id, seconded.position)
     assert written == 0
-
 
 
 async def test_a_text_past_its_length_is_refused_before_it_can_stop_the_relay(
