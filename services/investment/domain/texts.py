@@ -1,57 +1,17 @@
-"""How long a text a command brings may be.
-
-The generated bodies bound only the whole request (1 MB), so an investor, a project or a note of several hundred
-thousand characters was recorded — in the event, on Kafka, in the read models and in every answer that shows it. A
-registration also records the investor and project again in its match key, so one near-1 MB body made an event
-past what the relay may publish, and the relay stopped on it. No one writes such a name or note; the bounds below
-are far above any real one, keep a paste or a script's garbage out of the record and keep every event far below
-Kafka's limit, with a 422 that names the field and its limit (never repeating the text).
-
-An id in a body (``*_id``) is text the client chose too: it is also refused when it holds anything shaped like a
-phone or ID number (services/pure/personal_text.py), as a path's id already is at the gateway.
-"""
+"""How long a text an investment command brings may be: the limits of services/pure/text_lengths.py, checked field
+by field. A registration records the investor and project again in its match key, so without them one near-1 MB body
+made an event the relay could not publish."""
 
 from __future__ import annotations
 
-from dataclasses import fields, is_dataclass
 from typing import Any
 
-from services.pure.errors import DomainError
-from services.pure.personal_text import not_personal
+from services.pure import text_lengths
 
-#: An id a record or another service assigned (a township, a branch, a member, a cadre).
-ID = 100
-#: A name: an investor, a project, a sector, a locality, a registrant; a voucher's reference.
-NAME = 200
 #: What to write in an id field instead of a number that looks personal.
 ID_INSTEAD = "the id the county or the system assigned (a branch's, a township's, a member's or a cadre's id)"
-#: Words: a step's note, a drop's reason.
-WORDS = 2_000
-#: The fields written in words; every other text is a name, or an id when its name ends in ``_id``.
-WORD_FIELDS = frozenset({"reason", "backdating_reason", "thinking", "work", "description", "note"})
 
 
-def limit(field: str) -> int:
-    """The most characters ``field`` takes."""
-    if field in WORD_FIELDS:
-        return WORDS
-    return ID if field.endswith("_id") else NAME
-
-
-def bounded(command: Any, prefix: str = "") -> None:
-    """Every text of ``command`` within its limit, and no id holding a phone or ID number; else a 422 naming the
-    first such field (never repeating its text)."""
-    for field in fields(command):
-        if field.name == "actor":  # the caller, from a token the county issued: not the body's text
-            continue
-        value = getattr(command, field.name)
-        name = f"{prefix}{field.name}"
-        if isinstance(value, str) and len(value) > limit(field.name):
-            raise DomainError(f"{name} is {len(value):,} characters long; it takes at most {limit(field.name):,}",
-                              field=name)
-        if isinstance(value, str) and limit(field.name) == ID:
-            # An id is kept in clear like any text and, unlike a path's id, was never checked: a phone or ID number
-            # pasted into one reached the store, Kafka and the logs.
-            not_personal(value, name, instead=ID_INSTEAD)
-        if is_dataclass(value) and not isinstance(value, type):
-            bounded(value, f"{name}.")
+def bounded(command: Any) -> None:
+    """Every text of ``command`` within the limits of services/pure/text_lengths.py; else a 422 naming the field."""
+    text_lengths.bounded(command, id_instead=ID_INSTEAD)

@@ -9,15 +9,12 @@ script's garbage out of the record, with a 422 that says the limit.
 from __future__ import annotations
 
 from services.pure.errors import DomainError
+from services.pure.text_lengths import ID as ID
+from services.pure.text_lengths import NAME as NAME
+from services.pure.text_lengths import WORDS as WORDS
 
-#: An id another record or service assigned (a township, a member, a branch, a worker).
-ID = 100
-#: A name: a village, a skill, a destination.
-NAME = 200
 #: A paper's or decision's number.
 NUMBER = 100
-#: Words: a note, a reason.
-WORDS = 2_000
 #: Skills one worker is recorded with.
 SKILLS = 50
 
