@@ -65,6 +65,16 @@ async def reads(conn: AIOKafkaConnection, topic: str) -> bool:
     return high_watermark >= 1 and bool(rest[-1])
 
 
+async def operator_writes(system: Settings, topic: str, value: bytes) -> None:
+    """One record on ``topic``, written as the operator on the internal listener (the router's part)."""
+    producer = AIOKafkaProducer(**connection_options(system), acks="all", request_timeout_ms=5000)
+    await asyncio.wait_for(producer.start(), BOUND)
+    try:
+        await asyncio.wait_for(producer.send_and_wait(topic, value, key=b"subject"), BOUND)
+    finally:
+        await producer.stop()
+
+
 async def closed_within(conn: AIOKafkaConnection, topic: str, seconds: float) -> float | None:
     """Fetch on ``conn`` every POLL seconds until the broker closes it; the seconds it took, or None."""
     started = time.monotonic()
@@ -93,12 +103,7 @@ async def test_a_rotation_closes_the_connection_made_with_the_old_password(
     assert original["bootstrap_servers"] == system.partner_bootstrap_servers != system.bootstrap_servers
 
     # One record on the partner's topic, written by the operator (the router's part).
-    producer = AIOKafkaProducer(**connection_options(system), acks="all", request_timeout_ms=5000)
-    await asyncio.wait_for(producer.start(), BOUND)
-    try:
-        await asyncio.wait_for(producer.send_and_wait(topic, b"before the rotation", key=b"subject"), BOUND)
-    finally:
-        await producer.stop()
+    await operator_writes(system, topic, b"before the rotation")
 
     internal, internal_conn = await connect({**connection_options(system), "request_timeout_ms": 5000}, topic)
     old, old_conn = await connect(login(original), topic)
@@ -136,12 +141,7 @@ async def test_a_rotation_closes_the_connection_made_with_the_old_password(
             assert first.value == b"before the rotation"
             await asyncio.wait_for(consumer.commit(), BOUND)
             await asyncio.sleep(lifetime(system) + 2)
-            producer = AIOKafkaProducer(**connection_options(system), acks="all", request_timeout_ms=5000)
-            await asyncio.wait_for(producer.start(), BOUND)
-            try:
-                await asyncio.wait_for(producer.send_and_wait(topic, b"after the session", key=b"subject"), BOUND)
-            finally:
-                await producer.stop()
+            await operator_writes(system, topic, b"after the session")
             later = await asyncio.wait_for(consumer.getone(), BOUND + lifetime(system))
             assert later.value == b"after the session"
             await asyncio.wait_for(consumer.commit(), BOUND)

@@ -22,6 +22,7 @@ from services.partners import provisioner
 from services.partners.contract.events import REGISTRY, PartnerDeactivated, PartnerRegistered, PartnerScope
 from services.partners.contract.values import PartnerKind, PersonalDataPolicy
 from tests.conftest import fresh_database
+from tests.e2e.conftest import eventually
 
 DATABASE = "partners_provisioner_test"
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -66,15 +67,12 @@ async def _register(store: EventStore[Any], partner_id: str) -> None:
     await store.append(await store.load(partner_id), "partner", [event], meta())
 
 
-async def _until(condition: Callable[[], bool | Awaitable[bool]], what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + DEADLINE_SECONDS
-    while True:
-        held = condition()
-        if held if isinstance(held, bool) else await held:
-            return
-        assert loop.time() < deadline, f"not within {DEADLINE_SECONDS} s: {what}"
-        await asyncio.sleep(0.02)
+
+def _now(condition: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
+    """A condition on what this process recorded, as ``eventually`` polls it."""
+    async def check() -> bool:
+        return condition()
+    return check
 
 
 @asynccontextmanager
@@ -101,13 +99,13 @@ async def test_no_pass_runs_while_another_instance_holds_the_lock_and_the_next_r
     try:
         async with _running(store, settings):
             skipped = "another instance is provisioning"
-            await _until(lambda: caplog.text.count(skipped) >= 3, "three passes skipped")
+            await eventually(_now(lambda: caplog.text.count(skipped) >= 3), DEADLINE_SECONDS, "three passes skipped")
             assert calls == []  # no pass overlapped the other instance's
             # The other instance's pass deactivates the partner, and its transaction ends.
             deactivated = PartnerDeactivated(partner_id="p-1", reason="ended", deactivated_at=NOW, actor="county")
             await store.append(await store.load("p-1"), "partner", [deactivated], meta())
             await other_pass.commit()
-            await _until(lambda: bool(calls), "a pass once the lock is free")
+            await eventually(_now(lambda: bool(calls)), DEADLINE_SECONDS, "a pass once the lock is free")
         # The directory was read after the lock was taken: revoked, never provisioned from the view before it.
         assert calls == [("revoke", "p-1")]
     finally:
@@ -135,7 +133,8 @@ async def test_a_pass_whose_transaction_is_lost_stops_at_the_next_partner_and_a_
     monkeypatch.setattr(provisioner, "ensure_partner", ensure_then_lose_the_lock)
     try:
         async with _running(store, settings):
-            await _until(lambda: {c[1] for c in calls} == {"p-1", "p-2"}, "both partners provisioned")
+            await eventually(_now(lambda: {c[1] for c in calls} == {"p-1", "p-2"}), DEADLINE_SECONDS,
+                             "both partners provisioned")
         # The pass stopped before p-2 (its lock was gone); a later pass, on a fresh connection, did p-2 alone.
         assert calls == [("ensure", "p-1"), ("ensure", "p-2")]
     finally:
@@ -162,5 +161,6 @@ async def test_two_instances_never_provision_at_once(
     monkeypatch.setattr(provisioner, "ensure_partner", slow_ensure)
     # Two instances in one process share nothing but the store: each has its own `done`, as two processes would.
     async with _running(store, settings), _running(store, settings):
-        await _until(lambda: {c[1] for c in calls} == set(partners), "every partner provisioned")
+        await eventually(_now(lambda: {c[1] for c in calls} == set(partners)), DEADLINE_SECONDS,
+                         "every partner provisioned")
     assert overlaps == []
