@@ -38,27 +38,45 @@ class IssuedToken:
     token: str
     token_id: str
     expires_at: datetime
+    parent_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class Bearer:
-    """An authenticated caller and the id of the token it showed (None for the bootstrap token)."""
+    """An authenticated caller, the id of the token it showed (None for the bootstrap token), and for a token
+    derived from another (a console session, services/gateway/console/session.py) the id of that other token."""
 
     actor: Actor
     token_id: str | None
+    parent_id: str | None = None
+    expires_at: datetime | None = None
 
 
-def new_token(settings: Settings, actor: Actor, *, days: int = 30) -> IssuedToken:
-    """A signed token for ``actor`` with a fresh id, valid for ``days``."""
+def bootstrap_parent(settings: Settings) -> str:
+    """What a token derived from the bootstrap administrator token names as its parent: a keyed digest of that
+    token, so changing ``GB_ADMIN_TOKEN`` ends what was derived from it too (it has no id to revoke)."""
+    digest = hmac.new(settings.token_secret.encode(), b"bootstrap-admin:" + settings.admin_token.encode(), "sha256")
+    return "bootstrap-" + digest.hexdigest()[:32]
+
+
+def new_token(settings: Settings, actor: Actor, *, days: int = 30, hours: int | None = None,
+              parent: Bearer | None = None) -> IssuedToken:
+    """A signed token for ``actor`` with a fresh id, valid for ``days`` (or ``hours``). A token derived from
+    ``parent`` names it, is refused once it is revoked (:func:`revoked`), and never outlives it."""
     now = datetime.now(UTC).replace(microsecond=0)
     token_id = uuid.uuid4().hex
-    expires = now + timedelta(days=days)
-    claims = {
+    expires = now + (timedelta(hours=hours) if hours is not None else timedelta(days=days))
+    claims: dict[str, object] = {
         "iss": ISSUER, "sub": actor.subject, "role": actor.role.value, "org": actor.org_id,
         "iat": now, "exp": expires, "jti": token_id,
     }
+    parent_id = None
+    if parent is not None:
+        claims["parent"] = parent_id = parent.token_id or bootstrap_parent(settings)
+        if parent.expires_at is not None:
+            claims["exp"] = expires = min(expires, parent.expires_at)
     return IssuedToken(token=jwt.encode(claims, settings.token_secret, algorithm="HS256"), token_id=token_id,
-                       expires_at=expires)
+                       expires_at=expires, parent_id=parent_id)
 
 
 def issue_token(settings: Settings, actor: Actor, *, days: int = 30) -> str:
@@ -69,7 +87,7 @@ _BOOTSTRAP = Bearer(actor=Actor(subject=BOOTSTRAP_ADMIN, role=Role.COUNTY_ADMIN)
 #: Tokens whose signature already held, by secret and token, with their expiry: a client shows the same token with
 #: every request, and checking its signature again cost a tenth of a millisecond each time (issue 14). Revocation
 #: is still asked on every request (``current_actor``); the cache only ever holds valid tokens, and is bounded.
-_verified: dict[tuple[str, str], tuple[Bearer, float]] = {}
+_verified: dict[tuple[str, str, str], tuple[Bearer, float]] = {}
 MAX_VERIFIED = 10_000
 
 
@@ -77,7 +95,7 @@ def read_token(settings: Settings, token: str) -> Bearer:
     """Who a token names, if its signature, issuer and expiry hold; else :class:`Unauthorized`."""
     if hmac.compare_digest(token.encode(), settings.admin_token.encode()):
         return _BOOTSTRAP
-    key = (settings.token_secret, token)
+    key = (settings.token_secret, settings.admin_token, token)
     known = _verified.get(key)
     if known is not None and time.time() < known[1]:
         return known[0]
@@ -85,9 +103,16 @@ def read_token(settings: Settings, token: str) -> Bearer:
         claims = jwt.decode(token, settings.token_secret, algorithms=["HS256"], issuer=ISSUER,
                             options={"require": ["exp", "sub", "role", "jti"]})
         actor = Actor(subject=claims["sub"], role=Role(claims["role"]), org_id=claims.get("org"))
-        bearer = Bearer(actor=actor, token_id=str(claims["jti"]))
-    except (jwt.PyJWTError, ValueError) as exc:
+        parent = claims.get("parent")
+        if parent is not None and not isinstance(parent, str):
+            raise ValueError("its parent is not a token id")
+        bearer = Bearer(actor=actor, token_id=str(claims["jti"]), parent_id=parent,
+                        expires_at=datetime.fromtimestamp(claims["exp"], UTC))
+    except (jwt.PyJWTError, ValueError, OverflowError, OSError) as exc:
         raise Unauthorized(f"the bearer token is not valid ({exc}); ask an administrator for a new one") from None
+    if parent is not None and parent.startswith("bootstrap-") and parent != bootstrap_parent(settings):
+        raise Unauthorized("this console session came from an administrator token that has since been changed; "
+                           "sign in again")
     if len(_verified) >= MAX_VERIFIED:
         _verified.clear()
     _verified[key] = (bearer, float(claims["exp"]))
@@ -96,6 +121,11 @@ def read_token(settings: Settings, token: str) -> Bearer:
 
 def actor_from_token(settings: Settings, token: str) -> Actor:
     return read_token(settings, token).actor
+
+
+def revoked(tokens: TokenRegistry, bearer: Bearer) -> bool:
+    """Whether the county revoked the token, or the token it was derived from."""
+    return any(tokens.is_revoked(token_id) for token_id in (bearer.token_id, bearer.parent_id) if token_id)
 
 
 async def current_actor(
@@ -107,7 +137,7 @@ async def current_actor(
     tokens: TokenRegistry = request.app.state.tokens
     try:
         bearer = read_token(settings, credentials.credentials)
-        if bearer.token_id is not None and tokens.is_revoked(bearer.token_id):
+        if revoked(tokens, bearer):
             raise Unauthorized("this token was revoked; ask an administrator for a new one")
     except Unauthorized:
         failures: FailedAuthentications = request.app.state.auth_failures

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ from services.gateway.partner_access import DeactivatedPartners
 from services.kernel.events import EventRegistry
 from services.kernel.store import CommandMeta, EventStore, RecordedEvent
 from services.pure.errors import NotFound, StateConflict
+from services.pure.identity import Actor
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,8 @@ class TokenIssued:
     role: str
     org_id: str | None = None
     expires_at: datetime
+    #: The token a console session was opened with (refused with it); absent on tokens the county issued.
+    parent_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,6 +87,13 @@ class TokenRecord:
     revoked_by: str | None = None
     revoked_at: datetime | None = None
     reason: str | None = None
+    parent_id: str | None = None
+
+
+def access_meta(actor: Actor, correlation_id: str | None) -> CommandMeta:
+    """The metadata of an issuance or revocation made by ``actor`` now, in the request's correlation."""
+    return CommandMeta(actor=actor.label, occurred_at=datetime.now(UTC),
+                       correlation_id=correlation_id or str(uuid.uuid4()))
 
 
 class TokenRegistry:
@@ -148,7 +159,8 @@ def _record(events: list[RecordedEvent[Any]]) -> TokenRecord | None:
     issued = first.event
     assert isinstance(issued, TokenIssued)
     record = TokenRecord(token_id=issued.token_id, subject=issued.subject, role=issued.role, org_id=issued.org_id,
-                         expires_at=issued.expires_at, issued_by=first.envelope.actor, issued_at=first.envelope.time)
+                         expires_at=issued.expires_at, issued_by=first.envelope.actor, issued_at=first.envelope.time,
+                         parent_id=issued.parent_id)
     for later in events[1:]:
         if isinstance(later.event, TokenRevoked):
             return replace(record, revoked_by=later.envelope.actor, revoked_at=later.envelope.time,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -12,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 from services.gateway.api.access import Scope, operation
 from services.gateway.api.deps import Limit, SettingsDep
 from services.gateway.auth import BOOTSTRAP_ADMIN, CurrentActor, new_token
-from services.gateway.token_registry import TokenIssued, TokenRecord, TokenRegistry, TokenRevoked
+from services.gateway.token_registry import TokenIssued, TokenRecord, TokenRegistry, TokenRevoked, access_meta
 from services.kernel.store import CommandMeta
 from services.pure.errors import DomainError, NotFound
 from services.pure.identity import Actor, Role
@@ -70,6 +69,7 @@ class TokenEvent(BaseModel):
     org_id: str | None = None
     expires_at: datetime | None = None
     reason: str | None = None
+    parent_id: str | None = Field(None, description="For a console session: the token it was opened with.")
 
 
 class TokenEvents(BaseModel):
@@ -83,8 +83,7 @@ def _registry(request: Request) -> TokenRegistry:
 
 
 def _meta(request: Request, actor: Actor) -> CommandMeta:
-    return CommandMeta(actor=actor.label, occurred_at=datetime.now(UTC),
-                       correlation_id=request.headers.get("x-correlation-id") or str(uuid.uuid4()))
+    return access_meta(actor, request.headers.get("x-correlation-id"))
 
 
 @operation(router, "", method="POST", status_code=201, roles=_COUNTY, action="issue tokens",
@@ -121,7 +120,7 @@ async def history(
                                   "by": r.envelope.actor, "at": r.envelope.time}
         if isinstance(event, TokenIssued):
             items.append(TokenEvent(kind="issued", subject=event.subject, role=event.role, org_id=event.org_id,
-                                    expires_at=event.expires_at, **common))
+                                    expires_at=event.expires_at, parent_id=event.parent_id, **common))
         elif isinstance(event, TokenRevoked):
             items.append(TokenEvent(kind="revoked", reason=event.reason, **common))
     next_cursor = str(items[-1].position) if len(recorded) > limit and items else None

@@ -16,13 +16,16 @@ from services.gateway.console.render import page
 from services.gateway.console.session import (
     LANG_COOKIE,
     PREFIX,
+    SESSION_HOURS,
     TOKEN_COOKIE,
     Answer,
     Viewer,
     call,
     check_token,
+    close_session,
     csrf_ok,
     language,
+    open_session,
     viewer,
 )
 from services.gateway.throttle import FailedAuthentications, TooManyFailures, client_address
@@ -118,12 +121,14 @@ async def sign_in(request: Request) -> Response:
     if who is None:
         return refused_sign_in(request) or page(request, "sign_in.html", None, status=401,
                                                 next=safe_next(values.get("next")), failed=True)
+    if who.in_session:  # a session is opened with a token of one's own, never with another session's
+        return page(request, "sign_in.html", None, status=400, next=safe_next(values.get("next")), failed=True)
     settings: Settings = request.app.state.settings
     response = RedirectResponse(safe_next(values.get("next")), status_code=303)
     # Secure outside development even when TLS ends at a proxy in front (the scheme seen here is then http).
-    response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict", path=PREFIX,
-                        secure=request.url.scheme == "https" or settings.environment != "development",
-                        max_age=12 * 3600)
+    response.set_cookie(TOKEN_COOKIE, await open_session(request, who), httponly=True, samesite="strict",
+                        path=PREFIX, secure=request.url.scheme == "https" or settings.environment != "development",
+                        max_age=SESSION_HOURS * 3600)
     return response
 
 
@@ -133,6 +138,8 @@ async def sign_out(request: Request) -> Response:
     values = await form_values(request) or {}
     if not same_origin(request) or (who is not None and not csrf_ok(request, who, values.get("csrf"))):
         return page(request, "error.html", who, status=403, detail=i18n.text("csrf_failed", language(request)))
+    if who is not None:
+        await close_session(request, who)
     response = RedirectResponse(f"{PREFIX}/sign-in", status_code=303)
     response.delete_cookie(TOKEN_COOKIE, path=PREFIX)
     return response

@@ -1,14 +1,18 @@
 """Who is signed in to the console, and the console's only way to data: the gateway's own API, called in-process
 with the signed-in person's bearer token, so every role and scope rule stays where the API states it.
 
-The token lives in an HttpOnly, SameSite=Strict cookie scoped to /console: page scripts cannot read it and
-another site cannot make the browser send it. Forms carry a CSRF token as well (an HMAC of the bearer token
-under the gateway's token secret), checked on every POST, so a form posted from anywhere else is refused
-even by a browser that ignores SameSite.
+Signing in opens a session: the console issues a token of its own for it (12 hours, never longer than the token
+signed in with, recorded as an issuance naming that token), and signing out revokes it — so a copied cookie
+is useless after sign-out, and revoking the token someone signed in with ends their console sessions too
+(services/gateway/auth.py, ``revoked``). The session's token lives in an HttpOnly, SameSite=Strict cookie scoped
+to /console: page scripts cannot read it and another site cannot make the browser send it. Forms carry a CSRF
+token as well (an HMAC of the session's token under the gateway's token secret), checked on every POST, so a form
+posted from anywhere else is refused even by a browser that ignores SameSite.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -17,12 +21,12 @@ from typing import Any
 import httpx
 from fastapi import Request
 
-from services.gateway.auth import read_token
+from services.gateway.auth import Bearer, new_token, read_token, revoked
 from services.gateway.console.i18n import LANGS, Lang
 from services.gateway.throttle import FailedAuthentications, client_address
-from services.gateway.token_registry import TokenRegistry
+from services.gateway.token_registry import TokenIssued, TokenRegistry, access_meta
 from services.kernel.settings import Settings
-from services.pure.errors import Unauthorized
+from services.pure.errors import NotFound, StateConflict, Unauthorized
 from services.pure.identity import Actor
 
 TOKEN_COOKIE = "gb_console_token"
@@ -30,12 +34,23 @@ LANG_COOKIE = "gb_console_lang"
 PREFIX = "/console"
 
 
+#: How long a console session lasts: its token and its cookie.
+SESSION_HOURS = 12
+SIGNED_OUT = "signed out of the console"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Viewer:
-    """The signed-in person: who the token names (for the menus only) and the token the API calls carry."""
+    """The signed-in person: who the token names (for the menus only), the token the API calls carry, and what
+    the token is (a console session's names the token it was opened with)."""
 
     actor: Actor
     token: str
+    bearer: Bearer
+
+    @property
+    def in_session(self) -> bool:
+        return self.bearer.parent_id is not None
 
 
 def language(request: Request) -> Lang:
@@ -66,9 +81,30 @@ def check_token(request: Request, token: str) -> Viewer | None:
         bearer = read_token(settings, token)
     except Unauthorized:
         return None
-    if bearer.token_id is not None and tokens.is_revoked(bearer.token_id):
+    if revoked(tokens, bearer):
         return None
-    return Viewer(actor=bearer.actor, token=token)
+    return Viewer(actor=bearer.actor, token=token, bearer=bearer)
+
+
+async def open_session(request: Request, who: Viewer) -> str:
+    """The token of a new console session for ``who`` (signed in with a token of their own), recorded."""
+    settings: Settings = request.app.state.settings
+    tokens: TokenRegistry = request.app.state.tokens
+    session = new_token(settings, who.actor, hours=SESSION_HOURS, parent=who.bearer)
+    await tokens.issued(TokenIssued(token_id=session.token_id, subject=who.actor.subject, role=who.actor.role.value,
+                                    org_id=who.actor.org_id, expires_at=session.expires_at,
+                                    parent_id=session.parent_id),
+                        access_meta(who.actor, request.headers.get("x-correlation-id")))
+    return session.token
+
+
+async def close_session(request: Request, who: Viewer) -> None:
+    """Revoke the session's token: refused at once here, within seconds on every gateway process."""
+    tokens: TokenRegistry = request.app.state.tokens
+    if who.in_session and who.bearer.token_id is not None:
+        with contextlib.suppress(NotFound, StateConflict):  # revoked by the county meanwhile, or a second sign-out
+            await tokens.revoke(who.bearer.token_id, SIGNED_OUT,
+                                access_meta(who.actor, request.headers.get("x-correlation-id")))
 
 
 def csrf_token(request: Request, who: Viewer) -> str:

@@ -18,11 +18,14 @@ from openpyxl import load_workbook
 from starlette.requests import Request
 
 from services.gateway import console, throttle
-from services.gateway.auth import issue_token
+from services.gateway.auth import issue_token, new_token, read_token
 from services.gateway.console import exports
 from services.gateway.console.forms import FORMS, body
 from services.gateway.console.session import Viewer, csrf_token
+from services.gateway.token_registry import TokenIssued
 from services.kernel.settings import Settings
+from services.kernel.store import CommandMeta
+from services.pure.errors import StateConflict
 from services.pure.identity import Actor, Role
 
 HOSTILE = '=HYPERLINK("http://evil.example","x")'
@@ -31,9 +34,23 @@ SETTINGS = Settings()
 ADMIN = Actor(subject="county-clerk", role=Role.COUNTY_ADMIN)
 
 
-class NothingRevoked:
+class Tokens:
+    """The token registry's part the console uses, in memory: what it issued and what it revoked."""
+
+    def __init__(self) -> None:
+        self.issued_now: list[TokenIssued] = []
+        self.revoked: dict[str, str | None] = {}
+
     def is_revoked(self, token_id: str) -> bool:
-        return False
+        return token_id in self.revoked
+
+    async def issued(self, issued: TokenIssued, meta: CommandMeta) -> None:
+        self.issued_now.append(issued)
+
+    async def revoke(self, token_id: str, reason: str | None, meta: CommandMeta) -> None:
+        if token_id in self.revoked:
+            raise StateConflict(f"token {token_id} is already revoked")
+        self.revoked[token_id] = reason
 
 
 def _console(members: list[dict[str, Any]], settings: Settings = SETTINGS) -> FastAPI:
@@ -41,7 +58,7 @@ def _console(members: list[dict[str, Any]], settings: Settings = SETTINGS) -> Fa
     throttle.install(app)
     console.install(app)
     app.state.settings = settings
-    app.state.tokens = NothingRevoked()
+    app.state.tokens = Tokens()
 
     @app.get("/v1/members")
     async def listed() -> dict[str, Any]:
@@ -83,7 +100,7 @@ def _form(content: str) -> dict[str, Any]:
 def _csrf(app: FastAPI, token: str) -> str:
     """The CSRF token the console's pages would carry for ``token``."""
     request = Request({"type": "http", "app": app, "headers": [], "method": "GET", "path": "/console"})
-    return csrf_token(request, Viewer(actor=ADMIN, token=token))
+    return csrf_token(request, Viewer(actor=ADMIN, token=token, bearer=read_token(SETTINGS, token)))
 
 
 async def test_a_csrf_field_in_chinese_is_refused_with_403_not_a_server_error(
@@ -238,3 +255,63 @@ async def test_every_page_forbids_other_sites_to_frame_it_and_to_cache_it(
         assert page.headers["cache-control"] == "no-store" and page.headers["x-content-type-options"] == "nosniff"
 
 
+
+
+def _session_cookie(answer: httpx.Response) -> str:
+    cookie = answer.headers["set-cookie"]
+    assert cookie.startswith("gb_console_token="), cookie
+    return cookie.split(";", 1)[0].split("=", 1)[1].strip('"')
+
+
+async def test_signing_in_opens_a_session_of_its_own_and_signing_out_ends_it_for_a_copied_cookie_too() -> None:
+    app = _console([])
+    given = new_token(SETTINGS, ADMIN, days=1)
+    async with _browser(app) as http:
+        signed = await http.post("/console/sign-in", data={"token": given.token})
+    session = _session_cookie(signed)
+    assert signed.status_code == 303 and session != given.token
+    bearer = read_token(SETTINGS, session)
+    assert bearer.parent_id == given.token_id and bearer.actor == ADMIN
+    assert bearer.expires_at is not None and bearer.expires_at <= given.expires_at
+    [recorded] = app.state.tokens.issued_now
+    assert (recorded.token_id, recorded.parent_id) == (bearer.token_id, given.token_id)
+
+    async with _browser(app, session) as http, _browser(app, session) as copied:
+        assert (await copied.get("/console")).status_code == 200
+        out = await http.post("/console/sign-out", data={"csrf": _csrf(app, session)})
+        assert out.status_code == 303
+        assert app.state.tokens.revoked == {bearer.token_id: "signed out of the console"}
+        assert (await copied.get("/console")).headers["location"].startswith("/console/sign-in")
+    # The token signed in with is the holder's own: signing out of the console leaves it working.
+    async with _browser(app, given.token) as http:
+        assert (await http.get("/console")).status_code == 200
+
+
+async def test_revoking_the_token_signed_in_with_ends_its_console_sessions() -> None:
+    app = _console([])
+    given = new_token(SETTINGS, ADMIN, days=1)
+    async with _browser(app) as http:
+        session = _session_cookie(await http.post("/console/sign-in", data={"token": given.token}))
+    await app.state.tokens.revoke(given.token_id, "lost", None)
+    async with _browser(app, session) as http:
+        assert (await http.get("/console")).status_code == 303
+
+
+async def test_a_session_never_outlives_the_token_it_was_opened_with_nor_opens_another() -> None:
+    app = _console([])
+    short = new_token(SETTINGS, ADMIN, hours=1)
+    async with _browser(app) as http:
+        session = _session_cookie(await http.post("/console/sign-in", data={"token": short.token}))
+        assert read_token(SETTINGS, session).expires_at == short.expires_at
+        again = await http.post("/console/sign-in", data={"token": session})
+    assert again.status_code == 400 and "set-cookie" not in again.headers
+    assert len(app.state.tokens.issued_now) == 1
+
+
+async def test_a_session_opened_with_the_bootstrap_token_ends_when_that_token_is_changed() -> None:
+    async with _browser(_console([])) as http:
+        session = _session_cookie(await http.post("/console/sign-in", data={"token": SETTINGS.admin_token}))
+    assert read_token(SETTINGS, session).actor.role is Role.COUNTY_ADMIN
+    changed = Settings(admin_token="another-development-admin-token")
+    async with _browser(_console([], changed), session) as http:
+        assert (await http.get("/console")).status_code == 303
