@@ -32,6 +32,7 @@ from services.gateway.api import (
     transfers,
     workers,
 )
+from services.gateway.auth import authenticate_before_the_body
 from services.gateway.commands import OtherMethods, publish_commands
 from services.gateway.service_client import ServiceAnswer, ServiceClient
 from services.gateway.token_registry import token_registry
@@ -122,6 +123,7 @@ def create_app() -> FastAPI:
                   docs_url=None, redoc_url=None, telemetry=tracing.FASTAPI_TELEMETRY)
     install_problem_handlers(app)
     throttle.install(app)
+    authenticate_before_the_body(app)
     as_of.install(app)
     publish_commands(app.router, system.SERVICES)
     for module in (branches, members, personal_data, transfers, development, dues, organisations, reports, audit,

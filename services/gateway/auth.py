@@ -11,20 +11,24 @@ token (``GB_ADMIN_TOKEN``) bootstraps the first tokens: its development default 
 from __future__ import annotations
 
 import hmac
+import inspect
 import time
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import jwt
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.responses import Response
 
 from services.gateway.throttle import FailedAuthentications, client_address
 from services.gateway.token_registry import TokenRegistry
 from services.kernel.settings import Settings
-from services.pure.errors import Forbidden, Unauthorized
+from services.pure.errors import Forbidden, Problem, Unauthorized
 from services.pure.identity import Actor, Role
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <token>`")
@@ -160,3 +164,29 @@ def require(actor: Actor, action: str, *roles: Role) -> None:
     if actor.role not in roles:
         allowed = ", ".join(r.value for r in roles)
         raise Forbidden(f"only {allowed} may {action}; your token's role is {actor.role.value}")
+
+
+async def _answer(answer: Response | Awaitable[Response]) -> Response:
+    return await answer if inspect.isawaitable(answer) else answer
+
+
+def authenticate_before_the_body(app: FastAPI) -> None:
+    """A body that is not JSON at all is refused by FastAPI before any dependency runs, so before the token is
+    read: a caller with no valid token heard what the body should have been instead of 401. On /v1 such a
+    request is authenticated first (counted, throttled and refused as any other), and only a caller who passes
+    hears about the body. Every other invalid request already meets the token first (dependencies run before the
+    body's fields are checked)."""
+    invalid = app.exception_handlers[RequestValidationError]
+
+    async def authenticated_first(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        if request.url.path.startswith("/v1/") and any(e.get("type") == "json_invalid" for e in exc.errors()):
+            try:
+                await current_actor(request, await _bearer(request))
+            except Problem as refused:  # an exception handler's own raise would be a 500: answer it here
+                handler = next(app.exception_handlers[kind] for kind in type(refused).__mro__
+                               if kind in app.exception_handlers)
+                return await _answer(handler(request, refused))
+        return await _answer(invalid(request, exc))
+
+    app.add_exception_handler(RequestValidationError, authenticated_first)

@@ -68,6 +68,11 @@ async def test_no_token_or_a_wrong_token_is_refused(
     gateway: httpx.AsyncClient, membership_db: asyncpg.Pool
 ) -> None:
     await assert_refused(gateway, membership_db, "/v1/branches", 401, headers={}, json=branch_body())
+    # A body that is not JSON at all meets the token first, as every other request does.
+    for headers in ({}, {"Authorization": "Bearer not-a-token"}):
+        problem = await assert_refused(gateway, membership_db, "/v1/branches", 401,
+                                       headers={**headers, "content-type": "application/json"}, content=b"{not json")
+        assert "errors" not in problem
     await assert_refused(gateway, membership_db, "/v1/branches", 401, headers={"Authorization": "Bearer forged"},
                    json=branch_body())
 
