@@ -13,6 +13,7 @@ from pathlib import Path
 from infra import acls, secrets
 from services.kernel.kafka import SASL_MECHANISM
 from services.kernel.settings import PARTNER_REAUTH_MS, Settings
+from services.partners.contract.kafka import PARTNER_SASL_MECHANISM
 
 NODE_ID = 1
 #: The partners' listener's session lifetime (KIP-368), listener-prefixed: Kafka reads a SASL listener's
@@ -36,9 +37,13 @@ NODE_PROPERTIES: dict[str, str] = {
     # Not on CLIENT: the internal aiokafka clients would all be disconnected every interval. The default here;
     # server_properties() sets Settings.kafka_partner_reauth_ms (GB_KAFKA_PARTNER_REAUTH_MS).
     PARTNER_REAUTH_PROPERTY: str(PARTNER_REAUTH_MS),
+    # PARTNER takes the partners' mechanism alone, CLIENT (the unprefixed setting above) the internal one alone: a
+    # SCRAM credential belongs to one mechanism, so a partner's password does not log in on CLIENT, where sessions
+    # never end, and an internal principal's does not log in on PARTNER (services/partners/contract/kafka.py).
+    "listener.name.partner.sasl.enabled.mechanisms": PARTNER_SASL_MECHANISM,
     # Kafka wants a JAAS entry for each mechanism of each SASL listener. The broker never logs in on PARTNER (it is
     # not the inter-broker listener): no username or password; the server side checks the SCRAM credentials.
-    "listener.name.partner.scram-sha-512.sasl.jaas.config":
+    f"listener.name.partner.{PARTNER_SASL_MECHANISM.lower()}.sasl.jaas.config":
         "org.apache.kafka.common.security.scram.ScramLoginModule required;",
     "sasl.mechanism.inter.broker.protocol": SASL_MECHANISM,
     "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",

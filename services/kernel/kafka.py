@@ -233,8 +233,9 @@ async def create_acls(admin: AIOKafkaAdminClient, table: Mapping[str, Iterable[G
 # API key 51, only version 0, flexible from version 0 (compact strings, bytes and arrays, tagged fields).
 # aiokafka ships no type information, so its base classes are Any to mypy (hence the ignores below).
 
-#: org.apache.kafka.clients.admin.ScramMechanism.SCRAM_SHA_512.type()
-SCRAM_SHA_512 = 2
+#: org.apache.kafka.clients.admin.ScramMechanism: each mechanism's type on the wire and the hash its keys use. A
+#: user's credential is per mechanism: one set for SCRAM-SHA-256 does not log in with SCRAM-SHA-512, or the reverse.
+SCRAM_MECHANISMS: dict[str, tuple[int, str]] = {"SCRAM-SHA-256": (1, "sha256"), "SCRAM-SHA-512": (2, "sha512")}
 #: The broker refuses fewer iterations than 4096 and more than 16384 (ScramMechanism, ScramControlManager).
 SCRAM_MIN_ITERATIONS = 4096
 SCRAM_MAX_ITERATIONS = 16384
@@ -297,15 +298,16 @@ class AlterUserScramCredentialsRequest(Request[AlterUserScramCredentialsRequest_
         return request_struct_class(self._deletions, self._upsertions, {})
 
 
-def scram_salted_password(password: str, salt: bytes, iterations: int) -> bytes:
-    """SCRAM's Hi(password, salt, i) for SHA-512 (RFC 5802): PBKDF2-HMAC-SHA512 with a 64-byte result,
+def scram_salted_password(password: str, salt: bytes, iterations: int, digest: str = "sha512") -> bytes:
+    """SCRAM's Hi(password, salt, i) (RFC 5802): PBKDF2-HMAC with the mechanism's hash and its digest's length,
     the password as UTF-8 without SASLprep — what Kafka's ScramFormatter.saltedPassword computes."""
-    return hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt, iterations)
+    return hashlib.pbkdf2_hmac(digest, password.encode("utf-8"), salt, iterations)
 
 
 async def upsert_scram_credential(admin: AIOKafkaAdminClient, user: str, password: str,
-                                  iterations: int = SCRAM_MIN_ITERATIONS) -> None:
-    """Create or replace ``user``'s SCRAM-SHA-512 credential so that ``password`` logs in.
+                                  iterations: int = SCRAM_MIN_ITERATIONS, mechanism: str = SASL_MECHANISM) -> None:
+    """Create or replace ``user``'s credential for ``mechanism`` (SCRAM-SHA-512 unless told) so that ``password``
+    logs in with it.
 
     Like Kafka's own admin client, this side picks a random salt and sends the salted password, from
     which the controller derives and keeps the stored and server keys. The salted password is as good
@@ -314,8 +316,9 @@ async def upsert_scram_credential(admin: AIOKafkaAdminClient, user: str, passwor
     if not SCRAM_MIN_ITERATIONS <= iterations <= SCRAM_MAX_ITERATIONS:
         raise ValueError(f"SCRAM iterations must be {SCRAM_MIN_ITERATIONS}..{SCRAM_MAX_ITERATIONS}, not {iterations}")
     salt = secrets.token_bytes(32)
-    upsertion: ScramUpsertion = (user, SCRAM_SHA_512, iterations, salt,
-                                 scram_salted_password(password, salt, iterations), {})
+    kind, digest = SCRAM_MECHANISMS[mechanism]
+    upsertion: ScramUpsertion = (user, kind, iterations, salt,
+                                 scram_salted_password(password, salt, iterations, digest), {})
     response: Any = await admin._send_to_controller(AlterUserScramCredentialsRequest([upsertion]))
     code, message = _scram_result(response, user)
     if code != 0:
@@ -328,12 +331,12 @@ async def upsert_scram_credential(admin: AIOKafkaAdminClient, user: str, passwor
 RESOURCE_NOT_FOUND = 91
 
 
-async def delete_scram_credential(admin: AIOKafkaAdminClient, user: str) -> bool:
-    """Delete ``user``'s SCRAM-SHA-512 credential, so that no password logs in as ``user`` any more; True when
-    there was one. Idempotent: a credential already gone is what was asked. Connections that logged in before
-    stay open until they close or re-authenticate (the broker's ``connections.max.reauth.ms``); what they may
-    still do is what the principal's ACLs allow."""
-    deletion: ScramDeletion = (user, SCRAM_SHA_512, {})
+async def delete_scram_credential(admin: AIOKafkaAdminClient, user: str, mechanism: str = SASL_MECHANISM) -> bool:
+    """Delete ``user``'s credential for ``mechanism`` (SCRAM-SHA-512 unless told), so that no password logs in as
+    ``user`` with it any more; True when there was one. Idempotent: a credential already gone is what was asked.
+    Connections that logged in before stay open until they close or re-authenticate (the broker's
+    ``connections.max.reauth.ms``); what they may still do is what the principal's ACLs allow."""
+    deletion: ScramDeletion = (user, SCRAM_MECHANISMS[mechanism][0], {})
     response: Any = await admin._send_to_controller(AlterUserScramCredentialsRequest([], [deletion]))
     code, message = _scram_result(response, user)
     if code not in (0, RESOURCE_NOT_FOUND):

@@ -27,11 +27,19 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import for_code
 from aiokafka.protocol.admin import DeleteAclsRequest
 
-from services.kernel.kafka import Grant, admin_client, create_acls, delete_scram_credential, upsert_scram_credential
+from services.kernel.kafka import (
+    SASL_MECHANISM,
+    Grant,
+    admin_client,
+    create_acls,
+    delete_scram_credential,
+    upsert_scram_credential,
+)
 from services.kernel.settings import Settings, load_settings
 from services.kernel.topics import TopicSpec, replicated
 from services.partners import secret
 from services.partners.contract.kafka import (
+    PARTNER_SASL_MECHANISM,
     check_partner_id,
     partner_group_prefix,
     partner_principal,
@@ -99,7 +107,10 @@ async def ensure_partner(settings: Settings, partner_id: str, generation: int = 
         # Replicated like the event logs on this cluster (three replicas, two in sync on ./gb run --cluster).
         created = await _ensure_topic(admin, replicated(partner_topic_spec(partner_id), settings.kafka_brokers))
         await create_acls(admin, {principal: partner_grants(partner_id)})
-        await upsert_scram_credential(admin, principal, password)
+        await upsert_scram_credential(admin, principal, password, mechanism=PARTNER_SASL_MECHANISM)
+        # A partner provisioned before the partners' own mechanism had its credential for the internal one, which
+        # the internal listener (no session end) would take: gone.
+        await delete_scram_credential(admin, principal, mechanism=SASL_MECHANISM)
     finally:
         await admin.close()
     log.info("partner %s provisioned: topic %s%s, principal %s (credential generation %d)", partner_id,
@@ -119,7 +130,9 @@ async def revoke_partner(settings: Settings, partner_id: str) -> None:
     await admin.start()
     try:
         removed = await _delete_acls_of(admin, principal)
-        had_login = await delete_scram_credential(admin, principal)
+        had_login = False
+        for mechanism in (PARTNER_SASL_MECHANISM, SASL_MECHANISM):  # the latter: a partner provisioned before
+            had_login = await delete_scram_credential(admin, principal, mechanism=mechanism) or had_login
     finally:
         await admin.close()
     log.info("partner %s revoked: %d ACLs of %s removed, its SCRAM credential %s", partner_id, removed, principal,

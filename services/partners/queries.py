@@ -22,7 +22,12 @@ from services.kernel.command_api import ActorDep, StoreDep
 from services.kernel.kafka import admin_client, event_consumer
 from services.kernel.settings import Settings, load_settings
 from services.partners import delivery_log, secret
-from services.partners.contract.kafka import partner_group_prefix, partner_principal, partner_topic
+from services.partners.contract.kafka import (
+    PARTNER_SASL_MECHANISM,
+    partner_group_prefix,
+    partner_principal,
+    partner_topic,
+)
 from services.partners.contract.values import DeliveryProtocol, SubscriptionState
 from services.partners.directory import DirectoryReader
 from services.partners.handlers import partner_of, subscription_of
@@ -61,7 +66,7 @@ async def kafka_credentials(partner_id: str, actor: ActorDep, store: StoreDep) -
     generation = partner.credential_generation
     return {
         "partner_id": partner_id, "bootstrap_servers": bootstrap,
-        "security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512",
+        "security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": PARTNER_SASL_MECHANISM,
         "username": partner_principal(partner_id), "password": secret.kafka_password(partner_id, generation=generation),
         "credential_generation": generation,
         "topic": partner_topic(partner_id), "group_prefix": partner_group_prefix(partner_id),

@@ -32,7 +32,7 @@ from aiokafka.protocol.admin import DescribeAclsRequest, SaslAuthenticateRequest
 from aiokafka.protocol.fetch import FetchRequest
 
 from infra import acls, secrets
-from services.kernel.kafka import admin_client, connection_options
+from services.kernel.kafka import admin_client, connection_options, upsert_scram_credential
 from services.kernel.settings import REPO_ROOT, Settings
 from services.kernel.topics import event_topic
 from services.partners.contract.kafka import partner_group_prefix, partner_principal, partner_topic
@@ -60,13 +60,17 @@ def provision(settings: Settings, *partner_ids: str, principal: str | None = Non
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
 
 
+#: docs/partners.md: partners log in with SCRAM-SHA-256 on the partners' listener.
+PARTNER_MECHANISM = "SCRAM-SHA-256"
+
+
 def as_partner(settings: Settings, partner_id: str, password: str | None = None) -> dict[str, Any]:
     """Client options of the partner's own login, as the county hands them to the partner: on the partners'
     listener (PARTNER), not the internal one."""
     login = dataclasses.replace(settings, kafka_username=partner_principal(partner_id),
                                 kafka_password=derived_password(partner_id) if password is None else password)
     return {**connection_options(login), "bootstrap_servers": settings.partner_bootstrap_servers,
-            "request_timeout_ms": 5000, "metadata_max_age_ms": 5000,
+            "sasl_mechanism": PARTNER_MECHANISM, "request_timeout_ms": 5000, "metadata_max_age_ms": 5000,
             "auto_offset_reset": "earliest", "enable_auto_commit": False}
 
 
@@ -237,10 +241,9 @@ async def test_the_partners_principal_provisions_and_no_other_service_principal_
 
 async def test_only_the_partner_listener_gives_a_session_an_end(settings: Settings, partners: Partners,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """The broker ends a SCRAM login (SaslAuthenticate v1) with the session's lifetime (KIP-368): on PARTNER its
-    listener.name.partner.connections.max.reauth.ms, on CLIENT — the internal processes' listener — 0, for ever.
-    (Kafka cannot bind a principal to a listener: the partner's password also logs in on CLIENT, which therefore
-    must stay unreachable from partners' networks; docs/infrastructure.md.)"""
+    """The broker ends a SCRAM login (SaslAuthenticate v1) with the session's lifetime (KIP-368): on PARTNER, where the
+    partner logs in, its listener.name.partner.connections.max.reauth.ms; on CLIENT, where the internal processes
+    log in (the operator here), 0, for ever."""
     lifetimes: dict[int, int] = {}
     send = AIOKafkaConnection.send
 
@@ -255,10 +258,10 @@ async def test_only_the_partner_listener_gives_a_session_an_end(settings: Settin
             return response
         return record()
     monkeypatch.setattr(AIOKafkaConnection, "send", recording)
-    options = {k: v for k, v in as_partner(settings, partners.a).items()
+    partner = {k: v for k, v in as_partner(settings, partners.a).items()
                if k not in ("auto_offset_reset", "enable_auto_commit")}
-    for bootstrap in (settings.partner_bootstrap_servers, settings.bootstrap_servers):
-        client = AIOKafkaClient(**{**options, "bootstrap_servers": bootstrap})
+    for options in (partner, {**connection_options(settings), "request_timeout_ms": 5000}):
+        client = AIOKafkaClient(**options)
         await asyncio.wait_for(client.bootstrap(), BOUND)
         await client.close()
     nodes = range(1, settings.kafka_brokers + 1)
@@ -267,3 +270,62 @@ async def test_only_the_partner_listener_gives_a_session_an_end(settings: Settin
     assert lifetimes.keys() & partner_ports and lifetimes.keys() & client_ports, lifetimes
     assert lifetimes == {port: settings.kafka_partner_reauth_ms if port in partner_ports else 0
                          for port in lifetimes.keys() & (partner_ports | client_ports)}, lifetimes
+
+
+@pytest.mark.parametrize("mechanism", ["SCRAM-SHA-256", "SCRAM-SHA-512"])
+async def test_a_partners_password_logs_in_on_the_partner_listener_alone(settings: Settings, partners: Partners,
+                                                                         mechanism: str) -> None:
+    """On CLIENT, where sessions never end, a partner's password opens nothing whatever mechanism it tries: a
+    connection made there before a rotation would have read on until it closed."""
+    options = {**as_partner(settings, partners.a), "bootstrap_servers": settings.bootstrap_servers,
+               "sasl_mechanism": mechanism}
+    consumer = AIOKafkaConsumer(group_id=None, **options)
+    try:
+        with pytest.raises(KafkaError):
+            await asyncio.wait_for(consumer.start(), BOUND)
+    finally:
+        await consumer.stop()
+
+
+@pytest.mark.parametrize("mechanism", ["SCRAM-SHA-256", "SCRAM-SHA-512"])
+async def test_an_internal_principal_does_not_log_in_on_the_partner_listener(settings: Settings,
+                                                                            mechanism: str) -> None:
+    options = {**connection_options(settings), "bootstrap_servers": settings.partner_bootstrap_servers,
+               "sasl_mechanism": mechanism, "request_timeout_ms": 5000}
+    client = AIOKafkaClient(**options)
+    try:
+        with pytest.raises(KafkaError):
+            await asyncio.wait_for(client.bootstrap(), BOUND)
+    finally:
+        await client.close()
+
+
+async def test_provisioning_takes_away_a_credential_a_partner_had_for_the_internal_listener(
+        settings: Settings, partners: Partners) -> None:
+    """A partner provisioned before the partners had a mechanism of their own held a SCRAM-SHA-512 credential, which
+    logs in on CLIENT; the next provisioning (every partner's, at each start of the provisioner) deletes it."""
+    internal = {**as_partner(settings, partners.b), "bootstrap_servers": settings.bootstrap_servers,
+                "sasl_mechanism": "SCRAM-SHA-512"}
+    admin = admin_client(settings, "test-old-partner-credential", request_timeout_ms=5000)
+    await admin.start()
+    try:
+        await upsert_scram_credential(admin, partner_principal(partners.b), derived_password(partners.b))
+    finally:
+        await admin.close()
+
+    async def logs_in() -> bool:
+        client = AIOKafkaClient(**{k: v for k, v in internal.items()
+                                   if k not in ("auto_offset_reset", "enable_auto_commit")})
+        try:
+            await asyncio.wait_for(client.bootstrap(), BOUND)
+            return True
+        except KafkaError:
+            return False
+        finally:
+            await client.close()
+
+    assert await logs_in(), "the old credential should open CLIENT before provisioning takes it away"
+    result = provision(settings, partners.b)
+    assert result.returncode == 0, result.stderr
+    assert not await logs_in()
+    assert await read_own_record(settings, partners.b) == [f"for {partners.b}".encode()]

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from services.partners.contract.kafka import PARTNER_SASL_MECHANISM
 from services.partners.contract.outward import SCHEMA_PATH, OutwardType, data_of
 from services.partners.contract.outward.catalogue import CATALOGUE
 from services.partners.contract.values import PartnerFeed, PersonalDataPolicy
@@ -110,7 +111,7 @@ def document(
         "components": {
             "schemas": schemas,
             "messages": messages,
-            "securitySchemes": {"scramSha512": _scram(partner, base)},
+            "securitySchemes": {"scramSha256": _scram(partner, base)},
         },
     }
 
@@ -302,10 +303,11 @@ def _servers(kafka_bootstrap: str) -> dict[str, Any]:
             "host": "{bootstrap}",
             "protocol": "kafka",
             "title": "The county's Kafka",
-            "description": "SASL_PLAINTEXT with SCRAM-SHA-512; each partner reads only its own topic and its "
-                           "own consumer groups.",
+            "description": f"SASL_PLAINTEXT with {PARTNER_SASL_MECHANISM}, on the partners' own listener: "
+                           "each partner reads only its own topic and its own consumer groups, and a session "
+                           "ends after a while (log in again with the current password).",
             "variables": {"bootstrap": {"default": kafka_bootstrap, "description": "The broker's host:port."}},
-            "security": [{"$ref": "#/components/securitySchemes/scramSha512"}],
+            "security": [{"$ref": "#/components/securitySchemes/scramSha256"}],
         },
         "webhook": {
             "host": "{host}",
@@ -361,7 +363,7 @@ def _operations(partner: str | None, keys: list[str]) -> dict[str, Any]:
 def _scram(partner: str | None, base: str) -> dict[str, Any]:
     who = partner or "{partner}"
     return {
-        "type": "scramSha512",
+        "type": "scramSha256",
         "description": f"User `partner-{who}`; its password is at `{base}/v1/partners/{who}/kafka-credentials` "
                        "(derived from the partner id, never stored).",
     }

@@ -24,6 +24,11 @@ ROUTER_APP_ID = "gb-partners-router"
 #: Every partner topic and partner consumer group starts with this: the router's and the deliverer's
 #: ACLs are granted on it, so a new partner needs no change to theirs.
 PARTNER_PREFIX = "gb.partner."
+#: The partners' SASL mechanism. The partners' listener (PARTNER) takes only this one and the internal listener
+#: (CLIENT) only SCRAM-SHA-512, the internal principals' (services/kernel/kafka.py). A SCRAM credential belongs to
+#: one mechanism, and a partner's principal has a SCRAM-SHA-256 one alone: a partner's password logs in on PARTNER,
+#: whose sessions end, and nowhere else; an internal principal's does not log in on PARTNER.
+PARTNER_SASL_MECHANISM = "SCRAM-SHA-256"
 #: One partition: one order per partner, and the offset is the delivery position.
 PARTNER_TOPIC_PARTITIONS = 1
 
@@ -51,7 +56,7 @@ def partner_group_prefix(partner_id: str) -> str:
 
 
 def partner_principal(partner_id: str) -> str:
-    """The partner's Kafka user (SASL/SCRAM-SHA-512)."""
+    """The partner's Kafka user (SASL/SCRAM-SHA-256, on the partners' listener alone)."""
     return f"partner-{check_partner_id(partner_id)}"
 
 

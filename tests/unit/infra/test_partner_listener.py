@@ -34,10 +34,13 @@ def test_each_node_has_a_partner_listener_beside_its_client_listener(tmp_path: P
     assert props["listeners"] == "CLIENT://127.0.0.1:19094,PARTNER://127.0.0.1:20094,CONTROLLER://127.0.0.1:19095"
     assert props["advertised.listeners"] == "CLIENT://127.0.0.1:19094,PARTNER://127.0.0.1:20094"
     assert props["inter.broker.listener.name"] == "CLIENT"
-    # The same SCRAM credentials: the mechanism is the broker's, no listener overrides it.
+    # Each listener its own mechanism: a SCRAM credential belongs to one, so a partner's (SHA-256) does not log in
+    # on CLIENT and an internal principal's (SHA-512) not on PARTNER.
     assert props["sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
-    assert not any(k.startswith("listener.name.partner.") and "mechanisms" in k for k in props)
-    assert "password" not in props["listener.name.partner.scram-sha-512.sasl.jaas.config"]
+    assert props["listener.name.partner.sasl.enabled.mechanisms"] == "SCRAM-SHA-256"
+    assert not any(k.startswith("listener.name.client.") and "mechanisms" in k for k in props)
+    assert "password" not in props["listener.name.partner.scram-sha-256.sasl.jaas.config"]
+    assert "listener.name.partner.scram-sha-512.sasl.jaas.config" not in props
 
 
 def test_only_the_partner_listener_ends_sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

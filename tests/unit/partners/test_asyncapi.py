@@ -138,7 +138,7 @@ def test_the_county_wide_document_has_every_outward_type_on_the_parameterised_pa
     assert names == set(CATALOGUE)
     assert document["servers"]["kafka"]["protocol"] == "kafka"
     assert document["servers"]["kafka"]["variables"]["bootstrap"]["default"] == "localhost:10092"
-    assert document["components"]["securitySchemes"]["scramSha512"]["type"] == "scramSha512"
+    assert document["components"]["securitySchemes"]["scramSha256"]["type"] == "scramSha256"
 
 
 def test_a_partner_document_has_its_topic_its_types_and_its_policy() -> None:
