@@ -63,7 +63,8 @@ def _env(repo: Path, slot: int, trace_dir: Path, hook_dir: Path) -> dict[str, st
         "GB_KAFKA_PORT": str(19092 + shift), "GB_KAFKA_CONTROLLER_PORT": str(19093 + shift),
         "GB_GATEWAY_PORT": str(18000 + shift), "GB_MEMBERSHIP_PORT": str(18101 + shift),
         "GB_SECONDMENT_PORT": str(18102 + shift), "GB_INVESTMENT_PORT": str(18103 + shift),
-        "GB_PARTNERS_PORT": str(18104 + shift),
+        "GB_PARTNERS_PORT": str(18104 + shift), "GB_AUDITLOG_PORT": str(18105 + shift),
+        "GB_WORKERS_PORT": str(18106 + shift),
         "GB_TRACE_ROOT": str(repo) + "/", "GB_TRACE_DIR": str(trace_dir),
         "PYTHONPATH": f"{hook_dir}{os.pathsep}{repo}",
     })
