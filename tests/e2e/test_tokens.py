@@ -73,6 +73,11 @@ async def test_a_phone_as_a_tokens_subject_or_revocation_reason_is_refused_and_n
         "subject": "13812345678", "role": "branch_secretary", "org_id": "branch-x", "days": 7})
     assert refused.status_code == 422, refused.text
     assert "subject holds what looks like a phone number" in refused.text and "13812345678" not in refused.text
+    # The organisation is in every label too (role:subject@org): an id, never a phone.
+    refused = await gateway.post("/v1/tokens", headers=admin_headers, json={
+        "subject": "clerk", "role": "branch_secretary", "org_id": "138-1234-5678", "days": 7})
+    assert refused.status_code == 422, refused.text
+    assert "phone number" in refused.text and "138-1234-5678" not in refused.text
     token = await issued(gateway, admin_headers, f"branch-{uuid.uuid4().hex[:8]}")
     refused = await gateway.post(f"/v1/tokens/{token['token_id']}/revocation", headers=admin_headers,
                                  json={"reason": "持有人 138 1234 5678 离职"})

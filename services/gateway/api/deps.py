@@ -14,7 +14,7 @@ from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, Path, Query, Request
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 from services.gateway.api import as_of
 from services.gateway.service_client import ServiceClient
@@ -86,6 +86,9 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 PathId = Annotated[str, Path(pattern=ID_PATTERN, min_length=1, max_length=100,
                              description=f"An id: {ID_TEXT}; never an ID number or a phone number."),
                    AfterValidator(_no_personal_number)]
+#: A record id in a body the gateway itself takes (a token's organisation): the same rule as in a path.
+IdValue = Annotated[str, StringConstraints(pattern=ID_PATTERN, min_length=1, max_length=100),
+                    AfterValidator(_no_personal_number)]
 #: A record id in a filter.
 IdQuery = Annotated[str | None, Query(pattern=ID_PATTERN, min_length=1, max_length=100,
                                       description=f"An id: {ID_TEXT}.")]

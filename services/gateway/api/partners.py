@@ -84,8 +84,9 @@ async def partner_asyncapi(partner_id: PathId, request: Request, actor: CurrentA
 @operation(router, "/partners/{partner_id}/kafka-credentials", roles=READERS, scope=Scope.PARTNER,
            action="read a partner's Kafka credentials", record_checked_by="partners")
 async def kafka_credentials(partner_id: PathId, request: Request, actor: CurrentActor) -> Response:
-    """The partner's Kafka login (SASL/SCRAM-SHA-256, on the partners' listener), its topic and its consumer-group prefix. The password is
-    derived from the county's secret, never stored; the partner's principal reads its own topic only."""
+    """The partner's Kafka login (SASL/SCRAM-SHA-256, on the partners' listener), its topic and its consumer-group
+    prefix. The password is derived from the county's secret, never stored; the partner's principal reads its own
+    topic only."""
     own_partner(actor, partner_id)
     return relay_response(await call_service(request, "partners", actor, "GET",
                                      f"/partners/{quote(partner_id, safe='')}/kafka-credentials"))

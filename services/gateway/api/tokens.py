@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, StrictStr, model_validator
 
 from services.gateway.api.access import Scope, operation
-from services.gateway.api.deps import Limit, SettingsDep
+from services.gateway.api.deps import ID_TEXT, IdValue, Limit, SettingsDep
 from services.gateway.auth import BOOTSTRAP_ADMIN, CurrentActor, new_token
 from services.gateway.token_registry import TokenIssued, TokenRecord, TokenRegistry, TokenRevoked, access_meta
 from services.kernel.store import CommandMeta
@@ -27,9 +27,10 @@ class TokenRequest(BaseModel):
 
     subject: Annotated[StrictStr, Field(min_length=1, max_length=100, description="Who the token is for.")]
     role: Role
-    org_id: Annotated[StrictStr, Field(min_length=1, max_length=100)] | None = Field(
+    org_id: Annotated[IdValue, Strict()] | None = Field(
         None, description="The organisation a secretary, committee or host acts for, or the partner id of a partner "
-                          "system (required for those roles).")
+                          f"system (required for those roles): an id ({ID_TEXT}), never an ID number or a phone "
+                          "number — it is part of every event the token's holder causes.")
     days: int = Field(30, ge=1, le=366)
 
     @model_validator(mode="after")
