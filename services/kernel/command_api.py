@@ -35,7 +35,7 @@ from services.kernel.http import command_meta
 from services.kernel.routes import CommandRoute
 from services.kernel.service import Authorize
 from services.kernel.store import AppendResult, CommandMeta, EventStore
-from services.pure.errors import Forbidden, Problem
+from services.pure.errors import Forbidden, NotFound, Problem
 from services.pure.identity import Actor, Role
 
 
@@ -187,6 +187,10 @@ async def audit_stream(stream_id: str, actor: ActorDep, store: StoreDep, up_to_v
     if actor.role is not Role.COUNTY_ADMIN:
         raise Forbidden("only the county organisation department audits history")
     stream = await store.load(stream_id, up_to_version=up_to_version, as_of=as_of)
+    if not stream.events:  # never "verified" with nothing in it: a record with every event deleted would read so
+        when = f" as recorded at {as_of.isoformat()}" if as_of is not None else ""
+        raise NotFound(f"this service's store holds no event of record {stream_id}{when}; check the record id and "
+                       "the service that owns it (`service`)")
     problems = await verify_stream(store, stream_id)
     return {
         "stream_id": stream_id, "version": stream.version,

@@ -52,3 +52,18 @@ async def test_an_auditor_sees_a_members_history_and_an_edited_event_breaks_the_
     finally:  # the rest of the session's audits (tests/e2e/test_audit_log.py) verify the whole history
         await membership_db.execute("UPDATE events SET data = $2::json WHERE stream_id = $1 AND version = 2", member,
                                     original)
+
+
+async def test_a_record_the_store_does_not_hold_is_not_found_never_verified_empty(
+    gateway: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    branch = (await gateway.post("/v1/branches", json=branch_body(), headers=admin_headers)).json()["id"]
+    for params in ({}, {"service": "secondment"}, {"as_of": "2020-01-01T00:00:00+08:00"}):
+        answer = await gateway.get(f"/v1/audit/streams/{branch}", params=params, headers=admin_headers)
+        assert answer.status_code == (200 if not params else 404), (params, answer.text)
+    missing = await gateway.get("/v1/audit/streams/no-such-record", headers=admin_headers)
+    assert missing.status_code == 404 and "no event of record no-such-record" in missing.json()["detail"]
+    # An id that is no id never reaches the service, nor its logs.
+    for odd in ("\u202e", "138 1234 5678"):
+        refused = await gateway.get(f"/v1/audit/streams/{odd}", headers=admin_headers)
+        assert refused.status_code == 422, (odd, refused.text)

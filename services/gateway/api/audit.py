@@ -23,7 +23,7 @@ from services.auditlog.contract import NAME as AUDITLOG
 from services.auditlog.contract.entry import PROOF_ATTRIBUTES
 from services.auditlog.contract.events import REGISTRY as AUDITLOG_EVENTS
 from services.gateway.api.access import Scope, operation, public
-from services.gateway.api.deps import service_client
+from services.gateway.api.deps import PathId, service_client
 from services.gateway.auth import CurrentActor
 from services.gateway.commands import call_service, relay_response
 from services.gateway.service_client import ServiceAnswer, ServiceUnreachable
@@ -44,7 +44,7 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
 @operation(router, "/streams/{stream_id}", roles=_COUNTY, action="audit history", scope=Scope.COUNTY)
 async def stream_history(
-    stream_id: str, request: Request, actor: CurrentActor,
+    stream_id: PathId, request: Request, actor: CurrentActor,
     service: Annotated[Service, Query(description="The service that owns the record.")] = "membership",
     up_to_version: Annotated[int | None, Query(ge=1, description="Only the first N events of the record.")] = None,
     as_of: Annotated[Moment | None, Query(description="The history as it was recorded at this time (RFC 3339 with "
