@@ -16,7 +16,7 @@ from decimal import Decimal
 from itertools import pairwise
 
 from services.pure.errors import NoPolicyInForce
-from services.pure.policy_data import PolicyBook
+from services.pure.policy_data import MOST_MONTHS, PolicyBook
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,8 +41,6 @@ DEFAULT_REWARD_TIERS: tuple[RewardTier, ...] = (
 PER_MILLE = Decimal(1000)
 #: The most tiers a reward scheme may have (the defaults have three; local schemes a handful).
 MOST_TIERS = 20
-#: The longest claim window: ten years.
-MOST_MONTHS = 120
 #: The longest stall period: ten years.
 MOST_STALL_DAYS = 3_650
 #: The quanta a reward may be rounded to: the fen, the jiao, the yuan.

@@ -54,6 +54,10 @@ class Policy(Protocol):
 
 P = TypeVar("P", bound=Policy)
 
+#: The longest a policy's count of months may be (a term, an interval, a window): ten years, far past anything the
+#: county means — a bound on typos, not a rule of any decision.
+MOST_MONTHS = 120
+
 
 @dataclass(frozen=True, kw_only=True)
 class PublishPolicyChange:

@@ -12,11 +12,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 from services.pure.errors import NoPolicyInForce
-from services.pure.policy_data import PolicyBook
+from services.pure.policy_data import MOST_MONTHS, PolicyBook
 from services.secondment.contract.events import CommendationKind
-
-#: The longest term, check-in interval or total extension a policy may set: ten years, far past any secondment.
-MOST_MONTHS = 120
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.pure.errors import NoPolicyInForce
+from services.pure.policy_data import MOST_MONTHS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,6 +64,12 @@ class MobilityPolicy:
                 raise ValueError(f"{name} must be at least 1")
         if self.letter_alarm_days_before < 0:
             raise ValueError("letter_alarm_days_before must not be negative")
+        # A month count the county could mean, not a typo's (10,000 months of certificate were taken).
+        for name in ("transfer_threshold_months", "max_expected_months", "certificate_max_months",
+                     "certificate_review_interval_months", "contact_loss_suspension_months",
+                     "contact_loss_removal_months", "home_report_interval_months", "lapse_months"):
+            if getattr(self, name) > MOST_MONTHS:
+                raise ValueError(f"{name} is at most {MOST_MONTHS} months")
 
 
 DEFAULT_MOBILITY_POLICY = MobilityPolicy(version="mobility-2026.1", effective_from=date(2000, 1, 1))

@@ -93,6 +93,22 @@ class OrganisationPolicy:
                 raise ValueError(f"{name} must divide the year into equal months: 1, 2, 3, 4, 6 or 12")
         if not self.committee_min_seats <= self.committee_usual_max_seats <= self.committee_max_seats:
             raise ValueError("committee seats: min ≤ usual max ≤ max")
+        # Bounds on typos, not rules of the decision: a deadline of month 13 or 31 February made every targets
+        # report of its year a 500, and a share of all or more made no meeting quorate.
+        try:
+            date(2001, self.township_branch_deadline_month, self.township_branch_deadline_day)  # not a leap year
+        except ValueError:
+            raise ValueError("township_branch_deadline_month and township_branch_deadline_day must name a day of "
+                             "every year (29 February is not)") from None
+        if not 0 <= self.quorum_share < 1:
+            raise ValueError("quorum_share is the share of members a quorum must exceed: at least 0, below 1")
+        for name in ("branch_min_full_members", "joint_branch_min_units", "temporary_branch_min_members",
+                     "committee_min_full_members", "committee_min_seats", "term_years",
+                     "village_or_community_term_years"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.joint_branch_max_units < self.joint_branch_min_units:
+            raise ValueError("joint_branch_max_units must not be below joint_branch_min_units")
 
     def term_years_for(self, village_or_community: bool) -> int:
         return self.village_or_community_term_years if village_or_community else self.term_years
