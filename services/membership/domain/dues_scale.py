@@ -15,9 +15,12 @@ from itertools import pairwise
 from services.membership.contract.events.common import DuesCategory
 from services.membership.contract.events.dues import BaseKind, DuesScale
 from services.membership.policy.dues import DuesPolicy
+from services.pure import text_lengths
 from services.pure.errors import DomainError
 from services.pure.frozen import made
 from services.pure.money import yuan
+from services.pure.personal_text import not_personal
+from services.pure.policy_data import MOST_MONTHS
 
 _QUANTA = (Decimal("0.01"), Decimal("0.1"), Decimal(1))
 
@@ -84,6 +87,11 @@ def validate_scale(scale: DuesScale, today: date) -> None:
     """A scale is complete and consistent before it is published; refused with what to fix."""
     if not scale.version.strip():
         raise DomainError("a dues scale needs a version name, e.g. dues-2027")
+    # The version is named on every assessment made with the scale, in clear: a name, never a phone.
+    if len(scale.version) > text_lengths.ID:
+        raise DomainError(f"a dues scale's version is at most {text_lengths.ID} characters, e.g. dues-2027",
+                          field="version")
+    not_personal(scale.version, "version", instead="a name such as dues-2027")
     if scale.effective_from.day != 1:
         raise DomainError(f"a dues scale starts on the first day of a month, not {scale.effective_from}")
     if scale.effective_from < today.replace(day=1):
@@ -120,6 +128,8 @@ def validate_scale(scale: DuesScale, today: date) -> None:
         raise DomainError("rounding_quantum is 0.01, 0.1 or 1 yuan")
     if min(scale.max_arrears_months, scale.max_prepayment_months) < 0 or scale.lapse_months < 1:
         raise DomainError("the month limits are whole months: arrears and prepayment ≥ 0, lapse ≥ 1")
+    if max(scale.max_arrears_months, scale.max_prepayment_months, scale.lapse_months) > MOST_MONTHS:
+        raise DomainError(f"the month limits (arrears, prepayment, lapse) are at most {MOST_MONTHS} months")
     if any(not (1 <= r <= scale.lapse_months) for r in scale.reminder_months):
         raise DomainError(f"reminder months lie between 1 and the lapse months ({scale.lapse_months})")
     if scale.central_committee_threshold <= 0:

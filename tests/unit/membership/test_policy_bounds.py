@@ -1,6 +1,7 @@
 """Membership's policies are refused past the bounds of a typo (review 2026-12-02): a township deadline of month 13,
 published for a later year, made every targets report of that year a 500; a quorum share of 5/2 made no meeting
-ever quorate; 10,000 months of activity certificate were taken."""
+ever quorate; 10,000 months of activity certificate were taken; a dues scale took a million months of arrears and
+a phone for its version."""
 
 from __future__ import annotations
 
@@ -11,8 +12,13 @@ from typing import Any
 
 import pytest
 
+from services.membership.contract.commands.dues import PublishDuesScale
+from services.membership.domain import dues_policy
+from services.membership.policy.dues import DUES_SCALE_2008
 from services.membership.policy.mobility import DEFAULT_MOBILITY_POLICY
 from services.membership.policy.organisation import DEFAULT_ORGANISATION_POLICY
+from services.pure.errors import DomainError
+from services.pure.identity import Actor, Role
 
 
 @pytest.mark.parametrize(("changes", "says"), [
@@ -46,3 +52,28 @@ def test_a_mobility_month_count_past_ten_years_is_refused(name: str) -> None:
     with pytest.raises(ValueError, match=f"{name} is at most 120 months"):
         replace(DEFAULT_MOBILITY_POLICY, **{name: 10_000})
     assert getattr(replace(DEFAULT_MOBILITY_POLICY, **{name: 120}), name) == 120
+
+
+def _publish(**change: Any) -> list[Any]:
+    scale = replace(DUES_SCALE_2008, **{"version": "dues-2026", "effective_from": date(2026, 1, 1), **change})
+    county = Actor(subject="ca", role=Role.COUNTY_ADMIN, org_id="county")
+    return dues_policy.decide(dues_policy.INITIAL, PublishDuesScale(actor=county, today=date(2025, 12, 1),
+                                                                     scale=scale))
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    ({"max_arrears_months": 1_000_000}, "at most 120 months"),
+    ({"max_prepayment_months": 121}, "at most 120 months"),
+    ({"lapse_months": 10_000}, "at most 120 months"),
+    ({"version": "v" * 101}, "at most 100 characters"),
+    ({"version": "13812345678"}, "version holds what looks like a phone number"),
+])
+def test_a_dues_scale_past_the_bounds_of_a_typo_is_refused(change: dict[str, Any], says: str) -> None:
+    """A version is named on every assessment made with the scale; a month limit of a million months was taken."""
+    with pytest.raises(DomainError, match=says):
+        _publish(**change)
+
+
+def test_a_dues_scale_at_its_bounds_is_published() -> None:
+    (event,) = _publish(max_arrears_months=120, max_prepayment_months=120, lapse_months=120, version="d" * 100)
+    assert event.scale.version == "d" * 100
