@@ -70,3 +70,30 @@ async def test_a_deactivated_partners_tokens_are_refused_until_it_is_reactivated
     assert reactivated.status_code == 201, reactivated.text
     await eventually(lambda: all_served(mine, me), timeout=WITHIN, what="the reactivated partner's token served")
     assert await all_served(theirs, other)
+
+
+async def test_the_county_issues_a_partner_token_only_for_a_registered_active_partner(
+        gateway: httpx.AsyncClient, admin_headers: dict[str, str]) -> None:
+    partner = f"pv-{uuid.uuid4().hex[:6]}"
+
+    async def issue(partner_id: str) -> httpx.Response:
+        return await gateway.post("/v1/tokens", headers=admin_headers, json={
+            "subject": f"{partner_id}-system", "role": "partner", "org_id": partner_id, "days": 7})
+
+    typo = await issue(partner + "x")
+    assert typo.status_code == 422 and "register it first" in typo.json()["detail"], typo.text
+    await register(gateway, admin_headers, partner)
+
+    async def issued() -> httpx.Response | None:
+        answer = await issue(partner)
+        return answer if answer.status_code == 201 else None
+
+    token = await eventually(issued, what="a token for the partner once the gateway knows it")
+    assert token.json()["org_id"] == partner
+    deactivated = await gateway.post(f"/v1/partners/{partner}/deactivation", json={"reason": "协议到期"},
+                                     headers=admin_headers)
+    assert deactivated.status_code == 201, deactivated.text
+
+    async def refused() -> bool:
+        return (await issue(partner)).status_code == 409
+    await eventually(refused, timeout=WITHIN, what="no token issued for a deactivated partner")

@@ -11,9 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, StrictStr, model_vali
 from services.gateway.api.access import Scope, operation
 from services.gateway.api.deps import ID_TEXT, IdValue, Limit, SettingsDep
 from services.gateway.auth import BOOTSTRAP_ADMIN, CurrentActor, new_token
+from services.gateway.readmodels import partners
 from services.gateway.token_registry import TokenIssued, TokenRecord, TokenRegistry, TokenRevoked, access_meta
 from services.kernel.store import CommandMeta
-from services.pure.errors import DomainError, NotFound
+from services.pure.errors import DomainError, NotFound, StateConflict
 from services.pure.identity import Actor, Role
 from services.pure.personal_text import in_words, not_personal
 
@@ -97,12 +98,27 @@ async def issue(body: TokenRequest, actor: CurrentActor, settings: SettingsDep, 
     # Who a token is for is its actor label on every event it causes, in clear, and in the logs.
     not_personal(body.subject, "subject", instead="the person's member, cadre or staff id, or a login name")
     who = Actor(subject=body.subject, role=body.role, org_id=body.org_id)
+    if who.role is Role.PARTNER:
+        await _registered_partner(request, str(who.org_id))
     issued = new_token(settings, who, days=body.days)
     await _registry(request).issued(TokenIssued(token_id=issued.token_id, subject=who.subject, role=who.role.value,
                                                 org_id=who.org_id, expires_at=issued.expires_at),
                                     _meta(request, actor))
     return TokenResponse(token=issued.token, token_id=issued.token_id, expires_at=issued.expires_at,
                          subject=who.subject, role=who.role, org_id=who.org_id)
+
+
+async def _registered_partner(request: Request, partner_id: str) -> None:
+    """A partner system's token names a partner the county registered and keeps active: a typo's token would read
+    nothing, and a deactivated partner's is refused anyway (services/gateway/partner_access.py)."""
+    record = await partners.partner(request.app.state.read_pool, partner_id)
+    state = record["state"] if record is not None else None
+    if state is None:
+        raise DomainError(f"no partner system {partner_id} is registered: register it first (POST /v1/partners); "
+                          "one registered a moment ago is known here within seconds", field="org_id")
+    if state != "active":
+        raise StateConflict(f"partner {partner_id} is deactivated: reactivate it first "
+                            f"(POST /v1/partners/{partner_id}/reactivation)")
 
 
 @operation(router, "", roles=_COUNTY, action="read the record of tokens", scope=Scope.COUNTY,
