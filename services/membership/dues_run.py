@@ -36,8 +36,8 @@ from services.membership.domain.dues import DuesAccount
 from services.membership.domain.dues_policy import DuesPolicy
 from services.membership.handlers.dues import assess_month, dues_policy_state
 from services.membership.policy import DEFAULT_POLICIES, MembershipPolicy
-from services.pure.dates import noted, recording_reason
-from services.pure.errors import Problem
+from services.pure.dates import first_day, noted, recording_reason, year_month
+from services.pure.errors import DomainError, Problem
 from services.pure.frozen import made
 from services.pure.identity import Actor, Role
 from services.pure.policy_data import in_force
@@ -158,6 +158,9 @@ async def run_month(store: EventStore[Any], month: str, today: date) -> RunResul
     garbage collector is paused while it runs: what the run drops is freed by reference counting (a run over 100,000
     accounts and its repeat left 159 objects to the collector, measured), and the collections its allocations set off
     went over the live chunks and the whole process again and again (5 % of the run's time, measured)."""
+    month = year_month(month, "the month to assess")
+    if first_day(month) > today:  # every account would be skipped as not owed yet: a typo, not a run
+        raise DomainError(f"{month} has not begun on {today}: a month is assessed in or after it")
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -252,9 +255,18 @@ async def _main(month: str) -> None:
         await pool.close()
 
 
+def _month(value: str) -> str:
+    try:
+        return year_month(value, "--month")
+    except DomainError as exc:
+        raise argparse.ArgumentTypeError(exc.detail) from None
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Assess one month's dues on every account.")
-    parser.add_argument("--month", required=True, help="YYYY-MM")
+    parser.add_argument("--month", required=True, type=_month, help="YYYY-MM")
     args = parser.parse_args()
+    if first_day(args.month) > clock.today():
+        parser.error(f"--month {args.month} has not begun: a month is assessed in or after it")
     logs.configure()  # JSON lines with the correlation id (services/kernel/logs.py)
     asyncio.run(_main(args.month))
