@@ -62,7 +62,7 @@ def test_nothing_in_the_services_reads_the_day_from_another_clock() -> None:
 
 #: Events dated by the real time on purpose: a token's issue and revocation, and a signed tree head, are checked
 #: against the real time by others (the clock moves days, not security: services/kernel/clock.py).
-REAL_TIME_ON_PURPOSE = {"services/gateway/api/tokens.py", "services/auditlog/sequencer.py"}
+REAL_TIME_ON_PURPOSE = {"services/gateway/token_registry.py", "services/auditlog/sequencer.py"}
 
 
 def _moments_from_another_clock(path: Path) -> list[str]:
