@@ -1,5 +1,5 @@
 """How long a text a command brings may be, in the services whose commands are checked field by field
-(secondment's and investment's ``domain/texts.py``).
+(the ``domain/texts.py`` of secondment, investment and membership).
 
 The generated bodies bound only the whole request (1 MB), so a post, an investor or a note of several hundred
 thousand characters was recorded — in the event, on Kafka, in the read models and in every answer that shows it —
@@ -27,7 +27,8 @@ NAME = 200
 #: Words: a reason, a note, a check-in, a description.
 WORDS = 2_000
 #: The fields written in words; every other text is a name, or an id when its name ends in ``_id``.
-WORD_FIELDS = frozenset({"reason", "backdating_reason", "thinking", "work", "description", "note"})
+WORD_FIELDS = frozenset({"reason", "backdating_reason", "thinking", "work", "description", "note", "summary",
+                         "findings", "remarks", "special_reason", "transfer_impossible_reason"})
 
 
 def limit(field: str) -> int:

@@ -68,6 +68,7 @@ def decide(
     next_higher_org_id: str | None = None,
     certificate_host_org_id: str | None = None,
     letter_received_by: str | None = None,
+    keepers: tuple[str, ...] | None = None,
 ) -> list[DuesAccountEvent]:
     """Decide one command on a member's dues account; facts from other aggregates come in as context.
 
@@ -75,11 +76,13 @@ def decide(
     - ``next_higher_org_id``: the committee above the member's branch (ApproveReduction, ApproveExemption
       by a township committee);
     - ``certificate_host_org_id``: the host organisation of the member's valid activity certificate, or
-      ``None`` (RecordPayment by a host organisation).
+      ``None`` (RecordPayment by a host organisation);
+    - ``keepers``: the organisations that may keep the member's account (OpenAccount: ``dues_keepers`` of the
+      member's record; empty when the person is not a member here).
     """
     match command:
         case OpenAccount():
-            return [account.open_account(state, command, policy)]
+            return [account.open_account(state, command, policy, keepers)]
         case DeclareIncome():
             return [account.declare_income(state, command, policy)]
         case AssessMonth():

@@ -40,10 +40,11 @@ from services.membership.domain.dues_state import (
     require_self_or_scope,
     within,
 )
+from services.membership.domain.member_state import Member
 from services.membership.domain.rules import require_org_scope
 from services.membership.policy.dues import DuesPolicy
 from services.pure.dates import effective_on, month_of, shift_month
-from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
 from services.pure.personal_text import in_words, not_personal
 from services.pure.text import require_text
@@ -70,10 +71,30 @@ def _income(
     return base, flat_amount
 
 
-def open_account(state: DuesAccount, cmd: OpenAccount, policy: DuesPolicy) -> DuesAccountOpened:
+def dues_keepers(member: Member) -> tuple[str, ...]:
+    """The organisations that may keep a member's dues account (B2 "where": the formal branch; a member from
+    outside the county also the host organisation they take part at). Empty for a person not a member here."""
+    if not member.exists:
+        return ()
+    host = member.away.host_org_id if member.external_org is not None and member.away else None
+    return tuple(o for o in (member.formal_org_id, host) if o)
+
+
+def open_account(
+    state: DuesAccount, cmd: OpenAccount, policy: DuesPolicy, keepers: tuple[str, ...] | None
+) -> DuesAccountOpened:
+    """``keepers``: :func:`dues_keepers` of the member's record (the account sits in that organisation's ledger)."""
     require_org_scope(cmd.actor, cmd.org_id, "open dues accounts")
     if state.exists:
         raise AlreadyExists(f"{cmd.member_id} already has a dues account, owed from {state.owed_from}")
+    if keepers is None:
+        raise TypeError("OpenAccount needs the context parameter keepers= (dues_keepers of the member's record)")
+    if not keepers:
+        raise NotFound(f"{cmd.member_id} is not a member on record; register the member (or record the admission) "
+                       "before opening their dues account")
+    if cmd.org_id not in keepers:
+        raise DomainError(f"a member's dues are kept by their formal organisation; give org_id {keepers[0]}, "
+                          "not another organisation")
     owed_from = month(cmd.owed_from, "owed_from")
     if cmd.admitted_on is not None and month_of(cmd.admitted_on) != owed_from:
         raise DomainError(f"a probationary member owes dues from the month of admission ({month_of(cmd.admitted_on)}),"

@@ -8,7 +8,8 @@ Decisions, in order of the checks:
   to" stays one month, and no month is ever covered twice (409).
 - Paying more than one month at once (quarterly, arrears, prepayment) needs the branch's consent.
 - Counted against the month of ``paid_on``: at most ``max_arrears_months`` earlier months and
-  ``max_prepayment_months`` later ones (6 and 6 by default) in one payment.
+  ``max_prepayment_months`` later ones (6 and 6 by default) in one payment; and months paid ahead of ``paid_on``
+  never number more than ``max_prepayment_months``, however many payments they were split into.
 - Amount = the months' assessed amounts (months up to now are assessed on the spot if the monthly
   run has not reached them) + the current amount of months paid in advance + any increase on earlier
   prepaid months now assessed higher + the voluntary ``extra``. A prepaid month assessed *lower*
@@ -113,6 +114,13 @@ def record_payment(
     if len(ahead) > scale.max_prepayment_months:
         raise DomainError(f"at most {scale.max_prepayment_months} months may be paid in advance at once "
                           f"({scale.version}); this one covers {len(ahead)} ({ahead[0]} to {ahead[-1]})")
+    # The limit is on what is paid ahead, not on one payment: two payments of six on one day prepaid a year.
+    prepaid = sorted(m for m, parts in state.paid.items() if m > current and any(p.paid_on <= cmd.paid_on
+                                                                                  for p in parts))
+    if ahead and len(prepaid) + len(ahead) > scale.max_prepayment_months:
+        raise DomainError(f"at most {scale.max_prepayment_months} months may be paid in advance ({scale.version}); "
+                          f"{len(prepaid)} after {current} were paid by {cmd.paid_on} already "
+                          f"({prepaid[0]} to {prepaid[-1]}) — pay {ahead[0]} once its month is nearer")
 
     events: list[DuesAccountEvent] = []
     allocations = [MonthAllocation(month=m, amount=shortfall(state, m), kind=AllocationKind.TOP_UP)

@@ -26,6 +26,7 @@ from services.membership.contract.commands.transfers import (
     RequestTransfer,
     ReturnReceipt,
 )
+from services.membership.contract.events.branches import OrgKind
 from services.membership.contract.events.transfers import (
     ReceiptReturned,
     TransferCancelled,
@@ -71,7 +72,8 @@ def decide(
     state: Member, command: TransferCommand, *, policy: MobilityPolicy | None = None,
     receiving_org: Organisation | None = None,
 ) -> list[TransferEvent]:
-    """``receiving_org``: the state of the receiving organisation (RequestTransfer to an organisation here).
+    """``receiving_org``: the state of the receiving organisation (RequestTransfer: the one named in ``to_org_id``, or
+    the one recorded here under ``to_external.org_id``, if any).
     ``policy``: the one in force on the day the command's fact took effect (a letter's issue day decides its
     validity, whenever it is entered) unless given."""
     policy = policy or mobility_policy_on(effective_on(command))
@@ -220,6 +222,12 @@ def _request(state: Member, cmd: RequestTransfer, receiving_org: Organisation | 
         not_personal(external.name, "to_external.name", instead="the receiving Party organisation's name")
         not_personal(external.address, "to_external.address", instead=ORG_ADDRESS)
         to_org_id = cmd.to_external.org_id.strip()
+        here = receiving_org if receiving_org is not None and receiving_org.org_id == to_org_id else None
+        if here is not None and here.exists and here.kind is not OrgKind.HOST_ORGANISATION:
+            # Else a member moving inside the county left its roster: received "outside" into a branch here, with
+            # no dues following them and the receiving township's tree bypassed (review of 2026-12-02).
+            raise DomainError(f"{to_org_id} is an organisation of this county, not one outside it; name it in "
+                              "to_org_id instead of to_external")
     else:
         to_org_id = require_text(cmd.to_org_id or "", "to_org_id")
         if receiving_org is None:

@@ -24,6 +24,7 @@ from services.membership.contract.commands.dues import (
 from services.membership.contract.events.dues import DuesAccountEvent, DuesPaid, DuesRemitted
 from services.membership.domain import dues, dues_ledger, dues_policy, person
 from services.membership.domain.dues import DuesAccount
+from services.membership.domain.dues_account import dues_keepers
 from services.membership.domain.dues_policy import DuesPolicy
 from services.membership.handlers.records import Store, member_stream, organisation, recorded
 
@@ -60,8 +61,14 @@ async def _on_account(
 
 
 async def dues_step(store: Store, cmd: DuesStep, meta: CommandMeta) -> AppendResult:
+    """An account is opened only for a member on record, by the organisation that keeps their dues."""
+
     async def decide(account: DuesAccount) -> list[DuesAccountEvent]:
-        return dues.decide(account, cmd, policy=await dues_policy_state(store))
+        keepers = None
+        if isinstance(cmd, OpenAccount):
+            member = state_of(await store.load(member_stream(cmd.member_id)), person.evolve, person.INITIAL).member
+            keepers = dues_keepers(member)
+        return dues.decide(account, cmd, policy=await dues_policy_state(store), keepers=keepers)
 
     return await _on_account(store, cmd, cmd.member_id, meta, decide)
 

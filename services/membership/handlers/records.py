@@ -11,7 +11,7 @@ from services.kernel.handling import execute, state_of
 from services.kernel.reservations import Reservations
 from services.kernel.store import AppendResult, CommandMeta, EventStore
 from services.membership.contract.events import MembershipEvent
-from services.membership.domain import branches, person
+from services.membership.domain import branches, person, texts
 from services.membership.policy import DEFAULT_POLICIES, MembershipPolicy
 from services.pure.policy_data import in_force
 
@@ -48,7 +48,9 @@ async def organisation(store: Store, org_id: str | None) -> branches.Organisatio
 def recorded(store: Store, cmd: Any, decide: Callable[[S], Sequence[E] | Awaitable[Sequence[E]]]
              ) -> Callable[[S], Awaitable[list[E]]]:
     """``decide`` behind the one rule of the recording axis, by the membership policy in force on the recording
-    day as the county published it (services/kernel/policy_stream.py)."""
+    day as the county published it (services/kernel/policy_stream.py); the command's texts within their limits
+    first (domain/texts.py), since every membership command is recorded through here."""
+    texts.bounded(cmd)
     return policy_stream.recorded(store, cmd, decide, _membership_on)
 
 

@@ -30,11 +30,13 @@ TransferStep = ReceiveTransfer | ReturnReceipt | ExpireLetter | CancelTransfer
 
 
 async def request_transfer(store: Store, cmd: RequestTransfer, meta: CommandMeta) -> AppendResult:
-    """A transfer to an organisation here needs that organisation to exist."""
+    """A transfer to an organisation here needs that organisation to exist; one outside the county must not be
+    one of ours."""
     county = await policies(store)
 
     async def decide(person: Person) -> list[TransferEvent]:
-        receiving = await organisation(store, cmd.to_org_id) if cmd.to_org_id else None
+        named = cmd.to_org_id or (cmd.to_external.org_id.strip() if cmd.to_external else None)
+        receiving = await organisation(store, named) if named else None
         return transfers.decide(person.member, cmd, receiving_org=receiving,
                                 policy=county.mobility(effective_on(cmd)))
 

@@ -33,11 +33,14 @@ from services.membership.contract.events.dues import (
     IncomeChangeRule,
     MonthAssessed,
 )
+from services.membership.contract.events.transfers import ExternalOrganisation
 from services.membership.domain import dues, dues_policy
 from services.membership.domain.dues import DuesAccount
+from services.membership.domain.dues_account import dues_keepers
 from services.membership.domain.dues_scale import compute
+from services.membership.domain.member_state import Away, Member
 from services.membership.policy.dues import DEFAULT_DUES_POLICY, DUES_SCALE_2008, DuesPolicy, scale_on
-from services.pure.errors import AlreadyExists, DomainError, Forbidden, StateConflict
+from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
 
 # --- builders -----------------------------------------------------------------------------------------
@@ -49,6 +52,8 @@ SECRETARY = Actor(subject="sec", role=Role.BRANCH_SECRETARY, org_id=BRANCH)
 TOWNSHIP = Actor(subject="tc", role=Role.TOWNSHIP_COMMITTEE, org_id="township-a")
 COUNTY = Actor(subject="ca", role=Role.COUNTY_ADMIN, org_id="county")
 SELF = Actor(subject=MEMBER, role=Role.MEMBER)
+#: The organisations that keep the member's dues: their branch (services/membership/domain/dues_account.py).
+KEEPERS = (BRANCH,)
 D = Decimal
 
 
@@ -73,7 +78,9 @@ def pay(months: tuple[str, ...] | str, amount: str, **o: Any) -> RecordPayment:
 def run(
     *commands: Any, state: DuesAccount = dues.INITIAL, policy: DuesPolicy = DEFAULT_DUES_POLICY, **context: Any
 ) -> tuple[DuesAccount, list[DuesAccountEvent]]:
-    """Decide and fold each command in turn; returns the final state and every event."""
+    """Decide and fold each command in turn; returns the final state and every event. The member is on record
+    at the branch (``keepers``) unless the context says otherwise."""
+    context.setdefault("keepers", KEEPERS)
     events: list[DuesAccountEvent] = []
     for cmd in commands:
         new = dues.decide(state, cmd, policy=policy, **context)
@@ -272,6 +279,30 @@ def test_a_secretary_opens_accounts_only_in_their_own_branch_and_only_once() -> 
         account(org_id="b-2")
     with pytest.raises(AlreadyExists, match="owed from 2025-01"):
         run(opening(), state=account())
+
+
+def test_a_township_committee_cannot_keep_its_members_dues_in_another_organisations_ledger() -> None:
+    """Review of 2026-12-02: a township committee (its scope reaches every organisation in the domain's eyes)
+    opened its member's account at another township's branch, whose ledger then owed the member's dues."""
+    with pytest.raises(DomainError, match="give org_id b-1, not another organisation"):
+        run(opening(actor=TOWNSHIP, org_id="b-other-township"))
+    with pytest.raises(DomainError, match="give org_id b-1"):
+        run(opening(actor=COUNTY, org_id="no-such-org"))
+
+
+def test_no_dues_account_is_opened_for_a_person_who_is_not_a_member_on_record() -> None:
+    with pytest.raises(NotFound, match="register the member"):
+        run(opening(actor=COUNTY), keepers=())
+
+
+def test_a_member_from_outside_the_county_keeps_dues_at_their_formal_organisation_or_their_host() -> None:
+    outside = Member(exists=True, member_id=MEMBER, formal_org_id="ext-1",
+                     external_org=ExternalOrganisation(org_id="ext-1", name="Elsewhere committee", address="Elsewhere"),
+                     away=Away(left_on=date(2025, 1, 1), destination="here", host_org_id="host-1"))
+    assert dues_keepers(outside) == ("ext-1", "host-1")
+    state, _ = run(opening(actor=COUNTY, org_id="host-1"), keepers=dues_keepers(outside))
+    assert state.org_id == "host-1"
+    assert dues_keepers(Member()) == ()
 
 
 def test_a_new_wage_applies_from_the_month_it_is_paid() -> None:

@@ -95,6 +95,22 @@ def test_seven_months_in_advance_are_refused_and_six_are_accepted_at_the_current
     assert [a.kind for a in paid_event(events).allocations].count(AllocationKind.PREPAID) == 6
 
 
+def test_six_months_in_advance_cannot_be_paid_twice_over_by_splitting_the_payment() -> None:
+    """Review of 2026-12-02: two payments of six months ahead on one day, then one more, were all accepted — thirteen
+    months prepaid against a limit of six."""
+    state, _ = run(pay(tuple(f"2025-{m:02d}" for m in range(1, 7)), "240.00"),
+                   pay(tuple(f"2025-{m:02d}" for m in range(7, 13)), "240.00"), state=account(owed_from="2025-01"))
+    state, _ = run(pay(tuple(f"2026-{m:02d}" for m in range(1, 4)), "120.00"), state=state)
+    with pytest.raises(DomainError, match=r"3 after 2025-12 were paid by 2025-12-15 already \(2026-01 to 2026-03\)"):
+        run(pay(tuple(f"2026-{m:02d}" for m in range(4, 8)), "160.00"), state=state)
+    state, _ = run(pay(tuple(f"2026-{m:02d}" for m in range(4, 7)), "120.00"), state=state)
+    with pytest.raises(DomainError, match="at most 6 months may be paid in advance"):
+        run(pay(("2026-07",), "40.00"), state=state)
+    # A month later the same month is five ahead: it may be paid then.
+    _, events = run(pay(("2026-07",), "40.00", paid_on=date(2026, 1, 10), today=date(2026, 1, 10)), state=state)
+    assert paid_event(events).allocations[-1].month == "2026-07"
+
+
 def test_an_organisation_may_not_pay_for_a_member_nor_deduct_dues_from_pay() -> None:
     state = account(owed_from="2025-12")
     for bad in (pay("2025-12", "40.00", payer_kind=PayerKind.ORGANISATION), pay("2025-12", "40.00",

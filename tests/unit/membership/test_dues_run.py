@@ -21,14 +21,14 @@ from services.membership.domain.dues_policy import DEFAULT_DUES_POLICY
 from services.membership.policy import DEFAULT_POLICIES
 from services.pure.errors import Problem
 from services.pure.policy_data import in_force
-from tests.unit.membership.test_dues import c, opening
+from tests.unit.membership.test_dues import KEEPERS, c, opening
 
 RECORDING = in_force(DEFAULT_POLICIES, (), "membership", date(2025, 12, 31))
 REASON = dues_run._reason(c(AssessMonth, month="2025-06", actor=dues_run.ENGINE), RECORDING)
 
 
 def opened() -> list[Any]:
-    return dues.decide(dues.INITIAL, opening(), policy=DEFAULT_DUES_POLICY)
+    return dues.decide(dues.INITIAL, opening(), policy=DEFAULT_DUES_POLICY, keepers=KEEPERS)
 
 
 def assess(month: str) -> AssessMonth:

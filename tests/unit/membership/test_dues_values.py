@@ -22,7 +22,7 @@ from services.membership.domain.dues_state import DuesAccount, IncomeEntry, asse
 from services.membership.policy.dues import DEFAULT_DUES_POLICY, DUES_SCALE_2008
 from services.pure.errors import DomainError
 from services.pure.frozen import made
-from tests.unit.membership.test_dues import COUNTY, c, opening
+from tests.unit.membership.test_dues import COUNTY, KEEPERS, c, opening
 
 
 def _same(value: Any, expected: Any) -> None:
@@ -32,12 +32,13 @@ def _same(value: Any, expected: Any) -> None:
 
 
 def _opened(base: str = "4000.00") -> DuesAccount:
-    (event,) = dues.decide(dues.INITIAL, opening(base=Decimal(base)), policy=DEFAULT_DUES_POLICY)
+    (event,) = dues.decide(dues.INITIAL, opening(base=Decimal(base)), policy=DEFAULT_DUES_POLICY,
+                                 keepers=KEEPERS)
     return dues.evolve(dues.INITIAL, event)
 
 
 def test_an_opened_account_is_the_account_the_constructor_makes() -> None:
-    (event,) = dues.decide(dues.INITIAL, opening(), policy=DEFAULT_DUES_POLICY)
+    (event,) = dues.decide(dues.INITIAL, opening(), policy=DEFAULT_DUES_POLICY, keepers=KEEPERS)
     assert isinstance(event, DuesAccountOpened)
     income = IncomeEntry(applies_from=event.owed_from, category=event.category, base=event.base,
                          flat_amount=event.flat_amount)

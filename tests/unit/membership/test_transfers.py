@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.membership.contract.events.branches import OrgKind
 from services.membership.contract.events.common import MemberStatus
 from services.membership.contract.events.transfers import (
     ExternalOrganisation,
@@ -96,6 +97,24 @@ def test_an_external_organisation_needs_a_name_and_an_address() -> None:
     nameless = replace(EXTERNAL, address=" ")
     with pytest.raises(DomainError, match=r"to_external\.address"):
         decide(a_registered_member(), request_transfer(to_org_id=None, to_external=nameless))
+
+
+def test_a_transfer_outside_the_county_cannot_name_an_organisation_of_the_county() -> None:
+    """Review of 2026-12-02: to_external naming another township's branch was requested, approved and received —
+    the member's formal organisation became that branch while the record called them outside the county (off its
+    roster, their dues left behind)."""
+    ours = replace(EXTERNAL, org_id=RECEIVING_ID)
+    with pytest.raises(DomainError, match=r"is an organisation of this county.*to_org_id instead of to_external"):
+        decide(a_registered_member(), request_transfer(to_org_id=None, to_external=ours),
+               receiving_org=a_receiving_branch())
+    (event,) = decide(a_registered_member(), request_transfer(to_org_id=None, to_external=EXTERNAL),
+                      receiving_org=branches.INITIAL)
+    assert event.to_external == EXTERNAL
+    # A host-locality organisation on record here is outside the county's tree: a member may transfer to it.
+    host = branches.Organisation(exists=True, org_id=EXTERNAL.org_id, kind=OrgKind.HOST_ORGANISATION)
+    (event,) = decide(a_registered_member(), request_transfer(to_org_id=None, to_external=EXTERNAL),
+                      receiving_org=host)
+    assert event.to_org_id == EXTERNAL.org_id
 
 
 def test_a_member_cannot_transfer_to_their_own_formal_organisation() -> None:
