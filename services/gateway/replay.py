@@ -88,6 +88,8 @@ CREATE TABLE IF NOT EXISTS as_of.builds (
     finished_at timestamptz,
     asked_at timestamptz NOT NULL DEFAULT now()
 );
+-- Who asked first (the caller's label, role:subject@org): one waiting or running build per caller.
+ALTER TABLE as_of.builds ADD COLUMN IF NOT EXISTS asked_by text;
 """
 
 
@@ -219,9 +221,15 @@ class TooManyBuilds(Exception):
     """MAX_PENDING builds are already waiting or running."""
 
 
-async def request(pool: asyncpg.Pool, as_of: datetime) -> asyncpg.Record:
+class CallerBusy(Exception):
+    """The caller already has a build waiting or running (its row is ``args[0]``)."""
+
+
+async def request(pool: asyncpg.Pool, as_of: datetime, caller: str | None = None) -> asyncpg.Record:
     """The build for ``as_of``: the existing one (noted as asked again; a failed one queued again), or a new
-    one queued for the builder. Raises :class:`TooManyBuilds` rather than queue more than MAX_PENDING."""
+    one queued for the builder. Raises :class:`TooManyBuilds` rather than queue more than MAX_PENDING, and
+    :class:`CallerBusy` rather than queue a second one for ``caller`` while its first waits or runs: one token
+    asking at new instants would otherwise keep every slot, and the builder, to itself."""
     definition = fingerprint()
     build = build_id(as_of, definition)
     async with pool.acquire() as conn, conn.transaction():
@@ -231,13 +239,18 @@ async def request(pool: asyncpg.Pool, as_of: datetime) -> asyncpg.Record:
             log.info("as-of build %s lacks an erasure recorded since it was built: built again", build)
         elif row is not None and row["state"] != "failed":
             return row
+        if caller is not None:
+            own = await conn.fetchrow("SELECT * FROM as_of.builds WHERE state IN ('queued', 'building')"
+                                      " AND asked_by = $1 AND id <> $2 LIMIT 1", caller, build)
+            if own is not None:
+                raise CallerBusy(own)
         pending = await conn.fetchval("SELECT count(*) FROM as_of.builds WHERE state IN ('queued', 'building')")
         if pending >= MAX_PENDING:
             raise TooManyBuilds(pending)
         row = await conn.fetchrow(
-            "INSERT INTO as_of.builds (id, as_of, fingerprint, state) VALUES ($1, $2, $3, 'queued')"
+            "INSERT INTO as_of.builds (id, as_of, fingerprint, state, asked_by) VALUES ($1, $2, $3, 'queued', $4)"
             " ON CONFLICT (id) DO UPDATE SET state = 'queued', error = NULL, events_read = 0, events_applied = 0,"
-            " asked_at = now(), requested_at = now() RETURNING *", build, as_of, definition)
+            " asked_at = now(), requested_at = now(), asked_by = $4 RETURNING *", build, as_of, definition, caller)
         await conn.execute(f"NOTIFY {CHANNEL}")
         return row
 
@@ -284,9 +297,12 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         await listener.add_listener(CHANNEL, lambda *_: wake.set())
         while not stop.is_set():
             wake.clear()
+            # Before every build, not only when idle: a queue kept full (four questions at new instants each time
+            # one is answered) once kept every schema it built, a full copy of the read models each, until the disk
+            # filled.
+            await _evict(pool)
             claimed = await _claim(pool)
             if claimed is None:
-                await _evict(pool)
                 waiting = asyncio.ensure_future(stop.wait())
                 woken = asyncio.ensure_future(wake.wait())
                 await asyncio.wait({waiting, woken}, timeout=5.0, return_when=asyncio.FIRST_COMPLETED)

@@ -31,11 +31,10 @@ from services.membership.handlers.policies import Policies, policies
 from services.membership.handlers.transfers import transfer_step
 from services.membership.policy.dues import DuesPolicy
 from services.pure.due import DueItem
-from services.pure.errors import Problem
+from services.pure.errors import ConcurrencyConflict, Problem, Unavailable
 from services.pure.identity import Actor, Role
 
 log = logging.getLogger("deadlines")
-
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,10 @@ def deadline_stream(record_id: str) -> str:
 
 
 async def run_once(store: EventStore[Any], today: date, kinds: list[Subject] | None = None) -> int:
-    """Raise what is due on ``today`` for every record; return how many events were appended."""
+    """Raise what is due on ``today`` for every record; return how many events were appended.
+
+    One record's failure (a rule that raises on a state nobody foresaw) is logged by its stream id and the run
+    goes on with the others; PostgreSQL going away ends the run (every record would fail alike)."""
     raised = 0
     meta = CommandMeta(actor="system:deadline-engine", occurred_at=clock.now(),
                        correlation_id=f"deadlines-{today.isoformat()}-{uuid.uuid4().hex[:8]}")
@@ -98,26 +100,52 @@ async def run_once(store: EventStore[Any], today: date, kinds: list[Subject] | N
         ids = await store.pool.fetch("SELECT DISTINCT stream_id FROM events WHERE stream_type = $1",
                                      subject.stream_type)
         for row in ids:
-            record = state_of(await store.load(row["stream_id"]), subject.evolve, subject.initial)
-            for command in subject.expiring(record, today) if subject.expiring else []:
-                try:
-                    await transfer_step(store, command, meta)
-                    raised += 1
-                except Problem as exc:  # refused (e.g. received meanwhile): nothing to do
-                    log.info("deadline engine: %s refused: %s", type(command).__name__, exc.detail)
-            items = tuple(subject.due_items(record, today))
-            if not items:
-                continue
-            stream = await store.load(deadline_stream(row["stream_id"]))
-            events = deadlines.decide(
-                state_of(stream, deadlines.evolve, deadlines.INITIAL),
-                RaiseDueItems(subject_id=row["stream_id"], subject_type=subject.stream_type,
-                              org_id=subject.org_of(record), today=today, items=items),
-            )
-            if events:
-                await store.append(stream, "deadlines", events, meta)
-                raised += len(events)
+            try:
+                raised += await _raise_for(store, subject, row["stream_id"], today, meta)
+            except OUTAGES:
+                raise
+            except Exception:
+                log.exception("deadline engine: the items of %s %s were not raised on %s", subject.stream_type,
+                              row["stream_id"], today)
     log.info("deadline run for %s raised %d items", today, raised)
+    return raised
+
+
+#: PostgreSQL unreachable or gone: the run stops, and is tried again later (run_daily).
+OUTAGES = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError, Unavailable)
+#: Times one record's items are decided again when another run raised some of them first (a run by hand,
+#: ``--on``, beside the hourly one): each time on what the other run appended.
+CONFLICT_RETRIES = 3
+
+
+async def _raise_for(store: EventStore[Any], subject: Subject, stream_id: str, today: date,
+                     meta: CommandMeta) -> int:
+    record = state_of(await store.load(stream_id), subject.evolve, subject.initial)
+    raised = 0
+    for command in subject.expiring(record, today) if subject.expiring else []:
+        try:
+            await transfer_step(store, command, meta)
+            raised += 1
+        except Problem as exc:  # refused (e.g. received meanwhile): nothing to do
+            log.info("deadline engine: %s refused: %s", type(command).__name__, exc.detail)
+    items = tuple(subject.due_items(record, today))
+    if not items:
+        return raised
+    for attempt in range(CONFLICT_RETRIES):
+        stream = await store.load(deadline_stream(stream_id))
+        events = deadlines.decide(
+            state_of(stream, deadlines.evolve, deadlines.INITIAL),
+            RaiseDueItems(subject_id=stream_id, subject_type=subject.stream_type,
+                          org_id=subject.org_of(record), today=today, items=items),
+        )
+        if not events:
+            return raised
+        try:
+            await store.append(stream, "deadlines", events, meta)
+            return raised + len(events)
+        except ConcurrencyConflict:
+            if attempt == CONFLICT_RETRIES - 1:
+                raise
     return raised
 
 
@@ -125,25 +153,50 @@ def county_today() -> date:
     return clock.today()
 
 
+#: Seconds before a run that failed (PostgreSQL away, the leader's connection lost) is tried again, at most.
+RETRY_SECONDS = 60.0
+
+
 async def run_daily(store: EventStore[Any], stop: asyncio.Event, every_seconds: float = 3600.0) -> None:
-    """Run the engine now and then every ``every_seconds``; only one membership process runs it."""
+    """Run the engine now and then every ``every_seconds``; only one membership process runs it (the one holding
+    the scheduler's lock). Whatever fails — a run, or the connection holding the lock when PostgreSQL restarts —
+    is logged and tried again: the timer lives as long as the process (it once ended for good on the first
+    error other than a PostgreSQL one, and the county's deadlines stopped while the service went on answering)."""
+    while not stop.is_set():
+        try:
+            await _lead(store, stop, every_seconds)
+        except Exception:
+            log.exception("deadline engine failed; next try in %.0f s", min(every_seconds, RETRY_SECONDS))
+        await _pause(stop, min(every_seconds, RETRY_SECONDS))
+
+
+async def _lead(store: EventStore[Any], stop: asyncio.Event, every_seconds: float) -> None:
     async with store.pool.acquire() as conn:
         try:
             while not stop.is_set():
                 if await conn.fetchval("SELECT pg_try_advisory_lock(hashtext('gb_deadline_scheduler'))"):
                     try:
                         await run_once(store, county_today())
-                    except (asyncpg.PostgresError, OSError):
+                    except OUTAGES:
+                        raise  # the lock's connection may be gone too: take a fresh one
+                    except Exception:
                         log.exception("deadline run failed; next try in %.0f s", every_seconds)
-                try:
-                    await asyncio.wait_for(stop.wait(), every_seconds)
-                except TimeoutError:
-                    pass
+                await _pause(stop, every_seconds)
         finally:
             # The pool does not reset connections on release (services/kernel/pools.py): the session lock goes
             # here, or the connection would keep the scheduler's leadership for whoever takes it next.
             if not conn.is_closed():
-                await conn.execute("SELECT pg_advisory_unlock_all()")
+                try:
+                    await conn.execute("SELECT pg_advisory_unlock_all()")
+                except OUTAGES:
+                    conn.terminate()
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass
 
 
 async def _main(on: date) -> None:

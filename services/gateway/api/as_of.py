@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse
 
 from services import system
 from services.gateway import replay
+from services.gateway.auth import CurrentActor
 from services.kernel.bodies import FIRST_DAY, LAST_DAY
 from services.pure.errors import Problem
 
@@ -151,7 +152,7 @@ class SchemaPools:
             await self._pools.popitem()[1].close()
 
 
-async def _resolve(request: Request, response: Response, as_of: AsOf) -> asyncpg.Pool:
+async def _resolve(request: Request, response: Response, as_of: AsOf, caller: str) -> asyncpg.Pool:
     live: asyncpg.Pool = request.app.state.read_pool
     if as_of.recorded is None:
         return live
@@ -164,10 +165,14 @@ async def _resolve(request: Request, response: Response, as_of: AsOf) -> asyncpg
         raise AsOfInFuture(f"as_of={as_of.recorded.isoformat()} is after now ({now.isoformat()}): nothing is "
                            "known about it yet; ask without as_of for what the system knows now")
     try:
-        row = await replay.request(live, as_of.recorded)
+        row = await replay.request(live, as_of.recorded, caller)
     except replay.TooManyBuilds:
         raise AsOfBusy(f"{replay.MAX_PENDING} rebuilds as of other times are waiting or running; retry in a "
                        "moment, or ask as of a time already built", retry_after_seconds=5) from None
+    except replay.CallerBusy as busy:
+        raise AsOfBusy(f"your rebuild as of {busy.args[0]['as_of'].isoformat()} is still under way (one at a time "
+                       f"for each caller): follow it at /v1/as-of/{busy.args[0]['id']}, then ask as of another "
+                       "time", retry_after_seconds=5) from None
     # A failed rebuild is queued again by asking (replay.request): its error stays in the progress resource.
     build = replay.describe(row)
     if build["state"] != "ready":
@@ -189,17 +194,18 @@ def answer_headers(build: dict[str, Any]) -> dict[str, str]:
     }
 
 
-async def read_pool(request: Request, response: Response, as_of: AsOfDep) -> asyncpg.Pool:
+async def read_pool(request: Request, response: Response, as_of: AsOfDep, actor: CurrentActor) -> asyncpg.Pool:
     """The read pool of a route without an effective day: live, or as of a recorded time."""
     if as_of.day is not None:
         raise AsOfInvalid(f"as_of={as_of.day} is a day; this read has no effective day. For what the system "
                           f"knew then, give a recorded time, e.g. as_of={as_of.day}T23:59:59%2B08:00")
-    return await _resolve(request, response, as_of)
+    return await _resolve(request, response, as_of, actor.label)
 
 
-async def dated_read_pool(request: Request, response: Response, as_of: AsOfDep) -> asyncpg.Pool:
+async def dated_read_pool(request: Request, response: Response, as_of: AsOfDep,
+                          actor: CurrentActor) -> asyncpg.Pool:
     """The read pool of a report that also takes an effective day (a day alone in ``as_of`` is that day)."""
-    return await _resolve(request, response, as_of)
+    return await _resolve(request, response, as_of, actor.label)
 
 
 # --------------------------------------------------------------------------- OpenAPI and the 202 answer

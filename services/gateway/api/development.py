@@ -14,6 +14,7 @@ from services.gateway.auth import CurrentActor
 from services.gateway.readmodels import development
 from services.gateway.readmodels.development import STAGES
 from services.gateway.readmodels.waiting import page, wait_for_position
+from services.kernel import clock
 from services.membership.contract.events import REGISTRY
 from services.pure.errors import NotFound
 from services.pure.identity import Role
@@ -58,7 +59,7 @@ async def funnel(
     """Cases per stage with days in stage (average and longest) and how many have overdue steps."""
     await wait_for_position(pool, REGISTRY.source, min_position)
     orgs = narrow(await reachable_orgs(pool, actor), org_id, actor)
-    by_stage = {r["stage"]: dict(r) for r in await development.stages(pool, orgs, on or when.day)}
+    by_stage = {r["stage"]: dict(r) for r in await development.stages(pool, orgs, on or when.day or clock.today())}
     empty = {"cases": 0, "avg_days_in_stage": None, "max_days_in_stage": None, "with_overdue_steps": 0}
     return {
         "org_id": org_id,

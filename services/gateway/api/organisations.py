@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -20,7 +21,7 @@ from services.membership.contract.events import REGISTRY
 from services.membership.contract.events.meetings import MeetingKind
 from services.membership.contract.values import HeldMeeting
 from services.membership.contract.values import meeting_compliance as compliance
-from services.pure.errors import NotFound
+from services.pure.errors import NotFound, Problem
 from services.pure.identity import Role
 
 router = APIRouter(prefix="/v1/organisations", tags=["organisations"])
@@ -28,20 +29,47 @@ _READERS = (*KEEPERS, Role.HOST_ORGANISATION)
 _SCOPE = Scope.ORGANISATION
 
 
+class CursorInvalid(Problem):
+    status = 422
+    slug = "cursor-invalid"
+    title = "cursor is not a page's next_cursor"
+
+
+#: Where a page of due items ends: ``<due_on>.<kind>.<subject id>`` of its last item (``next_cursor``).
+DUE_CURSOR = r"^\d{4}-\d{2}-\d{2}\.[a-z0-9_]{1,40}\.[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$"
+
+
+def _after_item(cursor: str | None) -> tuple[date, str, str] | None:
+    """The (due_on, subject_id, kind) a ``cursor`` names; a day that is not on the calendar is a 422."""
+    if cursor is None:
+        return None
+    day, kind, subject = cursor.split(".", 2)
+    try:
+        return date.fromisoformat(day), subject, kind
+    except ValueError:
+        raise CursorInvalid("cursor is not the `next_cursor` of a page of due items: repeat the first request "
+                            "without it and follow the `next_cursor` it answers") from None
+
+
 @operation(router, "/{org_id}/due-items", roles=_READERS, scope=_SCOPE, action="read an organisation's due items")
 async def due_items(
     org_id: PathId, actor: CurrentActor, pool: ReadPool, min_position: MinPosition = None, limit: Limit = 100,
-    after: Annotated[Day, Query(description="Only items due after this date (paging: the last due_on).")]
-    = None,
+    after: Annotated[Day, Query(description="Only items due after this date.")] = None,
     overdue: Annotated[bool | None, Query(description="Only overdue (true) or not yet overdue (false) items.")]
     = None,
     kind: Annotated[Keyword, Query(description="One kind, e.g. interview_due, letter_expiry.")] = None,
+    cursor: Annotated[str | None, Query(pattern=DUE_CURSOR, max_length=160,
+                                        description="`next_cursor` of the previous page.")] = None,
 ) -> dict[str, Any]:
-    """Due and overdue items of one organisation, earliest first (interviews, assessments, letters, reports…)."""
+    """Due and overdue items of one organisation, earliest first (interviews, assessments, letters, reports…);
+    page with `cursor` = the previous page's `next_cursor` (null on the last page)."""
     await wait_for_position(pool, REGISTRY.source, min_position)
-    rows = await due.due_items(pool, org_id, after=after, overdue=overdue, kind=kind, limit=limit + 1)
+    rows = await due.due_items(pool, org_id, after=after, overdue=overdue, kind=kind, limit=limit + 1,
+                               since=_after_item(cursor))
     items = [dict(r) for r in rows[:limit]]
-    return {"items": items, "next_after": str(items[-1]["due_on"]) if len(rows) > limit else None}
+    last = items[-1] if len(rows) > limit else None
+    return {"items": items,
+            "next_cursor": f"{last['due_on']}.{last['kind']}.{last['subject_id']}" if last is not None else None}
 
 
 @operation(router, "/{org_id}/meeting-compliance", roles=_READERS, scope=_SCOPE,

@@ -135,13 +135,14 @@ async def cases(pool: asyncpg.Pool, *, after: str | None, org_ids: list[str] | N
     return rows
 
 
-async def stages(pool: asyncpg.Pool, org_ids: list[str] | None, as_of: date | None) -> list[asyncpg.Record]:
-    """Per stage, of ``org_ids``' cases (None: all): cases, days in stage (average, longest) on ``as_of``
-    (default today), and how many cases have an overdue step in the due-items read model."""
+async def stages(pool: asyncpg.Pool, org_ids: list[str] | None, as_of: date) -> list[asyncpg.Record]:
+    """Per stage, of ``org_ids``' cases (None: all): cases, days in stage (average, longest) on ``as_of`` (the
+    caller's day: the county's today by default — never the database's ``current_date``, the UTC day, a day behind
+    the county's from 16:00 to 24:00 UTC), and how many cases have an overdue step in the due-items read model."""
     rows: list[asyncpg.Record] = await pool.fetch(
         "SELECT d.stage, count(*) AS cases,"
-        " round(avg(coalesce($2::date, current_date) - d.stage_since), 1) AS avg_days_in_stage,"
-        " max(coalesce($2::date, current_date) - d.stage_since) AS max_days_in_stage,"
+        " round(avg($2::date - d.stage_since), 1) AS avg_days_in_stage,"
+        " max($2::date - d.stage_since) AS max_days_in_stage,"
         " count(*) FILTER (WHERE EXISTS (SELECT 1 FROM due_items_view u WHERE u.subject_id = d.person_id"
         "   AND u.overdue)) AS with_overdue_steps"
         " FROM development_view d WHERE ($1::text[] IS NULL OR d.org_id = ANY($1)) GROUP BY d.stage",

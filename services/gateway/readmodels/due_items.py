@@ -49,12 +49,16 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
 
 
 async def due_items(pool: asyncpg.Pool, org_id: str, *, after: date | None, overdue: bool | None, kind: str | None,
-                    limit: int) -> list[asyncpg.Record]:
-    """One organisation's items, earliest first, due after ``after``; ``limit`` rows at most."""
+                    limit: int, since: tuple[date, str, str] | None = None) -> list[asyncpg.Record]:
+    """One organisation's items, earliest first (by day, subject, kind), due after ``after`` and, when paging, after
+    the item ``since`` — (due_on, subject_id, kind) of the last item of the previous page: several items fall due
+    on one day, so a page that ends inside a day goes on inside it; ``limit`` rows at most."""
+    day, subject, of_kind = since or (None, None, None)
     rows: list[asyncpg.Record] = await pool.fetch(
         "SELECT * FROM due_items_view WHERE org_id = $1 AND ($2::date IS NULL OR due_on > $2)"
         " AND ($3::bool IS NULL OR overdue = $3) AND ($4::text IS NULL OR kind = $4)"
+        " AND ($6::date IS NULL OR (due_on, subject_id, kind) > ($6, $7::text, $8::text))"
         " ORDER BY due_on, subject_id, kind LIMIT $5",
-        org_id, after, overdue, kind, limit,
+        org_id, after, overdue, kind, limit, day, subject, of_kind,
     )
     return rows

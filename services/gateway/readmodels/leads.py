@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from services.gateway.readmodels.members import ERASED_NAME
 from services.gateway.readmodels.policies import policy_in_force
 from services.investment.contract.events import (
     FundsArrived,
@@ -27,6 +28,7 @@ from services.investment.contract.events import (
 from services.investment.contract.values import OPEN_STAGES
 from services.kernel.events import Envelope
 from services.kernel.projection import Op, update
+from services.membership.contract.events.members import PersonalDataErased
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.leads_view (
@@ -34,6 +36,7 @@ CREATE TABLE IF NOT EXISTS {schema}.leads_view (
     stage text NOT NULL,
     registrant_kind text NOT NULL,
     registrant_id text NOT NULL,
+    -- A member's name until they are erased, then the erased name (PersonalDataErased).
     registrant_name text,
     branch_id text NOT NULL,
     township_id text NOT NULL,
@@ -90,6 +93,7 @@ _LEAD = "leads_view"
 #: The events ``apply`` projects; the projector hands this read model no others.
 EVENTS: tuple[type, ...] = (
     LeadRegistered, LeadDuplicateRecorded, LeadAdvanced, FundsArrived, LeadLanded, LeadDropped, RewardClaimed,
+    PersonalDataErased,
 )
 
 
@@ -101,7 +105,10 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
                 f"INSERT INTO {q}.leads_view (lead_id, stage, registrant_kind, registrant_id,"
                 " branch_id, township_id, investor, project, sector, kind, promised_amount, origin_locality,"
                 " homecoming, registered_on, last_progress_on, position, registrant_name)"
-                " VALUES ($1,'registered',$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$13,$14,$15)",
+                " VALUES ($1,'registered',$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$13,$14,"
+                # A member erased before the lead reached this read model (another topic) is named as erased.
+                f" CASE WHEN $2 = 'member' AND EXISTS (SELECT 1 FROM {q}.members_view WHERE member_id = $3"
+                f" AND erased_on IS NOT NULL) THEN '{ERASED_NAME}' ELSE $15 END)",
                 (event.lead_id, event.registrant_kind.value, event.registrant_id, event.branch_id, event.township_id,
                  event.investor, event.project, event.sector, event.kind.value, event.promised_amount,
                  event.origin_locality, event.homecoming, event.registered_on, pos, event.registrant_name),
@@ -146,6 +153,11 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
                   event.claim_until, event.base, orjson.dumps(lines).decode(), event.amount, event.policy_version,
                   pos)),
             ]
+        case PersonalDataErased():
+            # A member who registered leads is erased from them too: the name is theirs (the lead, its investor
+            # and its credit stand).
+            return [(f"UPDATE {q}.leads_view SET registrant_name = $2 WHERE registrant_kind = 'member'"
+                     " AND registrant_id = $1", (event.member_id, ERASED_NAME))]
         case _:
             return []
 

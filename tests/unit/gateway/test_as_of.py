@@ -132,7 +132,7 @@ class FakePools:
 async def client(monkeypatch: pytest.MonkeyPatch) -> Any:
     builds: dict[str, dict[str, Any]] = {}
 
-    async def request(pool: Any, moment: datetime) -> dict[str, Any]:
+    async def request(pool: Any, moment: datetime, caller: str | None = None) -> dict[str, Any]:
         build = replay.build_id(moment, "d")
         return builds.setdefault(build, {"id": build, "as_of": moment, "state": "queued", "events_total": None,
                                          "events_read": 0, "events_applied": 0, "positions": {}, "seconds": None,
@@ -201,7 +201,7 @@ async def test_on_a_dated_report_a_day_alone_is_the_effective_day_as_before(clie
 
 
 async def test_more_rebuilds_than_allowed_are_refused_with_429(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    async def busy(pool: Any, moment: datetime) -> Any:
+    async def busy(pool: Any, moment: datetime, caller: str | None = None) -> Any:
         raise replay.TooManyBuilds(replay.MAX_PENDING)
 
     monkeypatch.setattr(replay, "request", busy)
