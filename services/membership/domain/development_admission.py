@@ -30,6 +30,7 @@ from services.membership.domain.development_state import (
     require_case_scope,
     require_stage,
 )
+from services.membership.domain.rules import training_time
 from services.membership.policy.development import DevelopmentPolicy
 from services.pure.dates import add_months, check_date
 from services.pure.errors import DomainError, StateConflict
@@ -93,6 +94,7 @@ def training(state: DevelopmentCase, cmd: RecordTraining) -> DevelopmentTraining
     not_personal(cmd.course, "course", instead="the training's name, e.g. \"入党积极分子培训班\"")
     if cmd.hours < 0 or cmd.days < 0 or (cmd.hours == 0 and cmd.days == 0):
         raise DomainError("a training record has positive hours or days, never negative ones")
+    training_time(cmd.hours, cmd.days)
     check_date(
         cmd.completed_on, cmd.today, "completed_on", not_before=state.activist_since, earlier="the activist designation"
     )

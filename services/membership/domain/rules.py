@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from services.membership.contract.events.personal import mask_national_id
 from services.pure.errors import DomainError, Forbidden
 from services.pure.identity import Actor, Role
 
 __all__ = ["age_on", "birth_date_from_national_id", "mask_national_id", "require_org_scope", "require_roles"]
+
+#: The most one training record may hold (a session, or a concentrated course): bounds on typos, far past any real
+#: course — 1e50 hours was recorded and counted toward the hours a development target needs.
+MOST_TRAINING_HOURS = Decimal(1_000)
+MOST_TRAINING_DAYS = 366
+
+
+def training_time(hours: Decimal, days: int = 0) -> None:
+    """A training record's hours and days within their bounds; else a 422 saying which."""
+    if hours > MOST_TRAINING_HOURS or days > MOST_TRAINING_DAYS:
+        raise DomainError(f"one training record holds at most {MOST_TRAINING_HOURS} hours and {MOST_TRAINING_DAYS} "
+                          "days; record a longer course as several records")
+
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"

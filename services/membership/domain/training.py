@@ -11,7 +11,7 @@ from typing import assert_never
 from services.membership.contract.commands.meetings import RecordTraining
 from services.membership.contract.events.meetings import TrainingRecorded
 from services.membership.domain.branches import Organisation
-from services.membership.domain.rules import require_org_scope
+from services.membership.domain.rules import require_org_scope, training_time
 from services.membership.policy.organisation import OrganisationPolicy, organisation_policy_on
 from services.pure.errors import DomainError, StateConflict
 from services.pure.personal_text import not_personal
@@ -64,6 +64,7 @@ def _record(state: Training, cmd: RecordTraining, member_org_ids: frozenset[str]
         raise StateConflict(f"training {cmd.record_id} is already recorded for {cmd.member_id}")
     if not cmd.hours.is_finite() or cmd.hours <= 0:
         raise DomainError(f"hours must be a positive number; got {cmd.hours}")
+    training_time(cmd.hours)
     if not cmd.course.strip():
         raise DomainError("course must name the training")
     not_personal(cmd.course, "course", instead="the training's name, e.g. \"党员冬训\"")
