@@ -19,7 +19,15 @@ from services.kernel.settings import Settings
 from services.membership.contract.events import REGISTRY as MEMBERSHIP
 from services.pure.dates import month_of, shift_month
 from services.pure.identity import Role
-from tests.e2e.conftest import a_township, assert_refused, bearer, branch_body, eventually, member_body
+from tests.e2e.conftest import (
+    a_township,
+    assert_refused,
+    bearer,
+    branch_body,
+    eventually,
+    member_body,
+    outflow_body,
+)
 from tests.e2e.secondment_steps import get, post
 from tests.e2e.test_secondment_investment_hostile import _fuzz
 
@@ -172,3 +180,16 @@ async def test_fuzzing_the_membership_routes_as_each_role_gives_no_5xx_and_no_de
     dead = await read_db.fetch("SELECT topic, reason FROM dead_letters WHERE topic = 'gb.membership.events'")
     assert [dict(r) for r in dead] == []
 
+
+
+async def test_a_member_reports_only_to_an_organisation_on_record(
+        gateway: httpx.AsyncClient, admin_headers: dict[str, str], membership_db: asyncpg.Pool) -> None:
+    branch = await post(gateway, "/v1/branches", branch_body(), admin_headers)
+    member = await post(gateway, "/v1/members", member_body(branch["id"]), admin_headers)
+    await post(gateway, f"/v1/members/{member['id']}/outflows", outflow_body(expected_months=3), admin_headers)
+    path = f"/v1/members/{member['id']}/host-reports"
+    report = {"host_org_id": "host-nowhere", "reported_on": "2026-10-10"}
+    problem = await assert_refused(gateway, membership_db, path, 404, headers=admin_headers, json=report)
+    assert "host-nowhere does not exist" in problem["detail"]
+    taken = await gateway.post(path, headers=admin_headers, json={**report, "host_org_id": branch["id"]})
+    assert taken.status_code == 201, taken.text

@@ -213,7 +213,7 @@ MEMBER_STEPS: tuple[CommandRoute[Any], ...] = (
                  handler=hmobility.register_inflow, new_id="member_id",
                  roles=_HOST, scope=MEMBER_SCOPE, location="/v1/members/{id}",
                  summary="Register a member from elsewhere arriving at a host organisation here."),
-    _member("/host-reports", mobility.ReportToHost, hmobility.mobility_step,
+    _member("/host-reports", mobility.ReportToHost, hmobility.report_to_host,
             "Record that a mobile member reported to the host organisation: by the member, their own organisation, or "
             "the host with the activity certificate the member presented (its number in certificate_number).",
             (*_HOST, Role.MEMBER)),

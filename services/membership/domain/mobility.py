@@ -95,7 +95,7 @@ def decide(
         case RegisterInflow():
             return [_register_inflow(state, command, host_org, needed(personal, "personal", "RegisterInflow"))]
         case ReportToHost():
-            return [_report_to_host(state, command)]
+            return [_report_to_host(state, command, host_org)]
         case IssueActivityCertificate():
             return [_issue_certificate(state, command, policy, members_at_destination)]
         case ReviewCertificate():
@@ -280,9 +280,14 @@ def _register_inflow(
     )
 
 
-def _report_to_host(state: Member, cmd: ReportToHost) -> ReportedToHost:
+def _report_to_host(state: Member, cmd: ReportToHost, host_org: Organisation | None) -> ReportedToHost:
     existing(state, cmd.member_id)
     host_org_id = require_text(cmd.host_org_id, "host_org_id")
+    if host_org is None:
+        raise TypeError("ReportToHost needs the context parameter host_org=")
+    if not host_org.exists:  # else the member was reported to no one, and out of every scope but their own
+        raise NotFound(f"organisation {host_org_id} does not exist; the member reports to an organisation on record "
+                       "(a host organisation or a branch where they went)")
     self_or_scope(cmd.actor, state, "report to a host organisation", host_org_id, state.formal_org_id)
     if state.away is None:
         raise StateConflict("the member is not registered as away; register the outflow first")

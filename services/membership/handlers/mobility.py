@@ -28,7 +28,7 @@ from services.pure.dates import effective_on
 
 #: Mobility steps whose rules need no facts about other records.
 MobilityStep = (
-    ReportToHost | IssueActivityCertificate | ReviewCertificate | ReturnCertificate | RegisterReturn | RecordContact
+    IssueActivityCertificate | ReviewCertificate | ReturnCertificate | RegisterReturn | RecordContact
     | ReportToHomeOrganisation
 )
 
@@ -67,6 +67,17 @@ async def register_inflow(store: Store, cmd: RegisterInflow, meta: CommandMeta) 
 
     return await on_person(store, cmd, cmd.member_id, meta, decide,
                            reserve=lambda _person, events: Reservations(claim=(key,)) if events and free[0] else NONE)
+
+
+async def report_to_host(store: Store, cmd: ReportToHost, meta: CommandMeta) -> AppendResult:
+    """A member reports to an organisation that is on record."""
+    county = await policies(store)
+
+    async def decide(person: Person) -> list[MobilityEvent]:
+        return mobility.decide(person.member, cmd, host_org=await organisation(store, cmd.host_org_id),
+                               policy=county.mobility(effective_on(cmd)))
+
+    return await on_person(store, cmd, cmd.member_id, meta, decide)
 
 
 async def mobility_step(store: Store, cmd: MobilityStep, meta: CommandMeta) -> AppendResult:

@@ -84,6 +84,12 @@ def personal_of(cmd: Any) -> Protected | None:
             return None
 
 
+def an_organisation(org_id: str) -> branches.Organisation:
+    """An organisation on record under ``org_id`` (a branch where members went, as a host)."""
+    (event,) = branches.decide(branches.INITIAL, establish(branch_id=org_id))
+    return branches.evolve(branches.INITIAL, event)
+
+
 def an_established_branch() -> branches.Organisation:
     (event,) = branches.decide(branches.INITIAL, establish())
     return branches.evolve(branches.INITIAL, event)
@@ -219,6 +225,9 @@ def decide(state: members.Member, cmd: Any, **facts: Any) -> list[Any]:
         case RequestTransfer() | ApproveTransferOut() | ReceiveTransfer() | ReturnReceipt() | ReissueLetter() \
                 | ExpireLetter() | CancelTransfer():
             rule = transfers.decide
+        case ReportToHost():
+            # As the handler does: the organisation the member reports to, here one on record under that id.
+            rule, facts = mobility.decide, {"host_org": an_organisation(cmd.host_org_id), **facts}
         case _:
             rule = mobility.decide
     taken = inspect.signature(rule).parameters

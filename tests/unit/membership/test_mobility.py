@@ -175,6 +175,13 @@ def test_a_member_away_reports_to_the_host() -> None:
         decide(a_registered_member(), report_to_host())
 
 
+def test_a_member_reports_only_to_an_organisation_on_record() -> None:
+    """Review of 2026-12-02: a report to an organisation that does not exist was taken, and put the member in no
+    one's scope but their own."""
+    with pytest.raises(NotFound, match="organisation host-nowhere does not exist"):
+        decide(a_member_away(), report_to_host(host_org_id="host-nowhere"), host_org=branches.INITIAL)
+
+
 def test_a_host_records_a_report_only_with_the_certificate_the_member_presented() -> None:
     host = Actor(subject="host-clerk", role=Role.HOST_ORGANISATION, org_id="host-dg")
     with pytest.raises(Forbidden, match="with the activity certificate the member presented"):
