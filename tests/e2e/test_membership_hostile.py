@@ -141,7 +141,7 @@ async def test_a_text_pasted_into_a_membership_command_is_refused_without_being_
                one.secretary)
     problem = await assert_refused(gateway, membership_db, f"{case}/assessments", 422, headers=one.secretary,
                                    json={"assessed_on": "2024-08-30", "summary": "x" * 100_000})
-    assert "summary is 100,000 characters long; it takes at most 200" in problem["detail"]
+    assert "summary is 100,000 characters long; it takes at most 2,000" in problem["detail"]
 
 
 #: The routes of this review: branches, organisations, members, inflows, transfers, development, dues, meetings.
