@@ -164,6 +164,8 @@ async def test_fuzzing_the_membership_routes_as_each_role_gives_no_5xx_and_no_de
     assert len(operations) >= 60, [op.path for op in operations]
     tokens = [town.committee, town.secretary, bearer(system, Role.MEMBER, None, member),
               bearer(system, Role.HOST_ORGANISATION, "host-fuzz")]
+    # Other tests put poison on the topic on purpose (test_first_slice.py): only what this fuzzing caused counts.
+    dead_before = len(await read_db.fetch("SELECT 1 FROM dead_letters WHERE topic = 'gb.membership.events'"))
     errors: list[str] = []
     with requests.Session() as session:
         for op, auth, mode in product(operations, tokens, (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)):
@@ -178,7 +180,7 @@ async def test_fuzzing_the_membership_routes_as_each_role_gives_no_5xx_and_no_de
 
     await eventually(all_applied, timeout=60, what="every membership event projected")
     dead = await read_db.fetch("SELECT topic, reason FROM dead_letters WHERE topic = 'gb.membership.events'")
-    assert [dict(r) for r in dead] == []
+    assert len(dead) == dead_before, [dict(r) for r in dead]
 
 
 
