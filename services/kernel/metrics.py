@@ -82,6 +82,8 @@ PARTNER_DELIVERIES = Counter("gb_partner_deliveries", "Deliveries to partner sys
                              "(kafka) and webhook attempts (http), by outcome", ["channel", "outcome"])
 PARTNER_BATCH_FAILURES = Counter("gb_partner_router_batch_failures", "Router batches that failed an attempt and "
                                  "are tried again whole")
+PARTNER_ROUTER_DEAD_LETTERS = Counter("gb_partner_router_dead_letters", "Records on the internal event topics the "
+                                      "router could not read (no CloudEvent of ours): set aside, not routed")
 
 # --- errors (every process) --------------------------------------------------------------------------------
 LOG_MESSAGES = Counter("gb_log_messages", "Log lines at warning level or above, by level", ["level"])

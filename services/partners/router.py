@@ -17,14 +17,21 @@ Why no event is lost (docs/decisions/partner-router.md has the measurements):
 2. No exception leaves the batch body: a failed batch (broker, database, an organisation follower that
    is behind) is logged and tried again whole, with backoff; sends that had succeeded are sent again
    (duplicates, same ids). After ``RETRY_ATTEMPTS`` the process exits.
+   A record that no attempt could ever read — not a CloudEvent of ours, or data that does not fit its event's
+   schema — is not what fails a batch: it is set aside in the partners database's ``router_dead_letters`` (the
+   record as it came, with why) within the batch's attempt, and passed over, as the projector sets such records
+   aside in the read models' ``dead_letters``. Held instead, it would stop every partner's delivery for good: each
+   restart reads it again. An event of a type this router does not know is passed over (logged): the outward
+   catalogue it routes by is the same code's, so it would route nothing of it.
 3. Should an exception escape anyway, the agent's ``on_error`` ends the process at once (``os._exit``),
    before faust can go on: its default handler (``App._on_agent_error``) commits, and its supervisor
    restarts the agent on a stream that has moved past the failed batch. A restarted process resumes from
    the last commit, which never passes an event not yet delivered.
 
 What it shows (services/kernel/metrics.py, on ``GB_METRICS_PORT``): records delivered to partner topics
-(``gb_partner_deliveries_total{channel="kafka"}``) and failed batch attempts; each routed event is a CONSUMER
-span continuing the trace of the command that stored it (its ``traceparent``, services/kernel/tracing.py).
+(``gb_partner_deliveries_total{channel="kafka"}``), failed batch attempts and records set aside; each routed
+event is a CONSUMER span continuing the trace of the command that stored it (its ``traceparent``,
+services/kernel/tracing.py).
 
 Fault injection (development only): ``GB_FAULT_ROUTER_RAISE_AT=<n>`` raises once, in the middle of the
 batch, at the n-th event this process routes; ``GB_ROUTER_UNGUARDED=1`` runs the router the plain faust
@@ -51,17 +58,19 @@ from pydantic import ValidationError
 
 from services import system
 from services.kernel import logs, metrics, tracing
-from services.kernel.events import Envelope, EventRegistry, encode
+from services.kernel.events import Envelope, EventRegistry, UnknownEventType, encode
 from services.kernel.kafka import event_producer
 from services.kernel.settings import Settings, load_settings
 from services.kernel.store import EventStore
 from services.kernel.topics import event_topic
+from services.partners import router_dead_letters as dead_letters
 from services.partners.contract.events import REGISTRY
 from services.partners.contract.kafka import ROUTER_APP_ID, partner_topic
 from services.partners.contract.service import SERVICE as PARTNERS
 from services.partners.directory import DirectoryReader
 from services.partners.domain.routing import CONTENT_TYPE, Delivery, OrgTree, Outward, route, to_outward
 from services.partners.org_tree import OrgFollower, unknown_after
+from services.partners.router_dead_letters import Unreadable
 
 log = logging.getLogger("partners.router")
 
@@ -220,12 +229,22 @@ class Router:
     async def deliver(self, events: Sequence[EventT[Any]]) -> None:
         """One attempt: route every event of the batch and wait until the broker has acknowledged each record."""
         reader = await self._ensure_reader()
+        items: list[tuple[str, Envelope, Outward]] = []
+        unreadable: list[tuple[Any, str]] = []
+        for event in events:
+            try:
+                found = self._outward(event)
+            except Unreadable as exc:
+                unreadable.append((event.message, exc.reason))
+                continue
+            if found is not None:
+                items.append((event.message.topic, *found))
         await asyncio.sleep(settle_seconds(events, time.time()))
         await reader.refresh()
         directory = reader.directory
         if not any(directory.subscriptions.values()):
+            await self._set_aside(unreadable)
             return
-        items = [(event.message.topic, *found) for event in events if (found := self._outward(event)) is not None]
         if unknown_after(self.tree, [item for _, _, item in items]):
             await self.follower.catch_up(TREE_WAIT_SECONDS)
         producer = await self._ensure_producer()
@@ -242,23 +261,40 @@ class Router:
         # The batch is done only when every record is acknowledged (acks=all): then its offsets may be acked.
         for future in pending:
             await future
+        await self._set_aside(unreadable)
         self.routed += len(pending)
         metrics.PARTNER_DELIVERIES.labels("kafka", "delivered").inc(len(pending))
         log.debug("batch of %d events: %d records (%d in all)", len(events), len(pending), self.routed)
 
     def _outward(self, event: EventT[Any]) -> tuple[Envelope, Outward] | None:
+        """The event's envelope and outward form; None when it has none (not a partner's kind of event, or a type
+        this router does not know); Unreadable when the record is no event of ours."""
         message = event.message
+        where = f"{message.topic}[{message.partition}]@{message.offset}"
         try:
             headers = message.headers or ()
             pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
             envelope = Envelope.from_kafka(pairs, message.value or b"")
-            registry = self.registries[message.topic]
-            item = to_outward(registry.decode(envelope.type, envelope.data))
+        except (KeyError, ValueError, UnicodeDecodeError, TypeError) as exc:
+            raise Unreadable(f"not a Golden Bridge CloudEvent: {describe(exc)}") from None
+        try:
+            decoded = self.registries[message.topic].decode(envelope.type, envelope.data)
+        except UnknownEventType:
+            log.warning("%s: event type %s is not known to this router: passed over", where, envelope.type)
+            return None
+        except ValueError as exc:  # pydantic's ValidationError: the data does not fit its schema
+            raise Unreadable(f"{envelope.type} does not fit its schema: {describe(exc)}") from None
+        try:
+            item = to_outward(decoded)
         except Exception as exc:
-            # Never skipped: the batch fails and is tried again, and the log says where the record is.
-            raise RuntimeError(f"cannot read {message.topic}[{message.partition}]@{message.offset}: "
-                               f"{describe(exc)}") from None
+            # A fault of this code, not of the record: the batch fails and is tried again, and the log says where.
+            raise RuntimeError(f"cannot route {where}: {describe(exc)}") from None
         return None if item is None else (envelope, item)
+
+    async def _set_aside(self, unreadable: Sequence[tuple[Any, str]]) -> None:
+        if unreadable:
+            assert self._pool is not None  # opened by _ensure_reader at the start of the attempt
+            await dead_letters.set_aside(self._pool, unreadable)
 
     def _maybe_fault(self) -> None:
         self.events_routed += 1
@@ -269,7 +305,13 @@ class Router:
 
     async def _ensure_reader(self) -> DirectoryReader:
         if self._reader is None:
-            self._pool = await asyncpg.create_pool(self.settings.dsn(PARTNERS.name), min_size=1, max_size=2)
+            pool = await asyncpg.create_pool(self.settings.dsn(PARTNERS.name), min_size=1, max_size=2)
+            try:
+                await dead_letters.install(pool)
+            except BaseException:
+                await pool.close()
+                raise
+            self._pool = pool
             self._reader = DirectoryReader(EventStore(self._pool, REGISTRY))
         return self._reader
 

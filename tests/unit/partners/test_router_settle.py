@@ -54,6 +54,9 @@ class Recording(Router):
 
         return SimpleNamespace(refresh=refresh, directory=Directory.of({}, ()))
 
+    def _outward(self, event: Any) -> None:
+        return None  # these records carry only a timestamp
+
 
 async def test_deliver_reads_the_directory_only_after_the_batch_settled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(router_module, "DIRECTORY_SETTLE_SECONDS", 0.3)
