@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -90,10 +90,11 @@ class TokenRecord:
     parent_id: str | None = None
 
 
-def access_meta(actor: Actor, correlation_id: str | None) -> CommandMeta:
-    """The metadata of an issuance or revocation made by ``actor`` now, in the request's correlation."""
+def access_meta(actor: Actor, headers: Mapping[str, str]) -> CommandMeta:
+    """The metadata of an issuance or revocation made by ``actor`` now, in the correlation of the request whose
+    ``headers`` these are (a new one when it names none)."""
     return CommandMeta(actor=actor.label, occurred_at=datetime.now(UTC),
-                       correlation_id=correlation_id or str(uuid.uuid4()))
+                       correlation_id=headers.get("x-correlation-id") or str(uuid.uuid4()))
 
 
 class TokenRegistry:

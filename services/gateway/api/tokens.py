@@ -13,7 +13,6 @@ from services.gateway.api.deps import ID_TEXT, IdValue, Limit, SettingsDep
 from services.gateway.auth import BOOTSTRAP_ADMIN, CurrentActor, new_token
 from services.gateway.readmodels import partners
 from services.gateway.token_registry import TokenIssued, TokenRecord, TokenRegistry, TokenRevoked, access_meta
-from services.kernel.store import CommandMeta
 from services.pure.errors import DomainError, NotFound, StateConflict
 from services.pure.identity import Actor, Role
 from services.pure.personal_text import in_words, not_personal
@@ -84,10 +83,6 @@ def _registry(request: Request) -> TokenRegistry:
     return tokens
 
 
-def _meta(request: Request, actor: Actor) -> CommandMeta:
-    return access_meta(actor, request.headers.get("x-correlation-id"))
-
-
 @operation(router, "", method="POST", status_code=201, roles=_COUNTY, action="issue tokens",
            scope=Scope.COUNTY, note="A token for anyone; administrator tokens only by the bootstrap administrator")
 async def issue(body: TokenRequest, actor: CurrentActor, settings: SettingsDep, request: Request) -> TokenResponse:
@@ -103,7 +98,7 @@ async def issue(body: TokenRequest, actor: CurrentActor, settings: SettingsDep, 
     issued = new_token(settings, who, days=body.days)
     await _registry(request).issued(TokenIssued(token_id=issued.token_id, subject=who.subject, role=who.role.value,
                                                 org_id=who.org_id, expires_at=issued.expires_at),
-                                    _meta(request, actor))
+                                    access_meta(actor, request.headers))
     return TokenResponse(token=issued.token, token_id=issued.token_id, expires_at=issued.expires_at,
                          subject=who.subject, role=who.role, org_id=who.org_id)
 
@@ -163,4 +158,4 @@ async def revoke(token_id: TokenId, actor: CurrentActor, request: Request,
     reason = body.reason if body is not None else None
     if reason:
         not_personal(reason, "reason", instead=in_words("why the token is revoked"))
-    return await _registry(request).revoke(token_id, reason, _meta(request, actor))
+    return await _registry(request).revoke(token_id, reason, access_meta(actor, request.headers))

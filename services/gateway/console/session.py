@@ -94,7 +94,7 @@ async def open_session(request: Request, who: Viewer) -> str:
     await tokens.issued(TokenIssued(token_id=session.token_id, subject=who.actor.subject, role=who.actor.role.value,
                                     org_id=who.actor.org_id, expires_at=session.expires_at,
                                     parent_id=session.parent_id),
-                        access_meta(who.actor, request.headers.get("x-correlation-id")))
+                        access_meta(who.actor, request.headers))
     return session.token
 
 
@@ -104,7 +104,7 @@ async def close_session(request: Request, who: Viewer) -> None:
     if who.in_session and who.bearer.token_id is not None:
         with contextlib.suppress(NotFound, StateConflict):  # revoked by the county meanwhile, or a second sign-out
             await tokens.revoke(who.bearer.token_id, SIGNED_OUT,
-                                access_meta(who.actor, request.headers.get("x-correlation-id")))
+                                access_meta(who.actor, request.headers))
 
 
 def csrf_token(request: Request, who: Viewer) -> str:
