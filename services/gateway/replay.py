@@ -35,7 +35,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -59,6 +59,11 @@ log = logging.getLogger("as-of")
 KEEP = 4
 #: Builds waiting or running at once; a question beyond them is refused (429) rather than queued.
 MAX_PENDING = 4
+#: New builds one caller may start within ``BUDGET_WINDOW_SECONDS`` (the county's administrators are not counted).
+#: Each replays the whole log: without a budget, one token asking at a new instant as soon as its last build was
+#: ready kept the builder — and the PostgreSQL the live projection shares — busy for as long as it liked.
+NEW_BUILDS_PER_WINDOW = 6
+BUDGET_WINDOW_SECONDS = 3600
 #: A queued build nobody has asked about for this long is abandoned before it starts.
 ABANDON_AFTER_SECONDS = 120
 CHANNEL = "gb_as_of"
@@ -90,6 +95,10 @@ CREATE TABLE IF NOT EXISTS as_of.builds (
 );
 -- Who asked first (the caller's label, role:subject@org): one waiting or running build per caller.
 ALTER TABLE as_of.builds ADD COLUMN IF NOT EXISTS asked_by text;
+-- Each build a caller started, for their budget (NEW_BUILDS_PER_WINDOW): kept apart from the builds, which are
+-- evicted, and pruned past the window.
+CREATE TABLE IF NOT EXISTS as_of.started (caller text NOT NULL, at timestamptz NOT NULL DEFAULT now());
+CREATE INDEX IF NOT EXISTS started_by_caller ON as_of.started (caller, at);
 """
 
 
@@ -225,11 +234,17 @@ class CallerBusy(Exception):
     """The caller already has a build waiting or running (its row is ``args[0]``)."""
 
 
-async def request(pool: asyncpg.Pool, as_of: datetime, caller: str | None = None) -> asyncpg.Record:
+class CallerOverBudget(Exception):
+    """The caller started NEW_BUILDS_PER_WINDOW builds within the window; ``args[0]``: seconds until one more."""
+
+
+async def request(pool: asyncpg.Pool, as_of: datetime, caller: str | None = None, *,
+                  budgeted: bool = True) -> asyncpg.Record:
     """The build for ``as_of``: the existing one (noted as asked again; a failed one queued again), or a new
-    one queued for the builder. Raises :class:`TooManyBuilds` rather than queue more than MAX_PENDING, and
-    :class:`CallerBusy` rather than queue a second one for ``caller`` while its first waits or runs: one token
-    asking at new instants would otherwise keep every slot, and the builder, to itself."""
+    one queued for the builder. Raises :class:`TooManyBuilds` rather than queue more than MAX_PENDING,
+    :class:`CallerBusy` rather than queue a second one for ``caller`` while its first waits or runs (one token
+    asking at new instants would otherwise keep every slot, and the builder, to itself), and
+    :class:`CallerOverBudget` once ``caller`` (when ``budgeted``) started NEW_BUILDS_PER_WINDOW within the window."""
     definition = fingerprint()
     build = build_id(as_of, definition)
     async with pool.acquire() as conn, conn.transaction():
@@ -239,11 +254,15 @@ async def request(pool: asyncpg.Pool, as_of: datetime, caller: str | None = None
             log.info("as-of build %s lacks an erasure recorded since it was built: built again", build)
         elif row is not None and row["state"] != "failed":
             return row
+        # One queueing at a time: two questions at the same moment would both pass the checks below.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('gb_as_of_queue'))")
         if caller is not None:
             own = await conn.fetchrow("SELECT * FROM as_of.builds WHERE state IN ('queued', 'building')"
                                       " AND asked_by = $1 AND id <> $2 LIMIT 1", caller, build)
             if own is not None:
                 raise CallerBusy(own)
+            if budgeted:
+                await _within_budget(conn, caller)
         pending = await conn.fetchval("SELECT count(*) FROM as_of.builds WHERE state IN ('queued', 'building')")
         if pending >= MAX_PENDING:
             raise TooManyBuilds(pending)
@@ -251,8 +270,21 @@ async def request(pool: asyncpg.Pool, as_of: datetime, caller: str | None = None
             "INSERT INTO as_of.builds (id, as_of, fingerprint, state, asked_by) VALUES ($1, $2, $3, 'queued', $4)"
             " ON CONFLICT (id) DO UPDATE SET state = 'queued', error = NULL, events_read = 0, events_applied = 0,"
             " asked_at = now(), requested_at = now(), asked_by = $4 RETURNING *", build, as_of, definition, caller)
+        if caller is not None:
+            await conn.execute("INSERT INTO as_of.started (caller) VALUES ($1)", caller)
         await conn.execute(f"NOTIFY {CHANNEL}")
         return row
+
+
+async def _within_budget(conn: asyncpg.Connection, caller: str) -> None:
+    """Raise CallerOverBudget when ``caller`` started NEW_BUILDS_PER_WINDOW builds within the window."""
+    window = timedelta(seconds=BUDGET_WINDOW_SECONDS)
+    await conn.execute("DELETE FROM as_of.started WHERE at < now() - $1::interval", window)
+    used, wait = await conn.fetchrow(
+        "SELECT count(*), ceil(extract(epoch FROM min(at) + $2::interval - now())) FROM as_of.started"
+        " WHERE caller = $1", caller, window)
+    if used >= NEW_BUILDS_PER_WINDOW:
+        raise CallerOverBudget(max(1, int(wait or 1)))
 
 
 #: A person the live read models (the connection's ``search_path``) show erased whom a kept schema (``{schema}``)

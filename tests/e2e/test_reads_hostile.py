@@ -193,11 +193,19 @@ def test_fuzzing_every_read_as_each_role_gives_no_5xx(system: Settings) -> None:
     assert not server_errors, "\n".join(server_errors[:20])
 
 
+async def _builder_idle(read_db: asyncpg.Pool) -> None:
+    """Until no rebuild waits or runs: what an earlier test queued would otherwise fill the slots these count on."""
+    async def idle() -> bool:
+        return not await read_db.fetchval("SELECT count(*) FROM as_of.builds WHERE state IN ('queued', 'building')")
+    await eventually(idle, timeout=120, what="the as-of builder done with earlier tests' rebuilds", every=0.2)
+
+
 async def test_one_caller_cannot_hold_more_than_one_as_of_rebuild_at_a_time(
     system: Settings, gateway: httpx.AsyncClient, read_db: asyncpg.Pool,
 ) -> None:
     """A member's token asking at a new instant each time kept every rebuild slot (and the builder) to itself:
     the county's own questions got 429 and the live projection slowed under full-log replays."""
+    await _builder_idle(read_db)
     member = unique("member")
     headers = bearer(system, Role.MEMBER, subject=member)
     now: datetime = await read_db.fetchval("SELECT clock_timestamp()")
@@ -216,3 +224,36 @@ async def test_one_caller_cannot_hold_more_than_one_as_of_rebuild_at_a_time(
         assert other.status_code in (200, 202), other.text
     finally:
         await read_db.execute("DELETE FROM as_of.builds WHERE id = $1", first)
+
+
+async def test_one_caller_starts_at_most_six_as_of_rebuilds_an_hour(
+    system: Settings, gateway: httpx.AsyncClient, read_db: asyncpg.Pool,
+) -> None:
+    """One at a time was not enough: a token asking at a new instant as soon as its last build was ready kept the
+    builder, and the PostgreSQL the live projection shares, busy for as long as it liked."""
+    await _builder_idle(read_db)
+    member = unique("member")
+    caller = f"member:{member}"
+    headers = bearer(system, Role.MEMBER, subject=member)
+    now: datetime = await read_db.fetchval("SELECT clock_timestamp()")
+    # Six builds this member started in the last hour (all done since), the oldest 50 minutes ago.
+    await read_db.executemany("INSERT INTO as_of.started (caller, at) VALUES ($1, $2)",
+                              [(caller, now - timedelta(minutes=50 - i)) for i in range(replay.NEW_BUILDS_PER_WINDOW)])
+    try:
+        at = (now - timedelta(seconds=7)).isoformat()
+        answer = await gateway.get("/v1/branches", params={"as_of": at}, headers=headers)
+        assert answer.status_code == 429, answer.text
+        assert answer.json()["type"].endswith("/as-of-busy") and "in 10 min" in answer.json()["detail"]
+        assert 540 < int(answer.headers["retry-after"]) <= 600
+        # Nothing was queued for it; another caller, and the county, are not held up by it.
+        assert not await read_db.fetchval("SELECT count(*) FROM as_of.builds WHERE asked_by = $1", caller)
+        for other in (bearer(system, Role.MEMBER), bearer(system, Role.COUNTY_ADMIN)):
+            other_answer = await gateway.get("/v1/branches", params={"as_of": at}, headers=other)
+            assert other_answer.status_code in (200, 202), other_answer.text
+        # An hour on, the oldest has left the window: the member may start one more.
+        await read_db.execute("UPDATE as_of.started SET at = at - interval '11 minutes' WHERE caller = $1", caller)
+        later = await gateway.get("/v1/branches", params={"as_of": (now - timedelta(seconds=8)).isoformat()},
+                                  headers=headers)
+        assert later.status_code in (200, 202), later.text
+    finally:
+        await read_db.execute("DELETE FROM as_of.started WHERE caller = $1", caller)

@@ -32,6 +32,7 @@ from services.gateway import replay
 from services.gateway.auth import CurrentActor
 from services.kernel.bodies import FIRST_DAY, LAST_DAY
 from services.pure.errors import Problem
+from services.pure.identity import Actor, Role
 
 #: The service that owns each event source, for the positions an answer states.
 SERVICE_OF = {s.registry.source: s.name for s in system.SERVICES}
@@ -152,7 +153,7 @@ class SchemaPools:
             await self._pools.popitem()[1].close()
 
 
-async def _resolve(request: Request, response: Response, as_of: AsOf, caller: str) -> asyncpg.Pool:
+async def _resolve(request: Request, response: Response, as_of: AsOf, actor: Actor) -> asyncpg.Pool:
     live: asyncpg.Pool = request.app.state.read_pool
     if as_of.recorded is None:
         return live
@@ -165,10 +166,17 @@ async def _resolve(request: Request, response: Response, as_of: AsOf, caller: st
         raise AsOfInFuture(f"as_of={as_of.recorded.isoformat()} is after now ({now.isoformat()}): nothing is "
                            "known about it yet; ask without as_of for what the system knows now")
     try:
-        row = await replay.request(live, as_of.recorded, caller)
+        # The county's administrators are not budgeted: they are few, and answer for the system's load.
+        row = await replay.request(live, as_of.recorded, actor.label, budgeted=actor.role is not Role.COUNTY_ADMIN)
     except replay.TooManyBuilds:
         raise AsOfBusy(f"{replay.MAX_PENDING} rebuilds as of other times are waiting or running; retry in a "
                        "moment, or ask as of a time already built", retry_after_seconds=5) from None
+    except replay.CallerOverBudget as over:
+        minutes = -(-over.args[0] // 60)
+        raise AsOfBusy(f"you started {replay.NEW_BUILDS_PER_WINDOW} rebuilds as of new times within the last "
+                       f"{replay.BUDGET_WINDOW_SECONDS // 60} minutes, the most one caller may: ask as of a time "
+                       f"already built, or as of a new one in {minutes} min",
+                       retry_after_seconds=over.args[0]) from None
     except replay.CallerBusy as busy:
         raise AsOfBusy(f"your rebuild as of {busy.args[0]['as_of'].isoformat()} is still under way (one at a time "
                        f"for each caller): follow it at /v1/as-of/{busy.args[0]['id']}, then ask as of another "
@@ -199,13 +207,13 @@ async def read_pool(request: Request, response: Response, as_of: AsOfDep, actor:
     if as_of.day is not None:
         raise AsOfInvalid(f"as_of={as_of.day} is a day; this read has no effective day. For what the system "
                           f"knew then, give a recorded time, e.g. as_of={as_of.day}T23:59:59%2B08:00")
-    return await _resolve(request, response, as_of, actor.label)
+    return await _resolve(request, response, as_of, actor)
 
 
 async def dated_read_pool(request: Request, response: Response, as_of: AsOfDep,
                           actor: CurrentActor) -> asyncpg.Pool:
     """The read pool of a report that also takes an effective day (a day alone in ``as_of`` is that day)."""
-    return await _resolve(request, response, as_of, actor.label)
+    return await _resolve(request, response, as_of, actor)
 
 
 # --------------------------------------------------------------------------- OpenAPI and the 202 answer
