@@ -131,8 +131,11 @@ class FakePools:
 @pytest.fixture
 async def client(monkeypatch: pytest.MonkeyPatch) -> Any:
     builds: dict[str, dict[str, Any]] = {}
+    budgets: dict[str | None, bool] = {}
 
-    async def request(pool: Any, moment: datetime, caller: str | None = None) -> dict[str, Any]:
+    async def request(pool: Any, moment: datetime, caller: str | None = None, *,
+                      budgeted: bool = True) -> dict[str, Any]:
+        budgets[caller] = budgeted
         build = replay.build_id(moment, "d")
         return builds.setdefault(build, {"id": build, "as_of": moment, "state": "queued", "events_total": None,
                                          "events_read": 0, "events_applied": 0, "positions": {}, "seconds": None,
@@ -148,6 +151,7 @@ async def client(monkeypatch: pytest.MonkeyPatch) -> Any:
     app.state.read_pool = FakeLive()
     app.state.as_of_pools = FakePools()
     app.state.builds = builds
+    app.state.budgets = budgets
     router = APIRouter()
 
     @operation(router, "/things", roles=tuple(Role), scope=Scope.COUNTY, action="read things")
@@ -201,12 +205,30 @@ async def test_on_a_dated_report_a_day_alone_is_the_effective_day_as_before(clie
 
 
 async def test_more_rebuilds_than_allowed_are_refused_with_429(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    async def busy(pool: Any, moment: datetime, caller: str | None = None) -> Any:
+    async def busy(pool: Any, moment: datetime, caller: str | None = None, *, budgeted: bool = True) -> Any:
         raise replay.TooManyBuilds(replay.MAX_PENDING)
 
     monkeypatch.setattr(replay, "request", busy)
     answer = await client.get("/things", params={"as_of": "2026-06-30T10:00:00Z"}, headers=ADMIN)
     assert answer.status_code == 429 and answer.headers["retry-after"] == "5"
+
+
+async def test_a_caller_past_its_hourly_budget_is_told_when_it_may_ask_anew(
+        client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def spent(pool: Any, moment: datetime, caller: str | None = None, *, budgeted: bool = True) -> Any:
+        raise replay.CallerOverBudget(61)
+
+    monkeypatch.setattr(replay, "request", spent)
+    answer = await client.get("/things", params={"as_of": "2026-06-30T10:00:00Z"}, headers=ADMIN)
+    assert answer.status_code == 429 and answer.headers["retry-after"] == "61"
+    assert answer.json()["type"].endswith("/as-of-busy") and "in 2 min" in answer.json()["detail"]
+
+
+async def test_only_the_county_administrators_rebuild_without_a_budget(client: Any) -> None:
+    member = {"Authorization": "Bearer " + new_token(SETTINGS, Actor(subject="m-1", role=Role.MEMBER)).token}
+    for headers in (ADMIN, member):
+        await client.get("/things", params={"as_of": "2026-06-30T10:00:00Z"}, headers=headers)
+    assert client.app.state.budgets == {"county_admin:c": False, "member:m-1": True}
 
 
 # --------------------------------------------------------------------------- every read takes as_of
