@@ -27,8 +27,11 @@ async def member_statement(member_id: PathId, actor: CurrentActor, pool: ReadPoo
     and each payment, with its voluntary extra and whether that extra went to the Party Centre (a voluntary
     payment at or over the scale's threshold, 1,000 yuan by the 2008 rules, is remitted to the Centre); and
     `account`: the organisation that keeps the account now (it moves when a transfer is received), the month
-    owed from at the start (`owed_from`) and at the last move (`continued_from`, with the letter), and who kept it
-    before (null: no account opened)."""
+    owed from at the start (`owed_from`) and at the last move (`continued_from`, with the letter), who kept it
+    before, and whether it is `open` or `closed` (`state`): an account closes when the membership ends — death,
+    removal, or a transfer received outside the county — and is owed up to and including `closed_in` (the month it
+    ended; `closed_reason`: died, removed or transferred_out; `closed_on`: the day), never after; arrears up to it
+    stay owed and payable (null: no account opened)."""
     await wait_for_position(pool, REGISTRY.source, min_position)
     rows = await dues.statement(pool, member_id, year)
     payments = [dict(p) for p in await dues.payments_of(pool, member_id, year)]

@@ -1,6 +1,8 @@
 """Dues read model: each member's months (``dues_months_view``: the assessed amount, how it was computed,
 and what was paid), the payments themselves (``dues_payments_view``) and what each paid for each month, on its
-day (``dues_allocations_view``: the ledger by effective day counts only the payments made by then)."""
+day (``dues_allocations_view``: the ledger by effective day counts only the payments made by then), and who keeps
+each account (``dues_accounts_view``: since when, after which transfers, and whether it closed when the membership
+ended — the month it closed in and why)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import asyncpg
 from services.kernel.events import Envelope
 from services.kernel.projection import Op
 from services.membership.contract.events.dues import (
+    DuesAccountClosed,
     DuesAccountOpened,
     DuesContinuedAfterTransfer,
     DuesPaid,
@@ -68,13 +71,16 @@ CREATE TABLE IF NOT EXISTS {schema}.dues_accounts_view (
     previous_org_ids text[] NOT NULL DEFAULT '{{}}',
     continued_from text,
     letter_number text,
+    closed_in text,
+    closed_reason text,
+    closed_on date,
     position bigint NOT NULL
 );
 """
 
 
 #: The events ``apply`` projects; the projector hands this read model no others.
-EVENTS: tuple[type, ...] = (MonthAssessed, DuesPaid, DuesAccountOpened, DuesContinuedAfterTransfer)
+EVENTS: tuple[type, ...] = (MonthAssessed, DuesPaid, DuesAccountOpened, DuesContinuedAfterTransfer, DuesAccountClosed)
 
 
 def apply(q: str, env: Envelope, event: Any) -> list[Op]:
@@ -134,15 +140,32 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
                 *((f"UPDATE {q}.dues_months_view SET org_id = $3, position = $4 WHERE member_id = $1 AND month = $2",
                    (event.member_id, m, event.to_org_id, pos)) for m in event.moved_months),
             ]
+        case DuesAccountClosed():
+            # The membership ended: the account shows the month it closed in and why. Months after it that had been
+            # assessed are owed by nobody: unpaid ones go, paid ones stay as paid (ahead), with no amount owed.
+            return [
+                (f"UPDATE {q}.dues_accounts_view SET closed_in = $2, closed_reason = $3, closed_on = $4,"
+                 " position = $5 WHERE member_id = $1",
+                 (event.member_id, event.last_month, event.reason.value, event.closed_on, pos)),
+                (f"DELETE FROM {q}.dues_months_view WHERE member_id = $1 AND month = ANY($2::text[]) AND paid = 0",
+                 (event.member_id, list(event.cancelled_months))),
+                (f"UPDATE {q}.dues_months_view SET category = NULL, base = NULL, bracket = NULL, bracket_up_to = NULL,"
+                 " rate = NULL, standard_amount = NULL, amount = NULL, adjustment = NULL, policy_version = NULL,"
+                 " position = $3 WHERE member_id = $1 AND month = ANY($2::text[])",
+                 (event.member_id, list(event.cancelled_months), pos)),
+            ]
         case _:
             return []
 
 
 async def account_of(pool: asyncpg.Pool, member_id: str) -> asyncpg.Record | None:
-    """Who keeps a member's dues account now, since which month, and who kept it before."""
+    """Who keeps a member's dues account now, since which month, who kept it before, and whether it is closed
+    (``state``: open or closed; ``closed_in``: the last month owed; ``closed_reason``: died, removed or
+    transferred_out; ``closed_on``: the day the membership ended)."""
     row: asyncpg.Record | None = await pool.fetchrow(
-        "SELECT org_id, owed_from, previous_org_ids, continued_from, letter_number FROM dues_accounts_view"
-        " WHERE member_id = $1", member_id)
+        "SELECT org_id, owed_from, previous_org_ids, continued_from, letter_number,"
+        " CASE WHEN closed_in IS NULL THEN 'open' ELSE 'closed' END AS state, closed_in, closed_reason, closed_on"
+        " FROM dues_accounts_view WHERE member_id = $1", member_id)
     return row
 
 

@@ -195,14 +195,16 @@ MEMBER_STEPS: tuple[CommandRoute[Any], ...] = (
             "Suspend (停止党籍) after six months without contact (higher committee).", _STAFF),
     _member("/removal-decision", standing.RemoveAsLapsed, hmembers.remove_as_lapsed,
             "Record the branch meeting's decision to remove a lapsed member (step 1).", _BRANCH),
-    _member("/removal-approval", standing.ApproveRemoval, hmembers.change_standing,
-            "Approve the removal (step 2, the higher organisation).", _STAFF),
+    _member("/removal-approval", standing.ApproveRemoval, hmembers.end_membership,
+            "Approve the removal (step 2, the higher organisation). The member's dues account closes: dues are "
+            "owed up to and including the month of the removal, never after.", _STAFF),
     _member("/removal-rejection", standing.RejectRemoval, hmembers.change_standing,
             "Reject the branch's removal decision.", _STAFF),
     _member("/restoration", standing.RestoreMembership, hmembers.change_standing,
             "Restore a suspended member once contact is regained.", _STAFF),
-    _member("/death", standing.RecordDeath, hmembers.change_standing,
-            "Record a member's death.", _BRANCH),
+    _member("/death", standing.RecordDeath, hmembers.end_membership,
+            "Record a member's death. Their dues account closes: dues are owed up to and including the month of "
+            "the death, never after.", _BRANCH),
     # Personal data (PIPL)
     _member("/erasure", standing.ErasePersonalData, hpersonal.erase_personal_data,
             "Forget a person (个人信息删除, PIPL): their data key is destroyed, so their national ID number, phone, "
@@ -240,7 +242,8 @@ MEMBER_STEPS: tuple[CommandRoute[Any], ...] = (
     _transfer("/reception", transfers.ReceiveTransfer, htransfers.receive_transfer,
               "Receive the member: from now on the receiving organisation is their formal organisation, and their "
               "dues account kept here moves to it (the months paid before stay paid; it is owed from the first "
-              "month not settled). A letter is accepted up to its last valid day.", _HOST),
+              "month not settled); received by an organisation outside the county, the account closes instead, owed "
+              "up to and including the month of the reception. A letter is accepted up to its last valid day.", _HOST),
     _transfer("/receipt", transfers.ReturnReceipt, htransfers.transfer_step,
               "Return the receipt (回执) to the sender.", _STAFF_OR_HOST),
     _transfer("/reissue", transfers.ReissueLetter, htransfers.reissue_letter,
@@ -268,7 +271,8 @@ DUES_STEPS: tuple[CommandRoute[Any], ...] = (
     _dues("/income", dues.DeclareIncome, hdues.dues_step,
           "Declare a new income base from a month (applied as the policy's change-of-income rule says).", _SELF),
     _dues("/assessments", dues.AssessMonth, hdues.assess_month,
-          "Assess one month: base, bracket, rate and the policy version are recorded."),
+          "Assess one month: base, bracket, rate and the policy version are recorded. A month after the account "
+          "closed (the membership ended) is 409."),
     _dues("/reductions", dues.ApproveReduction, hdues.approve_relief,
           "Approve a reduction (the next-higher committee, after the branch studied it).",
           _STAFF, new_id="approval_id"),
@@ -278,7 +282,9 @@ DUES_STEPS: tuple[CommandRoute[Any], ...] = (
     _dues("/payments", dues.RecordPayment, hdues.record_payment,
           "Record a payment by the member or a proxy: consecutive months from the oldest unpaid, at most 6 months of "
           "arrears and 6 of prepayment; an organisation never pays for a member; a voluntary payment of 1000 yuan or "
-          "more goes to the Central Committee. Amounts are strings with at most two decimals.",
+          "more goes to the Central Committee. Amounts are strings with at most two decimals. A closed account "
+          "(death, removal, transfer out of the county) still takes payments for months up to its closing month; "
+          "a later month is 409.",
           _HOST, new_id="payment_id"),
     _dues("/valid-reasons", dues.RecordValidReason, hdues.dues_step,
           "Record a valid reason for unpaid months (they no longer count for lapse)."),

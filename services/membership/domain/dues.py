@@ -26,6 +26,7 @@ from services.membership.contract.commands.dues import (
 )
 from services.membership.contract.events.dues import (
     Adjustment,
+    DuesAccountClosed,
     DuesAccountEvent,
     DuesAccountOpened,
     DuesContinuedAfterTransfer,
@@ -42,6 +43,7 @@ from services.membership.domain.dues_payments import record_payment
 from services.membership.domain.dues_state import (
     INITIAL,
     ZERO,
+    Closing,
     DuesAccount,
     IncomeEntry,
     PaidPart,
@@ -131,6 +133,9 @@ def evolve(state: DuesAccount, event: DuesAccountEvent) -> DuesAccount:
                                    incomes=(income,), letter_numbers=frozenset({event.letter_number}))
             return updated(state, org_id=event.to_org_id, previous_org_ids=(*state.previous_org_ids, state.org_id),
                            letter_numbers=state.letter_numbers | {event.letter_number})
+        case DuesAccountClosed():
+            return updated(state, closed=Closing(last_month=event.last_month, reason=event.reason,
+                                                 closed_on=event.closed_on))
         case _:
             assert_never(event)
 

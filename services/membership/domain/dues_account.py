@@ -37,6 +37,7 @@ from services.membership.domain.dues_state import (
     existing,
     income_on,
     month,
+    require_open_in,
     require_self_or_scope,
     within,
 )
@@ -117,6 +118,7 @@ def declare_income(state: DuesAccount, cmd: DeclareIncome, policy: DuesPolicy) -
     from_month = month(cmd.from_month, "from_month")
     if from_month < state.owed_from:
         raise DomainError(f"from_month {from_month} is before the account's first owed month {state.owed_from}")
+    require_open_in(state, from_month, "declare income")
     scale = scale_in(policy, from_month)
     rule = scale.income_change_rule
     applies_from = from_month
@@ -142,6 +144,7 @@ def assess(state: DuesAccount, cmd: AssessMonth, policy: DuesPolicy) -> MonthAss
     m, begun = _assessed_month(cmd.month, cmd.today)
     if m < state.owed_from:
         raise DomainError(f"{state.member_id} owes dues from {state.owed_from}, not {m}")
+    require_open_in(state, m, "assess dues")
     if not begun:
         raise DomainError(f"{m} has not begun; a month is assessed in or after it (pay ahead with a prepayment)")
     if m in state.assessed:
@@ -186,6 +189,7 @@ def approve_relief(
         raise DomainError(f"until_month {until} is before from_month {start}")
     if start < state.owed_from:
         raise DomainError(f"{state.member_id} owes dues from {state.owed_from}; relief cannot start at {start}")
+    require_open_in(state, start, "approve relief")
     if cmd.branch_studied_on > cmd.today:
         raise DomainError(f"branch_studied_on {cmd.branch_studied_on} is in the future; the branch studies it first")
     clash = sorted(m for m in state.assessed if within(m, start, until))
@@ -209,6 +213,7 @@ def record_reason(state: DuesAccount, cmd: RecordValidReason) -> ValidReasonReco
     existing(state, cmd.member_id)
     require_org_scope(cmd.actor, state.org_id, "record a valid reason for unpaid dues")
     start = month(cmd.from_month, "from_month")
+    require_open_in(state, start, "record a valid reason")
     until = month(cmd.until_month, "until_month") if cmd.until_month is not None else None
     if until is not None and until < start:
         raise DomainError(f"until_month {until} is before from_month {start}")
@@ -239,6 +244,9 @@ def continue_after_transfer(
     if cmd.received_on > cmd.today:
         raise DomainError(f"received_on {cmd.received_on} is in the future")
     if state.exists:
+        if state.closed is not None:
+            raise StateConflict(f"the dues account of {state.member_id} closed in {state.closed.last_month} "
+                                f"({state.closed.reason.value}); a closed account is not reopened here")
         if letter in state.letter_numbers:
             raise AlreadyExists(f"the dues of {state.member_id} already moved to {state.org_id} when letter {letter} "
                                 "was received")
@@ -265,7 +273,7 @@ def follow_reception(
     assessed months from then on still unpaid are owed to it now. Nothing moves when there is no account here
     (dues kept elsewhere are opened with ContinueAfterTransfer), when the member left the county (the receiving
     organisation keeps their dues), or when this letter already moved it (a repeated reaction)."""
-    if not state.exists or received.to_external is not None or not received.to_org_id:
+    if not state.exists or state.closed is not None or received.to_external is not None or not received.to_org_id:
         return []
     if received.letter_number in state.letter_numbers or received.to_org_id == state.org_id:
         return []

@@ -4,6 +4,11 @@ A month counts as unpaid once it is over (the dues of a month are paid within it
 settled it. Six consecutive unpaid months without a recorded valid reason put a lapse review on the
 member's standing (B2 自行脱党, D4): this only raises a due item; the branch meeting and the higher
 organisation decide, and nothing here removes anyone.
+
+A closed account (the member died, was removed, or transferred out of the county: ``dues_closing``) owes nothing
+after its closing month: the ageing counts months up to it only, so arrears owed before stay visible, and it
+raises no due item at all — a reminder or a lapse review calls on a member to pay or reviews their standing, and
+there is no membership left here to call on; the arrears are settled (or written off) by the branch.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from services.membership.domain.dues_state import (
     DuesAccount,
     amount_for,
     first_unsettled,
+    last_owed,
     settled,
     shortfall,
     within,
@@ -56,7 +62,7 @@ def dues_paid_up_to(state: DuesAccount, on: date, policy: DuesPolicy = DEFAULT_D
 
 
 def ageing(state: DuesAccount, on: date, policy: DuesPolicy = DEFAULT_DUES_POLICY) -> Ageing:
-    last_over = shift_month(month_of(on), -1)
+    last_over = last_owed(state, shift_month(month_of(on), -1))
     owed = months_from(state.owed_from, last_over) if state.exists else []
     unpaid = [m for m in owed if not settled(state, m, policy)]
     run = _trailing_run(unpaid, last_over)
@@ -75,8 +81,9 @@ def due_items(state: DuesAccount, on: date, policy: DuesPolicy = DEFAULT_DUES_PO
     ``lapse_review`` once it reaches the lapse months without a valid reason (D4). Each is listed from
     its due day (the first day after the run's n-th month) while the run lasts; a payment ends the run
     and a later run gives new due days. Neither is ever "overdue": they call for action, not a deadline.
+    A closed account has none (the module's docstring says why).
     """
-    if not state.exists:
+    if not state.exists or state.closed is not None:
         return []
     scale = policy.scale_on(on)
     last_over = shift_month(month_of(on), -1)

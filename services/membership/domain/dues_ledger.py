@@ -21,6 +21,7 @@ from services.membership.contract.commands.dues import RemitUpward
 from services.membership.contract.events.dues import (
     Adjustment,
     BaseKind,
+    DuesAccountClosed,
     DuesAccountEvent,
     DuesContinuedAfterTransfer,
     DuesPaid,
@@ -34,6 +35,7 @@ from services.membership.domain.dues_state import (
     PaidPart,
     amount_for,
     assessment,
+    last_owed,
     paid_in,
 )
 from services.membership.domain.rules import require_org_scope
@@ -135,6 +137,9 @@ def _attribution(events: Iterable[DuesAccountEvent]) -> tuple[dict[tuple[str, st
             for m in e.moved_months:
                 if (e.member_id, m) in owed:
                     owed[(e.member_id, m)] = (e.to_org_id, owed[(e.member_id, m)][1])
+        elif isinstance(e, DuesAccountClosed):  # months after the closing month are owed to nobody
+            for m in e.cancelled_months:
+                owed.pop((e.member_id, m), None)
         elif isinstance(e, DuesPaid):
             for a in e.allocations:
                 paid[(e.member_id, a.month)] += a.amount
@@ -227,10 +232,11 @@ class StatementLine:
 
 
 def statement(state: DuesAccount, on: date, policy: DuesPolicy = DEFAULT_DUES_POLICY) -> tuple[StatementLine, ...]:
-    """Every owed month up to ``on``'s month (and any paid ahead); unassessed months show what is known now."""
+    """Every owed month up to ``on``'s month, or the closing month of a closed account (and any paid ahead);
+    unassessed months show what is known now."""
     if not state.exists:
         return ()
-    last = max([month_of(on), *state.paid.keys()])
+    last = max([last_owed(state, month_of(on)), *state.paid.keys()])
     lines = []
     for m in months_from(state.owed_from, last):
         a = state.assessed.get(m) or assessment(state, m, policy, on)

@@ -38,6 +38,7 @@ from services.membership.domain.dues_state import (
     assessment,
     existing,
     month,
+    require_open_in,
     require_self_or_scope,
     settled,
     shortfall,
@@ -68,6 +69,7 @@ def _months(state: DuesAccount, cmd: RecordPayment, policy: DuesPolicy) -> list[
         raise DomainError(f"the months of one payment are consecutive and in order, not {', '.join(months)}")
     if months[0] < state.owed_from:
         raise DomainError(f"{state.member_id} owes dues from {state.owed_from}; {months[0]} is not owed here")
+    require_open_in(state, months[-1], "record a payment")
     covered = [m for m in months if m in state.paid]
     if covered:
         raise StateConflict(f"{covered[0]} is already paid; no month is charged twice — pay from "

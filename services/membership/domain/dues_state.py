@@ -15,12 +15,18 @@ from decimal import Decimal
 from typing import Any
 
 from services.membership.contract.events.common import DuesCategory
-from services.membership.contract.events.dues import Adjustment, AllocationKind, MonthAssessed, PayerKind
+from services.membership.contract.events.dues import (
+    Adjustment,
+    AllocationKind,
+    ClosingReason,
+    MonthAssessed,
+    PayerKind,
+)
 from services.membership.domain.dues_scale import compute, scale_in
 from services.membership.domain.rules import require_org_scope
 from services.membership.policy.dues import DuesPolicy
 from services.pure.dates import first_day, shift_month, year_month
-from services.pure.errors import Forbidden, NotFound
+from services.pure.errors import Forbidden, NotFound, StateConflict
 from services.pure.frozen import made
 from services.pure.identity import Actor, Role
 
@@ -83,6 +89,15 @@ class ValidReason:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Closing:
+    """The membership ended: dues are owed up to and including ``last_month``, never after."""
+
+    last_month: str
+    reason: ClosingReason
+    closed_on: date
+
+
+@dataclass(frozen=True, kw_only=True)
 class DuesAccount:
     exists: bool = False
     member_id: str = ""
@@ -103,6 +118,8 @@ class DuesAccount:
     total_allocated: Decimal = ZERO
     total_extra: Decimal = ZERO
     central_committee: Decimal = ZERO
+    #: Set once the membership ended (``DuesAccountClosed``); months after ``closed.last_month`` are never owed.
+    closed: Closing | None = None
 
 
 INITIAL = DuesAccount()
@@ -123,6 +140,23 @@ def existing(state: DuesAccount, member_id: str) -> DuesAccount:
     if not state.exists:
         raise NotFound(f"no dues account for {member_id}; open one (or continue it after a transfer) first")
     return state
+
+
+def last_owed(state: DuesAccount, limit: str) -> str:
+    """``limit``, or the closing month when the account closed before it: the last month that can be owed."""
+    closed = state.closed
+    return limit if closed is None or limit <= closed.last_month else closed.last_month
+
+
+def require_open_in(state: DuesAccount, m: str, action: str) -> None:
+    """Refuse (409) to ``action`` for a month after the account closed; months up to the closing month stay open."""
+    closed = state.closed
+    if closed is not None and m > closed.last_month:
+        why = {ClosingReason.DIED: "the member died", ClosingReason.REMOVED: "the member was removed",
+               ClosingReason.TRANSFERRED_OUT: "the member transferred to an organisation outside the county"}
+        raise StateConflict(f"the dues account of {state.member_id} closed in {closed.last_month} "
+                            f"({why[closed.reason]} on {closed.closed_on}): cannot {action} for {m}; nothing is owed "
+                            "after the closing month", closed_in=closed.last_month, reason=closed.reason.value)
 
 
 def income_on(state: DuesAccount, m: str) -> IncomeEntry:
@@ -184,9 +218,10 @@ def first_unsettled(state: DuesAccount, policy: DuesPolicy, *, limit: str) -> st
 
 
 def shortfall(state: DuesAccount, m: str) -> Decimal:
-    """A prepaid month later assessed higher owes the difference (B2: settled at the next payment)."""
+    """A prepaid month later assessed higher owes the difference (B2: settled at the next payment); nothing is owed
+    for a month after the account closed."""
     found = state.assessed.get(m)
-    if found is None or m not in state.paid:
+    if found is None or m not in state.paid or last_owed(state, m) != m:
         return ZERO
     return max(found.amount - paid_in(state, m), ZERO)
 

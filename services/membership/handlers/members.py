@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from services.kernel.reservations import NONE, Reservations
 from services.kernel.store import AppendResult, CommandMeta
-from services.membership import directory
+from services.membership import directory, dues_reactions
 from services.membership.contract.commands.members import (
     ApproveRemoval,
     RecordDeath,
@@ -75,3 +75,11 @@ async def change_standing(store: Store, cmd: StandingStep, meta: CommandMeta) ->
     return await on_person(store, cmd, cmd.member_id, meta,
                            lambda person: standing.decide(person.member, cmd,
                                                           policy=county.mobility(effective_on(cmd))))
+
+
+async def end_membership(store: Store, cmd: ApproveRemoval | RecordDeath, meta: CommandMeta) -> AppendResult:
+    """A removal or a death, then its reaction: the member's dues account closes with the month the membership
+    ended (services/membership/dues_reactions.py says why that is a second append, made exactly once)."""
+    result = await change_standing(store, cmd, meta)
+    await dues_reactions.follow_appended(store, result)
+    return result

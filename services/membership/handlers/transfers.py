@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import date
 
 from services.kernel.store import AppendResult, CommandMeta
-from services.membership import dues_on_reception
+from services.membership import dues_reactions
 from services.membership.contract.commands.transfers import (
     ApproveTransferOut,
     CancelTransfer,
@@ -76,10 +76,11 @@ async def transfer_step(store: Store, cmd: TransferStep, meta: CommandMeta) -> A
 
 
 async def receive_transfer(store: Store, cmd: ReceiveTransfer, meta: CommandMeta) -> AppendResult:
-    """The reception, then its reaction: the member's dues account moves to the receiving organisation
-    (services/membership/dues_on_reception.py says why that is a second append, made exactly once)."""
+    """The reception, then its reactions: the member's dues account moves to the receiving organisation, or closes
+    when that organisation is outside the county (services/membership/dues_reactions.py says why that is a second
+    append, made exactly once)."""
     result = await transfer_step(store, cmd, meta)
-    await dues_on_reception.follow_appended(store, result)
+    await dues_reactions.follow_appended(store, result)
     return result
 
 

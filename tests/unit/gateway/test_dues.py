@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from services.gateway.readmodels import dues
 from services.membership.contract.events.dues import (
+    ClosingReason,
+    DuesAccountClosed,
     DuesAccountOpened,
     DuesContinuedAfterTransfer,
     DuesPaid,
@@ -63,3 +66,23 @@ def test_an_opened_account_is_kept_by_the_organisation_that_opened_it() -> None:
     ops = dues.apply(Q, envelope(3), event(DuesAccountOpened, member_id="m-1", org_id="b-1", owed_from="2024-01"))
     assert [target(op) for op in ops] == ["dues_accounts_view"] and row(ops[0])["org_id"] == "b-1"
     assert "DO NOTHING" in ops[0][0]
+
+
+def test_a_closed_account_shows_the_month_it_closed_in_and_why() -> None:
+    ops = dues.apply(Q, envelope(12), event(DuesAccountClosed, member_id="m-1", last_month="2024-05",
+                                            reason=ClosingReason.DIED, closed_on=date(2024, 5, 20),
+                                            cancelled_months=()))
+    assert target(ops[0]) == "dues_accounts_view"
+    assert "closed_in = $2, closed_reason = $3, closed_on = $4" in ops[0][0]
+    assert ops[0][1] == ("m-1", "2024-05", "died", date(2024, 5, 20), 12)
+    assert dues.DuesAccountClosed in dues.EVENTS
+
+
+def test_months_assessed_after_the_closing_month_are_owed_by_nobody_but_what_was_paid_stays() -> None:
+    ops = dues.apply(Q, envelope(13), event(DuesAccountClosed, member_id="m-1", last_month="2024-05",
+                                            reason=ClosingReason.REMOVED, cancelled_months=("2024-06", "2024-07")))
+    deleted, cleared = ops[1], ops[2]
+    assert deleted[0].startswith(f"DELETE FROM {Q}.dues_months_view") and "paid = 0" in deleted[0]
+    assert deleted[1] == ("m-1", ["2024-06", "2024-07"])
+    assert target(cleared) == "dues_months_view" and "amount = NULL" in cleared[0] and "paid =" not in cleared[0]
+    assert cleared[1] == ("m-1", ["2024-06", "2024-07"], 13)

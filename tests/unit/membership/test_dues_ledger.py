@@ -33,9 +33,11 @@ from services.membership.contract.events.dues import (
     PayerKind,
     RemittanceFrequency,
 )
+from services.membership.contract.events.members import MemberDied
 from services.membership.contract.events.transfers import TransferReceived
 from services.membership.domain import dues, dues_policy
 from services.membership.domain.dues_account import follow_reception
+from services.membership.domain.dues_closing import close_on_ending
 from services.membership.domain.dues_ledger import (
     LEDGER_INITIAL,
     collections,
@@ -242,7 +244,9 @@ def test_every_dues_event_survives_the_wire_unchanged() -> None:
     q4 = collections(events, "b-1", date(2025, 10, 1), date(2025, 12, 31))
     remitted = decide_ledger(LEDGER_INITIAL, remit(period="2025-Q4", amount=q4.total, remitted_on=date(2026, 1, 2),
                                                    today=date(2026, 1, 2)), collected=q4)
-    everything = [*published, *events, *moved, *remitted]
+    death = MemberDied(member_id="m-1", died_on=TODAY, actor="branch_secretary:sec", recording_org_id="b-1")
+    closing = close_on_ending(state, death, cause_id="e-1", actor=death.actor)
+    everything = [*published, *events, *moved, *closing, *remitted]
     for event in everything:
         assert registry.decode(registry.wire_name(event), registry.encode(event)) == event
     assert {type(e) for e in everything} == set(EVENTS.values())

@@ -305,6 +305,35 @@ class DuesContinuedAfterTransfer(RecordedLate):
     actor: str
 
 
+class ClosingReason(StrEnum):
+    """Why a member's dues account closed: their membership here ended."""
+
+    DIED = "died"
+    REMOVED = "removed"
+    #: Their organisational relationship was received by an organisation outside the county.
+    TRANSFERRED_OUT = "transferred_out"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DuesAccountClosed(RecordedLate):
+    """The membership ended, so the account closed: dues are owed up to and including ``last_month``, never after.
+
+    Months up to ``last_month`` stay as they are (still owed when unpaid, payable); ``cancelled_months`` are
+    months after it that had been assessed (a death or removal recorded late) and are no longer owed.
+    ``cause_id`` is the id of the event that ended the membership (``MemberDied``, ``MembershipRemoved`` or the
+    ``TransferReceived`` to an organisation outside the county)."""
+
+    member_id: str
+    org_id: str
+    last_month: str
+    reason: ClosingReason
+    #: The day the membership ended: the death, the removal, or the reception outside the county.
+    closed_on: date
+    cancelled_months: tuple[str, ...]
+    cause_id: str
+    actor: str
+
+
 # --- the branch ledger -----------------------------------------------------------------------------
 
 
@@ -326,7 +355,7 @@ class DuesRemitted(RecordedLate):
 DuesPolicyEvent = DuesScalePublished
 DuesAccountEvent = (
     DuesAccountOpened | IncomeDeclared | MonthAssessed | ReductionApproved | ExemptionApproved | DuesPaid
-    | ValidReasonRecorded | DuesContinuedAfterTransfer
+    | ValidReasonRecorded | DuesContinuedAfterTransfer | DuesAccountClosed
 )
 DuesLedgerEvent = DuesRemitted
 DuesEvent = DuesPolicyEvent | DuesAccountEvent | DuesLedgerEvent
@@ -341,5 +370,6 @@ EVENTS: dict[str, type] = {
     "gb.membership.dues_paid.v1": DuesPaid,
     "gb.membership.dues_valid_reason_recorded.v1": ValidReasonRecorded,
     "gb.membership.dues_continued_after_transfer.v1": DuesContinuedAfterTransfer,
+    "gb.membership.dues_account_closed.v1": DuesAccountClosed,
     "gb.membership.dues_remitted.v1": DuesRemitted,
 }
