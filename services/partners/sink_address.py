@@ -93,9 +93,11 @@ async def target(sink: str, *, allow_private: bool, resolve: Resolver | None = N
     if address_of(host.rstrip(".")) is not None:
         return Target(url)  # a public address, written out: no lookup, so nothing to pin
     addresses = await (resolve or _resolved)(host, url.port or _default_port(url))
-    private = [a for a in addresses if not public(a)]
-    if private:
-        raise SinkRefused(f"refused: {host} resolves to {private[0]}, not a public address; nothing was sent")
+    if not all(public(a) for a in addresses):
+        # The address is not named: the partner reads this back in its deliveries (and a pause's reason, kept in
+        # an event), and naming it would let the partner ask the county's resolver what its internal names are.
+        raise SinkRefused(f"refused: {host} resolves to a private or reserved address, not a public address; "
+                          "nothing was sent")
     return pinned(url, addresses[0])
 
 

@@ -263,5 +263,7 @@ async def offset_at(consumer: AIOKafkaConsumer, tp: TopicPartition, when: dateti
     # second or lies at or after this end — never skipped (asked the other way round, the router's first
     # records for a new subscription were lost in exactly that gap).
     end = (await consumer.end_offsets([tp]))[tp]
-    hit = (await consumer.offsets_for_times({tp: int(when.timestamp() * 1000)})).get(tp)
+    # Before 1970 is before every record: from the first. (Kafka refuses a negative time, and the delivery loop
+    # failed on it at every start, the subscription left active and silent until another replay.)
+    hit = (await consumer.offsets_for_times({tp: max(int(when.timestamp() * 1000), 0)})).get(tp)
     return int(hit.offset) if hit is not None else int(end)

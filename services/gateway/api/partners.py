@@ -34,6 +34,17 @@ READERS = (Role.COUNTY_ADMIN, Role.PARTNER)
 SOURCE = REGISTRY.source
 
 
+#: A password or a signing secret is kept by no cache on its way (a proxy's, the partner's browser's) nor offered
+#: again from one: RFC 9111 no-store.
+NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}
+
+
+def secret_response(upstream: Response) -> Response:
+    """The service's answer with a secret in it, marked not to be stored (its problem+json too, alike)."""
+    upstream.headers.update(NO_STORE)
+    return upstream
+
+
 def own_partner(actor: Actor, asked: str | None) -> str | None:
     """The partner a caller's reads are limited to: any for the county, its own for a partner system."""
     if actor.role is Role.COUNTY_ADMIN:
@@ -88,8 +99,8 @@ async def kafka_credentials(partner_id: PathId, request: Request, actor: Current
     prefix. The password is derived from the county's secret, never stored; the partner's principal reads its own
     topic only."""
     own_partner(actor, partner_id)
-    return relay_response(await call_service(request, "partners", actor, "GET",
-                                     f"/partners/{quote(partner_id, safe='')}/kafka-credentials"))
+    return secret_response(relay_response(await call_service(
+        request, "partners", actor, "GET", f"/partners/{quote(partner_id, safe='')}/kafka-credentials")))
 
 
 @operation(router, "/partner-health", roles=(Role.COUNTY_ADMIN,), scope=Scope.PARTNER,
@@ -131,8 +142,8 @@ async def get_subscription(subscription_id: PathId, actor: CurrentActor, pool: R
            action="read a webhook secret", record_checked_by="partners")
 async def webhook_secret(subscription_id: PathId, request: Request, actor: CurrentActor) -> Response:
     """The Standard Webhooks secret (``whsec_…``) that signs this HTTP subscription's deliveries."""
-    return relay_response(await call_service(request, "partners", actor, "GET",
-                                     f"/subscriptions/{quote(subscription_id, safe='')}/secret"))
+    return secret_response(relay_response(await call_service(
+        request, "partners", actor, "GET", f"/subscriptions/{quote(subscription_id, safe='')}/secret")))
 
 
 @operation(router, "/subscriptions/{subscription_id}/deliveries", roles=READERS, scope=Scope.PARTNER,

@@ -161,6 +161,9 @@ def _check_scope(scope: PartnerScope) -> None:
     if unknown:
         raise DomainError(f"scope.event_types: unknown outward types {', '.join(unknown[:5])}; "
                           "GET /v1/schemas lists them")
+    # The router reads the scope for every event: each list is bounded (a type named once is at most the catalogue).
+    if len(set(scope.event_types)) < len(scope.event_types):
+        raise DomainError("scope.event_types: name each outward type once")
     for field, ids in (("organisations", scope.organisations), ("townships", scope.townships)):
         if len(ids) > 200:
             raise DomainError(f"scope.{field}: at most 200")

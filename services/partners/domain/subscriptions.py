@@ -144,6 +144,9 @@ def _selection(
     outside = sorted(set(types) - set(partner.scope.event_types))
     if outside:
         raise DomainError(f"types outside the partner's scope: {', '.join(outside[:5])}")
+    if len(set(types)) < len(types):
+        # So the list is never longer than the catalogue: the router reads it for every event.
+        raise DomainError("types: name each outward type once")
     filters.check(chosen)
     if protocol is DeliveryProtocol.KAFKA:
         topic = partner_topic(partner.partner_id)

@@ -118,7 +118,9 @@ class LeadRegisteredV1:
     lead_id: str
     branch_id: str
     township_id: str
-    investor: str
+    #: A company's name or a person's (a homecoming entrepreneur, often a member of the county): personal, since
+    #: nothing tells the two apart. Null under ``none``, its first character under ``masked``.
+    investor: Name
     project: str
     sector: str
     kind: str
