@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from services.kernel.handling import execute, state_of
+from services.kernel.reservations import NONE, Reservations
 from services.kernel.settings import load_settings
 from services.kernel.store import AppendResult, CommandMeta, EventStore
-from services.partners.contract.commands import CreateSubscription, PartnerCommand, SubscriptionCommand
+from services.partners.contract.commands import (
+    CreateSubscription,
+    DeleteSubscription,
+    PartnerCommand,
+    SubscriptionCommand,
+)
 from services.partners.contract.events import PARTNER_EVENTS, SUBSCRIPTION_EVENTS
 from services.partners.domain import partners, subscriptions
 from services.partners.sink_address import private_allowed, url_host
@@ -64,14 +71,41 @@ async def partner_command(store: Store, cmd: PartnerCommand, meta: CommandMeta) 
                          decide=lambda state: partners.decide(state, cmd, now=now), meta=meta)
 
 
+async def _held_slots(store: Store, partner_id: str) -> frozenset[str]:
+    """The subscription slots (domain/subscriptions.py ``free_slot``) the partner's live subscriptions hold."""
+    prefix = subscriptions.slot_prefix(partner_id)
+    rows = await store.pool.fetch("SELECT key FROM reservations WHERE left(key, $2) = $1", prefix, len(prefix))
+    return frozenset(r["key"] for r in rows)
+
+
+async def _own_slots(store: Store, subscription_id: str) -> tuple[str, ...]:
+    rows = await store.pool.fetch("SELECT key FROM reservations WHERE holder = $1 AND left(key, $3) = $2",
+                                  subscription_stream(subscription_id), subscriptions.SLOT_PREFIX + ":",
+                                  len(subscriptions.SLOT_PREFIX) + 1)
+    return tuple(r["key"] for r in rows)
+
+
 async def subscription_command(store: Store, cmd: SubscriptionCommand, meta: CommandMeta) -> AppendResult:
     now = datetime.now(UTC)
+    #: What the append claims or releases, read by ``decide`` (again at each attempt) for ``reserve``.
+    slots: dict[str, tuple[str, ...]] = {"claim": (), "release": ()}
 
     async def decide(state: subscriptions.Subscription | None) -> list[Any]:
         partner_id = cmd.partner_id if isinstance(cmd, CreateSubscription) else state.partner_id if state else None
         partner = await partner_of(store, partner_id) if partner_id else None
-        return subscriptions.decide(state, cmd, partner=partner, now=now,
-                                    allow_private_sinks=private_sinks_allowed(), read_host=url_host)
+        events = subscriptions.decide(state, cmd, partner=partner, now=now,
+                                      allow_private_sinks=private_sinks_allowed(), read_host=url_host)
+        if events and isinstance(cmd, CreateSubscription):
+            # Any free slot, not the first: subscriptions asked for at once then seldom claim the same one.
+            free = subscriptions.free_slots(cmd.partner_id, await _held_slots(store, cmd.partner_id))
+            slots["claim"] = (random.choice(free),)
+        elif events and isinstance(cmd, DeleteSubscription):
+            slots["release"] = await _own_slots(store, cmd.subscription_id)
+        return events
+
+    def reserve(_state: Any, events: Any) -> Reservations:
+        return Reservations(claim=slots["claim"], release=slots["release"]) if events else NONE
 
     return await execute(store, stream_id=subscription_stream(cmd.subscription_id), stream_type="subscription",
-                         evolve=_evolve_subscription, initial=subscriptions.INITIAL, decide=decide, meta=meta)
+                         evolve=_evolve_subscription, initial=subscriptions.INITIAL, decide=decide, meta=meta,
+                         reserve=reserve)

@@ -4,6 +4,7 @@ and an outsider — and a fuzzing of every partner route as each of them with no
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import Counter
 from itertools import product
@@ -20,6 +21,7 @@ from schemathesis import GenerationMode
 from services.kernel.settings import Settings
 from services.partners.contract.events import REGISTRY as PARTNER_EVENTS
 from services.partners.contract.service import SERVICE as PARTNERS
+from services.partners.contract.values import MAX_SUBSCRIPTIONS
 from services.pure.identity import Role
 from tests.e2e.conftest import assert_refused, bearer, eventually
 from tests.e2e.test_partner_records import REGISTERED, partner_body, register
@@ -94,6 +96,31 @@ async def test_a_subscription_heavy_enough_to_slow_the_router_for_every_partner_
             ({"partner_id": pid, "protocol": "KAFKA", "types": [REGISTERED] * 20_000}, "each outward type once")):
         problem = await assert_refused(gateway, partners_db, "/v1/subscriptions", 422, headers=me, json=body)
         assert says in problem["detail"] and "member/m-" not in problem["detail"]
+
+
+async def test_a_partner_holds_at_most_twenty_subscriptions_however_many_it_asks_for_at_once(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str], partners_db: asyncpg.Pool,
+) -> None:
+    """Before: any number (each an HTTP delivery loop POSTing where the partner says, each evaluated by the router for
+    every event in scope). Asked for all at once, the slots still bound them: each new one claims one."""
+    pid, me = await _partner(system, gateway, admin_headers)
+    body = {"partner_id": pid, "protocol": "KAFKA"}
+    answers = await asyncio.gather(*(gateway.post("/v1/subscriptions", headers=me, json=body)
+                                     for _ in range(MAX_SUBSCRIPTIONS + 5)))
+    statuses = Counter(a.status_code for a in answers)
+    # Asked for at once, some may be told to try again (409 concurrency-conflict); none past the bound is made.
+    assert set(statuses) == {201, 409} and statuses[201] <= MAX_SUBSCRIPTIONS, statuses
+    while statuses[201] < MAX_SUBSCRIPTIONS:
+        answer = await gateway.post("/v1/subscriptions", headers=me, json=body)
+        assert answer.status_code == 201, answer.text
+        statuses[201] += 1
+    problem = await assert_refused(gateway, partners_db, "/v1/subscriptions", 409, headers=me, json=body)
+    assert f"holds {MAX_SUBSCRIPTIONS} subscriptions" in problem["detail"], problem
+    # A subscription deleted gives its slot back.
+    gone = next(a for a in answers if a.status_code == 201).json()["id"]
+    assert (await gateway.delete(f"/v1/subscriptions/{gone}", headers=me)).status_code in (200, 201, 204)
+    assert (await gateway.post("/v1/subscriptions", headers=me, json=body)).status_code == 201
+    await assert_refused(gateway, partners_db, "/v1/subscriptions", 409, headers=me, json=body)
 
 
 async def test_a_replay_from_before_1970_delivers_again_from_the_first_event(

@@ -46,6 +46,9 @@ class SubscriptionState(StrEnum):
 
 #: The CloudEvents Subscriptions API's filter dialects this system evaluates (a filter is one
 #: ``{dialect: …}`` object; a subscription's filters must all match).
+#: Subscriptions one partner holds at once (services/partners/domain/subscriptions.py ``free_slot`` says why).
+MAX_SUBSCRIPTIONS = 20
+
 FILTER_DIALECTS = ("exact", "prefix", "suffix", "all", "any", "not")
 #: The attributes exact, prefix and suffix may name.
 FILTER_ATTRIBUTES = ("type", "source", "subject", "id", "dataschema")

@@ -32,7 +32,7 @@ from services.partners.contract.events import (
     SubscriptionUpdated,
 )
 from services.partners.contract.kafka import partner_topic
-from services.partners.contract.values import DeliveryProtocol, SubscriptionState
+from services.partners.contract.values import MAX_SUBSCRIPTIONS, DeliveryProtocol, SubscriptionState
 from services.partners.domain import filters
 from services.partners.domain.partners import Partner
 from services.partners.domain.sinks import check_webhook_url
@@ -52,6 +52,28 @@ class Subscription:
 
 
 INITIAL: Subscription | None = None
+
+
+SLOT_PREFIX = "subscription-slot"
+
+
+def slot_prefix(partner_id: str) -> str:
+    return f"{SLOT_PREFIX}:{partner_id}:"
+
+
+def free_slots(partner_id: str, held: frozenset[str]) -> list[str]:
+    """The reservation keys a new subscription of ``partner_id`` may claim: the slots none of its live subscriptions
+    holds (``held``: the keys they hold); it claims one, so the bound holds however many are created at once (two
+    claiming one slot, the second is decided again against the slots then held). A partner holds at most
+    MAX_SUBSCRIPTIONS: each is evaluated for every event in its scope, in the one router of every partner, and each
+    HTTP one runs a delivery loop that POSTs to a sink the partner names — without a bound, one partner's thousands
+    made the county's deliverer a source of traffic to any address."""
+    free = [key for n in range(MAX_SUBSCRIPTIONS) if (key := f"{slot_prefix(partner_id)}{n}") not in held]
+    if not free:
+        raise StateConflict(f"partner {partner_id} holds {MAX_SUBSCRIPTIONS} subscriptions, the most one partner may; "
+                            "delete one it no longer needs (DELETE /v1/subscriptions/{id}), or widen the types or "
+                            "filters of one")
+    return free
 
 
 def decide(
