@@ -8,8 +8,9 @@ is read and decided again on its own, as a single command would be. What the rul
 (the recording rule, the scale in force) is asked once per run. A month already assessed or not yet owed
 is refused by the rule itself, so the run can be repeated or resumed after a crash and appends nothing twice.
 An account closed before the month (the member died, was removed, or transferred out of the county:
-services/membership/domain/dues_closing.py) is skipped without deciding anything, and counted as skipped for that
-reason (``closed``). Progress (accounts, rate, ETA) is logged every few seconds; ``./gb dues-run`` shows those lines.
+services/membership/domain/dues_closing.py), or reopened after the month (the month is in the gap of a member who
+came back), is skipped without deciding anything, and counted as skipped for that reason (``closed``). Progress
+(accounts, rate, ETA) is logged every few seconds; ``./gb dues-run`` shows those lines.
 `python -m services.membership.dues_run --month 2026-11` runs it by hand; benchmarks call run_month().
 """
 
@@ -36,6 +37,7 @@ from services.membership.contract.events.dues import DuesScale
 from services.membership.domain import dues
 from services.membership.domain.dues import DuesAccount
 from services.membership.domain.dues_policy import DuesPolicy
+from services.membership.domain.dues_state import gap_holding
 from services.membership.handlers.dues import assess_month, dues_policy_state
 from services.membership.policy import DEFAULT_POLICIES, MembershipPolicy
 from services.pure.dates import first_day, noted, recording_reason, year_month
@@ -63,7 +65,8 @@ class RunResult:
     assessed: int
     skipped: int
     seconds: float
-    #: Of ``skipped``: the accounts closed before the month (membership ended), for which nothing is owed.
+    #: Of ``skipped``: the accounts closed before the month (membership ended), or reopened after it (the month in
+    #: their gap), for which nothing is owed.
     closed: int = 0
 
 
@@ -147,8 +150,12 @@ def _decide(state: DuesAccount, cmd: AssessMonth, policy: DuesPolicy, reason: st
 
 
 def _closed_before(state: DuesAccount, month: str) -> bool:
-    """The account closed before ``month`` (its membership ended): nothing is owed for it, nothing to decide."""
-    return state.closed is not None and month > state.closed.last_month
+    """The account closed before ``month`` (its membership ended), or ``month`` falls in a gap between a closing and
+    a reopening (the member was away, their dues kept outside the county): nothing is owed for it, nothing to
+    decide."""
+    if state.closed is not None and month > state.closed.last_month:
+        return True
+    return bool(state.gaps) and gap_holding(state, month) is not None
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,10 @@ async def member_statement(member_id: PathId, actor: CurrentActor, pool: ReadPoo
     before, and whether it is `open` or `closed` (`state`): an account closes when the membership ends — death,
     removal, or a transfer received outside the county — and is owed up to and including `closed_in` (the month it
     ended; `closed_reason`: died, removed or transferred_out; `closed_on`: the day), never after; arrears up to it
-    stay owed and payable (null: no account opened)."""
+    stay owed and payable; a member who transferred out of the county and came back has it `open` again, kept by
+    the receiving organisation from `continued_from`, and `gaps` lists each closing such a return reopened
+    (`closed_in`, `closed_reason`, `reopened_from`, `reopened_on`, `letter_number`): the months between are owed by
+    nobody here (null: no account opened)."""
     await wait_for_position(pool, REGISTRY.source, min_position)
     rows = await dues.statement(pool, member_id, year)
     payments = [dict(p) for p in await dues.payments_of(pool, member_id, year)]

@@ -2,7 +2,8 @@
 and what was paid), the payments themselves (``dues_payments_view``) and what each paid for each month, on its
 day (``dues_allocations_view``: the ledger by effective day counts only the payments made by then), and who keeps
 each account (``dues_accounts_view``: since when, after which transfers, and whether it closed when the membership
-ended — the month it closed in and why)."""
+ended — the month it closed in and why — and, for a member who came back to the county, each gap between a closing
+and the reopening: ``gaps``)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from typing import Any
 
 import asyncpg
 
-from services.kernel.events import Envelope
+from services.kernel.events import Envelope, encode
 from services.kernel.projection import Op
 from services.membership.contract.events.dues import (
     DuesAccountClosed,
     DuesAccountOpened,
+    DuesAccountReopened,
     DuesContinuedAfterTransfer,
     DuesPaid,
     MonthAssessed,
@@ -74,13 +76,15 @@ CREATE TABLE IF NOT EXISTS {schema}.dues_accounts_view (
     closed_in text,
     closed_reason text,
     closed_on date,
+    gaps jsonb NOT NULL DEFAULT '[]',
     position bigint NOT NULL
 );
 """
 
 
 #: The events ``apply`` projects; the projector hands this read model no others.
-EVENTS: tuple[type, ...] = (MonthAssessed, DuesPaid, DuesAccountOpened, DuesContinuedAfterTransfer, DuesAccountClosed)
+EVENTS: tuple[type, ...] = (MonthAssessed, DuesPaid, DuesAccountOpened, DuesContinuedAfterTransfer, DuesAccountClosed,
+                            DuesAccountReopened)
 
 
 def apply(q: str, env: Envelope, event: Any) -> list[Op]:
@@ -154,6 +158,21 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
                  " position = $3 WHERE member_id = $1 AND month = ANY($2::text[])",
                  (event.member_id, list(event.cancelled_months), pos)),
             ]
+        case DuesAccountReopened():
+            # The member came back: the account is open again, kept by the receiving organisation, and the closing
+            # it ends becomes a gap in its history (the months after ``closed_in`` and before ``reopened_from`` are
+            # owed by nobody here).
+            gap = {"closed_in": event.closed_in, "closed_reason": event.closed_reason.value,
+                   "reopened_from": event.reopened_from, "reopened_on": event.received_on.isoformat(),
+                   "letter_number": event.letter_number}
+            previous = [event.from_org_id] if event.from_org_id != event.org_id else []
+            return [(
+                f"UPDATE {q}.dues_accounts_view SET org_id = $2, previous_org_ids = previous_org_ids || $3::text[],"
+                " continued_from = $4, letter_number = $5, closed_in = NULL, closed_reason = NULL, closed_on = NULL,"
+                " gaps = gaps || $6::jsonb, position = $7 WHERE member_id = $1",
+                (event.member_id, event.org_id, previous, event.reopened_from, event.letter_number,
+                 encode([gap]).decode(), pos),
+            )]
         case _:
             return []
 
@@ -161,11 +180,13 @@ def apply(q: str, env: Envelope, event: Any) -> list[Op]:
 async def account_of(pool: asyncpg.Pool, member_id: str) -> asyncpg.Record | None:
     """Who keeps a member's dues account now, since which month, who kept it before, and whether it is closed
     (``state``: open or closed; ``closed_in``: the last month owed; ``closed_reason``: died, removed or
-    transferred_out; ``closed_on``: the day the membership ended)."""
+    transferred_out; ``closed_on``: the day the membership ended); ``gaps``: each closing a return to the county
+    reopened, oldest first (``closed_in``, ``closed_reason``, ``reopened_from``, ``reopened_on``, ``letter_number``:
+    the months after ``closed_in`` and before ``reopened_from`` are owed by nobody here)."""
     row: asyncpg.Record | None = await pool.fetchrow(
         "SELECT org_id, owed_from, previous_org_ids, continued_from, letter_number,"
-        " CASE WHEN closed_in IS NULL THEN 'open' ELSE 'closed' END AS state, closed_in, closed_reason, closed_on"
-        " FROM dues_accounts_view WHERE member_id = $1", member_id)
+        " CASE WHEN closed_in IS NULL THEN 'open' ELSE 'closed' END AS state, closed_in, closed_reason, closed_on,"
+        " gaps FROM dues_accounts_view WHERE member_id = $1", member_id)
     return row
 
 

@@ -290,8 +290,12 @@ DUES_STEPS: tuple[CommandRoute[Any], ...] = (
           "Record a valid reason for unpaid months (they no longer count for lapse)."),
     _dues("/continuation", dues.ContinueAfterTransfer, hdues.continue_after_transfer,
           "Open the dues account at the receiving organisation of a member received here whose dues were kept "
-          "elsewhere: from the month after the letter's 'paid up to' month, no gap, no double charge. An account "
-          "kept here needs no command: it moves when the transfer is received (409 here).", _HOST),
+          "elsewhere, or reopen there the account of a member who transferred out of the county and came back: "
+          "from the month after the letter's 'paid up to' month, no double charge (a return: never before the month "
+          "after the closing month; the months between are a gap owed by nobody here, the months before stay owed). "
+          "An account kept here needs no command: it moves when the transfer is received (409 here). On a return "
+          "the category and base may be left out (the last known apply). An account closed by a death or a removal "
+          "never reopens (409).", _HOST),
     CommandRoute(path="/organisations/{org_id}/dues/remittances", command=dues.RemitUpward,
                  handler=hdues.remit_upward,
                  from_path=("org_id",), roles=_BRANCH, scope=ORGANISATION_SCOPE,

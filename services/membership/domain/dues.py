@@ -29,6 +29,7 @@ from services.membership.contract.events.dues import (
     DuesAccountClosed,
     DuesAccountEvent,
     DuesAccountOpened,
+    DuesAccountReopened,
     DuesContinuedAfterTransfer,
     DuesPaid,
     ExemptionApproved,
@@ -45,6 +46,7 @@ from services.membership.domain.dues_state import (
     ZERO,
     Closing,
     DuesAccount,
+    Gap,
     IncomeEntry,
     PaidPart,
     Relief,
@@ -134,8 +136,25 @@ def evolve(state: DuesAccount, event: DuesAccountEvent) -> DuesAccount:
             return updated(state, org_id=event.to_org_id, previous_org_ids=(*state.previous_org_ids, state.org_id),
                            letter_numbers=state.letter_numbers | {event.letter_number})
         case DuesAccountClosed():
+            # The cancelled months are owed by nobody (as the ledger counts them): were the account reopened from
+            # one of them, it is assessed afresh, by the organisation keeping it then.
+            assessed = state.assessed
+            if event.cancelled_months:
+                assessed = {m: a for m, a in assessed.items() if m not in event.cancelled_months}
             return updated(state, closed=Closing(last_month=event.last_month, reason=event.reason,
-                                                 closed_on=event.closed_on))
+                                                 closed_on=event.closed_on), assessed=assessed)
+        case DuesAccountReopened():
+            closed = state.closed or Closing(last_month=event.closed_in, reason=event.closed_reason,
+                                             closed_on=event.received_on)
+            gap = Gap(closed=closed, reopened_from=event.reopened_from, reopened_on=event.received_on,
+                      letter_number=event.letter_number)
+            income = IncomeEntry(applies_from=event.reopened_from, category=event.category, base=event.base,
+                                 flat_amount=event.flat_amount)
+            previous = state.previous_org_ids if event.from_org_id == event.org_id \
+                else (*state.previous_org_ids, event.from_org_id)
+            return updated(state, closed=None, gaps=(*state.gaps, gap), org_id=event.org_id,
+                           previous_org_ids=previous, incomes=(*state.incomes, income),
+                           letter_numbers=state.letter_numbers | {event.letter_number})
         case _:
             assert_never(event)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from functools import lru_cache
 
 from services.membership.contract.commands.dues import (
@@ -15,12 +14,10 @@ from services.membership.contract.commands.dues import (
     OpenAccount,
     RecordValidReason,
 )
-from services.membership.contract.events.common import DuesCategory
 from services.membership.contract.events.dues import (
-    BaseKind,
     DuesAccountOpened,
+    DuesAccountReopened,
     DuesContinuedAfterTransfer,
-    DuesScale,
     ExemptionApproved,
     IncomeChangeRule,
     IncomeDeclared,
@@ -30,7 +27,8 @@ from services.membership.contract.events.dues import (
 )
 from services.membership.contract.events.transfers import TransferReceived
 from services.membership.domain.dues_arrears import dues_paid_up_to
-from services.membership.domain.dues_scale import check_money, scale_in
+from services.membership.domain.dues_closing import reopen
+from services.membership.domain.dues_scale import check_income, check_money, scale_in
 from services.membership.domain.dues_state import (
     DuesAccount,
     assessment,
@@ -49,27 +47,6 @@ from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound
 from services.pure.identity import Actor, Role
 from services.pure.personal_text import in_words, not_personal
 from services.pure.text import require_text
-
-
-def _income(
-    scale: DuesScale, category: DuesCategory, base: Decimal | None, flat_amount: Decimal | None
-) -> tuple[Decimal | None, Decimal | None]:
-    """Check a category's base (bracket categories) or chosen flat amount (farmers) against ``scale``."""
-    rule = scale.rule_for(category)
-    if base is not None:
-        base = check_money(base, "base")
-    if rule.base_kind is not BaseKind.FLAT and base is None:
-        raise DomainError(f"a {category.value} member needs a base: {rule.base_kind.value.replace('_', ' ')}")
-    if flat_amount is None:
-        return base, None
-    flat_amount = check_money(flat_amount, "flat_amount")
-    if rule.base_kind is not BaseKind.FLAT or rule.flat_min is None or rule.flat_max is None:
-        raise DomainError(f"{category.value} members do not choose their amount under {scale.version}; "
-                          "leave flat_amount empty")
-    if not rule.flat_min <= flat_amount <= rule.flat_max:
-        raise DomainError(f"a {category.value} member pays {rule.flat_min}–{rule.flat_max} yuan a month under "
-                          f"{scale.version}, not {flat_amount}")
-    return base, flat_amount
 
 
 def dues_keepers(member: Member) -> tuple[str, ...]:
@@ -103,7 +80,7 @@ def open_account(
     if owed_from > month_of(cmd.today):
         raise DomainError(f"owed_from {owed_from} is in the future; open the account in or after that month")
     scale = scale_in(policy, owed_from)
-    base, flat = _income(scale, cmd.category, cmd.base, cmd.flat_amount)
+    base, flat = check_income(scale, cmd.category, cmd.base, cmd.flat_amount)
     return DuesAccountOpened(
         member_id=cmd.member_id, org_id=cmd.org_id, category=cmd.category, base=base, flat_amount=flat,
         owed_from=owed_from, admitted_on=cmd.admitted_on, opened_on=cmd.today, actor=cmd.actor.label,
@@ -131,7 +108,7 @@ def declare_income(state: DuesAccount, cmd: DeclareIncome, policy: DuesPolicy) -
     previous = income_on(state, applies_from)
     category = cmd.category or previous.category
     flat = cmd.flat_amount if cmd.flat_amount is not None or cmd.category else previous.flat_amount
-    base, flat = _income(scale_in(policy, applies_from), category, cmd.base, flat)
+    base, flat = check_income(scale_in(policy, applies_from), category, cmd.base, flat)
     return IncomeDeclared(
         member_id=state.member_id, from_month=from_month, applies_from=applies_from, base=base, category=category,
         flat_amount=flat, rule=rule, declared_on=cmd.today, actor=cmd.actor.label, policy_version=scale.version,
@@ -225,8 +202,9 @@ def record_reason(state: DuesAccount, cmd: RecordValidReason) -> ValidReasonReco
 
 def continue_after_transfer(
     state: DuesAccount, cmd: ContinueAfterTransfer, policy: DuesPolicy, *, received_by: str | None = None
-) -> DuesContinuedAfterTransfer:
-    """Open the dues account at the receiving organisation of a member whose account was never kept here.
+) -> DuesContinuedAfterTransfer | DuesAccountReopened:
+    """Open the dues account at the receiving organisation of a member whose account was never kept here, or
+    reopen the account of a member who transferred out of the county and came back (``dues_closing.reopen``).
 
     An account kept here moves by itself when the transfer is received (:func:`follow_reception`); what is
     left to this command is the member whose dues were kept elsewhere: the letter's "paid up to" month and
@@ -245,17 +223,16 @@ def continue_after_transfer(
         raise DomainError(f"received_on {cmd.received_on} is in the future")
     if state.exists:
         if state.closed is not None:
-            raise StateConflict(f"the dues account of {state.member_id} closed in {state.closed.last_month} "
-                                f"({state.closed.reason.value}); a closed account is not reopened here")
+            return reopen(state, state.closed, cmd, policy, paid_up_to=paid_up_to, letter=letter)
         if letter in state.letter_numbers:
-            raise AlreadyExists(f"the dues of {state.member_id} already moved to {state.org_id} when letter {letter} "
-                                "was received")
+            raise AlreadyExists(f"the dues of {state.member_id} already moved to {state.org_id} when letter "
+                                f"{letter} was received")
         raise StateConflict(f"{state.member_id}'s dues account is kept here ({state.org_id}): it moves by itself "
                             "when the transfer is received; this command only opens an account kept elsewhere")
     if cmd.category is None:
         raise DomainError("a member new to this system needs a dues category (and base) to continue the dues")
     continues_from = shift_month(paid_up_to, 1)
-    base, flat = _income(scale_in(policy, continues_from), cmd.category, cmd.base, cmd.flat_amount)
+    base, flat = check_income(scale_in(policy, continues_from), cmd.category, cmd.base, cmd.flat_amount)
     return DuesContinuedAfterTransfer(
         member_id=cmd.member_id, from_org_id=None, to_org_id=cmd.to_org_id, letter_number=letter,
         paid_up_to=paid_up_to, continues_from=continues_from, moved_months=(), opened=True,

@@ -9,6 +9,11 @@ A closed account (the member died, was removed, or transferred out of the county
 after its closing month: the ageing counts months up to it only, so arrears owed before stay visible, and it
 raises no due item at all — a reminder or a lapse review calls on a member to pay or reviews their standing, and
 there is no membership left here to call on; the arrears are settled (or written off) by the branch.
+
+A reopened account (the member came back to the county: ``DuesAccountReopened``) owes nothing in its gap, the
+months between the closing and the reopening: they are never unpaid, and a run of unpaid months never spans the
+gap (the months on either side are not consecutive owed months), so neither a reminder nor a lapse review counts
+months from before the member left together with months after they came back. The arrears from before stay owed.
 """
 
 from __future__ import annotations
@@ -23,12 +28,13 @@ from services.membership.domain.dues_state import (
     amount_for,
     first_unsettled,
     last_owed,
+    owed_months,
     settled,
     shortfall,
     within,
 )
 from services.membership.policy.dues import DEFAULT_DUES_POLICY, DuesPolicy
-from services.pure.dates import first_day, month_of, months_from, shift_month
+from services.pure.dates import first_day, month_of, shift_month
 from services.pure.due import DueItem
 
 REMINDER = "dues_reminder"
@@ -63,7 +69,7 @@ def dues_paid_up_to(state: DuesAccount, on: date, policy: DuesPolicy = DEFAULT_D
 
 def ageing(state: DuesAccount, on: date, policy: DuesPolicy = DEFAULT_DUES_POLICY) -> Ageing:
     last_over = last_owed(state, shift_month(month_of(on), -1))
-    owed = months_from(state.owed_from, last_over) if state.exists else []
+    owed = owed_months(state, last_over) if state.exists else []
     unpaid = [m for m in owed if not settled(state, m, policy)]
     run = _trailing_run(unpaid, last_over)
     without_reason = _trailing_run([m for m in run if not _has_reason(state, m)], last_over)
@@ -87,7 +93,7 @@ def due_items(state: DuesAccount, on: date, policy: DuesPolicy = DEFAULT_DUES_PO
         return []
     scale = policy.scale_on(on)
     last_over = shift_month(month_of(on), -1)
-    owed = months_from(state.owed_from, last_over)
+    owed = owed_months(state, last_over)
     run = _trailing_run([m for m in owed if not settled(state, m, policy)], last_over)
     lapse_run = _trailing_run([m for m in run if not _has_reason(state, m)], last_over)
     items = [

@@ -36,6 +36,7 @@ from services.membership.domain.dues_state import (
     amount_for,
     assessment,
     last_owed,
+    owed,
     paid_in,
 )
 from services.membership.domain.rules import require_org_scope
@@ -232,13 +233,15 @@ class StatementLine:
 
 
 def statement(state: DuesAccount, on: date, policy: DuesPolicy = DEFAULT_DUES_POLICY) -> tuple[StatementLine, ...]:
-    """Every owed month up to ``on``'s month, or the closing month of a closed account (and any paid ahead);
-    unassessed months show what is known now."""
+    """Every owed month up to ``on``'s month, or the closing month of a closed account (and any paid ahead),
+    without the months of a gap between a closing and a reopening; unassessed months show what is known now."""
     if not state.exists:
         return ()
     last = max([last_owed(state, month_of(on)), *state.paid.keys()])
     lines = []
     for m in months_from(state.owed_from, last):
+        if m not in state.paid and not owed(state, m):
+            continue  # a gap's month (closed, then reopened): owed by nobody here
         a = state.assessed.get(m) or assessment(state, m, policy, on)
         lines.append(StatementLine(
             month=m, assessed=m in state.assessed, org_id=a.org_id, base_kind=a.base_kind, base=a.base,

@@ -38,6 +38,7 @@ from services.membership.domain.dues_state import (
     assessment,
     existing,
     month,
+    owed,
     require_open_in,
     require_self_or_scope,
     settled,
@@ -69,7 +70,8 @@ def _months(state: DuesAccount, cmd: RecordPayment, policy: DuesPolicy) -> list[
         raise DomainError(f"the months of one payment are consecutive and in order, not {', '.join(months)}")
     if months[0] < state.owed_from:
         raise DomainError(f"{state.member_id} owes dues from {state.owed_from}; {months[0]} is not owed here")
-    require_open_in(state, months[-1], "record a payment")
+    for m in months:  # each month: one in a gap between a closing and a reopening is not owed here either
+        require_open_in(state, m, "record a payment")
     covered = [m for m in months if m in state.paid]
     if covered:
         raise StateConflict(f"{covered[0]} is already paid; no month is charged twice — pay from "
@@ -117,8 +119,9 @@ def record_payment(
         raise DomainError(f"at most {scale.max_prepayment_months} months may be paid in advance at once "
                           f"({scale.version}); this one covers {len(ahead)} ({ahead[0]} to {ahead[-1]})")
     # The limit is on what is paid ahead, not on one payment: two payments of six on one day prepaid a year.
-    prepaid = sorted(m for m, parts in state.paid.items() if m > current and any(p.paid_on <= cmd.paid_on
-                                                                                  for p in parts))
+    # Months in a gap (paid ahead before the account closed) are owed by nobody, so were not paid ahead here.
+    prepaid = sorted(m for m, parts in state.paid.items() if m > current and owed(state, m)
+                     and any(p.paid_on <= cmd.paid_on for p in parts))
     if ahead and len(prepaid) + len(ahead) > scale.max_prepayment_months:
         raise DomainError(f"at most {scale.max_prepayment_months} months may be paid in advance ({scale.version}); "
                           f"{len(prepaid)} after {current} were paid by {cmd.paid_on} already "

@@ -134,3 +134,24 @@ def validate_scale(scale: DuesScale, today: date) -> None:
         raise DomainError(f"reminder months lie between 1 and the lapse months ({scale.lapse_months})")
     if scale.central_committee_threshold <= 0:
         raise DomainError("the Central Committee threshold is a positive amount")
+
+
+def check_income(
+    scale: DuesScale, category: DuesCategory, base: Decimal | None, flat_amount: Decimal | None
+) -> tuple[Decimal | None, Decimal | None]:
+    """Check a category's base (bracket categories) or chosen flat amount (farmers) against ``scale``."""
+    rule = scale.rule_for(category)
+    if base is not None:
+        base = check_money(base, "base")
+    if rule.base_kind is not BaseKind.FLAT and base is None:
+        raise DomainError(f"a {category.value} member needs a base: {rule.base_kind.value.replace('_', ' ')}")
+    if flat_amount is None:
+        return base, None
+    flat_amount = check_money(flat_amount, "flat_amount")
+    if rule.base_kind is not BaseKind.FLAT or rule.flat_min is None or rule.flat_max is None:
+        raise DomainError(f"{category.value} members do not choose their amount under {scale.version}; "
+                          "leave flat_amount empty")
+    if not rule.flat_min <= flat_amount <= rule.flat_max:
+        raise DomainError(f"a {category.value} member pays {rule.flat_min}–{rule.flat_max} yuan a month under "
+                          f"{scale.version}, not {flat_amount}")
+    return base, flat_amount

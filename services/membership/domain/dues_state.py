@@ -1,6 +1,11 @@
 """State of a member's dues account (stream ``dues-<member_id>``) and the month arithmetic the rules share.
 
-A month is owed from ``owed_from`` on. It is *settled* when a payment covered it, or when nothing is
+A month is owed from ``owed_from`` on, except in the account's *gaps* and after its closing. The membership here
+ended (``closed``, ``domain/dues_closing.py``) and, for a member who transferred out of the county and came back,
+began again (``DuesAccountReopened``): the months after the closing month and before the reopening month were
+owed elsewhere, never here (``gaps``). So the owed months are periods: from ``owed_from`` to the first gap, between
+gaps, and from the last reopening on (up to the closing month while the account is closed). Every rule that walks
+owed months asks :func:`owed` / :func:`owed_months`. A month is *settled* when a payment covered it, or when nothing is
 due for it (exempt, or assessed at zero). Payments go oldest month first, so the unsettled months
 are always the newest ones: the month before the first unsettled one is what a transfer letter
 states as "dues paid up to" (B3).
@@ -25,7 +30,7 @@ from services.membership.contract.events.dues import (
 from services.membership.domain.dues_scale import compute, scale_in
 from services.membership.domain.rules import require_org_scope
 from services.membership.policy.dues import DuesPolicy
-from services.pure.dates import first_day, shift_month, year_month
+from services.pure.dates import first_day, months_from, shift_month, year_month
 from services.pure.errors import Forbidden, NotFound, StateConflict
 from services.pure.frozen import made
 from services.pure.identity import Actor, Role
@@ -98,6 +103,20 @@ class Closing:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Gap:
+    """A closing that a reopening ended: the months after ``closed.last_month`` and before ``reopened_from`` are
+    never owed here (the member's dues were kept outside the county then)."""
+
+    closed: Closing
+    reopened_from: str
+    reopened_on: date
+    letter_number: str
+
+    def holds(self, m: str) -> bool:
+        return self.closed.last_month < m < self.reopened_from
+
+
+@dataclass(frozen=True, kw_only=True)
 class DuesAccount:
     exists: bool = False
     member_id: str = ""
@@ -120,6 +139,8 @@ class DuesAccount:
     central_committee: Decimal = ZERO
     #: Set once the membership ended (``DuesAccountClosed``); months after ``closed.last_month`` are never owed.
     closed: Closing | None = None
+    #: Closings that a return to the county reopened, oldest first: their months are owed by nobody here.
+    gaps: tuple[Gap, ...] = ()
 
 
 INITIAL = DuesAccount()
@@ -143,20 +164,53 @@ def existing(state: DuesAccount, member_id: str) -> DuesAccount:
 
 
 def last_owed(state: DuesAccount, limit: str) -> str:
-    """``limit``, or the closing month when the account closed before it: the last month that can be owed."""
+    """``limit``, or the closing month when the account closed before it: the last month that can be owed while it
+    is closed (a month in a gap is not owed either: :func:`owed`)."""
     closed = state.closed
     return limit if closed is None or limit <= closed.last_month else closed.last_month
 
 
+def gap_holding(state: DuesAccount, m: str) -> Gap | None:
+    """The gap ``m`` falls in (closed, then reopened after it), if any."""
+    for gap in state.gaps:
+        if gap.holds(m):
+            return gap
+    return None
+
+
+def owed(state: DuesAccount, m: str) -> bool:
+    """Whether month ``m`` can be owed here at all: from ``owed_from``, outside every gap, up to the closing month."""
+    if m < state.owed_from or (state.closed is not None and m > state.closed.last_month):
+        return False
+    return not state.gaps or gap_holding(state, m) is None
+
+
+def owed_months(state: DuesAccount, until: str) -> list[str]:
+    """The owed months from ``owed_from`` to ``until`` (bounded by the closing month), without the gaps' months: so
+    a run of months is consecutive only within one owed period."""
+    months = months_from(state.owed_from, last_owed(state, until))
+    return [m for m in months if gap_holding(state, m) is None] if state.gaps else months
+
+
+_WHY = {ClosingReason.DIED: "the member died", ClosingReason.REMOVED: "the member was removed",
+        ClosingReason.TRANSFERRED_OUT: "the member transferred to an organisation outside the county"}
+
+
 def require_open_in(state: DuesAccount, m: str, action: str) -> None:
-    """Refuse (409) to ``action`` for a month after the account closed; months up to the closing month stay open."""
+    """Refuse (409) to ``action`` for a month after the account closed, or in a gap between a closing and a
+    reopening; months up to the closing month (and from the reopening month) stay open."""
     closed = state.closed
     if closed is not None and m > closed.last_month:
-        why = {ClosingReason.DIED: "the member died", ClosingReason.REMOVED: "the member was removed",
-               ClosingReason.TRANSFERRED_OUT: "the member transferred to an organisation outside the county"}
         raise StateConflict(f"the dues account of {state.member_id} closed in {closed.last_month} "
-                            f"({why[closed.reason]} on {closed.closed_on}): cannot {action} for {m}; nothing is owed "
+                            f"({_WHY[closed.reason]} on {closed.closed_on}): cannot {action} for {m}; nothing is owed "
                             "after the closing month", closed_in=closed.last_month, reason=closed.reason.value)
+    gap = gap_holding(state, m) if state.gaps else None
+    if gap is not None:
+        raise StateConflict(f"the dues account of {state.member_id} closed in {gap.closed.last_month} "
+                            f"({_WHY[gap.closed.reason]} on {gap.closed.closed_on}) and reopened from "
+                            f"{gap.reopened_from}: cannot {action} for {m}; nothing is owed here between the two",
+                            closed_in=gap.closed.last_month, reason=gap.closed.reason.value,
+                            reopened_from=gap.reopened_from)
 
 
 def income_on(state: DuesAccount, m: str) -> IncomeEntry:
@@ -204,7 +258,9 @@ def amount_for(state: DuesAccount, m: str, policy: DuesPolicy) -> Decimal:
 
 
 def settled(state: DuesAccount, m: str, policy: DuesPolicy) -> bool:
-    """A payment covered ``m``, or nothing is due for it."""
+    """A payment covered ``m``, or nothing is due for it (nothing at all in a gap: the dues were kept elsewhere)."""
+    if state.gaps and gap_holding(state, m) is not None:
+        return True
     return m in state.paid or amount_for(state, m, policy) == 0
 
 
@@ -219,9 +275,9 @@ def first_unsettled(state: DuesAccount, policy: DuesPolicy, *, limit: str) -> st
 
 def shortfall(state: DuesAccount, m: str) -> Decimal:
     """A prepaid month later assessed higher owes the difference (B2: settled at the next payment); nothing is owed
-    for a month after the account closed."""
+    for a month after the account closed or in a gap."""
     found = state.assessed.get(m)
-    if found is None or m not in state.paid or last_owed(state, m) != m:
+    if found is None or m not in state.paid or not owed(state, m):
         return ZERO
     return max(found.amount - paid_in(state, m), ZERO)
 

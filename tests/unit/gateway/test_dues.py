@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import orjson
+
 from services.gateway.readmodels import dues
 from services.membership.contract.events.dues import (
     ClosingReason,
     DuesAccountClosed,
     DuesAccountOpened,
+    DuesAccountReopened,
     DuesContinuedAfterTransfer,
     DuesPaid,
     MonthAllocation,
@@ -86,3 +89,26 @@ def test_months_assessed_after_the_closing_month_are_owed_by_nobody_but_what_was
     assert deleted[1] == ("m-1", ["2024-06", "2024-07"])
     assert target(cleared) == "dues_months_view" and "amount = NULL" in cleared[0] and "paid =" not in cleared[0]
     assert cleared[1] == ("m-1", ["2024-06", "2024-07"], 13)
+
+
+def test_a_reopened_account_shows_open_again_at_the_receiving_organisation_with_the_gap_in_its_history() -> None:
+    ops = dues.apply(Q, envelope(14), event(DuesAccountReopened, member_id="m-1", org_id="b-2", from_org_id="b-1",
+                                            closed_in="2024-04", closed_reason=ClosingReason.TRANSFERRED_OUT,
+                                            reopened_from="2024-08", received_on=date(2024, 8, 5),
+                                            letter_number="L-9"))
+    [(sql, args)] = ops
+    assert target(ops[0]) == "dues_accounts_view" and dues.DuesAccountReopened in dues.EVENTS
+    assert "closed_in = NULL, closed_reason = NULL, closed_on = NULL" in sql  # shown open again
+    assert "gaps = gaps || $6::jsonb" in sql and "previous_org_ids = previous_org_ids || $3::text[]" in sql
+    assert args[:5] == ("m-1", "b-2", ["b-1"], "2024-08", "L-9") and args[6] == 14
+    assert orjson.loads(args[5]) == [{"closed_in": "2024-04", "closed_reason": "transferred_out",
+                                      "reopened_from": "2024-08", "reopened_on": "2024-08-05",
+                                      "letter_number": "L-9"}]
+    assert "gaps jsonb NOT NULL DEFAULT '[]'" in dues.DDL
+
+
+def test_an_account_reopened_where_it_was_kept_does_not_list_that_organisation_as_a_previous_keeper() -> None:
+    [(_, args)] = dues.apply(Q, envelope(15), event(DuesAccountReopened, member_id="m-1", org_id="b-1",
+                                                    from_org_id="b-1", received_on=date(2024, 8, 5),
+                                                    closed_reason=ClosingReason.TRANSFERRED_OUT))
+    assert args[2] == []

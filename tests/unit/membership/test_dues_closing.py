@@ -218,9 +218,10 @@ def test_a_death_recorded_today_closes_with_this_month() -> None:
     assert dues.decide(state, c(AssessMonth, month="2025-12"))
 
 
-def test_a_closed_account_is_not_reopened_by_a_continuation_after_a_transfer_back() -> None:
-    state = closed(account(owed_from="2025-01"), received(date(2025, 8, 15), outside=True))[0]
-    with pytest.raises(StateConflict, match=r"closed in 2025-08 \(transferred_out\); a closed account is not reopened"):
+def test_an_account_closed_by_a_death_is_not_reopened_by_a_continuation() -> None:
+    # A transfer out is undone by a return (tests/unit/membership/test_dues_reopening.py); a death never is.
+    state = closed(account(owed_from="2025-01"), died(date(2025, 8, 15)))[0]
+    with pytest.raises(StateConflict, match=r"closed in 2025-08 \(died\); it is not reopened: a death is final"):
         dues.decide(state, ContinueAfterTransfer(actor=COUNTY, today=TODAY, member_id=MEMBER, to_org_id="b-1",
                                                  letter_number="L-9", paid_up_to="2025-08", received_on=TODAY,
                                                  category=DuesCategory.WAGE_EARNER, base=D("4000.00")),

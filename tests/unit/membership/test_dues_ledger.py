@@ -34,7 +34,7 @@ from services.membership.contract.events.dues import (
     RemittanceFrequency,
 )
 from services.membership.contract.events.members import MemberDied
-from services.membership.contract.events.transfers import TransferReceived
+from services.membership.contract.events.transfers import ExternalOrganisation, TransferReceived
 from services.membership.domain import dues, dues_policy
 from services.membership.domain.dues_account import follow_reception
 from services.membership.domain.dues_closing import close_on_ending
@@ -246,7 +246,13 @@ def test_every_dues_event_survives_the_wire_unchanged() -> None:
                                                    today=date(2026, 1, 2)), collected=q4)
     death = MemberDied(member_id="m-1", died_on=TODAY, actor="branch_secretary:sec", recording_org_id="b-1")
     closing = close_on_ending(state, death, cause_id="e-1", actor=death.actor)
-    everything = [*published, *events, *moved, *closing, *remitted]
+    outside = replace(reception, letter_number="L-3", to_org_id="ext-1",
+                      to_external=ExternalOrganisation(org_id="ext-1", name="杭州某党支部", address="杭州市西湖区"))
+    [left] = close_on_ending(state, outside, cause_id="e-2", actor=outside.actor)
+    back = ContinueAfterTransfer(actor=COUNTY, today=TODAY, member_id="m-1", to_org_id="b-1", letter_number="L-4",
+                                 paid_up_to="2026-01", received_on=TODAY)
+    reopened = dues.decide(dues.evolve(state, left), back, letter_received_by="b-1")
+    everything = [*published, *events, *moved, *closing, left, *reopened, *remitted]
     for event in everything:
         assert registry.decode(registry.wire_name(event), registry.encode(event)) == event
     assert {type(e) for e in everything} == set(EVENTS.values())

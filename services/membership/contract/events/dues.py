@@ -334,6 +334,32 @@ class DuesAccountClosed(RecordedLate):
     actor: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class DuesAccountReopened(RecordedLate):
+    """A member whose account closed when they transferred out of the county came back with a transfer in: the
+    account is kept again, by ``org_id`` (the receiving organisation), owed from ``reopened_from`` on.
+
+    The history stays: months up to ``closed_in`` are owed as they were (arrears still payable); the months after
+    ``closed_in`` and before ``reopened_from`` are a gap, owed by nobody here (the organisation outside kept the
+    dues then). ``reopened_from`` is the month after the returning letter's ``paid_up_to``, never before the month
+    after ``closed_in``. ``from_org_id`` kept the account up to the closing; ``closed_reason`` is the closing's
+    (only ``transferred_out`` reopens: a death is final, a removed member rejoins as a new person)."""
+
+    member_id: str
+    org_id: str
+    from_org_id: str
+    closed_in: str
+    closed_reason: ClosingReason
+    letter_number: str
+    paid_up_to: str
+    reopened_from: str
+    category: DuesCategory
+    base: Decimal | None
+    flat_amount: Decimal | None
+    received_on: date
+    actor: str
+
+
 # --- the branch ledger -----------------------------------------------------------------------------
 
 
@@ -355,7 +381,7 @@ class DuesRemitted(RecordedLate):
 DuesPolicyEvent = DuesScalePublished
 DuesAccountEvent = (
     DuesAccountOpened | IncomeDeclared | MonthAssessed | ReductionApproved | ExemptionApproved | DuesPaid
-    | ValidReasonRecorded | DuesContinuedAfterTransfer | DuesAccountClosed
+    | ValidReasonRecorded | DuesContinuedAfterTransfer | DuesAccountClosed | DuesAccountReopened
 )
 DuesLedgerEvent = DuesRemitted
 DuesEvent = DuesPolicyEvent | DuesAccountEvent | DuesLedgerEvent
@@ -371,5 +397,6 @@ EVENTS: dict[str, type] = {
     "gb.membership.dues_valid_reason_recorded.v1": ValidReasonRecorded,
     "gb.membership.dues_continued_after_transfer.v1": DuesContinuedAfterTransfer,
     "gb.membership.dues_account_closed.v1": DuesAccountClosed,
+    "gb.membership.dues_account_reopened.v1": DuesAccountReopened,
     "gb.membership.dues_remitted.v1": DuesRemitted,
 }
