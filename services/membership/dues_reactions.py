@@ -4,7 +4,8 @@ Two reactions of a member's dues account to facts of their record, each made exa
 
 - ``RECEPTION``: the reception of a transfer within the county moves the account to the receiving organisation
   (``DuesContinuedAfterTransfer``; the rule is ``domain/dues_account.py follow_reception``);
-- ``CLOSING``: a death, a removal, or a reception by an organisation outside the county ends the membership here,
+- ``CLOSING``: a death, a removal (or a probation cancelled), or a reception by an organisation outside the county
+  ends the membership here,
   and the account closes with the month it ended (``DuesAccountClosed``; the rule is ``domain/dues_closing.py
   close_on_ending``).
 
@@ -43,6 +44,7 @@ import asyncpg
 from services.kernel.clock import now
 from services.kernel.handling import state_of
 from services.kernel.store import AppendResult, CommandMeta, EventStore, RecordedEvent
+from services.membership.contract.events.development import ProbationCancelled
 from services.membership.contract.events.dues import DuesAccountEvent
 from services.membership.contract.events.members import MemberDied, MembershipRemoved
 from services.membership.contract.events.transfers import TransferReceived
@@ -57,6 +59,7 @@ log = logging.getLogger("dues-reactions")
 RECEIVED = "gb.membership.transfer_received.v1"
 DIED = "gb.membership.member_died.v1"
 REMOVED = "gb.membership.membership_removed.v1"
+PROBATION_CANCELLED = "gb.membership.probation_cancelled.v1"
 SWEEP_SECONDS = 5.0
 _BATCH = 200
 _evolve_dues = cast(Callable[[DuesAccount, Any], DuesAccount], dues.evolve)
@@ -93,14 +96,15 @@ def _move(account: DuesAccount, fact: RecordedEvent[Any], policy: DuesPolicy) ->
 
 def _close(account: DuesAccount, fact: RecordedEvent[Any], _policy: DuesPolicy) -> list[DuesAccountEvent]:
     event = fact.event
-    if not isinstance(event, MemberDied | MembershipRemoved | TransferReceived):
+    if not isinstance(event, MemberDied | MembershipRemoved | ProbationCancelled | TransferReceived):
         return []
     return list(dues_closing.close_on_ending(account, event, cause_id=str(fact.envelope.id),
                                              actor=fact.envelope.actor))
 
 
 RECEPTION = Reaction(types=(RECEIVED,), rule=_move, key_prefix="dues-on-reception", mark="dues")
-CLOSING = Reaction(types=(DIED, REMOVED, RECEIVED), rule=_close, key_prefix="dues-closing", mark="dues-closing")
+CLOSING = Reaction(types=(DIED, REMOVED, PROBATION_CANCELLED, RECEIVED), rule=_close, key_prefix="dues-closing",
+                   mark="dues-closing")
 REACTIONS = (RECEPTION, CLOSING)
 
 
@@ -125,7 +129,10 @@ async def follow(store: EventStore[Any], fact: RecordedEvent[Any], reaction: Rea
     earlier = await store.lookup_idempotency(key, key)
     if earlier is not None:
         return earlier  # this fact's reaction is stored already
-    stream = await store.load(dues.stream_id(fact.event.member_id))
+    event = fact.event
+    # A development event names the person (the member's own id once admitted); the others the member.
+    stream = await store.load(dues.stream_id(event.person_id if isinstance(event, ProbationCancelled)
+                                             else event.member_id))
     account = state_of(stream, _evolve_dues, dues.INITIAL)
     events = reaction.rule(account, fact, await dues_policy_state(store))
     if not events:

@@ -36,9 +36,10 @@ class Case:
         return dict(response.json())
 
 
-async def test_a_migrant_worker_goes_from_application_to_full_member(
-    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str]
-) -> None:
+async def to_probation(system: Settings, gateway: httpx.AsyncClient,
+                       admin_headers: dict[str, str]) -> tuple[Case, str, dict[str, str], dict[str, str]]:
+    """A migrant worker from application to probationary member (admitted 2025-05-10) of a new outstation branch:
+    the case, the branch, its secretary's and the township committee's headers."""
     branch = (await gateway.post("/v1/branches", json=branch_body(), headers=admin_headers)).json()["id"]
     secretary = bearer(system, Role.BRANCH_SECRETARY, branch)
     township = bearer(system, Role.TOWNSHIP_COMMITTEE, "township-test")
@@ -93,6 +94,13 @@ async def test_a_migrant_worker_goes_from_application_to_full_member(
 
     member = await gateway.get(f"/v1/members/{case.person_id}", params={"min_position": pos}, headers=secretary)
     assert member.status_code == 200 and member.json()["status"] == "probationary", member.text
+    return case, branch, secretary, township
+
+
+async def test_a_migrant_worker_goes_from_application_to_full_member(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    case, branch, secretary, township = await to_probation(system, gateway, admin_headers)
 
     await case.step("oath", {"sworn_on": "2025-05-20"})
     await case.step("conversion-application", {"applied_on": "2026-04-16"})

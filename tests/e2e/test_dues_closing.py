@@ -23,6 +23,7 @@ from services.kernel.settings import Settings
 from services.pure.dates import month_of, shift_month
 from services.pure.identity import Role
 from tests.e2e.conftest import assert_refused, bearer, branch_body, eventually, member_body
+from tests.e2e.test_development_pipeline import to_probation
 
 
 async def test_a_death_closes_the_dues_account_and_no_later_month_is_ever_owed(
@@ -140,3 +141,30 @@ async def test_a_transfer_received_outside_the_county_closes_the_dues_account_wi
     assert (account["closed_in"], account["closed_reason"]) == (this_month, "transferred_out")
     # The months up to the reception's are still owed here and can be assessed.
     await post(f"/v1/members/{m}/dues/assessments", {"month": this_month})
+
+
+async def test_a_probation_cancelled_closes_the_dues_account_like_a_removal(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str], membership_db: asyncpg.Pool,
+) -> None:
+    """A probationary member owes dues from the month of admission; the conversion meeting cancels the probation (the
+    member's status becomes removed). Before, their account kept owing, month after month."""
+    case, branch, secretary, township = await to_probation(system, gateway, admin_headers)
+    m = case.person_id
+    opened = await gateway.post(f"/v1/members/{m}/dues/account", headers=secretary, json={
+        "org_id": branch, "category": "wage_earner", "base": "4000.00", "owed_from": "2025-05",
+        "admitted_on": "2025-05-10"})
+    assert opened.status_code == 201, opened.text
+    await case.step("oath", {"sworn_on": "2025-05-20"})
+    await case.step("conversion-application", {"applied_on": "2026-04-16"})
+    await case.step("conversion-vote", {"held_on": "2026-04-25", "resolution": "cancel", "present": 3, "yes": 3,
+                                        "no": 0, "abstain": 0})
+    cancelled = await case.step("conversion-approval", {"outcome": "cancel", "approved_on": "2026-05-15"}, township)
+
+    closing = await membership_db.fetchrow(
+        "SELECT position, data::jsonb ->> 'reason' AS reason, data::jsonb ->> 'last_month' AS last_month"
+        " FROM events WHERE stream_id = $1 AND type = 'gb.membership.dues_account_closed.v1'", f"dues-{m}")
+    assert closing is not None and closing["position"] > cancelled  # before the approval's own answer
+    assert (closing["reason"], closing["last_month"]) == ("removed", "2026-05")
+    problem = await assert_refused(gateway, membership_db, f"/v1/members/{m}/dues/assessments", 409,
+                                   headers=secretary, json={"month": "2026-06"})
+    assert "closed in 2026-05" in problem["detail"], problem

@@ -20,6 +20,7 @@ from datetime import date
 from typing import assert_never
 
 from services.membership.contract.commands.dues import ContinueAfterTransfer
+from services.membership.contract.events.development import ProbationCancelled
 from services.membership.contract.events.dues import ClosingReason, DuesAccountClosed, DuesAccountReopened
 from services.membership.contract.events.members import MemberDied, MembershipRemoved
 from services.membership.contract.events.transfers import TransferReceived
@@ -30,7 +31,7 @@ from services.pure.dates import month_of, shift_month
 from services.pure.errors import AlreadyExists, DomainError, StateConflict
 
 #: The facts of a member's record that end their membership here.
-MembershipEnded = MemberDied | MembershipRemoved | TransferReceived
+MembershipEnded = MemberDied | MembershipRemoved | ProbationCancelled | TransferReceived
 
 
 def ending(event: MembershipEnded) -> tuple[ClosingReason, date] | None:
@@ -40,6 +41,9 @@ def ending(event: MembershipEnded) -> tuple[ClosingReason, date] | None:
             return ClosingReason.DIED, event.died_on
         case MembershipRemoved():
             return ClosingReason.REMOVED, event.removed_on
+        case ProbationCancelled():
+            # A probationary member's qualification cancelled: their status becomes removed, as after a removal.
+            return ClosingReason.REMOVED, event.approved_on
         case TransferReceived():
             return (ClosingReason.TRANSFERRED_OUT, event.received_on) if event.to_external is not None else None
         case _:

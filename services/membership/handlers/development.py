@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from services.kernel.store import AppendResult, CommandMeta
-from services.membership import directory
+from services.membership import directory, dues_reactions
 from services.membership.contract.commands.development import (
     ApplyForConversion,
     ApproveAdmission,
@@ -81,11 +81,14 @@ async def name_members(store: Store, cmd: NamingStep, meta: CommandMeta) -> Appe
 
 
 async def approve(store: Store, cmd: ApprovalStep, meta: CommandMeta) -> AppendResult:
-    """Approval authority sits with the county committee and the township (base) committees."""
+    """Approval authority sits with the county committee and the township (base) committees. A probation cancelled
+    ends the membership: the dues account closes (services/membership/dues_reactions.py), right after it is stored."""
     county = await policies(store)
     authority = cmd.actor.role in (Role.COUNTY_ADMIN, Role.TOWNSHIP_COMMITTEE)
-    return await on_person(store, cmd, cmd.person_id, meta, lambda person: development.decide(
+    result = await on_person(store, cmd, cmd.person_id, meta, lambda person: development.decide(
         person.case, cmd, approver_has_authority=authority, policy=county.development(effective_on(cmd))))
+    await dues_reactions.follow_appended(store, result)
+    return result
 
 
 async def hold_vote(store: Store, cmd: VoteStep, meta: CommandMeta) -> AppendResult:

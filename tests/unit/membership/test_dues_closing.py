@@ -24,7 +24,9 @@ from services.membership.contract.commands.dues import (
     DeclareIncome,
     RecordValidReason,
 )
+from services.membership.contract.events import REGISTRY
 from services.membership.contract.events.common import DuesCategory
+from services.membership.contract.events.development import ProbationCancelled
 from services.membership.contract.events.dues import EVENTS, ClosingReason, DuesAccountClosed, MonthAssessed
 from services.membership.contract.events.members import MemberDied, MembershipRemoved, RemovalGround
 from services.membership.contract.events.transfers import ExternalOrganisation, TransferReceived
@@ -51,6 +53,11 @@ def removed(on: date) -> MembershipRemoved:
                              deciding_org_id="b-1", actor="township_committee:tc", approving_org_id="township-a")
 
 
+def probation_cancelled(on: date) -> ProbationCancelled:
+    return ProbationCancelled(person_id=MEMBER, org_id="b-1", vote_on=on, approved_on=on, late=False,
+                              actor="township_committee:tc", approving_org_id="township-a", policy_version="p-1")
+
+
 def received(on: date, *, outside: bool) -> TransferReceived:
     return TransferReceived(member_id=MEMBER, transfer_id="t-1", letter_number="L-1", received_on=on,
                             from_org_id="b-1", to_org_id=OUTSIDE.org_id if outside else "b-2",
@@ -70,6 +77,8 @@ def closed(state: DuesAccount, event: Any) -> tuple[DuesAccount, list[DuesAccoun
 @pytest.mark.parametrize(("event", "reason", "last"), [
     (died(date(2025, 6, 30)), ClosingReason.DIED, "2025-06"),
     (removed(date(2025, 7, 1)), ClosingReason.REMOVED, "2025-07"),
+    # A probationary member's qualification cancelled: removed, as the member's status says (before: no closing).
+    (probation_cancelled(date(2025, 9, 3)), ClosingReason.REMOVED, "2025-09"),
     (received(date(2025, 8, 15), outside=True), ClosingReason.TRANSFERRED_OUT, "2025-08"),
 ])
 def test_the_account_closes_with_the_month_the_membership_ended_and_why(
@@ -209,7 +218,10 @@ def test_the_closing_reaction_has_its_own_checkpoint_per_fact_beside_the_recepti
     assert dues_reactions.CLOSING.key_prefix != dues_reactions.RECEPTION.key_prefix
     assert set(dues_reactions.CLOSING.types) == {"gb.membership.member_died.v1",
                                                  "gb.membership.membership_removed.v1",
+                                                 "gb.membership.probation_cancelled.v1",
                                                  "gb.membership.transfer_received.v1"}
+    # Each wire name is one the membership registry knows (a typo would make the sweep look for nothing).
+    assert set(dues_reactions.CLOSING.types) <= set(REGISTRY.names())
 
 
 def test_a_death_recorded_today_closes_with_this_month() -> None:
