@@ -37,7 +37,7 @@ from services.membership.contract.events.dues import DuesScale
 from services.membership.domain import dues
 from services.membership.domain.dues import DuesAccount
 from services.membership.domain.dues_policy import DuesPolicy
-from services.membership.domain.dues_state import gap_holding
+from services.membership.domain.dues_state import ended_in
 from services.membership.handlers.dues import assess_month, dues_policy_state
 from services.membership.policy import DEFAULT_POLICIES, MembershipPolicy
 from services.pure.dates import first_day, noted, recording_reason, year_month
@@ -149,15 +149,6 @@ def _decide(state: DuesAccount, cmd: AssessMonth, policy: DuesPolicy, reason: st
     return noted(dues.decide(state, cmd, policy=policy), reason)
 
 
-def _closed_before(state: DuesAccount, month: str) -> bool:
-    """The account closed before ``month`` (its membership ended), or ``month`` falls in a gap between a closing and
-    a reopening (the member was away, their dues kept outside the county): nothing is owed for it, nothing to
-    decide."""
-    if state.closed is not None and month > state.closed.last_month:
-        return True
-    return bool(state.gaps) and gap_holding(state, month) is not None
-
-
 @dataclass(frozen=True)
 class _Chunk:
     """A chunk's decided assessments on their way to the store: the rows and each account's command."""
@@ -239,7 +230,7 @@ async def _run_month(store: EventStore[Any], month: str, today: date) -> RunResu
             for n, account in enumerate(_accounts(store.registry, rows), start=1):
                 if n % YIELD_EVERY == 0:
                     await asyncio.sleep(0)
-                if _closed_before(account.state, month):
+                if ended_in(account.state, month):  # closed before it, or in a gap
                     progress.skipped += 1
                     progress.closed += 1
                     continue

@@ -74,14 +74,13 @@ async def partner_command(store: Store, cmd: PartnerCommand, meta: CommandMeta) 
 async def _held_slots(store: Store, partner_id: str) -> frozenset[str]:
     """The subscription slots (domain/subscriptions.py ``free_slot``) the partner's live subscriptions hold."""
     prefix = subscriptions.slot_prefix(partner_id)
-    rows = await store.pool.fetch("SELECT key FROM reservations WHERE left(key, $2) = $1", prefix, len(prefix))
+    rows = await store.pool.fetch("SELECT key FROM reservations WHERE starts_with(key, $1)", prefix)
     return frozenset(r["key"] for r in rows)
 
 
 async def _own_slots(store: Store, subscription_id: str) -> tuple[str, ...]:
-    rows = await store.pool.fetch("SELECT key FROM reservations WHERE holder = $1 AND left(key, $3) = $2",
-                                  subscription_stream(subscription_id), subscriptions.SLOT_PREFIX + ":",
-                                  len(subscriptions.SLOT_PREFIX) + 1)
+    rows = await store.pool.fetch("SELECT key FROM reservations WHERE holder = $1 AND starts_with(key, $2)",
+                                  subscription_stream(subscription_id), subscriptions.SLOT_PREFIX + ":")
     return tuple(r["key"] for r in rows)
 
 

@@ -178,11 +178,17 @@ def gap_holding(state: DuesAccount, m: str) -> Gap | None:
     return None
 
 
+def ended_in(state: DuesAccount, m: str) -> bool:
+    """Whether the membership here had ended in month ``m``: after the closing month, or in a gap between a closing
+    and a reopening (the member was away, their dues kept outside the county). Nothing is owed for such a month."""
+    if state.closed is not None and m > state.closed.last_month:
+        return True
+    return bool(state.gaps) and gap_holding(state, m) is not None
+
+
 def owed(state: DuesAccount, m: str) -> bool:
     """Whether month ``m`` can be owed here at all: from ``owed_from``, outside every gap, up to the closing month."""
-    if m < state.owed_from or (state.closed is not None and m > state.closed.last_month):
-        return False
-    return not state.gaps or gap_holding(state, m) is None
+    return m >= state.owed_from and not ended_in(state, m)
 
 
 def owed_months(state: DuesAccount, until: str) -> list[str]:

@@ -35,6 +35,7 @@ from services.membership.domain.dues import DuesAccount, ageing, due_items
 from services.membership.domain.dues_account import follow_reception
 from services.membership.domain.dues_closing import close_on_ending
 from services.membership.domain.dues_ledger import expected_vs_paid, statement
+from services.membership.domain.dues_state import ended_in
 from services.membership.policy.dues import DEFAULT_DUES_POLICY
 from services.pure.dates import month_of, months_from, shift_month
 from services.pure.errors import StateConflict
@@ -207,8 +208,8 @@ def test_the_ledger_no_longer_expects_the_months_cancelled_by_the_closing() -> N
 
 def test_the_monthly_run_skips_an_account_closed_before_the_month_and_says_why() -> None:
     state = dead_in_june()
-    assert dues_run._closed_before(state, "2025-07") and not dues_run._closed_before(state, "2025-06")
-    assert not dues_run._closed_before(account(owed_from="2025-01"), "2025-07")
+    assert ended_in(state, "2025-07") and not ended_in(state, "2025-06")
+    assert not ended_in(account(owed_from="2025-01"), "2025-07")
     assert dues_run.RunResult(month="2025-07", accounts=2, assessed=1, skipped=1, seconds=0.1, closed=1).closed == 1
 
 

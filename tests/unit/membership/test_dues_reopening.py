@@ -20,7 +20,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.kernel.events import EventRegistry
-from services.membership import dues_run
 from services.membership.contract.commands.dues import (
     ApproveExemption,
     AssessMonth,
@@ -41,7 +40,7 @@ from services.membership.domain import dues
 from services.membership.domain.dues import DuesAccount, ageing, due_items, dues_paid_up_to
 from services.membership.domain.dues_account import follow_reception
 from services.membership.domain.dues_ledger import expected_vs_paid, statement
-from services.membership.domain.dues_state import owed
+from services.membership.domain.dues_state import ended_in, owed
 from services.membership.policy.dues import DEFAULT_DUES_POLICY
 from services.pure.dates import month_of, months_from, shift_month
 from services.pure.errors import AlreadyExists, DomainError, StateConflict
@@ -221,7 +220,7 @@ def test_the_statement_and_the_ledger_show_no_month_of_the_gap() -> None:
 
 def test_the_monthly_run_skips_a_month_in_the_gap_as_not_owed() -> None:
     state, _ = reopened()
-    assert [m for m in months_from("2025-01", "2025-12") if dues_run._closed_before(state, m)] == list(GAP)
+    assert [m for m in months_from("2025-01", "2025-12") if ended_in(state, m)] == list(GAP)
 
 
 def test_months_paid_ahead_before_the_closing_that_fall_in_the_gap_do_not_count_as_paid_ahead() -> None:
@@ -255,7 +254,7 @@ def test_a_month_is_owed_up_to_the_closing_month_and_from_the_reopening_month_ex
     m = shift_month(closed_in, probe)
     in_gap = closed_in < m < expected_from
     assert owed(state, m) == (m >= owed_from and not in_gap)
-    assert dues_run._closed_before(state, m) == in_gap
+    assert ended_in(state, m) == in_gap
     if owed_from <= m <= "2025-12":
         if in_gap:
             with pytest.raises(StateConflict, match=f"closed in {closed_in}"):
