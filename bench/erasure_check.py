@@ -1,4 +1,4 @@
-"""The as-of erasure check at a province's size: ``lacks_an_erasure`` (services/gateway/replay.py) timed over
+"""The as-of erasure check at a province's size: ``lacks_an_erasure`` (services/gateway/as_of_queue.py) timed over
 1,000,000 members and 500,000 development cases, 100 of each erased, in the live views and in a kept copy.
 
 With PostgreSQL up (``python -m infra.local infra-up``, the ``GB_*`` settings of that data folder):
@@ -14,8 +14,8 @@ from datetime import date
 
 import asyncpg
 
+from services.gateway.as_of_queue import lacks_an_erasure
 from services.gateway.readmodels import development, members
-from services.gateway.replay import lacks_an_erasure
 from services.kernel.settings import load_settings
 
 MEMBERS = 1_000_000

@@ -10,7 +10,7 @@ import orjson
 from fastapi import FastAPI, Request
 
 from services import system
-from services.gateway import console, replay, throttle
+from services.gateway import as_of_queue, console, throttle
 from services.gateway.api import (
     as_of,
     as_of_builds,
@@ -99,7 +99,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.read_pool = await pools.create_pool(settings.dsn(system.READ_MODEL_DATABASE), min_size=2, max_size=20,
                                                   init=_init_read_connection)
     async with app.state.read_pool.acquire() as conn:
-        await replay.install_control(conn)
+        await as_of_queue.install_control(conn)
     app.state.as_of_pools = as_of.SchemaPools(settings.dsn(system.READ_MODEL_DATABASE), init=_init_read_connection)
     app.state.services = {service.name: TracedServiceClient(service.name, service.base_url(settings))
                           for service in system.SERVICES}

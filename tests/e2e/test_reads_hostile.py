@@ -18,7 +18,7 @@ import schemathesis
 from schemathesis import GenerationMode
 
 from infra import supervisor
-from services.gateway import replay
+from services.gateway import as_of_queue
 from services.kernel.settings import Settings
 from services.pure.identity import Role
 from tests.e2e.conftest import bearer, branch_body, eventually, member_body
@@ -135,7 +135,7 @@ async def test_as_of_rebuilds_asked_without_pause_keep_no_more_schemas_than_the_
     """Four questions at new instants whenever one is answered keep the builder busy: before the fix it dropped
     old schemas only when idle, so every schema it built (a full copy of the read models each) stayed."""
     now: datetime = await read_db.fetchval("SELECT clock_timestamp()")
-    instants = [now - timedelta(seconds=1, microseconds=n) for n in range(3 * replay.KEEP)]
+    instants = [now - timedelta(seconds=1, microseconds=n) for n in range(3 * as_of_queue.KEEP)]
 
     async def pending() -> int:
         return int(await read_db.fetchval("SELECT count(*) FROM as_of.builds WHERE state IN ('queued', 'building')"))
@@ -144,7 +144,7 @@ async def test_as_of_rebuilds_asked_without_pause_keep_no_more_schemas_than_the_
         return int(await read_db.fetchval(r"SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'as\_of\_%'"))
 
     async def room() -> bool:
-        return await pending() < replay.MAX_PENDING
+        return await pending() < as_of_queue.MAX_PENDING
 
     most = 0
     for instant in instants:
@@ -154,7 +154,7 @@ async def test_as_of_rebuilds_asked_without_pause_keep_no_more_schemas_than_the_
                                    headers=bearer(system, Role.COUNTY_ADMIN))
         assert answer.status_code in (200, 202), answer.text
         most = max(most, await schemas())
-    assert most <= replay.KEEP + 1, f"{most} as-of schemas at once; the builder keeps {replay.KEEP}"
+    assert most <= as_of_queue.KEEP + 1, f"{most} as-of schemas at once; the builder keeps {as_of_queue.KEEP}"
 
 
 async def test_min_position_beside_as_of_is_refused_however_often_it_is_given(
@@ -238,7 +238,8 @@ async def test_one_caller_starts_at_most_six_as_of_rebuilds_an_hour(
     now: datetime = await read_db.fetchval("SELECT clock_timestamp()")
     # Six builds this member started in the last hour (all done since), the oldest 50 minutes ago.
     await read_db.executemany("INSERT INTO as_of.started (caller, at) VALUES ($1, $2)",
-                              [(caller, now - timedelta(minutes=50 - i)) for i in range(replay.NEW_BUILDS_PER_WINDOW)])
+                              [(caller, now - timedelta(minutes=50 - i))
+                               for i in range(as_of_queue.NEW_BUILDS_PER_WINDOW)])
     try:
         at = (now - timedelta(seconds=7)).isoformat()
         answer = await gateway.get("/v1/branches", params={"as_of": at}, headers=headers)

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from services.gateway.as_of_queue import _LACKS_AN_ERASURE
 from services.gateway.readmodels import development, members
-from services.gateway.replay import _LACKS_AN_ERASURE
 from services.kernel.settings import Settings
 from tests.conftest import fresh_database
 

@@ -1,12 +1,12 @@
 """The county as it stood: ``as_of=<recorded time>`` on every read, answered from read models rebuilt as of then.
 
 One dependency, :data:`AsOfDep` (through ``ReadPool`` in services/gateway/api/deps.py), reads ``as_of`` for every
-route that reads the read models. Without it nothing changes. With a recorded time (RFC 3339, with its
-offset) the read pool handed to the route is one whose ``search_path`` is a schema holding the read models
-as they stood then — built by services/gateway/replay.py from the events the stores had recorded by that
-time — so the route runs the very same queries. A schema not built yet answers 202 with the build's progress
-and a ``Location`` to poll (``GET /v1/as-of/{build_id}``); the client repeats its request once the state is
-``ready``. Every as-of answer names the time and, per service, the last store position it reflects
+route that reads the read models. Without it nothing changes. With a recorded time (RFC 3339, with its offset) the
+read pool handed to the route is one whose ``search_path`` is a schema holding the read models as they stood then —
+asked for through services/gateway/as_of_queue.py, built by services/gateway/replay.py from the events the stores
+had recorded by that time — so the route runs the very same queries. A schema not built yet answers 202 with the
+build's progress and a ``Location`` to poll (``GET /v1/as-of/{build_id}``); the client repeats its request once the
+state is ``ready``. Every as-of answer names the time and, per service, the last store position it reflects
 (``GB-As-Of``, ``GB-Log-Positions``). The progress resource is services/gateway/api/as_of_builds.py.
 
 A day alone (``as_of=2026-06-30``) is not a recorded time: on the reports that count dated facts it is the
@@ -28,7 +28,7 @@ from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from services import system
-from services.gateway import replay
+from services.gateway import as_of_queue
 from services.gateway.auth import CurrentActor
 from services.kernel.bodies import FIRST_DAY, LAST_DAY
 from services.pure.errors import Problem
@@ -36,8 +36,8 @@ from services.pure.identity import Actor, Role
 
 #: The service that owns each event source, for the positions an answer states.
 SERVICE_OF = {s.registry.source: s.name for s in system.SERVICES}
-#: Schemas whose pools a gateway process keeps open (the builder keeps replay.KEEP schemas).
-OPEN_POOLS = replay.KEEP
+#: Schemas whose pools a gateway process keeps open (the builder keeps as_of_queue.KEEP schemas).
+OPEN_POOLS = as_of_queue.KEEP
 POLL_SECONDS = 1
 
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+\- ]\d{2}:\d{2})$")
@@ -167,27 +167,27 @@ async def _resolve(request: Request, response: Response, as_of: AsOf, actor: Act
                            "known about it yet; ask without as_of for what the system knows now")
     try:
         # The county's administrators are not budgeted: they are few, and answer for the system's load.
-        row = await replay.request(live, as_of.recorded, actor.label, budgeted=actor.role is not Role.COUNTY_ADMIN)
-    except replay.TooManyBuilds:
-        raise AsOfBusy(f"{replay.MAX_PENDING} rebuilds as of other times are waiting or running; retry in a "
+        row = await as_of_queue.request(live, as_of.recorded, actor.label, budgeted=actor.role is not Role.COUNTY_ADMIN)
+    except as_of_queue.TooManyBuilds:
+        raise AsOfBusy(f"{as_of_queue.MAX_PENDING} rebuilds as of other times are waiting or running; retry in a "
                        "moment, or ask as of a time already built", retry_after_seconds=5) from None
-    except replay.CallerOverBudget as over:
+    except as_of_queue.CallerOverBudget as over:
         minutes = -(-over.args[0] // 60)
-        raise AsOfBusy(f"you started {replay.NEW_BUILDS_PER_WINDOW} rebuilds as of new times within the last "
-                       f"{replay.BUDGET_WINDOW_SECONDS // 60} minutes, the most one caller may: ask as of a time "
+        raise AsOfBusy(f"you started {as_of_queue.NEW_BUILDS_PER_WINDOW} rebuilds as of new times within the last "
+                       f"{as_of_queue.BUDGET_WINDOW_SECONDS // 60} minutes, the most one caller may: ask as of a time "
                        f"already built, or as of a new one in {minutes} min",
                        retry_after_seconds=over.args[0]) from None
-    except replay.CallerBusy as busy:
+    except as_of_queue.CallerBusy as busy:
         raise AsOfBusy(f"your rebuild as of {busy.args[0]['as_of'].isoformat()} is still under way (one at a time "
                        f"for each caller): follow it at /v1/as-of/{busy.args[0]['id']}, then ask as of another "
                        "time", retry_after_seconds=5) from None
-    # A failed rebuild is queued again by asking (replay.request): its error stays in the progress resource.
-    build = replay.describe(row)
+    # A failed rebuild is queued again by asking (as_of_queue.request): its error stays in the progress resource.
+    build = as_of_queue.describe(row)
     if build["state"] != "ready":
         raise AsOfPending(build)
     pools: SchemaPools = request.app.state.as_of_pools
     response.headers.update(answer_headers(build))
-    return await pools.get(replay.schema_of(build["id"]), row["finished_at"])
+    return await pools.get(as_of_queue.schema_of(build["id"]), row["finished_at"])
 
 
 def answer_headers(build: dict[str, Any]) -> dict[str, str]:

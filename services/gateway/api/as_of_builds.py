@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 
-from services.gateway import replay
+from services.gateway import as_of_queue
 from services.gateway.api.access import ANYONE, Scope, operation
 from services.gateway.api.as_of import BUILD_SCHEMA, progress_body
 from services.gateway.auth import CurrentActor
@@ -23,8 +23,8 @@ async def as_of_progress(build_id: BuildId, request: Request, actor: CurrentActo
     """How far the rebuild of the read models as of a recorded time has come: events read of the total,
     events applied, percent, and — once `ready` — the store positions it reflects. Repeat the request that
     answered 202 when `state` is `ready`; `failed` says why (asking again starts it again)."""
-    row = await replay.find(request.app.state.read_pool, build_id)
+    row = await as_of_queue.find(request.app.state.read_pool, build_id)
     if row is None:
         raise NotFound(f"no as-of rebuild {build_id} (rebuilds not asked about for a while are dropped): "
                        "repeat the request with as_of to start it again")
-    return progress_body(replay.describe(row))
+    return progress_body(as_of_queue.describe(row))

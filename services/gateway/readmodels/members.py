@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS {schema}.members_view (
 -- measured at 1 M members by bench/growth.py (bench/results/growth-plans.md).
 CREATE INDEX IF NOT EXISTS members_view_org_member ON {schema}.members_view (formal_org_id, member_id) INCLUDE (away);
 -- The people erased, a few among many: every as-of answer from a kept copy is checked against them
--- (services/gateway/replay.py, lacks_an_erasure), which without it read the whole view.
+-- (services/gateway/as_of_queue.py, lacks_an_erasure), which without it read the whole view.
 CREATE INDEX IF NOT EXISTS members_view_erased ON {schema}.members_view (member_id) WHERE erased_on IS NOT NULL;
 """
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 
-from services.gateway import replay
+from services.gateway import as_of_queue, replay
 from services.gateway.api import as_of
 from services.gateway.api.access import Scope, operation
 from services.gateway.api.as_of import AsOf, AsOfInvalid, answer_headers, parse_as_of
@@ -58,10 +58,10 @@ def test_anything_else_is_refused_with_what_to_write(raw: str) -> None:
 
 
 def test_the_same_instant_in_any_offset_is_one_build_and_a_new_definition_another() -> None:
-    assert replay.build_id(T, "d1") == replay.build_id(T.astimezone(SHANGHAI), "d1")
-    assert replay.build_id(T, "d1") != replay.build_id(T + timedelta(microseconds=1), "d1")
-    assert replay.build_id(T, "d1") != replay.build_id(T, "d2")
-    assert replay.schema_of(replay.build_id(T, "d1")).startswith("as_of_")
+    assert as_of_queue.build_id(T, "d1") == as_of_queue.build_id(T.astimezone(SHANGHAI), "d1")
+    assert as_of_queue.build_id(T, "d1") != as_of_queue.build_id(T + timedelta(microseconds=1), "d1")
+    assert as_of_queue.build_id(T, "d1") != as_of_queue.build_id(T, "d2")
+    assert as_of_queue.schema_of(as_of_queue.build_id(T, "d1")).startswith("as_of_")
 
 
 # --------------------------------------------------------------------------- what a replay keeps
@@ -104,7 +104,7 @@ def test_an_answer_states_its_time_and_each_services_last_position() -> None:
 def test_progress_is_events_read_of_the_total(state: str, read: int, total: int | None, percent: float | None) -> None:
     row = {"id": "b", "as_of": T, "state": state, "events_total": total, "events_read": read, "events_applied": read,
            "positions": "{}", "seconds": None, "error": None}
-    assert replay.describe(row)["percent"] == percent
+    assert as_of_queue.describe(row)["percent"] == percent
 
 
 # --------------------------------------------------------------------------- the dependency
@@ -136,12 +136,12 @@ async def client(monkeypatch: pytest.MonkeyPatch) -> Any:
     async def request(pool: Any, moment: datetime, caller: str | None = None, *,
                       budgeted: bool = True) -> dict[str, Any]:
         budgets[caller] = budgeted
-        build = replay.build_id(moment, "d")
+        build = as_of_queue.build_id(moment, "d")
         return builds.setdefault(build, {"id": build, "as_of": moment, "state": "queued", "events_total": None,
                                          "events_read": 0, "events_applied": 0, "positions": {}, "seconds": None,
                                          "error": None, "finished_at": None})
 
-    monkeypatch.setattr(replay, "request", request)
+    monkeypatch.setattr(as_of_queue, "request", request)
     app = FastAPI()
     install_problem_handlers(app)
     as_of.install(app)
@@ -206,9 +206,9 @@ async def test_on_a_dated_report_a_day_alone_is_the_effective_day_as_before(clie
 
 async def test_more_rebuilds_than_allowed_are_refused_with_429(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     async def busy(pool: Any, moment: datetime, caller: str | None = None, *, budgeted: bool = True) -> Any:
-        raise replay.TooManyBuilds(replay.MAX_PENDING)
+        raise as_of_queue.TooManyBuilds(as_of_queue.MAX_PENDING)
 
-    monkeypatch.setattr(replay, "request", busy)
+    monkeypatch.setattr(as_of_queue, "request", busy)
     answer = await client.get("/things", params={"as_of": "2026-06-30T10:00:00Z"}, headers=ADMIN)
     assert answer.status_code == 429 and answer.headers["retry-after"] == "5"
 
@@ -216,9 +216,9 @@ async def test_more_rebuilds_than_allowed_are_refused_with_429(client: Any, monk
 async def test_a_caller_past_its_hourly_budget_is_told_when_it_may_ask_anew(
         client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     async def spent(pool: Any, moment: datetime, caller: str | None = None, *, budgeted: bool = True) -> Any:
-        raise replay.CallerOverBudget(61)
+        raise as_of_queue.CallerOverBudget(61)
 
-    monkeypatch.setattr(replay, "request", spent)
+    monkeypatch.setattr(as_of_queue, "request", spent)
     answer = await client.get("/things", params={"as_of": "2026-06-30T10:00:00Z"}, headers=ADMIN)
     assert answer.status_code == 429 and answer.headers["retry-after"] == "61"
     assert answer.json()["type"].endswith("/as-of-busy") and "in 2 min" in answer.json()["detail"]

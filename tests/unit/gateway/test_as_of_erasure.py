@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from services.gateway import replay
+from services.gateway import as_of_queue, replay
 from services.gateway.readmodels import PROJECTION, development
 from services.gateway.readmodels.members import ERASED_NAME
 from services.kernel.events import Envelope, encode
@@ -85,7 +85,7 @@ class FakeConnection:
 
 async def test_a_kept_copy_is_checked_against_the_live_erasures_by_member_and_by_case() -> None:
     conn = FakeConnection(True)
-    assert await replay.lacks_an_erasure(conn, "as_of_0123")  # type: ignore[arg-type]
+    assert await as_of_queue.lacks_an_erasure(conn, "as_of_0123")  # type: ignore[arg-type]
     ((sql, args),) = conn.asked
     # The erased name written into the statement, as the partial index's predicate has it: a bound name would
     # leave the planner a generic plan that cannot use the index (tests/integration/test_erasure_check_plan.py).
@@ -95,4 +95,4 @@ async def test_a_kept_copy_is_checked_against_the_live_erasures_by_member_and_by
     # The live tables unqualified (the live pool's search_path), the copy's in its own schema.
     assert 'FROM members_view l JOIN "as_of_0123".members_view c' in sql
     assert 'FROM development_view l JOIN "as_of_0123".development_view c' in sql
-    assert not await replay.lacks_an_erasure(FakeConnection(False), "as_of_0123")  # type: ignore[arg-type]
+    assert not await as_of_queue.lacks_an_erasure(FakeConnection(False), "as_of_0123")  # type: ignore[arg-type]
