@@ -184,10 +184,12 @@ async def call_service(request: Request, service: str, actor: Actor, method: str
 
 
 def relay_response(upstream: ServiceAnswer, location: str | None = None) -> Response:
-    """Pass the service's answer through unchanged (problem+json included)."""
+    """Pass the service's answer through unchanged (problem+json included, with its ``Retry-After``)."""
     headers: dict[str, Any] = {}
     if location and upstream.status_code == 201:
         headers["Location"] = location
+    if upstream.status_code in (429, 503) and "retry-after" in upstream.headers:
+        headers["Retry-After"] = upstream.headers["retry-after"]
     return Response(upstream.content, status_code=upstream.status_code, headers=headers,
                     media_type=upstream.headers.get("content-type", "application/json"))
 

@@ -45,6 +45,8 @@ COMMON_PROBLEMS: dict[str, str] = {
 AUTHENTICATED_PROBLEMS: dict[str, str] = {
     "401": "No or invalid bearer token",
     "403": "Your role or organisation may not do this",
+    "429": "Too many failed authentications from this client, or (where the operation says so) asked too often: "
+           "retry after `Retry-After` seconds",
 }
 BODY_PROBLEMS: dict[str, str] = {
     "400": "The body cannot be read (not UTF-8 JSON)",

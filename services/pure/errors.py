@@ -101,6 +101,15 @@ class Forbidden(Problem):
     title = "Not allowed for your role"
 
 
+class TooManyRequests(Problem):
+    """A limit on how often a caller may ask for something costly was reached; ``retry_after_seconds`` (in
+    ``extra``) says when it may ask again, and becomes the answer's ``Retry-After``."""
+
+    status = 429
+    slug = "too-many-requests"
+    title = "Asked too often"
+
+
 class Unavailable(Problem):
     status = 503
     slug = "unavailable"

@@ -21,7 +21,7 @@ from schemathesis import GenerationMode
 from services.kernel.settings import Settings
 from services.partners.contract.events import REGISTRY as PARTNER_EVENTS
 from services.partners.contract.service import SERVICE as PARTNERS
-from services.partners.contract.values import MAX_SUBSCRIPTIONS
+from services.partners.contract.values import MAX_SUBSCRIPTIONS, REPLAYS_PER_WINDOW
 from services.pure.identity import Role
 from tests.e2e.conftest import assert_refused, bearer, eventually
 from tests.e2e.test_partner_records import REGISTERED, partner_body, register
@@ -152,6 +152,30 @@ async def test_a_replay_from_a_time_without_its_offset_or_a_position_out_of_rang
                        ({"from_position": 1, "from_time": "2026-12-01T08:00:00Z"}, "exactly one")):
         problem = await assert_refused(gateway, partners_db, replay, 422, headers=me, json=body)
         assert says in problem["detail"], problem
+
+
+async def test_a_partner_asking_replay_after_replay_is_told_to_wait_and_the_county_is_not(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str], partners_db: asyncpg.Pool,
+) -> None:
+    """Before: every replay was taken, each sending the subscription's whole history again through the deliverer
+    every partner shares. Now a partner's seventh within a day is a 429 with ``Retry-After``, passed through the
+    gateway, and nothing is recorded; the county may still replay it."""
+    pid, me = await _partner(system, gateway, admin_headers)
+    webhook = await gateway.post("/v1/subscriptions", headers=me,
+                                 json={"partner_id": pid, "protocol": "HTTP", "sink": "http://127.0.0.1:9/hook"})
+    assert webhook.status_code == 201, webhook.text
+    replay = f"/v1/subscriptions/{webhook.json()['id']}/replay"
+    for _ in range(REPLAYS_PER_WINDOW):
+        answer = await gateway.post(replay, headers=me, json={"from_position": 0})
+        assert answer.status_code == 201, answer.text
+    before = await partners_db.fetchval("SELECT count(*) FROM events")
+    refused = await gateway.post(replay, headers=me, json={"from_position": 0})
+    assert refused.status_code == 429, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert 23 * 3600 < int(refused.headers["retry-after"]) <= 24 * 3600, refused.headers
+    assert f"replayed {REPLAYS_PER_WINDOW} times" in refused.json()["detail"], refused.json()
+    assert await partners_db.fetchval("SELECT count(*) FROM events") == before, "a refused replay wrote events"
+    assert (await gateway.post(replay, headers=admin_headers, json={"from_position": 0})).status_code == 201
 
 
 def _fuzz(operation: Any, mode: GenerationMode, base: str, session: requests.Session, auth: dict[str, str],

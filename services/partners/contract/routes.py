@@ -8,6 +8,7 @@ from typing import Any
 from services.kernel.routes import CommandRoute
 from services.partners import handlers as h
 from services.partners.contract import commands as c
+from services.partners.contract.values import REPLAY_WINDOW_HOURS, REPLAYS_PER_WINDOW
 from services.pure.identity import Role
 
 _COUNTY = (Role.COUNTY_ADMIN,)
@@ -71,5 +72,6 @@ ROUTES: tuple[CommandRoute[Any], ...] = (
         path="/subscriptions/{subscription_id}/replay", command=c.RequestReplay, handler=h.subscription_command,
         from_path=("subscription_id",), roles=_SUBSCRIBERS, scope=SUBSCRIPTION_SCOPE, location=_SUBSCRIPTION,
         summary="Deliver a webhook subscription's events again from a position (the CloudEvent's `position`) or "
-                "a time."),
+                f"a time. A partner may ask {REPLAYS_PER_WINDOW} replays of one subscription within "
+                f"{REPLAY_WINDOW_HOURS} hours (429 with `Retry-After` beyond); the county's are not counted."),
 )

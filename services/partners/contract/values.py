@@ -48,6 +48,10 @@ class SubscriptionState(StrEnum):
 #: ``{dialect: …}`` object; a subscription's filters must all match).
 #: Subscriptions one partner holds at once (services/partners/domain/subscriptions.py ``free_slot`` says why).
 MAX_SUBSCRIPTIONS = 20
+#: Replays a partner may ask of one webhook subscription within REPLAY_WINDOW_HOURS (the county's are not counted):
+#: services/partners/domain/subscriptions.py ``replay_budget`` says why.
+REPLAYS_PER_WINDOW = 6
+REPLAY_WINDOW_HOURS = 24
 
 FILTER_DIALECTS = ("exact", "prefix", "suffix", "all", "any", "not")
 #: The attributes exact, prefix and suffix may name.

@@ -8,9 +8,10 @@ partner is deactivated a subscription is neither created, changed, resumed nor r
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.partners.contract.commands import (
@@ -32,11 +33,18 @@ from services.partners.contract.events import (
     SubscriptionUpdated,
 )
 from services.partners.contract.kafka import partner_topic
-from services.partners.contract.values import MAX_SUBSCRIPTIONS, DeliveryProtocol, SubscriptionState
+from services.partners.contract.values import (
+    MAX_SUBSCRIPTIONS,
+    REPLAY_WINDOW_HOURS,
+    REPLAYS_PER_WINDOW,
+    DeliveryProtocol,
+    SubscriptionState,
+)
 from services.partners.domain import filters
 from services.partners.domain.partners import Partner
 from services.partners.domain.sinks import check_webhook_url
-from services.pure.errors import DomainError, NotFound, StateConflict
+from services.pure.errors import DomainError, NotFound, StateConflict, TooManyRequests
+from services.pure.identity import Role
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,6 +57,8 @@ class Subscription:
     filters: tuple[dict[str, Any], ...]
     state: SubscriptionState
     created_at: datetime
+    #: When the partner itself last asked for replays, the latest REPLAYS_PER_WINDOW at most (``replay_budget``).
+    partner_replays: tuple[datetime, ...] = ()
 
 
 INITIAL: Subscription | None = None
@@ -74,6 +84,24 @@ def free_slots(partner_id: str, held: frozenset[str]) -> list[str]:
                             "delete one it no longer needs (DELETE /v1/subscriptions/{id}), or widen the types or "
                             "filters of one")
     return free
+
+
+def replay_budget(asked: tuple[datetime, ...], now: datetime) -> None:
+    """Refuse (429) a partner's replay when it asked for REPLAYS_PER_WINDOW of this subscription within the window.
+
+    A replay sends the subscription's events again from a position or a time, as far back as the partner's topic
+    goes: one partner asking for a replay from its first event again and again kept the deliverer — which serves
+    every partner — re-reading and re-sending its whole history, and made the county a source of as much traffic
+    to the partner's address as it liked. Recovering from an outage takes one or two replays; the county's
+    administrators, who answer for the deliverer, are not counted."""
+    window = timedelta(hours=REPLAY_WINDOW_HOURS)
+    recent = sorted(t for t in asked if t > now - window)
+    if len(recent) >= REPLAYS_PER_WINDOW:
+        wait = max(1, math.ceil((recent[-REPLAYS_PER_WINDOW] + window - now).total_seconds()))
+        raise TooManyRequests(
+            f"this subscription was replayed {len(recent)} times at its partner's request in the last "
+            f"{REPLAY_WINDOW_HOURS} hours, the most a partner may: ask again in {-(-wait // 60)} min, or ask the "
+            "county to replay it", retry_after_seconds=wait)
 
 
 def decide(
@@ -126,6 +154,8 @@ def decide(
                 raise DomainError("give exactly one of from_position and from_time")
             if cmd.from_position is not None and cmd.from_position < 0:
                 raise DomainError("from_position: 0 or more")
+            if cmd.actor.role is Role.PARTNER:
+                replay_budget(state.partner_replays, now)
             return [ReplayRequested(subscription_id=sid, partner_id=pid, replay_id=f"{sid}:{now.isoformat()}",
                                     from_position=cmd.from_position, from_time=cmd.from_time, requested_at=now,
                                     actor=label)]
@@ -147,6 +177,8 @@ def evolve(state: Subscription | None, event: SubscriptionEvent) -> Subscription
             return replace(state, state=SubscriptionState.PAUSED)
         case SubscriptionResumed():
             return replace(state, state=SubscriptionState.ACTIVE)
+        case ReplayRequested() if event.actor.startswith(f"{Role.PARTNER.value}:"):
+            return replace(state, partner_replays=(*state.partner_replays, event.requested_at)[-REPLAYS_PER_WINDOW:])
     return state
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.partners.contract.commands import (
     ChangePartner,
@@ -17,10 +19,18 @@ from services.partners.contract.commands import (
     UpdateSubscription,
 )
 from services.partners.contract.events import PartnerRegistered, PartnerScope, SubscriptionCreated, SubscriptionPaused
-from services.partners.contract.values import DeliveryProtocol, PartnerKind, PersonalDataPolicy, SubscriptionState
+from services.partners.contract.values import (
+    REPLAY_WINDOW_HOURS,
+    REPLAYS_PER_WINDOW,
+    DeliveryProtocol,
+    PartnerKind,
+    PersonalDataPolicy,
+    SubscriptionState,
+)
 from services.partners.domain import partners, subscriptions
 from services.partners.sink_address import url_host
-from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict
+from services.pure.errors import AlreadyExists, DomainError, NotFound, StateConflict, TooManyRequests
+from services.pure.identity import Actor, Role
 from tests.unit.partners.builders import COUNTY, LATER, ORGANISATION, REGISTERED, T0, partner
 
 DAY = date(2026, 3, 1)
@@ -128,3 +138,55 @@ def test_a_kafka_subscription_is_not_replayed_by_the_system() -> None:
     state = subscriptions.evolve(None, _decide(None, create(DeliveryProtocol.KAFKA, sink=""))[0])  # type: ignore[arg-type]
     with pytest.raises(StateConflict, match="seeking"):
         _decide(state, RequestReplay(actor=COUNTY, today=DAY, subscription_id="s-1", from_position=0))
+
+
+PARTNER = Actor(subject="ningbo-system", role=Role.PARTNER, org_id="host-ningbo")
+
+
+def _replayed(state: subscriptions.Subscription | None, actor: Actor, at: datetime) -> subscriptions.Subscription:
+    """``state`` after ``actor`` asked for a replay at ``at``."""
+    [event] = subscriptions.decide(state, RequestReplay(actor=actor, today=DAY, subscription_id="s-1", from_position=0),
+                                   partner=partner(types=(REGISTERED,)), now=at, allow_private_sinks=False,
+                                   read_host=url_host)
+    after = subscriptions.evolve(state, event)
+    assert after is not None
+    return after
+
+
+def test_a_partner_asks_at_most_six_replays_of_a_subscription_a_day_and_is_told_when_it_may_again() -> None:
+    state = subscriptions.evolve(None, _decide(None, create())[0])  # type: ignore[arg-type]
+    start = T0
+    for n in range(REPLAYS_PER_WINDOW):
+        state = _replayed(state, PARTNER, start + timedelta(hours=n))
+    with pytest.raises(TooManyRequests, match=f"{REPLAYS_PER_WINDOW} times") as refused:
+        _replayed(state, PARTNER, start + timedelta(hours=10))
+    # The first of the six leaves the 24 hours at start + 24 h: 14 hours after the refusal.
+    assert refused.value.status == 429
+    assert refused.value.extra["retry_after_seconds"] == 14 * 3600
+    assert "840 min" in refused.value.detail
+    # The county answers for the deliverer: its replays are neither refused nor counted.
+    state = _replayed(state, COUNTY, start + timedelta(hours=10))
+    assert len(state.partner_replays) == REPLAYS_PER_WINDOW
+    # Once the first is 24 hours old, the partner may ask once more — and then not again until the second is.
+    state = _replayed(state, PARTNER, start + timedelta(hours=24))
+    with pytest.raises(TooManyRequests):
+        _replayed(state, PARTNER, start + timedelta(hours=24, seconds=1))
+    assert len(state.partner_replays) == REPLAYS_PER_WINDOW  # what the state keeps stays bounded
+
+
+@given(st.lists(st.integers(min_value=0, max_value=72 * 3600), max_size=30))
+def test_a_partners_replay_is_refused_exactly_when_six_were_asked_within_the_last_24_hours(offsets: list[int]) -> None:
+    state = subscriptions.evolve(None, _decide(None, create())[0])  # type: ignore[arg-type]
+    taken: list[datetime] = []
+    for offset in sorted(offsets):
+        at = T0 + timedelta(seconds=offset)
+        within = [t for t in taken if t > at - timedelta(hours=REPLAY_WINDOW_HOURS)]
+        if len(within) >= REPLAYS_PER_WINDOW:
+            with pytest.raises(TooManyRequests) as refused:
+                _replayed(state, PARTNER, at)
+            # Asked again when told, it is taken.
+            later = at + timedelta(seconds=refused.value.extra["retry_after_seconds"])
+            assert len([t for t in taken if t > later - timedelta(hours=REPLAY_WINDOW_HOURS)]) < REPLAYS_PER_WINDOW
+        else:
+            state = _replayed(state, PARTNER, at)
+            taken.append(at)
