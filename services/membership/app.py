@@ -14,7 +14,7 @@ import asyncpg
 from services.kernel.service_app import create_service_app
 from services.kernel.settings import Settings
 from services.kernel.store import EventStore
-from services.membership import directory, dues_reactions, personal_query, vault
+from services.membership import directory, dues_reactions, event_indexes, personal_query, vault
 from services.membership.contract.service import SERVICE
 from services.membership.deadlines import run_daily
 
@@ -37,6 +37,7 @@ async def _install(pool: asyncpg.Pool) -> None:
     # The key table first: without a usable GB_MEMBERSHIP_MASTER_KEY the service refuses to start.
     await vault.install(pool)
     await directory.install(pool)
+    await event_indexes.install(pool)
     await dues_reactions.install(pool)
 
 

@@ -11,6 +11,8 @@ from importlib import resources
 
 import asyncpg
 
+from services.membership import event_indexes
+
 VOTING_STATUSES = ("full",)
 
 
@@ -69,18 +71,7 @@ async def months_without_life(pool: asyncpg.Pool, member_id: str, on: date) -> i
     first recorded event) to ``on``. A meeting's day is its last correction's, if it was corrected. Every
     meeting they attended counts, wherever it was held: their own organisation's, a host organisation's (as a
     member of a branch it guides or hosted there), or as a certificate holder (B4: 参加多重组织生活)."""
-    since = await pool.fetchval(
-        "SELECT coalesce("
-        " (SELECT max(coalesce("
-        "    (SELECT (c.data::jsonb ->> 'held_on')::date FROM events c"
-        "      WHERE c.stream_id = m.stream_id AND c.type = 'gb.membership.meeting_date_corrected.v1'"
-        "      ORDER BY c.version DESC LIMIT 1),"
-        "    (m.data::jsonb ->> 'held_on')::date)) FROM events m"
-        "   WHERE m.type = 'gb.membership.meeting_recorded.v1' AND (m.data::jsonb -> 'present_ids' ? $1"
-        "         OR m.data::jsonb -> 'certificate_holders_present' ? $1)),"
-        " (SELECT min(occurred_at)::date FROM events WHERE stream_id = $1))",
-        member_id,
-    )
+    since = await pool.fetchval(event_indexes.LAST_LIFE, member_id)
     if since is None:
         return 0
     months = (on.year - since.year) * 12 + on.month - since.month - (on.day < since.day)
@@ -104,10 +95,7 @@ async def hosted_at(pool: asyncpg.Pool, host_org_id: str) -> frozenset[str]:
 async def linked_to_host(pool: asyncpg.Pool, host_org_id: str) -> list[str]:
     """Outstation branches ever linked to ``host_org_id`` (established with it or linked later); the caller
     checks each branch's current link, which a later link to another host replaces."""
-    rows = await pool.fetch(
-        "SELECT DISTINCT stream_id FROM events WHERE stream_type = 'branch'"
-        " AND type IN ('gb.membership.branch_established.v1', 'gb.membership.host_guidance_linked.v1')"
-        " AND data::jsonb ->> 'host_org_id' = $1", host_org_id)
+    rows = await pool.fetch(event_indexes.LINKED_TO_HOST, host_org_id)
     return sorted(r["stream_id"] for r in rows)
 
 

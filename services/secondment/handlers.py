@@ -75,7 +75,12 @@ AWAY_STAGES = (Stage.AWAY, Stage.UNPAID_LEAVE)
 INDEXES = """
 CREATE INDEX IF NOT EXISTS events_secondment_cadre ON events ((data::jsonb ->> 'cadre_id'))
     WHERE type = 'gb.secondment.secondment_nominated.v1';
+CREATE INDEX IF NOT EXISTS events_unit_township ON events ((data::jsonb ->> 'township_id'))
+    WHERE type = 'gb.secondment.unit_registered.v1';
 """
+#: Whether a registered unit names $1 as its township (by events_unit_township).
+NAMED_AS_TOWNSHIP = ("SELECT EXISTS (SELECT 1 FROM events WHERE type = 'gb.secondment.unit_registered.v1'"
+                     " AND data::jsonb ->> 'township_id' = $1)")
 
 
 async def install(pool: asyncpg.Pool) -> None:
@@ -130,9 +135,7 @@ async def unit_command(store: Store, cmd: UnitCommand, meta: CommandMeta) -> App
 
 async def _named_as_township(store: Store, org_id: str) -> bool:
     """Whether a registered unit names ``org_id`` as its township."""
-    found: bool = await store.pool.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM events WHERE stream_type = 'unit' AND type = 'gb.secondment.unit_registered.v1'"
-        " AND data::jsonb ->> 'township_id' = $1)", org_id)
+    found: bool = await store.pool.fetchval(NAMED_AS_TOWNSHIP, org_id)
     return found
 
 

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from services.kernel.handling import execute, state_of
 from services.kernel.store import AppendResult, CommandMeta
-from services.membership import directory
+from services.membership import directory, event_indexes
 from services.membership.contract.commands.dues import (
     ApproveExemption,
     ApproveReduction,
@@ -125,11 +125,7 @@ async def remit_upward(store: Store, cmd: RemitUpward, meta: CommandMeta) -> App
 
     async def decide(ledger: dues_ledger.BranchLedger) -> list[DuesRemitted]:
         policy = await dues_policy_state(store)
-        rows = await store.pool.fetch(
-            "SELECT position FROM events WHERE stream_type = 'dues' AND type = 'gb.membership.dues_paid.v1'"
-            " AND (data::jsonb ->> 'org_id' = $1 OR data::jsonb ->> 'receiving_org_id' = $1) ORDER BY position",
-            cmd.org_id,
-        )
+        rows = await store.pool.fetch(event_indexes.DUES_PAID_AT, cmd.org_id)
         paid = [r.event for r in await store.read_positions([row["position"] for row in rows])
                 if isinstance(r.event, DuesPaid)]
         try:  # the same period bounds the rule will use: the frequency in force on the period's 1 January

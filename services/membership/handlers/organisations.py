@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from services.kernel.handling import execute
 from services.kernel.store import AppendResult, CommandMeta
-from services.membership import directory
+from services.membership import directory, event_indexes
 from services.membership.contract.commands.branches import (
     AdvanceElection,
     ApproveSecretary,
@@ -73,10 +73,7 @@ async def establish_organisation(store: Store, cmd: EstablishOrganisation, meta:
 
 async def named_as_home(store: Store, org_id: str) -> bool:
     """Whether a recorded branch names ``org_id`` as its home organisation or parent."""
-    found: bool = await store.pool.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM events WHERE stream_type = 'branch'"
-        " AND type = 'gb.membership.branch_established.v1'"
-        " AND $1 IN (data::jsonb ->> 'home_org_id', data::jsonb ->> 'parent_id'))", org_id)
+    found: bool = await store.pool.fetchval(event_indexes.NAMED_AS_HOME, org_id)
     return found
 
 

@@ -1,0 +1,75 @@
+"""Indexes on the membership store's events for the handlers' look-ups by an event's content.
+
+Each look-up below reads the events of one type by a field of their data. Without its index each was a scan of
+every event of that type, JSON parsed row by row, on every command that asks — found in the benchmark's commands
+load: establishing a branch asked ``named_as_home`` (services/membership/handlers/organisations.py), and its scan
+of every branch ever established was most of PostgreSQL's CPU per command (12 of 26 ms across the system, at a few
+thousand branches), growing with every branch. Partial indexes: only events of the type are indexed, so every
+other append pays nothing. A look-up's statement must repeat its index's expression and type exactly for the
+planner to use it (tests/integration/test_event_index_plans.py checks each plan).
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+BRANCH_ESTABLISHED = "gb.membership.branch_established.v1"
+HOST_GUIDANCE_LINKED = "gb.membership.host_guidance_linked.v1"
+DUES_PAID = "gb.membership.dues_paid.v1"
+MEETING_RECORDED = "gb.membership.meeting_recorded.v1"
+
+INDEXES = f"""
+CREATE INDEX IF NOT EXISTS events_branch_home ON events ((data::jsonb ->> 'home_org_id'))
+    WHERE type = '{BRANCH_ESTABLISHED}';
+CREATE INDEX IF NOT EXISTS events_branch_parent ON events ((data::jsonb ->> 'parent_id'))
+    WHERE type = '{BRANCH_ESTABLISHED}';
+CREATE INDEX IF NOT EXISTS events_branch_host ON events ((data::jsonb ->> 'host_org_id'))
+    WHERE type IN ('{BRANCH_ESTABLISHED}', '{HOST_GUIDANCE_LINKED}');
+CREATE INDEX IF NOT EXISTS events_dues_paid_org ON events ((data::jsonb ->> 'org_id'))
+    WHERE type = '{DUES_PAID}';
+CREATE INDEX IF NOT EXISTS events_dues_paid_receiving_org ON events ((data::jsonb ->> 'receiving_org_id'))
+    WHERE type = '{DUES_PAID}';
+CREATE INDEX IF NOT EXISTS events_meeting_present ON events USING gin ((data::jsonb -> 'present_ids'))
+    WHERE type = '{MEETING_RECORDED}';
+CREATE INDEX IF NOT EXISTS events_meeting_certificate_holders ON events
+    USING gin ((data::jsonb -> 'certificate_holders_present')) WHERE type = '{MEETING_RECORDED}';
+"""
+
+#: Whether a recorded branch names $1 as its home organisation or parent: two probes (one condition naming both
+#: fields would scan).
+NAMED_AS_HOME = f"""
+SELECT EXISTS (SELECT 1 FROM events WHERE type = '{BRANCH_ESTABLISHED}' AND data::jsonb ->> 'home_org_id' = $1)
+    OR EXISTS (SELECT 1 FROM events WHERE type = '{BRANCH_ESTABLISHED}' AND data::jsonb ->> 'parent_id' = $1)
+"""
+#: The payments collected by, or received at, organisation $1: a probe of each index.
+DUES_PAID_AT = f"""
+SELECT position FROM events WHERE type = '{DUES_PAID}' AND data::jsonb ->> 'org_id' = $1
+ UNION
+SELECT position FROM events WHERE type = '{DUES_PAID}' AND data::jsonb ->> 'receiving_org_id' = $1
+ ORDER BY position
+"""
+#: Outstation branches ever linked to host organisation $1 (established with it or linked later).
+LINKED_TO_HOST = f"""
+SELECT DISTINCT stream_id FROM events WHERE type IN ('{BRANCH_ESTABLISHED}', '{HOST_GUIDANCE_LINKED}')
+   AND data::jsonb ->> 'host_org_id' = $1
+"""
+#: The day of member $1's last attended meeting (a corrected meeting's last correction's day), or else of their
+#: first recorded event.
+LAST_LIFE = f"""
+SELECT coalesce(
+    (SELECT max(coalesce(
+        (SELECT (c.data::jsonb ->> 'held_on')::date FROM events c
+          WHERE c.stream_id = m.stream_id AND c.type = 'gb.membership.meeting_date_corrected.v1'
+          ORDER BY c.version DESC LIMIT 1),
+        (m.data::jsonb ->> 'held_on')::date)) FROM events m
+      WHERE m.type = '{MEETING_RECORDED}'
+        AND (m.data::jsonb -> 'present_ids' ? $1 OR m.data::jsonb -> 'certificate_holders_present' ? $1)),
+    (SELECT min(occurred_at)::date FROM events WHERE stream_id = $1))
+"""
+
+
+async def install(pool: asyncpg.Pool) -> None:
+    """Made once (a store recorded before them is indexed at the service's next start, holding appends meanwhile)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('gb_membership_event_indexes'))")
+        await conn.execute(INDEXES)
