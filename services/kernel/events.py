@@ -77,10 +77,14 @@ class EventRegistry(Generic[E]):
         return cls(source=source, events=events)
 
     def wire_name(self, event: E) -> str:
+        return self.name_of(type(event))
+
+    def name_of(self, event_type: type[E]) -> str:
+        """The wire name of an event class (for statements that select events by type)."""
         try:
-            return self._by_class[type(event)]
+            return self._by_class[event_type]
         except KeyError:
-            raise UnknownEventType(f"{type(event).__name__} is not registered") from None
+            raise UnknownEventType(f"{event_type.__name__} is not registered") from None
 
     def encode(self, event: E) -> bytes:
         return encode(event)

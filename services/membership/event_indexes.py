@@ -6,17 +6,24 @@ load: establishing a branch asked ``named_as_home`` (services/membership/handler
 of every branch ever established was most of PostgreSQL's CPU per command (12 of 26 ms across the system, at a few
 thousand branches), growing with every branch. Partial indexes: only events of the type are indexed, so every
 other append pays nothing. A look-up's statement must repeat its index's expression and type exactly for the
-planner to use it (tests/integration/test_event_index_plans.py checks each plan).
+planner to use it (tests/integration/membership/test_event_index_plans.py checks each plan).
 """
 
 from __future__ import annotations
 
 import asyncpg
 
-BRANCH_ESTABLISHED = "gb.membership.branch_established.v1"
-HOST_GUIDANCE_LINKED = "gb.membership.host_guidance_linked.v1"
-DUES_PAID = "gb.membership.dues_paid.v1"
-MEETING_RECORDED = "gb.membership.meeting_recorded.v1"
+from services.membership.contract.events import REGISTRY
+from services.membership.contract.events.branches import BranchEstablished, HostGuidanceLinked
+from services.membership.contract.events.dues import DuesPaid
+from services.membership.contract.events.meetings import MeetingDateCorrected, MeetingRecorded
+
+# The wire names as the contract gives them: a statement naming a type by hand would select nothing once renamed.
+BRANCH_ESTABLISHED = REGISTRY.name_of(BranchEstablished)
+HOST_GUIDANCE_LINKED = REGISTRY.name_of(HostGuidanceLinked)
+DUES_PAID = REGISTRY.name_of(DuesPaid)
+MEETING_RECORDED = REGISTRY.name_of(MeetingRecorded)
+MEETING_DATE_CORRECTED = REGISTRY.name_of(MeetingDateCorrected)
 
 INDEXES = f"""
 CREATE INDEX IF NOT EXISTS events_branch_home ON events ((data::jsonb ->> 'home_org_id'))
@@ -59,7 +66,7 @@ LAST_LIFE = f"""
 SELECT coalesce(
     (SELECT max(coalesce(
         (SELECT (c.data::jsonb ->> 'held_on')::date FROM events c
-          WHERE c.stream_id = m.stream_id AND c.type = 'gb.membership.meeting_date_corrected.v1'
+          WHERE c.stream_id = m.stream_id AND c.type = '{MEETING_DATE_CORRECTED}'
           ORDER BY c.version DESC LIMIT 1),
         (m.data::jsonb ->> 'held_on')::date)) FROM events m
       WHERE m.type = '{MEETING_RECORDED}'

@@ -100,7 +100,7 @@ def replay_budget(asked: tuple[datetime, ...], now: datetime) -> None:
         wait = max(1, math.ceil((recent[-REPLAYS_PER_WINDOW] + window - now).total_seconds()))
         raise TooManyRequests(
             f"this subscription was replayed {len(recent)} times at its partner's request in the last "
-            f"{REPLAY_WINDOW_HOURS} hours, the most a partner may: ask again in {-(-wait // 60)} min, or ask the "
+            f"{REPLAY_WINDOW_HOURS} hours, the most a partner may: ask again in {math.ceil(wait / 60)} min, or ask the "
             "county to replay it", retry_after_seconds=wait)
 
 
