@@ -44,6 +44,7 @@ import asyncpg
 from services.kernel.clock import now
 from services.kernel.handling import state_of
 from services.kernel.store import AppendResult, CommandMeta, EventStore, RecordedEvent
+from services.membership import event_indexes
 from services.membership.contract.events.development import ProbationCancelled
 from services.membership.contract.events.dues import DuesAccountEvent
 from services.membership.contract.events.members import MemberDied, MembershipRemoved
@@ -56,10 +57,6 @@ from services.pure.errors import ConcurrencyConflict
 
 log = logging.getLogger("dues-reactions")
 
-RECEIVED = "gb.membership.transfer_received.v1"
-DIED = "gb.membership.member_died.v1"
-REMOVED = "gb.membership.membership_removed.v1"
-PROBATION_CANCELLED = "gb.membership.probation_cancelled.v1"
 SWEEP_SECONDS = 5.0
 _BATCH = 200
 _evolve_dues = cast(Callable[[DuesAccount, Any], DuesAccount], dues.evolve)
@@ -102,9 +99,11 @@ def _close(account: DuesAccount, fact: RecordedEvent[Any], _policy: DuesPolicy) 
                                              actor=fact.envelope.actor))
 
 
-RECEPTION = Reaction(types=(RECEIVED,), rule=_move, key_prefix="dues-on-reception", mark="dues")
-CLOSING = Reaction(types=(DIED, REMOVED, PROBATION_CANCELLED, RECEIVED), rule=_close, key_prefix="dues-closing",
-                   mark="dues-closing")
+RECEPTION = Reaction(types=(event_indexes.TRANSFER_RECEIVED,), rule=_move, key_prefix="dues-on-reception",
+                     mark="dues")
+CLOSING = Reaction(types=(event_indexes.MEMBER_DIED, event_indexes.MEMBERSHIP_REMOVED,
+                          event_indexes.PROBATION_CANCELLED, event_indexes.TRANSFER_RECEIVED),
+                   rule=_close, key_prefix="dues-closing", mark="dues-closing")
 REACTIONS = (RECEPTION, CLOSING)
 
 
@@ -169,8 +168,7 @@ async def sweep(store: EventStore[Any], reaction: Reaction = RECEPTION) -> int:
     done = 0
     while True:
         mark = await pool.fetchval("SELECT position FROM dues_reception_progress WHERE name = $1", reaction.mark) or 0
-        rows = await pool.fetch("SELECT position FROM events WHERE type = ANY($1::text[]) AND position > $2"
-                                " ORDER BY position LIMIT $3", list(reaction.types), mark, _BATCH)
+        rows = await pool.fetch(event_indexes.facts_after(reaction.types), mark, _BATCH)
         if not rows:
             return done
         for recorded in await store.read_positions([r["position"] for r in rows]):

@@ -15,8 +15,11 @@ import asyncpg
 
 from services.membership.contract.events import REGISTRY
 from services.membership.contract.events.branches import BranchEstablished, HostGuidanceLinked
+from services.membership.contract.events.development import ProbationCancelled
 from services.membership.contract.events.dues import DuesPaid
 from services.membership.contract.events.meetings import MeetingDateCorrected, MeetingRecorded
+from services.membership.contract.events.members import MemberDied, MembershipRemoved
+from services.membership.contract.events.transfers import TransferReceived
 
 # The wire names as the contract gives them: a statement naming a type by hand would select nothing once renamed.
 BRANCH_ESTABLISHED = REGISTRY.name_of(BranchEstablished)
@@ -24,6 +27,12 @@ HOST_GUIDANCE_LINKED = REGISTRY.name_of(HostGuidanceLinked)
 DUES_PAID = REGISTRY.name_of(DuesPaid)
 MEETING_RECORDED = REGISTRY.name_of(MeetingRecorded)
 MEETING_DATE_CORRECTED = REGISTRY.name_of(MeetingDateCorrected)
+TRANSFER_RECEIVED = REGISTRY.name_of(TransferReceived)
+MEMBER_DIED = REGISTRY.name_of(MemberDied)
+MEMBERSHIP_REMOVED = REGISTRY.name_of(MembershipRemoved)
+PROBATION_CANCELLED = REGISTRY.name_of(ProbationCancelled)
+#: The facts of a member's record their dues account follows (services/membership/dues_reactions.py).
+DUES_FOLLOWED = (TRANSFER_RECEIVED, MEMBER_DIED, MEMBERSHIP_REMOVED, PROBATION_CANCELLED)
 
 INDEXES = f"""
 CREATE INDEX IF NOT EXISTS events_branch_home ON events ((data::jsonb ->> 'home_org_id'))
@@ -40,6 +49,8 @@ CREATE INDEX IF NOT EXISTS events_meeting_present ON events USING gin ((data::js
     WHERE type = '{MEETING_RECORDED}';
 CREATE INDEX IF NOT EXISTS events_meeting_certificate_holders ON events
     USING gin ((data::jsonb -> 'certificate_holders_present')) WHERE type = '{MEETING_RECORDED}';
+CREATE INDEX IF NOT EXISTS events_dues_followed ON events (position)
+    WHERE type IN ({", ".join(f"'{name}'" for name in DUES_FOLLOWED)});
 """
 
 #: Whether a recorded branch names $1 as its home organisation or parent: two probes (one condition naming both
@@ -73,6 +84,18 @@ SELECT coalesce(
         AND (m.data::jsonb -> 'present_ids' ? $1 OR m.data::jsonb -> 'certificate_holders_present' ? $1)),
     (SELECT min(occurred_at)::date FROM events WHERE stream_id = $1))
 """
+
+
+def facts_after(types: tuple[str, ...]) -> str:
+    """The positions of facts of ``types`` (some of ``DUES_FOLLOWED``) after position $1, in order, at most $2.
+
+    The types are written in, not passed: only then can the planner prove the statement reads within
+    ``events_dues_followed``. With them as a parameter it walked every event after the mark, and a sweep whose
+    reaction has nothing to do keeps its mark where it was, so each sweep (every few seconds) read the whole store."""
+    if not types or not set(types) <= set(DUES_FOLLOWED):
+        raise ValueError(f"{types} are not all of the indexed facts {DUES_FOLLOWED}")
+    listed = ", ".join(f"'{name}'" for name in types)
+    return f"SELECT position FROM events WHERE type IN ({listed}) AND position > $1 ORDER BY position LIMIT $2"
 
 
 async def install(pool: asyncpg.Pool) -> None:

@@ -87,3 +87,44 @@ async def test_the_look_ups_find_what_they_name(store: asyncpg.Connection) -> No
     assert await store.fetchval(event_indexes.NAMED_AS_HOME, "org-3")
     assert not await store.fetchval(event_indexes.NAMED_AS_HOME, "host-3")
     assert [r["stream_id"] for r in await store.fetch(event_indexes.LINKED_TO_HOST, "host-3")] == ["branch-3"]
+
+
+@pytest.mark.parametrize("types", [(event_indexes.TRANSFER_RECEIVED,), event_indexes.DUES_FOLLOWED],
+                         ids=["reception", "closing"])
+@pytest.mark.parametrize("plan_cache_mode", ["force_generic_plan", "force_custom_plan"])
+async def test_a_sweep_reads_the_followed_facts_after_its_mark_alone(store: asyncpg.Connection, types: tuple[str, ...],
+                                                                     plan_cache_mode: str) -> None:
+    """A dues reaction's sweep (services/membership/dues_reactions.py) with nothing to do once walked every event after
+    its mark, which then stays put: the whole store every few seconds. It reads the partial index by position."""
+    await store.execute(f"SET plan_cache_mode = {plan_cache_mode}")
+    await store.execute(f"PREPARE facts (bigint, int) AS {event_indexes.facts_after(types)}")
+    try:
+        plan = "\n".join(r[0] for r in await store.fetch("EXPLAIN EXECUTE facts(0, 200)"))
+    finally:
+        await store.execute("DEALLOCATE facts")
+    lines = plan.splitlines()
+    at = [n for n, line in enumerate(lines) if " events_dues_followed " in f"{line} "]
+    assert at and all("Index Cond" in lines[n + 1] for n in at), plan
+    assert "events_pkey" not in plan and "Seq Scan" not in plan, plan
+
+
+async def test_a_sweep_finds_the_facts_it_follows_after_its_mark(store: asyncpg.Connection) -> None:
+    inserted = [await store.fetchval(
+        "INSERT INTO events (event_id, stream_id, stream_type, version, type, data, occurred_at, actor,"
+        " correlation_id, hash) VALUES (gen_random_uuid(), $1, 'member', 1, $2, '{}', now(), 't', 't', '\\x00')"
+        " RETURNING position", f"ending-{n}", type_) for n, type_ in enumerate(
+            (event_indexes.MEMBER_DIED, event_indexes.TRANSFER_RECEIVED, event_indexes.PROBATION_CANCELLED,
+             event_indexes.MEMBERSHIP_REMOVED, event_indexes.TRANSFER_RECEIVED))]
+    receptions = event_indexes.facts_after((event_indexes.TRANSFER_RECEIVED,))
+    closings = event_indexes.facts_after(event_indexes.DUES_FOLLOWED)
+    assert [r["position"] for r in await store.fetch(receptions, 0, 200)] == [inserted[1], inserted[4]]
+    assert [r["position"] for r in await store.fetch(receptions, inserted[1], 200)] == [inserted[4]]
+    assert [r["position"] for r in await store.fetch(closings, inserted[0], 2)] == inserted[1:3]
+    assert await store.fetch(closings, inserted[4], 200) == []
+
+
+def test_a_sweep_names_only_the_facts_the_index_holds() -> None:
+    with pytest.raises(ValueError, match="not all of the indexed facts"):
+        event_indexes.facts_after((event_indexes.TRANSFER_RECEIVED, event_indexes.DUES_PAID))
+    with pytest.raises(ValueError):
+        event_indexes.facts_after(())
