@@ -14,7 +14,7 @@ import httpx
 
 from bench import cpu
 from bench.common import ROOT, drop_database, recreate_database, say
-from bench.system import post_load
+from bench.system import post_load, warm
 from infra.processes import UVICORN_NO_PROXY, UVICORN_SPEED_FLAGS
 from services.kernel.settings import Settings
 
@@ -45,7 +45,8 @@ def _bare_cpu(settings: Settings, pid: int) -> dict[str, float]:
     return {name: seen[name] for name in ("bare app", "postgres", "client") if name in seen}
 
 
-async def bare_commands(settings: Settings, clients: int, seconds: float) -> dict[str, Any]:
+async def bare_commands(settings: Settings, clients: int, seconds: float,
+                        warmup_seconds: float = 0.0) -> dict[str, Any]:
     """Commands/s and POST latency of the bare stack under the 3a load (one uvicorn worker, as each service)."""
     await recreate_database(settings.admin_dsn, BARE_DB)
     port = _free_port()
@@ -56,8 +57,13 @@ async def bare_commands(settings: Settings, clients: int, seconds: float) -> dic
     process = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
     try:
         _wait_listening(port, process)
-        result = await post_load(lambda: httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30.0),
-                                 clients, seconds, meter=lambda: _bare_cpu(settings, process.pid))
+        def client() -> httpx.AsyncClient:
+            return httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30.0)
+
+        warm_up = await warm(client, clients, warmup_seconds, lambda: _bare_cpu(settings, process.pid))
+        result = await post_load(client, clients, seconds, meter=lambda: _bare_cpu(settings, process.pid))
+        if warm_up:
+            result["warm_up"] = warm_up
     finally:
         process.terminate()
         try:

@@ -168,6 +168,15 @@ def markdown(record: dict[str, Any]) -> str:
                               sorted(spent["ms_per_unit"].items(), key=lambda kv: -kv[1]))
             rows.append((f"3. CPU per {label}, every process (bench/cpu.py)", _n(spent["total_ms_per_unit"], 2),
                          "ms", "—", parts))
+    for key, label in (("commands", "commands"), ("bare", "bare requests")):
+        warm_up = (r.get(key) or {}).get("warm_up")
+        if warm_up:
+            spent = warm_up.get("cpu") or {}
+            kafka = spent.get("ms_per_unit", {}).get("kafka")
+            rows.append((f"3. The warm-up before the window ({label}, same load, from a cold start)",
+                         _n(warm_up["commands_per_s"]), "per s", "—",
+                         f"{_n(warm_up['seconds'], 0)} s; CPU per one {_n(spent.get('total_ms_per_unit'), 2)} ms"
+                         + (f", Kafka's {kafka:g}" if kafka is not None else "")))
     mem = (r.get("commands") or {}).get("memory")
     if mem and mem.get("under_load"):
         top = ", ".join(f"{name} {mib:g}" for name, mib in

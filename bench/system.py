@@ -169,9 +169,12 @@ async def topic_events(settings: Settings) -> int:
 # --------------------------------------------------------------------------- 3a: commands/s
 
 
-async def commands_per_second(settings: Settings, clients: int, seconds: float, warmup: float = 2.0) -> dict[str, Any]:
-    """``clients`` concurrent clients, each its own httpx client, POST /v1/branches back to back."""
+async def commands_per_second(settings: Settings, clients: int, seconds: float,
+                              warmup_seconds: float = 0.0) -> dict[str, Any]:
+    """``clients`` concurrent clients, each its own httpx client, POST /v1/branches back to back: ``warmup_seconds``
+    of it measured apart (``warm_up``), then the window of ``seconds``."""
     idle = cpu.memory(settings)
+    warm_up = await warm(lambda: _client(settings), clients, warmup_seconds, lambda: cpu.snapshot(settings))
     under_load: dict[str, Any] = {}
 
     def meter() -> dict[str, float]:
@@ -179,8 +182,10 @@ async def commands_per_second(settings: Settings, clients: int, seconds: float, 
         under_load.update(cpu.memory(settings))
         return cpu.snapshot(settings)
 
-    result = await post_load(lambda: _client(settings), clients, seconds, warmup, meter=meter)
+    result = await post_load(lambda: _client(settings), clients, seconds, meter=meter)
     result["memory"] = {"idle": idle, "under_load": under_load}
+    if warm_up:
+        result["warm_up"] = warm_up
     behind = await projection_lag(settings)
     result["projector_lag_at_end"] = behind
     post = result["post_latency"]
@@ -188,6 +193,18 @@ async def commands_per_second(settings: Settings, clients: int, seconds: float, 
         f"(POST p50 {post.get('p50_ms')} ms, p99 {post.get('p99_ms')} ms; "
         f"statuses {result['statuses']}; projector lag at the end {behind})")
     return result
+
+
+async def warm(client: Callable[[], httpx.AsyncClient], clients: int, seconds: float,
+               meter: Callable[[], dict[str, float]]) -> dict[str, Any] | None:
+    """The load of 3a for ``seconds`` before a measured window, with its own rate and CPU per command (a cold
+    system's: the report shows it beside the window's); None for no warm-up."""
+    if seconds <= 0:
+        return None
+    result = await post_load(client, clients, seconds, warmup=0.0, meter=meter)
+    say(f"warm-up, {seconds:g} s: {result['commands_per_s']:,.0f}/s, "
+        f"{result.get('cpu', {}).get('total_ms_per_unit', '?')} ms of CPU each")
+    return {"seconds": result["seconds"], "commands_per_s": result["commands_per_s"], "cpu": result.get("cpu")}
 
 
 async def post_load(client: Callable[[], httpx.AsyncClient], clients: int, seconds: float,

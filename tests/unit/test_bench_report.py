@@ -50,3 +50,15 @@ def test_a_parts_cpu_names_its_own_process_and_keeps_the_four_largest() -> None:
     dues = {"cpu_seconds": {"client": 8.79, "postgres": 4.48, "kafka": 0.31, "gateway": 0.1, "projector": 0.06}}
     assert report._cpu(dues, {"client": "the run"}) == "; CPU the run 8.8 s, postgres 4.5 s, kafka 0.3 s, gateway 0.1 s"
     assert report._cpu({"events_per_s": 1.0}, {}) == ""  # measured before the CPU was
+
+
+def test_the_warm_up_before_a_commands_window_is_reported_apart(tmp_path: Path) -> None:
+    full = [r for r in _records() if not r["partial"]][-1]
+    results = json.loads(json.dumps(full["results"]))
+    results["commands"]["warm_up"] = {"seconds": 45.0, "commands_per_s": 111.4,
+                                      "cpu": {"ms_per_unit": {"kafka": 3.8, "gateway": 1.9}, "total_ms_per_unit": 16.7}}
+    text = report.write({**full, "results": results}, tmp_path).read_text()
+
+    [row] = [line for line in text.splitlines() if "The warm-up before the window (commands" in line]
+    assert "| 111 |" in row and "45 s; CPU per one 16.70 ms, Kafka's 3.8" in row
+    assert "The warm-up before the window (bare" not in text  # a run without one says nothing of it
