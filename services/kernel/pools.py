@@ -1,4 +1,5 @@
-"""Connection pools of the services' stores and the gateway's read models: released without a RESET round trip.
+"""Connection pools of the services' stores, their relays and consumers, and the gateway's read models: released
+without a RESET round trip.
 
 asyncpg resets a connection on every release with ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
 RESET ALL`` — one more round trip per command (about a tenth of a service's CPU per command, issue 14). These

@@ -35,7 +35,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from opentelemetry.trace import SpanKind
 
-from services.kernel import metrics, tracing
+from services.kernel import metrics, pools, tracing
 from services.kernel.events import Envelope, EventRegistry
 from services.kernel.kafka import event_producer
 from services.kernel.settings import Settings, load_settings
@@ -58,7 +58,7 @@ class Relay:
         self._wake = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
-        pool = await asyncpg.create_pool(self.settings.dsn(self.service), min_size=1, max_size=2)
+        pool = await pools.create_pool(self.settings.dsn(self.service), min_size=1, max_size=2)
         await install_schema(pool)
         store = EventStore(pool, self.registry)  # only for decoding rows into envelopes
         lock_conn: asyncpg.Connection = await asyncpg.connect(self.settings.dsn(self.service))

@@ -57,7 +57,7 @@ from faust.types import EventT
 from pydantic import ValidationError
 
 from services import system
-from services.kernel import logs, metrics, tracing
+from services.kernel import logs, metrics, pools, tracing
 from services.kernel.events import Envelope, EventRegistry, UnknownEventType, encode
 from services.kernel.kafka import event_producer
 from services.kernel.settings import Settings, load_settings
@@ -305,7 +305,7 @@ class Router:
 
     async def _ensure_reader(self) -> DirectoryReader:
         if self._reader is None:
-            pool = await asyncpg.create_pool(self.settings.dsn(PARTNERS.name), min_size=1, max_size=2)
+            pool = await pools.create_pool(self.settings.dsn(PARTNERS.name), min_size=1, max_size=2)
             try:
                 await dead_letters.install(pool)
             except BaseException:

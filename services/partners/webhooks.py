@@ -37,7 +37,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from services.kernel import logs, metrics, tracing
+from services.kernel import logs, metrics, pools, tracing
 from services.kernel.settings import Settings, load_settings
 from services.kernel.store import EventStore
 from services.partners import delivery_log
@@ -95,7 +95,7 @@ class Deliverer:
 
     async def run(self, stop: asyncio.Event) -> None:
         dsn = self.settings.dsn("partners")
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=8)
+        pool = await pools.create_pool(dsn, min_size=1, max_size=8)
         lock_conn: asyncpg.Connection | None = None
         store: EventStore[Any] = EventStore(pool, REGISTRY)
         try:

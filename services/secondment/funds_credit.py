@@ -29,12 +29,11 @@ import signal
 import sys
 from collections import Counter
 
-import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.investment.contract.events import EVENTS, FundsArrived, RegistrantKind
 from services.investment.contract.events import REGISTRY as INVESTMENT
-from services.kernel import logs, metrics, tracing
+from services.kernel import logs, metrics, pools, tracing
 from services.kernel.clock import county_day, now
 from services.kernel.events import Envelope
 from services.kernel.kafka import UNHURRIED, event_consumer, topic_partitions
@@ -123,7 +122,7 @@ class FundsCredit:
 
     async def run(self, stop: asyncio.Event) -> bool:
         """Handle events until ``stop`` is set (or, catching up, until the end offsets); True once caught up."""
-        pool = await asyncpg.create_pool(self.settings.dsn("secondment"), min_size=1, max_size=4)
+        pool = await pools.create_pool(self.settings.dsn("secondment"), min_size=1, max_size=4)
         store: EventStore[object] = EventStore(pool, SECONDMENT)
         consumer: AIOKafkaConsumer = event_consumer(self.settings, "gb-funds-credit", group_id=self.group,
                                                          **UNHURRIED)
