@@ -13,7 +13,7 @@ from services.gateway.readmodels import PROJECTION
 from services.investment.contract import NAME as INVESTMENT
 from services.kernel import logs, pools, tracing
 from services.kernel.kafka import event_consumer
-from services.kernel.projection import ProjectionRunner
+from services.kernel.projection_runner import ProjectionRunner
 from services.kernel.rebuild import Rebuild
 from services.kernel.settings import Settings, load_settings
 from services.kernel.topics import event_topic

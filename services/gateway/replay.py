@@ -46,7 +46,8 @@ from services.gateway.as_of_queue import CHANNEL, KEEP, fingerprint, install_con
 from services.gateway.readmodels import PROJECTION
 from services.kernel.events import Envelope
 from services.kernel.kafka import event_consumer
-from services.kernel.projection import Op, ProjectionRunner, event_ops
+from services.kernel.projection import Op, event_ops
+from services.kernel.projection_runner import ProjectionRunner
 from services.kernel.settings import Settings
 from services.membership.contract.events import REGISTRY as MEMBERSHIP
 from services.membership.contract.events.members import EVENTS as MEMBER_EVENTS

@@ -1,7 +1,7 @@
 """Runs of one INSERT statement written set-based, at the pace of COPY: what a read-model rebuild writes with.
 
 A projection returns its statements one event at a time (``Op``); the runner sends each run of one statement with
-all its rows (services/kernel/projection.py ``_run``). With executemany PostgreSQL still binds, executes and logs
+all its rows (services/kernel/projection.py ``run_ops``). With executemany PostgreSQL still binds, executes and logs
 every row as a statement of its own — measured on a table with one index, half the rows/s of COPY, and three times
 the client's CPU. ``Bulk.send`` writes a run
  - by COPY straight into the table, when the statement is a plain INSERT of its parameters, one per column and of

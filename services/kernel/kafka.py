@@ -140,7 +140,7 @@ class CheckpointSeeker(ConsumerRebalanceListener):  # type: ignore[misc]
     before another instance can be given its partition. aiokafka runs both in its group coordinator's task and
     awaits them before the rebalance goes on (aiokafka/consumer/group_coordinator.py: _on_join_prepare,
     _on_join_complete). A consumer that lost its partitions without being asked (its session expired) is
-    guarded by its owner's conditional checkpoint write (services/kernel/projection.py)."""
+    guarded by its owner's conditional checkpoint write (services/kernel/projection_runner.py)."""
 
     def __init__(self, consumer: AIOKafkaConsumer, load: Callable[[], Awaitable[Checkpoints]],
                  held: asyncio.Lock) -> None:

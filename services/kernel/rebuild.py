@@ -1,6 +1,6 @@
 """Rebuild: every event of the topics projected again into a fresh schema, all or nothing, at the database's pace.
 
-The live runner (services/kernel/projection.py) must survive a crash after any batch, so each batch reads and
+The live runner (services/kernel/projection_runner.py) must survive a crash after any batch, so each batch reads and
 writes the per-stream versions and sends its statements as they are. A rebuild keeps nothing after a crash — it
 starts again from offset 0 — so it
  - keeps the per-stream versions in memory, never reading them back, and writes a stream's ``projected_streams``
@@ -39,7 +39,7 @@ from aiokafka.structs import ConsumerRecord
 from services.kernel.bulk import Bulk
 from services.kernel.events import Envelope
 from services.kernel.kafka import topic_partitions
-from services.kernel.projection import Op, Projection, _run, create_tables, event_ops, mark_built, run_each
+from services.kernel.projection import Op, Projection, create_tables, event_ops, mark_built, run_each, run_ops
 from services.kernel.refusals import REFUSED_BY_COPY, batch_refused, dead_letter, set_aside
 
 log = logging.getLogger("projection")
@@ -285,7 +285,7 @@ class Rebuild:
         try:
             async with conn.transaction():
                 await self._poison(conn, batch)
-                await _run(conn, batch.ops, bulk.send)
+                await run_ops(conn, batch.ops, bulk.send)
                 await self._bookkeeping(conn, batch)
         except REFUSED_BY_COPY as exc:
             batch_refused(batch.tp, batch.sent[0].offset, exc)

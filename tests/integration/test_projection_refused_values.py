@@ -15,7 +15,8 @@ import pytest
 
 from services.kernel.events import Envelope, EventRegistry, encode
 from services.kernel.kafka import event_consumer, event_producer
-from services.kernel.projection import Op, Projection, ProjectionRunner
+from services.kernel.projection import Op, Projection
+from services.kernel.projection_runner import ProjectionRunner
 from services.kernel.settings import Settings
 from tests.integration.topics import scratch_topic
 

@@ -24,7 +24,8 @@ from aiokafka.structs import ConsumerRecord
 
 from services.kernel.events import Envelope, EventRegistry, encode
 from services.kernel.kafka import CheckpointSeeker, event_consumer, event_producer
-from services.kernel.projection import Op, Projection, ProjectionRunner, install
+from services.kernel.projection import Op, Projection, install
+from services.kernel.projection_runner import ProjectionRunner
 from services.kernel.settings import Settings
 from tests.e2e.conftest import eventually
 from tests.integration.topics import scratch_topic
@@ -174,8 +175,8 @@ async def test_a_batch_applied_by_another_instance_meanwhile_is_not_applied_agai
         await kernel_pool.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def _record(topic: str, offset: int, env: Envelope) -> ConsumerRecord[bytes, bytes]:
-    return ConsumerRecord(topic=topic, partition=0, offset=offset, timestamp=0, timestamp_type=0,
+def _record(topic: str, offset: int, env: Envelope, partition: int = 0) -> ConsumerRecord[bytes, bytes]:
+    return ConsumerRecord(topic=topic, partition=partition, offset=offset, timestamp=0, timestamp_type=0,
                           key=env.stream_id.encode(), value=env.data, checksum=None, serialized_key_size=0,
                           serialized_value_size=len(env.data), headers=tuple(env.kafka_headers()))
 
@@ -229,3 +230,38 @@ async def _at_least(count: Callable[[], Awaitable[int]], n: int) -> bool:
 
 async def _owned_by_both(runners: list[ProjectionRunner]) -> bool:
     return all(runner.consumer.assignment() for runner in runners)
+
+
+async def test_a_polls_partitions_in_one_transaction_apply_the_new_and_leave_the_stale(
+        kernel_pool: asyncpg.Pool, settings: Settings) -> None:
+    """A poll's small batches of several partitions share one transaction (issue 14: the round trips of one per
+    partition were most of the live projector's cost): the checkpoint of each is still its own — a partition whose
+    checkpoint passed its batch is left out and read on from there, a partition applied whole is passed, a partition
+    never applied gets its checkpoint, and the others are applied once."""
+    schema = f"rebalance_{uuid.uuid4().hex[:8]}"
+    topic = "gb.test.one-transaction"
+    parts = [TopicPartition(topic, n) for n in range(3)]
+
+    def batch(tp: TopicPartition, offsets: range) -> list[ConsumerRecord[bytes, bytes]]:
+        return [_record(topic, o, envelope(f"p{tp.partition}-{o}", 1, 1000 * tp.partition + o), tp.partition)
+                for o in offsets]
+
+    runner = ProjectionRunner(kernel_pool, event_consumer(settings, "gb-test-group"), PROJECTION, [topic],
+                              schema=schema, shared=True)
+    async with kernel_pool.acquire() as conn:
+        await install(conn, PROJECTION, schema)
+    q = f'"{schema}"'
+    try:
+        first = {parts[0]: batch(parts[0], range(5)), parts[1]: batch(parts[1], range(3))}
+        assert await runner._apply_group(first) == {parts[0]: None, parts[1]: None}
+        # Partition 0 overlaps its checkpoint (5), partition 1 was applied whole, partition 2 is new.
+        again = {parts[0]: batch(parts[0], range(3, 8)), parts[1]: first[parts[1]],
+                 parts[2]: batch(parts[2], range(4))}
+        assert await runner._apply_group(again) == {parts[0]: 5, parts[1]: None, parts[2]: None}
+        assert runner.stale_batches == 2
+        assert dict(await kernel_pool.fetch(f"SELECT partition, next_offset FROM {q}.projection_checkpoints"
+                                            " WHERE topic = $1", topic)) == {0: 5, 1: 3, 2: 4}
+        assert await kernel_pool.fetchval(f"SELECT count(*) FROM {q}.applications") == 5 + 3 + 4
+        assert await kernel_pool.fetchval(f"SELECT max(times) FROM {q}.applications") == 1
+    finally:
+        await kernel_pool.execute(f'DROP SCHEMA "{schema}" CASCADE')

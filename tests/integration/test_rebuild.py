@@ -19,7 +19,8 @@ import pytest
 from services.kernel.bulk import Bulk
 from services.kernel.events import Envelope, EventRegistry, encode
 from services.kernel.kafka import event_consumer, event_producer
-from services.kernel.projection import Op, Projection, ProjectionRunner, install
+from services.kernel.projection import Op, Projection, install
+from services.kernel.projection_runner import ProjectionRunner
 from services.kernel.rebuild import Rebuild
 from services.kernel.settings import Settings
 from tests.integration.topics import scratch_topic

@@ -17,7 +17,8 @@ import pytest
 
 from services.kernel.events import Envelope, encode
 from services.kernel.kafka import event_consumer
-from services.kernel.projection import Op, Projection, ProjectionRunner
+from services.kernel.projection import Op, Projection
+from services.kernel.projection_runner import ProjectionRunner
 from services.kernel.rebuild import Rebuild
 from services.kernel.settings import Settings
 from tests.integration import test_projection_refused_values as refusals

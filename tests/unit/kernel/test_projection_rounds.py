@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.kernel.projection import Op, _run
+from services.kernel.projection import Op, run_ops
 
 
 class Recorder:
@@ -24,7 +24,7 @@ class Recorder:
 
 async def _sent(records: list[list[Op]]) -> Recorder:
     conn = Recorder()
-    await _run(conn, [deque(ops) for ops in records])  # type: ignore[arg-type]
+    await run_ops(conn, [deque(ops) for ops in records])  # type: ignore[arg-type]
     return conn
 
 
