@@ -71,6 +71,7 @@ from services.partners.directory import DirectoryReader
 from services.partners.domain.routing import CONTENT_TYPE, Delivery, OrgTree, Outward, route, to_outward
 from services.partners.org_tree import OrgFollower, unknown_after
 from services.partners.router_dead_letters import Unreadable
+from services.partners.router_transport import RouterTransport
 
 log = logging.getLogger("partners.router")
 
@@ -372,6 +373,8 @@ def create_app(settings: Settings, options: Options) -> faust.App:
         broker_heartbeat_interval=HEARTBEAT_SECONDS,
         broker_commit_interval=COMMIT_INTERVAL_SECONDS,
     )
+    # Before anything asks the app for its transport (app.topic does): fetches unhurried (router_transport.py).
+    app.transport = RouterTransport(app.conf.broker_consumer, app)
     source = app.topic(*internal_topics(), key_type=bytes, value_type=bytes, key_serializer="raw",
                        value_serializer="raw")
 
