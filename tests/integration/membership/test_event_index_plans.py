@@ -46,6 +46,24 @@ async def store(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
         await conn.close()
 
 
+async def _plan(store: asyncpg.Connection, plan_cache_mode: str, types: str, statement: str, args: str) -> str:
+    """``statement``'s plan as asyncpg would run it (prepared; generic or custom as ``plan_cache_mode`` says)."""
+    await store.execute(f"SET plan_cache_mode = {plan_cache_mode}")
+    await store.execute(f"PREPARE look_up ({types}) AS {statement}")
+    try:
+        return "\n".join(r[0] for r in await store.fetch(f"EXPLAIN EXECUTE look_up({args})"))
+    finally:
+        await store.execute("DEALLOCATE look_up")
+
+
+def _probed_by_condition(plan: str, index: str) -> None:
+    """``index`` read by its condition, not read whole (a whole partial index is every event of the type, a scan in
+    all but name)."""
+    lines = plan.splitlines()
+    at = [n for n, line in enumerate(lines) if f" {index} " in f"{line} "]
+    assert at and all("Index Cond" in lines[n + 1] for n in at), plan
+
+
 @pytest.mark.parametrize(("statement", "indexes"), [
     (event_indexes.NAMED_AS_HOME, ("events_branch_home", "events_branch_parent")),
     (event_indexes.DUES_PAID_AT, ("events_dues_paid_org", "events_dues_paid_receiving_org")),
@@ -55,19 +73,10 @@ async def store(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
 @pytest.mark.parametrize("plan_cache_mode", ["force_generic_plan", "force_custom_plan"])
 async def test_each_look_up_reads_its_indexes(store: asyncpg.Connection, statement: str, indexes: tuple[str, ...],
                                               plan_cache_mode: str) -> None:
-    await store.execute(f"SET plan_cache_mode = {plan_cache_mode}")
-    await store.execute(f"PREPARE look_up (text) AS {statement}")
-    try:
-        plan = "\n".join(r[0] for r in await store.fetch("EXPLAIN EXECUTE look_up('org-1')"))
-    finally:
-        await store.execute("DEALLOCATE look_up")
+    plan = await _plan(store, plan_cache_mode, "text", statement, "'org-1'")
     assert "Seq Scan on events" not in plan, plan
-    lines = plan.splitlines()
     for index in indexes:
-        # Probed with the value: the index read by its condition, not read whole (a whole partial index is every
-        # event of the type, a scan in all but name).
-        at = [n for n, line in enumerate(lines) if f" {index} " in f"{line} "]
-        assert at and all("Index Cond" in lines[n + 1] for n in at), plan
+        _probed_by_condition(plan, index)
 
 
 async def test_the_look_ups_find_what_they_name(store: asyncpg.Connection) -> None:
@@ -96,15 +105,8 @@ async def test_a_sweep_reads_the_followed_facts_after_its_mark_alone(store: asyn
                                                                      plan_cache_mode: str) -> None:
     """A dues reaction's sweep (services/membership/dues_reactions.py) with nothing to do once walked every event after
     its mark, which then stays put: the whole store every few seconds. It reads the partial index by position."""
-    await store.execute(f"SET plan_cache_mode = {plan_cache_mode}")
-    await store.execute(f"PREPARE facts (bigint, int) AS {event_indexes.facts_after(types)}")
-    try:
-        plan = "\n".join(r[0] for r in await store.fetch("EXPLAIN EXECUTE facts(0, 200)"))
-    finally:
-        await store.execute("DEALLOCATE facts")
-    lines = plan.splitlines()
-    at = [n for n, line in enumerate(lines) if " events_dues_followed " in f"{line} "]
-    assert at and all("Index Cond" in lines[n + 1] for n in at), plan
+    plan = await _plan(store, plan_cache_mode, "bigint, int", event_indexes.facts_after(types), "0, 200")
+    _probed_by_condition(plan, "events_dues_followed")
     assert "events_pkey" not in plan and "Seq Scan" not in plan, plan
 
 
