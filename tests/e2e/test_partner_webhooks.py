@@ -395,7 +395,8 @@ async def test_after_a_sigkill_the_deliverer_continues_from_its_cursor(
     assert all(r.verified for r in got)
     ids = [r.webhook_id for r in got]
     first_seen = list(dict.fromkeys(ids))
-    assert got[0].event["subject"] == f"member/{members[0]}"
+    # Which member's event is in flight is not promised: a partner's events keep their order per subject
+    # (docs/partners.md), and one unhurried fetch of the router may take two members' events in partition order.
     assert len(first_seen) == 3 and len(ids) <= 4, "at most the event in flight went twice"
     assert ids.count(first_seen[1]) == ids.count(first_seen[2]) == 1
     assert sorted(ids, key=first_seen.index) == ids, "in order, the duplicate (same webhook-id) first"

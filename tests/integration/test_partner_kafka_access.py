@@ -36,6 +36,7 @@ from services.kernel.kafka import admin_client, connection_options, upsert_scram
 from services.kernel.settings import REPO_ROOT, Settings
 from services.kernel.topics import event_topic
 from services.partners.contract.kafka import partner_group_prefix, partner_principal, partner_topic
+from tests.e2e.conftest import eventually
 
 #: A refusal must arrive well within this; the clients' own request timeouts are 5 s.
 BOUND = 30.0
@@ -324,8 +325,13 @@ async def test_provisioning_takes_away_a_credential_a_partner_had_for_the_intern
         finally:
             await client.close()
 
-    assert await logs_in(), "the old credential should open CLIENT before provisioning takes it away"
+    async def refused() -> bool:
+        return not await logs_in()
+
+    # The broker applies a credential from the metadata log a moment after the controller answers the upsert or
+    # the deletion, so each side is waited for, within the bound.
+    await eventually(logs_in, BOUND, "the old credential opening CLIENT before provisioning takes it away", every=0.2)
     result = provision(settings, partners.b)
     assert result.returncode == 0, result.stderr
-    assert not await logs_in()
+    await eventually(refused, BOUND, "the old credential refused on CLIENT after provisioning", every=0.2)
     assert await read_own_record(settings, partners.b) == [f"for {partners.b}".encode()]
