@@ -26,7 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
 
-from services.kernel import metrics, policy_stream
+from services.kernel import handling, metrics, policy_stream
 from services.kernel.audit import verify_stream
 from services.kernel.bodies import body_model, to_command
 from services.kernel.clock import county_day
@@ -143,10 +143,11 @@ class CommandApi:
         if route.new_id:
             filled[route.new_id] = str(uuid.uuid4())
         command = to_command(route.command, payload, actor=actor, today=county_day(meta.occurred_at), **filled)
-        if authorize is not None:
-            await authorize(store, actor, command)
-        with policy_stream.one_read_per_command():
-            result = await route.handler(store, command, meta)
+        with handling.minted(filled[route.new_id] if route.new_id else None):
+            if authorize is not None:
+                await authorize(store, actor, command)
+            with policy_stream.one_read_per_command():
+                result = await route.handler(store, command, meta)
         return result, await _record_id(store, command, result, route.new_id)
 
     def audit(self) -> None:

@@ -1,10 +1,12 @@
-"""The one piece of command glue: check idempotency, load, fold, decide, append."""
+"""The one piece of command glue: check idempotency, load (a new record's stream is not read), fold, decide, append."""
 
 from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 from services.kernel.reservations import NONE, Reservations, StaleDecision
@@ -19,6 +21,27 @@ E = TypeVar("E")
 #: commit of another record (so the facts did change); a few bound a pathological churn,
 #: after which the client gets the 409 it may retry.
 RESERVATION_ATTEMPTS = 4
+
+
+#: The id the command API made up for the record the command being run creates (``CommandRoute.new_id``).
+_minted: ContextVar[str | None] = ContextVar("minted_record_id", default=None)
+
+
+@contextmanager
+def minted(record_id: str | None) -> Iterator[None]:
+    """Run a command whose new record's id ``record_id`` was just made up (a UUID4) by the command API: no event
+    can name it yet, so reading its stream (or asking what names it) would only find nothing, at a round trip
+    each. Should an id ever collide, the append at version 0 is refused (409): nothing is written over."""
+    token = _minted.set(record_id)
+    try:
+        yield
+    finally:
+        _minted.reset(token)
+
+
+def is_minted(record_id: str) -> bool:
+    """Whether ``record_id`` is the id made up for the command being run (see :func:`minted`)."""
+    return record_id == _minted.get()
 
 
 def fold(evolve: Callable[[S, E], S], initial: S, events: Iterable[E]) -> S:
@@ -62,7 +85,9 @@ async def execute(
     attempts = 0
     while True:
         attempts += 1
-        stream = await store.load(stream_id)
+        # A minted stream is empty; on a second attempt (another record's facts moved) it is read like any other.
+        fresh = attempts == 1 and is_minted(stream_id)
+        stream = Stream[E](stream_id=stream_id) if fresh else await store.load(stream_id)
         state = state_of(stream, evolve, initial)
         decided = decide(state)
         events: Sequence[E] = await decided if inspect.isawaitable(decided) else decided

@@ -11,7 +11,7 @@ Nobody waits on the router event by event: it holds each batch until its newest 
 unhurried ones do (``kafka.UNHURRIED``: the broker answers at 64 KiB or after 100 ms), and an event reaches a
 partner no later than before. aiokafka keeps both values on the consumer under the names of its own arguments and
 reads them when it starts its fetcher; they are set there before faust starts it
-(tests/e2e/test_partner_router.py checks the running router's fetcher).
+(tests/integration/partners/test_router_fetches.py checks the fetcher faust builds).
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ import asyncio
 import dataclasses
 import itertools
 import random
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -104,6 +106,18 @@ async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 30.0, w
             return last
         await asyncio.sleep(every)
     pytest.fail(f"{what} did not happen within {timeout} s (last value: {last!r})")
+
+
+def rebuilt_schema(system: Settings) -> str:
+    """Every read model projected again from offset 0 by the projector's own command line (``--rebuild``), into a
+    fresh schema; that schema's name (the caller drops it)."""
+    schema = f"rebuild_{uuid.uuid4().hex[:8]}"
+    rebuild = subprocess.run(
+        [sys.executable, "-m", "services.gateway.projector", "--rebuild", "--schema", schema],
+        env=supervisor.child_env(system), capture_output=True, text=True, timeout=600,
+    )
+    assert rebuild.returncode == 0, rebuild.stderr[-2000:]
+    return schema
 
 
 def branch_body(**overrides: Any) -> dict[str, Any]:

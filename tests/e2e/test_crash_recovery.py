@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
-import uuid
 
 import asyncpg
 import httpx
@@ -14,7 +11,7 @@ from infra import supervisor
 from infra.processes import get_process
 from services.kernel.settings import Settings
 from services.membership.contract.events import REGISTRY as MEMBERSHIP
-from tests.e2e.conftest import branch_body, eventually, member_body
+from tests.e2e.conftest import branch_body, eventually, member_body, rebuilt_schema
 
 COMMANDS = 1000
 CONCURRENCY = 32
@@ -81,12 +78,7 @@ async def test_killing_relay_and_projector_mid_flight_loses_and_doubles_nothing(
                                               MEMBERSHIP.source),
                      timeout=120, what="the live read models applying every stored event")
 
-    schema = f"rebuild_{uuid.uuid4().hex[:8]}"
-    rebuild = subprocess.run(
-        [sys.executable, "-m", "services.gateway.projector", "--rebuild", "--schema", schema],
-        env=supervisor.child_env(system), capture_output=True, text=True, timeout=600,
-    )
-    assert rebuild.returncode == 0, rebuild.stderr[-2000:]
+    schema = rebuilt_schema(system)
     live, rebuilt = await _snapshot(read_db, "public"), await _snapshot(read_db, schema)
     assert live == rebuilt
     await read_db.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import uuid
-
 import asyncpg
 import httpx
 import pytest
 
-from infra import supervisor
 from services import system as composition
 from services.kernel.settings import Settings
-from tests.e2e.conftest import eventually
+from tests.e2e.conftest import eventually, rebuilt_schema
 from tests.e2e.secondment_steps import lead_body, post, second_a_cadre, signed_lead
 
 #: The runner's own bookkeeping (offsets, dead letters, when the schema was built) is not a read model.
@@ -73,12 +68,7 @@ async def test_a_rebuild_from_offset_zero_equals_the_live_read_models(
         for _ in range(3):
             before = await eventually(stored_and_applied, timeout=120,
                                       what="every stored event in the live read models")
-            schema = f"rebuild_{uuid.uuid4().hex[:8]}"
-            rebuild = subprocess.run(
-                [sys.executable, "-m", "services.gateway.projector", "--rebuild", "--schema", schema],
-                env=supervisor.child_env(system), capture_output=True, text=True, timeout=600,
-            )
-            assert rebuild.returncode == 0, rebuild.stderr[-2000:]
+            schema = rebuilt_schema(system)
             live, rebuilt = await _tables(read_db, "public"), await _tables(read_db, schema)
             if await stored_and_applied() == before:
                 break

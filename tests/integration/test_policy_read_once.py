@@ -4,43 +4,25 @@ one scope. Outside a scope (the deadline engine, a dues run) every call reads th
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-
 from services.kernel import policy_stream
 from services.kernel.store import EventStore
 from services.pure.policy_data import NONE_PUBLISHED, POLICY_STREAM
 from tests.integration.notes import Noted
 
 
-@pytest.fixture
-def policy_reads(store: EventStore[Noted], monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The stream ids the store loads from now on (the real load runs)."""
-    loads: list[str] = []
-    real_load = store.load
-
-    async def counted(stream_id: str, **options: Any) -> Any:
-        loads.append(stream_id)
-        return await real_load(stream_id, **options)
-
-    monkeypatch.setattr(store, "load", counted)
-    return loads
-
-
-async def test_one_command_reads_the_policy_stream_once(store: EventStore[Noted], policy_reads: list[str]) -> None:
+async def test_one_command_reads_the_policy_stream_once(store: EventStore[Noted], loads: list[str]) -> None:
     with policy_stream.one_read_per_command():
         first = await policy_stream.published_changes(store)
         again = await policy_stream.published_changes(store)
     assert first == again == NONE_PUBLISHED
-    assert policy_reads == [POLICY_STREAM]
+    assert loads == [POLICY_STREAM]
 
 
 async def test_each_command_and_each_call_outside_one_reads_it_afresh(
-        store: EventStore[Noted], policy_reads: list[str]) -> None:
+        store: EventStore[Noted], loads: list[str]) -> None:
     for _ in range(2):
         with policy_stream.one_read_per_command():
             await policy_stream.published_changes(store)
     await policy_stream.published_changes(store)
     await policy_stream.published_changes(store)
-    assert policy_reads == [POLICY_STREAM] * 4
+    assert loads == [POLICY_STREAM] * 4

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, cast
 
-from services.kernel.handling import execute
+from services.kernel.handling import execute, is_minted
 from services.kernel.store import AppendResult, CommandMeta
 from services.membership import directory, event_indexes
 from services.membership.contract.commands.branches import (
@@ -72,7 +72,9 @@ async def establish_organisation(store: Store, cmd: EstablishOrganisation, meta:
 
 
 async def named_as_home(store: Store, org_id: str) -> bool:
-    """Whether a recorded branch names ``org_id`` as its home organisation or parent."""
+    """Whether a recorded branch names ``org_id`` as its home organisation or parent (never an id just minted)."""
+    if is_minted(org_id):
+        return False
     found: bool = await store.pool.fetchval(event_indexes.NAMED_AS_HOME, org_id)
     return found
 

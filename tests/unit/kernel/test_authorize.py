@@ -59,8 +59,8 @@ def app_with(calls: Calls, *, hook: bool) -> FastAPI:
     return app
 
 
-async def post(app: FastAPI, actor: Actor) -> httpx.Response:
-    body, path = b'{"note": "hello"}', "/records/r-1/touch"
+async def post(app: FastAPI, actor: Actor, path: str = "/records/r-1/touch") -> httpx.Response:
+    body = b'{"note": "hello"}'
     header = "Bearer " + sign(SECRET, audience="membership", actor=actor, method="POST", request_target=path, body=body)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://membership") as client:
         return await client.post(path, content=body, headers={"Authorization": header,
