@@ -260,8 +260,8 @@ def markdown(record: dict[str, Any]) -> str:
         rows.append((f"6. Command → partner topic: POST /v1/members until its CloudEvent is read from "
                      f"gb.partner.<id>.events, {lat['to_partner_topic'].get('n', 0)} sequential commands, "
                      "p50 / p99 / max", _lat(lat["to_partner_topic"]), "ms", "—",
-                     f"POST alone p50 {_n(lat['post'].get('p50_ms'), 1)} ms; {failures}; the router holds a batch "
-                     "until its newest record is 2 s old (DIRECTORY_SETTLE_SECONDS, docs/partners.md; since 39701bc)"))
+                     f"POST alone p50 {_n(lat['post'].get('p50_ms'), 1)} ms; {failures}; the router reads the "
+                     "directory after a quiet moment of the partners store (docs/partners.md), no fixed wait"))
         hooks = pa.get("webhook_requests", {})
         rows.append((f"6. Command → webhook: the same commands until the signed POST arrives (verified) at a "
                      f"receiver, {lat['to_webhook'].get('n', 0)} commands, p50 / p99 / max", _lat(lat["to_webhook"]),

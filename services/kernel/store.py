@@ -201,6 +201,17 @@ class EventStore(Generic[E]):
         )
         return [self._recorded(r) for r in rows]
 
+    async def quiet_moment(self) -> datetime:
+        """The store's clock at a moment no append was in flight: every event recorded (``recorded_at``) before it has
+        committed, and every event recorded after it is stamped later. An append holds the append lock from its
+        first write to its commit and stamps ``recorded_at`` under it, so taking that lock for an instant waits for
+        the append in flight, and the clock read next is later than every stamp already given. A read begun after
+        this call sees every event recorded before the moment (services/partners/router.py)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(f"SELECT {store_batches.APPEND_LOCK}")
+            moment: datetime = await conn.fetchval("SELECT clock_timestamp()")
+            return moment
+
     async def lookup_idempotency(self, key: str, fingerprint: str) -> AppendResult | None:
         row = await self.pool.fetchrow("SELECT * FROM idempotency_keys WHERE key = $1", key)
         if row is None:

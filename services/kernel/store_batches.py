@@ -39,7 +39,8 @@ _COLUMNS = ("event_id", "stream_id", "stream_type", "version", "type", "data", "
 # The lock gb_append_batch takes: one appender at a time, so positions commit in order. Notifications are sent at
 # commit, and the same one twice in a transaction is sent once. The statements after it are planned for their
 # positions each time: a plan made for any position would scan the whole table.
-_LOCK = ("SELECT pg_advisory_xact_lock(hashtext('gb_event_store_append')), pg_notify('gb_outbox', ''),"
+APPEND_LOCK = "pg_advisory_xact_lock(hashtext('gb_event_store_append'))"
+_LOCK = (f"SELECT {APPEND_LOCK}, pg_notify('gb_outbox', ''),"
          " set_config('plan_cache_mode', 'force_custom_plan', true)")
 # Read after the lock is held (a statement's snapshot is taken before it waits): every event after it is this
 # append's.

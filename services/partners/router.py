@@ -44,9 +44,9 @@ import asyncio
 import logging
 import os
 import sys
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn, cast
 
@@ -80,15 +80,15 @@ log = logging.getLogger("partners.router")
 #: partner's latency), so it is short; under load a batch fills before it ends.
 BATCH = 500
 WITHIN_SECONDS = 0.05
-#: How old a batch's newest record must be before the batch reads the directory. A deactivation, a reactivation
-#: or a subscription is stamped with its command's time and becomes visible when its append commits; an event is
-#: routed against the windows and creation times so stamped. Read the directory at R, and every change stamped
-#: at or before R minus this margin has committed (an append commits well within it, and the services' clocks
-#: agree well within it): each event of the batch, no newer than its record, is decided against every change
-#: stamped before it. Without it, a reactivation committing just after the read dropped the events recorded in
-#: that moment for good. It costs a lone event this much latency; under load the router runs behind by more
-#: anyway, and nothing waits.
-DIRECTORY_SETTLE_SECONDS = 2.0
+#: The most a batch waits for the partners store's clock to pass when its newest event was recorded. Each event is
+#: decided against the deactivations, reactivations and subscriptions recorded before it was (both by their stores'
+#: ``recorded_at``): the directory is read after a quiet moment of the partners store (``DirectoryReader.settled``),
+#: which holds every change recorded before that moment, and the moment is later than any event the router has been
+#: handed (the event was recorded, then published, then fetched). With every store on one PostgreSQL server (./gb run,
+#: docker-compose.yml) the two clocks are one and nothing waits; stores on servers whose clocks differ make a batch
+#: wait, and read again, until the partners server's clock has passed its events, and past this margin it is
+#: decided as it is rather than held whatever a clock says.
+CLOCK_WAIT_SECONDS = 2.0
 #: How long a batch waits for the organisation follower before it is tried again.
 TREE_WAIT_SECONDS = 10.0
 #: A failed batch is tried again after 0.5, 1, 2 … 30 s; after this many attempts (about 3 min) the
@@ -139,13 +139,21 @@ class PartnerRecord:
     headers: list[tuple[str, bytes]]
 
 
-def settle_seconds(events: Sequence[EventT[Any]], now: float, margin: float | None = None) -> float:
-    """How long the batch waits before it reads the directory: until its newest record (by the record's Kafka
-    timestamp, set when the relay published it, after its event was recorded) is ``DIRECTORY_SETTLE_SECONDS``
-    old — never longer than that, whatever a clock says."""
-    margin = DIRECTORY_SETTLE_SECONDS if margin is None else margin
-    newest = max((event.message.timestamp for event in events), default=0.0)
-    return min(margin, max(0.0, newest + margin - now))
+def recorded(envelope: Envelope) -> datetime:
+    """When the event's store recorded it (the relay's ``ce_recordedat``), what routing judges it at; its own time
+    for a record published without one."""
+    return envelope.recorded_at or envelope.time
+
+
+def clock_wait(newest: datetime | None, moment: datetime, waited: float, margin: float | None = None) -> float:
+    """How long the batch waits before it reads the directory again: until the partners store's clock (its quiet
+    ``moment``) has passed the batch's ``newest`` event time, having waited ``waited`` seconds already — never more
+    than ``CLOCK_WAIT_SECONDS`` in all. 0 when the directory read holds every change recorded before each event."""
+    margin = CLOCK_WAIT_SECONDS if margin is None else margin
+    if newest is None or newest < moment:
+        return 0.0
+    # A microsecond past the newest event time: a change stamped in that very microsecond counts as before it.
+    return max(0.0, min(margin - waited, (newest - moment).total_seconds() + 1e-6))
 
 
 def partner_record(delivery: Delivery) -> PartnerRecord:
@@ -240,8 +248,12 @@ class Router:
                 continue
             if found is not None:
                 items.append((event.message.topic, *found))
-        await asyncio.sleep(settle_seconds(events, time.time()))
-        await reader.refresh()
+        newest = max((recorded(envelope) for _, envelope, _ in items), default=None)
+        moment, waited = await reader.settled(), 0.0
+        while wait := clock_wait(newest, moment, waited):
+            await asyncio.sleep(wait)
+            waited += wait
+            moment = await reader.settled()
         directory = reader.directory
         if not any(directory.subscriptions.values()):
             await self._set_aside(unreadable)
@@ -254,6 +266,7 @@ class Router:
             self._maybe_fault()
             with tracing.consumed_event(envelope, topic, "route"):
                 for delivery in route(item, event_id=str(envelope.id), source=envelope.source, time=envelope.time,
+                                      recorded=recorded(envelope),
                                       directory=directory, tree=self.tree,
                                       public_base_url=self.options.public_base_url):
                     record = partner_record(delivery)

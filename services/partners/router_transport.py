@@ -6,10 +6,9 @@ the broker answers each fetch at the first record. Under the bench's load of abo
 was a fetch per event or two, and the fetches were the router's work: in py-spy, 52 % of its CPU was sending fetch
 requests and 12 % handing their answers from faust's consumer thread to its event loop, 3 % routing (issue 14).
 
-Nobody waits on the router event by event: it holds each batch until its newest record is
-``DIRECTORY_SETTLE_SECONDS`` (2 s) old (services/partners/router.py), so its consumer fetches as the other
-unhurried ones do (``kafka.UNHURRIED``: the broker answers at 64 KiB or after 100 ms), and an event reaches a
-partner no later than before. aiokafka keeps both values on the consumer under the names of its own arguments and
+Nobody waits on the router event by event, so its consumer fetches as the other unhurried ones do
+(``kafka.UNHURRIED``: the broker answers at 64 KiB or after 100 ms): a lone event reaches a partner at most that
+much later. aiokafka keeps both values on the consumer under the names of its own arguments and
 reads them when it starts its fetcher; they are set there before faust starts it
 (tests/integration/partners/test_router_fetches.py checks the fetcher faust builds).
 """

@@ -8,8 +8,10 @@ CloudEvent — masked by the partner's policy — tagged with the ids of the sub
 Like a subscription's creation time, a partner's deactivations are compared with the event's own time, not
 with the moment the router reads it: an event recorded while the partner was deactivated is never routed to it,
 one recorded before is, however late the router comes to it (after an outage, or again after a crash) — the
-same event, the same decision. The router reads the directory only once a batch's events are old enough that
-every change stamped before them has committed (router.py, ``DIRECTORY_SETTLE_SECONDS``).
+same event, the same decision. Both sides are compared by when their store recorded them (``recorded_at``, the
+database's clock, stamped under each store's append lock), and the router reads the directory after a quiet moment
+of the partners store later than the batch's events, so every change recorded before an event is in it
+(services/partners/directory.py, router.py ``CLOCK_WAIT_SECONDS``).
 """
 
 from __future__ import annotations
@@ -94,8 +96,12 @@ def to_outward(event: Any) -> Outward | None:
 
 def route(
     item: Outward, *, event_id: str, source: str, time: datetime, directory: Directory, tree: OrgTree,
-    public_base_url: str,
+    public_base_url: str, recorded: datetime | None = None,
 ) -> list[Delivery]:
+    """The event's deliveries: to each active partner whose scope reaches it, by the subscriptions that choose it.
+    ``time`` is when it happened (the CloudEvent's ``time``); ``recorded``, when its store recorded it (default:
+    ``time``), is what the partner's deactivations and the subscriptions' creation times are compared with."""
+    at = time if recorded is None else recorded
     kind, subject = item.kind, item.kind.subject(item.event)
     places = tree.with_ancestors(item.places)
     dataschema = public_base_url.rstrip("/") + SCHEMA_PATH.format(type=kind.type)
@@ -103,14 +109,14 @@ def route(
     deliveries = []
     for partner_id, partner in sorted(directory.partners.items()):
         scope = partner.scope
-        if kind.type not in scope.event_types or inactive_at(partner, time):
+        if kind.type not in scope.event_types or inactive_at(partner, at):
             continue
         reach = set(scope.organisations) | set(scope.townships)
         if reach and not reach & places:
             continue
         chosen = tuple(
             s.subscription_id for s in directory.subscriptions.get(partner_id, ())
-            if s.created_at <= time and (not s.types or kind.type in s.types) and filters.matches(s.filters, attributes)
+            if s.created_at <= at and (not s.types or kind.type in s.types) and filters.matches(s.filters, attributes)
         )
         if not chosen:
             continue

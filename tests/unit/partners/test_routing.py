@@ -97,3 +97,19 @@ def test_an_organisation_unknown_to_the_tree_is_only_itself() -> None:
     directory = Directory.of({"p": partner("p", townships=("tw-a",))}, [subscription("p")])
     assert _route(member("m-1", "br-new"), directory) == {}
     assert to_outward(LeadDuplicateRecorded.__new__(LeadDuplicateRecorded)) is None
+
+
+def test_a_subscription_is_judged_by_when_the_event_was_recorded_and_keeps_its_time() -> None:
+    # The subscription began at LATER (when its store recorded it): an event that happened at T0 but was recorded
+    # at LATER is covered; one recorded at T0 is not. The CloudEvent keeps the time the event happened.
+    directory = Directory.of({"p": partner("p")}, [subscription("p", created_at=LATER)])
+    item = to_outward(member("m-1", "br-a1"))
+    assert item is not None
+
+    def routed(recorded: Any) -> list[Any]:
+        return route(item, event_id="e-1", source="/golden-bridge/membership", time=T0, directory=directory,
+                     tree=_tree(), public_base_url="https://gb.example/", recorded=recorded)
+
+    (delivery,) = routed(LATER)
+    assert delivery.cloudevent["time"] == T0.isoformat()
+    assert routed(T0) == []
