@@ -2,11 +2,11 @@
 partners store, incrementally (positions appear in commit order, so reading on from the last one
 misses nothing).
 
-The times the router decides an event against — a partner's deactivations and reactivations, a subscription's
-creation (services/partners/domain/routing.py) — are taken from when each change was recorded in the store
-(``recorded_at``), not from its command's clock: a read begun after a quiet moment of the store
-(``EventStore.quiet_moment``) then holds every change stamped before that moment, exactly, however long a command
-took between its clock and its commit (``settled``)."""
+The times the router decides an event against — a partner's changes of scope or policy, its deactivations and
+reactivations, a subscription's creation (services/partners/domain/routing.py) — are taken from when each change was
+recorded in the store (``recorded_at``), not from its command's clock: a read begun after a quiet moment of the
+store (``EventStore.quiet_moment``) then holds every change stamped before that moment, exactly, however long a
+command took between its clock and its commit (``settled``)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from typing import Any
 from services.kernel.store import EventStore, RecordedEvent
 from services.partners.contract.events import (
     PARTNER_EVENTS,
+    PartnerChanged,
     PartnerDeactivated,
     PartnerReactivated,
     ReplayRequested,
@@ -27,8 +28,8 @@ from services.partners.domain import partners, subscriptions
 from services.partners.domain.routing import Directory
 
 #: The changes whose time routing compares with an event's, and the field that holds it.
-_ROUTING_TIMES: dict[type, str] = {PartnerDeactivated: "deactivated_at", PartnerReactivated: "reactivated_at",
-                                   SubscriptionCreated: "created_at"}
+_ROUTING_TIMES: dict[type, str] = {PartnerChanged: "changed_at", PartnerDeactivated: "deactivated_at",
+                                   PartnerReactivated: "reactivated_at", SubscriptionCreated: "created_at"}
 
 
 def stamped_as_recorded(recorded: RecordedEvent[Any]) -> Any:

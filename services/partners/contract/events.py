@@ -40,7 +40,8 @@ class PartnerRegistered:
 
 @dataclass(frozen=True, kw_only=True)
 class PartnerChanged:
-    """The county changed a partner's name, contact, scope or policy; delivery follows from the next event."""
+    """The county changed a partner's name, contact, scope or policy: events recorded from the change on are routed
+    by the new scope and policy, those recorded before by the ones they were recorded under."""
 
     partner_id: str
     name: str

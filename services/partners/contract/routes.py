@@ -27,8 +27,9 @@ ROUTES: tuple[CommandRoute[Any], ...] = (
     CommandRoute(
         path="/partners/{partner_id}", method="PUT", command=c.ChangePartner, handler=h.partner_command,
         from_path=("partner_id",), roles=_COUNTY, scope=PARTNER_SCOPE, location=_PARTNER,
-        summary="Change a partner's name, contact, scope or personal-data policy; delivery follows from the next "
-                "event."),
+        summary="Change a partner's name, contact, scope or personal-data policy: events recorded from the change on "
+                "are routed and masked by the new scope and policy; those recorded before keep the ones they were "
+                "recorded under, however late they are routed or sent again."),
     CommandRoute(
         path="/partners/{partner_id}/deactivation", command=c.DeactivatePartner, handler=h.partner_command,
         from_path=("partner_id",), roles=_COUNTY, scope=PARTNER_SCOPE, location=_PARTNER,

@@ -56,6 +56,10 @@ class Partner:
     #: When each deactivation began and ended (the last one open while it lasts): no event recorded within one is
     #: ever routed to the partner (services/partners/domain/routing.py).
     deactivations: tuple[tuple[datetime, datetime | None], ...] = ()
+    #: The scope and personal-data policy it had before each change of them, with when the change was recorded
+    #: (oldest first): an event is routed by the terms in force when it was recorded (``terms_at``), so a router
+    #: that is behind, or sends an event again, decides as it would have then — the same bytes under the same id.
+    earlier_terms: tuple[tuple[datetime, PartnerScope, PersonalDataPolicy], ...] = ()
     #: Which Kafka password is its own (services/partners/secret.py): 0 from its registration, one more at each
     #: rotation and each reactivation, so an earlier password never opens it again.
     credential_generation: int = 0
@@ -116,8 +120,11 @@ def evolve(state: Partner | None, event: PartnerEvent) -> Partner | None:
     assert state is not None
     match event:
         case PartnerChanged():
+            earlier = state.earlier_terms
+            if (event.scope, event.personal_data) != (state.scope, state.personal_data):
+                earlier = (*earlier, (event.changed_at, state.scope, state.personal_data))
             return replace(state, name=event.name, contact=event.contact, scope=event.scope,
-                           personal_data=event.personal_data)
+                           personal_data=event.personal_data, earlier_terms=earlier)
         case PartnerDeactivated():
             return replace(state, active=False, deactivations=(*state.deactivations, (event.deactivated_at, None)))
         case PartnerReactivated():
@@ -132,6 +139,15 @@ def evolve(state: Partner | None, event: PartnerEvent) -> Partner | None:
 def inactive_at(partner: Partner, time: datetime) -> bool:
     """Whether ``time`` (an event's) falls within one of the partner's deactivations."""
     return any(start <= time and (end is None or time < end) for start, end in partner.deactivations)
+
+
+def terms_at(partner: Partner, time: datetime) -> tuple[PartnerScope, PersonalDataPolicy]:
+    """The scope and personal-data policy in force at ``time`` (when an event was recorded): those it had before
+    the first change recorded after ``time``, or its present ones."""
+    for changed_at, scope, personal_data in partner.earlier_terms:
+        if time < changed_at:
+            return scope, personal_data
+    return partner.scope, partner.personal_data
 
 
 def _existing(state: Partner | None, partner_id: str) -> Partner:

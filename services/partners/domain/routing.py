@@ -5,13 +5,14 @@ holds its type and reaches one of its places (an organisation it names, or an an
 township reaches everything under it), and which has a live subscription that selects it, gets one
 CloudEvent — masked by the partner's policy — tagged with the ids of the subscriptions that chose it.
 
-Like a subscription's creation time, a partner's deactivations are compared with the event's own time, not
-with the moment the router reads it: an event recorded while the partner was deactivated is never routed to it,
-one recorded before is, however late the router comes to it (after an outage, or again after a crash) — the
-same event, the same decision. Both sides are compared by when their store recorded them (``recorded_at``, the
-database's clock, stamped under each store's append lock), and the router reads the directory after a quiet moment
-of the partners store later than the batch's events, so every change recorded before an event is in it
-(services/partners/directory.py, router.py ``CLOCK_WAIT_SECONDS``).
+Like a subscription's creation time, a partner's deactivations and its terms — its scope and personal-data policy —
+are compared with the event's own time, not with the moment the router reads it: an event recorded while the partner
+was deactivated is never routed to it, one recorded before is, and an event is scoped and masked by the terms in
+force when it was recorded, however late the router comes to it (after an outage, or again after a crash) — the same
+event, the same decision, the same bytes under the same id. Both sides are compared by when their store recorded
+them (``recorded_at``, the database's clock, stamped under each store's append lock), and the router reads the
+directory after a quiet moment of the partners store later than the batch's events, so every change recorded before
+an event is in it (services/partners/directory.py, router.py ``CLOCK_WAIT_SECONDS``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from services.partners.contract.outward import SCHEMA_PATH, OutwardType, data_of
 from services.partners.contract.outward.catalogue import outward
 from services.partners.contract.values import SubscriptionState
 from services.partners.domain import filters
-from services.partners.domain.partners import Partner, inactive_at
+from services.partners.domain.partners import Partner, inactive_at, terms_at
 from services.partners.domain.subscriptions import Subscription
 
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
@@ -108,7 +109,7 @@ def route(
     attributes = {"id": event_id, "source": source, "type": kind.type, "subject": subject, "dataschema": dataschema}
     deliveries = []
     for partner_id, partner in sorted(directory.partners.items()):
-        scope = partner.scope
+        scope, personal_data = terms_at(partner, at)
         if kind.type not in scope.event_types or inactive_at(partner, at):
             continue
         reach = set(scope.organisations) | set(scope.townships)
@@ -122,7 +123,7 @@ def route(
             continue
         cloudevent = {
             "specversion": "1.0", **attributes, "time": time.isoformat(), "datacontenttype": "application/json",
-            "partner": partner_id, "data": data_of(item.event, partner.personal_data),
+            "partner": partner_id, "data": data_of(item.event, personal_data),
         }
         deliveries.append(Delivery(partner_id=partner_id, subscription_ids=chosen, subject=subject,
                                    cloudevent=cloudevent))
