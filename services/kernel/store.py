@@ -207,10 +207,11 @@ class EventStore(Generic[E]):
         first write to its commit and stamps ``recorded_at`` under it, so taking that lock for an instant waits for
         the append in flight, and the clock read next is later than every stamp already given. A read begun after
         this call sees every event recorded before the moment (services/partners/router.py)."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(f"SELECT {store_batches.APPEND_LOCK}")
-            moment: datetime = await conn.fetchval("SELECT clock_timestamp()")
-            return moment
+        # One statement, its own transaction: the lock is taken in the subquery, which PostgreSQL does not fold into
+        # the outer query (its function is volatile), so the clock is read once the lock is held.
+        moment: datetime = await self.pool.fetchval(
+            f"SELECT clock_timestamp() FROM (SELECT {store_batches.APPEND_LOCK}) AS held")
+        return moment
 
     async def lookup_idempotency(self, key: str, fingerprint: str) -> AppendResult | None:
         row = await self.pool.fetchrow("SELECT * FROM idempotency_keys WHERE key = $1", key)

@@ -248,12 +248,13 @@ class Router:
                 continue
             if found is not None:
                 items.append((event.message.topic, *found))
-        newest = max((recorded(envelope) for _, envelope, _ in items), default=None)
-        moment, waited = await reader.settled(), 0.0
-        while wait := clock_wait(newest, moment, waited):
-            await asyncio.sleep(wait)
-            waited += wait
-            moment = await reader.settled()
+        if items:  # a batch with nothing to route decides nothing: no directory read, no quiet moment
+            newest = max(recorded(envelope) for _, envelope, _ in items)
+            moment, waited = await reader.settled(), 0.0
+            while wait := clock_wait(newest, moment, waited):
+                await asyncio.sleep(wait)
+                waited += wait
+                moment = await reader.settled()
         directory = reader.directory
         if not any(directory.subscriptions.values()):
             await self._set_aside(unreadable)
