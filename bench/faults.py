@@ -35,6 +35,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench import against_rebuild
 from bench.common import say
 from bench.system import branch_body, wait_caught_up
 from infra import kafka, kafka_quorum, local, supervisor
@@ -42,8 +43,6 @@ from services import system
 from services.kernel import supervision
 from services.kernel.settings import Settings
 
-#: The runner's own bookkeeping is not a read model (as in tests/e2e/test_rebuild_read_models.py).
-SKIPPED_TABLES = {"projection_checkpoints", "dead_letters", "projection_schema"}
 BRANCH_ESTABLISHED = "gb.membership.branch_established.%"
 #: How long one command may go unaccepted before its client gives up on it (counted, never hidden).
 GIVE_UP_AFTER = 300.0
@@ -220,29 +219,38 @@ async def count_effects(s: Settings, run: str, outcomes: list[Outcome]) -> None:
                                  if n.startswith(prefix) and max(stored[n], viewed[n]) > 1)
 
 
-async def _tables(pool: asyncpg.Connection, schema: str) -> dict[str, list[tuple[object, ...]]]:
-    names = [r["table_name"] for r in await pool.fetch(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'",
-        schema)]
-    return {name: sorted((tuple(r) for r in await pool.fetch(f'SELECT * FROM "{schema}"."{name}"')), key=repr)
-            for name in sorted(set(names) - SKIPPED_TABLES)}
-
-
-async def differs_from_rebuild(s: Settings) -> list[str]:
-    """The read-model tables that differ from a rebuild of every event on Kafka into a fresh schema."""
-    schema = f"faults_rebuild_{uuid.uuid4().hex[:8]}"
-    done = await asyncio.to_thread(subprocess.run, [
-        sys.executable, "-m", "services.gateway.projector", "--rebuild", "--schema", schema],
-        env=supervisor.child_env(s), capture_output=True, text=True, timeout=1800)
-    if done.returncode != 0:
-        raise RuntimeError(f"the rebuild failed: {done.stderr[-2000:]}")
-    conn = await asyncpg.connect(s.dsn(system.READ_MODEL_DATABASE))
+async def differs_from_rebuild(s: Settings, rounds: int = 3) -> list[str]:
+    """The read-model tables that differ from a rebuild of every event on Kafka into a fresh schema, compared
+    when no event came between the rebuild and the live read (bench/against_rebuild.py); each difference is
+    said, with the rows only one side has."""
+    stores = {name: await asyncpg.connect(s.dsn(name)) for name in system.names()}
+    read = await asyncpg.connect(s.dsn(system.READ_MODEL_DATABASE))
     try:
-        live, rebuilt = await _tables(conn, "public"), await _tables(conn, schema)
-        await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        for _ in range(rounds):
+            before = await _value(lambda: against_rebuild.stored_and_applied(stores, read), GIVE_UP_AFTER,
+                                  "every stored event in the live read models")
+            schema = f"faults_rebuild_{uuid.uuid4().hex[:8]}"
+            done = await asyncio.to_thread(subprocess.run, [
+                sys.executable, "-m", "services.gateway.projector", "--rebuild", "--schema", schema],
+                env=supervisor.child_env(s), capture_output=True, text=True, timeout=1800)
+            if done.returncode != 0:
+                raise RuntimeError(f"the rebuild failed: {done.stderr[-2000:]}")
+            try:
+                live, rebuilt = await against_rebuild.tables(read, "public"), await against_rebuild.tables(read, schema)
+            finally:
+                await read.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            if await against_rebuild.stored_and_applied(stores, read) == before:
+                break
+            say("  an event came during the rebuild; comparing again")
+        else:
+            raise RuntimeError(f"events kept coming during {rounds} rebuilds")
     finally:
-        await conn.close()
-    return [t for t in live if live[t] != rebuilt.get(t)]
+        for conn in (*stores.values(), read):
+            await conn.close()
+    differing = [t for t in live if live[t] != rebuilt.get(t)]
+    for t in differing:
+        say(f"  {t} differs from the rebuild: {against_rebuild.difference(live[t], rebuilt.get(t, []), show=5)}")
+    return differing
 
 
 async def run_suite(s: Settings, faults: tuple[Fault, ...], commands: int, clients: int) -> dict[str, Any]:
@@ -254,7 +262,7 @@ async def run_suite(s: Settings, faults: tuple[Fault, ...], commands: int, clien
         limits = httpx.Limits(max_connections=clients + 4)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{s.gateway_port}", timeout=30.0, limits=limits,
                                      headers={"Authorization": f"Bearer {s.admin_token}"}) as gateway:
-            await _until(lambda: _ready(gateway), 180, "the system ready")
+            await _value(lambda: _ready(gateway), 180, "the system ready")
             load = Load(gateway, run)
             share = max(commands // len(faults), clients)
             for fault in faults:
@@ -266,7 +274,7 @@ async def run_suite(s: Settings, faults: tuple[Fault, ...], commands: int, clien
                                  inject=lambda f=fault, o=outcome: inject(s, f, gateway, run, o))
                 say(f"  accepted {len(outcome.accepted):,}/{share:,} in {time.monotonic() - t0:.0f} s, "
                     f"{sum(outcome.client_errors.values())} errors seen, recovered in {outcome.recovery_s} s")
-                await _until(lambda: _ready(gateway), GIVE_UP_AFTER, "ready again before the next fault")
+                await _value(lambda: _ready(gateway), GIVE_UP_AFTER, "ready again before the next fault")
             await wait_caught_up(s, "the fault suite's commands")
         await count_effects(s, run, outcomes)
         differing = await differs_from_rebuild(s)
@@ -276,12 +284,14 @@ async def run_suite(s: Settings, faults: tuple[Fault, ...], commands: int, clien
             "faults": [o.row() for o in outcomes], "read_models_differing_from_rebuild": differing}
 
 
-async def _until(check: Any, timeout: float, what: str) -> None:
+async def _value(check: Any, timeout: float, what: str) -> Any:
+    """The first truthy answer of ``check``, asked every 0.2 s, for at most ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
-    while not await check():
+    while not (value := await check()):
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what}: not within {timeout:.0f} s")
         await asyncio.sleep(0.2)
+    return value
 
 
 def table(result: dict[str, Any]) -> str:

@@ -6,29 +6,11 @@ import asyncpg
 import httpx
 import pytest
 
+from bench import against_rebuild
 from services import system as composition
 from services.kernel.settings import Settings
 from tests.e2e.conftest import eventually, rebuilt_schema
 from tests.e2e.secondment_steps import lead_body, post, second_a_cadre, signed_lead
-
-#: The runner's own bookkeeping (offsets, dead letters, when the schema was built) is not a read model.
-SKIPPED = {"projection_checkpoints", "dead_letters", "projection_schema"}
-
-
-async def _tables(pool: asyncpg.Pool, schema: str) -> dict[str, list[tuple[object, ...]]]:
-    names = [r["table_name"] for r in await pool.fetch(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'",
-        schema)]
-    return {name: sorted((tuple(r) for r in await pool.fetch(f'SELECT * FROM "{schema}"."{name}"')), key=repr)
-            for name in sorted(set(names) - SKIPPED)}
-
-
-def _difference(live: list[tuple[object, ...]], rebuilt: list[tuple[object, ...]]) -> str:
-    """The rows of one table only one side has (a few of each), compared by ``repr``: a row may hold an array (a
-    list, unhashable). What a failure needs, so computed only on one."""
-    seen_live, seen_rebuilt = {repr(row) for row in live}, {repr(row) for row in rebuilt}
-    return (f"only live {sorted(seen_live - seen_rebuilt)[:20]}, "
-            f"only rebuilt {sorted(seen_rebuilt - seen_live)[:20]}")
 
 
 async def test_a_rebuild_from_offset_zero_equals_the_live_read_models(
@@ -53,17 +35,9 @@ async def test_a_rebuild_from_offset_zero_equals_the_live_read_models(
     pools = {s: await asyncpg.create_pool(system.dsn(s), min_size=1, max_size=2) for s in composition.names()}
     try:
         async def stored_and_applied() -> dict[str, int] | None:
-            """Each store's count of events once every one is in the live read models, else None."""
-            counts = {}
-            for service, pool in pools.items():
-                if await pool.fetchval("SELECT count(*) FROM outbox"):
-                    return None
-                stored = await pool.fetchval("SELECT count(*) FROM events")
-                applied = await read_db.fetchval("SELECT count(*) FROM applied_events WHERE source = $1",
-                                                 composition.service(service).registry.source)
-                if applied != stored:
-                    return None
-                counts[service] = stored
+            """Each store's count of events once every one is in the live read models and the policy has
+            reacted, else None."""
+            counts = await against_rebuild.stored_and_applied(pools, read_db)
             policy_done = await pools["secondment"].fetchval(
                 "SELECT count(*) = 3 FROM events WHERE stream_id = $1 AND type IN"
                 " ('gb.secondment.contribution_recorded.v1', 'gb.secondment.commendation_proposed.v1')",
@@ -77,7 +51,8 @@ async def test_a_rebuild_from_offset_zero_equals_the_live_read_models(
             before = await eventually(stored_and_applied, timeout=120,
                                       what="every stored event in the live read models")
             schema = rebuilt_schema(system)
-            live, rebuilt = await _tables(read_db, "public"), await _tables(read_db, schema)
+            live = await against_rebuild.tables(read_db, "public")
+            rebuilt = await against_rebuild.tables(read_db, schema)
             if await stored_and_applied() == before:
                 break
             await read_db.execute(f'DROP SCHEMA "{schema}" CASCADE')
@@ -91,5 +66,5 @@ async def test_a_rebuild_from_offset_zero_equals_the_live_read_models(
     assert live["secondment_contributions"], "the policy's contributions are in the live read model"
     for table in live:
         assert live[table] == rebuilt[table], (
-            f"{table} differs after a rebuild: {_difference(live[table], rebuilt[table])}")
+            f"{table} differs after a rebuild: {against_rebuild.difference(live[table], rebuilt[table])}")
     await read_db.execute(f'DROP SCHEMA "{schema}" CASCADE')
