@@ -57,7 +57,9 @@ their outflows, for department staff, branch secretaries and partner systems.
 * **As it stood**: every read of the read models takes `as_of=<recorded time>` and answers what the system
   knew then, from the read models rebuilt from the events recorded by that time (202 and a progress
   resource while they are rebuilt); `GB-Log-Positions` states the store positions the answer reflects.
-* **Errors** are `application/problem+json` (RFC 9457); `detail` says what to fix.
+* **Errors** are `application/problem+json` (RFC 9457); `detail` says what to fix. A query parameter an
+  operation does not take is refused (422, naming the ones it takes), never ignored: a misspelt filter would
+  otherwise answer with every record you may see.
 """
 
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
+from services.gateway import query_names
 from services.gateway.api.deps import PathId, service_client
 from services.gateway.auth import CurrentActor, require
 from services.gateway.command_checks import CHECKS, GatewayCheck
@@ -116,15 +117,17 @@ def _all_optional(body: type[BaseModel]) -> bool:
     return not any(field.is_required() for field in body.model_fields.values())
 
 
-def role_check(roles: tuple[Role, ...], action: str) -> Callable[[Actor], Awaitable[Actor]]:
+def role_check(roles: tuple[Role, ...], action: str) -> Callable[[Actor, Request], Awaitable[Actor]]:
     """The caller, as a dependency that refuses (403) a role the row does not name.
 
     A dependency runs before FastAPI validates the body, so a caller who may not send the command
-    learns that first — not which fields their (empty or invalid) body lacks.
+    learns that first — not which fields their (empty or invalid) body lacks. Then a query parameter the
+    operation does not take is refused (services/gateway/query_names.py).
     """
 
-    async def caller(actor: CurrentActor) -> Actor:
+    async def caller(actor: CurrentActor, request: Request) -> Actor:
         require(actor, action, *roles)
+        query_names.refuse_unknown(request)
         return actor
 
     return caller

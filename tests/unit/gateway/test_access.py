@@ -193,3 +193,43 @@ async def test_a_caller_whose_role_may_not_send_a_command_gets_403_before_the_bo
 async def test_the_role_that_may_send_a_command_still_has_its_body_validated(client: Any) -> None:
     answer = await client.post("/v1/things", json={}, headers=_as(COUNTY))
     assert answer.status_code == 422
+
+
+# A query parameter the operation does not take (services/gateway/query_names.py): refused, after the role.
+
+async def test_a_query_parameter_a_read_does_not_take_is_refused_naming_those_it_takes(client: Any) -> None:
+    assert (await client.get("/members/m-1", headers=_as(COUNTY))).status_code == 200
+    answer = await client.get("/members/m-1", params={"branch_id": "branch-2"}, headers=_as(COUNTY))
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    (error,) = answer.json()["errors"]
+    assert error["field"] == "query.branch_id"
+    assert error["message"] == "this operation does not take this query parameter; it takes: as_of"
+
+
+async def test_a_command_takes_no_query_parameter(client: Any) -> None:
+    answer = await client.post("/v1/things", params={"dry_run": "1"}, json={"name": "x"}, headers=_as(COUNTY))
+    assert answer.status_code == 422, answer.text
+    assert [(e["field"], e["message"]) for e in answer.json()["errors"]] == [
+        ("query.dry_run", "this operation does not take this query parameter; it takes: no query parameters")]
+
+
+async def test_a_caller_whose_role_may_not_call_learns_that_before_any_word_on_the_query(client: Any) -> None:
+    answer = await client.post("/v1/things", params={"x": "1"}, json={}, headers=_as(SECRETARY))
+    assert answer.status_code == 403, answer.text
+
+
+async def test_the_query_is_judged_before_the_record_and_says_nothing_of_it(client: Any) -> None:
+    """As a declared parameter's value is: a caller out of a record's reach gets the same answer whether the record
+    exists or not."""
+    other = Actor(subject="s", role=Role.BRANCH_SECRETARY, org_id="branch-2")
+    answers = [await client.get(f"/members/{m}", params={"x": "1"}, headers=_as(other)) for m in ("m-1", "nobody")]
+    assert [a.status_code for a in answers] == [422, 422]
+    assert answers[0].json()["errors"] == answers[1].json()["errors"]
+
+
+async def test_a_parameter_name_that_is_not_a_plain_name_is_not_repeated_in_the_answer(client: Any) -> None:
+    answer = await client.get("/members/m-1", params={"13812345678": "1", "limit": "5"}, headers=_as(COUNTY))
+    assert answer.status_code == 422
+    assert "13812345678" not in answer.text
+    assert sorted(e["field"] for e in answer.json()["errors"]) == ["query.(a parameter)", "query.limit"]

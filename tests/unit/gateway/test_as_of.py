@@ -15,6 +15,7 @@ from services.gateway.api import as_of
 from services.gateway.api.access import Scope, operation
 from services.gateway.api.as_of import AsOf, AsOfInvalid, answer_headers, parse_as_of
 from services.gateway.api.deps import DatedReadPool, ReadPool
+from services.gateway.api.positions import MinPosition
 from services.gateway.app import create_app
 from services.gateway.auth import CurrentActor, new_token
 from services.gateway.throttle import FailedAuthentications
@@ -155,7 +156,7 @@ async def client(monkeypatch: pytest.MonkeyPatch) -> Any:
     router = APIRouter()
 
     @operation(router, "/things", roles=tuple(Role), scope=Scope.COUNTY, action="read things")
-    async def things(actor: CurrentActor, pool: ReadPool) -> dict[str, Any]:
+    async def things(actor: CurrentActor, pool: ReadPool, min_position: MinPosition = None) -> dict[str, Any]:
         return {"then": pool is THEN}
 
     @operation(router, "/report", roles=tuple(Role), scope=Scope.COUNTY, action="read the report")
