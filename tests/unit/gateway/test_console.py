@@ -1,4 +1,5 @@
-"""The console's pure parts: form bodies and errors by field, exports, charts, and the word table."""
+"""The console's pure parts: form bodies and errors by field, exports, charts, the word table, and what its lists ask
+of the API."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from services.gateway.app import create_app
 from services.gateway.console import charts, exports, i18n
 from services.gateway.console.forms import FORMS, body, command_path, field_errors
 from services.gateway.console.views import LISTS, pick
@@ -110,3 +112,14 @@ def test_values_read_as_words() -> None:
     assert i18n.value(True, "zh") == "是" and i18n.value(False, "en") == "no"
     assert i18n.value("met", "zh") == "达标" and i18n.value("unknown_stage", "zh") == "unknown_stage"
     assert i18n.value(None, "zh") == ""
+
+
+def test_every_list_asks_the_api_only_for_parameters_its_operation_takes() -> None:
+    """The API refuses a query parameter an operation does not take (services/gateway/query_names.py): a list whose
+    filter the API renamed would show the person a refusal on every page, so each view's filters, with the paging
+    and read-your-writes parameters every list sends, must be among its operation's."""
+    paths = create_app().openapi()["paths"]
+    for key, view in LISTS.items():
+        taken = {p["name"] for p in paths[view.path]["get"].get("parameters", []) if p["in"] == "query"}
+        sent = {f.param for f in view.filters} | {"limit", "cursor", "min_position"}
+        assert sent <= taken, f"list {key} ({view.path}) sends {sorted(sent - taken)}, which it does not take"
