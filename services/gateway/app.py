@@ -59,7 +59,7 @@ their outflows, for department staff, branch secretaries and partner systems.
   resource while they are rebuilt); `GB-Log-Positions` states the store positions the answer reflects.
 * **Errors** are `application/problem+json` (RFC 9457); `detail` says what to fix. A query parameter an
   operation does not take is refused (422, naming the ones it takes), never ignored: a misspelt filter would
-  otherwise answer with every record you may see.
+  otherwise answer with every record you may see. So is one given twice: no parameter takes a list.
 """
 
 

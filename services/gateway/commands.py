@@ -122,12 +122,12 @@ def role_check(roles: tuple[Role, ...], action: str) -> Callable[[Actor, Request
 
     A dependency runs before FastAPI validates the body, so a caller who may not send the command
     learns that first — not which fields their (empty or invalid) body lacks. Then a query parameter the
-    operation does not take is refused (services/gateway/query_names.py).
+    operation does not take, or one given twice, is refused (services/gateway/query_names.py).
     """
 
     async def caller(actor: CurrentActor, request: Request) -> Actor:
         require(actor, action, *roles)
-        query_names.refuse_unknown(request)
+        query_names.refuse_unclear(request)
         return actor
 
     return caller

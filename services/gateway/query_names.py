@@ -1,15 +1,18 @@
-"""A query parameter the operation does not take is refused (422), never ignored.
+"""A query parameter the operation does not take, or one given twice, is refused (422), never ignored.
 
 Ignored, a misspelt filter (``GET /v1/members?branch_id=…`` where the list takes ``formal_org_id``) answers 200
 with every record in the caller's scope, and a count built on it is wrong without a sign. So each operation takes
 the query parameters its OpenAPI document lists, and no other: the documented contract is the accepted one, by
-construction. The check runs with the role check (services/gateway/commands.py ``role_check``), after it: a caller
-whose role may not call the operation learns that first, as with a body.
+construction. None of them takes a list, so a name given twice (``?formal_org_id=a&formal_org_id=b``) would have
+one of its values silently dropped: it is refused too, naming the parameter. The check runs with the role check
+(services/gateway/commands.py ``role_check``), after it: a caller whose role may not call the operation learns
+that first, as with a body.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -33,22 +36,32 @@ def taken(app: FastAPI) -> dict[Operation, tuple[str, ...]]:
     return known
 
 
-def refuse_unknown(request: Request) -> None:
+def refuse_unclear(request: Request) -> None:
     """Raise 422 (the usual problem+json, one item per parameter) when the query names one the operation does not
-    take; an operation outside the document (none under /v1) is left alone."""
+    take, or names one more than once; an operation outside the document (none under /v1) is left alone."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or not request.query_params:
         return
     known = taken(request.app).get((route.path_format, request.method))
     if known is None:
         return
-    unknown = sorted(set(request.query_params) - set(known))
-    if unknown:
-        raise RequestValidationError([_error(name, known) for name in unknown])
+    given = Counter(name for name, _ in request.query_params.multi_items())
+    errors = [_unknown(name, known) for name in sorted(set(given) - set(known))]
+    errors += [_repeated(name, given[name]) for name in sorted(set(given) & set(known)) if given[name] > 1]
+    if errors:
+        raise RequestValidationError(errors)
 
 
-def _error(name: str, known: tuple[str, ...]) -> dict[str, Any]:
+def _where(name: str) -> tuple[str, str]:
+    return ("query", name) if _PLAIN_NAME.match(name) else ("query", "(a parameter)")
+
+
+def _unknown(name: str, known: tuple[str, ...]) -> dict[str, Any]:
     takes = ", ".join(known) if known else "no query parameters"
-    where = ("query", name) if _PLAIN_NAME.match(name) else ("query", "(a parameter)")
-    return {"type": "extra_forbidden", "loc": where,
+    return {"type": "extra_forbidden", "loc": _where(name),
             "msg": f"this operation does not take this query parameter; it takes: {takes}"}
+
+
+def _repeated(name: str, times: int) -> dict[str, Any]:
+    return {"type": "repeated_parameter", "loc": _where(name),
+            "msg": f"give this query parameter once: it came {times} times, and only one value can apply"}

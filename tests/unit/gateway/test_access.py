@@ -233,3 +233,18 @@ async def test_a_parameter_name_that_is_not_a_plain_name_is_not_repeated_in_the_
     assert answer.status_code == 422
     assert "13812345678" not in answer.text
     assert sorted(e["field"] for e in answer.json()["errors"]) == ["query.(a parameter)", "query.limit"]
+
+
+async def test_a_query_parameter_given_twice_is_refused_rather_than_one_value_dropped(client: Any) -> None:
+    answer = await client.get("/members/m-1?as_of=2026-01-01&as_of=2026-06-01", headers=_as(COUNTY))
+    assert answer.status_code == 422, answer.text
+    assert [(e["field"], e["message"]) for e in answer.json()["errors"]] == [
+        ("query.as_of", "give this query parameter once: it came 2 times, and only one value can apply")]
+
+
+def test_no_operation_takes_a_list_in_its_query() -> None:
+    """Why a repeated name is refused (services/gateway/query_names.py): an operation that took a list would be
+    asked with its name repeated, and the check would have to let that one through."""
+    lists = [(path, p["name"]) for _, path, op in _operations() for p in op.get("parameters", [])
+             if p["in"] == "query" and "array" in str(p.get("schema"))]
+    assert lists == []
