@@ -144,15 +144,20 @@ def _boot_time() -> float:
     return 0.0
 
 
-def started_at(pid: int) -> float | None:
-    """Wall-clock start time of ``pid`` (1 s resolution), from /proc."""
+def start_ticks(pid: int) -> int | None:
+    """When ``pid`` started, in clock ticks since boot (field 22 of /proc/<pid>/stat): a process's own mark that no
+    change of the wall clock moves."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = stat.rsplit(")", 1)[1].split()
-    ticks = int(fields[19])  # field 22 of stat(5); fields[0] is field 3
-    return _boot_time() + ticks / os.sysconf("SC_CLK_TCK")
+    return int(stat.rsplit(")", 1)[1].split()[19])  # fields[0] is field 3
+
+
+def started_at(pid: int) -> float | None:
+    """Wall-clock start time of ``pid`` (1 s resolution), from /proc."""
+    ticks = start_ticks(pid)
+    return None if ticks is None else _boot_time() + ticks / os.sysconf("SC_CLK_TCK")
 
 
 def is_alive(pid: int) -> bool:
@@ -165,20 +170,40 @@ def is_alive(pid: int) -> bool:
 
 
 def read_pid(path: Path) -> int | None:
-    """The live pid recorded in ``path``, or None (a stale file is removed)."""
+    """The live pid recorded in ``path``, or None (a stale file is removed).
+
+    The file holds the pid and its start in ticks since boot (:func:`write_pid`): a live process with that pid
+    and another start is a different one that got a recycled pid. Ticks, not the wall clock: when the clock is
+    stepped (NTP at boot, a suspended machine resumed), a process's start read as a wall-clock time moves with
+    it, and every pid file looked stale — removed, with its processes left running unseen and nothing able to
+    stop them. A file holding the pid alone (written before the ticks were) is judged by its time as before."""
     try:
-        pid = int(path.read_text().split()[0])
+        fields = path.read_text().split()
+        pid = int(fields[0])
+        ticks = int(fields[1]) if len(fields) > 1 else None
         written = path.stat().st_mtime
     except (FileNotFoundError, ValueError, IndexError):
         return None
     if is_alive(pid):
-        start = started_at(pid)
-        # The pid file is written right after the process starts; a process that started later
-        # (or long before) is a different one that got a recycled pid.
-        if start is not None and written - 120 <= start <= written + 2:
-            return pid
+        if ticks is not None:
+            if start_ticks(pid) == ticks:
+                return pid
+        else:
+            start = started_at(pid)
+            # The pid file is written right after the process starts; a process that started later
+            # (or long before) is a different one that got a recycled pid.
+            if start is not None and written - 120 <= start <= written + 2:
+                return pid
     path.unlink(missing_ok=True)
     return None
+
+
+def write_pid(path: Path, pid: int) -> None:
+    """Record ``pid`` and its start (:func:`read_pid`), atomically."""
+    ticks = start_ticks(pid)
+    tmp = path.with_suffix(".pid.tmp")
+    tmp.write_text(f"{pid} {ticks}\n" if ticks is not None else f"{pid}\n")
+    tmp.replace(path)
 
 
 # --------------------------------------------------------------------------- start / stop
@@ -213,9 +238,7 @@ def start_detached(
         except OSError as exc:
             raise ProcessError(f"cannot start {argv[0]}: {exc}") from exc
     _children[child.pid] = child
-    tmp = pid_path.with_suffix(".pid.tmp")
-    tmp.write_text(f"{child.pid}\n")
-    tmp.replace(pid_path)
+    write_pid(pid_path, child.pid)
     return child.pid
 
 

@@ -152,3 +152,35 @@ def test_a_table_is_trusted_only_while_the_supervisor_keeps_writing_it(tmp_path:
     assert table.down() == {"projector": "backoff after signal SIGKILL"}
     supervision.remove_table(s)
     assert supervision.read_table(s) is None
+
+
+# A pid file (infra/supervisor.py read_pid): whose process it names, whatever the wall clock did since.
+
+def test_a_pid_file_still_names_its_process_after_the_wall_clock_was_stepped(tmp_path: Path) -> None:
+    path = tmp_path / "me.pid"
+    supervisor.write_pid(path, os.getpid())
+    assert supervisor.read_pid(path) == os.getpid()
+    # What a clock stepped by an hour looks like from here: the file written an hour from when the process began.
+    hour_later = time.time() + 3600
+    os.utime(path, (hour_later, hour_later))
+    assert supervisor.read_pid(path) == os.getpid()
+
+
+def test_a_pid_file_naming_a_recycled_pid_is_stale_and_removed(tmp_path: Path) -> None:
+    path = tmp_path / "other.pid"
+    ticks = supervisor.start_ticks(os.getpid())
+    assert ticks is not None
+    path.write_text(f"{os.getpid()} {ticks + 1}\n")  # this pid, but a process that started at another moment
+    assert supervisor.read_pid(path) is None
+    assert not path.exists()
+
+
+def test_a_pid_file_holding_the_pid_alone_is_judged_by_when_it_was_written(tmp_path: Path) -> None:
+    path = tmp_path / "old.pid"
+    path.write_text(f"{os.getpid()}\n")
+    started = supervisor.started_at(os.getpid())
+    assert started is not None
+    os.utime(path, (started + 1, started + 1))
+    assert supervisor.read_pid(path) == os.getpid()
+    os.utime(path, (started + 600, started + 600))
+    assert supervisor.read_pid(path) is None
