@@ -162,11 +162,16 @@ async def test_min_position_beside_as_of_is_refused_however_often_it_is_given(
 ) -> None:
     now: datetime = await read_db.fetchval("SELECT clock_timestamp()")
     at = (now - timedelta(seconds=2)).isoformat()
-    # Held under attack: a repeated parameter, an empty value first, is refused too.
-    for query in ([("min_position", "1")], [("min_position", ""), ("min_position", "1")]):
-        answer = await gateway.get("/v1/branches", params=[("as_of", at), *query], headers=admin_headers)
-        assert answer.status_code == 422, answer.text
-        assert answer.json()["type"].endswith("/as-of-invalid") and "min_position" in answer.json()["detail"]
+    answer = await gateway.get("/v1/branches", params=[("as_of", at), ("min_position", "1")], headers=admin_headers)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["type"].endswith("/as-of-invalid") and "min_position" in answer.json()["detail"]
+    # Held under attack: a repeated parameter, an empty value first, is refused before (a parameter is given once,
+    # services/gateway/query_names.py).
+    query = [("as_of", at), ("min_position", ""), ("min_position", "1")]
+    answer = await gateway.get("/v1/branches", params=query, headers=admin_headers)
+    assert answer.status_code == 422, answer.text
+    assert [e["field"] for e in answer.json()["errors"]] == ["query.min_position"]
+    assert answer.json()["errors"][0]["message"].startswith("give this query parameter once")
 
 
 def test_fuzzing_every_read_as_each_role_gives_no_5xx(system: Settings) -> None:
