@@ -177,13 +177,10 @@ def read_pid(path: Path) -> int | None:
     stepped (NTP at boot, a suspended machine resumed), a process's start read as a wall-clock time moves with
     it, and every pid file looked stale — removed, with its processes left running unseen and nothing able to
     stop them. A file holding the pid alone (written before the ticks were) is judged by its time as before."""
-    try:
-        fields = path.read_text().split()
-        pid = int(fields[0])
-        ticks = int(fields[1]) if len(fields) > 1 else None
-        written = path.stat().st_mtime
-    except (FileNotFoundError, ValueError, IndexError):
+    recorded = _recorded(path)
+    if recorded is None:
         return None
+    pid, ticks, written = recorded
     if is_alive(pid):
         if ticks is not None:
             if start_ticks(pid) == ticks:
@@ -196,6 +193,15 @@ def read_pid(path: Path) -> int | None:
                 return pid
     path.unlink(missing_ok=True)
     return None
+
+
+def _recorded(path: Path) -> tuple[int, int | None, float] | None:
+    """What ``path`` records (:func:`write_pid`): the pid, its start in ticks if written, the file's time."""
+    try:
+        fields = path.read_text().split()
+        return int(fields[0]), int(fields[1]) if len(fields) > 1 else None, path.stat().st_mtime
+    except (FileNotFoundError, ValueError, IndexError):
+        return None
 
 
 def write_pid(path: Path, pid: int) -> None:
@@ -378,8 +384,6 @@ def kill_app(settings: Settings, name: str) -> bool:
 def forget_pid_file(path: Path, pid: int) -> None:
     """Remove ``path`` if it still names ``pid``: a supervisor may already have restarted the process and
     written its new pid there."""
-    try:
-        if int(path.read_text().split()[0]) == pid:
-            path.unlink(missing_ok=True)
-    except (FileNotFoundError, ValueError, IndexError):
-        pass
+    recorded = _recorded(path)
+    if recorded is not None and recorded[0] == pid:
+        path.unlink(missing_ok=True)

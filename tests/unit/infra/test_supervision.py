@@ -184,3 +184,12 @@ def test_a_pid_file_holding_the_pid_alone_is_judged_by_when_it_was_written(tmp_p
     assert supervisor.read_pid(path) == os.getpid()
     os.utime(path, (started + 600, started + 600))
     assert supervisor.read_pid(path) is None
+
+
+def test_forgetting_a_pid_file_removes_it_only_while_it_names_that_pid(tmp_path: Path) -> None:
+    path = tmp_path / "restarted.pid"
+    supervisor.write_pid(path, os.getpid())
+    supervisor.forget_pid_file(path, os.getpid() + 1)  # a restart already wrote its own pid there
+    assert supervisor.read_pid(path) == os.getpid()
+    supervisor.forget_pid_file(path, os.getpid())
+    assert not path.exists()
