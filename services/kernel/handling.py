@@ -51,7 +51,12 @@ def fold(evolve: Callable[[S, E], S], initial: S, events: Iterable[E]) -> S:
     return state
 
 
-def state_of(stream: Stream[E], evolve: Callable[[S, E], S], initial: S) -> S:
+def state_of(stream: Stream[E], evolve: Callable[[S, E], S], initial: S, *, kind: str) -> S:
+    """The record of ``kind`` a stream holds: ``initial`` when it holds a record of another kind (its id is the
+    other record's, as an id a client chose can be), so a command or a rule meets "no such record", never
+    another kind's events folded as its own."""
+    if stream.stream_type not in (None, kind):
+        return initial
     return fold(evolve, initial, (r.event for r in stream.events))
 
 
@@ -88,7 +93,7 @@ async def execute(
         # A minted stream is empty; on a second attempt (another record's facts moved) it is read like any other.
         fresh = attempts == 1 and is_minted(stream_id)
         stream = Stream[E](stream_id=stream_id) if fresh else await store.load(stream_id)
-        state = state_of(stream, evolve, initial)
+        state = state_of(stream, evolve, initial, kind=stream_type)
         decided = decide(state)
         events: Sequence[E] = await decided if inspect.isawaitable(decided) else decided
         reservations = reserve(state, events) if reserve is not None else NONE

@@ -51,7 +51,7 @@ async def published_changes(store: EventStore[Any]) -> Published:
     read = _read.get()
     if read is not None and (published := read.get(id(store))) is not None:
         return published
-    published = state_of(await store.load(POLICY_STREAM), _evolve, NONE_PUBLISHED)
+    published = state_of(await store.load(POLICY_STREAM), _evolve, NONE_PUBLISHED, kind="policy")
     if read is not None:
         read[id(store)] = published
     return published

@@ -16,7 +16,7 @@ from services.kernel import store_batches
 from services.kernel.events import Envelope, EventRegistry
 from services.kernel.group_commit import GroupWriter, Waiting
 from services.kernel.reservations import NONE, Reservations, ReservationTaken, StaleRead, reservation_columns
-from services.pure.errors import Unavailable
+from services.pure.errors import AlreadyExists, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,11 @@ class Stream(Generic[E]):
     @property
     def last_position(self) -> int:
         return self.events[-1].envelope.position or 0 if self.events else 0
+
+    @property
+    def stream_type(self) -> str | None:
+        """The kind of record the stream holds (every event of it is appended as that kind); None while empty."""
+        return self.events[0].envelope.stream_type if self.events else None
 
 
 _APPEND_BATCH = (
@@ -258,6 +263,10 @@ class EventStore(Generic[E]):
         if its ``reservations`` do not hold (services/kernel/reservations.py)."""
         if not events:
             raise ValueError("nothing to append")
+        if stream.stream_type not in (None, stream_type):
+            # A record's stream id is its own id, and some ids are the client's to choose (a host organisation's
+            # code): one chosen for a record of another kind must not add this kind's events to that stream.
+            raise AlreadyExists(f"the id {stream.stream_id!r} is already used by another record: choose another id")
         if not self._started:
             raise RuntimeError("EventStore.start() was not called")
         # The events as the events table stores them: numbered after the version read, chained after its last link.

@@ -42,7 +42,7 @@ import typing
 from collections.abc import Callable
 from typing import Any, assert_never, cast
 
-from services.kernel.handling import fold
+from services.kernel.handling import state_of
 from services.kernel.store import EventStore
 from services.membership.contract.commands import development as dev
 from services.membership.contract.commands import dues
@@ -97,8 +97,8 @@ from services.membership.contract.commands.transfers import (
     ReturnReceipt,
 )
 from services.membership.contract.events.branches import OrgKind
-from services.membership.domain import branches, meetings, person
-from services.membership.handlers.records import branch_stream, evolve_branch, member_stream
+from services.membership.domain import meetings, person
+from services.membership.handlers.records import organisation, person_of
 from services.pure.errors import Forbidden
 from services.pure.identity import Actor, Role
 from services.pure.scope import Place, require_reach
@@ -203,19 +203,9 @@ async def place_of(store: Store, command: MembershipCommand) -> Place:
             assert_never(command)
 
 
-async def organisation(store: Store, org_id: str | None) -> branches.Organisation:
-    """An organisation's state; the empty organisation when it is not recorded (or the id is another record's)."""
-    if not org_id:
-        return branches.INITIAL
-    stream = await store.load(branch_stream(org_id))
-    return fold(evolve_branch, branches.INITIAL, (r.event for r in stream.events if r.envelope.stream_type == "branch"))
-
-
 async def meeting_org(store: Store, meeting_id: str) -> str | None:
     """The organisation a recorded meeting belongs to (None when no meeting is recorded under the id)."""
-    stream = await store.load(meeting_id)
-    state = fold(_evolve_meeting, meetings.INITIAL,
-                 (r.event for r in stream.events if r.envelope.stream_type == "meeting"))
+    state = state_of(await store.load(meeting_id), _evolve_meeting, meetings.INITIAL, kind="meeting")
     return state.org_id if state.exists else None
 
 
@@ -251,11 +241,6 @@ async def org_place(store: Store, org_id: str | None, *, outstation_home: bool =
                     hosts=(h for h in (*hosts, guiding) if h), people=people)
 
 
-async def _person(store: Store, person_id: str) -> person.Person:
-    stream = await store.load(member_stream(person_id))
-    return fold(person.evolve, person.INITIAL, (r.event for r in stream.events if r.envelope.stream_type == "member"))
-
-
 def _hosts(state: person.Person) -> tuple[str | None, ...]:
     """The host organisations a member reported to (or, from elsewhere, takes part at; or holds a certificate
     at) and the organisation a transfer in progress is taking them to."""
@@ -266,7 +251,7 @@ def _hosts(state: person.Person) -> tuple[str | None, ...]:
 
 async def person_place(store: Store, person_id: str, *, extra_hosts: tuple[str, ...] = ()) -> Place:
     """A person's place: their membership's if they are a member, else their development case's."""
-    state = await _person(store, person_id)
+    state = await person_of(store, person_id)
     member = state.member
     if not member.exists:
         return await case_place(store, person_id, state)
@@ -280,7 +265,7 @@ async def person_place(store: Store, person_id: str, *, extra_hosts: tuple[str, 
 
 async def case_place(store: Store, person_id: str, state: person.Person | None = None) -> Place:
     """A development case's place: its organisation, and the applicant. No case: the county's, and theirs."""
-    state = state if state is not None else await _person(store, person_id)
+    state = state if state is not None else await person_of(store, person_id)
     if not state.case.exists:
         return Place.of(None, None, people=(person_id,))
     return await org_place(store, state.case.org_id, people=(person_id,))
@@ -292,7 +277,7 @@ async def receiving_place(store: Store, member_id: str, to_org_id: str | None) -
     ``to_org_id`` None: the transfer in progress names it. A receiving organisation the member's record does
     not name (no transfer to it, not received there): the member's own place decides.
     """
-    state = await _person(store, member_id)
+    state = await person_of(store, member_id)
     member = state.member
     if not member.exists:
         # Dues continued for a member new to this system: nothing of theirs is recorded here to protect.

@@ -120,7 +120,7 @@ CONFLICT_RETRIES = 3
 
 async def _raise_for(store: EventStore[Any], subject: Subject, stream_id: str, today: date,
                      meta: CommandMeta) -> int:
-    record = state_of(await store.load(stream_id), subject.evolve, subject.initial)
+    record = state_of(await store.load(stream_id), subject.evolve, subject.initial, kind=subject.stream_type)
     raised = 0
     for command in subject.expiring(record, today) if subject.expiring else []:
         try:
@@ -134,7 +134,7 @@ async def _raise_for(store: EventStore[Any], subject: Subject, stream_id: str, t
     for attempt in range(CONFLICT_RETRIES):
         stream = await store.load(deadline_stream(stream_id))
         events = deadlines.decide(
-            state_of(stream, deadlines.evolve, deadlines.INITIAL),
+            state_of(stream, deadlines.evolve, deadlines.INITIAL, kind="deadlines"),
             RaiseDueItems(subject_id=stream_id, subject_type=subject.stream_type,
                           org_id=subject.org_of(record), today=today, items=items),
         )

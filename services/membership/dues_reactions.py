@@ -132,7 +132,7 @@ async def follow(store: EventStore[Any], fact: RecordedEvent[Any], reaction: Rea
     # A development event names the person (the member's own id once admitted); the others the member.
     stream = await store.load(dues.stream_id(event.person_id if isinstance(event, ProbationCancelled)
                                              else event.member_id))
-    account = state_of(stream, _evolve_dues, dues.INITIAL)
+    account = state_of(stream, _evolve_dues, dues.INITIAL, kind="dues")
     events = reaction.rule(account, fact, await dues_policy_state(store))
     if not events:
         return None

@@ -17,29 +17,18 @@ from services.partners.contract.commands import (
     PartnerCommand,
     SubscriptionCommand,
 )
-from services.partners.contract.events import PARTNER_EVENTS, SUBSCRIPTION_EVENTS
 from services.partners.domain import partners, subscriptions
 from services.partners.sink_address import private_allowed, url_host
 
 Store = EventStore[Any]
 
 
-def _own_kind(kind: tuple[type, ...], evolve: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    """``evolve`` over the events of ``kind`` only; any other event leaves the state as it is.
-
-    Partners and subscriptions share one stream-id namespace, and every id in a URL is the caller's to choose:
-    ``/v1/subscriptions/<a partner's id>`` loads a partner's stream. Folded with the other kind's evolve, its
-    events were an AssertionError (a 500, and a way to tell which partner ids exist). Each stream holds one
-    kind, so a stream of the other kind folds to the initial state: not found, like an id nobody used. Nothing
-    is ever appended to it either: a partner id is never UUID-shaped (domain/partners.py refuses it), and a
-    subscription's id is a fresh UUID the API draws."""
-    def evolve_own(state: Any, event: Any) -> Any:
-        return evolve(state, event) if isinstance(event, kind) else state
-    return evolve_own
-
-
-_evolve_partner = _own_kind(PARTNER_EVENTS, partners.evolve)
-_evolve_subscription = _own_kind(SUBSCRIPTION_EVENTS, subscriptions.evolve)
+# Partners and subscriptions share one stream-id namespace, and every id in a URL is the caller's to choose:
+# ``/v1/subscriptions/<a partner's id>`` loads a partner's stream. The kernel reads a stream of the other kind as
+# no record (``state_of(kind=…)``: not found, like an id nobody used) and appends nothing to it; a partner id is
+# never UUID-shaped either (domain/partners.py), and a subscription's id is a fresh UUID the API draws.
+_evolve_partner = cast(Callable[[Any, Any], Any], partners.evolve)
+_evolve_subscription = cast(Callable[[Any, Any], Any], subscriptions.evolve)
 
 
 def partner_stream(partner_id: str) -> str:
@@ -56,12 +45,13 @@ def private_sinks_allowed() -> bool:
 
 
 async def partner_of(store: Store, partner_id: str) -> partners.Partner | None:
-    return cast(partners.Partner | None, state_of(await store.load(partner_stream(partner_id)), _evolve_partner, None))
+    stream = await store.load(partner_stream(partner_id))
+    return cast(partners.Partner | None, state_of(stream, _evolve_partner, None, kind="partner"))
 
 
 async def subscription_of(store: Store, subscription_id: str) -> subscriptions.Subscription | None:
     stream = await store.load(subscription_stream(subscription_id))
-    return cast(subscriptions.Subscription | None, state_of(stream, _evolve_subscription, None))
+    return cast(subscriptions.Subscription | None, state_of(stream, _evolve_subscription, None, kind="subscription"))
 
 
 async def partner_command(store: Store, cmd: PartnerCommand, meta: CommandMeta) -> AppendResult:

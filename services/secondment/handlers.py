@@ -88,11 +88,11 @@ async def install(pool: asyncpg.Pool) -> None:
 
 
 async def unit_state(store: Store, unit_id: str) -> units.Unit:
-    return state_of(await store.load(unit_id), _evolve_unit, units.INITIAL)
+    return state_of(await store.load(unit_id), _evolve_unit, units.INITIAL, kind="unit")
 
 
 async def cadre_state(store: Store, cadre_id: str) -> cadres.Cadre:
-    return state_of(await store.load(cadre_id), _evolve_cadre, cadres.INITIAL)
+    return state_of(await store.load(cadre_id), _evolve_cadre, cadres.INITIAL, kind="cadre")
 
 
 async def secondments_of(store: Store, cadre_id: str) -> list[secondments.Secondment]:
@@ -101,7 +101,8 @@ async def secondments_of(store: Store, cadre_id: str) -> list[secondments.Second
         "SELECT stream_id FROM events WHERE type = 'gb.secondment.secondment_nominated.v1'"
         " AND data::jsonb ->> 'cadre_id' = $1 ORDER BY position", cadre_id,
     )
-    return [state_of(await store.load(r["stream_id"]), _evolve_secondment, secondments.INITIAL) for r in rows]
+    return [state_of(await store.load(r["stream_id"]), _evolve_secondment, secondments.INITIAL, kind="secondment")
+            for r in rows]
 
 
 def back_from(earlier: Sequence[secondments.Secondment], but: str = "") -> date | None:
@@ -200,7 +201,7 @@ async def start_secondment(store: Store, cmd: StartSecondment, meta: CommandMeta
         if state.exists:
             stream = await store.load(state.cadre_id)
             read[:] = [(state.cadre_id, stream.version)]
-            cadre = state_of(stream, _evolve_cadre, cadres.INITIAL)
+            cadre = state_of(stream, _evolve_cadre, cadres.INITIAL, kind="cadre")
             # The cadre's other secondments have ended (one open secondment per cadre), so their last days stand.
             back = back_from(await secondments_of(store, state.cadre_id), but=state.secondment_id)
         return secondments.decide(state, cmd, policy=policy, cadre=cadre, back_from=back)

@@ -36,8 +36,12 @@ def case_stream(case_id: str) -> str:
     return f"case-{case_id}"
 
 
+def group_stream(group_id: str) -> str:
+    return f"group-{group_id}"
+
+
 async def worker_of(store: Store, worker_id: str) -> workers.Worker:
-    return state_of(await store.load(worker_stream(worker_id)), _evolve_worker, workers.INITIAL)
+    return state_of(await store.load(worker_stream(worker_id)), _evolve_worker, workers.INITIAL, kind="worker")
 
 
 async def policy_on(store: Store, day: date) -> WorkersPolicy:
@@ -51,7 +55,7 @@ async def publish_policy_change(store: Store, cmd: PublishPolicyChange, meta: Co
 
 
 async def case_of(store: Store, case_id: str) -> cases.Case:
-    return state_of(await store.load(case_stream(case_id)), _evolve_case, cases.INITIAL)
+    return state_of(await store.load(case_stream(case_id)), _evolve_case, cases.INITIAL, kind="case")
 
 
 async def worker_step(store: Store, cmd: WorkerCommand, meta: CommandMeta) -> AppendResult:
@@ -83,5 +87,5 @@ async def organise_group(store: Store, cmd: OrganiseExportGroup, meta: CommandMe
         named = {w.strip(): await worker_of(store, w.strip()) for w in cmd.worker_ids[:policy.group_max_workers]}
         return groups.decide(state, cmd, workers=named, policy=policy)
 
-    return await execute(store, stream_id=f"group-{cmd.group_id}", stream_type="export_group", evolve=_evolve_group,
+    return await execute(store, stream_id=group_stream(cmd.group_id), stream_type="export_group", evolve=_evolve_group,
                          initial=groups.INITIAL, decide=decide, meta=meta)

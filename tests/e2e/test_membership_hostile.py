@@ -195,3 +195,31 @@ async def test_a_member_reports_only_to_an_organisation_on_record(
     assert "host-nowhere does not exist" in problem["detail"]
     taken = await gateway.post(path, headers=admin_headers, json={**report, "host_org_id": branch["id"]})
     assert taken.status_code == 201, taken.text
+
+
+async def test_an_id_one_kind_of_record_holds_is_no_record_of_another_kind(
+    system: Settings, gateway: httpx.AsyncClient, admin_headers: dict[str, str], membership_db: asyncpg.Pool
+) -> None:
+    # A record's stream is named by its id, and a host organisation's id is the county's to choose. Found by a
+    # hostile walkthrough (2026-12-04): every member command on a host organisation's id answered 500 (the host's
+    # events folded as a member's), and so did registering a host organisation under a member's id.
+    town = await _township(system, gateway, admin_headers)
+    member = await _member(gateway, town)
+    today = county_today().isoformat()
+    host = {"name": "龙华街道党工委", "locality": "广东省深圳市龙华区", "registered_on": today}
+    host_id = str((await post(gateway, "/v1/host-organisations", {**host, "org_id": f"host-{member[:8]}"},
+                              admin_headers))["id"])
+    suspension = {"suspended_on": today, "reason": "长期不参加组织生活"}
+    problem = await assert_refused(gateway, membership_db, f"/v1/members/{host_id}/suspension", 404,
+                                   headers=admin_headers, json=suspension)
+    assert host_id in problem["detail"]
+    problem = await assert_refused(gateway, membership_db, "/v1/host-organisations", 409, headers=admin_headers,
+                                   json={**host, "org_id": member})
+    assert "already used by another record" in problem["detail"]
+    problem = await assert_refused(gateway, membership_db, "/v1/host-organisations", 422, headers=admin_headers,
+                                   json={**host, "org_id": f"dues-{member}"})  # the member's dues account's name
+    assert "keeps for its own records" in problem["detail"]
+    kinds = await membership_db.fetch("SELECT DISTINCT stream_type FROM events WHERE stream_id = $1", member)
+    assert [k["stream_type"] for k in kinds] == ["member"]
+    contact = {"contacted_on": today, "channel": "phone"}
+    await post(gateway, f"/v1/members/{member}/contacts", contact, admin_headers)  # the member's record works

@@ -14,7 +14,7 @@ from services.kernel.audit import verify_stream
 from services.kernel.handling import execute
 from services.kernel.reservations import Reservations, ReservationTaken, StaleRead
 from services.kernel.store import EventStore
-from services.pure.errors import ConcurrencyConflict, IdempotencyKeyReused
+from services.pure.errors import AlreadyExists, ConcurrencyConflict, IdempotencyKeyReused
 from tests.integration.notes import REGISTRY, Noted, meta, sid
 
 
@@ -360,3 +360,27 @@ async def test_a_key_claimed_and_released_within_one_batch_ends_free(kernel_pool
         assert await holder_of(kernel_pool, key) is None
     finally:
         await store.stop()
+
+
+async def test_a_stream_of_another_kind_is_no_record_to_a_command_and_takes_none_of_its_events(
+    store: EventStore[Noted],
+) -> None:
+    # A record's stream id is its own id, and some ids are the client's to choose: one chosen for a record of
+    # another kind reads as no record of this kind, and nothing of this kind is appended to it.
+    stream_id = sid()
+    await store.append(await store.load(stream_id), "memo", [Noted(text="a memo's")], meta())
+    seen: list[Any] = []
+
+    def decide(state: Any) -> list[Noted]:
+        seen.append(state)
+        return [Noted(text="a note's")]
+
+    with pytest.raises(AlreadyExists, match="already used by another record"):
+        await execute(store, stream_id=stream_id, stream_type="note", evolve=lambda s, e: e.text, initial="none",
+                      decide=decide, meta=meta())
+    assert seen == ["none"]  # decided on no record, not on the memo's events
+    with pytest.raises(AlreadyExists):
+        await store.append(await store.load(stream_id), "note", [Noted(text="a note's")], meta())
+    loaded = await store.load(stream_id)
+    assert [(e.envelope.stream_type, e.event.text) for e in loaded.events] == [("memo", "a memo's")]
+    assert await verify_stream(store, stream_id) == []

@@ -44,6 +44,7 @@ from services.membership.contract.events.branches import (
 )
 from services.membership.contract.events.common import BuildMode, FoundingBasis
 from services.membership.domain import committees, hosts
+from services.membership.domain.own_streams import OWN_STREAMS
 from services.membership.domain.rules import require_roles
 from services.membership.policy.organisation import OrganisationPolicy, organisation_policy_on
 from services.pure.dates import effective_on
@@ -51,6 +52,7 @@ from services.pure.due import DueItem
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
 from services.pure.personal_text import not_personal
+from services.pure.record_ids import chosen_id
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -293,6 +295,7 @@ def _establish_organisation(
     _require_may_establish(cmd.actor, cmd.kind, cmd.parent_id, parent)
     if state.exists:
         raise AlreadyExists(f"organisation {cmd.org_id} was already established on {state.established_on}")
+    chosen_id(cmd.org_id, "org_id", OWN_STREAMS)
     _require_name_and_date(cmd.name, cmd.established_on, cmd.today)
     allowed = ALLOWED_PARENTS[cmd.kind]
     if not allowed and cmd.parent_id is not None:

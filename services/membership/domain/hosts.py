@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING
 
 from services.membership.contract.commands.branches import EstablishBranch, LinkHostGuidance, RegisterHostOrganisation
 from services.membership.contract.events.branches import HostGuidanceLinked, HostOrganisationRegistered, OrgKind
+from services.membership.domain.own_streams import OWN_STREAMS
 from services.membership.domain.rules import require_roles
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Role
 from services.pure.personal_text import not_personal
+from services.pure.record_ids import chosen_id
 
 if TYPE_CHECKING:
     from services.membership.domain.branches import Organisation
@@ -31,16 +33,16 @@ def register_host(state: Organisation, cmd: RegisterHostOrganisation) -> HostOrg
     require_roles(cmd.actor, "register a host organisation", Role.COUNTY_ADMIN)
     if state.exists:
         raise AlreadyExists(f"{cmd.org_id} is already on record as a {state.kind.value if state.kind else 'record'}")
-    name, locality = cmd.name.strip(), cmd.locality.strip()
-    if not name or not cmd.org_id.strip():
-        raise DomainError("a host organisation needs an org_id and a name")
+    org_id, name, locality = chosen_id(cmd.org_id, "org_id", OWN_STREAMS), cmd.name.strip(), cmd.locality.strip()
+    if not name:
+        raise DomainError("a host organisation needs a name")
     if not locality:
         raise DomainError("locality must say where the host organisation is (city, district)")
     not_personal(name, "name", instead="the host organisation's name, e.g. \"龙华街道党工委\"")
     not_personal(locality, "locality", instead="where the host organisation is: city and district")
     if cmd.registered_on > cmd.today:
         raise DomainError(f"registered_on {cmd.registered_on} is in the future; use a date up to {cmd.today}")
-    return HostOrganisationRegistered(org_id=cmd.org_id.strip(), name=name, locality=locality,
+    return HostOrganisationRegistered(org_id=org_id, name=name, locality=locality,
                                       registered_on=cmd.registered_on, actor=cmd.actor.label)
 
 

@@ -22,11 +22,11 @@ from services.membership.contract.commands.dues import (
     RemitUpward,
 )
 from services.membership.contract.events.dues import DuesAccountEvent, DuesPaid, DuesRemitted
-from services.membership.domain import dues, dues_ledger, dues_policy, person
+from services.membership.domain import dues, dues_ledger, dues_policy
 from services.membership.domain.dues import DuesAccount
 from services.membership.domain.dues_account import dues_keepers
 from services.membership.domain.dues_policy import DuesPolicy
-from services.membership.handlers.records import Store, member_stream, organisation, recorded
+from services.membership.handlers.records import Store, organisation, person_of, recorded
 
 _evolve_dues = cast(Callable[[DuesAccount, Any], DuesAccount], dues.evolve)
 _evolve_dues_policy = cast(Callable[[DuesPolicy, Any], DuesPolicy], dues_policy.evolve)
@@ -46,11 +46,12 @@ async def publish_dues_scale(store: Store, cmd: PublishDuesScale, meta: CommandM
 
 async def dues_policy_state(store: Store) -> DuesPolicy:
     """Every published scale (the shipped 2008 scale when none was published): each month's is chosen by date."""
-    return state_of(await store.load(dues_policy.STREAM_ID), _evolve_dues_policy, dues_policy.INITIAL)
+    return state_of(await store.load(dues_policy.STREAM_ID), _evolve_dues_policy, dues_policy.INITIAL,
+                    kind="dues-policy")
 
 
 async def dues_account(store: Store, member_id: str) -> DuesAccount:
-    return state_of(await store.load(dues.stream_id(member_id)), _evolve_dues, dues.INITIAL)
+    return state_of(await store.load(dues.stream_id(member_id)), _evolve_dues, dues.INITIAL, kind="dues")
 
 
 async def _on_account(
@@ -66,7 +67,7 @@ async def dues_step(store: Store, cmd: DuesStep, meta: CommandMeta) -> AppendRes
     async def decide(account: DuesAccount) -> list[DuesAccountEvent]:
         keepers = None
         if isinstance(cmd, OpenAccount):
-            member = state_of(await store.load(member_stream(cmd.member_id)), person.evolve, person.INITIAL).member
+            member = (await person_of(store, cmd.member_id)).member
             keepers = dues_keepers(member)
         return dues.decide(account, cmd, policy=await dues_policy_state(store), keepers=keepers)
 
@@ -77,7 +78,7 @@ async def continue_after_transfer(store: Store, cmd: ContinueAfterTransfer, meta
     """Dues continue on a letter the member's own record shows as received, by the organisation it names."""
 
     async def decide(account: DuesAccount) -> list[DuesAccountEvent]:
-        member = state_of(await store.load(member_stream(cmd.member_id)), person.evolve, person.INITIAL).member
+        member = (await person_of(store, cmd.member_id)).member
         received = member.last_received  # the transfer whose dues are being taken over
         received_by = received.to_org_id if received is not None and received.letter_number == cmd.letter_number \
             else None
@@ -102,7 +103,7 @@ async def approve_relief(store: Store, cmd: ApproveReduction | ApproveExemption,
     """A reduction or exemption is approved by the committee next above the member's branch."""
 
     async def decide(account: DuesAccount) -> list[DuesAccountEvent]:
-        member = state_of(await store.load(member_stream(cmd.member_id)), person.evolve, person.INITIAL).member
+        member = (await person_of(store, cmd.member_id)).member
         branch = await organisation(store, member.formal_org_id if member.exists else None)
         return dues.decide(account, cmd, policy=await dues_policy_state(store),
                            next_higher_org_id=branch.parent_id or branch.home_org_id or None)

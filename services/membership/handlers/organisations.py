@@ -27,7 +27,14 @@ from services.membership.contract.events.meetings import TrainingRecorded
 from services.membership.domain import branches, meetings, training
 from services.membership.domain.branches import OrganisationEvent
 from services.membership.handlers.policies import policies
-from services.membership.handlers.records import Store, branch_stream, evolve_branch, organisation, recorded
+from services.membership.handlers.records import (
+    Store,
+    branch_stream,
+    evolve_branch,
+    organisation,
+    recorded,
+    training_stream,
+)
 from services.pure.dates import effective_on
 
 _evolve_meeting = cast(Callable[[meetings.Meeting, Any], meetings.Meeting], meetings.evolve)
@@ -179,6 +186,6 @@ async def record_training(store: Store, cmd: RecordTraining, meta: CommandMeta) 
         formal = await directory.formal_org_of(store.pool, cmd.member_id)
         return training.decide(state, cmd, member_org_ids=frozenset({formal} if formal else set()))
 
-    return await execute(store, stream_id=f"training-{cmd.member_id}-{cmd.trained_on.year}", stream_type="training",
+    return await execute(store, stream_id=training_stream(cmd.member_id, cmd.trained_on.year), stream_type="training",
                          evolve=_evolve_training, initial=training.INITIAL, decide=recorded(store, cmd, decide),
                          meta=meta)

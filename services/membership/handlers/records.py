@@ -38,11 +38,21 @@ def member_stream(member_id: str) -> str:
     return member_id
 
 
-async def organisation(store: Store, org_id: str | None) -> branches.Organisation:
-    """An organisation's state; the empty organisation (``exists`` False) when there is no id or no record."""
+def training_stream(member_id: str, year: int) -> str:
+    return f"training-{member_id}-{year}"
+
+
+async def organisation(store: EventStore[Any], org_id: str | None) -> branches.Organisation:
+    """An organisation's state; the empty organisation (``exists`` False) when there is no id, no record, or the id
+    is another kind of record's."""
     if not org_id:
         return branches.INITIAL
-    return state_of(await store.load(branch_stream(org_id)), evolve_branch, branches.INITIAL)
+    return state_of(await store.load(branch_stream(org_id)), evolve_branch, branches.INITIAL, kind="branch")
+
+
+async def person_of(store: EventStore[Any], person_id: str) -> person.Person:
+    """A person's state (development case and membership); the empty person when the id holds no person."""
+    return state_of(await store.load(member_stream(person_id)), person.evolve, person.INITIAL, kind="member")
 
 
 def recorded(store: Store, cmd: Any, decide: Callable[[S], Sequence[E] | Awaitable[Sequence[E]]]

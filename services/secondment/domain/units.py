@@ -15,6 +15,8 @@ from typing import assert_never
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
 from services.pure.personal_text import in_words, not_personal
+from services.pure.policy_data import POLICY_STREAM
+from services.pure.record_ids import OwnStreams, chosen_id
 from services.pure.text import require_text
 from services.secondment.contract.commands import ChangeHeadcount, RegisterUnit, UnitCommand
 from services.secondment.contract.events import UnitEvent, UnitHeadcountChanged, UnitKind, UnitRegistered
@@ -47,6 +49,8 @@ class Unit:
 
 
 INITIAL = Unit()
+#: The one stream secondment keeps under a name of its own: its published policy. A unit's code may not be it.
+OWN_STREAMS = OwnStreams(names=frozenset({POLICY_STREAM}))
 
 
 def decide(state: Unit, command: UnitCommand, *, unit_is_township: bool = False,
@@ -66,6 +70,7 @@ def decide(state: Unit, command: UnitCommand, *, unit_is_township: bool = False,
             if state.exists:
                 raise AlreadyExists(f"unit {command.unit_id} is already registered; change its headcount instead")
             _require_township(command.actor, command.township_id)
+            chosen_id(command.unit_id, "unit_id", OWN_STREAMS)
             if command.unit_id == command.township_id or unit_is_township:
                 raise DomainError(f"{command.unit_id} is a township's id; a unit (one of a township's organs or "
                                   "stations) is registered under its own official code")

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
@@ -77,8 +78,10 @@ class Store:
 
     async def load(self, stream_id: str) -> Stream[Any]:
         events = self.events.get(stream_id, [])
+        # The kind each stream is appended as: the deadline engine's own streams, and the members' (records()).
+        kind = SimpleNamespace(stream_type="deadlines" if stream_id.startswith("deadlines-") else "member")
         return Stream(stream_id=stream_id, version=len(events),
-                      events=[RecordedEvent(envelope=None, event=e) for e in events])  # type: ignore[arg-type]
+                      events=[RecordedEvent(envelope=kind, event=e) for e in events])  # type: ignore[arg-type]
 
     async def append(self, stream: Stream[Any], _type: str, events: list[Any], _meta: Any) -> None:
         if self.racing:

@@ -102,7 +102,7 @@ class PolicyStore:
         from services.kernel.store import RecordedEvent, Stream
 
         assert stream_id == "policy", stream_id
-        events = [RecordedEvent(envelope=SimpleNamespace(), event=e) for e in self.published]  # type: ignore[arg-type]
+        events = [RecordedEvent(envelope=SimpleNamespace(stream_type="policy"), event=e) for e in self.published]  # type: ignore[arg-type]
         return Stream(stream_id=stream_id, version=len(events), events=events)
 
 

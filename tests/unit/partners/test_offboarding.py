@@ -245,20 +245,21 @@ async def test_the_deliverer_stops_a_deactivated_partners_webhooks_and_starts_no
 class _Store:
     """Loads one stream: what the partners store answers for an id whatever kind of record it names."""
 
-    def __init__(self, events: list[Any]) -> None:
-        self.events = events
+    def __init__(self, stream_type: str, events: list[Any]) -> None:
+        self.stream_type, self.events = stream_type, events
 
     async def load(self, stream_id: str) -> Stream[Any]:
+        envelope = cast(Any, SimpleNamespace(stream_type=self.stream_type))
         return Stream(stream_id=stream_id, version=len(self.events),
-                      events=[RecordedEvent(envelope=cast(Any, None), event=e) for e in self.events])
+                      events=[RecordedEvent(envelope=envelope, event=e) for e in self.events])
 
 
 async def test_a_partners_id_names_no_subscription_and_a_subscriptions_id_no_partner() -> None:
-    partner_stream = _Store([PartnerDeactivated(partner_id=PID, reason="x", deactivated_at=T0, actor="c")])
+    partner_stream = _Store("partner", [PartnerDeactivated(partner_id=PID, reason="x", deactivated_at=T0, actor="c")])
     assert await handlers.subscription_of(cast(Any, partner_stream), PID) is None
     created = SubscriptionCreated(subscription_id="s-1", partner_id=PID, types=(), filters=(), sink="x",
                                   protocol=DeliveryProtocol.KAFKA, created_at=T0, actor="c")
-    subscription_stream = _Store([created])
+    subscription_stream = _Store("subscription", [created])
     assert await handlers.partner_of(cast(Any, subscription_stream), "s-1") is None
     found = await handlers.subscription_of(cast(Any, subscription_stream), "s-1")
     assert found is not None and found.partner_id == PID

@@ -9,6 +9,7 @@ import pytest
 
 from services.pure.errors import AlreadyExists, DomainError, Forbidden, NotFound, StateConflict
 from services.pure.identity import Actor, Role
+from services.pure.policy_data import POLICY_STREAM
 from services.secondment.contract.commands import ChangeHeadcount, ChangePost, LinkMember
 from services.secondment.contract.events import CadreLinkedToMember
 from services.secondment.domain import cadres, units
@@ -143,3 +144,11 @@ def test_a_link_needs_the_cadre_a_member_id_and_a_day_from_the_registration_on()
 def test_another_townships_sending_unit_cannot_link_the_cadre() -> None:
     with pytest.raises(Forbidden, match="township-b cannot link a cadre to a member record"):
         cadres.decide(a_cadre(), link(actor=OTHER_SENDER))
+
+
+def test_a_units_code_may_not_be_the_name_of_secondments_policy_stream() -> None:
+    # The unit's stream would be the policy's: the county could never publish a policy change again.
+    with pytest.raises(DomainError, match="a name the system keeps for its own records"):
+        units.decide(units.INITIAL, unit(unit_id=POLICY_STREAM))
+    with pytest.raises(DomainError, match="spaces around it"):
+        units.decide(units.INITIAL, unit(unit_id="u-1 "))
